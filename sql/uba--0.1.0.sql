@@ -1,0 +1,273 @@
+-- uba 0.1.0: user behaviour analytics inside PostgreSQL
+\echo Use "CREATE EXTENSION uba" to load this file. \quit
+
+-------------------------------------------------------------------------------
+-- Model blobs
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_model_info(model bytea) RETURNS jsonb
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_model_info(bytea) IS 'metadata of a uba model (validates it fully)';
+
+CREATE FUNCTION uba_model_kind(model bytea) RETURNS text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_model_kind(bytea) IS 'kind of a uba model (validates it fully)';
+
+-------------------------------------------------------------------------------
+-- Parallel support shared by every row-collecting training aggregate
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_rowset_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_rowset_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_rowset_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-------------------------------------------------------------------------------
+-- k-means segmentation
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_kmeans_transfn(internal, float8[], int, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_kmeans_transfn(internal, float8[], int) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_kmeans_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE uba_kmeans(features float8[], k int, options jsonb) (
+	SFUNC = uba_kmeans_transfn,
+	STYPE = internal,
+	FINALFUNC = uba_kmeans_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine,
+	SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE uba_kmeans(features float8[], k int) (
+	SFUNC = uba_kmeans_transfn,
+	STYPE = internal,
+	FINALFUNC = uba_kmeans_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine,
+	SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE uba_kmeans(float8[], int, jsonb) IS 'train a k-means model';
+COMMENT ON AGGREGATE uba_kmeans(float8[], int) IS 'train a k-means model';
+
+CREATE FUNCTION uba_kmeans_assign(model bytea, features float8[]) RETURNS int
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_kmeans_assign(bytea, float8[]) IS 'cluster (1..k) of a feature vector';
+
+CREATE FUNCTION uba_kmeans_distance(model bytea, features float8[]) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_kmeans_distance(bytea, float8[]) IS 'distance to the nearest centroid';
+
+CREATE FUNCTION uba_kmeans_inertia(model bytea) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_kmeans_inertia(bytea) IS 'within-cluster sum of squares of the training rows';
+
+CREATE FUNCTION uba_kmeans_centroids(model bytea,
+	OUT cluster int, OUT size bigint, OUT centroid float8[])
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 8;
+COMMENT ON FUNCTION uba_kmeans_centroids(bytea) IS 'clusters with sizes and centroids in input units';
+
+-------------------------------------------------------------------------------
+-- Cluster quality
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_silhouette_transfn(internal, float8[], int, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_silhouette_transfn(internal, float8[], int) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_silhouette_final(internal) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE uba_silhouette(features float8[], cluster int, options jsonb) (
+	SFUNC = uba_silhouette_transfn,
+	STYPE = internal,
+	FINALFUNC = uba_silhouette_final,
+	COMBINEFUNC = uba_rowset_combine,
+	SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE uba_silhouette(features float8[], cluster int) (
+	SFUNC = uba_silhouette_transfn,
+	STYPE = internal,
+	FINALFUNC = uba_silhouette_final,
+	COMBINEFUNC = uba_rowset_combine,
+	SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE uba_silhouette(float8[], int, jsonb) IS 'mean silhouette coefficient of a clustering';
+COMMENT ON AGGREGATE uba_silhouette(float8[], int) IS 'mean silhouette coefficient of a clustering';
+
+CREATE FUNCTION uba_davies_bouldin_transfn(internal, float8[], int) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_davies_bouldin_final(internal) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE uba_davies_bouldin(features float8[], cluster int) (
+	SFUNC = uba_davies_bouldin_transfn,
+	STYPE = internal,
+	FINALFUNC = uba_davies_bouldin_final,
+	COMBINEFUNC = uba_rowset_combine,
+	SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE uba_davies_bouldin(float8[], int) IS 'Davies-Bouldin index of a clustering (lower is better)';
+
+-------------------------------------------------------------------------------
+-- Model catalog: named, versioned models; kept by pg_dump
+-------------------------------------------------------------------------------
+
+CREATE TABLE uba_model_store (
+	name text NOT NULL CHECK (name <> '' AND length(name) <= 200),
+	version int NOT NULL CHECK (version > 0),
+	kind text NOT NULL,
+	model bytea NOT NULL,
+	metrics jsonb CHECK (metrics IS NULL OR jsonb_typeof(metrics) = 'object'),
+	active boolean NOT NULL DEFAULT false,
+	training_rows bigint NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	created_by name NOT NULL DEFAULT current_user,
+	PRIMARY KEY (name, version)
+);
+CREATE UNIQUE INDEX uba_model_store_active ON uba_model_store (name) WHERE active;
+SELECT pg_catalog.pg_extension_config_dump('uba_model_store', '');
+COMMENT ON TABLE uba_model_store IS 'saved uba models; use uba_model_save() and the uba_models view';
+
+CREATE FUNCTION uba_model_save(name text, model bytea, metrics jsonb DEFAULT NULL)
+RETURNS int
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	info jsonb;
+	v int;
+BEGIN
+	IF name IS NULL OR model IS NULL THEN
+		RAISE EXCEPTION 'model name and model must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed',
+			      HINT = 'A NULL model usually means the training query saw no rows.';
+	END IF;
+	IF metrics IS NOT NULL AND jsonb_typeof(metrics) <> 'object' THEN
+		RAISE EXCEPTION 'metrics must be a JSON object'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	info := @extschema@.uba_model_info(model);	-- validates the whole blob
+
+	-- one saver per name at a time, so versions are dense and exactly one is active
+	PERFORM pg_advisory_xact_lock(hashtext('uba_model_store'), hashtext(name));
+	SELECT coalesce(max(s.version), 0) + 1 INTO v
+	  FROM @extschema@.uba_model_store s WHERE s.name = uba_model_save.name;
+	UPDATE @extschema@.uba_model_store s SET active = false
+	 WHERE s.name = uba_model_save.name AND s.active;
+	INSERT INTO @extschema@.uba_model_store (name, version, kind, model, metrics, active, training_rows)
+	VALUES (name, v, info->>'kind', model, metrics, true, (info->>'training_rows')::bigint);
+	RETURN v;
+END
+$$;
+COMMENT ON FUNCTION uba_model_save(text, bytea, jsonb) IS 'save a model as the next version of a name and make it active';
+
+CREATE FUNCTION uba_model(name text, version int DEFAULT NULL)
+RETURNS bytea
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m bytea;
+BEGIN
+	SELECT s.model INTO m FROM @extschema@.uba_model_store s
+	 WHERE s.name = uba_model.name
+	   AND (CASE WHEN uba_model.version IS NULL THEN s.active ELSE s.version = uba_model.version END);
+	IF NOT FOUND THEN
+		IF version IS NULL THEN
+			RAISE EXCEPTION 'model "%" does not exist', name
+				USING ERRCODE = 'undefined_object',
+				      HINT = 'Save one with uba_model_save(), or list saved models in the uba_models view.';
+		ELSE
+			RAISE EXCEPTION 'version % of model "%" does not exist', version, name
+				USING ERRCODE = 'undefined_object',
+				      HINT = 'List saved versions in the uba_models view.';
+		END IF;
+	END IF;
+	RETURN m;
+END
+$$;
+COMMENT ON FUNCTION uba_model(text, int) IS 'a saved model: the active version, or the given one';
+
+CREATE FUNCTION uba_model_activate(name text, version int)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_advisory_xact_lock(hashtext('uba_model_store'), hashtext(name));
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.uba_model_store s
+	                WHERE s.name = uba_model_activate.name AND s.version = uba_model_activate.version) THEN
+		RAISE EXCEPTION 'version % of model "%" does not exist', version, name
+			USING ERRCODE = 'undefined_object',
+			      HINT = 'List saved versions in the uba_models view.';
+	END IF;
+	UPDATE @extschema@.uba_model_store s SET active = false
+	 WHERE s.name = uba_model_activate.name AND s.active AND s.version <> uba_model_activate.version;
+	UPDATE @extschema@.uba_model_store s SET active = true
+	 WHERE s.name = uba_model_activate.name AND s.version = uba_model_activate.version AND NOT s.active;
+END
+$$;
+COMMENT ON FUNCTION uba_model_activate(text, int) IS 'make a saved version the active one (instant rollback)';
+
+CREATE FUNCTION uba_model_drop(name text, version int DEFAULT NULL)
+RETURNS int
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n int;
+	was_active boolean;
+	newest int;
+BEGIN
+	PERFORM pg_advisory_xact_lock(hashtext('uba_model_store'), hashtext(name));
+	WITH d AS (
+		DELETE FROM @extschema@.uba_model_store s
+		 WHERE s.name = uba_model_drop.name
+		   AND (uba_model_drop.version IS NULL OR s.version = uba_model_drop.version)
+		RETURNING s.active)
+	SELECT count(*), coalesce(bool_or(d.active), false) INTO n, was_active FROM d;
+	IF n = 0 THEN
+		IF version IS NULL THEN
+			RAISE EXCEPTION 'model "%" does not exist', name USING ERRCODE = 'undefined_object';
+		ELSE
+			RAISE EXCEPTION 'version % of model "%" does not exist', version, name
+				USING ERRCODE = 'undefined_object';
+		END IF;
+	END IF;
+	IF was_active THEN
+		SELECT max(s.version) INTO newest FROM @extschema@.uba_model_store s
+		 WHERE s.name = uba_model_drop.name;
+		IF newest IS NOT NULL THEN
+			UPDATE @extschema@.uba_model_store s SET active = true
+			 WHERE s.name = uba_model_drop.name AND s.version = newest;
+			RAISE NOTICE 'version % of model "%" is now active', newest, name;
+		END IF;
+	END IF;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION uba_model_drop(text, int) IS 'drop one version of a model, or all of them; returns how many';
+
+CREATE VIEW uba_models AS
+SELECT s.name, s.version, s.kind, s.active,
+       octet_length(s.model) AS size_bytes,
+       s.training_rows, s.created_at, s.created_by, s.metrics
+  FROM uba_model_store s
+ ORDER BY s.name, s.version;
+COMMENT ON VIEW uba_models IS 'every saved model version';

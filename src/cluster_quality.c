@@ -1,0 +1,270 @@
+/*-------------------------------------------------------------------------
+ *
+ * cluster_quality.c
+ *	  Cluster quality measures as aggregates over (features, cluster):
+ *	  silhouette coefficient and Davies-Bouldin index, with the same
+ *	  definitions and edge cases as scikit-learn's silhouette_score and
+ *	  davies_bouldin_score.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "uba.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "utils/float.h"
+#include "utils/memutils.h"
+
+PG_FUNCTION_INFO_V1(uba_silhouette_transfn);
+PG_FUNCTION_INFO_V1(uba_silhouette_final);
+PG_FUNCTION_INFO_V1(uba_davies_bouldin_transfn);
+PG_FUNCTION_INFO_V1(uba_davies_bouldin_final);
+
+/* Silhouette is O(n^2): exact up to sample_size rows, then a seeded sample */
+static const UbaOptionSpec silhouette_options[] = {
+	{"sample_size", UBA_OPT_INT, 10000, 2, 1000000, NULL},
+	{"seed", UBA_OPT_INT, 0, 0, 2147483647, NULL},
+};
+
+/* Shared transition: collect (features, cluster); skip rows with a NULL */
+static Datum
+CollectLabelled(FunctionCallInfo fcinfo, const UbaOptionSpec *specs, int nspecs,
+				const char *funcname)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_POINTER(rs);
+	if (rs == NULL)
+	{
+		Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
+		UbaOptions	o;
+
+		uba_parse_options(opts, specs, nspecs, funcname, &o);
+		rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(1), true, 0, opts);
+	}
+	uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(1), (double) PG_GETARG_INT32(2));
+	PG_RETURN_POINTER(rs);
+}
+
+/* uba_silhouette(features, cluster [, options]) transition */
+Datum
+uba_silhouette_transfn(PG_FUNCTION_ARGS)
+{
+	return CollectLabelled(fcinfo, silhouette_options, lengthof(silhouette_options),
+						   "uba_silhouette");
+}
+
+/* uba_davies_bouldin(features, cluster) transition */
+Datum
+uba_davies_bouldin_transfn(PG_FUNCTION_ARGS)
+{
+	return CollectLabelled(fcinfo, NULL, 0, "uba_davies_bouldin");
+}
+
+/* Compare doubles for qsort */
+static int
+CompareDouble(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Map the cluster values of rows idx[0..m) to 0..L-1; returns L.  Both
+ * measures need 2 <= L <= m - 1, as scikit-learn requires.
+ */
+static int
+DenseLabels(const double *y, const int64 *idx, int64 m, int *lab, const char *funcname)
+{
+	double	   *u = palloc(sizeof(double) * m);
+	int64		L = 0;
+
+	for (int64 i = 0; i < m; i++)
+		u[i] = y[idx ? idx[i] : i];
+	qsort(u, m, sizeof(double), CompareDouble);
+	for (int64 i = 0; i < m; i++)
+		if (i == 0 || u[i] != u[L - 1])
+			u[L++] = u[i];
+	if (L < 2 || L > m - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s needs between 2 and %lld distinct clusters", funcname, (long long) (m - 1)),
+				 errdetail("Got %lld distinct clusters in %lld rows.", (long long) L, (long long) m)));
+	for (int64 i = 0; i < m; i++)
+	{
+		double		v = y[idx ? idx[i] : i];
+
+		lab[i] = (int) ((double *) bsearch(&v, u, L, sizeof(double), CompareDouble) - u);
+	}
+	pfree(u);
+	return (int) L;
+}
+
+/* Euclidean distance */
+static inline double
+Dist(const double *a, const double *b, int d)
+{
+	double		s = 0;
+
+	for (int j = 0; j < d; j++)
+	{
+		double		t = a[j] - b[j];
+
+		s += t * t;
+	}
+	return sqrt(s);
+}
+
+/* uba_silhouette final: mean silhouette coefficient */
+Datum
+uba_silhouette_final(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	UbaOptions	o;
+	int64		m;
+	int64	   *idx = NULL;
+	int		   *lab;
+	int			L,
+				d;
+	int64	   *cnt;
+	double	   *sums;
+	double		total = 0;
+	MemoryContext cxt,
+				old;
+
+	if (rs == NULL || rs->n == 0)
+		PG_RETURN_NULL();
+	uba_parse_options(rs->options, silhouette_options, lengthof(silhouette_options),
+					  "uba_silhouette", &o);
+	d = rs->dim;
+	m = Min(rs->n, (int64) uba_option(&o, "sample_size"));
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba silhouette", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	if (m < rs->n)
+	{
+		/* seeded sample without replacement: partial Fisher-Yates */
+		UbaRandom	rng;
+		int64	   *perm = MemoryContextAllocHuge(cxt, sizeof(int64) * rs->n);
+
+		uba_random_seed(&rng, (uint64) uba_option(&o, "seed"));
+		for (int64 i = 0; i < rs->n; i++)
+			perm[i] = i;
+		for (int64 i = 0; i < m; i++)
+		{
+			int64		j = i + (int64) uba_random_below(&rng, (uint64) (rs->n - i));
+			int64		t = perm[i];
+
+			perm[i] = perm[j];
+			perm[j] = t;
+		}
+		idx = perm;
+	}
+	lab = palloc(sizeof(int) * m);
+	L = DenseLabels(rs->y, idx, m, lab, "uba_silhouette");
+	cnt = palloc0(sizeof(int64) * L);
+	sums = palloc(sizeof(double) * L);
+	for (int64 i = 0; i < m; i++)
+		cnt[lab[i]]++;
+
+	for (int64 i = 0; i < m; i++)
+	{
+		const double *xi = rs->x + (Size) (idx ? idx[i] : i) * d;
+		double		a,
+					b = get_float8_infinity();
+		int			li = lab[i];
+
+		CHECK_FOR_INTERRUPTS();
+		memset(sums, 0, sizeof(double) * L);
+		for (int64 j = 0; j < m; j++)
+			sums[lab[j]] += Dist(xi, rs->x + (Size) (idx ? idx[j] : j) * d, d);
+		if (cnt[li] <= 1)
+			continue;			/* a singleton cluster scores 0 */
+		a = sums[li] / (double) (cnt[li] - 1);
+		for (int l = 0; l < L; l++)
+			if (l != li && sums[l] / (double) cnt[l] < b)
+				b = sums[l] / (double) cnt[l];
+		if (Max(a, b) > 0)
+			total += (b - a) / Max(a, b);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	PG_RETURN_FLOAT8(total / (double) m);
+}
+
+/* uba_davies_bouldin final: Davies-Bouldin index (lower is better) */
+Datum
+uba_davies_bouldin_final(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	int		   *lab;
+	int			L,
+				d;
+	int64	   *cnt;
+	double	   *cent,
+			   *intra;
+	double		score = 0;
+	bool		intra_zero = true,
+				cent_zero = true;
+
+	if (rs == NULL || rs->n == 0)
+		PG_RETURN_NULL();
+	d = rs->dim;
+	lab = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * rs->n);
+	L = DenseLabels(rs->y, NULL, rs->n, lab, "uba_davies_bouldin");
+	uba_check_memory(mul_size((Size) L, (Size) d * sizeof(double)), "uba_davies_bouldin");
+	cnt = palloc0(sizeof(int64) * L);
+	cent = palloc0(sizeof(double) * L * d);
+	intra = palloc0(sizeof(double) * L);
+
+	for (int64 i = 0; i < rs->n; i++)
+	{
+		cnt[lab[i]]++;
+		for (int j = 0; j < d; j++)
+			cent[(Size) lab[i] * d + j] += rs->x[(Size) i * d + j];
+	}
+	for (int l = 0; l < L; l++)
+		for (int j = 0; j < d; j++)
+			cent[(Size) l * d + j] /= (double) cnt[l];
+	for (int64 i = 0; i < rs->n; i++)
+	{
+		intra[lab[i]] += Dist(rs->x + (Size) i * d, cent + (Size) lab[i] * d, d);
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	for (int l = 0; l < L; l++)
+	{
+		intra[l] /= (double) cnt[l];
+		if (fabs(intra[l]) > 1e-8)
+			intra_zero = false;
+	}
+	for (int a = 0; a < L && cent_zero; a++)
+		for (int b = 0; b < L; b++)
+			if (Dist(cent + (Size) a * d, cent + (Size) b * d, d) > 1e-8)
+			{
+				cent_zero = false;
+				break;
+			}
+	if (intra_zero || cent_zero)
+		PG_RETURN_FLOAT8(0.0);
+
+	for (int a = 0; a < L; a++)
+	{
+		double		worst = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		for (int b = 0; b < L; b++)
+		{
+			double		sep = Dist(cent + (Size) a * d, cent + (Size) b * d, d);
+
+			if (sep > 0 && (intra[a] + intra[b]) / sep > worst)
+				worst = (intra[a] + intra[b]) / sep;
+		}
+		score += worst;
+	}
+	PG_RETURN_FLOAT8(score / L);
+}

@@ -1,0 +1,88 @@
+/*-------------------------------------------------------------------------
+ *
+ * input.c
+ *	  Checks on feature vectors: float8[], one-dimensional, no NULL
+ *	  elements, finite, and the same length everywhere.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "uba.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+
+/* Largest feature count we accept; keeps size arithmetic far from overflow */
+#define UBA_MAX_FEATURES 100000
+
+/* Validate a feature array's shape and return its length */
+int
+uba_feature_count(ArrayType *a)
+{
+	int			n;
+
+	if (ARR_ELEMTYPE(a) != FLOAT8OID)
+		elog(ERROR, "uba feature array has element type %u", ARR_ELEMTYPE(a));
+	if (ARR_NDIM(a) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature array must not be empty")));
+	if (ARR_NDIM(a) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("feature array must be one-dimensional"),
+				 errdetail("Got an array of %d dimensions.", ARR_NDIM(a))));
+	if (array_contains_nulls(a))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("feature array must not contain NULL elements")));
+	n = ARR_DIMS(a)[0];
+	if (n > UBA_MAX_FEATURES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("feature array has %d elements, more than the %d uba supports",
+						n, UBA_MAX_FEATURES)));
+	return n;
+}
+
+/* Raise the error for a NaN or infinite input value */
+void
+uba_check_finite(double v, const char *what)
+{
+	if (unlikely(!isfinite(v)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s must be finite", what),
+				 errdetail("Got %s.", isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity")),
+				 errhint("Replace missing or infinite values before training or scoring, for example with coalesce().")));
+}
+
+/* Copy a validated feature array of expected_dim elements into dst */
+void
+uba_read_features(ArrayType *a, double *dst, int expected_dim)
+{
+	int			n = uba_feature_count(a);
+	const double *src = (const double *) ARR_DATA_PTR(a);
+
+	if (n != expected_dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature array has %d elements, expected %d", n, expected_dim),
+				 errhint("Every row, and every call scoring a model, must pass the same number of features the model was trained on.")));
+	for (int i = 0; i < n; i++)
+	{
+		uba_check_finite(src[i], "feature values");
+		dst[i] = src[i];
+	}
+}
+
+/* Build a float8[] from n doubles */
+ArrayType *
+uba_make_float8_array(const double *v, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = Float8GetDatum(v[i]);
+	return construct_array(d, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}

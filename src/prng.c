@@ -1,0 +1,77 @@
+/*-------------------------------------------------------------------------
+ *
+ * prng.c
+ *	  Seeded random numbers: xoshiro256** with splitmix64 seeding.  Our own
+ *	  generator so that a seed gives the same model on every PostgreSQL
+ *	  version and platform.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "uba.h"
+
+/* One splitmix64 step, used to expand a seed into the generator state */
+static uint64
+SplitMix64(uint64 *x)
+{
+	uint64		z = (*x += UINT64CONST(0x9E3779B97F4A7C15));
+
+	z = (z ^ (z >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64CONST(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+/* Rotate left */
+static inline uint64
+Rotl(uint64 x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+/* Seed the generator */
+void
+uba_random_seed(UbaRandom *r, uint64 seed)
+{
+	uint64		x = seed;
+
+	for (int i = 0; i < 4; i++)
+		r->s[i] = SplitMix64(&x);
+}
+
+/* Next 64 random bits */
+uint64
+uba_random_next(UbaRandom *r)
+{
+	uint64	   *s = r->s;
+	uint64		result = Rotl(s[1] * 5, 7) * 9;
+	uint64		t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = Rotl(s[3], 45);
+	return result;
+}
+
+/* Uniform double in [0, 1) with 53 random bits */
+double
+uba_random_double(UbaRandom *r)
+{
+	return (uba_random_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Uniform integer in [0, n) without modulo bias */
+uint64
+uba_random_below(UbaRandom *r, uint64 n)
+{
+	uint64		limit;
+	uint64		v;
+
+	Assert(n > 0);
+	limit = PG_UINT64_MAX - (PG_UINT64_MAX % n);
+	do
+		v = uba_random_next(r);
+	while (v >= limit);
+	return v % n;
+}

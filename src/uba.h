@@ -1,0 +1,205 @@
+/*-------------------------------------------------------------------------
+ *
+ * uba.h
+ *	  Shared core of the uba extension: settings, model blobs, options,
+ *	  input checks, row collection for training aggregates, linear algebra
+ *	  and random numbers.  Every algorithm uses these the same way.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef UBA_H
+#define UBA_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#define UBA_VERSION_STRING "0.1.0"
+
+/* ---------- settings (uba.c) ---------- */
+
+extern int	uba_max_memory_kb;
+extern int	uba_blas_threads;
+
+extern void uba_check_memory(Size bytes, const char *what);
+
+/* ---------- random numbers (prng.c) ---------- */
+
+/* xoshiro256** seeded by splitmix64: reproducible on every platform */
+typedef struct UbaRandom
+{
+	uint64		s[4];
+} UbaRandom;
+
+extern void uba_random_seed(UbaRandom *r, uint64 seed);
+extern uint64 uba_random_next(UbaRandom *r);
+extern double uba_random_double(UbaRandom *r);	/* [0, 1) */
+extern uint64 uba_random_below(UbaRandom *r, uint64 n); /* [0, n) */
+
+/* ---------- model blobs (model.c) ---------- */
+
+typedef enum UbaModelKind
+{
+	UBA_KIND_ANY = 0,
+	UBA_KIND_KMEANS = 1,
+	UBA_KIND_LOGREG = 2,
+	UBA_KIND_LINREG = 3,
+	UBA_KIND_CF = 4,
+	UBA_KIND_ASSOC = 5
+} UbaModelKind;
+
+#define UBA_MODEL_FORMAT_VERSION 1
+#define UBA_MODEL_HEADER_SIZE 32
+
+/* Metadata section common to every model kind */
+typedef struct UbaModelMeta
+{
+	UbaModelKind kind;
+	int			format_version;
+	int32		n_features;
+	int64		n_rows;
+	double		train_ms;
+	TimestampTz created_at;
+	char		ext_version[16];
+	char	   *options_json;	/* canonical JSON object text */
+} UbaModelMeta;
+
+/* Payload writer: fixed little-endian byte order */
+typedef struct UbaWriter
+{
+	StringInfoData buf;
+} UbaWriter;
+
+/* Bounds-checked payload reader; every read raises DATA_CORRUPTED on overrun */
+typedef struct UbaReader
+{
+	const char *p;
+	const char *end;
+} UbaReader;
+
+extern const char *uba_kind_name(UbaModelKind kind);
+
+extern void uba_writer_init(UbaWriter *w);
+extern void uba_put_u32(UbaWriter *w, uint32 v);
+extern void uba_put_u64(UbaWriter *w, uint64 v);
+extern void uba_put_f64(UbaWriter *w, double v);
+extern void uba_put_f64_array(UbaWriter *w, const double *v, Size n);
+extern void uba_put_i64_array(UbaWriter *w, const int64 *v, Size n);
+extern bytea *uba_model_build(UbaModelKind kind, const UbaModelMeta *meta,
+							  UbaWriter *payload);
+
+extern uint32 uba_get_u32(UbaReader *r);
+extern uint64 uba_get_u64(UbaReader *r);
+extern double uba_get_f64(UbaReader *r);
+extern double uba_get_finite_f64(UbaReader *r);
+extern void uba_get_f64_array(UbaReader *r, double *dst, Size n, bool finite);
+extern void uba_get_i64_array(UbaReader *r, int64 *dst, Size n);
+extern void uba_reader_check_space(UbaReader *r, Size count, Size elemsize);
+extern void uba_reader_finish(UbaReader *r);
+pg_attribute_noreturn() extern void uba_model_corrupted(const char *detail,...) pg_attribute_printf(1, 2);
+
+extern void uba_model_open(bytea *blob, UbaModelKind expected,
+						   UbaModelMeta *meta, UbaReader *payload);
+
+/*
+ * Parsed-model cache for scoring functions: the model is parsed and
+ * validated once per query (per FmgrInfo) and reused while the same blob
+ * keeps coming.  parse() must allocate in CurrentMemoryContext.
+ */
+typedef void *(*UbaModelParser) (const UbaModelMeta *meta, UbaReader *payload);
+extern void *uba_model_cached(FunctionCallInfo fcinfo, int argno,
+							  UbaModelKind kind, UbaModelParser parse);
+
+/* Per-kind summary for uba_model_info(); appends ", key: value" pairs */
+typedef void (*UbaModelDescriber) (const UbaModelMeta *meta, UbaReader *payload,
+								   StringInfo json);
+extern void uba_kmeans_describe(const UbaModelMeta *meta, UbaReader *payload,
+								StringInfo json);
+
+/* ---------- options (options.c) ---------- */
+
+typedef enum UbaOptionType
+{
+	UBA_OPT_INT,
+	UBA_OPT_FLOAT,
+	UBA_OPT_BOOL,
+	UBA_OPT_CHOICE
+} UbaOptionType;
+
+typedef struct UbaOptionSpec
+{
+	const char *name;
+	UbaOptionType type;
+	double		def;			/* default (choice: index into choices) */
+	double		min;			/* numeric range, inclusive */
+	double		max;
+	const char *const *choices; /* NULL-terminated, for UBA_OPT_CHOICE */
+} UbaOptionSpec;
+
+/* Parsed options: one value per spec, in spec order (bool as 0/1) */
+typedef struct UbaOptions
+{
+	const UbaOptionSpec *specs;
+	int			nspecs;
+	double		value[16];
+	bool		given[16];
+} UbaOptions;
+
+extern void uba_parse_options(Jsonb *opts, const UbaOptionSpec *specs, int nspecs,
+							  const char *funcname, UbaOptions *out);
+extern double uba_option(const UbaOptions *o, const char *name);
+extern bool uba_option_given(const UbaOptions *o, const char *name);
+extern void uba_option_set(UbaOptions *o, const char *name, double value);
+extern char *uba_options_to_json(const UbaOptions *o);
+
+/* ---------- input checks (input.c) ---------- */
+
+extern int	uba_feature_count(ArrayType *a);
+extern void uba_read_features(ArrayType *a, double *dst, int expected_dim);
+extern ArrayType *uba_make_float8_array(const double *v, int n);
+extern void uba_check_finite(double v, const char *what);
+
+/* ---------- row collection for training aggregates (rowset.c) ---------- */
+
+/*
+ * Training aggregates that need every row (k-means, cluster quality) keep
+ * the rows in one dense row-major matrix, plus an optional per-row value
+ * (a label or target).  The per-call parameters (an integer such as k and
+ * the options) are captured from the first row and must match everywhere,
+ * including across parallel workers.
+ */
+typedef struct UbaRowSet
+{
+	MemoryContext cxt;
+	int32		dim;
+	bool		has_y;
+	int32		iparam;
+	int64		n;
+	int64		cap;
+	double	   *x;				/* n x dim */
+	double	   *y;				/* n, or NULL */
+	Jsonb	   *options;		/* copy of the options argument, or NULL */
+	TimestampTz started;		/* when the first row arrived */
+} UbaRowSet;
+
+extern UbaRowSet *uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first,
+								   bool has_y, int32 iparam, Jsonb *options);
+extern void uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y);
+extern void uba_rowset_check_param(UbaRowSet *rs, int32 iparam, const char *what);
+
+/* ---------- linear algebra (linalg.c) ---------- */
+
+extern void uba_blas_set_threads(int nthreads);
+
+/* C = alpha * A * B^T + beta * C; A is m x k, B is n x k, C is m x n, row-major */
+extern void uba_gemm_abt(int m, int n, int k, double alpha, const double *A,
+						 const double *B, double beta, double *C);
+
+/* Rows per block for loops that call BLAS: bounds the time between interrupt checks */
+#define UBA_BLOCK_ROWS 4096
+
+#endif							/* UBA_H */

@@ -1,0 +1,54 @@
+#!/bin/sh
+# Install what is missing, build, install, and run the tests or the demo on a
+# throw-away PostgreSQL 15 cluster (pg_virtualenv).  Usage: test/run.sh deps|test|demo
+set -eu
+cd "$(dirname "$0")/.."
+mode=${1:-test}
+PGVER=15
+PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-$PGVER-pgtap libtap-parser-sourcehandler-pgtap-perl libopenblas-dev postgresql-$PGVER-cron postgresql-common make gcc"
+
+root() { [ "$(id -u)" = 0 ]; }
+
+# 1. Debian packages
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if root; then
+		echo "uba: installing$missing"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	else
+		echo "uba: these Debian packages are missing:$missing" >&2
+		echo "uba: run as root:  sudo apt-get install -y$missing" >&2
+		exit 1
+	fi
+fi
+[ "$mode" = deps ] && exit 0
+
+PG_CONFIG=/usr/lib/postgresql/$PGVER/bin/pg_config
+export PG_CONFIG
+
+# 2. build and install
+make -s PG_CONFIG=$PG_CONFIG
+if root; then
+	make -s PG_CONFIG=$PG_CONFIG install
+elif ! cmp -s uba.so "$($PG_CONFIG --pkglibdir)/uba.so"; then
+	echo "uba: the built extension is not installed; run as root:  sudo make install PG_CONFIG=$PG_CONFIG" >&2
+	exit 1
+fi
+
+# 3. run on a throw-away cluster (as the postgres user when we are root)
+case "$mode" in
+test)
+	exec pg_virtualenv -v $PGVER sh -c "make -s PG_CONFIG=$PG_CONFIG installcheck || { cat regression.diffs; exit 1; }; make -s tap"
+	;;
+demo)
+	exec pg_virtualenv -v $PGVER sh -c "psql -X -v ON_ERROR_STOP=1 -q -f data/demo.sql"
+	;;
+*)
+	echo "usage: test/run.sh deps|test|demo" >&2
+	exit 2
+	;;
+esac
