@@ -13,7 +13,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 SHLIB_LINK = -lopenblas -lm
 
 # pg_regress: inputs sql/NAME.sql, expected output expected/NAME.out
-REGRESS = $(filter-out uba--%,$(basename $(notdir $(sort $(wildcard sql/*.sql)))))
+REGRESS = setup model kmeans quality catalog parallel
 REGRESS_OPTS = --load-extension=uba
 
 EXTRA_CLEAN = results regression.diffs regression.out

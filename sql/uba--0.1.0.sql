@@ -158,6 +158,10 @@ BEGIN
 			USING ERRCODE = 'null_value_not_allowed',
 			      HINT = 'A NULL model usually means the training query saw no rows.';
 	END IF;
+	IF name = '' OR length(name) > 200 THEN
+		RAISE EXCEPTION 'model name must be 1 to 200 characters long'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	IF metrics IS NOT NULL AND jsonb_typeof(metrics) <> 'object' THEN
 		RAISE EXCEPTION 'metrics must be a JSON object'
 			USING ERRCODE = 'invalid_parameter_value';

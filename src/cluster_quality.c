@@ -92,7 +92,7 @@ DenseLabels(const double *y, const int64 *idx, int64 m, int *lab, const char *fu
 	if (L < 2 || L > m - 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s needs between 2 and %lld distinct clusters", funcname, (long long) (m - 1)),
+				 errmsg("%s needs at least 2 clusters and fewer clusters than rows", funcname),
 				 errdetail("Got %lld distinct clusters in %lld rows.", (long long) L, (long long) m)));
 	for (int64 i = 0; i < m; i++)
 	{

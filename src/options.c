@@ -49,6 +49,15 @@ ChoiceNames(const UbaOptionSpec *spec)
 	return s.data;
 }
 
+/* A number as a user wrote it: integers without exponent */
+static char *
+FormatNumber(double d)
+{
+	if (d == floor(d) && fabs(d) < 1e15)
+		return psprintf("%.0f", d);
+	return psprintf("%g", d);
+}
+
 /* Validate one option value and store it */
 static void
 SetOption(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
@@ -100,13 +109,13 @@ SetOption(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("option \"%s\" of %s must be an integer", spec->name, funcname),
-						 errdetail("Got %g.", d)));
+						 errdetail("Got %s.", FormatNumber(d))));
 			if (d < spec->min || d > spec->max)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option \"%s\" of %s must be between %g and %g",
-								spec->name, funcname, spec->min, spec->max),
-						 errdetail("Got %g.", d)));
+						 errmsg("option \"%s\" of %s must be between %s and %s",
+								spec->name, funcname, FormatNumber(spec->min), FormatNumber(spec->max)),
+						 errdetail("Got %s.", FormatNumber(d))));
 			o->value[idx] = d;
 			break;
 	}

@@ -1,0 +1,55 @@
+-- model blobs: metadata, and validation of every damaged or foreign blob
+SET extra_float_digits = 0;
+CREATE TABLE blob AS
+SELECT uba_kmeans(ARRAY[g % 2, g % 3]::float8[], 2, '{"seed": 1}') AS m FROM generate_series(1, 12) g;
+
+SELECT uba_model_kind(m), length(m) AS bytes,
+       substring(m from 1 for 4) AS magic,
+       info->>'kind' AS kind, info->'format_version' AS format_version,
+       info->'features' AS features, info->'training_rows' AS training_rows,
+       info->>'extension_version' AS extension_version,
+       (info->>'created_at')::timestamptz <= now() AS created_in_past,
+       (info->>'training_ms')::float8 >= 0 AS training_ms_ok,
+       (info->'size_bytes')::int = length(m) AS size_ok
+  FROM (SELECT m, uba_model_info(m) AS info FROM blob) s;
+
+-- a model is a value: equal training gives an equal payload
+SELECT substring(a from 25) IS DISTINCT FROM substring(b from 25) AS blobs_differ_only_in_time_and_crc,
+       uba_model_info(a) - 'created_at' - 'training_ms' = uba_model_info(b) - 'created_at' - 'training_ms' AS same_content
+  FROM (SELECT uba_kmeans(ARRAY[g % 2, g % 3]::float8[], 2, '{"seed": 1}') AS a,
+               uba_kmeans(ARRAY[g % 2, g % 3]::float8[], 2, '{"seed": 1}') AS b
+          FROM generate_series(1, 12) g) s;
+
+-- not a model at all
+SELECT expect_error($$SELECT uba_model_info('\x'::bytea)$$);
+SELECT expect_error($$SELECT uba_model_info('hello world, this is not a model at all'::bytea)$$);
+-- header fields (0-based byte offsets: magic 0, version 4, kind 6, flags 8, lengths 12 and 16, CRC 20, reserved 24)
+SELECT expect_error($$SELECT uba_model_info(set_byte(m, 0, 0)) FROM blob$$);
+SELECT expect_error($$SELECT uba_model_info(set_byte(m, 4, 2)) FROM blob$$);
+SELECT expect_error($$SELECT uba_model_info(set_byte(m, 5, 1)) FROM blob$$);
+SELECT expect_error($$SELECT uba_model_info(set_byte(m, 6, 0)) FROM blob$$);
+SELECT expect_error($$SELECT uba_model_info(set_byte(m, 6, 77)) FROM blob$$);
+SELECT expect_error($$SELECT uba_model_info(set_byte(m, 8, 1)) FROM blob$$);
+SELECT expect_error($$SELECT uba_model_info(set_byte(m, 11, 128)) FROM blob$$);
+SELECT expect_error($$SELECT uba_model_info(set_byte(m, 12, get_byte(m, 12) + 1)) FROM blob$$);
+SELECT expect_error($$SELECT uba_model_info(set_byte(m, 19, 255)) FROM blob$$);
+SELECT expect_error($$SELECT uba_model_info(set_byte(m, 20, get_byte(m, 20) # 1)) FROM blob$$);
+SELECT expect_error($$SELECT uba_model_info(set_byte(m, 31, 1)) FROM blob$$);
+-- truncated, extended, and every single-byte change past the header is caught by the CRC
+SELECT expect_error($$SELECT uba_model_info(substring(m from 1 for 31)) FROM blob$$);
+SELECT expect_error($$SELECT uba_model_info(substring(m from 1 for length(m) - 1)) FROM blob$$);
+SELECT expect_error($$SELECT uba_model_info(m || '\x00'::bytea) FROM blob$$);
+CREATE FUNCTION try_info(b bytea) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM uba_model_info(b);
+	RETURN 'accepted';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE;
+END $$;
+SELECT outcome, count(*)
+  FROM (SELECT try_info(set_byte(m, i, get_byte(m, i) # (1 << (i % 8)))) AS outcome
+          FROM blob, generate_series(0, length(m) - 1) i) s
+ GROUP BY outcome ORDER BY outcome;
+-- scoring functions validate the same way
+SELECT expect_error($$SELECT uba_kmeans_assign(set_byte(m, 40, get_byte(m, 40) # 4), '{1,1}') FROM blob$$);
+SELECT expect_error($$SELECT uba_kmeans_centroids(substring(m from 1 for 40)) FROM blob$$);

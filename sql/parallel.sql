@@ -1,0 +1,32 @@
+-- training and quality aggregates run in parallel workers and give the serial answer
+SET extra_float_digits = 0;
+CREATE TABLE par AS
+SELECT g AS id, ARRAY[(g % 4) * 10 + (g % 13) * 0.01, (g % 4) * -3 + (g % 7) * 0.02]::float8[] AS f
+  FROM generate_series(1, 20000) g;
+ANALYZE par;
+
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;	-- make the workers do the scan
+
+EXPLAIN (COSTS OFF) SELECT uba_kmeans(f, 4) FROM par;
+EXPLAIN (COSTS OFF) SELECT uba_silhouette(f, (id % 4) + 1), uba_davies_bouldin(f, (id % 4) + 1) FROM par;
+CREATE TABLE par_model AS SELECT uba_kmeans(f, 4, '{"seed": 5}') AS m FROM par;
+SELECT uba_model_info(m)->'cluster_sizes' AS parallel_sizes,
+       round(uba_kmeans_inertia(m)::numeric, 6) AS parallel_inertia FROM par_model;
+SELECT round(uba_davies_bouldin(f, (id % 4) + 1)::numeric, 10) AS parallel_db,
+       round(uba_silhouette(f, (id % 4) + 1, '{"sample_size": 2000}')::numeric, 10) AS parallel_sil FROM par;
+-- scoring in parallel
+EXPLAIN (COSTS OFF) SELECT count(*) FROM par WHERE uba_kmeans_assign((SELECT m FROM par_model), f) = 1;
+SELECT count(*) FROM par WHERE uba_kmeans_assign((SELECT m FROM par_model), f) = 1;
+-- errors raised inside a worker reach the client
+SELECT expect_error($$SELECT uba_kmeans(CASE WHEN id = 15000 THEN '{1}'::float8[] ELSE f END, 4) FROM par$$);
+
+RESET max_parallel_workers_per_gather;
+SET max_parallel_workers_per_gather = 0;
+EXPLAIN (COSTS OFF) SELECT uba_kmeans(f, 4) FROM par;
+SELECT uba_model_info(uba_kmeans(f, 4, '{"seed": 5}'))->'cluster_sizes' AS serial_sizes,
+       round(uba_kmeans_inertia(uba_kmeans(f, 4, '{"seed": 5}'))::numeric, 6) AS serial_inertia FROM par;
+SELECT round(uba_davies_bouldin(f, (id % 4) + 1)::numeric, 10) AS serial_db FROM par;
