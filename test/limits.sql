@@ -1,0 +1,69 @@
+-- Resource limits: uba.max_memory, cancel and statement_timeout during BLAS work
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS uba;
+SELECT plan(12);
+
+-- 20,000 rows x 64 features = 10 MB of training rows
+CREATE TEMP TABLE big AS
+SELECT ARRAY(SELECT sin(g * 7.0 + j) FROM generate_series(1, 64) j)::float8[] AS f
+  FROM generate_series(1, 20000) g;
+
+-- memory: collecting the rows is refused above the limit...
+SET LOCAL uba.max_memory = '4MB';
+SELECT throws_like($$SELECT uba_kmeans(f, 4) FROM big$$,
+	'collecting the training rows needs % MB of memory, more than uba.max_memory (4 MB)',
+	'uba.max_memory stops row collection with a clear message');
+SELECT throws_ok($$SELECT uba_kmeans(f, 4) FROM big$$, '54000', NULL,
+	'the memory error is PROGRAM_LIMIT_EXCEEDED');
+SELECT throws_like($$SELECT uba_silhouette(f, 1) FROM big$$,
+	'collecting the training rows needs % MB%',
+	'quality aggregates honour uba.max_memory too');
+-- ...and so is the k-means workspace when the rows fit but the workspace does not
+SET LOCAL uba.max_memory = '10300kB';
+SELECT throws_like($$SELECT uba_kmeans(f, 4) FROM big$$,
+	'k-means training needs 11 MB of memory, more than uba.max_memory (10 MB)',
+	'the k-means workspace is checked before it is allocated');
+SET LOCAL uba.max_memory = '64MB';
+SELECT lives_ok($$SELECT uba_kmeans(f, 4, '{"max_iter": 3}') FROM big$$,
+	'the same training succeeds with a larger uba.max_memory');
+SELECT is(current_setting('uba.max_memory'), '64MB', 'uba.max_memory reads back in memory units');
+SELECT throws_ok($$SET uba.max_memory = '512kB'$$, '22023', NULL, 'uba.max_memory has a floor of 1MB');
+
+-- cancel: a statement_timeout fires while k-means runs matrix products (k = 1000 makes
+-- the BLAS calls the bulk of the work); the run must stop within a second of it
+CREATE FUNCTION pg_temp.seconds_until_cancel(query text) RETURNS float8
+LANGUAGE plpgsql AS $$
+DECLARE
+	t0 timestamptz := clock_timestamp();
+BEGIN
+	EXECUTE query;
+	RETURN NULL;	-- finished: not cancelled
+EXCEPTION WHEN query_canceled THEN
+	RETURN extract(epoch FROM clock_timestamp() - t0);
+END $$;
+
+SET LOCAL uba.blas_threads = 1;
+SET LOCAL statement_timeout = '1500ms';
+CREATE TEMP TABLE cancel1 AS
+SELECT pg_temp.seconds_until_cancel($$SELECT uba_kmeans(f, 1000, '{"max_iter": 100000, "tol": 0}') FROM big$$) AS s;
+SET LOCAL statement_timeout = 0;
+SELECT isnt(s, NULL, 'statement_timeout cancels k-means training (1 BLAS thread)') FROM cancel1;
+SELECT cmp_ok(s, '<', 2.5::float8, 'cancelled within a second of the 1.5 s timeout (1 BLAS thread)') FROM cancel1;
+
+SET LOCAL uba.blas_threads = 2;
+SET LOCAL statement_timeout = '1500ms';
+CREATE TEMP TABLE cancel2 AS
+SELECT pg_temp.seconds_until_cancel($$SELECT uba_kmeans(f, 1000, '{"max_iter": 100000, "tol": 0}') FROM big$$) AS s;
+SET LOCAL statement_timeout = 0;
+SELECT isnt(s, NULL, 'statement_timeout cancels k-means training (2 BLAS threads)') FROM cancel2;
+SELECT cmp_ok(s, '<', 2.5::float8, 'cancelled within a second of the 1.5 s timeout (2 BLAS threads)') FROM cancel2;
+
+-- the backend is healthy afterwards and BLAS threads give the same clustering
+SELECT is(
+	(SELECT uba_model_info(uba_kmeans(f, 3, '{"seed": 2}'))->'cluster_sizes' FROM big),
+	(SELECT uba_model_info(uba_kmeans(f, 3, '{"seed": 2}'))->'cluster_sizes' FROM big),
+	'training works after a cancel, with 2 BLAS threads');
+
+SELECT * FROM finish();
+ROLLBACK;
