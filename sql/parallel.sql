@@ -30,3 +30,16 @@ EXPLAIN (COSTS OFF) SELECT uba_kmeans(f, 4) FROM par;
 SELECT uba_model_info(uba_kmeans(f, 4, '{"seed": 5}'))->'cluster_sizes' AS serial_sizes,
        round(uba_kmeans_inertia(uba_kmeans(f, 4, '{"seed": 5}'))::numeric, 6) AS serial_inertia FROM par;
 SELECT round(uba_davies_bouldin(f, (id % 4) + 1)::numeric, 10) AS serial_db FROM par;
+
+-- a seed reproduces the model exactly, whatever order the rows arrive in
+CREATE TABLE par_runs AS SELECT 'serial' AS how, uba_kmeans(f, 5, '{"seed": 9}') AS m FROM par;
+INSERT INTO par_runs SELECT 'shuffled', uba_kmeans(f, 5, '{"seed": 9}') FROM (SELECT f FROM par ORDER BY random()) s;
+SET max_parallel_workers_per_gather = 2;
+INSERT INTO par_runs SELECT 'parallel', uba_kmeans(f, 5, '{"seed": 9}') FROM par;
+SELECT count(DISTINCT substring(m from 1 + 32 + 48)) AS distinct_payloads,
+       count(DISTINCT uba_model_info(m) - 'created_at' - 'training_ms') AS distinct_infos
+  FROM par_runs;
+SELECT count(DISTINCT uba_silhouette) AS distinct_silhouettes FROM (
+	SELECT uba_silhouette(f, (id % 4) + 1, '{"sample_size": 500}') FROM par
+	UNION ALL
+	SELECT uba_silhouette(f, (id % 4) + 1, '{"sample_size": 500}') FROM (SELECT * FROM par ORDER BY random()) s) u;

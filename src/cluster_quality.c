@@ -145,6 +145,7 @@ uba_silhouette_final(PG_FUNCTION_ARGS)
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba silhouette", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
+	uba_rowset_canonical_order(rs);
 	if (m < rs->n)
 	{
 		/* seeded sample without replacement: partial Fisher-Yates */

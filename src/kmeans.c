@@ -572,13 +572,14 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	/* workspace beside the collected rows, checked before allocating */
 	trials = 2 + (int) log((double) k);
 	need = mul_size((Size) rs->n, (Size) d * sizeof(double));	/* the rows */
-	need = add_size(need, mul_size((Size) rs->n, 3 * sizeof(double) + sizeof(int32) + sizeof(int64)));
+	need = add_size(need, mul_size((Size) rs->n, 4 * sizeof(double) + sizeof(int32) + sizeof(int64)));
 	need = add_size(need, mul_size(UBA_BLOCK_ROWS, (Size) Max(k, trials) * sizeof(double)));
 	need = add_size(need, mul_size((Size) k, (Size) d * 5 * sizeof(double)));
 	uba_check_memory(need, "k-means training");
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba kmeans", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
+	uba_rowset_canonical_order(rs);
 
 	if (standardize)
 	{

@@ -182,6 +182,7 @@ typedef struct UbaRowSet
 	int64		cap;
 	double	   *x;				/* n x dim */
 	double	   *y;				/* n, or NULL */
+	uint64	   *h;				/* n: hash of each row, for canonical order */
 	Jsonb	   *options;		/* copy of the options argument, or NULL */
 	TimestampTz started;		/* when the first row arrived */
 } UbaRowSet;
@@ -190,6 +191,7 @@ extern UbaRowSet *uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first,
 								   bool has_y, int32 iparam, Jsonb *options);
 extern void uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y);
 extern void uba_rowset_check_param(UbaRowSet *rs, int32 iparam, const char *what);
+extern void uba_rowset_canonical_order(UbaRowSet *rs);
 
 /* ---------- linear algebra (linalg.c) ---------- */
 
