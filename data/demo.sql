@@ -1,0 +1,163 @@
+-- uba demo: segment the real customers of a UK online gift shop with k-means.
+--
+-- `make demo` runs this file on a throw-away cluster, from the project root:
+--
+--   psql -X -v ON_ERROR_STOP=1 -q -f data/demo.sql
+--
+-- You can run it the same way in a database of your own; it creates the tables
+-- retail_lines, retail_products, customer_rfm and customer_features, the view
+-- customer_segments, and saves a new version of the model 'segments'.
+
+\set ON_ERROR_STOP 1
+\pset footer off
+SET client_min_messages = warning;
+
+CREATE EXTENSION IF NOT EXISTS uba;
+
+\echo
+\echo '== 1. Load the data: UCI Online Retail, every invoice line of 2010-12-01 .. 2011-12-09'
+\echo '      (Chen, Sain & Guo 2012, UCI Machine Learning Repository, CC BY 4.0; see data/README.md)'
+\echo
+
+\i data/load_online_retail.sql
+
+SELECT count(*) AS invoice_lines,
+       count(DISTINCT invoice_no) AS invoices,
+       count(DISTINCT customer_id) AS customers,
+       count(DISTINCT stock_code) AS products,
+       to_char(sum(quantity * unit_price), 'FM9,999,999.00') AS "sales (GBP)",
+       min(invoice_date)::date AS first_day,
+       max(invoice_date)::date AS last_day
+  FROM retail_lines;
+
+\echo
+\echo '== 2. One row per customer: recency, frequency, monetary (RFM)'
+\echo '      Known customers only, cancellations (invoice C...), returns and free items left out.'
+\echo '      recency_days = days from the last purchase to the day after the last day in the data'
+\echo '      frequency    = number of invoices;   monetary = total spend in GBP'
+\echo '      Features: [recency_days, ln(1 + frequency), ln(1 + monetary)]: the logarithms keep'
+\echo '      a few very large customers from dominating the distances.'
+\echo
+
+DROP VIEW IF EXISTS customer_segments;
+DROP TABLE IF EXISTS customer_features;
+DROP TABLE IF EXISTS customer_rfm;
+
+CREATE TABLE customer_rfm AS
+WITH purchases AS (
+	SELECT * FROM retail_lines
+	 WHERE customer_id IS NOT NULL
+	   AND invoice_no NOT LIKE 'C%'
+	   AND quantity > 0
+	   AND unit_price > 0
+), reference AS (
+	SELECT max(invoice_date)::date + 1 AS day FROM retail_lines
+)
+SELECT p.customer_id,
+       (SELECT day FROM reference) - max(p.invoice_date)::date AS recency_days,
+       count(DISTINCT p.invoice_no)::int AS frequency,
+       sum(p.quantity * p.unit_price) AS monetary
+  FROM purchases p
+ GROUP BY p.customer_id;
+ALTER TABLE customer_rfm ADD PRIMARY KEY (customer_id);
+
+CREATE TABLE customer_features AS
+SELECT customer_id,
+       ARRAY[recency_days, ln(1 + frequency), ln(1 + monetary)]::float8[] AS features
+  FROM customer_rfm;
+ALTER TABLE customer_features ADD PRIMARY KEY (customer_id);
+ANALYZE customer_rfm;
+ANALYZE customer_features;
+
+SELECT r.customer_id, r.recency_days, r.frequency, round(r.monetary, 2) AS monetary,
+       '{' || array_to_string(ARRAY(SELECT round(x::numeric, 3) FROM unnest(f.features) x), ', ')
+           || '}' AS features
+  FROM customer_rfm r JOIN customer_features f USING (customer_id)
+ ORDER BY r.customer_id
+ LIMIT 3;
+SELECT count(*) AS customers FROM customer_rfm;
+
+\echo
+\echo '== 3. Train k-means with 5 segments and save it as the model ''segments'''
+\echo '      standardize: z-score each feature (the scaling is stored in the model);'
+\echo '      n_init: best of 10 restarts; seed: the same data and seed give the same model.'
+\echo
+
+SELECT uba_model_save('segments',
+                      uba_kmeans(features, 5, '{"standardize": true, "n_init": 10, "seed": 1}'))
+       AS saved_version
+  FROM customer_features;
+
+SELECT m.name, m.version, m.kind, m.active, m.size_bytes, m.training_rows,
+       (i->>'iterations')::int AS iterations,
+       round((i->>'inertia')::numeric, 1) AS inertia
+  FROM uba_models m,
+       LATERAL uba_model_info(uba_model(m.name, m.version)) AS i
+ WHERE m.name = 'segments' AND m.active;
+
+-- every customer with its segment and its distance to the segment centre
+-- (in standardized units: a simple outlier score); always uses the active model
+CREATE VIEW customer_segments AS
+SELECT r.customer_id,
+       uba_kmeans_assign((SELECT uba_model('segments')), f.features) AS segment,
+       r.recency_days, r.frequency, r.monetary,
+       uba_kmeans_distance((SELECT uba_model('segments')), f.features) AS distance
+  FROM customer_rfm r
+  JOIN customer_features f USING (customer_id);
+COMMENT ON VIEW customer_segments IS
+	'Online Retail customers with their RFM values and k-means segment (active model ''segments'')';
+
+\echo
+\echo '== 4. What the segments look like, in original units (segment 1 is the largest)'
+\echo
+
+SELECT segment,
+       count(*) AS customers,
+       round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS "share %",
+       round(avg(recency_days)) AS "avg recency days",
+       round(avg(frequency), 1) AS "avg frequency",
+       round(avg(monetary)) AS "avg monetary (GBP)"
+  FROM customer_segments
+ GROUP BY segment
+ ORDER BY segment;
+
+\echo
+\echo '== 5. Score single customers with the saved model'
+\echo '      uba_kmeans_assign((SELECT uba_model(''segments'')), features)'
+\echo
+
+SELECT r.customer_id,
+       uba_kmeans_assign((SELECT uba_model('segments')), f.features) AS segment,
+       r.recency_days, r.frequency, round(r.monetary, 2) AS monetary,
+       round(uba_kmeans_distance((SELECT uba_model('segments')), f.features)::numeric, 2)
+           AS distance
+  FROM customer_rfm r
+  JOIN customer_features f USING (customer_id)
+ WHERE r.customer_id IN (12346, 12347, 14646, 17850, 18102)
+ ORDER BY r.customer_id;
+
+\echo
+\echo '== 6. Cluster quality, measured on the standardized features the model clustered'
+\echo '      silhouette: -1 .. 1, higher is better;  Davies-Bouldin: 0 or more, lower is better'
+\echo
+
+WITH scale AS (
+	SELECT avg(features[1]) AS m1, stddev_pop(features[1]) AS s1,
+	       avg(features[2]) AS m2, stddev_pop(features[2]) AS s2,
+	       avg(features[3]) AS m3, stddev_pop(features[3]) AS s3
+	  FROM customer_features
+), scored AS (
+	SELECT ARRAY[(f.features[1] - m1) / s1,
+	             (f.features[2] - m2) / s2,
+	             (f.features[3] - m3) / s3] AS z,
+	       uba_kmeans_assign((SELECT uba_model('segments')), f.features) AS segment
+	  FROM customer_features f, scale
+)
+SELECT round(uba_silhouette(z, segment)::numeric, 3) AS silhouette,
+       round(uba_davies_bouldin(z, segment)::numeric, 3) AS davies_bouldin
+  FROM scored;
+
+\echo
+\echo 'Done.  Explore further:  SELECT * FROM customer_segments;   SELECT * FROM uba_models;'
+\echo '       SELECT * FROM uba_kmeans_centroids(uba_model(''segments''));'
+\echo
