@@ -10,6 +10,8 @@ MODULE_big = uba
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 DATA = $(wildcard sql/uba--*.sql)
 PG_CPPFLAGS = -I$(srcdir)/src
+# -O3 vectorizes the distance kernels; no FP contraction keeps results CPU independent
+PG_CFLAGS = -O3 -ffp-contract=off
 SHLIB_LINK = -lopenblas -lm
 
 # pg_regress: inputs sql/NAME.sql, expected output expected/NAME.out
@@ -26,6 +28,9 @@ else
 all:
 	@echo "PostgreSQL server headers are missing: run 'make test' or 'make demo' (they install them), or apt-get install postgresql-server-dev-15" >&2; exit 1
 endif
+
+# every source file includes the shared core header
+$(OBJS): src/uba.h
 
 .PHONY: test demo deps tap
 

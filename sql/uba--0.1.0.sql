@@ -6,7 +6,7 @@
 -------------------------------------------------------------------------------
 
 CREATE FUNCTION uba_model_info(model bytea) RETURNS jsonb
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;	-- created_at follows TimeZone
 COMMENT ON FUNCTION uba_model_info(bytea) IS 'metadata of a uba model (validates it fully)';
 
 CREATE FUNCTION uba_model_kind(model bytea) RETURNS text
@@ -119,6 +119,7 @@ CREATE AGGREGATE uba_davies_bouldin(features float8[], cluster int) (
 	SFUNC = uba_davies_bouldin_transfn,
 	STYPE = internal,
 	FINALFUNC = uba_davies_bouldin_final,
+	FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = uba_rowset_combine,
 	SERIALFUNC = uba_rowset_serialize,
 	DESERIALFUNC = uba_rowset_deserialize,

@@ -44,6 +44,8 @@ CollectLabelled(FunctionCallInfo fcinfo, const UbaOptionSpec *specs, int nspecs,
 		uba_parse_options(opts, specs, nspecs, funcname, &o);
 		rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(1), true, 0, opts);
 	}
+	else
+		uba_rowset_check_options(rs, (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL);
 	uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(1), (double) PG_GETARG_INT32(2));
 	PG_RETURN_POINTER(rs);
 }
@@ -63,6 +65,16 @@ uba_davies_bouldin_transfn(PG_FUNCTION_ARGS)
 	return CollectLabelled(fcinfo, NULL, 0, "uba_davies_bouldin");
 }
 
+/* Zeroed huge allocation in the current context */
+static void *
+MemoryContextAllocHugeZero(Size size)
+{
+	void	   *p = MemoryContextAllocHuge(CurrentMemoryContext, size);
+
+	memset(p, 0, size);
+	return p;
+}
+
 /* Compare doubles for qsort */
 static int
 CompareDouble(const void *a, const void *b)
@@ -80,12 +92,14 @@ CompareDouble(const void *a, const void *b)
 static int
 DenseLabels(const double *y, const int64 *idx, int64 m, int *lab, const char *funcname)
 {
-	double	   *u = palloc(sizeof(double) * m);
+	double	   *u = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * m);
 	int64		L = 0;
 
 	for (int64 i = 0; i < m; i++)
 		u[i] = y[idx ? idx[i] : i];
+	CHECK_FOR_INTERRUPTS();
 	qsort(u, m, sizeof(double), CompareDouble);
+	CHECK_FOR_INTERRUPTS();
 	for (int64 i = 0; i < m; i++)
 		if (i == 0 || u[i] != u[L - 1])
 			u[L++] = u[i];
@@ -215,12 +229,13 @@ uba_davies_bouldin_final(PG_FUNCTION_ARGS)
 	if (rs == NULL || rs->n == 0)
 		PG_RETURN_NULL();
 	d = rs->dim;
+	uba_rowset_canonical_order(rs);		/* sums in a fixed order: exact reproducibility */
 	lab = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * rs->n);
 	L = DenseLabels(rs->y, NULL, rs->n, lab, "uba_davies_bouldin");
 	uba_check_memory(mul_size((Size) L, (Size) d * sizeof(double)), "uba_davies_bouldin");
-	cnt = palloc0(sizeof(int64) * L);
-	cent = palloc0(sizeof(double) * L * d);
-	intra = palloc0(sizeof(double) * L);
+	cnt = MemoryContextAllocHugeZero(sizeof(int64) * L);
+	cent = MemoryContextAllocHugeZero(mul_size((Size) L, (Size) d * sizeof(double)));
+	intra = MemoryContextAllocHugeZero(sizeof(double) * L);
 
 	for (int64 i = 0; i < rs->n; i++)
 	{

@@ -65,21 +65,48 @@ typedef struct KMeansModel
 	double	   *scratch;		/* d, for scoring one row */
 } KMeansModel;
 
+/* From this k * d on, distances come from BLAS matrix products */
+#define KMEANS_GEMM_MIN 1024
+
+/* Per-lane regions start on their own cache lines, so threads never share one */
+#define LANE_STRIDE(n) ((((Size) (n)) + 15) & ~(Size) 15)	/* in 8-byte elements */
+
 /* Working state of one training call */
 typedef struct KMeansWork
 {
 	int64		n;
 	int			d;
 	int			k;
+	int			kmax;			/* max(k, k-means++ candidates) */
 	const double *X;			/* n x d */
-	double	   *xnorm;			/* n: squared row norms */
 	int32	   *labels;			/* n */
-	double	   *mind;			/* n: squared distance to assigned centre */
-	double	   *block;			/* UBA_BLOCK_ROWS x max(k, trials) */
+	double	   *mind;			/* n: squared distance to the assigned centre */
+	double	   *xnorm;			/* n: squared row norms (BLAS path) */
+	int64		nblocks;
+	int			block_rows;
+	bool		use_gemm;
+	int			nthreads;
+	UbaRandom	rng;
+
+	/* per lane partial results, reduced in lane order */
+	double	   *lane_sums;		/* UBA_LANES x k x d */
+	int64	   *lane_counts;	/* UBA_LANES x k */
+	double	   *lane_acc;		/* UBA_LANES x kmax: inertia or candidate potentials */
+	int64	   *lane_changed;	/* UBA_LANES */
+	double	   *lane_dist;		/* UBA_LANES x kmax: one row's distances */
+	double	   *gemm_buf;		/* block_rows x k (BLAS path, backend thread only) */
+
+	/* reduced results */
 	double	   *sums;			/* k x d */
 	int64	   *counts;			/* k */
-	double	   *cnorm;			/* max(k, trials) */
-	UbaRandom	rng;
+	double		inertia;
+
+	/* the centres of the current pass */
+	const double *centers;		/* m x d */
+	double	   *ct;				/* d x kmax: centres transposed for the kernel */
+	double	   *cnorm;			/* kmax */
+	int			m;				/* number of centres in this pass */
+	bool		update;			/* accumulate sums and counts */
 } KMeansWork;
 
 /* ---------- training ---------- */
@@ -89,6 +116,7 @@ Datum
 uba_kmeans_transfn(PG_FUNCTION_ARGS)
 {
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	Jsonb	   *opts;
 	int32		k;
 
 	if (PG_ARGISNULL(1))
@@ -98,10 +126,10 @@ uba_kmeans_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("k must not be NULL")));
 	k = PG_GETARG_INT32(2);
+	opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
 
 	if (rs == NULL)
 	{
-		Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
 		UbaOptions	o;
 
 		if (k < 1 || k > KMEANS_MAX_K)
@@ -114,7 +142,10 @@ uba_kmeans_transfn(PG_FUNCTION_ARGS)
 		rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(1), false, k, opts);
 	}
 	else
+	{
 		uba_rowset_check_param(rs, k, "k");
+		uba_rowset_check_options(rs, opts);
+	}
 
 	uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(1), 0);
 	PG_RETURN_POINTER(rs);
@@ -135,79 +166,207 @@ SqDist(const double *a, const double *b, int d)
 	return s;
 }
 
-/* Squared norms of m rows of length d */
+/* Centres are stored transposed in groups of this many (padded with zeros) */
+#define KMEANS_LANE_WIDTH 8
+
+/*
+ * Squared distances from x to m centres stored transposed (d x mp, mp = m
+ * rounded up to KMEANS_LANE_WIDTH).  The fixed-width inner loop keeps its
+ * accumulators in vector registers; it runs across centres, so no sum is
+ * reassociated: each distance is added up over j in order, exactly as
+ * SqDist() does, and training and scoring agree to the last bit.
+ */
+#if defined(__GNUC__)
+/* Four doubles as one value; the compiler maps it to AVX2, or to SSE2 pairs */
+typedef double UbaV4 __attribute__((vector_size(32)));
+#endif
+
+UBA_TARGET_CLONES
 static void
-RowNorms(const double *A, int64 m, int d, double *out)
+SqDistances(const double *restrict x, const double *restrict ct, int d, int m,
+			double *restrict out)
 {
-	for (int64 i = 0; i < m; i++)
+	int			mp = (m + KMEANS_LANE_WIDTH - 1) / KMEANS_LANE_WIDTH * KMEANS_LANE_WIDTH;
+
+	for (int c0 = 0; c0 < m; c0 += KMEANS_LANE_WIDTH)
 	{
-		const double *a = A + (Size) i * d;
-		double		s = 0;
+		double		acc[KMEANS_LANE_WIDTH];
+#if defined(__GNUC__)
+		UbaV4		a0 = {0, 0, 0, 0},
+					a1 = {0, 0, 0, 0};
 
 		for (int j = 0; j < d; j++)
-			s += a[j] * a[j];
-		out[i] = s;
+		{
+			UbaV4		xj = {x[j], x[j], x[j], x[j]};
+			UbaV4		r0,
+						r1,
+						t0,
+						t1;
+
+			memcpy(&r0, ct + (Size) j * mp + c0, sizeof(r0));
+			memcpy(&r1, ct + (Size) j * mp + c0 + 4, sizeof(r1));
+			t0 = xj - r0;
+			t1 = xj - r1;
+			a0 += t0 * t0;
+			a1 += t1 * t1;
+		}
+		memcpy(acc, &a0, sizeof(a0));
+		memcpy(acc + 4, &a1, sizeof(a1));
+#else
+		for (int c = 0; c < KMEANS_LANE_WIDTH; c++)
+			acc[c] = 0;
+		for (int j = 0; j < d; j++)
+			for (int c = 0; c < KMEANS_LANE_WIDTH; c++)
+			{
+				double		t = x[j] - ct[(Size) j * mp + c0 + c];
+
+				acc[c] += t * t;
+			}
+#endif
+		for (int c = 0; c < KMEANS_LANE_WIDTH && c0 + c < m; c++)
+			out[c0 + c] = acc[c];
 	}
 }
 
-/*
- * Assign every row to its nearest centre; when sums is given, also
- * accumulate per-cluster sums and counts.  Returns the number of labels
- * that changed.  Distances come from ||x||^2 - 2 x.c + ||c||^2 with the
- * products done by BLAS one block of rows at a time.
- */
-static int64
-AssignRows(KMeansWork *w, const double *centers, double *sums, int64 *counts)
+/* Prepare the centres of a pass: transposed copy, or norms for BLAS */
+static void
+SetCenters(KMeansWork *w, const double *centers, int m)
 {
-	int64		changed = 0;
+	int			mp = (m + KMEANS_LANE_WIDTH - 1) / KMEANS_LANE_WIDTH * KMEANS_LANE_WIDTH;
+
+	w->centers = centers;
+	w->m = m;
+	memset(w->ct, 0, sizeof(double) * mp * w->d);
+	for (int c = 0; c < m; c++)
+	{
+		double		s = 0;
+
+		for (int j = 0; j < w->d; j++)
+		{
+			double		v = centers[(Size) c * w->d + j];
+
+			w->ct[(Size) j * mp + c] = v;
+			s += v * v;
+		}
+		w->cnorm[c] = s;
+	}
+}
+
+/* Assign the rows of one block to their nearest centre (runs on any thread) */
+static void
+AssignBlock(void *arg, int64 block, int lane)
+{
+	KMeansWork *w = (KMeansWork *) arg;
 	int			k = w->k;
 	int			d = w->d;
+	int64		i0 = block * w->block_rows;
+	int64		i1 = Min(w->n, i0 + w->block_rows);
+	double	   *dist = w->lane_dist + (Size) lane * LANE_STRIDE(w->kmax);
+	double	   *sums = w->lane_sums + (Size) lane * LANE_STRIDE((Size) k * d);
+	int64	   *counts = w->lane_counts + (Size) lane * LANE_STRIDE(k);
+	double		inertia = 0;
+	int64		changed = 0;
 
-	RowNorms(centers, k, d, w->cnorm);
-	if (sums)
+	if (w->use_gemm)
+		uba_gemm_abt((int) (i1 - i0), k, d, -2.0, w->X + (Size) i0 * d, w->centers,
+					 0.0, w->gemm_buf);
+
+	for (int64 i = i0; i < i1; i++)
 	{
-		memset(sums, 0, sizeof(double) * k * d);
-		memset(counts, 0, sizeof(int64) * k);
-	}
+		const double *x = w->X + (Size) i * d;
+		int			best = 0;
+		double		bestd;
 
-	for (int64 i0 = 0; i0 < w->n; i0 += UBA_BLOCK_ROWS)
-	{
-		int			b = (int) Min((int64) UBA_BLOCK_ROWS, w->n - i0);
-
-		CHECK_FOR_INTERRUPTS();
-		uba_gemm_abt(b, k, d, -2.0, w->X + (Size) i0 * d, centers, 0.0, w->block);
-		for (int r = 0; r < b; r++)
+		if (w->use_gemm)
 		{
-			const double *dr = w->block + (Size) r * k;
-			int64		i = i0 + r;
-			int			best = 0;
-			double		bestd = dr[0] + w->cnorm[0];
+			/* ||x||^2 is the same for every centre, so leave it out of the argmin */
+			const double *g = w->gemm_buf + (Size) (i - i0) * k;
+			double		bestv = g[0] + w->cnorm[0];
 
 			for (int c = 1; c < k; c++)
-			{
-				double		v = dr[c] + w->cnorm[c];
-
-				if (v < bestd)
+				if (g[c] + w->cnorm[c] < bestv)
 				{
-					bestd = v;
+					bestv = g[c] + w->cnorm[c];
 					best = c;
 				}
-			}
-			w->mind[i] = Max(bestd + w->xnorm[i], 0.0);
-			if (w->labels[i] != best)
-			{
-				changed++;
-				w->labels[i] = best;
-			}
-			if (sums)
-			{
-				const double *x = w->X + (Size) i * d;
-				double	   *s = sums + (Size) best * d;
+			bestd = SqDist(x, w->centers + (Size) best * d, d);
+		}
+		else
+		{
+			SqDistances(x, w->ct, d, k, dist);
+			bestd = dist[0];
+			for (int c = 1; c < k; c++)
+				if (dist[c] < bestd)
+				{
+					bestd = dist[c];
+					best = c;
+				}
+		}
+		w->mind[i] = bestd;
+		inertia += bestd;
+		if (w->labels[i] != best)
+		{
+			changed++;
+			w->labels[i] = best;
+		}
+		if (w->update)
+		{
+			double	   *s = sums + (Size) best * d;
 
-				for (int j = 0; j < d; j++)
-					s[j] += x[j];
-				counts[best]++;
-			}
+			for (int j = 0; j < d; j++)
+				s[j] += x[j];
+			counts[best]++;
+		}
+	}
+	w->lane_acc[(Size) lane * LANE_STRIDE(w->kmax)] += inertia;
+	w->lane_changed[(Size) lane * LANE_STRIDE(1)] += changed;
+}
+
+/*
+ * Assign every row to its nearest centre; with update, also sum the rows
+ * of each cluster into w->sums and w->counts.  Sets w->inertia and
+ * returns how many labels changed.  Per-lane results are reduced in lane
+ * order, so the outcome does not depend on the number of threads.
+ */
+static int64
+AssignRows(KMeansWork *w, const double *centers, bool update)
+{
+	int			k = w->k;
+	int			d = w->d;
+	int64		changed = 0;
+
+	SetCenters(w, centers, k);
+	w->update = update;
+	memset(w->lane_acc, 0, sizeof(double) * UBA_LANES * LANE_STRIDE(w->kmax));
+	memset(w->lane_changed, 0, sizeof(int64) * UBA_LANES * LANE_STRIDE(1));
+	if (update)
+	{
+		memset(w->lane_sums, 0, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) k * d));
+		memset(w->lane_counts, 0, sizeof(int64) * UBA_LANES * LANE_STRIDE(k));
+	}
+
+	/* BLAS is not called from our helper threads; it has threads of its own */
+	uba_run_lanes(w->nblocks, UBA_LANES, w->use_gemm ? 1 : w->nthreads, AssignBlock, w);
+
+	w->inertia = 0;
+	for (int l = 0; l < UBA_LANES; l++)
+	{
+		w->inertia += w->lane_acc[(Size) l * LANE_STRIDE(w->kmax)];
+		changed += w->lane_changed[(Size) l * LANE_STRIDE(1)];
+	}
+	if (update)
+	{
+		memset(w->sums, 0, sizeof(double) * k * d);
+		memset(w->counts, 0, sizeof(int64) * k);
+		for (int l = 0; l < UBA_LANES; l++)
+		{
+			const double *ls = w->lane_sums + (Size) l * LANE_STRIDE((Size) k * d);
+			const int64 *lc = w->lane_counts + (Size) l * LANE_STRIDE(k);
+
+			for (Size i = 0; i < (Size) k * d; i++)
+				w->sums[i] += ls[i];
+			for (int c = 0; c < k; c++)
+				w->counts[c] += lc[c];
 		}
 	}
 	return changed;
@@ -215,7 +374,8 @@ AssignRows(KMeansWork *w, const double *centers, double *sums, int64 *counts)
 
 /*
  * Give each empty cluster the point farthest from its centre, taken from
- * a cluster that keeps at least one point (as scikit-learn does).
+ * a cluster that keeps at least one point (scikit-learn takes it from any
+ * cluster, which can empty another one).
  */
 static void
 RelocateEmpty(KMeansWork *w, double *sums, int64 *counts)
@@ -277,6 +437,60 @@ SearchCumsum(const double *cum, int64 n, double v)
 	return Min(lo, n - 1);
 }
 
+/* k-means++: update closest distances with the newest centre, sum them */
+static void
+ClosestBlock(void *arg, int64 block, int lane)
+{
+	KMeansWork *w = (KMeansWork *) arg;
+	int64		i0 = block * w->block_rows;
+	int64		i1 = Min(w->n, i0 + w->block_rows);
+	double		pot = 0;
+
+	for (int64 i = i0; i < i1; i++)
+	{
+		double		v = SqDist(w->X + (Size) i * w->d, w->centers, w->d);
+
+		if (v < w->mind[i])
+			w->mind[i] = v;
+		pot += w->mind[i];
+	}
+	w->lane_acc[(Size) lane * LANE_STRIDE(w->kmax)] += pot;
+}
+
+/* k-means++: potential of every candidate, sum over rows of min(closest, distance) */
+static void
+PotentialBlock(void *arg, int64 block, int lane)
+{
+	KMeansWork *w = (KMeansWork *) arg;
+	int64		i0 = block * w->block_rows;
+	int64		i1 = Min(w->n, i0 + w->block_rows);
+	double	   *dist = w->lane_dist + (Size) lane * LANE_STRIDE(w->kmax);
+	double	   *pot = w->lane_acc + (Size) lane * LANE_STRIDE(w->kmax);
+
+	for (int64 i = i0; i < i1; i++)
+	{
+		double		cl = w->mind[i];
+
+		SqDistances(w->X + (Size) i * w->d, w->ct, w->d, w->m, dist);
+		for (int t = 0; t < w->m; t++)
+			pot[t] += Min(cl, dist[t]);
+	}
+}
+
+/* Run a k-means++ pass over all rows and reduce the per-lane sums (m of them) */
+static void
+PlusPlusPass(KMeansWork *w, UbaBlockFn fn, int m, double *out)
+{
+	memset(w->lane_acc, 0, sizeof(double) * UBA_LANES * LANE_STRIDE(w->kmax));
+	uba_run_lanes(w->nblocks, UBA_LANES, w->nthreads, fn, w);
+	for (int t = 0; t < m; t++)
+	{
+		out[t] = 0;
+		for (int l = 0; l < UBA_LANES; l++)
+			out[t] += w->lane_acc[(Size) l * LANE_STRIDE(w->kmax) + t];
+	}
+}
+
 /* Greedy k-means++: each step keeps the best of 2 + ln k sampled candidates */
 static void
 InitPlusPlus(KMeansWork *w, double *centers)
@@ -284,82 +498,47 @@ InitPlusPlus(KMeansWork *w, double *centers)
 	int64		n = w->n;
 	int			d = w->d;
 	int			trials = 2 + (int) log((double) w->k);
-	double	   *closest = w->mind;
-	double	   *cum = palloc(sizeof(double) * n);
+	double	   *cum = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n);
 	double	   *cand = palloc(sizeof(double) * trials * d);
-	int64	   *cand_id = palloc(sizeof(int64) * trials);
 	double	   *pot = palloc(sizeof(double) * trials);
-	double		current = 0;
+	double		current;
 	int64		first = (int64) uba_random_below(&w->rng, (uint64) n);
 
 	memcpy(centers, w->X + (Size) first * d, sizeof(double) * d);
 	for (int64 i = 0; i < n; i++)
-	{
-		closest[i] = SqDist(w->X + (Size) i * d, centers, d);
-		current += closest[i];
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
+		w->mind[i] = get_float8_infinity();
+	SetCenters(w, centers, 1);
+	PlusPlusPass(w, ClosestBlock, 1, &current);
 
 	for (int c = 1; c < w->k; c++)
 	{
 		double		acc = 0;
 		int			best = 0;
-		double	   *newc = centers + (Size) c * d;
 
 		for (int64 i = 0; i < n; i++)
 		{
-			acc += closest[i];
+			acc += w->mind[i];
 			cum[i] = acc;
 		}
+		CHECK_FOR_INTERRUPTS();
 		for (int t = 0; t < trials; t++)
 		{
-			cand_id[t] = SearchCumsum(cum, n, uba_random_double(&w->rng) * current);
-			memcpy(cand + (Size) t * d, w->X + (Size) cand_id[t] * d, sizeof(double) * d);
-			pot[t] = 0;
+			int64		id = SearchCumsum(cum, n, uba_random_double(&w->rng) * current);
+
+			memcpy(cand + (Size) t * d, w->X + (Size) id * d, sizeof(double) * d);
 		}
-
-		/* potential of each candidate: sum over rows of min(closest, dist) */
-		RowNorms(cand, trials, d, w->cnorm);
-		for (int64 i0 = 0; i0 < n; i0 += UBA_BLOCK_ROWS)
-		{
-			int			b = (int) Min((int64) UBA_BLOCK_ROWS, n - i0);
-
-			CHECK_FOR_INTERRUPTS();
-			uba_gemm_abt(b, trials, d, -2.0, w->X + (Size) i0 * d, cand, 0.0, w->block);
-			for (int r = 0; r < b; r++)
-			{
-				double		cl = closest[i0 + r];
-				double		xn = w->xnorm[i0 + r];
-
-				for (int t = 0; t < trials; t++)
-				{
-					double		v = Max(w->block[(Size) r * trials + t] + w->cnorm[t] + xn, 0.0);
-
-					pot[t] += Min(cl, v);
-				}
-			}
-		}
+		SetCenters(w, cand, trials);
+		PlusPlusPass(w, PotentialBlock, trials, pot);
 		for (int t = 1; t < trials; t++)
 			if (pot[t] < pot[best])
 				best = t;
 
-		memcpy(newc, cand + (Size) best * d, sizeof(double) * d);
-		current = 0;
-		for (int64 i = 0; i < n; i++)
-		{
-			double		v = SqDist(w->X + (Size) i * d, newc, d);
-
-			if (v < closest[i])
-				closest[i] = v;
-			current += closest[i];
-			if ((i & 0xFFFF) == 0)
-				CHECK_FOR_INTERRUPTS();
-		}
+		memcpy(centers + (Size) c * d, cand + (Size) best * d, sizeof(double) * d);
+		SetCenters(w, centers + (Size) c * d, 1);
+		PlusPlusPass(w, ClosestBlock, 1, &current);
 	}
 	pfree(cum);
 	pfree(cand);
-	pfree(cand_id);
 	pfree(pot);
 }
 
@@ -367,7 +546,7 @@ InitPlusPlus(KMeansWork *w, double *centers)
 static void
 InitRandom(KMeansWork *w, double *centers)
 {
-	int64	   *perm = palloc(sizeof(int64) * w->n);
+	int64	   *perm = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * w->n);
 
 	for (int64 i = 0; i < w->n; i++)
 		perm[i] = i;
@@ -382,21 +561,6 @@ InitRandom(KMeansWork *w, double *centers)
 			   sizeof(double) * w->d);
 	}
 	pfree(perm);
-}
-
-/* Exact inertia for the current labels, without the norm-expansion rounding */
-static double
-Inertia(KMeansWork *w, const double *centers)
-{
-	double		s = 0;
-
-	for (int64 i = 0; i < w->n; i++)
-	{
-		s += SqDist(w->X + (Size) i * w->d, centers + (Size) w->labels[i] * w->d, w->d);
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	return s;
 }
 
 /* One k-means run from init to convergence; returns inertia */
@@ -419,7 +583,7 @@ RunLloyd(KMeansWork *w, bool plusplus, int max_iter, double tol,
 
 	for (it = 0; it < max_iter; it++)
 	{
-		int64		changed = AssignRows(w, centers, w->sums, w->counts);
+		int64		changed = AssignRows(w, centers, true);
 		double		shift = 0;
 
 		RelocateEmpty(w, w->sums, w->counts);
@@ -437,6 +601,7 @@ RunLloyd(KMeansWork *w, bool plusplus, int max_iter, double tol,
 		memcpy(centers, newc, sizeof(double) * k * d);
 		if (changed == 0)
 		{
+			/* same labels, so the new centres equal the ones just used */
 			strict = true;
 			break;
 		}
@@ -444,11 +609,11 @@ RunLloyd(KMeansWork *w, bool plusplus, int max_iter, double tol,
 			break;
 	}
 	*n_iter = Min(it + 1, max_iter);
-	/* labels must match the final centres */
+	/* labels and inertia must match the final centres */
 	if (!strict)
-		AssignRows(w, centers, NULL, NULL);
+		AssignRows(w, centers, false);
 	pfree(newc);
-	return Inertia(w, centers);
+	return w->inertia;
 }
 
 /* z-score the columns in place (population std; constant columns keep scale 1) */
@@ -476,8 +641,12 @@ Standardize(double *X, int64 n, int d, double *mean, double *scale)
 		CHECK_FOR_INTERRUPTS();
 	}
 	for (int64 i = 0; i < n; i++)
+	{
 		for (int j = 0; j < d; j++)
 			X[(Size) i * d + j] = (X[(Size) i * d + j] - mean[j]) / scale[j];
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /* scikit-learn's tolerance: tol times the mean per-feature variance */
@@ -503,6 +672,7 @@ AbsoluteTolerance(const double *X, int64 n, int d, double tol)
 			ss += t * t;
 		}
 		total += ss / (double) n;
+		CHECK_FOR_INTERRUPTS();
 	}
 	return tol * total / d;
 }
@@ -544,7 +714,10 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 			   *scale = NULL;
 	int64	   *best_counts;
 	int		   *order;
-	int			trials;
+	int			trials,
+				kmax,
+				block_rows;
+	bool		use_gemm;
 	Size		need;
 	UbaModelMeta meta;
 	UbaWriter	pw;
@@ -569,12 +742,24 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	max_iter = (int) uba_option(&o, "max_iter");
 	standardize = uba_option(&o, "standardize") != 0;
 
+	/* the model must fit in a bytea */
+	if ((double) k * d * sizeof(double) > (double) (MaxAllocSize / 2))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a k-means model with %d clusters of %d features would exceed the 1 GB a model can hold", k, d),
+				 errhint("Use fewer clusters or fewer features.")));
+
 	/* workspace beside the collected rows, checked before allocating */
 	trials = 2 + (int) log((double) k);
+	kmax = Max(k, trials);
+	use_gemm = (int64) k * d >= KMEANS_GEMM_MIN;
+	block_rows = use_gemm ? (int) Max(64, Min(UBA_BLOCK_ROWS, (1 << 24) / ((int64) k * d))) : UBA_BLOCK_ROWS;
 	need = mul_size((Size) rs->n, (Size) d * sizeof(double));	/* the rows */
-	need = add_size(need, mul_size((Size) rs->n, 4 * sizeof(double) + sizeof(int32) + sizeof(int64)));
-	need = add_size(need, mul_size(UBA_BLOCK_ROWS, (Size) Max(k, trials) * sizeof(double)));
-	need = add_size(need, mul_size((Size) k, (Size) d * 5 * sizeof(double)));
+	need = add_size(need, mul_size((Size) rs->n, 3 * sizeof(double) + sizeof(int32)));
+	need = add_size(need, mul_size(UBA_LANES, add_size(mul_size((Size) k, (Size) d * sizeof(double)),
+													   mul_size((Size) kmax, 2 * sizeof(double) + sizeof(int64)))));
+	need = add_size(need, mul_size((Size) block_rows, (Size) k * sizeof(double)));
+	need = add_size(need, mul_size((Size) kmax, (Size) d * 6 * sizeof(double)));
 	uba_check_memory(need, "k-means training");
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba kmeans", ALLOCSET_DEFAULT_SIZES);
@@ -593,20 +778,30 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	w.n = rs->n;
 	w.d = d;
 	w.k = k;
+	w.kmax = kmax;
 	w.X = rs->x;
-	w.xnorm = MemoryContextAllocHuge(cxt, sizeof(double) * w.n);
+	w.use_gemm = use_gemm;
+	w.block_rows = block_rows;
+	w.nblocks = (w.n + block_rows - 1) / block_rows;
+	w.nthreads = uba_thread_count();
 	w.mind = MemoryContextAllocHuge(cxt, sizeof(double) * w.n);
 	w.labels = MemoryContextAllocHuge(cxt, sizeof(int32) * w.n);
-	w.block = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_BLOCK_ROWS * Max(k, trials));
-	w.sums = palloc(sizeof(double) * k * d);
-	w.counts = palloc(sizeof(int64) * k);
-	w.cnorm = palloc(sizeof(double) * Max(k, trials));
+	w.lane_sums = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) k * d));
+	w.lane_counts = MemoryContextAllocHuge(cxt, sizeof(int64) * UBA_LANES * LANE_STRIDE(k));
+	w.lane_acc = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE(kmax));
+	w.lane_dist = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE(kmax));
+	w.lane_changed = MemoryContextAllocHuge(cxt, sizeof(int64) * UBA_LANES * LANE_STRIDE(1));
+	if (use_gemm)
+		w.gemm_buf = MemoryContextAllocHuge(cxt, sizeof(double) * block_rows * k);
+	w.sums = MemoryContextAllocHuge(cxt, sizeof(double) * k * d);
+	w.counts = MemoryContextAllocHuge(cxt, sizeof(int64) * k);
+	w.ct = MemoryContextAllocHuge(cxt, sizeof(double) * (kmax + KMEANS_LANE_WIDTH) * d);
+	w.cnorm = MemoryContextAllocHuge(cxt, sizeof(double) * kmax);
 	uba_random_seed(&w.rng, (uint64) uba_option(&o, "seed"));
-	RowNorms(w.X, w.n, d, w.xnorm);
 
-	centers = palloc(sizeof(double) * k * d);
-	best_centers = palloc(sizeof(double) * k * d);
-	best_counts = palloc0(sizeof(int64) * k);
+	centers = MemoryContextAllocHuge(cxt, sizeof(double) * k * d);
+	best_centers = MemoryContextAllocHuge(cxt, sizeof(double) * k * d);
+	best_counts = MemoryContextAllocZero(cxt, sizeof(int64) * k);
 
 	for (int run = 0; run < n_init; run++)
 	{
@@ -625,7 +820,7 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	}
 
 	/* renumber clusters by size, largest first */
-	order = palloc(sizeof(int) * k);
+	order = MemoryContextAllocHuge(cxt, sizeof(int) * k);
 	for (int c = 0; c < k; c++)
 		order[c] = c;
 	qsort_arg(order, k, sizeof(int), CompareClusters, best_counts);

@@ -5,10 +5,12 @@
  *	  combine, serialize and deserialize functions that let PostgreSQL
  *	  run the collection in parallel workers.
  *
- *	  Parallel plans (and synchronized scans) deliver rows in an order that
- *	  changes from run to run.  So that a seed reproduces a model exactly,
- *	  every row is hashed as it arrives (in the workers) and training puts
- *	  the rows in a canonical order (by hash, then by content) first.
+ *	  Rows are kept in chunks, so growing never copies what was collected
+ *	  and combining partial states only links their chunks.  Parallel plans
+ *	  (and synchronized scans) deliver rows in an order that changes from
+ *	  run to run; so that a seed reproduces a model exactly, every row is
+ *	  hashed as it arrives (in the workers) and training first gathers the
+ *	  chunks into one matrix in a canonical order (by hash, then content).
  *
  *-------------------------------------------------------------------------
  */
@@ -22,7 +24,18 @@ PG_FUNCTION_INFO_V1(uba_rowset_combine);
 PG_FUNCTION_INFO_V1(uba_rowset_serialize);
 PG_FUNCTION_INFO_V1(uba_rowset_deserialize);
 
-#define UBA_ROWSET_INITIAL_ROWS 1024
+#define UBA_ROWSET_FIRST_CHUNK_ROWS 1024
+#define UBA_ROWSET_MAX_CHUNK_BYTES (64 * 1024 * 1024)
+
+struct UbaRowChunk
+{
+	UbaRowChunk *next;
+	int64		n;
+	int64		cap;
+	double	   *x;				/* cap x dim */
+	double	   *y;				/* cap, or NULL */
+	uint64	   *h;				/* cap */
+};
 
 /* The memory context aggregate state must live in */
 static MemoryContext
@@ -42,37 +55,41 @@ RowBytes(const UbaRowSet *rs)
 	return (Size) rs->dim * sizeof(double) + (rs->has_y ? sizeof(double) : 0) + sizeof(uint64);
 }
 
-/* Make room for at least need rows, within uba.max_memory */
+/* Refuse to hold more rows than uba.max_memory allows */
 static void
-Reserve(UbaRowSet *rs, int64 need)
+CheckRows(const UbaRowSet *rs, int64 rows)
 {
-	Size		rowbytes = RowBytes(rs);
-	int64		maxrows = (int64) (((Size) uba_max_memory_kb * 1024) / rowbytes);
-	int64		newcap;
+	Size		limit = (Size) uba_max_memory_kb * 1024;
 
-	if (need <= rs->cap)
-		return;
-	if (need > maxrows)
-		uba_check_memory(mul_size((Size) need, rowbytes), "collecting the training rows");
-	newcap = Max(need, Min(rs->cap * 2, maxrows));
-	newcap = Max(newcap, UBA_ROWSET_INITIAL_ROWS);
-	newcap = Min(newcap, Max(need, maxrows));
+	if ((Size) rows > limit / RowBytes(rs))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the training rows need more than uba.max_memory (%d MB)",
+						uba_max_memory_kb / 1024),
+				 errdetail("Collected " INT64_FORMAT " rows of %d features so far.", rs->n, rs->dim),
+				 errhint("Raise uba.max_memory for this session, or train on a sample of the rows (TABLESAMPLE).")));
+}
 
-	if (rs->x == NULL)
-	{
-		rs->x = MemoryContextAllocHuge(rs->cxt, mul_size(newcap, rs->dim * sizeof(double)));
-		rs->h = MemoryContextAllocHuge(rs->cxt, mul_size(newcap, sizeof(uint64)));
-		if (rs->has_y)
-			rs->y = MemoryContextAllocHuge(rs->cxt, mul_size(newcap, sizeof(double)));
-	}
+/* A new chunk for cap rows, appended to the set */
+static UbaRowChunk *
+AddChunk(UbaRowSet *rs, int64 cap)
+{
+	UbaRowChunk *c;
+
+	CheckRows(rs, rs->allocated + cap);
+	c = MemoryContextAllocZero(rs->cxt, sizeof(UbaRowChunk));
+	c->cap = cap;
+	c->x = MemoryContextAllocHuge(rs->cxt, mul_size((Size) cap, (Size) rs->dim * sizeof(double)));
+	c->h = MemoryContextAllocHuge(rs->cxt, mul_size((Size) cap, sizeof(uint64)));
+	if (rs->has_y)
+		c->y = MemoryContextAllocHuge(rs->cxt, mul_size((Size) cap, sizeof(double)));
+	if (rs->tail)
+		rs->tail->next = c;
 	else
-	{
-		rs->x = repalloc_huge(rs->x, mul_size(newcap, rs->dim * sizeof(double)));
-		rs->h = repalloc_huge(rs->h, mul_size(newcap, sizeof(uint64)));
-		if (rs->has_y)
-			rs->y = repalloc_huge(rs->y, mul_size(newcap, sizeof(double)));
-	}
-	rs->cap = newcap;
+		rs->head = c;
+	rs->tail = c;
+	rs->allocated += cap;
+	return c;
 }
 
 /* An empty row set in cxt */
@@ -110,98 +127,51 @@ uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first, bool has_y,
 void
 uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y)
 {
+	UbaRowChunk *c = rs->tail;
 	double	   *x;
 	uint64		h;
 
-	Reserve(rs, rs->n + 1);
-	x = rs->x + (Size) rs->n * rs->dim;
+	if (c == NULL || c->n == c->cap)
+	{
+		/*
+		 * Chunks grow with the set, up to a fixed size (few chunks, little
+		 * waste), and never past what uba.max_memory leaves.
+		 */
+		int64		maxrows = Max(1, (int64) (UBA_ROWSET_MAX_CHUNK_BYTES / RowBytes(rs)));
+		int64		left = (int64) (((Size) uba_max_memory_kb * 1024) / RowBytes(rs)) - rs->allocated;
+
+		c = AddChunk(rs, Max(1, Min(left, Min(maxrows, Max(UBA_ROWSET_FIRST_CHUNK_ROWS, rs->n)))));
+	}
+	x = c->x + (Size) c->n * rs->dim;
 	uba_read_features(features, x, rs->dim);
 	h = hash_bytes_extended((const unsigned char *) x, rs->dim * sizeof(double), 0);
 	if (rs->has_y)
 	{
-		rs->y[rs->n] = y;
+		c->y[c->n] = y;
 		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) &y, sizeof(double), 0));
 	}
-	rs->h[rs->n] = h;
+	c->h[c->n] = h;
+	c->n++;
 	rs->n++;
 }
 
-/* Order rows by hash, then by content (ties are equal rows or collisions) */
-static int
-CompareRows(const void *a, const void *b, void *arg)
+/* Whether two optional jsonb values are byte-for-byte equal */
+static bool
+SameOptions(Jsonb *a, Jsonb *b)
 {
-	const UbaRowSet *rs = (const UbaRowSet *) arg;
-	int64		i = *(const int64 *) a;
-	int64		j = *(const int64 *) b;
-	int			c;
-
-	if (rs->h[i] != rs->h[j])
-		return rs->h[i] < rs->h[j] ? -1 : 1;
-	c = memcmp(rs->x + (Size) i * rs->dim, rs->x + (Size) j * rs->dim,
-			   rs->dim * sizeof(double));
-	if (c == 0 && rs->has_y)
-		c = memcmp(&rs->y[i], &rs->y[j], sizeof(double));
-	return c;
+	if (a == NULL || b == NULL)
+		return a == b;
+	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
 }
 
-/*
- * Put the rows in canonical order, independent of the order they arrived
- * in.  The permutation is applied in place by following its cycles, so no
- * second copy of the rows is needed.
- */
+/* The options must not change between rows, in serial and parallel plans alike */
 void
-uba_rowset_canonical_order(UbaRowSet *rs)
+uba_rowset_check_options(UbaRowSet *rs, Jsonb *options)
 {
-	int64	   *perm;
-	double	   *tmp;
-	int			d = rs->dim;
-
-	if (rs->n < 2)
-		return;
-	perm = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * rs->n);
-	tmp = palloc(sizeof(double) * (d + 1));
-	for (int64 i = 0; i < rs->n; i++)
-		perm[i] = i;
-	CHECK_FOR_INTERRUPTS();
-	qsort_arg(perm, rs->n, sizeof(int64), CompareRows, rs);
-	CHECK_FOR_INTERRUPTS();
-
-	/* new row j is old row perm[j]; visited entries are stored as -1 - perm[j] */
-	for (int64 i = 0; i < rs->n; i++)
-	{
-		int64		j = i;
-		uint64		htmp;
-
-		if (perm[i] < 0 || perm[i] == i)
-			continue;
-		memcpy(tmp, rs->x + (Size) i * d, sizeof(double) * d);
-		if (rs->has_y)
-			tmp[d] = rs->y[i];
-		htmp = rs->h[i];
-		for (;;)
-		{
-			int64		k = perm[j];
-
-			perm[j] = -1 - k;
-			if (k == i)
-			{
-				memcpy(rs->x + (Size) j * d, tmp, sizeof(double) * d);
-				if (rs->has_y)
-					rs->y[j] = tmp[d];
-				rs->h[j] = htmp;
-				break;
-			}
-			memcpy(rs->x + (Size) j * d, rs->x + (Size) k * d, sizeof(double) * d);
-			if (rs->has_y)
-				rs->y[j] = rs->y[k];
-			rs->h[j] = rs->h[k];
-			j = k;
-		}
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	pfree(perm);
-	pfree(tmp);
+	if (!SameOptions(rs->options, options))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options must be the same for every row of one aggregate call")));
 }
 
 /* The per-call integer parameter (such as k) must not change between rows */
@@ -215,20 +185,178 @@ uba_rowset_check_param(UbaRowSet *rs, int32 iparam, const char *what)
 				 errdetail("Got %d and %d.", rs->iparam, iparam)));
 }
 
-/* Whether two optional jsonb values are byte-for-byte equal */
-static bool
-SameOptions(Jsonb *a, Jsonb *b)
+
+/* Position of a row: chunk number in the high 16 bits, row in the chunk below */
+#define ROWPOS(chunk, row) (((int64) (chunk) << 48) | (int64) (row))
+#define ROWPOS_CHUNK(p) ((int) ((p) >> 48))
+#define ROWPOS_ROW(p) ((p) & ((INT64CONST(1) << 48) - 1))
+
+/* A row's sort key and position */
+typedef struct KeyIdx
 {
-	if (a == NULL || b == NULL)
-		return a == b;
-	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
+	uint64		key;
+	int64		idx;
+} KeyIdx;
+
+/* What CompareRows needs to find rows */
+typedef struct CompareArg
+{
+	UbaRowChunk **chunks;
+	int			dim;
+	bool		has_y;
+} CompareArg;
+
+/* Order rows with equal hashes by content (equal rows, or a hash collision) */
+static int
+CompareRows(const void *a, const void *b, void *arg)
+{
+	const CompareArg *ca_ = (const CompareArg *) arg;
+	UbaRowChunk **chunks = ca_->chunks;
+	int			compare_dim = ca_->dim;
+	bool		compare_has_y = ca_->has_y;
+	int64		pa = ((const KeyIdx *) a)->idx;
+	int64		pb = ((const KeyIdx *) b)->idx;
+	UbaRowChunk *ca = chunks[ROWPOS_CHUNK(pa)];
+	UbaRowChunk *cb = chunks[ROWPOS_CHUNK(pb)];
+	int64		ra = ROWPOS_ROW(pa);
+	int64		rb = ROWPOS_ROW(pb);
+	int			c;
+
+	c = memcmp(ca->x + (Size) ra * compare_dim, cb->x + (Size) rb * compare_dim,
+			   compare_dim * sizeof(double));
+	if (c == 0 && compare_has_y)
+		c = memcmp(&ca->y[ra], &cb->y[rb], sizeof(double));
+	return c;
 }
 
-/* Combine two partial states (parallel aggregation) */
+/* LSD radix sort of n keys, 8 bits a pass; returns the sorted buffer (a or b) */
+static KeyIdx *
+RadixSort(KeyIdx *a, KeyIdx *b, int64 n)
+{
+	for (int shift = 0; shift < 64; shift += 8)
+	{
+		int64		count[256] = {0};
+		int64		pos = 0;
+		KeyIdx	   *t;
+
+		for (int64 i = 0; i < n; i++)
+			count[(a[i].key >> shift) & 0xFF]++;
+		if (count[(a[0].key >> shift) & 0xFF] == n)
+			continue;			/* every key has the same byte here */
+		for (int v = 0; v < 256; v++)
+		{
+			int64		c = count[v];
+
+			count[v] = pos;
+			pos += c;
+		}
+		for (int64 i = 0; i < n; i++)
+			b[count[(a[i].key >> shift) & 0xFF]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+		CHECK_FOR_INTERRUPTS();
+	}
+	return a;
+}
+
+/*
+ * Gather the collected chunks into one matrix in canonical order,
+ * independent of the order rows arrived in: by row hash (radix sort), then
+ * by content.  Every consumer calls this before reading x, y or h.
+ */
+void
+uba_rowset_canonical_order(UbaRowSet *rs)
+{
+	int64		n = rs->n;
+	int			d = rs->dim;
+	int			nchunks = 0;
+	UbaRowChunk **chunks;
+	KeyIdx	   *keys,
+			   *tmp,
+			   *sorted;
+	CompareArg	carg;
+	int64		at = 0;
+
+	if (rs->head == NULL)
+		return;					/* already gathered */
+
+	for (UbaRowChunk *c = rs->head; c; c = c->next)
+		nchunks++;
+	if (nchunks > 65535)
+		elog(ERROR, "uba row set has too many chunks");
+	/* the gathered copy exists beside the chunks for a moment */
+	uba_check_memory(add_size(mul_size((Size) rs->allocated + n, RowBytes(rs)),
+							  mul_size((Size) n, 2 * sizeof(KeyIdx))),
+					 "ordering the training rows");
+
+	chunks = palloc(sizeof(UbaRowChunk *) * nchunks);
+	keys = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(KeyIdx) * Max(n, 1));
+	tmp = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(KeyIdx) * Max(n, 1));
+	nchunks = 0;
+	for (UbaRowChunk *c = rs->head; c; c = c->next)
+	{
+		for (int64 r = 0; r < c->n; r++)
+		{
+			keys[at].key = c->h[r];
+			keys[at].idx = ROWPOS(nchunks, r);
+			at++;
+		}
+		chunks[nchunks++] = c;
+	}
+	sorted = n > 1 ? RadixSort(keys, tmp, n) : keys;
+	carg.chunks = chunks;
+	carg.dim = d;
+	carg.has_y = rs->has_y;
+	for (int64 i = 0; i < n;)
+	{
+		int64		j = i + 1;
+
+		while (j < n && sorted[j].key == sorted[i].key)
+			j++;
+		if (j - i > 1)
+			qsort_arg(sorted + i, j - i, sizeof(KeyIdx), CompareRows, &carg);
+		i = j;
+	}
+	CHECK_FOR_INTERRUPTS();
+
+	rs->x = MemoryContextAllocHuge(rs->cxt, mul_size((Size) Max(n, 1), (Size) d * sizeof(double)));
+	rs->h = MemoryContextAllocHuge(rs->cxt, mul_size((Size) Max(n, 1), sizeof(uint64)));
+	if (rs->has_y)
+		rs->y = MemoryContextAllocHuge(rs->cxt, mul_size((Size) Max(n, 1), sizeof(double)));
+	for (int64 i = 0; i < n; i++)
+	{
+		UbaRowChunk *c = chunks[ROWPOS_CHUNK(sorted[i].idx)];
+		int64		r = ROWPOS_ROW(sorted[i].idx);
+
+		memcpy(rs->x + (Size) i * d, c->x + (Size) r * d, sizeof(double) * d);
+		rs->h[i] = sorted[i].key;
+		if (rs->has_y)
+			rs->y[i] = c->y[r];
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+
+	for (int i = 0; i < nchunks; i++)
+	{
+		pfree(chunks[i]->x);
+		pfree(chunks[i]->h);
+		if (chunks[i]->y)
+			pfree(chunks[i]->y);
+		pfree(chunks[i]);
+	}
+	rs->head = rs->tail = NULL;
+	rs->allocated = n;
+	pfree(chunks);
+	pfree(keys);
+	pfree(tmp);
+}
+
+/* Combine two partial states (parallel aggregation): link b's chunks to a */
 Datum
 uba_rowset_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = AggContext(fcinfo);
+	MemoryContext aggcxt PG_USED_FOR_ASSERTS_ONLY = AggContext(fcinfo);
 	UbaRowSet  *a = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
 	UbaRowSet  *b = PG_ARGISNULL(1) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(1);
 
@@ -238,33 +366,37 @@ uba_rowset_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(a);
 	}
+	/* partial states are deserialized into aggcxt, so they can be taken over */
+	Assert(b->cxt == aggcxt);
 	if (a == NULL)
-		a = NewRowSet(aggcxt, b->dim, b->has_y, b->iparam, b->options);
+		PG_RETURN_POINTER(b);
 
 	if (a->dim != b->dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("feature array has %d elements, expected %d", b->dim, a->dim),
-				 errhint("Every row must have the same number of features.")));
-	uba_rowset_check_param(a, b->iparam, "the integer argument");
-	if (!SameOptions(a->options, b->options))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options must be the same for every row of one aggregate call")));
+				 errhint("Every row, and every call scoring a model, must pass the same number of features the model was trained on.")));
+	uba_rowset_check_param(a, b->iparam, "k");
+	uba_rowset_check_options(a, b->options);
+	CheckRows(a, a->allocated + b->allocated);
 
-	a->started = Min(a->started, b->started);
-	Reserve(a, a->n + b->n);
-	memcpy(a->x + (Size) a->n * a->dim, b->x, (Size) b->n * b->dim * sizeof(double));
-	memcpy(a->h + a->n, b->h, (Size) b->n * sizeof(uint64));
-	if (a->has_y)
-		memcpy(a->y + a->n, b->y, (Size) b->n * sizeof(double));
+	if (b->head != NULL)
+	{
+		if (a->tail)
+			a->tail->next = b->head;
+		else
+			a->head = b->head;
+		a->tail = b->tail;
+	}
 	a->n += b->n;
+	a->allocated += b->allocated;
+	a->started = Min(a->started, b->started);
 	PG_RETURN_POINTER(a);
 }
 
 /*
- * Serialized layout (same machine, so native byte order): dim, has_y,
- * iparam, options length, n, start time, options bytes, x, h, y.
+ * Serialized layout (same machine, so native byte order): header, options
+ * bytes, then x, h and y of every row in chunk order.
  */
 typedef struct RowSetWireHeader
 {
@@ -283,11 +415,14 @@ uba_rowset_serialize(PG_FUNCTION_ARGS)
 	UbaRowSet  *rs = (UbaRowSet *) PG_GETARG_POINTER(0);
 	RowSetWireHeader h;
 	Size		xbytes = mul_size((Size) rs->n, (Size) rs->dim * sizeof(double));
-	Size		ybytes = rs->has_y ? (Size) rs->n * sizeof(double) : 0;
-	Size		hbytes = (Size) rs->n * sizeof(uint64);
+	Size		hbytes = mul_size((Size) rs->n, sizeof(uint64));
+	Size		ybytes = rs->has_y ? hbytes : 0;
 	Size		total;
 	bytea	   *out;
-	char	   *p;
+	char	   *p,
+			   *px,
+			   *ph,
+			   *py;
 
 	h.dim = rs->dim;
 	h.has_y = rs->has_y;
@@ -295,7 +430,7 @@ uba_rowset_serialize(PG_FUNCTION_ARGS)
 	h.optlen = rs->options ? VARSIZE(rs->options) : 0;
 	h.n = rs->n;
 	h.started = rs->started;
-	total = add_size(add_size(add_size(sizeof(h) + h.optlen, xbytes), ybytes), hbytes);
+	total = add_size(add_size(add_size(sizeof(h) + h.optlen, xbytes), hbytes), ybytes);
 	if (total > MaxAllocSize - VARHDRSZ)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -309,17 +444,25 @@ uba_rowset_serialize(PG_FUNCTION_ARGS)
 	p += sizeof(h);
 	if (h.optlen > 0)
 		memcpy(p, rs->options, h.optlen);
-	p += h.optlen;
-	memcpy(p, rs->x, xbytes);
-	p += xbytes;
-	memcpy(p, rs->h, hbytes);
-	p += hbytes;
-	if (ybytes > 0)
-		memcpy(p, rs->y, ybytes);
+	px = p + h.optlen;
+	ph = px + xbytes;
+	py = ph + hbytes;
+	for (UbaRowChunk *c = rs->head; c; c = c->next)
+	{
+		memcpy(px, c->x, (Size) c->n * rs->dim * sizeof(double));
+		px += (Size) c->n * rs->dim * sizeof(double);
+		memcpy(ph, c->h, (Size) c->n * sizeof(uint64));
+		ph += (Size) c->n * sizeof(uint64);
+		if (rs->has_y)
+		{
+			memcpy(py, c->y, (Size) c->n * sizeof(double));
+			py += (Size) c->n * sizeof(double);
+		}
+	}
 	PG_RETURN_BYTEA_P(out);
 }
 
-/* Rebuild a state serialized by uba_rowset_serialize */
+/* Rebuild a state serialized by uba_rowset_serialize, as one chunk */
 Datum
 uba_rowset_deserialize(PG_FUNCTION_ARGS)
 {
@@ -329,6 +472,7 @@ uba_rowset_deserialize(PG_FUNCTION_ARGS)
 	Size		len = VARSIZE_ANY_EXHDR(in);
 	RowSetWireHeader h;
 	UbaRowSet  *rs;
+	UbaRowChunk *c;
 	Size		xbytes;
 
 	if (len < sizeof(h))
@@ -345,13 +489,17 @@ uba_rowset_deserialize(PG_FUNCTION_ARGS)
 				   h.optlen > 0 ? (Jsonb *) p : NULL);
 	p += h.optlen;
 	rs->started = h.started;
-	Reserve(rs, Max(h.n, 1));
-	memcpy(rs->x, p, xbytes);
-	p += xbytes;
-	memcpy(rs->h, p, (Size) h.n * sizeof(uint64));
-	p += (Size) h.n * sizeof(uint64);
-	if (rs->has_y)
-		memcpy(rs->y, p, (Size) h.n * sizeof(double));
-	rs->n = h.n;
+	if (h.n > 0)
+	{
+		c = AddChunk(rs, h.n);
+		memcpy(c->x, p, xbytes);
+		p += xbytes;
+		memcpy(c->h, p, (Size) h.n * sizeof(uint64));
+		p += (Size) h.n * sizeof(uint64);
+		if (rs->has_y)
+			memcpy(c->y, p, (Size) h.n * sizeof(double));
+		c->n = h.n;
+		rs->n = h.n;
+	}
 	PG_RETURN_POINTER(rs);
 }

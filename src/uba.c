@@ -14,18 +14,11 @@
 PG_MODULE_MAGIC;
 
 int			uba_max_memory_kb = 1024 * 1024;
-int			uba_blas_threads = 1;
+int			uba_threads = 0;
 
 void		_PG_init(void);
 
-/* Apply uba.blas_threads to the BLAS library whenever it changes */
-static void
-AssignBlasThreads(int newval, void *extra)
-{
-	uba_blas_set_threads(newval);
-}
-
-/* Define the settings and put BLAS into its configured thread mode */
+/* Define the settings and stop BLAS helper threads until they are needed */
 void
 _PG_init(void)
 {
@@ -40,23 +33,23 @@ _PG_init(void)
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
-	DefineCustomIntVariable("uba.blas_threads",
-							"Number of threads BLAS may use inside one backend.",
-							"1 keeps every backend single-threaded; raise it on a machine with idle cores.",
-							&uba_blas_threads,
-							1,
-							1,
+	DefineCustomIntVariable("uba.threads",
+							"Number of threads one uba training call may use.",
+							"0 means one per online CPU; 1 keeps training on the backend's own thread.",
+							&uba_threads,
+							0,
+							0,
 							64,
 							PGC_USERSET,
 							0,
-							NULL, AssignBlasThreads, NULL);
+							NULL, NULL, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("uba");
 #else
 	EmitWarningsOnPlaceholders("uba");
 #endif
-	uba_blas_set_threads(uba_blas_threads);
+	uba_blas_init();
 }
 
 /* Refuse an allocation plan larger than uba.max_memory */

@@ -23,7 +23,7 @@
 /* ---------- settings (uba.c) ---------- */
 
 extern int	uba_max_memory_kb;
-extern int	uba_blas_threads;
+extern int	uba_threads;
 
 extern void uba_check_memory(Size bytes, const char *what);
 
@@ -166,12 +166,16 @@ extern void uba_check_finite(double v, const char *what);
 /* ---------- row collection for training aggregates (rowset.c) ---------- */
 
 /*
- * Training aggregates that need every row (k-means, cluster quality) keep
- * the rows in one dense row-major matrix, plus an optional per-row value
- * (a label or target).  The per-call parameters (an integer such as k and
- * the options) are captured from the first row and must match everywhere,
+ * Training aggregates that need every row (k-means, cluster quality) collect
+ * the rows in chunks while the aggregate runs (combining parallel workers'
+ * rows just links their chunks), then uba_rowset_canonical_order() puts
+ * them in one dense row-major matrix x, with an optional per-row value y (a
+ * label or target).  The per-call parameters (an integer such as k and the
+ * options) are captured from the first row and must match everywhere,
  * including across parallel workers.
  */
+typedef struct UbaRowChunk UbaRowChunk;
+
 typedef struct UbaRowSet
 {
 	MemoryContext cxt;
@@ -179,10 +183,12 @@ typedef struct UbaRowSet
 	bool		has_y;
 	int32		iparam;
 	int64		n;
-	int64		cap;
-	double	   *x;				/* n x dim */
+	int64		allocated;		/* rows allocated in chunks, for uba.max_memory */
+	UbaRowChunk *head;			/* while collecting */
+	UbaRowChunk *tail;
+	double	   *x;				/* n x dim, after uba_rowset_canonical_order() */
 	double	   *y;				/* n, or NULL */
-	uint64	   *h;				/* n: hash of each row, for canonical order */
+	uint64	   *h;				/* n: hash of each row */
 	Jsonb	   *options;		/* copy of the options argument, or NULL */
 	TimestampTz started;		/* when the first row arrived */
 } UbaRowSet;
@@ -191,11 +197,23 @@ extern UbaRowSet *uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first,
 								   bool has_y, int32 iparam, Jsonb *options);
 extern void uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y);
 extern void uba_rowset_check_param(UbaRowSet *rs, int32 iparam, const char *what);
+extern void uba_rowset_check_options(UbaRowSet *rs, Jsonb *options);
 extern void uba_rowset_canonical_order(UbaRowSet *rs);
+
+/* ---------- threads (threads.c) ---------- */
+
+/* A block of work: pure computation, no PostgreSQL calls (it may run on a helper thread) */
+typedef void (*UbaBlockFn) (void *arg, int64 block, int lane);
+
+/* Lanes per parallel job: fixed, so results do not depend on the thread count */
+#define UBA_LANES 16
+
+extern int	uba_thread_count(void);
+extern void uba_run_lanes(int64 nblocks, int nlanes, int nthreads, UbaBlockFn fn, void *arg);
 
 /* ---------- linear algebra (linalg.c) ---------- */
 
-extern void uba_blas_set_threads(int nthreads);
+extern void uba_blas_init(void);
 
 /* C = alpha * A * B^T + beta * C; A is m x k, B is n x k, C is m x n, row-major */
 extern void uba_gemm_abt(int m, int n, int k, double alpha, const double *A,
@@ -203,5 +221,16 @@ extern void uba_gemm_abt(int m, int n, int k, double alpha, const double *A,
 
 /* Rows per block for loops that call BLAS: bounds the time between interrupt checks */
 #define UBA_BLOCK_ROWS 4096
+
+/*
+ * Compile a kernel for AVX2 as well as the baseline and pick at load time
+ * (GCC on x86-64 Linux).  FP contraction is off in the build, so both
+ * versions round identically and results do not depend on the CPU.
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define UBA_TARGET_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define UBA_TARGET_CLONES
+#endif
 
 #endif							/* UBA_H */
