@@ -30,15 +30,20 @@ SELECT uba_model_drop('segments', 3);
 SELECT version, active FROM uba_models WHERE name = 'segments';
 SELECT uba_model_drop('segments', 1);
 SELECT version, active FROM uba_models WHERE name = 'segments';
--- versions keep counting up after a drop
+-- version numbers are never reused, not even the newest one's after it is dropped
 SELECT uba_model_save('segments', uba_kmeans(f, 2, '{"seed": 1}')) FROM cat_rows;
+SELECT uba_model_drop('segments', 4);
+SELECT uba_model_save('segments', uba_kmeans(f, 2, '{"seed": 1}')) FROM cat_rows;
+SELECT version, active FROM uba_models WHERE name = 'segments';
+-- dropping the whole name forgets it: numbering starts again at 1
 SELECT uba_model_drop('segments');
 SELECT count(*) FROM uba_models WHERE name = 'segments';
 SELECT uba_model_save('segments', uba_kmeans(f, 2, '{"seed": 1}')) FROM cat_rows;
 
--- the table is marked for pg_dump
-SELECT c.relname, e.extconfig IS NOT NULL AS dumped
-  FROM pg_extension e, pg_class c WHERE e.extname = 'uba' AND c.oid = ANY (e.extconfig);
+-- the tables are marked for pg_dump
+SELECT c.relname
+  FROM pg_extension e, pg_class c WHERE e.extname = 'uba' AND c.oid = ANY (e.extconfig)
+ ORDER BY 1;
 
 -- errors
 SELECT expect_error($$SELECT uba_model('nope')$$);

@@ -62,6 +62,7 @@ SELECT expect_error($$SELECT uba_kmeans(f, 100001) FROM km$$);
 SELECT expect_error($$SELECT uba_kmeans(f, NULL) FROM km$$);
 SELECT expect_error($$SELECT uba_kmeans(f, 10) FROM km$$);
 SELECT expect_error($$SELECT uba_kmeans(f, id) FROM km$$);
+SELECT expect_error($$SELECT uba_kmeans(f, 2, jsonb_build_object('seed', id)) FROM km$$);
 -- errors: features
 SELECT expect_error($$SELECT uba_kmeans(f, 2) FROM (VALUES ('{1,NaN}'::float8[]), ('{1,2}')) v(f)$$);
 SELECT expect_error($$SELECT uba_kmeans(f, 2) FROM (VALUES ('{1,2}'::float8[]), ('{1,Infinity}')) v(f)$$);

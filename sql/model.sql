@@ -50,6 +50,9 @@ SELECT outcome, count(*)
   FROM (SELECT try_info(set_byte(m, i, get_byte(m, i) # (1 << (i % 8)))) AS outcome
           FROM blob, generate_series(0, length(m) - 1) i) s
  GROUP BY outcome ORDER BY outcome;
--- scoring functions validate the same way
+-- scoring functions validate the same way, even when a damaged copy follows a valid
+-- model in the same query (the parsed-model cache compares whole blobs)
+SELECT expect_error($$SELECT uba_kmeans_assign(CASE WHEN i = 1 THEN m ELSE set_byte(m, 40, get_byte(m, 40) # 4) END, '{1,1}')
+                        FROM blob, generate_series(1, 2) i$$);
 SELECT expect_error($$SELECT uba_kmeans_assign(set_byte(m, 40, get_byte(m, 40) # 4), '{1,1}') FROM blob$$);
 SELECT expect_error($$SELECT uba_kmeans_centroids(substring(m from 1 for 40)) FROM blob$$);

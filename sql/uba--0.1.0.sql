@@ -131,8 +131,18 @@ COMMENT ON AGGREGATE uba_davies_bouldin(float8[], int) IS 'Davies-Bouldin index 
 -- Model catalog: named, versioned models; kept by pg_dump
 -------------------------------------------------------------------------------
 
+-- One row per model name: its version counter (versions are never reused)
+CREATE TABLE uba_model_names (
+	name text PRIMARY KEY CHECK (name <> '' AND length(name) <= 200),
+	last_version int NOT NULL CHECK (last_version > 0),
+	created_at timestamptz NOT NULL DEFAULT now(),
+	created_by name NOT NULL DEFAULT current_user
+);
+SELECT pg_catalog.pg_extension_config_dump('uba_model_names', '');
+COMMENT ON TABLE uba_model_names IS 'model names and their version counters; use uba_model_save()';
+
 CREATE TABLE uba_model_store (
-	name text NOT NULL CHECK (name <> '' AND length(name) <= 200),
+	name text NOT NULL,
 	version int NOT NULL CHECK (version > 0),
 	kind text NOT NULL,
 	model bytea NOT NULL,
@@ -146,6 +156,17 @@ CREATE TABLE uba_model_store (
 CREATE UNIQUE INDEX uba_model_store_active ON uba_model_store (name) WHERE active;
 SELECT pg_catalog.pg_extension_config_dump('uba_model_store', '');
 COMMENT ON TABLE uba_model_store IS 'saved uba models; use uba_model_save() and the uba_models view';
+
+-- Lock a model name for a change; false when the name is unknown.  Changes to one
+-- name are serialized by this row lock (under REPEATABLE READ or SERIALIZABLE a
+-- concurrent change fails with a serialization error, to be retried).
+CREATE FUNCTION uba_model_lock(name text) RETURNS boolean
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT 1 FROM @extschema@.uba_model_names n
+	                WHERE n.name = uba_model_lock.name FOR UPDATE)
+$$;
 
 CREATE FUNCTION uba_model_save(name text, model bytea, metrics jsonb DEFAULT NULL)
 RETURNS int
@@ -171,10 +192,13 @@ BEGIN
 	END IF;
 	info := @extschema@.uba_model_info(model);	-- validates the whole blob
 
-	-- one saver per name at a time, so versions are dense and exactly one is active
-	PERFORM pg_advisory_xact_lock(hashtext('uba_model_store'), hashtext(name));
-	SELECT coalesce(max(s.version), 0) + 1 INTO v
-	  FROM @extschema@.uba_model_store s WHERE s.name = uba_model_save.name;
+	-- the next version number; the row lock serializes savers of one name
+	INSERT INTO @extschema@.uba_model_names AS n (name, last_version)
+	VALUES (name, 1)
+	ON CONFLICT ON CONSTRAINT uba_model_names_pkey
+	DO UPDATE SET last_version = n.last_version + 1
+	RETURNING n.last_version INTO v;
+
 	UPDATE @extschema@.uba_model_store s SET active = false
 	 WHERE s.name = uba_model_save.name AND s.active;
 	INSERT INTO @extschema@.uba_model_store (name, version, kind, model, metrics, active, training_rows)
@@ -217,7 +241,7 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM pg_advisory_xact_lock(hashtext('uba_model_store'), hashtext(name));
+	PERFORM @extschema@.uba_model_lock(name);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.uba_model_store s
 	                WHERE s.name = uba_model_activate.name AND s.version = uba_model_activate.version) THEN
 		RAISE EXCEPTION 'version % of model "%" does not exist', version, name
@@ -242,7 +266,7 @@ DECLARE
 	was_active boolean;
 	newest int;
 BEGIN
-	PERFORM pg_advisory_xact_lock(hashtext('uba_model_store'), hashtext(name));
+	PERFORM @extschema@.uba_model_lock(name);
 	WITH d AS (
 		DELETE FROM @extschema@.uba_model_store s
 		 WHERE s.name = uba_model_drop.name
@@ -257,7 +281,10 @@ BEGIN
 				USING ERRCODE = 'undefined_object';
 		END IF;
 	END IF;
-	IF was_active THEN
+	IF version IS NULL THEN
+		-- the whole name is gone: forget its version counter too
+		DELETE FROM @extschema@.uba_model_names n WHERE n.name = uba_model_drop.name;
+	ELSIF was_active THEN
 		SELECT max(s.version) INTO newest FROM @extschema@.uba_model_store s
 		 WHERE s.name = uba_model_drop.name;
 		IF newest IS NOT NULL THEN
@@ -269,7 +296,7 @@ BEGIN
 	RETURN n;
 END
 $$;
-COMMENT ON FUNCTION uba_model_drop(text, int) IS 'drop one version of a model, or all of them; returns how many';
+COMMENT ON FUNCTION uba_model_drop(text, int) IS 'drop one version of a model (numbers are not reused), or the whole name; returns how many versions';
 
 CREATE VIEW uba_models AS
 SELECT s.name, s.version, s.kind, s.active,

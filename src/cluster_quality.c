@@ -113,6 +113,8 @@ DenseLabels(const double *y, const int64 *idx, int64 m, int *lab, const char *fu
 		double		v = y[idx ? idx[i] : i];
 
 		lab[i] = (int) ((double *) bsearch(&v, u, L, sizeof(double), CompareDouble) - u);
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 	pfree(u);
 	return (int) L;

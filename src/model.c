@@ -436,7 +436,7 @@ uba_model_open(bytea *blob, UbaModelKind expected, UbaModelMeta *meta,
 typedef struct UbaModelCache
 {
 	Size		len;
-	char		header[UBA_MODEL_HEADER_SIZE];
+	char	   *bytes;			/* the blob that was validated and parsed */
 	UbaModelKind kind;
 	void	   *parsed;
 	MemoryContext cxt;
@@ -444,10 +444,9 @@ typedef struct UbaModelCache
 
 /*
  * Return the parsed model in argument argno, parsing it only when the blob
- * differs from the one seen last by this call site.  The header holds a
- * CRC of everything else, so equal length and header mean the same model
- * (a payload edited without its CRC would fail validation anyway; the
- * cached copy is the one that passed it).
+ * differs from the one seen last by this call site.  The whole blob is
+ * compared, not just its header, so a damaged copy that happens to keep
+ * the header of a valid model is still validated, and rejected.
  */
 void *
 uba_model_cached(FunctionCallInfo fcinfo, int argno, UbaModelKind kind,
@@ -461,9 +460,8 @@ uba_model_cached(FunctionCallInfo fcinfo, int argno, UbaModelKind kind,
 	UbaReader	payload;
 	MemoryContext old;
 
-	if (cache != NULL && cache->kind == kind && cache->len == len &&
-		len >= UBA_MODEL_HEADER_SIZE &&
-		memcmp(cache->header, VARDATA_ANY(blob), UBA_MODEL_HEADER_SIZE) == 0)
+	if (cache != NULL && cache->parsed != NULL && cache->kind == kind &&
+		cache->len == len && memcmp(cache->bytes, VARDATA_ANY(blob), len) == 0)
 		return cache->parsed;
 
 	if (cache == NULL)
@@ -482,11 +480,12 @@ uba_model_cached(FunctionCallInfo fcinfo, int argno, UbaModelKind kind,
 	old = MemoryContextSwitchTo(cache->cxt);
 	uba_model_open(blob, kind, &meta, &payload);
 	cache->parsed = parse(&meta, &payload);
+	cache->bytes = MemoryContextAllocHuge(cache->cxt, Max(len, 1));
+	memcpy(cache->bytes, VARDATA_ANY(blob), len);
 	MemoryContextSwitchTo(old);
 
 	cache->kind = kind;
 	cache->len = len;
-	memcpy(cache->header, VARDATA_ANY(blob), UBA_MODEL_HEADER_SIZE);
 	return cache->parsed;
 }
 
