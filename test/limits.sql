@@ -2,7 +2,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(12);
+SELECT plan(15);
 
 -- 20,000 rows x 64 features = 10 MB of training rows
 CREATE TEMP TABLE big AS
@@ -24,6 +24,11 @@ SET LOCAL uba.max_memory = '10300kB';
 SELECT throws_like($$SELECT uba_kmeans(f, 4) FROM big$$,
 	'k-means training needs 11 MB of memory, more than uba.max_memory (10 MB)',
 	'the k-means workspace is checked before it is allocated');
+-- ...and so is ordering the rows, which briefly holds them twice
+SET LOCAL uba.max_memory = '15MB';
+SELECT throws_like($$SELECT uba_kmeans(f, 4) FROM big$$,
+	'ordering the training rows needs % MB of memory, more than uba.max_memory (15 MB)',
+	'ordering the rows is checked against uba.max_memory before it allocates');
 SET LOCAL uba.max_memory = '64MB';
 SELECT lives_ok($$SELECT uba_kmeans(f, 4, '{"max_iter": 3}') FROM big$$,
 	'the same training succeeds with a larger uba.max_memory');
@@ -58,6 +63,16 @@ SELECT pg_temp.seconds_until_cancel($$SELECT uba_kmeans(f, 1000, '{"max_iter": 1
 SET LOCAL statement_timeout = 0;
 SELECT isnt(s, NULL, 'statement_timeout cancels k-means training (uba.threads = 2)') FROM cancel2;
 SELECT cmp_ok(s, '<', 2.5::float8, 'cancelled within a second of the 1.5 s timeout (uba.threads = 2)') FROM cancel2;
+
+-- the same with uba's own threads busy in the distance kernel (k * d < 1024 runs there,
+-- not in BLAS): the helpers stop, are joined, and only then is the error raised
+SET LOCAL uba.threads = 2;
+SET LOCAL statement_timeout = '1500ms';
+CREATE TEMP TABLE cancel3 AS
+SELECT pg_temp.seconds_until_cancel($$SELECT uba_kmeans(f, 8, '{"n_init": 1000, "max_iter": 1000, "tol": 0}') FROM big$$) AS s;
+SET LOCAL statement_timeout = 0;
+SELECT isnt(s, NULL, 'statement_timeout cancels k-means running on uba threads') FROM cancel3;
+SELECT cmp_ok(s, '<', 2.5::float8, 'cancelled within a second of the 1.5 s timeout (uba threads)') FROM cancel3;
 
 -- the backend is healthy afterwards and BLAS threads give the same clustering
 SELECT is(
