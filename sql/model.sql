@@ -56,3 +56,40 @@ SELECT expect_error($$SELECT uba_kmeans_assign(CASE WHEN i = 1 THEN m ELSE set_b
                         FROM blob, generate_series(1, 2) i$$);
 SELECT expect_error($$SELECT uba_kmeans_assign(set_byte(m, 40, get_byte(m, 40) # 4), '{1,1}') FROM blob$$);
 SELECT expect_error($$SELECT uba_kmeans_centroids(substring(m from 1 for 40)) FROM blob$$);
+
+-- Forged models with a valid checksum: every field behind the CRC is validated too.
+-- reseal() of an untouched model gives it back unchanged
+SELECT reseal(m) = m AS crc_matches FROM blob;
+CREATE TABLE forged AS
+SELECT m, get_u32(m, 12)::int AS metalen, 32 + get_u32(m, 12)::int AS pay FROM blob;
+-- metadata (offsets from 32): features 0, reserved 4, rows 8, ms 16, created 24, version 32, options length 48
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32, 3))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 36, 1))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 44, 2147483648))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(overlay(m placing '\x000000000000f87f'::bytea from 49))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(set_byte(m, 64, 37))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(set_byte(m, 79, 49))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(set_byte(m, 84, 91))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 80, 100000))) FROM forged$$);
+-- k-means payload (offsets from its start): k 0, d 4, flags 8, iterations 12, inertia 16,
+-- centroids 24 (k x d doubles), sizes after them
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, pay, 0))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, pay, 100001))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, pay, 3))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, pay + 4, 3))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, pay + 8, 2))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, pay + 8, 1))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, pay + 12, 2147483648))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(overlay(m placing '\x000000000000f87f'::bytea from pay + 17))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(overlay(m placing '\x000000000000f0ff'::bytea from pay + 17))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(overlay(m placing '\x000000000000f07f'::bytea from pay + 25))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_kind(reseal(put_u32(m, pay + 56, 13))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_kind(reseal(overlay(m placing '\xffffffffffffffff'::bytea from pay + 57))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_kind(reseal(put_u32(m, pay + 56, get_u32(m, pay + 56) - 1))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(overlay(m placing '\x000000000000f0bf'::bytea from pay + 17))) FROM forged$$);
+-- payload shorter or longer than its contents, with matching lengths and CRC
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(substring(m from 1 for length(m) - 8), 16, get_u32(m, 16) - 8))) FROM forged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m || '\x00'::bytea, 16, get_u32(m, 16) + 1))) FROM forged$$);
+-- scoring rejects the same forgeries
+SELECT expect_error($$SELECT uba_kmeans_assign(reseal(put_u32(m, pay, 0)), '{1,1}') FROM forged$$);
+SELECT expect_error($$SELECT uba_kmeans_centroids(reseal(put_u32(m, pay + 4, 7))) FROM forged$$);
