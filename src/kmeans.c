@@ -93,7 +93,7 @@ typedef struct KMeansWork
 	int64	   *lane_counts;	/* UBA_LANES x k */
 	double	   *lane_acc;		/* UBA_LANES x kmax: inertia or candidate potentials */
 	int64	   *lane_changed;	/* UBA_LANES */
-	double	   *lane_dist;		/* UBA_LANES x kmax: one row's distances */
+	double	   *lane_dist;		/* UBA_LANES x block_rows x kmax: a block's distances */
 	double	   *gemm_buf;		/* block_rows x k (BLAS path, backend thread only) */
 
 	/* reduced results */
@@ -228,6 +228,69 @@ SqDistances(const double *restrict x, const double *restrict ct, int d, int m,
 	}
 }
 
+/*
+ * SqDistances() for 4 rows at once: the rows' sums are independent chains
+ * the CPU overlaps, where one row's chain of dependent additions would
+ * leave it waiting.  Each distance is still added up in the same order.
+ */
+UBA_TARGET_CLONES
+static void
+SqDistances4(const double *restrict x, const double *restrict ct, int d, int m,
+			 double *restrict out)
+{
+#if defined(__GNUC__)
+	int			mp = (m + KMEANS_LANE_WIDTH - 1) / KMEANS_LANE_WIDTH * KMEANS_LANE_WIDTH;
+
+	for (int c0 = 0; c0 < m; c0 += KMEANS_LANE_WIDTH)
+	{
+		UbaV4		a[4][2];
+		double		acc[KMEANS_LANE_WIDTH];
+
+		memset(a, 0, sizeof(a));
+		for (int j = 0; j < d; j++)
+		{
+			UbaV4		r0,
+						r1;
+
+			memcpy(&r0, ct + (Size) j * mp + c0, sizeof(r0));
+			memcpy(&r1, ct + (Size) j * mp + c0 + 4, sizeof(r1));
+			for (int r = 0; r < 4; r++)
+			{
+				double		v = x[(Size) r * d + j];
+				UbaV4		xj = {v, v, v, v};
+				UbaV4		t0 = xj - r0;
+				UbaV4		t1 = xj - r1;
+
+				a[r][0] += t0 * t0;
+				a[r][1] += t1 * t1;
+			}
+		}
+		for (int r = 0; r < 4; r++)
+		{
+			memcpy(acc, &a[r][0], sizeof(UbaV4));
+			memcpy(acc + 4, &a[r][1], sizeof(UbaV4));
+			for (int c = 0; c < KMEANS_LANE_WIDTH && c0 + c < m; c++)
+				out[(Size) r * m + c0 + c] = acc[c];
+		}
+	}
+#else
+	for (int r = 0; r < 4; r++)
+		SqDistances(x + (Size) r * d, ct, d, m, out + (Size) r * m);
+#endif
+}
+
+/* Squared distances of rows i0 .. i1-1 to the pass's centres, 4 rows at a time */
+static inline void
+BlockDistances(const KMeansWork *w, int64 i0, int64 i1, double *dist)
+{
+	int64		i = i0;
+
+	for (; i + 4 <= i1; i += 4)
+		SqDistances4(w->X + (Size) i * w->d, w->ct, w->d, w->m, dist + (Size) (i - i0) * w->m);
+	for (; i < i1; i++)
+		SqDistances(w->X + (Size) i * w->d, w->ct, w->d, w->m, dist + (Size) (i - i0) * w->m);
+}
+
 /* Prepare the centres of a pass: transposed copy, or norms for BLAS */
 static void
 SetCenters(KMeansWork *w, const double *centers, int m)
@@ -261,7 +324,7 @@ AssignBlock(void *arg, int64 block, int lane)
 	int			d = w->d;
 	int64		i0 = block * w->block_rows;
 	int64		i1 = Min(w->n, i0 + w->block_rows);
-	double	   *dist = w->lane_dist + (Size) lane * LANE_STRIDE(w->kmax);
+	double	   *dist = w->lane_dist + (Size) lane * LANE_STRIDE((Size) w->block_rows * w->kmax);
 	double	   *sums = w->lane_sums + (Size) lane * LANE_STRIDE((Size) k * d);
 	int64	   *counts = w->lane_counts + (Size) lane * LANE_STRIDE(k);
 	double		inertia = 0;
@@ -270,6 +333,8 @@ AssignBlock(void *arg, int64 block, int lane)
 	if (w->use_gemm)
 		uba_gemm_abt((int) (i1 - i0), k, d, -2.0, w->X + (Size) i0 * d, w->centers,
 					 0.0, w->gemm_buf);
+	else
+		BlockDistances(w, i0, i1, dist);
 
 	for (int64 i = i0; i < i1; i++)
 	{
@@ -293,12 +358,13 @@ AssignBlock(void *arg, int64 block, int lane)
 		}
 		else
 		{
-			SqDistances(x, w->ct, d, k, dist);
-			bestd = dist[0];
+			const double *dr = dist + (Size) (i - i0) * k;
+
+			bestd = dr[0];
 			for (int c = 1; c < k; c++)
-				if (dist[c] < bestd)
+				if (dr[c] < bestd)
 				{
-					bestd = dist[c];
+					bestd = dr[c];
 					best = c;
 				}
 		}
@@ -445,10 +511,33 @@ ClosestBlock(void *arg, int64 block, int lane)
 	int64		i0 = block * w->block_rows;
 	int64		i1 = Min(w->n, i0 + w->block_rows);
 	double		pot = 0;
+	int64		i = i0;
+	const double *c = w->centers;
+	int			d = w->d;
 
-	for (int64 i = i0; i < i1; i++)
+	/* four rows at a time: independent chains of additions, each in order */
+	for (; i + 4 <= i1; i += 4)
 	{
-		double		v = SqDist(w->X + (Size) i * w->d, w->centers, w->d);
+		const double *x = w->X + (Size) i * d;
+		double		s[4] = {0, 0, 0, 0};
+
+		for (int j = 0; j < d; j++)
+			for (int r = 0; r < 4; r++)
+			{
+				double		t = x[(Size) r * d + j] - c[j];
+
+				s[r] += t * t;
+			}
+		for (int r = 0; r < 4; r++)
+		{
+			if (s[r] < w->mind[i + r])
+				w->mind[i + r] = s[r];
+			pot += w->mind[i + r];
+		}
+	}
+	for (; i < i1; i++)
+	{
+		double		v = SqDist(w->X + (Size) i * d, c, d);
 
 		if (v < w->mind[i])
 			w->mind[i] = v;
@@ -464,16 +553,17 @@ PotentialBlock(void *arg, int64 block, int lane)
 	KMeansWork *w = (KMeansWork *) arg;
 	int64		i0 = block * w->block_rows;
 	int64		i1 = Min(w->n, i0 + w->block_rows);
-	double	   *dist = w->lane_dist + (Size) lane * LANE_STRIDE(w->kmax);
+	double	   *dist = w->lane_dist + (Size) lane * LANE_STRIDE((Size) w->block_rows * w->kmax);
 	double	   *pot = w->lane_acc + (Size) lane * LANE_STRIDE(w->kmax);
 
+	BlockDistances(w, i0, i1, dist);
 	for (int64 i = i0; i < i1; i++)
 	{
 		double		cl = w->mind[i];
+		const double *dr = dist + (Size) (i - i0) * w->m;
 
-		SqDistances(w->X + (Size) i * w->d, w->ct, w->d, w->m, dist);
 		for (int t = 0; t < w->m; t++)
-			pot[t] += Min(cl, dist[t]);
+			pot[t] += Min(cl, dr[t]);
 	}
 }
 
@@ -757,7 +847,7 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	need = mul_size((Size) rs->n, (Size) d * sizeof(double));	/* the rows */
 	need = add_size(need, mul_size((Size) rs->n, 3 * sizeof(double) + sizeof(int32)));
 	need = add_size(need, mul_size(UBA_LANES, add_size(mul_size((Size) k, (Size) d * sizeof(double)),
-													   mul_size((Size) kmax, 2 * sizeof(double) + sizeof(int64)))));
+													   mul_size((Size) kmax, (block_rows + 1) * sizeof(double) + sizeof(int64)))));
 	need = add_size(need, mul_size((Size) block_rows, (Size) k * sizeof(double)));
 	need = add_size(need, mul_size((Size) kmax, (Size) d * 6 * sizeof(double)));
 	uba_check_memory(need, "k-means training");
@@ -789,7 +879,7 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	w.lane_sums = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) k * d));
 	w.lane_counts = MemoryContextAllocHuge(cxt, sizeof(int64) * UBA_LANES * LANE_STRIDE(k));
 	w.lane_acc = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE(kmax));
-	w.lane_dist = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE(kmax));
+	w.lane_dist = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) block_rows * kmax));
 	w.lane_changed = MemoryContextAllocHuge(cxt, sizeof(int64) * UBA_LANES * LANE_STRIDE(1));
 	if (use_gemm)
 		w.gemm_buf = MemoryContextAllocHuge(cxt, sizeof(double) * block_rows * k);

@@ -16,7 +16,6 @@
  */
 #include "uba.h"
 
-#include "common/hashfn.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
@@ -123,6 +122,39 @@ uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first, bool has_y,
 					 iparam, options);
 }
 
+/*
+ * Hash of a row's bytes: only an ordering key (rows with equal hashes are
+ * ordered by content), so a fast multiply-rotate mix over 8-byte words is
+ * enough; it is fixed here so that canonical order is the same everywhere.
+ */
+static uint64
+RowHash(const double *x, int d, const double *y)
+{
+	uint64		h = UINT64CONST(0x27D4EB2F165667C5) ^ (uint64) d;
+
+	for (int j = 0; j <= d; j++)
+	{
+		uint64		w;
+
+		if (j == d)
+		{
+			if (y == NULL)
+				break;
+			memcpy(&w, y, sizeof(w));
+		}
+		else
+			memcpy(&w, &x[j], sizeof(w));
+		w *= UINT64CONST(0xC2B2AE3D27D4EB4F);
+		w = (w << 31) | (w >> 33);
+		h ^= w * UINT64CONST(0x9E3779B97F4A7C15);
+		h = ((h << 27) | (h >> 37)) * 5 + UINT64CONST(0x52DCE729);
+	}
+	/* final avalanche (splitmix64) so every input bit reaches the top byte */
+	h = (h ^ (h >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
+	h = (h ^ (h >> 27)) * UINT64CONST(0x94D049BB133111EB);
+	return h ^ (h >> 31);
+}
+
 /* Append one row (checked: length, NULLs, finite values) */
 void
 uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y)
@@ -144,12 +176,9 @@ uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y)
 	}
 	x = c->x + (Size) c->n * rs->dim;
 	uba_read_features(features, x, rs->dim);
-	h = hash_bytes_extended((const unsigned char *) x, rs->dim * sizeof(double), 0);
+	h = RowHash(x, rs->dim, rs->has_y ? &y : NULL);
 	if (rs->has_y)
-	{
 		c->y[c->n] = y;
-		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) &y, sizeof(double), 0));
-	}
 	c->h[c->n] = h;
 	c->n++;
 	rs->n++;
