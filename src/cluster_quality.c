@@ -124,15 +124,7 @@ DenseLabels(const double *y, const int64 *idx, int64 m, int *lab, const char *fu
 static inline double
 Dist(const double *a, const double *b, int d)
 {
-	double		s = 0;
-
-	for (int j = 0; j < d; j++)
-	{
-		double		t = a[j] - b[j];
-
-		s += t * t;
-	}
-	return sqrt(s);
+	return sqrt(uba_sqdist(a, b, d));
 }
 
 /* uba_silhouette final: mean silhouette coefficient */

@@ -151,21 +151,6 @@ uba_kmeans_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(rs);
 }
 
-/* Squared Euclidean distance */
-static inline double
-SqDist(const double *a, const double *b, int d)
-{
-	double		s = 0;
-
-	for (int j = 0; j < d; j++)
-	{
-		double		t = a[j] - b[j];
-
-		s += t * t;
-	}
-	return s;
-}
-
 /* Centres are stored transposed in groups of this many (padded with zeros) */
 #define KMEANS_LANE_WIDTH 8
 
@@ -174,7 +159,7 @@ SqDist(const double *a, const double *b, int d)
  * rounded up to KMEANS_LANE_WIDTH).  The fixed-width inner loop keeps its
  * accumulators in vector registers; it runs across centres, so no sum is
  * reassociated: each distance is added up over j in order, exactly as
- * SqDist() does, and training and scoring agree to the last bit.
+ * uba_sqdist() does, and training and scoring agree to the last bit.
  */
 #if defined(__GNUC__)
 /* Four doubles as one value; the compiler maps it to AVX2, or to SSE2 pairs */
@@ -354,7 +339,7 @@ AssignBlock(void *arg, int64 block, int lane)
 					bestv = g[c] + w->cnorm[c];
 					best = c;
 				}
-			bestd = SqDist(x, w->centers + (Size) best * d, d);
+			bestd = uba_sqdist(x, w->centers + (Size) best * d, d);
 		}
 		else
 		{
@@ -537,7 +522,7 @@ ClosestBlock(void *arg, int64 block, int lane)
 	}
 	for (; i < i1; i++)
 	{
-		double		v = SqDist(w->X + (Size) i * d, c, d);
+		double		v = uba_sqdist(w->X + (Size) i * d, c, d);
 
 		if (v < w->mind[i])
 			w->mind[i] = v;
@@ -706,29 +691,53 @@ RunLloyd(KMeansWork *w, bool plusplus, int max_iter, double tol,
 	return w->inertia;
 }
 
-/* z-score the columns in place (population std; constant columns keep scale 1) */
+/*
+ * Per-column mean and population variance, in two row-major passes (the
+ * matrix is row-major, so walking it column by column would read it d
+ * times over).
+ */
 static void
-Standardize(double *X, int64 n, int d, double *mean, double *scale)
+ColumnMoments(const double *X, int64 n, int d, double *mean, double *var)
+{
+	memset(mean, 0, sizeof(double) * d);
+	memset(var, 0, sizeof(double) * d);
+	for (int64 i = 0; i < n; i++)
+	{
+		for (int j = 0; j < d; j++)
+			mean[j] += X[(Size) i * d + j];
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	for (int j = 0; j < d; j++)
+		mean[j] /= (double) n;
+	for (int64 i = 0; i < n; i++)
+	{
+		for (int j = 0; j < d; j++)
+		{
+			double		t = X[(Size) i * d + j] - mean[j];
+
+			var[j] += t * t;
+		}
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	for (int j = 0; j < d; j++)
+		var[j] /= (double) n;
+}
+
+/*
+ * z-score the columns in place (population std; constant columns keep
+ * scale 1), given their moments; var becomes the variance after scaling.
+ */
+static void
+Standardize(double *X, int64 n, int d, const double *mean, double *var, double *scale)
 {
 	for (int j = 0; j < d; j++)
 	{
-		double		m = 0,
-					ss = 0;
-
-		for (int64 i = 0; i < n; i++)
-			m += X[(Size) i * d + j];
-		m /= (double) n;
-		for (int64 i = 0; i < n; i++)
-		{
-			double		t = X[(Size) i * d + j] - m;
-
-			ss += t * t;
-		}
-		mean[j] = m;
-		scale[j] = sqrt(ss / (double) n);
+		scale[j] = sqrt(var[j]);
 		if (!(scale[j] > 1e-300))
 			scale[j] = 1.0;
-		CHECK_FOR_INTERRUPTS();
+		var[j] /= scale[j] * scale[j];
 	}
 	for (int64 i = 0; i < n; i++)
 	{
@@ -737,34 +746,6 @@ Standardize(double *X, int64 n, int d, double *mean, double *scale)
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-}
-
-/* scikit-learn's tolerance: tol times the mean per-feature variance */
-static double
-AbsoluteTolerance(const double *X, int64 n, int d, double tol)
-{
-	double		total = 0;
-
-	if (tol == 0)
-		return 0;
-	for (int j = 0; j < d; j++)
-	{
-		double		m = 0,
-					ss = 0;
-
-		for (int64 i = 0; i < n; i++)
-			m += X[(Size) i * d + j];
-		m /= (double) n;
-		for (int64 i = 0; i < n; i++)
-		{
-			double		t = X[(Size) i * d + j] - m;
-
-			ss += t * t;
-		}
-		total += ss / (double) n;
-		CHECK_FOR_INTERRUPTS();
-	}
-	return tol * total / d;
 }
 
 /* Order of clusters: larger first, then lower original index */
@@ -800,7 +781,8 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 				best_inertia = get_float8_infinity();
 	double	   *centers,
 			   *best_centers,
-			   *mean = NULL,
+			   *mean,
+			   *var,
 			   *scale = NULL;
 	int64	   *best_counts;
 	int		   *order;
@@ -856,13 +838,19 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(cxt);
 	uba_rowset_canonical_order(rs);
 
+	/* scikit-learn's tolerance: tol times the mean feature variance (after scaling) */
+	mean = palloc(sizeof(double) * d);
+	var = palloc(sizeof(double) * d);
+	ColumnMoments(rs->x, rs->n, d, mean, var);
 	if (standardize)
 	{
-		mean = palloc(sizeof(double) * d);
 		scale = palloc(sizeof(double) * d);
-		Standardize(rs->x, rs->n, d, mean, scale);
+		Standardize(rs->x, rs->n, d, mean, var, scale);
 	}
-	tol = AbsoluteTolerance(rs->x, rs->n, d, uba_option(&o, "tol"));
+	tol = 0;
+	for (int j = 0; j < d; j++)
+		tol += var[j];
+	tol = uba_option(&o, "tol") * tol / d;
 
 	memset(&w, 0, sizeof(w));
 	w.n = rs->n;
@@ -1029,7 +1017,7 @@ Nearest(KMeansModel *m, ArrayType *features, double *sqdist)
 			x[j] = (x[j] - m->mean[j]) / m->scale[j];
 	for (int c = 0; c < m->k; c++)
 	{
-		double		v = SqDist(x, m->centroids + (Size) c * m->d, m->d);
+		double		v = uba_sqdist(x, m->centroids + (Size) c * m->d, m->d);
 
 		if (v < bestd)
 		{

@@ -156,6 +156,25 @@ extern bool uba_option_given(const UbaOptions *o, const char *name);
 extern void uba_option_set(UbaOptions *o, const char *name, double value);
 extern char *uba_options_to_json(const UbaOptions *o);
 
+/*
+ * Squared Euclidean distance, summed in index order.  Every distance in
+ * uba is added up in this order (the vectorized kernels too), so training
+ * and scoring agree to the last bit.
+ */
+static inline double
+uba_sqdist(const double *a, const double *b, int d)
+{
+	double		s = 0;
+
+	for (int j = 0; j < d; j++)
+	{
+		double		t = a[j] - b[j];
+
+		s += t * t;
+	}
+	return s;
+}
+
 /* ---------- input checks (input.c) ---------- */
 
 extern int	uba_feature_count(ArrayType *a);
