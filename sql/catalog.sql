@@ -39,6 +39,14 @@ SELECT version, active FROM uba_models WHERE name = 'segments';
 SELECT uba_model_drop('segments');
 SELECT count(*) FROM uba_models WHERE name = 'segments';
 SELECT uba_model_save('segments', uba_kmeans(f, 2, '{"seed": 1}')) FROM cat_rows;
+-- a name whose versions were dropped one by one keeps counting until the name is dropped
+SELECT uba_model_save('solo', uba_kmeans(f, 2, '{"seed": 1}')) FROM cat_rows;
+SELECT uba_model_drop('solo', 1);
+SELECT uba_model_save('solo', uba_kmeans(f, 2, '{"seed": 1}')) FROM cat_rows;
+SELECT uba_model_drop('solo', 2);
+SELECT uba_model_drop('solo') AS versions_left;
+SELECT uba_model_save('solo', uba_kmeans(f, 2, '{"seed": 1}')) FROM cat_rows;
+SELECT uba_model_drop('solo');
 
 -- the tables are marked for pg_dump
 SELECT c.relname

@@ -275,6 +275,11 @@ BEGIN
 	SELECT count(*), coalesce(bool_or(d.active), false) INTO n, was_active FROM d;
 	IF n = 0 THEN
 		IF version IS NULL THEN
+			-- a name whose versions were all dropped one by one still holds its counter
+			DELETE FROM @extschema@.uba_model_names m WHERE m.name = uba_model_drop.name;
+			IF FOUND THEN
+				RETURN 0;
+			END IF;
 			RAISE EXCEPTION 'model "%" does not exist', name USING ERRCODE = 'undefined_object';
 		ELSE
 			RAISE EXCEPTION 'version % of model "%" does not exist', version, name

@@ -226,7 +226,7 @@ uba_davies_bouldin_final(PG_FUNCTION_ARGS)
 	uba_rowset_canonical_order(rs);		/* sums in a fixed order: exact reproducibility */
 	lab = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * rs->n);
 	L = DenseLabels(rs->y, NULL, rs->n, lab, "uba_davies_bouldin");
-	uba_check_memory(mul_size((Size) L, (Size) d * sizeof(double)), "uba_davies_bouldin");
+	/* L centroids take no more than the rows did, which uba.max_memory allowed */
 	cnt = MemoryContextAllocHugeZero(sizeof(int64) * L);
 	cent = MemoryContextAllocHugeZero(mul_size((Size) L, (Size) d * sizeof(double)));
 	intra = MemoryContextAllocHugeZero(sizeof(double) * L);

@@ -78,6 +78,7 @@ typedef struct KMeansWork
 	int			d;
 	int			k;
 	int			kmax;			/* max(k, k-means++ candidates) */
+	int			distw;			/* columns of the block distance buffers */
 	const double *X;			/* n x d */
 	int32	   *labels;			/* n */
 	double	   *mind;			/* n: squared distance to the assigned centre */
@@ -309,7 +310,7 @@ AssignBlock(void *arg, int64 block, int lane)
 	int			d = w->d;
 	int64		i0 = block * w->block_rows;
 	int64		i1 = Min(w->n, i0 + w->block_rows);
-	double	   *dist = w->lane_dist + (Size) lane * LANE_STRIDE((Size) w->block_rows * w->kmax);
+	double	   *dist = w->lane_dist + (Size) lane * LANE_STRIDE((Size) w->block_rows * w->distw);
 	double	   *sums = w->lane_sums + (Size) lane * LANE_STRIDE((Size) k * d);
 	int64	   *counts = w->lane_counts + (Size) lane * LANE_STRIDE(k);
 	double		inertia = 0;
@@ -428,10 +429,11 @@ AssignRows(KMeansWork *w, const double *centers, bool update)
  * a cluster that keeps at least one point (scikit-learn takes it from any
  * cluster, which can empty another one).
  */
-static void
+static int64
 RelocateEmpty(KMeansWork *w, double *sums, int64 *counts)
 {
 	int			d = w->d;
+	int64		moved = 0;
 
 	for (int c = 0; c < w->k; c++)
 	{
@@ -465,8 +467,10 @@ RelocateEmpty(KMeansWork *w, double *sums, int64 *counts)
 			counts[c] = 1;
 			w->labels[far] = c;
 			w->mind[far] = 0;
+			moved++;
 		}
 	}
+	return moved;
 }
 
 /* Index of the first cumulative sum >= v (numpy searchsorted, side left) */
@@ -538,7 +542,7 @@ PotentialBlock(void *arg, int64 block, int lane)
 	KMeansWork *w = (KMeansWork *) arg;
 	int64		i0 = block * w->block_rows;
 	int64		i1 = Min(w->n, i0 + w->block_rows);
-	double	   *dist = w->lane_dist + (Size) lane * LANE_STRIDE((Size) w->block_rows * w->kmax);
+	double	   *dist = w->lane_dist + (Size) lane * LANE_STRIDE((Size) w->block_rows * w->distw);
 	double	   *pot = w->lane_acc + (Size) lane * LANE_STRIDE(w->kmax);
 
 	BlockDistances(w, i0, i1, dist);
@@ -661,7 +665,7 @@ RunLloyd(KMeansWork *w, bool plusplus, int max_iter, double tol,
 		int64		changed = AssignRows(w, centers, true);
 		double		shift = 0;
 
-		RelocateEmpty(w, w->sums, w->counts);
+		changed += RelocateEmpty(w, w->sums, w->counts);	/* a moved point is a change */
 		for (int c = 0; c < k; c++)
 			for (int j = 0; j < d; j++)
 			{
@@ -788,6 +792,7 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	int		   *order;
 	int			trials,
 				kmax,
+				distw,
 				block_rows;
 	bool		use_gemm;
 	Size		need;
@@ -814,8 +819,8 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	max_iter = (int) uba_option(&o, "max_iter");
 	standardize = uba_option(&o, "standardize") != 0;
 
-	/* the model must fit in a bytea */
-	if ((double) k * d * sizeof(double) > (double) (MaxAllocSize / 2))
+	/* the model must fit in a bytea: centroids, sizes, scaling and a little metadata */
+	if (((double) k * d + k + 2.0 * d) * sizeof(double) + 4096 > (double) MaxAllocSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("a k-means model with %d clusters of %d features would exceed the 1 GB a model can hold", k, d),
@@ -825,11 +830,16 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	trials = 2 + (int) log((double) k);
 	kmax = Max(k, trials);
 	use_gemm = (int64) k * d >= KMEANS_GEMM_MIN;
-	block_rows = use_gemm ? (int) Max(64, Min(UBA_BLOCK_ROWS, (1 << 24) / ((int64) k * d))) : UBA_BLOCK_ROWS;
+	/* the own kernel's distances for a block fill distw columns: BLAS needs them only for k-means++ */
+	distw = use_gemm ? trials : kmax;
+	block_rows = use_gemm ? (int) Max(64, Min(UBA_BLOCK_ROWS, (1 << 24) / ((int64) k * d)))
+		: (int) Max(64, Min(UBA_BLOCK_ROWS, 65536 / distw));
+	block_rows = (int) Min((int64) block_rows, Max(rs->n, 4));
 	need = mul_size((Size) rs->n, (Size) d * sizeof(double));	/* the rows */
 	need = add_size(need, mul_size((Size) rs->n, 3 * sizeof(double) + sizeof(int32)));
 	need = add_size(need, mul_size(UBA_LANES, add_size(mul_size((Size) k, (Size) d * sizeof(double)),
-													   mul_size((Size) kmax, (block_rows + 1) * sizeof(double) + sizeof(int64)))));
+													   add_size(mul_size((Size) kmax, sizeof(double) + sizeof(int64)),
+																mul_size((Size) block_rows, (Size) distw * sizeof(double))))));
 	need = add_size(need, mul_size((Size) block_rows, (Size) k * sizeof(double)));
 	need = add_size(need, mul_size((Size) kmax, (Size) d * 6 * sizeof(double)));
 	uba_check_memory(need, "k-means training");
@@ -867,7 +877,8 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	w.lane_sums = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) k * d));
 	w.lane_counts = MemoryContextAllocHuge(cxt, sizeof(int64) * UBA_LANES * LANE_STRIDE(k));
 	w.lane_acc = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE(kmax));
-	w.lane_dist = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) block_rows * kmax));
+	w.distw = distw;
+	w.lane_dist = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) block_rows * distw));
 	w.lane_changed = MemoryContextAllocHuge(cxt, sizeof(int64) * UBA_LANES * LANE_STRIDE(1));
 	if (use_gemm)
 		w.gemm_buf = MemoryContextAllocHuge(cxt, sizeof(double) * block_rows * k);

@@ -36,6 +36,13 @@ struct UbaRowChunk
 	uint64	   *h;				/* cap */
 };
 
+/* A row's sort key and position */
+typedef struct KeyIdx
+{
+	uint64		key;
+	int64		idx;
+} KeyIdx;
+
 /* The memory context aggregate state must live in */
 static MemoryContext
 AggContext(FunctionCallInfo fcinfo)
@@ -54,18 +61,30 @@ RowBytes(const UbaRowSet *rs)
 	return (Size) rs->dim * sizeof(double) + (rs->has_y ? sizeof(double) : 0) + sizeof(uint64);
 }
 
+/*
+ * Memory one collected row may need: itself, its copy in canonical order,
+ * and two sort keys while ordering.  Checking this while collecting makes
+ * a too large training set fail early, not after every row was read.
+ */
+static Size
+RowPeakBytes(const UbaRowSet *rs)
+{
+	return 2 * RowBytes(rs) + 2 * sizeof(KeyIdx);
+}
+
 /* Refuse to hold more rows than uba.max_memory allows */
 static void
 CheckRows(const UbaRowSet *rs, int64 rows)
 {
 	Size		limit = (Size) uba_max_memory_kb * 1024;
 
-	if ((Size) rows > limit / RowBytes(rs))
+	if ((Size) rows > limit / RowPeakBytes(rs))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the training rows need more than uba.max_memory (%d MB)",
 						uba_max_memory_kb / 1024),
-				 errdetail("Collected " INT64_FORMAT " rows of %d features so far.", rs->n, rs->dim),
+				 errdetail("Collected " INT64_FORMAT " rows of %d features so far; training holds each row twice while ordering the rows.",
+						   rs->n, rs->dim),
 				 errhint("Raise uba.max_memory for this session, or train on a sample of the rows (TABLESAMPLE).")));
 }
 
@@ -170,7 +189,7 @@ uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y)
 		 * waste), and never past what uba.max_memory leaves.
 		 */
 		int64		maxrows = Max(1, (int64) (UBA_ROWSET_MAX_CHUNK_BYTES / RowBytes(rs)));
-		int64		left = (int64) (((Size) uba_max_memory_kb * 1024) / RowBytes(rs)) - rs->allocated;
+		int64		left = (int64) (((Size) uba_max_memory_kb * 1024) / RowPeakBytes(rs)) - rs->allocated;
 
 		c = AddChunk(rs, Max(1, Min(left, Min(maxrows, Max(UBA_ROWSET_FIRST_CHUNK_ROWS, rs->n)))));
 	}
@@ -219,13 +238,6 @@ uba_rowset_check_param(UbaRowSet *rs, int32 iparam, const char *what)
 #define ROWPOS(chunk, row) (((int64) (chunk) << 48) | (int64) (row))
 #define ROWPOS_CHUNK(p) ((int) ((p) >> 48))
 #define ROWPOS_ROW(p) ((p) & ((INT64CONST(1) << 48) - 1))
-
-/* A row's sort key and position */
-typedef struct KeyIdx
-{
-	uint64		key;
-	int64		idx;
-} KeyIdx;
 
 /* What CompareRows needs to find rows */
 typedef struct CompareArg
@@ -314,10 +326,7 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 		nchunks++;
 	if (nchunks > 65535)
 		elog(ERROR, "uba row set has too many chunks");
-	/* the gathered copy exists beside the chunks for a moment */
-	uba_check_memory(add_size(mul_size((Size) rs->allocated + n, RowBytes(rs)),
-							  mul_size((Size) n, 2 * sizeof(KeyIdx))),
-					 "ordering the training rows");
+	/* the gathered copy exists beside the chunks for a moment: CheckRows() allowed for it */
 
 	chunks = palloc(sizeof(UbaRowChunk *) * nchunks);
 	keys = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(KeyIdx) * Max(n, 1));

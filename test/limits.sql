@@ -19,16 +19,18 @@ SELECT throws_ok($$SELECT uba_kmeans(f, 4) FROM big$$, '54000', NULL,
 SELECT throws_like($$SELECT uba_silhouette(f, 1) FROM big$$,
 	'the training rows need more than uba.max_memory%',
 	'quality aggregates honour uba.max_memory too');
--- ...and so is the k-means workspace when the rows fit but the workspace does not
-SET LOCAL uba.max_memory = '10300kB';
-SELECT throws_like($$SELECT uba_kmeans(f, 4) FROM big$$,
-	'k-means training needs % MB of memory, more than uba.max_memory (10 MB)',
-	'the k-means workspace is checked before it is allocated');
--- ...and so is ordering the rows, which briefly holds them twice
+-- ...counting the copy that ordering the rows makes, so a training set too large fails while
+-- collecting, not after every row was read (10.5 MB of rows need 22 MB)
 SET LOCAL uba.max_memory = '15MB';
 SELECT throws_like($$SELECT uba_kmeans(f, 4) FROM big$$,
-	'ordering the training rows needs % MB of memory, more than uba.max_memory (15 MB)',
-	'ordering the rows is checked against uba.max_memory before it allocates');
+	'the training rows need more than uba.max_memory (15 MB)',
+	'the row limit allows for the ordered copy of the rows');
+-- ...and the k-means workspace is checked before it is allocated: few rows, but 16 lanes
+-- of per-cluster sums for k = 2000 clusters of 64 features
+SET LOCAL uba.max_memory = '10MB';
+SELECT throws_like($$SELECT uba_kmeans(f, 2000) FROM (SELECT f FROM big LIMIT 3000) s$$,
+	'k-means training needs % MB of memory, more than uba.max_memory (10 MB)',
+	'the k-means workspace is checked before it is allocated');
 SET LOCAL uba.max_memory = '64MB';
 SELECT lives_ok($$SELECT uba_kmeans(f, 4, '{"max_iter": 3}') FROM big$$,
 	'the same training succeeds with a larger uba.max_memory');
