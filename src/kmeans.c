@@ -785,7 +785,7 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 				best_inertia = get_float8_infinity();
 	double	   *centers,
 			   *best_centers,
-			   *mean,
+			   *mean = NULL,
 			   *var,
 			   *scale = NULL;
 	int64	   *best_counts;
@@ -849,18 +849,21 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	uba_rowset_canonical_order(rs);
 
 	/* scikit-learn's tolerance: tol times the mean feature variance (after scaling) */
-	mean = palloc(sizeof(double) * d);
-	var = palloc(sizeof(double) * d);
-	ColumnMoments(rs->x, rs->n, d, mean, var);
-	if (standardize)
-	{
-		scale = palloc(sizeof(double) * d);
-		Standardize(rs->x, rs->n, d, mean, var, scale);
-	}
 	tol = 0;
-	for (int j = 0; j < d; j++)
-		tol += var[j];
-	tol = uba_option(&o, "tol") * tol / d;
+	if (standardize || uba_option(&o, "tol") > 0)
+	{
+		mean = palloc(sizeof(double) * d);
+		var = palloc(sizeof(double) * d);
+		ColumnMoments(rs->x, rs->n, d, mean, var);
+		if (standardize)
+		{
+			scale = palloc(sizeof(double) * d);
+			Standardize(rs->x, rs->n, d, mean, var, scale);
+		}
+		for (int j = 0; j < d; j++)
+			tol += var[j];
+		tol = uba_option(&o, "tol") * tol / d;
+	}
 
 	memset(&w, 0, sizeof(w));
 	w.n = rs->n;
