@@ -930,8 +930,13 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	}
 	for (int c = 0; c < k; c++)
 		uba_put_f64_array(&pw, best_centers + (Size) order[c] * d, d);
-	for (int c = 0; c < k; c++)
-		uba_put_u64(&pw, (uint64) best_counts[order[c]]);
+	{
+		int64	   *sizes = MemoryContextAllocHuge(cxt, sizeof(int64) * k);
+
+		for (int c = 0; c < k; c++)
+			sizes[c] = best_counts[order[c]];
+		uba_put_i64_array(&pw, sizes, k);
+	}
 
 	meta.n_features = d;
 	meta.n_rows = rs->n;
