@@ -1,0 +1,54 @@
+-- evaluation metrics: values and edge cases against scikit-learn 1.2 (see test/metrics_sklearn.sql
+-- for real data), NULL handling, parallel plans
+SET extra_float_digits = 0;
+CREATE TABLE cls (p boolean, a boolean);
+INSERT INTO cls VALUES (true, true), (true, false), (false, true), (false, false), (true, true);
+
+-- f1_score, precision_score, recall_score, accuracy_score, matthews_corrcoef:
+-- 0.666666666667 0.666666666667 0.666666666667 0.6 0.166666666667
+SELECT round(uba_f1_score(p, a)::numeric, 12) AS f1, round(uba_precision(p, a)::numeric, 12) AS precision,
+       round(uba_recall(p, a)::numeric, 12) AS recall, round(uba_accuracy(p, a)::numeric, 12) AS accuracy,
+       round(uba_mcc(p, a)::numeric, 12) AS mcc, uba_confusion_matrix(p, a) FROM cls;
+-- zero division follows scikit-learn: no positive predictions, or no positive actuals, give 0
+SELECT uba_f1_score(false, a), uba_precision(false, a), uba_recall(false, a), uba_accuracy(false, a), uba_mcc(false, a) FROM cls;
+SELECT uba_f1_score(p, false), uba_precision(p, false), uba_recall(p, false), uba_mcc(p, false) FROM cls;
+-- perfect and inverted predictions
+SELECT uba_f1_score(a, a), uba_mcc(a, a), uba_f1_score(NOT a, a), uba_mcc(NOT a, a) FROM cls;
+-- NULL rows are skipped; no rows gives NULL; GROUP BY gives one value per group
+SELECT round(uba_f1_score(p, a)::numeric, 12) FROM (SELECT * FROM cls UNION ALL SELECT NULL, true UNION ALL SELECT true, NULL) s;
+SELECT uba_f1_score(p, a) IS NULL AS f1, uba_confusion_matrix(p, a) IS NULL AS cm, uba_mcc(p, a) IS NULL AS mcc FROM cls WHERE false;
+SELECT uba_f1_score(p, a) IS NULL AS all_null_rows FROM (SELECT NULL::boolean p, NULL::boolean a) s;
+SELECT p, uba_accuracy(p, a), uba_confusion_matrix(p, a) FROM cls GROUP BY p ORDER BY p;
+
+CREATE TABLE reg (p float8, a float8);
+INSERT INTO reg VALUES (1.0, 1.5), (2.0, 2.0), (3.0, 2.0);
+-- sqrt(mean_squared_error), mean_absolute_error, r2_score: 0.645497224368 0.5 -6.5
+SELECT round(uba_rmse(p, a)::numeric, 12) AS rmse, round(uba_mae(p, a)::numeric, 12) AS mae,
+       round(uba_r2(p, a)::numeric, 12) AS r2 FROM reg;
+-- R^2 with every actual value the same: 1 for perfect predictions, else 0; fewer than 2 rows: NULL
+SELECT uba_r2(2.0, 2.0) AS perfect, uba_r2(p, 2.0) AS imperfect FROM reg;
+SELECT uba_r2(p, a) IS NULL AS one_row, uba_rmse(p, a) AS rmse_one_row FROM reg WHERE p = 1.0;
+SELECT uba_rmse(p, a) IS NULL, uba_mae(p, a) IS NULL, uba_r2(p, a) IS NULL FROM reg WHERE false;
+-- R^2 stays exact where the values' offset dwarfs their spread: actual values near 1e9
+-- (the exact R^2 of these float inputs is 0.8199999141693013)
+SELECT round(uba_r2(a + 1e9 + 0.1, a + 1e9)::numeric, 13) AS r2_large_offset FROM reg;
+SELECT expect_error($$SELECT uba_rmse(p, 'NaN') FROM reg$$);
+SELECT expect_error($$SELECT uba_mae('Infinity', a) FROM reg$$);
+
+-- parallel plans give the same values
+CREATE TABLE cls_big AS
+SELECT (g % 7) < 3 AS p, (g % 5) < 2 AS a, (g % 11)::float8 AS yp, (g % 13)::float8 * 0.9 AS ya
+  FROM generate_series(1, 100000) g;
+ANALYZE cls_big;
+SELECT uba_confusion_matrix(p, a), round(uba_mcc(p, a)::numeric, 12) AS mcc,
+       round(uba_r2(yp, ya)::numeric, 12) AS r2, round(uba_rmse(yp, ya)::numeric, 12) AS rmse FROM cls_big;
+-- the offset case in parallel: partial states with different shifts combine exactly
+SELECT round(uba_r2(ya + 1e9 + 0.1, ya + 1e9)::numeric, 12) AS r2_offset FROM cls_big;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT uba_f1_score(p, a), uba_r2(yp, ya) FROM cls_big;
+SELECT uba_confusion_matrix(p, a), round(uba_mcc(p, a)::numeric, 12) AS mcc,
+       round(uba_r2(yp, ya)::numeric, 12) AS r2, round(uba_rmse(yp, ya)::numeric, 12) AS rmse FROM cls_big;
+SELECT round(uba_r2(ya + 1e9 + 0.1, ya + 1e9)::numeric, 12) AS r2_offset FROM cls_big;
