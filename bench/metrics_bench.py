@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""Metric aggregates against built-in aggregates over the same rows, in one session.
+
+uba_f1_score(p, a) is compared with the three count(*) FILTER (...) it needs
+(tp, fp, fn), and uba_rmse(yp, ya) with sqrt(avg((yp - ya)^2)).  Medians of
+--repeat runs, with the default (parallel) plan and with parallel query off.
+
+    /usr/bin/python3 bench/metrics_bench.py [--rows 5000000] [--repeat 5] [--dsn DSN]
+"""
+import argparse
+import statistics
+import time
+
+import psycopg2
+
+BASELINES = {
+    "f1": ("SELECT uba_f1_score(p, a) FROM metrics_bench",
+           "SELECT count(*) FILTER (WHERE p AND a), count(*) FILTER (WHERE p AND NOT a),"
+           " count(*) FILTER (WHERE NOT p AND a) FROM metrics_bench"),
+    "confusion_matrix": ("SELECT uba_confusion_matrix(p, a) FROM metrics_bench",
+                         "SELECT count(*) FILTER (WHERE p AND a), count(*) FILTER (WHERE p AND NOT a),"
+                         " count(*) FILTER (WHERE NOT p AND a) FROM metrics_bench"),
+    "rmse": ("SELECT uba_rmse(yp, ya) FROM metrics_bench",
+             "SELECT sqrt(avg((yp - ya) * (yp - ya))) FROM metrics_bench"),
+    "r2": ("SELECT uba_r2(yp, ya) FROM metrics_bench",
+           "SELECT 1 - sum((yp - ya) * (yp - ya)) / (count(*) * var_pop(ya)) FROM metrics_bench"),
+}
+
+
+def timed(cur, sql):
+    t0 = time.perf_counter()
+    cur.execute(sql)
+    cur.fetchall()
+    return time.perf_counter() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=5_000_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--dsn", default="")
+    args = ap.parse_args()
+
+    conn = psycopg2.connect(args.dsn)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("CREATE EXTENSION IF NOT EXISTS uba")
+    cur.execute("SELECT count(*) FROM pg_class WHERE relname = 'metrics_bench'")
+    if cur.fetchone()[0]:
+        cur.execute("SELECT count(*) FROM metrics_bench")
+        have = cur.fetchone()[0]
+    else:
+        have = -1
+    if have != args.rows:
+        print(f"loading {args.rows:,} rows")
+        cur.execute("DROP TABLE IF EXISTS metrics_bench")
+        # deterministic pseudo-random rows: a hash of the row number
+        cur.execute(f"""
+            CREATE TABLE metrics_bench AS
+            SELECT (h & 1023) < 300 AS p, ((h >> 10) & 1023) < 250 AS a,
+                   ((h >> 20) & 65535)::float8 / 100 AS yp, ((h >> 36) & 65535)::float8 / 100 AS ya
+              FROM (SELECT hashint8(g) AS h FROM generate_series(1, {args.rows}) g) s""")
+        cur.execute("VACUUM ANALYZE metrics_bench")
+
+    rows = []
+    for parallel in (True, False):
+        cur.execute("RESET max_parallel_workers_per_gather" if parallel
+                    else "SET max_parallel_workers_per_gather = 0")
+        for name, (uba_sql, base_sql) in BASELINES.items():
+            timed(cur, uba_sql)          # warm-up: caches and the library
+            timed(cur, base_sql)
+            u, b = [], []
+            for _ in range(args.repeat):
+                u.append(timed(cur, uba_sql))
+                b.append(timed(cur, base_sql))
+            um, bm = statistics.median(u), statistics.median(b)
+            rows.append((name, "parallel" if parallel else "serial", um, bm, um / bm))
+
+    print(f"\n{args.rows:,} rows, medians of {args.repeat} runs, times in seconds\n")
+    print("| metric | plan | uba s | built-in s | ratio |")
+    print("|---|---|---:|---:|---:|")
+    for name, plan, um, bm, ratio in rows:
+        print(f"| {name} | {plan} | {um:.3f} | {bm:.3f} | {ratio:.2f} |")
+    print("\nbuilt-in baselines:")
+    for name, (_, base_sql) in BASELINES.items():
+        print(f"- {name}: {base_sql}")
+
+
+if __name__ == "__main__":
+    main()
