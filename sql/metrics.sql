@@ -52,3 +52,63 @@ EXPLAIN (COSTS OFF) SELECT uba_f1_score(p, a), uba_r2(yp, ya) FROM cls_big;
 SELECT uba_confusion_matrix(p, a), round(uba_mcc(p, a)::numeric, 12) AS mcc,
        round(uba_r2(yp, ya)::numeric, 12) AS r2, round(uba_rmse(yp, ya)::numeric, 12) AS rmse FROM cls_big;
 SELECT round(uba_r2(ya + 1e9 + 0.1, ya + 1e9)::numeric, 12) AS r2_offset FROM cls_big;
+
+-- ranking and probability metrics
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+CREATE TABLE sc (s float8, a boolean);
+INSERT INTO sc VALUES (0.9, true), (0.2, false), (0.6, false), (0.6, true), (0.3, true),
+	(0.1, false), (0.3, false), ('-0', true), (0, false);
+-- roc_auc_score 0.675, average_precision_score 0.677777777778 (ties, and -0 = 0)
+SELECT round(uba_auc(s, a)::numeric, 12) AS auc, round(uba_average_precision(s, a)::numeric, 12) AS ap FROM sc;
+-- one class only: undefined, NULL (scikit-learn raises); no positives: AP NULL; no rows: NULL
+SELECT uba_auc(s, false) IS NULL AS auc_no_pos, uba_auc(s, true) IS NULL AS auc_no_neg,
+       uba_average_precision(s, false) IS NULL AS ap_no_pos, round(uba_average_precision(s, true)::numeric, 12) AS ap_all_pos FROM sc;
+SELECT uba_auc(s, a) IS NULL, uba_average_precision(s, a) IS NULL FROM sc WHERE false;
+-- perfect and reversed rankings
+SELECT uba_auc(s, s > 0.5), uba_auc(-s, s > 0.5), uba_average_precision(s, s > 0.5) FROM sc;
+-- log_loss 7.457689637593, brier_score_loss 0.282 (probability 1 for a false outcome is clipped as scikit-learn does)
+SELECT round(uba_log_loss(p, a)::numeric, 12) AS log_loss, round(uba_brier_score(p, a)::numeric, 12) AS brier
+  FROM (VALUES (0.9, true), (0.2, false), (0.6, false), (1.0, true), (0.0, true)) v(p, a);
+SELECT uba_log_loss(p, a) IS NULL, uba_brier_score(p, a) IS NULL FROM (VALUES (0.5, NULL::boolean)) v(p, a);
+SELECT expect_error($$SELECT uba_auc('NaN', true)$$);
+SELECT expect_error($$SELECT uba_average_precision('-Infinity', true)$$);
+SELECT expect_error($$SELECT uba_log_loss(1.5, true)$$);
+SELECT expect_error($$SELECT uba_brier_score(-0.1, false)$$);
+
+-- real data: 12,330 Online Shoppers sessions (test/data), many tied scores (page value 0);
+-- scikit-learn: roc_auc 0.863294194630, average precision 0.620255867947, with -exit_rates
+-- 0.703101999198 and 0.260385264916; probability pv / (pv + 10): log_loss 1.227266490080, brier 0.080388102833
+CREATE TABLE shoppers (session int, month text, visitor_type text, weekend boolean, product_related int,
+	product_related_duration float8, page_values float8, exit_rates float8, revenue boolean);
+\copy shoppers FROM 'test/data/shoppers_scores.csv' WITH (FORMAT csv, HEADER)
+ANALYZE shoppers;
+SELECT round(uba_auc(page_values, revenue)::numeric, 12) AS auc, round(uba_average_precision(page_values, revenue)::numeric, 12) AS ap,
+       round(uba_auc(-exit_rates, revenue)::numeric, 12) AS auc_exit, round(uba_average_precision(-exit_rates, revenue)::numeric, 12) AS ap_exit,
+       round(uba_log_loss(page_values / (page_values + 10.0), revenue)::numeric, 12) AS log_loss,
+       round(uba_brier_score(page_values / (page_values + 10.0), revenue)::numeric, 12) AS brier
+  FROM shoppers;
+-- the same in a parallel plan: the collected scores of the workers are combined
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT uba_auc(page_values, revenue) FROM shoppers;
+SELECT round(uba_auc(page_values, revenue)::numeric, 12) AS auc, round(uba_average_precision(page_values, revenue)::numeric, 12) AS ap,
+       round(uba_log_loss(page_values / (page_values + 10.0), revenue)::numeric, 12) AS log_loss
+  FROM shoppers;
+RESET max_parallel_workers_per_gather;
+
+-- uba_split: deterministic, about the asked share, the same for int and bigint keys
+SELECT count(*) FILTER (WHERE uba_split(g, 0.2)) AS test_side, count(*) FILTER (WHERE uba_split(g, 0.2, 7)) AS seed_7,
+       count(*) FILTER (WHERE uba_split(g::text, 0.2)) AS text_keys
+  FROM generate_series(1, 100000) g;
+SELECT bool_and(uba_split(g, 0.3) = uba_split(g::bigint, 0.3)) AS int_equals_bigint,
+       bool_and(NOT uba_split(g, 0)) AS none_at_0, bool_and(uba_split(g, 1)) AS all_at_1
+  FROM generate_series(1, 1000) g;
+SELECT uba_split(NULL::int, 0.5) IS NULL AS null_key;
+SELECT expect_error($$SELECT uba_split(1, 1.5)$$);
+SELECT expect_error($$SELECT uba_split(1, 'NaN')$$);
+SELECT expect_error($$SELECT uba_split(point(1, 2), 0.5)$$);

@@ -397,3 +397,54 @@ CREATE AGGREGATE uba_r2(predicted float8, actual float8) (
 COMMENT ON AGGREGATE uba_rmse(float8, float8) IS 'root mean squared error';
 COMMENT ON AGGREGATE uba_mae(float8, float8) IS 'mean absolute error';
 COMMENT ON AGGREGATE uba_r2(float8, float8) IS 'coefficient of determination (R squared)';
+
+CREATE FUNCTION uba_probability_transfn(internal, float8, boolean) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_probability_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_probability_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_probability_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_log_loss_final(internal) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_brier_final(internal) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE uba_log_loss(probability float8, actual boolean) (
+	SFUNC = uba_probability_transfn, STYPE = internal, SSPACE = 40, FINALFUNC = uba_log_loss_final,
+	COMBINEFUNC = uba_probability_combine, SERIALFUNC = uba_probability_serialize,
+	DESERIALFUNC = uba_probability_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_brier_score(probability float8, actual boolean) (
+	SFUNC = uba_probability_transfn, STYPE = internal, SSPACE = 40, FINALFUNC = uba_brier_final,
+	COMBINEFUNC = uba_probability_combine, SERIALFUNC = uba_probability_serialize,
+	DESERIALFUNC = uba_probability_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_log_loss(float8, boolean) IS 'mean log loss of predicted probabilities';
+COMMENT ON AGGREGATE uba_brier_score(float8, boolean) IS 'Brier score of predicted probabilities';
+
+CREATE FUNCTION uba_split(key anyelement, test_fraction float8, seed int) RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_split(key anyelement, test_fraction float8) RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_split(anyelement, float8, int) IS 'deterministic train/test split: true for the test side';
+COMMENT ON FUNCTION uba_split(anyelement, float8) IS 'deterministic train/test split: true for the test side';
+
+CREATE FUNCTION uba_scores_transfn(internal, float8, boolean) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_auc_final(internal) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_average_precision_final(internal) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE uba_auc(score float8, actual boolean) (
+	SFUNC = uba_scores_transfn, STYPE = internal, FINALFUNC = uba_auc_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_average_precision(score float8, actual boolean) (
+	SFUNC = uba_scores_transfn, STYPE = internal, FINALFUNC = uba_average_precision_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_auc(float8, boolean) IS 'area under the ROC curve of scores';
+COMMENT ON AGGREGATE uba_average_precision(float8, boolean) IS 'average precision of scores';

@@ -18,7 +18,10 @@
 
 #include <math.h>
 
+#include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
 
 PG_FUNCTION_INFO_V1(uba_binary_transfn);
 PG_FUNCTION_INFO_V1(uba_binary_combine);
@@ -424,4 +427,317 @@ uba_r2_final(PG_FUNCTION_ARGS)
 	if (s->m2 == 0)
 		PG_RETURN_FLOAT8(sse == 0 ? 1.0 : 0.0);
 	PG_RETURN_FLOAT8(1.0 - sse / s->m2);
+}
+
+/* ---------- probability metrics: log loss and Brier score ---------- */
+
+PG_FUNCTION_INFO_V1(uba_probability_transfn);
+PG_FUNCTION_INFO_V1(uba_probability_combine);
+PG_FUNCTION_INFO_V1(uba_probability_serialize);
+PG_FUNCTION_INFO_V1(uba_probability_deserialize);
+PG_FUNCTION_INFO_V1(uba_log_loss_final);
+PG_FUNCTION_INFO_V1(uba_brier_final);
+
+/* Compensated sums of per-row log loss and squared error */
+typedef struct ProbabilitySums
+{
+	int64		n;
+	double		logloss;
+	double		logloss_c;
+	double		brier;
+	double		brier_c;
+} ProbabilitySums;
+
+/* scikit-learn's log_loss clips probabilities to [eps, 1 - eps], eps of float64 */
+#define LOGLOSS_EPS 2.220446049250313e-16
+
+/* Transition: add one (probability of true, actual) pair */
+Datum
+uba_probability_transfn(PG_FUNCTION_ARGS)
+{
+	ProbabilitySums *s = PG_ARGISNULL(0) ? NULL : (ProbabilitySums *) PG_GETARG_POINTER(0);
+	double		p,
+				pc,
+				y;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		if (s == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(s);
+	}
+	p = PG_GETARG_FLOAT8(1);
+	y = PG_GETARG_BOOL(2) ? 1.0 : 0.0;
+	if (!(p >= 0.0 && p <= 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("probabilities must be between 0 and 1"),
+				 errdetail("Got %g.", p)));
+	if (s == NULL)
+		s = NewState(fcinfo, sizeof(ProbabilitySums));
+	pc = Min(Max(p, LOGLOSS_EPS), 1.0 - LOGLOSS_EPS);
+	NeumaierAdd(&s->logloss, &s->logloss_c, -(y > 0 ? log(pc) : log(1.0 - pc)));
+	NeumaierAdd(&s->brier, &s->brier_c, (p - y) * (p - y));
+	s->n++;
+	PG_RETURN_POINTER(s);
+}
+
+/* Combine two partial sums */
+Datum
+uba_probability_combine(PG_FUNCTION_ARGS)
+{
+	ProbabilitySums *a = PG_ARGISNULL(0) ? NULL : (ProbabilitySums *) PG_GETARG_POINTER(0);
+	ProbabilitySums *b = PG_ARGISNULL(1) ? NULL : (ProbabilitySums *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+		a = NewState(fcinfo, sizeof(ProbabilitySums));
+	a->n += b->n;
+	NeumaierAdd(&a->logloss, &a->logloss_c, b->logloss);
+	a->logloss_c += b->logloss_c;
+	NeumaierAdd(&a->brier, &a->brier_c, b->brier);
+	a->brier_c += b->brier_c;
+	PG_RETURN_POINTER(a);
+}
+
+/* Serialize sums */
+Datum
+uba_probability_serialize(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BYTEA_P(SerializeState(PG_GETARG_POINTER(0), sizeof(ProbabilitySums)));
+}
+
+/* Deserialize sums */
+Datum
+uba_probability_deserialize(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(DeserializeState(fcinfo, PG_GETARG_BYTEA_PP(0), sizeof(ProbabilitySums)));
+}
+
+#define PROBABILITY_STATE() \
+	(PG_ARGISNULL(0) ? NULL : (const ProbabilitySums *) PG_GETARG_POINTER(0))
+
+/* uba_log_loss: mean negative log-likelihood of the actual outcomes */
+Datum
+uba_log_loss_final(PG_FUNCTION_ARGS)
+{
+	const ProbabilitySums *s = PROBABILITY_STATE();
+
+	if (s == NULL || s->n == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8((s->logloss + s->logloss_c) / (double) s->n);
+}
+
+/* uba_brier_score: mean squared difference between probability and outcome */
+Datum
+uba_brier_final(PG_FUNCTION_ARGS)
+{
+	const ProbabilitySums *s = PROBABILITY_STATE();
+
+	if (s == NULL || s->n == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8((s->brier + s->brier_c) / (double) s->n);
+}
+
+/* ---------- deterministic train/test split ---------- */
+
+PG_FUNCTION_INFO_V1(uba_split);
+
+/*
+ * uba_split(key anyelement, test_fraction float8 [, seed int]) returns
+ * whether key belongs to the test side.  The key's own extended hash
+ * function (the one hash partitioning uses, stable across PostgreSQL
+ * versions and platforms) with the seed picks a point in [0, 1); the same
+ * key lands on the same side in every run and every retrain.
+ */
+Datum
+uba_split(PG_FUNCTION_ARGS)
+{
+	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	double		fraction = PG_GETARG_FLOAT8(1);
+	int64		seed = PG_NARGS() > 2 ? PG_GETARG_INT32(2) : 0;
+	FmgrInfo   *hash = (FmgrInfo *) fcinfo->flinfo->fn_extra;
+	uint64		h;
+
+	if (!(fraction >= 0.0 && fraction <= 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("test_fraction must be between 0 and 1"),
+				 errdetail("Got %g.", fraction)));
+	if (hash == NULL)
+	{
+		TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_HASH_EXTENDED_PROC_FINFO);
+
+		if (!OidIsValid(tc->hash_extended_proc))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FUNCTION),
+					 errmsg("could not identify an extended hash function for type %s",
+							format_type_be(type)),
+					 errhint("Split on a key of a hashable type such as bigint, text or uuid.")));
+		hash = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(FmgrInfo));
+		fmgr_info_copy(hash, &tc->hash_extended_proc_finfo, fcinfo->flinfo->fn_mcxt);
+		fcinfo->flinfo->fn_extra = hash;
+	}
+	h = DatumGetUInt64(FunctionCall2Coll(hash, PG_GET_COLLATION(), PG_GETARG_DATUM(0),
+										 Int64GetDatum(seed)));
+	PG_RETURN_BOOL((double) (h >> 11) * (1.0 / 9007199254740992.0) < fraction);
+}
+
+/* ---------- ranking metrics: ROC AUC and average precision ---------- */
+
+PG_FUNCTION_INFO_V1(uba_scores_transfn);
+PG_FUNCTION_INFO_V1(uba_auc_final);
+PG_FUNCTION_INFO_V1(uba_average_precision_final);
+
+/*
+ * Transition: collect one (score, actual) pair.  Ranking needs every pair,
+ * so this uses the row set of the training aggregates (chunks, parallel
+ * combine, uba.max_memory), one value per row and the label as its y.
+ */
+Datum
+uba_scores_transfn(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	double		score;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		if (rs == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(rs);
+	}
+	score = PG_GETARG_FLOAT8(1);
+	uba_check_finite(score, "scores");
+	if (score == 0)
+		score = 0;				/* -0 and 0 are the same score */
+	if (rs == NULL)
+		rs = uba_rowset_start_dim(fcinfo, 1, true, 0, NULL);
+	uba_rowset_add_values(rs, &score, PG_GETARG_BOOL(2) ? 1.0 : 0.0);
+	PG_RETURN_POINTER(rs);
+}
+
+/* Map a double to a key whose unsigned order is the double's order */
+static inline uint64
+SortableBits(double v)
+{
+	uint64		b;
+
+	memcpy(&b, &v, sizeof(b));
+	return (b & UINT64CONST(0x8000000000000000)) ? ~b : b | UINT64CONST(0x8000000000000000);
+}
+
+/*
+ * Sort the collected scores ascending; returns the sorted keys (idx is the
+ * row) and sets the counts of actual positives and negatives.
+ */
+static UbaSortKey *
+SortScores(UbaRowSet *rs, int64 *pos, int64 *neg)
+{
+	UbaSortKey *keys,
+			   *tmp;
+
+	uba_rowset_gather(rs, false);
+	keys = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(UbaSortKey) * rs->n);
+	tmp = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(UbaSortKey) * rs->n);
+	*pos = 0;
+	for (int64 i = 0; i < rs->n; i++)
+	{
+		keys[i].key = SortableBits(rs->x[i]);
+		keys[i].idx = i;
+		*pos += rs->y[i] > 0;
+	}
+	*neg = rs->n - *pos;
+	return uba_radix_sort(keys, tmp, rs->n);
+}
+
+/*
+ * uba_auc: area under the ROC curve, ties counted as scikit-learn's
+ * roc_auc_score does (a tied positive-negative pair counts one half).  NULL
+ * when only one class is present (scikit-learn raises an error).
+ */
+Datum
+uba_auc_final(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	UbaSortKey *k;
+	int64		pos,
+				neg,
+				neg_below = 0;
+	double		area = 0;
+
+	if (rs == NULL || rs->n == 0)
+		PG_RETURN_NULL();
+	k = SortScores(rs, &pos, &neg);
+	if (pos == 0 || neg == 0)
+		PG_RETURN_NULL();
+	for (int64 i = 0; i < rs->n;)
+	{
+		int64		p = 0,
+					q = 0,
+					j = i;
+
+		for (; j < rs->n && k[j].key == k[i].key; j++)
+		{
+			if (rs->y[k[j].idx] > 0)
+				p++;
+			else
+				q++;
+		}
+		/* exact: counts below 2^53 */
+		area += (double) p * (double) neg_below + 0.5 * (double) p * (double) q;
+		neg_below += q;
+		i = j;
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	PG_RETURN_FLOAT8(area / ((double) pos * (double) neg));
+}
+
+/*
+ * uba_average_precision: sum over score thresholds, highest first, of
+ * (recall gained) x (precision there), as scikit-learn's
+ * average_precision_score.  NULL when there are no actual positives.
+ */
+Datum
+uba_average_precision_final(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	UbaSortKey *k;
+	int64		pos,
+				neg,
+				tp = 0,
+				fp = 0;
+	double		ap = 0,
+				prev_recall = 0;
+
+	if (rs == NULL || rs->n == 0)
+		PG_RETURN_NULL();
+	k = SortScores(rs, &pos, &neg);
+	if (pos == 0)
+		PG_RETURN_NULL();
+	for (int64 i = rs->n - 1; i >= 0;)
+	{
+		int64		j = i;
+		double		recall;
+
+		for (; j >= 0 && k[j].key == k[i].key; j--)
+		{
+			if (rs->y[k[j].idx] > 0)
+				tp++;
+			else
+				fp++;
+		}
+		recall = (double) tp / (double) pos;
+		ap += (recall - prev_recall) * ((double) tp / (double) (tp + fp));
+		prev_recall = recall;
+		i = j;
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	PG_RETURN_FLOAT8(ap);
 }

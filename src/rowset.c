@@ -36,12 +36,7 @@ struct UbaRowChunk
 	uint64	   *h;				/* cap */
 };
 
-/* A row's sort key and position */
-typedef struct KeyIdx
-{
-	uint64		key;
-	int64		idx;
-} KeyIdx;
+typedef UbaSortKey KeyIdx;
 
 /* The memory context aggregate state must live in */
 static MemoryContext
@@ -141,6 +136,14 @@ uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first, bool has_y,
 					 iparam, options);
 }
 
+/* The same for rows of dim plain values (for aggregates over scalars) */
+UbaRowSet *
+uba_rowset_start_dim(FunctionCallInfo fcinfo, int32 dim, bool has_y, int32 iparam,
+					 Jsonb *options)
+{
+	return NewRowSet(AggContext(fcinfo), dim, has_y, iparam, options);
+}
+
 /*
  * Hash of a row's bytes: only an ordering key (rows with equal hashes are
  * ordered by content), so a fast multiply-rotate mix over 8-byte words is
@@ -174,13 +177,11 @@ RowHash(const double *x, int d, const double *y)
 	return h ^ (h >> 31);
 }
 
-/* Append one row (checked: length, NULLs, finite values) */
-void
-uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y)
+/* Room for one more row: the last chunk, or a new one */
+static UbaRowChunk *
+RowSlot(UbaRowSet *rs)
 {
 	UbaRowChunk *c = rs->tail;
-	double	   *x;
-	uint64		h;
 
 	if (c == NULL || c->n == c->cap)
 	{
@@ -193,14 +194,38 @@ uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y)
 
 		c = AddChunk(rs, Max(1, Min(left, Min(maxrows, Max(UBA_ROWSET_FIRST_CHUNK_ROWS, rs->n)))));
 	}
-	x = c->x + (Size) c->n * rs->dim;
-	uba_read_features(features, x, rs->dim);
-	h = RowHash(x, rs->dim, rs->has_y ? &y : NULL);
+	return c;
+}
+
+/* Record the row just written at the end of chunk c */
+static void
+RowDone(UbaRowSet *rs, UbaRowChunk *c, double y)
+{
 	if (rs->has_y)
 		c->y[c->n] = y;
-	c->h[c->n] = h;
+	c->h[c->n] = RowHash(c->x + (Size) c->n * rs->dim, rs->dim, rs->has_y ? &y : NULL);
 	c->n++;
 	rs->n++;
+}
+
+/* Append one row (checked: length, NULLs, finite values) */
+void
+uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y)
+{
+	UbaRowChunk *c = RowSlot(rs);
+
+	uba_read_features(features, c->x + (Size) c->n * rs->dim, rs->dim);
+	RowDone(rs, c, y);
+}
+
+/* Append one row of dim values the caller has checked */
+void
+uba_rowset_add_values(UbaRowSet *rs, const double *x, double y)
+{
+	UbaRowChunk *c = RowSlot(rs);
+
+	memcpy(c->x + (Size) c->n * rs->dim, x, sizeof(double) * rs->dim);
+	RowDone(rs, c, y);
 }
 
 /* Whether two optional jsonb values are byte-for-byte equal */
@@ -271,8 +296,8 @@ CompareRows(const void *a, const void *b, void *arg)
 }
 
 /* LSD radix sort of n keys, 8 bits a pass; returns the sorted buffer (a or b) */
-static KeyIdx *
-RadixSort(KeyIdx *a, KeyIdx *b, int64 n)
+UbaSortKey *
+uba_radix_sort(UbaSortKey *a, UbaSortKey *b, int64 n)
 {
 	for (int shift = 0; shift < 64; shift += 8)
 	{
@@ -301,13 +326,22 @@ RadixSort(KeyIdx *a, KeyIdx *b, int64 n)
 	return a;
 }
 
-/*
- * Gather the collected chunks into one matrix in canonical order,
- * independent of the order rows arrived in: by row hash (radix sort), then
- * by content.  Every consumer calls this before reading x, y or h.
- */
+/* Gather the rows in canonical order (see uba_rowset_gather) */
 void
 uba_rowset_canonical_order(UbaRowSet *rs)
+{
+	uba_rowset_gather(rs, true);
+}
+
+/*
+ * Gather the collected chunks into one matrix.  With canonical, in an
+ * order independent of the order rows arrived in: by row hash (radix
+ * sort), then by content; without, chunk after chunk, for consumers whose
+ * result does not depend on row order.  Every consumer calls this before
+ * reading x, y or h.
+ */
+void
+uba_rowset_gather(UbaRowSet *rs, bool canonical)
 {
 	int64		n = rs->n;
 	int			d = rs->dim;
@@ -342,11 +376,14 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 		}
 		chunks[nchunks++] = c;
 	}
-	sorted = n > 1 ? RadixSort(keys, tmp, n) : keys;
+	if (!canonical)
+		sorted = keys;			/* chunk order */
+	else
+		sorted = n > 1 ? uba_radix_sort(keys, tmp, n) : keys;
 	carg.chunks = chunks;
 	carg.dim = d;
 	carg.has_y = rs->has_y;
-	for (int64 i = 0; i < n;)
+	for (int64 i = 0; canonical && i < n;)
 	{
 		int64		j = i + 1;
 

@@ -212,6 +212,19 @@ typedef struct UbaRowSet
 	TimestampTz started;		/* when the first row arrived */
 } UbaRowSet;
 
+/* A 64-bit sort key and the position it belongs to */
+typedef struct UbaSortKey
+{
+	uint64		key;
+	int64		idx;
+} UbaSortKey;
+
+extern UbaSortKey *uba_radix_sort(UbaSortKey *a, UbaSortKey *tmp, int64 n);
+
+extern UbaRowSet *uba_rowset_start_dim(FunctionCallInfo fcinfo, int32 dim, bool has_y,
+									   int32 iparam, Jsonb *options);
+extern void uba_rowset_add_values(UbaRowSet *rs, const double *x, double y);
+extern void uba_rowset_gather(UbaRowSet *rs, bool canonical);
 extern UbaRowSet *uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first,
 								   bool has_y, int32 iparam, Jsonb *options);
 extern void uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y);
