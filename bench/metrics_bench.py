@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Metric aggregates against built-in aggregates over the same rows, in one session.
 
-uba_f1_score(p, a) is compared with the three count(*) FILTER (...) it needs
-(tp, fp, fn), and uba_rmse(yp, ya) with sqrt(avg((yp - ya)^2)).  Medians of
+uba_f1_score(p, a) and uba_auc(yp, a) are compared with the three
+count(*) FILTER (...) an F1 needs (tp, fp, fn), and uba_rmse(yp, ya) with
+sqrt(avg((yp - ya)^2)).  Medians of
 --repeat runs, with the default (parallel) plan and with parallel query off.
 
     /usr/bin/python3 bench/metrics_bench.py [--rows 5000000] [--repeat 5] [--dsn DSN]
@@ -20,6 +21,9 @@ BASELINES = {
     "confusion_matrix": ("SELECT uba_confusion_matrix(p, a) FROM metrics_bench",
                          "SELECT count(*) FILTER (WHERE p AND a), count(*) FILTER (WHERE p AND NOT a),"
                          " count(*) FILTER (WHERE NOT p AND a) FROM metrics_bench"),
+    "auc": ("SELECT uba_auc(yp, a) FROM metrics_bench",
+            "SELECT count(*) FILTER (WHERE p AND a), count(*) FILTER (WHERE p AND NOT a),"
+            " count(*) FILTER (WHERE NOT p AND a) FROM metrics_bench"),
     "rmse": ("SELECT uba_rmse(yp, ya) FROM metrics_bench",
              "SELECT sqrt(avg((yp - ya) * (yp - ya))) FROM metrics_bench"),
     "r2": ("SELECT uba_r2(yp, ya) FROM metrics_bench",

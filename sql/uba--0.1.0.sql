@@ -438,12 +438,10 @@ CREATE FUNCTION uba_average_precision_final(internal) RETURNS float8
 
 CREATE AGGREGATE uba_auc(score float8, actual boolean) (
 	SFUNC = uba_scores_transfn, STYPE = internal, FINALFUNC = uba_auc_final,
-	FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
 	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
 CREATE AGGREGATE uba_average_precision(score float8, actual boolean) (
 	SFUNC = uba_scores_transfn, STYPE = internal, FINALFUNC = uba_average_precision_final,
-	FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
 	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_auc(float8, boolean) IS 'area under the ROC curve of scores';

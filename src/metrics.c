@@ -616,7 +616,7 @@ uba_scores_transfn(PG_FUNCTION_ARGS)
 	if (score == 0)
 		score = 0;				/* -0 and 0 are the same score */
 	if (rs == NULL)
-		rs = uba_rowset_start_dim(fcinfo, 1, true, 0, NULL);
+		rs = uba_rowset_start_dim(fcinfo, 1, true, false);	/* order never matters */
 	uba_rowset_add_values(rs, &score, PG_GETARG_BOOL(2) ? 1.0 : 0.0);
 	PG_RETURN_POINTER(rs);
 }
@@ -631,9 +631,20 @@ SortableBits(double v)
 	return (b & UINT64CONST(0x8000000000000000)) ? ~b : b | UINT64CONST(0x8000000000000000);
 }
 
+/* Sort key of one collected (score, label) row; the label rides in idx */
+static void
+ScoreKey(void *arg, int64 i, const double *x, double y)
+{
+	UbaSortKey *keys = (UbaSortKey *) arg;
+
+	keys[i].key = SortableBits(x[0]);
+	keys[i].idx = y > 0;
+}
+
 /*
- * Sort the collected scores ascending; returns the sorted keys (idx is the
- * row) and sets the counts of actual positives and negatives.
+ * Sort the collected scores ascending, straight from the collected chunks;
+ * returns the keys (idx is the label, 1 or 0) and counts the actual
+ * positives and negatives.
  */
 static UbaSortKey *
 SortScores(UbaRowSet *rs, int64 *pos, int64 *neg)
@@ -641,16 +652,13 @@ SortScores(UbaRowSet *rs, int64 *pos, int64 *neg)
 	UbaSortKey *keys,
 			   *tmp;
 
-	uba_rowset_gather(rs, false);
+	/* the row set reserved room for two sort keys per row under uba.max_memory */
 	keys = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(UbaSortKey) * rs->n);
 	tmp = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(UbaSortKey) * rs->n);
+	uba_rowset_foreach(rs, ScoreKey, keys);
 	*pos = 0;
 	for (int64 i = 0; i < rs->n; i++)
-	{
-		keys[i].key = SortableBits(rs->x[i]);
-		keys[i].idx = i;
-		*pos += rs->y[i] > 0;
-	}
+		*pos += keys[i].idx;
 	*neg = rs->n - *pos;
 	return uba_radix_sort(keys, tmp, rs->n);
 }
@@ -683,7 +691,7 @@ uba_auc_final(PG_FUNCTION_ARGS)
 
 		for (; j < rs->n && k[j].key == k[i].key; j++)
 		{
-			if (rs->y[k[j].idx] > 0)
+			if (k[j].idx)
 				p++;
 			else
 				q++;
@@ -727,7 +735,7 @@ uba_average_precision_final(PG_FUNCTION_ARGS)
 
 		for (; j >= 0 && k[j].key == k[i].key; j--)
 		{
-			if (rs->y[k[j].idx] > 0)
+			if (k[j].idx)
 				tp++;
 			else
 				fp++;

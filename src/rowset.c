@@ -53,7 +53,8 @@ AggContext(FunctionCallInfo fcinfo)
 static Size
 RowBytes(const UbaRowSet *rs)
 {
-	return (Size) rs->dim * sizeof(double) + (rs->has_y ? sizeof(double) : 0) + sizeof(uint64);
+	return (Size) rs->dim * sizeof(double) + (rs->has_y ? sizeof(double) : 0) +
+		(rs->hashed ? sizeof(uint64) : 0);
 }
 
 /*
@@ -93,7 +94,8 @@ AddChunk(UbaRowSet *rs, int64 cap)
 	c = MemoryContextAllocZero(rs->cxt, sizeof(UbaRowChunk));
 	c->cap = cap;
 	c->x = MemoryContextAllocHuge(rs->cxt, mul_size((Size) cap, (Size) rs->dim * sizeof(double)));
-	c->h = MemoryContextAllocHuge(rs->cxt, mul_size((Size) cap, sizeof(uint64)));
+	if (rs->hashed)
+		c->h = MemoryContextAllocHuge(rs->cxt, mul_size((Size) cap, sizeof(uint64)));
 	if (rs->has_y)
 		c->y = MemoryContextAllocHuge(rs->cxt, mul_size((Size) cap, sizeof(double)));
 	if (rs->tail)
@@ -107,13 +109,14 @@ AddChunk(UbaRowSet *rs, int64 cap)
 
 /* An empty row set in cxt */
 static UbaRowSet *
-NewRowSet(MemoryContext cxt, int32 dim, bool has_y, int32 iparam, Jsonb *options)
+NewRowSet(MemoryContext cxt, int32 dim, bool has_y, bool hashed, int32 iparam, Jsonb *options)
 {
 	UbaRowSet  *rs = MemoryContextAllocZero(cxt, sizeof(UbaRowSet));
 
 	rs->cxt = cxt;
 	rs->dim = dim;
 	rs->has_y = has_y;
+	rs->hashed = hashed;
 	rs->iparam = iparam;
 	rs->started = GetCurrentTimestamp();
 	if (options != NULL)
@@ -132,16 +135,35 @@ UbaRowSet *
 uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first, bool has_y,
 				 int32 iparam, Jsonb *options)
 {
-	return NewRowSet(AggContext(fcinfo), uba_feature_count(first), has_y,
+	return NewRowSet(AggContext(fcinfo), uba_feature_count(first), has_y, true,
 					 iparam, options);
 }
 
-/* The same for rows of dim plain values (for aggregates over scalars) */
+/*
+ * The same for rows of dim plain values (aggregates over scalars).  Rows
+ * that will never need a canonical order need no hash (hashed = false),
+ * which saves memory and what parallel workers send.
+ */
 UbaRowSet *
-uba_rowset_start_dim(FunctionCallInfo fcinfo, int32 dim, bool has_y, int32 iparam,
-					 Jsonb *options)
+uba_rowset_start_dim(FunctionCallInfo fcinfo, int32 dim, bool has_y, bool hashed)
 {
-	return NewRowSet(AggContext(fcinfo), dim, has_y, iparam, options);
+	return NewRowSet(AggContext(fcinfo), dim, has_y, hashed, 0, NULL);
+}
+
+/* Call fn for every collected row, in collection order (before gathering) */
+void
+uba_rowset_foreach(UbaRowSet *rs, void (*fn) (void *arg, int64 i, const double *x, double y),
+				   void *arg)
+{
+	int64		i = 0;
+
+	Assert(rs->x == NULL);
+	for (UbaRowChunk *c = rs->head; c; c = c->next)
+	{
+		for (int64 r = 0; r < c->n; r++, i++)
+			fn(arg, i, c->x + (Size) r * rs->dim, rs->has_y ? c->y[r] : 0);
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /*
@@ -203,7 +225,8 @@ RowDone(UbaRowSet *rs, UbaRowChunk *c, double y)
 {
 	if (rs->has_y)
 		c->y[c->n] = y;
-	c->h[c->n] = RowHash(c->x + (Size) c->n * rs->dim, rs->dim, rs->has_y ? &y : NULL);
+	if (rs->hashed)
+		c->h[c->n] = RowHash(c->x + (Size) c->n * rs->dim, rs->dim, rs->has_y ? &y : NULL);
 	c->n++;
 	rs->n++;
 }
@@ -326,22 +349,13 @@ uba_radix_sort(UbaSortKey *a, UbaSortKey *b, int64 n)
 	return a;
 }
 
-/* Gather the rows in canonical order (see uba_rowset_gather) */
-void
-uba_rowset_canonical_order(UbaRowSet *rs)
-{
-	uba_rowset_gather(rs, true);
-}
-
 /*
- * Gather the collected chunks into one matrix.  With canonical, in an
- * order independent of the order rows arrived in: by row hash (radix
- * sort), then by content; without, chunk after chunk, for consumers whose
- * result does not depend on row order.  Every consumer calls this before
- * reading x, y or h.
+ * Gather the collected chunks into one matrix in canonical order,
+ * independent of the order rows arrived in: by row hash (radix sort),
+ * then by content.  Consumers of x, y and h call this first.
  */
 void
-uba_rowset_gather(UbaRowSet *rs, bool canonical)
+uba_rowset_canonical_order(UbaRowSet *rs)
 {
 	int64		n = rs->n;
 	int			d = rs->dim;
@@ -355,6 +369,7 @@ uba_rowset_gather(UbaRowSet *rs, bool canonical)
 
 	if (rs->head == NULL)
 		return;					/* already gathered */
+	Assert(rs->hashed);
 
 	for (UbaRowChunk *c = rs->head; c; c = c->next)
 		nchunks++;
@@ -376,14 +391,11 @@ uba_rowset_gather(UbaRowSet *rs, bool canonical)
 		}
 		chunks[nchunks++] = c;
 	}
-	if (!canonical)
-		sorted = keys;			/* chunk order */
-	else
-		sorted = n > 1 ? uba_radix_sort(keys, tmp, n) : keys;
+	sorted = n > 1 ? uba_radix_sort(keys, tmp, n) : keys;
 	carg.chunks = chunks;
 	carg.dim = d;
 	carg.has_y = rs->has_y;
-	for (int64 i = 0; canonical && i < n;)
+	for (int64 i = 0; i < n;)
 	{
 		int64		j = i + 1;
 
@@ -415,7 +427,8 @@ uba_rowset_gather(UbaRowSet *rs, bool canonical)
 	for (int i = 0; i < nchunks; i++)
 	{
 		pfree(chunks[i]->x);
-		pfree(chunks[i]->h);
+		if (chunks[i]->h)
+			pfree(chunks[i]->h);
 		if (chunks[i]->y)
 			pfree(chunks[i]->y);
 		pfree(chunks[i]);
@@ -446,6 +459,7 @@ uba_rowset_combine(PG_FUNCTION_ARGS)
 	if (a == NULL)
 		PG_RETURN_POINTER(b);
 
+	Assert(a->hashed == b->hashed);
 	if (a->dim != b->dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -479,6 +493,7 @@ typedef struct RowSetWireHeader
 	int32		has_y;
 	int32		iparam;
 	int32		optlen;
+	int32		hashed;
 	int64		n;
 	TimestampTz started;
 } RowSetWireHeader;
@@ -490,8 +505,8 @@ uba_rowset_serialize(PG_FUNCTION_ARGS)
 	UbaRowSet  *rs = (UbaRowSet *) PG_GETARG_POINTER(0);
 	RowSetWireHeader h;
 	Size		xbytes = mul_size((Size) rs->n, (Size) rs->dim * sizeof(double));
-	Size		hbytes = mul_size((Size) rs->n, sizeof(uint64));
-	Size		ybytes = rs->has_y ? hbytes : 0;
+	Size		hbytes = rs->hashed ? mul_size((Size) rs->n, sizeof(uint64)) : 0;
+	Size		ybytes = rs->has_y ? mul_size((Size) rs->n, sizeof(double)) : 0;
 	Size		total;
 	bytea	   *out;
 	char	   *p,
@@ -503,6 +518,7 @@ uba_rowset_serialize(PG_FUNCTION_ARGS)
 	h.has_y = rs->has_y;
 	h.iparam = rs->iparam;
 	h.optlen = rs->options ? VARSIZE(rs->options) : 0;
+	h.hashed = rs->hashed;
 	h.n = rs->n;
 	h.started = rs->started;
 	total = add_size(add_size(add_size(sizeof(h) + h.optlen, xbytes), hbytes), ybytes);
@@ -526,8 +542,11 @@ uba_rowset_serialize(PG_FUNCTION_ARGS)
 	{
 		memcpy(px, c->x, (Size) c->n * rs->dim * sizeof(double));
 		px += (Size) c->n * rs->dim * sizeof(double);
-		memcpy(ph, c->h, (Size) c->n * sizeof(uint64));
-		ph += (Size) c->n * sizeof(uint64);
+		if (rs->hashed)
+		{
+			memcpy(ph, c->h, (Size) c->n * sizeof(uint64));
+			ph += (Size) c->n * sizeof(uint64);
+		}
 		if (rs->has_y)
 		{
 			memcpy(py, c->y, (Size) c->n * sizeof(double));
@@ -556,11 +575,11 @@ uba_rowset_deserialize(PG_FUNCTION_ARGS)
 	p += sizeof(h);
 	xbytes = mul_size((Size) h.n, (Size) h.dim * sizeof(double));
 	if (h.dim <= 0 || h.n < 0 || h.optlen < 0 ||
-		len != sizeof(h) + h.optlen + xbytes + (Size) h.n * sizeof(uint64) +
+		len != sizeof(h) + h.optlen + xbytes + (h.hashed ? (Size) h.n * sizeof(uint64) : 0) +
 		(h.has_y ? (Size) h.n * sizeof(double) : 0))
 		elog(ERROR, "uba row set serialization is inconsistent");
 
-	rs = NewRowSet(aggcxt, h.dim, h.has_y != 0, h.iparam,
+	rs = NewRowSet(aggcxt, h.dim, h.has_y != 0, h.hashed != 0, h.iparam,
 				   h.optlen > 0 ? (Jsonb *) p : NULL);
 	p += h.optlen;
 	rs->started = h.started;
@@ -569,8 +588,11 @@ uba_rowset_deserialize(PG_FUNCTION_ARGS)
 		c = AddChunk(rs, h.n);
 		memcpy(c->x, p, xbytes);
 		p += xbytes;
-		memcpy(c->h, p, (Size) h.n * sizeof(uint64));
-		p += (Size) h.n * sizeof(uint64);
+		if (rs->hashed)
+		{
+			memcpy(c->h, p, (Size) h.n * sizeof(uint64));
+			p += (Size) h.n * sizeof(uint64);
+		}
 		if (rs->has_y)
 			memcpy(c->y, p, (Size) h.n * sizeof(double));
 		c->n = h.n;

@@ -207,7 +207,8 @@ typedef struct UbaRowSet
 	UbaRowChunk *tail;
 	double	   *x;				/* n x dim, after uba_rowset_canonical_order() */
 	double	   *y;				/* n, or NULL */
-	uint64	   *h;				/* n: hash of each row */
+	uint64	   *h;				/* n: hash of each row, when hashed */
+	bool		hashed;			/* rows are hashed, for uba_rowset_canonical_order() */
 	Jsonb	   *options;		/* copy of the options argument, or NULL */
 	TimestampTz started;		/* when the first row arrived */
 } UbaRowSet;
@@ -222,9 +223,11 @@ typedef struct UbaSortKey
 extern UbaSortKey *uba_radix_sort(UbaSortKey *a, UbaSortKey *tmp, int64 n);
 
 extern UbaRowSet *uba_rowset_start_dim(FunctionCallInfo fcinfo, int32 dim, bool has_y,
-									   int32 iparam, Jsonb *options);
+									   bool hashed);
 extern void uba_rowset_add_values(UbaRowSet *rs, const double *x, double y);
-extern void uba_rowset_gather(UbaRowSet *rs, bool canonical);
+extern void uba_rowset_foreach(UbaRowSet *rs,
+							   void (*fn) (void *arg, int64 i, const double *x, double y),
+							   void *arg);
 extern UbaRowSet *uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first,
 								   bool has_y, int32 iparam, Jsonb *options);
 extern void uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y);
