@@ -446,3 +446,37 @@ CREATE AGGREGATE uba_average_precision(score float8, actual boolean) (
 	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_auc(float8, boolean) IS 'area under the ROC curve of scores';
 COMMENT ON AGGREGATE uba_average_precision(float8, boolean) IS 'average precision of scores';
+
+-------------------------------------------------------------------------------
+-- Logistic regression
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_logreg_transfn(internal, boolean, float8[], jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_logreg_transfn(internal, boolean, float8[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_logreg_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE uba_logreg_train(label boolean, features float8[], options jsonb) (
+	SFUNC = uba_logreg_transfn, STYPE = internal, FINALFUNC = uba_logreg_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_logreg_train(label boolean, features float8[]) (
+	SFUNC = uba_logreg_transfn, STYPE = internal, FINALFUNC = uba_logreg_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_logreg_train(boolean, float8[], jsonb) IS 'train a logistic regression model';
+COMMENT ON AGGREGATE uba_logreg_train(boolean, float8[]) IS 'train a logistic regression model';
+
+CREATE FUNCTION uba_logreg_predict(model bytea, features float8[]) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_logreg_predict(bytea, float8[]) IS 'probability that the label is true';
+CREATE FUNCTION uba_logreg_classify(model bytea, features float8[], threshold float8) RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_logreg_classify(model bytea, features float8[]) RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_logreg_classify(bytea, float8[], float8) IS 'whether the probability reaches the threshold';
+COMMENT ON FUNCTION uba_logreg_classify(bytea, float8[]) IS 'whether the probability reaches 0.5';

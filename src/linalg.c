@@ -43,26 +43,85 @@ uba_blas_init(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/*
+ * Around every BLAS call: with more than one thread allowed, block all
+ * signals (threads BLAS creates inherit the mask) and let BLAS use them.
+ */
+typedef struct BlasScope
+{
+	int			nthreads;
+	sigset_t	old;
+} BlasScope;
+
+static void
+BlasBegin(BlasScope *scope)
+{
+	sigset_t	all;
+
+	scope->nthreads = uba_thread_count();
+	if (scope->nthreads > 1)
+	{
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &scope->old);
+		openblas_set_num_threads(scope->nthreads);
+	}
+}
+
+static void
+BlasEnd(BlasScope *scope)
+{
+	if (scope->nthreads > 1)
+	{
+		openblas_set_num_threads(1);
+		pthread_sigmask(SIG_SETMASK, &scope->old, NULL);
+	}
+}
+
 /* C = alpha * A * B^T + beta * C, all row-major */
 void
 uba_gemm_abt(int m, int n, int k, double alpha, const double *A,
 			 const double *B, double beta, double *C)
 {
-	int			nthreads = uba_thread_count();
-	sigset_t	all,
-				old;
+	BlasScope	scope;
 
-	if (nthreads > 1)
-	{
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		openblas_set_num_threads(nthreads);
-	}
+	BlasBegin(&scope);
 	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k,
 				alpha, A, k, B, k, beta, C, n);
-	if (nthreads > 1)
-	{
-		openblas_set_num_threads(1);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
+	BlasEnd(&scope);
+}
+
+/* C += A^T A for row-major A (m x n); C is n x n, upper triangle updated */
+void
+uba_syrk_ata(int m, int n, const double *A, double *C)
+{
+	BlasScope	scope;
+
+	BlasBegin(&scope);
+	cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, n, m, 1.0, A, n, 1.0, C, n);
+	BlasEnd(&scope);
+}
+
+extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a,
+					const int *lda, double *b, const int *ldb, int *info);
+
+/*
+ * Solve A x = b for symmetric positive definite A (n x n, upper triangle
+ * of a row-major matrix is used; A is overwritten by its Cholesky factor,
+ * b by x).  Returns false when A is not positive definite.
+ */
+bool
+uba_cholesky_solve(int n, double *A, double *b)
+{
+	BlasScope	scope;
+	int			info = 0;
+	int			one = 1;
+	char		lower = 'L';	/* row-major upper = column-major lower */
+
+	BlasBegin(&scope);
+	dpotrf_(&lower, &n, A, &n, &info);
+	if (info == 0)
+		dpotrs_(&lower, &n, &one, A, &n, b, &n, &info);
+	BlasEnd(&scope);
+	return info == 0;
 }

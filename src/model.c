@@ -49,7 +49,7 @@ static const char *const kind_names[] = {
 
 /* Per-kind summaries shown by uba_model_info(); NULL while a kind has none */
 static const UbaModelDescriber kind_describers[] = {
-	NULL, uba_kmeans_describe, NULL, NULL, NULL, NULL
+	NULL, uba_kmeans_describe, uba_logreg_describe, NULL, NULL, NULL
 };
 
 #define UBA_KIND_COUNT lengthof(kind_names)

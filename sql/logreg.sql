@@ -1,0 +1,53 @@
+-- logistic regression: training, scoring, options and every user error
+SET extra_float_digits = 0;
+-- two overlapping classes along x
+CREATE TABLE lr (id int, label boolean, f float8[]);
+INSERT INTO lr SELECT g, (g % 10) < (g / 10), ARRAY[g / 10.0, (g % 3)::float8] FROM generate_series(0, 99) g;
+
+CREATE TABLE lr_model AS SELECT uba_logreg_train(label, f) AS m FROM lr;
+SELECT info->>'kind' AS kind, info->'features' AS features, info->'training_rows' AS training_rows,
+       info->'converged' AS converged, (info->>'iterations')::int BETWEEN 3 AND 20 AS few_iterations,
+       (info->>'gradient_norm')::float8 < 1e-10 AS at_optimum, info->'options' AS options
+  FROM (SELECT uba_model_info(m) AS info FROM lr_model) s;
+-- probabilities rise with x; classify at 0.5 and at another threshold
+SELECT id, round(uba_logreg_predict((SELECT m FROM lr_model), f)::numeric, 6) AS p,
+       uba_logreg_classify((SELECT m FROM lr_model), f) AS at_half,
+       uba_logreg_classify((SELECT m FROM lr_model), f, 0.9) AS at_090
+  FROM lr WHERE id IN (0, 25, 50, 75, 99) ORDER BY id;
+SELECT round(uba_auc(uba_logreg_predict((SELECT m FROM lr_model), f), label)::numeric, 6) AS train_auc FROM lr;
+
+-- options: each changes the model; l2 = 0 on separable data never converges (NOTICE)
+SELECT round(uba_logreg_predict(uba_logreg_train(label, f, '{"l2": 100}'), '{5, 1}')::numeric, 6) AS strong_l2,
+       round(uba_logreg_predict(uba_logreg_train(label, f, '{"class_weight": "balanced"}'), '{5, 1}')::numeric, 6) AS balanced,
+       round(uba_logreg_predict(uba_logreg_train(label, f, '{"standardize": false}'), '{5, 1}')::numeric, 6) AS raw,
+       round(uba_logreg_predict(uba_logreg_train(label, f, '{"fit_intercept": false}'), '{5, 1}')::numeric, 6) AS no_intercept
+  FROM lr;
+SELECT uba_model_info(uba_logreg_train(label, f, '{"max_iter": 1}'))->'converged' AS one_iteration FROM lr;
+SELECT uba_model_info(uba_logreg_train(x > 5, ARRAY[x], '{"l2": 0, "max_iter": 30}'))->'converged' AS separable
+  FROM generate_series(1, 10) x;
+
+-- NULL rows skipped, no rows gives NULL; scoring is strict
+SELECT uba_model_info(uba_logreg_train(label, f))->'training_rows' FROM
+	(SELECT label, f FROM lr UNION ALL SELECT NULL, '{1,1}' UNION ALL SELECT true, NULL) s;
+SELECT uba_logreg_train(label, f) IS NULL AS no_rows FROM lr WHERE false;
+SELECT uba_logreg_predict(m, NULL) IS NULL, uba_logreg_classify(m, '{1,1}', NULL) IS NULL FROM lr_model;
+
+-- errors
+SELECT expect_error($$SELECT uba_logreg_train(true, f) FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"l2": -1}') FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"class_weight": "auto"}') FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"lambda": 1}') FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"max_iter": 0}') FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_train(label, f, jsonb_build_object('l2', id)) FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_train(label, CASE WHEN id = 7 THEN '{1,NaN}' ELSE f END) FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_train(label, CASE WHEN id = 7 THEN '{1}' ELSE f END) FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_predict(m, '{1,2,3}') FROM lr_model$$);
+SELECT expect_error($$SELECT uba_logreg_classify(m, '{1,2}', 1.5) FROM lr_model$$);
+-- a model of the wrong kind, both ways
+SELECT expect_error($$SELECT uba_kmeans_assign(m, '{1,2}') FROM lr_model$$);
+SELECT expect_error($$SELECT uba_logreg_predict(uba_kmeans(f, 2), '{1,2}') FROM lr$$);
+-- a damaged model
+SELECT expect_error($$SELECT uba_logreg_predict(set_byte(m, 200, get_byte(m, 200) # 1), '{1,2}') FROM lr_model$$);
+-- forged with a valid checksum: unknown flags, feature count
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32 + get_u32(m, 12)::int + 4, 8))) FROM lr_model$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32 + get_u32(m, 12)::int, 3))) FROM lr_model$$);
