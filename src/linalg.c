@@ -90,17 +90,6 @@ uba_gemm_abt(int m, int n, int k, double alpha, const double *A,
 	BlasEnd(&scope);
 }
 
-/* C += A^T A for row-major A (m x n); C is n x n, upper triangle updated */
-void
-uba_syrk_ata(int m, int n, const double *A, double *C)
-{
-	BlasScope	scope;
-
-	BlasBegin(&scope);
-	cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, n, m, 1.0, A, n, 1.0, C, n);
-	BlasEnd(&scope);
-}
-
 extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a,
 					const int *lda, double *b, const int *ldb, int *info);

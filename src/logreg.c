@@ -97,13 +97,6 @@ uba_logreg_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(rs);
 }
 
-/* log(1 + exp(z)) without overflow */
-static inline double
-Softplus(double z)
-{
-	return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
-}
-
 /* 1 / (1 + exp(-z)) without overflow */
 static inline double
 Sigmoid(double z)
@@ -130,8 +123,43 @@ typedef struct LogRegWork
 	double		w_neg;
 	double		S;				/* sum of weights */
 	double		l2;
-	double	   *block;			/* UBA_BLOCK_ROWS x p: sqrt(weight) scaled rows */
+	int64		nblocks;		/* blocks of UBA_BLOCK_ROWS rows */
+	int			nthreads;
+	const double *beta;			/* parameters of the current pass */
+	bool		want_hessian;
+	/* per lane: scores of a block, loss, gradient, Hessian (upper), scaled row */
+	double	   *lane_z;			/* UBA_LANES x UBA_BLOCK_ROWS */
+	double	   *lane_loss;		/* UBA_LANES x 8 (own cache line) */
+	double	   *lane_g;			/* UBA_LANES x pstride */
+	double	   *lane_H;			/* UBA_LANES x p x p */
+	double	   *lane_v;			/* UBA_LANES x HESS_ROWS x pstride: scaled rows */
+	int			pstride;		/* p rounded up to a cache line of doubles */
 } LogRegWork;
+
+/* Linear scores of rows i .. i+3, as four independent chains of additions */
+static inline void
+Score4(const LogRegWork *w, const double *beta, int64 i, double *z)
+{
+	const double *x = w->X + (Size) i * w->d;
+	int			d = w->d;
+	double		b = (w->p > d) ? beta[d] : 0;
+	double		z0 = b,
+				z1 = b,
+				z2 = b,
+				z3 = b;
+
+	for (int j = 0; j < d; j++)
+	{
+		z0 += x[j] * beta[j];
+		z1 += x[d + j] * beta[j];
+		z2 += x[2 * d + j] * beta[j];
+		z3 += x[3 * d + j] * beta[j];
+	}
+	z[0] = z0;
+	z[1] = z1;
+	z[2] = z2;
+	z[3] = z3;
+}
 
 /* Linear score of row i for parameters beta (coef..., [intercept]) */
 static inline double
@@ -145,85 +173,193 @@ Score(const LogRegWork *w, const double *beta, int64 i)
 	return z;
 }
 
-/* Objective f at beta */
-static double
-Objective(const LogRegWork *w, const double *beta)
+/* Scores of rows i0 .. i1-1 into z */
+static void
+Scores(const LogRegWork *w, const double *beta, int64 i0, int64 i1, double *z)
 {
-	double		sum = 0,
-				reg = 0;
+	int64		i = i0;
 
-	for (int64 i = 0; i < w->n; i++)
-	{
-		double		z = Score(w, beta, i);
-
-		sum += w->y[i] > 0 ? w->w_pos * Softplus(-z) : w->w_neg * Softplus(z);
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	for (int j = 0; j < w->d; j++)
-		reg += beta[j] * beta[j];
-	return (sum + 0.5 * w->l2 * reg) / w->S;
+	for (; i + 4 <= i1; i += 4)
+		Score4(w, beta, i, z + (i - i0));
+	for (; i < i1; i++)
+		z[i - i0] = Score(w, beta, i);
 }
 
 /*
- * Gradient g (p) and Hessian H (p x p, upper triangle) of f at beta;
- * returns f.  The Hessian is X^T D X from BLAS, one block of rows at a
- * time with each row scaled by sqrt(D).
+ * Loss of one row with score z and label pos: softplus(-z) if positive,
+ * softplus(z) if not; also sets the probability sigmoid(z).  One exp.
  */
-static double
-GradientHessian(LogRegWork *w, const double *beta, double *g, double *H)
+static inline double
+RowLoss(double z, bool pos, double *prob)
 {
+	double		e = exp(-fabs(z));
+	double		l = log1p(e);
+
+	*prob = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+	if (pos)
+		return z >= 0 ? l : l - z;
+	return z >= 0 ? l + z : l;
+}
+
+#define HESS_ROWS 8
+
+/*
+ * Add V^T V to the upper triangle of H (p x p) for HESS_ROWS rows V
+ * (row-major, HESS_ROWS x p).  Each element of H is loaded and stored once
+ * per HESS_ROWS rows, and the loop along k vectorizes; the sum over the
+ * rows is written out in a fixed order, so results do not depend on the CPU.
+ */
+UBA_TARGET_CLONES
+static void
+RankUpdateUpper(double *restrict H, const double *restrict V, int p)
+{
+	for (int j = 0; j < p; j++)
+	{
+		double		a[HESS_ROWS];
+		double	   *h = H + (Size) j * p;
+
+		for (int t = 0; t < HESS_ROWS; t++)
+			a[t] = V[(Size) t * p + j];
+		for (int k = j; k < p; k++)
+		{
+			double		s01 = a[0] * V[k] + a[1] * V[p + k];
+			double		s23 = a[2] * V[2 * p + k] + a[3] * V[3 * p + k];
+			double		s45 = a[4] * V[4 * p + k] + a[5] * V[5 * p + k];
+			double		s67 = a[6] * V[6 * p + k] + a[7] * V[7 * p + k];
+
+			h[k] += (s01 + s23) + (s45 + s67);
+		}
+	}
+}
+
+/*
+ * One block of rows (runs on any thread): adds the block's weighted loss,
+ * and when asked its gradient and Hessian terms, to its lane's sums.
+ */
+static void
+LossBlock(void *arg, int64 block, int lane)
+{
+	LogRegWork *w = (LogRegWork *) arg;
 	int			p = w->p;
 	int			d = w->d;
-	double		sum = 0,
-				reg = 0;
+	int64		i0 = block * UBA_BLOCK_ROWS;
+	int64		i1 = Min(w->n, i0 + UBA_BLOCK_ROWS);
+	double	   *z = w->lane_z + (Size) lane * UBA_BLOCK_ROWS;
+	double	   *g = w->lane_g + (Size) lane * w->pstride;
+	double	   *H = w->lane_H + (Size) lane * p * p;
+	double	   *V = w->lane_v + (Size) lane * HESS_ROWS * w->pstride;
+	int			nv = 0;
+	double		sum = 0;
 
-	memset(g, 0, sizeof(double) * p);
-	memset(H, 0, sizeof(double) * p * p);
-	for (int64 i0 = 0; i0 < w->n; i0 += UBA_BLOCK_ROWS)
+	Scores(w, w->beta, i0, i1, z);
+	for (int64 i = i0; i < i1; i++)
 	{
-		int			b = (int) Min((int64) UBA_BLOCK_ROWS, w->n - i0);
+		const double *x = w->X + (Size) i * d;
+		double		pr;
+		bool		pos = w->y[i] > 0;
+		double		s = pos ? w->w_pos : w->w_neg;
 
-		CHECK_FOR_INTERRUPTS();
-		for (int r = 0; r < b; r++)
+		sum += s * RowLoss(z[i - i0], pos, &pr);
+		if (w->want_hessian)
 		{
-			int64		i = i0 + r;
-			const double *x = w->X + (Size) i * d;
-			double		z = Score(w, beta, i);
-			double		pr = Sigmoid(z);
-			bool		pos = w->y[i] > 0;
-			double		s = pos ? w->w_pos : w->w_neg;
 			double		resid = s * (pr - (pos ? 1.0 : 0.0));
 			double		root = sqrt(s * pr * (1.0 - pr));
-			double	   *row = w->block + (Size) r * p;
+			double	   *v = V + (Size) nv * p;
 
-			sum += pos ? s * Softplus(-z) : s * Softplus(z);
 			for (int j = 0; j < d; j++)
 			{
 				g[j] += resid * x[j];
-				row[j] = root * x[j];
+				v[j] = root * x[j];
 			}
 			if (p > d)
 			{
 				g[d] += resid;
-				row[d] = root;
+				v[d] = root;
+			}
+			if (++nv == HESS_ROWS)
+			{
+				RankUpdateUpper(H, V, p);
+				nv = 0;
 			}
 		}
-		uba_syrk_ata(b, p, w->block, H);
 	}
-	for (int j = 0; j < d; j++)
+	if (nv > 0)
 	{
-		g[j] += w->l2 * beta[j];
-		H[(Size) j * p + j] += w->l2;
+		/* the block's last rows, padded with zero rows */
+		memset(V + (Size) nv * p, 0, sizeof(double) * (HESS_ROWS - nv) * p);
+		RankUpdateUpper(H, V, p);
+	}
+	w->lane_loss[(Size) lane * 8] += sum;
+}
+
+/*
+ * One pass over all rows on up to uba.threads threads: f at beta, and when
+ * g and H are given the gradient (p) and Hessian (p x p, upper triangle).
+ * Lanes are reduced in lane order, so the result does not depend on the
+ * thread count.
+ */
+static double
+Pass(LogRegWork *w, const double *beta, double *g, double *H)
+{
+	int			p = w->p;
+	double		sum = 0,
+				reg = 0;
+
+	w->beta = beta;
+	w->want_hessian = (g != NULL);
+	memset(w->lane_loss, 0, sizeof(double) * UBA_LANES * 8);
+	if (g)
+	{
+		memset(w->lane_g, 0, sizeof(double) * UBA_LANES * w->pstride);
+		memset(w->lane_H, 0, sizeof(double) * UBA_LANES * p * p);
+	}
+	uba_run_lanes(w->nblocks, UBA_LANES, w->nthreads, LossBlock, w);
+
+	for (int l = 0; l < UBA_LANES; l++)
+		sum += w->lane_loss[(Size) l * 8];
+	for (int j = 0; j < w->d; j++)
 		reg += beta[j] * beta[j];
-	}
-	for (int j = 0; j < p; j++)
+	if (g)
 	{
-		g[j] /= w->S;
-		for (int k = j; k < p; k++)
-			H[(Size) j * p + k] /= w->S;
+		memset(g, 0, sizeof(double) * p);
+		memset(H, 0, sizeof(double) * p * p);
+		for (int l = 0; l < UBA_LANES; l++)
+		{
+			const double *lg = w->lane_g + (Size) l * w->pstride;
+			const double *lH = w->lane_H + (Size) l * p * p;
+
+			for (int j = 0; j < p; j++)
+				g[j] += lg[j];
+			for (int j = 0; j < p * p; j++)
+				H[j] += lH[j];
+		}
+		for (int j = 0; j < w->d; j++)
+		{
+			g[j] += w->l2 * beta[j];
+			H[(Size) j * p + j] += w->l2;
+		}
+		for (int j = 0; j < p; j++)
+		{
+			g[j] /= w->S;
+			for (int k = j; k < p; k++)
+				H[(Size) j * p + k] /= w->S;
+		}
 	}
 	return (sum + 0.5 * w->l2 * reg) / w->S;
+}
+
+/* Objective f at beta */
+static double
+Objective(LogRegWork *w, const double *beta)
+{
+	return Pass(w, beta, NULL, NULL);
+}
+
+/* Gradient g and Hessian H of f at beta; returns f */
+static double
+GradientHessian(LogRegWork *w, const double *beta, double *g, double *H)
+{
+	return Pass(w, beta, g, H);
 }
 
 /* Largest absolute element */
@@ -238,8 +374,11 @@ NormInf(const double *v, int n)
 }
 
 /*
- * Newton's method with backtracking; beta starts at 0.  Returns whether
- * the gradient fell below tol; sets iterations, loss and gradient norm.
+ * Newton's method with backtracking; beta starts at 0.  The full step is
+ * tried with the gradient and Hessian computed in the same pass, since it
+ * is almost always accepted; only when it is not does the line search
+ * fall back to evaluating f alone.  Returns whether the gradient fell
+ * below tol; sets iterations, loss and gradient norm.
  */
 static bool
 Newton(LogRegWork *w, double *beta, int max_iter, double tol,
@@ -248,21 +387,24 @@ Newton(LogRegWork *w, double *beta, int max_iter, double tol,
 	int			p = w->p;
 	double	   *g = palloc(sizeof(double) * p);
 	double	   *H = palloc(sizeof(double) * p * p);
+	double	   *g2 = palloc(sizeof(double) * p);
+	double	   *H2 = palloc(sizeof(double) * p * p);
 	double	   *Hc = palloc(sizeof(double) * p * p);
 	double	   *step = palloc(sizeof(double) * p);
 	double	   *trial = palloc(sizeof(double) * p);
-	double		f = 0;
+	double		f;
 	bool		converged = false;
 	int			it;
 
+	f = GradientHessian(w, beta, g, H);
 	for (it = 0; it < max_iter; it++)
 	{
 		double		damping = 0,
 					slope = 0,
-					t = 1;
-		bool		solved;
+					t = 1,
+					ft;
+		double	   *swap;
 
-		f = GradientHessian(w, beta, g, H);
 		*gnorm = NormInf(g, p);
 		if (*gnorm <= tol)
 		{
@@ -278,40 +420,46 @@ Newton(LogRegWork *w, double *beta, int max_iter, double tol,
 				Hc[(Size) j * p + j] += damping;
 				step[j] = -g[j];
 			}
-			solved = uba_cholesky_solve(p, Hc, step);
-			if (solved)
+			if (uba_cholesky_solve(p, Hc, step))
 				break;
 			damping = damping == 0 ? 1e-10 * Max(1.0, NormInf(H, p * p)) : damping * 10;
 			if (damping > 1e10)
 				elog(ERROR, "uba logistic regression: Hessian cannot be factored");
 		}
 		for (int j = 0; j < p; j++)
+		{
 			slope += g[j] * step[j];
-		/* backtracking line search (Armijo) */
-		for (int ls = 0; ls < 60; ls++)
-		{
-			double		ft;
-
-			for (int j = 0; j < p; j++)
-				trial[j] = beta[j] + t * step[j];
-			ft = Objective(w, trial);
-			if (ft <= f + 1e-4 * t * slope || ls == 59)
-			{
-				if (ft > f)
-					t = 0;		/* no progress possible in floating point */
-				break;
-			}
-			t *= 0.5;
+			trial[j] = beta[j] + step[j];
 		}
-		if (t == 0)
+
+		/* full step, with everything the next iteration needs */
+		ft = GradientHessian(w, trial, g2, H2);
+		if (!(ft <= f + 1e-4 * slope))
 		{
-			converged = *gnorm <= Max(tol, 1e-12);
-			break;
+			/* backtracking (Armijo) on f alone, then one pass for g and H */
+			for (int ls = 0; ls < 60; ls++)
+			{
+				t *= 0.5;
+				for (int j = 0; j < p; j++)
+					trial[j] = beta[j] + t * step[j];
+				ft = Objective(w, trial);
+				if (ft <= f + 1e-4 * t * slope)
+					break;
+			}
+			if (!(ft < f))
+				break;			/* no progress possible in floating point */
+			ft = GradientHessian(w, trial, g2, H2);
 		}
 		memcpy(beta, trial, sizeof(double) * p);
+		f = ft;
+		swap = g;
+		g = g2;
+		g2 = swap;
+		swap = H;
+		H = H2;
+		H2 = swap;
 	}
 	*iters = Min(it + 1, max_iter);
-	f = GradientHessian(w, beta, g, H);
 	*gnorm = NormInf(g, p);
 	*loss = f;
 	if (*gnorm <= tol)
@@ -386,10 +534,10 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	class_weight = (int) uba_option(&o, "class_weight");
 	d = rs->dim;
 
-	/* Hessian and its factor, beside the rows; checked before allocating */
+	/* rows, and per lane a Hessian, plus the solver's five p x p matrices; checked first */
 	uba_check_memory(add_size(mul_size((Size) rs->n, (Size) d * sizeof(double) + 2 * sizeof(double)),
-							  mul_size((Size) (d + 1), (Size) (d + 1) * 2 * sizeof(double) +
-									   UBA_BLOCK_ROWS * sizeof(double))),
+							  mul_size((Size) (d + 1), (Size) (d + 1) * (UBA_LANES + 5) * sizeof(double) +
+									   UBA_LANES * (UBA_BLOCK_ROWS + 64) * sizeof(double))),
 					 "logistic regression training");
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba logreg", ALLOCSET_DEFAULT_SIZES);
@@ -427,7 +575,14 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	else
 		w.w_pos = w.w_neg = 1.0;
 	w.S = w.w_pos * (double) npos + w.w_neg * (double) (rs->n - npos);
-	w.block = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_BLOCK_ROWS * w.p);
+	w.nblocks = (w.n + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS;
+	w.nthreads = uba_thread_count();
+	w.pstride = (w.p + 7) & ~7;
+	w.lane_z = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * UBA_BLOCK_ROWS);
+	w.lane_loss = palloc(sizeof(double) * UBA_LANES * 8);
+	w.lane_g = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * w.pstride);
+	w.lane_H = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * w.p * w.p);
+	w.lane_v = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * HESS_ROWS * w.pstride);
 	beta = palloc0(sizeof(double) * w.p);
 
 	converged = Newton(&w, beta, (int) uba_option(&o, "max_iter"), uba_option(&o, "tol"),

@@ -255,8 +255,6 @@ extern void uba_blas_init(void);
 /* C = alpha * A * B^T + beta * C; A is m x k, B is n x k, C is m x n, row-major */
 extern void uba_gemm_abt(int m, int n, int k, double alpha, const double *A,
 						 const double *B, double beta, double *C);
-/* C += A^T A; A is m x n row-major, C n x n (upper triangle) */
-extern void uba_syrk_ata(int m, int n, const double *A, double *C);
 /* Solve A x = b, A symmetric positive definite (overwritten); false if it is not */
 extern bool uba_cholesky_solve(int n, double *A, double *b);
 
