@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 
 /* Largest feature count we accept; keeps size arithmetic far from overflow */
 #define UBA_MAX_FEATURES 100000
@@ -85,4 +86,61 @@ uba_make_float8_array(const double *v, int n)
 	for (int i = 0; i < n; i++)
 		d[i] = Float8GetDatum(v[i]);
 	return construct_array(d, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+/*
+ * Per-column mean and population variance, in two row-major passes (the
+ * matrix is row-major, so walking it column by column would read it d
+ * times over).
+ */
+void
+uba_column_moments(const double *X, int64 n, int d, double *mean, double *var)
+{
+	memset(mean, 0, sizeof(double) * d);
+	memset(var, 0, sizeof(double) * d);
+	for (int64 i = 0; i < n; i++)
+	{
+		for (int j = 0; j < d; j++)
+			mean[j] += X[(Size) i * d + j];
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	for (int j = 0; j < d; j++)
+		mean[j] /= (double) n;
+	for (int64 i = 0; i < n; i++)
+	{
+		for (int j = 0; j < d; j++)
+		{
+			double		t = X[(Size) i * d + j] - mean[j];
+
+			var[j] += t * t;
+		}
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	for (int j = 0; j < d; j++)
+		var[j] /= (double) n;
+}
+
+/*
+ * z-score the columns in place (population std; constant columns keep
+ * scale 1), given their moments; var becomes the variance after scaling.
+ */
+void
+uba_standardize(double *X, int64 n, int d, const double *mean, double *var, double *scale)
+{
+	for (int j = 0; j < d; j++)
+	{
+		scale[j] = sqrt(var[j]);
+		if (!(scale[j] > 1e-300))
+			scale[j] = 1.0;
+		var[j] /= scale[j] * scale[j];
+	}
+	for (int64 i = 0; i < n; i++)
+	{
+		for (int j = 0; j < d; j++)
+			X[(Size) i * d + j] = (X[(Size) i * d + j] - mean[j]) / scale[j];
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
 }

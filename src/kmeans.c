@@ -695,63 +695,6 @@ RunLloyd(KMeansWork *w, bool plusplus, int max_iter, double tol,
 	return w->inertia;
 }
 
-/*
- * Per-column mean and population variance, in two row-major passes (the
- * matrix is row-major, so walking it column by column would read it d
- * times over).
- */
-static void
-ColumnMoments(const double *X, int64 n, int d, double *mean, double *var)
-{
-	memset(mean, 0, sizeof(double) * d);
-	memset(var, 0, sizeof(double) * d);
-	for (int64 i = 0; i < n; i++)
-	{
-		for (int j = 0; j < d; j++)
-			mean[j] += X[(Size) i * d + j];
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	for (int j = 0; j < d; j++)
-		mean[j] /= (double) n;
-	for (int64 i = 0; i < n; i++)
-	{
-		for (int j = 0; j < d; j++)
-		{
-			double		t = X[(Size) i * d + j] - mean[j];
-
-			var[j] += t * t;
-		}
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	for (int j = 0; j < d; j++)
-		var[j] /= (double) n;
-}
-
-/*
- * z-score the columns in place (population std; constant columns keep
- * scale 1), given their moments; var becomes the variance after scaling.
- */
-static void
-Standardize(double *X, int64 n, int d, const double *mean, double *var, double *scale)
-{
-	for (int j = 0; j < d; j++)
-	{
-		scale[j] = sqrt(var[j]);
-		if (!(scale[j] > 1e-300))
-			scale[j] = 1.0;
-		var[j] /= scale[j] * scale[j];
-	}
-	for (int64 i = 0; i < n; i++)
-	{
-		for (int j = 0; j < d; j++)
-			X[(Size) i * d + j] = (X[(Size) i * d + j] - mean[j]) / scale[j];
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-}
-
 /* Order of clusters: larger first, then lower original index */
 static int
 CompareClusters(const void *a, const void *b, void *arg)
@@ -854,11 +797,11 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	{
 		mean = palloc(sizeof(double) * d);
 		var = palloc(sizeof(double) * d);
-		ColumnMoments(rs->x, rs->n, d, mean, var);
+		uba_column_moments(rs->x, rs->n, d, mean, var);
 		if (standardize)
 		{
 			scale = palloc(sizeof(double) * d);
-			Standardize(rs->x, rs->n, d, mean, var, scale);
+			uba_standardize(rs->x, rs->n, d, mean, var, scale);
 		}
 		for (int j = 0; j < d; j++)
 			tol += var[j];
@@ -938,11 +881,7 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 		uba_put_i64_array(&pw, sizes, k);
 	}
 
-	meta.n_features = d;
-	meta.n_rows = rs->n;
-	meta.created_at = GetCurrentTimestamp();
-	meta.train_ms = (double) (meta.created_at - rs->started) / 1000.0;
-	meta.options_json = uba_options_to_json(&o);
+	uba_model_meta_from_rows(&meta, rs, &o);
 
 	MemoryContextSwitchTo(old);
 	result = uba_model_build(UBA_KIND_KMEANS, &meta, &pw);
@@ -978,16 +917,7 @@ ParseKMeans(const UbaModelMeta *meta, UbaReader *r)
 	if (m->inertia < 0)
 		uba_model_corrupted("Negative inertia.");
 	if (m->standardize)
-	{
-		uba_reader_check_space(r, (Size) m->d * 2, sizeof(double));
-		m->mean = palloc(sizeof(double) * m->d);
-		m->scale = palloc(sizeof(double) * m->d);
-		uba_get_f64_array(r, m->mean, m->d, true);
-		uba_get_f64_array(r, m->scale, m->d, true);
-		for (int j = 0; j < m->d; j++)
-			if (!(m->scale[j] > 0))
-				uba_model_corrupted("Non-positive feature scale.");
-	}
+		uba_get_scaling(r, m->d, &m->mean, &m->scale);
 	/* sizes are checked against what remains before allocating */
 	uba_reader_check_space(r, (Size) m->k * m->d, sizeof(double));
 	m->centroids = palloc(sizeof(double) * m->k * m->d);

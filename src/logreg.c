@@ -467,39 +467,6 @@ Newton(LogRegWork *w, double *beta, int max_iter, double tol,
 	return converged;
 }
 
-/* Column means and population standard deviations (constant columns: scale 1) */
-static void
-Standardize(double *X, int64 n, int d, double *mean, double *scale)
-{
-	memset(mean, 0, sizeof(double) * d);
-	memset(scale, 0, sizeof(double) * d);
-	for (int64 i = 0; i < n; i++)
-		for (int j = 0; j < d; j++)
-			mean[j] += X[(Size) i * d + j];
-	for (int j = 0; j < d; j++)
-		mean[j] /= (double) n;
-	for (int64 i = 0; i < n; i++)
-	{
-		for (int j = 0; j < d; j++)
-		{
-			double		t = X[(Size) i * d + j] - mean[j];
-
-			scale[j] += t * t;
-		}
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	for (int j = 0; j < d; j++)
-	{
-		scale[j] = sqrt(scale[j] / (double) n);
-		if (!(scale[j] > 1e-300))
-			scale[j] = 1.0;
-	}
-	for (int64 i = 0; i < n; i++)
-		for (int j = 0; j < d; j++)
-			X[(Size) i * d + j] = (X[(Size) i * d + j] - mean[j]) / scale[j];
-}
-
 /* uba_logreg_train final function: fit and return the model */
 Datum
 uba_logreg_final(PG_FUNCTION_ARGS)
@@ -554,9 +521,12 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 
 	if (standardize)
 	{
+		double	   *var = palloc(sizeof(double) * d);
+
 		mean = palloc(sizeof(double) * d);
 		scale = palloc(sizeof(double) * d);
-		Standardize(rs->x, rs->n, d, mean, scale);
+		uba_column_moments(rs->x, rs->n, d, mean, var);
+		uba_standardize(rs->x, rs->n, d, mean, var, scale);
 	}
 
 	memset(&w, 0, sizeof(w));
@@ -621,11 +591,7 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	uba_put_f64_array(&pw, beta, d);
 	uba_put_f64(&pw, intercept ? beta[d] : 0.0);
 
-	meta.n_features = d;
-	meta.n_rows = rs->n;
-	meta.created_at = GetCurrentTimestamp();
-	meta.train_ms = (double) (meta.created_at - rs->started) / 1000.0;
-	meta.options_json = uba_options_to_json(&o);
+	uba_model_meta_from_rows(&meta, rs, &o);
 
 	MemoryContextSwitchTo(old);
 	result = uba_model_build(UBA_KIND_LOGREG, &meta, &pw);
@@ -658,16 +624,7 @@ ParseLogReg(const UbaModelMeta *meta, UbaReader *r)
 	if (m->l2 < 0 || m->loss < 0 || m->grad_norm < 0)
 		uba_model_corrupted("Negative regularization, loss or gradient norm.");
 	if (m->flags & LOGREG_FLAG_STANDARDIZE)
-	{
-		uba_reader_check_space(r, (Size) m->d * 2, sizeof(double));
-		m->mean = palloc(sizeof(double) * m->d);
-		m->scale = palloc(sizeof(double) * m->d);
-		uba_get_f64_array(r, m->mean, m->d, true);
-		uba_get_f64_array(r, m->scale, m->d, true);
-		for (int j = 0; j < m->d; j++)
-			if (!(m->scale[j] > 0))
-				uba_model_corrupted("Non-positive feature scale.");
-	}
+		uba_get_scaling(r, m->d, &m->mean, &m->scale);
 	uba_reader_check_space(r, (Size) m->d, sizeof(double));
 	m->coef = palloc(sizeof(double) * m->d);
 	uba_get_f64_array(r, m->coef, m->d, true);

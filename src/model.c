@@ -431,6 +431,31 @@ uba_model_open(bytea *blob, UbaModelKind expected, UbaModelMeta *meta,
 	payload->end = payload->p + paylen;
 }
 
+/* Metadata of a model trained on a row set with the given options */
+void
+uba_model_meta_from_rows(UbaModelMeta *meta, const UbaRowSet *rs, const UbaOptions *o)
+{
+	meta->n_features = rs->dim;
+	meta->n_rows = rs->n;
+	meta->created_at = GetCurrentTimestamp();
+	meta->train_ms = (double) (meta->created_at - rs->started) / 1000.0;
+	meta->options_json = uba_options_to_json(o);
+}
+
+/* Read and validate d feature means and scales (all finite, scales positive) */
+void
+uba_get_scaling(UbaReader *r, int d, double **mean, double **scale)
+{
+	uba_reader_check_space(r, (Size) d * 2, sizeof(double));
+	*mean = palloc(sizeof(double) * d);
+	*scale = palloc(sizeof(double) * d);
+	uba_get_f64_array(r, *mean, d, true);
+	uba_get_f64_array(r, *scale, d, true);
+	for (int j = 0; j < d; j++)
+		if (!((*scale)[j] > 0))
+			uba_model_corrupted("Non-positive feature scale.");
+}
+
 /* ---------- the per-query cache of parsed models ---------- */
 
 typedef struct UbaModelCache

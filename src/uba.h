@@ -104,6 +104,11 @@ pg_attribute_noreturn() extern void uba_model_corrupted(const char *detail,...) 
 
 extern void uba_model_open(bytea *blob, UbaModelKind expected,
 						   UbaModelMeta *meta, UbaReader *payload);
+struct UbaRowSet;
+struct UbaOptions;
+extern void uba_model_meta_from_rows(UbaModelMeta *meta, const struct UbaRowSet *rs,
+									 const struct UbaOptions *o);
+extern void uba_get_scaling(UbaReader *r, int d, double **mean, double **scale);
 
 /*
  * Parsed-model cache for scoring functions: the model is parsed and
@@ -182,6 +187,9 @@ uba_sqdist(const double *a, const double *b, int d)
 extern int	uba_feature_count(ArrayType *a);
 extern void uba_read_features(ArrayType *a, double *dst, int expected_dim);
 extern ArrayType *uba_make_float8_array(const double *v, int n);
+extern void uba_column_moments(const double *X, int64 n, int d, double *mean, double *var);
+extern void uba_standardize(double *X, int64 n, int d, const double *mean, double *var,
+							double *scale);
 extern void uba_check_finite(double v, const char *what);
 
 /* ---------- row collection for training aggregates (rowset.c) ---------- */
