@@ -480,3 +480,35 @@ CREATE FUNCTION uba_logreg_classify(model bytea, features float8[]) RETURNS bool
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_logreg_classify(bytea, float8[], float8) IS 'whether the probability reaches the threshold';
 COMMENT ON FUNCTION uba_logreg_classify(bytea, float8[]) IS 'whether the probability reaches 0.5';
+
+-------------------------------------------------------------------------------
+-- Ridge regression
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_linreg_transfn(internal, float8, float8[], jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_linreg_transfn(internal, float8, float8[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_linreg_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_linreg_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_linreg_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_linreg_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE uba_linreg_train(target float8, features float8[], options jsonb) (
+	SFUNC = uba_linreg_transfn, STYPE = internal, FINALFUNC = uba_linreg_final,
+	COMBINEFUNC = uba_linreg_combine, SERIALFUNC = uba_linreg_serialize,
+	DESERIALFUNC = uba_linreg_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_linreg_train(target float8, features float8[]) (
+	SFUNC = uba_linreg_transfn, STYPE = internal, FINALFUNC = uba_linreg_final,
+	COMBINEFUNC = uba_linreg_combine, SERIALFUNC = uba_linreg_serialize,
+	DESERIALFUNC = uba_linreg_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_linreg_train(float8, float8[], jsonb) IS 'train a ridge regression model';
+COMMENT ON AGGREGATE uba_linreg_train(float8, float8[]) IS 'train a ridge regression model';
+
+CREATE FUNCTION uba_linreg_predict(model bytea, features float8[]) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_linreg_predict(bytea, float8[]) IS 'predicted target of a ridge regression model';

@@ -881,7 +881,7 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 		uba_put_i64_array(&pw, sizes, k);
 	}
 
-	uba_model_meta_from_rows(&meta, rs, &o);
+	uba_model_meta_init(&meta, rs->dim, rs->n, rs->started, &o);
 
 	MemoryContextSwitchTo(old);
 	result = uba_model_build(UBA_KIND_KMEANS, &meta, &pw);

@@ -591,7 +591,7 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	uba_put_f64_array(&pw, beta, d);
 	uba_put_f64(&pw, intercept ? beta[d] : 0.0);
 
-	uba_model_meta_from_rows(&meta, rs, &o);
+	uba_model_meta_init(&meta, rs->dim, rs->n, rs->started, &o);
 
 	MemoryContextSwitchTo(old);
 	result = uba_model_build(UBA_KIND_LOGREG, &meta, &pw);

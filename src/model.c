@@ -49,7 +49,7 @@ static const char *const kind_names[] = {
 
 /* Per-kind summaries shown by uba_model_info(); NULL while a kind has none */
 static const UbaModelDescriber kind_describers[] = {
-	NULL, uba_kmeans_describe, uba_logreg_describe, NULL, NULL, NULL
+	NULL, uba_kmeans_describe, uba_logreg_describe, uba_linreg_describe, NULL, NULL
 };
 
 #define UBA_KIND_COUNT lengthof(kind_names)
@@ -431,14 +431,15 @@ uba_model_open(bytea *blob, UbaModelKind expected, UbaModelMeta *meta,
 	payload->end = payload->p + paylen;
 }
 
-/* Metadata of a model trained on a row set with the given options */
+/* Metadata of a model trained now on n_rows rows that began arriving at started */
 void
-uba_model_meta_from_rows(UbaModelMeta *meta, const UbaRowSet *rs, const UbaOptions *o)
+uba_model_meta_init(UbaModelMeta *meta, int32 n_features, int64 n_rows,
+					TimestampTz started, const UbaOptions *o)
 {
-	meta->n_features = rs->dim;
-	meta->n_rows = rs->n;
+	meta->n_features = n_features;
+	meta->n_rows = n_rows;
 	meta->created_at = GetCurrentTimestamp();
-	meta->train_ms = (double) (meta->created_at - rs->started) / 1000.0;
+	meta->train_ms = (double) (meta->created_at - started) / 1000.0;
 	meta->options_json = uba_options_to_json(o);
 }
 

@@ -104,10 +104,9 @@ pg_attribute_noreturn() extern void uba_model_corrupted(const char *detail,...) 
 
 extern void uba_model_open(bytea *blob, UbaModelKind expected,
 						   UbaModelMeta *meta, UbaReader *payload);
-struct UbaRowSet;
 struct UbaOptions;
-extern void uba_model_meta_from_rows(UbaModelMeta *meta, const struct UbaRowSet *rs,
-									 const struct UbaOptions *o);
+extern void uba_model_meta_init(UbaModelMeta *meta, int32 n_features, int64 n_rows,
+								TimestampTz started, const struct UbaOptions *o);
 extern void uba_get_scaling(UbaReader *r, int d, double **mean, double **scale);
 
 /*
@@ -125,6 +124,8 @@ typedef void (*UbaModelDescriber) (const UbaModelMeta *meta, UbaReader *payload,
 extern void uba_kmeans_describe(const UbaModelMeta *meta, UbaReader *payload,
 								StringInfo json);
 extern void uba_logreg_describe(const UbaModelMeta *meta, UbaReader *payload,
+								StringInfo json);
+extern void uba_linreg_describe(const UbaModelMeta *meta, UbaReader *payload,
 								StringInfo json);
 
 /* ---------- options (options.c) ---------- */

@@ -1,0 +1,426 @@
+/*-------------------------------------------------------------------------
+ *
+ * linreg.c
+ *	  Ridge regression for numeric targets (order value, days to next
+ *	  purchase): training aggregate, model payload and scoring.
+ *
+ * Objective: sum_i (y_i - b - w.x_i)^2 + l2 ||w||^2, intercept b not
+ * penalized: scikit-learn's Ridge(alpha = l2).  It needs only the means and
+ * co-moments of (x, y), so the aggregate state is O(d^2), not the rows:
+ * each row updates them with Welford's method, parallel partial states are
+ * combined with Chan's formula, and the final function solves one d x d
+ * system by Cholesky.  Standardizing (z-scores, population standard
+ * deviation) is done on the co-moments, as StandardScaler + Ridge does on
+ * the data.
+ *
+ * Payload: d (u32), flags (u32: 1 intercept, 2 standardize), l2 (f64),
+ * [mean (d f64), scale (d f64)] when standardized, coefficients (d f64,
+ * fitting space), intercept (f64).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "uba.h"
+
+#include <math.h>
+
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+PG_FUNCTION_INFO_V1(uba_linreg_transfn);
+PG_FUNCTION_INFO_V1(uba_linreg_combine);
+PG_FUNCTION_INFO_V1(uba_linreg_serialize);
+PG_FUNCTION_INFO_V1(uba_linreg_deserialize);
+PG_FUNCTION_INFO_V1(uba_linreg_final);
+PG_FUNCTION_INFO_V1(uba_linreg_predict);
+
+#define LINREG_FLAG_INTERCEPT 1
+#define LINREG_FLAG_STANDARDIZE 2
+
+/* The solve is O(d^3) in one LAPACK call, which cannot be interrupted: keep it to seconds */
+#define LINREG_MAX_FEATURES 4096
+
+static const UbaOptionSpec linreg_options[] = {
+	{"l2", UBA_OPT_FLOAT, 1.0, 0, 1e12, NULL},
+	{"fit_intercept", UBA_OPT_BOOL, 1, 0, 1, NULL},
+	{"standardize", UBA_OPT_BOOL, 1, 0, 1, NULL},
+};
+
+/*
+ * Aggregate state: counts, means and co-moments.  One palloc: the struct
+ * followed by mean_x (d), cxy (d), cxx (d x d) and the options' bytes.
+ */
+typedef struct LinRegState
+{
+	int32		d;
+	int32		optlen;
+	int64		n;
+	TimestampTz started;
+	double		mean_y;
+	double		cyy;
+	double	   *mean_x;
+	double	   *cxy;			/* sum (x - mean_x)(y - mean_y) */
+	double	   *cxx;			/* sum (x - mean_x)(x - mean_x)^T */
+	double	   *delta;			/* scratch, d */
+	Jsonb	   *options;
+} LinRegState;
+
+/* Bytes of a state's arrays: mean_x, cxy, delta, cxx */
+static Size
+StateArrayBytes(int d)
+{
+	return mul_size(add_size(mul_size(3, d), mul_size(d, d)), sizeof(double));
+}
+
+/* A zeroed state for d features in the aggregate's context */
+static LinRegState *
+NewState(FunctionCallInfo fcinfo, int d, Jsonb *options)
+{
+	MemoryContext aggcxt;
+	LinRegState *s;
+	Size		optlen = options ? VARSIZE(options) : 0;
+	char	   *p;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "uba aggregate function called in non-aggregate context");
+	uba_check_memory(StateArrayBytes(d), "linear regression training");
+	s = MemoryContextAllocZero(aggcxt, sizeof(LinRegState));
+	p = MemoryContextAllocZero(aggcxt, add_size(StateArrayBytes(d), optlen));
+	s->d = d;
+	s->optlen = (int32) optlen;
+	s->started = GetCurrentTimestamp();
+	s->mean_x = (double *) p;
+	s->cxy = s->mean_x + d;
+	s->delta = s->cxy + d;
+	s->cxx = s->delta + d;
+	if (optlen > 0)
+	{
+		s->options = (Jsonb *) (p + StateArrayBytes(d));
+		memcpy(s->options, options, optlen);
+	}
+	return s;
+}
+
+/* Whether two optional jsonb values are byte-for-byte equal */
+static bool
+SameOptions(Jsonb *a, Jsonb *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
+}
+
+/* uba_linreg_train(target, features [, options]) transition: update the moments */
+Datum
+uba_linreg_transfn(PG_FUNCTION_ARGS)
+{
+	LinRegState *s = PG_ARGISNULL(0) ? NULL : (LinRegState *) PG_GETARG_POINTER(0);
+	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
+	ArrayType  *features;
+	double		y,
+				dy;
+	int			d;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		if (s == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(s);
+	}
+	y = PG_GETARG_FLOAT8(1);
+	uba_check_finite(y, "target values");
+	features = PG_GETARG_ARRAYTYPE_P(2);
+	if (s == NULL)
+	{
+		UbaOptions	o;
+
+		int			n_features = uba_feature_count(features);
+
+		uba_parse_options(opts, linreg_options, lengthof(linreg_options), "uba_linreg_train", &o);
+		if (n_features > LINREG_MAX_FEATURES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("linear regression supports up to %d features", LINREG_MAX_FEATURES),
+					 errdetail("Got %d.", n_features)));
+		s = NewState(fcinfo, n_features, opts);
+	}
+	else if (!SameOptions(s->options, opts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options must be the same for every row of one aggregate call")));
+	d = s->d;
+
+	/* Welford: delta = x - old mean; C += delta (x - new mean)^T, upper triangle */
+	uba_read_features(features, s->delta, d);
+	s->n++;
+	for (int j = 0; j < d; j++)
+	{
+		double		x = s->delta[j];
+
+		s->delta[j] = x - s->mean_x[j];
+		s->mean_x[j] += s->delta[j] / (double) s->n;
+	}
+	dy = y - s->mean_y;
+	s->mean_y += dy / (double) s->n;
+	s->cyy += dy * (y - s->mean_y);
+	{
+		double		f = (double) (s->n - 1) / (double) s->n;
+
+		/* delta (x - new mean) = delta delta (n - 1) / n */
+		for (int j = 0; j < d; j++)
+		{
+			double		dj = s->delta[j] * f;
+			double	   *row = s->cxx + (Size) j * d;
+
+			s->cxy[j] += dj * dy;
+			for (int k = j; k < d; k++)
+				row[k] += dj * s->delta[k];
+		}
+	}
+	PG_RETURN_POINTER(s);
+}
+
+/* Combine two partial states (Chan's formula) */
+Datum
+uba_linreg_combine(PG_FUNCTION_ARGS)
+{
+	LinRegState *a = PG_ARGISNULL(0) ? NULL : (LinRegState *) PG_GETARG_POINTER(0);
+	LinRegState *b = PG_ARGISNULL(1) ? NULL : (LinRegState *) PG_GETARG_POINTER(1);
+	int			d;
+	double		n,
+				f,
+				dy;
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+		PG_RETURN_POINTER(b);	/* deserialized into the aggregate context */
+	d = a->d;
+	if (b->d != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature array has %d elements, expected %d", b->d, d),
+				 errhint("Every row, and every call scoring a model, must pass the same number of features the model was trained on.")));
+	if (!SameOptions(a->options, b->options))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options must be the same for every row of one aggregate call")));
+	if (b->n == 0)
+		PG_RETURN_POINTER(a);
+	n = (double) (a->n + b->n);
+	f = (double) a->n * (double) b->n / n;
+	for (int j = 0; j < d; j++)
+		a->delta[j] = b->mean_x[j] - a->mean_x[j];
+	dy = b->mean_y - a->mean_y;
+	for (int j = 0; j < d; j++)
+	{
+		for (int k = j; k < d; k++)
+			a->cxx[(Size) j * d + k] += b->cxx[(Size) j * d + k] + a->delta[j] * a->delta[k] * f;
+		a->cxy[j] += b->cxy[j] + a->delta[j] * dy * f;
+		a->mean_x[j] += a->delta[j] * ((double) b->n / n);
+	}
+	a->cyy += b->cyy + dy * dy * f;
+	a->mean_y += dy * ((double) b->n / n);
+	a->n += b->n;
+	a->started = Min(a->started, b->started);
+	PG_RETURN_POINTER(a);
+}
+
+/* Serialize: the fixed fields, then the arrays and the options' bytes */
+Datum
+uba_linreg_serialize(PG_FUNCTION_ARGS)
+{
+	LinRegState *s = (LinRegState *) PG_GETARG_POINTER(0);
+	Size		head = offsetof(LinRegState, mean_x);
+	Size		len = add_size(add_size(head, StateArrayBytes(s->d)), s->optlen);
+	bytea	   *out = (bytea *) palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(out, VARHDRSZ + len);
+	memcpy(VARDATA(out), s, head);
+	memcpy(VARDATA(out) + head, s->mean_x, StateArrayBytes(s->d) + s->optlen);
+	PG_RETURN_BYTEA_P(out);
+}
+
+/* Deserialize a state written by uba_linreg_serialize */
+Datum
+uba_linreg_deserialize(PG_FUNCTION_ARGS)
+{
+	bytea	   *in = PG_GETARG_BYTEA_PP(0);
+	Size		head = offsetof(LinRegState, mean_x);
+	LinRegState h;
+	LinRegState *s;
+
+	if (VARSIZE_ANY_EXHDR(in) < head)
+		elog(ERROR, "uba linear regression state is truncated");
+	memcpy(&h, VARDATA_ANY(in), head);
+	if (h.d <= 0 || h.optlen < 0 ||
+		VARSIZE_ANY_EXHDR(in) != head + StateArrayBytes(h.d) + h.optlen)
+		elog(ERROR, "uba linear regression state is inconsistent");
+	s = NewState(fcinfo, h.d, h.optlen > 0 ? (Jsonb *) (VARDATA_ANY(in) + head + StateArrayBytes(h.d)) : NULL);
+	s->n = h.n;
+	s->started = h.started;
+	s->mean_y = h.mean_y;
+	s->cyy = h.cyy;
+	memcpy(s->mean_x, VARDATA_ANY(in) + head, StateArrayBytes(h.d));
+	PG_RETURN_POINTER(s);
+}
+
+/* uba_linreg_train final function: solve and return the model */
+Datum
+uba_linreg_final(PG_FUNCTION_ARGS)
+{
+	LinRegState *s = PG_ARGISNULL(0) ? NULL : (LinRegState *) PG_GETARG_POINTER(0);
+	UbaOptions	o;
+	int			d;
+	bool		intercept,
+				standardize;
+	double		l2,
+				b = 0;
+	double	   *A,
+			   *rhs,
+			   *scale = NULL;
+	UbaModelMeta meta;
+	UbaWriter	pw;
+
+	if (s == NULL || s->n == 0)
+		PG_RETURN_NULL();
+	uba_parse_options(s->options, linreg_options, lengthof(linreg_options), "uba_linreg_train", &o);
+	intercept = uba_option(&o, "fit_intercept") != 0;
+	standardize = uba_option(&o, "standardize") != 0;
+	l2 = uba_option(&o, "l2");
+	d = s->d;
+
+	A = palloc(sizeof(double) * d * d);
+	rhs = palloc(sizeof(double) * d);
+	if (standardize)
+	{
+		scale = palloc(sizeof(double) * d);
+		for (int j = 0; j < d; j++)
+		{
+			scale[j] = sqrt(s->cxx[(Size) j * d + j] / (double) s->n);
+			if (!(scale[j] > 1e-300))
+				scale[j] = 1.0;
+		}
+	}
+	/*
+	 * Normal equations in the fitting space.  Standardized data are
+	 * centered, so the co-moments are the cross products; unstandardized
+	 * data without an intercept need the raw cross products.
+	 */
+	for (int j = 0; j < d; j++)
+	{
+		double		sj = standardize ? scale[j] : 1.0;
+
+		for (int k = j; k < d; k++)
+		{
+			double		sk = standardize ? scale[k] : 1.0;
+			double		v = s->cxx[(Size) j * d + k];
+
+			if (!intercept && !standardize)
+				v += (double) s->n * s->mean_x[j] * s->mean_x[k];
+			A[(Size) j * d + k] = v / (sj * sk) + (j == k ? l2 : 0);
+		}
+		rhs[j] = s->cxy[j];
+		if (!intercept && !standardize)
+			rhs[j] += (double) s->n * s->mean_x[j] * s->mean_y;
+		rhs[j] /= sj;
+	}
+	if (!uba_cholesky_solve(d, A, rhs))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("the features are linearly dependent, so the least-squares problem has no unique solution"),
+				 errhint("Set l2 above 0, or drop features that are combinations of others.")));
+	if (intercept)
+	{
+		/* b = mean_y - mean_x . w in the fitting space (0 there when standardized) */
+		b = s->mean_y;
+		if (!standardize)
+			for (int j = 0; j < d; j++)
+				b -= s->mean_x[j] * rhs[j];
+	}
+
+	uba_writer_init(&pw);
+	uba_put_u32(&pw, (uint32) d);
+	uba_put_u32(&pw, (intercept ? LINREG_FLAG_INTERCEPT : 0) | (standardize ? LINREG_FLAG_STANDARDIZE : 0));
+	uba_put_f64(&pw, l2);
+	if (standardize)
+	{
+		uba_put_f64_array(&pw, s->mean_x, d);
+		uba_put_f64_array(&pw, scale, d);
+	}
+	uba_put_f64_array(&pw, rhs, d);
+	uba_put_f64(&pw, b);
+
+	uba_model_meta_init(&meta, d, s->n, s->started, &o);
+	PG_RETURN_BYTEA_P(uba_model_build(UBA_KIND_LINREG, &meta, &pw));
+}
+
+/* ---------- reading and scoring ---------- */
+
+typedef struct LinRegModel
+{
+	int			d;
+	uint32		flags;
+	double		l2;
+	double	   *mean;
+	double	   *scale;
+	double	   *coef;
+	double		intercept;
+	double	   *x;				/* scratch for scoring */
+} LinRegModel;
+
+/* Parse and fully validate a ridge regression payload */
+static void *
+ParseLinReg(const UbaModelMeta *meta, UbaReader *r)
+{
+	LinRegModel *m = palloc0(sizeof(LinRegModel));
+
+	m->d = (int) uba_get_u32(r);
+	m->flags = uba_get_u32(r);
+	if (m->d < 1 || m->d != meta->n_features)
+		uba_model_corrupted("Linear regression model has %d features, metadata says %d.",
+							m->d, meta->n_features);
+	if ((m->flags & ~(LINREG_FLAG_INTERCEPT | LINREG_FLAG_STANDARDIZE)) != 0)
+		uba_model_corrupted("Unknown linear regression flags.");
+	m->l2 = uba_get_finite_f64(r);
+	if (m->l2 < 0)
+		uba_model_corrupted("Negative regularization.");
+	if (m->flags & LINREG_FLAG_STANDARDIZE)
+		uba_get_scaling(r, m->d, &m->mean, &m->scale);
+	uba_reader_check_space(r, (Size) m->d, sizeof(double));
+	m->coef = palloc(sizeof(double) * m->d);
+	uba_get_f64_array(r, m->coef, m->d, true);
+	m->intercept = uba_get_finite_f64(r);
+	if (!(m->flags & LINREG_FLAG_INTERCEPT) && m->intercept != 0)
+		uba_model_corrupted("Intercept set in a model fitted without one.");
+	uba_reader_finish(r);
+	m->x = palloc(sizeof(double) * m->d);
+	return m;
+}
+
+/* Summary for uba_model_info() */
+void
+uba_linreg_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
+{
+	LinRegModel *m = ParseLinReg(meta, payload);
+
+	appendStringInfo(json, ", \"fit_intercept\": %s, \"standardized\": %s",
+					 (m->flags & LINREG_FLAG_INTERCEPT) ? "true" : "false",
+					 (m->flags & LINREG_FLAG_STANDARDIZE) ? "true" : "false");
+}
+
+/* uba_linreg_predict(model, features): predicted target */
+Datum
+uba_linreg_predict(PG_FUNCTION_ARGS)
+{
+	LinRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LINREG, ParseLinReg);
+	double		y = m->intercept;
+
+	uba_read_features(PG_GETARG_ARRAYTYPE_P(1), m->x, m->d);
+	for (int j = 0; j < m->d; j++)
+		y += m->coef[j] * (m->scale ? (m->x[j] - m->mean[j]) / m->scale[j] : m->x[j]);
+	PG_RETURN_FLOAT8(y);
+}
