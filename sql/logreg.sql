@@ -16,6 +16,24 @@ SELECT id, round(uba_logreg_predict((SELECT m FROM lr_model), f)::numeric, 6) AS
   FROM lr WHERE id IN (0, 25, 50, 75, 99) ORDER BY id;
 SELECT round(uba_auc(uba_logreg_predict((SELECT m FROM lr_model), f), label)::numeric, 6) AS train_auc FROM lr;
 
+-- coefficients: input units, per-standard-deviation, odds ratios and Wald statistics.
+-- Input-units coefficients do not depend on standardizing (without a penalty): both fits agree.
+SELECT feature, name, round(coefficient::numeric, 6) AS coefficient, round(std_coefficient::numeric, 6) AS std_coefficient,
+       round(odds_ratio::numeric, 6) AS odds_ratio, round(std_error::numeric, 6) AS std_error,
+       round(z::numeric, 4) AS z, round(p_value::numeric, 6) AS p_value
+  FROM uba_logreg_coefficients((SELECT uba_logreg_train(label, f, '{"l2": 0, "standardize": false}') FROM lr));
+SELECT feature, name, round(coefficient::numeric, 6) AS coefficient, round(std_error::numeric, 6) AS std_error,
+       round(p_value::numeric, 6) AS p_value
+  FROM uba_logreg_coefficients((SELECT uba_logreg_train(label, f, '{"l2": 0}') FROM lr));
+-- explanations: a baseline row, then features by size; all rows add up to the log-odds
+SELECT feature, name, value, round(contribution::numeric, 6) AS contribution
+  FROM uba_logreg_explain((SELECT m FROM lr_model), '{9, 2}');
+SELECT id, round((SELECT sum(contribution) FROM uba_logreg_explain((SELECT m FROM lr_model), f))::numeric, 12)
+         = round(ln(p / (1 - p))::numeric, 12) AS sums_to_logit
+  FROM (SELECT id, f, uba_logreg_predict((SELECT m FROM lr_model), f) AS p FROM lr WHERE id IN (3, 47, 88)) s ORDER BY id;
+SELECT count(*) AS rows_with_top_1 FROM uba_logreg_explain((SELECT m FROM lr_model), '{9, 2}', 1);
+SELECT count(*) AS rows_with_top_0 FROM uba_logreg_explain((SELECT m FROM lr_model), '{9, 2}', 0);
+
 -- options: each changes the model; l2 = 0 on separable data never converges (NOTICE)
 SELECT round(uba_logreg_predict(uba_logreg_train(label, f, '{"l2": 100}'), '{5, 1}')::numeric, 6) AS strong_l2,
        round(uba_logreg_predict(uba_logreg_train(label, f, '{"class_weight": "balanced"}'), '{5, 1}')::numeric, 6) AS balanced,
@@ -43,6 +61,9 @@ SELECT expect_error($$SELECT uba_logreg_train(label, CASE WHEN id = 7 THEN '{1,N
 SELECT expect_error($$SELECT uba_logreg_train(label, CASE WHEN id = 7 THEN '{1}' ELSE f END) FROM lr$$);
 SELECT expect_error($$SELECT uba_logreg_predict(m, '{1,2,3}') FROM lr_model$$);
 SELECT expect_error($$SELECT uba_logreg_classify(m, '{1,2}', 1.5) FROM lr_model$$);
+SELECT expect_error($$SELECT * FROM uba_logreg_explain((SELECT m FROM lr_model), '{1,2}', -1)$$);
+SELECT expect_error($$SELECT * FROM uba_logreg_explain((SELECT m FROM lr_model), '{1,NaN}')$$);
+SELECT expect_error($$SELECT * FROM uba_logreg_coefficients((SELECT uba_kmeans(f, 2) FROM lr))$$);
 -- a model of the wrong kind, both ways
 SELECT expect_error($$SELECT uba_kmeans_assign(m, '{1,2}') FROM lr_model$$);
 SELECT expect_error($$SELECT uba_logreg_predict(uba_kmeans(f, 2), '{1,2}') FROM lr$$);

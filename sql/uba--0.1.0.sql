@@ -512,3 +512,20 @@ COMMENT ON AGGREGATE uba_linreg_train(float8, float8[]) IS 'train a ridge regres
 CREATE FUNCTION uba_linreg_predict(model bytea, features float8[]) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_linreg_predict(bytea, float8[]) IS 'predicted target of a ridge regression model';
+
+CREATE FUNCTION uba_logreg_coefficients(model bytea,
+	OUT feature int, OUT name text, OUT coefficient float8, OUT std_coefficient float8,
+	OUT odds_ratio float8, OUT std_error float8, OUT z float8, OUT p_value float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION uba_logreg_coefficients(bytea) IS 'coefficients, odds ratios and Wald statistics of a logistic regression model';
+CREATE FUNCTION uba_logreg_explain(model bytea, features float8[], top int,
+	OUT feature int, OUT name text, OUT value float8, OUT contribution float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
+CREATE FUNCTION uba_logreg_explain(model bytea, features float8[],
+	OUT feature int, OUT name text, OUT value float8, OUT contribution float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION uba_logreg_explain(bytea, float8[], int) IS 'each feature''s contribution to the log-odds of one prediction, largest first';
+COMMENT ON FUNCTION uba_logreg_explain(bytea, float8[]) IS 'each feature''s contribution to the log-odds of one prediction, largest first';

@@ -94,6 +94,32 @@ extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, i
 extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a,
 					const int *lda, double *b, const int *ldb, int *info);
 
+extern void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+
+/*
+ * Diagonal of the inverse of symmetric positive definite A (n x n, upper
+ * triangle of a row-major matrix; overwritten).  Returns false when A is
+ * not positive definite.
+ */
+bool
+uba_spd_inverse_diagonal(int n, double *A, double *diag)
+{
+	BlasScope	scope;
+	int			info = 0;
+	char		lower = 'L';	/* row-major upper = column-major lower */
+
+	BlasBegin(&scope);
+	dpotrf_(&lower, &n, A, &n, &info);
+	if (info == 0)
+		dpotri_(&lower, &n, A, &n, &info);
+	BlasEnd(&scope);
+	if (info != 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		diag[i] = A[(Size) i * n + i];
+	return true;
+}
+
 /*
  * Solve A x = b for symmetric positive definite A (n x n, upper triangle
  * of a row-major matrix is used; A is overwritten by its Cholesky factor,

@@ -15,10 +15,13 @@
  * separable data the optimum is at infinity: the Hessian is damped so the
  * run ends with a NOTICE that it did not converge.
  *
- * Payload: d (u32), flags (u32: 1 intercept, 2 standardize, 4 converged),
- * iterations (u32), class weighting (u32: 0 none, 1 balanced), l2, loss,
- * gradient norm (f64), [mean (d f64), scale (d f64)] when standardized,
- * coefficients (d f64, fitting space), intercept (f64, fitting space).
+ * Payload: d (u32), flags (u32: 1 intercept, 2 standardized fit,
+ * 4 converged, 8 no standard errors), iterations (u32), class weighting
+ * (u32: 0 none, 1 balanced), l2, loss, gradient norm (f64), training
+ * means and population standard deviations of the features (d f64 each,
+ * for standardizing and for explanations), coefficients (d f64, fitting
+ * space), intercept (f64), standard errors of coefficients and intercept
+ * (d + 1 f64, fitting space; from the inverse Hessian at the optimum).
  *
  *-------------------------------------------------------------------------
  */
@@ -26,6 +29,7 @@
 
 #include <math.h>
 
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -38,7 +42,8 @@ PG_FUNCTION_INFO_V1(uba_logreg_classify);
 #define LOGREG_FLAG_INTERCEPT 1
 #define LOGREG_FLAG_STANDARDIZE 2
 #define LOGREG_FLAG_CONVERGED 4
-#define LOGREG_FLAGS_ALL 7
+#define LOGREG_FLAG_NO_SE 8
+#define LOGREG_FLAGS_ALL 15
 
 static const char *const class_weight_choices[] = {"none", "balanced", NULL};
 
@@ -61,10 +66,12 @@ typedef struct LogRegModel
 	double		l2;
 	double		loss;
 	double		grad_norm;
-	double	   *mean;			/* d, when standardized */
-	double	   *scale;
+	double	   *mean;			/* d: training means */
+	double	   *scale;			/* d: training standard deviations */
+	bool		standardized;	/* fitted on (x - mean) / scale */
 	double	   *coef;			/* d, fitting space */
 	double		intercept;
+	double	   *se;				/* d + 1: standard errors, fitting space */
 } LogRegModel;
 
 /* ---------- training ---------- */
@@ -382,7 +389,7 @@ NormInf(const double *v, int n)
  */
 static bool
 Newton(LogRegWork *w, double *beta, int max_iter, double tol,
-	   int *iters, double *loss, double *gnorm)
+	   int *iters, double *loss, double *gnorm, double *H_out)
 {
 	int			p = w->p;
 	double	   *g = palloc(sizeof(double) * p);
@@ -393,7 +400,8 @@ Newton(LogRegWork *w, double *beta, int max_iter, double tol,
 	double	   *step = palloc(sizeof(double) * p);
 	double	   *trial = palloc(sizeof(double) * p);
 	double		f;
-	bool		converged = false;
+	bool		converged = false,
+				stalled = false;
 	int			it;
 
 	f = GradientHessian(w, beta, g, H);
@@ -447,7 +455,10 @@ Newton(LogRegWork *w, double *beta, int max_iter, double tol,
 					break;
 			}
 			if (!(ft < f))
-				break;			/* no progress possible in floating point */
+			{
+				stalled = true; /* no progress possible in floating point */
+				break;
+			}
 			ft = GradientHessian(w, trial, g2, H2);
 		}
 		memcpy(beta, trial, sizeof(double) * p);
@@ -462,7 +473,9 @@ Newton(LogRegWork *w, double *beta, int max_iter, double tol,
 	*iters = Min(it + 1, max_iter);
 	*gnorm = NormInf(g, p);
 	*loss = f;
-	if (*gnorm <= tol)
+	memcpy(H_out, H, sizeof(double) * p * p);	/* at the final beta */
+	/* at the optimum to machine precision: f cannot decrease, the gradient is tiny */
+	if (*gnorm <= tol || (stalled && *gnorm <= 1e-7))
 		converged = true;
 	return converged;
 }
@@ -484,10 +497,13 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 				iters,
 				d;
 	double	   *beta,
-			   *mean = NULL,
-			   *scale = NULL,
+			   *mean,
+			   *scale,
+			   *H,
+			   *se,
 				loss,
 				gnorm;
+	bool		has_se;
 	UbaModelMeta meta;
 	UbaWriter	pw;
 	bytea	   *result;
@@ -519,14 +535,18 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 				 errmsg("logistic regression needs rows of both classes"),
 				 errdetail("All " INT64_FORMAT " rows have label %s.", rs->n, npos ? "true" : "false")));
 
-	if (standardize)
+	/* means and scales are kept for every model: explanations are relative to the mean */
+	mean = palloc(sizeof(double) * d);
+	scale = palloc(sizeof(double) * d);
 	{
 		double	   *var = palloc(sizeof(double) * d);
 
-		mean = palloc(sizeof(double) * d);
-		scale = palloc(sizeof(double) * d);
 		uba_column_moments(rs->x, rs->n, d, mean, var);
-		uba_standardize(rs->x, rs->n, d, mean, var, scale);
+		if (standardize)
+			uba_standardize(rs->x, rs->n, d, mean, var, scale);
+		else
+			for (int j = 0; j < d; j++)
+				scale[j] = var[j] > 1e-300 ? sqrt(var[j]) : 1.0;
 	}
 
 	memset(&w, 0, sizeof(w));
@@ -555,8 +575,23 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	w.lane_v = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * HESS_ROWS * w.pstride);
 	beta = palloc0(sizeof(double) * w.p);
 
+	H = palloc(sizeof(double) * w.p * w.p);
 	converged = Newton(&w, beta, (int) uba_option(&o, "max_iter"), uba_option(&o, "tol"),
-					   &iters, &loss, &gnorm);
+					   &iters, &loss, &gnorm, H);
+
+	/*
+	 * Standard errors: the covariance is the inverse Hessian of the summed
+	 * (not averaged) penalized objective, S H.
+	 */
+	se = palloc0(sizeof(double) * (d + 1));
+	has_se = uba_spd_inverse_diagonal(w.p, H, se);
+	for (int j = 0; has_se && j < w.p; j++)
+	{
+		se[j] = sqrt(se[j] / w.S);
+		has_se = isfinite(se[j]);
+	}
+	if (!has_se)
+		memset(se, 0, sizeof(double) * (d + 1));
 	if (w.l2 == 0 && loss < 1e-8)
 	{
 		/* a vanishing gradient here means the weights ran off to infinity */
@@ -577,19 +612,18 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	uba_put_u32(&pw, (uint32) d);
 	uba_put_u32(&pw, (intercept ? LOGREG_FLAG_INTERCEPT : 0) |
 				(standardize ? LOGREG_FLAG_STANDARDIZE : 0) |
-				(converged ? LOGREG_FLAG_CONVERGED : 0));
+				(converged ? LOGREG_FLAG_CONVERGED : 0) |
+				(has_se ? 0 : LOGREG_FLAG_NO_SE));
 	uba_put_u32(&pw, (uint32) iters);
 	uba_put_u32(&pw, (uint32) class_weight);
 	uba_put_f64(&pw, w.l2);
 	uba_put_f64(&pw, loss);
 	uba_put_f64(&pw, gnorm);
-	if (standardize)
-	{
-		uba_put_f64_array(&pw, mean, d);
-		uba_put_f64_array(&pw, scale, d);
-	}
+	uba_put_f64_array(&pw, mean, d);
+	uba_put_f64_array(&pw, scale, d);
 	uba_put_f64_array(&pw, beta, d);
 	uba_put_f64(&pw, intercept ? beta[d] : 0.0);
+	uba_put_f64_array(&pw, se, d + 1);
 
 	uba_model_meta_init(&meta, rs->dim, rs->n, rs->started, &o);
 
@@ -623,14 +657,20 @@ ParseLogReg(const UbaModelMeta *meta, UbaReader *r)
 	m->grad_norm = uba_get_finite_f64(r);
 	if (m->l2 < 0 || m->loss < 0 || m->grad_norm < 0)
 		uba_model_corrupted("Negative regularization, loss or gradient norm.");
-	if (m->flags & LOGREG_FLAG_STANDARDIZE)
-		uba_get_scaling(r, m->d, &m->mean, &m->scale);
+	uba_get_scaling(r, m->d, &m->mean, &m->scale);
+	m->standardized = (m->flags & LOGREG_FLAG_STANDARDIZE) != 0;
 	uba_reader_check_space(r, (Size) m->d, sizeof(double));
 	m->coef = palloc(sizeof(double) * m->d);
 	uba_get_f64_array(r, m->coef, m->d, true);
 	m->intercept = uba_get_finite_f64(r);
 	if (!(m->flags & LOGREG_FLAG_INTERCEPT) && m->intercept != 0)
 		uba_model_corrupted("Intercept set in a model fitted without one.");
+	uba_reader_check_space(r, (Size) m->d + 1, sizeof(double));
+	m->se = palloc(sizeof(double) * (m->d + 1));
+	uba_get_f64_array(r, m->se, m->d + 1, true);
+	for (int j = 0; j <= m->d; j++)
+		if (m->se[j] < 0)
+			uba_model_corrupted("Negative standard error.");
 	uba_reader_finish(r);
 	return m;
 }
@@ -659,7 +699,7 @@ Probability(const LogRegModel *m, ArrayType *features)
 	uba_read_features(features, x, m->d);
 	for (int j = 0; j < m->d; j++)
 	{
-		double		v = m->scale ? (x[j] - m->mean[j]) / m->scale[j] : x[j];
+		double		v = m->standardized ? (x[j] - m->mean[j]) / m->scale[j] : x[j];
 
 		z += m->coef[j] * v;
 	}
@@ -689,4 +729,162 @@ uba_logreg_classify(PG_FUNCTION_ARGS)
 				 errmsg("threshold must be between 0 and 1"),
 				 errdetail("Got %g.", threshold)));
 	PG_RETURN_BOOL(Probability(m, PG_GETARG_ARRAYTYPE_P(1)) >= threshold);
+}
+
+PG_FUNCTION_INFO_V1(uba_logreg_coefficients);
+PG_FUNCTION_INFO_V1(uba_logreg_explain);
+
+/* A coefficient in the input's units, from the fitting space */
+static inline double
+InputCoef(const LogRegModel *m, int j)
+{
+	return m->standardized ? m->coef[j] / m->scale[j] : m->coef[j];
+}
+
+/*
+ * uba_logreg_coefficients(model) returns one row per coefficient:
+ * feature (0 for the intercept), name, coefficient in input units,
+ * std_coefficient (per standard deviation of the feature), odds ratio,
+ * standard error (input units), z and two-sided p-value.  The standard
+ * errors come from the inverse Hessian of the penalized objective at the
+ * optimum: with l2 > 0 they describe the shrunken estimate and are smaller
+ * than classical ones; with l2 = 0 they are the usual Wald statistics.
+ * NULL where they are not available (an intercept of a standardized fit,
+ * whose input-units error needs covariances, or a singular Hessian).
+ */
+Datum
+uba_logreg_coefficients(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LogRegModel *m;
+	bool		has_se;
+
+	InitMaterializedSRF(fcinfo, 0);
+	m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
+	has_se = !(m->flags & LOGREG_FLAG_NO_SE);
+
+	for (int j = -1; j < m->d; j++)
+	{
+		Datum		values[8];
+		bool		nulls[8] = {false, true, false, false, false, false, false, false};
+		double		c,
+					cs,
+					se;
+
+		if (j < 0)
+		{
+			if (!(m->flags & LOGREG_FLAG_INTERCEPT))
+				continue;
+			/* intercept at x = 0 in input units */
+			c = m->intercept;
+			if (m->standardized)
+				for (int k = 0; k < m->d; k++)
+					c -= m->coef[k] * m->mean[k] / m->scale[k];
+			cs = m->intercept;
+			se = m->se[m->d];
+			values[1] = CStringGetTextDatum("(intercept)");
+			nulls[1] = false;
+			nulls[5] = nulls[6] = nulls[7] = !has_se || m->standardized;
+		}
+		else
+		{
+			c = InputCoef(m, j);
+			cs = m->standardized ? m->coef[j] : m->coef[j] * m->scale[j];
+			se = m->standardized ? m->se[j] / m->scale[j] : m->se[j];
+			nulls[5] = nulls[6] = nulls[7] = !has_se || se == 0;
+		}
+		values[0] = Int32GetDatum(j + 1);
+		values[2] = Float8GetDatum(c);
+		values[3] = Float8GetDatum(cs);
+		values[4] = Float8GetDatum(exp(c));
+		if (!nulls[5])
+		{
+			values[5] = Float8GetDatum(se);
+			values[6] = Float8GetDatum(c / se);
+			values[7] = Float8GetDatum(erfc(fabs(c / se) / M_SQRT2));
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* Order feature contributions by size, largest first, then by feature */
+typedef struct Contribution
+{
+	int			feature;
+	double		value;
+	double		contribution;
+} Contribution;
+
+static int
+CompareContributions(const void *a, const void *b)
+{
+	const Contribution *x = (const Contribution *) a;
+	const Contribution *y = (const Contribution *) b;
+
+	if (fabs(x->contribution) != fabs(y->contribution))
+		return fabs(x->contribution) > fabs(y->contribution) ? -1 : 1;
+	return x->feature - y->feature;
+}
+
+/*
+ * uba_logreg_explain(model, features [, top]) returns each feature's
+ * additive contribution to the log-odds relative to the training mean,
+ * coefficient x (value - mean), largest first, after a first row
+ * (feature 0, 'baseline') holding the log-odds at the training mean.  All
+ * rows' contributions add up to the row's log-odds, logit(predict), so
+ * top limits only the feature rows.
+ */
+Datum
+uba_logreg_explain(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LogRegModel *m;
+	Contribution *c;
+	double	   *x;
+	double		baseline;
+	int			top;
+
+	InitMaterializedSRF(fcinfo, 0);
+	m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
+	top = PG_NARGS() > 2 ? PG_GETARG_INT32(2) : m->d;
+	if (top < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("top must not be negative"),
+				 errdetail("Got %d.", top)));
+	x = palloc(sizeof(double) * m->d);
+	uba_read_features(PG_GETARG_ARRAYTYPE_P(1), x, m->d);
+
+	baseline = m->intercept;
+	if (!m->standardized)
+		for (int j = 0; j < m->d; j++)
+			baseline += m->coef[j] * m->mean[j];
+	c = palloc(sizeof(Contribution) * m->d);
+	for (int j = 0; j < m->d; j++)
+	{
+		c[j].feature = j + 1;
+		c[j].value = x[j];
+		c[j].contribution = m->standardized ?
+			m->coef[j] * ((x[j] - m->mean[j]) / m->scale[j]) :
+			m->coef[j] * (x[j] - m->mean[j]);
+	}
+	qsort(c, m->d, sizeof(Contribution), CompareContributions);
+
+	{
+		Datum		values[4] = {Int32GetDatum(0), CStringGetTextDatum("baseline"), 0,
+		Float8GetDatum(baseline)};
+		bool		nulls[4] = {false, false, true, false};
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	for (int i = 0; i < Min(top, m->d); i++)
+	{
+		Datum		values[4] = {Int32GetDatum(c[i].feature), 0, Float8GetDatum(c[i].value),
+		Float8GetDatum(c[i].contribution)};
+		bool		nulls[4] = {false, true, false, false};
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

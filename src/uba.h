@@ -266,6 +266,8 @@ extern void uba_gemm_abt(int m, int n, int k, double alpha, const double *A,
 						 const double *B, double beta, double *C);
 /* Solve A x = b, A symmetric positive definite (overwritten); false if it is not */
 extern bool uba_cholesky_solve(int n, double *A, double *b);
+/* Diagonal of A^-1, A symmetric positive definite (overwritten); false if it is not */
+extern bool uba_spd_inverse_diagonal(int n, double *A, double *diag);
 
 /* Rows per block for loops that call BLAS: bounds the time between interrupt checks */
 #define UBA_BLOCK_ROWS 4096
