@@ -8,7 +8,9 @@
  *	  f(w, b) = (1/S) [ sum_i s_i logloss_i + (l2 / 2) ||w||^2 ]
  * (intercept b unpenalized), the same minimizer as scikit-learn's
  * LogisticRegression(C = 1 / l2).  f is convex and smooth, so the solver
- * is Newton's method with a backtracking line search: each iteration
+ * is Newton's method with a backtracking line search (converged when the
+ * gradient is below tol, or when f cannot decrease any more in floating
+ * point and the gradient is below 1e-7): each iteration
  * builds the Hessian X^T D X with BLAS (one block of rows at a time, with
  * interrupt checks) and solves by Cholesky; it converges quadratically, to
  * the optimum, in a handful of iterations.  Without regularization and on
