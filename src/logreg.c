@@ -10,10 +10,11 @@
  * LogisticRegression(C = 1 / l2).  f is convex and smooth, so the solver
  * is Newton's method with a backtracking line search (converged when the
  * gradient is below tol, or when f cannot decrease any more in floating
- * point and the gradient is below 1e-7): each iteration
- * builds the Hessian X^T D X with BLAS (one block of rows at a time, with
- * interrupt checks) and solves by Cholesky; it converges quadratically, to
- * the optimum, in a handful of iterations.  Without regularization and on
+ * point and the gradient is below 1e-7): each iteration computes the loss,
+ * gradient and Hessian X^T D X in one pass over the rows on up to
+ * uba.threads threads (per-lane sums reduced in a fixed order, interrupts
+ * checked between blocks) and solves by Cholesky (LAPACK); it converges
+ * quadratically, to the optimum, in a handful of iterations.  Without regularization and on
  * separable data the optimum is at infinity: the Hessian is damped so the
  * run ends with a NOTICE that it did not converge.
  *
