@@ -158,6 +158,85 @@ SELECT round(uba_silhouette(z, segment)::numeric, 3) AS silhouette,
   FROM scored;
 
 \echo
-\echo 'Done.  Explore further:  SELECT * FROM customer_segments;   SELECT * FROM uba_models;'
+\echo '== 7. Churn: which customers will not buy again in the next 90 days?'
+\echo '      Label: customers who bought before 2011-09-10 and not in the 90 days after it.'
+\echo '      Features as of a date: days since last purchase, ln(1 + invoices), ln(1 + spend),'
+\echo '      days since first purchase, ln(1 + distinct products), ln(1 + invoices in the last 90 days).'
+\echo '      uba_split keeps the same 25% of customers aside for evaluation on every run.'
+\echo
+
+CREATE FUNCTION churn_features(asof timestamp)
+RETURNS TABLE (customer_id bigint, features float8[])
+LANGUAGE sql STABLE AS $$
+	SELECT customer_id,
+	       ARRAY[extract(epoch FROM asof - max(invoice_date)) / 86400,
+	             ln(1 + count(DISTINCT invoice_no)),
+	             ln(1 + sum(quantity * unit_price)),
+	             extract(epoch FROM asof - min(invoice_date)) / 86400,
+	             ln(1 + count(DISTINCT stock_code)),
+	             ln(1 + count(DISTINCT invoice_no) FILTER (WHERE invoice_date >= asof - interval '90 days'))]::float8[]
+	  FROM retail_lines
+	 WHERE customer_id IS NOT NULL AND invoice_no NOT LIKE 'C%' AND quantity > 0 AND unit_price > 0
+	   AND invoice_date < asof
+	 GROUP BY customer_id
+$$;
+CREATE TABLE churn_feature_names (feature int PRIMARY KEY, name text);
+INSERT INTO churn_feature_names VALUES (1, 'days since last purchase'), (2, 'invoices'), (3, 'spend'),
+	(4, 'days as a customer'), (5, 'distinct products'), (6, 'invoices in the last 90 days');
+
+CREATE TABLE churn_examples AS
+SELECT f.customer_id, f.features,
+       NOT EXISTS (SELECT 1 FROM retail_lines l
+                    WHERE l.customer_id = f.customer_id AND l.invoice_no NOT LIKE 'C%' AND l.quantity > 0
+                      AND l.invoice_date >= '2011-09-10' AND l.invoice_date < timestamp '2011-09-10' + interval '90 days') AS churned,
+       uba_split(f.customer_id, 0.25) AS held_out
+  FROM churn_features('2011-09-10') f;
+
+SELECT count(*) AS customers, count(*) FILTER (WHERE churned) AS churned,
+       count(*) FILTER (WHERE held_out) AS held_out
+  FROM churn_examples;
+
+SELECT uba_model_save('churn', uba_logreg_train(churned, features, '{"class_weight": "balanced"}')) AS saved_version
+  FROM churn_examples WHERE NOT held_out;
+
+\echo
+\echo '   On the held-out customers (never seen in training):'
+SELECT round(uba_auc(p, churned)::numeric, 3) AS auc,
+       round(uba_f1_score(p >= 0.5, churned)::numeric, 3) AS f1,
+       round(uba_precision(p >= 0.5, churned)::numeric, 3) AS precision,
+       round(uba_recall(p >= 0.5, churned)::numeric, 3) AS recall,
+       round(uba_log_loss(p, churned)::numeric, 3) AS log_loss,
+       uba_confusion_matrix(p >= 0.5, churned) AS confusion_matrix
+  FROM (SELECT churned, uba_logreg_predict((SELECT uba_model('churn')), features) AS p
+          FROM churn_examples WHERE held_out) s;
+
+\echo
+\echo '   What drives churn (odds ratio per unit; coefficients per standard deviation compare features):'
+SELECT c.feature, coalesce(n.name, c.name) AS feature_name, round(c.std_coefficient::numeric, 3) AS per_std_dev,
+       round(c.odds_ratio::numeric, 4) AS odds_ratio, round(c.p_value::numeric, 4) AS p_value
+  FROM uba_logreg_coefficients(uba_model('churn')) c LEFT JOIN churn_feature_names n USING (feature)
+ ORDER BY c.feature;
+
+-- today's scores, for a dashboard: features as of the day after the data ends
+CREATE VIEW churn_scores AS
+SELECT f.customer_id,
+       uba_logreg_predict((SELECT uba_model('churn')), f.features) AS churn_probability,
+       CASE WHEN uba_logreg_predict((SELECT uba_model('churn')), f.features) >= 0.8 THEN 'high'
+            WHEN uba_logreg_predict((SELECT uba_model('churn')), f.features) >= 0.5 THEN 'medium'
+            ELSE 'low' END AS risk_band,
+       (SELECT string_agg(n.name || CASE WHEN e.contribution > 0 THEN ' (raises risk)' ELSE ' (lowers risk)' END, ', '
+                          ORDER BY abs(e.contribution) DESC)
+          FROM uba_logreg_explain((SELECT uba_model('churn')), f.features, 2) e
+          JOIN churn_feature_names n USING (feature)) AS top_reasons
+  FROM churn_features('2011-12-10') f;
+
+\echo
+\echo '   The ten customers most at risk today, with their top two reasons (view churn_scores):'
+SELECT customer_id, round(churn_probability::numeric, 3) AS churn_probability, risk_band, top_reasons
+  FROM churn_scores ORDER BY churn_probability DESC, customer_id LIMIT 10;
+SELECT risk_band, count(*) AS customers FROM churn_scores GROUP BY risk_band ORDER BY min(churn_probability) DESC;
+
+\echo
+\echo 'Done.  Explore further:  SELECT * FROM customer_segments;   SELECT * FROM churn_scores;   SELECT * FROM uba_models;'
 \echo '       SELECT * FROM uba_kmeans_centroids(uba_model(''segments''));'
 \echo
