@@ -100,15 +100,6 @@ NewState(FunctionCallInfo fcinfo, int d, Jsonb *options)
 	return s;
 }
 
-/* Whether two optional jsonb values are byte-for-byte equal */
-static bool
-SameOptions(Jsonb *a, Jsonb *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
-}
-
 /* uba_linreg_train(target, features [, options]) transition: update the moments */
 Datum
 uba_linreg_transfn(PG_FUNCTION_ARGS)
@@ -143,7 +134,7 @@ uba_linreg_transfn(PG_FUNCTION_ARGS)
 					 errdetail("Got %d.", n_features)));
 		s = NewState(fcinfo, n_features, opts);
 	}
-	else if (!SameOptions(s->options, opts))
+	else if (!uba_options_equal(s->options, opts))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("options must be the same for every row of one aggregate call")));
@@ -204,7 +195,7 @@ uba_linreg_combine(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("feature array has %d elements, expected %d", b->d, d),
 				 errhint("Every row, and every call scoring a model, must pass the same number of features the model was trained on.")));
-	if (!SameOptions(a->options, b->options))
+	if (!uba_options_equal(a->options, b->options))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("options must be the same for every row of one aggregate call")));

@@ -235,3 +235,12 @@ uba_options_to_json(const UbaOptions *o)
 	appendStringInfoChar(&s, '}');
 	return s.data;
 }
+
+/* Whether two optional options values are byte-for-byte equal (they must match on every row) */
+bool
+uba_options_equal(Jsonb *a, Jsonb *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
+}

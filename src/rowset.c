@@ -251,20 +251,11 @@ uba_rowset_add_values(UbaRowSet *rs, const double *x, double y)
 	RowDone(rs, c, y);
 }
 
-/* Whether two optional jsonb values are byte-for-byte equal */
-static bool
-SameOptions(Jsonb *a, Jsonb *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
-}
-
 /* The options must not change between rows, in serial and parallel plans alike */
 void
 uba_rowset_check_options(UbaRowSet *rs, Jsonb *options)
 {
-	if (!SameOptions(rs->options, options))
+	if (!uba_options_equal(rs->options, options))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("options must be the same for every row of one aggregate call")));

@@ -163,6 +163,7 @@ extern double uba_option(const UbaOptions *o, const char *name);
 extern bool uba_option_given(const UbaOptions *o, const char *name);
 extern void uba_option_set(UbaOptions *o, const char *name, double value);
 extern char *uba_options_to_json(const UbaOptions *o);
+extern bool uba_options_equal(Jsonb *a, Jsonb *b);
 
 /*
  * Squared Euclidean distance, summed in index order.  Every distance in
