@@ -101,6 +101,28 @@ SELECT round(uba_auc(page_values, revenue)::numeric, 12) AS auc, round(uba_avera
   FROM shoppers;
 RESET max_parallel_workers_per_gather;
 
+-- chart-ready curves. ROC points of the small set; scikit-learn's roc_curve gives thresholds
+-- (1.9), 0.9, 0.3, 0.1, 0 with fpr 0, 0, 0.4, 0.8, 1 and tpr 0, 0.25, 0.75, 0.75, 1 (uba starts at +Infinity)
+SELECT threshold, tp, fp, tn, fn, tpr, fpr FROM unnest((SELECT uba_roc_curve(s, a) FROM sc));
+SELECT uba_roc_curve(s, true) IS NULL AS one_class FROM sc;
+SELECT uba_roc_curve(s, a) IS NULL AS no_rows, uba_threshold_table(s, a) IS NULL AS no_rows_table FROM sc WHERE false;
+-- on the shoppers data: scikit-learn has 1255 points, sum(fpr) 60.387641528, sum(tpr) 619.628930818;
+-- with -exit_rates 2441 points, 919.774707350 and 1442.698637317
+SELECT count(*) AS points, round(sum(fpr)::numeric, 9) AS sum_fpr, round(sum(tpr)::numeric, 9) AS sum_tpr
+  FROM unnest((SELECT uba_roc_curve(page_values, revenue) FROM shoppers));
+SELECT count(*) AS points, round(sum(fpr)::numeric, 9) AS sum_fpr, round(sum(tpr)::numeric, 9) AS sum_tpr
+  FROM unnest((SELECT uba_roc_curve(-exit_rates, revenue) FROM shoppers));
+-- threshold table: probabilities get steps over [0, 1]; other scores from the highest to the lowest
+SELECT threshold, tp, fp, tn, fn, round(tpr::numeric, 4) AS tpr, round(fpr::numeric, 4) AS fpr,
+       round(precision::numeric, 4) AS precision, round(f1::numeric, 4) AS f1, round(flagged::numeric, 4) AS flagged
+  FROM unnest((SELECT uba_threshold_table(page_values / (page_values + 10), revenue, 6) FROM shoppers));
+SELECT threshold, tp, fp FROM unnest((SELECT uba_threshold_table(s * 10 - 2, a, 3) FROM sc));
+SELECT count(*) AS default_points FROM unnest((SELECT uba_threshold_table(s, a) FROM sc));
+SELECT expect_error($$SELECT uba_threshold_table(s, a, 1) FROM sc$$);
+SELECT expect_error($$SELECT uba_threshold_table(s, a, NULL) FROM sc$$);
+SELECT expect_error($$SELECT uba_threshold_table(s, a, (s * 10)::int + 2) FROM sc$$);
+SELECT expect_error($$SELECT uba_roc_curve('NaN', true)$$);
+
 -- uba_split: deterministic, about the asked share, the same for int and bigint keys
 SELECT count(*) FILTER (WHERE uba_split(g, 0.2)) AS test_side, count(*) FILTER (WHERE uba_split(g, 0.2, 7)) AS seed_7,
        count(*) FILTER (WHERE uba_split(g::text, 0.2)) AS text_keys

@@ -529,3 +529,31 @@ CREATE FUNCTION uba_logreg_explain(model bytea, features float8[],
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
 COMMENT ON FUNCTION uba_logreg_explain(bytea, float8[], int) IS 'each feature''s contribution to the log-odds of one prediction, largest first';
 COMMENT ON FUNCTION uba_logreg_explain(bytea, float8[]) IS 'each feature''s contribution to the log-odds of one prediction, largest first';
+
+-- chart-ready curves: arrays of points; SELECT * FROM unnest((SELECT uba_roc_curve(score, actual) FROM t))
+CREATE TYPE uba_curve_point AS (
+	threshold float8, tp bigint, fp bigint, tn bigint, fn bigint,
+	tpr float8, fpr float8, "precision" float8, f1 float8, flagged float8
+);
+COMMENT ON TYPE uba_curve_point IS 'one threshold of a ROC curve or threshold table: counts, rates, precision, F1, share flagged';
+CREATE FUNCTION uba_roc_curve_final(internal) RETURNS uba_curve_point[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_threshold_table_final(internal) RETURNS uba_curve_point[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_scores_points_transfn(internal, float8, boolean, int) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_roc_curve(score float8, actual boolean) (
+	SFUNC = uba_scores_transfn, STYPE = internal, FINALFUNC = uba_roc_curve_final,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_threshold_table(score float8, actual boolean, points int) (
+	SFUNC = uba_scores_points_transfn, STYPE = internal, FINALFUNC = uba_threshold_table_final,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_threshold_table(score float8, actual boolean) (
+	SFUNC = uba_scores_transfn, STYPE = internal, FINALFUNC = uba_threshold_table_final,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_roc_curve(float8, boolean) IS 'ROC curve points (sklearn roc_curve, intermediate points dropped)';
+COMMENT ON AGGREGATE uba_threshold_table(float8, boolean, int) IS 'counts and rates at evenly spaced thresholds';
+COMMENT ON AGGREGATE uba_threshold_table(float8, boolean) IS 'counts and rates at 21 evenly spaced thresholds';

@@ -18,8 +18,11 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
@@ -595,6 +598,30 @@ PG_FUNCTION_INFO_V1(uba_auc_final);
 PG_FUNCTION_INFO_V1(uba_average_precision_final);
 
 /*
+ * Collect the (score, actual) pair of arguments 1 and 2 (non-NULL); iparam
+ * is a per-call parameter fixed on the first row (0 when there is none).
+ */
+static UbaRowSet *
+AddScore(FunctionCallInfo fcinfo, UbaRowSet *rs, int32 iparam)
+{
+	double		score = PG_GETARG_FLOAT8(1);
+
+	uba_check_finite(score, "scores");
+	if (score == 0)
+		score = 0;				/* -0 and 0 are the same score */
+	if (rs == NULL)
+	{
+		/* order never matters here: rows need no hash */
+		rs = uba_rowset_start_dim(fcinfo, 1, true, false);
+		rs->iparam = iparam;
+	}
+	else
+		uba_rowset_check_param(rs, iparam, "points");
+	uba_rowset_add_values(rs, &score, PG_GETARG_BOOL(2) ? 1.0 : 0.0);
+	return rs;
+}
+
+/*
  * Transition: collect one (score, actual) pair.  Ranking needs every pair,
  * so this uses the row set of the training aggregates (chunks, parallel
  * combine, uba.max_memory), one value per row and the label as its y.
@@ -603,7 +630,6 @@ Datum
 uba_scores_transfn(PG_FUNCTION_ARGS)
 {
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
-	double		score;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
@@ -611,14 +637,7 @@ uba_scores_transfn(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(rs);
 	}
-	score = PG_GETARG_FLOAT8(1);
-	uba_check_finite(score, "scores");
-	if (score == 0)
-		score = 0;				/* -0 and 0 are the same score */
-	if (rs == NULL)
-		rs = uba_rowset_start_dim(fcinfo, 1, true, false);	/* order never matters */
-	uba_rowset_add_values(rs, &score, PG_GETARG_BOOL(2) ? 1.0 : 0.0);
-	PG_RETURN_POINTER(rs);
+	PG_RETURN_POINTER(AddScore(fcinfo, rs, 0));
 }
 
 /* Map a double to a key whose unsigned order is the double's order */
@@ -748,4 +767,220 @@ uba_average_precision_final(PG_FUNCTION_ARGS)
 			CHECK_FOR_INTERRUPTS();
 	}
 	PG_RETURN_FLOAT8(ap);
+}
+
+/* ---------- curves: ROC points and threshold tables ---------- */
+
+PG_FUNCTION_INFO_V1(uba_scores_points_transfn);
+PG_FUNCTION_INFO_V1(uba_roc_curve_final);
+PG_FUNCTION_INFO_V1(uba_threshold_table_final);
+
+/* Counts at one threshold: rows with score >= threshold are flagged */
+typedef struct CurvePoint
+{
+	double		threshold;
+	int64		tp;
+	int64		fp;
+} CurvePoint;
+
+/* Build the uba_curve_point[] result from points, given the class totals */
+static Datum
+CurveArray(FunctionCallInfo fcinfo, const CurvePoint *pts, int npts, int64 pos, int64 neg)
+{
+	Oid			arraytype = get_fn_expr_rettype(fcinfo->flinfo);
+	Oid			elemtype = get_element_type(arraytype);
+	TupleDesc	desc = lookup_rowtype_tupdesc_copy(elemtype, -1);
+	Datum	   *elems = palloc(sizeof(Datum) * Max(npts, 1));
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	for (int i = 0; i < npts; i++)
+	{
+		const CurvePoint *p = &pts[i];
+		double		flagged = (double) (p->tp + p->fp);
+		double		precision = Ratio(p->tp, flagged);
+		double		recall = Ratio(p->tp, pos);
+		Datum		v[10];
+		bool		nulls[10] = {false};
+
+		v[0] = Float8GetDatum(p->threshold);
+		v[1] = Int64GetDatum(p->tp);
+		v[2] = Int64GetDatum(p->fp);
+		v[3] = Int64GetDatum(neg - p->fp);
+		v[4] = Int64GetDatum(pos - p->tp);
+		v[5] = Float8GetDatum(recall);
+		v[6] = Float8GetDatum(Ratio(p->fp, neg));
+		v[7] = Float8GetDatum(precision);
+		v[8] = Float8GetDatum(Ratio(2 * precision * recall, precision + recall));
+		v[9] = Float8GetDatum(flagged / (double) (pos + neg));
+		elems[i] = HeapTupleGetDatum(heap_form_tuple(desc, v, nulls));
+	}
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, npts, elemtype, typlen, typbyval, typalign));
+}
+
+/*
+ * uba_roc_curve: one point per distinct score, highest first, after a
+ * starting point at +Infinity (nothing flagged).  As scikit-learn's
+ * roc_curve(drop_intermediate=True), points on a straight line between
+ * their neighbours are dropped.  NULL when a class is missing.
+ */
+Datum
+uba_roc_curve_final(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	UbaSortKey *k;
+	int64		pos,
+				neg,
+				tp = 0,
+				fp = 0;
+	CurvePoint *all,
+			   *kept;
+	int64		n = 0,
+				m = 0;
+
+	if (rs == NULL || rs->n == 0)
+		PG_RETURN_NULL();
+	k = SortScores(rs, &pos, &neg);
+	if (pos == 0 || neg == 0)
+		PG_RETURN_NULL();
+	all = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(CurvePoint) * (rs->n + 1));
+	all[n].threshold = get_float8_infinity();
+	all[n].tp = 0;
+	all[n].fp = 0;
+	n++;
+	for (int64 i = rs->n - 1; i >= 0;)
+	{
+		int64		j = i;
+		double		score;
+		uint64		key = k[i].key;
+
+		for (; j >= 0 && k[j].key == key; j--)
+		{
+			if (k[j].idx)
+				tp++;
+			else
+				fp++;
+		}
+		/* undo SortableBits to report the score */
+		key = (key & UINT64CONST(0x8000000000000000)) ? key & ~UINT64CONST(0x8000000000000000) : ~key;
+		memcpy(&score, &key, sizeof(score));
+		all[n].threshold = score;
+		all[n].tp = tp;
+		all[n].fp = fp;
+		n++;
+		i = j;
+		if ((n & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	/*
+	 * Keep the starting point, then among the real points the ends and
+	 * every point where the curve bends (scikit-learn drops before it
+	 * prepends its starting point, so the first real point always stays).
+	 */
+	kept = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(CurvePoint) * n);
+	kept[m++] = all[0];
+	for (int64 i = 1; i < n; i++)
+	{
+		if (i == 1 || i == n - 1 ||
+			all[i + 1].fp - 2 * all[i].fp + all[i - 1].fp != 0 ||
+			all[i + 1].tp - 2 * all[i].tp + all[i - 1].tp != 0)
+			kept[m++] = all[i];
+	}
+	if (m > MaxArraySize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the ROC curve has too many points for an array"),
+				 errhint("Use uba_threshold_table for a fixed number of points.")));
+	return CurveArray(fcinfo, kept, (int) m, pos, neg);
+}
+
+/* uba_threshold_table(score, actual, points) transition: points is fixed per call */
+Datum
+uba_scores_points_transfn(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	int32		points;
+
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("points must not be NULL")));
+	points = PG_GETARG_INT32(3);
+	if (points < 2 || points > 100000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("points must be between 2 and 100000"),
+				 errdetail("Got %d.", points)));
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		if (rs == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(rs);
+	}
+	PG_RETURN_POINTER(AddScore(fcinfo, rs, points));
+}
+
+/*
+ * uba_threshold_table: counts and rates at `points` evenly spaced
+ * thresholds, highest first: over [0, 1] when every score is a
+ * probability, else from the highest score down to the lowest.  A row
+ * is flagged when its score >= the threshold.
+ */
+Datum
+uba_threshold_table_final(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	UbaSortKey *k;
+	int64		pos,
+				neg,
+				tp = 0,
+				fp = 0,
+				i;
+	int			points;
+	double		lo,
+				hi;
+	CurvePoint *pts;
+
+	if (rs == NULL || rs->n == 0)
+		PG_RETURN_NULL();
+	points = rs->iparam > 0 ? rs->iparam : 21;
+	k = SortScores(rs, &pos, &neg);
+	{
+		uint64		kmin = k[0].key,
+					kmax = k[rs->n - 1].key;
+
+		kmin = (kmin & UINT64CONST(0x8000000000000000)) ? kmin & ~UINT64CONST(0x8000000000000000) : ~kmin;
+		kmax = (kmax & UINT64CONST(0x8000000000000000)) ? kmax & ~UINT64CONST(0x8000000000000000) : ~kmax;
+		memcpy(&lo, &kmin, sizeof(lo));
+		memcpy(&hi, &kmax, sizeof(hi));
+	}
+	if (lo >= 0 && hi <= 1)
+	{
+		lo = 0;
+		hi = 1;
+	}
+	pts = palloc(sizeof(CurvePoint) * points);
+	i = rs->n - 1;
+	for (int p = 0; p < points; p++)
+	{
+		/* highest threshold first, counted up from lo so the steps print cleanly */
+		double		t = lo + (hi - lo) * (double) (points - 1 - p) / (double) (points - 1);
+		uint64		tkey;
+
+		memcpy(&tkey, &t, sizeof(tkey));
+		tkey = (tkey & UINT64CONST(0x8000000000000000)) ? ~tkey : tkey | UINT64CONST(0x8000000000000000);
+		for (; i >= 0 && k[i].key >= tkey; i--)
+		{
+			if (k[i].idx)
+				tp++;
+			else
+				fp++;
+		}
+		pts[p].threshold = t;
+		pts[p].tp = tp;
+		pts[p].fp = fp;
+	}
+	return CurveArray(fcinfo, pts, points, pos, neg);
 }
