@@ -123,6 +123,39 @@ SELECT expect_error($$SELECT uba_threshold_table(s, a, NULL) FROM sc$$);
 SELECT expect_error($$SELECT uba_threshold_table(s, a, (s * 10)::int + 2) FROM sc$$);
 SELECT expect_error($$SELECT uba_roc_curve('NaN', true)$$);
 
+-- multiclass F1 (scikit-learn f1_score with average=): months predicted from product counts on
+-- the shoppers data: macro 0.0827604926239547, micro 0.10348742903487429, weighted 0.12134030291093904;
+-- integer labels, macro: 0.21258299702097366
+CREATE TABLE month_guess AS
+SELECT (ARRAY['Feb','Mar','May','June','Jul','Aug','Sep','Oct','Nov','Dec'])[product_related % 10 + 1] AS predicted,
+       month AS actual, product_related, session
+  FROM shoppers;
+ANALYZE month_guess;
+SELECT round(uba_f1_score(predicted, actual, 'macro')::numeric, 15) AS macro,
+       round(uba_f1_score(predicted, actual, 'micro')::numeric, 15) AS micro,
+       round(uba_f1_score(predicted, actual, 'weighted')::numeric, 15) AS weighted,
+       round(uba_f1_score(product_related % 3, (product_related + session) % 4, 'macro')::numeric, 15) AS int_macro
+  FROM month_guess;
+-- micro F1 equals accuracy when every row has one label
+SELECT round(uba_f1_score(predicted, actual, 'micro')::numeric, 15) =
+       round((count(*) FILTER (WHERE predicted = actual))::numeric / count(*), 15) AS micro_is_accuracy
+  FROM month_guess;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT uba_f1_score(predicted, actual, 'weighted') FROM month_guess;
+SELECT round(uba_f1_score(predicted, actual, 'weighted')::numeric, 15) AS parallel_weighted FROM month_guess;
+RESET max_parallel_workers_per_gather;
+-- NULLs skipped, no rows gives NULL; perfect predictions give 1
+SELECT uba_f1_score(predicted, actual, 'macro') IS NULL AS no_rows FROM month_guess WHERE false;
+SELECT round(uba_f1_score(predicted, actual, 'macro')::numeric, 15) AS with_nulls
+  FROM (SELECT predicted, actual FROM month_guess UNION ALL SELECT NULL, 'Feb' UNION ALL SELECT 'Feb', NULL) s;
+SELECT uba_f1_score(actual, actual, 'macro') AS perfect FROM month_guess;
+SELECT expect_error($$SELECT uba_f1_score(predicted, actual, 'samples') FROM month_guess$$);
+SELECT expect_error($$SELECT uba_f1_score(predicted, actual, NULL) FROM month_guess$$);
+SELECT expect_error($$SELECT uba_f1_score(predicted, actual, CASE WHEN session < 100 THEN 'macro' ELSE 'micro' END) FROM month_guess$$);
+
 -- uba_split: deterministic, about the asked share, the same for int and bigint keys
 SELECT count(*) FILTER (WHERE uba_split(g, 0.2)) AS test_side, count(*) FILTER (WHERE uba_split(g, 0.2, 7)) AS seed_7,
        count(*) FILTER (WHERE uba_split(g::text, 0.2)) AS text_keys

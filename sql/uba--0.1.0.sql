@@ -557,3 +557,20 @@ CREATE AGGREGATE uba_threshold_table(score float8, actual boolean) (
 COMMENT ON AGGREGATE uba_roc_curve(float8, boolean) IS 'ROC curve points (sklearn roc_curve, intermediate points dropped)';
 COMMENT ON AGGREGATE uba_threshold_table(float8, boolean, int) IS 'counts and rates at evenly spaced thresholds';
 COMMENT ON AGGREGATE uba_threshold_table(float8, boolean) IS 'counts and rates at 21 evenly spaced thresholds';
+
+-- multiclass F1: labels of any type, macro / micro / weighted averages
+CREATE FUNCTION uba_multiclass_transfn(internal, anyelement, anyelement, text) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_multiclass_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_multiclass_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_multiclass_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_multiclass_f1_final(internal) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_f1_score(predicted anyelement, actual anyelement, average text) (
+	SFUNC = uba_multiclass_transfn, STYPE = internal, FINALFUNC = uba_multiclass_f1_final,
+	COMBINEFUNC = uba_multiclass_combine, SERIALFUNC = uba_multiclass_serialize,
+	DESERIALFUNC = uba_multiclass_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_f1_score(anyelement, anyelement, text) IS 'F1 score over several classes: macro, micro or weighted average';

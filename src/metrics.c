@@ -20,6 +20,7 @@
 
 #include "access/htup_details.h"
 #include "funcapi.h"
+#include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -983,4 +984,313 @@ uba_threshold_table_final(PG_FUNCTION_ARGS)
 		pts[p].fp = fp;
 	}
 	return CurveArray(fcinfo, pts, points, pos, neg);
+}
+
+/* ---------- multiclass F1 ---------- */
+
+PG_FUNCTION_INFO_V1(uba_multiclass_transfn);
+PG_FUNCTION_INFO_V1(uba_multiclass_combine);
+PG_FUNCTION_INFO_V1(uba_multiclass_serialize);
+PG_FUNCTION_INFO_V1(uba_multiclass_deserialize);
+PG_FUNCTION_INFO_V1(uba_multiclass_f1_final);
+
+static const char *const average_names[] = {"macro", "micro", "weighted", NULL};
+
+/* Counts of one label: as prediction right (tp), wrong (fp), and missed (fn) */
+typedef struct LabelCounts
+{
+	char	   *label;			/* the label's text output */
+	int			len;
+	int64		tp;
+	int64		fp;
+	int64		fn;
+} LabelCounts;
+
+/* Labels in an open-addressing hash table (slots hold index + 1, 0 = empty) */
+typedef struct MultiClassState
+{
+	MemoryContext cxt;
+	int32		average;		/* index into average_names */
+	int32		nlabels;
+	int32		cap;			/* of labels */
+	int32		nslots;			/* power of two, at least 2 x cap */
+	LabelCounts *labels;
+	int32	   *slots;
+} MultiClassState;
+
+/* FNV-1a hash of a label's bytes */
+static uint32
+LabelHash(const char *s, int len)
+{
+	uint32		h = 2166136261u;
+
+	for (int i = 0; i < len; i++)
+		h = (h ^ (unsigned char) s[i]) * 16777619u;
+	return h;
+}
+
+/* Put every label back into a (new) slot table */
+static void
+RebuildSlots(MultiClassState *st)
+{
+	memset(st->slots, 0, sizeof(int32) * st->nslots);
+	for (int i = 0; i < st->nlabels; i++)
+	{
+		uint32		s = LabelHash(st->labels[i].label, st->labels[i].len) & (st->nslots - 1);
+
+		while (st->slots[s] != 0)
+			s = (s + 1) & (st->nslots - 1);
+		st->slots[s] = i + 1;
+	}
+}
+
+/* The counts of a label, added when new */
+static LabelCounts *
+LabelEntry(MultiClassState *st, const char *label, int len)
+{
+	uint32		s = LabelHash(label, len) & (st->nslots - 1);
+	LabelCounts *e;
+
+	for (; st->slots[s] != 0; s = (s + 1) & (st->nslots - 1))
+	{
+		e = &st->labels[st->slots[s] - 1];
+		if (e->len == len && memcmp(e->label, label, len) == 0)
+			return e;
+	}
+	if (st->nlabels == st->cap)
+	{
+		st->cap *= 2;
+		st->labels = repalloc(st->labels, sizeof(LabelCounts) * st->cap);
+		st->nslots *= 2;
+		st->slots = repalloc(st->slots, sizeof(int32) * st->nslots);
+		RebuildSlots(st);
+		return LabelEntry(st, label, len);
+	}
+	e = &st->labels[st->nlabels];
+	memset(e, 0, sizeof(LabelCounts));
+	e->label = MemoryContextAlloc(st->cxt, Max(len, 1));
+	memcpy(e->label, label, len);
+	e->len = len;
+	st->slots[s] = ++st->nlabels;
+	return e;
+}
+
+/* A new, empty state */
+static MultiClassState *
+NewMultiClass(FunctionCallInfo fcinfo, int32 average)
+{
+	MultiClassState *st = NewState(fcinfo, sizeof(MultiClassState));
+	MemoryContext aggcxt;
+
+	AggCheckCallContext(fcinfo, &aggcxt);
+	st->cxt = aggcxt;
+	st->average = average;
+	st->cap = 16;
+	st->nslots = 32;
+	st->labels = MemoryContextAlloc(aggcxt, sizeof(LabelCounts) * st->cap);
+	st->slots = MemoryContextAllocZero(aggcxt, sizeof(int32) * st->nslots);
+	return st;
+}
+
+/* The index of an average name, or an error listing the valid ones */
+static int32
+AverageIndex(text *t)
+{
+	char	   *s = text_to_cstring(t);
+
+	for (int i = 0; average_names[i] != NULL; i++)
+		if (strcmp(s, average_names[i]) == 0)
+			return i;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("average must be one of \"macro\", \"micro\", \"weighted\""),
+			 errdetail("Got \"%s\".", s)));
+	return -1;
+}
+
+/* uba_f1_score(predicted, actual, average) transition: count by label */
+Datum
+uba_multiclass_transfn(PG_FUNCTION_ARGS)
+{
+	MultiClassState *st = PG_ARGISNULL(0) ? NULL : (MultiClassState *) PG_GETARG_POINTER(0);
+	FmgrInfo   *out = (FmgrInfo *) fcinfo->flinfo->fn_extra;
+	int32		average;
+	char	   *p,
+			   *a;
+	int			plen,
+				alen;
+
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("average must not be NULL")));
+	average = AverageIndex(PG_GETARG_TEXT_PP(3));
+	if (st != NULL && st->average != average)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("average must be the same for every row of one aggregate call")));
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	if (out == NULL)
+	{
+		/* labels of any type are compared by their text output */
+		Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+		Oid			func;
+		bool		varlena;
+
+		getTypeOutputInfo(type, &func, &varlena);
+		out = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(FmgrInfo));
+		fmgr_info_cxt(func, out, fcinfo->flinfo->fn_mcxt);
+		fcinfo->flinfo->fn_extra = out;
+	}
+	if (st == NULL)
+		st = NewMultiClass(fcinfo, average);
+	p = OutputFunctionCall(out, PG_GETARG_DATUM(1));
+	a = OutputFunctionCall(out, PG_GETARG_DATUM(2));
+	plen = strlen(p);
+	alen = strlen(a);
+	if (plen == alen && memcmp(p, a, plen) == 0)
+		LabelEntry(st, a, alen)->tp++;
+	else
+	{
+		LabelEntry(st, p, plen)->fp++;
+		LabelEntry(st, a, alen)->fn++;
+	}
+	pfree(p);
+	pfree(a);
+	PG_RETURN_POINTER(st);
+}
+
+/* Combine two partial states label by label */
+Datum
+uba_multiclass_combine(PG_FUNCTION_ARGS)
+{
+	MultiClassState *a = PG_ARGISNULL(0) ? NULL : (MultiClassState *) PG_GETARG_POINTER(0);
+	MultiClassState *b = PG_ARGISNULL(1) ? NULL : (MultiClassState *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+		PG_RETURN_POINTER(b);	/* deserialized into the aggregate context */
+	if (a->average != b->average)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("average must be the same for every row of one aggregate call")));
+	for (int i = 0; i < b->nlabels; i++)
+	{
+		LabelCounts *e = LabelEntry(a, b->labels[i].label, b->labels[i].len);
+
+		e->tp += b->labels[i].tp;
+		e->fp += b->labels[i].fp;
+		e->fn += b->labels[i].fn;
+	}
+	PG_RETURN_POINTER(a);
+}
+
+/* Serialize: average, label count, then each label's length, bytes and counts */
+Datum
+uba_multiclass_serialize(PG_FUNCTION_ARGS)
+{
+	MultiClassState *st = (MultiClassState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, st->average);
+	pq_sendint32(&buf, st->nlabels);
+	for (int i = 0; i < st->nlabels; i++)
+	{
+		pq_sendint32(&buf, st->labels[i].len);
+		pq_sendbytes(&buf, st->labels[i].label, st->labels[i].len);
+		pq_sendint64(&buf, st->labels[i].tp);
+		pq_sendint64(&buf, st->labels[i].fp);
+		pq_sendint64(&buf, st->labels[i].fn);
+	}
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* Deserialize a state written by uba_multiclass_serialize */
+Datum
+uba_multiclass_deserialize(PG_FUNCTION_ARGS)
+{
+	bytea	   *in = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	MultiClassState *st;
+	int32		n;
+
+	buf.data = VARDATA_ANY(in);
+	buf.len = VARSIZE_ANY_EXHDR(in);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+	st = NewMultiClass(fcinfo, pq_getmsgint(&buf, 4));
+	n = pq_getmsgint(&buf, 4);
+	for (int i = 0; i < n; i++)
+	{
+		int			len = pq_getmsgint(&buf, 4);
+		const char *label = pq_getmsgbytes(&buf, len);
+		LabelCounts *e = LabelEntry(st, label, len);
+
+		e->tp = pq_getmsgint64(&buf);
+		e->fp = pq_getmsgint64(&buf);
+		e->fn = pq_getmsgint64(&buf);
+	}
+	pq_getmsgend(&buf);
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * uba_f1_score(predicted, actual, average): scikit-learn's f1_score for
+ * several classes.  Per label, F1 of its precision and recall (0 when
+ * undefined); 'macro' averages them over every label seen as prediction
+ * or actual, 'weighted' weighs each by its count among actual values,
+ * 'micro' pools the counts (for one label per row it equals accuracy).
+ */
+Datum
+uba_multiclass_f1_final(PG_FUNCTION_ARGS)
+{
+	MultiClassState *st = PG_ARGISNULL(0) ? NULL : (MultiClassState *) PG_GETARG_POINTER(0);
+	double		sum = 0,
+				weights = 0;
+	int64		tp = 0,
+				fp = 0,
+				fn = 0;
+
+	if (st == NULL || st->nlabels == 0)
+		PG_RETURN_NULL();
+	for (int i = 0; i < st->nlabels; i++)
+	{
+		const LabelCounts *e = &st->labels[i];
+		double		p = Ratio(e->tp, e->tp + e->fp);
+		double		r = Ratio(e->tp, e->tp + e->fn);
+		double		f = Ratio(2 * p * r, p + r);
+		double		support = (double) (e->tp + e->fn);
+
+		tp += e->tp;
+		fp += e->fp;
+		fn += e->fn;
+		if (st->average == 2)
+		{
+			sum += support * f;
+			weights += support;
+		}
+		else
+			sum += f;
+	}
+	if (st->average == 1)
+	{
+		double		p = Ratio(tp, tp + fp);
+		double		r = Ratio(tp, tp + fn);
+
+		PG_RETURN_FLOAT8(Ratio(2 * p * r, p + r));
+	}
+	if (st->average == 2)
+		PG_RETURN_FLOAT8(Ratio(sum, weights));
+	PG_RETURN_FLOAT8(sum / st->nlabels);
 }
