@@ -303,6 +303,14 @@ NeumaierAdd(double *sum, double *comp, double v)
 	*sum = t;
 }
 
+/* Add another compensated sum (bsum + bcomp) to one */
+static inline void
+NeumaierMerge(double *sum, double *comp, double bsum, double bcomp)
+{
+	NeumaierAdd(sum, comp, bsum);
+	*comp += bcomp;
+}
+
 /* Transition: add one (predicted, actual) pair */
 Datum
 uba_regression_transfn(PG_FUNCTION_ARGS)
@@ -367,10 +375,8 @@ uba_regression_combine(PG_FUNCTION_ARGS)
 	a->m2 += b->m2 + delta * delta * ((double) a->n * (double) b->n / n);
 	a->mean += delta * ((double) b->n / n);
 	a->n += b->n;
-	NeumaierAdd(&a->sse, &a->sse_c, b->sse);
-	a->sse_c += b->sse_c;
-	NeumaierAdd(&a->sae, &a->sae_c, b->sae);
-	a->sae_c += b->sae_c;
+	NeumaierMerge(&a->sse, &a->sse_c, b->sse, b->sse_c);
+	NeumaierMerge(&a->sae, &a->sae_c, b->sae, b->sae_c);
 	PG_RETURN_POINTER(a);
 }
 
@@ -502,10 +508,8 @@ uba_probability_combine(PG_FUNCTION_ARGS)
 	if (a == NULL)
 		a = NewState(fcinfo, sizeof(ProbabilitySums));
 	a->n += b->n;
-	NeumaierAdd(&a->logloss, &a->logloss_c, b->logloss);
-	a->logloss_c += b->logloss_c;
-	NeumaierAdd(&a->brier, &a->brier_c, b->brier);
-	a->brier_c += b->brier_c;
+	NeumaierMerge(&a->logloss, &a->logloss_c, b->logloss, b->logloss_c);
+	NeumaierMerge(&a->brier, &a->brier_c, b->brier, b->brier_c);
 	PG_RETURN_POINTER(a);
 }
 
