@@ -81,10 +81,7 @@ SELECT expect_error($$SELECT uba_brier_score(-0.1, false)$$);
 -- real data: 12,330 Online Shoppers sessions (test/data), many tied scores (page value 0);
 -- scikit-learn: roc_auc 0.863294194630, average precision 0.620255867947, with -exit_rates
 -- 0.703101999198 and 0.260385264916; probability pv / (pv + 10): log_loss 1.227266490080, brier 0.080388102833
-CREATE TABLE shoppers (session int, month text, visitor_type text, weekend boolean, product_related int,
-	product_related_duration float8, page_values float8, exit_rates float8, revenue boolean);
-\copy shoppers FROM 'test/data/shoppers_scores.csv' WITH (FORMAT csv, HEADER)
-ANALYZE shoppers;
+\i test/data/shoppers.sql
 SELECT round(uba_auc(page_values, revenue)::numeric, 12) AS auc, round(uba_average_precision(page_values, revenue)::numeric, 12) AS ap,
        round(uba_auc(-exit_rates, revenue)::numeric, 12) AS auc_exit, round(uba_average_precision(-exit_rates, revenue)::numeric, 12) AS ap_exit,
        round(uba_log_loss(page_values / (page_values + 10.0), revenue)::numeric, 12) AS log_loss,

@@ -75,13 +75,11 @@ StateArrayBytes(int d)
 static LinRegState *
 NewState(FunctionCallInfo fcinfo, int d, Jsonb *options)
 {
-	MemoryContext aggcxt;
+	MemoryContext aggcxt = uba_agg_context(fcinfo);
 	LinRegState *s;
 	Size		optlen = options ? VARSIZE(options) : 0;
 	char	   *p;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "uba aggregate function called in non-aggregate context");
 	uba_check_memory(StateArrayBytes(d), "linear regression training");
 	s = MemoryContextAllocZero(aggcxt, sizeof(LinRegState));
 	p = MemoryContextAllocZero(aggcxt, add_size(StateArrayBytes(d), optlen));
@@ -174,21 +172,16 @@ uba_linreg_transfn(PG_FUNCTION_ARGS)
 Datum
 uba_linreg_combine(PG_FUNCTION_ARGS)
 {
-	LinRegState *a = PG_ARGISNULL(0) ? NULL : (LinRegState *) PG_GETARG_POINTER(0);
-	LinRegState *b = PG_ARGISNULL(1) ? NULL : (LinRegState *) PG_GETARG_POINTER(1);
+	LinRegState *a,
+			   *b;
 	int			d;
 	double		n,
 				f,
 				dy;
 
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
-	if (a == NULL)
-		PG_RETURN_POINTER(b);	/* deserialized into the aggregate context */
+	UBA_COMBINE_NULL_STATES();
+	a = (LinRegState *) PG_GETARG_POINTER(0);
+	b = (LinRegState *) PG_GETARG_POINTER(1);
 	d = a->d;
 	if (b->d != d)
 		ereport(ERROR,

@@ -49,11 +49,7 @@ PG_FUNCTION_INFO_V1(uba_r2_final);
 static void *
 NewState(FunctionCallInfo fcinfo, Size size)
 {
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "uba aggregate function called in non-aggregate context");
-	return MemoryContextAllocZero(aggcxt, size);
+	return MemoryContextAllocZero(uba_agg_context(fcinfo), size);
 }
 
 /* Serialize a fixed-size state as bytea (same machine: native layout) */
@@ -130,17 +126,12 @@ uba_binary_transfn(PG_FUNCTION_ARGS)
 Datum
 uba_binary_combine(PG_FUNCTION_ARGS)
 {
-	BinaryCounts *a = PG_ARGISNULL(0) ? NULL : (BinaryCounts *) PG_GETARG_POINTER(0);
-	BinaryCounts *b = PG_ARGISNULL(1) ? NULL : (BinaryCounts *) PG_GETARG_POINTER(1);
+	BinaryCounts *a,
+			   *b;
 
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
-	if (a == NULL)
-		a = NewState(fcinfo, sizeof(BinaryCounts));
+	UBA_COMBINE_NULL_STATES();
+	a = (BinaryCounts *) PG_GETARG_POINTER(0);
+	b = (BinaryCounts *) PG_GETARG_POINTER(1);
 	a->tp += b->tp;
 	a->fp += b->fp;
 	a->tn += b->tn;
@@ -351,24 +342,18 @@ uba_regression_transfn(PG_FUNCTION_ARGS)
 Datum
 uba_regression_combine(PG_FUNCTION_ARGS)
 {
-	RegressionSums *a = PG_ARGISNULL(0) ? NULL : (RegressionSums *) PG_GETARG_POINTER(0);
-	RegressionSums *b = PG_ARGISNULL(1) ? NULL : (RegressionSums *) PG_GETARG_POINTER(1);
+	RegressionSums *a,
+			   *b;
 	double		n,
 				delta;
 
-	if (b == NULL || b->n == 0)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
+	UBA_COMBINE_NULL_STATES();
+	a = (RegressionSums *) PG_GETARG_POINTER(0);
+	b = (RegressionSums *) PG_GETARG_POINTER(1);
+	if (b->n == 0)
 		PG_RETURN_POINTER(a);
-	}
-	if (a == NULL)
-		a = NewState(fcinfo, sizeof(RegressionSums));
 	if (a->n == 0)
-	{
-		memcpy(a, b, sizeof(RegressionSums));
-		PG_RETURN_POINTER(a);
-	}
+		PG_RETURN_POINTER(b);
 	n = (double) (a->n + b->n);
 	/* b's mean, measured from a's shift */
 	delta = (b->mean + (b->shift - a->shift)) - a->mean;
@@ -496,17 +481,12 @@ uba_probability_transfn(PG_FUNCTION_ARGS)
 Datum
 uba_probability_combine(PG_FUNCTION_ARGS)
 {
-	ProbabilitySums *a = PG_ARGISNULL(0) ? NULL : (ProbabilitySums *) PG_GETARG_POINTER(0);
-	ProbabilitySums *b = PG_ARGISNULL(1) ? NULL : (ProbabilitySums *) PG_GETARG_POINTER(1);
+	ProbabilitySums *a,
+			   *b;
 
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
-	if (a == NULL)
-		a = NewState(fcinfo, sizeof(ProbabilitySums));
+	UBA_COMBINE_NULL_STATES();
+	a = (ProbabilitySums *) PG_GETARG_POINTER(0);
+	b = (ProbabilitySums *) PG_GETARG_POINTER(1);
 	a->n += b->n;
 	NeumaierMerge(&a->logloss, &a->logloss_c, b->logloss, b->logloss_c);
 	NeumaierMerge(&a->brier, &a->brier_c, b->brier, b->brier_c);
@@ -653,6 +633,17 @@ SortableBits(double v)
 
 	memcpy(&b, &v, sizeof(b));
 	return (b & UINT64CONST(0x8000000000000000)) ? ~b : b | UINT64CONST(0x8000000000000000);
+}
+
+/* The double a SortableBits() key came from */
+static inline double
+KeyScore(uint64 key)
+{
+	double		v;
+
+	key = (key & UINT64CONST(0x8000000000000000)) ? key & ~UINT64CONST(0x8000000000000000) : ~key;
+	memcpy(&v, &key, sizeof(v));
+	return v;
 }
 
 /* Sort key of one collected (score, label) row; the label rides in idx */
@@ -858,7 +849,6 @@ uba_roc_curve_final(PG_FUNCTION_ARGS)
 	for (int64 i = rs->n - 1; i >= 0;)
 	{
 		int64		j = i;
-		double		score;
 		uint64		key = k[i].key;
 
 		for (; j >= 0 && k[j].key == key; j--)
@@ -868,10 +858,7 @@ uba_roc_curve_final(PG_FUNCTION_ARGS)
 			else
 				fp++;
 		}
-		/* undo SortableBits to report the score */
-		key = (key & UINT64CONST(0x8000000000000000)) ? key & ~UINT64CONST(0x8000000000000000) : ~key;
-		memcpy(&score, &key, sizeof(score));
-		all[n].threshold = score;
+		all[n].threshold = KeyScore(key);
 		all[n].tp = tp;
 		all[n].fp = fp;
 		n++;
@@ -952,15 +939,8 @@ uba_threshold_table_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	points = rs->iparam > 0 ? rs->iparam : 21;
 	k = SortScores(rs, &pos, &neg);
-	{
-		uint64		kmin = k[0].key,
-					kmax = k[rs->n - 1].key;
-
-		kmin = (kmin & UINT64CONST(0x8000000000000000)) ? kmin & ~UINT64CONST(0x8000000000000000) : ~kmin;
-		kmax = (kmax & UINT64CONST(0x8000000000000000)) ? kmax & ~UINT64CONST(0x8000000000000000) : ~kmax;
-		memcpy(&lo, &kmin, sizeof(lo));
-		memcpy(&hi, &kmax, sizeof(hi));
-	}
+	lo = KeyScore(k[0].key);
+	hi = KeyScore(k[rs->n - 1].key);
 	if (lo >= 0 && hi <= 1)
 	{
 		lo = 0;
@@ -972,10 +952,8 @@ uba_threshold_table_final(PG_FUNCTION_ARGS)
 	{
 		/* highest threshold first, counted up from lo so the steps print cleanly */
 		double		t = lo + (hi - lo) * (double) (points - 1 - p) / (double) (points - 1);
-		uint64		tkey;
+		uint64		tkey = SortableBits(t);
 
-		memcpy(&tkey, &t, sizeof(tkey));
-		tkey = (tkey & UINT64CONST(0x8000000000000000)) ? ~tkey : tkey | UINT64CONST(0x8000000000000000);
 		for (; i >= 0 && k[i].key >= tkey; i--)
 		{
 			if (k[i].idx)
@@ -1083,10 +1061,9 @@ LabelEntry(MultiClassState *st, const char *label, int len)
 static MultiClassState *
 NewMultiClass(FunctionCallInfo fcinfo, int32 average)
 {
-	MultiClassState *st = NewState(fcinfo, sizeof(MultiClassState));
-	MemoryContext aggcxt;
+	MemoryContext aggcxt = uba_agg_context(fcinfo);
+	MultiClassState *st = MemoryContextAllocZero(aggcxt, sizeof(MultiClassState));
 
-	AggCheckCallContext(fcinfo, &aggcxt);
 	st->cxt = aggcxt;
 	st->average = average;
 	st->cap = 16;
@@ -1173,17 +1150,12 @@ uba_multiclass_transfn(PG_FUNCTION_ARGS)
 Datum
 uba_multiclass_combine(PG_FUNCTION_ARGS)
 {
-	MultiClassState *a = PG_ARGISNULL(0) ? NULL : (MultiClassState *) PG_GETARG_POINTER(0);
-	MultiClassState *b = PG_ARGISNULL(1) ? NULL : (MultiClassState *) PG_GETARG_POINTER(1);
+	MultiClassState *a,
+			   *b;
 
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
-	if (a == NULL)
-		PG_RETURN_POINTER(b);	/* deserialized into the aggregate context */
+	UBA_COMBINE_NULL_STATES();
+	a = (MultiClassState *) PG_GETARG_POINTER(0);
+	b = (MultiClassState *) PG_GETARG_POINTER(1);
 	if (a->average != b->average)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -38,9 +38,9 @@ struct UbaRowChunk
 
 typedef UbaSortKey KeyIdx;
 
-/* The memory context aggregate state must live in */
-static MemoryContext
-AggContext(FunctionCallInfo fcinfo)
+/* The memory context an aggregate's state lives in */
+MemoryContext
+uba_agg_context(FunctionCallInfo fcinfo)
 {
 	MemoryContext aggcxt;
 
@@ -135,7 +135,7 @@ UbaRowSet *
 uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first, bool has_y,
 				 int32 iparam, Jsonb *options)
 {
-	return NewRowSet(AggContext(fcinfo), uba_feature_count(first), has_y, true,
+	return NewRowSet(uba_agg_context(fcinfo), uba_feature_count(first), has_y, true,
 					 iparam, options);
 }
 
@@ -147,7 +147,7 @@ uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first, bool has_y,
 UbaRowSet *
 uba_rowset_start_dim(FunctionCallInfo fcinfo, int32 dim, bool has_y, bool hashed)
 {
-	return NewRowSet(AggContext(fcinfo), dim, has_y, hashed, 0, NULL);
+	return NewRowSet(uba_agg_context(fcinfo), dim, has_y, hashed, 0, NULL);
 }
 
 /* Call fn for every collected row, in collection order (before gathering) */
@@ -435,20 +435,15 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 Datum
 uba_rowset_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt PG_USED_FOR_ASSERTS_ONLY = AggContext(fcinfo);
-	UbaRowSet  *a = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
-	UbaRowSet  *b = PG_ARGISNULL(1) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(1);
+	MemoryContext aggcxt PG_USED_FOR_ASSERTS_ONLY = uba_agg_context(fcinfo);
+	UbaRowSet  *a,
+			   *b;
 
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
-	/* partial states are deserialized into aggcxt, so they can be taken over */
+	UBA_COMBINE_NULL_STATES();
+	a = (UbaRowSet *) PG_GETARG_POINTER(0);
+	b = (UbaRowSet *) PG_GETARG_POINTER(1);
+	/* b's chunks become a's: they must live as long */
 	Assert(b->cxt == aggcxt);
-	if (a == NULL)
-		PG_RETURN_POINTER(b);
 
 	Assert(a->hashed == b->hashed);
 	if (a->dim != b->dim)
@@ -551,7 +546,7 @@ uba_rowset_serialize(PG_FUNCTION_ARGS)
 Datum
 uba_rowset_deserialize(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = AggContext(fcinfo);
+	MemoryContext aggcxt = uba_agg_context(fcinfo);
 	bytea	   *in = PG_GETARG_BYTEA_PP(0);
 	const char *p = VARDATA_ANY(in);
 	Size		len = VARSIZE_ANY_EXHDR(in);

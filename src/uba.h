@@ -225,6 +225,26 @@ typedef struct UbaRowSet
 	TimestampTz started;		/* when the first row arrived */
 } UbaRowSet;
 
+/* The memory context an aggregate's state lives in (error outside an aggregate) */
+extern MemoryContext uba_agg_context(FunctionCallInfo fcinfo);
+
+/*
+ * The start of every combine function: when either partial state is NULL,
+ * the other one is the result.  Partial states are deserialized into the
+ * aggregate's context, so the second one can be taken over as it is.
+ */
+#define UBA_COMBINE_NULL_STATES() \
+	do { \
+		if (PG_ARGISNULL(1)) \
+		{ \
+			if (PG_ARGISNULL(0)) \
+				PG_RETURN_NULL(); \
+			PG_RETURN_DATUM(PG_GETARG_DATUM(0)); \
+		} \
+		if (PG_ARGISNULL(0)) \
+			PG_RETURN_DATUM(PG_GETARG_DATUM(1)); \
+	} while (0)
+
 /* A 64-bit sort key and the position it belongs to */
 typedef struct UbaSortKey
 {

@@ -2,7 +2,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(15);
+SELECT plan(17);
 
 -- 20,000 rows x 64 features = 10 MB of training rows
 CREATE TEMP TABLE big AS
@@ -31,6 +31,15 @@ SET LOCAL uba.max_memory = '10MB';
 SELECT throws_like($$SELECT uba_kmeans(f, 2000) FROM (SELECT f FROM big LIMIT 3000) s$$,
 	'k-means training needs % MB of memory, more than uba.max_memory (10 MB)',
 	'the k-means workspace is checked before it is allocated');
+-- ...and so are the workspaces of the other training functions: logistic regression keeps a
+-- 65 x 65 Hessian per lane for 64 features, ridge regression a 400 x 400 co-moment matrix
+SET LOCAL uba.max_memory = '1MB';
+SELECT throws_like($$SELECT uba_logreg_train(random() < 0.5, f) FROM (SELECT f FROM big LIMIT 10) s$$,
+	'logistic regression training needs % MB of memory, more than uba.max_memory (1 MB)',
+	'the logistic regression workspace is checked before it is allocated');
+SELECT throws_like($$SELECT uba_linreg_train(1.0, array_fill(1.0::float8, ARRAY[400]))$$,
+	'linear regression training needs % MB of memory, more than uba.max_memory (1 MB)',
+	'the ridge regression state is checked before it is allocated');
 SET LOCAL uba.max_memory = '64MB';
 SELECT lives_ok($$SELECT uba_kmeans(f, 4, '{"max_iter": 3}') FROM big$$,
 	'the same training succeeds with a larger uba.max_memory');

@@ -5,10 +5,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
 SELECT plan(8);
 
-CREATE TEMP TABLE shoppers (session int, month text, visitor_type text, weekend boolean,
-	product_related int, product_related_duration float8, page_values float8, exit_rates float8,
-	revenue boolean);
-\copy shoppers FROM 'test/data/shoppers_scores.csv' WITH (FORMAT csv, HEADER)
+\i test/data/shoppers.sql
 CREATE TEMP TABLE ref (case_name text, options jsonb, session int, prediction float8);
 \copy ref FROM 'test/data/linreg_reference.csv' WITH (FORMAT csv, HEADER)
 SELECT is((SELECT count(*) FROM ref), 6165::bigint, 'all reference predictions loaded');
@@ -29,8 +26,6 @@ SELECT cmp_ok(
   FROM unnest(ARRAY['standardized', 'raw', 'strong_no_intercept', 'raw_no_intercept', 'least_squares']) c;
 
 -- a parallel plan sends only the moments, and gives the same predictions to rounding
-CREATE TABLE shoppers_par AS SELECT * FROM shoppers;
-ANALYZE shoppers_par;
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
@@ -41,11 +36,11 @@ BEGIN
 	FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP s := s || r || E'\n'; END LOOP;
 	RETURN s;
 END $$;
-SELECT ok(pg_temp.plan_of($$SELECT uba_linreg_train(product_related_duration, ARRAY[page_values]) FROM shoppers_par$$)
+SELECT ok(pg_temp.plan_of($$SELECT uba_linreg_train(product_related_duration, ARRAY[page_values]) FROM shoppers$$)
 	LIKE '%Partial Aggregate%', 'training runs as a partial aggregate in parallel workers');
 SELECT cmp_ok(
 	(SELECT max(abs(uba_linreg_predict((SELECT uba_linreg_train(product_related_duration,
-			ARRAY[product_related, page_values, exit_rates, weekend::int]::float8[]) FROM shoppers_par),
+			ARRAY[product_related, page_values, exit_rates, weekend::int]::float8[]) FROM shoppers),
 			ARRAY[s.product_related, s.page_values, s.exit_rates, s.weekend::int]::float8[]) - r.prediction))
 	   / max(abs(r.prediction))
 	   FROM ref r JOIN shoppers s USING (session) WHERE r.case_name = 'standardized'),

@@ -5,10 +5,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
 SELECT plan(11);
 
-CREATE TEMP TABLE shoppers (session int, month text, visitor_type text, weekend boolean,
-	product_related int, product_related_duration float8, page_values float8, exit_rates float8,
-	revenue boolean);
-\copy shoppers FROM 'test/data/shoppers_scores.csv' WITH (FORMAT csv, HEADER)
+\i test/data/shoppers.sql
 CREATE TEMP TABLE ref (case_name text, options jsonb, session int, probability float8);
 \copy ref FROM 'test/data/logreg_reference.csv' WITH (FORMAT csv, HEADER)
 
@@ -35,20 +32,18 @@ SELECT cmp_ok((SELECT max((uba_model_info(m)->>'iterations')::int) FROM models),
 	'Newton needs few iterations');
 
 -- the same model from a parallel plan (rows reach the final function in another order)
-CREATE TABLE shoppers_par AS SELECT * FROM shoppers;
-ANALYZE shoppers_par;
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
 SET LOCAL max_parallel_workers_per_gather = 2;
 SELECT is(
 	(SELECT substring(uba_logreg_train(revenue, ARRAY[product_related, product_related_duration, page_values,
-	        exit_rates, weekend::int]::float8[]) from 81) FROM shoppers_par),
+	        exit_rates, weekend::int]::float8[]) from 81) FROM shoppers),
 	(SELECT substring(m from 81) FROM models WHERE case_name = 'standardized'),
 	'a parallel plan gives the same model, byte for byte');
 SELECT is((SELECT uba_auc(uba_logreg_predict((SELECT m FROM models WHERE case_name = 'standardized'),
 	ARRAY[product_related, product_related_duration, page_values, exit_rates, weekend::int]::float8[]), revenue)
-	  FROM shoppers_par) > 0.85, true, 'the standardized model ranks buyers well (AUC above 0.85)');
+	  FROM shoppers) > 0.85, true, 'the standardized model ranks buyers well (AUC above 0.85)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -24,12 +24,10 @@ SET LOCAL max_parallel_workers_per_gather = 0;
 
 SELECT plan(114);
 
-CREATE TEMP TABLE ms_shoppers (
-	session int PRIMARY KEY, month text, visitor_type text, weekend boolean,
-	product_related int, product_related_duration float8, page_values float8,
-	exit_rates float8, revenue boolean
-) ON COMMIT DROP;
-\copy ms_shoppers FROM 'test/data/shoppers_scores.csv' WITH (FORMAT csv, HEADER)
+-- the sessions as a regular table (shoppers, scanned in parallel below) and as a temp table
+-- (ms_shoppers, which is never scanned in parallel: the serial side of every comparison)
+\i test/data/shoppers.sql
+CREATE TEMP TABLE ms_shoppers ON COMMIT DROP AS SELECT * FROM shoppers ORDER BY session;
 
 CREATE TEMP TABLE ms_ref (
 	ord int GENERATED ALWAYS AS IDENTITY, name text, metric text, value float8,
@@ -43,11 +41,6 @@ SELECT is((SELECT count(*) FILTER (WHERE revenue) FROM ms_shoppers), 1908::bigin
           'shoppers: 1908 sessions with revenue');
 SELECT is((SELECT count(*) FROM ms_ref), 38::bigint, 'reference: 38 values loaded');
 
--- The same rows in a regular table: temp tables are never scanned in parallel.
-CREATE TABLE ms_shoppers_par (LIKE ms_shoppers);
-INSERT INTO ms_shoppers_par SELECT * FROM ms_shoppers ORDER BY session;
-ANALYZE ms_shoppers_par;
-
 -- Every metric of every case, as (name, metric, value), over a given table;
 -- the expressions are those of bench/metrics_reference.py.  One view per table.
 DO $do$
@@ -55,7 +48,7 @@ DECLARE
 	v text;
 	t text;
 BEGIN
-	FOR v, t IN VALUES ('ms_uba_serial', 'ms_shoppers'), ('ms_uba_parallel', 'ms_shoppers_par') LOOP
+	FOR v, t IN VALUES ('ms_uba_serial', 'ms_shoppers'), ('ms_uba_parallel', 'shoppers') LOOP
 		EXECUTE format($q$
 CREATE TEMP VIEW %1$I AS
 WITH c AS (
@@ -263,12 +256,12 @@ END
 $$;
 
 -- 2: the plans are parallel, with partial aggregates
-SELECT ok(plan LIKE '%Partial Aggregate%Parallel Seq Scan on ms_shoppers_par%',
+SELECT ok(plan LIKE '%Partial Aggregate%Parallel Seq Scan on shoppers%',
           'parallel plan: uba_f1_score runs as a partial aggregate over a parallel scan')
        || CASE WHEN plan LIKE '%Partial Aggregate%' THEN '' ELSE E'\n' || diag(plan) END
-  FROM (SELECT pg_temp.ms_explain('SELECT uba_f1_score(page_values > 0, revenue) FROM ms_shoppers_par') AS plan) e;
+  FROM (SELECT pg_temp.ms_explain('SELECT uba_f1_score(page_values > 0, revenue) FROM shoppers') AS plan) e;
 SELECT ok(regexp_count(plan, 'Partial Aggregate') = 6
-            AND regexp_count(plan, 'Parallel Seq Scan on ms_shoppers_par') = 6
+            AND regexp_count(plan, 'Parallel Seq Scan on shoppers') = 6
             AND regexp_count(plan, 'Seq Scan') = 6,
           'parallel plan: all six cases aggregate partially over parallel scans')
   FROM (SELECT pg_temp.ms_explain('SELECT * FROM ms_uba_parallel') AS plan) e;
@@ -288,10 +281,10 @@ SELECT ok((SELECT count(*) = 10
                      FROM ms_shoppers GROUP BY month) s
              JOIN (SELECT month, uba_f1_score(page_values > 0, revenue) AS f1,
                           uba_confusion_matrix(page_values > 0, revenue) AS cm
-                     FROM ms_shoppers_par GROUP BY month) p USING (month))
+                     FROM shoppers GROUP BY month) p USING (month))
           AND pg_temp.ms_explain('SELECT month, uba_f1_score(page_values > 0, revenue), '
                                  'uba_confusion_matrix(page_values > 0, revenue) '
-                                 'FROM ms_shoppers_par GROUP BY month') ~ 'Partial (Hash|Group)Aggregate',
+                                 'FROM shoppers GROUP BY month') ~ 'Partial (Hash|Group)Aggregate',
           'parallel GROUP BY month (partial aggregates): f1 and confusion matrix of all 10 months as in the serial plan');
 
 SELECT * FROM finish();
