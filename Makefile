@@ -11,7 +11,7 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 DATA = $(wildcard sql/uba--*.sql)
 PG_CPPFLAGS = -I$(srcdir)/src
 # -O3 vectorizes the distance kernels; no FP contraction keeps results CPU independent
-PG_CFLAGS = -O3 -ffp-contract=off
+PG_CFLAGS = -O3 -ffp-contract=off -fno-math-errno -fno-trapping-math
 SHLIB_LINK = -lopenblas -lm
 
 # pg_regress: inputs sql/NAME.sql, expected output expected/NAME.out

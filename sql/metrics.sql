@@ -92,10 +92,16 @@ SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
+-- The planner keeps row-collecting aggregates out of parallel plans (a high
+-- COST on their state serialization); lower it to test the parallel path.
+ALTER FUNCTION uba_rowset_serialize(internal) COST 1;
+ALTER FUNCTION uba_rowset_deserialize(bytea, internal) COST 1;
 EXPLAIN (COSTS OFF) SELECT uba_auc(page_values, revenue) FROM shoppers;
 SELECT round(uba_auc(page_values, revenue)::numeric, 12) AS auc, round(uba_average_precision(page_values, revenue)::numeric, 12) AS ap,
        round(uba_log_loss(page_values / (page_values + 10.0), revenue)::numeric, 12) AS log_loss
   FROM shoppers;
+ALTER FUNCTION uba_rowset_serialize(internal) COST 100000000;
+ALTER FUNCTION uba_rowset_deserialize(bytea, internal) COST 100000000;
 RESET max_parallel_workers_per_gather;
 
 -- chart-ready curves. ROC points of the small set; scikit-learn's roc_curve gives thresholds

@@ -6,10 +6,18 @@ SELECT g AS id, ARRAY[(g % 4) * 10 + (g % 13) * 0.01, (g % 4) * -3 + (g % 7) * 0
 ANALYZE par;
 
 SET parallel_setup_cost = 0;
+SET min_parallel_table_scan_size = 0;
+-- the planner keeps a row-collecting aggregate in one process: no partial
+-- aggregate, and no Gather (which would pass every row to the leader)
+EXPLAIN (COSTS OFF) SELECT uba_kmeans(f, 4) FROM par;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 SET parallel_leader_participation = off;	-- make the workers do the scan
+-- The planner keeps row-collecting aggregates out of parallel plans (a high
+-- COST on their state serialization); lower it to test the parallel path.
+ALTER FUNCTION uba_rowset_serialize(internal) COST 1;
+ALTER FUNCTION uba_rowset_deserialize(bytea, internal) COST 1;
 
 EXPLAIN (COSTS OFF) SELECT uba_kmeans(f, 4) FROM par;
 EXPLAIN (COSTS OFF) SELECT uba_silhouette(f, (id % 4) + 1), uba_davies_bouldin(f, (id % 4) + 1) FROM par;
@@ -24,6 +32,8 @@ SELECT count(*) FROM par WHERE uba_kmeans_assign((SELECT m FROM par_model), f) =
 -- errors raised inside a worker reach the client
 SELECT expect_error($$SELECT uba_kmeans(CASE WHEN id = 15000 THEN '{1}'::float8[] ELSE f END, 4) FROM par$$);
 
+ALTER FUNCTION uba_rowset_serialize(internal) COST 100000000;
+ALTER FUNCTION uba_rowset_deserialize(bytea, internal) COST 100000000;
 RESET max_parallel_workers_per_gather;
 SET max_parallel_workers_per_gather = 0;
 EXPLAIN (COSTS OFF) SELECT uba_kmeans(f, 4) FROM par;

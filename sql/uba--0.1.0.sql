@@ -19,10 +19,17 @@ COMMENT ON FUNCTION uba_model_kind(bytea) IS 'kind of a uba model (validates it 
 
 CREATE FUNCTION uba_rowset_combine(internal, internal) RETURNS internal
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- A partial state carries every row it collected, so handing it from a worker
+-- to the leader costs more than the scan the worker saved (measured in
+-- bench/README.md: 2.2x the serial time for 1M rows), and a worker can pass at
+-- most 1 GB.  The planner charges these functions once per state, not per row;
+-- the high COST makes it keep row-collecting aggregates in one process unless
+-- the table is far beyond what uba.max_memory allows.  The aggregates stay
+-- parallel safe: forced into a parallel plan they give the serial answer.
 CREATE FUNCTION uba_rowset_serialize(internal) RETURNS bytea
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100000000;
 CREATE FUNCTION uba_rowset_deserialize(bytea, internal) RETURNS internal
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100000000;
 
 -------------------------------------------------------------------------------
 -- k-means segmentation

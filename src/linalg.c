@@ -43,9 +43,13 @@ uba_blas_init(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* Floating-point operations below which a BLAS call stays on one thread */
+#define BLAS_THREADED_FLOPS 4e6
+
 /*
- * Around every BLAS call: with more than one thread allowed, block all
- * signals (threads BLAS creates inherit the mask) and let BLAS use them.
+ * Around every BLAS call: when more than one thread is allowed and the call
+ * does at least BLAS_THREADED_FLOPS, block all signals (threads BLAS
+ * creates inherit the mask) and let BLAS use the threads.
  */
 typedef struct BlasScope
 {
@@ -54,11 +58,11 @@ typedef struct BlasScope
 } BlasScope;
 
 static void
-BlasBegin(BlasScope *scope)
+BlasBegin(BlasScope *scope, double flops)
 {
 	sigset_t	all;
 
-	scope->nthreads = uba_thread_count();
+	scope->nthreads = flops >= BLAS_THREADED_FLOPS ? uba_thread_count() : 1;
 	if (scope->nthreads > 1)
 	{
 		sigfillset(&all);
@@ -84,7 +88,7 @@ uba_gemm_abt(int m, int n, int k, double alpha, const double *A,
 {
 	BlasScope	scope;
 
-	BlasBegin(&scope);
+	BlasBegin(&scope, 2.0 * m * n * k);
 	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k,
 				alpha, A, k, B, k, beta, C, n);
 	BlasEnd(&scope);
@@ -108,7 +112,7 @@ uba_spd_inverse_diagonal(int n, double *A, double *diag)
 	int			info = 0;
 	char		lower = 'L';	/* row-major upper = column-major lower */
 
-	BlasBegin(&scope);
+	BlasBegin(&scope, (double) n * n * n);
 	dpotrf_(&lower, &n, A, &n, &info);
 	if (info == 0)
 		dpotri_(&lower, &n, A, &n, &info);
@@ -133,7 +137,7 @@ uba_cholesky_solve(int n, double *A, double *b)
 	int			one = 1;
 	char		lower = 'L';	/* row-major upper = column-major lower */
 
-	BlasBegin(&scope);
+	BlasBegin(&scope, (double) n * n * n / 3);
 	dpotrf_(&lower, &n, A, &n, &info);
 	if (info == 0)
 		dpotrs_(&lower, &n, &one, A, &n, b, &n, &info);

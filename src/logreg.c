@@ -138,10 +138,10 @@ typedef struct LogRegWork
 	const double *beta;			/* parameters of the current pass */
 	bool		want_hessian;
 	/* per lane: scores of a block, loss, gradient, Hessian (upper), scaled row */
-	double	   *lane_z;			/* UBA_LANES x UBA_BLOCK_ROWS */
+	double	   *lane_z;			/* UBA_LANES x 4 x UBA_BLOCK_ROWS: z, loss, resid, root */
 	double	   *lane_loss;		/* UBA_LANES x 8 (own cache line) */
 	double	   *lane_g;			/* UBA_LANES x pstride */
-	double	   *lane_H;			/* UBA_LANES x p x p */
+	double	   *lane_H;			/* UBA_LANES x pstride x pstride */
 	double	   *lane_v;			/* UBA_LANES x HESS_ROWS x pstride: scaled rows */
 	int			pstride;		/* p rounded up to a cache line of doubles */
 } LogRegWork;
@@ -196,48 +196,160 @@ Scores(const LogRegWork *w, const double *beta, int64 i0, int64 i1, double *z)
 }
 
 /*
- * Loss of one row with score z and label pos: softplus(-z) if positive,
- * softplus(z) if not; also sets the probability sigmoid(z).  One exp.
+ * exp(-a) for a >= 0, branch-free so that a loop of it vectorizes; within
+ * an ulp or two of libm.  Arguments above 700 give exp(-700), which is
+ * negligible against 1 everywhere it is used.  a = k ln 2 + r with
+ * |r| <= ln 2 / 2, exp(r) by its Taylor series to degree 13, 2^-k from
+ * the exponent bits.
  */
 static inline double
-RowLoss(double z, bool pos, double *prob)
+ExpNeg(double a)
 {
-	double		e = exp(-fabs(z));
-	double		l = log1p(e);
+	const double shift = 0x1.8p52;	/* adding it rounds to an integer */
+	double		x = -(a < 700 ? a : 700);
+	double		t = x * 1.4426950408889634 + shift;
+	double		k = t - shift;
+	double		r = (x - k * 0x1.62e42fefa3800p-1) - k * 0x1.ef35793c76730p-45;
+	double		p = 1.0 / 6227020800;
+	double		scale;
+	int64		bits;
 
-	*prob = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-	if (pos)
-		return z >= 0 ? l : l - z;
-	return z >= 0 ? l + z : l;
+	p = p * r + 1.0 / 479001600;
+	p = p * r + 1.0 / 39916800;
+	p = p * r + 1.0 / 3628800;
+	p = p * r + 1.0 / 362880;
+	p = p * r + 1.0 / 40320;
+	p = p * r + 1.0 / 5040;
+	p = p * r + 1.0 / 720;
+	p = p * r + 1.0 / 120;
+	p = p * r + 1.0 / 24;
+	p = p * r + 1.0 / 6;
+	p = p * r + 0.5;
+	p = p * r + 1.0;
+	p = p * r + 1.0;
+	memcpy(&bits, &t, sizeof(bits));
+	bits = (bits - 0x4338000000000000LL + 1023) << 52;	/* k's bits, as 2^k */
+	memcpy(&scale, &bits, sizeof(scale));
+	return p * scale;
 }
 
-#define HESS_ROWS 8
+/*
+ * log(1 + e) for 0 <= e <= 1, branch-free: 2 atanh(s) with s = e / (2 + e)
+ * <= 1/3, whose odd series converges by a factor 1/9 a term.
+ */
+static inline double
+Log1pUnit(double e)
+{
+	double		s = e / (2.0 + e);
+	double		s2 = s * s;
+	double		p = 1.0 / 33;
+
+	p = p * s2 + 1.0 / 31;
+	p = p * s2 + 1.0 / 29;
+	p = p * s2 + 1.0 / 27;
+	p = p * s2 + 1.0 / 25;
+	p = p * s2 + 1.0 / 23;
+	p = p * s2 + 1.0 / 21;
+	p = p * s2 + 1.0 / 19;
+	p = p * s2 + 1.0 / 17;
+	p = p * s2 + 1.0 / 15;
+	p = p * s2 + 1.0 / 13;
+	p = p * s2 + 1.0 / 11;
+	p = p * s2 + 1.0 / 9;
+	p = p * s2 + 1.0 / 7;
+	p = p * s2 + 1.0 / 5;
+	p = p * s2 + 1.0 / 3;
+	p = p * s2 + 1.0;
+	return 2.0 * s * p;
+}
 
 /*
- * Add V^T V to the upper triangle of H (p x p) for HESS_ROWS rows V
- * (row-major, HESS_ROWS x p).  Each element of H is loaded and stored once
- * per HESS_ROWS rows, and the loop along k vectorizes; the sum over the
- * rows is written out in a fixed order, so results do not depend on the CPU.
+ * Per-row terms of n rows with scores z and labels y (1 or 0), weights
+ * w_pos and w_neg: the weighted loss s softplus(-z) or s softplus(z), the
+ * gradient factor s (p - y) and the Hessian root sqrt(s p (1 - p)), with
+ * p = sigmoid(z).  One exp each; p (1 - p) is e / (1 + e)^2 with e =
+ * exp(-|z|), so it keeps full precision far from zero too.  Written
+ * without branches, so the loop runs on vectors.
  */
 UBA_TARGET_CLONES
 static void
-RankUpdateUpper(double *restrict H, const double *restrict V, int p)
+RowTerms(const double *restrict z, const double *restrict y, int n, double w_pos, double w_neg,
+		 double *restrict loss, double *restrict resid, double *restrict root)
 {
-	for (int j = 0; j < p; j++)
+	for (int i = 0; i < n; i++)
 	{
-		double		a[HESS_ROWS];
-		double	   *h = H + (Size) j * p;
+		double		zi = z[i];
+		bool		pos = y[i] > 0;
+		double		s = pos ? w_pos : w_neg;
+		double		e = ExpNeg(fabs(zi));
+		double		q = 1.0 / (1.0 + e);
+		double		eq = e * q;
+		double		sp = s * (zi >= 0 ? q : eq);	/* s p */
+		double		sc = s * (zi >= 0 ? eq : q);	/* s (1 - p) */
+		double		m = pos ? -zi : zi;
+		double		l = Log1pUnit(e) + (m > 0 ? m : 0);
 
-		for (int t = 0; t < HESS_ROWS; t++)
-			a[t] = V[(Size) t * p + j];
-		for (int k = j; k < p; k++)
+		/* every product is formed before choosing, so the choices are selects */
+		loss[i] = s * l;
+		resid[i] = pos ? -sc : sp;
+		root[i] = sqrt(s * e) * q;
+	}
+}
+
+/* Rows scaled into a lane's buffer before their Hessian terms are added */
+#define HESS_ROWS 128
+
+typedef double HessVec __attribute__((vector_size(32), aligned(8)));
+
+/*
+ * Add V^T V to the upper triangle of H for rows V (nrow x ps, row-major,
+ * ps a multiple of 8, padding columns zero; H is ps x ps).  H is done in
+ * tiles of 4 x 8 held in eight vector registers over all the rows, the
+ * way a matrix-multiply kernel works, so each row costs two vector loads
+ * and four broadcasts per tile.  Every element is summed over the rows in
+ * row order with separate multiplies and adds, so the result does not
+ * depend on the vector width the CPU offers.
+ */
+UBA_TARGET_CLONES
+static void
+RankUpdateUpper(double *restrict H, const double *restrict V, int nrow, int ps)
+{
+	for (int j0 = 0; j0 < ps; j0 += 4)
+	{
+		for (int k0 = j0 & ~7; k0 < ps; k0 += 8)
 		{
-			double		s01 = a[0] * V[k] + a[1] * V[p + k];
-			double		s23 = a[2] * V[2 * p + k] + a[3] * V[3 * p + k];
-			double		s45 = a[4] * V[4 * p + k] + a[5] * V[5 * p + k];
-			double		s67 = a[6] * V[6 * p + k] + a[7] * V[7 * p + k];
+			HessVec		a0 = {0},
+						b0 = {0},
+						a1 = {0},
+						b1 = {0},
+						a2 = {0},
+						b2 = {0},
+						a3 = {0},
+						b3 = {0};
 
-			h[k] += (s01 + s23) + (s45 + s67);
+			for (int t = 0; t < nrow; t++)
+			{
+				const double *v = V + (Size) t * ps;
+				HessVec		lo = *(const HessVec *) (v + k0);
+				HessVec		hi = *(const HessVec *) (v + k0 + 4);
+
+				a0 += v[j0] * lo;
+				b0 += v[j0] * hi;
+				a1 += v[j0 + 1] * lo;
+				b1 += v[j0 + 1] * hi;
+				a2 += v[j0 + 2] * lo;
+				b2 += v[j0 + 2] * hi;
+				a3 += v[j0 + 3] * lo;
+				b3 += v[j0 + 3] * hi;
+			}
+			*(HessVec *) (H + (Size) j0 * ps + k0) += a0;
+			*(HessVec *) (H + (Size) j0 * ps + k0 + 4) += b0;
+			*(HessVec *) (H + (Size) (j0 + 1) * ps + k0) += a1;
+			*(HessVec *) (H + (Size) (j0 + 1) * ps + k0 + 4) += b1;
+			*(HessVec *) (H + (Size) (j0 + 2) * ps + k0) += a2;
+			*(HessVec *) (H + (Size) (j0 + 2) * ps + k0 + 4) += b2;
+			*(HessVec *) (H + (Size) (j0 + 3) * ps + k0) += a3;
+			*(HessVec *) (H + (Size) (j0 + 3) * ps + k0 + 4) += b3;
 		}
 	}
 }
@@ -250,54 +362,51 @@ static void
 LossBlock(void *arg, int64 block, int lane)
 {
 	LogRegWork *w = (LogRegWork *) arg;
-	int			p = w->p;
+	int			ps = w->pstride;
 	int			d = w->d;
 	int64		i0 = block * UBA_BLOCK_ROWS;
 	int64		i1 = Min(w->n, i0 + UBA_BLOCK_ROWS);
-	double	   *z = w->lane_z + (Size) lane * UBA_BLOCK_ROWS;
-	double	   *g = w->lane_g + (Size) lane * w->pstride;
-	double	   *H = w->lane_H + (Size) lane * p * p;
-	double	   *V = w->lane_v + (Size) lane * HESS_ROWS * w->pstride;
+	double	   *z = w->lane_z + (Size) lane * 4 * UBA_BLOCK_ROWS;
+	double	   *loss = z + UBA_BLOCK_ROWS;
+	double	   *resid = z + 2 * UBA_BLOCK_ROWS;
+	double	   *root = z + 3 * UBA_BLOCK_ROWS;
+	double	   *g = w->lane_g + (Size) lane * ps;
+	double	   *H = w->lane_H + (Size) lane * ps * ps;
+	double	   *V = w->lane_v + (Size) lane * HESS_ROWS * ps;
 	int			nv = 0;
 	double		sum = 0;
 
 	Scores(w, w->beta, i0, i1, z);
-	for (int64 i = i0; i < i1; i++)
+	RowTerms(z, w->y + i0, (int) (i1 - i0), w->w_pos, w->w_neg, loss, resid, root);
+	for (int i = 0; i < i1 - i0; i++)
+		sum += loss[i];
+	if (w->want_hessian)
 	{
-		const double *x = w->X + (Size) i * d;
-		double		pr;
-		bool		pos = w->y[i] > 0;
-		double		s = pos ? w->w_pos : w->w_neg;
-
-		sum += s * RowLoss(z[i - i0], pos, &pr);
-		if (w->want_hessian)
+		for (int64 i = i0; i < i1; i++)
 		{
-			double		resid = s * (pr - (pos ? 1.0 : 0.0));
-			double		root = sqrt(s * pr * (1.0 - pr));
-			double	   *v = V + (Size) nv * p;
+			const double *x = w->X + (Size) i * d;
+			double		r = resid[i - i0];
+			double		q = root[i - i0];
+			double	   *v = V + (Size) nv * ps;
 
 			for (int j = 0; j < d; j++)
 			{
-				g[j] += resid * x[j];
-				v[j] = root * x[j];
+				g[j] += r * x[j];
+				v[j] = q * x[j];
 			}
-			if (p > d)
+			if (w->p > d)
 			{
-				g[d] += resid;
-				v[d] = root;
+				g[d] += r;
+				v[d] = q;
 			}
 			if (++nv == HESS_ROWS)
 			{
-				RankUpdateUpper(H, V, p);
+				RankUpdateUpper(H, V, nv, ps);
 				nv = 0;
 			}
 		}
-	}
-	if (nv > 0)
-	{
-		/* the block's last rows, padded with zero rows */
-		memset(V + (Size) nv * p, 0, sizeof(double) * (HESS_ROWS - nv) * p);
-		RankUpdateUpper(H, V, p);
+		if (nv > 0)
+			RankUpdateUpper(H, V, nv, ps);
 	}
 	w->lane_loss[(Size) lane * 8] += sum;
 }
@@ -321,7 +430,7 @@ Pass(LogRegWork *w, const double *beta, double *g, double *H)
 	if (g)
 	{
 		memset(w->lane_g, 0, sizeof(double) * UBA_LANES * w->pstride);
-		memset(w->lane_H, 0, sizeof(double) * UBA_LANES * p * p);
+		memset(w->lane_H, 0, sizeof(double) * UBA_LANES * w->pstride * w->pstride);
 	}
 	uba_run_lanes(w->nblocks, UBA_LANES, w->nthreads, LossBlock, w);
 
@@ -336,12 +445,14 @@ Pass(LogRegWork *w, const double *beta, double *g, double *H)
 		for (int l = 0; l < UBA_LANES; l++)
 		{
 			const double *lg = w->lane_g + (Size) l * w->pstride;
-			const double *lH = w->lane_H + (Size) l * p * p;
+			const double *lH = w->lane_H + (Size) l * w->pstride * w->pstride;
 
 			for (int j = 0; j < p; j++)
+			{
 				g[j] += lg[j];
-			for (int j = 0; j < p * p; j++)
-				H[j] += lH[j];
+				for (int k = j; k < p; k++)
+					H[(Size) j * p + k] += lH[(Size) j * w->pstride + k];
+			}
 		}
 		for (int j = 0; j < w->d; j++)
 		{
@@ -384,7 +495,7 @@ NormInf(const double *v, int n)
 }
 
 /*
- * Newton's method with backtracking; beta starts at 0.  The full step is
+ * Newton's method with backtracking from the given beta.  The full step is
  * tried with the gradient and Hessian computed in the same pass, since it
  * is almost always accepted; only when it is not does the line search
  * fall back to evaluating f alone.  Returns whether the gradient fell
@@ -520,11 +631,16 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	class_weight = (int) uba_option(&o, "class_weight");
 	d = rs->dim;
 
-	/* rows, and per lane a Hessian, plus the solver's five p x p matrices; checked first */
-	uba_check_memory(add_size(mul_size((Size) rs->n, (Size) d * sizeof(double) + 2 * sizeof(double)),
-							  mul_size((Size) (d + 1), (Size) (d + 1) * (UBA_LANES + 5) * sizeof(double) +
-									   UBA_LANES * (UBA_BLOCK_ROWS + 64) * sizeof(double))),
-					 "logistic regression training");
+	/* rows; per lane a Hessian, scaled rows and row terms; the solver's five p x p matrices */
+	{
+		Size		ps = ((Size) d + 8) & ~(Size) 7;
+		Size		rows = mul_size((Size) rs->n, (Size) d * sizeof(double) + 2 * sizeof(double));
+		Size		lanes = mul_size(UBA_LANES * sizeof(double),
+									 add_size(mul_size(ps, ps + HESS_ROWS + 1), 4 * UBA_BLOCK_ROWS));
+
+		uba_check_memory(add_size(add_size(rows, lanes), mul_size(ps, ps * 5 * sizeof(double))),
+						 "logistic regression training");
+	}
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba logreg", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
@@ -571,12 +687,17 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	w.nblocks = (w.n + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS;
 	w.nthreads = uba_thread_count();
 	w.pstride = (w.p + 7) & ~7;
-	w.lane_z = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * UBA_BLOCK_ROWS);
+	w.lane_z = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * 4 * UBA_BLOCK_ROWS);
 	w.lane_loss = palloc(sizeof(double) * UBA_LANES * 8);
 	w.lane_g = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * w.pstride);
-	w.lane_H = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * w.p * w.p);
+	w.lane_H = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * w.pstride * w.pstride);
+	/* zero once: the padding columns of the scaled rows stay zero */
 	w.lane_v = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * HESS_ROWS * w.pstride);
+	memset(w.lane_v, 0, sizeof(double) * UBA_LANES * HESS_ROWS * w.pstride);
 	beta = palloc0(sizeof(double) * w.p);
+	/* start from the best intercept-only model: one Newton step fewer */
+	if (intercept)
+		beta[d] = log(w.w_pos * (double) npos / (w.w_neg * (double) (rs->n - npos)));
 
 	H = palloc(sizeof(double) * w.p * w.p);
 	converged = Newton(&w, beta, (int) uba_option(&o, "max_iter"), uba_option(&o, "tol"),

@@ -169,34 +169,49 @@ uba_rowset_foreach(UbaRowSet *rs, void (*fn) (void *arg, int64 i, const double *
 /*
  * Hash of a row's bytes: only an ordering key (rows with equal hashes are
  * ordered by content), so a fast multiply-rotate mix over 8-byte words is
- * enough; it is fixed here so that canonical order is the same everywhere.
+ * enough; four independent chains keep the multiplier busy.  It is fixed
+ * here so that canonical order is the same everywhere.
  */
+static inline uint64
+MixWord(uint64 h, uint64 w)
+{
+	w *= UINT64CONST(0xC2B2AE3D27D4EB4F);
+	w = (w << 31) | (w >> 33);
+	h ^= w * UINT64CONST(0x9E3779B97F4A7C15);
+	return ((h << 27) | (h >> 37)) * 5 + UINT64CONST(0x52DCE729);
+}
+
 static uint64
 RowHash(const double *x, int d, const double *y)
 {
-	uint64		h = UINT64CONST(0x27D4EB2F165667C5) ^ (uint64) d;
+	uint64		h[4] = {UINT64CONST(0x27D4EB2F165667C5) ^ (uint64) d, UINT64CONST(0x165667B19E3779F9),
+	UINT64CONST(0x85EBCA77C2B2AE63), UINT64CONST(0xFF51AFD7ED558CCD)};
+	uint64		w;
+	int			j = 0;
 
-	for (int j = 0; j <= d; j++)
+	for (; j + 4 <= d; j += 4)
 	{
-		uint64		w;
-
-		if (j == d)
+		for (int t = 0; t < 4; t++)
 		{
-			if (y == NULL)
-				break;
-			memcpy(&w, y, sizeof(w));
+			memcpy(&w, &x[j + t], sizeof(w));
+			h[t] = MixWord(h[t], w);
 		}
-		else
-			memcpy(&w, &x[j], sizeof(w));
-		w *= UINT64CONST(0xC2B2AE3D27D4EB4F);
-		w = (w << 31) | (w >> 33);
-		h ^= w * UINT64CONST(0x9E3779B97F4A7C15);
-		h = ((h << 27) | (h >> 37)) * 5 + UINT64CONST(0x52DCE729);
 	}
+	for (; j < d; j++)
+	{
+		memcpy(&w, &x[j], sizeof(w));
+		h[j & 3] = MixWord(h[j & 3], w);
+	}
+	if (y != NULL)
+	{
+		memcpy(&w, y, sizeof(w));
+		h[0] = MixWord(h[0], w);
+	}
+	h[0] = MixWord(MixWord(MixWord(h[0], h[1]), h[2]), h[3]);
 	/* final avalanche (splitmix64) so every input bit reaches the top byte */
-	h = (h ^ (h >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
-	h = (h ^ (h >> 27)) * UINT64CONST(0x94D049BB133111EB);
-	return h ^ (h >> 31);
+	h[0] = (h[0] ^ (h[0] >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
+	h[0] = (h[0] ^ (h[0] >> 27)) * UINT64CONST(0x94D049BB133111EB);
+	return h[0] ^ (h[0] >> 31);
 }
 
 /* Room for one more row: the last chunk, or a new one */
@@ -309,21 +324,29 @@ CompareRows(const void *a, const void *b, void *arg)
 	return c;
 }
 
-/* LSD radix sort of n keys, 8 bits a pass; returns the sorted buffer (a or b) */
+/*
+ * LSD radix sort of n keys, 11 bits a pass (six passes; the counts fit in
+ * the L1 cache); returns the sorted buffer (a or b).
+ */
+#define RADIX_BITS 11
+#define RADIX_SIZE (1 << RADIX_BITS)
+
 UbaSortKey *
 uba_radix_sort(UbaSortKey *a, UbaSortKey *b, int64 n)
 {
-	for (int shift = 0; shift < 64; shift += 8)
+	int64	   *count = palloc(sizeof(int64) * RADIX_SIZE);
+
+	for (int shift = 0; shift < 64; shift += RADIX_BITS)
 	{
-		int64		count[256] = {0};
 		int64		pos = 0;
 		KeyIdx	   *t;
 
+		memset(count, 0, sizeof(int64) * RADIX_SIZE);
 		for (int64 i = 0; i < n; i++)
-			count[(a[i].key >> shift) & 0xFF]++;
-		if (count[(a[0].key >> shift) & 0xFF] == n)
-			continue;			/* every key has the same byte here */
-		for (int v = 0; v < 256; v++)
+			count[(a[i].key >> shift) & (RADIX_SIZE - 1)]++;
+		if (count[(a[0].key >> shift) & (RADIX_SIZE - 1)] == n)
+			continue;			/* every key has the same digit here */
+		for (int v = 0; v < RADIX_SIZE; v++)
 		{
 			int64		c = count[v];
 
@@ -331,13 +354,47 @@ uba_radix_sort(UbaSortKey *a, UbaSortKey *b, int64 n)
 			pos += c;
 		}
 		for (int64 i = 0; i < n; i++)
-			b[count[(a[i].key >> shift) & 0xFF]++] = a[i];
+			b[count[(a[i].key >> shift) & (RADIX_SIZE - 1)]++] = a[i];
 		t = a;
 		a = b;
 		b = t;
 		CHECK_FOR_INTERRUPTS();
 	}
+	pfree(count);
 	return a;
+}
+
+/* What GatherBlock needs */
+typedef struct GatherArg
+{
+	UbaRowSet  *rs;
+	UbaRowChunk **chunks;
+	const KeyIdx *sorted;
+} GatherArg;
+
+/*
+ * Copy one block of rows into their canonical places (runs on any thread).
+ * Most of the cost is the kernel's first touch of the fresh destination
+ * pages, which runs in parallel when threads fault different pages.
+ */
+static void
+GatherBlock(void *arg, int64 block, int lane)
+{
+	GatherArg  *g = (GatherArg *) arg;
+	UbaRowSet  *rs = g->rs;
+	int			d = rs->dim;
+	int64		i1 = Min(rs->n, (block + 1) * UBA_BLOCK_ROWS);
+
+	for (int64 i = block * UBA_BLOCK_ROWS; i < i1; i++)
+	{
+		UbaRowChunk *c = g->chunks[ROWPOS_CHUNK(g->sorted[i].idx)];
+		int64		r = ROWPOS_ROW(g->sorted[i].idx);
+
+		memcpy(rs->x + (Size) i * d, c->x + (Size) r * d, sizeof(double) * d);
+		rs->h[i] = g->sorted[i].key;
+		if (rs->has_y)
+			rs->y[i] = c->y[r];
+	}
 }
 
 /*
@@ -402,17 +459,11 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 	rs->h = MemoryContextAllocHuge(rs->cxt, mul_size((Size) Max(n, 1), sizeof(uint64)));
 	if (rs->has_y)
 		rs->y = MemoryContextAllocHuge(rs->cxt, mul_size((Size) Max(n, 1), sizeof(double)));
-	for (int64 i = 0; i < n; i++)
 	{
-		UbaRowChunk *c = chunks[ROWPOS_CHUNK(sorted[i].idx)];
-		int64		r = ROWPOS_ROW(sorted[i].idx);
+		GatherArg	g = {rs, chunks, sorted};
 
-		memcpy(rs->x + (Size) i * d, c->x + (Size) r * d, sizeof(double) * d);
-		rs->h[i] = sorted[i].key;
-		if (rs->has_y)
-			rs->y[i] = c->y[r];
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
+		uba_run_lanes((n + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS, UBA_LANES,
+					  uba_thread_count(), GatherBlock, &g);
 	}
 
 	for (int i = 0; i < nchunks; i++)

@@ -62,7 +62,7 @@ END $$;
 SET LOCAL uba.threads = 1;
 SET LOCAL statement_timeout = '1500ms';
 CREATE TEMP TABLE cancel1 AS
-SELECT pg_temp.seconds_until_cancel($$SELECT uba_kmeans(f, 1000, '{"max_iter": 100000, "tol": 0}') FROM big$$) AS s;
+SELECT pg_temp.seconds_until_cancel($$SELECT uba_kmeans(f, 1000, '{"n_init": 1000, "max_iter": 100000, "tol": 0}') FROM big$$) AS s;
 SET LOCAL statement_timeout = 0;
 SELECT isnt(s, NULL, 'statement_timeout cancels k-means training (uba.threads = 1)') FROM cancel1;
 SELECT cmp_ok(s, '<', 2.5::float8, 'cancelled within a second of the 1.5 s timeout (uba.threads = 1)') FROM cancel1;
@@ -70,7 +70,7 @@ SELECT cmp_ok(s, '<', 2.5::float8, 'cancelled within a second of the 1.5 s timeo
 SET LOCAL uba.threads = 2;
 SET LOCAL statement_timeout = '1500ms';
 CREATE TEMP TABLE cancel2 AS
-SELECT pg_temp.seconds_until_cancel($$SELECT uba_kmeans(f, 1000, '{"max_iter": 100000, "tol": 0}') FROM big$$) AS s;
+SELECT pg_temp.seconds_until_cancel($$SELECT uba_kmeans(f, 1000, '{"n_init": 1000, "max_iter": 100000, "tol": 0}') FROM big$$) AS s;
 SET LOCAL statement_timeout = 0;
 SELECT isnt(s, NULL, 'statement_timeout cancels k-means training (uba.threads = 2)') FROM cancel2;
 SELECT cmp_ok(s, '<', 2.5::float8, 'cancelled within a second of the 1.5 s timeout (uba.threads = 2)') FROM cancel2;

@@ -235,6 +235,10 @@ SELECT is((SELECT uba_r2(p, a) FROM (VALUES (4.0::float8, 5.0::float8), (5.0, 5.
           0.0::float8, 'uba_r2 with constant actual values and imperfect predictions is 0.0');
 
 -- Forced parallel plan on the regular table
+-- The planner keeps row-collecting aggregates out of parallel plans (a high
+-- COST on their state serialization); lower it to test the parallel path.
+ALTER FUNCTION uba_rowset_serialize(internal) COST 1;
+ALTER FUNCTION uba_rowset_deserialize(bytea, internal) COST 1;
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
