@@ -72,3 +72,58 @@ SELECT expect_error($$SELECT uba_logreg_predict(set_byte(m, 200, get_byte(m, 200
 -- forged with a valid checksum: unknown flags, feature count
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32 + get_u32(m, 12)::int + 4, 8))) FROM lr_model$$);
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32 + get_u32(m, 12)::int, 3))) FROM lr_model$$);
+
+-- feature_names: stored in the model, shown by uba_model_info, coefficients and explanations
+CREATE TABLE lr_named AS
+SELECT uba_logreg_train(label, f, '{"feature_names": ["days_since_order", "visits"]}') AS m FROM lr;
+SELECT uba_model_info(m)->'feature_names' AS feature_names, uba_model_info(m)->'options' ? 'feature_names' AS in_options
+  FROM lr_named;
+SELECT feature, name, round(coefficient::numeric, 6) AS coefficient FROM uba_logreg_coefficients((SELECT m FROM lr_named));
+SELECT feature, name, value, round(contribution::numeric, 6) AS contribution
+  FROM uba_logreg_explain((SELECT m FROM lr_named), '{9, 2}', 1);
+-- the names change nothing else: same probabilities
+SELECT uba_logreg_predict((SELECT m FROM lr_named), '{4, 1}') = uba_logreg_predict((SELECT m FROM lr_model), '{4, 1}') AS same;
+SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"feature_names": ["a"]}') FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"feature_names": ["a", "a"]}') FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"feature_names": ["a", ""]}') FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"feature_names": ["a", 2]}') FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"feature_names": "a, b"}') FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_train(label, f, jsonb_build_object('feature_names', jsonb_build_array('a', repeat('b', 1001)))) FROM lr$$);
+-- k-means and ridge regression take names too
+SELECT uba_model_info(uba_kmeans(f, 2, '{"feature_names": ["x", "y"]}'))->'feature_names' AS kmeans_names FROM lr;
+SELECT uba_model_info(uba_linreg_train(id, f, '{"feature_names": ["x", "y"]}'))->'feature_names' AS linreg_names FROM lr;
+SELECT expect_error($$SELECT uba_kmeans(f, 2, '{"feature_names": ["x"]}') FROM lr$$);
+-- forged names: a count that is not the feature count, a repeated name
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 36, 1))) FROM lr_named$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(overlay(m placing 'name_one' FROM position('name_two'::bytea IN m))))
+  FROM (SELECT uba_logreg_train(label, f, '{"feature_names": ["name_one", "name_two"]}') AS m FROM lr) s$$);
+
+-- explicit class weights {"true": w, "false": w}: {"true": 1, "false": 1} is the unweighted fit,
+-- and raising the weight of true raises every probability
+SELECT uba_model_info(m)->'class_weights' AS class_weights, uba_model_info(m)->'options'->'class_weight' AS option
+  FROM (SELECT uba_logreg_train(label, f, '{"class_weight": {"true": 4, "false": 0.5}}') AS m FROM lr) s;
+SELECT bool_and(uba_logreg_predict((SELECT uba_logreg_train(label, f, '{"class_weight": {"true": 1, "false": 1}}') FROM lr), f)
+                = uba_logreg_predict((SELECT m FROM lr_model), f)) AS unit_weights_unweighted FROM lr;
+SELECT bool_and(uba_logreg_predict((SELECT uba_logreg_train(label, f, '{"class_weight": {"true": 4, "false": 1}}') FROM lr), f)
+                > uba_logreg_predict((SELECT m FROM lr_model), f)) AS weighted_up FROM lr;
+SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"class_weight": {"true": 2}}') FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"class_weight": {"true": 2, "false": 1, "maybe": 1}}') FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"class_weight": {"true": -2, "false": 1}}') FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"class_weight": {"true": "2", "false": 1}}') FROM lr$$);
+SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"class_weight": [2, 1]}') FROM lr$$);
+
+-- l1: a strong penalty zeroes the weaker feature; no standard errors (the optimum is on a kink)
+SELECT info->'converged' AS converged, info->'nonzero_coefficients' AS nonzero
+  FROM (SELECT uba_model_info(uba_logreg_train(label, f, '{"l1": 20, "l2": 0}')) AS info FROM lr) s;
+SELECT feature, round(coefficient::numeric, 6) AS coefficient, std_error IS NULL AS no_std_error
+  FROM uba_logreg_coefficients((SELECT uba_logreg_train(label, f, '{"l1": 20, "l2": 0}') FROM lr));
+-- a penalty above the largest gradient leaves only the intercept: the base rate
+SELECT info->'nonzero_coefficients' AS nonzero,
+       round(uba_logreg_predict(m, '{0, 0}')::numeric, 6) AS base_rate, avg(label::int) AS share_true
+  FROM (SELECT uba_logreg_train(label, f, '{"l1": 1e6, "l2": 0}') AS m FROM lr) s,
+       LATERAL (SELECT uba_model_info(s.m) AS info) i, lr GROUP BY 1, 2;
+SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"l1": -1}') FROM lr$$);
+-- forged class weighting: an unknown kind, a negative weight (payload: d, flags, iterations,
+-- weighting kind at 12, l2 16, l1 24, weight of true 32)
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32 + get_u32(m, 12)::int + 12, 3))) FROM lr_model$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(overlay(m placing '\x000000000000f0bf'::bytea from 32 + get_u32(m, 12)::int + 33))) FROM lr_model$$);

@@ -62,7 +62,7 @@ SELECT expect_error($$SELECT uba_kmeans_centroids(substring(m from 1 for 40)) FR
 SELECT reseal(m) = m AS crc_matches FROM blob;
 CREATE TABLE forged AS
 SELECT m, get_u32(m, 12)::int AS metalen, 32 + get_u32(m, 12)::int AS pay FROM blob;
--- metadata (offsets from 32): features 0, reserved 4, rows 8, ms 16, created 24, version 32, options length 48
+-- metadata (offsets from 32): features 0, feature names 4, rows 8, ms 16, created 24, version 32, options length 48
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32, 3))) FROM forged$$);
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 36, 1))) FROM forged$$);
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 44, 2147483648))) FROM forged$$);

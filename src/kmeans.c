@@ -48,6 +48,7 @@ static const UbaOptionSpec kmeans_options[] = {
 	{"tol", UBA_OPT_FLOAT, 1e-4, 0, 1e6, NULL},
 	{"init", UBA_OPT_CHOICE, 0, 0, 0, init_choices},
 	{"standardize", UBA_OPT_BOOL, 0, 0, 1, NULL},
+	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
 };
 
 /* A parsed model */
@@ -140,6 +141,7 @@ uba_kmeans_transfn(PG_FUNCTION_ARGS)
 					 errdetail("Got %d.", k)));
 		/* reject bad options before reading millions of rows */
 		uba_parse_options(opts, kmeans_options, lengthof(kmeans_options), "uba_kmeans", &o);
+		uba_options_check_names(&o, uba_feature_count(PG_GETARG_ARRAYTYPE_P(1)));
 		rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(1), false, k, opts);
 	}
 	else

@@ -43,6 +43,7 @@ static const UbaOptionSpec linreg_options[] = {
 	{"l2", UBA_OPT_FLOAT, 1.0, 0, 1e12, NULL},
 	{"fit_intercept", UBA_OPT_BOOL, 1, 0, 1, NULL},
 	{"standardize", UBA_OPT_BOOL, 1, 0, 1, NULL},
+	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
 };
 
 /*
@@ -125,6 +126,7 @@ uba_linreg_transfn(PG_FUNCTION_ARGS)
 		int			n_features = uba_feature_count(features);
 
 		uba_parse_options(opts, linreg_options, lengthof(linreg_options), "uba_linreg_train", &o);
+		uba_options_check_names(&o, n_features);
 		if (n_features > LINREG_MAX_FEATURES)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

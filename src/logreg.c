@@ -5,22 +5,27 @@
  *	  model payload and scoring.
  *
  * Objective, with s_i the class weight of row i and S = sum of s_i:
- *	  f(w, b) = (1/S) [ sum_i s_i logloss_i + (l2 / 2) ||w||^2 ]
+ *	  F(w, b) = (1/S) [ sum_i s_i logloss_i + (l2 / 2) ||w||^2 + l1 ||w||_1 ]
  * (intercept b unpenalized), the same minimizer as scikit-learn's
- * LogisticRegression(C = 1 / l2).  f is convex and smooth, so the solver
- * is Newton's method with a backtracking line search (converged when the
- * gradient is below tol, or when f cannot decrease any more in floating
- * point and the gradient is below 1e-7): each iteration computes the loss,
- * gradient and Hessian X^T D X in one pass over the rows on up to
- * uba.threads threads (per-lane sums reduced in a fixed order, interrupts
- * checked between blocks) and solves by Cholesky (LAPACK); it converges
- * quadratically, to the optimum, in a handful of iterations.  Without regularization and on
- * separable data the optimum is at infinity: the Hessian is damped so the
- * run ends with a NOTICE that it did not converge.
+ * LogisticRegression(C = 1 / l2), or with both penalties its elastic net
+ * (C = 1 / (l1 + l2), l1_ratio = l1 / (l1 + l2)).  F is convex, so the
+ * solver is Newton's method with a backtracking line search: each
+ * iteration computes the loss, gradient and Hessian X^T D X in one pass
+ * over the rows on up to uba.threads threads (per-lane sums reduced in a
+ * fixed order, interrupts checked between blocks).  Without l1 the step
+ * is a Cholesky solve (LAPACK); with l1 it is a proximal Newton step, the
+ * local quadratic model plus the l1 term minimized by coordinate descent.
+ * Either converges fast, to the optimum, in a handful of iterations:
+ * converged when the minimum-norm subgradient is below tol, or when F
+ * cannot decrease any more in floating point and it is below 1e-7.
+ * Without regularization and on separable data the optimum is at
+ * infinity: the Hessian is damped so the run ends with a NOTICE that it
+ * did not converge.
  *
  * Payload: d (u32), flags (u32: 1 intercept, 2 standardized fit,
  * 4 converged, 8 no standard errors), iterations (u32), class weighting
- * (u32: 0 none, 1 balanced), l2, loss, gradient norm (f64), training
+ * (u32: 0 none, 1 balanced, 2 explicit), l2, l1, weights of the true and
+ * false class, loss, optimality measure (f64), training
  * means and population standard deviations of the features (d f64 each,
  * for standardizing and for explanations), coefficients (d f64, fitting
  * space), intercept (f64), standard errors of coefficients and intercept
@@ -49,14 +54,21 @@ PG_FUNCTION_INFO_V1(uba_logreg_classify);
 #define LOGREG_FLAGS_ALL 15
 
 static const char *const class_weight_choices[] = {"none", "balanced", NULL};
+static const char *const class_weight_keys[] = {"true", "false", NULL};
+
+#define CLASS_WEIGHT_NONE 0
+#define CLASS_WEIGHT_BALANCED 1
+#define CLASS_WEIGHT_EXPLICIT 2
 
 static const UbaOptionSpec logreg_options[] = {
 	{"l2", UBA_OPT_FLOAT, 1.0, 0, 1e12, NULL},
+	{"l1", UBA_OPT_FLOAT, 0, 0, 1e12, NULL},
 	{"fit_intercept", UBA_OPT_BOOL, 1, 0, 1, NULL},
 	{"standardize", UBA_OPT_BOOL, 1, 0, 1, NULL},
-	{"class_weight", UBA_OPT_CHOICE, 0, 0, 0, class_weight_choices},
+	{"class_weight", UBA_OPT_WEIGHTS, CLASS_WEIGHT_NONE, 0, 1e6, class_weight_choices, class_weight_keys},
 	{"max_iter", UBA_OPT_INT, 100, 1, 100000, NULL},
 	{"tol", UBA_OPT_FLOAT, 1e-10, 0, 1, NULL},
+	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
 };
 
 /* A parsed model */
@@ -67,6 +79,10 @@ typedef struct LogRegModel
 	int			n_iter;
 	int			class_weight;
 	double		l2;
+	double		l1;
+	double		w_true;			/* class weights */
+	double		w_false;
+	char	  **names;			/* d feature names, or NULL */
 	double		loss;
 	double		grad_norm;
 	double	   *mean;			/* d: training means */
@@ -99,6 +115,7 @@ uba_logreg_transfn(PG_FUNCTION_ARGS)
 
 		uba_parse_options(opts, logreg_options, lengthof(logreg_options),
 						  "uba_logreg_train", &o);
+		uba_options_check_names(&o, uba_feature_count(PG_GETARG_ARRAYTYPE_P(2)));
 		rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(2), true, 0, opts);
 	}
 	else
@@ -133,6 +150,7 @@ typedef struct LogRegWork
 	double		w_neg;
 	double		S;				/* sum of weights */
 	double		l2;
+	double		l1;
 	int64		nblocks;		/* blocks of UBA_BLOCK_ROWS rows */
 	int			nthreads;
 	const double *beta;			/* parameters of the current pass */
@@ -494,12 +512,138 @@ NormInf(const double *v, int n)
 	return m;
 }
 
+/* lambda * ||coefficients||_1 (the intercept, index d, is not penalized) */
+static double
+L1Term(const LogRegWork *w, const double *beta)
+{
+	double		s = 0;
+
+	if (w->l1 == 0)
+		return 0;
+	for (int j = 0; j < w->d; j++)
+		s += fabs(beta[j]);
+	return w->l1 / w->S * s;
+}
+
 /*
- * Newton's method with backtracking from the given beta.  The full step is
- * tried with the gradient and Hessian computed in the same pass, since it
- * is almost always accepted; only when it is not does the line search
- * fall back to evaluating f alone.  Returns whether the gradient fell
- * below tol; sets iterations, loss and gradient norm.
+ * Largest element of the minimum-norm subgradient of F = f + L1Term: the
+ * gradient where the l1 term is smooth (or absent), the part of the
+ * gradient beyond +-lambda at coefficients that are zero.  Zero exactly at
+ * the optimum, so it is the convergence measure.
+ */
+static double
+OptimalityNorm(const LogRegWork *w, const double *beta, const double *g)
+{
+	double		lambda = w->l1 / w->S;
+	double		m = 0;
+
+	for (int j = 0; j < w->p; j++)
+	{
+		double		v = g[j];
+
+		if (j < w->d && lambda > 0)
+		{
+			if (beta[j] > 0)
+				v += lambda;
+			else if (beta[j] < 0)
+				v -= lambda;
+			else
+				v = Max(0.0, fabs(v) - lambda);
+		}
+		m = Max(m, fabs(v));
+	}
+	return m;
+}
+
+/*
+ * Newton direction for l1 = 0: solve H step = -g by Cholesky, damping a
+ * singular Hessian (no regularization, separable data).
+ */
+static void
+NewtonDirection(const LogRegWork *w, const double *g, const double *H, double *Hc, double *step)
+{
+	int			p = w->p;
+	double		damping = 0;
+
+	for (;;)
+	{
+		memcpy(Hc, H, sizeof(double) * p * p);
+		for (int j = 0; j < p; j++)
+		{
+			Hc[(Size) j * p + j] += damping;
+			step[j] = -g[j];
+		}
+		if (uba_cholesky_solve(p, Hc, step))
+			return;
+		damping = damping == 0 ? 1e-10 * Max(1.0, NormInf(H, p * p)) : damping * 10;
+		if (damping > 1e10)
+			elog(ERROR, "uba logistic regression: Hessian cannot be factored");
+	}
+}
+
+/*
+ * Proximal Newton direction for l1 > 0 (as glmnet and liblinear's
+ * newGLMNET): minimize the local model g'step + step'H step / 2 +
+ * lambda ||beta + step||_1 by cyclic coordinate descent on the p x p
+ * Hessian, each coordinate solved exactly by soft thresholding.  Sweeps
+ * stop when no coordinate moves by more than a small fraction of the
+ * current optimality measure.  Hc receives the full symmetric Hessian.
+ */
+static void
+ProximalDirection(const LogRegWork *w, const double *beta, const double *g, const double *H,
+				  double *Hc, double *step, double *Hstep, double opt)
+{
+	int			p = w->p;
+	double		lambda = w->l1 / w->S;
+	double		inner_tol = Max(1e-15, 1e-3 * opt);
+
+	for (int j = 0; j < p; j++)
+		for (int k = j; k < p; k++)
+			Hc[(Size) j * p + k] = Hc[(Size) k * p + j] = H[(Size) j * p + k];
+	memset(step, 0, sizeof(double) * p);
+	memset(Hstep, 0, sizeof(double) * p);
+	for (int sweep = 0; sweep < 1000; sweep++)
+	{
+		double		moved = 0;
+
+		for (int j = 0; j < p; j++)
+		{
+			const double *col = Hc + (Size) j * p;
+			double		a = Max(col[j], 1e-12);
+			double		b = g[j] + Hstep[j] - a * step[j];
+			double		c = beta[j] - b / a;	/* unpenalized minimizer */
+			double		delta;
+
+			if (j < w->d)
+			{
+				double		t = lambda / a;
+
+				c = c > t ? c - t : (c < -t ? c + t : 0.0);
+			}
+			delta = (c - beta[j]) - step[j];
+			if (delta != 0)
+			{
+				step[j] += delta;
+				for (int k = 0; k < p; k++)
+					Hstep[k] += delta * col[k];
+				moved = Max(moved, fabs(delta) * sqrt(a));
+			}
+		}
+		if (moved <= inner_tol)
+			break;
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Newton's method (proximal Newton with l1 > 0) with backtracking from the
+ * given beta, on F = f + lambda ||w||_1.  The full step is tried with the
+ * gradient and Hessian computed in the same pass, since it is almost
+ * always accepted; only when it is not does the line search fall back to
+ * evaluating f alone.  The sufficient decrease test is Armijo's on the
+ * predicted decrease g'step + lambda (||beta + step||_1 - ||beta||_1),
+ * which is g'step without l1.  Returns whether the optimality measure fell
+ * below tol; sets iterations, F and the measure.
  */
 static bool
 Newton(LogRegWork *w, double *beta, int max_iter, double tol,
@@ -512,60 +656,56 @@ Newton(LogRegWork *w, double *beta, int max_iter, double tol,
 	double	   *H2 = palloc(sizeof(double) * p * p);
 	double	   *Hc = palloc(sizeof(double) * p * p);
 	double	   *step = palloc(sizeof(double) * p);
+	double	   *Hstep = palloc(sizeof(double) * p);
 	double	   *trial = palloc(sizeof(double) * p);
 	double		f;
 	bool		converged = false,
 				stalled = false;
 	int			it;
 
-	f = GradientHessian(w, beta, g, H);
+	f = GradientHessian(w, beta, g, H) + L1Term(w, beta);
 	for (it = 0; it < max_iter; it++)
 	{
-		double		damping = 0,
-					slope = 0,
+		double		decrease,
 					t = 1,
 					ft;
 		double	   *swap;
 
-		*gnorm = NormInf(g, p);
+		*gnorm = OptimalityNorm(w, beta, g);
 		if (*gnorm <= tol)
 		{
 			converged = true;
 			break;
 		}
-		/* solve H step = -g; damp a singular Hessian (no regularization, separable data) */
-		for (;;)
-		{
-			memcpy(Hc, H, sizeof(double) * p * p);
-			for (int j = 0; j < p; j++)
-			{
-				Hc[(Size) j * p + j] += damping;
-				step[j] = -g[j];
-			}
-			if (uba_cholesky_solve(p, Hc, step))
-				break;
-			damping = damping == 0 ? 1e-10 * Max(1.0, NormInf(H, p * p)) : damping * 10;
-			if (damping > 1e10)
-				elog(ERROR, "uba logistic regression: Hessian cannot be factored");
-		}
+		if (w->l1 > 0)
+			ProximalDirection(w, beta, g, H, Hc, step, Hstep, *gnorm);
+		else
+			NewtonDirection(w, g, H, Hc, step);
+		decrease = -L1Term(w, beta);
 		for (int j = 0; j < p; j++)
 		{
-			slope += g[j] * step[j];
+			decrease += g[j] * step[j];
 			trial[j] = beta[j] + step[j];
+		}
+		decrease += L1Term(w, trial);
+		if (!(decrease < 0))
+		{
+			stalled = true;		/* the local model sees no descent: at the optimum */
+			break;
 		}
 
 		/* full step, with everything the next iteration needs */
-		ft = GradientHessian(w, trial, g2, H2);
-		if (!(ft <= f + 1e-4 * slope))
+		ft = GradientHessian(w, trial, g2, H2) + L1Term(w, trial);
+		if (!(ft <= f + 1e-4 * decrease))
 		{
-			/* backtracking (Armijo) on f alone, then one pass for g and H */
+			/* backtracking (Armijo) on F alone, then one pass for g and H */
 			for (int ls = 0; ls < 60; ls++)
 			{
 				t *= 0.5;
 				for (int j = 0; j < p; j++)
 					trial[j] = beta[j] + t * step[j];
-				ft = Objective(w, trial);
-				if (ft <= f + 1e-4 * t * slope)
+				ft = Objective(w, trial) + L1Term(w, trial);
+				if (ft <= f + 1e-4 * t * decrease)
 					break;
 			}
 			if (!(ft < f))
@@ -573,7 +713,7 @@ Newton(LogRegWork *w, double *beta, int max_iter, double tol,
 				stalled = true; /* no progress possible in floating point */
 				break;
 			}
-			ft = GradientHessian(w, trial, g2, H2);
+			ft = GradientHessian(w, trial, g2, H2) + L1Term(w, trial);
 		}
 		memcpy(beta, trial, sizeof(double) * p);
 		f = ft;
@@ -585,10 +725,10 @@ Newton(LogRegWork *w, double *beta, int max_iter, double tol,
 		H2 = swap;
 	}
 	*iters = Min(it + 1, max_iter);
-	*gnorm = NormInf(g, p);
+	*gnorm = OptimalityNorm(w, beta, g);
 	*loss = f;
 	memcpy(H_out, H, sizeof(double) * p * p);	/* at the final beta */
-	/* at the optimum to machine precision: f cannot decrease, the gradient is tiny */
+	/* at the optimum to machine precision: F cannot decrease, the measure is tiny */
 	if (*gnorm <= tol || (stalled && *gnorm <= 1e-7))
 		converged = true;
 	return converged;
@@ -675,11 +815,17 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	w.X = rs->x;
 	w.y = rs->y;
 	w.l2 = uba_option(&o, "l2");
-	if (class_weight == 1)
+	w.l1 = uba_option(&o, "l1");
+	if (class_weight == CLASS_WEIGHT_BALANCED)
 	{
 		/* "balanced": n / (2 n_class), as scikit-learn */
 		w.w_pos = (double) rs->n / (2.0 * (double) npos);
 		w.w_neg = (double) rs->n / (2.0 * (double) (rs->n - npos));
+	}
+	else if (class_weight == CLASS_WEIGHT_EXPLICIT)
+	{
+		w.w_pos = o.weights[0];	/* keys in spec order: "true", "false" */
+		w.w_neg = o.weights[1];
 	}
 	else
 		w.w_pos = w.w_neg = 1.0;
@@ -708,7 +854,8 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	 * (not averaged) penalized objective, S H.
 	 */
 	se = palloc0(sizeof(double) * (d + 1));
-	has_se = uba_spd_inverse_diagonal(w.p, H, se);
+	/* with l1 the optimum sits on a kink of F: no Hessian-based errors */
+	has_se = w.l1 == 0 && uba_spd_inverse_diagonal(w.p, H, se);
 	for (int j = 0; has_se && j < w.p; j++)
 	{
 		se[j] = sqrt(se[j] / w.S);
@@ -716,7 +863,7 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	}
 	if (!has_se)
 		memset(se, 0, sizeof(double) * (d + 1));
-	if (w.l2 == 0 && loss < 1e-8)
+	if (w.l2 == 0 && w.l1 == 0 && loss < 1e-8)
 	{
 		/* a vanishing gradient here means the weights ran off to infinity */
 		converged = false;
@@ -741,6 +888,9 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	uba_put_u32(&pw, (uint32) iters);
 	uba_put_u32(&pw, (uint32) class_weight);
 	uba_put_f64(&pw, w.l2);
+	uba_put_f64(&pw, w.l1);
+	uba_put_f64(&pw, w.w_pos);
+	uba_put_f64(&pw, w.w_neg);
 	uba_put_f64(&pw, loss);
 	uba_put_f64(&pw, gnorm);
 	uba_put_f64_array(&pw, mean, d);
@@ -774,13 +924,19 @@ ParseLogReg(const UbaModelMeta *meta, UbaReader *r)
 							m->d, meta->n_features);
 	if ((m->flags & ~LOGREG_FLAGS_ALL) != 0)
 		uba_model_corrupted("Unknown logistic regression flags.");
-	if (m->n_iter < 0 || m->class_weight < 0 || m->class_weight > 1)
+	if (m->n_iter < 0 || m->class_weight < CLASS_WEIGHT_NONE || m->class_weight > CLASS_WEIGHT_EXPLICIT)
 		uba_model_corrupted("Logistic regression settings out of range.");
 	m->l2 = uba_get_finite_f64(r);
+	m->l1 = uba_get_finite_f64(r);
+	m->w_true = uba_get_finite_f64(r);
+	m->w_false = uba_get_finite_f64(r);
 	m->loss = uba_get_finite_f64(r);
 	m->grad_norm = uba_get_finite_f64(r);
-	if (m->l2 < 0 || m->loss < 0 || m->grad_norm < 0)
+	if (m->l2 < 0 || m->l1 < 0 || m->loss < 0 || m->grad_norm < 0)
 		uba_model_corrupted("Negative regularization, loss or gradient norm.");
+	if (!(m->w_true > 0) || !(m->w_false > 0))
+		uba_model_corrupted("Class weights must be positive.");
+	m->names = meta->feature_names;
 	uba_get_scaling(r, m->d, &m->mean, &m->scale);
 	m->standardized = (m->flags & LOGREG_FLAG_STANDARDIZE) != 0;
 	uba_reader_check_space(r, (Size) m->d, sizeof(double));
@@ -805,12 +961,19 @@ uba_logreg_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo jso
 {
 	LogRegModel *m = ParseLogReg(meta, payload);
 
+	int			nonzero = 0;
+
+	for (int j = 0; j < m->d; j++)
+		nonzero += m->coef[j] != 0;
 	appendStringInfo(json, ", \"iterations\": %d, \"converged\": %s, \"loss\": %.17g, "
-					 "\"gradient_norm\": %.17g, \"fit_intercept\": %s, \"standardized\": %s",
+					 "\"gradient_norm\": %.17g, \"fit_intercept\": %s, \"standardized\": %s, "
+					 "\"class_weights\": {\"true\": %.17g, \"false\": %.17g}, "
+					 "\"nonzero_coefficients\": %d",
 					 m->n_iter, (m->flags & LOGREG_FLAG_CONVERGED) ? "true" : "false",
 					 m->loss, m->grad_norm,
 					 (m->flags & LOGREG_FLAG_INTERCEPT) ? "true" : "false",
-					 (m->flags & LOGREG_FLAG_STANDARDIZE) ? "true" : "false");
+					 (m->flags & LOGREG_FLAG_STANDARDIZE) ? "true" : "false",
+					 m->w_true, m->w_false, nonzero);
 }
 
 /* Probability that the label is true for one feature array */
@@ -914,6 +1077,11 @@ uba_logreg_coefficients(PG_FUNCTION_ARGS)
 		{
 			c = InputCoef(m, j);
 			cs = m->standardized ? m->coef[j] : m->coef[j] * m->scale[j];
+			if (m->names)
+			{
+				values[1] = CStringGetTextDatum(m->names[j]);
+				nulls[1] = false;
+			}
 			se = m->standardized ? m->se[j] / m->scale[j] : m->se[j];
 			nulls[5] = nulls[6] = nulls[7] = !has_se || se == 0;
 		}
@@ -1006,7 +1174,10 @@ uba_logreg_explain(PG_FUNCTION_ARGS)
 	{
 		Datum		values[4] = {Int32GetDatum(c[i].feature), 0, Float8GetDatum(c[i].value),
 		Float8GetDatum(c[i].contribution)};
-		bool		nulls[4] = {false, true, false, false};
+		bool		nulls[4] = {false, m->names == NULL, false, false};
+
+		if (m->names)
+			values[1] = CStringGetTextDatum(m->names[c[i].feature - 1]);
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

@@ -13,10 +13,11 @@
  *	 20  CRC-32C of bytes 0..19 and 24..end
  *	 24  reserved (8 bytes, must be 0)
  *	metadata
- *	  features (u32), reserved (u32, 0), training rows (u64),
- *	  training milliseconds (f64), created at (i64, PostgreSQL timestamptz),
- *	  extension version (16 bytes, NUL padded), options length (u32),
- *	  options (JSON object text)
+ *	  features (u32), feature names (u32: 0, or one per feature),
+ *	  training rows (u64), training milliseconds (f64), created at (i64,
+ *	  PostgreSQL timestamptz), extension version (16 bytes, NUL padded),
+ *	  options length (u32), options (JSON object text), then each feature
+ *	  name as length (u32) and bytes (server encoding, no NUL)
  *	payload (kind specific, read through a bounds-checked UbaReader)
  *
  * uba_model_open() validates all of the above before any payload byte is
@@ -285,7 +286,7 @@ uba_model_build(UbaModelKind kind, const UbaModelMeta *meta, UbaWriter *payload)
 
 	uba_writer_init(&m);
 	uba_put_u32(&m, (uint32) meta->n_features);
-	uba_put_u32(&m, 0);
+	uba_put_u32(&m, meta->feature_names ? (uint32) meta->n_features : 0);
 	uba_put_u64(&m, (uint64) meta->n_rows);
 	uba_put_f64(&m, meta->train_ms);
 	uba_put_u64(&m, (uint64) meta->created_at);
@@ -294,6 +295,11 @@ uba_model_build(UbaModelKind kind, const UbaModelMeta *meta, UbaWriter *payload)
 	appendBinaryStringInfo(&m.buf, version, sizeof(version));
 	uba_put_u32(&m, (uint32) optlen);
 	appendBinaryStringInfo(&m.buf, meta->options_json, optlen);
+	for (int j = 0; meta->feature_names && j < meta->n_features; j++)
+	{
+		uba_put_u32(&m, (uint32) strlen(meta->feature_names[j]));
+		appendBinaryStringInfoNT(&m.buf, meta->feature_names[j], strlen(meta->feature_names[j]));
+	}
 
 	total = add_size(add_size(UBA_MODEL_HEADER_SIZE, m.buf.len), payload->buf.len);
 	if (total > MaxAllocSize - VARHDRSZ)
@@ -340,6 +346,43 @@ IsJsonObjectText(char *text, int len)
 	return pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
 }
 
+/* n feature names: each non-empty, bounded, valid text, and all distinct */
+static char **
+ReadFeatureNames(UbaReader *r, int n)
+{
+	char	  **names;
+
+	uba_reader_check_space(r, (Size) n, sizeof(uint32) + 1);
+	names = palloc(sizeof(char *) * n);
+	for (int j = 0; j < n; j++)
+	{
+		uint32		len = uba_get_u32(r);
+
+		if (len == 0 || len > UBA_MAX_NAME_BYTES)
+			uba_model_corrupted("Feature name %d has %u bytes.", j + 1, len);
+		uba_reader_check_space(r, len, 1);
+		if (memchr(r->p, '\0', len) != NULL ||
+			!pg_verify_mbstr(GetDatabaseEncoding(), r->p, (int) len, true))
+			uba_model_corrupted("Feature name %d is not valid text.", j + 1);
+		names[j] = pnstrdup(r->p, len);
+		r->p += len;
+	}
+	if (uba_duplicate_name(names, n) != NULL)
+		uba_model_corrupted("Feature names repeat.");
+	return names;
+}
+
+/*
+ * Name of feature j (0-based) as a text Datum, or NULL when the model was
+ * trained without feature_names.
+ */
+Datum
+uba_feature_name_datum(const UbaModelMeta *meta, int j, bool *isnull)
+{
+	*isnull = meta->feature_names == NULL;
+	return *isnull ? (Datum) 0 : CStringGetTextDatum(meta->feature_names[j]);
+}
+
 /*
  * Validate a blob completely (header, CRC, metadata) and position a reader
  * on its payload.  expected = UBA_KIND_ANY accepts every known kind.
@@ -351,6 +394,7 @@ uba_model_open(bytea *blob, UbaModelKind expected, UbaModelMeta *meta,
 	const char *p = VARDATA_ANY(blob);
 	Size		len = VARSIZE_ANY_EXHDR(blob);
 	uint32		metalen;
+	uint32		nnames;
 	uint32		paylen;
 	int			kind;
 	UbaReader	r;
@@ -394,8 +438,9 @@ uba_model_open(bytea *blob, UbaModelKind expected, UbaModelMeta *meta,
 	meta->n_features = (int32) uba_get_u32(&r);
 	if (meta->n_features < 0)
 		uba_model_corrupted("Negative feature count.");
-	if (uba_get_u32(&r) != 0)
-		uba_model_corrupted("Reserved metadata field is not zero.");
+	nnames = uba_get_u32(&r);
+	if (nnames != 0 && nnames != (uint32) meta->n_features)
+		uba_model_corrupted("The model has %u feature names for %d features.", nnames, meta->n_features);
 	meta->n_rows = (int64) uba_get_u64(&r);
 	if (meta->n_rows < 0)
 		uba_model_corrupted("Negative training row count.");
@@ -418,6 +463,7 @@ uba_model_open(bytea *blob, UbaModelKind expected, UbaModelMeta *meta,
 		!IsJsonObjectText(meta->options_json, (int) optlen))
 		uba_model_corrupted("Stored options are not a JSON object.");
 	r.p += optlen;
+	meta->feature_names = nnames > 0 ? ReadFeatureNames(&r, (int) nnames) : NULL;
 	uba_reader_finish(&r);
 
 	if (expected != UBA_KIND_ANY && expected != meta->kind)
@@ -441,6 +487,8 @@ uba_model_meta_init(UbaModelMeta *meta, int32 n_features, int64 n_rows,
 	meta->created_at = GetCurrentTimestamp();
 	meta->train_ms = (double) (meta->created_at - started) / 1000.0;
 	meta->options_json = uba_options_to_json(o);
+	uba_options_check_names(o, n_features);
+	meta->feature_names = o->names;
 }
 
 /* Read and validate d feature means and scales (all finite, scales positive) */
@@ -540,6 +588,17 @@ uba_model_info(PG_FUNCTION_ARGS)
 	escape_json(&js, meta.ext_version);
 	appendStringInfo(&js, ", \"size_bytes\": %zu, \"options\": %s",
 					 VARSIZE_ANY_EXHDR(blob), meta.options_json);
+	if (meta.feature_names != NULL)
+	{
+		appendStringInfoString(&js, ", \"feature_names\": [");
+		for (int j = 0; j < meta.n_features; j++)
+		{
+			if (j > 0)
+				appendStringInfoString(&js, ", ");
+			escape_json(&js, meta.feature_names[j]);
+		}
+		appendStringInfoChar(&js, ']');
+	}
 	describe = kind_describers[meta.kind];
 	describe(&meta, &payload, &js);
 	appendStringInfoChar(&js, '}');

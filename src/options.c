@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/numeric.h"
 
 /* Position of an option in the spec list, or -1 */
@@ -58,6 +59,181 @@ FormatNumber(double d)
 	return psprintf("%g", d);
 }
 
+/* The string of a JSON value, or NULL when it is not a string */
+static char *
+JsonbString(JsonbValue *v)
+{
+	return v->type == jbvString ? pnstrdup(v->val.string.val, v->val.string.len) : NULL;
+}
+
+/* A number of a JSON value as a finite double, or NaN */
+static double
+JsonbNumber(JsonbValue *v)
+{
+	double		d;
+
+	if (v->type != jbvNumeric)
+		return get_float8_nan();
+	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+										   NumericGetDatum(v->val.numeric)));
+	return isfinite(d) ? d : get_float8_nan();
+}
+
+/* An option given as an object of the spec's keys, each a positive number */
+static void
+SetWeights(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
+{
+	const UbaOptionSpec *spec = &o->specs[idx];
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	int			nkeys = 0,
+				key = -1,
+				nchoices = 0;
+	bool		seen[UBA_OPT_MAX_KEYS] = {false};
+	StringInfoData keys;
+
+	initStringInfo(&keys);
+	for (; spec->keys[nkeys] != NULL; nkeys++)
+		appendStringInfo(&keys, "%s\"%s\"", nkeys > 0 ? " and " : "", spec->keys[nkeys]);
+	while (spec->choices[nchoices] != NULL)
+		nchoices++;
+	Assert(nkeys <= UBA_OPT_MAX_KEYS);
+
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			char	   *name = JsonbString(&e);
+
+			for (key = 0; key < nkeys; key++)
+				if (strcmp(spec->keys[key], name) == 0)
+					break;
+			if (key == nkeys)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("option \"%s\" of %s has an unknown key \"%s\"", spec->name, funcname, name),
+						 errdetail("Its keys are %s.", keys.data)));
+		}
+		else if (tok == WJB_VALUE)
+		{
+			double		w = JsonbNumber(&e);
+
+			if (!(w > 0 && w <= spec->max))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("weights of option \"%s\" of %s must be positive numbers up to %s",
+								spec->name, funcname, FormatNumber(spec->max)),
+						 isnan(w) ? errdetail("Key \"%s\" is not a finite number.", spec->keys[key]) :
+						 errdetail("Key \"%s\" has %s.", spec->keys[key], FormatNumber(w))));
+			o->weights[key] = w;
+			seen[key] = true;
+		}
+	}
+	for (key = 0; key < nkeys; key++)
+		if (!seen[key])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" of %s needs a weight for each of %s",
+							spec->name, funcname, keys.data),
+					 errdetail("\"%s\" is missing.", spec->keys[key])));
+	o->value[idx] = nchoices;
+}
+
+/* An option given as an array of distinct, non-empty strings */
+static void
+SetNames(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
+{
+	const UbaOptionSpec *spec = &o->specs[idx];
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	int			n = 0;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" of %s must be an array of strings", spec->name, funcname)));
+	o->names = palloc(sizeof(char *) * Max(1, JsonContainerSize(v->val.binary.data)));
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		char	   *name;
+
+		if (tok != WJB_ELEM)
+			continue;
+		name = JsonbString(&e);
+		if (name == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" of %s must be an array of strings", spec->name, funcname),
+					 errdetail("Element %d is not a string.", n + 1)));
+		o->names[n++] = name;
+	}
+	o->nnames = n;
+	uba_check_names(o->names, n, -1, spec->name);
+}
+
+/* Order names for finding duplicates */
+static int
+CompareNames(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * Feature names must be non-empty, at most UBA_MAX_NAME_BYTES long and
+ * distinct, and (when n_features >= 0) one per feature.
+ */
+void
+uba_check_names(char **names, int nnames, int n_features, const char *what)
+{
+	const char *dup;
+
+	if (n_features >= 0 && nnames != n_features)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s has %d names, but the features have %d elements", what, nnames, n_features),
+				 errhint("Give one name per feature, in feature order.")));
+	for (int i = 0; i < nnames; i++)
+		if (names[i][0] == '\0' || strlen(names[i]) > UBA_MAX_NAME_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s must be between 1 and %d bytes long", what, UBA_MAX_NAME_BYTES),
+					 errdetail("Name %d has %zu bytes.", i + 1, strlen(names[i]))));
+	dup = uba_duplicate_name(names, nnames);
+	if (dup != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be distinct", what),
+				 errdetail("\"%s\" appears more than once.", dup)));
+}
+
+/* A feature_names option, when given, must name every feature */
+void
+uba_options_check_names(const UbaOptions *o, int n_features)
+{
+	if (o->names != NULL)
+		uba_check_names(o->names, o->nnames, n_features, "feature_names");
+}
+
+/* A name that appears more than once among n names, or NULL */
+const char *
+uba_duplicate_name(char **names, int n)
+{
+	char	  **sorted = palloc(sizeof(char *) * Max(1, n));
+	const char *dup = NULL;
+
+	memcpy(sorted, names, sizeof(char *) * n);
+	qsort(sorted, n, sizeof(char *), CompareNames);
+	for (int i = 1; i < n && dup == NULL; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0)
+			dup = sorted[i];
+	pfree(sorted);
+	return dup;
+}
+
 /* Validate one option value and store it */
 static void
 SetOption(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
@@ -75,6 +251,17 @@ SetOption(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 			o->value[idx] = v->val.boolean ? 1.0 : 0.0;
 			break;
 
+		case UBA_OPT_NAMES:
+			SetNames(o, idx, v, funcname);
+			break;
+
+		case UBA_OPT_WEIGHTS:
+			if (v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data))
+			{
+				SetWeights(o, idx, v, funcname);
+				break;
+			}
+			/* FALLTHROUGH */
 		case UBA_OPT_CHOICE:
 			if (v->type == jbvString)
 			{
@@ -87,6 +274,12 @@ SetOption(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 						return;
 					}
 			}
+			if (spec->type == UBA_OPT_WEIGHTS)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("option \"%s\" of %s must be one of %s, or an object of weights",
+								spec->name, funcname, ChoiceNames(spec)),
+						 errhint("For example {\"%s\": 2, \"%s\": 1}.", spec->keys[0], spec->keys[1])));
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("option \"%s\" of %s must be one of %s",
@@ -138,6 +331,8 @@ uba_parse_options(Jsonb *opts, const UbaOptionSpec *specs, int nspecs,
 	Assert(nspecs <= (int) lengthof(out->value));
 	out->specs = specs;
 	out->nspecs = nspecs;
+	out->names = NULL;
+	out->nnames = 0;
 	for (int i = 0; i < nspecs; i++)
 	{
 		out->value[i] = specs[i].def;
@@ -211,13 +406,28 @@ uba_options_to_json(const UbaOptions *o)
 
 	initStringInfo(&s);
 	appendStringInfoChar(&s, '{');
-	for (int i = 0; i < o->nspecs; i++)
+	for (int i = 0, shown = 0; i < o->nspecs; i++)
 	{
 		const UbaOptionSpec *spec = &o->specs[i];
 
-		appendStringInfo(&s, "%s\"%s\": ", i > 0 ? ", " : "", spec->name);
+		if (spec->type == UBA_OPT_NAMES)
+			continue;			/* kept in the model's metadata, not here */
+		appendStringInfo(&s, "%s\"%s\": ", shown++ > 0 ? ", " : "", spec->name);
 		switch (spec->type)
 		{
+			case UBA_OPT_NAMES:
+				break;
+			case UBA_OPT_WEIGHTS:
+				if (spec->choices[(int) o->value[i]] == NULL)
+				{
+					appendStringInfoChar(&s, '{');
+					for (int k = 0; spec->keys[k] != NULL; k++)
+						appendStringInfo(&s, "%s\"%s\": %.17g", k > 0 ? ", " : "",
+										 spec->keys[k], o->weights[k]);
+					appendStringInfoChar(&s, '}');
+					break;
+				}
+				/* FALLTHROUGH */
 			case UBA_OPT_BOOL:
 				appendStringInfoString(&s, o->value[i] != 0 ? "true" : "false");
 				break;

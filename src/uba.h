@@ -66,6 +66,7 @@ typedef struct UbaModelMeta
 	TimestampTz created_at;
 	char		ext_version[16];
 	char	   *options_json;	/* canonical JSON object text */
+	char	  **feature_names;	/* n_features names, or NULL */
 } UbaModelMeta;
 
 /* Payload writer: fixed little-endian byte order */
@@ -108,6 +109,7 @@ struct UbaOptions;
 extern void uba_model_meta_init(UbaModelMeta *meta, int32 n_features, int64 n_rows,
 								TimestampTz started, const struct UbaOptions *o);
 extern void uba_get_scaling(UbaReader *r, int d, double **mean, double **scale);
+extern Datum uba_feature_name_datum(const UbaModelMeta *meta, int j, bool *isnull);
 
 /*
  * Parsed-model cache for scoring functions: the model is parsed and
@@ -135,8 +137,13 @@ typedef enum UbaOptionType
 	UBA_OPT_INT,
 	UBA_OPT_FLOAT,
 	UBA_OPT_BOOL,
-	UBA_OPT_CHOICE
+	UBA_OPT_CHOICE,
+	UBA_OPT_WEIGHTS,			/* one of choices, or an object of keys -> weight */
+	UBA_OPT_NAMES				/* array of distinct, non-empty strings */
 } UbaOptionType;
+
+#define UBA_OPT_MAX_KEYS 4
+#define UBA_MAX_NAME_BYTES 1000
 
 typedef struct UbaOptionSpec
 {
@@ -145,16 +152,25 @@ typedef struct UbaOptionSpec
 	double		def;			/* default (choice: index into choices) */
 	double		min;			/* numeric range, inclusive */
 	double		max;
-	const char *const *choices; /* NULL-terminated, for UBA_OPT_CHOICE */
+	const char *const *choices; /* NULL-terminated, for CHOICE and WEIGHTS */
+	const char *const *keys;	/* NULL-terminated object keys, for WEIGHTS */
 } UbaOptionSpec;
 
-/* Parsed options: one value per spec, in spec order (bool as 0/1) */
+/*
+ * Parsed options: one value per spec, in spec order (bool as 0/1, choice
+ * as its index; WEIGHTS given as an object has the index one past the
+ * choices, and its weights in weights[], in key order).  A NAMES option
+ * is kept in names (NULL when not given).
+ */
 typedef struct UbaOptions
 {
 	const UbaOptionSpec *specs;
 	int			nspecs;
 	double		value[16];
 	bool		given[16];
+	double		weights[UBA_OPT_MAX_KEYS];
+	char	  **names;
+	int			nnames;
 } UbaOptions;
 
 extern void uba_parse_options(Jsonb *opts, const UbaOptionSpec *specs, int nspecs,
@@ -164,6 +180,9 @@ extern bool uba_option_given(const UbaOptions *o, const char *name);
 extern void uba_option_set(UbaOptions *o, const char *name, double value);
 extern char *uba_options_to_json(const UbaOptions *o);
 extern bool uba_options_equal(Jsonb *a, Jsonb *b);
+extern void uba_check_names(char **names, int nnames, int n_features, const char *what);
+extern const char *uba_duplicate_name(char **names, int n);
+extern void uba_options_check_names(const UbaOptions *o, int n_features);
 
 /*
  * Squared Euclidean distance, summed in index order.  Every distance in
