@@ -68,8 +68,8 @@ def main():
     sql = ("SELECT uba_logreg_train(label, features, '{\"standardize\": false, \"tol\": 1e-8}') "
            "FROM logreg_bench")
     results = {}
-    for plan in ("parallel", "serial"):
-        cur.execute("RESET max_parallel_workers_per_gather" if plan == "parallel"
+    for plan in ("default settings", "serial"):
+        cur.execute("RESET max_parallel_workers_per_gather" if plan == "default settings"
                     else "SET max_parallel_workers_per_gather = 0")
         sk, ub = [], []
         for rep in range(args.repeat + 1):
