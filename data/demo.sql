@@ -180,9 +180,6 @@ LANGUAGE sql STABLE AS $$
 	   AND invoice_date < asof
 	 GROUP BY customer_id
 $$;
-CREATE TABLE churn_feature_names (feature int PRIMARY KEY, name text);
-INSERT INTO churn_feature_names VALUES (1, 'days since last purchase'), (2, 'invoices'), (3, 'spend'),
-	(4, 'days as a customer'), (5, 'distinct products'), (6, 'invoices in the last 90 days');
 
 CREATE TABLE churn_examples AS
 SELECT f.customer_id, f.features,
@@ -196,7 +193,9 @@ SELECT count(*) AS customers, count(*) FILTER (WHERE churned) AS churned,
        count(*) FILTER (WHERE held_out) AS held_out
   FROM churn_examples;
 
-SELECT uba_model_save('churn', uba_logreg_train(churned, features, '{"class_weight": "balanced"}')) AS saved_version
+SELECT uba_model_save('churn', uba_logreg_train(churned, features, '{"class_weight": "balanced",
+	"feature_names": ["days since last purchase", "invoices", "spend", "days as a customer",
+	                  "distinct products", "invoices in the last 90 days"]}')) AS saved_version
   FROM churn_examples WHERE NOT held_out;
 
 \echo
@@ -212,10 +211,10 @@ SELECT round(uba_auc(p, churned)::numeric, 3) AS auc,
 
 \echo
 \echo '   What drives churn (odds ratio per unit; coefficients per standard deviation compare features):'
-SELECT c.feature, coalesce(n.name, c.name) AS feature_name, round(c.std_coefficient::numeric, 3) AS per_std_dev,
-       round(c.odds_ratio::numeric, 4) AS odds_ratio, round(c.p_value::numeric, 4) AS p_value
-  FROM uba_logreg_coefficients(uba_model('churn')) c LEFT JOIN churn_feature_names n USING (feature)
- ORDER BY c.feature;
+SELECT feature, name, round(std_coefficient::numeric, 3) AS per_std_dev,
+       round(odds_ratio::numeric, 4) AS odds_ratio, round(p_value::numeric, 4) AS p_value
+  FROM uba_logreg_coefficients(uba_model('churn'))
+ ORDER BY feature;
 
 -- today's scores, for a dashboard: features as of the day after the data ends
 CREATE VIEW churn_scores AS
@@ -224,10 +223,10 @@ SELECT f.customer_id,
        CASE WHEN uba_logreg_predict((SELECT uba_model('churn')), f.features) >= 0.8 THEN 'high'
             WHEN uba_logreg_predict((SELECT uba_model('churn')), f.features) >= 0.5 THEN 'medium'
             ELSE 'low' END AS risk_band,
-       (SELECT string_agg(n.name || CASE WHEN e.contribution > 0 THEN ' (raises risk)' ELSE ' (lowers risk)' END, ', '
+       (SELECT string_agg(e.name || CASE WHEN e.contribution > 0 THEN ' (raises risk)' ELSE ' (lowers risk)' END, ', '
                           ORDER BY abs(e.contribution) DESC)
           FROM uba_logreg_explain((SELECT uba_model('churn')), f.features, 2) e
-          JOIN churn_feature_names n USING (feature)) AS top_reasons
+         WHERE e.feature > 0) AS top_reasons
   FROM churn_features('2011-12-10') f;
 
 \echo
