@@ -25,13 +25,10 @@ CREATE TABLE rr_big AS SELECT g AS id, (g % 97) * 1.5 + (g % 13) AS y, ARRAY[g %
   FROM generate_series(1, 50000) g;
 ANALYZE rr_big;
 SELECT round(uba_linreg_predict(uba_linreg_train(y, f), '{50, 6, 3}')::numeric, 9) AS serial FROM rr_big;
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
+SELECT parallel_plans(true);
 EXPLAIN (COSTS OFF) SELECT uba_linreg_train(y, f) FROM rr_big;
 SELECT round(uba_linreg_predict(uba_linreg_train(y, f), '{50, 6, 3}')::numeric, 9) AS parallel FROM rr_big;
-RESET max_parallel_workers_per_gather;
+SELECT parallel_plans(false);
 
 -- errors
 SELECT expect_error($$SELECT uba_linreg_train('NaN', f) FROM rr$$);

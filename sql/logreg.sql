@@ -97,6 +97,11 @@ SELECT expect_error($$SELECT uba_kmeans(f, 2, '{"feature_names": ["x"]}') FROM l
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 36, 1))) FROM lr_named$$);
 SELECT expect_error($$SELECT uba_model_info(reseal(overlay(m placing 'name_one' FROM position('name_two'::bytea IN m))))
   FROM (SELECT uba_logreg_train(label, f, '{"feature_names": ["name_one", "name_two"]}') AS m FROM lr) s$$);
+-- ... a name with a zero byte, a name of length 0 (its u32 length sits just before it)
+SELECT expect_error($$SELECT uba_model_info(reseal(overlay(m placing '\x00'::bytea FROM position('name_two'::bytea IN m))))
+  FROM (SELECT uba_logreg_train(label, f, '{"feature_names": ["name_one", "name_two"]}') AS m FROM lr) s$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, position('name_two'::bytea IN m) - 5, 0)))
+  FROM (SELECT uba_logreg_train(label, f, '{"feature_names": ["name_one", "name_two"]}') AS m FROM lr) s$$);
 
 -- explicit class weights {"true": w, "false": w}: {"true": 1, "false": 1} is the unweighted fit,
 -- and raising the weight of true raises every probability

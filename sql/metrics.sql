@@ -44,20 +44,14 @@ SELECT uba_confusion_matrix(p, a), round(uba_mcc(p, a)::numeric, 12) AS mcc,
        round(uba_r2(yp, ya)::numeric, 12) AS r2, round(uba_rmse(yp, ya)::numeric, 12) AS rmse FROM cls_big;
 -- the offset case in parallel: partial states with different shifts combine exactly
 SELECT round(uba_r2(ya + 1e9 + 0.1, ya + 1e9)::numeric, 12) AS r2_offset FROM cls_big;
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
+SELECT parallel_plans(true);
 EXPLAIN (COSTS OFF) SELECT uba_f1_score(p, a), uba_r2(yp, ya) FROM cls_big;
 SELECT uba_confusion_matrix(p, a), round(uba_mcc(p, a)::numeric, 12) AS mcc,
        round(uba_r2(yp, ya)::numeric, 12) AS r2, round(uba_rmse(yp, ya)::numeric, 12) AS rmse FROM cls_big;
 SELECT round(uba_r2(ya + 1e9 + 0.1, ya + 1e9)::numeric, 12) AS r2_offset FROM cls_big;
 
 -- ranking and probability metrics
-RESET parallel_setup_cost;
-RESET parallel_tuple_cost;
-RESET min_parallel_table_scan_size;
-RESET max_parallel_workers_per_gather;
+SELECT parallel_plans(false);
 CREATE TABLE sc (s float8, a boolean);
 INSERT INTO sc VALUES (0.9, true), (0.2, false), (0.6, false), (0.6, true), (0.3, true),
 	(0.1, false), (0.3, false), ('-0', true), (0, false);
@@ -88,21 +82,12 @@ SELECT round(uba_auc(page_values, revenue)::numeric, 12) AS auc, round(uba_avera
        round(uba_brier_score(page_values / (page_values + 10.0), revenue)::numeric, 12) AS brier
   FROM shoppers;
 -- the same in a parallel plan: the collected scores of the workers are combined
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
--- The planner keeps row-collecting aggregates out of parallel plans (a high
--- COST on their state serialization); lower it to test the parallel path.
-ALTER FUNCTION uba_rowset_serialize(internal) COST 1;
-ALTER FUNCTION uba_rowset_deserialize(bytea, internal) COST 1;
+SELECT parallel_plans(true);
 EXPLAIN (COSTS OFF) SELECT uba_auc(page_values, revenue) FROM shoppers;
 SELECT round(uba_auc(page_values, revenue)::numeric, 12) AS auc, round(uba_average_precision(page_values, revenue)::numeric, 12) AS ap,
        round(uba_log_loss(page_values / (page_values + 10.0), revenue)::numeric, 12) AS log_loss
   FROM shoppers;
-ALTER FUNCTION uba_rowset_serialize(internal) COST 100000000;
-ALTER FUNCTION uba_rowset_deserialize(bytea, internal) COST 100000000;
-RESET max_parallel_workers_per_gather;
+SELECT parallel_plans(false);
 
 -- chart-ready curves. ROC points of the small set; scikit-learn's roc_curve gives thresholds
 -- (1.9), 0.9, 0.3, 0.1, 0 with fpr 0, 0, 0.4, 0.8, 1 and tpr 0, 0.25, 0.75, 0.75, 1 (uba starts at +Infinity)
@@ -143,13 +128,10 @@ SELECT round(uba_f1_score(predicted, actual, 'macro')::numeric, 15) AS macro,
 SELECT round(uba_f1_score(predicted, actual, 'micro')::numeric, 15) =
        round((count(*) FILTER (WHERE predicted = actual))::numeric / count(*), 15) AS micro_is_accuracy
   FROM month_guess;
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
+SELECT parallel_plans(true);
 EXPLAIN (COSTS OFF) SELECT uba_f1_score(predicted, actual, 'weighted') FROM month_guess;
 SELECT round(uba_f1_score(predicted, actual, 'weighted')::numeric, 15) AS parallel_weighted FROM month_guess;
-RESET max_parallel_workers_per_gather;
+SELECT parallel_plans(false);
 -- NULLs skipped, no rows gives NULL; perfect predictions give 1
 SELECT uba_f1_score(predicted, actual, 'macro') IS NULL AS no_rows FROM month_guess WHERE false;
 SELECT round(uba_f1_score(predicted, actual, 'macro')::numeric, 15) AS with_nulls

@@ -10,14 +10,8 @@ SET min_parallel_table_scan_size = 0;
 -- the planner keeps a row-collecting aggregate in one process: no partial
 -- aggregate, and no Gather (which would pass every row to the leader)
 EXPLAIN (COSTS OFF) SELECT uba_kmeans(f, 4) FROM par;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
+SELECT parallel_plans(true);
 SET parallel_leader_participation = off;	-- make the workers do the scan
--- The planner keeps row-collecting aggregates out of parallel plans (a high
--- COST on their state serialization); lower it to test the parallel path.
-ALTER FUNCTION uba_rowset_serialize(internal) COST 1;
-ALTER FUNCTION uba_rowset_deserialize(bytea, internal) COST 1;
 
 EXPLAIN (COSTS OFF) SELECT uba_kmeans(f, 4) FROM par;
 EXPLAIN (COSTS OFF) SELECT uba_silhouette(f, (id % 4) + 1), uba_davies_bouldin(f, (id % 4) + 1) FROM par;
@@ -32,9 +26,7 @@ SELECT count(*) FROM par WHERE uba_kmeans_assign((SELECT m FROM par_model), f) =
 -- errors raised inside a worker reach the client
 SELECT expect_error($$SELECT uba_kmeans(CASE WHEN id = 15000 THEN '{1}'::float8[] ELSE f END, 4) FROM par$$);
 
-ALTER FUNCTION uba_rowset_serialize(internal) COST 100000000;
-ALTER FUNCTION uba_rowset_deserialize(bytea, internal) COST 100000000;
-RESET max_parallel_workers_per_gather;
+SELECT parallel_plans(false);
 SET max_parallel_workers_per_gather = 0;
 EXPLAIN (COSTS OFF) SELECT uba_kmeans(f, 4) FROM par;
 SELECT uba_model_info(uba_kmeans(f, 4, '{"seed": 5}'))->'cluster_sizes' AS serial_sizes,
@@ -44,8 +36,11 @@ SELECT round(uba_davies_bouldin(f, (id % 4) + 1)::numeric, 10) AS serial_db FROM
 -- a seed reproduces the model exactly, whatever order the rows arrive in
 CREATE TABLE par_runs AS SELECT 'serial' AS how, uba_kmeans(f, 5, '{"seed": 9}') AS m FROM par;
 INSERT INTO par_runs SELECT 'shuffled', uba_kmeans(f, 5, '{"seed": 9}') FROM (SELECT f FROM par ORDER BY random()) s;
-SET max_parallel_workers_per_gather = 2;
-INSERT INTO par_runs SELECT 'parallel', uba_kmeans(f, 5, '{"seed": 9}') FROM par;
+-- (INSERT ... SELECT never runs in parallel; CREATE TABLE AS does)
+SELECT parallel_plans(true);
+EXPLAIN (COSTS OFF) CREATE TABLE par_parallel AS SELECT 'parallel' AS how, uba_kmeans(f, 5, '{"seed": 9}') AS m FROM par;
+CREATE TABLE par_parallel AS SELECT 'parallel' AS how, uba_kmeans(f, 5, '{"seed": 9}') AS m FROM par;
+INSERT INTO par_runs SELECT * FROM par_parallel;
 SELECT count(DISTINCT substring(m from 1 + 32 + 48)) AS distinct_payloads,
        count(DISTINCT uba_model_info(m) - 'created_at' - 'training_ms') AS distinct_infos
   FROM par_runs;
@@ -53,3 +48,4 @@ SELECT count(DISTINCT uba_silhouette) AS distinct_silhouettes FROM (
 	SELECT uba_silhouette(f, (id % 4) + 1, '{"sample_size": 500}') FROM par
 	UNION ALL
 	SELECT uba_silhouette(f, (id % 4) + 1, '{"sample_size": 500}') FROM (SELECT * FROM par ORDER BY random()) s) u;
+SELECT parallel_plans(false);

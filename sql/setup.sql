@@ -17,6 +17,25 @@ $$;
 SELECT expect_error('SELECT 1/0');
 SELECT expect_error('SELECT 1');
 
+-- parallel_plans(true) makes the planner choose parallel plans for the rest of the session,
+-- row-collecting aggregates included (it lowers the planner COST of their state serialization,
+-- which otherwise keeps them in one process; see doc/concepts.md); parallel_plans(false) puts
+-- the defaults back.  Every suite that forces a parallel plan turns it off again.
+CREATE FUNCTION parallel_plans(force boolean) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	setting text;
+BEGIN
+	FOREACH setting IN ARRAY ARRAY['parallel_setup_cost', 'parallel_tuple_cost', 'min_parallel_table_scan_size'] LOOP
+		EXECUTE format(CASE WHEN force THEN 'SET %I = 0' ELSE 'RESET %I' END, setting);
+	END LOOP;
+	EXECUTE CASE WHEN force THEN 'SET max_parallel_workers_per_gather = 2' ELSE 'RESET max_parallel_workers_per_gather' END;
+	EXECUTE format('ALTER FUNCTION uba_rowset_serialize(internal) COST %s', CASE WHEN force THEN 1 ELSE 100000000 END);
+	EXECUTE format('ALTER FUNCTION uba_rowset_deserialize(bytea, internal) COST %s', CASE WHEN force THEN 1 ELSE 100000000 END);
+	RETURN CASE WHEN force THEN 'parallel plans forced' ELSE 'planner defaults' END;
+END
+$$;
+
 -- Forging models for validation tests: CRC-32C (Castagnoli, reflected 0x82F63B78) in
 -- plpgsql, and reseal(), which rewrites a blob's checksum (bytes 0-19 and 24-end)
 CREATE FUNCTION crc32c(b bytea) RETURNS bigint

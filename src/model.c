@@ -373,17 +373,6 @@ ReadFeatureNames(UbaReader *r, int n)
 }
 
 /*
- * Name of feature j (0-based) as a text Datum, or NULL when the model was
- * trained without feature_names.
- */
-Datum
-uba_feature_name_datum(const UbaModelMeta *meta, int j, bool *isnull)
-{
-	*isnull = meta->feature_names == NULL;
-	return *isnull ? (Datum) 0 : CStringGetTextDatum(meta->feature_names[j]);
-}
-
-/*
  * Validate a blob completely (header, CRC, metadata) and position a reader
  * on its payload.  expected = UBA_KIND_ANY accepts every known kind.
  */

@@ -150,6 +150,7 @@ SetNames(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 	JsonbValue	e;
 	JsonbIteratorToken tok;
 	int			n = 0;
+	const char *dup;
 
 	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
 		ereport(ERROR,
@@ -172,7 +173,18 @@ SetNames(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 		o->names[n++] = name;
 	}
 	o->nnames = n;
-	uba_check_names(o->names, n, -1, spec->name);
+	for (int i = 0; i < n; i++)
+		if (o->names[i][0] == '\0' || strlen(o->names[i]) > UBA_MAX_NAME_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s must be between 1 and %d bytes long", spec->name, UBA_MAX_NAME_BYTES),
+					 errdetail("Name %d has %zu bytes.", i + 1, strlen(o->names[i]))));
+	dup = uba_duplicate_name(o->names, n);
+	if (dup != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be distinct", spec->name),
+				 errdetail("\"%s\" appears more than once.", dup)));
 }
 
 /* Order names for finding duplicates */
@@ -183,39 +195,18 @@ CompareNames(const void *a, const void *b)
 }
 
 /*
- * Feature names must be non-empty, at most UBA_MAX_NAME_BYTES long and
- * distinct, and (when n_features >= 0) one per feature.
+ * A feature_names option, when given, must name every feature.  (Its
+ * names were checked when it was parsed: non-empty, bounded, distinct.)
  */
-void
-uba_check_names(char **names, int nnames, int n_features, const char *what)
-{
-	const char *dup;
-
-	if (n_features >= 0 && nnames != n_features)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s has %d names, but the features have %d elements", what, nnames, n_features),
-				 errhint("Give one name per feature, in feature order.")));
-	for (int i = 0; i < nnames; i++)
-		if (names[i][0] == '\0' || strlen(names[i]) > UBA_MAX_NAME_BYTES)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s must be between 1 and %d bytes long", what, UBA_MAX_NAME_BYTES),
-					 errdetail("Name %d has %zu bytes.", i + 1, strlen(names[i]))));
-	dup = uba_duplicate_name(names, nnames);
-	if (dup != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be distinct", what),
-				 errdetail("\"%s\" appears more than once.", dup)));
-}
-
-/* A feature_names option, when given, must name every feature */
 void
 uba_options_check_names(const UbaOptions *o, int n_features)
 {
-	if (o->names != NULL)
-		uba_check_names(o->names, o->nnames, n_features, "feature_names");
+	if (o->names != NULL && o->nnames != n_features)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("feature_names has %d names, but the features have %d elements",
+						o->nnames, n_features),
+				 errhint("Give one name per feature, in feature order.")));
 }
 
 /* A name that appears more than once among n names, or NULL */
@@ -292,9 +283,8 @@ SetOption(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("option \"%s\" of %s must be a number", spec->name, funcname)));
-			d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
-												   NumericGetDatum(v->val.numeric)));
-			if (!isfinite(d))
+			d = JsonbNumber(v);
+			if (isnan(d))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("option \"%s\" of %s must be a finite number", spec->name, funcname)));

@@ -109,7 +109,6 @@ struct UbaOptions;
 extern void uba_model_meta_init(UbaModelMeta *meta, int32 n_features, int64 n_rows,
 								TimestampTz started, const struct UbaOptions *o);
 extern void uba_get_scaling(UbaReader *r, int d, double **mean, double **scale);
-extern Datum uba_feature_name_datum(const UbaModelMeta *meta, int j, bool *isnull);
 
 /*
  * Parsed-model cache for scoring functions: the model is parsed and
@@ -180,7 +179,6 @@ extern bool uba_option_given(const UbaOptions *o, const char *name);
 extern void uba_option_set(UbaOptions *o, const char *name, double value);
 extern char *uba_options_to_json(const UbaOptions *o);
 extern bool uba_options_equal(Jsonb *a, Jsonb *b);
-extern void uba_check_names(char **names, int nnames, int n_features, const char *what);
 extern const char *uba_duplicate_name(char **names, int n);
 extern void uba_options_check_names(const UbaOptions *o, int n_features);
 

@@ -26,16 +26,7 @@ SELECT cmp_ok(
   FROM unnest(ARRAY['standardized', 'raw', 'strong_no_intercept', 'raw_no_intercept', 'least_squares']) c;
 
 -- a parallel plan sends only the moments, and gives the same predictions to rounding
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 2;
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; s text := '';
-BEGIN
-	FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP s := s || r || E'\n'; END LOOP;
-	RETURN s;
-END $$;
+\i test/lib/parallel_plans.sql
 SELECT ok(pg_temp.plan_of($$SELECT uba_linreg_train(product_related_duration, ARRAY[page_values]) FROM shoppers$$)
 	LIKE '%Partial Aggregate%', 'training runs as a partial aggregate in parallel workers');
 SELECT cmp_ok(

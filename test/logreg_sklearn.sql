@@ -49,20 +49,7 @@ SELECT is((SELECT array_agg((uba_model_info(m)->>'nonzero_coefficients')::int OR
 	'l1 keeps as many nonzero coefficients as scikit-learn: 13 (breast cancer), 16 (shoppers)');
 
 -- the same model from a parallel plan (rows reach the final function in another order)
--- The planner keeps row-collecting aggregates out of parallel plans (a high
--- COST on their state serialization); lower it to test the parallel path.
-ALTER FUNCTION uba_rowset_serialize(internal) COST 1;
-ALTER FUNCTION uba_rowset_deserialize(bytea, internal) COST 1;
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 2;
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; s text := '';
-BEGIN
-	FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP s := s || r || E'\n'; END LOOP;
-	RETURN s;
-END $$;
+\i test/lib/parallel_plans.sql
 SELECT ok(pg_temp.plan_of($$SELECT uba_logreg_train(revenue, ARRAY[page_values]) FROM shoppers$$)
           LIKE '%Partial Aggregate%', 'the parallel plan aggregates partially');
 SELECT is(

@@ -235,40 +235,21 @@ SELECT is((SELECT uba_r2(p, a) FROM (VALUES (4.0::float8, 5.0::float8), (5.0, 5.
           0.0::float8, 'uba_r2 with constant actual values and imperfect predictions is 0.0');
 
 -- Forced parallel plan on the regular table
--- The planner keeps row-collecting aggregates out of parallel plans (a high
--- COST on their state serialization); lower it to test the parallel path.
-ALTER FUNCTION uba_rowset_serialize(internal) COST 1;
-ALTER FUNCTION uba_rowset_deserialize(bytea, internal) COST 1;
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 2;
+\i test/lib/parallel_plans.sql
 -- without this the six cases of ms_uba_parallel run as whole (non-partial)
 -- aggregates side by side under one Parallel Append, and nothing is combined
 SET LOCAL enable_parallel_append = off;
-
-CREATE FUNCTION pg_temp.ms_explain(query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	line text;
-	plan text := '';
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
-		plan := plan || line || E'\n';
-	END LOOP;
-	RETURN plan;
-END
-$$;
 
 -- 2: the plans are parallel, with partial aggregates
 SELECT ok(plan LIKE '%Partial Aggregate%Parallel Seq Scan on shoppers%',
           'parallel plan: uba_f1_score runs as a partial aggregate over a parallel scan')
        || CASE WHEN plan LIKE '%Partial Aggregate%' THEN '' ELSE E'\n' || diag(plan) END
-  FROM (SELECT pg_temp.ms_explain('SELECT uba_f1_score(page_values > 0, revenue) FROM shoppers') AS plan) e;
+  FROM (SELECT pg_temp.plan_of('SELECT uba_f1_score(page_values > 0, revenue) FROM shoppers') AS plan) e;
 SELECT ok(regexp_count(plan, 'Partial Aggregate') = 6
             AND regexp_count(plan, 'Parallel Seq Scan on shoppers') = 6
             AND regexp_count(plan, 'Seq Scan') = 6,
           'parallel plan: all six cases aggregate partially over parallel scans')
-  FROM (SELECT pg_temp.ms_explain('SELECT * FROM ms_uba_parallel') AS plan) e;
+  FROM (SELECT pg_temp.plan_of('SELECT * FROM ms_uba_parallel') AS plan) e;
 
 -- 38: the same values with partial states serialized and combined
 SELECT ok(pass, format('parallel: %s %s: %s as scikit-learn (%s)', name, metric,
@@ -286,7 +267,7 @@ SELECT ok((SELECT count(*) = 10
              JOIN (SELECT month, uba_f1_score(page_values > 0, revenue) AS f1,
                           uba_confusion_matrix(page_values > 0, revenue) AS cm
                      FROM shoppers GROUP BY month) p USING (month))
-          AND pg_temp.ms_explain('SELECT month, uba_f1_score(page_values > 0, revenue), '
+          AND pg_temp.plan_of('SELECT month, uba_f1_score(page_values > 0, revenue), '
                                  'uba_confusion_matrix(page_values > 0, revenue) '
                                  'FROM shoppers GROUP BY month') ~ 'Partial (Hash|Group)Aggregate',
           'parallel GROUP BY month (partial aggregates): f1 and confusion matrix of all 10 months as in the serial plan');

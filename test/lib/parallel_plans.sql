@@ -1,0 +1,21 @@
+-- Force parallel plans for the rest of the test's transaction (every setting is SET LOCAL and
+-- the ALTERs roll back with it), and define pg_temp.plan_of(query), the EXPLAIN text of a query.
+-- The planner keeps row-collecting aggregates out of parallel plans (a high COST on their state
+-- serialization, see doc/concepts.md); it is lowered here so the parallel path is tested.
+ALTER FUNCTION uba_rowset_serialize(internal) COST 1;
+ALTER FUNCTION uba_rowset_deserialize(bytea, internal) COST 1;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+CREATE FUNCTION pg_temp.plan_of(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+	plan text := '';
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+		plan := plan || line || E'\n';
+	END LOOP;
+	RETURN plan;
+END
+$$;
