@@ -5,12 +5,17 @@
  *	  combine, serialize and deserialize functions that let PostgreSQL
  *	  run the collection in parallel workers.
  *
- *	  Rows are kept in chunks, so growing never copies what was collected
- *	  and combining partial states only links their chunks.  Parallel plans
- *	  (and synchronized scans) deliver rows in an order that changes from
- *	  run to run; so that a seed reproduces a model exactly, every row is
- *	  hashed as it arrives (in the workers) and training first gathers the
- *	  chunks into one matrix in a canonical order (by hash, then content).
+ *	  Parallel plans (and synchronized scans) deliver rows in an order that
+ *	  changes from run to run; so that a seed reproduces a model exactly,
+ *	  every row is hashed as it arrives (in the workers) and training first
+ *	  copies the rows into a canonical order (by hash, then content).
+ *
+ *	  Rows are kept in one growing matrix.  Large allocations are mapped
+ *	  memory that repalloc grows in place or remaps (glibc), so growing
+ *	  rarely copies.  Room for the ordered copy grows with it, and both
+ *	  are paged in by a background thread (prefault.c) while the scan
+ *	  fills them: first-touch page faults would otherwise cost about as
+ *	  much as the scan itself.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,20 +28,8 @@ PG_FUNCTION_INFO_V1(uba_rowset_combine);
 PG_FUNCTION_INFO_V1(uba_rowset_serialize);
 PG_FUNCTION_INFO_V1(uba_rowset_deserialize);
 
-#define UBA_ROWSET_FIRST_CHUNK_ROWS 1024
-#define UBA_ROWSET_MAX_CHUNK_BYTES (64 * 1024 * 1024)
-
-struct UbaRowChunk
-{
-	UbaRowChunk *next;
-	int64		n;
-	int64		cap;
-	double	   *x;				/* cap x dim */
-	double	   *y;				/* cap, or NULL */
-	uint64	   *h;				/* cap */
-};
-
-typedef UbaSortKey KeyIdx;
+#define UBA_ROWSET_FIRST_ROWS 1024
+#define UBA_ROWSET_MAX_STEP_BYTES (64 * 1024 * 1024)
 
 /* The memory context an aggregate's state lives in */
 MemoryContext
@@ -49,23 +42,24 @@ uba_agg_context(FunctionCallInfo fcinfo)
 	return aggcxt;
 }
 
-/* Bytes one row takes */
+/* Bytes one row takes while collected */
 static Size
 RowBytes(const UbaRowSet *rs)
 {
 	return (Size) rs->dim * sizeof(double) + (rs->has_y ? sizeof(double) : 0) +
-		(rs->hashed ? sizeof(uint64) : 0);
+		(rs->hashed ? sizeof(UbaSortKey) : 0);
 }
 
 /*
- * Memory one collected row may need: itself, its copy in canonical order,
- * and two sort keys while ordering.  Checking this while collecting makes
- * a too large training set fail early, not after every row was read.
+ * Memory one collected row may need: itself and room for its ordered copy
+ * and sort buffer (hashed rows), or itself and the two sort keys the
+ * metrics use.  Checking this while collecting makes a too large training
+ * set fail early, not after every row was read.
  */
 static Size
 RowPeakBytes(const UbaRowSet *rs)
 {
-	return 2 * RowBytes(rs) + 2 * sizeof(KeyIdx);
+	return rs->hashed ? 2 * RowBytes(rs) : RowBytes(rs) + 2 * sizeof(UbaSortKey);
 }
 
 /* Refuse to hold more rows than uba.max_memory allows */
@@ -84,27 +78,62 @@ CheckRows(const UbaRowSet *rs, int64 rows)
 				 errhint("Raise uba.max_memory for this session, or train on a sample of the rows (TABLESAMPLE).")));
 }
 
-/* A new chunk for cap rows, appended to the set */
-static UbaRowChunk *
-AddChunk(UbaRowSet *rs, int64 cap)
+/* The row set's context is going away: no thread may touch its memory */
+static void
+RowSetReset(void *arg)
 {
-	UbaRowChunk *c;
+	uba_prefault_stop();
+}
 
-	CheckRows(rs, rs->allocated + cap);
-	c = MemoryContextAllocZero(rs->cxt, sizeof(UbaRowChunk));
-	c->cap = cap;
-	c->x = MemoryContextAllocHuge(rs->cxt, mul_size((Size) cap, (Size) rs->dim * sizeof(double)));
+/* Grow one array from oldcap to cap elements, hinting that the new part is written soon */
+static void *
+GrowArray(UbaRowSet *rs, void *old, Size elem, int64 oldcap, int64 cap)
+{
+	char	   *p = old ? repalloc_huge(old, mul_size((Size) cap, elem)) :
+		MemoryContextAllocHuge(rs->cxt, mul_size((Size) cap, elem));
+
+	uba_prefault(p + (Size) oldcap * elem, (Size) (cap - oldcap) * elem);
+	return p;
+}
+
+/*
+ * Room for at least need rows: the capacity doubles, by at most 64 MB a
+ * step (little waste), never past what uba.max_memory allows.
+ */
+static void
+Grow(UbaRowSet *rs, int64 need)
+{
+	int64		step = Max(1, (int64) (UBA_ROWSET_MAX_STEP_BYTES / RowBytes(rs)));
+	int64		maxrows = (int64) (((Size) uba_max_memory_kb * 1024) / RowPeakBytes(rs));
+	int64		old = rs->cap;
+	int64		cap;
+
+	CheckRows(rs, need);
+	cap = Min(maxrows, Max(need, Max(UBA_ROWSET_FIRST_ROWS, old + Min(old, step))));
+	if (!rs->prefaulting)
+	{
+		MemoryContextCallback *cb = MemoryContextAlloc(rs->cxt, sizeof(MemoryContextCallback));
+
+		cb->func = RowSetReset;
+		cb->arg = NULL;
+		MemoryContextRegisterResetCallback(rs->cxt, cb);
+		rs->prefaulting = true;
+	}
+	uba_prefault_sync();		/* the arrays may move */
+	/* in the order the scan writes them; the ordered copy is needed last */
+	rs->x = GrowArray(rs, rs->x, (Size) rs->dim * sizeof(double), old, cap);
 	if (rs->hashed)
-		c->h = MemoryContextAllocHuge(rs->cxt, mul_size((Size) cap, sizeof(uint64)));
+		rs->keys = GrowArray(rs, rs->keys, sizeof(UbaSortKey), old, cap);
 	if (rs->has_y)
-		c->y = MemoryContextAllocHuge(rs->cxt, mul_size((Size) cap, sizeof(double)));
-	if (rs->tail)
-		rs->tail->next = c;
-	else
-		rs->head = c;
-	rs->tail = c;
-	rs->allocated += cap;
-	return c;
+		rs->y = GrowArray(rs, rs->y, sizeof(double), old, cap);
+	if (rs->hashed)
+	{
+		rs->keys2 = GrowArray(rs, rs->keys2, sizeof(UbaSortKey), old, cap);
+		rs->x2 = GrowArray(rs, rs->x2, (Size) rs->dim * sizeof(double), old, cap);
+		if (rs->has_y)
+			rs->y2 = GrowArray(rs, rs->y2, sizeof(double), old, cap);
+	}
+	rs->cap = cap;
 }
 
 /* An empty row set in cxt */
@@ -150,19 +179,17 @@ uba_rowset_start_dim(FunctionCallInfo fcinfo, int32 dim, bool has_y, bool hashed
 	return NewRowSet(uba_agg_context(fcinfo), dim, has_y, hashed, 0, NULL);
 }
 
-/* Call fn for every collected row, in collection order (before gathering) */
+/* Call fn for every collected row, in collection order (before ordering) */
 void
 uba_rowset_foreach(UbaRowSet *rs, void (*fn) (void *arg, int64 i, const double *x, double y),
 				   void *arg)
 {
-	int64		i = 0;
-
-	Assert(rs->x == NULL);
-	for (UbaRowChunk *c = rs->head; c; c = c->next)
+	Assert(!rs->ordered);
+	for (int64 i = 0; i < rs->n; i++)
 	{
-		for (int64 r = 0; r < c->n; r++, i++)
-			fn(arg, i, c->x + (Size) r * rs->dim, rs->has_y ? c->y[r] : 0);
-		CHECK_FOR_INTERRUPTS();
+		fn(arg, i, rs->x + (Size) i * rs->dim, rs->has_y ? rs->y[i] : 0);
+		if ((i & 65535) == 65535)
+			CHECK_FOR_INTERRUPTS();
 	}
 }
 
@@ -214,35 +241,19 @@ RowHash(const double *x, int d, const double *y)
 	return h[0] ^ (h[0] >> 31);
 }
 
-/* Room for one more row: the last chunk, or a new one */
-static UbaRowChunk *
-RowSlot(UbaRowSet *rs)
+/* Record the row just written at position n */
+static inline void
+RowDone(UbaRowSet *rs, double y)
 {
-	UbaRowChunk *c = rs->tail;
+	int64		i = rs->n;
 
-	if (c == NULL || c->n == c->cap)
-	{
-		/*
-		 * Chunks grow with the set, up to a fixed size (few chunks, little
-		 * waste), and never past what uba.max_memory leaves.
-		 */
-		int64		maxrows = Max(1, (int64) (UBA_ROWSET_MAX_CHUNK_BYTES / RowBytes(rs)));
-		int64		left = (int64) (((Size) uba_max_memory_kb * 1024) / RowPeakBytes(rs)) - rs->allocated;
-
-		c = AddChunk(rs, Max(1, Min(left, Min(maxrows, Max(UBA_ROWSET_FIRST_CHUNK_ROWS, rs->n)))));
-	}
-	return c;
-}
-
-/* Record the row just written at the end of chunk c */
-static void
-RowDone(UbaRowSet *rs, UbaRowChunk *c, double y)
-{
 	if (rs->has_y)
-		c->y[c->n] = y;
+		rs->y[i] = y;
 	if (rs->hashed)
-		c->h[c->n] = RowHash(c->x + (Size) c->n * rs->dim, rs->dim, rs->has_y ? &y : NULL);
-	c->n++;
+	{
+		rs->keys[i].key = RowHash(rs->x + (Size) i * rs->dim, rs->dim, rs->has_y ? &y : NULL);
+		rs->keys[i].idx = i;
+	}
 	rs->n++;
 }
 
@@ -250,20 +261,20 @@ RowDone(UbaRowSet *rs, UbaRowChunk *c, double y)
 void
 uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y)
 {
-	UbaRowChunk *c = RowSlot(rs);
-
-	uba_read_features(features, c->x + (Size) c->n * rs->dim, rs->dim);
-	RowDone(rs, c, y);
+	if (rs->n == rs->cap)
+		Grow(rs, rs->n + 1);
+	uba_read_features(features, rs->x + (Size) rs->n * rs->dim, rs->dim);
+	RowDone(rs, y);
 }
 
 /* Append one row of dim values the caller has checked */
 void
 uba_rowset_add_values(UbaRowSet *rs, const double *x, double y)
 {
-	UbaRowChunk *c = RowSlot(rs);
-
-	memcpy(c->x + (Size) c->n * rs->dim, x, sizeof(double) * rs->dim);
-	RowDone(rs, c, y);
+	if (rs->n == rs->cap)
+		Grow(rs, rs->n + 1);
+	memcpy(rs->x + (Size) rs->n * rs->dim, x, sizeof(double) * rs->dim);
+	RowDone(rs, y);
 }
 
 /* The options must not change between rows, in serial and parallel plans alike */
@@ -288,39 +299,26 @@ uba_rowset_check_param(UbaRowSet *rs, int32 iparam, const char *what)
 }
 
 
-/* Position of a row: chunk number in the high 16 bits, row in the chunk below */
-#define ROWPOS(chunk, row) (((int64) (chunk) << 48) | (int64) (row))
-#define ROWPOS_CHUNK(p) ((int) ((p) >> 48))
-#define ROWPOS_ROW(p) ((p) & ((INT64CONST(1) << 48) - 1))
-
 /* What CompareRows needs to find rows */
 typedef struct CompareArg
 {
-	UbaRowChunk **chunks;
+	const double *x;
+	const double *y;
 	int			dim;
-	bool		has_y;
 } CompareArg;
 
 /* Order rows with equal hashes by content (equal rows, or a hash collision) */
 static int
 CompareRows(const void *a, const void *b, void *arg)
 {
-	const CompareArg *ca_ = (const CompareArg *) arg;
-	UbaRowChunk **chunks = ca_->chunks;
-	int			compare_dim = ca_->dim;
-	bool		compare_has_y = ca_->has_y;
-	int64		pa = ((const KeyIdx *) a)->idx;
-	int64		pb = ((const KeyIdx *) b)->idx;
-	UbaRowChunk *ca = chunks[ROWPOS_CHUNK(pa)];
-	UbaRowChunk *cb = chunks[ROWPOS_CHUNK(pb)];
-	int64		ra = ROWPOS_ROW(pa);
-	int64		rb = ROWPOS_ROW(pb);
+	const CompareArg *ca = (const CompareArg *) arg;
+	int64		ra = ((const UbaSortKey *) a)->idx;
+	int64		rb = ((const UbaSortKey *) b)->idx;
 	int			c;
 
-	c = memcmp(ca->x + (Size) ra * compare_dim, cb->x + (Size) rb * compare_dim,
-			   compare_dim * sizeof(double));
-	if (c == 0 && compare_has_y)
-		c = memcmp(&ca->y[ra], &cb->y[rb], sizeof(double));
+	c = memcmp(ca->x + (Size) ra * ca->dim, ca->x + (Size) rb * ca->dim, ca->dim * sizeof(double));
+	if (c == 0 && ca->y)
+		c = memcmp(&ca->y[ra], &ca->y[rb], sizeof(double));
 	return c;
 }
 
@@ -339,7 +337,7 @@ uba_radix_sort(UbaSortKey *a, UbaSortKey *b, int64 n)
 	for (int shift = 0; shift < 64; shift += RADIX_BITS)
 	{
 		int64		pos = 0;
-		KeyIdx	   *t;
+		UbaSortKey *t;
 
 		memset(count, 0, sizeof(int64) * RADIX_SIZE);
 		for (int64 i = 0; i < n; i++)
@@ -364,125 +362,185 @@ uba_radix_sort(UbaSortKey *a, UbaSortKey *b, int64 n)
 	return a;
 }
 
-/* What GatherBlock needs */
-typedef struct GatherArg
+/* Order of two sort keys by key alone */
+static int
+CompareKeys(const void *a, const void *b)
 {
-	UbaRowSet  *rs;
-	UbaRowChunk **chunks;
-	const KeyIdx *sorted;
-} GatherArg;
+	uint64		ka = ((const UbaSortKey *) a)->key;
+	uint64		kb = ((const UbaSortKey *) b)->key;
+
+	return ka < kb ? -1 : ka > kb;
+}
+
+/*
+ * Sort row keys by hash into b (a is left in any order).  Row hashes are
+ * uniform, so one counting pass on their top bits spreads the keys over
+ * buckets of at most 16 on average, and each bucket is finished in cache:
+ * by insertion sort, or when many keys share one (equal rows, or rows
+ * made to collide) by qsort, so no input makes it quadratic.
+ */
+static void
+SortRowKeys(UbaSortKey *a, UbaSortKey *b, int64 n)
+{
+	int			bits = 8;
+	int			shift;
+	int64	   *pos;
+
+	while (bits < 20 && (INT64CONST(16) << bits) < n)
+		bits++;
+	shift = 64 - bits;
+	pos = palloc0(sizeof(int64) * ((Size) 1 << bits));
+	for (int64 i = 0; i < n; i++)
+		pos[a[i].key >> shift]++;
+	for (int64 v = 0, at = 0; v < ((int64) 1 << bits); v++)
+	{
+		int64		c = pos[v];
+
+		pos[v] = at;
+		at += c;
+	}
+	for (int64 i = 0; i < n; i++)
+		b[pos[a[i].key >> shift]++] = a[i];
+	CHECK_FOR_INTERRUPTS();
+
+	/* bucket v now ends at pos[v] and starts where bucket v - 1 ends */
+	for (int64 v = 0, first = 0; v < ((int64) 1 << bits); first = pos[v], v++)
+	{
+		int64		m = pos[v] - first;
+		UbaSortKey *r = b + first;
+
+		if (m > 32)
+			qsort(r, m, sizeof(UbaSortKey), CompareKeys);
+		else
+			for (int64 i = 1; i < m; i++)
+			{
+				UbaSortKey	t = r[i];
+				int64		j = i;
+
+				for (; j > 0 && r[j - 1].key > t.key; j--)
+					r[j] = r[j - 1];
+				r[j] = t;
+			}
+		if ((v & 4095) == 4095)
+			CHECK_FOR_INTERRUPTS();
+	}
+	pfree(pos);
+}
 
 /*
  * Copy one block of rows into their canonical places (runs on any thread).
- * Most of the cost is the kernel's first touch of the fresh destination
- * pages, which runs in parallel when threads fault different pages.
+ * The destination was paged in while the rows were read, so this is a
+ * plain copy: random reads, sequential writes.
  */
 static void
 GatherBlock(void *arg, int64 block, int lane)
 {
-	GatherArg  *g = (GatherArg *) arg;
-	UbaRowSet  *rs = g->rs;
+	UbaRowSet  *rs = (UbaRowSet *) arg;
 	int			d = rs->dim;
+	const UbaSortKey *sorted = rs->keys2;
 	int64		i1 = Min(rs->n, (block + 1) * UBA_BLOCK_ROWS);
 
 	for (int64 i = block * UBA_BLOCK_ROWS; i < i1; i++)
 	{
-		UbaRowChunk *c = g->chunks[ROWPOS_CHUNK(g->sorted[i].idx)];
-		int64		r = ROWPOS_ROW(g->sorted[i].idx);
+		int64		r = sorted[i].idx;
 
-		memcpy(rs->x + (Size) i * d, c->x + (Size) r * d, sizeof(double) * d);
-		rs->h[i] = g->sorted[i].key;
+		memcpy(rs->x2 + (Size) i * d, rs->x + (Size) r * d, sizeof(double) * d);
 		if (rs->has_y)
-			rs->y[i] = c->y[r];
+			rs->y2[i] = rs->y[r];
 	}
 }
 
 /*
- * Gather the collected chunks into one matrix in canonical order,
- * independent of the order rows arrived in: by row hash (radix sort),
- * then by content.  Consumers of x, y and h call this first.
+ * Put the rows in canonical order, independent of the order they arrived
+ * in: by row hash, then by content.  Consumers of x and y call this first.
  */
 void
 uba_rowset_canonical_order(UbaRowSet *rs)
 {
 	int64		n = rs->n;
-	int			d = rs->dim;
-	int			nchunks = 0;
-	UbaRowChunk **chunks;
-	KeyIdx	   *keys,
-			   *tmp,
-			   *sorted;
 	CompareArg	carg;
-	int64		at = 0;
 
-	if (rs->head == NULL)
-		return;					/* already gathered */
+	if (rs->ordered)
+		return;
 	Assert(rs->hashed);
+	rs->ordered = true;
+	if (n == 0)
+		return;
 
-	for (UbaRowChunk *c = rs->head; c; c = c->next)
-		nchunks++;
-	if (nchunks > 65535)
-		elog(ERROR, "uba row set has too many chunks");
-	/* the gathered copy exists beside the chunks for a moment: CheckRows() allowed for it */
-
-	chunks = palloc(sizeof(UbaRowChunk *) * nchunks);
-	keys = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(KeyIdx) * Max(n, 1));
-	tmp = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(KeyIdx) * Max(n, 1));
-	nchunks = 0;
-	for (UbaRowChunk *c = rs->head; c; c = c->next)
-	{
-		for (int64 r = 0; r < c->n; r++)
-		{
-			keys[at].key = c->h[r];
-			keys[at].idx = ROWPOS(nchunks, r);
-			at++;
-		}
-		chunks[nchunks++] = c;
-	}
-	sorted = n > 1 ? uba_radix_sort(keys, tmp, n) : keys;
-	carg.chunks = chunks;
-	carg.dim = d;
-	carg.has_y = rs->has_y;
+	SortRowKeys(rs->keys, rs->keys2, n);
+	carg.x = rs->x;
+	carg.y = rs->has_y ? rs->y : NULL;
+	carg.dim = rs->dim;
 	for (int64 i = 0; i < n;)
 	{
 		int64		j = i + 1;
 
-		while (j < n && sorted[j].key == sorted[i].key)
+		while (j < n && rs->keys2[j].key == rs->keys2[i].key)
 			j++;
 		if (j - i > 1)
-			qsort_arg(sorted + i, j - i, sizeof(KeyIdx), CompareRows, &carg);
+			qsort_arg(rs->keys2 + i, j - i, sizeof(UbaSortKey), CompareRows, &carg);
 		i = j;
 	}
 	CHECK_FOR_INTERRUPTS();
 
-	rs->x = MemoryContextAllocHuge(rs->cxt, mul_size((Size) Max(n, 1), (Size) d * sizeof(double)));
-	rs->h = MemoryContextAllocHuge(rs->cxt, mul_size((Size) Max(n, 1), sizeof(uint64)));
+	uba_run_lanes((n + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
+				  GatherBlock, rs);
+
+	uba_prefault_stop();		/* before freeing what it may still page in */
+	pfree(rs->x);
+	rs->x = rs->x2;
 	if (rs->has_y)
-		rs->y = MemoryContextAllocHuge(rs->cxt, mul_size((Size) Max(n, 1), sizeof(double)));
 	{
-		GatherArg	g = {rs, chunks, sorted};
-
-		uba_run_lanes((n + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS, UBA_LANES,
-					  uba_thread_count(), GatherBlock, &g);
+		pfree(rs->y);
+		rs->y = rs->y2;
 	}
-
-	for (int i = 0; i < nchunks; i++)
-	{
-		pfree(chunks[i]->x);
-		if (chunks[i]->h)
-			pfree(chunks[i]->h);
-		if (chunks[i]->y)
-			pfree(chunks[i]->y);
-		pfree(chunks[i]);
-	}
-	rs->head = rs->tail = NULL;
-	rs->allocated = n;
-	pfree(chunks);
-	pfree(keys);
-	pfree(tmp);
+	pfree(rs->keys);
+	pfree(rs->keys2);
+	rs->x2 = rs->y2 = NULL;
+	rs->keys = rs->keys2 = NULL;
 }
 
-/* Combine two partial states (parallel aggregation): link b's chunks to a */
+/*
+ * Append the rows of src (a partial state, or a deserialized one) to rs;
+ * src's arrays are freed.
+ */
+static void
+AppendRows(UbaRowSet *rs, UbaRowSet *src)
+{
+	int64		n0 = rs->n;
+	int			d = rs->dim;
+
+	if (src->n == 0)
+		return;
+	if (rs->cap < n0 + src->n)
+		Grow(rs, n0 + src->n);
+	memcpy(rs->x + (Size) n0 * d, src->x, (Size) src->n * d * sizeof(double));
+	if (rs->has_y)
+		memcpy(rs->y + n0, src->y, (Size) src->n * sizeof(double));
+	for (int64 i = 0; rs->hashed && i < src->n; i++)
+	{
+		rs->keys[n0 + i].key = src->keys[i].key;
+		rs->keys[n0 + i].idx = n0 + i;
+	}
+	rs->n += src->n;
+	uba_prefault_sync();		/* before freeing what it may page in */
+	pfree(src->x);
+	if (src->y)
+		pfree(src->y);
+	if (src->keys)
+		pfree(src->keys);
+	if (src->x2)
+		pfree(src->x2);
+	if (src->y2)
+		pfree(src->y2);
+	if (src->keys2)
+		pfree(src->keys2);
+	src->x = src->y = src->x2 = src->y2 = NULL;
+	src->keys = src->keys2 = NULL;
+	src->n = src->cap = 0;
+}
+
+/* Combine two partial states (parallel aggregation): append b's rows to a */
 Datum
 uba_rowset_combine(PG_FUNCTION_ARGS)
 {
@@ -493,7 +551,6 @@ uba_rowset_combine(PG_FUNCTION_ARGS)
 	UBA_COMBINE_NULL_STATES();
 	a = (UbaRowSet *) PG_GETARG_POINTER(0);
 	b = (UbaRowSet *) PG_GETARG_POINTER(1);
-	/* b's chunks become a's: they must live as long */
 	Assert(b->cxt == aggcxt);
 
 	Assert(a->hashed == b->hashed);
@@ -504,25 +561,14 @@ uba_rowset_combine(PG_FUNCTION_ARGS)
 				 errhint("Every row, and every call scoring a model, must pass the same number of features the model was trained on.")));
 	uba_rowset_check_param(a, b->iparam, "k");
 	uba_rowset_check_options(a, b->options);
-	CheckRows(a, a->allocated + b->allocated);
-
-	if (b->head != NULL)
-	{
-		if (a->tail)
-			a->tail->next = b->head;
-		else
-			a->head = b->head;
-		a->tail = b->tail;
-	}
-	a->n += b->n;
-	a->allocated += b->allocated;
+	AppendRows(a, b);
 	a->started = Min(a->started, b->started);
 	PG_RETURN_POINTER(a);
 }
 
 /*
  * Serialized layout (same machine, so native byte order): header, options
- * bytes, then x, h and y of every row in chunk order.
+ * bytes, then x, the row hashes and y of every row.
  */
 typedef struct RowSetWireHeader
 {
@@ -546,10 +592,7 @@ uba_rowset_serialize(PG_FUNCTION_ARGS)
 	Size		ybytes = rs->has_y ? mul_size((Size) rs->n, sizeof(double)) : 0;
 	Size		total;
 	bytea	   *out;
-	char	   *p,
-			   *px,
-			   *ph,
-			   *py;
+	char	   *p;
 
 	h.dim = rs->dim;
 	h.has_y = rs->has_y;
@@ -572,28 +615,18 @@ uba_rowset_serialize(PG_FUNCTION_ARGS)
 	p += sizeof(h);
 	if (h.optlen > 0)
 		memcpy(p, rs->options, h.optlen);
-	px = p + h.optlen;
-	ph = px + xbytes;
-	py = ph + hbytes;
-	for (UbaRowChunk *c = rs->head; c; c = c->next)
-	{
-		memcpy(px, c->x, (Size) c->n * rs->dim * sizeof(double));
-		px += (Size) c->n * rs->dim * sizeof(double);
-		if (rs->hashed)
-		{
-			memcpy(ph, c->h, (Size) c->n * sizeof(uint64));
-			ph += (Size) c->n * sizeof(uint64);
-		}
-		if (rs->has_y)
-		{
-			memcpy(py, c->y, (Size) c->n * sizeof(double));
-			py += (Size) c->n * sizeof(double);
-		}
-	}
+	p += h.optlen;
+	if (xbytes > 0)
+		memcpy(p, rs->x, xbytes);
+	p += xbytes;
+	for (int64 i = 0; rs->hashed && i < rs->n; i++, p += sizeof(uint64))
+		memcpy(p, &rs->keys[i].key, sizeof(uint64));
+	if (ybytes > 0)
+		memcpy(p, rs->y, ybytes);
 	PG_RETURN_BYTEA_P(out);
 }
 
-/* Rebuild a state serialized by uba_rowset_serialize, as one chunk */
+/* Rebuild a state serialized by uba_rowset_serialize */
 Datum
 uba_rowset_deserialize(PG_FUNCTION_ARGS)
 {
@@ -603,7 +636,6 @@ uba_rowset_deserialize(PG_FUNCTION_ARGS)
 	Size		len = VARSIZE_ANY_EXHDR(in);
 	RowSetWireHeader h;
 	UbaRowSet  *rs;
-	UbaRowChunk *c;
 	Size		xbytes;
 
 	if (len < sizeof(h))
@@ -622,17 +654,16 @@ uba_rowset_deserialize(PG_FUNCTION_ARGS)
 	rs->started = h.started;
 	if (h.n > 0)
 	{
-		c = AddChunk(rs, h.n);
-		memcpy(c->x, p, xbytes);
+		Grow(rs, h.n);
+		memcpy(rs->x, p, xbytes);
 		p += xbytes;
-		if (rs->hashed)
+		for (int64 i = 0; rs->hashed && i < h.n; i++, p += sizeof(uint64))
 		{
-			memcpy(c->h, p, (Size) h.n * sizeof(uint64));
-			p += (Size) h.n * sizeof(uint64);
+			memcpy(&rs->keys[i].key, p, sizeof(uint64));
+			rs->keys[i].idx = i;
 		}
 		if (rs->has_y)
-			memcpy(c->y, p, (Size) h.n * sizeof(double));
-		c->n = h.n;
+			memcpy(rs->y, p, (Size) h.n * sizeof(double));
 		rs->n = h.n;
 	}
 	PG_RETURN_POINTER(rs);

@@ -222,22 +222,30 @@ extern void uba_check_finite(double v, const char *what);
  * options) are captured from the first row and must match everywhere,
  * including across parallel workers.
  */
-typedef struct UbaRowChunk UbaRowChunk;
+/* A 64-bit sort key and the position it belongs to */
+typedef struct UbaSortKey
+{
+	uint64		key;
+	int64		idx;
+} UbaSortKey;
 
 typedef struct UbaRowSet
 {
 	MemoryContext cxt;
 	int32		dim;
 	bool		has_y;
+	bool		hashed;			/* rows are hashed, for uba_rowset_canonical_order() */
+	bool		ordered;		/* uba_rowset_canonical_order() has run */
+	bool		prefaulting;	/* rows are paged in ahead (a reset callback stops it) */
 	int32		iparam;
 	int64		n;
-	int64		allocated;		/* rows allocated in chunks, for uba.max_memory */
-	UbaRowChunk *head;			/* while collecting */
-	UbaRowChunk *tail;
-	double	   *x;				/* n x dim, after uba_rowset_canonical_order() */
+	int64		cap;			/* rows allocated, for uba.max_memory */
+	double	   *x;				/* n x dim: arrival order, canonical once ordered */
 	double	   *y;				/* n, or NULL */
-	uint64	   *h;				/* n: hash of each row, when hashed */
-	bool		hashed;			/* rows are hashed, for uba_rowset_canonical_order() */
+	UbaSortKey *keys;			/* n: hash and arrival position of each row, when hashed */
+	double	   *x2;				/* when hashed: room for the ordered copy of x, */
+	double	   *y2;				/* of y, */
+	UbaSortKey *keys2;			/* and the sort's buffer, grown with the rows */
 	Jsonb	   *options;		/* copy of the options argument, or NULL */
 	TimestampTz started;		/* when the first row arrived */
 } UbaRowSet;
@@ -262,13 +270,6 @@ extern MemoryContext uba_agg_context(FunctionCallInfo fcinfo);
 			PG_RETURN_DATUM(PG_GETARG_DATUM(1)); \
 	} while (0)
 
-/* A 64-bit sort key and the position it belongs to */
-typedef struct UbaSortKey
-{
-	uint64		key;
-	int64		idx;
-} UbaSortKey;
-
 extern UbaSortKey *uba_radix_sort(UbaSortKey *a, UbaSortKey *tmp, int64 n);
 
 extern UbaRowSet *uba_rowset_start_dim(FunctionCallInfo fcinfo, int32 dim, bool has_y,
@@ -283,6 +284,15 @@ extern void uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y);
 extern void uba_rowset_check_param(UbaRowSet *rs, int32 iparam, const char *what);
 extern void uba_rowset_check_options(UbaRowSet *rs, Jsonb *options);
 extern void uba_rowset_canonical_order(UbaRowSet *rs);
+
+/* ---------- paging memory in ahead of use (prefault.c) ---------- */
+
+/* Hint: [start, start + len) is written soon; a background thread pages it in */
+extern void uba_prefault(void *start, Size len);
+/* Drop pending hints, wait until no hinted memory is touched (before freeing or moving it) */
+extern void uba_prefault_sync(void);
+/* The same, and end the background thread */
+extern void uba_prefault_stop(void);
 
 /* ---------- threads (threads.c) ---------- */
 

@@ -1,0 +1,111 @@
+-- Row collection by the training aggregates: memory accounting, several states growing at
+-- once, and errors or cancels while rows are paged in on the background thread
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS uba;
+SELECT plan(11);
+
+-- the DETAIL of the error a query raises, or NULL
+CREATE FUNCTION pg_temp.error_detail(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	d text;
+BEGIN
+	EXECUTE query;
+	RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+	RETURN d;
+END
+$$;
+
+CREATE FUNCTION pg_temp.plan_text(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+	plan text := '';
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+		plan := plan || line || E'\n';
+	END LOOP;
+	RETURN plan;
+END
+$$;
+
+CREATE TEMP TABLE wide AS
+SELECT ARRAY(SELECT sin(g * 7.0 + j) FROM generate_series(1, 64) j)::float8[] AS f
+  FROM generate_series(1, 5000) g;
+
+-- a k-means row of 64 features takes 512 bytes and 16 for its hash and position, counted
+-- twice for the room its ordered copy takes: 1 MB holds 1048576 / 1056 = 992 rows
+SET LOCAL uba.max_memory = '1MB';
+SELECT is(pg_temp.error_detail($$SELECT uba_kmeans(f, 4) FROM wide$$),
+	'Collected 992 rows of 64 features so far; training holds each row twice while ordering the rows.',
+	'k-means rows count 2 x (8 x features + 16) bytes against uba.max_memory');
+-- a labelled row takes 8 bytes more: 1048576 / 1072 = 978 rows
+SELECT is(pg_temp.error_detail($$SELECT uba_logreg_train(f[1] > 0, f) FROM wide$$),
+	'Collected 978 rows of 64 features so far; training holds each row twice while ordering the rows.',
+	'labelled rows count 2 x (8 x features + 24) bytes');
+RESET uba.max_memory;
+
+-- 4 groups of 40,000 rows (3 MB each), interleaved, so the hash aggregate grows four states
+-- at once, each paged in ahead on the one background thread: every group's model must be the
+-- one trained on that group alone
+CREATE TABLE grouped AS
+SELECT i % 4 AS g, ARRAY[sin(i), cos(i * 0.7), sin(i * 0.3) * 2, (i % 13) / 13.0, cos(i * 1.1)]::float8[] AS f,
+       sin(i * 1.7) + cos(i * 0.2) > 0.3 AS label
+  FROM generate_series(1, 160000) i;
+ANALYZE grouped;
+SET LOCAL enable_sort = off;
+SELECT ok(pg_temp.plan_text($$SELECT g, uba_logreg_train(label, f) FROM grouped GROUP BY g$$) LIKE '%HashAggregate%',
+	'the groups are aggregated at once (hash aggregate)');
+CREATE TEMP TABLE by_group AS
+SELECT g, uba_logreg_train(label, f) AS m FROM grouped GROUP BY g;
+RESET enable_sort;
+SELECT is((SELECT count(*) FROM by_group), 4::bigint, 'one model per group');
+SELECT is(
+	(SELECT count(*) FROM by_group b
+	  WHERE (SELECT array_agg(coefficient ORDER BY feature) FROM uba_logreg_coefficients(b.m))
+	      = (SELECT array_agg(coefficient ORDER BY feature)
+	           FROM uba_logreg_coefficients((SELECT uba_logreg_train(label, f) FROM grouped WHERE g = b.g)))),
+	4::bigint,
+	'models trained on interleaved groups equal the models of each group alone');
+
+-- an error while rows are collected, after paging in has started (row 150,000 has a NaN):
+-- the state's memory goes, the background thread stops, and the next training works
+SELECT throws_ok(
+	$$SELECT uba_logreg_train(label, CASE WHEN i = 150000 THEN ARRAY['NaN', 0, 0, 0, 0]::float8[] ELSE f END)
+	    FROM (SELECT row_number() OVER () AS i, label, f FROM grouped) s$$,
+	'22000', NULL, 'a bad row late in a large collection raises its error');
+SELECT ok((SELECT uba_model_info(uba_logreg_train(label, f))->>'training_rows' FROM grouped) = '160000',
+	'training works after an error during collection');
+
+-- a cancel while rows are collected (statement_timeout during a scan of 2,000,000 rows)
+CREATE FUNCTION pg_temp.cancelled(query text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE query;
+	RETURN false;
+EXCEPTION WHEN query_canceled THEN
+	RETURN true;
+END
+$$;
+SET LOCAL statement_timeout = '300ms';
+SELECT ok(pg_temp.cancelled($$SELECT uba_kmeans(ARRAY[sin(i), cos(i)]::float8[], 2) FROM generate_series(1, 3000000) i$$),
+	'a statement_timeout cancels row collection');
+RESET statement_timeout;
+SELECT ok((SELECT uba_model_info(uba_logreg_train(label, f))->>'training_rows' FROM grouped) = '160000',
+	'training works after a cancel during collection');
+
+-- appending the workers' partial states in a parallel plan gives the serial model
+CREATE TEMP TABLE serial_coef AS
+SELECT array_agg(coefficient ORDER BY feature) AS c
+  FROM uba_logreg_coefficients((SELECT uba_logreg_train(label, f) FROM grouped));
+\i test/lib/parallel_plans.sql
+SELECT ok(pg_temp.plan_of($$SELECT uba_logreg_train(label, f) FROM grouped$$) LIKE '%Partial Aggregate%',
+	'the training query runs in parallel workers');
+SELECT is(
+	(SELECT array_agg(coefficient ORDER BY feature) FROM uba_logreg_coefficients(
+		(SELECT uba_logreg_train(label, f) FROM grouped))),
+	(SELECT c FROM serial_coef),
+	'a parallel plan gives the serial model');
+
+SELECT * FROM finish();
+ROLLBACK;
