@@ -103,40 +103,6 @@ uba_make_float8_array(const double *v, int n)
 }
 
 /*
- * Per-column mean and population variance, in two row-major passes (the
- * matrix is row-major, so walking it column by column would read it d
- * times over).
- */
-void
-uba_column_moments(const double *X, int64 n, int d, double *mean, double *var)
-{
-	memset(mean, 0, sizeof(double) * d);
-	memset(var, 0, sizeof(double) * d);
-	for (int64 i = 0; i < n; i++)
-	{
-		for (int j = 0; j < d; j++)
-			mean[j] += X[(Size) i * d + j];
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	for (int j = 0; j < d; j++)
-		mean[j] /= (double) n;
-	for (int64 i = 0; i < n; i++)
-	{
-		for (int j = 0; j < d; j++)
-		{
-			double		t = X[(Size) i * d + j] - mean[j];
-
-			var[j] += t * t;
-		}
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	for (int j = 0; j < d; j++)
-		var[j] /= (double) n;
-}
-
-/*
  * z-score the columns in place (population std; constant columns keep
  * scale 1), given their moments; var becomes the variance after scaling.
  */

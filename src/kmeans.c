@@ -799,7 +799,7 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	{
 		mean = palloc(sizeof(double) * d);
 		var = palloc(sizeof(double) * d);
-		uba_column_moments(rs->x, rs->n, d, mean, var);
+		uba_rowset_moments(rs, mean, var);
 		if (standardize)
 		{
 			scale = palloc(sizeof(double) * d);

@@ -848,7 +848,7 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	{
 		double	   *var = palloc(sizeof(double) * d);
 
-		uba_column_moments(rs->x, rs->n, d, mean, var);
+		uba_rowset_moments(rs, mean, var);
 		if (standardize)
 			uba_standardize(rs->x, rs->n, d, mean, var, scale);
 		else

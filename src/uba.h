@@ -206,7 +206,6 @@ uba_sqdist(const double *a, const double *b, int d)
 extern int	uba_feature_count(ArrayType *a);
 extern void uba_read_features(ArrayType *a, double *dst, int expected_dim);
 extern ArrayType *uba_make_float8_array(const double *v, int n);
-extern void uba_column_moments(const double *X, int64 n, int d, double *mean, double *var);
 extern void uba_standardize(double *X, int64 n, int d, const double *mean, double *var,
 							double *scale);
 extern void uba_check_finite(double v, const char *what);
@@ -246,6 +245,8 @@ typedef struct UbaRowSet
 	double	   *x2;				/* when hashed: room for the ordered copy of x, */
 	double	   *y2;				/* of y, */
 	UbaSortKey *keys2;			/* and the sort's buffer, grown with the rows */
+	double	   *mean;			/* dim: column means, once ordered */
+	double	   *var;			/* dim: column population variances, once ordered */
 	Jsonb	   *options;		/* copy of the options argument, or NULL */
 	TimestampTz started;		/* when the first row arrived */
 } UbaRowSet;
@@ -284,6 +285,7 @@ extern void uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y);
 extern void uba_rowset_check_param(UbaRowSet *rs, int32 iparam, const char *what);
 extern void uba_rowset_check_options(UbaRowSet *rs, Jsonb *options);
 extern void uba_rowset_canonical_order(UbaRowSet *rs);
+extern void uba_rowset_moments(const UbaRowSet *rs, double *mean, double *var);
 
 /* ---------- paging memory in ahead of use (prefault.c) ---------- */
 
