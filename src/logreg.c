@@ -155,6 +155,7 @@ typedef struct LogRegWork
 	int64		nblocks;		/* blocks of UBA_BLOCK_ROWS rows */
 	int			nthreads;
 	const double *beta;			/* parameters of the current pass */
+	bool		want_gradient;
 	bool		want_hessian;
 	/* per lane: scores of a block, loss, gradient, Hessian (upper), scaled row */
 	double	   *lane_z;			/* UBA_LANES x 4 x UBA_BLOCK_ROWS: z, loss, resid, root */
@@ -413,14 +414,27 @@ LossBlock(void *arg, int64 block, int lane)
 		if (nv > 0)
 			RankUpdateUpper(H, V, nv, ps);
 	}
+	else if (w->want_gradient)
+	{
+		for (int64 i = i0; i < i1; i++)
+		{
+			const double *x = w->X + (Size) i * d;
+			double		r = resid[i - i0];
+
+			for (int j = 0; j < d; j++)
+				g[j] += r * x[j];
+			if (w->p > d)
+				g[d] += r;
+		}
+	}
 	w->lane_loss[(Size) lane * 8] += sum;
 }
 
 /*
- * One pass over all rows on up to uba.threads threads: f at beta, and when
- * g and H are given the gradient (p) and Hessian (p x p, upper triangle).
- * Lanes are reduced in lane order, so the result does not depend on the
- * thread count.
+ * One pass over all rows on up to uba.threads threads: f at beta, when g
+ * is given the gradient (p), and when H is given too the Hessian (p x p,
+ * upper triangle).  Lanes are reduced in lane order, so the result does
+ * not depend on the thread count.
  */
 static double
 Pass(LogRegWork *w, const double *beta, double *g, double *H)
@@ -430,13 +444,13 @@ Pass(LogRegWork *w, const double *beta, double *g, double *H)
 				reg = 0;
 
 	w->beta = beta;
-	w->want_hessian = (g != NULL);
+	w->want_gradient = (g != NULL);
+	w->want_hessian = (H != NULL);
 	memset(w->lane_loss, 0, sizeof(double) * UBA_LANES * 8);
 	if (g)
-	{
 		memset(w->lane_g, 0, sizeof(double) * UBA_LANES * w->pstride);
+	if (H)
 		memset(w->lane_H, 0, sizeof(double) * UBA_LANES * w->pstride * w->pstride);
-	}
 	uba_run_lanes(w->nblocks, UBA_LANES, w->nthreads, LossBlock, w);
 
 	for (int l = 0; l < UBA_LANES; l++)
@@ -446,30 +460,30 @@ Pass(LogRegWork *w, const double *beta, double *g, double *H)
 	if (g)
 	{
 		memset(g, 0, sizeof(double) * p);
+		for (int l = 0; l < UBA_LANES; l++)
+			for (int j = 0; j < p; j++)
+				g[j] += w->lane_g[(Size) l * w->pstride + j];
+		for (int j = 0; j < w->d; j++)
+			g[j] += w->l2 * beta[j];
+		for (int j = 0; j < p; j++)
+			g[j] /= w->S;
+	}
+	if (H)
+	{
 		memset(H, 0, sizeof(double) * p * p);
 		for (int l = 0; l < UBA_LANES; l++)
 		{
-			const double *lg = w->lane_g + (Size) l * w->pstride;
 			const double *lH = w->lane_H + (Size) l * w->pstride * w->pstride;
 
 			for (int j = 0; j < p; j++)
-			{
-				g[j] += lg[j];
 				for (int k = j; k < p; k++)
 					H[(Size) j * p + k] += lH[(Size) j * w->pstride + k];
-			}
 		}
 		for (int j = 0; j < w->d; j++)
-		{
-			g[j] += w->l2 * beta[j];
 			H[(Size) j * p + j] += w->l2;
-		}
 		for (int j = 0; j < p; j++)
-		{
-			g[j] /= w->S;
 			for (int k = j; k < p; k++)
 				H[(Size) j * p + k] /= w->S;
-		}
 	}
 	return (sum + 0.5 * w->l2 * reg) / w->S;
 }
@@ -645,7 +659,8 @@ Newton(LogRegWork *w, double *beta, int max_iter, double tol,
 	double	   *step = palloc(sizeof(double) * p);
 	double	   *Hstep = palloc(sizeof(double) * p);
 	double	   *trial = palloc(sizeof(double) * p);
-	double		f;
+	double		f,
+				prev_gnorm = 0;
 	bool		converged = false,
 				stalled = false;
 	int			it;
@@ -657,7 +672,9 @@ Newton(LogRegWork *w, double *beta, int max_iter, double tol,
 					t = 1,
 					ft;
 		double	   *swap;
+		bool		last;
 
+		prev_gnorm = it > 0 ? *gnorm : 0;
 		*gnorm = OptimalityNorm(w, beta, g);
 		if (*gnorm <= tol)
 		{
@@ -686,8 +703,16 @@ Newton(LogRegWork *w, double *beta, int max_iter, double tol,
 		 * optimum the decrease in F falls below its rounding error; then the
 		 * step is taken when F did not grow beyond rounding and the
 		 * optimality measure fell, so the gradient still converges.
+		 *
+		 * When the measure falls quadratically, its next value is predicted
+		 * to be at most its current value times the last ratio; when that
+		 * is well below tol, the step will end the run and the pass skips
+		 * the Hessian (the standard errors then use the Hessian one
+		 * iteration before the optimum, which differs from it by far less
+		 * than their own precision).  A wrong guess costs one more pass.
 		 */
-		ft = GradientHessian(w, trial, g2, H2) + L1Term(w, trial);
+		last = it > 0 && *gnorm * (*gnorm / prev_gnorm) <= 0.1 * tol;
+		ft = Pass(w, trial, g2, last ? NULL : H2) + L1Term(w, trial);
 		if (!(ft <= f + 1e-4 * decrease) &&
 			!(ft <= f + 16 * DBL_EPSILON * fabs(f) && OptimalityNorm(w, trial, g2) < *gnorm))
 		{
@@ -707,21 +732,30 @@ Newton(LogRegWork *w, double *beta, int max_iter, double tol,
 				break;
 			}
 			ft = GradientHessian(w, trial, g2, H2) + L1Term(w, trial);
+			last = false;
+		}
+		else if (last && !(OptimalityNorm(w, trial, g2) <= tol))
+		{
+			ft = GradientHessian(w, trial, g2, H2) + L1Term(w, trial);
+			last = false;		/* not the end after all */
 		}
 		memcpy(beta, trial, sizeof(double) * p);
 		f = ft;
 		swap = g;
 		g = g2;
 		g2 = swap;
-		swap = H;
-		H = H2;
-		H2 = swap;
+		if (!last)
+		{
+			swap = H;
+			H = H2;
+			H2 = swap;
+		}
 	}
 	*iters = Min(it + 1, max_iter);
 	*gnorm = OptimalityNorm(w, beta, g);
 	*loss = f;
 	if (H_out)
-		memcpy(H_out, H, sizeof(double) * p * p);	/* at the final beta */
+		memcpy(H_out, H, sizeof(double) * p * p);	/* at the final beta, or one step before */
 	/* at the optimum to machine precision: F cannot decrease, the measure is tiny */
 	if (*gnorm <= tol || (stalled && *gnorm <= 1e-7))
 		converged = true;
