@@ -10,12 +10,12 @@
  *	  every row is hashed as it arrives (in the workers) and training first
  *	  copies the rows into a canonical order (by hash, then content).
  *
- *	  Rows are kept in one growing matrix.  Large allocations are mapped
- *	  memory that repalloc grows in place or remaps (glibc), so growing
- *	  rarely copies.  Room for the ordered copy grows with it, and both
- *	  are paged in by a background thread (prefault.c) while the scan
- *	  fills them: first-touch page faults would otherwise cost about as
- *	  much as the scan itself.
+ *	  Rows are kept in one growing matrix; from 1 MB on its arrays are
+ *	  mapped memory (bigmem.c), grown by remapping, paged in ahead by a
+ *	  background thread while the scan fills them and unmapped by it
+ *	  afterwards: first-touch page faults and freeing would otherwise cost
+ *	  about as much as the scan itself.  Room for the ordered copy grows
+ *	  with the rows, so ordering them needs no fresh memory.
  *
  *-------------------------------------------------------------------------
  */
@@ -78,22 +78,66 @@ CheckRows(const UbaRowSet *rs, int64 rows)
 				 errhint("Raise uba.max_memory for this session, or train on a sample of the rows (TABLESAMPLE).")));
 }
 
-/* The row set's context is going away: no thread may touch its memory */
+/* Arrays from this size on are mapped memory (bigmem.c); smaller ones, palloc'd */
+#define BIG_ARRAY_BYTES (1024 * 1024)
+
+/*
+ * Grow the array *pp of *bytes to newbytes.  *bytes always holds what is
+ * allocated, also when growing fails, so the array is freed right.
+ */
+static void
+GrowArray(UbaRowSet *rs, void **pp, Size *bytes, Size newbytes)
+{
+	void	   *old = *pp;
+
+	if (newbytes < BIG_ARRAY_BYTES)
+		*pp = old ? repalloc(old, newbytes) : MemoryContextAlloc(rs->cxt, newbytes);
+	else if (old == NULL || *bytes >= BIG_ARRAY_BYTES)
+		*pp = uba_big_grow(old, *bytes, newbytes);
+	else
+	{
+		void	   *p = uba_big_grow(NULL, 0, newbytes);
+
+		memcpy(p, old, *bytes);
+		pfree(old);
+		*pp = p;
+	}
+	*bytes = newbytes;
+}
+
+/* Free the array *pp of *bytes */
+static void
+FreeArray(void **pp, Size *bytes)
+{
+	if (*pp != NULL)
+	{
+		if (*bytes >= BIG_ARRAY_BYTES)
+			uba_big_free(*pp, *bytes);
+		else
+			pfree(*pp);
+	}
+	*pp = NULL;
+	*bytes = 0;
+}
+
+/* Free every array of a row set (the struct stays, empty) */
+static void
+FreeRows(UbaRowSet *rs)
+{
+	FreeArray((void **) &rs->x, &rs->x_bytes);
+	FreeArray((void **) &rs->y, &rs->y_bytes);
+	FreeArray((void **) &rs->keys, &rs->keys_bytes);
+	FreeArray((void **) &rs->x2, &rs->x2_bytes);
+	FreeArray((void **) &rs->y2, &rs->y2_bytes);
+	FreeArray((void **) &rs->keys2, &rs->keys2_bytes);
+	rs->n = rs->cap = 0;
+}
+
+/* The row set's context is going away: its mapped arrays must go too */
 static void
 RowSetReset(void *arg)
 {
-	uba_prefault_stop();
-}
-
-/* Grow one array from oldcap to cap elements, hinting that the new part is written soon */
-static void *
-GrowArray(UbaRowSet *rs, void *old, Size elem, int64 oldcap, int64 cap)
-{
-	char	   *p = old ? repalloc_huge(old, mul_size((Size) cap, elem)) :
-		MemoryContextAllocHuge(rs->cxt, mul_size((Size) cap, elem));
-
-	uba_prefault(p + (Size) oldcap * elem, (Size) (cap - oldcap) * elem);
-	return p;
+	FreeRows((UbaRowSet *) arg);
 }
 
 /*
@@ -107,31 +151,22 @@ Grow(UbaRowSet *rs, int64 need)
 	int64		maxrows = (int64) (((Size) uba_max_memory_kb * 1024) / RowPeakBytes(rs));
 	int64		old = rs->cap;
 	int64		cap;
+	Size		xrow = (Size) rs->dim * sizeof(double);
 
 	CheckRows(rs, need);
 	cap = Min(maxrows, Max(need, Max(UBA_ROWSET_FIRST_ROWS, old + Min(old, step))));
-	if (!rs->prefaulting)
-	{
-		MemoryContextCallback *cb = MemoryContextAlloc(rs->cxt, sizeof(MemoryContextCallback));
-
-		cb->func = RowSetReset;
-		cb->arg = NULL;
-		MemoryContextRegisterResetCallback(rs->cxt, cb);
-		rs->prefaulting = true;
-	}
-	uba_prefault_sync();		/* the arrays may move */
-	/* in the order the scan writes them; the ordered copy is needed last */
-	rs->x = GrowArray(rs, rs->x, (Size) rs->dim * sizeof(double), old, cap);
+	/* in the order the scan writes them (each is paged in ahead); the ordered copy is needed last */
+	GrowArray(rs, (void **) &rs->x, &rs->x_bytes, mul_size((Size) cap, xrow));
 	if (rs->hashed)
-		rs->keys = GrowArray(rs, rs->keys, sizeof(UbaSortKey), old, cap);
+		GrowArray(rs, (void **) &rs->keys, &rs->keys_bytes, mul_size((Size) cap, sizeof(UbaSortKey)));
 	if (rs->has_y)
-		rs->y = GrowArray(rs, rs->y, sizeof(double), old, cap);
+		GrowArray(rs, (void **) &rs->y, &rs->y_bytes, mul_size((Size) cap, sizeof(double)));
 	if (rs->hashed)
 	{
-		rs->keys2 = GrowArray(rs, rs->keys2, sizeof(UbaSortKey), old, cap);
-		rs->x2 = GrowArray(rs, rs->x2, (Size) rs->dim * sizeof(double), old, cap);
+		GrowArray(rs, (void **) &rs->keys2, &rs->keys2_bytes, mul_size((Size) cap, sizeof(UbaSortKey)));
+		GrowArray(rs, (void **) &rs->x2, &rs->x2_bytes, mul_size((Size) cap, xrow));
 		if (rs->has_y)
-			rs->y2 = GrowArray(rs, rs->y2, sizeof(double), old, cap);
+			GrowArray(rs, (void **) &rs->y2, &rs->y2_bytes, mul_size((Size) cap, sizeof(double)));
 	}
 	rs->cap = cap;
 }
@@ -148,6 +183,9 @@ NewRowSet(MemoryContext cxt, int32 dim, bool has_y, bool hashed, int32 iparam, J
 	rs->hashed = hashed;
 	rs->iparam = iparam;
 	rs->started = GetCurrentTimestamp();
+	rs->reset.func = RowSetReset;
+	rs->reset.arg = rs;
+	MemoryContextRegisterResetCallback(cxt, &rs->reset);
 	if (options != NULL)
 	{
 		rs->options = MemoryContextAlloc(cxt, VARSIZE(options));
@@ -556,18 +594,17 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 	pfree(g.lane_sums);
 	pfree(shift);
 
-	uba_prefault_stop();		/* before freeing what it may still page in */
-	pfree(rs->x);
+	/* the rows in arrival order go (unmapped on the background thread) */
+	FreeArray((void **) &rs->x, &rs->x_bytes);
+	FreeArray((void **) &rs->y, &rs->y_bytes);
+	FreeArray((void **) &rs->keys, &rs->keys_bytes);
+	FreeArray((void **) &rs->keys2, &rs->keys2_bytes);
 	rs->x = rs->x2;
-	if (rs->has_y)
-	{
-		pfree(rs->y);
-		rs->y = rs->y2;
-	}
-	pfree(rs->keys);
-	pfree(rs->keys2);
+	rs->x_bytes = rs->x2_bytes;
+	rs->y = rs->y2;
+	rs->y_bytes = rs->y2_bytes;
 	rs->x2 = rs->y2 = NULL;
-	rs->keys = rs->keys2 = NULL;
+	rs->x2_bytes = rs->y2_bytes = 0;
 }
 
 /* Column means and population variances of the ordered rows (n > 0) */
@@ -602,21 +639,7 @@ AppendRows(UbaRowSet *rs, UbaRowSet *src)
 		rs->keys[n0 + i].idx = n0 + i;
 	}
 	rs->n += src->n;
-	uba_prefault_sync();		/* before freeing what it may page in */
-	pfree(src->x);
-	if (src->y)
-		pfree(src->y);
-	if (src->keys)
-		pfree(src->keys);
-	if (src->x2)
-		pfree(src->x2);
-	if (src->y2)
-		pfree(src->y2);
-	if (src->keys2)
-		pfree(src->keys2);
-	src->x = src->y = src->x2 = src->y2 = NULL;
-	src->keys = src->keys2 = NULL;
-	src->n = src->cap = 0;
+	FreeRows(src);
 }
 
 /* Combine two partial states (parallel aggregation): append b's rows to a */

@@ -235,7 +235,6 @@ typedef struct UbaRowSet
 	bool		has_y;
 	bool		hashed;			/* rows are hashed, for uba_rowset_canonical_order() */
 	bool		ordered;		/* uba_rowset_canonical_order() has run */
-	bool		prefaulting;	/* rows are paged in ahead (a reset callback stops it) */
 	int32		iparam;
 	int64		n;
 	int64		cap;			/* rows allocated, for uba.max_memory */
@@ -245,10 +244,17 @@ typedef struct UbaRowSet
 	double	   *x2;				/* when hashed: room for the ordered copy of x, */
 	double	   *y2;				/* of y, */
 	UbaSortKey *keys2;			/* and the sort's buffer, grown with the rows */
+	Size		x_bytes;		/* allocated bytes of each array above */
+	Size		y_bytes;
+	Size		keys_bytes;
+	Size		x2_bytes;
+	Size		y2_bytes;
+	Size		keys2_bytes;
 	double	   *mean;			/* dim: column means, once ordered */
 	double	   *var;			/* dim: column population variances, once ordered */
 	Jsonb	   *options;		/* copy of the options argument, or NULL */
 	TimestampTz started;		/* when the first row arrived */
+	MemoryContextCallback reset;	/* frees the mapped arrays with the context */
 } UbaRowSet;
 
 /* The memory context an aggregate's state lives in (error outside an aggregate) */
@@ -287,14 +293,12 @@ extern void uba_rowset_check_options(UbaRowSet *rs, Jsonb *options);
 extern void uba_rowset_canonical_order(UbaRowSet *rs);
 extern void uba_rowset_moments(const UbaRowSet *rs, double *mean, double *var);
 
-/* ---------- paging memory in ahead of use (prefault.c) ---------- */
+/* ---------- large arrays of rows (bigmem.c) ---------- */
 
-/* Hint: [start, start + len) is written soon; a background thread pages it in */
-extern void uba_prefault(void *start, Size len);
-/* Drop pending hints, wait until no hinted memory is touched (before freeing or moving it) */
-extern void uba_prefault_sync(void);
-/* The same, and end the background thread */
-extern void uba_prefault_stop(void);
+/* Allocate (old NULL) or grow an array; the new part is paged in ahead, in the background */
+extern void *uba_big_grow(void *old, Size oldbytes, Size newbytes);
+/* Give an array back; it is unmapped in the background */
+extern void uba_big_free(void *p, Size bytes);
 
 /* ---------- threads (threads.c) ---------- */
 

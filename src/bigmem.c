@@ -1,0 +1,288 @@
+/*-------------------------------------------------------------------------
+ *
+ * bigmem.c
+ *	  Large arrays for training rows: mapped memory that a background
+ *	  thread pages in ahead of use and unmaps after it.
+ *
+ * Fresh memory costs the kernel a page fault per page on first write, to
+ * find and zero the page, and as much again to free it: for the hundreds
+ * of megabytes a training aggregate collects, about as long as the scan
+ * that fills them.  The backend's scan uses one core; a background thread
+ * on another asks the kernel to map the next pages in (madvise
+ * MADV_POPULATE_WRITE, Linux 5.14) while the scan writes the earlier
+ * ones, and unmaps arrays once they are handed back, while the backend
+ * goes on.  Paging in never changes memory contents, so the backend may
+ * write the same pages at the same time.
+ *
+ * The arrays are mmap()ed, not palloc()ed: their owner frees them with
+ * uba_big_free(), also on error (rowset.c does it from a memory context
+ * reset callback), and grows them with mremap() on Linux, which moves
+ * page tables, not data.  uba.max_memory bounds them, not the memory
+ * context machinery.  The thread calls no PostgreSQL function, starts
+ * with every signal blocked, works in 2 MB steps, and ends itself after a
+ * second without work.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "uba.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
+#define MADV_POPULATE_WRITE 23	/* Linux 5.14; older headers lack it */
+#endif
+
+#define BIG_QUEUE 64
+#define BIG_STEP (2 * 1024 * 1024)
+#define BIG_MIN_PREFAULT (256 * 1024)
+
+typedef enum BigJobKind
+{
+	BIG_POPULATE,
+	BIG_UNMAP
+} BigJobKind;
+
+typedef struct BigJob
+{
+	BigJobKind	kind;
+	char	   *start;
+	Size		len;
+} BigJob;
+
+static struct
+{
+	pthread_mutex_t lock;
+	pthread_cond_t work;		/* a job was queued */
+	pthread_cond_t idle;		/* the thread finished a job */
+	BigJob		queue[BIG_QUEUE];
+	int			head;
+	int			count;
+	bool		paging;			/* the thread is paging [current, current + current_len) in */
+	char	   *current;
+	Size		current_len;
+	int			cancel;			/* drop the current paging job (atomic) */
+	bool		running;
+	int			no_populate;	/* the kernel refused MADV_POPULATE_WRITE (atomic) */
+}			big = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static Size
+PageSize(void)
+{
+	static Size page = 0;
+
+	if (page == 0)
+		page = (Size) sysconf(_SC_PAGESIZE);
+	return page;
+}
+
+static Size
+RoundToPages(Size bytes)
+{
+	Size		page = PageSize();
+
+	return (bytes + page - 1) & ~(page - 1);
+}
+
+/* Page in [start, start + len) in steps, until done or cancelled */
+static void
+Populate(char *start, Size len)
+{
+#ifdef MADV_POPULATE_WRITE
+	for (Size off = 0; off < len; off += BIG_STEP)
+	{
+		if (__atomic_load_n(&big.cancel, __ATOMIC_RELAXED))
+			return;
+		if (madvise(start + off, Min(BIG_STEP, len - off), MADV_POPULATE_WRITE) != 0 &&
+			errno == EINVAL)
+		{
+			__atomic_store_n(&big.no_populate, 1, __ATOMIC_RELAXED);
+			return;
+		}
+	}
+#endif
+}
+
+/* Thread body: run queued jobs; end after a second without any */
+static void *
+BigThreadMain(void *unused)
+{
+	pthread_mutex_lock(&big.lock);
+	for (;;)
+	{
+		BigJob		job;
+
+		while (big.count == 0)
+		{
+			struct timespec until;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
+			if (pthread_cond_timedwait(&big.work, &big.lock, &until) == ETIMEDOUT &&
+				big.count == 0)
+			{
+				big.running = false;
+				pthread_mutex_unlock(&big.lock);
+				return NULL;
+			}
+		}
+		job = big.queue[big.head];
+		big.head = (big.head + 1) % BIG_QUEUE;
+		big.count--;
+		big.paging = job.kind == BIG_POPULATE;
+		big.current = job.start;
+		big.current_len = job.len;
+		__atomic_store_n(&big.cancel, 0, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&big.lock);
+
+		if (job.kind == BIG_POPULATE)
+			Populate(job.start, job.len);
+		else
+			munmap(job.start, job.len);
+
+		pthread_mutex_lock(&big.lock);
+		big.paging = false;
+		pthread_cond_broadcast(&big.idle);
+	}
+}
+
+/*
+ * Queue a job for the thread, starting it if needed.  Returns false when
+ * that is impossible (no thread, or the queue is full).
+ */
+static bool
+Submit(BigJobKind kind, char *start, Size len)
+{
+	bool		queued = false;
+
+	pthread_mutex_lock(&big.lock);
+	if (!big.running)
+	{
+		pthread_t	thread;
+		pthread_attr_t attr;
+		sigset_t	all,
+					old;
+
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		big.running = pthread_create(&thread, &attr, BigThreadMain, NULL) == 0;
+		pthread_attr_destroy(&attr);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		big.paging = false;
+	}
+	if (big.running && big.count < BIG_QUEUE)
+	{
+		big.queue[(big.head + big.count) % BIG_QUEUE] = (BigJob) {kind, start, len};
+		big.count++;
+		pthread_cond_signal(&big.work);
+		queued = true;
+	}
+	pthread_mutex_unlock(&big.lock);
+	return queued;
+}
+
+/* Do [a, a + alen) and [b, b + blen) overlap? */
+static inline bool
+Overlap(const char *a, Size alen, const char *b, Size blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/*
+ * Drop queued paging jobs within [p, p + len) and wait until the thread
+ * pages nothing in there: the backend is about to move that memory.
+ */
+static void
+StopPaging(char *p, Size len)
+{
+	pthread_mutex_lock(&big.lock);
+	if (big.running)
+	{
+		int			kept = 0;
+
+		for (int i = 0; i < big.count; i++)
+		{
+			BigJob		job = big.queue[(big.head + i) % BIG_QUEUE];
+
+			if (job.kind == BIG_UNMAP || !Overlap(job.start, job.len, p, len))
+				big.queue[(big.head + kept++) % BIG_QUEUE] = job;
+		}
+		big.count = kept;
+		if (big.paging && Overlap(big.current, big.current_len, p, len))
+		{
+			__atomic_store_n(&big.cancel, 1, __ATOMIC_RELAXED);
+			while (big.paging && Overlap(big.current, big.current_len, p, len))
+				pthread_cond_wait(&big.idle, &big.lock);
+		}
+	}
+	pthread_mutex_unlock(&big.lock);
+}
+
+/* Hint: the part of an array from offset from will be written soon */
+static void
+PageInAhead(char *p, Size from, Size bytes)
+{
+	Size		first = RoundToPages(from);
+
+	if (bytes > first && bytes - first >= BIG_MIN_PREFAULT &&
+		!__atomic_load_n(&big.no_populate, __ATOMIC_RELAXED))
+		(void) Submit(BIG_POPULATE, p + first, RoundToPages(bytes) - first);
+}
+
+/*
+ * An array of newbytes, with the first oldbytes of old (an array from
+ * here of oldbytes, or NULL); the rest is zero and is paged in ahead on
+ * the background thread.  Errors when the memory cannot be had.
+ */
+void *
+uba_big_grow(void *old, Size oldbytes, Size newbytes)
+{
+	Size		oldlen = RoundToPages(Max(oldbytes, 1));
+	Size		newlen = RoundToPages(Max(newbytes, 1));
+	void	   *p;
+
+	if (old != NULL && newlen == oldlen)
+		return old;
+	if (old != NULL)
+		StopPaging(old, oldlen);	/* the array may move */
+#ifdef MREMAP_MAYMOVE
+	if (old != NULL)
+		p = mremap(old, oldlen, newlen, MREMAP_MAYMOVE);
+	else
+#endif
+		p = mmap(NULL, newlen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed to map %zu MB for training rows.", newlen >> 20)));
+#ifndef MREMAP_MAYMOVE
+	if (old != NULL)
+	{
+		memcpy(p, old, Min(oldbytes, newbytes));
+		uba_big_free(old, oldbytes);
+	}
+#endif
+	PageInAhead((char *) p, old ? oldbytes : 0, newbytes);
+	return p;
+}
+
+/*
+ * Give an array back: the background thread unmaps it while the backend
+ * goes on (or it is unmapped now, without a thread).  Queued paging jobs
+ * for it run first, so nothing touches it after it is gone.
+ */
+void
+uba_big_free(void *p, Size bytes)
+{
+	if (p == NULL)
+		return;
+	if (!Submit(BIG_UNMAP, p, RoundToPages(Max(bytes, 1))))
+		munmap(p, RoundToPages(Max(bytes, 1)));
+}
