@@ -496,20 +496,54 @@ uba_get_scaling(UbaReader *r, int d, double **mean, double **scale)
 
 /* ---------- the per-query cache of parsed models ---------- */
 
-typedef struct UbaModelCache
+/* Models one call site keeps parsed: a join may score with a model per segment */
+#define UBA_MODEL_CACHE_ENTRIES 8
+
+typedef struct UbaCachedModel
 {
-	Size		len;
-	char	   *bytes;			/* the blob that was validated and parsed */
+	Size		keylen;			/* 0: empty */
+	char	   *key;			/* what identifies the blob, see ModelKey() */
 	UbaModelKind kind;
 	void	   *parsed;
-	MemoryContext cxt;
+	MemoryContext cxt;			/* holds key and parsed */
+	uint64		used;			/* when last hit, for evicting the least recent */
+} UbaCachedModel;
+
+typedef struct UbaModelCache
+{
+	UbaCachedModel entries[UBA_MODEL_CACHE_ENTRIES];
+	uint64		clock;
 } UbaModelCache;
 
 /*
- * Return the parsed model in argument argno, parsing it only when the blob
- * differs from the one seen last by this call site.  The whole blob is
- * compared, not just its header, so a damaged copy that happens to keep
- * the header of a valid model is still validated, and rejected.
+ * The bytes that identify a model argument without detoasting it: for a
+ * value stored out of line, its TOAST pointer (TOAST values never change,
+ * and one is not reused while a query can still see it), so a large model
+ * read from a table is not fetched again for every row; for a value in
+ * line, compressed or not, all of its bytes, so a damaged copy that keeps
+ * the header of a valid model is not mistaken for it.  Other forms (in
+ * memory only) are detoasted.
+ */
+static const char *
+ModelKey(Datum d, Size *len)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+
+	if (VARATT_IS_EXTERNAL_ONDISK(v))
+	{
+		*len = VARSIZE_EXTERNAL(v);
+		return (const char *) v;
+	}
+	if (VARATT_IS_EXTERNAL(v))
+		v = pg_detoast_datum_packed(v);
+	*len = VARSIZE_ANY(v);
+	return (const char *) v;
+}
+
+/*
+ * Return the parsed model in argument argno.  Each call site keeps the
+ * last few models it parsed, so a blob is validated and parsed once per
+ * query, not once per row, also when rows alternate between models.
  */
 void *
 uba_model_cached(FunctionCallInfo fcinfo, int argno, UbaModelKind kind,
@@ -517,39 +551,53 @@ uba_model_cached(FunctionCallInfo fcinfo, int argno, UbaModelKind kind,
 {
 	FmgrInfo   *flinfo = fcinfo->flinfo;
 	UbaModelCache *cache = (UbaModelCache *) flinfo->fn_extra;
-	bytea	   *blob = PG_GETARG_BYTEA_PP(argno);
-	Size		len = VARSIZE_ANY_EXHDR(blob);
+	Size		keylen;
+	const char *key = ModelKey(PG_GETARG_DATUM(argno), &keylen);
+	UbaCachedModel *e = NULL;
+	bytea	   *blob;
 	UbaModelMeta meta;
 	UbaReader	payload;
 	MemoryContext old;
-
-	if (cache != NULL && cache->parsed != NULL && cache->kind == kind &&
-		cache->len == len && memcmp(cache->bytes, VARDATA_ANY(blob), len) == 0)
-		return cache->parsed;
 
 	if (cache == NULL)
 	{
 		cache = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(UbaModelCache));
 		flinfo->fn_extra = cache;
 	}
-	if (cache->cxt == NULL)
-		cache->cxt = AllocSetContextCreate(flinfo->fn_mcxt, "uba model cache",
-										   ALLOCSET_DEFAULT_SIZES);
-	else
-		MemoryContextReset(cache->cxt);
-	cache->parsed = NULL;
-	cache->len = 0;
+	for (int i = 0; i < UBA_MODEL_CACHE_ENTRIES; i++)
+	{
+		UbaCachedModel *c = &cache->entries[i];
 
-	old = MemoryContextSwitchTo(cache->cxt);
+		if (c->keylen == keylen && c->kind == kind && memcmp(c->key, key, keylen) == 0)
+		{
+			c->used = ++cache->clock;
+			return c->parsed;
+		}
+		/* an empty entry, or else the least recently used */
+		if (e == NULL || (e->keylen != 0 && (c->keylen == 0 || c->used < e->used)))
+			e = c;
+	}
+
+	if (e->cxt == NULL)
+		e->cxt = AllocSetContextCreate(flinfo->fn_mcxt, "uba model cache",
+									   ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(e->cxt);
+	e->keylen = 0;				/* empty until parsing succeeded */
+	e->parsed = NULL;
+
+	blob = PG_GETARG_BYTEA_PP(argno);
+	old = MemoryContextSwitchTo(e->cxt);
 	uba_model_open(blob, kind, &meta, &payload);
-	cache->parsed = parse(&meta, &payload);
-	cache->bytes = MemoryContextAllocHuge(cache->cxt, Max(len, 1));
-	memcpy(cache->bytes, VARDATA_ANY(blob), len);
+	e->parsed = parse(&meta, &payload);
+	e->key = palloc(keylen);
+	memcpy(e->key, key, keylen);
 	MemoryContextSwitchTo(old);
 
-	cache->kind = kind;
-	cache->len = len;
-	return cache->parsed;
+	e->kind = kind;
+	e->keylen = keylen;
+	e->used = ++cache->clock;
+	return e->parsed;
 }
 
 /* ---------- SQL functions ---------- */
