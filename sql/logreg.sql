@@ -117,6 +117,15 @@ SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"class_weight": {"true
 SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"class_weight": {"true": "2", "false": 1}}') FROM lr$$);
 SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"class_weight": [2, 1]}') FROM lr$$);
 
+-- the options a model records are valid options: retraining with them gives the same model
+-- (for pg_cron jobs that retrain with a saved model's settings), for each kind of class_weight
+SELECT cw, uba_model_info(m)->'options'->'class_weight' AS recorded,
+       (SELECT array_agg(coefficient ORDER BY feature) FROM uba_logreg_coefficients(m))
+     = (SELECT array_agg(coefficient ORDER BY feature) FROM uba_logreg_coefficients(
+          (SELECT uba_logreg_train(label, f, uba_model_info(m)->'options') FROM lr))) AS same_model
+  FROM (SELECT cw, (SELECT uba_logreg_train(label, f, jsonb_build_object('class_weight', cw)) FROM lr) AS m
+          FROM (VALUES ('"none"'::jsonb), ('"balanced"'), ('{"true": 3, "false": 0.5}')) v(cw)) s;
+
 -- l1: a strong penalty zeroes the weaker feature; no standard errors (the optimum is on a kink)
 SELECT info->'converged' AS converged, info->'nonzero_coefficients' AS nonzero
   FROM (SELECT uba_model_info(uba_logreg_train(label, f, '{"l1": 20, "l2": 0}')) AS info FROM lr) s;

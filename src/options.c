@@ -407,6 +407,9 @@ uba_options_to_json(const UbaOptions *o)
 		{
 			case UBA_OPT_NAMES:
 				break;
+			case UBA_OPT_BOOL:
+				appendStringInfoString(&s, o->value[i] != 0 ? "true" : "false");
+				break;
 			case UBA_OPT_WEIGHTS:
 				if (spec->choices[(int) o->value[i]] == NULL)
 				{
@@ -417,10 +420,8 @@ uba_options_to_json(const UbaOptions *o)
 					appendStringInfoChar(&s, '}');
 					break;
 				}
+				/* one of the named choices, written as a choice is */
 				/* FALLTHROUGH */
-			case UBA_OPT_BOOL:
-				appendStringInfoString(&s, o->value[i] != 0 ? "true" : "false");
-				break;
 			case UBA_OPT_CHOICE:
 				appendStringInfo(&s, "\"%s\"", spec->choices[(int) o->value[i]]);
 				break;
