@@ -581,3 +581,38 @@ CREATE AGGREGATE uba_f1_score(predicted anyelement, actual anyelement, average t
 	COMBINEFUNC = uba_multiclass_combine, SERIALFUNC = uba_multiclass_serialize,
 	DESERIALFUNC = uba_multiclass_deserialize, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_f1_score(anyelement, anyelement, text) IS 'F1 score over several classes: macro, micro or weighted average';
+
+-------------------------------------------------------------------------------
+-- Recommendations: collaborative filtering
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_cf_transfn(internal, bigint, bigint, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_cf_transfn(internal, bigint, bigint, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_cf_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_cf_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- like the row set's: a partial state carries every event, so plans stay serial (see above)
+CREATE FUNCTION uba_cf_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100000000;
+CREATE FUNCTION uba_cf_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100000000;
+
+CREATE AGGREGATE uba_cf_train(user_id bigint, item_id bigint, weight float8, options jsonb) (
+	SFUNC = uba_cf_transfn, STYPE = internal, FINALFUNC = uba_cf_final,
+	FINALFUNC_MODIFY = READ_WRITE, COMBINEFUNC = uba_cf_combine,
+	SERIALFUNC = uba_cf_serialize, DESERIALFUNC = uba_cf_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_cf_train(user_id bigint, item_id bigint, weight float8) (
+	SFUNC = uba_cf_transfn, STYPE = internal, FINALFUNC = uba_cf_final,
+	FINALFUNC_MODIFY = READ_WRITE, COMBINEFUNC = uba_cf_combine,
+	SERIALFUNC = uba_cf_serialize, DESERIALFUNC = uba_cf_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_cf_train(bigint, bigint, float8, jsonb) IS 'train a recommendation model (implicit-feedback ALS) from (user, item, weight) events';
+COMMENT ON AGGREGATE uba_cf_train(bigint, bigint, float8) IS 'train a recommendation model (implicit-feedback ALS) from (user, item, weight) events';
+
+CREATE FUNCTION uba_cf_recommend(model bytea, user_id bigint, n int, options jsonb DEFAULT NULL,
+	OUT item_id bigint, OUT score float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_cf_recommend(bytea, bigint, int, jsonb) IS 'the n best items for a user, without the items the user already has; the most popular items for an unknown user';

@@ -286,3 +286,48 @@ uba_big_free(void *p, Size bytes)
 	if (!Submit(BIG_UNMAP, p, RoundToPages(Max(bytes, 1))))
 		munmap(p, RoundToPages(Max(bytes, 1)));
 }
+
+/* ---------- arrays that start small: palloc'd first, mapped from 1 MB on ---------- */
+
+/* Arrays from this size on are mapped memory; smaller ones are palloc'd in the caller's context */
+#define BIG_ARRAY_BYTES (1024 * 1024)
+
+/*
+ * Grow the array *pp of *bytes (0 and NULL for none yet) to newbytes; small
+ * arrays live in cxt.  *bytes always holds what is allocated, also when
+ * growing fails, so uba_array_free() frees exactly that.
+ */
+void
+uba_array_grow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes)
+{
+	void	   *old = *pp;
+
+	if (newbytes < BIG_ARRAY_BYTES)
+		*pp = old ? repalloc(old, newbytes) : MemoryContextAlloc(cxt, newbytes);
+	else if (old == NULL || *bytes >= BIG_ARRAY_BYTES)
+		*pp = uba_big_grow(old, *bytes, newbytes);
+	else
+	{
+		void	   *p = uba_big_grow(NULL, 0, newbytes);
+
+		memcpy(p, old, *bytes);
+		pfree(old);
+		*pp = p;
+	}
+	*bytes = newbytes;
+}
+
+/* Free the array *pp of *bytes made by uba_array_grow() */
+void
+uba_array_free(void **pp, Size *bytes)
+{
+	if (*pp != NULL)
+	{
+		if (*bytes >= BIG_ARRAY_BYTES)
+			uba_big_free(*pp, *bytes);
+		else
+			pfree(*pp);
+	}
+	*pp = NULL;
+	*bytes = 0;
+}

@@ -50,7 +50,7 @@ static const char *const kind_names[] = {
 
 /* Per-kind summaries shown by uba_model_info(); NULL while a kind has none */
 static const UbaModelDescriber kind_describers[] = {
-	NULL, uba_kmeans_describe, uba_logreg_describe, uba_linreg_describe, NULL, NULL
+	NULL, uba_kmeans_describe, uba_logreg_describe, uba_linreg_describe, uba_cf_describe, NULL
 };
 
 #define UBA_KIND_COUNT lengthof(kind_names)
@@ -156,6 +156,35 @@ uba_put_f64_array(UbaWriter *w, const double *v, Size n)
 #endif
 }
 
+/* Append n float4 (little-endian IEEE single precision) */
+void
+uba_put_f32_array(UbaWriter *w, const float *v, Size n)
+{
+#ifndef WORDS_BIGENDIAN
+	appendBinaryStringInfo(&w->buf, (const char *) v, mul_size(n, sizeof(float)));
+#else
+	for (Size i = 0; i < n; i++)
+	{
+		uint32		bits;
+
+		memcpy(&bits, &v[i], sizeof(bits));
+		uba_put_u32(w, bits);
+	}
+#endif
+}
+
+/* Append n uint32 */
+void
+uba_put_u32_array(UbaWriter *w, const uint32 *v, Size n)
+{
+#ifndef WORDS_BIGENDIAN
+	appendBinaryStringInfo(&w->buf, (const char *) v, mul_size(n, sizeof(uint32)));
+#else
+	for (Size i = 0; i < n; i++)
+		uba_put_u32(w, v[i]);
+#endif
+}
+
 /* Append n int64 */
 void
 uba_put_i64_array(UbaWriter *w, const int64 *v, Size n)
@@ -247,6 +276,42 @@ uba_get_i64_array(UbaReader *r, int64 *dst, Size n)
 	uba_reader_check_space(r, n, 8);
 	for (Size i = 0; i < n; i++)
 		dst[i] = (int64) uba_get_u64(r);
+}
+
+/* Read n float4; with finite, every value must be finite */
+void
+uba_get_f32_array(UbaReader *r, float *dst, Size n, bool finite)
+{
+	uba_reader_check_space(r, n, sizeof(float));
+#ifndef WORDS_BIGENDIAN
+	memcpy(dst, r->p, n * sizeof(float));
+	r->p += n * sizeof(float);
+#else
+	for (Size i = 0; i < n; i++)
+	{
+		uint32		bits = uba_get_u32(r);
+
+		memcpy(&dst[i], &bits, sizeof(bits));
+	}
+#endif
+	if (finite)
+		for (Size i = 0; i < n; i++)
+			if (!isfinite(dst[i]))
+				uba_model_corrupted("The model holds a value that is not finite.");
+}
+
+/* Read n uint32 */
+void
+uba_get_u32_array(UbaReader *r, uint32 *dst, Size n)
+{
+	uba_reader_check_space(r, n, sizeof(uint32));
+#ifndef WORDS_BIGENDIAN
+	memcpy(dst, r->p, n * sizeof(uint32));
+	r->p += n * sizeof(uint32);
+#else
+	for (Size i = 0; i < n; i++)
+		dst[i] = uba_get_u32(r);
+#endif
 }
 
 /* A payload must be consumed exactly */

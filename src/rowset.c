@@ -78,58 +78,16 @@ CheckRows(const UbaRowSet *rs, int64 rows)
 				 errhint("Raise uba.max_memory for this session, or train on a sample of the rows (TABLESAMPLE).")));
 }
 
-/* Arrays from this size on are mapped memory (bigmem.c); smaller ones, palloc'd */
-#define BIG_ARRAY_BYTES (1024 * 1024)
-
-/*
- * Grow the array *pp of *bytes to newbytes.  *bytes always holds what is
- * allocated, also when growing fails, so the array is freed right.
- */
-static void
-GrowArray(UbaRowSet *rs, void **pp, Size *bytes, Size newbytes)
-{
-	void	   *old = *pp;
-
-	if (newbytes < BIG_ARRAY_BYTES)
-		*pp = old ? repalloc(old, newbytes) : MemoryContextAlloc(rs->cxt, newbytes);
-	else if (old == NULL || *bytes >= BIG_ARRAY_BYTES)
-		*pp = uba_big_grow(old, *bytes, newbytes);
-	else
-	{
-		void	   *p = uba_big_grow(NULL, 0, newbytes);
-
-		memcpy(p, old, *bytes);
-		pfree(old);
-		*pp = p;
-	}
-	*bytes = newbytes;
-}
-
-/* Free the array *pp of *bytes */
-static void
-FreeArray(void **pp, Size *bytes)
-{
-	if (*pp != NULL)
-	{
-		if (*bytes >= BIG_ARRAY_BYTES)
-			uba_big_free(*pp, *bytes);
-		else
-			pfree(*pp);
-	}
-	*pp = NULL;
-	*bytes = 0;
-}
-
 /* Free every array of a row set (the struct stays, empty) */
 static void
 FreeRows(UbaRowSet *rs)
 {
-	FreeArray((void **) &rs->x, &rs->x_bytes);
-	FreeArray((void **) &rs->y, &rs->y_bytes);
-	FreeArray((void **) &rs->keys, &rs->keys_bytes);
-	FreeArray((void **) &rs->x2, &rs->x2_bytes);
-	FreeArray((void **) &rs->y2, &rs->y2_bytes);
-	FreeArray((void **) &rs->keys2, &rs->keys2_bytes);
+	uba_array_free((void **) &rs->x, &rs->x_bytes);
+	uba_array_free((void **) &rs->y, &rs->y_bytes);
+	uba_array_free((void **) &rs->keys, &rs->keys_bytes);
+	uba_array_free((void **) &rs->x2, &rs->x2_bytes);
+	uba_array_free((void **) &rs->y2, &rs->y2_bytes);
+	uba_array_free((void **) &rs->keys2, &rs->keys2_bytes);
 	rs->n = rs->cap = 0;
 }
 
@@ -156,17 +114,17 @@ Grow(UbaRowSet *rs, int64 need)
 	CheckRows(rs, need);
 	cap = Min(maxrows, Max(need, Max(UBA_ROWSET_FIRST_ROWS, old + Min(old, step))));
 	/* in the order the scan writes them (each is paged in ahead); the ordered copy is needed last */
-	GrowArray(rs, (void **) &rs->x, &rs->x_bytes, mul_size((Size) cap, xrow));
+	uba_array_grow(rs->cxt, (void **) &rs->x, &rs->x_bytes, mul_size((Size) cap, xrow));
 	if (rs->hashed)
-		GrowArray(rs, (void **) &rs->keys, &rs->keys_bytes, mul_size((Size) cap, sizeof(UbaSortKey)));
+		uba_array_grow(rs->cxt, (void **) &rs->keys, &rs->keys_bytes, mul_size((Size) cap, sizeof(UbaSortKey)));
 	if (rs->has_y)
-		GrowArray(rs, (void **) &rs->y, &rs->y_bytes, mul_size((Size) cap, sizeof(double)));
+		uba_array_grow(rs->cxt, (void **) &rs->y, &rs->y_bytes, mul_size((Size) cap, sizeof(double)));
 	if (rs->hashed)
 	{
-		GrowArray(rs, (void **) &rs->keys2, &rs->keys2_bytes, mul_size((Size) cap, sizeof(UbaSortKey)));
-		GrowArray(rs, (void **) &rs->x2, &rs->x2_bytes, mul_size((Size) cap, xrow));
+		uba_array_grow(rs->cxt, (void **) &rs->keys2, &rs->keys2_bytes, mul_size((Size) cap, sizeof(UbaSortKey)));
+		uba_array_grow(rs->cxt, (void **) &rs->x2, &rs->x2_bytes, mul_size((Size) cap, xrow));
 		if (rs->has_y)
-			GrowArray(rs, (void **) &rs->y2, &rs->y2_bytes, mul_size((Size) cap, sizeof(double)));
+			uba_array_grow(rs->cxt, (void **) &rs->y2, &rs->y2_bytes, mul_size((Size) cap, sizeof(double)));
 	}
 	rs->cap = cap;
 }
@@ -595,10 +553,10 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 	pfree(shift);
 
 	/* the rows in arrival order go (unmapped on the background thread) */
-	FreeArray((void **) &rs->x, &rs->x_bytes);
-	FreeArray((void **) &rs->y, &rs->y_bytes);
-	FreeArray((void **) &rs->keys, &rs->keys_bytes);
-	FreeArray((void **) &rs->keys2, &rs->keys2_bytes);
+	uba_array_free((void **) &rs->x, &rs->x_bytes);
+	uba_array_free((void **) &rs->y, &rs->y_bytes);
+	uba_array_free((void **) &rs->keys, &rs->keys_bytes);
+	uba_array_free((void **) &rs->keys2, &rs->keys2_bytes);
 	rs->x = rs->x2;
 	rs->x_bytes = rs->x2_bytes;
 	rs->y = rs->y2;

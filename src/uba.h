@@ -90,6 +90,8 @@ extern void uba_put_u64(UbaWriter *w, uint64 v);
 extern void uba_put_f64(UbaWriter *w, double v);
 extern void uba_put_f64_array(UbaWriter *w, const double *v, Size n);
 extern void uba_put_i64_array(UbaWriter *w, const int64 *v, Size n);
+extern void uba_put_f32_array(UbaWriter *w, const float *v, Size n);
+extern void uba_put_u32_array(UbaWriter *w, const uint32 *v, Size n);
 extern bytea *uba_model_build(UbaModelKind kind, const UbaModelMeta *meta,
 							  UbaWriter *payload);
 
@@ -99,6 +101,8 @@ extern double uba_get_f64(UbaReader *r);
 extern double uba_get_finite_f64(UbaReader *r);
 extern void uba_get_f64_array(UbaReader *r, double *dst, Size n, bool finite);
 extern void uba_get_i64_array(UbaReader *r, int64 *dst, Size n);
+extern void uba_get_f32_array(UbaReader *r, float *dst, Size n, bool finite);
+extern void uba_get_u32_array(UbaReader *r, uint32 *dst, Size n);
 extern void uba_reader_check_space(UbaReader *r, Size count, Size elemsize);
 extern void uba_reader_finish(UbaReader *r);
 pg_attribute_noreturn() extern void uba_model_corrupted(const char *detail,...) pg_attribute_printf(1, 2);
@@ -128,6 +132,7 @@ extern void uba_logreg_describe(const UbaModelMeta *meta, UbaReader *payload,
 								StringInfo json);
 extern void uba_linreg_describe(const UbaModelMeta *meta, UbaReader *payload,
 								StringInfo json);
+extern void uba_cf_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 
 /* ---------- options (options.c) ---------- */
 
@@ -299,6 +304,9 @@ extern void uba_rowset_moments(const UbaRowSet *rs, double *mean, double *var);
 extern void *uba_big_grow(void *old, Size oldbytes, Size newbytes);
 /* Give an array back; it is unmapped in the background */
 extern void uba_big_free(void *p, Size bytes);
+/* Arrays that start small: palloc'd in cxt below 1 MB, mapped (above) from there on */
+extern void uba_array_grow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes);
+extern void uba_array_free(void **pp, Size *bytes);
 
 /* ---------- threads (threads.c) ---------- */
 

@@ -1,0 +1,95 @@
+-- uba_cf_train (implicit-feedback ALS) and uba_cf_recommend
+SET extra_float_digits = 0;
+
+-- 300 users x 12 events over 97 items, ids sparse and unsorted; every fifth user repeats
+-- three of its pairs (repeated pairs add up)
+CREATE TABLE cf_ev AS
+SELECT (u * 7919) % 1000003 AS user_id, ((u * 31 + k * k * 17) % 97) * 1000 + 5 AS item_id,
+       (1 + (u + k) % 3)::float8 AS weight
+  FROM generate_series(1, 300) u, generate_series(1, 12) k
+UNION ALL
+SELECT (u * 7919) % 1000003, ((u * 31 + k * k * 17) % 97) * 1000 + 5, 0.5
+  FROM generate_series(5, 300, 5) u, generate_series(1, 3) k;
+CREATE TABLE cf_model AS SELECT uba_cf_train(user_id, item_id, weight, '{"factors": 8, "seed": 3}') AS m FROM cf_ev;
+
+-- what the model records: distinct users, items and (user, item) pairs
+SELECT uba_model_info(m)->>'kind' AS kind, uba_model_info(m)->>'method' AS method,
+       uba_model_info(m)->'users' AS users, uba_model_info(m)->'items' AS items,
+       uba_model_info(m)->'interactions' AS pairs, uba_model_info(m)->'training_rows' AS events,
+       uba_model_info(m)->'factors' AS factors, uba_model_info(m)->'iterations' AS iterations,
+       uba_model_info(m)->'options' AS options
+  FROM cf_model;
+SELECT count(DISTINCT user_id) AS users, count(DISTINCT item_id) AS items,
+       count(DISTINCT (user_id, item_id)) AS pairs FROM cf_ev;
+
+-- the same events in another order, or with repeated pairs summed beforehand, give the same model
+SELECT (SELECT uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8, "seed": 3}' ORDER BY weight DESC, item_id, user_id))->'loss' FROM cf_ev)
+     = (SELECT uba_model_info(m)->'loss' FROM cf_model) AS same_in_any_order,
+       (SELECT uba_model_info(uba_cf_train(user_id, item_id, w, '{"factors": 8, "seed": 3}'))->'loss'
+          FROM (SELECT user_id, item_id, sum(weight) AS w FROM cf_ev GROUP BY 1, 2) s)
+     = (SELECT uba_model_info(m)->'loss' FROM cf_model) AS repeated_pairs_add_up;
+-- ...and with one thread
+SET uba.threads = 1;
+SELECT (SELECT uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8, "seed": 3}'))->'loss' FROM cf_ev)
+     = (SELECT uba_model_info(m)->'loss' FROM cf_model) AS same_with_one_thread;
+RESET uba.threads;
+
+-- the objective goes down with more iterations, and the exact solver reaches about the same
+SELECT (SELECT (uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8, "seed": 3, "iterations": 2}'))->>'loss')::float8 FROM cf_ev)
+     > (SELECT (uba_model_info(m)->>'loss')::float8 FROM cf_model) AS more_iterations_lower_loss,
+       abs((SELECT (uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8, "seed": 3, "solver": "cholesky"}'))->>'loss')::float8 FROM cf_ev)
+           / (SELECT (uba_model_info(m)->>'loss')::float8 FROM cf_model) - 1) < 0.01 AS cholesky_within_1_percent;
+
+-- recommendations: n items, best first, none the user already has
+SELECT count(*) AS n, bool_and(item_id NOT IN (SELECT item_id FROM cf_ev WHERE user_id = 7919)) AS none_seen
+  FROM uba_cf_recommend((SELECT m FROM cf_model), 7919, 10);
+SELECT bool_and(score_order) AS scores_descending FROM (
+	SELECT score <= lag(score, 1, 'Infinity') OVER (ORDER BY ordinality) AS score_order
+	  FROM uba_cf_recommend((SELECT m FROM cf_model), 7919, 10) WITH ORDINALITY) s;
+-- every user: no seen item is ever recommended
+SELECT count(*) AS seen_recommended
+  FROM (SELECT DISTINCT user_id FROM cf_ev) u, uba_cf_recommend((SELECT m FROM cf_model), u.user_id, 5) r
+ WHERE (u.user_id, r.item_id) IN (SELECT user_id, item_id FROM cf_ev);
+-- include_seen: the user's own items compete too
+SELECT count(*) FILTER (WHERE item_id IN (SELECT item_id FROM cf_ev WHERE user_id = 7919)) > 0 AS seen_included
+  FROM uba_cf_recommend((SELECT m FROM cf_model), 7919, 97, '{"include_seen": true}');
+-- n larger than the catalog: every item the user does not have
+SELECT count(*) = 97 - (SELECT count(DISTINCT item_id) FROM cf_ev WHERE user_id = 7919) AS all_unseen
+  FROM uba_cf_recommend((SELECT m FROM cf_model), 7919, 1000);
+SELECT count(*) AS zero FROM uba_cf_recommend((SELECT m FROM cf_model), 7919, 0);
+
+-- an unknown user gets the most popular items (score: distinct users), ties by smaller id
+SELECT * FROM uba_cf_recommend((SELECT m FROM cf_model), -42, 4);
+SELECT item_id, count(DISTINCT user_id) AS users FROM cf_ev GROUP BY item_id ORDER BY 2 DESC, 1 LIMIT 4;
+
+-- NULL model, user or n: no rows
+SELECT count(*) FROM uba_cf_recommend(NULL, 7919, 5);
+SELECT count(*) FROM uba_cf_recommend((SELECT m FROM cf_model), NULL, 5);
+
+-- no events, or only NULLs: NULL
+SELECT uba_cf_train(user_id, item_id, weight) IS NULL AS empty FROM cf_ev WHERE false;
+SELECT uba_cf_train(NULL::bigint, item_id, weight) IS NULL AS all_null FROM cf_ev;
+
+-- errors
+SELECT expect_error($$SELECT uba_cf_train(user_id, item_id, -1) FROM cf_ev$$);
+SELECT expect_error($$SELECT uba_cf_train(user_id, item_id, 'NaN') FROM cf_ev$$);
+SELECT expect_error($$SELECT uba_cf_train(user_id, item_id, weight, '{"factors": 0}') FROM cf_ev$$);
+SELECT expect_error($$SELECT uba_cf_train(user_id, item_id, weight, '{"method": "svd"}') FROM cf_ev$$);
+SELECT expect_error($$SELECT uba_cf_train(user_id, item_id, weight, '{"solver": "lu"}') FROM cf_ev$$);
+SELECT expect_error($$SELECT uba_cf_train(user_id, item_id, weight, '{"rank": 8}') FROM cf_ev$$);
+SELECT expect_error($$SELECT uba_cf_train(user_id, item_id, weight, jsonb_build_object('seed', user_id)) FROM cf_ev$$);
+SELECT expect_error($$SELECT * FROM uba_cf_recommend((SELECT m FROM cf_model), 1, -1)$$);
+SELECT expect_error($$SELECT * FROM uba_cf_recommend((SELECT m FROM cf_model), 1, 5, '{"include": true}')$$);
+SELECT expect_error($$SELECT * FROM uba_cf_recommend((SELECT uba_kmeans(ARRAY[i, i]::float8[], 1) FROM generate_series(1, 3) i), 1, 5)$$);
+SELECT expect_error($$SELECT * FROM uba_cf_recommend(substring((SELECT m FROM cf_model) FROM 1 FOR 200), 1, 5)$$);
+
+-- a parallel plan (forced) gives the serial model
+SELECT parallel_plans(true);
+CREATE TABLE cf_big AS SELECT * FROM cf_ev, generate_series(1, 4) rep;
+EXPLAIN (COSTS OFF) SELECT uba_cf_train(user_id, item_id, weight) FROM cf_big;
+CREATE TABLE cf_par AS SELECT uba_cf_train(user_id, item_id, weight, '{"factors": 8}') AS m FROM cf_big;
+SELECT parallel_plans(false);
+SELECT (SELECT uba_model_info(m)->'loss' FROM cf_par)
+     = (SELECT uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8}'))->'loss' FROM cf_big) AS parallel_equals_serial;
+
+DROP TABLE cf_ev, cf_model, cf_big, cf_par;

@@ -1,0 +1,1242 @@
+/*-------------------------------------------------------------------------
+ *
+ * cf.c
+ *	  Collaborative filtering for recommendations: the uba_cf_train
+ *	  aggregate over (user, item, weight) events, implicit-feedback ALS,
+ *	  the model payload, and recommending for a user.
+ *
+ * ALS (Hu, Koren and Volinsky 2008) minimizes, over user factors x_u and
+ * item factors y_i,
+ *	  sum over all (u, i) of c_ui (p_ui - x_u . y_i)^2
+ *		+ regularization (sum ||x_u||^2 + sum ||y_i||^2)
+ * with c_ui = 1 + alpha w_ui and p_ui = 1 for observed pairs (w_ui the
+ * summed weights), c_ui = 1 and p_ui = 0 for all others.  Each half
+ * iteration fixes one side and solves every row of the other exactly for
+ * its least squares problem
+ *	  (Y'Y + Y_u' (C_u - I) Y_u + regularization I) x_u = Y_u' C_u p_u,
+ * where Y'Y, shared by all rows, makes the unobserved pairs cost nothing
+ * per row.  The default solver takes a few conjugate-gradient steps per
+ * row from its previous value (Takacs et al. 2011), which touch only the
+ * row's observed items; "cholesky" factors the system.  Rows are solved on
+ * up to uba.threads threads; each row's arithmetic is fixed, so the model
+ * does not depend on the thread count.  Factors are single precision, as
+ * the model stores them.
+ *
+ * Rows are ordered by id before training (and repeated pairs summed with
+ * their weights in a fixed order), so the same events give the same model
+ * in any order and under any plan.
+ *
+ * Payload: users, items, factors (u32 each), method (u32, 0 als),
+ * iterations (u32), regularization, alpha, loss (f64), user ids and item
+ * ids (i64, strictly increasing), item popularity (u32: distinct users),
+ * seen-item offsets (u64, users + 1) and seen items (u32 item indexes,
+ * increasing per user), user factors and item factors (f32, row-major).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "uba.h"
+
+#include <math.h>
+
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+PG_FUNCTION_INFO_V1(uba_cf_transfn);
+PG_FUNCTION_INFO_V1(uba_cf_combine);
+PG_FUNCTION_INFO_V1(uba_cf_serialize);
+PG_FUNCTION_INFO_V1(uba_cf_deserialize);
+PG_FUNCTION_INFO_V1(uba_cf_final);
+PG_FUNCTION_INFO_V1(uba_cf_recommend);
+
+#define CF_METHOD_ALS 0
+#define CF_SOLVER_CG 0
+#define CF_SOLVER_CHOLESKY 1
+#define CF_MAX_FACTORS 1024
+
+static const char *const cf_methods[] = {"als", NULL};
+static const char *const cf_solvers[] = {"cg", "cholesky", NULL};
+
+static const UbaOptionSpec cf_options[] = {
+	{"method", UBA_OPT_CHOICE, CF_METHOD_ALS, 0, 0, cf_methods},
+	{"factors", UBA_OPT_INT, 64, 1, CF_MAX_FACTORS, NULL},
+	{"iterations", UBA_OPT_INT, 15, 1, 1000, NULL},
+	{"regularization", UBA_OPT_FLOAT, 0.1, 0, 1e9, NULL},
+	{"alpha", UBA_OPT_FLOAT, 10, 0, 1e9, NULL},
+	{"solver", UBA_OPT_CHOICE, CF_SOLVER_CG, 0, 0, cf_solvers},
+	{"cg_steps", UBA_OPT_INT, 3, 1, 100, NULL},
+	{"seed", UBA_OPT_INT, 0, 0, 2147483647, NULL},
+};
+
+/* ---------- collecting events ---------- */
+
+typedef struct CfState
+{
+	MemoryContext cxt;
+	int64		n;
+	int64		cap;
+	int64	   *user;
+	int64	   *item;
+	double	   *weight;
+	Size		user_bytes;
+	Size		item_bytes;
+	Size		weight_bytes;
+	Jsonb	   *options;
+	TimestampTz started;
+	MemoryContextCallback reset;	/* frees the mapped arrays with the context */
+} CfState;
+
+/*
+ * Memory one event may need while training: itself (24 bytes), its sort
+ * keys (two of 16), its place in the by-user and by-item lists (8 each).
+ */
+#define CF_EVENT_PEAK_BYTES 88
+
+static void
+CfFreeArrays(CfState *st)
+{
+	uba_array_free((void **) &st->user, &st->user_bytes);
+	uba_array_free((void **) &st->item, &st->item_bytes);
+	uba_array_free((void **) &st->weight, &st->weight_bytes);
+	st->n = st->cap = 0;
+}
+
+static void
+CfReset(void *arg)
+{
+	CfFreeArrays((CfState *) arg);
+}
+
+static CfState *
+CfNewState(MemoryContext cxt, Jsonb *options)
+{
+	CfState    *st = MemoryContextAllocZero(cxt, sizeof(CfState));
+
+	st->cxt = cxt;
+	st->started = GetCurrentTimestamp();
+	st->reset.func = CfReset;
+	st->reset.arg = st;
+	MemoryContextRegisterResetCallback(cxt, &st->reset);
+	if (options != NULL)
+	{
+		st->options = MemoryContextAlloc(cxt, VARSIZE(options));
+		memcpy(st->options, options, VARSIZE(options));
+	}
+	return st;
+}
+
+/* Room for need events: doubles, by at most 64 MB of weights at a time, within uba.max_memory */
+static void
+CfGrow(CfState *st, int64 need)
+{
+	int64		limit = (int64) (((Size) uba_max_memory_kb * 1024) / CF_EVENT_PEAK_BYTES);
+	int64		cap;
+
+	if (need > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the training events need more than uba.max_memory (%d MB)",
+						uba_max_memory_kb / 1024),
+				 errdetail("Collected " INT64_FORMAT " events so far; training needs about %d bytes for each.",
+						   st->n, CF_EVENT_PEAK_BYTES),
+				 errhint("Raise uba.max_memory for this session, or train on a sample of the events.")));
+	cap = Min(limit, Max(need, Max(4096, st->cap + Min(st->cap, 8 * 1024 * 1024))));
+	uba_array_grow(st->cxt, (void **) &st->user, &st->user_bytes, mul_size((Size) cap, sizeof(int64)));
+	uba_array_grow(st->cxt, (void **) &st->item, &st->item_bytes, mul_size((Size) cap, sizeof(int64)));
+	uba_array_grow(st->cxt, (void **) &st->weight, &st->weight_bytes, mul_size((Size) cap, sizeof(double)));
+	st->cap = cap;
+}
+
+/* uba_cf_train(user_id, item_id, weight [, options]) transition: collect the event */
+Datum
+uba_cf_transfn(PG_FUNCTION_ARGS)
+{
+	CfState    *st = PG_ARGISNULL(0) ? NULL : (CfState *) PG_GETARG_POINTER(0);
+	Jsonb	   *opts = (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ? PG_GETARG_JSONB_P(4) : NULL;
+	double		w;
+
+	/* events with no user, item or weight are skipped, as built-in aggregates skip NULLs */
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	w = PG_GETARG_FLOAT8(3);
+	uba_check_finite(w, "interaction weights");
+	if (w < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("interaction weights must not be negative"),
+				 errdetail("Got %g for user " INT64_FORMAT " and item " INT64_FORMAT ".",
+						   w, PG_GETARG_INT64(1), PG_GETARG_INT64(2)),
+				 errhint("Weights count how strongly a user showed interest: views, purchases, quantities.")));
+	if (st == NULL)
+	{
+		UbaOptions	o;
+
+		uba_parse_options(opts, cf_options, lengthof(cf_options), "uba_cf_train", &o);
+		st = CfNewState(uba_agg_context(fcinfo), opts);
+	}
+	else if (!uba_options_equal(st->options, opts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options must be the same for every row of one aggregate call")));
+	if (st->n == st->cap)
+		CfGrow(st, st->n + 1);
+	st->user[st->n] = PG_GETARG_INT64(1);
+	st->item[st->n] = PG_GETARG_INT64(2);
+	st->weight[st->n] = w;
+	st->n++;
+	PG_RETURN_POINTER(st);
+}
+
+/* Combine two partial states (parallel aggregation): append b's events to a */
+Datum
+uba_cf_combine(PG_FUNCTION_ARGS)
+{
+	CfState    *a,
+			   *b;
+
+	UBA_COMBINE_NULL_STATES();
+	a = (CfState *) PG_GETARG_POINTER(0);
+	b = (CfState *) PG_GETARG_POINTER(1);
+	if (!uba_options_equal(a->options, b->options))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options must be the same for every row of one aggregate call")));
+	if (b->n > 0)
+	{
+		if (a->cap < a->n + b->n)
+			CfGrow(a, a->n + b->n);
+		memcpy(a->user + a->n, b->user, sizeof(int64) * b->n);
+		memcpy(a->item + a->n, b->item, sizeof(int64) * b->n);
+		memcpy(a->weight + a->n, b->weight, sizeof(double) * b->n);
+		a->n += b->n;
+		CfFreeArrays(b);
+	}
+	a->started = Min(a->started, b->started);
+	PG_RETURN_POINTER(a);
+}
+
+/* Serialized: n, started, option bytes (length first), then users, items, weights */
+Datum
+uba_cf_serialize(PG_FUNCTION_ARGS)
+{
+	CfState    *st = (CfState *) PG_GETARG_POINTER(0);
+	int32		optlen = st->options ? VARSIZE(st->options) : 0;
+	Size		total = add_size(sizeof(int64) + sizeof(TimestampTz) + sizeof(int32) + optlen,
+								 mul_size((Size) st->n, 3 * sizeof(int64)));
+	bytea	   *out;
+	char	   *p;
+
+	if (total > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a parallel worker collected more than 1 GB of training events"),
+				 errhint("SET max_parallel_workers_per_gather = 0 for this training query.")));
+	out = (bytea *) palloc(total + VARHDRSZ);
+	SET_VARSIZE(out, total + VARHDRSZ);
+	p = VARDATA(out);
+	memcpy(p, &st->n, sizeof(int64));
+	p += sizeof(int64);
+	memcpy(p, &st->started, sizeof(TimestampTz));
+	p += sizeof(TimestampTz);
+	memcpy(p, &optlen, sizeof(int32));
+	p += sizeof(int32);
+	if (optlen > 0)
+		memcpy(p, st->options, optlen);
+	p += optlen;
+	if (st->n > 0)
+	{
+		memcpy(p, st->user, sizeof(int64) * st->n);
+		p += sizeof(int64) * st->n;
+		memcpy(p, st->item, sizeof(int64) * st->n);
+		p += sizeof(int64) * st->n;
+		memcpy(p, st->weight, sizeof(double) * st->n);
+	}
+	PG_RETURN_BYTEA_P(out);
+}
+
+Datum
+uba_cf_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = uba_agg_context(fcinfo);
+	bytea	   *in = PG_GETARG_BYTEA_PP(0);
+	const char *p = VARDATA_ANY(in);
+	Size		len = VARSIZE_ANY_EXHDR(in);
+	int64		n;
+	TimestampTz started;
+	int32		optlen;
+	CfState    *st;
+
+	if (len < sizeof(int64) + sizeof(TimestampTz) + sizeof(int32))
+		elog(ERROR, "uba cf state serialization is truncated");
+	memcpy(&n, p, sizeof(int64));
+	p += sizeof(int64);
+	memcpy(&started, p, sizeof(TimestampTz));
+	p += sizeof(TimestampTz);
+	memcpy(&optlen, p, sizeof(int32));
+	p += sizeof(int32);
+	if (n < 0 || optlen < 0 ||
+		len != sizeof(int64) + sizeof(TimestampTz) + sizeof(int32) + optlen + (Size) n * 3 * sizeof(int64))
+		elog(ERROR, "uba cf state serialization is inconsistent");
+	st = CfNewState(aggcxt, optlen > 0 ? (Jsonb *) p : NULL);
+	p += optlen;
+	st->started = started;
+	if (n > 0)
+	{
+		CfGrow(st, n);
+		memcpy(st->user, p, sizeof(int64) * n);
+		p += sizeof(int64) * n;
+		memcpy(st->item, p, sizeof(int64) * n);
+		p += sizeof(int64) * n;
+		memcpy(st->weight, p, sizeof(double) * n);
+		st->n = n;
+	}
+	PG_RETURN_POINTER(st);
+}
+
+/* ---------- from events to sparse matrices ---------- */
+
+/* A bigint as a key that sorts like it */
+static inline uint64
+IdKey(int64 id)
+{
+	return (uint64) id ^ (UINT64CONST(1) << 63);
+}
+
+/*
+ * Dense indexes of ids: sorts the ids, stores the distinct ones in
+ * increasing order in *distinct (allocated) and each event's index in idx.
+ */
+static int64
+MapIds(const int64 *ids, int64 n, int64 **distinct, uint32 *idx)
+{
+	UbaSortKey *a = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(UbaSortKey) * n);
+	UbaSortKey *b = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(UbaSortKey) * n);
+	UbaSortKey *s;
+	int64		m = 0;
+
+	for (int64 i = 0; i < n; i++)
+	{
+		a[i].key = IdKey(ids[i]);
+		a[i].idx = i;
+	}
+	s = uba_radix_sort(a, b, n);
+	for (int64 i = 0; i < n; i++)
+		if (i == 0 || s[i].key != s[i - 1].key)
+			m++;
+	if (m > (int64) PG_UINT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("more than 4294967295 distinct users or items")));
+	*distinct = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(m, 1));
+	m = 0;
+	for (int64 i = 0; i < n; i++)
+	{
+		if (i == 0 || s[i].key != s[i - 1].key)
+			(*distinct)[m++] = ids[s[i].idx];
+		idx[s[i].idx] = (uint32) (m - 1);
+	}
+	pfree(a);
+	pfree(b);
+	return m;
+}
+
+/* Sparse rows: for row r, entries off[r] .. off[r + 1] - 1 of col and val */
+typedef struct CfSparse
+{
+	int64		rows;
+	int64	   *off;			/* rows + 1 */
+	uint32	   *col;
+	float	   *val;			/* alpha * summed weight = c - 1 */
+} CfSparse;
+
+/* Order of two doubles' bit patterns, for summing repeated weights in a fixed order */
+static int
+CompareDoubles(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The user x item matrix of summed weights (times alpha), by user and by
+ * item.  Events are sorted by (user, item); a pair's repeated weights are
+ * summed in increasing order, so the sums do not depend on event order.
+ */
+static int64
+BuildMatrices(CfState *st, double alpha, int64 nusers, const uint32 *uidx, int64 nitems,
+			  const uint32 *iidx, CfSparse *byuser, CfSparse *byitem, uint32 *popularity)
+{
+	int64		n = st->n;
+	UbaSortKey *a = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(UbaSortKey) * n);
+	UbaSortKey *b = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(UbaSortKey) * n);
+	UbaSortKey *s;
+	int64		pairs = 0;
+	double	   *ws = NULL;
+	int64		wscap = 0;
+	int64	   *fill;
+
+	for (int64 i = 0; i < n; i++)
+	{
+		a[i].key = ((uint64) uidx[i] << 32) | iidx[i];
+		a[i].idx = i;
+	}
+	s = uba_radix_sort(a, b, n);
+	for (int64 i = 0; i < n; i++)
+		if (i == 0 || s[i].key != s[i - 1].key)
+			pairs++;
+
+	byuser->rows = nusers;
+	byuser->off = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * (nusers + 1));
+	byuser->col = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(pairs, 1));
+	byuser->val = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * Max(pairs, 1));
+	memset(byuser->off, 0, sizeof(int64) * (nusers + 1));
+	memset(popularity, 0, sizeof(uint32) * nitems);
+	pairs = 0;
+	for (int64 i = 0; i < n;)
+	{
+		int64		j = i + 1;
+		double		sum;
+
+		while (j < n && s[j].key == s[i].key)
+			j++;
+		if (j - i == 1)
+			sum = st->weight[s[i].idx];
+		else
+		{
+			if (j - i > wscap)
+			{
+				wscap = Max(j - i, 2 * wscap);
+				ws = ws ? repalloc_huge(ws, sizeof(double) * wscap) :
+					MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * wscap);
+			}
+			for (int64 k = i; k < j; k++)
+				ws[k - i] = st->weight[s[k].idx];
+			qsort(ws, j - i, sizeof(double), CompareDoubles);
+			sum = 0;
+			for (int64 k = 0; k < j - i; k++)
+				sum += ws[k];
+		}
+		byuser->off[(s[i].key >> 32) + 1]++;
+		byuser->col[pairs] = (uint32) (s[i].key & 0xFFFFFFFF);
+		byuser->val[pairs] = (float) (alpha * sum);
+		popularity[byuser->col[pairs]]++;
+		pairs++;
+		i = j;
+		if ((pairs & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	for (int64 u = 0; u < nusers; u++)
+		byuser->off[u + 1] += byuser->off[u];
+	pfree(a);
+	pfree(b);
+	if (ws)
+		pfree(ws);
+
+	/* the transpose, by counting */
+	byitem->rows = nitems;
+	byitem->off = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * (nitems + 1));
+	byitem->col = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(pairs, 1));
+	byitem->val = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * Max(pairs, 1));
+	byitem->off[0] = 0;
+	for (int64 i = 0; i < nitems; i++)
+		byitem->off[i + 1] = byitem->off[i] + popularity[i];
+	fill = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(nitems, 1));
+	memcpy(fill, byitem->off, sizeof(int64) * nitems);
+	for (int64 u = 0; u < nusers; u++)
+		for (int64 k = byuser->off[u]; k < byuser->off[u + 1]; k++)
+		{
+			int64		at = fill[byuser->col[k]]++;
+
+			byitem->col[at] = (uint32) u;
+			byitem->val[at] = byuser->val[k];
+		}
+	pfree(fill);
+	return pairs;
+}
+
+/* ---------- ALS ---------- */
+
+/* Factors are stored with rows padded to a multiple of 8 floats (zeros) */
+#define CF_PAD(f) (((f) + 7) & ~7)
+
+typedef float CfVec __attribute__((vector_size(32), aligned(4)));
+
+/* The kernels are inlined into the solver, which is compiled for AVX2 too */
+#define CF_INLINE static inline __attribute__((always_inline))
+
+/*
+ * a . b over fs floats (a multiple of 8): two vectors of 8 partial sums
+ * (even and odd groups of 8, so the additions overlap), added in a fixed
+ * order whatever the vector width.
+ */
+CF_INLINE float
+Dot(const float *restrict a, const float *restrict b, int fs)
+{
+	CfVec		acc0 = {0},
+				acc1 = {0};
+	int			j = 0;
+
+	for (; j + 16 <= fs; j += 16)
+	{
+		acc0 += *(const CfVec *) (a + j) * *(const CfVec *) (b + j);
+		acc1 += *(const CfVec *) (a + j + 8) * *(const CfVec *) (b + j + 8);
+	}
+	if (j < fs)
+		acc0 += *(const CfVec *) (a + j) * *(const CfVec *) (b + j);
+	acc0 += acc1;
+	return ((acc0[0] + acc0[1]) + (acc0[2] + acc0[3])) + ((acc0[4] + acc0[5]) + (acc0[6] + acc0[7]));
+}
+
+/* y += t * x */
+CF_INLINE void
+Axpy(float t, const float *restrict x, float *restrict y, int fs)
+{
+	for (int j = 0; j < fs; j += 8)
+		*(CfVec *) (y + j) += t * *(const CfVec *) (x + j);
+}
+
+/* What one half iteration needs: solve the rows of X given Y */
+typedef struct AlsHalf
+{
+	const CfSparse *m;			/* rows of X: their observed columns (of Y) */
+	float	   *X;				/* rows x fs, updated */
+	const float *Y;				/* cols x fs */
+	const float *G;				/* fs x fs: Y'Y + regularization I (padding rows zero) */
+	int			f;
+	int			fs;
+	int			solver;
+	int			cg_steps;
+	double		reg;
+	float	   *lane_work;		/* UBA_LANES x (4 fs + fs * fs doubles as floats...) */
+	Size		lane_floats;
+} AlsHalf;
+
+/* out = G v (G symmetric fs x fs) */
+CF_INLINE void
+GemvG(const float *restrict G, const float *restrict v, float *restrict out, int fs)
+{
+	for (int j = 0; j < fs; j++)
+		out[j] = Dot(G + (Size) j * fs, v, fs);
+}
+
+/*
+ * One row by conjugate gradient (Takacs et al. 2011): cg_steps steps on
+ * A x = b from the row's current x, A = G + sum_i c'_i y_i y_i', b = sum_i
+ * (1 + c'_i) y_i over the row's observed columns i (c'_i = c_i - 1).
+ */
+CF_INLINE void
+SolveRowCG(const AlsHalf *h, int64 row, float *work)
+{
+	int			fs = h->fs;
+	float	   *x = h->X + (Size) row * fs;
+	float	   *r = work;
+	float	   *p = work + fs;
+	float	   *Ap = work + 2 * fs;
+	int64		k0 = h->m->off[row];
+	int64		k1 = h->m->off[row + 1];
+	float		rs_old;
+
+	/* r = b - A x */
+	GemvG(h->G, x, r, fs);
+	for (int j = 0; j < fs; j++)
+		r[j] = -r[j];
+	for (int64 k = k0; k < k1; k++)
+	{
+		const float *y = h->Y + (Size) h->m->col[k] * fs;
+		float		c1 = h->m->val[k];
+
+		Axpy((1 + c1) - c1 * Dot(y, x, fs), y, r, fs);
+	}
+	memcpy(p, r, sizeof(float) * fs);
+	rs_old = Dot(r, r, fs);
+	for (int step = 0; step < h->cg_steps && rs_old > 1e-20f; step++)
+	{
+		float		alpha,
+					rs_new,
+					pAp;
+
+		GemvG(h->G, p, Ap, fs);
+		for (int64 k = k0; k < k1; k++)
+		{
+			const float *y = h->Y + (Size) h->m->col[k] * fs;
+
+			Axpy(h->m->val[k] * Dot(y, p, fs), y, Ap, fs);
+		}
+		pAp = Dot(p, Ap, fs);
+		if (!(pAp > 0))
+			break;
+		alpha = rs_old / pAp;
+		Axpy(alpha, p, x, fs);
+		Axpy(-alpha, Ap, r, fs);
+		rs_new = Dot(r, r, fs);
+		for (int j = 0; j < fs; j++)
+			p[j] = r[j] + (rs_new / rs_old) * p[j];
+		rs_old = rs_new;
+	}
+}
+
+/* One row exactly: A x = b by Cholesky in double precision */
+static void
+SolveRowCholesky(const AlsHalf *h, int64 row, float *workf)
+{
+	int			f = h->f;
+	int			fs = h->fs;
+	double	   *A = (double *) workf;
+	double	   *b = A + (Size) f * f;
+	float	   *x = h->X + (Size) row * fs;
+
+	for (int j = 0; j < f; j++)
+	{
+		for (int l = 0; l < f; l++)
+			A[(Size) j * f + l] = h->G[(Size) j * fs + l];
+		b[j] = 0;
+	}
+	for (int64 k = h->m->off[row]; k < h->m->off[row + 1]; k++)
+	{
+		const float *y = h->Y + (Size) h->m->col[k] * fs;
+		double		c1 = h->m->val[k];
+
+		for (int j = 0; j < f; j++)
+		{
+			double		cy = c1 * y[j];
+
+			for (int l = 0; l <= j; l++)
+				A[(Size) j * f + l] += cy * y[l];
+			b[j] += (1 + c1) * y[j];
+		}
+	}
+	/* A = L L' in the lower triangle, then two triangular solves */
+	for (int j = 0; j < f; j++)
+	{
+		double		d = A[(Size) j * f + j];
+
+		for (int l = 0; l < j; l++)
+			d -= A[(Size) j * f + l] * A[(Size) j * f + l];
+		if (!(d > 0))
+			return;				/* keep the old row: cannot happen with regularization > 0 */
+		d = sqrt(d);
+		A[(Size) j * f + j] = d;
+		for (int i = j + 1; i < f; i++)
+		{
+			double		t = A[(Size) i * f + j];
+
+			for (int l = 0; l < j; l++)
+				t -= A[(Size) i * f + l] * A[(Size) j * f + l];
+			A[(Size) i * f + j] = t / d;
+		}
+	}
+	for (int j = 0; j < f; j++)
+	{
+		double		t = b[j];
+
+		for (int l = 0; l < j; l++)
+			t -= A[(Size) j * f + l] * b[l];
+		b[j] = t / A[(Size) j * f + j];
+	}
+	for (int j = f - 1; j >= 0; j--)
+	{
+		double		t = b[j];
+
+		for (int l = j + 1; l < f; l++)
+			t -= A[(Size) l * f + j] * b[l];
+		b[j] = t / A[(Size) j * f + j];
+	}
+	for (int j = 0; j < f; j++)
+		x[j] = (float) b[j];
+}
+
+/*
+ * Rows per block when solving: rows cost very different amounts (a popular
+ * item has thousands of users), so blocks are small and the threads take
+ * lanes of them as they finish.  Each row's arithmetic is the same however
+ * rows are grouped.
+ */
+#define CF_BLOCK_ROWS 32
+
+/* Solve one block of rows (runs on any thread) */
+UBA_TARGET_CLONES
+static void
+SolveBlock(void *arg, int64 block, int lane)
+{
+	AlsHalf    *h = (AlsHalf *) arg;
+	float	   *work = h->lane_work + (Size) lane * h->lane_floats;
+	int64		r1 = Min(h->m->rows, (block + 1) * CF_BLOCK_ROWS);
+
+	for (int64 row = block * CF_BLOCK_ROWS; row < r1; row++)
+	{
+		if (h->solver == CF_SOLVER_CHOLESKY)
+			SolveRowCholesky(h, row, work);
+		else
+			SolveRowCG(h, row, work);
+	}
+}
+
+/* What GramBlock needs: Y'Y summed per lane in double */
+typedef struct GramArg
+{
+	const float *Y;
+	int64		rows;
+	int			fs;
+	double	   *lane_G;			/* UBA_LANES x fs x fs */
+} GramArg;
+
+static void
+GramBlock(void *arg, int64 block, int lane)
+{
+	GramArg    *g = (GramArg *) arg;
+	int			fs = g->fs;
+	double	   *G = g->lane_G + (Size) lane * fs * fs;
+	int64		r1 = Min(g->rows, (block + 1) * UBA_BLOCK_ROWS);
+
+	for (int64 r = block * UBA_BLOCK_ROWS; r < r1; r++)
+	{
+		const float *y = g->Y + (Size) r * fs;
+
+		for (int j = 0; j < fs; j++)
+		{
+			double		yj = y[j];
+
+			for (int l = j; l < fs; l++)
+				G[(Size) j * fs + l] += yj * y[l];
+		}
+	}
+}
+
+/* G = Y'Y + reg I (full symmetric, float), summed in lane order */
+static void
+Gram(const float *Y, int64 rows, int f, int fs, double reg, double *lane_G, double *Gd, float *G)
+{
+	GramArg		g = {Y, rows, fs, lane_G};
+
+	memset(lane_G, 0, sizeof(double) * UBA_LANES * fs * fs);
+	uba_run_lanes((rows + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
+				  GramBlock, &g);
+	memset(Gd, 0, sizeof(double) * fs * fs);
+	for (int l = 0; l < UBA_LANES; l++)
+		for (int j = 0; j < fs; j++)
+			for (int k = j; k < fs; k++)
+				Gd[(Size) j * fs + k] += lane_G[(Size) l * fs * fs + (Size) j * fs + k];
+	for (int j = 0; j < fs; j++)
+		for (int k = j; k < fs; k++)
+		{
+			double		v = Gd[(Size) j * fs + k] + (j == k && j < f ? reg : 0);
+
+			G[(Size) j * fs + k] = G[(Size) k * fs + j] = (float) v;
+		}
+}
+
+/* Normal(0, sd) numbers by Box-Muller, from the seeded generator */
+static void
+FillNormal(UbaRandom *rng, float *v, int64 rows, int f, int fs, double sd)
+{
+	for (int64 r = 0; r < rows; r++)
+		for (int j = 0; j < fs; j++)
+		{
+			double		u1 = uba_random_double(rng),
+						u2 = uba_random_double(rng);
+
+			v[(Size) r * fs + j] = j < f ?
+				(float) (sd * sqrt(-2 * log(1 - u1)) * cos(2 * M_PI * u2)) : 0.0f;
+		}
+}
+
+/*
+ * The objective at the end, without visiting every (user, item) pair: the
+ * sum of (x_u . y_i)^2 over all pairs is the elementwise product of X'X
+ * and Y'Y; observed pairs then add c (1 - s)^2 - s^2.
+ */
+static double
+AlsLoss(const CfSparse *byuser, const float *X, int64 nusers, const float *Y, int64 nitems,
+		int f, int fs, double reg)
+{
+	double	   *XX = palloc0(sizeof(double) * f * f);
+	double	   *YY = palloc0(sizeof(double) * f * f);
+	double		loss = 0,
+				norms = 0;
+
+	for (int64 u = 0; u < nusers; u++)
+		for (int j = 0; j < f; j++)
+		{
+			double		xj = X[(Size) u * fs + j];
+
+			norms += xj * xj;
+			for (int l = 0; l < f; l++)
+				XX[(Size) j * f + l] += xj * X[(Size) u * fs + l];
+		}
+	for (int64 i = 0; i < nitems; i++)
+		for (int j = 0; j < f; j++)
+		{
+			double		yj = Y[(Size) i * fs + j];
+
+			norms += yj * yj;
+			for (int l = 0; l < f; l++)
+				YY[(Size) j * f + l] += yj * Y[(Size) i * fs + l];
+		}
+	for (int j = 0; j < f * f; j++)
+		loss += XX[j] * YY[j];
+	for (int64 u = 0; u < nusers; u++)
+	{
+		for (int64 k = byuser->off[u]; k < byuser->off[u + 1]; k++)
+		{
+			double		s = Dot(X + (Size) u * fs, Y + (Size) byuser->col[k] * fs, fs);
+			double		c = 1 + (double) byuser->val[k];
+
+			loss += c * (1 - s) * (1 - s) - s * s;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	pfree(XX);
+	pfree(YY);
+	return loss + reg * norms;
+}
+
+/* uba_cf_train final function: train and return the model */
+Datum
+uba_cf_final(PG_FUNCTION_ARGS)
+{
+	CfState    *st = PG_ARGISNULL(0) ? NULL : (CfState *) PG_GETARG_POINTER(0);
+	UbaOptions	o;
+	MemoryContext cxt,
+				old;
+	int64		nusers,
+				nitems,
+				pairs;
+	int64	   *user_ids,
+			   *item_ids;
+	uint32	   *uidx,
+			   *iidx,
+			   *popularity;
+	CfSparse	byuser,
+				byitem;
+	int			f,
+				fs,
+				iterations;
+	double		reg,
+				alpha,
+				loss;
+	float	   *X,
+			   *Y,
+			   *G;
+	double	   *Gd,
+			   *lane_G;
+	AlsHalf		h;
+	UbaRandom	rng;
+	UbaModelMeta meta;
+	UbaWriter	pw;
+	bytea	   *result;
+
+	if (st == NULL || st->n == 0)
+		PG_RETURN_NULL();
+	uba_parse_options(st->options, cf_options, lengthof(cf_options), "uba_cf_train", &o);
+	f = (int) uba_option(&o, "factors");
+	fs = CF_PAD(f);
+	iterations = (int) uba_option(&o, "iterations");
+	reg = uba_option(&o, "regularization");
+	alpha = uba_option(&o, "alpha");
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba cf", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	uidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
+	iidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
+	nusers = MapIds(st->user, st->n, &user_ids, uidx);
+	nitems = MapIds(st->item, st->n, &item_ids, iidx);
+
+	/* the factors, per-lane work and Gram sums, on top of the events counted while collecting */
+	{
+		Size		lane_floats = Max(4 * (Size) fs, 2 * ((Size) f * f + f) + 2);
+		Size		need = mul_size((Size) (nusers + nitems), (Size) fs * sizeof(float));
+
+		need = add_size(need, mul_size(UBA_LANES, mul_size(lane_floats, sizeof(float))));
+		need = add_size(need, mul_size(UBA_LANES + 1, mul_size((Size) fs * fs, sizeof(double))));
+		need = add_size(need, mul_size((Size) st->n, CF_EVENT_PEAK_BYTES));
+		uba_check_memory(need, "collaborative filtering training");
+		h.lane_floats = lane_floats;
+	}
+
+	popularity = MemoryContextAllocHuge(cxt, sizeof(uint32) * nitems);
+	pairs = BuildMatrices(st, alpha, nusers, uidx, nitems, iidx, &byuser, &byitem, popularity);
+	pfree(uidx);
+	pfree(iidx);
+
+	X = MemoryContextAllocHuge(cxt, sizeof(float) * nusers * fs);
+	Y = MemoryContextAllocHuge(cxt, sizeof(float) * nitems * fs);
+	G = MemoryContextAllocHuge(cxt, sizeof(float) * fs * fs);
+	Gd = MemoryContextAllocHuge(cxt, sizeof(double) * fs * fs);
+	lane_G = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * fs * fs);
+	uba_random_seed(&rng, (uint64) uba_option(&o, "seed"));
+	FillNormal(&rng, Y, nitems, f, fs, 0.01);
+	FillNormal(&rng, X, nusers, f, fs, 0.01);
+
+	h.f = f;
+	h.fs = fs;
+	h.solver = (int) uba_option(&o, "solver");
+	h.cg_steps = (int) uba_option(&o, "cg_steps");
+	h.reg = reg;
+	h.G = G;
+	h.lane_work = MemoryContextAllocHuge(cxt, sizeof(float) * UBA_LANES * h.lane_floats);
+	for (int it = 0; it < iterations; it++)
+	{
+		/* users given items, then items given users */
+		Gram(Y, nitems, f, fs, reg, lane_G, Gd, G);
+		h.m = &byuser;
+		h.X = X;
+		h.Y = Y;
+		uba_run_lanes((nusers + CF_BLOCK_ROWS - 1) / CF_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
+					  SolveBlock, &h);
+		Gram(X, nusers, f, fs, reg, lane_G, Gd, G);
+		h.m = &byitem;
+		h.X = Y;
+		h.Y = X;
+		uba_run_lanes((nitems + CF_BLOCK_ROWS - 1) / CF_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
+					  SolveBlock, &h);
+	}
+	loss = AlsLoss(&byuser, X, nusers, Y, nitems, f, fs, reg);
+
+	uba_writer_init(&pw);
+	uba_put_u32(&pw, (uint32) nusers);
+	uba_put_u32(&pw, (uint32) nitems);
+	uba_put_u32(&pw, (uint32) f);
+	uba_put_u32(&pw, CF_METHOD_ALS);
+	uba_put_u32(&pw, (uint32) iterations);
+	uba_put_f64(&pw, reg);
+	uba_put_f64(&pw, alpha);
+	uba_put_f64(&pw, loss);
+	uba_put_i64_array(&pw, user_ids, nusers);
+	uba_put_i64_array(&pw, item_ids, nitems);
+	uba_put_u32_array(&pw, popularity, nitems);
+	for (int64 u = 0; u <= nusers; u++)
+		uba_put_u64(&pw, (uint64) byuser.off[u]);
+	uba_put_u32_array(&pw, byuser.col, pairs);
+	/* factors without their padding */
+	for (int64 u = 0; u < nusers; u++)
+		uba_put_f32_array(&pw, X + (Size) u * fs, f);
+	for (int64 i = 0; i < nitems; i++)
+		uba_put_f32_array(&pw, Y + (Size) i * fs, f);
+
+	uba_model_meta_init(&meta, f, st->n, st->started, &o);
+	MemoryContextSwitchTo(old);
+	result = uba_model_build(UBA_KIND_CF, &meta, &pw);
+	MemoryContextDelete(cxt);
+	PG_RETURN_BYTEA_P(result);
+}
+
+/* ---------- reading and serving ---------- */
+
+typedef struct CfModel
+{
+	int64		nusers;
+	int64		nitems;
+	int			f;
+	int			fs;
+	int			iterations;
+	double		reg;
+	double		alpha;
+	double		loss;
+	int64	   *user_ids;
+	int64	   *item_ids;
+	uint32	   *popularity;
+	int64	   *seen_off;		/* nusers + 1 */
+	uint32	   *seen;
+	float	   *X;				/* nusers x fs, padding zero */
+	float	   *Y;				/* nitems x fs */
+	uint32	   *by_popularity;	/* item indexes, most popular first */
+} CfModel;
+
+/* Order of item indexes by popularity (descending), then id */
+static int
+ComparePopularity(const void *a, const void *b, void *arg)
+{
+	const CfModel *m = (const CfModel *) arg;
+	uint32		i = *(const uint32 *) a;
+	uint32		j = *(const uint32 *) b;
+
+	if (m->popularity[i] != m->popularity[j])
+		return m->popularity[i] > m->popularity[j] ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/* Read the fixed part of the payload, checking counts before anything is allocated */
+static void
+ReadCfHeader(const UbaModelMeta *meta, UbaReader *r, CfModel *m)
+{
+	uint32		method;
+
+	m->nusers = uba_get_u32(r);
+	m->nitems = uba_get_u32(r);
+	m->f = (int) uba_get_u32(r);
+	method = uba_get_u32(r);
+	m->iterations = (int) uba_get_u32(r);
+	m->reg = uba_get_finite_f64(r);
+	m->alpha = uba_get_finite_f64(r);
+	m->loss = uba_get_f64(r);
+	if (m->nusers < 1 || m->nitems < 1)
+		uba_model_corrupted("The model has no users or no items.");
+	if (m->f < 1 || m->f > CF_MAX_FACTORS || m->f != meta->n_features)
+		uba_model_corrupted("Invalid number of factors %d.", m->f);
+	if (method != CF_METHOD_ALS)
+		uba_model_corrupted("Unknown method %u.", method);
+	if (m->reg < 0 || m->alpha < 0)
+		uba_model_corrupted("Negative regularization or alpha.");
+	m->fs = CF_PAD(m->f);
+	/* ids, popularity, offsets and factors must fit in what is left */
+	uba_reader_check_space(r, (Size) m->nusers + m->nitems, 8);
+}
+
+/* Ids must be strictly increasing (they are looked up by binary search) */
+static void
+CheckIncreasing(const int64 *ids, int64 n, const char *what)
+{
+	for (int64 i = 1; i < n; i++)
+		if (ids[i] <= ids[i - 1])
+			uba_model_corrupted("The %s ids are not strictly increasing.", what);
+}
+
+/* Parse and fully validate a CF payload */
+static void *
+ParseCf(const UbaModelMeta *meta, UbaReader *r)
+{
+	CfModel    *m = palloc0(sizeof(CfModel));
+	int64		nseen;
+
+	ReadCfHeader(meta, r, m);
+	m->user_ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * m->nusers);
+	m->item_ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * m->nitems);
+	uba_get_i64_array(r, m->user_ids, m->nusers);
+	uba_get_i64_array(r, m->item_ids, m->nitems);
+	CheckIncreasing(m->user_ids, m->nusers, "user");
+	CheckIncreasing(m->item_ids, m->nitems, "item");
+	uba_reader_check_space(r, (Size) m->nitems, 4);
+	m->popularity = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * m->nitems);
+	uba_get_u32_array(r, m->popularity, m->nitems);
+	uba_reader_check_space(r, (Size) m->nusers + 1, 8);
+	m->seen_off = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * (m->nusers + 1));
+	for (int64 u = 0; u <= m->nusers; u++)
+	{
+		uint64		v = uba_get_u64(r);
+
+		if (v > (uint64) PG_INT64_MAX || (u == 0 && v != 0) || (u > 0 && (int64) v < m->seen_off[u - 1]))
+			uba_model_corrupted("The seen-item offsets are not increasing from 0.");
+		m->seen_off[u] = (int64) v;
+	}
+	nseen = m->seen_off[m->nusers];
+	uba_reader_check_space(r, (Size) nseen, 4);
+	m->seen = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(nseen, 1));
+	uba_get_u32_array(r, m->seen, nseen);
+	for (int64 u = 0; u < m->nusers; u++)
+		for (int64 k = m->seen_off[u]; k < m->seen_off[u + 1]; k++)
+			if (m->seen[k] >= m->nitems || (k > m->seen_off[u] && m->seen[k] <= m->seen[k - 1]))
+				uba_model_corrupted("A user's seen items are out of range or not increasing.");
+	for (int64 i = 0; i < m->nitems; i++)
+		if (m->popularity[i] > m->nusers)
+			uba_model_corrupted("An item's popularity exceeds the number of users.");
+
+	uba_reader_check_space(r, (Size) (m->nusers + m->nitems), (Size) m->f * sizeof(float));
+	m->X = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * m->nusers * m->fs);
+	m->Y = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * m->nitems * m->fs);
+	memset(m->X, 0, sizeof(float) * m->nusers * m->fs);
+	memset(m->Y, 0, sizeof(float) * m->nitems * m->fs);
+	for (int64 u = 0; u < m->nusers; u++)
+		uba_get_f32_array(r, m->X + (Size) u * m->fs, m->f, true);
+	for (int64 i = 0; i < m->nitems; i++)
+		uba_get_f32_array(r, m->Y + (Size) i * m->fs, m->f, true);
+	uba_reader_finish(r);
+
+	m->by_popularity = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * m->nitems);
+	for (int64 i = 0; i < m->nitems; i++)
+		m->by_popularity[i] = (uint32) i;
+	qsort_arg(m->by_popularity, m->nitems, sizeof(uint32), ComparePopularity, m);
+	return m;
+}
+
+/* uba_model_info fields of a CF model (validated in full) */
+void
+uba_cf_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
+{
+	CfModel    *m = ParseCf(meta, payload);
+
+	appendStringInfo(json, ", \"method\": \"als\", \"users\": " INT64_FORMAT ", \"items\": " INT64_FORMAT
+					 ", \"interactions\": " INT64_FORMAT ", \"factors\": %d, \"iterations\": %d"
+					 ", \"regularization\": %.17g, \"alpha\": %.17g, \"loss\": %.17g",
+					 m->nusers, m->nitems, m->seen_off[m->nusers], m->f, m->iterations,
+					 m->reg, m->alpha, m->loss);
+}
+
+/* Index of id in the sorted ids, or -1 */
+static int64
+FindId(const int64 *ids, int64 n, int64 id)
+{
+	int64		lo = 0,
+				hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+
+		if (ids[mid] == id)
+			return mid;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* A candidate for the top n */
+typedef struct Scored
+{
+	float		score;
+	uint32		item;
+} Scored;
+
+/* Does a rank before b: higher score, then smaller item index (smaller id) */
+static inline bool
+Better(Scored a, Scored b)
+{
+	return a.score > b.score || (a.score == b.score && a.item < b.item);
+}
+
+/* Keep the best n in a min-heap (worst at the root) */
+static void
+HeapOffer(Scored *heap, int *size, int n, Scored c)
+{
+	int			i;
+
+	if (*size < n)
+	{
+		i = (*size)++;
+		while (i > 0 && Better(heap[(i - 1) / 2], c))
+		{
+			heap[i] = heap[(i - 1) / 2];
+			i = (i - 1) / 2;
+		}
+		heap[i] = c;
+		return;
+	}
+	if (!Better(c, heap[0]))
+		return;
+	i = 0;
+	for (;;)
+	{
+		int			l = 2 * i + 1,
+					w = i;
+		Scored		worst = c;
+
+		if (l < n && Better(worst, heap[l]))
+		{
+			w = l;
+			worst = heap[l];
+		}
+		if (l + 1 < n && Better(worst, heap[l + 1]))
+		{
+			w = l + 1;
+			worst = heap[l + 1];
+		}
+		if (w == i)
+			break;
+		heap[i] = heap[w];
+		i = w;
+	}
+	heap[i] = c;
+}
+
+static int
+CompareScored(const void *a, const void *b)
+{
+	Scored		x = *(const Scored *) a;
+	Scored		y = *(const Scored *) b;
+
+	return Better(x, y) ? -1 : Better(y, x) ? 1 : 0;
+}
+
+static const UbaOptionSpec recommend_options[] = {
+	{"include_seen", UBA_OPT_BOOL, 0, 0, 1, NULL},
+};
+
+/*
+ * uba_cf_recommend(model, user_id, n [, options]) returns (item_id, score):
+ * the user's n best items by x_u . y_i, without the items the user had in
+ * training unless include_seen; for a user the model does not know, the n
+ * most popular items (score: distinct users in training).
+ */
+Datum
+uba_cf_recommend(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	CfModel    *m;
+	int64		user_id;
+	int32		n;
+	UbaOptions	o;
+	bool		include_seen;
+	int64		u;
+	Scored	   *heap;
+	int			size = 0;
+
+	/* not STRICT (the options default to NULL): a NULL model, user or n gives no rows */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		InitMaterializedSRF(fcinfo, 0);
+		return (Datum) 0;
+	}
+	m = uba_model_cached(fcinfo, 0, UBA_KIND_CF, ParseCf);
+	user_id = PG_GETARG_INT64(1);
+	n = PG_GETARG_INT32(2);
+	uba_parse_options(PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_JSONB_P(3) : NULL,
+					  recommend_options, lengthof(recommend_options), "uba_cf_recommend", &o);
+	include_seen = uba_option(&o, "include_seen") != 0;
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n must not be negative"),
+				 errdetail("Got %d.", n)));
+	InitMaterializedSRF(fcinfo, 0);
+	n = (int32) Min((int64) n, m->nitems);
+	if (n == 0)
+		return (Datum) 0;
+	heap = palloc(sizeof(Scored) * n);
+
+	u = FindId(m->user_ids, m->nusers, user_id);
+	if (u < 0)
+	{
+		/* unknown user: the most popular items */
+		for (int i = 0; i < n; i++)
+			heap[size++] = (Scored) {(float) m->popularity[m->by_popularity[i]], m->by_popularity[i]};
+	}
+	else
+	{
+		const float *x = m->X + (Size) u * m->fs;
+		int64		k = m->seen_off[u];
+		int64		k1 = m->seen_off[u + 1];
+
+		for (int64 i = 0; i < m->nitems; i++)
+		{
+			/* the seen list is increasing, so one pointer walks along */
+			if (k < k1 && m->seen[k] == i)
+			{
+				k++;
+				if (!include_seen)
+					continue;
+			}
+			HeapOffer(heap, &size, n, (Scored) {Dot(x, m->Y + (Size) i * m->fs, m->fs), (uint32) i});
+		}
+	}
+	qsort(heap, size, sizeof(Scored), CompareScored);
+	for (int i = 0; i < size; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = Int64GetDatum(m->item_ids[heap[i].item]);
+		values[1] = Float8GetDatum((double) heap[i].score);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
