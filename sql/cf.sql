@@ -62,9 +62,48 @@ SELECT count(*) AS zero FROM uba_cf_recommend((SELECT m FROM cf_model), 7919, 0)
 SELECT * FROM uba_cf_recommend((SELECT m FROM cf_model), -42, 4);
 SELECT item_id, count(DISTINCT user_id) AS users FROM cf_ev GROUP BY item_id ORDER BY 2 DESC, 1 LIMIT 4;
 
+-- real-time fold-in: a user's own training items, as a list, give nearly the user's own
+-- recommendations (the list's vector is solved exactly, the trained one by a few CG steps)
+SELECT count(*) >= 8 AS at_least_8_of_10_common FROM (
+	SELECT item_id FROM uba_cf_recommend((SELECT m FROM cf_model), 7919, 10)
+	INTERSECT
+	SELECT item_id FROM uba_cf_recommend((SELECT m FROM cf_model),
+		(SELECT array_agg(item_id) FROM cf_ev WHERE user_id = 7919), 10)) s;
+-- the listed items are left out (unless include_seen); unknown ids and NULLs are ignored
+SELECT bool_and(item_id NOT IN (8005, 12005)) AS listed_left_out
+  FROM uba_cf_recommend((SELECT m FROM cf_model), ARRAY[8005, 12005, -7, NULL]::bigint[], 20);
+SELECT count(*) FILTER (WHERE item_id IN (8005, 12005)) AS listed_included
+  FROM uba_cf_recommend((SELECT m FROM cf_model), ARRAY[8005, 12005]::bigint[], 97, '{"include_seen": true}');
+-- a repeated item weighs more: the list's scores change
+SELECT (SELECT array_agg(score ORDER BY item_id) FROM uba_cf_recommend((SELECT m FROM cf_model), ARRAY[8005, 12005]::bigint[], 5))
+    <> (SELECT array_agg(score ORDER BY item_id) FROM uba_cf_recommend((SELECT m FROM cf_model), ARRAY[8005, 8005, 12005]::bigint[], 5))
+       AS repeats_count;
+-- no known item: the most popular ones
+SELECT * FROM uba_cf_recommend((SELECT m FROM cf_model), ARRAY[-1, -2]::bigint[], 2);
+SELECT count(*) FROM uba_cf_recommend((SELECT m FROM cf_model), ARRAY[]::bigint[], 2);
+SELECT expect_error($$SELECT * FROM uba_cf_recommend((SELECT m FROM cf_model), ARRAY[[8005, 12005]]::bigint[], 2)$$);
+
+-- similar items: cosine of the item vectors, in [-1, 1], best first, never the item itself
+SELECT count(*) AS n, bool_and(item_id <> 8005) AS not_itself, bool_and(score BETWEEN -1 AND 1) AS cosine
+  FROM uba_cf_similar_items((SELECT m FROM cf_model), 8005, 10);
+SELECT bool_and(score_order) AS scores_descending FROM (
+	SELECT score <= lag(score, 1, 'Infinity') OVER (ORDER BY ordinality) AS score_order
+	  FROM uba_cf_similar_items((SELECT m FROM cf_model), 8005, 96) WITH ORDINALITY) s;
+SELECT count(*) AS unknown_item FROM uba_cf_similar_items((SELECT m FROM cf_model), -5, 10);
+SELECT count(*) AS all_others FROM uba_cf_similar_items((SELECT m FROM cf_model), 8005, 1000);
+-- an item's cosine with itself would be 1: the most similar item of a similar item's list
+-- agrees with the symmetric score
+SELECT abs((SELECT score FROM uba_cf_similar_items((SELECT m FROM cf_model), 8005, 1))
+         - (SELECT score FROM uba_cf_similar_items((SELECT m FROM cf_model),
+              (SELECT item_id FROM uba_cf_similar_items((SELECT m FROM cf_model), 8005, 1)), 97)
+             WHERE item_id = 8005)) < 1e-6 AS symmetric;
+SELECT expect_error($$SELECT * FROM uba_cf_similar_items((SELECT m FROM cf_model), 8005, -1)$$);
+
 -- NULL model, user or n: no rows
 SELECT count(*) FROM uba_cf_recommend(NULL, 7919, 5);
-SELECT count(*) FROM uba_cf_recommend((SELECT m FROM cf_model), NULL, 5);
+SELECT count(*) FROM uba_cf_recommend((SELECT m FROM cf_model), NULL::bigint, 5);
+SELECT count(*) FROM uba_cf_recommend((SELECT m FROM cf_model), NULL::bigint[], 5);
+SELECT count(*) FROM uba_cf_recommend((SELECT m FROM cf_model), 7919, NULL);
 
 -- no events, or only NULLs: NULL
 SELECT uba_cf_train(user_id, item_id, weight) IS NULL AS empty FROM cf_ev WHERE false;

@@ -616,3 +616,13 @@ CREATE FUNCTION uba_cf_recommend(model bytea, user_id bigint, n int, options jso
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION uba_cf_recommend(bytea, bigint, int, jsonb) IS 'the n best items for a user, without the items the user already has; the most popular items for an unknown user';
+CREATE FUNCTION uba_cf_recommend(model bytea, items bigint[], n int, options jsonb DEFAULT NULL,
+	OUT item_id bigint, OUT score float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'uba_cf_recommend_items' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_cf_recommend(bytea, bigint[], int, jsonb) IS 'the n best items for a list of items (a cart, a session) by real-time fold-in, without those items';
+CREATE FUNCTION uba_cf_similar_items(model bytea, item_id bigint, n int,
+	OUT item_id bigint, OUT score float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_cf_similar_items(bytea, bigint, int) IS 'the n items most similar to an item (cosine of their vectors): customers who bought this also bought';

@@ -38,6 +38,7 @@
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -49,6 +50,8 @@ PG_FUNCTION_INFO_V1(uba_cf_serialize);
 PG_FUNCTION_INFO_V1(uba_cf_deserialize);
 PG_FUNCTION_INFO_V1(uba_cf_final);
 PG_FUNCTION_INFO_V1(uba_cf_recommend);
+PG_FUNCTION_INFO_V1(uba_cf_recommend_items);
+PG_FUNCTION_INFO_V1(uba_cf_similar_items);
 
 #define CF_METHOD_ALS 0
 #define CF_SOLVER_CG 0
@@ -948,6 +951,9 @@ typedef struct CfModel
 	float	   *X;				/* nusers x fs, padding zero */
 	float	   *Y;				/* nitems x fs */
 	uint32	   *by_popularity;	/* item indexes, most popular first */
+	MemoryContext cxt;			/* where the model lives, for what is computed later */
+	double	   *YtY;			/* f x f, computed on first fold-in */
+	float	   *item_norms;		/* nitems, computed on first similar-items call */
 } CfModel;
 
 /* Order of item indexes by popularity (descending), then id */
@@ -1049,6 +1055,7 @@ ParseCf(const UbaModelMeta *meta, UbaReader *r)
 		uba_get_f32_array(r, m->Y + (Size) i * m->fs, m->f, true);
 	uba_reader_finish(r);
 
+	m->cxt = CurrentMemoryContext;
 	m->by_popularity = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * m->nitems);
 	for (int64 i = 0; i < m->nitems; i++)
 		m->by_popularity[i] = (uint32) i;
@@ -1161,6 +1168,92 @@ static const UbaOptionSpec recommend_options[] = {
 	{"include_seen", UBA_OPT_BOOL, 0, 0, 1, NULL},
 };
 
+/* Is item in the sorted list? */
+static bool
+InSorted(const uint32 *list, int64 n, uint32 item)
+{
+	int64		lo = 0,
+				hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+
+		if (list[mid] == item)
+			return true;
+		if (list[mid] < item)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
+/*
+ * The n best items into heap (returns how many, at most n), best first:
+ * by x . y_i, or by popularity when x is NULL, leaving out the items of
+ * the sorted list skip (nskip of them).
+ */
+static int
+TopItems(const CfModel *m, const float *x, const uint32 *skip, int64 nskip, int n, Scored *heap)
+{
+	int			size = 0;
+
+	if (n <= 0)
+		return 0;
+	if (x == NULL)
+	{
+		for (int64 r = 0; r < m->nitems && size < n; r++)
+		{
+			uint32		i = m->by_popularity[r];
+
+			if (!InSorted(skip, nskip, i))
+				heap[size++] = (Scored) {(float) m->popularity[i], i};
+		}
+		return size;
+	}
+	for (int64 i = 0, k = 0; i < m->nitems; i++)
+	{
+		/* skip is increasing, so one pointer walks along */
+		while (k < nskip && skip[k] < i)
+			k++;
+		if (k < nskip && skip[k] == i)
+			continue;
+		HeapOffer(heap, &size, n, (Scored) {Dot(x, m->Y + (Size) i * m->fs, m->fs), (uint32) i});
+	}
+	qsort(heap, size, sizeof(Scored), CompareScored);
+	return size;
+}
+
+/* Return the ranked items as rows */
+static void
+EmitItems(FunctionCallInfo fcinfo, const CfModel *m, const Scored *items, int size)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	for (int i = 0; i < size; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = Int64GetDatum(m->item_ids[items[i].item]);
+		values[1] = Float8GetDatum((double) items[i].score);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+/* The n argument: not negative, at most the catalog */
+static int
+ResultCount(const CfModel *m, int32 n)
+{
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n must not be negative"),
+				 errdetail("Got %d.", n)));
+	return (int) Min((int64) n, m->nitems);
+}
+
 /*
  * uba_cf_recommend(model, user_id, n [, options]) returns (item_id, score):
  * the user's n best items by x_u . y_i, without the items the user had in
@@ -1170,73 +1263,209 @@ static const UbaOptionSpec recommend_options[] = {
 Datum
 uba_cf_recommend(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	CfModel    *m;
-	int64		user_id;
-	int32		n;
 	UbaOptions	o;
-	bool		include_seen;
 	int64		u;
-	Scored	   *heap;
-	int			size = 0;
+	int			n;
+	Scored	   *top;
 
 	/* not STRICT (the options default to NULL): a NULL model, user or n gives no rows */
+	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-	{
-		InitMaterializedSRF(fcinfo, 0);
 		return (Datum) 0;
-	}
 	m = uba_model_cached(fcinfo, 0, UBA_KIND_CF, ParseCf);
-	user_id = PG_GETARG_INT64(1);
-	n = PG_GETARG_INT32(2);
 	uba_parse_options(PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_JSONB_P(3) : NULL,
 					  recommend_options, lengthof(recommend_options), "uba_cf_recommend", &o);
-	include_seen = uba_option(&o, "include_seen") != 0;
-	if (n < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n must not be negative"),
-				 errdetail("Got %d.", n)));
-	InitMaterializedSRF(fcinfo, 0);
-	n = (int32) Min((int64) n, m->nitems);
-	if (n == 0)
-		return (Datum) 0;
-	heap = palloc(sizeof(Scored) * n);
-
-	u = FindId(m->user_ids, m->nusers, user_id);
+	n = ResultCount(m, PG_GETARG_INT32(2));
+	top = palloc(sizeof(Scored) * Max(n, 1));
+	u = FindId(m->user_ids, m->nusers, PG_GETARG_INT64(1));
 	if (u < 0)
-	{
-		/* unknown user: the most popular items */
-		for (int i = 0; i < n; i++)
-			heap[size++] = (Scored) {(float) m->popularity[m->by_popularity[i]], m->by_popularity[i]};
-	}
+		n = TopItems(m, NULL, NULL, 0, n, top);
+	else if (uba_option(&o, "include_seen") != 0)
+		n = TopItems(m, m->X + (Size) u * m->fs, NULL, 0, n, top);
 	else
+		n = TopItems(m, m->X + (Size) u * m->fs, m->seen + m->seen_off[u],
+					 m->seen_off[u + 1] - m->seen_off[u], n, top);
+	EmitItems(fcinfo, m, top, n);
+	return (Datum) 0;
+}
+
+/* Order of uint32 */
+static int
+CompareU32(const void *a, const void *b)
+{
+	uint32		x = *(const uint32 *) a;
+	uint32		y = *(const uint32 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A user vector for a list of items, as training would solve it with the
+ * item vectors fixed: (Y'Y + Y_I'(C_I - I) Y_I + regularization I) x =
+ * Y_I' C_I 1, each listed item weighing 1 per occurrence.  Cholesky in
+ * double precision; Y'Y is computed once per parsed model.
+ */
+static void
+FoldIn(CfModel *m, const uint32 *items, int64 nitems, float *x)
+{
+	int			f = m->f;
+	double	   *A = palloc(sizeof(double) * f * f);
+	double	   *b = palloc0(sizeof(double) * f);
+
+	if (m->YtY == NULL)
 	{
-		const float *x = m->X + (Size) u * m->fs;
-		int64		k = m->seen_off[u];
-		int64		k1 = m->seen_off[u + 1];
+		double	   *G = MemoryContextAllocZero(m->cxt, sizeof(double) * f * f);
 
 		for (int64 i = 0; i < m->nitems; i++)
 		{
-			/* the seen list is increasing, so one pointer walks along */
-			if (k < k1 && m->seen[k] == i)
-			{
-				k++;
-				if (!include_seen)
-					continue;
-			}
-			HeapOffer(heap, &size, n, (Scored) {Dot(x, m->Y + (Size) i * m->fs, m->fs), (uint32) i});
-		}
-	}
-	qsort(heap, size, sizeof(Scored), CompareScored);
-	for (int i = 0; i < size; i++)
-	{
-		Datum		values[2];
-		bool		nulls[2] = {false, false};
+			const float *y = m->Y + (Size) i * m->fs;
 
-		values[0] = Int64GetDatum(m->item_ids[heap[i].item]);
-		values[1] = Float8GetDatum((double) heap[i].score);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			for (int j = 0; j < f; j++)
+				for (int l = 0; l <= j; l++)
+					G[(Size) j * f + l] += (double) y[j] * y[l];
+			if ((i & 1023) == 1023)
+				CHECK_FOR_INTERRUPTS();
+		}
+		for (int j = 0; j < f; j++)
+			for (int l = 0; l < j; l++)
+				G[(Size) l * f + j] = G[(Size) j * f + l];
+		m->YtY = G;
 	}
+	memcpy(A, m->YtY, sizeof(double) * f * f);
+	for (int j = 0; j < f; j++)
+		A[(Size) j * f + j] += m->reg;
+	for (int64 k = 0; k < nitems;)
+	{
+		int64		k1 = k + 1;
+		const float *y = m->Y + (Size) items[k] * m->fs;
+		double		c1;
+
+		while (k1 < nitems && items[k1] == items[k])
+			k1++;
+		c1 = m->alpha * (double) (k1 - k);
+		for (int j = 0; j < f; j++)
+		{
+			for (int l = 0; l < f; l++)
+				A[(Size) j * f + l] += c1 * y[j] * y[l];
+			b[j] += (1 + c1) * y[j];
+		}
+		k = k1;
+	}
+	if (!uba_cholesky_solve(f, A, b))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("the item list gives no solvable user vector"),
+				 errhint("Train with a regularization above 0.")));
+	memset(x, 0, sizeof(float) * m->fs);
+	for (int j = 0; j < f; j++)
+		x[j] = (float) b[j];
+	pfree(A);
+	pfree(b);
+}
+
+/*
+ * uba_cf_recommend(model, items bigint[], n [, options]): real-time
+ * fold-in for a user the model does not know (a cart, a live session):
+ * solve a user vector from the items and recommend, leaving those items
+ * out unless include_seen.  Items the model does not know and NULL
+ * elements are ignored; with no known item, the most popular items.
+ */
+Datum
+uba_cf_recommend_items(PG_FUNCTION_ARGS)
+{
+	CfModel    *m;
+	UbaOptions	o;
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	uint32	   *known;
+	int64		nknown = 0;
+	int			n;
+	Scored	   *top;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		return (Datum) 0;
+	m = uba_model_cached(fcinfo, 0, UBA_KIND_CF, ParseCf);
+	uba_parse_options(PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_JSONB_P(3) : NULL,
+					  recommend_options, lengthof(recommend_options), "uba_cf_recommend", &o);
+	n = ResultCount(m, PG_GETARG_INT32(2));
+	arr = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("item list must be one-dimensional")));
+	deconstruct_array(arr, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &nelems);
+	known = palloc(sizeof(uint32) * Max(nelems, 1));
+	for (int e = 0; e < nelems; e++)
+	{
+		int64		i = nulls[e] ? -1 : FindId(m->item_ids, m->nitems, DatumGetInt64(elems[e]));
+
+		if (i >= 0)
+			known[nknown++] = (uint32) i;
+	}
+	qsort(known, nknown, sizeof(uint32), CompareU32);
+	top = palloc(sizeof(Scored) * Max(n, 1));
+	if (nknown == 0)
+		n = TopItems(m, NULL, NULL, 0, n, top);
+	else
+	{
+		float	   *x = palloc(sizeof(float) * m->fs);
+
+		FoldIn(m, known, nknown, x);
+		n = TopItems(m, x, uba_option(&o, "include_seen") != 0 ? NULL : known,
+					 uba_option(&o, "include_seen") != 0 ? 0 : nknown, n, top);
+	}
+	EmitItems(fcinfo, m, top, n);
+	return (Datum) 0;
+}
+
+/*
+ * uba_cf_similar_items(model, item_id, n) returns (item_id, score): the n
+ * items whose vectors are closest in direction (cosine), "customers who
+ * bought this also bought".  An item the model does not know gives no rows.
+ */
+Datum
+uba_cf_similar_items(PG_FUNCTION_ARGS)
+{
+	CfModel    *m;
+	int64		item;
+	int			n,
+				size = 0;
+	Scored	   *top;
+	float		norm;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		return (Datum) 0;
+	m = uba_model_cached(fcinfo, 0, UBA_KIND_CF, ParseCf);
+	n = ResultCount(m, PG_GETARG_INT32(2));
+	item = FindId(m->item_ids, m->nitems, PG_GETARG_INT64(1));
+	if (item < 0 || n == 0)
+		return (Datum) 0;
+	if (m->item_norms == NULL)
+	{
+		float	   *norms = MemoryContextAlloc(m->cxt, sizeof(float) * m->nitems);
+
+		for (int64 i = 0; i < m->nitems; i++)
+			norms[i] = sqrtf(Dot(m->Y + (Size) i * m->fs, m->Y + (Size) i * m->fs, m->fs));
+		m->item_norms = norms;
+	}
+	top = palloc(sizeof(Scored) * n);
+	norm = m->item_norms[item];
+	for (int64 i = 0; i < m->nitems; i++)
+	{
+		float		d = norm * m->item_norms[i];
+
+		if (i == item)
+			continue;
+		HeapOffer(top, &size, n, (Scored) {d > 0 ? Dot(m->Y + (Size) item * m->fs, m->Y + (Size) i * m->fs, m->fs) / d : 0.0f,
+					  (uint32) i});
+	}
+	qsort(top, size, sizeof(Scored), CompareScored);
+	EmitItems(fcinfo, m, top, size);
 	return (Datum) 0;
 }

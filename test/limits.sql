@@ -2,7 +2,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(17);
+SELECT plan(19);
 
 -- 20,000 rows x 64 features = 10 MB of training rows
 CREATE TEMP TABLE big AS
@@ -84,6 +84,19 @@ SELECT pg_temp.seconds_until_cancel($$SELECT uba_kmeans(f, 8, '{"n_init": 1000, 
 SET LOCAL statement_timeout = 0;
 SELECT isnt(s, NULL, 'statement_timeout cancels k-means running on uba threads') FROM cancel3;
 SELECT cmp_ok(s, '<', 2.5::float8, 'cancelled within a second of the 1.5 s timeout (uba threads)') FROM cancel3;
+
+-- collaborative filtering: a cancel while ALS solves rows on both threads (1000 iterations of
+-- 128 factors over 40,000 events would take minutes)
+CREATE TEMP TABLE events AS
+SELECT u AS user_id, (u * 37 + k * k) % 500 AS item_id, 1.0::float8 AS weight
+  FROM generate_series(1, 2000) u, generate_series(1, 20) k;
+SET LOCAL uba.threads = 2;
+SET LOCAL statement_timeout = '1500ms';
+CREATE TEMP TABLE cancel4 AS
+SELECT pg_temp.seconds_until_cancel($$SELECT uba_cf_train(user_id, item_id, weight, '{"factors": 128, "iterations": 1000}') FROM events$$) AS s;
+SET LOCAL statement_timeout = 0;
+SELECT isnt(s, NULL, 'statement_timeout cancels ALS training') FROM cancel4;
+SELECT cmp_ok(s, '<', 2.5::float8, 'cancelled within a second of the 1.5 s timeout (ALS)') FROM cancel4;
 
 -- the backend is healthy afterwards and BLAS threads give the same clustering
 SELECT is(
