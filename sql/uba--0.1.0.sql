@@ -626,3 +626,38 @@ CREATE FUNCTION uba_cf_similar_items(model bytea, item_id bigint, n int,
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION uba_cf_similar_items(bytea, bigint, int) IS 'the n items most similar to an item (cosine of their vectors): customers who bought this also bought';
+
+-- ranking metrics for recommendations: one user's list against their relevant set; average with avg()
+CREATE FUNCTION uba_precision_at_k(recommended bigint[], relevant bigint[], k int) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_recall_at_k(recommended bigint[], relevant bigint[], k int) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_ndcg_at_k(recommended bigint[], relevant bigint[], k int) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_average_precision_at_k(recommended bigint[], relevant bigint[], k int) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_hit_rate_at_k(recommended bigint[], relevant bigint[], k int) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_precision_at_k(bigint[], bigint[], int) IS 'relevant items among the first k recommended, divided by k';
+COMMENT ON FUNCTION uba_recall_at_k(bigint[], bigint[], int) IS 'relevant items among the first k recommended, divided by min(k, number of relevant items)';
+COMMENT ON FUNCTION uba_ndcg_at_k(bigint[], bigint[], int) IS 'normalized discounted cumulative gain of the first k recommended (binary relevance)';
+COMMENT ON FUNCTION uba_average_precision_at_k(bigint[], bigint[], int) IS 'average precision at the hits among the first k, divided by min(k, number of relevant items)';
+COMMENT ON FUNCTION uba_hit_rate_at_k(bigint[], bigint[], int) IS '1 if any of the first k recommended is relevant, else 0';
+
+-- the line users write most: recommend with the active version of a catalog model.  The model
+-- is read by an index lookup (its TOAST pointer, not its bytes) and kept parsed by the backend
+-- across queries; a new active version is a new value, so the next query after its commit uses it.
+CREATE FUNCTION uba_recommend(user_id bigint, n int, model_name text DEFAULT NULL,
+	OUT item_id bigint, OUT score float8)
+	RETURNS SETOF record
+	LANGUAGE sql STABLE PARALLEL SAFE ROWS 10
+AS $$
+	SELECT r.item_id, r.score
+	  FROM @extschema@.uba_cf_recommend(
+	         coalesce((SELECT s.model FROM @extschema@.uba_model_store s
+	                    WHERE s.name = coalesce(model_name, current_setting('uba.recommender', true), 'recommender')
+	                      AND s.active),
+	                  @extschema@.uba_model(coalesce(model_name, current_setting('uba.recommender', true), 'recommender'))),
+	         user_id, n) r
+$$;
+COMMENT ON FUNCTION uba_recommend(bigint, int, text) IS 'the n best items for a user from the active version of a catalog model (default: the setting uba.recommender)';

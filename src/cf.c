@@ -66,7 +66,7 @@ static const UbaOptionSpec cf_options[] = {
 	{"factors", UBA_OPT_INT, 64, 1, CF_MAX_FACTORS, NULL},
 	{"iterations", UBA_OPT_INT, 15, 1, 1000, NULL},
 	{"regularization", UBA_OPT_FLOAT, 0.1, 0, 1e9, NULL},
-	{"alpha", UBA_OPT_FLOAT, 10, 0, 1e9, NULL},
+	{"alpha", UBA_OPT_FLOAT, 1, 0, 1e9, NULL},
 	{"solver", UBA_OPT_CHOICE, CF_SOLVER_CG, 0, 0, cf_solvers},
 	{"cg_steps", UBA_OPT_INT, 3, 1, 100, NULL},
 	{"seed", UBA_OPT_INT, 0, 0, 2147483647, NULL},

@@ -15,6 +15,7 @@ PG_MODULE_MAGIC;
 
 int			uba_max_memory_kb = 1024 * 1024;
 int			uba_threads = 0;
+char	   *uba_recommender = NULL;
 
 void		_PG_init(void);
 
@@ -43,6 +44,15 @@ _PG_init(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("uba.recommender",
+							   "Name of the catalog model that uba_recommend() uses.",
+							   "uba_recommend(user_id, n) recommends with the active version of this model.",
+							   &uba_recommender,
+							   "recommender",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("uba");
