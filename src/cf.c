@@ -529,6 +529,22 @@ GemvG(const float *restrict G, const float *restrict v, float *restrict out, int
 		out[j] = Dot(G + (Size) j * fs, v, fs);
 }
 
+/* Rows ahead whose vectors are fetched early: the columns of a row are random rows of Y */
+#define CF_PREFETCH 8
+
+/* Ask for the vector of the row's column k + CF_PREFETCH, while the current ones are used */
+CF_INLINE void
+PrefetchColumn(const AlsHalf *h, int64 k, int64 k1)
+{
+	if (k + CF_PREFETCH < k1)
+	{
+		const char *y = (const char *) (h->Y + (Size) h->m->col[k + CF_PREFETCH] * h->fs);
+
+		for (int off = 0; off < h->fs * (int) sizeof(float); off += 64)
+			__builtin_prefetch(y + off);
+	}
+}
+
 /*
  * One row by conjugate gradient (Takacs et al. 2011): cg_steps steps on
  * A x = b from the row's current x, A = G + sum_i c'_i y_i y_i', b = sum_i
@@ -555,6 +571,7 @@ SolveRowCG(const AlsHalf *h, int64 row, float *work)
 		const float *y = h->Y + (Size) h->m->col[k] * fs;
 		float		c1 = h->m->val[k];
 
+		PrefetchColumn(h, k, k1);
 		Axpy((1 + c1) - c1 * Dot(y, x, fs), y, r, fs);
 	}
 	memcpy(p, r, sizeof(float) * fs);
@@ -570,6 +587,7 @@ SolveRowCG(const AlsHalf *h, int64 row, float *work)
 		{
 			const float *y = h->Y + (Size) h->m->col[k] * fs;
 
+			PrefetchColumn(h, k, k1);
 			Axpy(h->m->val[k] * Dot(y, p, fs), y, Ap, fs);
 		}
 		pAp = Dot(p, Ap, fs);
