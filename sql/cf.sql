@@ -99,6 +99,24 @@ SELECT abs((SELECT score FROM uba_cf_similar_items((SELECT m FROM cf_model), 800
              WHERE item_id = 8005)) < 1e-6 AS symmetric;
 SELECT expect_error($$SELECT * FROM uba_cf_similar_items((SELECT m FROM cf_model), 8005, -1)$$);
 
+-- explanations (Hu et al. section 5): the user's own items that drove a score, largest first;
+-- they add up to the score of the exact user vector, which an exactly solved model approaches
+CREATE TABLE cf_exact AS
+SELECT uba_cf_train(user_id, item_id, weight, '{"factors": 8, "seed": 3, "solver": "cholesky", "iterations": 30}') AS m FROM cf_ev;
+SELECT count(*) AS n, bool_and(because_item IN (SELECT item_id FROM cf_ev WHERE user_id = 7919)) AS own_items
+  FROM uba_cf_explain((SELECT m FROM cf_model), 7919, 89005, 5);
+SELECT bool_and(c_order) AS largest_first FROM (
+	SELECT contribution <= lag(contribution, 1, 'Infinity') OVER (ORDER BY ordinality) AS c_order
+	  FROM uba_cf_explain((SELECT m FROM cf_model), 7919, 89005, 100) WITH ORDINALITY) s;
+SELECT count(*) = (SELECT count(DISTINCT item_id) FROM cf_ev WHERE user_id = 7919) AS one_row_per_own_item
+  FROM uba_cf_explain((SELECT m FROM cf_model), 7919, 89005, 1000);
+SELECT abs(e.total / r.score - 1) < 0.05 AS adds_up_to_the_score
+  FROM (SELECT sum(contribution) AS total FROM uba_cf_explain((SELECT m FROM cf_exact), 7919, 89005, 1000)) e,
+       (SELECT score FROM uba_cf_recommend((SELECT m FROM cf_exact), 7919, 97, '{"include_seen": true}') WHERE item_id = 89005) r;
+SELECT count(*) AS unknown_user FROM uba_cf_explain((SELECT m FROM cf_model), -1, 89005);
+SELECT count(*) AS unknown_item FROM uba_cf_explain((SELECT m FROM cf_model), 7919, -1);
+SELECT expect_error($$SELECT * FROM uba_cf_explain((SELECT m FROM cf_model), 7919, 89005, -1)$$);
+
 -- NULL model, user or n: no rows
 SELECT count(*) FROM uba_cf_recommend(NULL, 7919, 5);
 SELECT count(*) FROM uba_cf_recommend((SELECT m FROM cf_model), NULL::bigint, 5);
@@ -131,4 +149,4 @@ SELECT parallel_plans(false);
 SELECT (SELECT uba_model_info(m)->'loss' FROM cf_par)
      = (SELECT uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8}'))->'loss' FROM cf_big) AS parallel_equals_serial;
 
-DROP TABLE cf_ev, cf_model, cf_big, cf_par;
+DROP TABLE cf_ev, cf_model, cf_exact, cf_big, cf_par;

@@ -661,3 +661,9 @@ AS $$
 	         user_id, n) r
 $$;
 COMMENT ON FUNCTION uba_recommend(bigint, int, text) IS 'the n best items for a user from the active version of a catalog model (default: the setting uba.recommender)';
+
+CREATE FUNCTION uba_cf_explain(model bytea, user_id bigint, item_id bigint, n int DEFAULT 10,
+	OUT because_item bigint, OUT contribution float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_cf_explain(bytea, bigint, bigint, int) IS 'which of the user''s own items drove an item''s score, largest contributions first';

@@ -29,8 +29,9 @@
  * Payload: users, items, factors (u32 each), method (u32, 0 als),
  * iterations (u32), regularization, alpha, loss (f64), user ids and item
  * ids (i64, strictly increasing), item popularity (u32: distinct users),
- * seen-item offsets (u64, users + 1) and seen items (u32 item indexes,
- * increasing per user), user factors and item factors (f32, row-major).
+ * seen-item offsets (u64, users + 1), seen items (u32 item indexes,
+ * increasing per user) and their confidences c - 1 = alpha w (f32), user
+ * factors and item factors (f32, row-major).
  *
  *-------------------------------------------------------------------------
  */
@@ -52,6 +53,7 @@ PG_FUNCTION_INFO_V1(uba_cf_final);
 PG_FUNCTION_INFO_V1(uba_cf_recommend);
 PG_FUNCTION_INFO_V1(uba_cf_recommend_items);
 PG_FUNCTION_INFO_V1(uba_cf_similar_items);
+PG_FUNCTION_INFO_V1(uba_cf_explain);
 
 #define CF_METHOD_ALS 0
 #define CF_SOLVER_CG 0
@@ -936,6 +938,7 @@ uba_cf_final(PG_FUNCTION_ARGS)
 	for (int64 u = 0; u <= nusers; u++)
 		uba_put_u64(&pw, (uint64) byuser.off[u]);
 	uba_put_u32_array(&pw, byuser.col, pairs);
+	uba_put_f32_array(&pw, byuser.val, pairs);
 	/* factors without their padding */
 	for (int64 u = 0; u < nusers; u++)
 		uba_put_f32_array(&pw, X + (Size) u * fs, f);
@@ -966,6 +969,7 @@ typedef struct CfModel
 	uint32	   *popularity;
 	int64	   *seen_off;		/* nusers + 1 */
 	uint32	   *seen;
+	float	   *seen_conf;		/* c - 1 of each seen pair */
 	float	   *X;				/* nusers x fs, padding zero */
 	float	   *Y;				/* nitems x fs */
 	uint32	   *by_popularity;	/* item indexes, most popular first */
@@ -1061,6 +1065,12 @@ ParseCf(const UbaModelMeta *meta, UbaReader *r)
 	for (int64 i = 0; i < m->nitems; i++)
 		if (m->popularity[i] > m->nusers)
 			uba_model_corrupted("An item's popularity exceeds the number of users.");
+	uba_reader_check_space(r, (Size) nseen, 4);
+	m->seen_conf = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * Max(nseen, 1));
+	uba_get_f32_array(r, m->seen_conf, nseen, true);
+	for (int64 k = 0; k < nseen; k++)
+		if (m->seen_conf[k] < 0)
+			uba_model_corrupted("A negative confidence.");
 
 	uba_reader_check_space(r, (Size) (m->nusers + m->nitems), (Size) m->f * sizeof(float));
 	m->X = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * m->nusers * m->fs);
@@ -1318,18 +1328,11 @@ CompareU32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/*
- * A user vector for a list of items, as training would solve it with the
- * item vectors fixed: (Y'Y + Y_I'(C_I - I) Y_I + regularization I) x =
- * Y_I' C_I 1, each listed item weighing 1 per occurrence.  Cholesky in
- * double precision; Y'Y is computed once per parsed model.
- */
-static void
-FoldIn(CfModel *m, const uint32 *items, int64 nitems, float *x)
+/* Y'Y (f x f, double, full), computed once per parsed model */
+static const double *
+ModelYtY(CfModel *m)
 {
 	int			f = m->f;
-	double	   *A = palloc(sizeof(double) * f * f);
-	double	   *b = palloc0(sizeof(double) * f);
 
 	if (m->YtY == NULL)
 	{
@@ -1350,36 +1353,85 @@ FoldIn(CfModel *m, const uint32 *items, int64 nitems, float *x)
 				G[(Size) l * f + j] = G[(Size) j * f + l];
 		m->YtY = G;
 	}
-	memcpy(A, m->YtY, sizeof(double) * f * f);
+	return m->YtY;
+}
+
+/*
+ * A user's least-squares system with the item vectors fixed, as training
+ * builds it: A = Y'Y + regularization I + sum_k conf_k y_k y_k' over the
+ * user's items, and (when b is given) b = sum_k (1 + conf_k) y_k, with
+ * conf_k = c_k - 1.
+ */
+static void
+UserSystem(CfModel *m, const uint32 *items, const float *conf, int64 n, double *A, double *b)
+{
+	int			f = m->f;
+
+	memcpy(A, ModelYtY(m), sizeof(double) * f * f);
 	for (int j = 0; j < f; j++)
 		A[(Size) j * f + j] += m->reg;
-	for (int64 k = 0; k < nitems;)
+	if (b)
+		memset(b, 0, sizeof(double) * f);
+	for (int64 k = 0; k < n; k++)
 	{
-		int64		k1 = k + 1;
 		const float *y = m->Y + (Size) items[k] * m->fs;
-		double		c1;
+		double		c1 = conf[k];
 
-		while (k1 < nitems && items[k1] == items[k])
-			k1++;
-		c1 = m->alpha * (double) (k1 - k);
 		for (int j = 0; j < f; j++)
 		{
 			for (int l = 0; l < f; l++)
 				A[(Size) j * f + l] += c1 * y[j] * y[l];
-			b[j] += (1 + c1) * y[j];
+			if (b)
+				b[j] += (1 + c1) * y[j];
 		}
-		k = k1;
 	}
-	if (!uba_cholesky_solve(f, A, b))
+}
+
+/* Solve A z = v in place (A is overwritten); the user's system is positive definite */
+static void
+SolveUserSystem(int f, double *A, double *v)
+{
+	if (!uba_cholesky_solve(f, A, v))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("the item list gives no solvable user vector"),
+				 errmsg("the user's items give no solvable system"),
 				 errhint("Train with a regularization above 0.")));
+}
+
+/*
+ * A user vector for a list of items (sorted, repeats adjacent), as training
+ * would solve it with the item vectors fixed, each occurrence of an item an
+ * event of weight 1: exactly, by Cholesky in double precision.
+ */
+static void
+FoldIn(CfModel *m, const uint32 *items, int64 nitems, float *x)
+{
+	int			f = m->f;
+	double	   *A = palloc(sizeof(double) * f * f);
+	double	   *b = palloc(sizeof(double) * f);
+	uint32	   *distinct = palloc(sizeof(uint32) * nitems);
+	float	   *conf = palloc(sizeof(float) * nitems);
+	int64		nd = 0;
+
+	for (int64 k = 0; k < nitems;)
+	{
+		int64		k1 = k + 1;
+
+		while (k1 < nitems && items[k1] == items[k])
+			k1++;
+		distinct[nd] = items[k];
+		conf[nd++] = (float) (m->alpha * (double) (k1 - k));
+		k = k1;
+	}
+	UserSystem(m, distinct, conf, nd, A, b);
+	SolveUserSystem(f, A, b);
 	memset(x, 0, sizeof(float) * m->fs);
 	for (int j = 0; j < f; j++)
 		x[j] = (float) b[j];
 	pfree(A);
 	pfree(b);
+	pfree(distinct);
+	pfree(conf);
 }
 
 /*
@@ -1485,5 +1537,98 @@ uba_cf_similar_items(PG_FUNCTION_ARGS)
 	}
 	qsort(top, size, sizeof(Scored), CompareScored);
 	EmitItems(fcinfo, m, top, size);
+	return (Datum) 0;
+}
+
+/* A contribution to an explained score */
+typedef struct Because
+{
+	double		contribution;
+	uint32		item;
+} Because;
+
+static int
+CompareBecause(const void *a, const void *b)
+{
+	const Because *x = (const Because *) a;
+	const Because *y = (const Because *) b;
+
+	if (x->contribution != y->contribution)
+		return x->contribution > y->contribution ? -1 : 1;
+	return x->item < y->item ? -1 : x->item > y->item;
+}
+
+/*
+ * uba_cf_explain(model, user_id, item_id [, n]) returns (because_item,
+ * contribution): which of the user's own items drove the item's score
+ * (Hu, Koren and Volinsky 2008, section 5).  With W = (Y'C_uY +
+ * regularization I)^-1, the user's weighting of item similarities, the
+ * score is the sum over the user's items j of c_uj (y_i' W y_j): each
+ * term is item j's contribution.  The n largest (default 10), largest
+ * first.  The sum over all of them equals the score of the exact user
+ * vector for the current item vectors, which the trained vector
+ * approaches.  An unknown user or item gives no rows.
+ */
+Datum
+uba_cf_explain(PG_FUNCTION_ARGS)
+{
+	CfModel    *m;
+	int64		u,
+				item,
+				k0,
+				nseen;
+	int32		n;
+	int			f;
+	double	   *A,
+			   *z;
+	Because    *because;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || (PG_NARGS() > 3 && PG_ARGISNULL(3)))
+		return (Datum) 0;
+	m = uba_model_cached(fcinfo, 0, UBA_KIND_CF, ParseCf);
+	n = PG_NARGS() > 3 ? PG_GETARG_INT32(3) : 10;
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n must not be negative"),
+				 errdetail("Got %d.", n)));
+	u = FindId(m->user_ids, m->nusers, PG_GETARG_INT64(1));
+	item = FindId(m->item_ids, m->nitems, PG_GETARG_INT64(2));
+	if (u < 0 || item < 0 || n == 0)
+		return (Datum) 0;
+
+	f = m->f;
+	k0 = m->seen_off[u];
+	nseen = m->seen_off[u + 1] - k0;
+	A = palloc(sizeof(double) * f * f);
+	z = palloc(sizeof(double) * f);
+	UserSystem(m, m->seen + k0, m->seen_conf + k0, nseen, A, NULL);
+	for (int j = 0; j < f; j++)
+		z[j] = m->Y[(Size) item * m->fs + j];
+	SolveUserSystem(f, A, z);	/* z = W y_i */
+
+	because = palloc(sizeof(Because) * Max(nseen, 1));
+	for (int64 k = 0; k < nseen; k++)
+	{
+		const float *y = m->Y + (Size) m->seen[k0 + k] * m->fs;
+		double		s = 0;
+
+		for (int j = 0; j < f; j++)
+			s += z[j] * y[j];
+		because[k].contribution = (1 + (double) m->seen_conf[k0 + k]) * s;
+		because[k].item = m->seen[k0 + k];
+	}
+	qsort(because, nseen, sizeof(Because), CompareBecause);
+	for (int64 k = 0; k < Min((int64) n, nseen); k++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = Int64GetDatum(m->item_ids[because[k].item]);
+		values[1] = Float8GetDatum(because[k].contribution);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
 	return (Datum) 0;
 }
