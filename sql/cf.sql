@@ -117,6 +117,36 @@ SELECT count(*) AS unknown_user FROM uba_cf_explain((SELECT m FROM cf_model), -1
 SELECT count(*) AS unknown_item FROM uba_cf_explain((SELECT m FROM cf_model), 7919, -1);
 SELECT expect_error($$SELECT * FROM uba_cf_explain((SELECT m FROM cf_model), 7919, 89005, -1)$$);
 
+-- method item_knn: cosine neighbours on the binary user-item matrix, at most "neighbors" per item
+CREATE TABLE cf_knn AS SELECT uba_cf_train(user_id, item_id, weight, '{"method": "item_knn", "neighbors": 5}') AS m FROM cf_ev;
+SELECT uba_model_info(m)->>'method' AS method, uba_model_info(m)->'neighbors' AS neighbors,
+       (uba_model_info(m)->>'similarities')::int <= 5 * 97 AS at_most_5_each FROM cf_knn;
+-- the most similar item to 8005 and its similarity, against the cosine computed in SQL
+WITH users AS (SELECT DISTINCT user_id, item_id FROM cf_ev),
+cos AS (SELECT b.item_id, count(*) / sqrt((SELECT count(*) FROM users WHERE item_id = 8005) *
+                                          (SELECT count(*) FROM users u2 WHERE u2.item_id = b.item_id)) AS c
+          FROM users a JOIN users b USING (user_id) WHERE a.item_id = 8005 AND b.item_id <> 8005
+         GROUP BY b.item_id)
+SELECT s.item_id = (SELECT item_id FROM cos ORDER BY c DESC, item_id LIMIT 1) AS same_top,
+       abs(s.score - (SELECT max(c) FROM cos)) < 1e-6 AS same_similarity
+  FROM uba_cf_similar_items((SELECT m FROM cf_knn), 8005, 1) s;
+SELECT count(*) AS at_most_neighbors FROM uba_cf_similar_items((SELECT m FROM cf_knn), 8005, 50);
+-- a user's score is the sum of the similarities from the user's items, as the explanation lists them
+SELECT abs(r.score - (SELECT sum(contribution) FROM uba_cf_explain((SELECT m FROM cf_knn), 7919, r.item_id, 1000))) < 1e-6 AS explained
+  FROM uba_cf_recommend((SELECT m FROM cf_knn), 7919, 1) r;
+SELECT count(*) AS n, bool_and(item_id NOT IN (SELECT item_id FROM cf_ev WHERE user_id = 7919)) AS none_seen
+  FROM uba_cf_recommend((SELECT m FROM cf_knn), 7919, 10);
+-- fold-in of the user's own items is exactly the user's ranking (the similarities are of items)
+SELECT (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m FROM cf_knn), 7919, 10) WITH ORDINALITY AS r(item_id, score, ord))
+     = (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m FROM cf_knn),
+          (SELECT array_agg(item_id) FROM cf_ev WHERE user_id = 7919), 10) WITH ORDINALITY AS r(item_id, score, ord)) AS fold_in_equal;
+-- row order does not matter
+SELECT (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m FROM cf_knn), 7919, 10) WITH ORDINALITY AS r(item_id, score, ord))
+     = (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend(
+          (SELECT uba_cf_train(user_id, item_id, weight, '{"method": "item_knn", "neighbors": 5}' ORDER BY item_id DESC, user_id) FROM cf_ev),
+          7919, 10) WITH ORDINALITY AS r(item_id, score, ord)) AS same_in_any_order;
+SELECT expect_error($$SELECT uba_cf_train(user_id, item_id, weight, '{"method": "item_knn", "neighbors": 0}') FROM cf_ev$$);
+
 -- NULL model, user or n: no rows
 SELECT count(*) FROM uba_cf_recommend(NULL, 7919, 5);
 SELECT count(*) FROM uba_cf_recommend((SELECT m FROM cf_model), NULL::bigint, 5);
@@ -149,4 +179,4 @@ SELECT parallel_plans(false);
 SELECT (SELECT uba_model_info(m)->'loss' FROM cf_par)
      = (SELECT uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8}'))->'loss' FROM cf_big) AS parallel_equals_serial;
 
-DROP TABLE cf_ev, cf_model, cf_exact, cf_big, cf_par;
+DROP TABLE cf_ev, cf_model, cf_exact, cf_knn, cf_big, cf_par;

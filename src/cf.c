@@ -26,12 +26,17 @@
  * their weights in a fixed order), so the same events give the same model
  * in any order and under any plan.
  *
- * Payload: users, items, factors (u32 each), method (u32, 0 als),
- * iterations (u32), regularization, alpha, loss (f64), user ids and item
- * ids (i64, strictly increasing), item popularity (u32: distinct users),
- * seen-item offsets (u64, users + 1), seen items (u32 item indexes,
- * increasing per user) and their confidences c - 1 = alpha w (f32), user
- * factors and item factors (f32, row-major).
+ * Method item_knn keeps, instead of factors, each item's most similar
+ * items by cosine on the binary user-item matrix.
+ *
+ * Payload: users, items, factors or neighbours (u32 each), method (u32: 0
+ * als, 1 item_knn), iterations (u32), regularization, alpha, loss (f64),
+ * user ids and item ids (i64, strictly increasing), item popularity (u32:
+ * distinct users), seen-item offsets (u64, users + 1), seen items (u32
+ * item indexes, increasing per user) and their confidences c - 1 = alpha w
+ * (f32); then for als the user and item factors (f32, row-major), for
+ * item_knn the neighbour offsets (u64, items + 1), neighbours (u32) and
+ * similarities (f32), most similar first.
  *
  *-------------------------------------------------------------------------
  */
@@ -56,11 +61,12 @@ PG_FUNCTION_INFO_V1(uba_cf_similar_items);
 PG_FUNCTION_INFO_V1(uba_cf_explain);
 
 #define CF_METHOD_ALS 0
+#define CF_METHOD_ITEM_KNN 1
 #define CF_SOLVER_CG 0
 #define CF_SOLVER_CHOLESKY 1
 #define CF_MAX_FACTORS 1024
 
-static const char *const cf_methods[] = {"als", NULL};
+static const char *const cf_methods[] = {"als", "item_knn", NULL};
 static const char *const cf_solvers[] = {"cg", "cholesky", NULL};
 
 static const UbaOptionSpec cf_options[] = {
@@ -72,6 +78,7 @@ static const UbaOptionSpec cf_options[] = {
 	{"solver", UBA_OPT_CHOICE, CF_SOLVER_CG, 0, 0, cf_solvers},
 	{"cg_steps", UBA_OPT_INT, 3, 1, 100, NULL},
 	{"seed", UBA_OPT_INT, 0, 0, 2147483647, NULL},
+	{"neighbors", UBA_OPT_INT, 20, 1, 10000, NULL},
 };
 
 /* ---------- collecting events ---------- */
@@ -820,309 +827,73 @@ AlsLoss(const CfSparse *byuser, const float *X, int64 nusers, const float *Y, in
 	return loss + reg * norms;
 }
 
-/* uba_cf_train final function: train and return the model */
-Datum
-uba_cf_final(PG_FUNCTION_ARGS)
+/* The ALS factors, per-lane work and Gram sums, on top of the events counted while collecting */
+static Size
+AlsLaneFloats(int f)
 {
-	CfState    *st = PG_ARGISNULL(0) ? NULL : (CfState *) PG_GETARG_POINTER(0);
-	UbaOptions	o;
-	MemoryContext cxt,
-				old;
-	int64		nusers,
-				nitems,
-				pairs;
-	int64	   *user_ids,
-			   *item_ids;
-	uint32	   *uidx,
-			   *iidx,
-			   *popularity;
-	CfSparse	byuser,
-				byitem;
-	int			f,
-				fs,
-				iterations;
-	double		reg,
-				alpha,
-				loss;
-	float	   *X,
-			   *Y,
-			   *G;
-	double	   *Gd,
-			   *lane_G;
-	AlsHalf		h;
+	return Max(4 * (Size) CF_PAD(f), 2 * ((Size) f * f + f) + 2);
+}
+
+static void
+CheckAlsMemory(int64 events, int64 nusers, int64 nitems, int f)
+{
+	Size		fs = CF_PAD(f);
+	Size		need = mul_size((Size) (nusers + nitems), fs * sizeof(float));
+
+	need = add_size(need, mul_size(UBA_LANES, mul_size(AlsLaneFloats(f), sizeof(float))));
+	need = add_size(need, mul_size(UBA_LANES + 1, mul_size(fs * fs, sizeof(double))));
+	need = add_size(need, mul_size((Size) events, CF_EVENT_PEAK_BYTES));
+	uba_check_memory(need, "collaborative filtering training");
+}
+
+/* ALS from random vectors; returns the final objective, sets *Xp and *Yp (padded rows) */
+static double
+TrainAls(CfSparse *byuser, CfSparse *byitem, int64 nusers, int64 nitems, const UbaOptions *o,
+		 float **Xp, float **Yp)
+{
+	int			f = (int) uba_option(o, "factors");
+	int			fs = CF_PAD(f);
+	int			iterations = (int) uba_option(o, "iterations");
+	double		reg = uba_option(o, "regularization");
+	float	   *X = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * nusers * fs);
+	float	   *Y = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * nitems * fs);
+	float	   *G = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * fs * fs);
+	double	   *Gd = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * fs * fs);
+	double	   *lane_G = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * UBA_LANES * fs * fs);
 	UbaRandom	rng;
-	UbaModelMeta meta;
-	UbaWriter	pw;
-	bytea	   *result;
+	AlsHalf		h;
 
-	if (st == NULL || st->n == 0)
-		PG_RETURN_NULL();
-	uba_parse_options(st->options, cf_options, lengthof(cf_options), "uba_cf_train", &o);
-	f = (int) uba_option(&o, "factors");
-	fs = CF_PAD(f);
-	iterations = (int) uba_option(&o, "iterations");
-	reg = uba_option(&o, "regularization");
-	alpha = uba_option(&o, "alpha");
-
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba cf", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(cxt);
-
-	uidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
-	iidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
-	nusers = MapIds(st->user, st->n, &user_ids, uidx);
-	nitems = MapIds(st->item, st->n, &item_ids, iidx);
-
-	/* the factors, per-lane work and Gram sums, on top of the events counted while collecting */
-	{
-		Size		lane_floats = Max(4 * (Size) fs, 2 * ((Size) f * f + f) + 2);
-		Size		need = mul_size((Size) (nusers + nitems), (Size) fs * sizeof(float));
-
-		need = add_size(need, mul_size(UBA_LANES, mul_size(lane_floats, sizeof(float))));
-		need = add_size(need, mul_size(UBA_LANES + 1, mul_size((Size) fs * fs, sizeof(double))));
-		need = add_size(need, mul_size((Size) st->n, CF_EVENT_PEAK_BYTES));
-		uba_check_memory(need, "collaborative filtering training");
-		h.lane_floats = lane_floats;
-	}
-
-	popularity = MemoryContextAllocHuge(cxt, sizeof(uint32) * nitems);
-	pairs = BuildMatrices(st, alpha, nusers, uidx, nitems, iidx, &byuser, &byitem, popularity);
-	pfree(uidx);
-	pfree(iidx);
-
-	X = MemoryContextAllocHuge(cxt, sizeof(float) * nusers * fs);
-	Y = MemoryContextAllocHuge(cxt, sizeof(float) * nitems * fs);
-	G = MemoryContextAllocHuge(cxt, sizeof(float) * fs * fs);
-	Gd = MemoryContextAllocHuge(cxt, sizeof(double) * fs * fs);
-	lane_G = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * fs * fs);
-	uba_random_seed(&rng, (uint64) uba_option(&o, "seed"));
+	uba_random_seed(&rng, (uint64) uba_option(o, "seed"));
 	FillNormal(&rng, Y, nitems, f, fs, 0.01);
 	FillNormal(&rng, X, nusers, f, fs, 0.01);
 
 	h.f = f;
 	h.fs = fs;
-	h.solver = (int) uba_option(&o, "solver");
-	h.cg_steps = (int) uba_option(&o, "cg_steps");
+	h.solver = (int) uba_option(o, "solver");
+	h.cg_steps = (int) uba_option(o, "cg_steps");
 	h.reg = reg;
 	h.G = G;
-	h.lane_work = MemoryContextAllocHuge(cxt, sizeof(float) * UBA_LANES * h.lane_floats);
+	h.lane_floats = AlsLaneFloats(f);
+	h.lane_work = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * UBA_LANES * h.lane_floats);
 	for (int it = 0; it < iterations; it++)
 	{
 		/* users given items, then items given users */
 		Gram(Y, nitems, f, fs, reg, lane_G, Gd, G);
-		h.m = &byuser;
+		h.m = byuser;
 		h.X = X;
 		h.Y = Y;
 		uba_run_lanes((nusers + CF_BLOCK_ROWS - 1) / CF_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
 					  SolveBlock, &h);
 		Gram(X, nusers, f, fs, reg, lane_G, Gd, G);
-		h.m = &byitem;
+		h.m = byitem;
 		h.X = Y;
 		h.Y = X;
 		uba_run_lanes((nitems + CF_BLOCK_ROWS - 1) / CF_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
 					  SolveBlock, &h);
 	}
-	loss = AlsLoss(&byuser, X, nusers, Y, nitems, f, fs, reg);
-
-	uba_writer_init(&pw);
-	uba_put_u32(&pw, (uint32) nusers);
-	uba_put_u32(&pw, (uint32) nitems);
-	uba_put_u32(&pw, (uint32) f);
-	uba_put_u32(&pw, CF_METHOD_ALS);
-	uba_put_u32(&pw, (uint32) iterations);
-	uba_put_f64(&pw, reg);
-	uba_put_f64(&pw, alpha);
-	uba_put_f64(&pw, loss);
-	uba_put_i64_array(&pw, user_ids, nusers);
-	uba_put_i64_array(&pw, item_ids, nitems);
-	uba_put_u32_array(&pw, popularity, nitems);
-	for (int64 u = 0; u <= nusers; u++)
-		uba_put_u64(&pw, (uint64) byuser.off[u]);
-	uba_put_u32_array(&pw, byuser.col, pairs);
-	uba_put_f32_array(&pw, byuser.val, pairs);
-	/* factors without their padding */
-	for (int64 u = 0; u < nusers; u++)
-		uba_put_f32_array(&pw, X + (Size) u * fs, f);
-	for (int64 i = 0; i < nitems; i++)
-		uba_put_f32_array(&pw, Y + (Size) i * fs, f);
-
-	uba_model_meta_init(&meta, f, st->n, st->started, &o);
-	MemoryContextSwitchTo(old);
-	result = uba_model_build(UBA_KIND_CF, &meta, &pw);
-	MemoryContextDelete(cxt);
-	PG_RETURN_BYTEA_P(result);
-}
-
-/* ---------- reading and serving ---------- */
-
-typedef struct CfModel
-{
-	int64		nusers;
-	int64		nitems;
-	int			f;
-	int			fs;
-	int			iterations;
-	double		reg;
-	double		alpha;
-	double		loss;
-	int64	   *user_ids;
-	int64	   *item_ids;
-	uint32	   *popularity;
-	int64	   *seen_off;		/* nusers + 1 */
-	uint32	   *seen;
-	float	   *seen_conf;		/* c - 1 of each seen pair */
-	float	   *X;				/* nusers x fs, padding zero */
-	float	   *Y;				/* nitems x fs */
-	uint32	   *by_popularity;	/* item indexes, most popular first */
-	MemoryContext cxt;			/* where the model lives, for what is computed later */
-	double	   *YtY;			/* f x f, computed on first fold-in */
-	float	   *item_norms;		/* nitems, computed on first similar-items call */
-} CfModel;
-
-/* Order of item indexes by popularity (descending), then id */
-static int
-ComparePopularity(const void *a, const void *b, void *arg)
-{
-	const CfModel *m = (const CfModel *) arg;
-	uint32		i = *(const uint32 *) a;
-	uint32		j = *(const uint32 *) b;
-
-	if (m->popularity[i] != m->popularity[j])
-		return m->popularity[i] > m->popularity[j] ? -1 : 1;
-	return i < j ? -1 : i > j;
-}
-
-/* Read the fixed part of the payload, checking counts before anything is allocated */
-static void
-ReadCfHeader(const UbaModelMeta *meta, UbaReader *r, CfModel *m)
-{
-	uint32		method;
-
-	m->nusers = uba_get_u32(r);
-	m->nitems = uba_get_u32(r);
-	m->f = (int) uba_get_u32(r);
-	method = uba_get_u32(r);
-	m->iterations = (int) uba_get_u32(r);
-	m->reg = uba_get_finite_f64(r);
-	m->alpha = uba_get_finite_f64(r);
-	m->loss = uba_get_f64(r);
-	if (m->nusers < 1 || m->nitems < 1)
-		uba_model_corrupted("The model has no users or no items.");
-	if (m->f < 1 || m->f > CF_MAX_FACTORS || m->f != meta->n_features)
-		uba_model_corrupted("Invalid number of factors %d.", m->f);
-	if (method != CF_METHOD_ALS)
-		uba_model_corrupted("Unknown method %u.", method);
-	if (m->reg < 0 || m->alpha < 0)
-		uba_model_corrupted("Negative regularization or alpha.");
-	m->fs = CF_PAD(m->f);
-	/* ids, popularity, offsets and factors must fit in what is left */
-	uba_reader_check_space(r, (Size) m->nusers + m->nitems, 8);
-}
-
-/* Ids must be strictly increasing (they are looked up by binary search) */
-static void
-CheckIncreasing(const int64 *ids, int64 n, const char *what)
-{
-	for (int64 i = 1; i < n; i++)
-		if (ids[i] <= ids[i - 1])
-			uba_model_corrupted("The %s ids are not strictly increasing.", what);
-}
-
-/* Parse and fully validate a CF payload */
-static void *
-ParseCf(const UbaModelMeta *meta, UbaReader *r)
-{
-	CfModel    *m = palloc0(sizeof(CfModel));
-	int64		nseen;
-
-	ReadCfHeader(meta, r, m);
-	m->user_ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * m->nusers);
-	m->item_ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * m->nitems);
-	uba_get_i64_array(r, m->user_ids, m->nusers);
-	uba_get_i64_array(r, m->item_ids, m->nitems);
-	CheckIncreasing(m->user_ids, m->nusers, "user");
-	CheckIncreasing(m->item_ids, m->nitems, "item");
-	uba_reader_check_space(r, (Size) m->nitems, 4);
-	m->popularity = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * m->nitems);
-	uba_get_u32_array(r, m->popularity, m->nitems);
-	uba_reader_check_space(r, (Size) m->nusers + 1, 8);
-	m->seen_off = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * (m->nusers + 1));
-	for (int64 u = 0; u <= m->nusers; u++)
-	{
-		uint64		v = uba_get_u64(r);
-
-		if (v > (uint64) PG_INT64_MAX || (u == 0 && v != 0) || (u > 0 && (int64) v < m->seen_off[u - 1]))
-			uba_model_corrupted("The seen-item offsets are not increasing from 0.");
-		m->seen_off[u] = (int64) v;
-	}
-	nseen = m->seen_off[m->nusers];
-	uba_reader_check_space(r, (Size) nseen, 4);
-	m->seen = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(nseen, 1));
-	uba_get_u32_array(r, m->seen, nseen);
-	for (int64 u = 0; u < m->nusers; u++)
-		for (int64 k = m->seen_off[u]; k < m->seen_off[u + 1]; k++)
-			if (m->seen[k] >= m->nitems || (k > m->seen_off[u] && m->seen[k] <= m->seen[k - 1]))
-				uba_model_corrupted("A user's seen items are out of range or not increasing.");
-	for (int64 i = 0; i < m->nitems; i++)
-		if (m->popularity[i] > m->nusers)
-			uba_model_corrupted("An item's popularity exceeds the number of users.");
-	uba_reader_check_space(r, (Size) nseen, 4);
-	m->seen_conf = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * Max(nseen, 1));
-	uba_get_f32_array(r, m->seen_conf, nseen, true);
-	for (int64 k = 0; k < nseen; k++)
-		if (m->seen_conf[k] < 0)
-			uba_model_corrupted("A negative confidence.");
-
-	uba_reader_check_space(r, (Size) (m->nusers + m->nitems), (Size) m->f * sizeof(float));
-	m->X = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * m->nusers * m->fs);
-	m->Y = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * m->nitems * m->fs);
-	memset(m->X, 0, sizeof(float) * m->nusers * m->fs);
-	memset(m->Y, 0, sizeof(float) * m->nitems * m->fs);
-	for (int64 u = 0; u < m->nusers; u++)
-		uba_get_f32_array(r, m->X + (Size) u * m->fs, m->f, true);
-	for (int64 i = 0; i < m->nitems; i++)
-		uba_get_f32_array(r, m->Y + (Size) i * m->fs, m->f, true);
-	uba_reader_finish(r);
-
-	m->cxt = CurrentMemoryContext;
-	m->by_popularity = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * m->nitems);
-	for (int64 i = 0; i < m->nitems; i++)
-		m->by_popularity[i] = (uint32) i;
-	qsort_arg(m->by_popularity, m->nitems, sizeof(uint32), ComparePopularity, m);
-	return m;
-}
-
-/* uba_model_info fields of a CF model (validated in full) */
-void
-uba_cf_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
-{
-	CfModel    *m = ParseCf(meta, payload);
-
-	appendStringInfo(json, ", \"method\": \"als\", \"users\": " INT64_FORMAT ", \"items\": " INT64_FORMAT
-					 ", \"interactions\": " INT64_FORMAT ", \"factors\": %d, \"iterations\": %d"
-					 ", \"regularization\": %.17g, \"alpha\": %.17g, \"loss\": %.17g",
-					 m->nusers, m->nitems, m->seen_off[m->nusers], m->f, m->iterations,
-					 m->reg, m->alpha, m->loss);
-}
-
-/* Index of id in the sorted ids, or -1 */
-static int64
-FindId(const int64 *ids, int64 n, int64 id)
-{
-	int64		lo = 0,
-				hi = n - 1;
-
-	while (lo <= hi)
-	{
-		int64		mid = lo + (hi - lo) / 2;
-
-		if (ids[mid] == id)
-			return mid;
-		if (ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return -1;
+	*Xp = X;
+	*Yp = Y;
+	return AlsLoss(byuser, X, nusers, Y, nitems, f, fs, reg);
 }
 
 /* A candidate for the top n */
@@ -1192,6 +963,436 @@ CompareScored(const void *a, const void *b)
 	return Better(x, y) ? -1 : Better(y, x) ? 1 : 0;
 }
 
+/* What KnnBlock needs (everything allocated before the threads start) */
+typedef struct KnnArg
+{
+	const CfSparse *byuser;
+	const CfSparse *byitem;
+	int64		nitems;
+	int			k;
+	uint32	   *lane_counts;	/* UBA_LANES x nitems, zero between items */
+	uint32	   *lane_touched;	/* UBA_LANES x nitems */
+	Scored	   *lane_heap;		/* UBA_LANES x k */
+	uint32	   *nbr;			/* nitems x k */
+	float	   *sim;			/* nitems x k */
+	int32	   *found;			/* neighbours kept per item */
+} KnnArg;
+
+/*
+ * Neighbours of one block of items (runs on any thread): co-occurrence
+ * counts with every other item through the item's users, cosine
+ * C_ij / sqrt(n_i n_j) on the binary matrix, the k largest kept (ties:
+ * smaller index).  Counts are integers, so nothing depends on order.
+ */
+static void
+KnnBlock(void *arg, int64 block, int lane)
+{
+	KnnArg	   *a = (KnnArg *) arg;
+	uint32	   *counts = a->lane_counts + (Size) lane * a->nitems;
+	uint32	   *touched = a->lane_touched + (Size) lane * a->nitems;
+	Scored	   *heap = a->lane_heap + (Size) lane * a->k;
+	const CfSparse *bi = a->byitem;
+	const CfSparse *bu = a->byuser;
+	int64		i1 = Min(a->nitems, (block + 1) * CF_BLOCK_ROWS);
+
+	for (int64 i = block * CF_BLOCK_ROWS; i < i1; i++)
+	{
+		int64		ntouched = 0;
+		double		ni = (double) (bi->off[i + 1] - bi->off[i]);
+		int			size = 0;
+
+		for (int64 t = bi->off[i]; t < bi->off[i + 1]; t++)
+		{
+			uint32		u = bi->col[t];
+
+			for (int64 q = bu->off[u]; q < bu->off[u + 1]; q++)
+			{
+				uint32		j = bu->col[q];
+
+				if (j != i && counts[j]++ == 0)
+					touched[ntouched++] = j;
+			}
+		}
+		for (int64 t = 0; t < ntouched; t++)
+		{
+			uint32		j = touched[t];
+			double		nj = (double) (bi->off[j + 1] - bi->off[j]);
+
+			HeapOffer(heap, &size, a->k, (Scored) {(float) (counts[j] / sqrt(ni * nj)), j});
+			counts[j] = 0;
+		}
+		qsort(heap, size, sizeof(Scored), CompareScored);
+		for (int t = 0; t < size; t++)
+		{
+			a->nbr[(Size) i * a->k + t] = heap[t].item;
+			a->sim[(Size) i * a->k + t] = heap[t].score;
+		}
+		a->found[i] = size;
+	}
+}
+
+/* Item neighbours for method item_knn: at most k per item, most similar first */
+static void
+TrainItemKnn(const CfSparse *byuser, const CfSparse *byitem, int64 nitems, int k,
+			 int64 **off, uint32 **nbr, float **sim)
+{
+	KnnArg		a;
+	int64		at = 0;
+
+	a.byuser = byuser;
+	a.byitem = byitem;
+	a.nitems = nitems;
+	a.k = k;
+	a.lane_counts = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * UBA_LANES * nitems);
+	memset(a.lane_counts, 0, sizeof(uint32) * UBA_LANES * nitems);
+	a.lane_touched = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * UBA_LANES * nitems);
+	a.lane_heap = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Scored) * UBA_LANES * k);
+	a.nbr = MemoryContextAllocHuge(CurrentMemoryContext, mul_size((Size) nitems * k, sizeof(uint32)));
+	a.sim = MemoryContextAllocHuge(CurrentMemoryContext, mul_size((Size) nitems * k, sizeof(float)));
+	a.found = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * nitems);
+	uba_run_lanes((nitems + CF_BLOCK_ROWS - 1) / CF_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
+				  KnnBlock, &a);
+
+	/* compact the lists */
+	*off = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * (nitems + 1));
+	for (int64 i = 0; i < nitems; i++)
+	{
+		(*off)[i] = at;
+		memmove(a.nbr + at, a.nbr + (Size) i * k, sizeof(uint32) * a.found[i]);
+		memmove(a.sim + at, a.sim + (Size) i * k, sizeof(float) * a.found[i]);
+		at += a.found[i];
+	}
+	(*off)[nitems] = at;
+	*nbr = a.nbr;
+	*sim = a.sim;
+}
+
+/* uba_cf_train final function: train and return the model */
+Datum
+uba_cf_final(PG_FUNCTION_ARGS)
+{
+	CfState    *st = PG_ARGISNULL(0) ? NULL : (CfState *) PG_GETARG_POINTER(0);
+	UbaOptions	o;
+	MemoryContext cxt,
+				old;
+	int64		nusers,
+				nitems,
+				pairs;
+	int64	   *user_ids,
+			   *item_ids;
+	uint32	   *uidx,
+			   *iidx,
+			   *popularity;
+	CfSparse	byuser,
+				byitem;
+	int			f,
+				fs,
+				method,
+				iterations;
+	double		reg,
+				alpha,
+				loss;
+	float	   *X = NULL,
+			   *Y = NULL,
+			   *nbr_sim = NULL;
+	int64	   *nbr_off = NULL;
+	uint32	   *nbr = NULL;
+	UbaModelMeta meta;
+	UbaWriter	pw;
+	bytea	   *result;
+
+	if (st == NULL || st->n == 0)
+		PG_RETURN_NULL();
+	uba_parse_options(st->options, cf_options, lengthof(cf_options), "uba_cf_train", &o);
+	method = (int) uba_option(&o, "method");
+	/* the model's width: factors for ALS, neighbours per item for item_knn */
+	f = (int) uba_option(&o, method == CF_METHOD_ALS ? "factors" : "neighbors");
+	fs = CF_PAD(f);
+	iterations = (int) uba_option(&o, "iterations");
+	reg = uba_option(&o, "regularization");
+	alpha = uba_option(&o, "alpha");
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba cf", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	uidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
+	iidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
+	nusers = MapIds(st->user, st->n, &user_ids, uidx);
+	nitems = MapIds(st->item, st->n, &item_ids, iidx);
+
+	popularity = MemoryContextAllocHuge(cxt, sizeof(uint32) * nitems);
+	if (method == CF_METHOD_ALS)
+		CheckAlsMemory(st->n, nusers, nitems, f);
+	else
+		uba_check_memory(add_size(mul_size((Size) st->n, CF_EVENT_PEAK_BYTES),
+								  add_size(mul_size(UBA_LANES, mul_size((Size) nitems, 2 * sizeof(uint32))),
+										   mul_size((Size) nitems, mul_size((Size) f, sizeof(uint32) + sizeof(float))))),
+						 "collaborative filtering training");
+	pairs = BuildMatrices(st, alpha, nusers, uidx, nitems, iidx, &byuser, &byitem, popularity);
+	pfree(uidx);
+	pfree(iidx);
+	if (method == CF_METHOD_ALS)
+		loss = TrainAls(&byuser, &byitem, nusers, nitems, &o, &X, &Y);
+	else
+	{
+		iterations = 0;
+		loss = 0;
+		TrainItemKnn(&byuser, &byitem, nitems, f, &nbr_off, &nbr, &nbr_sim);
+	}
+
+	uba_writer_init(&pw);
+	uba_put_u32(&pw, (uint32) nusers);
+	uba_put_u32(&pw, (uint32) nitems);
+	uba_put_u32(&pw, (uint32) f);
+	uba_put_u32(&pw, (uint32) method);
+	uba_put_u32(&pw, (uint32) iterations);
+	uba_put_f64(&pw, reg);
+	uba_put_f64(&pw, alpha);
+	uba_put_f64(&pw, loss);
+	uba_put_i64_array(&pw, user_ids, nusers);
+	uba_put_i64_array(&pw, item_ids, nitems);
+	uba_put_u32_array(&pw, popularity, nitems);
+	for (int64 u = 0; u <= nusers; u++)
+		uba_put_u64(&pw, (uint64) byuser.off[u]);
+	uba_put_u32_array(&pw, byuser.col, pairs);
+	uba_put_f32_array(&pw, byuser.val, pairs);
+	if (method == CF_METHOD_ALS)
+	{
+		/* factors without their padding */
+		for (int64 u = 0; u < nusers; u++)
+			uba_put_f32_array(&pw, X + (Size) u * fs, f);
+		for (int64 i = 0; i < nitems; i++)
+			uba_put_f32_array(&pw, Y + (Size) i * fs, f);
+	}
+	else
+	{
+		for (int64 i = 0; i <= nitems; i++)
+			uba_put_u64(&pw, (uint64) nbr_off[i]);
+		uba_put_u32_array(&pw, nbr, nbr_off[nitems]);
+		uba_put_f32_array(&pw, nbr_sim, nbr_off[nitems]);
+	}
+
+	uba_model_meta_init(&meta, f, st->n, st->started, &o);
+	MemoryContextSwitchTo(old);
+	result = uba_model_build(UBA_KIND_CF, &meta, &pw);
+	MemoryContextDelete(cxt);
+	PG_RETURN_BYTEA_P(result);
+}
+
+/* ---------- reading and serving ---------- */
+
+typedef struct CfModel
+{
+	int64		nusers;
+	int64		nitems;
+	int			f;
+	int			fs;
+	int			iterations;
+	double		reg;
+	double		alpha;
+	double		loss;
+	int64	   *user_ids;
+	int64	   *item_ids;
+	uint32	   *popularity;
+	int64	   *seen_off;		/* nusers + 1 */
+	uint32	   *seen;
+	float	   *seen_conf;		/* c - 1 of each seen pair */
+	int			method;
+	float	   *X;				/* ALS: nusers x fs, padding zero */
+	float	   *Y;				/* ALS: nitems x fs */
+	int64	   *nbr_off;		/* item_knn: nitems + 1 */
+	uint32	   *nbr;			/* item_knn: each item's neighbours, most similar first */
+	float	   *nbr_sim;		/* item_knn: their cosine similarities */
+	uint32	   *by_popularity;	/* item indexes, most popular first */
+	MemoryContext cxt;			/* where the model lives, for what is computed later */
+	double	   *YtY;			/* f x f, computed on first fold-in */
+	float	   *item_norms;		/* nitems, computed on first similar-items call */
+} CfModel;
+
+/* Order of item indexes by popularity (descending), then id */
+static int
+ComparePopularity(const void *a, const void *b, void *arg)
+{
+	const CfModel *m = (const CfModel *) arg;
+	uint32		i = *(const uint32 *) a;
+	uint32		j = *(const uint32 *) b;
+
+	if (m->popularity[i] != m->popularity[j])
+		return m->popularity[i] > m->popularity[j] ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/* Read the fixed part of the payload, checking counts before anything is allocated */
+static void
+ReadCfHeader(const UbaModelMeta *meta, UbaReader *r, CfModel *m)
+{
+	uint32		method;
+
+	m->nusers = uba_get_u32(r);
+	m->nitems = uba_get_u32(r);
+	m->f = (int) uba_get_u32(r);
+	method = uba_get_u32(r);
+	m->iterations = (int) uba_get_u32(r);
+	m->reg = uba_get_finite_f64(r);
+	m->alpha = uba_get_finite_f64(r);
+	m->loss = uba_get_f64(r);
+	if (m->nusers < 1 || m->nitems < 1)
+		uba_model_corrupted("The model has no users or no items.");
+	if (method != CF_METHOD_ALS && method != CF_METHOD_ITEM_KNN)
+		uba_model_corrupted("Unknown method %u.", method);
+	m->method = (int) method;
+	if (m->f < 1 || m->f > (method == CF_METHOD_ALS ? CF_MAX_FACTORS : 10000) ||
+		m->f != meta->n_features)
+		uba_model_corrupted("Invalid number of factors or neighbours %d.", m->f);
+	if (m->reg < 0 || m->alpha < 0)
+		uba_model_corrupted("Negative regularization or alpha.");
+	m->fs = CF_PAD(m->f);
+	/* ids, popularity, offsets and factors must fit in what is left */
+	uba_reader_check_space(r, (Size) m->nusers + m->nitems, 8);
+}
+
+/* Ids must be strictly increasing (they are looked up by binary search) */
+static void
+CheckIncreasing(const int64 *ids, int64 n, const char *what)
+{
+	for (int64 i = 1; i < n; i++)
+		if (ids[i] <= ids[i - 1])
+			uba_model_corrupted("The %s ids are not strictly increasing.", what);
+}
+
+/* Parse and fully validate a CF payload */
+static void *
+ParseCf(const UbaModelMeta *meta, UbaReader *r)
+{
+	CfModel    *m = palloc0(sizeof(CfModel));
+	int64		nseen;
+
+	ReadCfHeader(meta, r, m);
+	m->user_ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * m->nusers);
+	m->item_ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * m->nitems);
+	uba_get_i64_array(r, m->user_ids, m->nusers);
+	uba_get_i64_array(r, m->item_ids, m->nitems);
+	CheckIncreasing(m->user_ids, m->nusers, "user");
+	CheckIncreasing(m->item_ids, m->nitems, "item");
+	uba_reader_check_space(r, (Size) m->nitems, 4);
+	m->popularity = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * m->nitems);
+	uba_get_u32_array(r, m->popularity, m->nitems);
+	uba_reader_check_space(r, (Size) m->nusers + 1, 8);
+	m->seen_off = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * (m->nusers + 1));
+	for (int64 u = 0; u <= m->nusers; u++)
+	{
+		uint64		v = uba_get_u64(r);
+
+		if (v > (uint64) PG_INT64_MAX || (u == 0 && v != 0) || (u > 0 && (int64) v < m->seen_off[u - 1]))
+			uba_model_corrupted("The seen-item offsets are not increasing from 0.");
+		m->seen_off[u] = (int64) v;
+	}
+	nseen = m->seen_off[m->nusers];
+	uba_reader_check_space(r, (Size) nseen, 4);
+	m->seen = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(nseen, 1));
+	uba_get_u32_array(r, m->seen, nseen);
+	for (int64 u = 0; u < m->nusers; u++)
+		for (int64 k = m->seen_off[u]; k < m->seen_off[u + 1]; k++)
+			if (m->seen[k] >= m->nitems || (k > m->seen_off[u] && m->seen[k] <= m->seen[k - 1]))
+				uba_model_corrupted("A user's seen items are out of range or not increasing.");
+	for (int64 i = 0; i < m->nitems; i++)
+		if (m->popularity[i] > m->nusers)
+			uba_model_corrupted("An item's popularity exceeds the number of users.");
+	uba_reader_check_space(r, (Size) nseen, 4);
+	m->seen_conf = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * Max(nseen, 1));
+	uba_get_f32_array(r, m->seen_conf, nseen, true);
+	for (int64 k = 0; k < nseen; k++)
+		if (m->seen_conf[k] < 0)
+			uba_model_corrupted("A negative confidence.");
+
+	if (m->method == CF_METHOD_ALS)
+	{
+		uba_reader_check_space(r, (Size) (m->nusers + m->nitems), (Size) m->f * sizeof(float));
+		m->X = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * m->nusers * m->fs);
+		m->Y = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * m->nitems * m->fs);
+		memset(m->X, 0, sizeof(float) * m->nusers * m->fs);
+		memset(m->Y, 0, sizeof(float) * m->nitems * m->fs);
+		for (int64 u = 0; u < m->nusers; u++)
+			uba_get_f32_array(r, m->X + (Size) u * m->fs, m->f, true);
+		for (int64 i = 0; i < m->nitems; i++)
+			uba_get_f32_array(r, m->Y + (Size) i * m->fs, m->f, true);
+	}
+	else
+	{
+		int64		nn;
+
+		uba_reader_check_space(r, (Size) m->nitems + 1, 8);
+		m->nbr_off = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * (m->nitems + 1));
+		for (int64 i = 0; i <= m->nitems; i++)
+		{
+			uint64		v = uba_get_u64(r);
+
+			if (v > (uint64) PG_INT64_MAX || (i == 0 && v != 0) ||
+				(i > 0 && ((int64) v < m->nbr_off[i - 1] || (int64) v - m->nbr_off[i - 1] > m->f)))
+				uba_model_corrupted("The neighbour offsets are not increasing from 0 by at most %d.", m->f);
+			m->nbr_off[i] = (int64) v;
+		}
+		nn = m->nbr_off[m->nitems];
+		uba_reader_check_space(r, (Size) nn, 8);
+		m->nbr = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(nn, 1));
+		m->nbr_sim = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * Max(nn, 1));
+		uba_get_u32_array(r, m->nbr, nn);
+		uba_get_f32_array(r, m->nbr_sim, nn, true);
+		for (int64 i = 0; i < m->nitems; i++)
+			for (int64 k = m->nbr_off[i]; k < m->nbr_off[i + 1]; k++)
+				if (m->nbr[k] >= m->nitems || m->nbr[k] == i ||
+					!(m->nbr_sim[k] >= 0 && m->nbr_sim[k] <= 1.0001f))
+					uba_model_corrupted("A neighbour is out of range, the item itself, or has a similarity outside [0, 1].");
+	}
+	uba_reader_finish(r);
+
+	m->cxt = CurrentMemoryContext;
+	m->by_popularity = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * m->nitems);
+	for (int64 i = 0; i < m->nitems; i++)
+		m->by_popularity[i] = (uint32) i;
+	qsort_arg(m->by_popularity, m->nitems, sizeof(uint32), ComparePopularity, m);
+	return m;
+}
+
+/* uba_model_info fields of a CF model (validated in full) */
+void
+uba_cf_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
+{
+	CfModel    *m = ParseCf(meta, payload);
+
+	appendStringInfo(json, ", \"method\": \"%s\", \"users\": " INT64_FORMAT ", \"items\": " INT64_FORMAT
+					 ", \"interactions\": " INT64_FORMAT,
+					 cf_methods[m->method], m->nusers, m->nitems, m->seen_off[m->nusers]);
+	if (m->method == CF_METHOD_ALS)
+		appendStringInfo(json, ", \"factors\": %d, \"iterations\": %d, \"regularization\": %.17g"
+						 ", \"alpha\": %.17g, \"loss\": %.17g",
+						 m->f, m->iterations, m->reg, m->alpha, m->loss);
+	else
+		appendStringInfo(json, ", \"neighbors\": %d, \"similarities\": " INT64_FORMAT,
+						 m->f, m->nbr_off[m->nitems]);
+}
+
+/* Index of id in the sorted ids, or -1 */
+static int64
+FindId(const int64 *ids, int64 n, int64 id)
+{
+	int64		lo = 0,
+				hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+
+		if (ids[mid] == id)
+			return mid;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
 static const UbaOptionSpec recommend_options[] = {
 	{"include_seen", UBA_OPT_BOOL, 0, 0, 1, NULL},
 };
@@ -1217,19 +1418,41 @@ InSorted(const uint32 *list, int64 n, uint32 item)
 	return false;
 }
 
+/* ALS scores of every item for user vector x */
+static void
+UserScores(const CfModel *m, const float *x, float *scores)
+{
+	for (int64 i = 0; i < m->nitems; i++)
+		scores[i] = Dot(x, m->Y + (Size) i * m->fs, m->fs);
+}
+
+/*
+ * item_knn scores of every item for a user who has the given distinct
+ * items: the sum of the similarities of the items that have it as a
+ * neighbour.
+ */
+static void
+KnnScores(const CfModel *m, const uint32 *items, int64 n, float *scores)
+{
+	memset(scores, 0, sizeof(float) * m->nitems);
+	for (int64 t = 0; t < n; t++)
+		for (int64 k = m->nbr_off[items[t]]; k < m->nbr_off[items[t] + 1]; k++)
+			scores[m->nbr[k]] += m->nbr_sim[k];
+}
+
 /*
  * The n best items into heap (returns how many, at most n), best first:
- * by x . y_i, or by popularity when x is NULL, leaving out the items of
- * the sorted list skip (nskip of them).
+ * by scores, or by popularity when scores is NULL, leaving out the items
+ * of the sorted list skip (nskip of them).  Ties: the smaller item id.
  */
 static int
-TopItems(const CfModel *m, const float *x, const uint32 *skip, int64 nskip, int n, Scored *heap)
+TopItems(const CfModel *m, const float *scores, const uint32 *skip, int64 nskip, int n, Scored *heap)
 {
 	int			size = 0;
 
 	if (n <= 0)
 		return 0;
-	if (x == NULL)
+	if (scores == NULL)
 	{
 		for (int64 r = 0; r < m->nitems && size < n; r++)
 		{
@@ -1247,7 +1470,7 @@ TopItems(const CfModel *m, const float *x, const uint32 *skip, int64 nskip, int 
 			k++;
 		if (k < nskip && skip[k] == i)
 			continue;
-		HeapOffer(heap, &size, n, (Scored) {Dot(x, m->Y + (Size) i * m->fs, m->fs), (uint32) i});
+		HeapOffer(heap, &size, n, (Scored) {scores[i], (uint32) i});
 	}
 	qsort(heap, size, sizeof(Scored), CompareScored);
 	return size;
@@ -1309,11 +1532,20 @@ uba_cf_recommend(PG_FUNCTION_ARGS)
 	u = FindId(m->user_ids, m->nusers, PG_GETARG_INT64(1));
 	if (u < 0)
 		n = TopItems(m, NULL, NULL, 0, n, top);
-	else if (uba_option(&o, "include_seen") != 0)
-		n = TopItems(m, m->X + (Size) u * m->fs, NULL, 0, n, top);
 	else
-		n = TopItems(m, m->X + (Size) u * m->fs, m->seen + m->seen_off[u],
-					 m->seen_off[u + 1] - m->seen_off[u], n, top);
+	{
+		const uint32 *seen = m->seen + m->seen_off[u];
+		int64		nseen = m->seen_off[u + 1] - m->seen_off[u];
+		float	   *scores = palloc(sizeof(float) * m->nitems);
+
+		if (m->method == CF_METHOD_ALS)
+			UserScores(m, m->X + (Size) u * m->fs, scores);
+		else
+			KnnScores(m, seen, nseen, scores);
+		if (uba_option(&o, "include_seen") != 0)
+			nseen = 0;
+		n = TopItems(m, scores, seen, nseen, n, top);
+	}
 	EmitItems(fcinfo, m, top, n);
 	return (Datum) 0;
 }
@@ -1483,10 +1715,27 @@ uba_cf_recommend_items(PG_FUNCTION_ARGS)
 		n = TopItems(m, NULL, NULL, 0, n, top);
 	else
 	{
-		float	   *x = palloc(sizeof(float) * m->fs);
+		float	   *scores = palloc(sizeof(float) * m->nitems);
 
-		FoldIn(m, known, nknown, x);
-		n = TopItems(m, x, uba_option(&o, "include_seen") != 0 ? NULL : known,
+		if (m->method == CF_METHOD_ALS)
+		{
+			float	   *x = palloc(sizeof(float) * m->fs);
+
+			FoldIn(m, known, nknown, x);
+			UserScores(m, x, scores);
+		}
+		else
+		{
+			int64		nd = 0;
+
+			/* each listed item once: the similarities are of the binary matrix */
+			for (int64 k = 0; k < nknown; k++)
+				if (k == 0 || known[k] != known[k - 1])
+					known[nd++] = known[k];
+			nknown = nd;
+			KnnScores(m, known, nknown, scores);
+		}
+		n = TopItems(m, scores, uba_option(&o, "include_seen") != 0 ? NULL : known,
 					 uba_option(&o, "include_seen") != 0 ? 0 : nknown, n, top);
 	}
 	EmitItems(fcinfo, m, top, n);
@@ -1516,6 +1765,18 @@ uba_cf_similar_items(PG_FUNCTION_ARGS)
 	item = FindId(m->item_ids, m->nitems, PG_GETARG_INT64(1));
 	if (item < 0 || n == 0)
 		return (Datum) 0;
+	if (m->method == CF_METHOD_ITEM_KNN)
+	{
+		/* the item's neighbour list, already most similar first */
+		int64		k0 = m->nbr_off[item];
+		int64		cnt = Min((int64) n, m->nbr_off[item + 1] - k0);
+
+		top = palloc(sizeof(Scored) * Max(cnt, 1));
+		for (int64 k = 0; k < cnt; k++)
+			top[k] = (Scored) {m->nbr_sim[k0 + k], m->nbr[k0 + k]};
+		EmitItems(fcinfo, m, top, (int) cnt);
+		return (Datum) 0;
+	}
 	if (m->item_norms == NULL)
 	{
 		float	   *norms = MemoryContextAlloc(m->cxt, sizeof(float) * m->nitems);
@@ -1602,6 +1863,37 @@ uba_cf_explain(PG_FUNCTION_ARGS)
 	f = m->f;
 	k0 = m->seen_off[u];
 	nseen = m->seen_off[u + 1] - k0;
+	because = palloc(sizeof(Because) * Max(nseen, 1));
+	if (m->method == CF_METHOD_ITEM_KNN)
+	{
+		int64		nb = 0;
+
+		/* item_knn: each of the user's items that has the item among its neighbours */
+		for (int64 k = 0; k < nseen; k++)
+		{
+			uint32		i = m->seen[k0 + k];
+
+			for (int64 q = m->nbr_off[i]; q < m->nbr_off[i + 1]; q++)
+				if (m->nbr[q] == (uint32) item)
+				{
+					because[nb].contribution = m->nbr_sim[q];
+					because[nb++].item = i;
+					break;
+				}
+		}
+		nseen = nb;
+		qsort(because, nseen, sizeof(Because), CompareBecause);
+		for (int64 k = 0; k < Min((int64) n, nseen); k++)
+		{
+			Datum		values[2];
+			bool		nulls[2] = {false, false};
+
+			values[0] = Int64GetDatum(m->item_ids[because[k].item]);
+			values[1] = Float8GetDatum(because[k].contribution);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+		return (Datum) 0;
+	}
 	A = palloc(sizeof(double) * f * f);
 	z = palloc(sizeof(double) * f);
 	UserSystem(m, m->seen + k0, m->seen_conf + k0, nseen, A, NULL);
@@ -1609,7 +1901,6 @@ uba_cf_explain(PG_FUNCTION_ARGS)
 		z[j] = m->Y[(Size) item * m->fs + j];
 	SolveUserSystem(f, A, z);	/* z = W y_i */
 
-	because = palloc(sizeof(Because) * Max(nseen, 1));
 	for (int64 k = 0; k < nseen; k++)
 	{
 		const float *y = m->Y + (Size) m->seen[k0 + k] * m->fs;
