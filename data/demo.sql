@@ -5,14 +5,19 @@
 --   psql -X -v ON_ERROR_STOP=1 -q -f data/demo.sql
 --
 -- You can run it the same way in a database of your own; it creates the tables
--- retail_lines, retail_products, customer_rfm and customer_features, the view
--- customer_segments, and saves a new version of the model 'segments'.
+-- retail_lines, retail_products, customer_rfm and customer_features, the views
+-- customer_segments, churn_scores and retail_items, and saves new versions of the
+-- models 'segments', 'churn' and 'recommender'.
 
 \set ON_ERROR_STOP 1
 \pset footer off
 SET client_min_messages = warning;
 
 CREATE EXTENSION IF NOT EXISTS uba;
+-- views an earlier run built on the tables, so that the tables can be loaded again
+DROP VIEW IF EXISTS retail_items;
+DROP VIEW IF EXISTS churn_scores;
+DROP TABLE IF EXISTS churn_examples;
 
 \echo
 \echo '== 1. Load the data: UCI Online Retail, every invoice line of 2010-12-01 .. 2011-12-09'
@@ -165,7 +170,7 @@ SELECT round(uba_silhouette(z, segment)::numeric, 3) AS silhouette,
 \echo '      uba_split keeps the same 25% of customers aside for evaluation on every run.'
 \echo
 
-CREATE FUNCTION churn_features(asof timestamp)
+CREATE OR REPLACE FUNCTION churn_features(asof timestamp)
 RETURNS TABLE (customer_id bigint, features float8[])
 LANGUAGE sql STABLE AS $$
 	SELECT customer_id,
@@ -236,6 +241,98 @@ SELECT customer_id, round(churn_probability::numeric, 3) AS churn_probability, r
 SELECT risk_band, count(*) AS customers FROM churn_scores GROUP BY risk_band ORDER BY min(churn_probability) DESC;
 
 \echo
+\echo '== 8. Recommendations: what will a customer buy next?'
+\echo '      Implicit-feedback ALS on every purchase line of a known customer (a line = weight 1;'
+\echo '      repeated purchases of an item add up), saved as the model ''recommender''.'
+\echo '      Items are the stock codes, numbered by their rank (view retail_items).'
+\echo
+
+CREATE VIEW retail_items AS
+SELECT stock_code, dense_rank() OVER (ORDER BY stock_code COLLATE "C") AS item_id, description
+  FROM retail_products;
+CREATE TEMP VIEW purchases AS
+SELECT l.customer_id, i.item_id, l.invoice_date
+  FROM retail_lines l JOIN retail_items i USING (stock_code)
+ WHERE l.customer_id IS NOT NULL AND l.invoice_no NOT LIKE 'C%' AND l.quantity > 0;
+
+SELECT uba_model_save('recommender', uba_cf_train(customer_id, item_id, 1.0)) AS version FROM purchases;
+SELECT (uba_model_info(uba_model('recommender')) ->> 'users')::int AS customers,
+       (uba_model_info(uba_model('recommender')) ->> 'items')::int AS products,
+       (uba_model_info(uba_model('recommender')) ->> 'interactions')::int AS customer_product_pairs,
+       round((uba_model_info(uba_model('recommender')) ->> 'training_ms')::numeric) AS training_ms;
+
+\echo
+\echo '   Three customers: what they bought most, and their top 5 recommendations (uba_recommend):'
+SELECT p.customer_id,
+       (SELECT string_agg(d, ' | ') FROM (
+           SELECT left(i.description, 28) AS d FROM purchases q JOIN retail_items i USING (item_id)
+            WHERE q.customer_id = p.customer_id GROUP BY i.description ORDER BY count(*) DESC, i.description LIMIT 3) t) AS bought_most,
+       (SELECT string_agg(left(i.description, 28), ' | ' ORDER BY r.score DESC)
+          FROM uba_recommend(p.customer_id, 5) r JOIN retail_items i USING (item_id)) AS recommended
+  FROM (VALUES (12347), (14911), (17841)) AS p(customer_id);
+
+\echo
+\echo '   Why the first recommendation for customer 12347 (uba_cf_explain: their items behind it):'
+SELECT left(i.description, 40) AS because_they_bought, round(e.contribution::numeric, 4) AS contribution
+  FROM uba_cf_explain(uba_model('recommender'), 12347,
+                      (SELECT item_id FROM uba_recommend(12347, 1)), 3) e
+  JOIN retail_items i ON i.item_id = e.because_item
+ ORDER BY e.contribution DESC;
+
+\echo
+\echo '   Customers who bought the most popular product also bought (uba_cf_similar_items):'
+SELECT left(i.description, 40) AS also_bought, round(s.score::numeric, 3) AS similarity
+  FROM uba_cf_similar_items(uba_model('recommender'),
+                            (SELECT item_id FROM purchases GROUP BY item_id ORDER BY count(DISTINCT customer_id) DESC, item_id LIMIT 1), 5) s
+  JOIN retail_items i USING (item_id)
+ ORDER BY s.score DESC;
+
+\echo
+\echo '   A basket of three items and no customer id: recommendations by real-time fold-in:'
+SELECT left(i.description, 40) AS in_basket FROM retail_items i WHERE stock_code IN ('22423', '85123A', '47566') ORDER BY 1;
+SELECT left(i.description, 40) AS recommended_for_basket, round(r.score::numeric, 3) AS score
+  FROM uba_cf_recommend(uba_model('recommender'),
+                        ARRAY(SELECT item_id FROM retail_items WHERE stock_code IN ('22423', '85123A', '47566')), 5) r
+  JOIN retail_items i USING (item_id)
+ ORDER BY r.score DESC;
+
+\echo
+\echo '   How good is it? Train on purchases before 2011-10-01, test on the new products each customer'
+\echo '   bought afterwards: recall@20 and NDCG@20 of ALS against the popularity ranking.'
+CREATE TEMP TABLE cf_train AS
+SELECT DISTINCT customer_id, item_id FROM purchases WHERE invoice_date < '2011-10-01';
+CREATE TEMP TABLE cf_test AS
+SELECT p.customer_id, array_agg(DISTINCT p.item_id) AS relevant
+  FROM (SELECT DISTINCT customer_id, item_id FROM purchases WHERE invoice_date >= '2011-10-01') p
+  LEFT JOIN cf_train t USING (customer_id, item_id)
+ WHERE t.customer_id IS NULL AND p.customer_id IN (SELECT customer_id FROM cf_train)
+ GROUP BY p.customer_id;
+CREATE INDEX ON cf_train (customer_id, item_id);
+ANALYZE cf_train;
+ANALYZE cf_test;
+-- kept in a table, the model reaches uba_cf_recommend as a TOAST pointer, not 10 MB of bytes per call
+CREATE TEMP TABLE cf_split_model AS
+SELECT uba_cf_train(customer_id, item_id, 1.0) AS m FROM purchases WHERE invoice_date < '2011-10-01';
+WITH ranked AS (
+	SELECT t.relevant,
+	       (SELECT array_agg(item_id ORDER BY ord)
+	          FROM uba_cf_recommend((SELECT m FROM cf_split_model), t.customer_id, 20)
+	               WITH ORDINALITY AS x(item_id, score, ord)) AS als,
+	       -- an unknown id (-1) gets the most popular items; keep the customer's 20 first new ones
+	       (SELECT (array_agg(item_id ORDER BY ord)
+	                  FILTER (WHERE NOT EXISTS (SELECT 1 FROM cf_train c
+	                                             WHERE c.customer_id = t.customer_id AND c.item_id = x.item_id)))[1:20]
+	          FROM uba_cf_recommend((SELECT m FROM cf_split_model), -1, 200)
+	               WITH ORDINALITY AS x(item_id, score, ord)) AS popular
+	  FROM cf_test t)
+SELECT count(*) AS customers_tested,
+       round(avg(uba_recall_at_k(als, relevant, 20))::numeric, 4) AS als_recall_at_20,
+       round(avg(uba_recall_at_k(popular, relevant, 20))::numeric, 4) AS popularity_recall_at_20,
+       round(avg(uba_ndcg_at_k(als, relevant, 20))::numeric, 4) AS als_ndcg_at_20,
+       round(avg(uba_ndcg_at_k(popular, relevant, 20))::numeric, 4) AS popularity_ndcg_at_20
+  FROM ranked;
+
+\echo
 \echo 'Done.  Explore further:  SELECT * FROM customer_segments;   SELECT * FROM churn_scores;   SELECT * FROM uba_models;'
-\echo '       SELECT * FROM uba_kmeans_centroids(uba_model(''segments''));'
+\echo '       SELECT * FROM uba_kmeans_centroids(uba_model(''segments''));   SELECT * FROM uba_recommend(12347, 10);'
 \echo
