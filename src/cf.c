@@ -366,16 +366,6 @@ typedef struct CfSparse
 	float	   *val;			/* alpha * summed weight = c - 1 */
 } CfSparse;
 
-/* Order of two doubles' bit patterns, for summing repeated weights in a fixed order */
-static int
-CompareDoubles(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * The user x item matrix of summed weights (times alpha), by user and by
  * item.  Events are sorted by (user, item); a pair's repeated weights are
@@ -430,7 +420,7 @@ BuildMatrices(CfState *st, double alpha, int64 nusers, const uint32 *uidx, int64
 			}
 			for (int64 k = i; k < j; k++)
 				ws[k - i] = st->weight[s[k].idx];
-			qsort(ws, j - i, sizeof(double), CompareDoubles);
+			qsort(ws, j - i, sizeof(double), uba_cmp_double);
 			sum = 0;
 			for (int64 k = 0; k < j - i; k++)
 				sum += ws[k];
@@ -1376,21 +1366,9 @@ uba_cf_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
 static int64
 FindId(const int64 *ids, int64 n, int64 id)
 {
-	int64		lo = 0,
-				hi = n - 1;
+	const int64 *at = bsearch(&id, ids, n, sizeof(int64), uba_cmp_int64);
 
-	while (lo <= hi)
-	{
-		int64		mid = lo + (hi - lo) / 2;
-
-		if (ids[mid] == id)
-			return mid;
-		if (ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return -1;
+	return at ? at - ids : -1;
 }
 
 static const UbaOptionSpec recommend_options[] = {
@@ -1401,21 +1379,7 @@ static const UbaOptionSpec recommend_options[] = {
 static bool
 InSorted(const uint32 *list, int64 n, uint32 item)
 {
-	int64		lo = 0,
-				hi = n - 1;
-
-	while (lo <= hi)
-	{
-		int64		mid = lo + (hi - lo) / 2;
-
-		if (list[mid] == item)
-			return true;
-		if (list[mid] < item)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return false;
+	return n > 0 && bsearch(&item, list, n, sizeof(uint32), uba_cmp_uint32) != NULL;
 }
 
 /* ALS scores of every item for user vector x */
@@ -1548,16 +1512,6 @@ uba_cf_recommend(PG_FUNCTION_ARGS)
 	}
 	EmitItems(fcinfo, m, top, n);
 	return (Datum) 0;
-}
-
-/* Order of uint32 */
-static int
-CompareU32(const void *a, const void *b)
-{
-	uint32		x = *(const uint32 *) a;
-	uint32		y = *(const uint32 *) b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* Y'Y (f x f, double, full), computed once per parsed model */
@@ -1709,7 +1663,7 @@ uba_cf_recommend_items(PG_FUNCTION_ARGS)
 		if (i >= 0)
 			known[nknown++] = (uint32) i;
 	}
-	qsort(known, nknown, sizeof(uint32), CompareU32);
+	qsort(known, nknown, sizeof(uint32), uba_cmp_uint32);
 	top = palloc(sizeof(Scored) * Max(n, 1));
 	if (nknown == 0)
 		n = TopItems(m, NULL, NULL, 0, n, top);

@@ -43,15 +43,6 @@ typedef enum RankingMetric
 	RANK_HIT_RATE
 } RankingMetric;
 
-static int
-CompareInt64(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The elements of a bigint[] (one-dimensional); nulls[i] marks NULL elements */
 static void
 ReadIds(ArrayType *a, const char *what, Datum **elems, bool **nulls, int *n)
@@ -99,7 +90,7 @@ RankingMetricAt(FunctionCallInfo fcinfo, RankingMetric metric)
 	for (int i = 0; i < nrel; i++)
 		if (!vn[i])
 			relevant[nset++] = DatumGetInt64(ve[i]);
-	qsort(relevant, nset, sizeof(int64), CompareInt64);
+	qsort(relevant, nset, sizeof(int64), uba_cmp_int64);
 	{
 		int			u = 0;
 
@@ -121,7 +112,7 @@ RankingMetricAt(FunctionCallInfo fcinfo, RankingMetric metric)
 		if (rn[r])
 			continue;
 		id = DatumGetInt64(re[r]);
-		at = bsearch(&id, relevant, nset, sizeof(int64), CompareInt64);
+		at = bsearch(&id, relevant, nset, sizeof(int64), uba_cmp_int64);
 		if (at == NULL)
 			continue;
 		if (found[at - relevant])

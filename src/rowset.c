@@ -318,6 +318,34 @@ CompareRows(const void *a, const void *b, void *arg)
 	return c;
 }
 
+/* qsort and bsearch orders of plain numbers (ascending) */
+int
+uba_cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+uba_cmp_uint32(const void *a, const void *b)
+{
+	uint32		x = *(const uint32 *) a;
+	uint32		y = *(const uint32 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+uba_cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
  * LSD radix sort of n keys, 11 bits a pass (six passes; the counts fit in
  * the L1 cache); returns the sorted buffer (a or b).

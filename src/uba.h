@@ -283,6 +283,10 @@ extern MemoryContext uba_agg_context(FunctionCallInfo fcinfo);
 	} while (0)
 
 extern UbaSortKey *uba_radix_sort(UbaSortKey *a, UbaSortKey *tmp, int64 n);
+/* qsort and bsearch orders of plain numbers, ascending */
+extern int	uba_cmp_int64(const void *a, const void *b);
+extern int	uba_cmp_uint32(const void *a, const void *b);
+extern int	uba_cmp_double(const void *a, const void *b);
 
 extern UbaRowSet *uba_rowset_start_dim(FunctionCallInfo fcinfo, int32 dim, bool has_y,
 									   bool hashed);

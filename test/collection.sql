@@ -18,17 +18,7 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
-CREATE FUNCTION pg_temp.plan_text(query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	line text;
-	plan text := '';
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
-		plan := plan || line || E'\n';
-	END LOOP;
-	RETURN plan;
-END
-$$;
+\i test/lib/plan_of.sql
 
 CREATE TEMP TABLE wide AS
 SELECT ARRAY(SELECT sin(g * 7.0 + j) FROM generate_series(1, 64) j)::float8[] AS f
@@ -55,7 +45,7 @@ SELECT i % 4 AS g, ARRAY[sin(i), cos(i * 0.7), sin(i * 0.3) * 2, (i % 13) / 13.0
   FROM generate_series(1, 160000) i;
 ANALYZE grouped;
 SET LOCAL enable_sort = off;
-SELECT ok(pg_temp.plan_text($$SELECT g, uba_logreg_train(label, f) FROM grouped GROUP BY g$$) LIKE '%HashAggregate%',
+SELECT ok(pg_temp.plan_of($$SELECT g, uba_logreg_train(label, f) FROM grouped GROUP BY g$$) LIKE '%HashAggregate%',
 	'the groups are aggregated at once (hash aggregate)');
 CREATE TEMP TABLE by_group AS
 SELECT g, uba_logreg_train(label, f) AS m FROM grouped GROUP BY g;
