@@ -147,6 +147,33 @@ SELECT (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m F
           7919, 10) WITH ORDINALITY AS r(item_id, score, ord)) AS same_in_any_order;
 SELECT expect_error($$SELECT uba_cf_train(user_id, item_id, weight, '{"method": "item_knn", "neighbors": 0}') FROM cf_ev$$);
 
+-- method ease: B = I - P / diag(P), P = (B'B + lambda I)^-1.  With two items the weight from
+-- item 1 to item 2 is c / (n_1 + lambda) (c users have both, n_1 have item 1): 10 users of
+-- item 100, 9 of item 200, 4 of both, lambda 2 -> 4 / 12 from 100 to 200, 4 / 11 back
+CREATE TABLE cf_two AS
+SELECT u AS user_id, 100 AS item_id, 1.0::float8 AS weight FROM generate_series(1, 10) u
+UNION ALL SELECT u, 200, 1.0 FROM generate_series(1, 4) u
+UNION ALL SELECT u, 200, 1.0 FROM generate_series(11, 15) u;
+SELECT round(score::numeric, 6) AS from_100_to_200, round(4 / 12.0, 6) AS by_hand
+  FROM uba_cf_similar_items((SELECT uba_cf_train(user_id, item_id, weight, '{"method": "ease", "regularization": 2}') FROM cf_two), 100, 5);
+SELECT round(score::numeric, 6) AS from_200_to_100, round(4 / 11.0, 6) AS by_hand
+  FROM uba_cf_similar_items((SELECT uba_cf_train(user_id, item_id, weight, '{"method": "ease", "regularization": 2}') FROM cf_two), 200, 5);
+-- defaults: lambda 500 and 200 weights kept per item, recorded in the model
+CREATE TABLE cf_ease AS SELECT uba_cf_train(user_id, item_id, weight, '{"method": "ease"}') AS m FROM cf_ev;
+SELECT uba_model_info(m)->>'method' AS method, uba_model_info(m)->'regularization' AS lambda,
+       uba_model_info(m)->'neighbors' AS kept, uba_model_info(m)->'options'->'regularization' AS recorded FROM cf_ease;
+-- scores are sums of weights from the user's items, as the explanation lists them; nothing seen
+SELECT abs(r.score - (SELECT sum(contribution) FROM uba_cf_explain((SELECT m FROM cf_ease), 7919, r.item_id, 1000))) < 1e-5 AS explained
+  FROM uba_cf_recommend((SELECT m FROM cf_ease), 7919, 1) r;
+SELECT count(*) AS n, bool_and(item_id NOT IN (SELECT item_id FROM cf_ev WHERE user_id = 7919)) AS none_seen
+  FROM uba_cf_recommend((SELECT m FROM cf_ease), 7919, 10);
+SELECT (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m FROM cf_ease), 7919, 10) WITH ORDINALITY AS r(item_id, score, ord))
+     = (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m FROM cf_ease),
+          (SELECT array_agg(item_id) FROM cf_ev WHERE user_id = 7919), 10) WITH ORDINALITY AS r(item_id, score, ord)) AS fold_in_equal;
+-- two items always bought together and no regularization: the system is singular
+SELECT expect_error($$SELECT uba_cf_train(u, i, 1.0, '{"method": "ease", "regularization": 0}')
+                        FROM generate_series(1, 5) u, (VALUES (100), (200)) v(i)$$);
+
 -- NULL model, user or n: no rows
 SELECT count(*) FROM uba_cf_recommend(NULL, 7919, 5);
 SELECT count(*) FROM uba_cf_recommend((SELECT m FROM cf_model), NULL::bigint, 5);
@@ -179,4 +206,4 @@ SELECT parallel_plans(false);
 SELECT (SELECT uba_model_info(m)->'loss' FROM cf_par)
      = (SELECT uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8}'))->'loss' FROM cf_big) AS parallel_equals_serial;
 
-DROP TABLE cf_ev, cf_model, cf_exact, cf_knn, cf_big, cf_par;
+DROP TABLE cf_ev, cf_model, cf_exact, cf_knn, cf_two, cf_ease, cf_big, cf_par;

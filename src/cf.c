@@ -26,17 +26,18 @@
  * their weights in a fixed order), so the same events give the same model
  * in any order and under any plan.
  *
- * Method item_knn keeps, instead of factors, each item's most similar
- * items by cosine on the binary user-item matrix.
+ * Methods item_knn and ease keep, instead of factors, weights from each
+ * item to its most related items: cosine on the binary user-item matrix,
+ * or EASE's closed-form regression weights (Steck 2019).
  *
  * Payload: users, items, factors or neighbours (u32 each), method (u32: 0
- * als, 1 item_knn), iterations (u32), regularization, alpha, loss (f64),
+ * als, 1 item_knn, 2 ease), iterations (u32), regularization, alpha, loss (f64),
  * user ids and item ids (i64, strictly increasing), item popularity (u32:
  * distinct users), seen-item offsets (u64, users + 1), seen items (u32
  * item indexes, increasing per user) and their confidences c - 1 = alpha w
  * (f32); then for als the user and item factors (f32, row-major), for
- * item_knn the neighbour offsets (u64, items + 1), neighbours (u32) and
- * similarities (f32), most similar first.
+ * item_knn and ease the offsets of each item's list (u64, items + 1), the
+ * related items (u32) and their weights (f32), largest first.
  *
  *-------------------------------------------------------------------------
  */
@@ -62,11 +63,14 @@ PG_FUNCTION_INFO_V1(uba_cf_explain);
 
 #define CF_METHOD_ALS 0
 #define CF_METHOD_ITEM_KNN 1
+#define CF_METHOD_EASE 2
+/* EASE inverts an items x items matrix in two uninterruptible LAPACK calls: bound the items */
+#define CF_EASE_MAX_ITEMS 20000
 #define CF_SOLVER_CG 0
 #define CF_SOLVER_CHOLESKY 1
 #define CF_MAX_FACTORS 1024
 
-static const char *const cf_methods[] = {"als", "item_knn", NULL};
+static const char *const cf_methods[] = {"als", "item_knn", "ease", NULL};
 static const char *const cf_solvers[] = {"cg", "cholesky", NULL};
 
 static const UbaOptionSpec cf_options[] = {
@@ -1057,6 +1061,140 @@ TrainItemKnn(const CfSparse *byuser, const CfSparse *byitem, int64 nitems, int k
 	*sim = a.sim;
 }
 
+/* What GramRowsBlock needs: the binary Gram matrix B'B, rows owned by blocks */
+typedef struct EaseArg
+{
+	const CfSparse *byuser;
+	const CfSparse *byitem;
+	int64		nitems;
+	float	   *G;				/* nitems x nitems */
+	float	   *P;				/* the inverse, for the neighbour lists */
+	int			k;
+	Scored	   *lane_heap;		/* UBA_LANES x k */
+	uint32	   *nbr;			/* nitems x k */
+	float	   *w;				/* nitems x k */
+	int32	   *found;
+} EaseArg;
+
+/*
+ * Rows of B'B for one block of items (runs on any thread): for item i, the
+ * number of users who have both i and j, counted through i's users.  Each
+ * block writes only its own rows; counts are exact in float below 2^24.
+ */
+static void
+EaseGramBlock(void *arg, int64 block, int lane)
+{
+	EaseArg    *a = (EaseArg *) arg;
+	int64		i1 = Min(a->nitems, (block + 1) * CF_BLOCK_ROWS);
+
+	for (int64 i = block * CF_BLOCK_ROWS; i < i1; i++)
+	{
+		float	   *row = a->G + (Size) i * a->nitems;
+
+		for (int64 t = a->byitem->off[i]; t < a->byitem->off[i + 1]; t++)
+		{
+			uint32		u = a->byitem->col[t];
+
+			for (int64 q = a->byuser->off[u]; q < a->byuser->off[u + 1]; q++)
+				row[a->byuser->col[q]] += 1.0f;
+		}
+	}
+}
+
+/*
+ * Item i's kept weights (runs on any thread): B_ij = -P_ij / P_jj for
+ * j != i, the k largest in magnitude (ties: smaller j), largest first.
+ */
+static void
+EaseKeepBlock(void *arg, int64 block, int lane)
+{
+	EaseArg    *a = (EaseArg *) arg;
+	Scored	   *heap = a->lane_heap + (Size) lane * a->k;
+	int64		n = a->nitems;
+	int64		i1 = Min(n, (block + 1) * CF_BLOCK_ROWS);
+
+	for (int64 i = block * CF_BLOCK_ROWS; i < i1; i++)
+	{
+		const float *row = a->P + (Size) i * n;
+		int			size = 0;
+
+		/* the largest in magnitude: negative weights hold back items as much as positive ones push */
+		for (int64 j = 0; j < n; j++)
+			if (j != i)
+				HeapOffer(heap, &size, a->k, (Scored) {fabsf(row[j] / a->P[(Size) j * n + j]), (uint32) j});
+		qsort(heap, size, sizeof(Scored), CompareScored);
+		for (int t = 0; t < size; t++)
+		{
+			uint32		j = heap[t].item;
+
+			a->nbr[(Size) i * a->k + t] = j;
+			a->w[(Size) i * a->k + t] = -row[j] / a->P[(Size) j * n + j];
+		}
+		a->found[i] = size;
+	}
+}
+
+/*
+ * EASE (Steck 2019): the item-item weights B = I - P diag(1 / diag(P)),
+ * diagonal zero, with P = (B'B + lambda I)^-1 on the binary matrix, the
+ * closed-form solution of the least-squares item-to-item regression with
+ * a zero diagonal.  Each item keeps its k largest weights.
+ */
+static void
+TrainEase(const CfSparse *byuser, const CfSparse *byitem, int64 nusers, int64 nitems, double lambda,
+		  int k, int64 **off, uint32 **nbr, float **w)
+{
+	EaseArg		a;
+	int64		at = 0;
+	int64		nblocks = (nitems + CF_BLOCK_ROWS - 1) / CF_BLOCK_ROWS;
+
+	if (nitems > CF_EASE_MAX_ITEMS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("EASE supports at most %d items, the events have " INT64_FORMAT,
+						CF_EASE_MAX_ITEMS, nitems),
+				 errhint("Use method \"als\" or \"item_knn\" for larger catalogs.")));
+	if (nusers >= (INT64CONST(1) << 24))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("EASE supports fewer than 16777216 users")));
+	a.byuser = byuser;
+	a.byitem = byitem;
+	a.nitems = nitems;
+	a.k = (int) Min((int64) k, Max(nitems - 1, 1));
+	a.G = MemoryContextAllocHuge(CurrentMemoryContext, mul_size((Size) nitems * nitems, sizeof(float)));
+	memset(a.G, 0, sizeof(float) * nitems * nitems);
+	uba_run_lanes(nblocks, UBA_LANES, uba_thread_count(), EaseGramBlock, &a);
+	for (int64 i = 0; i < nitems; i++)
+		a.G[(Size) i * nitems + i] += (float) lambda;
+	CHECK_FOR_INTERRUPTS();
+	if (!uba_spd_inverse_f32((int) nitems, a.G))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("the EASE system cannot be solved"),
+				 errhint("Set regularization above 0.")));
+	CHECK_FOR_INTERRUPTS();
+	a.P = a.G;
+	a.lane_heap = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Scored) * UBA_LANES * a.k);
+	a.nbr = MemoryContextAllocHuge(CurrentMemoryContext, mul_size((Size) nitems * a.k, sizeof(uint32)));
+	a.w = MemoryContextAllocHuge(CurrentMemoryContext, mul_size((Size) nitems * a.k, sizeof(float)));
+	a.found = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * nitems);
+	uba_run_lanes(nblocks, UBA_LANES, uba_thread_count(), EaseKeepBlock, &a);
+
+	*off = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * (nitems + 1));
+	for (int64 i = 0; i < nitems; i++)
+	{
+		(*off)[i] = at;
+		memmove(a.nbr + at, a.nbr + (Size) i * a.k, sizeof(uint32) * a.found[i]);
+		memmove(a.w + at, a.w + (Size) i * a.k, sizeof(float) * a.found[i]);
+		at += a.found[i];
+	}
+	(*off)[nitems] = at;
+	*nbr = a.nbr;
+	*w = a.w;
+	pfree(a.G);
+}
+
 /* uba_cf_train final function: train and return the model */
 Datum
 uba_cf_final(PG_FUNCTION_ARGS)
@@ -1095,7 +1233,12 @@ uba_cf_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	uba_parse_options(st->options, cf_options, lengthof(cf_options), "uba_cf_train", &o);
 	method = (int) uba_option(&o, "method");
-	/* the model's width: factors for ALS, neighbours per item for item_knn */
+	/* EASE's own defaults: its lambda is on counts of users, and it keeps more weights */
+	if (method == CF_METHOD_EASE && !uba_option_given(&o, "regularization"))
+		uba_option_set(&o, "regularization", 500);
+	if (method == CF_METHOD_EASE && !uba_option_given(&o, "neighbors"))
+		uba_option_set(&o, "neighbors", 200);
+	/* the model's width: factors for ALS, weights kept per item for the item-item methods */
 	f = (int) uba_option(&o, method == CF_METHOD_ALS ? "factors" : "neighbors");
 	fs = CF_PAD(f);
 	iterations = (int) uba_option(&o, "iterations");
@@ -1113,6 +1256,11 @@ uba_cf_final(PG_FUNCTION_ARGS)
 	popularity = MemoryContextAllocHuge(cxt, sizeof(uint32) * nitems);
 	if (method == CF_METHOD_ALS)
 		CheckAlsMemory(st->n, nusers, nitems, f);
+	else if (method == CF_METHOD_EASE)
+		uba_check_memory(add_size(mul_size((Size) st->n, CF_EVENT_PEAK_BYTES),
+								  add_size(mul_size((Size) nitems, mul_size((Size) nitems, sizeof(float))),
+										   mul_size((Size) nitems, mul_size((Size) f, sizeof(uint32) + sizeof(float))))),
+						 "EASE training");
 	else
 		uba_check_memory(add_size(mul_size((Size) st->n, CF_EVENT_PEAK_BYTES),
 								  add_size(mul_size(UBA_LANES, mul_size((Size) nitems, 2 * sizeof(uint32))),
@@ -1127,7 +1275,13 @@ uba_cf_final(PG_FUNCTION_ARGS)
 	{
 		iterations = 0;
 		loss = 0;
-		TrainItemKnn(&byuser, &byitem, nitems, f, &nbr_off, &nbr, &nbr_sim);
+		if (method == CF_METHOD_EASE)
+		{
+			reg = uba_option(&o, "regularization");
+			TrainEase(&byuser, &byitem, nusers, nitems, reg, f, &nbr_off, &nbr, &nbr_sim);
+		}
+		else
+			TrainItemKnn(&byuser, &byitem, nitems, f, &nbr_off, &nbr, &nbr_sim);
 	}
 
 	uba_writer_init(&pw);
@@ -1228,7 +1382,7 @@ ReadCfHeader(const UbaModelMeta *meta, UbaReader *r, CfModel *m)
 	m->loss = uba_get_f64(r);
 	if (m->nusers < 1 || m->nitems < 1)
 		uba_model_corrupted("The model has no users or no items.");
-	if (method != CF_METHOD_ALS && method != CF_METHOD_ITEM_KNN)
+	if (method != CF_METHOD_ALS && method != CF_METHOD_ITEM_KNN && method != CF_METHOD_EASE)
 		uba_model_corrupted("Unknown method %u.", method);
 	m->method = (int) method;
 	if (m->f < 1 || m->f > (method == CF_METHOD_ALS ? CF_MAX_FACTORS : 10000) ||
@@ -1331,7 +1485,7 @@ ParseCf(const UbaModelMeta *meta, UbaReader *r)
 		for (int64 i = 0; i < m->nitems; i++)
 			for (int64 k = m->nbr_off[i]; k < m->nbr_off[i + 1]; k++)
 				if (m->nbr[k] >= m->nitems || m->nbr[k] == i ||
-					!(m->nbr_sim[k] >= 0 && m->nbr_sim[k] <= 1.0001f))
+					(m->method == CF_METHOD_ITEM_KNN && !(m->nbr_sim[k] >= 0 && m->nbr_sim[k] <= 1.0001f)))
 					uba_model_corrupted("A neighbour is out of range, the item itself, or has a similarity outside [0, 1].");
 	}
 	uba_reader_finish(r);
@@ -1357,9 +1511,12 @@ uba_cf_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
 		appendStringInfo(json, ", \"factors\": %d, \"iterations\": %d, \"regularization\": %.17g"
 						 ", \"alpha\": %.17g, \"loss\": %.17g",
 						 m->f, m->iterations, m->reg, m->alpha, m->loss);
-	else
+	else if (m->method == CF_METHOD_ITEM_KNN)
 		appendStringInfo(json, ", \"neighbors\": %d, \"similarities\": " INT64_FORMAT,
 						 m->f, m->nbr_off[m->nitems]);
+	else
+		appendStringInfo(json, ", \"neighbors\": %d, \"weights\": " INT64_FORMAT ", \"regularization\": %.17g",
+						 m->f, m->nbr_off[m->nitems], m->reg);
 }
 
 /* Index of id in the sorted ids, or -1 */
@@ -1719,9 +1876,9 @@ uba_cf_similar_items(PG_FUNCTION_ARGS)
 	item = FindId(m->item_ids, m->nitems, PG_GETARG_INT64(1));
 	if (item < 0 || n == 0)
 		return (Datum) 0;
-	if (m->method == CF_METHOD_ITEM_KNN)
+	if (m->method != CF_METHOD_ALS)
 	{
-		/* the item's neighbour list, already most similar first */
+		/* the item's kept list, already largest first */
 		int64		k0 = m->nbr_off[item];
 		int64		cnt = Min((int64) n, m->nbr_off[item + 1] - k0);
 
@@ -1818,11 +1975,11 @@ uba_cf_explain(PG_FUNCTION_ARGS)
 	k0 = m->seen_off[u];
 	nseen = m->seen_off[u + 1] - k0;
 	because = palloc(sizeof(Because) * Max(nseen, 1));
-	if (m->method == CF_METHOD_ITEM_KNN)
+	if (m->method != CF_METHOD_ALS)
 	{
 		int64		nb = 0;
 
-		/* item_knn: each of the user's items that has the item among its neighbours */
+		/* item-item methods: each of the user's items that has the item in its kept list */
 		for (int64 k = 0; k < nseen; k++)
 		{
 			uint32		i = m->seen[k0 + k];

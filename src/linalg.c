@@ -99,6 +99,8 @@ extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const doubl
 					const int *lda, double *b, const int *ldb, int *info);
 
 extern void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+extern void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info);
+extern void spotri_(const char *uplo, const int *n, float *a, const int *lda, int *info);
 
 /*
  * Diagonal of the inverse of symmetric positive definite A (n x n, upper
@@ -121,6 +123,32 @@ uba_spd_inverse_diagonal(int n, double *A, double *diag)
 		return false;
 	for (int i = 0; i < n; i++)
 		diag[i] = A[(Size) i * n + i];
+	return true;
+}
+
+/*
+ * The inverse of symmetric positive definite A (n x n, single precision,
+ * row-major; the upper triangle is used), in place and full.  Returns
+ * false when A is not positive definite.  Two LAPACK calls of n^3 / 3 and
+ * 2 n^3 / 3 operations: not interruptible, so callers bound n.
+ */
+bool
+uba_spd_inverse_f32(int n, float *A)
+{
+	BlasScope	scope;
+	int			info = 0;
+	char		lower = 'L';	/* row-major upper = column-major lower */
+
+	BlasBegin(&scope, (double) n * n * n);
+	spotrf_(&lower, &n, A, &n, &info);
+	if (info == 0)
+		spotri_(&lower, &n, A, &n, &info);
+	BlasEnd(&scope);
+	if (info != 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < i; j++)
+			A[(Size) i * n + j] = A[(Size) j * n + i];
 	return true;
 }
 

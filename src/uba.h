@@ -332,6 +332,8 @@ extern void uba_gemm_abt(int m, int n, int k, double alpha, const double *A,
 						 const double *B, double beta, double *C);
 /* Solve A x = b, A symmetric positive definite (overwritten); false if it is not */
 extern bool uba_cholesky_solve(int n, double *A, double *b);
+/* A^-1 in place (single precision, full), A symmetric positive definite; false if it is not */
+extern bool uba_spd_inverse_f32(int n, float *A);
 /* Diagonal of A^-1, A symmetric positive definite (overwritten); false if it is not */
 extern bool uba_spd_inverse_diagonal(int n, double *A, double *diag);
 
