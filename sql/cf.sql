@@ -174,6 +174,27 @@ SELECT (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m F
 SELECT expect_error($$SELECT uba_cf_train(u, i, 1.0, '{"method": "ease", "regularization": 0}')
                         FROM generate_series(1, 5) u, (VALUES (100), (200)) v(i)$$);
 
+-- explicit feedback (ratings): weighted-lambda ALS; the model fits the ratings better than their
+-- mean does, more iterations lower the objective, and explanations add up to the score
+CREATE TABLE cf_ratings AS
+SELECT u AS user_id, (u * 31 + k * k * 17) % 97 AS item_id, (1 + ((u * 7 + k * 3) % 5))::float8 AS rating
+  FROM generate_series(1, 300) u, generate_series(1, 12) k;
+CREATE TABLE cf_explicit AS
+SELECT uba_cf_train(user_id, item_id, rating, '{"feedback": "explicit", "factors": 8, "iterations": 20, "solver": "cholesky"}') AS m
+  FROM cf_ratings;
+SELECT uba_model_info(m)->>'feedback' AS feedback FROM cf_explicit;
+SELECT sqrt(avg((r.score - t.rating) ^ 2)) < (SELECT stddev_pop(rating) FROM cf_ratings) AS fits_better_than_the_mean
+  FROM cf_ratings t, LATERAL uba_cf_recommend((SELECT m FROM cf_explicit), t.user_id, 97, '{"include_seen": true}') r
+ WHERE r.item_id = t.item_id;
+SELECT (SELECT (uba_model_info(uba_cf_train(user_id, item_id, rating, '{"feedback": "explicit", "factors": 8, "iterations": 2}'))->>'loss')::float8 FROM cf_ratings)
+     > (SELECT (uba_model_info(uba_cf_train(user_id, item_id, rating, '{"feedback": "explicit", "factors": 8, "iterations": 20}'))->>'loss')::float8 FROM cf_ratings)
+       AS more_iterations_lower_loss;
+SELECT abs(e.total / r.score - 1) < 0.02 AS explained
+  FROM (SELECT sum(contribution) AS total FROM uba_cf_explain((SELECT m FROM cf_explicit), 1, 31, 100)) e,
+       (SELECT score FROM uba_cf_recommend((SELECT m FROM cf_explicit), 1, 97, '{"include_seen": true}') WHERE item_id = 31) r;
+SELECT expect_error($$SELECT * FROM uba_cf_recommend((SELECT m FROM cf_explicit), ARRAY[1, 2]::bigint[], 3)$$);
+SELECT expect_error($$SELECT uba_cf_train(user_id, item_id, rating, '{"feedback": "ratings"}') FROM cf_ratings$$);
+
 -- NULL model, user or n: no rows
 SELECT count(*) FROM uba_cf_recommend(NULL, 7919, 5);
 SELECT count(*) FROM uba_cf_recommend((SELECT m FROM cf_model), NULL::bigint, 5);
@@ -206,4 +227,4 @@ SELECT parallel_plans(false);
 SELECT (SELECT uba_model_info(m)->'loss' FROM cf_par)
      = (SELECT uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8}'))->'loss' FROM cf_big) AS parallel_equals_serial;
 
-DROP TABLE cf_ev, cf_model, cf_exact, cf_knn, cf_two, cf_ease, cf_big, cf_par;
+DROP TABLE cf_ev, cf_model, cf_exact, cf_knn, cf_two, cf_ease, cf_ratings, cf_explicit, cf_big, cf_par;

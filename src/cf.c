@@ -15,7 +15,9 @@
  * its least squares problem
  *	  (Y'Y + Y_u' (C_u - I) Y_u + regularization I) x_u = Y_u' C_u p_u,
  * where Y'Y, shared by all rows, makes the unobserved pairs cost nothing
- * per row.  The default solver takes a few conjugate-gradient steps per
+ * per row.  With explicit feedback (ratings), the rated pairs alone are
+ * fitted, weighted-lambda style: (Y_u'Y_u + regularization n_u I) x_u =
+ * Y_u' r_u.  The default solver takes a few conjugate-gradient steps per
  * row from its previous value (Takacs et al. 2011), which touch only the
  * row's observed items; "cholesky" factors the system.  Rows are solved on
  * up to uba.threads threads; each row's arithmetic is fixed, so the model
@@ -31,11 +33,11 @@
  * or EASE's closed-form regression weights (Steck 2019).
  *
  * Payload: users, items, factors or neighbours (u32 each), method (u32: 0
- * als, 1 item_knn, 2 ease), iterations (u32), regularization, alpha, loss (f64),
- * user ids and item ids (i64, strictly increasing), item popularity (u32:
- * distinct users), seen-item offsets (u64, users + 1), seen items (u32
- * item indexes, increasing per user) and their confidences c - 1 = alpha w
- * (f32); then for als the user and item factors (f32, row-major), for
+ * als, 1 item_knn, 2 ease), flags (u32: 1 explicit feedback), iterations
+ * (u32), regularization, alpha, loss (f64), user ids and item ids (i64,
+ * strictly increasing), item popularity (u32: distinct users), seen-item
+ * offsets (u64, users + 1), seen items (u32 item indexes, increasing per
+ * user) and their confidences c - 1 = alpha w, or ratings (f32); then for als the user and item factors (f32, row-major), for
  * item_knn and ease the offsets of each item's list (u64, items + 1), the
  * related items (u32) and their weights (f32), largest first.
  *
@@ -72,6 +74,11 @@ PG_FUNCTION_INFO_V1(uba_cf_explain);
 
 static const char *const cf_methods[] = {"als", "item_knn", "ease", NULL};
 static const char *const cf_solvers[] = {"cg", "cholesky", NULL};
+static const char *const cf_feedback[] = {"implicit", "explicit", NULL};
+
+#define CF_FEEDBACK_EXPLICIT 1
+/* payload flags */
+#define CF_FLAG_EXPLICIT 1
 
 static const UbaOptionSpec cf_options[] = {
 	{"method", UBA_OPT_CHOICE, CF_METHOD_ALS, 0, 0, cf_methods},
@@ -83,6 +90,7 @@ static const UbaOptionSpec cf_options[] = {
 	{"cg_steps", UBA_OPT_INT, 3, 1, 100, NULL},
 	{"seed", UBA_OPT_INT, 0, 0, 2147483647, NULL},
 	{"neighbors", UBA_OPT_INT, 20, 1, 10000, NULL},
+	{"feedback", UBA_OPT_CHOICE, 0, 0, 0, cf_feedback},
 };
 
 /* ---------- collecting events ---------- */
@@ -519,6 +527,7 @@ typedef struct AlsHalf
 	int			fs;
 	int			solver;
 	int			cg_steps;
+	bool		explicit;		/* ratings: no Y'Y, regularization times the row's count */
 	double		reg;
 	float	   *lane_work;		/* UBA_LANES x (4 fs + fs * fs doubles as floats...) */
 	Size		lane_floats;
@@ -563,19 +572,29 @@ SolveRowCG(const AlsHalf *h, int64 row, float *work)
 	float	   *Ap = work + 2 * fs;
 	int64		k0 = h->m->off[row];
 	int64		k1 = h->m->off[row + 1];
+	float		lambda_n = (float) (h->reg * (double) (k1 - k0));
 	float		rs_old;
 
 	/* r = b - A x */
-	GemvG(h->G, x, r, fs);
-	for (int j = 0; j < fs; j++)
-		r[j] = -r[j];
+	if (h->explicit)
+		for (int j = 0; j < fs; j++)
+			r[j] = -lambda_n * x[j];
+	else
+	{
+		GemvG(h->G, x, r, fs);
+		for (int j = 0; j < fs; j++)
+			r[j] = -r[j];
+	}
 	for (int64 k = k0; k < k1; k++)
 	{
 		const float *y = h->Y + (Size) h->m->col[k] * fs;
-		float		c1 = h->m->val[k];
+		float		v = h->m->val[k];
 
 		PrefetchColumn(h, k, k1);
-		Axpy((1 + c1) - c1 * Dot(y, x, fs), y, r, fs);
+		if (h->explicit)
+			Axpy(v - Dot(y, x, fs), y, r, fs);	/* v is the rating */
+		else
+			Axpy((1 + v) - v * Dot(y, x, fs), y, r, fs);	/* v is c - 1 */
 	}
 	memcpy(p, r, sizeof(float) * fs);
 	rs_old = Dot(r, r, fs);
@@ -585,13 +604,17 @@ SolveRowCG(const AlsHalf *h, int64 row, float *work)
 					rs_new,
 					pAp;
 
-		GemvG(h->G, p, Ap, fs);
+		if (h->explicit)
+			for (int j = 0; j < fs; j++)
+				Ap[j] = lambda_n * p[j];
+		else
+			GemvG(h->G, p, Ap, fs);
 		for (int64 k = k0; k < k1; k++)
 		{
 			const float *y = h->Y + (Size) h->m->col[k] * fs;
 
 			PrefetchColumn(h, k, k1);
-			Axpy(h->m->val[k] * Dot(y, p, fs), y, Ap, fs);
+			Axpy((h->explicit ? 1.0f : h->m->val[k]) * Dot(y, p, fs), y, Ap, fs);
 		}
 		pAp = Dot(p, Ap, fs);
 		if (!(pAp > 0))
@@ -616,24 +639,28 @@ SolveRowCholesky(const AlsHalf *h, int64 row, float *workf)
 	double	   *b = A + (Size) f * f;
 	float	   *x = h->X + (Size) row * fs;
 
+	double		lambda_n = h->reg * (double) (h->m->off[row + 1] - h->m->off[row]);
+
 	for (int j = 0; j < f; j++)
 	{
 		for (int l = 0; l < f; l++)
-			A[(Size) j * f + l] = h->G[(Size) j * fs + l];
+			A[(Size) j * f + l] = h->explicit ? (j == l ? lambda_n : 0) : h->G[(Size) j * fs + l];
 		b[j] = 0;
 	}
 	for (int64 k = h->m->off[row]; k < h->m->off[row + 1]; k++)
 	{
 		const float *y = h->Y + (Size) h->m->col[k] * fs;
-		double		c1 = h->m->val[k];
+		double		v = h->m->val[k];
+		double		a = h->explicit ? 1 : v;	/* weight of y y' */
+		double		bk = h->explicit ? v : 1 + v;	/* weight of y in b */
 
 		for (int j = 0; j < f; j++)
 		{
-			double		cy = c1 * y[j];
+			double		ay = a * y[j];
 
 			for (int l = 0; l <= j; l++)
-				A[(Size) j * f + l] += cy * y[l];
-			b[j] += (1 + c1) * y[j];
+				A[(Size) j * f + l] += ay * y[l];
+			b[j] += bk * y[j];
 		}
 	}
 	/* A = L L' in the lower triangle, then two triangular solves */
@@ -776,6 +803,33 @@ FillNormal(UbaRandom *rng, float *v, int64 rows, int f, int fs, double sd)
  * sum of (x_u . y_i)^2 over all pairs is the elementwise product of X'X
  * and Y'Y; observed pairs then add c (1 - s)^2 - s^2.
  */
+/*
+ * The explicit-feedback objective: squared errors on the ratings, and the
+ * regularization weighted by each row's number of ratings.
+ */
+static double
+AlsExplicitLoss(const CfSparse *byuser, const CfSparse *byitem, const float *X, int64 nusers,
+				const float *Y, int64 nitems, int fs, double reg)
+{
+	double		loss = 0,
+				norms = 0;
+
+	for (int64 u = 0; u < nusers; u++)
+	{
+		for (int64 k = byuser->off[u]; k < byuser->off[u + 1]; k++)
+		{
+			double		e = byuser->val[k] - Dot(X + (Size) u * fs, Y + (Size) byuser->col[k] * fs, fs);
+
+			loss += e * e;
+		}
+		norms += (double) (byuser->off[u + 1] - byuser->off[u]) * Dot(X + (Size) u * fs, X + (Size) u * fs, fs);
+		CHECK_FOR_INTERRUPTS();
+	}
+	for (int64 i = 0; i < nitems; i++)
+		norms += (double) (byitem->off[i + 1] - byitem->off[i]) * Dot(Y + (Size) i * fs, Y + (Size) i * fs, fs);
+	return loss + reg * norms;
+}
+
 static double
 AlsLoss(const CfSparse *byuser, const float *X, int64 nusers, const float *Y, int64 nitems,
 		int f, int fs, double reg)
@@ -865,20 +919,23 @@ TrainAls(CfSparse *byuser, CfSparse *byitem, int64 nusers, int64 nitems, const U
 	h.fs = fs;
 	h.solver = (int) uba_option(o, "solver");
 	h.cg_steps = (int) uba_option(o, "cg_steps");
+	h.explicit = (int) uba_option(o, "feedback") == CF_FEEDBACK_EXPLICIT;
 	h.reg = reg;
 	h.G = G;
 	h.lane_floats = AlsLaneFloats(f);
 	h.lane_work = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * UBA_LANES * h.lane_floats);
 	for (int it = 0; it < iterations; it++)
 	{
-		/* users given items, then items given users */
-		Gram(Y, nitems, f, fs, reg, lane_G, Gd, G);
+		/* users given items, then items given users (ratings need no Y'Y) */
+		if (!h.explicit)
+			Gram(Y, nitems, f, fs, reg, lane_G, Gd, G);
 		h.m = byuser;
 		h.X = X;
 		h.Y = Y;
 		uba_run_lanes((nusers + CF_BLOCK_ROWS - 1) / CF_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
 					  SolveBlock, &h);
-		Gram(X, nusers, f, fs, reg, lane_G, Gd, G);
+		if (!h.explicit)
+			Gram(X, nusers, f, fs, reg, lane_G, Gd, G);
 		h.m = byitem;
 		h.X = Y;
 		h.Y = X;
@@ -887,6 +944,8 @@ TrainAls(CfSparse *byuser, CfSparse *byitem, int64 nusers, int64 nitems, const U
 	}
 	*Xp = X;
 	*Yp = Y;
+	if (h.explicit)
+		return AlsExplicitLoss(byuser, byitem, X, nusers, Y, nitems, fs, reg);
 	return AlsLoss(byuser, X, nusers, Y, nitems, f, fs, reg);
 }
 
@@ -1217,6 +1276,7 @@ uba_cf_final(PG_FUNCTION_ARGS)
 				fs,
 				method,
 				iterations;
+	bool		explicit;
 	double		reg,
 				alpha,
 				loss;
@@ -1266,7 +1326,10 @@ uba_cf_final(PG_FUNCTION_ARGS)
 								  add_size(mul_size(UBA_LANES, mul_size((Size) nitems, 2 * sizeof(uint32))),
 										   mul_size((Size) nitems, mul_size((Size) f, sizeof(uint32) + sizeof(float))))),
 						 "collaborative filtering training");
-	pairs = BuildMatrices(st, alpha, nusers, uidx, nitems, iidx, &byuser, &byitem, popularity);
+	/* explicit feedback keeps the ratings themselves (alpha is for confidences) */
+	explicit = method == CF_METHOD_ALS && (int) uba_option(&o, "feedback") == CF_FEEDBACK_EXPLICIT;
+	pairs = BuildMatrices(st, explicit ? 1.0 : alpha, nusers, uidx, nitems, iidx, &byuser, &byitem,
+						  popularity);
 	pfree(uidx);
 	pfree(iidx);
 	if (method == CF_METHOD_ALS)
@@ -1289,6 +1352,7 @@ uba_cf_final(PG_FUNCTION_ARGS)
 	uba_put_u32(&pw, (uint32) nitems);
 	uba_put_u32(&pw, (uint32) f);
 	uba_put_u32(&pw, (uint32) method);
+	uba_put_u32(&pw, explicit ? CF_FLAG_EXPLICIT : 0);
 	uba_put_u32(&pw, (uint32) iterations);
 	uba_put_f64(&pw, reg);
 	uba_put_f64(&pw, alpha);
@@ -1342,6 +1406,7 @@ typedef struct CfModel
 	uint32	   *seen;
 	float	   *seen_conf;		/* c - 1 of each seen pair */
 	int			method;
+	bool		explicit;		/* ALS on ratings: seen_conf holds the ratings */
 	float	   *X;				/* ALS: nusers x fs, padding zero */
 	float	   *Y;				/* ALS: nitems x fs */
 	int64	   *nbr_off;		/* item_knn: nitems + 1 */
@@ -1370,12 +1435,14 @@ ComparePopularity(const void *a, const void *b, void *arg)
 static void
 ReadCfHeader(const UbaModelMeta *meta, UbaReader *r, CfModel *m)
 {
-	uint32		method;
+	uint32		method,
+				flags;
 
 	m->nusers = uba_get_u32(r);
 	m->nitems = uba_get_u32(r);
 	m->f = (int) uba_get_u32(r);
 	method = uba_get_u32(r);
+	flags = uba_get_u32(r);
 	m->iterations = (int) uba_get_u32(r);
 	m->reg = uba_get_finite_f64(r);
 	m->alpha = uba_get_finite_f64(r);
@@ -1385,6 +1452,9 @@ ReadCfHeader(const UbaModelMeta *meta, UbaReader *r, CfModel *m)
 	if (method != CF_METHOD_ALS && method != CF_METHOD_ITEM_KNN && method != CF_METHOD_EASE)
 		uba_model_corrupted("Unknown method %u.", method);
 	m->method = (int) method;
+	if ((flags & ~CF_FLAG_EXPLICIT) != 0 || ((flags & CF_FLAG_EXPLICIT) && method != CF_METHOD_ALS))
+		uba_model_corrupted("Unknown flags %u.", flags);
+	m->explicit = (flags & CF_FLAG_EXPLICIT) != 0;
 	if (m->f < 1 || m->f > (method == CF_METHOD_ALS ? CF_MAX_FACTORS : 10000) ||
 		m->f != meta->n_features)
 		uba_model_corrupted("Invalid number of factors or neighbours %d.", m->f);
@@ -1508,9 +1578,10 @@ uba_cf_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
 					 ", \"interactions\": " INT64_FORMAT,
 					 cf_methods[m->method], m->nusers, m->nitems, m->seen_off[m->nusers]);
 	if (m->method == CF_METHOD_ALS)
-		appendStringInfo(json, ", \"factors\": %d, \"iterations\": %d, \"regularization\": %.17g"
-						 ", \"alpha\": %.17g, \"loss\": %.17g",
-						 m->f, m->iterations, m->reg, m->alpha, m->loss);
+		appendStringInfo(json, ", \"feedback\": \"%s\", \"factors\": %d, \"iterations\": %d"
+						 ", \"regularization\": %.17g, \"alpha\": %.17g, \"loss\": %.17g",
+						 m->explicit ? "explicit" : "implicit", m->f, m->iterations, m->reg,
+						 m->alpha, m->loss);
 	else if (m->method == CF_METHOD_ITEM_KNN)
 		appendStringInfo(json, ", \"neighbors\": %d, \"similarities\": " INT64_FORMAT,
 						 m->f, m->nbr_off[m->nitems]);
@@ -1832,6 +1903,12 @@ uba_cf_recommend_items(PG_FUNCTION_ARGS)
 		{
 			float	   *x = palloc(sizeof(float) * m->fs);
 
+			if (m->explicit)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("recommending for a list of items needs an implicit-feedback model"),
+						 errdetail("The model was trained on ratings, and the list has none."),
+						 errhint("Train with \"feedback\": \"implicit\" (the default) for fold-in.")));
 			FoldIn(m, known, nknown, x);
 			UserScores(m, x, scores);
 		}
@@ -2007,7 +2084,23 @@ uba_cf_explain(PG_FUNCTION_ARGS)
 	}
 	A = palloc(sizeof(double) * f * f);
 	z = palloc(sizeof(double) * f);
-	UserSystem(m, m->seen + k0, m->seen_conf + k0, nseen, A, NULL);
+	if (m->explicit)
+	{
+		/* ratings: W = (Y_u'Y_u + regularization n_u I)^-1, and item j contributes r_uj y_i' W y_j */
+		memset(A, 0, sizeof(double) * f * f);
+		for (int j = 0; j < f; j++)
+			A[(Size) j * f + j] = m->reg * (double) nseen;
+		for (int64 k = 0; k < nseen; k++)
+		{
+			const float *y = m->Y + (Size) m->seen[k0 + k] * m->fs;
+
+			for (int j = 0; j < f; j++)
+				for (int l = 0; l < f; l++)
+					A[(Size) j * f + l] += (double) y[j] * y[l];
+		}
+	}
+	else
+		UserSystem(m, m->seen + k0, m->seen_conf + k0, nseen, A, NULL);
 	for (int j = 0; j < f; j++)
 		z[j] = m->Y[(Size) item * m->fs + j];
 	SolveUserSystem(f, A, z);	/* z = W y_i */
@@ -2016,10 +2109,11 @@ uba_cf_explain(PG_FUNCTION_ARGS)
 	{
 		const float *y = m->Y + (Size) m->seen[k0 + k] * m->fs;
 		double		s = 0;
+		double		weight = m->explicit ? (double) m->seen_conf[k0 + k] : 1 + (double) m->seen_conf[k0 + k];
 
 		for (int j = 0; j < f; j++)
 			s += z[j] * y[j];
-		because[k].contribution = (1 + (double) m->seen_conf[k0 + k]) * s;
+		because[k].contribution = weight * s;
 		because[k].item = m->seen[k0 + k];
 	}
 	qsort(because, nseen, sizeof(Because), CompareBecause);
