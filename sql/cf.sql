@@ -218,6 +218,14 @@ SELECT expect_error($$SELECT * FROM uba_cf_recommend((SELECT m FROM cf_model), 1
 SELECT expect_error($$SELECT * FROM uba_cf_recommend((SELECT uba_kmeans(ARRAY[i, i]::float8[], 1) FROM generate_series(1, 3) i), 1, 5)$$);
 SELECT expect_error($$SELECT * FROM uba_cf_recommend(substring((SELECT m FROM cf_model) FROM 1 FOR 200), 1, 5)$$);
 
+-- uba.max_memory: 88 bytes an event while collecting (1 MB holds 11915), then the model's own
+-- work: ALS factors, EASE's items x items matrix
+SET uba.max_memory = '1MB';
+SELECT expect_error($$SELECT uba_cf_train(u, u % 1000, 1.0) FROM generate_series(1, 20000) u$$);
+SELECT expect_error($$SELECT uba_cf_train(u, u % 4000, 1.0, '{"factors": 1024}') FROM generate_series(1, 8000) u$$);
+SELECT expect_error($$SELECT uba_cf_train(u, u % 4000, 1.0, '{"method": "ease"}') FROM generate_series(1, 8000) u$$);
+RESET uba.max_memory;
+
 -- a parallel plan (forced) gives the serial model
 SELECT parallel_plans(true);
 CREATE TABLE cf_big AS SELECT * FROM cf_ev, generate_series(1, 4) rep;
