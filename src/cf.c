@@ -1698,6 +1698,26 @@ ResultCount(const CfModel *m, int32 n)
 }
 
 /*
+ * What both forms of uba_cf_recommend start with: the result set, and for
+ * non-NULL arguments (they are not STRICT: the options default to NULL)
+ * the model, the options and the row count; NULL when there are no rows.
+ */
+static CfModel *
+RecommendStart(FunctionCallInfo fcinfo, UbaOptions *o, int *n)
+{
+	CfModel    *m;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		return NULL;
+	m = uba_model_cached(fcinfo, 0, UBA_KIND_CF, ParseCf);
+	uba_parse_options(PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_JSONB_P(3) : NULL,
+					  recommend_options, lengthof(recommend_options), "uba_cf_recommend", o);
+	*n = ResultCount(m, PG_GETARG_INT32(2));
+	return m;
+}
+
+/*
  * uba_cf_recommend(model, user_id, n [, options]) returns (item_id, score):
  * the user's n best items by x_u . y_i, without the items the user had in
  * training unless include_seen; for a user the model does not know, the n
@@ -1712,14 +1732,9 @@ uba_cf_recommend(PG_FUNCTION_ARGS)
 	int			n;
 	Scored	   *top;
 
-	/* not STRICT (the options default to NULL): a NULL model, user or n gives no rows */
-	InitMaterializedSRF(fcinfo, 0);
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	m = RecommendStart(fcinfo, &o, &n);
+	if (m == NULL)
 		return (Datum) 0;
-	m = uba_model_cached(fcinfo, 0, UBA_KIND_CF, ParseCf);
-	uba_parse_options(PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_JSONB_P(3) : NULL,
-					  recommend_options, lengthof(recommend_options), "uba_cf_recommend", &o);
-	n = ResultCount(m, PG_GETARG_INT32(2));
 	top = palloc(sizeof(Scored) * Max(n, 1));
 	u = FindId(m->user_ids, m->nusers, PG_GETARG_INT64(1));
 	if (u < 0)
@@ -1869,13 +1884,9 @@ uba_cf_recommend_items(PG_FUNCTION_ARGS)
 	int			n;
 	Scored	   *top;
 
-	InitMaterializedSRF(fcinfo, 0);
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	m = RecommendStart(fcinfo, &o, &n);
+	if (m == NULL)
 		return (Datum) 0;
-	m = uba_model_cached(fcinfo, 0, UBA_KIND_CF, ParseCf);
-	uba_parse_options(PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_JSONB_P(3) : NULL,
-					  recommend_options, lengthof(recommend_options), "uba_cf_recommend", &o);
-	n = ResultCount(m, PG_GETARG_INT32(2));
 	arr = PG_GETARG_ARRAYTYPE_P(1);
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
