@@ -170,6 +170,17 @@ SELECT count(*) AS n, bool_and(item_id NOT IN (SELECT item_id FROM cf_ev WHERE u
 SELECT (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m FROM cf_ease), 7919, 10) WITH ORDINALITY AS r(item_id, score, ord))
      = (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m FROM cf_ease),
           (SELECT array_agg(item_id) FROM cf_ev WHERE user_id = 7919), 10) WITH ORDINALITY AS r(item_id, score, ord)) AS fold_in_equal;
+-- the blocked, interruptible inversion (forced here, in blocks of 16; automatic above about
+-- 4,000 items) gives the weights of LAPACK's own
+SET uba.debug_solve_block = 16;
+CREATE TABLE cf_ease_blocked AS SELECT uba_cf_train(user_id, item_id, weight, '{"method": "ease"}') AS m FROM cf_ev;
+RESET uba.debug_solve_block;
+SELECT count(*) AS items_compared,
+       max(abs(a.score - b.score)) / max(abs(a.score)) < 1e-4 AS same_weights
+  FROM (SELECT DISTINCT item_id FROM cf_ev) i,
+       LATERAL uba_cf_similar_items((SELECT m FROM cf_ease), i.item_id, 5) WITH ORDINALITY AS a(item_id, score, ord),
+       LATERAL uba_cf_similar_items((SELECT m FROM cf_ease_blocked), i.item_id, 5) WITH ORDINALITY AS b(item_id, score, ord)
+ WHERE a.ord = b.ord;
 -- two items always bought together and no regularization: the system is singular
 SELECT expect_error($$SELECT uba_cf_train(u, i, 1.0, '{"method": "ease", "regularization": 0}')
                         FROM generate_series(1, 5) u, (VALUES (100), (200)) v(i)$$);
@@ -235,4 +246,4 @@ SELECT parallel_plans(false);
 SELECT (SELECT uba_model_info(m)->'loss' FROM cf_par)
      = (SELECT uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8}'))->'loss' FROM cf_big) AS parallel_equals_serial;
 
-DROP TABLE cf_ev, cf_model, cf_exact, cf_knn, cf_two, cf_ease, cf_ratings, cf_explicit, cf_big, cf_par;
+DROP TABLE cf_ev, cf_model, cf_exact, cf_knn, cf_two, cf_ease, cf_ease_blocked, cf_ratings, cf_explicit, cf_big, cf_par;

@@ -66,7 +66,7 @@ PG_FUNCTION_INFO_V1(uba_cf_explain);
 #define CF_METHOD_ALS 0
 #define CF_METHOD_ITEM_KNN 1
 #define CF_METHOD_EASE 2
-/* EASE inverts an items x items matrix in two uninterruptible LAPACK calls: bound the items */
+/* EASE inverts an items x items matrix: n^3 operations, minutes at this size */
 #define CF_EASE_MAX_ITEMS 20000
 #define CF_SOLVER_CG 0
 #define CF_SOLVER_CHOLESKY 1
@@ -1317,9 +1317,10 @@ uba_cf_final(PG_FUNCTION_ARGS)
 	if (method == CF_METHOD_ALS)
 		CheckAlsMemory(st->n, nusers, nitems, f);
 	else if (method == CF_METHOD_EASE)
-		uba_check_memory(add_size(mul_size((Size) st->n, CF_EVENT_PEAK_BYTES),
-								  add_size(mul_size((Size) nitems, mul_size((Size) nitems, sizeof(float))),
-										   mul_size((Size) nitems, mul_size((Size) f, sizeof(uint32) + sizeof(float))))),
+		/* events, the items x items matrix, the inversion's work space, the kept lists */
+		uba_check_memory(add_size(add_size(mul_size((Size) st->n, CF_EVENT_PEAK_BYTES),
+										   mul_size((Size) nitems, (Size) (nitems + 256) * sizeof(float))),
+								  mul_size((Size) nitems, mul_size((Size) f, sizeof(uint32) + sizeof(float)))),
 						 "EASE training");
 	else
 		uba_check_memory(add_size(mul_size((Size) st->n, CF_EVENT_PEAK_BYTES),

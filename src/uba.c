@@ -16,6 +16,7 @@ PG_MODULE_MAGIC;
 int			uba_max_memory_kb = 1024 * 1024;
 int			uba_threads = 0;
 char	   *uba_recommender = NULL;
+int			uba_debug_solve_block = 0;
 
 void		_PG_init(void);
 
@@ -53,6 +54,17 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("uba.debug_solve_block",
+							"Forces the blocked, interruptible matrix inversion with this block size (tests).",
+							"0, the default, chooses by size.",
+							&uba_debug_solve_block,
+							0,
+							0,
+							4096,
+							PGC_SUSET,
+							GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL,
+							NULL, NULL, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("uba");

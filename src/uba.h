@@ -24,6 +24,7 @@
 
 extern int	uba_max_memory_kb;
 extern int	uba_threads;
+extern int	uba_debug_solve_block;
 
 extern void uba_check_memory(Size bytes, const char *what);
 

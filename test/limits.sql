@@ -2,7 +2,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(19);
+SELECT plan(21);
 
 -- 20,000 rows x 64 features = 10 MB of training rows
 CREATE TEMP TABLE big AS
@@ -97,6 +97,19 @@ SELECT pg_temp.seconds_until_cancel($$SELECT uba_cf_train(user_id, item_id, weig
 SET LOCAL statement_timeout = 0;
 SELECT isnt(s, NULL, 'statement_timeout cancels ALS training') FROM cancel4;
 SELECT cmp_ok(s, '<', 2.5::float8, 'cancelled within a second of the 1.5 s timeout (ALS)') FROM cancel4;
+
+-- EASE on 6,000 items inverts a 6000 x 6000 matrix (about 1.5 s here) in blocks, checking for
+-- interrupts between them: a cancel stops it within a second
+CREATE TEMP TABLE many_items AS
+SELECT u AS user_id, (u * 7 + k * 1201) % 6000 AS item_id, 1.0::float8 AS weight
+  FROM generate_series(1, 12000) u, generate_series(1, 5) k;
+SET LOCAL uba.max_memory = '512MB';
+SET LOCAL statement_timeout = '700ms';
+CREATE TEMP TABLE cancel5 AS
+SELECT pg_temp.seconds_until_cancel($$SELECT uba_cf_train(user_id, item_id, weight, '{"method": "ease"}') FROM many_items$$) AS s;
+SET LOCAL statement_timeout = 0;
+SELECT isnt(s, NULL, 'statement_timeout cancels EASE training') FROM cancel5;
+SELECT cmp_ok(s, '<', 1.7::float8, 'cancelled within a second of the 0.7 s timeout (EASE, blocked inversion)') FROM cancel5;
 
 -- the backend is healthy afterwards and BLAS threads give the same clustering
 SELECT is(
