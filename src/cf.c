@@ -1136,9 +1136,10 @@ typedef struct EaseArg
 } EaseArg;
 
 /*
- * Rows of B'B for one block of items (runs on any thread): for item i, the
- * number of users who have both i and j, counted through i's users.  Each
- * block writes only its own rows; counts are exact in float below 2^24.
+ * Rows of B'B for one block of items (runs on any thread): for item i and
+ * each j >= i (the upper triangle, all the inversion reads), the number of
+ * users who have both, counted through i's users.  Each block writes only
+ * its own rows; counts are exact in float below 2^24.
  */
 static void
 EaseGramBlock(void *arg, int64 block, int lane)
@@ -1153,9 +1154,13 @@ EaseGramBlock(void *arg, int64 block, int lane)
 		for (int64 t = a->byitem->off[i]; t < a->byitem->off[i + 1]; t++)
 		{
 			uint32		u = a->byitem->col[t];
+			const uint32 *items = a->byuser->col + a->byuser->off[u];
+			int64		nu = a->byuser->off[u + 1] - a->byuser->off[u];
+			/* the user's items are sorted: count from i on (the inversion reads the upper triangle) */
+			const uint32 *from = bsearch(&(uint32) {(uint32) i}, items, nu, sizeof(uint32), uba_cmp_uint32);
 
-			for (int64 q = a->byuser->off[u]; q < a->byuser->off[u + 1]; q++)
-				row[a->byuser->col[q]] += 1.0f;
+			for (const uint32 *q = from; q < items + nu; q++)
+				row[*q] += 1.0f;
 		}
 	}
 }
