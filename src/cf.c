@@ -2024,6 +2024,8 @@ CompareBecause(const void *a, const void *b)
 	return x->item < y->item ? -1 : x->item > y->item;
 }
 
+static void ExplainAls(CfModel *m, int64 item, int64 k0, int64 nseen, Because *because);
+
 /*
  * uba_cf_explain(model, user_id, item_id [, n]) returns (because_item,
  * contribution): which of the user's own items drove the item's score
@@ -2044,9 +2046,6 @@ uba_cf_explain(PG_FUNCTION_ARGS)
 				k0,
 				nseen;
 	int32		n;
-	int			f;
-	double	   *A,
-			   *z;
 	Because    *because;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
@@ -2065,7 +2064,6 @@ uba_cf_explain(PG_FUNCTION_ARGS)
 	if (u < 0 || item < 0 || n == 0)
 		return (Datum) 0;
 
-	f = m->f;
 	k0 = m->seen_off[u];
 	nseen = m->seen_off[u + 1] - k0;
 	because = palloc(sizeof(Because) * Max(nseen, 1));
@@ -2087,20 +2085,34 @@ uba_cf_explain(PG_FUNCTION_ARGS)
 				}
 		}
 		nseen = nb;
-		qsort(because, nseen, sizeof(Because), CompareBecause);
-		for (int64 k = 0; k < Min((int64) n, nseen); k++)
-		{
-			Datum		values[2];
-			bool		nulls[2] = {false, false};
-
-			values[0] = Int64GetDatum(m->item_ids[because[k].item]);
-			values[1] = Float8GetDatum(because[k].contribution);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
-		return (Datum) 0;
 	}
-	A = palloc(sizeof(double) * f * f);
-	z = palloc(sizeof(double) * f);
+	else
+		ExplainAls(m, item, k0, nseen, because);
+
+	qsort(because, nseen, sizeof(Because), CompareBecause);
+	for (int64 k = 0; k < Min((int64) n, nseen); k++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = Int64GetDatum(m->item_ids[because[k].item]);
+		values[1] = Float8GetDatum(because[k].contribution);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * ALS contributions of the user's nseen items (from k0) to item's score:
+ * c_uj y_i' W y_j, or r_uj y_i' W y_j with ratings.
+ */
+static void
+ExplainAls(CfModel *m, int64 item, int64 k0, int64 nseen, Because *because)
+{
+	int			f = m->f;
+	double	   *A = palloc(sizeof(double) * f * f);
+	double	   *z = palloc(sizeof(double) * f);
+
 	if (m->explicit)
 	{
 		/* ratings: W = (Y_u'Y_u + regularization n_u I)^-1, and item j contributes r_uj y_i' W y_j */
@@ -2133,15 +2145,6 @@ uba_cf_explain(PG_FUNCTION_ARGS)
 		because[k].contribution = weight * s;
 		because[k].item = m->seen[k0 + k];
 	}
-	qsort(because, nseen, sizeof(Because), CompareBecause);
-	for (int64 k = 0; k < Min((int64) n, nseen); k++)
-	{
-		Datum		values[2];
-		bool		nulls[2] = {false, false};
-
-		values[0] = Int64GetDatum(m->item_ids[because[k].item]);
-		values[1] = Float8GetDatum(because[k].contribution);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	return (Datum) 0;
+	pfree(A);
+	pfree(z);
 }
