@@ -32,8 +32,8 @@ BEGIN
 	EXECUTE CASE WHEN force THEN 'SET max_parallel_workers_per_gather = 2' ELSE 'RESET max_parallel_workers_per_gather' END;
 	EXECUTE format('ALTER FUNCTION uba_rowset_serialize(internal) COST %s', CASE WHEN force THEN 1 ELSE 100000000 END);
 	EXECUTE format('ALTER FUNCTION uba_rowset_deserialize(bytea, internal) COST %s', CASE WHEN force THEN 1 ELSE 100000000 END);
-	EXECUTE format('ALTER FUNCTION uba_cf_serialize(internal) COST %s', CASE WHEN force THEN 1 ELSE 100000000 END);
-	EXECUTE format('ALTER FUNCTION uba_cf_deserialize(bytea, internal) COST %s', CASE WHEN force THEN 1 ELSE 100000000 END);
+	EXECUTE format('ALTER FUNCTION uba_events_serialize(internal) COST %s', CASE WHEN force THEN 1 ELSE 100000000 END);
+	EXECUTE format('ALTER FUNCTION uba_events_deserialize(bytea, internal) COST %s', CASE WHEN force THEN 1 ELSE 100000000 END);
 	RETURN CASE WHEN force THEN 'parallel plans forced' ELSE 'planner defaults' END;
 END
 $$;

@@ -592,22 +592,23 @@ CREATE FUNCTION uba_cf_transfn(internal, bigint, bigint, float8) RETURNS interna
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION uba_cf_final(internal) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_cf_combine(internal, internal) RETURNS internal
+-- shared by the aggregates over (id, id [, weight]) events: uba_cf_train, uba_assoc_rules
+CREATE FUNCTION uba_events_combine(internal, internal) RETURNS internal
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- like the row set's: a partial state carries every event, so plans stay serial (see above)
-CREATE FUNCTION uba_cf_serialize(internal) RETURNS bytea
+CREATE FUNCTION uba_events_serialize(internal) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100000000;
-CREATE FUNCTION uba_cf_deserialize(bytea, internal) RETURNS internal
+CREATE FUNCTION uba_events_deserialize(bytea, internal) RETURNS internal
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100000000;
 
 CREATE AGGREGATE uba_cf_train(user_id bigint, item_id bigint, weight float8, options jsonb) (
 	SFUNC = uba_cf_transfn, STYPE = internal, FINALFUNC = uba_cf_final,
-	FINALFUNC_MODIFY = READ_WRITE, COMBINEFUNC = uba_cf_combine,
-	SERIALFUNC = uba_cf_serialize, DESERIALFUNC = uba_cf_deserialize, PARALLEL = SAFE);
+	FINALFUNC_MODIFY = READ_WRITE, COMBINEFUNC = uba_events_combine,
+	SERIALFUNC = uba_events_serialize, DESERIALFUNC = uba_events_deserialize, PARALLEL = SAFE);
 CREATE AGGREGATE uba_cf_train(user_id bigint, item_id bigint, weight float8) (
 	SFUNC = uba_cf_transfn, STYPE = internal, FINALFUNC = uba_cf_final,
-	FINALFUNC_MODIFY = READ_WRITE, COMBINEFUNC = uba_cf_combine,
-	SERIALFUNC = uba_cf_serialize, DESERIALFUNC = uba_cf_deserialize, PARALLEL = SAFE);
+	FINALFUNC_MODIFY = READ_WRITE, COMBINEFUNC = uba_events_combine,
+	SERIALFUNC = uba_events_serialize, DESERIALFUNC = uba_events_deserialize, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_cf_train(bigint, bigint, float8, jsonb) IS 'train a recommendation model (implicit-feedback ALS) from (user, item, weight) events';
 COMMENT ON AGGREGATE uba_cf_train(bigint, bigint, float8) IS 'train a recommendation model (implicit-feedback ALS) from (user, item, weight) events';
 

@@ -54,9 +54,6 @@
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(uba_cf_transfn);
-PG_FUNCTION_INFO_V1(uba_cf_combine);
-PG_FUNCTION_INFO_V1(uba_cf_serialize);
-PG_FUNCTION_INFO_V1(uba_cf_deserialize);
 PG_FUNCTION_INFO_V1(uba_cf_final);
 PG_FUNCTION_INFO_V1(uba_cf_recommend);
 PG_FUNCTION_INFO_V1(uba_cf_recommend_items);
@@ -93,23 +90,7 @@ static const UbaOptionSpec cf_options[] = {
 	{"feedback", UBA_OPT_CHOICE, 0, 0, 0, cf_feedback},
 };
 
-/* ---------- collecting events ---------- */
-
-typedef struct CfState
-{
-	MemoryContext cxt;
-	int64		n;
-	int64		cap;
-	int64	   *user;
-	int64	   *item;
-	double	   *weight;
-	Size		user_bytes;
-	Size		item_bytes;
-	Size		weight_bytes;
-	Jsonb	   *options;
-	TimestampTz started;
-	MemoryContextCallback reset;	/* frees the mapped arrays with the context */
-} CfState;
+/* ---------- collecting events (events.c) ---------- */
 
 /*
  * Memory one event may need while training: itself (24 bytes), its sort
@@ -117,66 +98,11 @@ typedef struct CfState
  */
 #define CF_EVENT_PEAK_BYTES 88
 
-static void
-CfFreeArrays(CfState *st)
-{
-	uba_array_free((void **) &st->user, &st->user_bytes);
-	uba_array_free((void **) &st->item, &st->item_bytes);
-	uba_array_free((void **) &st->weight, &st->weight_bytes);
-	st->n = st->cap = 0;
-}
-
-static void
-CfReset(void *arg)
-{
-	CfFreeArrays((CfState *) arg);
-}
-
-static CfState *
-CfNewState(MemoryContext cxt, Jsonb *options)
-{
-	CfState    *st = MemoryContextAllocZero(cxt, sizeof(CfState));
-
-	st->cxt = cxt;
-	st->started = GetCurrentTimestamp();
-	st->reset.func = CfReset;
-	st->reset.arg = st;
-	MemoryContextRegisterResetCallback(cxt, &st->reset);
-	if (options != NULL)
-	{
-		st->options = MemoryContextAlloc(cxt, VARSIZE(options));
-		memcpy(st->options, options, VARSIZE(options));
-	}
-	return st;
-}
-
-/* Room for need events: doubles, by at most 64 MB of weights at a time, within uba.max_memory */
-static void
-CfGrow(CfState *st, int64 need)
-{
-	int64		limit = (int64) (((Size) uba_max_memory_kb * 1024) / CF_EVENT_PEAK_BYTES);
-	int64		cap;
-
-	if (need > limit)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the training events need more than uba.max_memory (%d MB)",
-						uba_max_memory_kb / 1024),
-				 errdetail("Collected " INT64_FORMAT " events so far; training needs about %d bytes for each.",
-						   st->n, CF_EVENT_PEAK_BYTES),
-				 errhint("Raise uba.max_memory for this session, or train on a sample of the events.")));
-	cap = Min(limit, Max(need, Max(4096, st->cap + Min(st->cap, 8 * 1024 * 1024))));
-	uba_array_grow(st->cxt, (void **) &st->user, &st->user_bytes, mul_size((Size) cap, sizeof(int64)));
-	uba_array_grow(st->cxt, (void **) &st->item, &st->item_bytes, mul_size((Size) cap, sizeof(int64)));
-	uba_array_grow(st->cxt, (void **) &st->weight, &st->weight_bytes, mul_size((Size) cap, sizeof(double)));
-	st->cap = cap;
-}
-
 /* uba_cf_train(user_id, item_id, weight [, options]) transition: collect the event */
 Datum
 uba_cf_transfn(PG_FUNCTION_ARGS)
 {
-	CfState    *st = PG_ARGISNULL(0) ? NULL : (CfState *) PG_GETARG_POINTER(0);
+	UbaEvents  *st = PG_ARGISNULL(0) ? NULL : (UbaEvents *) PG_GETARG_POINTER(0);
 	Jsonb	   *opts = (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ? PG_GETARG_JSONB_P(4) : NULL;
 	double		w;
 
@@ -201,173 +127,15 @@ uba_cf_transfn(PG_FUNCTION_ARGS)
 		UbaOptions	o;
 
 		uba_parse_options(opts, cf_options, lengthof(cf_options), "uba_cf_train", &o);
-		st = CfNewState(uba_agg_context(fcinfo), opts);
+		st = uba_events_start(fcinfo, opts, true, CF_EVENT_PEAK_BYTES);
 	}
-	else if (!uba_options_equal(st->options, opts))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options must be the same for every row of one aggregate call")));
-	if (st->n == st->cap)
-		CfGrow(st, st->n + 1);
-	st->user[st->n] = PG_GETARG_INT64(1);
-	st->item[st->n] = PG_GETARG_INT64(2);
-	st->weight[st->n] = w;
-	st->n++;
-	PG_RETURN_POINTER(st);
-}
-
-/* Combine two partial states (parallel aggregation): append b's events to a */
-Datum
-uba_cf_combine(PG_FUNCTION_ARGS)
-{
-	CfState    *a,
-			   *b;
-
-	UBA_COMBINE_NULL_STATES();
-	a = (CfState *) PG_GETARG_POINTER(0);
-	b = (CfState *) PG_GETARG_POINTER(1);
-	if (!uba_options_equal(a->options, b->options))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options must be the same for every row of one aggregate call")));
-	if (b->n > 0)
-	{
-		if (a->cap < a->n + b->n)
-			CfGrow(a, a->n + b->n);
-		memcpy(a->user + a->n, b->user, sizeof(int64) * b->n);
-		memcpy(a->item + a->n, b->item, sizeof(int64) * b->n);
-		memcpy(a->weight + a->n, b->weight, sizeof(double) * b->n);
-		a->n += b->n;
-		CfFreeArrays(b);
-	}
-	a->started = Min(a->started, b->started);
-	PG_RETURN_POINTER(a);
-}
-
-/* Serialized: n, started, option bytes (length first), then users, items, weights */
-Datum
-uba_cf_serialize(PG_FUNCTION_ARGS)
-{
-	CfState    *st = (CfState *) PG_GETARG_POINTER(0);
-	int32		optlen = st->options ? VARSIZE(st->options) : 0;
-	Size		total = add_size(sizeof(int64) + sizeof(TimestampTz) + sizeof(int32) + optlen,
-								 mul_size((Size) st->n, 3 * sizeof(int64)));
-	bytea	   *out;
-	char	   *p;
-
-	if (total > MaxAllocSize - VARHDRSZ)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("a parallel worker collected more than 1 GB of training events"),
-				 errhint("SET max_parallel_workers_per_gather = 0 for this training query.")));
-	out = (bytea *) palloc(total + VARHDRSZ);
-	SET_VARSIZE(out, total + VARHDRSZ);
-	p = VARDATA(out);
-	memcpy(p, &st->n, sizeof(int64));
-	p += sizeof(int64);
-	memcpy(p, &st->started, sizeof(TimestampTz));
-	p += sizeof(TimestampTz);
-	memcpy(p, &optlen, sizeof(int32));
-	p += sizeof(int32);
-	if (optlen > 0)
-		memcpy(p, st->options, optlen);
-	p += optlen;
-	if (st->n > 0)
-	{
-		memcpy(p, st->user, sizeof(int64) * st->n);
-		p += sizeof(int64) * st->n;
-		memcpy(p, st->item, sizeof(int64) * st->n);
-		p += sizeof(int64) * st->n;
-		memcpy(p, st->weight, sizeof(double) * st->n);
-	}
-	PG_RETURN_BYTEA_P(out);
-}
-
-Datum
-uba_cf_deserialize(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggcxt = uba_agg_context(fcinfo);
-	bytea	   *in = PG_GETARG_BYTEA_PP(0);
-	const char *p = VARDATA_ANY(in);
-	Size		len = VARSIZE_ANY_EXHDR(in);
-	int64		n;
-	TimestampTz started;
-	int32		optlen;
-	CfState    *st;
-
-	if (len < sizeof(int64) + sizeof(TimestampTz) + sizeof(int32))
-		elog(ERROR, "uba cf state serialization is truncated");
-	memcpy(&n, p, sizeof(int64));
-	p += sizeof(int64);
-	memcpy(&started, p, sizeof(TimestampTz));
-	p += sizeof(TimestampTz);
-	memcpy(&optlen, p, sizeof(int32));
-	p += sizeof(int32);
-	if (n < 0 || optlen < 0 ||
-		len != sizeof(int64) + sizeof(TimestampTz) + sizeof(int32) + optlen + (Size) n * 3 * sizeof(int64))
-		elog(ERROR, "uba cf state serialization is inconsistent");
-	st = CfNewState(aggcxt, optlen > 0 ? (Jsonb *) p : NULL);
-	p += optlen;
-	st->started = started;
-	if (n > 0)
-	{
-		CfGrow(st, n);
-		memcpy(st->user, p, sizeof(int64) * n);
-		p += sizeof(int64) * n;
-		memcpy(st->item, p, sizeof(int64) * n);
-		p += sizeof(int64) * n;
-		memcpy(st->weight, p, sizeof(double) * n);
-		st->n = n;
-	}
+	else
+		uba_events_check_options(st, opts);
+	uba_events_add(st, PG_GETARG_INT64(1), PG_GETARG_INT64(2), w);
 	PG_RETURN_POINTER(st);
 }
 
 /* ---------- from events to sparse matrices ---------- */
-
-/* A bigint as a key that sorts like it */
-static inline uint64
-IdKey(int64 id)
-{
-	return (uint64) id ^ (UINT64CONST(1) << 63);
-}
-
-/*
- * Dense indexes of ids: sorts the ids, stores the distinct ones in
- * increasing order in *distinct (allocated) and each event's index in idx.
- */
-static int64
-MapIds(const int64 *ids, int64 n, int64 **distinct, uint32 *idx)
-{
-	UbaSortKey *a = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(UbaSortKey) * n);
-	UbaSortKey *b = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(UbaSortKey) * n);
-	UbaSortKey *s;
-	int64		m = 0;
-
-	for (int64 i = 0; i < n; i++)
-	{
-		a[i].key = IdKey(ids[i]);
-		a[i].idx = i;
-	}
-	s = uba_radix_sort(a, b, n);
-	for (int64 i = 0; i < n; i++)
-		if (i == 0 || s[i].key != s[i - 1].key)
-			m++;
-	if (m > (int64) PG_UINT32_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("more than 4294967295 distinct users or items")));
-	*distinct = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(m, 1));
-	m = 0;
-	for (int64 i = 0; i < n; i++)
-	{
-		if (i == 0 || s[i].key != s[i - 1].key)
-			(*distinct)[m++] = ids[s[i].idx];
-		idx[s[i].idx] = (uint32) (m - 1);
-	}
-	pfree(a);
-	pfree(b);
-	return m;
-}
 
 /* Sparse rows: for row r, entries off[r] .. off[r + 1] - 1 of col and val */
 typedef struct CfSparse
@@ -384,7 +152,7 @@ typedef struct CfSparse
  * summed in increasing order, so the sums do not depend on event order.
  */
 static int64
-BuildMatrices(CfState *st, double alpha, int64 nusers, const uint32 *uidx, int64 nitems,
+BuildMatrices(UbaEvents *st, double alpha, int64 nusers, const uint32 *uidx, int64 nitems,
 			  const uint32 *iidx, CfSparse *byuser, CfSparse *byitem, uint32 *popularity)
 {
 	int64		n = st->n;
@@ -421,7 +189,7 @@ BuildMatrices(CfState *st, double alpha, int64 nusers, const uint32 *uidx, int64
 		while (j < n && s[j].key == s[i].key)
 			j++;
 		if (j - i == 1)
-			sum = st->weight[s[i].idx];
+			sum = st->w[s[i].idx];
 		else
 		{
 			if (j - i > wscap)
@@ -431,7 +199,7 @@ BuildMatrices(CfState *st, double alpha, int64 nusers, const uint32 *uidx, int64
 					MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * wscap);
 			}
 			for (int64 k = i; k < j; k++)
-				ws[k - i] = st->weight[s[k].idx];
+				ws[k - i] = st->w[s[k].idx];
 			qsort(ws, j - i, sizeof(double), uba_cmp_double);
 			sum = 0;
 			for (int64 k = 0; k < j - i; k++)
@@ -1263,7 +1031,7 @@ TrainEase(const CfSparse *byuser, const CfSparse *byitem, int64 nusers, int64 ni
 Datum
 uba_cf_final(PG_FUNCTION_ARGS)
 {
-	CfState    *st = PG_ARGISNULL(0) ? NULL : (CfState *) PG_GETARG_POINTER(0);
+	UbaEvents  *st = PG_ARGISNULL(0) ? NULL : (UbaEvents *) PG_GETARG_POINTER(0);
 	UbaOptions	o;
 	MemoryContext cxt,
 				old;
@@ -1315,8 +1083,8 @@ uba_cf_final(PG_FUNCTION_ARGS)
 
 	uidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
 	iidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
-	nusers = MapIds(st->user, st->n, &user_ids, uidx);
-	nitems = MapIds(st->item, st->n, &item_ids, iidx);
+	nusers = uba_map_ids(st->a, st->n, &user_ids, uidx);
+	nitems = uba_map_ids(st->b, st->n, &item_ids, iidx);
 
 	popularity = MemoryContextAllocHuge(cxt, sizeof(uint32) * nitems);
 	if (method == CF_METHOD_ALS)

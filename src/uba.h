@@ -303,6 +303,40 @@ extern void uba_rowset_check_options(UbaRowSet *rs, Jsonb *options);
 extern void uba_rowset_canonical_order(UbaRowSet *rs);
 extern void uba_rowset_moments(const UbaRowSet *rs, double *mean, double *var);
 
+/* ---------- event collection for event-stream training aggregates (events.c) ---------- */
+
+/*
+ * (a, b [, w]) events: (user, item, weight) for recommendations, (basket,
+ * item) for association rules.  The SQL functions uba_events_combine,
+ * uba_events_serialize and uba_events_deserialize serve every aggregate
+ * with this state.  peak_bytes is what one event may cost at the peak of
+ * training; uba.max_memory is applied to it while the events are collected.
+ */
+typedef struct UbaEvents
+{
+	MemoryContext cxt;
+	int64		n;
+	int64		cap;
+	int64	   *a;
+	int64	   *b;
+	double	   *w;				/* NULL unless weighted */
+	Size		a_bytes;
+	Size		b_bytes;
+	Size		w_bytes;
+	bool		weighted;
+	int32		peak_bytes;
+	Jsonb	   *options;		/* copy of the options argument, or NULL */
+	TimestampTz started;		/* when the first event arrived */
+	MemoryContextCallback reset;	/* frees the mapped arrays with the context */
+} UbaEvents;
+
+extern UbaEvents *uba_events_start(FunctionCallInfo fcinfo, Jsonb *options, bool weighted,
+								   int32 peak_bytes);
+extern void uba_events_check_options(const UbaEvents *ev, Jsonb *options);
+extern void uba_events_add(UbaEvents *ev, int64 a, int64 b, double w);
+/* Dense indexes of ids: distinct ids increasing in *distinct, each one's index in idx */
+extern int64 uba_map_ids(const int64 *ids, int64 n, int64 **distinct, uint32 *idx);
+
 /* ---------- large arrays of rows (bigmem.c) ---------- */
 
 /* Allocate (old NULL) or grow an array; the new part is paged in ahead, in the background */

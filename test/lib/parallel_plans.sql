@@ -4,8 +4,8 @@
 -- serialization, see doc/concepts.md); it is lowered here so the parallel path is tested.
 ALTER FUNCTION uba_rowset_serialize(internal) COST 1;
 ALTER FUNCTION uba_rowset_deserialize(bytea, internal) COST 1;
-ALTER FUNCTION uba_cf_serialize(internal) COST 1;
-ALTER FUNCTION uba_cf_deserialize(bytea, internal) COST 1;
+ALTER FUNCTION uba_events_serialize(internal) COST 1;
+ALTER FUNCTION uba_events_deserialize(bytea, internal) COST 1;
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;

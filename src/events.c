@@ -1,0 +1,280 @@
+/*-------------------------------------------------------------------------
+ *
+ * events.c
+ *	  Collecting (id, id [, weight]) events for the training aggregates
+ *	  that learn from event streams: recommendations (user, item, weight)
+ *	  and association rules (basket, item).
+ *
+ * The events go into three growing arrays (mapped from 1 MB on, see
+ * bigmem.c); combining parallel workers' states appends, and the
+ * serialized form is the arrays themselves.  The combine, serialize and
+ * deserialize functions are shared by every such aggregate.  The memory
+ * limit is per event: the bytes one event may need at the peak of the
+ * algorithm's training, so the limit is hit while collecting, before any
+ * work is wasted.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "uba.h"
+
+#include "utils/memutils.h"
+
+PG_FUNCTION_INFO_V1(uba_events_combine);
+PG_FUNCTION_INFO_V1(uba_events_serialize);
+PG_FUNCTION_INFO_V1(uba_events_deserialize);
+
+static void
+FreeArrays(UbaEvents *ev)
+{
+	uba_array_free((void **) &ev->a, &ev->a_bytes);
+	uba_array_free((void **) &ev->b, &ev->b_bytes);
+	uba_array_free((void **) &ev->w, &ev->w_bytes);
+	ev->n = ev->cap = 0;
+}
+
+static void
+ResetCallback(void *arg)
+{
+	FreeArrays((UbaEvents *) arg);
+}
+
+static UbaEvents *
+NewEvents(MemoryContext cxt, Jsonb *options, bool weighted, int32 peak_bytes)
+{
+	UbaEvents  *ev = MemoryContextAllocZero(cxt, sizeof(UbaEvents));
+
+	ev->cxt = cxt;
+	ev->weighted = weighted;
+	ev->peak_bytes = peak_bytes;
+	ev->started = GetCurrentTimestamp();
+	ev->reset.func = ResetCallback;
+	ev->reset.arg = ev;
+	MemoryContextRegisterResetCallback(cxt, &ev->reset);
+	if (options != NULL)
+	{
+		ev->options = MemoryContextAlloc(cxt, VARSIZE(options));
+		memcpy(ev->options, options, VARSIZE(options));
+	}
+	return ev;
+}
+
+/* A new, empty collection in the aggregate's memory context */
+UbaEvents *
+uba_events_start(FunctionCallInfo fcinfo, Jsonb *options, bool weighted, int32 peak_bytes)
+{
+	return NewEvents(uba_agg_context(fcinfo), options, weighted, peak_bytes);
+}
+
+/* Room for need events: doubles, by at most 8M events at a time, within uba.max_memory */
+static void
+Grow(UbaEvents *ev, int64 need)
+{
+	int64		limit = (int64) (((Size) uba_max_memory_kb * 1024) / ev->peak_bytes);
+	int64		cap;
+
+	if (need > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the training events need more than uba.max_memory (%d MB)",
+						uba_max_memory_kb / 1024),
+				 errdetail("Collected " INT64_FORMAT " events so far; training needs about %d bytes for each.",
+						   ev->n, ev->peak_bytes),
+				 errhint("Raise uba.max_memory for this session, or train on a sample of the events.")));
+	cap = Min(limit, Max(need, Max(4096, ev->cap + Min(ev->cap, 8 * 1024 * 1024))));
+	uba_array_grow(ev->cxt, (void **) &ev->a, &ev->a_bytes, mul_size((Size) cap, sizeof(int64)));
+	uba_array_grow(ev->cxt, (void **) &ev->b, &ev->b_bytes, mul_size((Size) cap, sizeof(int64)));
+	if (ev->weighted)
+		uba_array_grow(ev->cxt, (void **) &ev->w, &ev->w_bytes, mul_size((Size) cap, sizeof(double)));
+	ev->cap = cap;
+}
+
+/* Refuse options that differ from the first row's */
+void
+uba_events_check_options(const UbaEvents *ev, Jsonb *options)
+{
+	if (!uba_options_equal(ev->options, options))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options must be the same for every row of one aggregate call")));
+}
+
+/* Append one event (w is ignored unless the collection is weighted) */
+void
+uba_events_add(UbaEvents *ev, int64 a, int64 b, double w)
+{
+	if (ev->n == ev->cap)
+		Grow(ev, ev->n + 1);
+	ev->a[ev->n] = a;
+	ev->b[ev->n] = b;
+	if (ev->weighted)
+		ev->w[ev->n] = w;
+	ev->n++;
+}
+
+/* Combine two partial states (parallel aggregation): append b's events to a */
+Datum
+uba_events_combine(PG_FUNCTION_ARGS)
+{
+	UbaEvents  *a,
+			   *b;
+
+	UBA_COMBINE_NULL_STATES();
+	a = (UbaEvents *) PG_GETARG_POINTER(0);
+	b = (UbaEvents *) PG_GETARG_POINTER(1);
+	uba_events_check_options(a, b->options);
+	if (a->weighted != b->weighted || a->peak_bytes != b->peak_bytes)
+		elog(ERROR, "uba: combining event collections of different aggregates");
+	if (b->n > 0)
+	{
+		if (a->cap < a->n + b->n)
+			Grow(a, a->n + b->n);
+		memcpy(a->a + a->n, b->a, sizeof(int64) * b->n);
+		memcpy(a->b + a->n, b->b, sizeof(int64) * b->n);
+		if (a->weighted)
+			memcpy(a->w + a->n, b->w, sizeof(double) * b->n);
+		a->n += b->n;
+		FreeArrays(b);
+	}
+	a->started = Min(a->started, b->started);
+	PG_RETURN_POINTER(a);
+}
+
+/* Serialized header: n, started, weighted, peak bytes, option bytes (length first) */
+#define HEADER_BYTES (sizeof(int64) + sizeof(TimestampTz) + 3 * sizeof(int32))
+
+/* Serialized: the header, then the a, b (and w) arrays */
+Datum
+uba_events_serialize(PG_FUNCTION_ARGS)
+{
+	UbaEvents  *ev = (UbaEvents *) PG_GETARG_POINTER(0);
+	int32		optlen = ev->options ? VARSIZE(ev->options) : 0;
+	int32		weighted = ev->weighted ? 1 : 0;
+	Size		total = add_size(HEADER_BYTES + optlen,
+								 mul_size((Size) ev->n, (2 + weighted) * sizeof(int64)));
+	bytea	   *out;
+	char	   *p;
+
+	if (total > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a parallel worker collected more than 1 GB of training events"),
+				 errhint("SET max_parallel_workers_per_gather = 0 for this training query.")));
+	out = (bytea *) palloc(total + VARHDRSZ);
+	SET_VARSIZE(out, total + VARHDRSZ);
+	p = VARDATA(out);
+	memcpy(p, &ev->n, sizeof(int64));
+	p += sizeof(int64);
+	memcpy(p, &ev->started, sizeof(TimestampTz));
+	p += sizeof(TimestampTz);
+	memcpy(p, &weighted, sizeof(int32));
+	p += sizeof(int32);
+	memcpy(p, &ev->peak_bytes, sizeof(int32));
+	p += sizeof(int32);
+	memcpy(p, &optlen, sizeof(int32));
+	p += sizeof(int32);
+	if (optlen > 0)
+		memcpy(p, ev->options, optlen);
+	p += optlen;
+	if (ev->n > 0)
+	{
+		memcpy(p, ev->a, sizeof(int64) * ev->n);
+		p += sizeof(int64) * ev->n;
+		memcpy(p, ev->b, sizeof(int64) * ev->n);
+		p += sizeof(int64) * ev->n;
+		if (ev->weighted)
+			memcpy(p, ev->w, sizeof(double) * ev->n);
+	}
+	PG_RETURN_BYTEA_P(out);
+}
+
+Datum
+uba_events_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = uba_agg_context(fcinfo);
+	bytea	   *in = PG_GETARG_BYTEA_PP(0);
+	const char *p = VARDATA_ANY(in);
+	Size		len = VARSIZE_ANY_EXHDR(in);
+	int64		n;
+	TimestampTz started;
+	int32		weighted,
+				peak_bytes,
+				optlen;
+	UbaEvents  *ev;
+
+	if (len < HEADER_BYTES)
+		elog(ERROR, "uba event state serialization is truncated");
+	memcpy(&n, p, sizeof(int64));
+	p += sizeof(int64);
+	memcpy(&started, p, sizeof(TimestampTz));
+	p += sizeof(TimestampTz);
+	memcpy(&weighted, p, sizeof(int32));
+	p += sizeof(int32);
+	memcpy(&peak_bytes, p, sizeof(int32));
+	p += sizeof(int32);
+	memcpy(&optlen, p, sizeof(int32));
+	p += sizeof(int32);
+	if (n < 0 || optlen < 0 || (weighted != 0 && weighted != 1) || peak_bytes <= 0 ||
+		n > (int64) (MaxAllocHugeSize / 32) ||
+		len != HEADER_BYTES + optlen + (Size) n * (2 + weighted) * sizeof(int64))
+		elog(ERROR, "uba event state serialization is inconsistent");
+	ev = NewEvents(aggcxt, optlen > 0 ? (Jsonb *) p : NULL, weighted == 1, peak_bytes);
+	p += optlen;
+	ev->started = started;
+	if (n > 0)
+	{
+		Grow(ev, n);
+		memcpy(ev->a, p, sizeof(int64) * n);
+		p += sizeof(int64) * n;
+		memcpy(ev->b, p, sizeof(int64) * n);
+		p += sizeof(int64) * n;
+		if (ev->weighted)
+			memcpy(ev->w, p, sizeof(double) * n);
+		ev->n = n;
+	}
+	PG_RETURN_POINTER(ev);
+}
+
+/* A bigint as a key that sorts like it */
+static inline uint64
+IdKey(int64 id)
+{
+	return (uint64) id ^ (UINT64CONST(1) << 63);
+}
+
+/*
+ * Dense indexes of ids: sorts the ids, stores the distinct ones in
+ * increasing order in *distinct (allocated) and each event's index in idx.
+ */
+int64
+uba_map_ids(const int64 *ids, int64 n, int64 **distinct, uint32 *idx)
+{
+	UbaSortKey *a = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(UbaSortKey) * Max(n, 1));
+	UbaSortKey *b = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(UbaSortKey) * Max(n, 1));
+	UbaSortKey *s;
+	int64		m = 0;
+
+	for (int64 i = 0; i < n; i++)
+	{
+		a[i].key = IdKey(ids[i]);
+		a[i].idx = i;
+	}
+	s = uba_radix_sort(a, b, n);
+	for (int64 i = 0; i < n; i++)
+		if (i == 0 || s[i].key != s[i - 1].key)
+			m++;
+	if (m > (int64) PG_UINT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("more than 4294967295 distinct ids")));
+	*distinct = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(m, 1));
+	m = 0;
+	for (int64 i = 0; i < n; i++)
+	{
+		if (i == 0 || s[i].key != s[i - 1].key)
+			(*distinct)[m++] = ids[s[i].idx];
+		idx[s[i].idx] = (uint32) (m - 1);
+	}
+	pfree(a);
+	pfree(b);
+	return m;
+}
