@@ -668,3 +668,52 @@ CREATE FUNCTION uba_cf_explain(model bytea, user_id bigint, item_id bigint, n in
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION uba_cf_explain(bytea, bigint, bigint, int) IS 'which of the user''s own items drove an item''s score, largest contributions first';
+
+-- ---------- behaviour analytics: sessions, funnels, retention (session.c, funnel.c, retention.c) ----------
+
+-- a window function: OVER (PARTITION BY user ORDER BY ts); a new session when ts - previous ts > gap
+CREATE FUNCTION uba_session(ts timestamptz, gap interval) RETURNS int
+	AS 'MODULE_PATHNAME', 'uba_session' LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_session(ts timestamp, gap interval) RETURNS int
+	AS 'MODULE_PATHNAME', 'uba_session' LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION uba_session(timestamptz, interval) IS 'session number 1, 2, ... of each row in its partition: a new session starts when the time since the previous row exceeds gap';
+COMMENT ON FUNCTION uba_session(timestamp, interval) IS 'session number 1, 2, ... of each row in its partition: a new session starts when the time since the previous row exceeds gap';
+
+CREATE FUNCTION uba_funnel_transfn(internal, timestamptz, interval, boolean[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_funnel_transfn(internal, timestamp, interval, boolean[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_funnel_final(internal) RETURNS int
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_funnel_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_funnel_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_funnel_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE uba_funnel(ts timestamptz, "window" interval, steps boolean[]) (
+	SFUNC = uba_funnel_transfn, STYPE = internal, FINALFUNC = uba_funnel_final,
+	COMBINEFUNC = uba_funnel_combine, SERIALFUNC = uba_funnel_serialize,
+	DESERIALFUNC = uba_funnel_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_funnel(ts timestamp, "window" interval, steps boolean[]) (
+	SFUNC = uba_funnel_transfn, STYPE = internal, FINALFUNC = uba_funnel_final,
+	COMBINEFUNC = uba_funnel_combine, SERIALFUNC = uba_funnel_serialize,
+	DESERIALFUNC = uba_funnel_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_funnel(timestamptz, interval, boolean[]) IS 'the deepest funnel step reached in order, within window of a step-1 event (0: step 1 never held)';
+COMMENT ON AGGREGATE uba_funnel(timestamp, interval, boolean[]) IS 'the deepest funnel step reached in order, within window of a step-1 event (0: step 1 never held)';
+
+CREATE FUNCTION uba_retention_transfn(internal, boolean[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_retention_final(internal) RETURNS boolean[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_retention_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_retention_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_retention_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE uba_retention(conditions boolean[]) (
+	SFUNC = uba_retention_transfn, STYPE = internal, FINALFUNC = uba_retention_final,
+	COMBINEFUNC = uba_retention_combine, SERIALFUNC = uba_retention_serialize,
+	DESERIALFUNC = uba_retention_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_retention(boolean[]) IS 'element 1: condition 1 ever held; element i: conditions 1 and i both ever held';

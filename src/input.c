@@ -11,7 +11,9 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
 
 /* Largest feature count we accept; keeps size arithmetic far from overflow */
 #define UBA_MAX_FEATURES 100000
@@ -123,4 +125,33 @@ uba_standardize(double *X, int64 n, int d, const double *mean, double *var, doub
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
+}
+
+/*
+ * A positive interval in microseconds, counting a month as 30 days and a
+ * day as 24 hours, as interval comparison does: "ts - prev > gap" in SQL
+ * and in uba agree.  Saturates at the largest int64; what names the
+ * argument in the error for zero and negative intervals.
+ */
+int64
+uba_interval_usecs(const Interval *iv, const char *what)
+{
+	double		approx = (double) iv->month * DAYS_PER_MONTH * USECS_PER_DAY +
+		(double) iv->day * USECS_PER_DAY + (double) iv->time;
+	int64		months_us,
+				days_us,
+				us;
+
+	if (pg_mul_s64_overflow((int64) iv->month, DAYS_PER_MONTH * USECS_PER_DAY, &months_us) ||
+		pg_mul_s64_overflow((int64) iv->day, USECS_PER_DAY, &days_us) ||
+		pg_add_s64_overflow(months_us, days_us, &us) ||
+		pg_add_s64_overflow(us, iv->time, &us))
+		us = approx > 0 ? PG_INT64_MAX : -1;
+	if (us <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a positive interval", what),
+				 errdetail("Got %s.",
+						   DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(iv))))));
+	return us;
 }

@@ -215,6 +215,7 @@ extern ArrayType *uba_make_float8_array(const double *v, int n);
 extern void uba_standardize(double *X, int64 n, int d, const double *mean, double *var,
 							double *scale);
 extern void uba_check_finite(double v, const char *what);
+extern int64 uba_interval_usecs(const Interval *iv, const char *what);
 
 /* ---------- row collection for training aggregates (rowset.c) ---------- */
 
