@@ -717,3 +717,35 @@ CREATE AGGREGATE uba_retention(conditions boolean[]) (
 	COMBINEFUNC = uba_retention_combine, SERIALFUNC = uba_retention_serialize,
 	DESERIALFUNC = uba_retention_deserialize, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_retention(boolean[]) IS 'element 1: condition 1 ever held; element i: conditions 1 and i both ever held';
+
+-- ---------- frequently bought together: association rules (assoc.c) ----------
+
+CREATE FUNCTION uba_assoc_transfn(internal, bigint, bigint, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_assoc_transfn(internal, bigint, bigint) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_assoc_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_assoc_rules(basket_id bigint, item_id bigint, options jsonb) (
+	SFUNC = uba_assoc_transfn, STYPE = internal, FINALFUNC = uba_assoc_final,
+	COMBINEFUNC = uba_events_combine, SERIALFUNC = uba_events_serialize,
+	DESERIALFUNC = uba_events_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_assoc_rules(basket_id bigint, item_id bigint) (
+	SFUNC = uba_assoc_transfn, STYPE = internal, FINALFUNC = uba_assoc_final,
+	COMBINEFUNC = uba_events_combine, SERIALFUNC = uba_events_serialize,
+	DESERIALFUNC = uba_events_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_assoc_rules(bigint, bigint, jsonb) IS 'mine frequent itemsets (FP-growth) of (basket, item) rows and keep the association rules above min_support and min_confidence';
+COMMENT ON AGGREGATE uba_assoc_rules(bigint, bigint) IS 'mine frequent itemsets (FP-growth) of (basket, item) rows and keep the association rules above min_support and min_confidence';
+
+CREATE FUNCTION uba_assoc_rules_list(model bytea,
+	OUT antecedent bigint[], OUT consequent bigint[], OUT support float8,
+	OUT confidence float8, OUT lift float8, OUT count bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION uba_assoc_rules_list(bytea) IS 'every rule of an association rules model, best first (confidence, lift, support)';
+
+CREATE FUNCTION uba_basket_complete(model bytea, items bigint[], n int,
+	OUT item_id bigint, OUT confidence float8, OUT lift float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_basket_complete(bytea, bigint[], int) IS 'the n items that most often complete a basket: best rule (confidence, then lift) whose antecedent the basket holds';

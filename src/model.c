@@ -51,7 +51,7 @@ static const char *const kind_names[] = {
 
 /* Per-kind summaries shown by uba_model_info(); NULL while a kind has none */
 static const UbaModelDescriber kind_describers[] = {
-	NULL, uba_kmeans_describe, uba_logreg_describe, uba_linreg_describe, uba_cf_describe, NULL
+	NULL, uba_kmeans_describe, uba_logreg_describe, uba_linreg_describe, uba_cf_describe, uba_assoc_describe
 };
 
 #define UBA_KIND_COUNT lengthof(kind_names)

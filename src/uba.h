@@ -134,6 +134,7 @@ extern void uba_logreg_describe(const UbaModelMeta *meta, UbaReader *payload,
 extern void uba_linreg_describe(const UbaModelMeta *meta, UbaReader *payload,
 								StringInfo json);
 extern void uba_cf_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
+extern void uba_assoc_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 
 /* ---------- options (options.c) ---------- */
 
