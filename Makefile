@@ -15,7 +15,7 @@ PG_CFLAGS = -O3 -ffp-contract=off -fno-math-errno -fno-trapping-math
 SHLIB_LINK = -lopenblas -lm
 
 # pg_regress: inputs sql/NAME.sql, expected output expected/NAME.out
-REGRESS = setup model kmeans logreg linreg quality metrics catalog parallel cf ranking behaviour
+REGRESS = setup model kmeans logreg linreg quality metrics catalog parallel cf ranking behaviour assoc
 REGRESS_OPTS = --load-extension=uba
 
 EXTRA_CLEAN = results regression.diffs regression.out

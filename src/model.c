@@ -438,6 +438,13 @@ ReadFeatureNames(UbaReader *r, int n)
 	return names;
 }
 
+/* "a" or "an" before a kind name, for messages */
+static const char *
+Article(const char *name)
+{
+	return name[0] != '\0' && strchr("aeiou", name[0]) != NULL ? "an" : "a";
+}
+
 /*
  * Validate a blob completely (header, CRC, metadata) and position a reader
  * on its payload.  expected = UBA_KIND_ANY accepts every known kind.
@@ -524,8 +531,9 @@ uba_model_open(bytea *blob, UbaModelKind expected, UbaModelMeta *meta,
 	if (expected != UBA_KIND_ANY && expected != meta->kind)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("model is a %s model, not a %s model",
-						uba_kind_name(meta->kind), uba_kind_name(expected)),
+				 errmsg("model is %s %s model, not %s %s model",
+						Article(uba_kind_name(meta->kind)), uba_kind_name(meta->kind),
+						Article(uba_kind_name(expected)), uba_kind_name(expected)),
 				 errhint("Use the functions for %s models with it.", uba_kind_name(meta->kind))));
 
 	payload->p = p + UBA_MODEL_HEADER_SIZE + metalen;

@@ -39,7 +39,11 @@ elif ! cmp -s uba.so "$($PG_CONFIG --pkglibdir)/uba.so"; then
 	exit 1
 fi
 
-# 3. run on a throw-away cluster (as the postgres user when we are root)
+# 3. run on a throw-away cluster (as the postgres user when we are root).  Data that may not be
+# redistributed with uba is used when the shared data folder beside the project has it.
+groceries=../shared/data/groceries/groceries.csv
+[ -r "$groceries" ] && UBA_GROCERIES=$(cd "$(dirname "$groceries")" && pwd)/groceries.csv && export UBA_GROCERIES
+
 case "$mode" in
 test)
 	exec pg_virtualenv -v $PGVER sh -c "make -s PG_CONFIG=$PG_CONFIG installcheck || { cat regression.diffs; exit 1; }; make -s tap"
