@@ -119,7 +119,7 @@ Reserve(FunnelState *st, int64 need, MemoryContext cxt)
 	if (need <= st->cap)
 		return;
 	cap = Max(need, Max(8, st->cap * 2));
-	uba_check_memory(mul_size((Size) cap, sizeof(FunnelEvent)), "one group's funnel events");
+	uba_check_memory(mul_size((Size) cap, sizeof(FunnelEvent)), "one group of funnel events");
 	if (st->ev == NULL)
 		st->ev = MemoryContextAllocHuge(cxt, sizeof(FunnelEvent) * cap);
 	else
