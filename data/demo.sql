@@ -7,7 +7,7 @@
 -- You can run it the same way in a database of your own; it creates the tables
 -- retail_lines, retail_products, customer_rfm and customer_features, the views
 -- customer_segments, churn_scores and retail_items, and saves new versions of the
--- models 'segments', 'churn' and 'recommender'.
+-- models 'segments', 'churn', 'recommender' and 'bought_together'.
 
 \set ON_ERROR_STOP 1
 \pset footer off
@@ -333,6 +333,79 @@ SELECT count(*) AS customers_tested,
   FROM ranked;
 
 \echo
+\echo '== 9. Behaviour: a conversion funnel and a retention table'
+\echo '      Funnel (uba_funnel): a purchase, then the Regency cake stand within 30 days of it, then a'
+\echo '      Regency teacup and saucer by the end of those 30 days; customers per step, by country.'
+\echo
+
+SELECT country, count(*) AS customers,
+       count(*) FILTER (WHERE depth >= 2) AS then_cake_stand,
+       count(*) FILTER (WHERE depth >= 3) AS then_teacup,
+       round(100.0 * count(*) FILTER (WHERE depth >= 3) / count(*), 1) AS pct_to_the_end
+  FROM (SELECT customer_id, min(country) AS country,
+               uba_funnel(invoice_date, '30 days', ARRAY[quantity > 0, stock_code = '22423',
+                                                         stock_code IN ('22697', '22699')]) AS depth
+          FROM retail_lines WHERE customer_id IS NOT NULL GROUP BY customer_id) f
+ WHERE depth >= 1
+ GROUP BY country ORDER BY customers DESC LIMIT 5;
+
+\echo
+\echo '   Retention (uba_retention): customers by month of first purchase, and the share that bought'
+\echo '   again 1, 2, 3 and 6 months later.'
+\echo
+
+WITH buys AS (SELECT customer_id, date_trunc('month', invoice_date) AS month
+                FROM retail_lines WHERE customer_id IS NOT NULL AND quantity > 0),
+cohorts AS (SELECT customer_id, min(month) AS cohort FROM buys GROUP BY customer_id),
+per_customer AS (
+	SELECT c.cohort, uba_retention(ARRAY[b.month = c.cohort,
+	                                     b.month = c.cohort + interval '1 month',
+	                                     b.month = c.cohort + interval '2 months',
+	                                     b.month = c.cohort + interval '3 months',
+	                                     b.month = c.cohort + interval '6 months']) AS r
+	  FROM buys b JOIN cohorts c USING (customer_id)
+	 GROUP BY c.cohort, b.customer_id)
+SELECT to_char(cohort, 'YYYY-MM') AS first_purchase, count(*) AS customers,
+       round(100.0 * sum(r[2]::int) / count(*)) AS "month 1 %", round(100.0 * sum(r[3]::int) / count(*)) AS "month 2 %",
+       round(100.0 * sum(r[4]::int) / count(*)) AS "month 3 %", round(100.0 * sum(r[5]::int) / count(*)) AS "month 6 %"
+  FROM per_customer
+ WHERE cohort <= '2011-06-01'
+ GROUP BY cohort ORDER BY cohort;
+
+\echo
+\echo '== 10. Often bought together: association rules (FP-growth) over the 20,725 invoices,'
+\echo '       support >= 1% of the invoices, confidence >= 60%, saved as the model ''bought_together''.'
+\echo
+
+SELECT uba_model_save('bought_together',
+                      uba_assoc_rules(l.invoice_no::bigint, i.item_id, '{"min_support": 0.01, "min_confidence": 0.6}')) AS version
+  FROM retail_lines l JOIN retail_items i USING (stock_code)
+ WHERE l.invoice_no ~ '^[0-9]+$' AND l.quantity > 0;
+SELECT (uba_model_info(uba_model('bought_together')) ->> 'baskets')::int AS invoices,
+       (uba_model_info(uba_model('bought_together')) ->> 'frequent_itemsets')::int AS frequent_itemsets,
+       (uba_model_info(uba_model('bought_together')) ->> 'rules')::int AS rules,
+       round((uba_model_info(uba_model('bought_together')) ->> 'training_ms')::numeric) AS training_ms;
+
+\echo
+\echo '   The strongest rules (uba_assoc_rules_list), with the product names:'
+SELECT (SELECT string_agg(i.description, ' + ') FROM retail_items i WHERE i.item_id = ANY (r.antecedent)) AS bought,
+       (SELECT string_agg(i.description, ' + ') FROM retail_items i WHERE i.item_id = ANY (r.consequent)) AS also_bought,
+       round(r.confidence::numeric, 2) AS confidence, round(r.lift::numeric, 1) AS lift, r.count AS invoices
+  FROM uba_assoc_rules_list(uba_model('bought_together')) r
+ WHERE NOT r.consequent && ARRAY(SELECT item_id FROM retail_items WHERE stock_code IN ('DOT', 'POST'))
+ LIMIT 6;
+
+\echo
+\echo '   A live basket of two Regency teacups: what completes it (uba_basket_complete)?'
+SELECT i.description, round(c.confidence::numeric, 2) AS confidence, round(c.lift::numeric, 1) AS lift
+  FROM uba_basket_complete(uba_model('bought_together'),
+                           ARRAY(SELECT item_id FROM retail_items WHERE stock_code IN ('22697', '22698')), 5)
+       WITH ORDINALITY c(item_id, confidence, lift, rank)
+  JOIN retail_items i USING (item_id)
+ ORDER BY rank;
+
+\echo
 \echo 'Done.  Explore further:  SELECT * FROM customer_segments;   SELECT * FROM churn_scores;   SELECT * FROM uba_models;'
 \echo '       SELECT * FROM uba_kmeans_centroids(uba_model(''segments''));   SELECT * FROM uba_recommend(12347, 10);'
+\echo '       SELECT * FROM uba_assoc_rules_list(uba_model(''bought_together''));'
 \echo
