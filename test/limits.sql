@@ -2,7 +2,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(21);
+SELECT plan(24);
 
 -- 20,000 rows x 64 features = 10 MB of training rows
 CREATE TEMP TABLE big AS
@@ -110,6 +110,23 @@ SELECT pg_temp.seconds_until_cancel($$SELECT uba_cf_train(user_id, item_id, weig
 SET LOCAL statement_timeout = 0;
 SELECT isnt(s, NULL, 'statement_timeout cancels EASE training') FROM cancel5;
 SELECT cmp_ok(s, '<', 1.7::float8, 'cancelled within a second of the 0.7 s timeout (EASE, blocked inversion)') FROM cancel5;
+
+-- association rules: 40 identical baskets of 24 items make all 16.8 million subsets frequent;
+-- mining checks for interrupts in every step of its recursion, so a cancel stops it at once
+CREATE TEMP TABLE same_baskets AS SELECT b AS basket_id, i AS item_id FROM generate_series(1, 40) b, generate_series(1, 24) i;
+SET LOCAL uba.max_memory = '8GB';
+SET LOCAL statement_timeout = '700ms';
+CREATE TEMP TABLE cancel6 AS
+SELECT pg_temp.seconds_until_cancel($$SELECT uba_assoc_rules(basket_id, item_id, '{"max_length": 24}') FROM same_baskets$$) AS s;
+SET LOCAL statement_timeout = 0;
+SELECT isnt(s, NULL, 'statement_timeout cancels association rule mining') FROM cancel6;
+SELECT cmp_ok(s, '<', 1.2::float8, 'cancelled within half a second of the 0.7 s timeout (FP-growth)') FROM cancel6;
+-- ...and with the default memory limit the same mining stops with a clear error instead
+SET LOCAL uba.max_memory = '64MB';
+SELECT throws_ok($$SELECT uba_assoc_rules(basket_id, item_id, '{"max_length": 24}') FROM same_baskets$$,
+	'54000', 'the frequent itemsets need more than uba.max_memory (64 MB)',
+	'mining that outgrows uba.max_memory stops with an error');
+RESET uba.max_memory;
 
 -- the backend is healthy afterwards and BLAS threads give the same clustering
 SELECT is(
