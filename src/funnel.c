@@ -66,34 +66,20 @@ CompareEvents(const void *a, const void *b)
 static uint64
 StepMask(ArrayType *a, int *nsteps)
 {
-	int			n;
-	const bool *v = (const bool *) ARR_DATA_PTR(a);
-	const bits8 *nulls = ARR_NULLBITMAP(a);
+	bool		v[FUNNEL_MAX_STEPS];
 	uint64		mask = 0;
+	int			n = uba_bool_array_length(a, "funnel steps",
+										  "Pass one boolean per step, for example ARRAY[event = 'view', event = 'cart', event = 'purchase'].");
 
-	if (ARR_NDIM(a) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("funnel steps must not be an empty array"),
-				 errhint("Pass one boolean per step, for example ARRAY[event = 'view', event = 'cart', event = 'purchase'].")));
-	if (ARR_NDIM(a) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("funnel steps must be a one-dimensional array"),
-				 errdetail("Got %d dimensions.", ARR_NDIM(a))));
-	n = ARR_DIMS(a)[0];
 	if (n > FUNNEL_MAX_STEPS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("a funnel has at most %d steps", FUNNEL_MAX_STEPS),
 				 errdetail("Got %d steps.", n)));
+	uba_bool_array_values(a, v, n);
 	for (int k = 0; k < n; k++)
-	{
-		if (nulls != NULL && !(nulls[k / 8] & (1 << (k % 8))))
-			continue;
-		if (*v++)
+		if (v[k])
 			mask |= UINT64CONST(1) << k;
-	}
 	*nsteps = n;
 	return mask;
 }

@@ -155,3 +155,35 @@ uba_interval_usecs(const Interval *iv, const char *what)
 						   DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(iv))))));
 	return us;
 }
+
+/*
+ * The length of a boolean array argument (funnel steps, retention
+ * conditions): it must have one dimension and at least one element.  what
+ * names it in errors; hint shows an example.
+ */
+int
+uba_bool_array_length(ArrayType *a, const char *what, const char *hint)
+{
+	if (ARR_NDIM(a) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be an empty array", what),
+				 errhint("%s", hint)));
+	if (ARR_NDIM(a) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", what),
+				 errdetail("Got %d dimensions.", ARR_NDIM(a))));
+	return ARR_DIMS(a)[0];
+}
+
+/* The n elements of a checked boolean array into dst, NULL elements as false */
+void
+uba_bool_array_values(ArrayType *a, bool *dst, int n)
+{
+	const bool *v = (const bool *) ARR_DATA_PTR(a);
+	const bits8 *nulls = ARR_NULLBITMAP(a);
+
+	for (int i = 0; i < n; i++)
+		dst[i] = (nulls == NULL || (nulls[i / 8] & (1 << (i % 8)))) ? *v++ : false;
+}

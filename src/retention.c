@@ -26,6 +26,7 @@ PG_FUNCTION_INFO_V1(uba_retention_final);
 typedef struct RetentionState
 {
 	int32		n;
+	bool	   *row;			/* scratch: the current row's conditions */
 	bool		held[FLEXIBLE_ARRAY_MEMBER];	/* condition i ever held */
 } RetentionState;
 
@@ -35,6 +36,7 @@ NewState(MemoryContext cxt, int n)
 	RetentionState *st = MemoryContextAllocZero(cxt, offsetof(RetentionState, held) + n);
 
 	st->n = n;
+	st->row = MemoryContextAlloc(cxt, n);
 	return st;
 }
 
@@ -55,8 +57,6 @@ uba_retention_transfn(PG_FUNCTION_ARGS)
 	RetentionState *st = PG_ARGISNULL(0) ? NULL : (RetentionState *) PG_GETARG_POINTER(0);
 	ArrayType  *a;
 	int			n;
-	const bool *v;
-	const bits8 *nulls;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -65,29 +65,15 @@ uba_retention_transfn(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(st);
 	}
 	a = PG_GETARG_ARRAYTYPE_P(1);
-	if (ARR_NDIM(a) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("retention conditions must not be an empty array"),
-				 errhint("Pass the cohort condition first, then one condition per period, for example ARRAY[week = 0, week = 1, week = 2].")));
-	if (ARR_NDIM(a) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("retention conditions must be a one-dimensional array"),
-				 errdetail("Got %d dimensions.", ARR_NDIM(a))));
-	n = ARR_DIMS(a)[0];
+	n = uba_bool_array_length(a, "retention conditions",
+							  "Pass the cohort condition first, then one condition per period, for example ARRAY[week = 0, week = 1, week = 2].");
 	if (st == NULL)
 		st = NewState(uba_agg_context(fcinfo), n);
 	else
 		CheckLength(st, n);
-	v = (const bool *) ARR_DATA_PTR(a);
-	nulls = ARR_NULLBITMAP(a);
+	uba_bool_array_values(a, st->row, n);
 	for (int i = 0; i < n; i++)
-	{
-		if (nulls != NULL && !(nulls[i / 8] & (1 << (i % 8))))
-			continue;
-		st->held[i] |= *v++;
-	}
+		st->held[i] |= st->row[i];
 	PG_RETURN_POINTER(st);
 }
 

@@ -217,6 +217,8 @@ extern void uba_standardize(double *X, int64 n, int d, const double *mean, doubl
 							double *scale);
 extern void uba_check_finite(double v, const char *what);
 extern int64 uba_interval_usecs(const Interval *iv, const char *what);
+extern int	uba_bool_array_length(ArrayType *a, const char *what, const char *hint);
+extern void uba_bool_array_values(ArrayType *a, bool *dst, int n);
 
 /* ---------- row collection for training aggregates (rowset.c) ---------- */
 
