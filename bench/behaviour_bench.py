@@ -2,7 +2,9 @@
 """Behaviour functions against the built-in SQL that does the nearest job, in one session.
 
 - uba_funnel grouped by user against max(ts) and one count(*) FILTER per step,
-  grouped by user over the same rows (requirement: at most 3x);
+  grouped by user over the same rows (requirement: at most 3x); also with the
+  rows in hash order (every user's events out of time order, so each user's
+  events are sorted) and steps that hold on almost every event;
 - uba_session against the usual lag() sessionization (a new-session flag from
   ts - lag(ts) > gap, summed by a second window; requirement: at most 2x);
 - uba_retention grouped by user against one bool_or per condition;
@@ -37,6 +39,12 @@ CASES = {
     "uba_funnel": (
         f"SELECT count(*) FROM (SELECT user_id, uba_funnel(ts, '30 days', {STEPS}) FROM bh_events GROUP BY user_id) s",
         f"SELECT count(*) FROM (SELECT user_id, max(ts), {FILTERS} FROM bh_events GROUP BY user_id) s"),
+    "uba_funnel, shuffled, dense": (
+        "SELECT count(*) FROM (SELECT user_id, uba_funnel(ts, '30 days', ARRAY[quantity > 0, quantity >= 12,"
+        " unit_price > 10, quantity < 0]) FROM bh_shuffled GROUP BY user_id) s",
+        "SELECT count(*) FROM (SELECT user_id, max(ts), count(*) FILTER (WHERE quantity > 0), count(*) FILTER"
+        " (WHERE quantity >= 12), count(*) FILTER (WHERE unit_price > 10), count(*) FILTER (WHERE quantity < 0)"
+        " FROM bh_shuffled GROUP BY user_id) s"),
     "uba_session": (
         "SELECT max(s) FROM (SELECT uba_session(ts, '30 minutes') OVER (PARTITION BY user_id ORDER BY ts) AS s"
         " FROM bh_events) x",
@@ -70,8 +78,13 @@ def load_events(cur, copies):
                stock_code, quantity, unit_price
           FROM retail_lines, generate_series(0, {copies - 1}) r
          WHERE customer_id IS NOT NULL""")
+    # the same rows in hash order: every user's events out of time order
+    cur.execute("DROP TABLE IF EXISTS bh_shuffled")
+    cur.execute("CREATE TABLE bh_shuffled AS SELECT * FROM bh_events"
+                " ORDER BY hashint8(user_id * 1000003 + extract(epoch FROM ts)::bigint)")
     cur.execute(f"COMMENT ON TABLE bh_events IS 'copies={copies}'")
     cur.execute("VACUUM ANALYZE bh_events")
+    cur.execute("VACUUM ANALYZE bh_shuffled")
 
 
 def assoc(cur, groceries):
