@@ -8,15 +8,20 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" uba.control)
 
 MODULE_big = uba
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
-DATA = $(wildcard sql/uba--*.sql)
-PG_CPPFLAGS = -I$(srcdir)/src
+# The install script of the current version is built: the first release's script followed
+# by every upgrade script in order, so a fresh install and an upgraded one run the same SQL.
+FIRST_SCRIPT = sql/uba--0.1.0.sql
+UPGRADE_SCRIPTS = $(sort $(wildcard sql/uba--*--*.sql))
+DATA = $(FIRST_SCRIPT) $(UPGRADE_SCRIPTS)
+DATA_built = sql/uba--$(EXTVERSION).sql
+PG_CPPFLAGS = -I$(srcdir)/src -DUBA_VERSION_STRING=\"$(EXTVERSION)\"
 # -O3 vectorizes the distance kernels; no FP contraction keeps results CPU independent
 PG_CFLAGS = -O3 -ffp-contract=off -fno-math-errno -fno-trapping-math
 SHLIB_LINK = -lopenblas -lm
 
 # pg_regress: inputs sql/NAME.sql, expected output expected/NAME.out
 REGRESS = setup model kmeans logreg linreg quality metrics catalog parallel cf ranking behaviour assoc
-REGRESS_OPTS = --load-extension=uba
+REGRESS_OPTS =
 
 EXTRA_CLEAN = results regression.diffs regression.out
 
@@ -29,8 +34,11 @@ all:
 	@echo "PostgreSQL server headers are missing: run 'make test' or 'make demo' (they install them), or apt-get install postgresql-server-dev-15" >&2; exit 1
 endif
 
+sql/uba--$(EXTVERSION).sql: $(FIRST_SCRIPT) $(UPGRADE_SCRIPTS)
+	{ cat $(FIRST_SCRIPT); for f in $(UPGRADE_SCRIPTS); do echo; grep -v '^\\echo Use' $$f; done; } > $@
+
 # every source file includes the shared core header
-$(OBJS): src/uba.h
+$(OBJS): src/uba.h uba.control
 
 .PHONY: test demo deps tap
 

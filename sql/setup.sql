@@ -1,3 +1,25 @@
+-- The extension as the oldest release installs it, then updated through every upgrade script
+-- (the other suites run on the updated extension; the pgTAP suites on a fresh install).  Models
+-- that the 0.1.0 build wrote (test/data/models_0_1_0.csv, one of each kind) are saved in the
+-- 0.1.0 catalog and must load, score and keep their catalog entries after the update.
+SET client_min_messages = warning;
+CREATE EXTENSION uba VERSION '0.1.0';
+RESET client_min_messages;
+CREATE TABLE old_models (kind text, model_hex text);
+\copy old_models FROM 'test/data/models_0_1_0.csv' WITH (FORMAT csv, HEADER)
+SELECT kind, uba_model_save('old_' || kind, decode(model_hex, 'hex')) AS version FROM old_models ORDER BY kind;
+ALTER EXTENSION uba UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'uba';
+SELECT name, version, active, owner, readers, uba_model_info(uba_model(name))->>'extension_version' AS written_by
+  FROM uba_models ORDER BY name;
+SELECT uba_kmeans_assign(uba_model('old_kmeans'), ARRAY[4, 1]) AS kmeans_cluster,
+       round(uba_logreg_predict(uba_model('old_logreg'), ARRAY[4, 1])::numeric, 6) AS logreg_probability,
+       round(uba_linreg_predict(uba_model('old_linreg'), ARRAY[4, 1])::numeric, 6) AS linreg_prediction,
+       (SELECT count(*) FROM uba_cf_recommend(uba_model('old_cf'), 3, 2)) AS cf_items,
+       (SELECT count(*) FROM uba_assoc_rules_list(uba_model('old_assoc'))) AS assoc_rules;
+SELECT uba_model_drop(name) FROM uba_models ORDER BY name;
+DROP TABLE old_models;
+
 -- helper for the regression suites: run a statement, show its SQLSTATE and message
 CREATE FUNCTION expect_error(query text) RETURNS text
 LANGUAGE plpgsql AS $$

@@ -16,6 +16,7 @@ PG_MODULE_MAGIC;
 int			uba_max_memory_kb = 1024 * 1024;
 int			uba_threads = 0;
 char	   *uba_recommender = NULL;
+int			uba_keep_versions = 0;
 int			uba_debug_solve_block = 0;
 
 void		_PG_init(void);
@@ -54,6 +55,17 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("uba.keep_versions",
+							"How many versions of each catalog model to keep when a new one is saved.",
+							"Older versions are dropped, except the active one; 0 keeps every version.",
+							&uba_keep_versions,
+							0,
+							0,
+							1000000,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("uba.debug_solve_block",
 							"Forces the blocked, interruptible matrix inversion with this block size (tests).",

@@ -18,7 +18,10 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-#define UBA_VERSION_STRING "0.1.0"
+/* the extension version, from uba.control through the Makefile */
+#ifndef UBA_VERSION_STRING
+#error "UBA_VERSION_STRING must be defined (the Makefile passes it from uba.control)"
+#endif
 
 /* ---------- settings (uba.c) ---------- */
 
