@@ -209,6 +209,38 @@ BEGIN
 END
 $$;
 
+-- a name the current user may not read is "permission denied", not "does not exist"
+CREATE OR REPLACE FUNCTION uba_model(name text, version int DEFAULT NULL)
+RETURNS bytea
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m bytea;
+BEGIN
+	SELECT s.model INTO m FROM @extschema@.uba_model_store s
+	 WHERE s.name = uba_model.name
+	   AND (CASE WHEN uba_model.version IS NULL THEN s.active ELSE s.version = uba_model.version END);
+	IF NOT FOUND THEN
+		IF EXISTS (SELECT 1 FROM @extschema@.uba_model_names n
+		            WHERE n.name = uba_model.name AND NOT @extschema@.uba_model_may_read(n.owner, n.readers)) THEN
+			RAISE EXCEPTION 'permission denied for model "%"', name
+				USING ERRCODE = 'insufficient_privilege',
+				      HINT = 'Members of its owner role can let you read it with uba_model_grant_read().';
+		ELSIF version IS NULL THEN
+			RAISE EXCEPTION 'model "%" does not exist', name
+				USING ERRCODE = 'undefined_object',
+				      HINT = 'Save one with uba_model_save(), or list saved models in the uba_models view.';
+		ELSE
+			RAISE EXCEPTION 'version % of model "%" does not exist', version, name
+				USING ERRCODE = 'undefined_object',
+				      HINT = 'List saved versions in the uba_models view.';
+		END IF;
+	END IF;
+	RETURN m;
+END
+$$;
+
 -------------------------------------------------------------------------------
 -- Training recipes: train from a query, retrain later (by hand or from pg_cron)
 -------------------------------------------------------------------------------
@@ -244,14 +276,14 @@ BEGIN
 				      DETAIL = 'Valid options are: activate, metrics.';
 		END IF;
 	END LOOP;
-	IF options ? 'activate' THEN
-		IF pg_catalog.jsonb_typeof(options->'activate') OPERATOR(pg_catalog.<>) 'boolean' THEN
+	IF options OPERATOR(pg_catalog.?) 'activate' THEN
+		IF pg_catalog.jsonb_typeof(options OPERATOR(pg_catalog.->) 'activate') OPERATOR(pg_catalog.<>) 'boolean' THEN
 			RAISE EXCEPTION 'option "activate" of uba_model_train must be true or false'
 				USING ERRCODE = 'invalid_parameter_value';
 		END IF;
-		activate := (options->>'activate')::boolean;
+		activate := (options OPERATOR(pg_catalog.->>) 'activate')::pg_catalog.bool;
 	END IF;
-	metrics := options->'metrics';
+	metrics := options OPERATOR(pg_catalog.->) 'metrics';
 
 	-- the right to change an existing name is checked before the (long) training, without a lock
 	PERFORM @extschema@.uba_model_check(name);
@@ -389,6 +421,7 @@ SELECT s.name, s.version, s.kind, s.active,
   FROM uba_model_store s JOIN uba_model_names n USING (name)
  WHERE @extschema@.uba_model_may_read(n.owner, n.readers)
  ORDER BY s.name, s.version;
+GRANT SELECT ON uba_models TO PUBLIC;
 
 -------------------------------------------------------------------------------
 -- search_path: SQL functions that are inlined into the caller's query cannot carry SET

@@ -1,0 +1,136 @@
+-- Operations: training recipes and provenance (uba_model_train, uba_model_retrain), version
+-- retention (uba.keep_versions), the privilege model with two roles, and functions that a hostile
+-- object in public cannot subvert.
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS uba;
+SELECT plan(39);
+
+CREATE TABLE ops_points AS
+SELECT g AS id, ARRAY[(g % 7)::float8, (g % 5)::float8 * 2] AS f, g % 3 = 0 AS label
+  FROM generate_series(1, 200) g;
+
+-- ---------- train and retrain ----------
+SELECT is(uba_model_train('ops_seg', 'SELECT uba_kmeans(f, 3, ''{"seed": 1}'') FROM ops_points'), 1,
+	'uba_model_train saves version 1');
+SELECT results_eq($$SELECT kind, active, training_rows, training_query, created_by::text, training_started >= now() AND training_duration >= '0'
+                     FROM uba_models WHERE name = 'ops_seg'$$,
+	$$VALUES ('kmeans', true, 200::bigint, 'SELECT uba_kmeans(f, 3, ''{"seed": 1}'') FROM ops_points', current_user::text, true)$$,
+	'the version records what produced it: query, rows seen, who, when and how long');
+INSERT INTO ops_points SELECT g, ARRAY[(g % 7)::float8, (g % 5)::float8 * 2], g % 3 = 0 FROM generate_series(201, 260) g;
+SELECT is(uba_model_retrain('ops_seg'), 2, 'uba_model_retrain runs the stored query again: version 2');
+SELECT is((SELECT training_rows FROM uba_models WHERE name = 'ops_seg' AND version = 2), 260::bigint,
+	'the retrained version saw the new rows');
+SELECT is((SELECT array_agg(version) FROM uba_models WHERE name = 'ops_seg' AND active), ARRAY[2],
+	'the retrained version is active');
+-- retraining uses the search_path the model was trained with
+CREATE SCHEMA ops_other;
+CREATE TABLE ops_other.ops_points AS SELECT * FROM ops_points LIMIT 50;
+SET LOCAL search_path = ops_other, public;
+SELECT is(uba_model_train('ops_path', 'SELECT uba_kmeans(f, 2) FROM ops_points'), 1, 'trained on ops_other.ops_points');
+RESET search_path;
+SELECT is(uba_model_retrain('ops_path'), 2, 'retrained with another search_path in effect');
+SELECT is((SELECT training_rows FROM uba_models WHERE name = 'ops_path' AND version = 2), 50::bigint,
+	'...on the same table as before (the stored search_path)');
+SELECT is(current_setting('search_path'), '"$user", public', 'the caller''s search_path is put back');
+-- activate false: a candidate to check before it serves
+SELECT is(uba_model_train('ops_seg', 'SELECT uba_kmeans(f, 4) FROM ops_points', '{"activate": false, "metrics": {"note": "candidate"}}'), 3,
+	'a candidate version');
+SELECT results_eq($$SELECT version, active, metrics FROM uba_models WHERE name = 'ops_seg' ORDER BY version$$,
+	$$VALUES (1, false, NULL::jsonb), (2, true, NULL), (3, false, '{"note": "candidate"}'::jsonb)$$,
+	'the candidate is saved, not active, with its metrics');
+-- errors
+SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT uba_kmeans(f, 3) FROM ops_points WHERE false')$$,
+	'22004', 'the training query of model "ops_x" returned NULL', 'a query that sees no rows');
+SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT m FROM (VALUES (''\x00''::bytea), (''\x01'')) v(m)')$$,
+	'21000', 'the training query of model "ops_x" returned more than one row', 'more than one row');
+SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT 1 WHERE false')$$,
+	'21000', 'the training query of model "ops_x" returned no row', 'no row');
+SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT ''\x00''::bytea')$$,
+	'22P03', 'value is not a uba model', 'a value that is not a model');
+SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT 1', '{"activte": true}')$$,
+	'22023', 'unknown option "activte" for uba_model_train', 'a misspelled option');
+SELECT throws_ok($$SELECT uba_model_retrain('ops_nothing')$$, '42704', 'model "ops_nothing" does not exist', 'retraining an unknown name');
+SELECT uba_model_save('ops_saved', uba_model('ops_seg', 1));
+SELECT throws_ok($$SELECT uba_model_retrain('ops_saved')$$, '55000', 'model "ops_saved" has no training query',
+	'retraining a model saved without a query');
+SELECT is((SELECT count(*) FROM uba_models WHERE name = 'ops_x'), 0::bigint, 'failed trainings saved nothing');
+
+-- ---------- retention ----------
+SET LOCAL uba.keep_versions = 2;
+SELECT uba_model_activate('ops_seg', 1);
+SELECT uba_model_train('ops_seg', 'SELECT uba_kmeans(f, 2) FROM ops_points', '{"activate": false}') FROM generate_series(1, 3);
+SELECT results_eq($$SELECT version, active FROM uba_models WHERE name = 'ops_seg' ORDER BY version$$,
+	$$VALUES (1, true), (5, false), (6, false)$$,
+	'uba.keep_versions = 2 keeps the newest two and the active one (version 1)');
+SELECT uba_model_activate('ops_seg', 6);
+SELECT is((SELECT array_agg(version) FROM uba_models WHERE name = 'ops_seg' AND active), ARRAY[6], 'activation is instant');
+RESET uba.keep_versions;
+
+-- ---------- privileges: alice owns 'ops_churn', bob is another analyst ----------
+CREATE ROLE ops_alice;
+CREATE ROLE ops_bob;
+GRANT SELECT ON ops_points TO ops_alice, ops_bob;
+SET LOCAL ROLE ops_alice;
+SELECT is(uba_model_train('ops_churn', 'SELECT uba_logreg_train(label, f) FROM ops_points'), 1, 'alice trains ops_churn');
+SELECT is((SELECT owner::text FROM uba_models WHERE name = 'ops_churn'), 'ops_alice', 'alice owns it');
+RESET ROLE;
+SET LOCAL ROLE ops_bob;
+SELECT throws_ok($$SELECT uba_model('ops_churn')$$, '42501', 'permission denied for model "ops_churn"', 'bob cannot read it');
+SELECT is((SELECT count(*) FROM uba_models WHERE name = 'ops_churn'), 0::bigint, 'bob does not see its versions');
+SELECT is((SELECT count(*) FROM uba_model_store WHERE name = 'ops_churn'), 0::bigint, '...not even in the table');
+SELECT throws_ok($$SELECT uba_model_save('ops_churn', (SELECT uba_logreg_train(label, f) FROM ops_points))$$,
+	'42501', 'permission denied for model "ops_churn"', 'bob cannot save a version');
+SELECT throws_ok($$SELECT uba_model_retrain('ops_churn')$$, '42501', 'permission denied for model "ops_churn"', 'bob cannot retrain');
+SELECT throws_ok($$SELECT uba_model_activate('ops_churn', 1)$$, '42501', 'permission denied for model "ops_churn"', 'bob cannot activate');
+SELECT throws_ok($$SELECT uba_model_drop('ops_churn')$$, '42501', 'permission denied for model "ops_churn"', 'bob cannot drop');
+UPDATE uba_model_names SET owner = 'ops_bob' WHERE name = 'ops_churn';
+DELETE FROM uba_model_store WHERE name = 'ops_churn';
+RESET ROLE;
+SELECT is((SELECT owner::text FROM uba_model_names WHERE name = 'ops_churn'), 'ops_alice',
+	'bob''s UPDATE of the owner in the table changed nothing');
+SELECT is((SELECT count(*) FROM uba_model_store WHERE name = 'ops_churn'), 1::bigint,
+	'bob''s DELETE on the table removed nothing');
+SET LOCAL ROLE ops_alice;
+SELECT uba_model_grant_read('ops_churn', 'ops_bob');
+RESET ROLE;
+SET LOCAL ROLE ops_bob;
+SELECT ok(uba_logreg_predict(uba_model('ops_churn'), ARRAY[1, 2]) BETWEEN 0 AND 1, 'granted read, bob scores with it');
+SELECT throws_ok($$SELECT uba_model_activate('ops_churn', 1)$$, '42501', 'permission denied for model "ops_churn"', 'but still cannot change it');
+RESET ROLE;
+GRANT ops_alice TO ops_bob;
+SET LOCAL ROLE ops_bob;
+SELECT is(uba_model_retrain('ops_churn'), 2, 'a member of the owner role may retrain');
+RESET ROLE;
+SET LOCAL ROLE ops_alice;
+SELECT uba_model_revoke_read('ops_churn', 'ops_bob');
+RESET ROLE;
+REVOKE ops_alice FROM ops_bob;
+SET LOCAL ROLE ops_bob;
+SELECT throws_ok($$SELECT uba_model('ops_churn')$$, '42501', 'permission denied for model "ops_churn"', 'read revoked');
+SELECT is(uba_model_train('ops_bobs', 'SELECT uba_kmeans(f, 2) FROM ops_points'), 1, 'bob creates a name of his own');
+RESET ROLE;
+
+-- ---------- a hostile object in public changes nothing ----------
+CREATE TABLE ops_calls (what text);
+GRANT INSERT ON ops_calls TO PUBLIC;
+CREATE FUNCTION public.current_setting(text, boolean) RETURNS text LANGUAGE sql AS $$ INSERT INTO ops_calls VALUES ('current_setting') RETURNING 'ops_seg' $$;
+CREATE FUNCTION public.hostile_eq(text, text) RETURNS boolean LANGUAGE sql AS $$ INSERT INTO ops_calls VALUES ('=') RETURNING true $$;
+CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.hostile_eq);
+CREATE FUNCTION public.pg_has_role(name, oid, text) RETURNS boolean LANGUAGE sql AS $$ INSERT INTO ops_calls VALUES ('pg_has_role') RETURNING true $$;
+SET LOCAL search_path = public, pg_catalog;
+SELECT uba_model_save('ops_seg', uba_model('ops_seg', 6));
+SELECT uba_model_activate('ops_seg', 6);
+SELECT uba_model_retrain('ops_seg');
+SELECT uba_model_train('ops_cf', 'SELECT uba_cf_train(id % 20, (id * 7) % 50, 1.0, ''{"factors": 4}'') FROM ops_points');
+SELECT count(*) FROM uba_recommend(3, 5, 'ops_cf');
+SELECT count(*) FROM uba_models;
+SET LOCAL ROLE ops_bob;
+SELECT count(*) FROM uba_models;
+RESET ROLE;
+RESET search_path;
+SELECT is((SELECT count(*) FROM ops_calls), 0::bigint, 'no hostile function or operator in public was called by uba');
+SELECT is((SELECT count(*) FROM uba_recommend(3, 5, 'ops_cf')), 5::bigint, 'uba_recommend answers');
+
+SELECT * FROM finish();
+ROLLBACK;
