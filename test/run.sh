@@ -44,12 +44,15 @@ fi
 groceries=../shared/data/groceries/groceries.csv
 [ -r "$groceries" ] && UBA_GROCERIES=$(cd "$(dirname "$groceries")" && pwd)/groceries.csv && export UBA_GROCERIES
 
+# pg_cron runs in the cluster (scheduled retraining is tested and shown for real); its jobs run
+# in background workers, so they need no password
+CRON="-o shared_preload_libraries=pg_cron -o cron.database_name=postgres -o cron.use_background_workers=on -o max_worker_processes=16"
 case "$mode" in
 test)
-	exec pg_virtualenv -v $PGVER sh -c "make -s PG_CONFIG=$PG_CONFIG installcheck || { cat regression.diffs; exit 1; }; make -s tap"
+	exec pg_virtualenv -v $PGVER $CRON sh -c "make -s PG_CONFIG=$PG_CONFIG installcheck || { cat regression.diffs; exit 1; }; make -s tap"
 	;;
 demo)
-	exec pg_virtualenv -v $PGVER sh -c "psql -X -v ON_ERROR_STOP=1 -q -f data/demo.sql"
+	exec pg_virtualenv -v $PGVER $CRON sh -c "psql -X -v ON_ERROR_STOP=1 -q -f data/demo.sql"
 	;;
 *)
 	echo "usage: test/run.sh deps|test|demo" >&2
