@@ -115,6 +115,18 @@ AS $$
 	                WHERE n.name = uba_model_lock.name FOR UPDATE)
 $$;
 
+-- The same, for a name that must exist
+CREATE FUNCTION uba_model_lock_existing(name text) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT @extschema@.uba_model_lock(name) THEN
+		RAISE EXCEPTION 'model "%" does not exist', name USING ERRCODE = 'undefined_object';
+	END IF;
+END
+$$;
+
 -------------------------------------------------------------------------------
 -- Saving: one function stores every version, with its provenance and retention
 -------------------------------------------------------------------------------
@@ -362,9 +374,7 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF NOT @extschema@.uba_model_lock(name) THEN
-		RAISE EXCEPTION 'model "%" does not exist', name USING ERRCODE = 'undefined_object';
-	END IF;
+	PERFORM @extschema@.uba_model_lock_existing(name);
 	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = owner) THEN
 		RAISE EXCEPTION 'role "%" does not exist', owner USING ERRCODE = 'undefined_object';
 	END IF;
@@ -385,9 +395,7 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF NOT @extschema@.uba_model_lock(name) THEN
-		RAISE EXCEPTION 'model "%" does not exist', name USING ERRCODE = 'undefined_object';
-	END IF;
+	PERFORM @extschema@.uba_model_lock_existing(name);
 	IF reader <> 'public' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = reader) THEN
 		RAISE EXCEPTION 'role "%" does not exist', reader USING ERRCODE = 'undefined_object';
 	END IF;
@@ -403,9 +411,7 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF NOT @extschema@.uba_model_lock(name) THEN
-		RAISE EXCEPTION 'model "%" does not exist', name USING ERRCODE = 'undefined_object';
-	END IF;
+	PERFORM @extschema@.uba_model_lock_existing(name);
 	UPDATE @extschema@.uba_model_names n SET readers = array_remove(n.readers, reader)
 	 WHERE n.name = uba_model_revoke_read.name;
 END
