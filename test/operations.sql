@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(39);
+SELECT plan(42);
 
 CREATE TABLE ops_points AS
 SELECT g AS id, ARRAY[(g % 7)::float8, (g % 5)::float8 * 2] AS f, g % 3 = 0 AS label
@@ -110,6 +110,39 @@ SET LOCAL ROLE ops_bob;
 SELECT throws_ok($$SELECT uba_model('ops_churn')$$, '42501', 'permission denied for model "ops_churn"', 'read revoked');
 SELECT is(uba_model_train('ops_bobs', 'SELECT uba_kmeans(f, 2) FROM ops_points'), 1, 'bob creates a name of his own');
 RESET ROLE;
+
+-- ---------- dashboard patterns: a scoring view read by a BI role, a materialized view ----------
+CREATE ROLE ops_dashboards;
+CREATE VIEW ops_churn_scores AS
+SELECT p.id, uba_logreg_predict((SELECT uba_model('ops_churn')), p.f) AS probability,
+       CASE WHEN uba_logreg_predict((SELECT uba_model('ops_churn')), p.f) >= 0.5 THEN 'high' ELSE 'low' END AS risk_band,
+       (SELECT string_agg(e.feature::text, ',' ORDER BY abs(e.contribution) DESC)
+          FROM uba_logreg_explain((SELECT uba_model('ops_churn')), p.f, 1) e WHERE e.feature > 0) AS top_reason
+  FROM ops_points p;
+GRANT SELECT ON ops_churn_scores TO ops_dashboards;
+SET LOCAL ROLE ops_dashboards;
+SELECT throws_ok($$SELECT count(probability) FROM ops_churn_scores$$, '42501', 'permission denied for model "ops_churn"',
+	'a BI role reading the scoring view needs read on the model');
+RESET ROLE;
+SELECT uba_model_grant_read('ops_churn', 'ops_dashboards');
+SET LOCAL ROLE ops_dashboards;
+SELECT is((SELECT count(*) FROM ops_churn_scores WHERE probability BETWEEN 0 AND 1 AND risk_band IN ('high', 'low') AND top_reason IS NOT NULL),
+	260::bigint, 'granted read, it sees every row scored, banded and explained');
+RESET ROLE;
+CREATE MATERIALIZED VIEW ops_recs AS
+SELECT u AS user_id, r.rank::int, r.item_id
+  FROM generate_series(0, 19) u, LATERAL uba_recommend(u, 3, 'ops_cf_mv') WITH ORDINALITY AS r(item_id, score, rank)
+  WITH NO DATA;
+SELECT uba_model_train('ops_cf_mv', 'SELECT uba_cf_train(id % 20, (id * 7) % 50, 1.0, ''{"factors": 4, "seed": 1}'') FROM ops_points');
+REFRESH MATERIALIZED VIEW ops_recs;
+CREATE UNIQUE INDEX ON ops_recs (user_id, rank);
+UPDATE uba_model_names SET training_query = replace(training_query, '"seed": 1', '"seed": 2') WHERE name = 'ops_cf_mv';
+SELECT uba_model_retrain('ops_cf_mv');
+REFRESH MATERIALIZED VIEW CONCURRENTLY ops_recs;
+SELECT is((SELECT count(*) FROM ops_recs r
+            JOIN LATERAL uba_cf_recommend(uba_model('ops_cf_mv', 2), r.user_id, 3) WITH ORDINALITY AS x(item_id, score, rank)
+              ON x.rank = r.rank AND x.item_id = r.item_id), 60::bigint,
+	'after a retrain, REFRESH MATERIALIZED VIEW CONCURRENTLY holds the new version''s recommendations');
 
 -- ---------- a hostile object in public changes nothing ----------
 CREATE TABLE ops_calls (what text);
