@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(42);
+SELECT plan(46);
 
 CREATE TABLE ops_points AS
 SELECT g AS id, ARRAY[(g % 7)::float8, (g % 5)::float8 * 2] AS f, g % 3 = 0 AS label
@@ -109,6 +109,23 @@ REVOKE ops_alice FROM ops_bob;
 SET LOCAL ROLE ops_bob;
 SELECT throws_ok($$SELECT uba_model('ops_churn')$$, '42501', 'permission denied for model "ops_churn"', 'read revoked');
 SELECT is(uba_model_train('ops_bobs', 'SELECT uba_kmeans(f, 2) FROM ops_points'), 1, 'bob creates a name of his own');
+SELECT throws_ok($$SELECT uba_model_set_owner('ops_bobs', 'ops_alice')$$, '42501',
+	'permission denied to give model "ops_bobs" to role "ops_alice"', 'bob cannot give his name to a role he is not in');
+SELECT throws_ok($$SELECT uba_model_set_owner('ops_bobs', 'ops_nobody')$$, '42704', 'role "ops_nobody" does not exist',
+	'nor to a role that does not exist');
+SELECT throws_ok($$SELECT uba_model_grant_read('ops_bobs', 'ops_nobody')$$, '42704', 'role "ops_nobody" does not exist',
+	'read cannot be granted to a role that does not exist');
+SELECT uba_model_grant_read('ops_bobs', 'public');
+RESET ROLE;
+CREATE ROLE ops_team;
+GRANT ops_team TO ops_bob;
+SET LOCAL ROLE ops_bob;
+SELECT uba_model_set_owner('ops_bobs', 'ops_team');
+RESET ROLE;
+SET LOCAL ROLE ops_alice;
+SELECT is((SELECT owner::text || ' ' || array_to_string(readers, ',') || ' ' || (uba_model('ops_bobs') IS NOT NULL)::text
+             FROM uba_models WHERE name = 'ops_bobs'), 'ops_team public true',
+	'bob handed his name to his team and let everyone read it: alice reads it');
 RESET ROLE;
 
 -- ---------- dashboard patterns: a scoring view read by a BI role, a materialized view ----------
