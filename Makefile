@@ -40,7 +40,7 @@ sql/uba--$(EXTVERSION).sql: $(FIRST_SCRIPT) $(UPGRADE_SCRIPTS)
 # every source file includes the shared core header
 $(OBJS): src/uba.h uba.control
 
-.PHONY: test demo deps tap
+.PHONY: test demo deps tap fuzz
 
 deps:
 	@test/run.sh deps
@@ -54,3 +54,9 @@ demo:
 # pgTAP suites against a running server (used by test/run.sh inside pg_virtualenv)
 tap:
 	pg_prove --ext .sql -v test/*.sql
+
+# a long in-database fuzz run of the model readers against a running server (FUZZ_ROUNDS
+# mutations of each seed model; the test suite runs 1,200)
+FUZZ_ROUNDS ?= 50000
+fuzz:
+	psql -X -v ON_ERROR_STOP=1 -v rounds=$(FUZZ_ROUNDS) -f test/fuzz_models.sql

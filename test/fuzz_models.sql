@@ -1,0 +1,145 @@
+-- In-database fuzzing of the model readers: real models of every kind, mutated thousands of
+-- times (bit flips with and without a valid checksum, truncation, extension, rewritten header,
+-- metadata and payload fields), fed to every function that takes a model.  Every call must either
+-- work or raise a proper error: never XX000 (internal error), never a crash (the session would
+-- end and the postmaster restart).
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS uba;
+SELECT plan(6);
+SET LOCAL client_min_messages = warning;
+\i test/lib/model_bytes.sql
+RESET client_min_messages;
+
+CREATE TEMP TABLE started AS SELECT pg_postmaster_start_time() AS t, pg_backend_pid() AS pid;
+-- mutations per seed model: 1,200 in the test suite; `make fuzz` runs many more (psql -v rounds=N)
+\if :{?rounds}
+\else
+\set rounds 1200
+\endif
+SELECT set_config('uba_fuzz.rounds', :'rounds', true) AS rounds \gset
+
+-- one or more real models of every kind, small enough to mutate quickly
+CREATE TEMP TABLE seeds (kind text, m bytea);
+INSERT INTO seeds
+SELECT 'kmeans', uba_kmeans(ARRAY[x::float8, (x % 3)::float8], 3, '{"seed": 1}') FROM generate_series(1, 30) x
+UNION ALL
+SELECT 'kmeans', uba_kmeans(ARRAY[x::float8, (x % 5)::float8, (x % 2)::float8], 2, '{"seed": 2, "standardize": true, "feature_names": ["a", "b", "c"]}') FROM generate_series(1, 40) x
+UNION ALL
+SELECT 'logreg', uba_logreg_train(x % 3 = 0, ARRAY[x::float8, (x % 4)::float8], '{"feature_names": ["days", "orders"]}') FROM generate_series(1, 40) x
+UNION ALL
+SELECT 'logreg', uba_logreg_train(x % 2 = 0, ARRAY[x::float8, (x % 4)::float8, (x % 7)::float8], '{"l1": 0.5}') FROM generate_series(1, 40) x
+UNION ALL
+SELECT 'linreg', uba_linreg_train(2.0 * x + x % 3, ARRAY[x::float8, (x % 3)::float8]) FROM generate_series(1, 30) x
+UNION ALL
+SELECT 'cf', uba_cf_train(u, (u * 7 + k) % 11, 1.0, '{"factors": 4, "iterations": 2}') FROM generate_series(1, 12) u, generate_series(1, 3) k
+UNION ALL
+SELECT 'cf', uba_cf_train(u, (u * 7 + k) % 11, 1.0, '{"method": "item_knn", "neighbors": 3}') FROM generate_series(1, 12) u, generate_series(1, 3) k
+UNION ALL
+SELECT 'cf', uba_cf_train(u, (u * 7 + k) % 11, 1.0, '{"method": "ease", "neighbors": 3}') FROM generate_series(1, 12) u, generate_series(1, 3) k
+UNION ALL
+SELECT 'cf', uba_cf_train(u, (u * 7 + k) % 11, 1 + (u + k) % 5, '{"feedback": "explicit", "factors": 3, "iterations": 2}') FROM generate_series(1, 12) u, generate_series(1, 3) k
+UNION ALL
+SELECT 'assoc', uba_assoc_rules(b, (b * 3 + k) % 5, '{"min_support": 0.2, "min_confidence": 0.3, "max_consequent": 2}') FROM generate_series(1, 20) b, generate_series(1, 3) k;
+
+-- every function that takes a model, by kind ('any': all kinds)
+CREATE TEMP TABLE calls (kind text, sql text);
+INSERT INTO calls VALUES
+	('any', 'SELECT uba_model_info($1)::text'),
+	('any', 'SELECT uba_model_kind($1)'),
+	('kmeans', 'SELECT uba_kmeans_assign($1, ARRAY[1, 2]::float8[])::text'),
+	('kmeans', 'SELECT uba_kmeans_distance($1, ARRAY[1, 2, 0]::float8[])::text'),
+	('kmeans', 'SELECT count(*)::text FROM uba_kmeans_centroids($1)'),
+	('kmeans', 'SELECT uba_kmeans_inertia($1)::text'),
+	('logreg', 'SELECT uba_logreg_predict($1, ARRAY[3, 1]::float8[])::text'),
+	('logreg', 'SELECT uba_logreg_classify($1, ARRAY[3, 1, 2]::float8[])::text'),
+	('logreg', 'SELECT count(*)::text FROM uba_logreg_coefficients($1)'),
+	('logreg', 'SELECT count(*)::text FROM uba_logreg_explain($1, ARRAY[3, 1]::float8[])'),
+	('linreg', 'SELECT uba_linreg_predict($1, ARRAY[3, 1]::float8[])::text'),
+	('cf', 'SELECT count(*)::text FROM uba_cf_recommend($1, 3, 5)'),
+	('cf', 'SELECT count(*)::text FROM uba_cf_recommend($1, ARRAY[1, 2, 3]::bigint[], 5)'),
+	('cf', 'SELECT count(*)::text FROM uba_cf_similar_items($1, 2, 5)'),
+	('cf', 'SELECT count(*)::text FROM uba_cf_explain($1, 3, 4)'),
+	('assoc', 'SELECT count(*)::text FROM uba_assoc_rules_list($1)'),
+	('assoc', 'SELECT count(*)::text FROM uba_basket_complete($1, ARRAY[1, 2]::bigint[], 5)');
+
+-- A mutation of blob m, chosen by i (the random generator is seeded, so runs repeat)
+CREATE FUNCTION pg_temp.mutate(m bytea, i int) RETURNS bytea LANGUAGE plpgsql AS $$
+DECLARE
+	n int := length(m);
+	metalen int := get_u32(m, 12)::int;
+	pos int;
+	v bigint := (ARRAY[0, 1, 2, 255, 65535, 2147483647, 2147483648, 4294967295, 4294967294,
+	                   n, n * 1000, floor(random() * 4294967296)::bigint])[1 + floor(random() * 12)::int];
+BEGIN
+	CASE i % 7
+	WHEN 0 THEN		-- one bit flipped, checksum left wrong
+		pos := floor(random() * n * 8);
+		RETURN set_bit(m, pos, 1 - get_bit(m, pos));
+	WHEN 1 THEN		-- one bit flipped anywhere but the checksum, checksum made right
+		pos := floor(random() * n * 8);
+		IF pos / 8 BETWEEN 20 AND 23 THEN pos := pos + 32; END IF;
+		RETURN reseal(set_bit(m, pos % (n * 8), 1 - get_bit(m, pos % (n * 8))));
+	WHEN 2 THEN		-- a byte of the payload set to a random value, resealed
+		pos := 32 + metalen + floor(random() * (n - 32 - metalen));
+		RETURN reseal(set_byte(m, pos, floor(random() * 256)::int));
+	WHEN 3 THEN		-- an aligned u32 of the payload rewritten with an interesting value
+		pos := 32 + metalen + 4 * floor(random() * ((n - 32 - metalen) / 4));
+		RETURN reseal(put_u32(m, pos, v));
+	WHEN 4 THEN		-- a header or metadata u32 rewritten, resealed
+		pos := (ARRAY[4, 8, 12, 16, 24, 28, 32, 36, 40])[1 + floor(random() * 9)::int];
+		IF pos + 4 > n THEN pos := 12; END IF;
+		RETURN reseal(put_u32(m, pos, v));
+	WHEN 5 THEN		-- truncated, with the header's payload length made to match, resealed
+		pos := 32 + metalen + floor(random() * (n - 32 - metalen));
+		RETURN reseal(put_u32(substring(m FROM 1 FOR pos), 16, pos - 32 - metalen));
+	ELSE			-- extended by random bytes, with the header's payload length made to match, resealed
+		pos := 1 + floor(random() * 64);
+		RETURN reseal(put_u32(m || decode(repeat(lpad(to_hex(floor(random() * 256)::int), 2, '0'), pos), 'hex'),
+		                      16, n + pos - 32 - metalen));
+	END CASE;
+END
+$$;
+
+CREATE TEMP TABLE outcomes (kind text, sql text, state text, message text);
+DO $$
+DECLARE
+	s record;
+	c record;
+	b bytea;
+	r text;
+	st text;
+	msg text;
+BEGIN
+	PERFORM setseed(0.25);
+	FOR s IN SELECT kind, m FROM seeds LOOP
+		FOR i IN 0 .. current_setting('uba_fuzz.rounds')::int - 1 LOOP
+			b := pg_temp.mutate(s.m, i);
+			FOR c IN SELECT * FROM calls WHERE kind IN ('any', s.kind) LOOP
+				BEGIN
+					EXECUTE c.sql INTO r USING b;
+					INSERT INTO outcomes VALUES (s.kind, c.sql, '00000', NULL);
+				EXCEPTION WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+					INSERT INTO outcomes VALUES (s.kind, c.sql, st, msg);
+				END;
+			END LOOP;
+		END LOOP;
+	END LOOP;
+END
+$$;
+
+SELECT cmp_ok((SELECT count(*) FROM outcomes), '>=', 50 * :rounds::bigint, format('at least %s calls with %s mutated models', 50 * :rounds, (SELECT count(*) FROM seeds) * :rounds));
+SELECT is((SELECT count(*) FROM outcomes WHERE state = 'XX000'), 0::bigint, 'no internal error (XX000)');
+SELECT is((SELECT array_agg(DISTINCT state ORDER BY state) FROM outcomes WHERE state NOT IN ('00000', 'XX001', '22P03', '42809', '54000', '22000', '2202E', '0A000')),
+	NULL, 'every error is a model error (XX001, 22P03, 42809), a limit (54000), an input mismatch (22000, 2202E) or fold-in on a ratings model (0A000)');
+SELECT cmp_ok((SELECT count(*) FROM outcomes WHERE state = 'XX001' AND message = 'invalid uba model'), '>', 1000::bigint,
+	'damaged models are reported as such');
+SELECT cmp_ok((SELECT count(*) FROM outcomes WHERE state = '00000' AND sql NOT LIKE '%uba_model_kind%'), '>', 1000::bigint,
+	'harmless mutations (in values, not structure) still work');
+SELECT is((SELECT t = pg_postmaster_start_time() AND pid = pg_backend_pid() FROM started), true,
+	'the server never restarted and this session lived through it');
+SELECT diag(state || ': ' || count(*)) FROM outcomes GROUP BY state ORDER BY state;
+
+SELECT * FROM finish();
+ROLLBACK;
