@@ -299,6 +299,17 @@ BEGIN
 
 	-- the right to change an existing name is checked before the (long) training, without a lock
 	PERFORM @extschema@.uba_model_check(name);
+	-- one column: a probe that names two columns fails (42P10) exactly when there is one;
+	-- LIMIT 0 stops it before any row is read
+	BEGIN
+		EXECUTE 'SELECT 1 FROM (' || pg_catalog.rtrim(training_query, E'; \n\t') || ') AS q(model, another) LIMIT 0';
+		RAISE EXCEPTION 'the training query of model "%" must return one column, the model', name
+			USING ERRCODE = 'datatype_mismatch',
+			      HINT = 'For example SELECT uba_kmeans(features, 5) FROM t.';
+	EXCEPTION
+		WHEN invalid_column_reference THEN
+			NULL;
+	END;
 	BEGIN
 		EXECUTE training_query INTO STRICT model;
 	EXCEPTION
@@ -310,9 +321,6 @@ BEGIN
 			RAISE EXCEPTION 'the training query of model "%" returned more than one row', name
 				USING ERRCODE = 'cardinality_violation',
 				      HINT = 'It must return one row with one column: the model.';
-		WHEN datatype_mismatch OR invalid_text_representation OR cannot_coerce THEN
-			RAISE EXCEPTION 'the training query of model "%" must return one bytea column, the model', name
-				USING ERRCODE = 'datatype_mismatch';
 	END;
 	IF model IS NULL THEN
 		RAISE EXCEPTION 'the training query of model "%" returned NULL', name

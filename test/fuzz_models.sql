@@ -140,6 +140,9 @@ SELECT cmp_ok((SELECT count(*) FROM outcomes WHERE state = '00000' AND sql NOT L
 SELECT is((SELECT t = pg_postmaster_start_time() AND pid = pg_backend_pid() FROM started), true,
 	'the server never restarted and this session lived through it');
 SELECT diag(state || ': ' || count(*)) FROM outcomes GROUP BY state ORDER BY state;
+SELECT diag(format('unexpected %s in %s: %s (%s times)', state, sql, message, count(*)))
+  FROM outcomes WHERE state NOT IN ('00000', 'XX001', '22P03', '42809', '54000', '22000', '2202E', '0A000')
+ GROUP BY state, sql, message ORDER BY count(*) DESC LIMIT 20;
 
 SELECT * FROM finish();
 ROLLBACK;
