@@ -1,0 +1,39 @@
+-- uba.max_memory is honoured by every function that keeps rows or grows with its input: each
+-- stops with error 54000 at 1 MB and succeeds on the same rows at the default 1 GB.
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS uba;
+
+CREATE TEMP TABLE rows100k AS
+SELECT g, ARRAY[g % 101, g % 7, g % 5, g % 3]::float8[] AS f, g % 3 AS c, g % 2 = 0 AS label,
+       (g % 1000)::float8 / 1000 AS score, '2024-01-01'::timestamptz + g * interval '1 minute' AS ts
+  FROM generate_series(1, 100000) g;
+CREATE TEMP TABLE wide AS SELECT g, ARRAY(SELECT ((g * j) % 97)::float8 FROM generate_series(1, 400) j) AS f
+  FROM generate_series(1, 500) g;
+CREATE TEMP TABLE events AS SELECT g % 2000 AS u, (g * 7) % 1500 AS i FROM generate_series(1, 30000) g;
+
+CREATE TEMP TABLE cases (id serial, fn text, sql text);
+INSERT INTO cases (fn, sql) VALUES
+('uba_kmeans', 'SELECT uba_kmeans(f, 3) FROM rows100k'),
+('uba_silhouette', 'SELECT uba_silhouette(f, c, ''{"sample_size": 500}'') FROM rows100k'),
+('uba_davies_bouldin', 'SELECT uba_davies_bouldin(f, c) FROM rows100k'),
+('uba_logreg_train', 'SELECT uba_logreg_train(label, f) FROM rows100k'),
+('uba_linreg_train', 'SELECT uba_linreg_train(g, f) FROM wide'),
+('uba_auc', 'SELECT uba_auc(score, label) FROM rows100k'),
+('uba_average_precision', 'SELECT uba_average_precision(score, label) FROM rows100k'),
+('uba_roc_curve', 'SELECT uba_roc_curve(score, label) FROM rows100k'),
+('uba_threshold_table', 'SELECT uba_threshold_table(score, label) FROM rows100k'),
+('uba_cf_train als', 'SELECT uba_cf_train(u, i, 1.0, ''{"factors": 8, "iterations": 2}'') FROM events'),
+('uba_cf_train item_knn', 'SELECT uba_cf_train(u, i, 1.0, ''{"method": "item_knn"}'') FROM events'),
+('uba_cf_train ease', 'SELECT uba_cf_train(u, i, 1.0, ''{"method": "ease"}'') FROM events'),
+('uba_assoc_rules', 'SELECT uba_assoc_rules(u, i) FROM events'),
+('uba_funnel', 'SELECT uba_funnel(ts, ''1 day'', ARRAY[label, c = 1]) FROM rows100k');
+
+SELECT plan(2 * (SELECT count(*)::int FROM cases));
+SET LOCAL uba.max_memory = '1MB';
+SELECT throws_ok(sql, '54000', NULL, format('%s stops with 54000 at uba.max_memory = 1MB', fn)) FROM cases ORDER BY id;
+SET LOCAL uba.max_memory = '1GB';
+SELECT lives_ok(sql, format('%s succeeds on the same rows at 1GB', fn)) FROM cases ORDER BY id;
+
+SELECT * FROM finish();
+ROLLBACK;
