@@ -228,6 +228,10 @@ SELECT expect_error($$SELECT * FROM uba_cf_recommend((SELECT m FROM cf_model), 1
 SELECT expect_error($$SELECT * FROM uba_cf_recommend((SELECT m FROM cf_model), 1, 5, '{"include": true}')$$);
 SELECT expect_error($$SELECT * FROM uba_cf_recommend((SELECT uba_kmeans(ARRAY[i, i]::float8[], 1) FROM generate_series(1, 3) i), 1, 5)$$);
 SELECT expect_error($$SELECT * FROM uba_cf_recommend(substring((SELECT m FROM cf_model) FROM 1 FOR 200), 1, 5)$$);
+-- found by fuzzing (test/fuzz_models.sql): a NaN loss, resealed, used to reach uba_model_info's
+-- JSON as NaN (22P02); every stored number is checked now.  The loss is the f64 at payload + 40.
+SELECT expect_error($$SELECT uba_model_info(reseal(overlay(m PLACING '\x000000000000f87f'::bytea
+                                                           FROM 32 + get_u32(m, 12)::int + 41 FOR 8))) FROM cf_model$$);
 
 -- uba.max_memory: 88 bytes an event while collecting (1 MB holds 11915), then the model's own
 -- work: ALS factors, EASE's items x items matrix

@@ -1220,7 +1220,7 @@ ReadCfHeader(const UbaModelMeta *meta, UbaReader *r, CfModel *m)
 	m->iterations = (int) uba_get_u32(r);
 	m->reg = uba_get_finite_f64(r);
 	m->alpha = uba_get_finite_f64(r);
-	m->loss = uba_get_f64(r);
+	m->loss = uba_get_finite_f64(r);	/* printed by uba_model_info: NaN is not JSON */
 	if (m->nusers < 1 || m->nitems < 1)
 		uba_model_corrupted("The model has no users or no items.");
 	if (method != CF_METHOD_ALS && method != CF_METHOD_ITEM_KNN && method != CF_METHOD_EASE)
@@ -1232,8 +1232,8 @@ ReadCfHeader(const UbaModelMeta *meta, UbaReader *r, CfModel *m)
 	if (m->f < 1 || m->f > (method == CF_METHOD_ALS ? CF_MAX_FACTORS : 10000) ||
 		m->f != meta->n_features)
 		uba_model_corrupted("Invalid number of factors or neighbours %d.", m->f);
-	if (m->reg < 0 || m->alpha < 0)
-		uba_model_corrupted("Negative regularization or alpha.");
+	if (m->reg < 0 || m->alpha < 0 || m->loss < 0)
+		uba_model_corrupted("Negative regularization, alpha or loss.");
 	m->fs = CF_PAD(m->f);
 	/* ids, popularity, offsets and factors must fit in what is left */
 	uba_reader_check_space(r, (Size) m->nusers + m->nitems, 8);
