@@ -109,6 +109,9 @@ SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 132, 100))) FR
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 348, 7))) FROM bk_damaged$$);
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 352, get_u32(m, p + 348)))) FROM bk_damaged$$);
 SELECT expect_error($$SELECT * FROM uba_basket_complete((SELECT reseal(put_u32(m, p + 28, 1000)) FROM bk_damaged), ARRAY[10], 3)$$);
+-- found by the libFuzzer harness (test/fuzz): a huge item count (with a huge distinct-item
+-- count to pass the first check) was allocated before the model was checked to hold the items
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(put_u32(m, p + 8, 4294967295), p + 24, 4294967295))) FROM bk_damaged$$);
 SELECT count(*) AS null_model FROM uba_assoc_rules_list(NULL);
 SELECT count(*) AS null_basket FROM uba_basket_complete((SELECT m FROM bk_model), NULL, 3);
 

@@ -825,8 +825,8 @@ ParseAssoc(const UbaModelMeta *meta, UbaReader *r)
 	if ((m->nrules == 0) != (m->nitems == 0))
 		uba_model_corrupted("Rules and their items do not match.");
 
+	uba_reader_check_space(r, (Size) m->nitems, 8);	/* before allocating what the count claims */
 	m->item_ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(m->nitems, 1));
-	uba_reader_check_space(r, (Size) m->nitems, 8);
 	uba_get_i64_array(r, m->item_ids, m->nitems);
 	for (int64 i = 1; i < m->nitems; i++)
 		if (m->item_ids[i] <= m->item_ids[i - 1])

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install what is missing, build, install, and run the tests or the demo on a
-# throw-away PostgreSQL 15 cluster (pg_virtualenv).  Usage: test/run.sh deps|test|demo
+# throw-away PostgreSQL 15 cluster (pg_virtualenv).  Usage: test/run.sh deps|test|demo|sanitized
 set -eu
 cd "$(dirname "$0")/.."
 mode=${1:-test}
@@ -30,8 +30,12 @@ fi
 PG_CONFIG=/usr/lib/postgresql/$PGVER/bin/pg_config
 export PG_CONFIG
 
-# 2. build and install
-make -s PG_CONFIG=$PG_CONFIG
+# 2. build and install (the sanitized mode builds with UBSan and assertions)
+if [ "$mode" = sanitized ]; then
+	make -s PG_CONFIG=$PG_CONFIG sanitized
+else
+	make -s PG_CONFIG=$PG_CONFIG
+fi
 if root; then
 	make -s PG_CONFIG=$PG_CONFIG install
 elif ! cmp -s uba.so "$($PG_CONFIG --pkglibdir)/uba.so"; then
@@ -51,11 +55,30 @@ case "$mode" in
 test)
 	exec pg_virtualenv -v $PGVER $CRON sh -c "make -s PG_CONFIG=$PG_CONFIG installcheck || { cat regression.diffs; exit 1; }; make -s tap && sh test/dump_restore.sh"
 	;;
+sanitized)
+	# UBSan reports go to files that must not exist afterwards (a report also stops the backend)
+	asan_dir=$(mktemp -d)
+	chmod 777 "$asan_dir"
+	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$asan_dir/ubsan"
+	rc=0
+	pg_virtualenv -v $PGVER $CRON sh -c "make -s PG_CONFIG=$PG_CONFIG installcheck || { cat regression.diffs; exit 1; }; make -s tap" || rc=$?
+	if ls "$asan_dir"/* >/dev/null 2>&1; then
+		echo "uba: undefined behaviour reports:" >&2
+		cat "$asan_dir"/* >&2
+		rc=1
+	fi
+	rm -rf "$asan_dir"
+	# put the normal build back
+	make -s PG_CONFIG=$PG_CONFIG clean
+	make -s PG_CONFIG=$PG_CONFIG
+	if root; then make -s PG_CONFIG=$PG_CONFIG install; fi
+	exit $rc
+	;;
 demo)
 	exec pg_virtualenv -v $PGVER $CRON sh -c "psql -X -v ON_ERROR_STOP=1 -q -f data/demo.sql"
 	;;
 *)
-	echo "usage: test/run.sh deps|test|demo" >&2
+	echo "usage: test/run.sh deps|test|demo|sanitized" >&2
 	exit 2
 	;;
 esac
