@@ -1,8 +1,8 @@
 #!/bin/sh
 # Load: many pgbench clients call uba_recommend, a scoring view and metric aggregates while one
 # more client retrains and saves the recommender in a loop.  Reports errors (there must be none),
-# transactions per second, latency percentiles per script, and the memory (RSS) of every
-# long-lived backend at the start and the end of the run (it must not grow).
+# transactions per second, latency percentiles per script, and the private memory of every
+# long-lived backend early in the run and at its end (it must not grow).
 #
 #   bench/load_test.sh [seconds] [clients]      (defaults 60 and 8; PG* variables pick the server)
 #
@@ -58,11 +58,12 @@ cat > "$tmp/retrain.sql" <<'EOF'
 SELECT uba_model_retrain('load_recommender');
 EOF
 
-# memory of the serving backends: RSS from /proc at the start and at the end (same server machine)
+# private memory of the serving backends (RssAnon in /proc: what a leak would grow; RSS also
+# counts the shared buffers a backend has touched) early in the run and at its end
 rss() {
 	psql -X -tA -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'uba_load' AND pid <> pg_backend_pid()" |
 	while read -r pid; do
-		[ -r /proc/$pid/status ] && echo "$pid $(awk '/VmRSS/ {print $2}' /proc/$pid/status)"
+		[ -r /proc/$pid/status ] && echo "$pid $(awk '/RssAnon/ {print $2}' /proc/$pid/status)"
 	done
 }
 
@@ -72,9 +73,9 @@ PGAPPNAME=uba_load pgbench -n -c "$CLIENTS" -j 2 -T "$SECONDS_RUN" -l --log-pref
 serve=$!
 PGAPPNAME=uba_retrain pgbench -n -c 1 -T "$SECONDS_RUN" -f "$tmp/retrain.sql" > "$tmp/retrain.out" 2>&1 &
 retrain=$!
-sleep 5
+sleep 10
 rss > "$tmp/rss_start"
-sleep $((SECONDS_RUN - 7))
+sleep $((SECONDS_RUN - 12))
 rss > "$tmp/rss_end"
 wait $serve || true
 wait $retrain || true
@@ -108,7 +109,7 @@ end = dict(l.split() for l in open(os.path.join(tmp, "rss_end")) if l.strip())
 common = sorted(set(start) & set(end))
 growth = [int(end[p]) - int(start[p]) for p in common]
 if common:
-    print(f"\nserving backends: {len(common)}; RSS at 5 s {min(int(start[p]) for p in common) / 1024:.0f}-"
+    print(f"\nserving backends: {len(common)}; private memory (RssAnon) at 10 s {min(int(start[p]) for p in common) / 1024:.0f}-"
           f"{max(int(start[p]) for p in common) / 1024:.0f} MB, at the end {min(int(end[p]) for p in common) / 1024:.0f}-"
           f"{max(int(end[p]) for p in common) / 1024:.0f} MB; largest growth {max(growth) / 1024:.1f} MB")
 EOF

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install what is missing, build, install, and run the tests or the demo on a
-# throw-away PostgreSQL 15 cluster (pg_virtualenv).  Usage: test/run.sh deps|test|demo|sanitized
+# throw-away PostgreSQL 15 cluster (pg_virtualenv).  Usage: test/run.sh deps|test|demo|sanitized|fuzz [seconds]
 set -eu
 cd "$(dirname "$0")/.."
 mode=${1:-test}
@@ -26,6 +26,24 @@ if [ -n "$missing" ]; then
 	fi
 fi
 [ "$mode" = deps ] && exit 0
+
+# the reader fuzzer needs clang and libFuzzer; it runs outside the server
+if [ "$mode" = fuzz ]; then
+	missing=""
+	for p in clang libfuzzer-14-dev xxd; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		if root; then
+			apt-get update -qq
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+		else
+			echo "uba: run as root:  sudo apt-get install -y$missing" >&2
+			exit 1
+		fi
+	fi
+	exec make -s -C test/fuzz run SECONDS="${2:-60}" PG_CONFIG=/usr/lib/postgresql/$PGVER/bin/pg_config
+fi
 
 PG_CONFIG=/usr/lib/postgresql/$PGVER/bin/pg_config
 export PG_CONFIG
@@ -78,7 +96,7 @@ demo)
 	exec pg_virtualenv -v $PGVER $CRON sh -c "psql -X -v ON_ERROR_STOP=1 -q -f data/demo.sql"
 	;;
 *)
-	echo "usage: test/run.sh deps|test|demo|sanitized" >&2
+	echo "usage: test/run.sh deps|test|demo|sanitized|fuzz [seconds]" >&2
 	exit 2
 	;;
 esac
