@@ -339,8 +339,9 @@ END
 $$;
 COMMENT ON FUNCTION uba_model_train(text, text, jsonb) IS 'run a training query, save its model as a new version with what produced it, and remember the query for uba_model_retrain';
 
--- Runs the stored query again with the search_path it was trained with (a pg_cron job runs
--- with the server's default one)
+-- Runs the stored query again, as the name's owner role and with the search_path it was trained
+-- with.  As the owner: a superuser's nightly job must not run a query that a less privileged owner
+-- wrote with the superuser's rights.  (A pg_cron job also has the server's default search_path.)
 CREATE FUNCTION uba_model_retrain(name text)
 RETURNS int
 LANGUAGE plpgsql VOLATILE
@@ -349,24 +350,29 @@ DECLARE
 	q text;
 	o jsonb;
 	p text;
-	saved text := pg_catalog.current_setting('search_path');
+	r name;
+	saved_path text := pg_catalog.current_setting('search_path');
+	saved_role text := pg_catalog.current_setting('role');
 	v int;
 BEGIN
-	SELECT n.training_query, n.training_options, n.training_search_path INTO q, o, p
+	SELECT n.training_query, n.training_options, n.training_search_path, n.owner INTO q, o, p, r
 	  FROM @extschema@.uba_model_names n WHERE n.name OPERATOR(pg_catalog.=) uba_model_retrain.name;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'model "%" does not exist', name
 			USING ERRCODE = 'undefined_object',
 			      HINT = 'Train it first with uba_model_train(name, training_query).';
 	END IF;
+	PERFORM @extschema@.uba_model_check(name);	-- permission denied unless a member of the owner role
 	IF q IS NULL THEN
 		RAISE EXCEPTION 'model "%" has no training query', name
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 			      HINT = 'It was saved with uba_model_save(); train it once with uba_model_train(name, training_query).';
 	END IF;
+	PERFORM pg_catalog.set_config('role', r, true);
 	PERFORM pg_catalog.set_config('search_path', p, true);
 	v := @extschema@.uba_model_train(name, q, o);
-	PERFORM pg_catalog.set_config('search_path', saved, true);
+	PERFORM pg_catalog.set_config('search_path', saved_path, true);
+	PERFORM pg_catalog.set_config('role', saved_role, true);
 	RETURN v;
 END
 $$;
