@@ -92,3 +92,16 @@ SELECT expect_error($$SELECT uba_kmeans_assign(m, '{1,NaN}') FROM km_model$$);
 SELECT expect_error($$SELECT uba_kmeans_distance(m, '{NULL,1}') FROM km_model$$);
 SELECT expect_error($$SELECT uba_kmeans_assign('\x0102'::bytea, '{1,2}')$$);
 SELECT expect_error($$SELECT uba_kmeans_inertia('not a model'::bytea)$$);
+-- found by the libFuzzer harness (test/fuzz): cluster sizes each within a huge training row count
+-- (metadata u64 at byte 40) overflowed their sum; the payload is k, d, flags, iterations,
+-- inertia, 2 centroids, then the 2 sizes (u64) at payload + 40 and + 48
+CREATE TABLE km_damaged AS
+  SELECT m, 32 + get_u32(m, 12)::int AS p
+  FROM (SELECT uba_kmeans(ARRAY[x::float8], 2, '{"standardize": false}') AS m FROM generate_series(1, 10) x) s;
+SELECT expect_error($$SELECT uba_model_info(reseal(
+  put_u32(put_u32(put_u32(put_u32(put_u32(put_u32(m, 40, 4294967295), 44, 2147483647),
+          p + 40, 0), p + 44, 1610612736), p + 48, 0), p + 52, 1610612736))) FROM km_damaged$$);
+-- the same sizes with a consistent sum are read (so the test above fails for the right reason)
+SELECT uba_model_info(reseal(
+  put_u32(put_u32(put_u32(put_u32(put_u32(put_u32(m, 40, 0), 44, 1610612736),
+          p + 40, 0), p + 44, 1073741824), p + 48, 0), p + 52, 536870912)))->'cluster_sizes' FROM km_damaged;

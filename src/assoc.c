@@ -840,7 +840,8 @@ ParseAssoc(const UbaModelMeta *meta, UbaReader *r)
 	{
 		m->alen[k] = uba_get_u32(r);
 		m->clen[k] = uba_get_u32(r);
-		if (m->alen[k] < 1 || m->clen[k] < 1 || m->alen[k] + m->clen[k] > ASSOC_MAX_LENGTH)
+		if (m->alen[k] < 1 || m->clen[k] < 1 ||
+			(uint64) m->alen[k] + m->clen[k] > ASSOC_MAX_LENGTH)
 			uba_model_corrupted("Rule " INT64_FORMAT " has an impossible length.", k + 1);
 		m->off[k + 1] = m->off[k] + m->alen[k] + m->clen[k];
 	}

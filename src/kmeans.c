@@ -929,7 +929,8 @@ ParseKMeans(const UbaModelMeta *meta, UbaReader *r)
 	uba_get_i64_array(r, m->sizes, m->k);
 	for (int c = 0; c < m->k; c++)
 	{
-		if (m->sizes[c] < 0 || m->sizes[c] > meta->n_rows)
+		/* each size and the running total stay within n_rows: no overflow */
+		if (m->sizes[c] < 0 || m->sizes[c] > meta->n_rows - total)
 			uba_model_corrupted("Cluster size out of range.");
 		total += m->sizes[c];
 	}

@@ -2,7 +2,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(24);
+SELECT plan(28);
 
 -- 20,000 rows x 64 features = 10 MB of training rows
 CREATE TEMP TABLE big AS
@@ -110,6 +110,23 @@ SELECT pg_temp.seconds_until_cancel($$SELECT uba_cf_train(user_id, item_id, weig
 SET LOCAL statement_timeout = 0;
 SELECT isnt(s, NULL, 'statement_timeout cancels EASE training') FROM cancel5;
 SELECT cmp_ok(s, '<', 1.7::float8, 'cancelled within a second of the 0.7 s timeout (EASE, blocked inversion)') FROM cancel5;
+
+-- explicit-feedback ALS (weighted-lambda) on both threads
+SET LOCAL uba.threads = 2;
+SET LOCAL statement_timeout = '1500ms';
+CREATE TEMP TABLE cancel7 AS
+SELECT pg_temp.seconds_until_cancel($$SELECT uba_cf_train(user_id, item_id, weight, '{"feedback": "explicit", "factors": 128, "iterations": 1000}') FROM events$$) AS s;
+SET LOCAL statement_timeout = 0;
+SELECT isnt(s, NULL, 'statement_timeout cancels explicit-feedback ALS training') FROM cancel7;
+SELECT cmp_ok(s, '<', 2.5::float8, 'cancelled within a second of the 1.5 s timeout (explicit ALS)') FROM cancel7;
+
+-- the exact silhouette compares every pair of the 20,000 rows (about 15 s here)
+SET LOCAL statement_timeout = '1500ms';
+CREATE TEMP TABLE cancel8 AS
+SELECT pg_temp.seconds_until_cancel($$SELECT uba_silhouette(f, (f[1] * 1000)::int % 5) FROM big$$) AS s;
+SET LOCAL statement_timeout = 0;
+SELECT isnt(s, NULL, 'statement_timeout cancels the silhouette score') FROM cancel8;
+SELECT cmp_ok(s, '<', 2.5::float8, 'cancelled within a second of the 1.5 s timeout (silhouette)') FROM cancel8;
 
 -- association rules: 40 identical baskets of 24 items make all 16.8 million subsets frequent;
 -- mining checks for interrupts in every step of its recursion, so a cancel stops it at once
