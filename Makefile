@@ -40,7 +40,7 @@ sql/uba--$(EXTVERSION).sql: $(FIRST_SCRIPT) $(UPGRADE_SCRIPTS)
 # every source file includes the shared core header
 $(OBJS): src/uba.h uba.control
 
-.PHONY: test demo deps tap fuzz sanitized check-sanitized
+.PHONY: test demo deps tap fuzz sanitized check-sanitized check-valgrind
 
 deps:
 	@test/run.sh deps
@@ -73,3 +73,8 @@ sanitized:
 # the regression and pgTAP suites against that build, on a throw-away cluster
 check-sanitized:
 	@test/run.sh sanitized
+
+# the regression and pgTAP suites with the server under Valgrind memcheck (test/valgrind.sh);
+# fails on any report that involves uba's code.  About 20 minutes on 2 cores.
+check-valgrind:
+	@test/run.sh valgrind

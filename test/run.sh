@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install what is missing, build, install, and run the tests or the demo on a
-# throw-away PostgreSQL 15 cluster (pg_virtualenv).  Usage: test/run.sh deps|test|demo|sanitized|fuzz [seconds]
+# throw-away PostgreSQL 15 cluster (pg_virtualenv).  Usage: test/run.sh deps|test|demo|sanitized|valgrind|fuzz [seconds]
 set -eu
 cd "$(dirname "$0")/.."
 mode=${1:-test}
@@ -9,7 +9,11 @@ PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-$PGVER-pgtap
 
 root() { [ "$(id -u)" = 0 ]; }
 
-# 1. Debian packages
+# 1. Debian packages (the reader fuzzer also needs clang and libFuzzer; the Valgrind run, valgrind)
+case "$mode" in
+fuzz) PACKAGES="$PACKAGES clang libfuzzer-14-dev xxd" ;;
+valgrind) PACKAGES="$PACKAGES valgrind" ;;
+esac
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
@@ -27,23 +31,8 @@ if [ -n "$missing" ]; then
 fi
 [ "$mode" = deps ] && exit 0
 
-# the reader fuzzer needs clang and libFuzzer; it runs outside the server
-if [ "$mode" = fuzz ]; then
-	missing=""
-	for p in clang libfuzzer-14-dev xxd; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
-	done
-	if [ -n "$missing" ]; then
-		if root; then
-			apt-get update -qq
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-		else
-			echo "uba: run as root:  sudo apt-get install -y$missing" >&2
-			exit 1
-		fi
-	fi
-	exec make -s -C test/fuzz run SECONDS="${2:-60}" PG_CONFIG=/usr/lib/postgresql/$PGVER/bin/pg_config
-fi
+# the reader fuzzer runs outside the server
+[ "$mode" = fuzz ] && exec make -s -C test/fuzz run SECONDS="${2:-60}" PG_CONFIG=/usr/lib/postgresql/$PGVER/bin/pg_config
 
 PG_CONFIG=/usr/lib/postgresql/$PGVER/bin/pg_config
 export PG_CONFIG
@@ -92,11 +81,15 @@ sanitized)
 	if root; then make -s PG_CONFIG=$PG_CONFIG install; fi
 	exit $rc
 	;;
+valgrind)
+	# its own throw-away cluster: the server must start under valgrind (pg_ctl -p)
+	exec sh test/valgrind.sh
+	;;
 demo)
 	exec pg_virtualenv -v $PGVER $CRON sh -c "psql -X -v ON_ERROR_STOP=1 -q -f data/demo.sql"
 	;;
 *)
-	echo "usage: test/run.sh deps|test|demo|sanitized|fuzz [seconds]" >&2
+	echo "usage: test/run.sh deps|test|demo|sanitized|valgrind|fuzz [seconds]" >&2
 	exit 2
 	;;
 esac
