@@ -23,9 +23,8 @@ parallel query off.  Load the data first (from the project root):
 import argparse
 import os
 import statistics
-import time
 
-import psycopg2
+from benchlib import compare_with_builtins, connect, print_comparison, timed
 
 STEPS = "ARRAY[stock_code = '85123A', stock_code = '22423', quantity < 0, stock_code = '85099B']"
 FILTERS = ("count(*) FILTER (WHERE stock_code = '85123A'), count(*) FILTER (WHERE stock_code = '22423'),"
@@ -55,13 +54,6 @@ CASES = {
         f"SELECT count(*) FROM (SELECT user_id, uba_retention({RETENTION}) FROM bh_events GROUP BY user_id) s",
         f"SELECT count(*) FROM (SELECT user_id, {BOOL_ORS} FROM bh_events GROUP BY user_id) s"),
 }
-
-
-def timed(cur, sql):
-    t0 = time.perf_counter()
-    cur.execute(sql)
-    cur.fetchall()
-    return time.perf_counter() - t0
 
 
 def load_events(cur, copies):
@@ -119,10 +111,9 @@ def assoc(cur, groceries):
                f" '{{\"min_support\": {s}, \"min_confidence\": {c}}}')) FROM {table}")
         times = []
         for _ in range(3):
-            t0 = time.perf_counter()
-            cur.execute(sql)
-            info = cur.fetchone()[0]
-            times.append(time.perf_counter() - t0)
+            t, result = timed(cur, sql)
+            times.append(t)
+        info = result[0][0]
         out.append((name, rows, baskets, s, c, info["frequent_itemsets"], info["rules"], statistics.median(times)))
     return out
 
@@ -135,38 +126,16 @@ def main():
     ap.add_argument("--groceries", default="")
     args = ap.parse_args()
 
-    conn = psycopg2.connect(args.dsn)
-    conn.autocommit = True
-    cur = conn.cursor()
-    cur.execute("CREATE EXTENSION IF NOT EXISTS uba")
+    cur = connect(args.dsn)
     load_events(cur, args.copies)
     cur.execute("SELECT count(*), count(DISTINCT user_id) FROM bh_events")
     nrows, nusers = cur.fetchone()
     print(f"load average: {os.getloadavg()[0]:.2f}")
 
-    rows = []
-    for parallel in (True, False):
-        cur.execute("RESET max_parallel_workers_per_gather" if parallel
-                    else "SET max_parallel_workers_per_gather = 0")
-        for name, (uba_sql, base_sql) in CASES.items():
-            timed(cur, uba_sql)          # warm-up: caches and the library
-            timed(cur, base_sql)
-            u, b = [], []
-            for _ in range(args.repeat):
-                u.append(timed(cur, uba_sql))
-                b.append(timed(cur, base_sql))
-            um, bm = statistics.median(u), statistics.median(b)
-            rows.append((name, "default" if parallel else "serial", um, bm, um / bm))
-    cur.execute("RESET max_parallel_workers_per_gather")
+    rows = compare_with_builtins(cur, CASES, args.repeat)
 
     print(f"\n{nrows:,} events of {nusers:,} users, medians of {args.repeat} runs, times in seconds\n")
-    print("| function | plan | uba s | built-in s | ratio |")
-    print("|---|---|---:|---:|---:|")
-    for name, plan, um, bm, ratio in rows:
-        print(f"| {name} | {plan} | {um:.3f} | {bm:.3f} | {ratio:.2f} |")
-    print("\nbuilt-in baselines:")
-    for name, (uba_sql, base_sql) in CASES.items():
-        print(f"- {name}: {base_sql}")
+    print_comparison(rows, CASES, "function")
 
     print("\nassociation rules (medians of 3 runs):\n")
     print("| baskets of | rows | baskets | min_support | min_confidence | frequent itemsets | rules | seconds |")

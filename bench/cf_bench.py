@@ -28,13 +28,11 @@ import io
 import os
 import statistics
 import sys
-import time
-
-import psycopg2
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cf_synthetic  # noqa: E402
+from benchlib import connect, timed  # noqa: E402
 
 
 def load(cur, table, scale, seed):
@@ -59,13 +57,6 @@ def load(cur, table, scale, seed):
     cur.execute(f"COMMENT ON TABLE {table} IS %s", (key,))
 
 
-def timed(cur, sql, args=None):
-    t0 = time.perf_counter()
-    cur.execute(sql, args)
-    rows = cur.fetchall()
-    return time.perf_counter() - t0, rows
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=float, default=1.0)
@@ -74,10 +65,7 @@ def main():
     ap.add_argument("--dsn", default="")
     args = ap.parse_args()
 
-    conn = psycopg2.connect(args.dsn)
-    conn.autocommit = True
-    cur = conn.cursor()
-    cur.execute("CREATE EXTENSION IF NOT EXISTS uba")
+    cur = connect(args.dsn)
     table = "cf_bench_" + str(args.scale).replace(".", "_")
     load(cur, table, args.scale, args.seed)
     cur.execute("SET max_parallel_workers_per_gather = 0")

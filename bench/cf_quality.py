@@ -21,7 +21,7 @@ import io
 import os
 import time
 
-import psycopg2
+from benchlib import connect
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -126,10 +126,7 @@ def main():
     ap.add_argument("--dsn", default="")
     ap.add_argument("--reference", default="")
     args = ap.parse_args()
-    conn = psycopg2.connect(args.dsn)
-    conn.autocommit = True
-    cur = conn.cursor()
-    cur.execute("CREATE EXTENSION IF NOT EXISTS uba")
+    cur = connect(args.dsn)
     load(cur)
     cur.execute(SETUP)
     ref = reference(args.reference)

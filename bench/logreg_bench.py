@@ -17,8 +17,9 @@ import time
 import warnings
 
 import numpy as np
-import psycopg2
 from sklearn.linear_model import LogisticRegression
+
+from benchlib import connect, timed
 
 
 def load(cur, X, y):
@@ -48,10 +49,7 @@ def main():
     true_w = rng.normal(0, 0.5, args.dims)
     y = rng.random(args.rows) < 1 / (1 + np.exp(-(X @ true_w - 1.0)))
 
-    conn = psycopg2.connect(args.dsn)
-    conn.autocommit = True
-    cur = conn.cursor()
-    cur.execute("CREATE EXTENSION IF NOT EXISTS uba")
+    cur = connect(args.dsn)
     cur.execute("SELECT count(*) FROM pg_class WHERE relname = 'logreg_bench'")
     fresh = cur.fetchone()[0] == 0
     if not fresh:
@@ -80,14 +78,9 @@ def main():
             t0 = time.perf_counter()
             clf = LogisticRegression(C=1.0, solver="lbfgs").fit(X, y)
             t_sk = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            cur.execute(sql)
-            model = cur.fetchone()[0]
-            t_ub = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            cur.execute(sql_one)
-            cur.fetchone()
-            t_one = time.perf_counter() - t0
+            t_ub, result = timed(cur, sql)
+            model = result[0][0]
+            t_one, _ = timed(cur, sql_one)
             if rep > 0:			# the first round warms caches
                 sk.append(t_sk)
                 ub.append(t_ub)

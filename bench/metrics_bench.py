@@ -9,10 +9,8 @@ sqrt(avg((yp - ya)^2)).  Medians of
     /usr/bin/python3 bench/metrics_bench.py [--rows 5000000] [--repeat 5] [--dsn DSN]
 """
 import argparse
-import statistics
-import time
 
-import psycopg2
+from benchlib import compare_with_builtins, connect, print_comparison
 
 BASELINES = {
     "f1": ("SELECT uba_f1_score(p, a) FROM metrics_bench",
@@ -31,13 +29,6 @@ BASELINES = {
 }
 
 
-def timed(cur, sql):
-    t0 = time.perf_counter()
-    cur.execute(sql)
-    cur.fetchall()
-    return time.perf_counter() - t0
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=5_000_000)
@@ -45,10 +36,7 @@ def main():
     ap.add_argument("--dsn", default="")
     args = ap.parse_args()
 
-    conn = psycopg2.connect(args.dsn)
-    conn.autocommit = True
-    cur = conn.cursor()
-    cur.execute("CREATE EXTENSION IF NOT EXISTS uba")
+    cur = connect(args.dsn)
     cur.execute("SELECT count(*) FROM pg_class WHERE relname = 'metrics_bench'")
     if cur.fetchone()[0]:
         cur.execute("SELECT count(*) FROM metrics_bench")
@@ -66,29 +54,10 @@ def main():
               FROM (SELECT hashint8(g) AS h FROM generate_series(1, {args.rows}) g) s""")
         cur.execute("VACUUM ANALYZE metrics_bench")
 
-    rows = []
-    for parallel in (True, False):
-        cur.execute("RESET max_parallel_workers_per_gather" if parallel
-                    else "SET max_parallel_workers_per_gather = 0")
-        for name, (uba_sql, base_sql) in BASELINES.items():
-            timed(cur, uba_sql)          # warm-up: caches and the library
-            timed(cur, base_sql)
-            u, b = [], []
-            for _ in range(args.repeat):
-                u.append(timed(cur, uba_sql))
-                b.append(timed(cur, base_sql))
-            um, bm = statistics.median(u), statistics.median(b)
-            rows.append((name, "parallel" if parallel else "serial", um, bm, um / bm))
+    rows = compare_with_builtins(cur, BASELINES, args.repeat, parallel_label="parallel")
 
     print(f"\n{args.rows:,} rows, medians of {args.repeat} runs, times in seconds\n")
-    print("| metric | plan | uba s | built-in s | ratio |")
-    print("|---|---|---:|---:|---:|")
-    for name, plan, um, bm, ratio in rows:
-        print(f"| {name} | {plan} | {um:.3f} | {bm:.3f} | {ratio:.2f} |")
-    print("\nbuilt-in baselines:")
-    for name, (_, base_sql) in BASELINES.items():
-        print(f"- {name}: {base_sql}")
-
+    print_comparison(rows, BASELINES, "metric")
 
 if __name__ == "__main__":
     main()

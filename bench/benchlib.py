@@ -1,0 +1,55 @@
+"""Shared pieces of the bench scripts: a connection with uba installed, timing a query, and the
+comparison of uba's functions with built-in aggregates over the same rows."""
+
+import statistics
+import time
+
+import psycopg2
+
+
+def connect(dsn):
+    """An autocommit cursor on a database with uba installed."""
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("CREATE EXTENSION IF NOT EXISTS uba")
+    return cur
+
+
+def timed(cur, sql, params=None):
+    """Seconds to run a query and fetch its rows, and the rows."""
+    t0 = time.perf_counter()
+    cur.execute(sql, params)
+    rows = cur.fetchall()
+    return time.perf_counter() - t0, rows
+
+
+def compare_with_builtins(cur, cases, repeat, parallel_label="default"):
+    """Medians of uba's query and its built-in baseline, run in alternation, with parallel
+    plans as configured and then serial: rows of (name, plan, uba s, built-in s, ratio)."""
+    out = []
+    for parallel in (True, False):
+        cur.execute("RESET max_parallel_workers_per_gather" if parallel
+                    else "SET max_parallel_workers_per_gather = 0")
+        for name, (uba_sql, base_sql) in cases.items():
+            timed(cur, uba_sql)          # warm-up: caches and the library
+            timed(cur, base_sql)
+            u, b = [], []
+            for _ in range(repeat):
+                u.append(timed(cur, uba_sql)[0])
+                b.append(timed(cur, base_sql)[0])
+            um, bm = statistics.median(u), statistics.median(b)
+            out.append((name, parallel_label if parallel else "serial", um, bm, um / bm))
+    cur.execute("RESET max_parallel_workers_per_gather")
+    return out
+
+
+def print_comparison(rows, cases, what):
+    """The table of compare_with_builtins() and the baseline queries, in Markdown."""
+    print(f"| {what} | plan | uba s | built-in s | ratio |")
+    print("|---|---|---:|---:|---:|")
+    for name, plan, um, bm, ratio in rows:
+        print(f"| {name} | {plan} | {um:.3f} | {bm:.3f} | {ratio:.2f} |")
+    print("\nbuilt-in baselines:")
+    for name, (_, base_sql) in cases.items():
+        print(f"- {name}: {base_sql}")
