@@ -174,7 +174,6 @@ Submit(BigJobKind kind, char *start, Size len)
 		big.running = pthread_create(&thread, &attr, BigThreadMain, NULL) == 0;
 		pthread_attr_destroy(&attr);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		big.paging = false;
 	}
 	if (big.running && big.count < BIG_QUEUE)
 	{
@@ -281,10 +280,16 @@ uba_big_grow(void *old, Size oldbytes, Size newbytes)
 void
 uba_big_free(void *p, Size bytes)
 {
+	Size		len = RoundToPages(Max(bytes, 1));
+
 	if (p == NULL)
 		return;
-	if (!Submit(BIG_UNMAP, p, RoundToPages(Max(bytes, 1))))
-		munmap(p, RoundToPages(Max(bytes, 1)));
+	if (!Submit(BIG_UNMAP, p, len))
+	{
+		/* queue full: take back its paging jobs before the range can be reused */
+		StopPaging(p, len);
+		munmap(p, len);
+	}
 }
 
 /* ---------- arrays that start small: palloc'd first, mapped from 1 MB on ---------- */

@@ -15,8 +15,9 @@ PG_MODULE_MAGIC;
 
 int			uba_max_memory_kb = 1024 * 1024;
 int			uba_threads = 0;
-char	   *uba_recommender = NULL;
-int			uba_keep_versions = 0;
+/* read from SQL only (current_setting): storage for the settings */
+static char *uba_recommender = NULL;
+static int	uba_keep_versions = 0;
 int			uba_debug_solve_block = 0;
 
 void		_PG_init(void);
