@@ -331,7 +331,7 @@ BEGIN
 	                                         pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started);
 	UPDATE @extschema@.uba_model_names n
 	   SET training_query = uba_model_train.training_query,
-	       training_options = options,
+	       training_options = options OPERATOR(pg_catalog.-) 'metrics',	-- they describe this version only
 	       training_search_path = pg_catalog.current_setting('search_path')
 	 WHERE n.name OPERATOR(pg_catalog.=) uba_model_train.name;
 	RETURN v;

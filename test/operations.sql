@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(46);
+SELECT plan(50);
 
 CREATE TABLE ops_points AS
 SELECT g AS id, ARRAY[(g % 7)::float8, (g % 5)::float8 * 2] AS f, g % 3 = 0 AS label
@@ -39,6 +39,13 @@ SELECT is(uba_model_train('ops_seg', 'SELECT uba_kmeans(f, 4) FROM ops_points', 
 SELECT results_eq($$SELECT version, active, metrics FROM uba_models WHERE name = 'ops_seg' ORDER BY version$$,
 	$$VALUES (1, false, NULL::jsonb), (2, true, NULL), (3, false, '{"note": "candidate"}'::jsonb)$$,
 	'the candidate is saved, not active, with its metrics');
+-- retraining keeps the options, except the metrics (they belong to the version they came with);
+-- the first version of a name is active whatever the option says
+SELECT uba_model_train('ops_cand', 'SELECT uba_kmeans(f, 2) FROM ops_points', '{"activate": false, "metrics": {"auc": 0.9}}');
+SELECT is(uba_model_retrain('ops_cand'), 2, 'a candidate retrained');
+SELECT results_eq($$SELECT version, active, metrics FROM uba_models WHERE name = 'ops_cand' ORDER BY version$$,
+	$$VALUES (1, true, '{"auc": 0.9}'::jsonb), (2, false, NULL)$$,
+	'a retrained candidate stays a candidate, without the metrics of the version before it');
 -- errors
 SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT uba_kmeans(f, 3) FROM ops_points WHERE false')$$,
 	'22004', 'the training query of model "ops_x" returned NULL', 'a query that sees no rows');
@@ -50,6 +57,10 @@ SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT ''\x00''::bytea')$$,
 	'22P03', 'value is not a uba model', 'a value that is not a model');
 SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT 1', '{"activte": true}')$$,
 	'22023', 'unknown option "activte" for uba_model_train', 'a misspelled option');
+SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT uba_kmeans(f, 2) FROM ops_points', '{"metrics": 0.93}')$$,
+	'22023', 'metrics must be a JSON object', 'metrics that are not a JSON object (after training: nothing saved)');
+SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT uba_kmeans(f, 2) FROM ops_points', NULL)$$,
+	'22023', 'options of uba_model_train must be a JSON object', 'NULL options');
 SELECT throws_ok($$SELECT uba_model_retrain('ops_nothing')$$, '42704', 'model "ops_nothing" does not exist', 'retraining an unknown name');
 SELECT uba_model_save('ops_saved', uba_model('ops_seg', 1));
 SELECT throws_ok($$SELECT uba_model_retrain('ops_saved')$$, '55000', 'model "ops_saved" has no training query',
