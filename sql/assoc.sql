@@ -112,6 +112,12 @@ SELECT expect_error($$SELECT * FROM uba_basket_complete((SELECT reseal(put_u32(m
 -- found by the libFuzzer harness (test/fuzz): a huge item count (with a huge distinct-item
 -- count to pass the first check) was allocated before the model was checked to hold the items
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(put_u32(m, p + 8, 4294967295), p + 24, 4294967295))) FROM bk_damaged$$);
+-- the other counts: distinct items 0, an itemset count above 2^63, more rule items than
+-- distinct items, rules without items
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 8, 0))) FROM bk_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 20, 2147483648))) FROM bk_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 24, 1000))) FROM bk_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 24, 0))) FROM bk_damaged$$);
 SELECT count(*) AS null_model FROM uba_assoc_rules_list(NULL);
 SELECT count(*) AS null_basket FROM uba_basket_complete((SELECT m FROM bk_model), NULL, 3);
 

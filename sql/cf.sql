@@ -250,4 +250,34 @@ SELECT parallel_plans(false);
 SELECT (SELECT uba_model_info(m)->'loss' FROM cf_par)
      = (SELECT uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8}'))->'loss' FROM cf_big) AS parallel_equals_serial;
 
-DROP TABLE cf_ev, cf_model, cf_exact, cf_knn, cf_two, cf_ease, cf_ease_blocked, cf_ratings, cf_explicit, cf_big, cf_par;
+-- the numeric options take effect: alpha and regularization change the fit, more CG steps
+-- come closer to the exact solver, EASE keeps the neighbours asked for
+SELECT (SELECT uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8, "seed": 3, "alpha": 40}'))->'alpha' FROM cf_ev) AS alpha,
+       (SELECT uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8, "seed": 3, "alpha": 40}'))->'loss' FROM cf_ev)
+       <> (SELECT uba_model_info(m)->'loss' FROM cf_model) AS alpha_changes_the_fit,
+       (SELECT uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8, "seed": 3, "regularization": 10}'))->'regularization' FROM cf_ev) AS regularization,
+       (SELECT uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8, "seed": 3, "regularization": 10}'))->'loss' FROM cf_ev)
+       <> (SELECT uba_model_info(m)->'loss' FROM cf_model) AS regularization_changes_the_fit;
+SELECT abs((SELECT (uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8, "seed": 3, "cg_steps": 8}'))->>'loss')::float8 FROM cf_ev)
+           / (SELECT (uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8, "seed": 3, "solver": "cholesky"}'))->>'loss')::float8 FROM cf_ev) - 1)
+     < abs((SELECT (uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8, "seed": 3, "cg_steps": 1}'))->>'loss')::float8 FROM cf_ev)
+           / (SELECT (uba_model_info(uba_cf_train(user_id, item_id, weight, '{"factors": 8, "seed": 3, "solver": "cholesky"}'))->>'loss')::float8 FROM cf_ev) - 1)
+       AS more_cg_steps_closer_to_exact;
+SELECT uba_model_info(m)->'neighbors' AS neighbors,
+       (SELECT max(c) FROM (SELECT count(*) AS c FROM (SELECT DISTINCT item_id FROM cf_ev) e, uba_cf_similar_items(m, e.item_id, 10) GROUP BY e.item_id) s) AS most_similar
+  FROM (SELECT uba_cf_train(user_id, item_id, weight, '{"method": "ease", "neighbors": 3}') AS m FROM cf_ev) s;
+SELECT expect_error($$SELECT uba_cf_train(user_id, item_id, weight, '{"alpha": -1}') FROM cf_ev$$);
+SELECT expect_error($$SELECT uba_cf_train(user_id, item_id, weight, '{"cg_steps": 0}') FROM cf_ev$$);
+-- EASE's item limit comes before the memory check (more uba.max_memory would not help)
+SELECT expect_error($$SELECT uba_cf_train(u, u, 1.0, '{"method": "ease"}') FROM generate_series(1, 20001) u$$);
+-- damaged recommender models with a valid checksum; the payload (at p) starts with users (u32),
+-- items (p + 4), factors (p + 8), method (p + 12), flags (p + 16), iterations, regularization,
+-- alpha and loss, then the user ids (i64) from p + 48: the first is made the largest
+CREATE TABLE cf_damaged AS SELECT m, 32 + get_u32(m, 12)::int AS p FROM cf_model;
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p, 0))) FROM cf_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 8, 9))) FROM cf_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 12, 7))) FROM cf_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 16, 2))) FROM cf_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(put_u32(m, p + 48, 4294967295), p + 52, 2147483647))) FROM cf_damaged$$);
+
+DROP TABLE cf_ev, cf_model, cf_exact, cf_knn, cf_two, cf_ease, cf_ease_blocked, cf_ratings, cf_explicit, cf_big, cf_par, cf_damaged;

@@ -53,6 +53,8 @@ SELECT uba_logreg_predict(m, NULL) IS NULL, uba_logreg_classify(m, '{1,1}', NULL
 -- errors
 SELECT expect_error($$SELECT uba_logreg_train(true, f) FROM lr$$);
 SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"l2": -1}') FROM lr$$);
+-- a named choice is kept as its name in the model's options (it used to read as a boolean)
+SELECT uba_model_info(uba_logreg_train(label, f, '{"class_weight": "balanced"}'))->'options'->'class_weight' AS class_weight FROM lr;
 SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"class_weight": "auto"}') FROM lr$$);
 SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"lambda": 1}') FROM lr$$);
 SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"max_iter": 0}') FROM lr$$);

@@ -98,7 +98,7 @@ uba_assoc_transfn(PG_FUNCTION_ARGS)
 		st = uba_events_start(fcinfo, opts, false, ASSOC_EVENT_PEAK_BYTES);
 	}
 	else
-		uba_events_check_options(st, opts);
+		uba_check_same_options(st->options, opts);
 	uba_events_add(st, PG_GETARG_INT64(1), PG_GETARG_INT64(2), 0);
 	PG_RETURN_POINTER(st);
 }
@@ -507,11 +507,19 @@ RulesOf(RuleList *rl, const SetTable *tab, const int32 *x, int len, int64 count,
 					a[alen++] = x[k];
 			}
 			acount = TableCount(tab, a, alen);
-			ccount = TableCount(tab, c, clen);
-			if (acount <= 0 || ccount <= 0)
+			if (acount <= 0)
 				elog(ERROR, "uba: a subset of a frequent itemset is missing");
+			/* the consequent's count is only needed for the lift of a rule that is kept */
 			if ((double) count / (double) acount >= min_confidence)
+			{
+				ccount = TableCount(tab, c, clen);
+				if (ccount <= 0)
+					elog(ERROR, "uba: a subset of a frequent itemset is missing");
 				AddRule(rl, a, alen, c, clen, count, acount, ccount, baskets);
+			}
+			/* one itemset of 20+ items has up to millions of rules to try */
+			if ((m & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 
 			lowest = m & -m;
 			ripple = m + lowest;
@@ -969,22 +977,12 @@ uba_basket_complete(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		return (Datum) 0;
-	n = PG_GETARG_INT32(2);
-	if (n < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n must not be negative"),
-				 errdetail("Got %d.", n)));
+	n = uba_count_arg(PG_GETARG_INT32(2), "n");
 	m = uba_model_cached(fcinfo, 0, UBA_KIND_ASSOC, ParseAssoc);
 	basket = PG_GETARG_ARRAYTYPE_P(1);
-	if (ARR_NDIM(basket) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("basket items must be a one-dimensional array")));
+	uba_read_ids(basket, "basket items", &ids, &idnulls, &nids);
 	if (n == 0 || m->nrules == 0)
 		return (Datum) 0;
-	deconstruct_array(basket, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &ids, &idnulls, &nids);
 	in_basket = palloc0(sizeof(bool) * m->nitems);
 	named = palloc0(sizeof(bool) * m->nitems);
 	for (int k = 0; k < nids; k++)

@@ -68,6 +68,7 @@ PG_FUNCTION_INFO_V1(uba_cf_explain);
 #define CF_SOLVER_CG 0
 #define CF_SOLVER_CHOLESKY 1
 #define CF_MAX_FACTORS 1024
+#define CF_MAX_NEIGHBORS 10000
 
 static const char *const cf_methods[] = {"als", "item_knn", "ease", NULL};
 static const char *const cf_solvers[] = {"cg", "cholesky", NULL};
@@ -86,7 +87,7 @@ static const UbaOptionSpec cf_options[] = {
 	{"solver", UBA_OPT_CHOICE, CF_SOLVER_CG, 0, 0, cf_solvers},
 	{"cg_steps", UBA_OPT_INT, 3, 1, 100, NULL},
 	{"seed", UBA_OPT_INT, 0, 0, 2147483647, NULL},
-	{"neighbors", UBA_OPT_INT, 20, 1, 10000, NULL},
+	{"neighbors", UBA_OPT_INT, 20, 1, CF_MAX_NEIGHBORS, NULL},
 	{"feedback", UBA_OPT_CHOICE, 0, 0, 0, cf_feedback},
 };
 
@@ -130,7 +131,7 @@ uba_cf_transfn(PG_FUNCTION_ARGS)
 		st = uba_events_start(fcinfo, opts, true, CF_EVENT_PEAK_BYTES);
 	}
 	else
-		uba_events_check_options(st, opts);
+		uba_check_same_options(st->options, opts);
 	uba_events_add(st, PG_GETARG_INT64(1), PG_GETARG_INT64(2), w);
 	PG_RETURN_POINTER(st);
 }
@@ -556,6 +557,9 @@ static void
 FillNormal(UbaRandom *rng, float *v, int64 rows, int f, int fs, double sd)
 {
 	for (int64 r = 0; r < rows; r++)
+	{
+		if ((r & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
 		for (int j = 0; j < fs; j++)
 		{
 			double		u1 = uba_random_double(rng),
@@ -564,13 +568,9 @@ FillNormal(UbaRandom *rng, float *v, int64 rows, int f, int fs, double sd)
 			v[(Size) r * fs + j] = j < f ?
 				(float) (sd * sqrt(-2 * log(1 - u1)) * cos(2 * M_PI * u2)) : 0.0f;
 		}
+	}
 }
 
-/*
- * The objective at the end, without visiting every (user, item) pair: the
- * sum of (x_u . y_i)^2 over all pairs is the elementwise product of X'X
- * and Y'Y; observed pairs then add c (1 - s)^2 - s^2.
- */
 /*
  * The explicit-feedback objective: squared errors on the ratings, and the
  * regularization weighted by each row's number of ratings.
@@ -598,35 +598,30 @@ AlsExplicitLoss(const CfSparse *byuser, const CfSparse *byitem, const float *X, 
 	return loss + reg * norms;
 }
 
+/*
+ * The objective at the end, without visiting every (user, item) pair: the
+ * sum of (x_u . y_i)^2 over all pairs is the elementwise product of X'X
+ * and Y'Y; observed pairs then add c (1 - s)^2 - s^2.
+ */
 static double
 AlsLoss(const CfSparse *byuser, const float *X, int64 nusers, const float *Y, int64 nitems,
-		int f, int fs, double reg)
+		int fs, double reg, double *lane_G, double *Gd, float *G)
 {
-	double	   *XX = palloc0(sizeof(double) * f * f);
-	double	   *YY = palloc0(sizeof(double) * f * f);
+	double	   *XX = palloc(sizeof(double) * fs * fs);
 	double		loss = 0,
 				norms = 0;
 
-	for (int64 u = 0; u < nusers; u++)
-		for (int j = 0; j < f; j++)
-		{
-			double		xj = X[(Size) u * fs + j];
-
-			norms += xj * xj;
-			for (int l = 0; l < f; l++)
-				XX[(Size) j * f + l] += xj * X[(Size) u * fs + l];
-		}
-	for (int64 i = 0; i < nitems; i++)
-		for (int j = 0; j < f; j++)
-		{
-			double		yj = Y[(Size) i * fs + j];
-
-			norms += yj * yj;
-			for (int l = 0; l < f; l++)
-				YY[(Size) j * f + l] += yj * Y[(Size) i * fs + l];
-		}
-	for (int j = 0; j < f * f; j++)
-		loss += XX[j] * YY[j];
+	/* X'X and Y'Y (upper triangles; padding columns are zero) on the training threads */
+	Gram(X, nusers, fs, fs, 0, lane_G, Gd, G);
+	memcpy(XX, Gd, sizeof(double) * fs * fs);
+	Gram(Y, nitems, fs, fs, 0, lane_G, Gd, G);
+	for (int j = 0; j < fs; j++)
+	{
+		norms += XX[(Size) j * fs + j] + Gd[(Size) j * fs + j];
+		loss += XX[(Size) j * fs + j] * Gd[(Size) j * fs + j];
+		for (int l = j + 1; l < fs; l++)
+			loss += 2 * XX[(Size) j * fs + l] * Gd[(Size) j * fs + l];
+	}
 	for (int64 u = 0; u < nusers; u++)
 	{
 		for (int64 k = byuser->off[u]; k < byuser->off[u + 1]; k++)
@@ -639,7 +634,6 @@ AlsLoss(const CfSparse *byuser, const float *X, int64 nusers, const float *Y, in
 		CHECK_FOR_INTERRUPTS();
 	}
 	pfree(XX);
-	pfree(YY);
 	return loss + reg * norms;
 }
 
@@ -714,7 +708,7 @@ TrainAls(CfSparse *byuser, CfSparse *byitem, int64 nusers, int64 nitems, const U
 	*Yp = Y;
 	if (h.explicit)
 		return AlsExplicitLoss(byuser, byitem, X, nusers, Y, nitems, fs, reg);
-	return AlsLoss(byuser, X, nusers, Y, nitems, f, fs, reg);
+	return AlsLoss(byuser, X, nusers, Y, nitems, fs, reg, lane_G, Gd, G);
 }
 
 /* A candidate for the top n */
@@ -980,16 +974,6 @@ TrainEase(const CfSparse *byuser, const CfSparse *byitem, int64 nusers, int64 ni
 	int64		at = 0;
 	int64		nblocks = (nitems + CF_BLOCK_ROWS - 1) / CF_BLOCK_ROWS;
 
-	if (nitems > CF_EASE_MAX_ITEMS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("EASE supports at most %d items, the events have " INT64_FORMAT,
-						CF_EASE_MAX_ITEMS, nitems),
-				 errhint("Use method \"als\" or \"item_knn\" for larger catalogs.")));
-	if (nusers >= (INT64CONST(1) << 24))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("EASE supports fewer than 16777216 users")));
 	a.byuser = byuser;
 	a.byitem = byitem;
 	a.nitems = nitems;
@@ -1090,11 +1074,24 @@ uba_cf_final(PG_FUNCTION_ARGS)
 	if (method == CF_METHOD_ALS)
 		CheckAlsMemory(st->n, nusers, nitems, f);
 	else if (method == CF_METHOD_EASE)
+	{
+		/* the method's limits first: raising uba.max_memory would not help past them */
+		if (nitems > CF_EASE_MAX_ITEMS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("EASE supports at most %d items, the events have " INT64_FORMAT,
+							CF_EASE_MAX_ITEMS, nitems),
+					 errhint("Use method \"als\" or \"item_knn\" for larger catalogs.")));
+		if (nusers >= (INT64CONST(1) << 24))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("EASE supports fewer than 16777216 users")));
 		/* events, the items x items matrix, the inversion's work space, the kept lists */
 		uba_check_memory(add_size(add_size(mul_size((Size) st->n, CF_EVENT_PEAK_BYTES),
 										   mul_size((Size) nitems, (Size) (nitems + 256) * sizeof(float))),
 								  mul_size((Size) nitems, mul_size((Size) f, sizeof(uint32) + sizeof(float)))),
 						 "EASE training");
+	}
 	else
 		uba_check_memory(add_size(mul_size((Size) st->n, CF_EVENT_PEAK_BYTES),
 								  add_size(mul_size(UBA_LANES, mul_size((Size) nitems, 2 * sizeof(uint32))),
@@ -1113,10 +1110,7 @@ uba_cf_final(PG_FUNCTION_ARGS)
 		iterations = 0;
 		loss = 0;
 		if (method == CF_METHOD_EASE)
-		{
-			reg = uba_option(&o, "regularization");
 			TrainEase(&byuser, &byitem, nusers, nitems, reg, f, &nbr_off, &nbr, &nbr_sim);
-		}
 		else
 			TrainItemKnn(&byuser, &byitem, nitems, f, &nbr_off, &nbr, &nbr_sim);
 	}
@@ -1229,7 +1223,7 @@ ReadCfHeader(const UbaModelMeta *meta, UbaReader *r, CfModel *m)
 	if ((flags & ~CF_FLAG_EXPLICIT) != 0 || ((flags & CF_FLAG_EXPLICIT) && method != CF_METHOD_ALS))
 		uba_model_corrupted("Unknown flags %u.", flags);
 	m->explicit = (flags & CF_FLAG_EXPLICIT) != 0;
-	if (m->f < 1 || m->f > (method == CF_METHOD_ALS ? CF_MAX_FACTORS : 10000) ||
+	if (m->f < 1 || m->f > (method == CF_METHOD_ALS ? CF_MAX_FACTORS : CF_MAX_NEIGHBORS) ||
 		m->f != meta->n_features)
 		uba_model_corrupted("Invalid number of factors or neighbours %d.", m->f);
 	if (m->reg < 0 || m->alpha < 0 || m->loss < 0)
@@ -1463,12 +1457,7 @@ EmitItems(FunctionCallInfo fcinfo, const CfModel *m, const Scored *items, int si
 static int
 ResultCount(const CfModel *m, int32 n)
 {
-	if (n < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n must not be negative"),
-				 errdetail("Got %d.", n)));
-	return (int) Min((int64) n, m->nitems);
+	return (int) Min((int64) uba_count_arg(n, "n"), m->nitems);
 }
 
 /*
@@ -1539,7 +1528,8 @@ ModelYtY(CfModel *m)
 
 	if (m->YtY == NULL)
 	{
-		double	   *G = MemoryContextAllocZero(m->cxt, sizeof(double) * f * f);
+		/* summed in the query's memory, copied to the model's when done: a cancel leaks nothing there */
+		double	   *G = palloc0(sizeof(double) * f * f);
 
 		for (int64 i = 0; i < m->nitems; i++)
 		{
@@ -1554,7 +1544,9 @@ ModelYtY(CfModel *m)
 		for (int j = 0; j < f; j++)
 			for (int l = 0; l < j; l++)
 				G[(Size) l * f + j] = G[(Size) j * f + l];
-		m->YtY = G;
+		m->YtY = MemoryContextAlloc(m->cxt, sizeof(double) * f * f);
+		memcpy(m->YtY, G, sizeof(double) * f * f);
+		pfree(G);
 	}
 	return m->YtY;
 }
@@ -1580,6 +1572,8 @@ UserSystem(CfModel *m, const uint32 *items, const float *conf, int64 n, double *
 		const float *y = m->Y + (Size) items[k] * m->fs;
 		double		c1 = conf[k];
 
+		if ((k & 255) == 255)
+			CHECK_FOR_INTERRUPTS();
 		for (int j = 0; j < f; j++)
 		{
 			for (int l = 0; l < f; l++)
@@ -1662,12 +1656,7 @@ uba_cf_recommend_items(PG_FUNCTION_ARGS)
 	if (m == NULL)
 		return (Datum) 0;
 	arr = PG_GETARG_ARRAYTYPE_P(1);
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("item list must be one-dimensional")));
-	deconstruct_array(arr, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &elems, &nulls, &nelems);
+	uba_read_ids(arr, "item list", &elems, &nulls, &nelems);
 	known = palloc(sizeof(uint32) * Max(nelems, 1));
 	for (int e = 0; e < nelems; e++)
 	{
@@ -1821,12 +1810,7 @@ uba_cf_explain(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || (PG_NARGS() > 3 && PG_ARGISNULL(3)))
 		return (Datum) 0;
 	m = uba_model_cached(fcinfo, 0, UBA_KIND_CF, ParseCf);
-	n = PG_NARGS() > 3 ? PG_GETARG_INT32(3) : 10;
-	if (n < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n must not be negative"),
-				 errdetail("Got %d.", n)));
+	n = ResultCount(m, PG_NARGS() > 3 ? PG_GETARG_INT32(3) : 10);
 	u = FindId(m->user_ids, m->nusers, PG_GETARG_INT64(1));
 	item = FindId(m->item_ids, m->nitems, PG_GETARG_INT64(2));
 	if (u < 0 || item < 0 || n == 0)

@@ -45,7 +45,7 @@ CollectLabelled(FunctionCallInfo fcinfo, const UbaOptionSpec *specs, int nspecs,
 		rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(1), true, 0, opts);
 	}
 	else
-		uba_rowset_check_options(rs, (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL);
+		uba_check_same_options(rs->options, (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL);
 	uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(1), (double) PG_GETARG_INT32(2));
 	PG_RETURN_POINTER(rs);
 }

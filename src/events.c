@@ -88,16 +88,6 @@ Grow(UbaEvents *ev, int64 need)
 	ev->cap = cap;
 }
 
-/* Refuse options that differ from the first row's */
-void
-uba_events_check_options(const UbaEvents *ev, Jsonb *options)
-{
-	if (!uba_options_equal(ev->options, options))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options must be the same for every row of one aggregate call")));
-}
-
 /* Append one event (w is ignored unless the collection is weighted) */
 void
 uba_events_add(UbaEvents *ev, int64 a, int64 b, double w)
@@ -121,7 +111,7 @@ uba_events_combine(PG_FUNCTION_ARGS)
 	UBA_COMBINE_NULL_STATES();
 	a = (UbaEvents *) PG_GETARG_POINTER(0);
 	b = (UbaEvents *) PG_GETARG_POINTER(1);
-	uba_events_check_options(a, b->options);
+	uba_check_same_options(a->options, b->options);
 	if (a->weighted != b->weighted || a->peak_bytes != b->peak_bytes)
 		elog(ERROR, "uba: combining event collections of different aggregates");
 	if (b->n > 0)

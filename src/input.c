@@ -187,3 +187,28 @@ uba_bool_array_values(ArrayType *a, bool *dst, int n)
 	for (int i = 0; i < n; i++)
 		dst[i] = (nulls == NULL || (nulls[i / 8] & (1 << (i % 8)))) ? *v++ : false;
 }
+
+/* The elements of a bigint[] of ids (one-dimensional); nulls[i] marks NULL elements */
+void
+uba_read_ids(ArrayType *a, const char *what, Datum **elems, bool **nulls, int *n)
+{
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", what),
+				 errdetail("Got %d dimensions.", ARR_NDIM(a))));
+	deconstruct_array(a, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  elems, nulls, n);
+}
+
+/* A result-size argument (n, top): not negative */
+int32
+uba_count_arg(int32 v, const char *what)
+{
+	if (v < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be negative", what),
+				 errdetail("Got %d.", v)));
+	return v;
+}

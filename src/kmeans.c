@@ -147,7 +147,7 @@ uba_kmeans_transfn(PG_FUNCTION_ARGS)
 	else
 	{
 		uba_rowset_check_param(rs, k, "k");
-		uba_rowset_check_options(rs, opts);
+		uba_check_same_options(rs->options, opts);
 	}
 
 	uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(1), 0);

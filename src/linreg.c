@@ -134,10 +134,8 @@ uba_linreg_transfn(PG_FUNCTION_ARGS)
 					 errdetail("Got %d.", n_features)));
 		s = NewState(fcinfo, n_features, opts);
 	}
-	else if (!uba_options_equal(s->options, opts))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options must be the same for every row of one aggregate call")));
+	else
+		uba_check_same_options(s->options, opts);
 	d = s->d;
 
 	/* Welford: delta = x - old mean; C += delta (x - new mean)^T, upper triangle */
@@ -190,10 +188,7 @@ uba_linreg_combine(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("feature array has %d elements, expected %d", b->d, d),
 				 errhint("Every row, and every call scoring a model, must pass the same number of features the model was trained on.")));
-	if (!uba_options_equal(a->options, b->options))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options must be the same for every row of one aggregate call")));
+	uba_check_same_options(a->options, b->options);
 	if (b->n == 0)
 		PG_RETURN_POINTER(a);
 	n = (double) (a->n + b->n);

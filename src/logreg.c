@@ -120,7 +120,7 @@ uba_logreg_transfn(PG_FUNCTION_ARGS)
 		rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(2), true, 0, opts);
 	}
 	else
-		uba_rowset_check_options(rs, opts);
+		uba_check_same_options(rs->options, opts);
 	uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(2), PG_GETARG_BOOL(1) ? 1.0 : 0.0);
 	PG_RETURN_POINTER(rs);
 }
@@ -1238,12 +1238,7 @@ uba_logreg_explain(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
-	top = PG_NARGS() > 2 ? PG_GETARG_INT32(2) : m->d;
-	if (top < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("top must not be negative"),
-				 errdetail("Got %d.", top)));
+	top = PG_NARGS() > 2 ? uba_count_arg(PG_GETARG_INT32(2), "top") : m->d;
 	x = palloc(sizeof(double) * m->d);
 	uba_read_features(PG_GETARG_ARRAYTYPE_P(1), x, m->d);
 

@@ -437,11 +437,16 @@ uba_options_to_json(const UbaOptions *o)
 	return s.data;
 }
 
-/* Whether two optional options values are byte-for-byte equal (they must match on every row) */
-bool
-uba_options_equal(Jsonb *a, Jsonb *b)
+/*
+ * The options of a training aggregate must not change between rows, in
+ * serial and parallel plans alike: first is what the first row gave.
+ */
+void
+uba_check_same_options(const Jsonb *first, const Jsonb *options)
 {
-	if (a == NULL || b == NULL)
-		return a == b;
-	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
+	if (first == NULL || options == NULL ? first != options :
+		VARSIZE(first) != VARSIZE(options) || memcmp(first, options, VARSIZE(first)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options must be the same for every row of one aggregate call")));
 }

@@ -43,18 +43,6 @@ typedef enum RankingMetric
 	RANK_HIT_RATE
 } RankingMetric;
 
-/* The elements of a bigint[] (one-dimensional); nulls[i] marks NULL elements */
-static void
-ReadIds(ArrayType *a, const char *what, Datum **elems, bool **nulls, int *n)
-{
-	if (ARR_NDIM(a) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s must be a one-dimensional array", what)));
-	deconstruct_array(a, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  elems, nulls, n);
-}
-
 static Datum
 RankingMetricAt(FunctionCallInfo fcinfo, RankingMetric metric)
 {
@@ -82,8 +70,8 @@ RankingMetricAt(FunctionCallInfo fcinfo, RankingMetric metric)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("k must be at least 1"),
 				 errdetail("Got %d.", k)));
-	ReadIds(rec, "recommended", &re, &rn, &nrec);
-	ReadIds(relv, "relevant", &ve, &vn, &nrel);
+	uba_read_ids(rec, "recommended", &re, &rn, &nrec);
+	uba_read_ids(relv, "relevant", &ve, &vn, &nrel);
 
 	/* the relevant set, sorted and without duplicates */
 	relevant = palloc(sizeof(int64) * Max(nrel, 1));

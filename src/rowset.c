@@ -273,16 +273,6 @@ uba_rowset_add_values(UbaRowSet *rs, const double *x, double y)
 	RowDone(rs, y);
 }
 
-/* The options must not change between rows, in serial and parallel plans alike */
-void
-uba_rowset_check_options(UbaRowSet *rs, Jsonb *options)
-{
-	if (!uba_options_equal(rs->options, options))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options must be the same for every row of one aggregate call")));
-}
-
 /* The per-call integer parameter (such as k) must not change between rows */
 void
 uba_rowset_check_param(UbaRowSet *rs, int32 iparam, const char *what)
@@ -648,7 +638,7 @@ uba_rowset_combine(PG_FUNCTION_ARGS)
 				 errmsg("feature array has %d elements, expected %d", b->dim, a->dim),
 				 errhint("Every row, and every call scoring a model, must pass the same number of features the model was trained on.")));
 	uba_rowset_check_param(a, b->iparam, "k");
-	uba_rowset_check_options(a, b->options);
+	uba_check_same_options(a->options, b->options);
 	AppendRows(a, b);
 	a->started = Min(a->started, b->started);
 	PG_RETURN_POINTER(a);

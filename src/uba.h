@@ -188,7 +188,7 @@ extern double uba_option(const UbaOptions *o, const char *name);
 extern bool uba_option_given(const UbaOptions *o, const char *name);
 extern void uba_option_set(UbaOptions *o, const char *name, double value);
 extern char *uba_options_to_json(const UbaOptions *o);
-extern bool uba_options_equal(Jsonb *a, Jsonb *b);
+extern void uba_check_same_options(const Jsonb *first, const Jsonb *options);
 extern const char *uba_duplicate_name(char **names, int n);
 extern void uba_options_check_names(const UbaOptions *o, int n_features);
 
@@ -222,6 +222,8 @@ extern void uba_check_finite(double v, const char *what);
 extern int64 uba_interval_usecs(const Interval *iv, const char *what);
 extern int	uba_bool_array_length(ArrayType *a, const char *what, const char *hint);
 extern void uba_bool_array_values(ArrayType *a, bool *dst, int n);
+extern void uba_read_ids(ArrayType *a, const char *what, Datum **elems, bool **nulls, int *n);
+extern int32 uba_count_arg(int32 v, const char *what);
 
 /* ---------- row collection for training aggregates (rowset.c) ---------- */
 
@@ -306,7 +308,6 @@ extern UbaRowSet *uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first,
 								   bool has_y, int32 iparam, Jsonb *options);
 extern void uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y);
 extern void uba_rowset_check_param(UbaRowSet *rs, int32 iparam, const char *what);
-extern void uba_rowset_check_options(UbaRowSet *rs, Jsonb *options);
 extern void uba_rowset_canonical_order(UbaRowSet *rs);
 extern void uba_rowset_moments(const UbaRowSet *rs, double *mean, double *var);
 
@@ -339,7 +340,6 @@ typedef struct UbaEvents
 
 extern UbaEvents *uba_events_start(FunctionCallInfo fcinfo, Jsonb *options, bool weighted,
 								   int32 peak_bytes);
-extern void uba_events_check_options(const UbaEvents *ev, Jsonb *options);
 extern void uba_events_add(UbaEvents *ev, int64 a, int64 b, double w);
 /* Dense indexes of ids: distinct ids increasing in *distinct, each one's index in idx */
 extern int64 uba_map_ids(const int64 *ids, int64 n, int64 **distinct, uint32 *idx);
