@@ -102,8 +102,27 @@ RowSetReset(void *arg)
  * Room for at least need rows: the capacity doubles, by at most 64 MB a
  * step (little waste), never past what uba.max_memory allows.
  */
+/* Room for the ordered copy of the rows (hashed sets): as many rows as the scan's arrays */
 static void
-Grow(UbaRowSet *rs, int64 need)
+GrowCopyRoom(UbaRowSet *rs)
+{
+	Size		xrow = (Size) rs->dim * sizeof(double);
+
+	if (!rs->hashed || rs->keys2_bytes >= mul_size((Size) rs->cap, sizeof(UbaSortKey)))
+		return;
+	uba_array_grow(rs->cxt, (void **) &rs->keys2, &rs->keys2_bytes, mul_size((Size) rs->cap, sizeof(UbaSortKey)));
+	uba_array_grow(rs->cxt, (void **) &rs->x2, &rs->x2_bytes, mul_size((Size) rs->cap, xrow));
+	if (rs->has_y)
+		uba_array_grow(rs->cxt, (void **) &rs->y2, &rs->y2_bytes, mul_size((Size) rs->cap, sizeof(double)));
+}
+
+/*
+ * Grow the arrays to hold need rows; with copy_room, also the room the
+ * ordered copy will need (a parallel worker's rows, about to be appended
+ * to another state and freed, need none).
+ */
+static void
+Grow(UbaRowSet *rs, int64 need, bool copy_room)
 {
 	int64		step = Max(1, (int64) (UBA_ROWSET_MAX_STEP_BYTES / RowBytes(rs)));
 	int64		maxrows = (int64) (((Size) uba_max_memory_kb * 1024) / RowPeakBytes(rs));
@@ -119,14 +138,9 @@ Grow(UbaRowSet *rs, int64 need)
 		uba_array_grow(rs->cxt, (void **) &rs->keys, &rs->keys_bytes, mul_size((Size) cap, sizeof(UbaSortKey)));
 	if (rs->has_y)
 		uba_array_grow(rs->cxt, (void **) &rs->y, &rs->y_bytes, mul_size((Size) cap, sizeof(double)));
-	if (rs->hashed)
-	{
-		uba_array_grow(rs->cxt, (void **) &rs->keys2, &rs->keys2_bytes, mul_size((Size) cap, sizeof(UbaSortKey)));
-		uba_array_grow(rs->cxt, (void **) &rs->x2, &rs->x2_bytes, mul_size((Size) cap, xrow));
-		if (rs->has_y)
-			uba_array_grow(rs->cxt, (void **) &rs->y2, &rs->y2_bytes, mul_size((Size) cap, sizeof(double)));
-	}
 	rs->cap = cap;
+	if (copy_room)
+		GrowCopyRoom(rs);
 }
 
 /* An empty row set in cxt */
@@ -258,7 +272,7 @@ void
 uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y)
 {
 	if (rs->n == rs->cap)
-		Grow(rs, rs->n + 1);
+		Grow(rs, rs->n + 1, true);
 	uba_read_features(features, rs->x + (Size) rs->n * rs->dim, rs->dim);
 	RowDone(rs, y);
 }
@@ -268,7 +282,7 @@ void
 uba_rowset_add_values(UbaRowSet *rs, const double *x, double y)
 {
 	if (rs->n == rs->cap)
-		Grow(rs, rs->n + 1);
+		Grow(rs, rs->n + 1, true);
 	memcpy(rs->x + (Size) rs->n * rs->dim, x, sizeof(double) * rs->dim);
 	RowDone(rs, y);
 }
@@ -517,6 +531,7 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 	if (n == 0)
 		return;
 
+	GrowCopyRoom(rs);			/* a deserialized state that nothing was appended to */
 	SortRowKeys(rs->keys, rs->keys2, n);
 	carg.x = rs->x;
 	carg.y = rs->has_y ? rs->y : NULL;
@@ -605,7 +620,7 @@ AppendRows(UbaRowSet *rs, UbaRowSet *src)
 	if (src->n == 0)
 		return;
 	if (rs->cap < n0 + src->n)
-		Grow(rs, n0 + src->n);
+		Grow(rs, n0 + src->n, true);
 	memcpy(rs->x + (Size) n0 * d, src->x, (Size) src->n * d * sizeof(double));
 	if (rs->has_y)
 		memcpy(rs->y + n0, src->y, (Size) src->n * sizeof(double));
@@ -732,7 +747,7 @@ uba_rowset_deserialize(PG_FUNCTION_ARGS)
 	rs->started = h.started;
 	if (h.n > 0)
 	{
-		Grow(rs, h.n);
+		Grow(rs, h.n, false);
 		memcpy(rs->x, p, xbytes);
 		p += xbytes;
 		for (int64 i = 0; rs->hashed && i < h.n; i++, p += sizeof(uint64))
