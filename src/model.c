@@ -327,8 +327,8 @@ uba_reader_finish(UbaReader *r)
 /* ---------- whole blobs ---------- */
 
 /* CRC-32C over the blob, skipping the CRC field itself */
-static pg_crc32c
-BlobCrc(const char *data, Size len)
+uint32
+uba_model_crc(const char *data, Size len)
 {
 	pg_crc32c	crc;
 
@@ -388,7 +388,7 @@ uba_model_build(UbaModelKind kind, const UbaModelMeta *meta, UbaWriter *payload)
 	PutLE32(p + 16, (uint32) payload->buf.len);
 	memcpy(p + UBA_MODEL_HEADER_SIZE, m.buf.data, m.buf.len);
 	memcpy(p + UBA_MODEL_HEADER_SIZE + m.buf.len, payload->buf.data, payload->buf.len);
-	PutLE32(p + 20, BlobCrc(p, total));
+	PutLE32(p + 20, uba_model_crc(p, total));
 
 	pfree(m.buf.data);
 	return result;
@@ -490,7 +490,7 @@ uba_model_open(bytea *blob, UbaModelKind expected, UbaModelMeta *meta,
 	if ((uint64) UBA_MODEL_HEADER_SIZE + metalen + paylen != (uint64) len)
 		uba_model_corrupted("The model is %zu bytes, but its header says %llu.",
 							len, (unsigned long long) UBA_MODEL_HEADER_SIZE + metalen + paylen);
-	if (GetLE32(p + 20) != BlobCrc(p, len))
+	if (GetLE32(p + 20) != uba_model_crc(p, len))
 		uba_model_corrupted("Checksum mismatch.");
 
 	/* metadata */
@@ -538,6 +538,16 @@ uba_model_open(bytea *blob, UbaModelKind expected, UbaModelMeta *meta,
 
 	payload->p = p + UBA_MODEL_HEADER_SIZE + metalen;
 	payload->end = payload->p + paylen;
+}
+
+/*
+ * Append the kind's summary of a model opened by uba_model_open() to json
+ * (", key: value" pairs); it reads the whole payload, which validates it.
+ */
+void
+uba_model_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
+{
+	kind_describers[meta->kind] (meta, payload, json);
 }
 
 /* Metadata of a model trained now on n_rows rows that began arriving at started */
@@ -824,7 +834,6 @@ uba_model_info(PG_FUNCTION_ARGS)
 	UbaModelMeta meta;
 	UbaReader	payload;
 	StringInfoData js;
-	UbaModelDescriber describe;
 
 	uba_model_open(blob, UBA_KIND_ANY, &meta, &payload);
 
@@ -850,8 +859,7 @@ uba_model_info(PG_FUNCTION_ARGS)
 		}
 		appendStringInfoChar(&js, ']');
 	}
-	describe = kind_describers[meta.kind];
-	describe(&meta, &payload, &js);
+	uba_model_describe(&meta, &payload, &js);
 	appendStringInfoChar(&js, '}');
 
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(js.data)));
@@ -865,12 +873,9 @@ uba_model_kind(PG_FUNCTION_ARGS)
 	UbaModelMeta meta;
 	UbaReader	payload;
 	StringInfoData js;
-	UbaModelDescriber describe;
 
 	uba_model_open(blob, UBA_KIND_ANY, &meta, &payload);
-	/* the describer reads the whole payload, which validates it too */
-	describe = kind_describers[meta.kind];
 	initStringInfo(&js);
-	describe(&meta, &payload, &js);
+	uba_model_describe(&meta, &payload, &js);
 	PG_RETURN_TEXT_P(cstring_to_text(uba_kind_name(meta.kind)));
 }
