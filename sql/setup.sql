@@ -8,16 +8,38 @@ RESET client_min_messages;
 CREATE TABLE old_models (kind text, model_hex text);
 \copy old_models FROM 'test/data/models_0_1_0.csv' WITH (FORMAT csv, HEADER)
 SELECT kind, uba_model_save('old_' || kind, decode(model_hex, 'hex')) AS version FROM old_models ORDER BY kind;
+-- 0.2.0, and catalog states it allowed that 0.3.0 repairs: a reader and an owner whose roles
+-- were dropped, 'public' as a reader, versions whose name row was deleted by hand, a counter below
+-- its versions; and a model trained there (its recipe must retrain after the update)
+ALTER EXTENSION uba UPDATE TO '0.2.0';
+CREATE ROLE setup_reader;
+CREATE ROLE setup_gone;
+CREATE ROLE setup_analyst;
+UPDATE uba_model_names SET owner = 'setup_analyst';
+SELECT uba_model_grant_read('old_cf', 'public'), uba_model_grant_read('old_cf', 'setup_reader'),
+       uba_model_grant_read('old_assoc', 'setup_gone');
+SELECT uba_model_save('old_logreg', uba_model('old_logreg')) FROM generate_series(1, 2);
+UPDATE uba_model_names SET last_version = 1 WHERE name = 'old_logreg';
+UPDATE uba_model_names SET owner = 'setup_gone' WHERE name = 'old_linreg';
+DELETE FROM uba_model_names WHERE name = 'old_kmeans';
+DROP ROLE setup_reader;
+DROP ROLE setup_gone;
+SELECT uba_model_train('old_trained', 'SELECT uba_kmeans(ARRAY[g % 7, g % 5]::float8[], 2, ''{"seed": 1}''::jsonb) FROM generate_series(1, 50) g');
 ALTER EXTENSION uba UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'uba';
-SELECT name, version, active, owner, readers, uba_model_info(uba_model(name))->>'extension_version' AS written_by
-  FROM uba_models ORDER BY name;
+SELECT n.name, n.last_version,
+       CASE WHEN n.owner = c.relowner THEN 'the catalog''s owner' ELSE n.owner::text END AS owner, n.readers
+  FROM uba_model_names n, pg_class c WHERE c.oid = 'uba_model_store'::regclass ORDER BY n.name;
+SELECT uba_model_retrain('old_trained') AS retrained_version;
+SELECT name, version, active, readers, uba_model_info(uba_model(name, version))->>'extension_version' AS written_by
+  FROM uba_models WHERE name LIKE 'old\_%' AND name <> 'old_trained' ORDER BY name, version;
 SELECT uba_kmeans_assign(uba_model('old_kmeans'), ARRAY[4, 1]) AS kmeans_cluster,
        round(uba_logreg_predict(uba_model('old_logreg'), ARRAY[4, 1])::numeric, 6) AS logreg_probability,
        round(uba_linreg_predict(uba_model('old_linreg'), ARRAY[4, 1])::numeric, 6) AS linreg_prediction,
        (SELECT count(*) FROM uba_cf_recommend(uba_model('old_cf'), 3, 2)) AS cf_items,
        (SELECT count(*) FROM uba_assoc_rules_list(uba_model('old_assoc'))) AS assoc_rules;
-SELECT uba_model_drop(name) FROM uba_models ORDER BY name;
+SELECT name, uba_model_drop(name) FROM uba_model_names ORDER BY name;
+DROP ROLE setup_analyst;
 DROP TABLE old_models;
 
 -- helper for the regression suites: run a statement, show its SQLSTATE and message

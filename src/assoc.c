@@ -111,11 +111,11 @@ uba_assoc_transfn(PG_FUNCTION_ARGS)
 static void
 CheckMiningMemory(Size bytes, const char *what)
 {
-	if (bytes > (Size) uba_max_memory_kb * 1024)
+	if (bytes > uba_memory_limit())
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s need more than uba.max_memory (%d MB)", what, uba_max_memory_kb / 1024),
-				 errhint("Raise min_support or lower max_length (a few large, similar baskets make the number of itemsets explode), or raise uba.max_memory.")));
+				 errmsg("%s need more than %s (%zu MB)", what, uba_memory_setting(), uba_memory_limit() / (1024 * 1024)),
+				 uba_memory_hint("raise min_support or lower max_length (a few large, similar baskets make the number of itemsets explode)")));
 }
 
 /* ---------- FP-tree ---------- */

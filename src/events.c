@@ -69,17 +69,17 @@ uba_events_start(FunctionCallInfo fcinfo, Jsonb *options, bool weighted, int32 p
 static void
 Grow(UbaEvents *ev, int64 need)
 {
-	int64		limit = (int64) (((Size) uba_max_memory_kb * 1024) / ev->peak_bytes);
+	int64		limit = (int64) (uba_memory_limit() / ev->peak_bytes);
 	int64		cap;
 
 	if (need > limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the training events need more than uba.max_memory (%d MB)",
-						uba_max_memory_kb / 1024),
+				 errmsg("the training events need more than %s (%zu MB)",
+						uba_memory_setting(), uba_memory_limit() / (1024 * 1024)),
 				 errdetail("Collected " INT64_FORMAT " events so far; training needs about %d bytes for each.",
 						   ev->n, ev->peak_bytes),
-				 errhint("Raise uba.max_memory for this session, or train on a sample of the events.")));
+				 uba_memory_hint("train on a sample of the events")));
 	cap = Min(limit, Max(need, Max(4096, ev->cap + Min(ev->cap, 8 * 1024 * 1024))));
 	uba_array_grow(ev->cxt, (void **) &ev->a, &ev->a_bytes, mul_size((Size) cap, sizeof(int64)));
 	uba_array_grow(ev->cxt, (void **) &ev->b, &ev->b_bytes, mul_size((Size) cap, sizeof(int64)));

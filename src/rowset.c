@@ -66,16 +66,16 @@ RowPeakBytes(const UbaRowSet *rs)
 static void
 CheckRows(const UbaRowSet *rs, int64 rows)
 {
-	Size		limit = (Size) uba_max_memory_kb * 1024;
+	Size		limit = uba_memory_limit();
 
 	if ((Size) rows > limit / RowPeakBytes(rs))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the training rows need more than uba.max_memory (%d MB)",
-						uba_max_memory_kb / 1024),
+				 errmsg("the training rows need more than %s (%zu MB)",
+						uba_memory_setting(), limit / (1024 * 1024)),
 				 errdetail("Collected " INT64_FORMAT " rows of %d features so far; training holds each row twice while ordering the rows.",
 						   rs->n, rs->dim),
-				 errhint("Raise uba.max_memory for this session, or train on a sample of the rows (TABLESAMPLE).")));
+				 uba_memory_hint("train on a sample of the rows (TABLESAMPLE)")));
 }
 
 /* Free every array of a row set (the struct stays, empty) */
@@ -125,7 +125,7 @@ static void
 Grow(UbaRowSet *rs, int64 need, bool copy_room)
 {
 	int64		step = Max(1, (int64) (UBA_ROWSET_MAX_STEP_BYTES / RowBytes(rs)));
-	int64		maxrows = (int64) (((Size) uba_max_memory_kb * 1024) / RowPeakBytes(rs));
+	int64		maxrows = (int64) (uba_memory_limit() / RowPeakBytes(rs));
 	int64		old = rs->cap;
 	int64		cap;
 	Size		xrow = (Size) rs->dim * sizeof(double);

@@ -36,14 +36,21 @@ typedef struct LaneJob
 	int			stop;			/* set when the backend must stop (atomic) */
 } LaneJob;
 
-/* Threads to use: uba.threads, or every online CPU when it is 0 */
+/*
+ * Threads to use: uba.threads, or every online CPU when it is 0; never more
+ * than the online CPUs (any role may set uba.threads, and threads beyond the
+ * cores only take CPU time from other sessions).
+ */
 int
 uba_thread_count(void)
 {
+	long		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	long		n = uba_threads;
 
-	if (n <= 0)
-		n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		cpus = 1;
+	if (n <= 0 || n > cpus)
+		n = cpus;
 	return (int) Max(1, Min(n, UBA_MAX_THREADS));
 }
 

@@ -9,15 +9,17 @@
 
 #include <limits.h>
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 PG_MODULE_MAGIC;
 
 int			uba_max_memory_kb = 1024 * 1024;
+int			uba_work_mem_kb = -1;
 int			uba_threads = 0;
 /* read from SQL only (current_setting): storage for the settings */
 static char *uba_recommender = NULL;
-static int	uba_keep_versions = 0;
+int			uba_keep_versions = 0;
 int			uba_debug_solve_block = 0;
 
 void		_PG_init(void);
@@ -26,12 +28,28 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	/*
+	 * A ceiling only a superuser (or a role granted SET on it) changes, as
+	 * temp_file_limit: one session must not take the server's memory.  A
+	 * session lowers its own limit with uba.work_mem.
+	 */
 	DefineCustomIntVariable("uba.max_memory",
-							"Largest amount of memory one uba training call may use.",
-							"Training refuses to start, with an error, when it would need more.",
+							"Largest amount of memory one uba call may use, in any session.",
+							"Training refuses to start, with an error, when it would need more.  Only superusers change it; uba.work_mem lowers it for a session.",
 							&uba_max_memory_kb,
 							1024 * 1024,
 							1024,
+							MAX_KILOBYTES,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("uba.work_mem",
+							"Memory one uba call may use in this session, at most uba.max_memory.",
+							"-1, the default, means uba.max_memory.",
+							&uba_work_mem_kb,
+							-1,
+							-1,
 							MAX_KILOBYTES,
 							PGC_USERSET,
 							GUC_UNIT_KB,
@@ -39,7 +57,7 @@ _PG_init(void)
 
 	DefineCustomIntVariable("uba.threads",
 							"Number of threads one uba training call may use.",
-							"0 means one per online CPU; 1 keeps training on the backend's own thread.",
+							"0 means one per online CPU; 1 keeps training on the backend's own thread.  Never more than the online CPUs.",
 							&uba_threads,
 							0,
 							0,
@@ -87,17 +105,47 @@ _PG_init(void)
 	uba_blas_init();
 }
 
-/* Refuse an allocation plan larger than uba.max_memory */
+/* The memory limit in force: uba.work_mem when it is set and lower, else uba.max_memory */
+Size
+uba_memory_limit(void)
+{
+	int			kb = uba_max_memory_kb;
+
+	if (uba_work_mem_kb >= 0 && uba_work_mem_kb < kb)
+		kb = uba_work_mem_kb;
+	return (Size) kb * 1024;
+}
+
+/* The setting that sets that limit, for messages */
+const char *
+uba_memory_setting(void)
+{
+	return (uba_work_mem_kb >= 0 && uba_work_mem_kb < uba_max_memory_kb) ? "uba.work_mem" : "uba.max_memory";
+}
+
+/* The hint of every memory-limit error: what the user may change depends on who they are */
+int
+uba_memory_hint(const char *otherwise)
+{
+	if (uba_work_mem_kb >= 0 && uba_work_mem_kb < uba_max_memory_kb)
+		return errhint("Raise uba.work_mem (up to uba.max_memory, %d MB) for this session, or %s.",
+					   uba_max_memory_kb / 1024, otherwise);
+	if (superuser())
+		return errhint("Raise uba.max_memory, or %s.", otherwise);
+	return errhint("Ask a superuser to raise uba.max_memory, or %s.", otherwise);
+}
+
+/* Refuse an allocation plan larger than the memory limit */
 void
 uba_check_memory(Size bytes, const char *what)
 {
-	Size		limit = (Size) uba_max_memory_kb * 1024;
+	Size		limit = uba_memory_limit();
 
 	if (bytes > limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s needs %zu MB of memory, more than uba.max_memory (%d MB)",
+				 errmsg("%s needs %zu MB of memory, more than %s (%zu MB)",
 						what, (bytes + (1024 * 1024 - 1)) / (1024 * 1024),
-						uba_max_memory_kb / 1024),
-				 errhint("Raise uba.max_memory for this session, or train on a sample of the rows (TABLESAMPLE).")));
+						uba_memory_setting(), limit / (1024 * 1024)),
+				 uba_memory_hint("train on a sample of the rows (TABLESAMPLE)")));
 }

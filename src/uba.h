@@ -26,9 +26,14 @@
 /* ---------- settings (uba.c) ---------- */
 
 extern int	uba_max_memory_kb;
+extern int	uba_work_mem_kb;
 extern int	uba_threads;
 extern int	uba_debug_solve_block;
+extern int	uba_keep_versions;
 
+extern Size uba_memory_limit(void);
+extern const char *uba_memory_setting(void);
+extern int	uba_memory_hint(const char *otherwise);
 extern void uba_check_memory(Size bytes, const char *what);
 
 /* ---------- random numbers (prng.c) ---------- */

@@ -13,7 +13,7 @@ CREATE EXTENSION IF NOT EXISTS pg_cron;
 \endif
 RESET client_min_messages;
 \set QUIET off
-SELECT plan(5);
+SELECT plan(9);
 
 \if :have_cron
 SET client_min_messages = warning;
@@ -24,11 +24,57 @@ SELECT is(uba_model_train('uba_cron_test', 'SELECT uba_kmeans(f, 2, ''{"seed": 1
 INSERT INTO cron_points SELECT ARRAY[(g % 3)::float8, (g % 11)::float8] FROM generate_series(1, 50) g;
 SELECT cron.schedule('uba-cron-test', '* * * * *', $$SELECT uba_model_retrain('uba_cron_test')$$) AS job \gset
 
+-- issue 14, finding 1 through pg_cron: an unprivileged role's model whose query, run by a
+-- superuser's job, tries to become the job's role again and make her a superuser
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS cron_m CASCADE;
+DROP TABLE IF EXISTS cron_log;
+DROP ROLE IF EXISTS cron_mallory;
+RESET client_min_messages;
+CREATE ROLE cron_mallory;
+CREATE SCHEMA cron_m AUTHORIZATION cron_mallory;
+GRANT SELECT ON cron_points TO cron_mallory;
+CREATE TABLE cron_log (armed boolean, what text, who text);
+INSERT INTO cron_log VALUES (false, 'armed', NULL);
+GRANT SELECT, INSERT, UPDATE ON cron_log TO cron_mallory;
+SET ROLE cron_mallory;
+SET search_path = cron_m;
+CREATE FUNCTION climb() RETURNS int LANGUAGE plpgsql AS $f$
+DECLARE
+	stmt text;
+BEGIN
+	-- armed only for the job (this test's own session is a superuser's under SET ROLE)
+	IF NOT (SELECT armed FROM public.cron_log WHERE what = 'armed') OR EXISTS (SELECT 1 FROM public.cron_log WHERE what LIKE 'climb%') THEN
+		RETURN 1;
+	END IF;
+	FOREACH stmt IN ARRAY ARRAY['RESET ROLE', 'SET SESSION AUTHORIZATION DEFAULT'] LOOP
+		BEGIN
+			EXECUTE stmt;
+			INSERT INTO public.cron_log VALUES (NULL, 'climb ' || stmt || ': done', current_user);
+		EXCEPTION WHEN OTHERS THEN
+			INSERT INTO public.cron_log VALUES (NULL, 'climb ' || stmt || ': refused', current_user);
+		END;
+	END LOOP;
+	BEGIN
+		EXECUTE 'ALTER ROLE cron_mallory SUPERUSER';
+	EXCEPTION WHEN OTHERS THEN
+		NULL;
+	END;
+	RETURN 1;
+END
+$f$;
+SELECT public.uba_model_train('uba_cron_trojan', 'SELECT public.uba_kmeans(f, 2) FROM public.cron_points WHERE climb() = 1') AS trojan \gset
+UPDATE public.cron_log SET armed = true WHERE what = 'armed';
+RESET search_path;
+RESET ROLE;
+SELECT is(:trojan, 1, 'an unprivileged role trains a model whose query tries to climb when run by the job');
+SELECT cron.schedule('uba-cron-trojan', '* * * * *', $$SELECT uba_model_retrain('uba_cron_trojan')$$) AS trojan_job \gset
+
 -- wait for the job's first run (each statement of the loop sees what has been committed)
-CREATE FUNCTION pg_temp.wait_for_version(v int, seconds int) RETURNS boolean LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp.wait_for_version_of(model text, v int, seconds int) RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
 	FOR i IN 1..seconds LOOP
-		IF EXISTS (SELECT 1 FROM uba_models WHERE name = 'uba_cron_test' AND version = v) THEN
+		IF EXISTS (SELECT 1 FROM uba_models WHERE name = model AND version = v) THEN
 			RETURN true;
 		END IF;
 		PERFORM pg_sleep(1);
@@ -36,7 +82,7 @@ BEGIN
 	RETURN false;
 END
 $$;
-SELECT ok(pg_temp.wait_for_version(2, 70), 'the pg_cron job saved version 2 within 70 s');
+SELECT ok(pg_temp.wait_for_version_of('uba_cron_test', 2, 70), 'the pg_cron job saved version 2 within 70 s');
 SELECT results_eq($$SELECT active, training_rows, created_by::text FROM uba_models WHERE name = 'uba_cron_test' AND version = 2$$,
 	$$VALUES (true, 150::bigint, current_user::text)$$,
 	'version 2 is active, saw the 150 rows now in the table, and was run as the job''s owner');
@@ -44,11 +90,21 @@ SELECT is((SELECT status FROM cron.job_run_details WHERE jobid = :job ORDER BY s
 	'pg_cron recorded the run as succeeded');
 SELECT is((SELECT return_message FROM cron.job_run_details WHERE jobid = :job ORDER BY start_time LIMIT 1), 'SELECT 1',
 	'the job ran its one statement');
+SELECT ok(pg_temp.wait_for_version_of('uba_cron_trojan', 2, 70), 'the superuser''s job retrained her model');
+SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'cron_mallory'), false, '...and she is not a superuser');
+SELECT is((SELECT string_agg(what || ' as ' || who, '; ' ORDER BY what COLLATE "C") FROM cron_log WHERE what LIKE 'climb%'),
+	'climb RESET ROLE: refused as cron_mallory; climb SET SESSION AUTHORIZATION DEFAULT: refused as cron_mallory',
+	'...her query ran as her, and could not become the job''s role again');
 SELECT cron.unschedule(:job);
+SELECT cron.unschedule(:trojan_job);
 SELECT uba_model_drop('uba_cron_test');
+SELECT uba_model_drop('uba_cron_trojan');
+DROP SCHEMA cron_m CASCADE;
+DROP TABLE cron_log;
 DROP TABLE cron_points;
+DROP ROLE cron_mallory;
 \else
-SELECT skip('pg_cron is not in shared_preload_libraries of this server (test/run.sh starts one where it is)', 5);
+SELECT skip('pg_cron is not in shared_preload_libraries of this server (test/run.sh starts one where it is)', 9);
 \endif
 
 SELECT * FROM finish();

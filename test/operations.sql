@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(50);
+SELECT plan(52);
 
 CREATE TABLE ops_points AS
 SELECT g AS id, ARRAY[(g % 7)::float8, (g % 5)::float8 * 2] AS f, g % 3 = 0 AS label
@@ -51,7 +51,7 @@ SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT uba_kmeans(f, 3) FROM
 	'22004', 'the training query of model "ops_x" returned NULL', 'a query that sees no rows');
 SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT m FROM (VALUES (''\x00''::bytea), (''\x01'')) v(m)')$$,
 	'21000', 'the training query of model "ops_x" returned more than one row', 'more than one row');
-SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT 1 WHERE false')$$,
+SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT NULL::bytea WHERE false')$$,
 	'21000', 'the training query of model "ops_x" returned no row', 'no row');
 SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT ''\x00''::bytea')$$,
 	'22P03', 'value is not a uba model', 'a value that is not a model');
@@ -95,8 +95,10 @@ SELECT throws_ok($$SELECT uba_model_save('ops_churn', (SELECT uba_logreg_train(l
 SELECT throws_ok($$SELECT uba_model_retrain('ops_churn')$$, '42501', 'permission denied for model "ops_churn"', 'bob cannot retrain');
 SELECT throws_ok($$SELECT uba_model_activate('ops_churn', 1)$$, '42501', 'permission denied for model "ops_churn"', 'bob cannot activate');
 SELECT throws_ok($$SELECT uba_model_drop('ops_churn')$$, '42501', 'permission denied for model "ops_churn"', 'bob cannot drop');
-UPDATE uba_model_names SET owner = 'ops_bob' WHERE name = 'ops_churn';
-DELETE FROM uba_model_store WHERE name = 'ops_churn';
+SELECT throws_ok($$UPDATE uba_model_names SET owner = 'ops_bob' WHERE name = 'ops_churn'$$, '42501', NULL,
+	'bob cannot UPDATE the names table');
+SELECT throws_ok($$DELETE FROM uba_model_store WHERE name = 'ops_churn'$$, '42501', NULL,
+	'...nor DELETE from the versions table');
 RESET ROLE;
 SELECT is((SELECT owner::text FROM uba_model_names WHERE name = 'ops_churn'), 'ops_alice',
 	'bob''s UPDATE of the owner in the table changed nothing');

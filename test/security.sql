@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(26);
+SELECT plan(30);
 
 CREATE ROLE sec_owner;
 CREATE ROLE sec_mallory;
@@ -37,8 +37,9 @@ SELECT throws_ok($$INSERT INTO uba_model_store (name, version, kind, model, acti
 	'...nor insert one into the table');
 SELECT throws_ok($$INSERT INTO uba_model_names (name, last_version, owner) VALUES ('sec_planted', 1, 'sec_owner')$$, '42501', NULL,
 	'...nor create a name in someone else''s name');
-UPDATE uba_model_store SET model = '\x00' WHERE name = 'sec_secret';
-UPDATE uba_model_names SET owner = 'sec_mallory', readers = '{public}' WHERE name = 'sec_secret';
+SELECT throws_ok($$UPDATE uba_model_store SET model = '\x00' WHERE name = 'sec_secret'$$, '42501', NULL, '...nor update the table');
+SELECT throws_ok($$UPDATE uba_model_names SET owner = 'sec_mallory' WHERE name = 'sec_secret'$$, '42501', NULL,
+	'...nor make herself its owner in the names table');
 SELECT throws_ok($$SELECT uba_model_activate('sec_secret', 1)$$, '42501', 'permission denied for model "sec_secret"', '...nor activate');
 SELECT throws_ok($$SELECT uba_model_grant_read('sec_secret', 'sec_mallory')$$, '42501', 'permission denied for model "sec_secret"',
 	'...nor grant herself read');
@@ -47,8 +48,8 @@ SELECT throws_ok($$SELECT uba_model_set_owner('sec_secret', 'sec_mallory')$$, '4
 -- dropping
 SELECT throws_ok($$SELECT uba_model_drop('sec_secret')$$, '42501', 'permission denied for model "sec_secret"', 'mallory cannot drop it');
 SELECT throws_ok($$SELECT uba_model_drop('sec_secret', 1)$$, '42501', 'permission denied for model "sec_secret"', '...nor one version');
-DELETE FROM uba_model_store WHERE name LIKE 'sec_%';
-DELETE FROM uba_model_names WHERE name LIKE 'sec_%';
+SELECT throws_ok($$DELETE FROM uba_model_store WHERE name LIKE 'sec_%'$$, '42501', NULL, '...nor delete its rows');
+SELECT throws_ok($$DELETE FROM uba_model_names WHERE name LIKE 'sec_%'$$, '42501', NULL, '...nor its name');
 RESET ROLE;
 SELECT set_eq($$SELECT name, version, md5(model) FROM uba_model_store WHERE name LIKE 'sec_%'$$, $$SELECT * FROM sec_before$$,
 	'after every attempt, the owner''s models are unchanged');

@@ -1,0 +1,208 @@
+-- uba 0.2.0 -> 0.3.0: security fixes.  The catalog is written only by uba's functions (C, checking
+-- the rights of the role they run as, writing as the tables' owner); owners and readers are role
+-- OIDs; every version belongs to a name (foreign key); uba_model_retrain runs a stored query as its
+-- owner in a security-restricted operation; internal calls name exact types.
+\echo Use "ALTER EXTENSION uba UPDATE TO '0.3.0'" to load this file. \quit
+
+-------------------------------------------------------------------------------
+-- Out of the way: what depends on the columns that change, and the SQL helpers C replaces
+-------------------------------------------------------------------------------
+
+DROP VIEW uba_models;
+DROP POLICY names_visible ON uba_model_names;
+DROP POLICY names_insert ON uba_model_names;
+DROP POLICY names_update ON uba_model_names;
+DROP POLICY names_delete ON uba_model_names;
+DROP POLICY store_read ON uba_model_store;
+DROP POLICY store_insert ON uba_model_store;
+DROP POLICY store_update ON uba_model_store;
+DROP POLICY store_delete ON uba_model_store;
+DROP FUNCTION uba_model_store_version(text, bytea, jsonb, boolean, text, timestamptz, interval);
+DROP FUNCTION uba_model_lock_existing(text);
+DROP FUNCTION uba_model_check(text);
+DROP FUNCTION uba_model_may_read(name, name[]);
+DROP FUNCTION uba_model_may_change(name);
+
+-------------------------------------------------------------------------------
+-- The rows made whole (0.2.0 let owners delete and edit catalog rows directly)
+-------------------------------------------------------------------------------
+
+-- a version whose name row is gone gets it back, owned by the catalog's owner (a superuser) until
+-- a superuser hands it on with uba_model_set_owner
+INSERT INTO uba_model_names (name, last_version, created_at, created_by, owner)
+SELECT s.name, pg_catalog.max(s.version), pg_catalog.min(s.created_at), c.relowner::pg_catalog.regrole::pg_catalog.text,
+       c.relowner::pg_catalog.regrole::pg_catalog.text
+  FROM uba_model_store s, pg_catalog.pg_class c
+ WHERE c.oid OPERATOR(pg_catalog.=) 'uba_model_store'::pg_catalog.regclass
+   AND NOT EXISTS (SELECT 1 FROM uba_model_names n WHERE n.name OPERATOR(pg_catalog.=) s.name)
+ GROUP BY s.name, c.relowner;
+-- a counter below a stored version would give out that number again
+UPDATE uba_model_names n SET last_version = m.v
+  FROM (SELECT s.name, pg_catalog.max(s.version) AS v FROM uba_model_store s GROUP BY s.name) m
+ WHERE m.name OPERATOR(pg_catalog.=) n.name AND m.v OPERATOR(pg_catalog.>) n.last_version;
+
+-- owners and readers by OID: a dropped role's names are no one's (superusers may still hand them
+-- on), and a new role of the same name gets nothing.  An owner that no longer exists becomes the
+-- catalog's owner; a reader that no longer exists is dropped.  Reader 0 is everyone ('public').
+ALTER TABLE uba_model_names ADD COLUMN owner_id pg_catalog.regrole, ADD COLUMN reader_ids pg_catalog.regrole[];
+UPDATE uba_model_names n
+   SET owner_id = coalesce(pg_catalog.to_regrole(pg_catalog.quote_ident(n.owner)),
+                           (SELECT c.relowner FROM pg_catalog.pg_class c
+                             WHERE c.oid OPERATOR(pg_catalog.=) 'uba_model_store'::pg_catalog.regclass)::pg_catalog.regrole),
+       reader_ids = ARRAY(SELECT CASE WHEN r OPERATOR(pg_catalog.=) 'public' THEN 0::pg_catalog.oid::pg_catalog.regrole
+                                      ELSE pg_catalog.to_regrole(pg_catalog.quote_ident(r)) END
+                            FROM pg_catalog.unnest(n.readers) r
+                           WHERE r OPERATOR(pg_catalog.=) 'public' OR pg_catalog.to_regrole(pg_catalog.quote_ident(r)) IS NOT NULL);
+ALTER TABLE uba_model_names DROP COLUMN owner, DROP COLUMN readers;
+ALTER TABLE uba_model_names RENAME COLUMN owner_id TO owner;
+ALTER TABLE uba_model_names RENAME COLUMN reader_ids TO readers;
+ALTER TABLE uba_model_names
+	ALTER COLUMN owner SET NOT NULL,
+	ALTER COLUMN readers SET NOT NULL,
+	ALTER COLUMN readers SET DEFAULT '{}';
+COMMENT ON COLUMN uba_model_names.owner IS 'role whose members may save, activate, drop and retrain this name';
+COMMENT ON COLUMN uba_model_names.readers IS 'roles whose members may also read its models (- is everyone, ''public'')';
+
+-- every version belongs to a name; dropping a name drops its versions
+ALTER TABLE uba_model_store ADD CONSTRAINT uba_model_store_name_fkey
+	FOREIGN KEY (name) REFERENCES uba_model_names (name) ON DELETE CASCADE ON UPDATE CASCADE;
+
+-------------------------------------------------------------------------------
+-- Privileges: everyone reads what row security shows; nobody but uba's functions writes.
+-- Without UPDATE or DELETE nobody can LOCK the tables beyond ACCESS SHARE either.
+-------------------------------------------------------------------------------
+
+REVOKE ALL ON uba_model_names, uba_model_store FROM PUBLIC;
+GRANT SELECT ON uba_model_store TO PUBLIC;
+-- the training recipe (query, options, search_path) is shown to those who may read the model,
+-- through uba_models
+GRANT SELECT (name, last_version, created_at, created_by, owner, readers) ON uba_model_names TO PUBLIC;
+
+-- (No SET clause, so that the planner can inline them into the row security policy and the view;
+-- every reference is schema-qualified instead.)
+CREATE FUNCTION uba_model_may_change(owner pg_catalog.regrole) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT coalesce(pg_catalog.pg_has_role(current_user, owner::pg_catalog.oid, 'MEMBER'), false)
+$$;
+COMMENT ON FUNCTION uba_model_may_change(pg_catalog.regrole) IS 'whether the current user may save, activate, drop and retrain models of this owner';
+
+CREATE FUNCTION uba_model_may_read(owner pg_catalog.regrole, readers pg_catalog.regrole[]) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT @extschema@.uba_model_may_change(owner)
+	    OR EXISTS (SELECT 1 FROM pg_catalog.unnest(readers) r
+	                WHERE r::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+	                   OR @extschema@.uba_model_may_change(r))
+$$;
+COMMENT ON FUNCTION uba_model_may_read(pg_catalog.regrole, pg_catalog.regrole[]) IS 'whether the current user may read models of this owner and these readers';
+
+CREATE POLICY names_visible ON uba_model_names FOR SELECT USING (true);
+CREATE POLICY store_read ON uba_model_store FOR SELECT
+	USING (EXISTS (SELECT 1 FROM @extschema@.uba_model_names n
+	                WHERE n.name OPERATOR(pg_catalog.=) uba_model_store.name
+	                  AND @extschema@.uba_model_may_read(n.owner, n.readers)));
+
+-- a security barrier: the view reads the tables with its owner's rights, so its filter must run
+-- before any function of the caller's query sees a row
+CREATE VIEW uba_models WITH (security_barrier) AS
+SELECT s.name, s.version, s.kind, s.active,
+       pg_catalog.octet_length(s.model) AS size_bytes,
+       s.training_rows, s.created_at, s.created_by, s.metrics,
+       n.owner,
+       ARRAY(SELECT CASE WHEN r::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'public'::pg_catalog.name
+                         ELSE r::pg_catalog.text::pg_catalog.name END
+               FROM pg_catalog.unnest(n.readers) r) AS readers,
+       s.training_query, s.training_started, s.training_duration
+  FROM uba_model_store s JOIN uba_model_names n USING (name)
+ WHERE @extschema@.uba_model_may_read(n.owner, n.readers)
+ ORDER BY s.name, s.version;
+GRANT SELECT ON uba_models TO PUBLIC;
+COMMENT ON VIEW uba_models IS 'the saved model versions the current user may read, with owners, readers and provenance';
+
+-------------------------------------------------------------------------------
+-- The catalog's changes, in C (catalog.c)
+-------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION uba_model_save(name text, model bytea, metrics jsonb DEFAULT NULL)
+RETURNS int AS 'MODULE_PATHNAME', 'uba_model_save' LANGUAGE C VOLATILE;
+
+CREATE OR REPLACE FUNCTION uba_model_activate(name text, version int)
+RETURNS void AS 'MODULE_PATHNAME', 'uba_model_activate' LANGUAGE C VOLATILE;
+
+CREATE OR REPLACE FUNCTION uba_model_drop(name text, version int DEFAULT NULL)
+RETURNS int AS 'MODULE_PATHNAME', 'uba_model_drop' LANGUAGE C VOLATILE;
+
+CREATE OR REPLACE FUNCTION uba_model_lock(name text)
+RETURNS boolean AS 'MODULE_PATHNAME', 'uba_model_lock' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION uba_model_lock(text) IS 'lock a model name one may change until the end of the transaction; false when it does not exist';
+
+CREATE OR REPLACE FUNCTION uba_model_train(name text, training_query text, options jsonb DEFAULT '{}')
+RETURNS int AS 'MODULE_PATHNAME', 'uba_model_train' LANGUAGE C VOLATILE;
+
+CREATE OR REPLACE FUNCTION uba_model_retrain(name text)
+RETURNS int AS 'MODULE_PATHNAME', 'uba_model_retrain' LANGUAGE C VOLATILE;
+
+CREATE OR REPLACE FUNCTION uba_model_set_owner(name text, owner name)
+RETURNS void AS 'MODULE_PATHNAME', 'uba_model_set_owner' LANGUAGE C VOLATILE;
+
+CREATE OR REPLACE FUNCTION uba_model_grant_read(name text, reader name)
+RETURNS void AS 'MODULE_PATHNAME', 'uba_model_grant_read' LANGUAGE C VOLATILE;
+
+CREATE OR REPLACE FUNCTION uba_model_revoke_read(name text, reader name)
+RETURNS void AS 'MODULE_PATHNAME', 'uba_model_revoke_read' LANGUAGE C VOLATILE;
+
+-------------------------------------------------------------------------------
+-- Reading: exact types and qualified names, so that no overload in a schema others can write
+-- to is chosen instead (or makes a call ambiguous)
+-------------------------------------------------------------------------------
+
+-- a name the current user may not read is "permission denied", not "does not exist"
+CREATE OR REPLACE FUNCTION uba_model(name text, version int DEFAULT NULL)
+RETURNS bytea
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m bytea;
+BEGIN
+	SELECT s.model INTO m FROM @extschema@.uba_model_store s
+	 WHERE s.name = uba_model.name
+	   AND (CASE WHEN uba_model.version IS NULL THEN s.active ELSE s.version = uba_model.version END);
+	IF NOT FOUND THEN
+		IF EXISTS (SELECT 1 FROM @extschema@.uba_model_names n
+		            WHERE n.name = uba_model.name AND NOT @extschema@.uba_model_may_read(n.owner, n.readers)) THEN
+			RAISE EXCEPTION 'permission denied for model "%"', name
+				USING ERRCODE = 'insufficient_privilege',
+				      HINT = 'Members of its owner role can let you read it with uba_model_grant_read().';
+		ELSIF version IS NULL THEN
+			RAISE EXCEPTION 'model "%" does not exist', name
+				USING ERRCODE = 'undefined_object',
+				      HINT = 'Save one with uba_model_save(), or list saved models in the uba_models view.';
+		ELSE
+			RAISE EXCEPTION 'version % of model "%" does not exist', version, name
+				USING ERRCODE = 'undefined_object',
+				      HINT = 'List saved versions in the uba_models view.';
+		END IF;
+	END IF;
+	RETURN m;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION uba_recommend(user_id bigint, n int, model_name text DEFAULT NULL,
+	OUT item_id bigint, OUT score float8)
+	RETURNS SETOF record
+	LANGUAGE sql STABLE PARALLEL SAFE ROWS 10
+AS $$
+	SELECT r.item_id, r.score
+	  FROM @extschema@.uba_cf_recommend(
+	         coalesce((SELECT s.model FROM @extschema@.uba_model_store s
+	                    WHERE s.name OPERATOR(pg_catalog.=)
+	                          coalesce(model_name, pg_catalog.current_setting('uba.recommender'::pg_catalog.text, true),
+	                                   'recommender'::pg_catalog.text)
+	                      AND s.active),
+	                  @extschema@.uba_model(coalesce(model_name, pg_catalog.current_setting('uba.recommender'::pg_catalog.text, true),
+	                                                 'recommender'::pg_catalog.text),
+	                                        NULL::pg_catalog.int4)),
+	         user_id, n, NULL::pg_catalog.jsonb) r
+$$;
