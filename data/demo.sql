@@ -92,7 +92,7 @@ SELECT count(*) AS customers FROM customer_rfm;
 \echo
 
 SELECT uba_model_save('segments',
-                      uba_kmeans(features, 5, '{"standardize": true, "n_init": 10, "seed": 1}'))
+                      uba_kmeans(features, 5, '{"standardize": true, "n_init": 10, "seed": 1}'::jsonb))
        AS saved_version
   FROM customer_features;
 
@@ -203,7 +203,7 @@ SELECT count(*) AS customers, count(*) FILTER (WHERE churned) AS churned,
 
 SELECT uba_model_save('churn', uba_logreg_train(churned, features, '{"class_weight": "balanced",
 	"feature_names": ["days since last purchase", "invoices", "spend", "days as a customer",
-	                  "distinct products", "invoices in the last 90 days"]}')) AS saved_version
+	                  "distinct products", "invoices in the last 90 days"]}'::jsonb)) AS saved_version
   FROM churn_examples WHERE NOT held_out;
 
 \echo
@@ -278,7 +278,7 @@ SELECT p.customer_id,
 \echo '   Why the first recommendation for customer 12347 (uba_cf_explain: their items behind it):'
 SELECT left(i.description, 40) AS because_they_bought, round(e.contribution::numeric, 4) AS contribution
   FROM uba_cf_explain(uba_model('recommender'), 12347,
-                      (SELECT item_id FROM uba_recommend(12347, 1)), 3) e
+                      (SELECT item_id FROM uba_recommend(12347::bigint, 1)), 3) e
   JOIN retail_items i ON i.item_id = e.because_item
  ORDER BY e.contribution DESC;
 
@@ -381,7 +381,7 @@ SELECT to_char(cohort, 'YYYY-MM') AS first_purchase, count(*) AS customers,
 \echo
 
 SELECT uba_model_save('bought_together',
-                      uba_assoc_rules(l.invoice_no::bigint, i.item_id, '{"min_support": 0.01, "min_confidence": 0.6}')) AS version
+                      uba_assoc_rules(l.invoice_no::bigint, i.item_id, '{"min_support": 0.01, "min_confidence": 0.6}'::jsonb)) AS version
   FROM retail_lines l JOIN retail_items i USING (stock_code)
  WHERE l.invoice_no ~ '^[0-9]+$' AND l.quantity > 0;
 SELECT (uba_model_info(uba_model('bought_together')) ->> 'baskets')::int AS invoices,
@@ -478,6 +478,6 @@ SELECT customer_id, rank, description, round(score::numeric, 3) AS score
 
 \echo
 \echo 'Done.  Explore further:  SELECT * FROM customer_segments;   SELECT * FROM churn_scores;   SELECT * FROM uba_models;'
-\echo '       SELECT * FROM uba_kmeans_centroids(uba_model(''segments''));   SELECT * FROM uba_recommend(12347, 10);'
+\echo '       SELECT * FROM uba_kmeans_centroids(uba_model(''segments''));   SELECT * FROM uba_recommend(12347::bigint, 10);'
 \echo '       SELECT * FROM uba_assoc_rules_list(uba_model(''bought_together''));'
 \echo

@@ -119,11 +119,15 @@ Elevate(Catalog *c, Switched *s)
 	SwitchTo(s, c->table_owner, "pg_catalog, pg_temp");
 }
 
-/* Run a catalog statement; returns the rows it processed */
+/*
+ * Run a catalog statement; returns the rows it processed.  Never read-only:
+ * each statement sees what the statements before it in this command did
+ * (a train and a retrain in one query, for example).
+ */
 static uint64
-Exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, bool read_only)
+Exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
 {
-	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
 
 	if (rc < 0)
 		elog(ERROR, "uba catalog statement failed: %s", SPI_result_code_string(rc));
@@ -256,7 +260,7 @@ ReadName(Catalog *c, const char *name, bool lock, Oid *owner, int32 *last_versio
 	char	   *sql = psprintf("SELECT n.owner::oid, n.last_version FROM %s n WHERE n.name = $1%s",
 							   c->names, lock ? " FOR UPDATE" : "");
 
-	if (Exec(sql, 1, types, values, NULL, !lock) == 0)
+	if (Exec(sql, 1, types, values, NULL) == 0)
 		return false;
 	*owner = DatumGetObjectId(Col(0, 1, &isnull));
 	if (last_version != NULL)
@@ -329,7 +333,7 @@ StoreVersion(Catalog *c, const char *name, bytea *model, Jsonb *metrics, bool ac
 		created = Exec(psprintf("INSERT INTO %s AS n (name, last_version, owner, created_by, created_at) "
 								"VALUES ($1, 1, $2::regrole, $3, now()) "
 								"ON CONFLICT ON CONSTRAINT uba_model_names_pkey DO NOTHING RETURNING n.last_version",
-								c->names), 3, types, values, NULL, false) == 1;
+								c->names), 3, types, values, NULL) == 1;
 		if (created)
 			v = 1;
 		CHECK_FOR_INTERRUPTS();
@@ -340,7 +344,7 @@ StoreVersion(Catalog *c, const char *name, bytea *model, Jsonb *metrics, bool ac
 		Datum		values[1] = {nameval};
 
 		Exec(psprintf("UPDATE %s n SET last_version = n.last_version + 1 WHERE n.name = $1 "
-					  "RETURNING n.last_version", c->names), 1, types, values, NULL, false);
+					  "RETURNING n.last_version", c->names), 1, types, values, NULL);
 		v = DatumGetInt32(Col(0, 1, &isnull));
 	}
 
@@ -351,11 +355,11 @@ StoreVersion(Catalog *c, const char *name, bytea *model, Jsonb *metrics, bool ac
 
 		if (!activate &&
 			Exec(psprintf("SELECT 1 FROM %s s WHERE s.name = $1 AND s.active", c->store),
-				 1, types, values, NULL, false) == 0)
+				 1, types, values, NULL) == 0)
 			activate = true;
 		if (activate)
 			Exec(psprintf("UPDATE %s s SET active = false WHERE s.name = $1 AND s.active", c->store),
-				 1, types, values, NULL, false);
+				 1, types, values, NULL);
 	}
 	{
 		Oid			types[11] = {TEXTOID, INT4OID, TEXTOID, BYTEAOID, JSONBOID, BOOLOID, INT8OID,
@@ -387,7 +391,7 @@ StoreVersion(Catalog *c, const char *name, bytea *model, Jsonb *metrics, bool ac
 		Exec(psprintf("INSERT INTO %s (name, version, kind, model, metrics, active, training_rows, "
 					  "training_query, training_started, training_duration, created_by, created_at) "
 					  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now())", c->store),
-			 11, types, values, nulls, false);
+			 11, types, values, nulls);
 	}
 
 	/* retention: the newest uba.keep_versions versions, and the active one */
@@ -397,7 +401,7 @@ StoreVersion(Catalog *c, const char *name, bytea *model, Jsonb *metrics, bool ac
 		Datum		values[2] = {nameval, Int32GetDatum(v - uba_keep_versions)};
 
 		Exec(psprintf("DELETE FROM %s s WHERE s.name = $1 AND NOT s.active AND s.version <= $2", c->store),
-			 2, types, values, NULL, false);
+			 2, types, values, NULL);
 	}
 
 	/* the recipe uba_model_retrain runs again (the metrics describe this version only) */
@@ -409,7 +413,7 @@ StoreVersion(Catalog *c, const char *name, bytea *model, Jsonb *metrics, bool ac
 
 		Exec(psprintf("UPDATE %s n SET training_query = $2, training_options = $3 - 'metrics', "
 					  "training_search_path = $4 WHERE n.name = $1", c->names),
-			 4, types, values, NULL, false);
+			 4, types, values, NULL);
 	}
 	return v;
 }
@@ -686,7 +690,7 @@ CheckSearchPath(Catalog *c, const char *name, Oid owner, const char *path)
 			 "    OR NOT pg_has_role(CASE WHEN c.creator = 'pg_database_owner'::regrole THEN db.datdba "
 			 "                            ELSE c.creator END, $2, 'MEMBER') "
 			 " LIMIT 1",
-			 2, types, values, NULL, true) > 0)
+			 2, types, values, NULL) > 0)
 	{
 		char	   *nsp = TextDatumGetCString(Col(0, 1, &isnull));
 		Oid			creator = DatumGetObjectId(Col(0, 2, &isnull));
@@ -721,7 +725,7 @@ CheckSearchPath(Catalog *c, const char *name, Oid owner, const char *path)
 			 " SELECT s.nspname, format('operator %s', o.oid::regoperator), o.oprowner "
 			 "   FROM pg_operator o JOIN pg_namespace s ON s.oid = o.oprnamespace WHERE s.nspname = ANY ($1::text[])"
 			 ") o WHERE NOT pg_has_role(o.owner, $2, 'MEMBER') LIMIT 1",
-			 2, types, values, NULL, true) > 0)
+			 2, types, values, NULL) > 0)
 	{
 		char	   *nsp = TextDatumGetCString(Col(0, 1, &isnull));
 		char	   *what = TextDatumGetCString(Col(0, 2, &isnull));
@@ -764,7 +768,7 @@ uba_model_retrain(PG_FUNCTION_ARGS)
 	{
 		values[0] = CStringGetTextDatum(name);
 		found = Exec(psprintf("SELECT n.owner::oid, n.training_query, n.training_options, n.training_search_path "
-							  "FROM %s n WHERE n.name = $1", c.names), 1, types, values, NULL, true) > 0;
+							  "FROM %s n WHERE n.name = $1", c.names), 1, types, values, NULL) > 0;
 	}
 	if (!found)
 		ereport(ERROR,
@@ -852,7 +856,7 @@ uba_model_activate(PG_FUNCTION_ARGS)
 		values[0] = CStringGetTextDatum(name);
 		values[1] = PG_GETARG_DATUM(1);
 		found = Exec(psprintf("SELECT 1 FROM %s s WHERE s.name = $1 AND s.version = $2", c.store),
-					 2, types, values, NULL, false) > 0;
+					 2, types, values, NULL) > 0;
 	}
 	if (!found)
 		ereport(ERROR,
@@ -861,9 +865,9 @@ uba_model_activate(PG_FUNCTION_ARGS)
 						PG_ARGISNULL(1) ? "<NULL>" : psprintf("%d", PG_GETARG_INT32(1)), Shown(name)),
 				 errhint("List saved versions in the uba_models view.")));
 	Exec(psprintf("UPDATE %s s SET active = false WHERE s.name = $1 AND s.active AND s.version <> $2", c.store),
-		 2, types, values, NULL, false);
+		 2, types, values, NULL);
 	Exec(psprintf("UPDATE %s s SET active = true WHERE s.name = $1 AND s.version = $2 AND NOT s.active", c.store),
-		 2, types, values, NULL, false);
+		 2, types, values, NULL);
 	SwitchBack(&s);
 	SPI_finish();
 	PG_RETURN_VOID();
@@ -903,13 +907,13 @@ uba_model_drop(PG_FUNCTION_ARGS)
 	values[1] = Int32GetDatum(version);
 	Exec(psprintf("WITH d AS (DELETE FROM %s s WHERE s.name = $1 AND ($2::int IS NULL OR s.version = $2) "
 				  "RETURNING s.active) SELECT count(*), coalesce(bool_or(d.active), false) FROM d", c.store),
-		 2, types, values, nulls, false);
+		 2, types, values, nulls);
 	n = DatumGetInt64(Col(0, 1, &isnull));
 	was_active = DatumGetBool(Col(0, 2, &isnull));
 	if (whole)
 	{
 		/* the whole name goes, with its counter (a name emptied version by version returns 0) */
-		Exec(psprintf("DELETE FROM %s n WHERE n.name = $1", c.names), 1, types, values, NULL, false);
+		Exec(psprintf("DELETE FROM %s n WHERE n.name = $1", c.names), 1, types, values, NULL);
 	}
 	else if (n == 0)
 		ereport(ERROR,
@@ -918,7 +922,7 @@ uba_model_drop(PG_FUNCTION_ARGS)
 	else if (was_active &&
 			 Exec(psprintf("UPDATE %s s SET active = true WHERE s.name = $1 AND s.version = "
 						   "(SELECT max(t.version) FROM %s t WHERE t.name = $1) RETURNING s.version",
-						   c.store, c.store), 1, types, values, NULL, false) == 1)
+						   c.store, c.store), 1, types, values, NULL) == 1)
 		ereport(NOTICE,
 				(errmsg("version %d of model \"%s\" is now active",
 						DatumGetInt32(Col(0, 1, &isnull)), name)));
@@ -970,7 +974,7 @@ uba_model_set_owner(PG_FUNCTION_ARGS)
 	values[0] = CStringGetTextDatum(name);
 	values[1] = ObjectIdGetDatum(role);
 	Exec(psprintf("UPDATE %s n SET owner = $2::regrole WHERE n.name = $1", c.names),
-		 2, types, values, NULL, false);
+		 2, types, values, NULL);
 	SwitchBack(&s);
 	SPI_finish();
 	PG_RETURN_VOID();
@@ -1009,10 +1013,10 @@ ChangeReaders(FunctionCallInfo fcinfo, bool grant)
 	if (grant)
 		Exec(psprintf("UPDATE %s n SET readers = array_append(n.readers, $2::regrole) "
 					  "WHERE n.name = $1 AND NOT $2::regrole = ANY (n.readers)", c.names),
-			 2, types, values, NULL, false);
+			 2, types, values, NULL);
 	else if (role != InvalidOid || strcmp(reader, "public") == 0)
 		Exec(psprintf("UPDATE %s n SET readers = array_remove(n.readers, $2::regrole) WHERE n.name = $1",
-					  c.names), 2, types, values, NULL, false);
+					  c.names), 2, types, values, NULL);
 	SwitchBack(&s);
 	SPI_finish();
 	PG_RETURN_VOID();

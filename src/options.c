@@ -335,7 +335,7 @@ uba_parse_options(Jsonb *opts, const UbaOptionSpec *specs, int nspecs,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("options of %s must be a JSON object", funcname),
-				 errhint("For example '{\"%s\": ...}'.", specs[0].name)));
+				 errhint("For example '{\"%s\": ...}'::jsonb.", specs[0].name)));
 
 	it = JsonbIteratorInit(&opts->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)

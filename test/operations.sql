@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(52);
+SELECT plan(53);
 
 CREATE TABLE ops_points AS
 SELECT g AS id, ARRAY[(g % 7)::float8, (g % 5)::float8 * 2] AS f, g % 3 = 0 AS label
@@ -66,6 +66,9 @@ SELECT uba_model_save('ops_saved', uba_model('ops_seg', 1));
 SELECT throws_ok($$SELECT uba_model_retrain('ops_saved')$$, '55000', 'model "ops_saved" has no training query',
 	'retraining a model saved without a query');
 SELECT is((SELECT count(*) FROM uba_models WHERE name = 'ops_x'), 0::bigint, 'failed trainings saved nothing');
+
+SELECT is(uba_model_train('ops_one', 'SELECT uba_kmeans(f, 2) FROM ops_points') * 10 + uba_model_retrain('ops_one'), 12,
+	'a train and a retrain in one statement: the retrain sees what the train saved');
 
 -- ---------- retention ----------
 SET LOCAL uba.keep_versions = 2;
