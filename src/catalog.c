@@ -233,21 +233,6 @@ CheckMetrics(Jsonb *metrics)
 				 errmsg("metrics must be a JSON object")));
 }
 
-/* Validate the whole model (as uba_model_info does); its kind and training rows */
-static void
-ValidateModel(bytea *model, const char **kind, int64 *rows)
-{
-	UbaModelMeta meta;
-	UbaReader	payload;
-	StringInfoData js;
-
-	uba_model_open(model, UBA_KIND_ANY, &meta, &payload);
-	initStringInfo(&js);
-	uba_model_describe(&meta, &payload, &js);
-	*kind = uba_kind_name(meta.kind);
-	*rows = meta.n_rows;
-}
-
 /* ---------- reading and locking a name ---------- */
 
 /* The name's owner and counter, locked FOR UPDATE when lock; false when there is no such name */
@@ -301,15 +286,14 @@ static int32
 StoreVersion(Catalog *c, const char *name, bytea *model, Jsonb *metrics, bool activate,
 			 const Recipe *recipe)
 {
-	const char *kind;
-	int64		rows;
+	UbaModelMeta meta;
 	Datum		nameval = CStringGetTextDatum(name);
 	Oid			owner;
 	int32		v = 0;
 	bool		created = false;
 	bool		isnull;
 
-	ValidateModel(model, &kind, &rows);
+	uba_model_validate(model, &meta);
 
 	/* the next version number; the row lock serializes the savers of one name */
 	while (!created)
@@ -370,12 +354,12 @@ StoreVersion(Catalog *c, const char *name, bytea *model, Jsonb *metrics, bool ac
 		memset(nulls, ' ', sizeof(nulls));
 		values[0] = nameval;
 		values[1] = Int32GetDatum(v);
-		values[2] = CStringGetTextDatum(kind);
+		values[2] = CStringGetTextDatum(uba_kind_name(meta.kind));
 		values[3] = PointerGetDatum(model);
 		values[4] = metrics != NULL ? JsonbPGetDatum(metrics) : (Datum) 0;
 		nulls[4] = metrics != NULL ? ' ' : 'n';
 		values[5] = BoolGetDatum(activate);
-		values[6] = Int64GetDatum(rows);
+		values[6] = Int64GetDatum(meta.n_rows);
 		if (recipe != NULL)
 		{
 			TimestampTz now = GetCurrentTimestamp();
@@ -945,6 +929,28 @@ ExistingRole(const char *role)
 	return r;
 }
 
+/*
+ * The start of a change of a name's owner or readers: the name (argument 1)
+ * locked for a caller who may change it, and a role (argument 2) that is
+ * not NULL.  Returns the name; the caller is left elevated and connected.
+ */
+static char *
+BeginRoleChange(FunctionCallInfo fcinfo, Catalog *c, Switched *s, const char *null_role)
+{
+	char	   *name = NameOrNull(fcinfo, 0);
+
+	CatalogOpen(c, fcinfo);
+	SPI_connect();
+	Elevate(c, s);
+	LockExisting(c, name);
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s", null_role),
+				 errhint("Name a role (or, for readers, 'public' for everyone).")));
+	return name;
+}
+
 PG_FUNCTION_INFO_V1(uba_model_set_owner);
 
 Datum
@@ -952,19 +958,11 @@ uba_model_set_owner(PG_FUNCTION_ARGS)
 {
 	Catalog		c;
 	Switched	s;
-	char	   *name = NameOrNull(fcinfo, 0);
+	char	   *name = BeginRoleChange(fcinfo, &c, &s, "the new owner must not be NULL");
 	Oid			role;
 	Oid			types[2] = {TEXTOID, OIDOID};
 	Datum		values[2];
 
-	CatalogOpen(&c, fcinfo);
-	SPI_connect();
-	Elevate(&c, &s);
-	LockExisting(&c, name);
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the new owner of model \"%s\" must not be NULL", name)));
 	role = ExistingRole(NameStr(*PG_GETARG_NAME(1)));
 	if (!MayChange(c.caller, role))
 		ereport(ERROR,
@@ -986,21 +984,12 @@ ChangeReaders(FunctionCallInfo fcinfo, bool grant)
 {
 	Catalog		c;
 	Switched	s;
-	char	   *name = NameOrNull(fcinfo, 0);
+	char	   *name = BeginRoleChange(fcinfo, &c, &s, "the reader role must not be NULL");
 	const char *reader;
 	Oid			role;
 	Oid			types[2] = {TEXTOID, OIDOID};
 	Datum		values[2];
 
-	CatalogOpen(&c, fcinfo);
-	SPI_connect();
-	Elevate(&c, &s);
-	LockExisting(&c, name);
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the reader role must not be NULL"),
-				 errhint("Name a role, or 'public' for everyone.")));
 	reader = NameStr(*PG_GETARG_NAME(1));
 	if (strcmp(reader, "public") == 0)
 		role = InvalidOid;

@@ -865,17 +865,24 @@ uba_model_info(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(js.data)));
 }
 
+/* Validate a model of any kind in full (header and payload); its metadata */
+void
+uba_model_validate(bytea *blob, UbaModelMeta *meta)
+{
+	UbaReader	payload;
+	StringInfoData js;
+
+	uba_model_open(blob, UBA_KIND_ANY, meta, &payload);
+	initStringInfo(&js);
+	uba_model_describe(meta, &payload, &js);
+}
+
 /* uba_model_kind(model bytea) returns text: validates fully, names the kind */
 Datum
 uba_model_kind(PG_FUNCTION_ARGS)
 {
-	bytea	   *blob = PG_GETARG_BYTEA_PP(0);
 	UbaModelMeta meta;
-	UbaReader	payload;
-	StringInfoData js;
 
-	uba_model_open(blob, UBA_KIND_ANY, &meta, &payload);
-	initStringInfo(&js);
-	uba_model_describe(&meta, &payload, &js);
+	uba_model_validate(PG_GETARG_BYTEA_PP(0), &meta);
 	PG_RETURN_TEXT_P(cstring_to_text(uba_kind_name(meta.kind)));
 }

@@ -119,6 +119,7 @@ pg_attribute_noreturn() extern void uba_model_corrupted(const char *detail,...) 
 extern void uba_model_open(bytea *blob, UbaModelKind expected,
 						   UbaModelMeta *meta, UbaReader *payload);
 extern void uba_model_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
+extern void uba_model_validate(bytea *blob, UbaModelMeta *meta);
 extern uint32 uba_model_crc(const char *data, Size len);
 struct UbaOptions;
 extern void uba_model_meta_init(UbaModelMeta *meta, int32 n_features, int64 n_rows,
