@@ -7,14 +7,15 @@ EXTENSION = uba
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" uba.control)
 
 MODULE_big = uba
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+# src/core is the shared core; each other folder is a capability (see doc/architecture.md)
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 # The install script of the current version is built: the first release's script followed
 # by every upgrade script in order, so a fresh install and an upgraded one run the same SQL.
 FIRST_SCRIPT = sql/uba--0.1.0.sql
 UPGRADE_SCRIPTS = $(sort $(wildcard sql/uba--*--*.sql))
 DATA = $(FIRST_SCRIPT) $(UPGRADE_SCRIPTS)
 DATA_built = sql/uba--$(EXTVERSION).sql
-PG_CPPFLAGS = -I$(srcdir)/src -DUBA_VERSION_STRING=\"$(EXTVERSION)\"
+PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src -DUBA_VERSION_STRING=\"$(EXTVERSION)\"
 # -O3 vectorizes the distance kernels; no FP contraction keeps results CPU independent
 PG_CFLAGS = -O3 -ffp-contract=off -fno-math-errno -fno-trapping-math
 SHLIB_LINK = -lopenblas -lm
@@ -38,7 +39,8 @@ sql/uba--$(EXTVERSION).sql: $(FIRST_SCRIPT) $(UPGRADE_SCRIPTS)
 	{ cat $(FIRST_SCRIPT); for f in $(UPGRADE_SCRIPTS); do echo; grep -v '^\\echo Use' $$f; done; } > $@
 
 # every source file includes the shared core header
-$(OBJS): src/uba.h uba.control
+$(OBJS): src/core/uba.h src/kinds.h uba.control
+$(filter src/recommend/%,$(OBJS)): src/recommend/cf.h
 
 .PHONY: test demo deps tap fuzz sanitized check-sanitized check-valgrind
 

@@ -61,7 +61,7 @@ trap - EXIT
 
 # One block per report; it is ours when any of its stacks (where, allocated, origin) passes
 # through uba's sources or uba.so.
-ours=$(ls src/*.c | sed 's|src/||; s|\.|\\.|' | tr '\n' '|' | sed 's/|$//')
+ours=$(ls src/*.c src/*/*.c | sed 's|.*/||; s|\.|\\.|' | tr '\n' '|' | sed 's/|$//')
 cat "$dir"/log/*.log | awk -v ours="(uba\\.so|[( ](${ours}):[0-9])" '
 	{ line = $0; sub(/^==[0-9]+== ?/, "", line) }
 	line == "" { if (block != "") flush(); next }

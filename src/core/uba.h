@@ -135,17 +135,14 @@ typedef void *(*UbaModelParser) (const UbaModelMeta *meta, UbaReader *payload);
 extern void *uba_model_cached(FunctionCallInfo fcinfo, int argno,
 							  UbaModelKind kind, UbaModelParser parse);
 
-/* Per-kind summary for uba_model_info(); appends ", key: value" pairs */
+/*
+ * Per-kind summary for uba_model_info(); appends ", key: value" pairs.  It
+ * reads (and so validates) the whole payload.  The core knows kinds only by
+ * number: src/kinds.c, above the capabilities, maps each to its describer.
+ */
 typedef void (*UbaModelDescriber) (const UbaModelMeta *meta, UbaReader *payload,
 								   StringInfo json);
-extern void uba_kmeans_describe(const UbaModelMeta *meta, UbaReader *payload,
-								StringInfo json);
-extern void uba_logreg_describe(const UbaModelMeta *meta, UbaReader *payload,
-								StringInfo json);
-extern void uba_linreg_describe(const UbaModelMeta *meta, UbaReader *payload,
-								StringInfo json);
-extern void uba_cf_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
-extern void uba_assoc_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
+extern UbaModelDescriber uba_kind_describer(UbaModelKind kind);
 
 /* ---------- options (options.c) ---------- */
 

@@ -34,6 +34,7 @@
  *-------------------------------------------------------------------------
  */
 #include "uba.h"
+#include "kinds.h"
 
 #include <float.h>
 #include <math.h>
