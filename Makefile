@@ -9,8 +9,10 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" uba.control)
 MODULE_big = uba
 # src/core is the shared core; each other folder is a capability (see doc/architecture.md)
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
-# The install script of the current version is built: the first release's script followed
-# by every upgrade script in order, so a fresh install and an upgraded one run the same SQL.
+# The install script of the current version is built from one file per capability (sql/install,
+# in dependency order); the scripts of older versions and the upgrade scripts are history, kept
+# as released.  test/dump_restore.sh checks that an upgraded install equals a fresh one.
+INSTALL_PARTS = $(patsubst %,sql/install/%.sql,core segment metrics predict recommend behaviour)
 FIRST_SCRIPT = sql/uba--0.1.0.sql
 UPGRADE_SCRIPTS = $(sort $(wildcard sql/uba--*--*.sql))
 DATA = $(FIRST_SCRIPT) $(UPGRADE_SCRIPTS)
@@ -21,7 +23,7 @@ PG_CFLAGS = -O3 -ffp-contract=off -fno-math-errno -fno-trapping-math
 SHLIB_LINK = -lopenblas -lm
 
 # pg_regress: inputs sql/NAME.sql, expected output expected/NAME.out
-REGRESS = setup model kmeans logreg linreg quality metrics catalog parallel cf ranking behaviour assoc
+REGRESS = setup core_model segment_kmeans predict_logreg predict_linreg segment_quality metrics_evaluation core_catalog core_parallel recommend_cf metrics_ranking behaviour_events behaviour_assoc
 REGRESS_OPTS =
 
 EXTRA_CLEAN = results regression.diffs regression.out
@@ -35,8 +37,9 @@ all:
 	@echo "PostgreSQL server headers are missing: run 'make test' or 'make demo' (they install them), or apt-get install postgresql-server-dev-15" >&2; exit 1
 endif
 
-sql/uba--$(EXTVERSION).sql: $(FIRST_SCRIPT) $(UPGRADE_SCRIPTS)
-	{ cat $(FIRST_SCRIPT); for f in $(UPGRADE_SCRIPTS); do echo; grep -v '^\\echo Use' $$f; done; } > $@
+sql/uba--$(EXTVERSION).sql: $(INSTALL_PARTS)
+	{ echo '-- uba $(EXTVERSION), generated from sql/install by the Makefile: edit those files'; \
+	  for f in $(INSTALL_PARTS); do echo; cat $$f; done; } > $@
 
 # every source file includes the shared core header
 $(OBJS): src/core/uba.h src/kinds.h uba.control
@@ -61,7 +64,7 @@ tap:
 # mutations of each seed model; the test suite runs 1,200)
 FUZZ_ROUNDS ?= 50000
 fuzz:
-	psql -X -v ON_ERROR_STOP=1 -v rounds=$(FUZZ_ROUNDS) -f test/fuzz_models.sql
+	psql -X -v ON_ERROR_STOP=1 -v rounds=$(FUZZ_ROUNDS) -f test/hardening_fuzz_models.sql
 
 # UndefinedBehaviorSanitizer build with PostgreSQL's assertions on in uba's code: undefined
 # behaviour (overflow, bad shifts, misaligned or out-of-bounds array access, ...) stops the backend.

@@ -7,7 +7,7 @@ StandardScaler for k = 3..8, writes test/data/kmeans_reference.csv and, unless
 --no-uba, trains uba_kmeans on the same CSV rows in a running server and prints
 a comparison table.
 
-Features (the same in test/kmeans_sklearn.sql):
+Features (the same in test/segment_kmeans_sklearn.sql):
   wholesale: ln of Fresh, Milk, Grocery, Frozen, Detergents_Paper, Delicassen
   retail:    recency, ln(1 + frequency), ln(1 + monetary)
 both standardized (population standard deviation, as StandardScaler and uba's
@@ -46,7 +46,7 @@ TOLERANCE = 0.005           # uba may be at most 0.5% above sklearn_inertia
 
 WHOLESALE_SPEND = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
 
-# Table definitions and SQL feature expressions; must match test/kmeans_sklearn.sql
+# Table definitions and SQL feature expressions; must match test/segment_kmeans_sklearn.sql
 DATASETS = {
     "wholesale": {
         "file": "wholesale.csv",

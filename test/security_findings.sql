@@ -2,7 +2,7 @@
 -- CREATE on the schema uba is installed in (as databases upgraded from before PostgreSQL 15 still
 -- grant on public), tries to become superuser, capture calls, squat names, peek and block.  Each
 -- reproduction failed to stop her in 0.2.0; none may work now.  Honest use by several owners still
--- works.  (The pg_cron form of finding 1 is in test/cron.sql: a job must see committed rows.)
+-- works.  (The pg_cron form of finding 1 is in test/ops_cron.sql: a job must see committed rows.)
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;

@@ -8,7 +8,7 @@
 # the known ones.
 #
 # Usage: test/valgrind.sh (the installed uba.so is the one tested; make install first).
-# VALGRIND_REGRESS="setup kmeans" and VALGRIND_TAP="test/limits.sql" (or none) run a part.
+# VALGRIND_REGRESS="setup kmeans" and VALGRIND_TAP="test/hardening_limits.sql" (or none) run a part.
 # Runs as root (the server as the postgres user) or as a user that may run initdb.
 set -eu
 cd "$(dirname "$0")/.."
@@ -53,8 +53,8 @@ if [ -n "${VALGRIND_REGRESS:-}" ]; then
 else
 	make -s PG_CONFIG=$PG_CONFIG installcheck || { cat regression.diffs; rc=1; }
 fi
-# limits.sql is left out: it asserts cancel latencies, which Valgrind stretches 20 to 50 times
-tap=${VALGRIND_TAP:-$(ls test/*.sql | grep -v '^test/limits\.sql$')}
+# hardening_limits.sql is left out: it asserts cancel latencies, which Valgrind stretches 20 to 50 times
+tap=${VALGRIND_TAP:-$(ls test/*.sql | grep -v '^test/hardening_limits\.sql$')}
 [ "$tap" = none ] || pg_prove --ext .sql $tap || rc=1
 stop
 trap - EXIT

@@ -13,7 +13,7 @@
 -- in three).  So each case takes the best uba model over seeds 0..9, and a
 -- separate test bounds how many of the 120 single fits may miss.
 --
--- Run from the project root: pg_prove test/kmeans_sklearn.sql
+-- Run from the project root: pg_prove test/segment_kmeans_sklearn.sql
 BEGIN;
 SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;

@@ -1,0 +1,88 @@
+-- uba predict: logistic and ridge regression
+--
+-- Training aggregates, scoring, coefficients and explanations.
+-- The install script is these files in the order the Makefile lists them (INSTALL_PARTS);
+-- the upgrade scripts beside them must reach the same objects (test/dump_restore.sh checks).
+
+-------------------------------------------------------------------------------
+-- Logistic regression
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_logreg_transfn(internal, boolean, float8[], jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_logreg_transfn(internal, boolean, float8[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_logreg_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE uba_logreg_train(label boolean, features float8[], options jsonb) (
+	SFUNC = uba_logreg_transfn, STYPE = internal, FINALFUNC = uba_logreg_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_logreg_train(label boolean, features float8[]) (
+	SFUNC = uba_logreg_transfn, STYPE = internal, FINALFUNC = uba_logreg_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_logreg_train(boolean, float8[], jsonb) IS 'train a logistic regression model';
+COMMENT ON AGGREGATE uba_logreg_train(boolean, float8[]) IS 'train a logistic regression model';
+
+CREATE FUNCTION uba_logreg_predict(model bytea, features float8[]) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_logreg_predict(bytea, float8[]) IS 'probability that the label is true';
+CREATE FUNCTION uba_logreg_classify(model bytea, features float8[], threshold float8) RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_logreg_classify(model bytea, features float8[]) RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_logreg_classify(bytea, float8[], float8) IS 'whether the probability reaches the threshold';
+COMMENT ON FUNCTION uba_logreg_classify(bytea, float8[]) IS 'whether the probability reaches 0.5';
+
+-------------------------------------------------------------------------------
+-- Ridge regression
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_linreg_transfn(internal, float8, float8[], jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_linreg_transfn(internal, float8, float8[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_linreg_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_linreg_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_linreg_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_linreg_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE uba_linreg_train(target float8, features float8[], options jsonb) (
+	SFUNC = uba_linreg_transfn, STYPE = internal, FINALFUNC = uba_linreg_final,
+	COMBINEFUNC = uba_linreg_combine, SERIALFUNC = uba_linreg_serialize,
+	DESERIALFUNC = uba_linreg_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_linreg_train(target float8, features float8[]) (
+	SFUNC = uba_linreg_transfn, STYPE = internal, FINALFUNC = uba_linreg_final,
+	COMBINEFUNC = uba_linreg_combine, SERIALFUNC = uba_linreg_serialize,
+	DESERIALFUNC = uba_linreg_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_linreg_train(float8, float8[], jsonb) IS 'train a ridge regression model';
+COMMENT ON AGGREGATE uba_linreg_train(float8, float8[]) IS 'train a ridge regression model';
+
+CREATE FUNCTION uba_linreg_predict(model bytea, features float8[]) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_linreg_predict(bytea, float8[]) IS 'predicted target of a ridge regression model';
+
+CREATE FUNCTION uba_logreg_coefficients(model bytea,
+	OUT feature int, OUT name text, OUT coefficient float8, OUT std_coefficient float8,
+	OUT odds_ratio float8, OUT std_error float8, OUT z float8, OUT p_value float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION uba_logreg_coefficients(bytea) IS 'coefficients, odds ratios and Wald statistics of a logistic regression model';
+CREATE FUNCTION uba_logreg_explain(model bytea, features float8[], top int,
+	OUT feature int, OUT name text, OUT value float8, OUT contribution float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
+CREATE FUNCTION uba_logreg_explain(model bytea, features float8[],
+	OUT feature int, OUT name text, OUT value float8, OUT contribution float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION uba_logreg_explain(bytea, float8[], int) IS 'each feature''s contribution to the log-odds of one prediction, largest first';
+COMMENT ON FUNCTION uba_logreg_explain(bytea, float8[]) IS 'each feature''s contribution to the log-odds of one prediction, largest first';

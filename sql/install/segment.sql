@@ -1,0 +1,108 @@
+-- uba segment: k-means segmentation and cluster quality
+--
+-- Training aggregates collect rows in the core's row set (uba_rowset_*).
+-- The install script is these files in the order the Makefile lists them (INSTALL_PARTS);
+-- the upgrade scripts beside them must reach the same objects (test/dump_restore.sh checks).
+
+-------------------------------------------------------------------------------
+-- k-means segmentation
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_kmeans_transfn(internal, float8[], int, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_kmeans_transfn(internal, float8[], int) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_kmeans_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE uba_kmeans(features float8[], k int, options jsonb) (
+	SFUNC = uba_kmeans_transfn,
+	STYPE = internal,
+	FINALFUNC = uba_kmeans_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine,
+	SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE uba_kmeans(features float8[], k int) (
+	SFUNC = uba_kmeans_transfn,
+	STYPE = internal,
+	FINALFUNC = uba_kmeans_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine,
+	SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE uba_kmeans(float8[], int, jsonb) IS 'train a k-means model';
+COMMENT ON AGGREGATE uba_kmeans(float8[], int) IS 'train a k-means model';
+
+CREATE FUNCTION uba_kmeans_assign(model bytea, features float8[]) RETURNS int
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_kmeans_assign(bytea, float8[]) IS 'cluster (1..k) of a feature vector';
+
+CREATE FUNCTION uba_kmeans_distance(model bytea, features float8[]) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_kmeans_distance(bytea, float8[]) IS 'distance to the nearest centroid';
+
+CREATE FUNCTION uba_kmeans_inertia(model bytea) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_kmeans_inertia(bytea) IS 'within-cluster sum of squares of the training rows';
+
+CREATE FUNCTION uba_kmeans_centroids(model bytea,
+	OUT cluster int, OUT size bigint, OUT centroid float8[])
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 8;
+COMMENT ON FUNCTION uba_kmeans_centroids(bytea) IS 'clusters with sizes and centroids in input units';
+
+-------------------------------------------------------------------------------
+-- Cluster quality
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_silhouette_transfn(internal, float8[], int, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_silhouette_transfn(internal, float8[], int) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_silhouette_final(internal) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE uba_silhouette(features float8[], cluster int, options jsonb) (
+	SFUNC = uba_silhouette_transfn,
+	STYPE = internal,
+	FINALFUNC = uba_silhouette_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine,
+	SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE uba_silhouette(features float8[], cluster int) (
+	SFUNC = uba_silhouette_transfn,
+	STYPE = internal,
+	FINALFUNC = uba_silhouette_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine,
+	SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE uba_silhouette(float8[], int, jsonb) IS 'mean silhouette coefficient of a clustering';
+COMMENT ON AGGREGATE uba_silhouette(float8[], int) IS 'mean silhouette coefficient of a clustering';
+
+CREATE FUNCTION uba_davies_bouldin_transfn(internal, float8[], int) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_davies_bouldin_final(internal) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE uba_davies_bouldin(features float8[], cluster int) (
+	SFUNC = uba_davies_bouldin_transfn,
+	STYPE = internal,
+	FINALFUNC = uba_davies_bouldin_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine,
+	SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE uba_davies_bouldin(float8[], int) IS 'Davies-Bouldin index of a clustering (lower is better)';
