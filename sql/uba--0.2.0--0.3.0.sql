@@ -153,6 +153,16 @@ CREATE OR REPLACE FUNCTION uba_model_revoke_read(name text, reader name)
 RETURNS void AS 'MODULE_PATHNAME', 'uba_model_revoke_read' LANGUAGE C VOLATILE;
 
 -------------------------------------------------------------------------------
+-- The per-backend model cache, bounded by uba.model_cache_size
+-------------------------------------------------------------------------------
+
+-- the parsed models this backend keeps across queries (uba.model_cache_size bounds their memory)
+CREATE FUNCTION uba_cached_models(OUT kind text, OUT created_at timestamptz, OUT bytes bigint, OUT in_use boolean)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED ROWS 16;
+COMMENT ON FUNCTION uba_cached_models() IS 'the models this backend keeps parsed across queries, most recently used first: kind, when the model was trained (uba_model_info''s created_at), memory';
+
+-------------------------------------------------------------------------------
 -- Reading: exact types and qualified names, so that no overload in a schema others can write
 -- to is chosen instead (or makes a call ambiguous)
 -------------------------------------------------------------------------------

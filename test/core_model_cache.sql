@@ -1,10 +1,11 @@
 -- Scoring functions keep the last 8 models they parsed per call site: rows that alternate
 -- between models (one per segment, in a join) and models stored out of line (TOAST) must
--- each get their own model's result.
+-- each get their own model's result.  The backend keeps out-of-line models across queries
+-- within uba.model_cache_size, least recently used first out.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(5);
+SELECT plan(11);
 
 CREATE TEMP TABLE rows AS
 SELECT i, i % 10 AS segment, ARRAY[sin(i * 0.3), cos(i * 0.7), (i % 7) / 7.0]::float8[] AS x,
@@ -53,6 +54,44 @@ SELECT isnt((SELECT count(*) FROM points p
 	          WHERE uba_kmeans_assign((SELECT m FROM blobs WHERE name = 'a'), p.f)
 	                <> uba_kmeans_assign((SELECT m FROM blobs WHERE name = 'b'), p.f)), 0::bigint,
 	'the two models differ, so mixing them up would show');
+
+-- the backend's cache: four k-means models of 1000 x 64 centroids (about 0.54 MB parsed each)
+CREATE TEMP TABLE big_points AS
+SELECT i, ARRAY(SELECT sin(i * 0.01 * j + j) FROM generate_series(1, 64) j)::float8[] AS f
+  FROM generate_series(1, 1200) i;
+CREATE TEMP TABLE big_blobs (name text, m bytea);
+ALTER TABLE big_blobs ALTER COLUMN m SET STORAGE EXTERNAL;
+INSERT INTO big_blobs
+SELECT 'm' || s, uba_kmeans(f, 1000, jsonb_build_object('seed', s, 'max_iter', 1))
+  FROM big_points, generate_series(1, 4) s GROUP BY s;
+CREATE FUNCTION pg_temp.score(model text) RETURNS int LANGUAGE sql AS $$
+	SELECT uba_kmeans_assign(m, (SELECT f FROM big_points WHERE i = 1)) FROM big_blobs WHERE name = model
+$$;
+CREATE FUNCTION pg_temp.kept() RETURNS text LANGUAGE sql AS $$
+	SELECT string_agg(b.name, ' ' ORDER BY c.ord)
+	  FROM uba_cached_models() WITH ORDINALITY c(kind, created_at, bytes, in_use, ord)
+	  JOIN big_blobs b ON (uba_model_info(b.m)->>'created_at')::timestamptz = c.created_at
+$$;
+SET LOCAL uba.model_cache_size = '2MB';
+SELECT pg_temp.score('m1');
+SELECT pg_temp.score('m2');
+SELECT pg_temp.score('m3');
+SELECT is(pg_temp.kept(), 'm3 m2 m1', 'the backend keeps the three models it used, most recent first');
+SELECT ok((SELECT sum(bytes) FROM uba_cached_models()) <= 2 * 1024 * 1024
+          AND (SELECT count(*) FROM uba_cached_models() WHERE bytes > 500000) = 3
+          AND (SELECT bool_and(NOT in_use) FROM uba_cached_models()),
+	'...within uba.model_cache_size, each with its memory, none in use between queries');
+SELECT pg_temp.score('m1');
+SELECT pg_temp.score('m4');
+SELECT is(pg_temp.kept(), 'm4 m1 m3', 'a fourth does not fit: the least recently used one (m2) is evicted');
+SET LOCAL uba.model_cache_size = '1MB';
+SELECT is(pg_temp.kept(), 'm4', 'a lower limit evicts down to it, the most recent stays');
+SET LOCAL uba.model_cache_size = 0;
+SELECT pg_temp.score('m2');
+SELECT is((SELECT count(*) FROM uba_cached_models()), 0::bigint, 'uba.model_cache_size = 0 keeps no model');
+SELECT is(pg_temp.score('m2'), (SELECT uba_kmeans_assign(m, (SELECT f FROM big_points WHERE i = 1)) FROM big_blobs WHERE name = 'm2'),
+	'...and scoring still works');
+RESET uba.model_cache_size;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -23,6 +23,7 @@ CREATE TEMP TABLE cases (id serial, fn text, sql text, expect text);
 INSERT INTO cases (fn, sql, expect) VALUES
 -- models: info and kind
 ('uba_model_info', 'SELECT uba_model_info(NULL)', 'ok'),
+('uba_cached_models', 'SELECT count(*) FROM uba_cached_models()', 'ok'),
 ('uba_model_info', 'SELECT uba_model_info(''\x'')', '22P03'),
 ('uba_model_info', 'SELECT uba_model_info(''not a model''::bytea)', '22P03'),
 ('uba_model_info', 'SELECT uba_model_info(substring(km FROM 1 FOR 40)) FROM m', 'XX001'),

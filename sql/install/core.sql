@@ -18,6 +18,12 @@ CREATE FUNCTION uba_model_kind(model bytea) RETURNS text
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_model_kind(bytea) IS 'kind of a uba model (validates it fully)';
 
+-- the parsed models this backend keeps across queries (uba.model_cache_size bounds their memory)
+CREATE FUNCTION uba_cached_models(OUT kind text, OUT created_at timestamptz, OUT bytes bigint, OUT in_use boolean)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL RESTRICTED ROWS 16;
+COMMENT ON FUNCTION uba_cached_models() IS 'the models this backend keeps parsed across queries, most recently used first: kind, when the model was trained (uba_model_info''s created_at), memory';
+
 -------------------------------------------------------------------------------
 -- Parallel support shared by every row-collecting training aggregate
 -------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ static const UbaOptionSpec assoc_options[] = {
 	{"min_confidence", UBA_OPT_FLOAT, 0.5, 0, 1, NULL},
 	{"max_length", UBA_OPT_INT, 10, 2, ASSOC_MAX_LENGTH, NULL},
 	{"max_consequent", UBA_OPT_INT, 1, 1, ASSOC_MAX_LENGTH - 1, NULL},
+	UBA_PROGRESS_OPTION,
 };
 
 /*
@@ -718,7 +719,10 @@ uba_assoc_final(PG_FUNCTION_ARGS)
 			TreeInsert(tree, path, len, 1);
 	}
 	MemoryContextSwitchTo(cxt);
+	uba_progress(&o, "uba_assoc_rules: " INT64_FORMAT " baskets, " INT64_FORMAT " distinct items; mining frequent itemsets",
+				 nbaskets, nitems);
 	Mine(&mn, tree, 0, cxt);
+	uba_progress(&o, "uba_assoc_rules: " INT64_FORMAT " frequent itemsets; making rules", mn.nsets);
 	for (int d = 0; d < ASSOC_MAX_LENGTH; d++)
 		MemoryContextDelete(mn.level[d]);
 
@@ -735,6 +739,7 @@ uba_assoc_final(PG_FUNCTION_ARGS)
 	}
 	if (rl.n > 0)
 		qsort_arg(rl.rules, rl.n, sizeof(Rule), CompareRules, rl.pool);
+	uba_progress(&o, "uba_assoc_rules: " INT64_FORMAT " rules", rl.n);
 
 	/* the items the rules use, renumbered in id order */
 	used_index = MemoryContextAllocHuge(cxt, sizeof(int32) * Max(nitems, 1));

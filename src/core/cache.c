@@ -9,6 +9,8 @@
 #include "uba.h"
 
 #include "access/detoast.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 
 /*
@@ -26,8 +28,8 @@
 
 /* Models one call site keeps parsed: a join may score with a model per segment */
 #define UBA_MODEL_CACHE_ENTRIES 8
-/* Models the backend keeps across queries */
-#define UBA_KEPT_MODELS 4
+/* Most models the backend keeps across queries (their memory is bounded by uba.model_cache_size) */
+#define UBA_KEPT_MODELS 16
 /* Longest key of a kept model: TOAST pointer and header */
 #define UBA_KEPT_KEY (TOAST_POINTER_SIZE + UBA_MODEL_HEADER_SIZE)
 
@@ -40,10 +42,13 @@ typedef struct UbaKeptModel
 	MemoryContext cxt;			/* under CacheMemoryContext */
 	int			pins;			/* call sites using it in running queries */
 	uint64		used;
+	Size		bytes;			/* memory of cxt */
+	TimestampTz created_at;		/* the model's, to tell versions apart (uba_cached_models) */
 } UbaKeptModel;
 
 static UbaKeptModel kept_models[UBA_KEPT_MODELS];
 static uint64 kept_clock;
+static Size kept_bytes;			/* sum of the kept models' bytes */
 
 typedef struct UbaCachedModel
 {
@@ -122,7 +127,7 @@ KeptKey(Datum d, char *key)
 /* Parse and validate the model in argument argno into a new context under parent */
 static void *
 ParseInto(FunctionCallInfo fcinfo, int argno, UbaModelKind kind, UbaModelParser parse,
-		  MemoryContext parent, MemoryContext *cxt)
+		  MemoryContext parent, MemoryContext *cxt, TimestampTz *created_at)
 {
 	bytea	   *blob = PG_GETARG_BYTEA_PP(argno);
 	UbaModelMeta meta;
@@ -135,7 +140,60 @@ ParseInto(FunctionCallInfo fcinfo, int argno, UbaModelKind kind, UbaModelParser 
 	uba_model_open(blob, kind, &meta, &payload);
 	parsed = parse(&meta, &payload);
 	MemoryContextSwitchTo(old);
+	if (created_at)
+		*created_at = meta.created_at;
 	return parsed;
+}
+
+/* Forget a kept model */
+static void
+Evict(UbaKeptModel *k)
+{
+	if (k->cxt)
+		MemoryContextDelete(k->cxt);
+	kept_bytes -= k->bytes;
+	memset(k, 0, sizeof(UbaKeptModel));
+}
+
+/*
+ * A free slot for a model of bytes, within uba.model_cache_size: the least
+ * recently used models no running query uses are evicted until it fits.
+ * NULL when it cannot be kept (larger than the limit, or the models in use
+ * leave no room).
+ */
+static UbaKeptModel *
+KeepSlot(Size bytes, bool need_slot)
+{
+	Size		limit = (Size) uba_model_cache_mb * 1024 * 1024;
+
+	for (;;)
+	{
+		UbaKeptModel *free_slot = NULL,
+				   *oldest = NULL;
+
+		for (int i = 0; i < UBA_KEPT_MODELS; i++)
+		{
+			UbaKeptModel *c = &kept_models[i];
+
+			if (c->keylen == 0)
+				free_slot = c;
+			else if (c->pins == 0 && (oldest == NULL || c->used < oldest->used))
+				oldest = c;
+		}
+		if ((free_slot != NULL || !need_slot) && kept_bytes + bytes <= limit)
+			return free_slot;
+		if (oldest == NULL)
+			return NULL;
+		Evict(oldest);
+	}
+}
+
+/* Evict what a lowered uba.model_cache_size no longer holds */
+static void
+Trim(void)
+{
+	if (kept_bytes > (Size) uba_model_cache_mb * 1024 * 1024)
+		(void) KeepSlot(0, false);
 }
 
 /*
@@ -193,6 +251,8 @@ uba_model_cached(FunctionCallInfo fcinfo, int argno, UbaModelKind kind,
 		Size		klen = KeptKey(d, kkey);
 		UbaKeptModel *k = NULL;
 
+		Trim();
+
 		for (int i = 0; i < UBA_KEPT_MODELS; i++)
 		{
 			UbaKeptModel *c = &kept_models[i];
@@ -206,33 +266,31 @@ uba_model_cached(FunctionCallInfo fcinfo, int argno, UbaModelKind kind,
 		if (k == NULL)
 		{
 			MemoryContext cxt;
-			void	   *parsed = ParseInto(fcinfo, argno, kind, parse, CurrentMemoryContext, &cxt);
+			TimestampTz created_at;
+			void	   *parsed = ParseInto(fcinfo, argno, kind, parse, CurrentMemoryContext, &cxt,
+										   &created_at);
 
-			/* keep it in a free slot, or in place of the least recent one no query uses */
-			for (int i = 0; i < UBA_KEPT_MODELS; i++)
-			{
-				UbaKeptModel *c = &kept_models[i];
+			Size		bytes = MemoryContextMemAllocated(cxt, true);
 
-				if (c->pins == 0 && (k == NULL || c->keylen == 0 || (k->keylen != 0 && c->used < k->used)))
-					k = c;
-			}
+			k = bytes <= (Size) uba_model_cache_mb * 1024 * 1024 ? KeepSlot(bytes, true) : NULL;
 			if (k == NULL)
 			{
-				/* every kept model is in use: this one stays the call site's own */
+				/* too large, or every slot is in use: this one stays the call site's own */
 				MemoryContextSetParent(cxt, flinfo->fn_mcxt);
 				e->cxt = cxt;
 				e->parsed = parsed;
 			}
 			else
 			{
-				if (k->cxt)
-					MemoryContextDelete(k->cxt);
 				MemoryContextSetParent(cxt, CacheMemoryContext);
 				k->cxt = cxt;
 				k->parsed = parsed;
 				k->kind = kind;
 				memcpy(k->key, kkey, klen);
 				k->keylen = klen;
+				k->bytes = MemoryContextMemAllocated(cxt, true);
+				k->created_at = created_at;
+				kept_bytes += k->bytes;
 			}
 		}
 		if (k != NULL)
@@ -245,7 +303,7 @@ uba_model_cached(FunctionCallInfo fcinfo, int argno, UbaModelKind kind,
 		}
 	}
 	else
-		e->parsed = ParseInto(fcinfo, argno, kind, parse, flinfo->fn_mcxt, &e->cxt);
+		e->parsed = ParseInto(fcinfo, argno, kind, parse, flinfo->fn_mcxt, &e->cxt, NULL);
 
 	e->key = MemoryContextAlloc(e->cxt, keylen);
 	memcpy(e->key, key, keylen);
@@ -255,3 +313,42 @@ uba_model_cached(FunctionCallInfo fcinfo, int argno, UbaModelKind kind,
 	return e->parsed;
 }
 
+
+/* uba_cached_models(): the models this backend keeps across queries, most recent first */
+PG_FUNCTION_INFO_V1(uba_cached_models);
+
+Datum
+uba_cached_models(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			order[UBA_KEPT_MODELS];
+	int			n = 0;
+
+	InitMaterializedSRF(fcinfo, 0);
+	Trim();
+	for (int i = 0; i < UBA_KEPT_MODELS; i++)
+		if (kept_models[i].keylen != 0)
+			order[n++] = i;
+	/* a handful of slots: insertion sort by last use, newest first */
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && kept_models[order[j]].used > kept_models[order[j - 1]].used; j--)
+		{
+			int			t = order[j];
+
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	for (int i = 0; i < n; i++)
+	{
+		UbaKeptModel *k = &kept_models[order[i]];
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		values[0] = CStringGetTextDatum(uba_kind_name(k->kind));
+		values[1] = TimestampTzGetDatum(k->created_at);
+		values[2] = Int64GetDatum((int64) k->bytes);
+		values[3] = BoolGetDatum(k->pins > 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

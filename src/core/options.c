@@ -235,6 +235,7 @@ SetOption(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 	switch (spec->type)
 	{
 		case UBA_OPT_BOOL:
+		case UBA_OPT_PROGRESS:
 			if (v->type != jbvBool)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -400,12 +401,13 @@ uba_options_to_json(const UbaOptions *o)
 	{
 		const UbaOptionSpec *spec = &o->specs[i];
 
-		if (spec->type == UBA_OPT_NAMES)
-			continue;			/* kept in the model's metadata, not here */
+		if (spec->type == UBA_OPT_NAMES || spec->type == UBA_OPT_PROGRESS)
+			continue;			/* names are in the model's metadata; progress is no parameter */
 		appendStringInfo(&s, "%s\"%s\": ", shown++ > 0 ? ", " : "", spec->name);
 		switch (spec->type)
 		{
 			case UBA_OPT_NAMES:
+			case UBA_OPT_PROGRESS:
 				break;
 			case UBA_OPT_BOOL:
 				appendStringInfoString(&s, o->value[i] != 0 ? "true" : "false");

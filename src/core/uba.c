@@ -17,6 +17,8 @@ PG_MODULE_MAGIC;
 int			uba_max_memory_kb = 1024 * 1024;
 int			uba_work_mem_kb = -1;
 int			uba_threads = 0;
+int			uba_model_cache_mb = 256;
+bool		uba_progress_setting = false;
 /* read from SQL only (current_setting): storage for the settings */
 static char *uba_recommender = NULL;
 int			uba_keep_versions = 0;
@@ -65,6 +67,27 @@ _PG_init(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("uba.model_cache_size",
+							"Memory a backend may keep parsed models in across queries.",
+							"Models read from tables are kept parsed, least recently used first out; 0 keeps none.",
+							&uba_model_cache_mb,
+							256,
+							0,
+							1024 * 1024,
+							PGC_USERSET,
+							GUC_UNIT_MB,
+							NULL, NULL, NULL);
+
+	/* not uba.verbose: VERBOSE is an SQL keyword, so SET uba.verbose would need quotes */
+	DefineCustomBoolVariable("uba.progress",
+							 "Training functions report their progress as INFO lines.",
+							 "A training call's option \"verbose\" takes precedence.",
+							 &uba_progress_setting,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomStringVariable("uba.recommender",
 							   "Name of the catalog model that uba_recommend() uses.",
@@ -148,4 +171,39 @@ uba_check_memory(Size bytes, const char *what)
 						what, (bytes + (1024 * 1024 - 1)) / (1024 * 1024),
 						uba_memory_setting(), limit / (1024 * 1024)),
 				 uba_memory_hint("train on a sample of the rows (TABLESAMPLE)")));
+}
+
+/* Whether a training call reports progress: its "verbose" option, else uba.progress */
+bool
+uba_progress_on(const UbaOptions *o)
+{
+	for (int i = 0; o != NULL && i < o->nspecs; i++)
+		if (o->specs[i].type == UBA_OPT_PROGRESS && o->given[i])
+			return o->value[i] != 0;
+	return uba_progress_setting;
+}
+
+/* One progress line (see uba.h) */
+void
+uba_progress(const UbaOptions *o, const char *fmt,...)
+{
+	StringInfoData buf;
+
+	if (!uba_progress_on(o))
+		return;
+	initStringInfo(&buf);
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	ereport(INFO, (errmsg_internal("%s", buf.data)));
+	pfree(buf.data);
 }

@@ -28,6 +28,7 @@
 extern int	uba_max_memory_kb;
 extern int	uba_work_mem_kb;
 extern int	uba_threads;
+extern int	uba_model_cache_mb;
 extern int	uba_debug_solve_block;
 extern int	uba_keep_versions;
 
@@ -153,8 +154,12 @@ typedef enum UbaOptionType
 	UBA_OPT_BOOL,
 	UBA_OPT_CHOICE,
 	UBA_OPT_WEIGHTS,			/* one of choices, or an object of keys -> weight */
-	UBA_OPT_NAMES				/* array of distinct, non-empty strings */
+	UBA_OPT_NAMES,				/* array of distinct, non-empty strings */
+	UBA_OPT_PROGRESS			/* true or false; not a training parameter: never stored in a model */
 } UbaOptionType;
+
+/* The "verbose" option every trainer lists (progress lines, see uba_progress) */
+#define UBA_PROGRESS_OPTION {"verbose", UBA_OPT_PROGRESS, 0, 0, 1, NULL}
 
 #define UBA_OPT_MAX_KEYS 4
 #define UBA_MAX_NAME_BYTES 1000
@@ -196,6 +201,16 @@ extern char *uba_options_to_json(const UbaOptions *o);
 extern void uba_check_same_options(const Jsonb *first, const Jsonb *options);
 extern const char *uba_duplicate_name(char **names, int n);
 extern void uba_options_check_names(const UbaOptions *o, int n_features);
+
+/*
+ * Progress of long training (uba.c): with the option "verbose" (or, when
+ * it is not given, the setting uba.progress) each call sends an INFO line,
+ * which psql shows while the query runs.  Call it from the backend's own
+ * thread only, between rounds of work.
+ */
+extern bool uba_progress_setting;
+extern bool uba_progress_on(const UbaOptions *o);
+extern void uba_progress(const UbaOptions *o, const char *fmt,...) pg_attribute_printf(2, 3);
 
 /*
  * Squared Euclidean distance, summed in index order.  Every distance in

@@ -45,6 +45,7 @@ static const UbaOptionSpec linreg_options[] = {
 	{"fit_intercept", UBA_OPT_BOOL, 1, 0, 1, NULL},
 	{"standardize", UBA_OPT_BOOL, 1, 0, 1, NULL},
 	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
+	UBA_PROGRESS_OPTION,
 };
 
 /*
@@ -310,6 +311,8 @@ uba_linreg_final(PG_FUNCTION_ARGS)
 			rhs[j] += (double) s->n * s->mean_x[j] * s->mean_y;
 		rhs[j] /= sj;
 	}
+	uba_progress(&o, "uba_linreg_train: solving the normal equations of %d features from " INT64_FORMAT " rows",
+				 d, s->n);
 	if (!uba_cholesky_solve(d, A, rhs))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),

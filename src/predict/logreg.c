@@ -71,6 +71,7 @@ static const UbaOptionSpec logreg_options[] = {
 	{"max_iter", UBA_OPT_INT, 100, 1, 100000, NULL},
 	{"tol", UBA_OPT_FLOAT, 1e-10, 0, 1, NULL},
 	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
+	UBA_PROGRESS_OPTION,
 };
 
 /* A parsed model */
@@ -143,6 +144,8 @@ Sigmoid(double z)
 /* Training data and scratch for one call */
 typedef struct LogRegWork
 {
+	const UbaOptions *o;		/* for progress lines */
+	const char *phase;			/* "all rows", or the warm start's sample */
 	int64		n;
 	int			d;
 	int			p;				/* d + 1 with an intercept, else d */
@@ -686,6 +689,8 @@ Newton(LogRegWork *w, double *beta, int max_iter, double tol, const double *H_st
 
 		prev_gnorm = it > 0 ? *gnorm : 0;
 		*gnorm = OptimalityNorm(w, beta, g);
+		uba_progress(w->o, "uba_logreg_train: %s, Newton iteration %d: objective %.6g, optimality %.3g",
+					 w->phase, it + 1, f, *gnorm);
 		if (*gnorm <= tol)
 		{
 			converged = true;
@@ -813,6 +818,7 @@ WarmStart(const LogRegWork *full, double *beta, double *H, int max_iter)
 	s.S = s.w_pos * (double) npos + s.w_neg * (double) (s.n - npos);
 	s.l2 = full->l2 * s.S / full->S;
 	s.l1 = full->l1 * s.S / full->S;
+	s.phase = "warm start on the first sixteenth of the rows";
 
 	start = palloc0(sizeof(double) * s.p);
 	if (s.p > s.d)
@@ -945,6 +951,8 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 		beta[d] = log(w.w_pos * (double) npos / (w.w_neg * (double) (rs->n - npos)));
 
 	H = palloc(sizeof(double) * w.p * w.p);
+	w.o = &o;
+	w.phase = "all rows";
 	warm = WarmStart(&w, beta, H, (int) uba_option(&o, "max_iter"));
 	converged = Newton(&w, beta, (int) uba_option(&o, "max_iter"), uba_option(&o, "tol"),
 					   warm ? H : NULL, &iters, &loss, &gnorm, H);

@@ -426,6 +426,7 @@ uba_cf_train_als(CfSparse *byuser, CfSparse *byitem, int64 nusers, int64 nitems,
 	h.lane_work = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * UBA_LANES * h.lane_floats);
 	for (int it = 0; it < iterations; it++)
 	{
+		uba_progress(o, "uba_cf_train: ALS iteration %d of %d", it + 1, iterations);
 		/* users given items, then items given users (ratings need no Y'Y) */
 		if (!h.explicit)
 			Gram(Y, nitems, f, fs, reg, lane_G, Gd, G);

@@ -37,6 +37,7 @@ static const UbaOptionSpec cf_options[] = {
 	{"seed", UBA_OPT_INT, 0, 0, 2147483647, NULL},
 	{"neighbors", UBA_OPT_INT, 20, 1, CF_MAX_NEIGHBORS, NULL},
 	{"feedback", UBA_OPT_CHOICE, 0, 0, 0, cf_feedback},
+	UBA_PROGRESS_OPTION,
 };
 
 /* uba_cf_train(user_id, item_id, weight [, options]) transition: collect the event */
@@ -269,6 +270,8 @@ uba_cf_final(PG_FUNCTION_ARGS)
 						  popularity);
 	pfree(uidx);
 	pfree(iidx);
+	uba_progress(&o, "uba_cf_train: " INT64_FORMAT " users, " INT64_FORMAT " items, " INT64_FORMAT " distinct pairs; training %s",
+				 nusers, nitems, pairs, uba_cf_methods[method]);
 	if (method == CF_METHOD_ALS)
 		loss = uba_cf_train_als(&byuser, &byitem, nusers, nitems, &o, &X, &Y);
 	else
@@ -281,6 +284,7 @@ uba_cf_final(PG_FUNCTION_ARGS)
 			uba_cf_train_item_knn(&byuser, &byitem, nitems, f, &nbr_off, &nbr, &nbr_sim);
 	}
 
+	uba_progress(&o, "uba_cf_train: trained; writing the model");
 	uba_writer_init(&pw);
 	uba_put_u32(&pw, (uint32) nusers);
 	uba_put_u32(&pw, (uint32) nitems);

@@ -50,6 +50,7 @@ static const UbaOptionSpec kmeans_options[] = {
 	{"init", UBA_OPT_CHOICE, 0, 0, 0, init_choices},
 	{"standardize", UBA_OPT_BOOL, 0, 0, 1, NULL},
 	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
+	UBA_PROGRESS_OPTION,
 };
 
 /* A parsed model */
@@ -76,6 +77,9 @@ typedef struct KMeansModel
 /* Working state of one training call */
 typedef struct KMeansWork
 {
+	const UbaOptions *o;		/* for progress lines */
+	int			run;			/* which of n_init runs, from 1 */
+	int			n_init;
 	int64		n;
 	int			d;
 	int			k;
@@ -668,6 +672,8 @@ RunLloyd(KMeansWork *w, bool plusplus, int max_iter, double tol,
 		int64		changed = AssignRows(w, centers, true);
 		double		shift = 0;
 
+		uba_progress(w->o, "uba_kmeans: run %d of %d, iteration %d: inertia %.6g, " INT64_FORMAT " rows changed cluster",
+					 w->run, w->n_init, it + 1, w->inertia, changed);
 		changed += RelocateEmpty(w, w->sums, w->counts);	/* a moved point is a change */
 		for (int c = 0; c < k; c++)
 			for (int j = 0; j < d; j++)
@@ -841,10 +847,16 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	best_centers = MemoryContextAllocHuge(cxt, sizeof(double) * k * d);
 	best_counts = MemoryContextAllocZero(cxt, sizeof(int64) * k);
 
+	w.o = &o;
+	w.n_init = n_init;
 	for (int run = 0; run < n_init; run++)
 	{
 		int			iters;
-		double		inertia = RunLloyd(&w, plusplus, max_iter, tol, centers, &iters);
+		double		inertia;
+
+		w.run = run + 1;
+		inertia = RunLloyd(&w, plusplus, max_iter, tol, centers, &iters);
+		uba_progress(&o, "uba_kmeans: run %d of %d: inertia %.6g after %d iterations", run + 1, n_init, inertia, iters);
 
 		if (inertia < best_inertia)
 		{
