@@ -2,6 +2,7 @@
 #
 #   make demo    install what is missing, build, install, run the demo on a throw-away cluster
 #   make test    the same, then run the pg_regress and pgTAP suites
+#   make deb     a Debian package in dist/ (make check-deb installs and tries it)
 
 EXTENSION = uba
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" uba.control)
@@ -45,7 +46,7 @@ sql/uba--$(EXTVERSION).sql: $(INSTALL_PARTS)
 $(OBJS): src/core/uba.h src/kinds.h uba.control
 $(filter src/recommend/%,$(OBJS)): src/recommend/cf.h
 
-.PHONY: test demo deps tap fuzz sanitized check-sanitized check-valgrind
+.PHONY: test demo deps tap fuzz sanitized check-sanitized check-valgrind deb check-deb
 
 deps:
 	@test/run.sh deps
@@ -55,6 +56,14 @@ test:
 
 demo:
 	@test/run.sh demo
+
+# a Debian package, postgresql-15-uba, in dist/ (debian/, built with pg_buildext as Debian's
+# own extension packages are); check-deb also installs it on a throw-away cluster and uses it
+deb:
+	@test/deb.sh build
+
+check-deb:
+	@test/deb.sh test
 
 # pgTAP suites against a running server (used by test/run.sh inside pg_virtualenv)
 tap:
