@@ -282,6 +282,18 @@ def run_uba(conn, k, iters, init, workers, want_centers=False):
         return out
 
 
+def run_export_fit(conn, k, iters):
+    """What a user would otherwise do: fetch the rows with psycopg2, build a
+    numpy array, fit scikit-learn's KMeans (same settings as run_sklearn)."""
+    t0 = time.perf_counter()
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT features FROM {TABLE}")
+        X = np.array([r[0] for r in cur.fetchall()], dtype=np.float64)
+    export_s = time.perf_counter() - t0
+    r = run_sklearn(X, k, iters, "k-means++")
+    return {"s": export_s + r["s"], "export_s": export_s, "fit_s": r["s"], "rows": X.shape[0]}
+
+
 def run_scan(conn, workers):
     with conn.cursor() as cur:
         set_parallel(cur, workers)
@@ -333,6 +345,8 @@ def main():
     ap.add_argument("--wait-quiet", type=float, default=20,
                     help="before each measurement wait up to this many seconds for other work "
                          "on the machine to drop below 0.3 busy cores (default 20; 0: never wait)")
+    ap.add_argument("--no-export", action="store_true",
+                    help="skip the psycopg2 export + scikit-learn fit runs (what a user would otherwise do)")
     ap.add_argument("--json", help="also write the raw measurements to this file")
     args = ap.parse_args()
     command = "/usr/bin/python3 " + " ".join(shlex.quote(a) for a in sys.argv)
@@ -407,6 +421,10 @@ def main():
             r = meter.run(run_scan, conn, w)
             res["scan_" + name].append(r)
             log(f"rep {rep + 1} scan {name}: {r['s']:.3f} s{busy_note(r)}")
+        if not args.no_export:
+            r = meter.run(run_export_fit, conn, args.k, args.iters)
+            res.setdefault("export", []).append(r)
+            log(f"rep {rep + 1} export + fit: {r['s']:.3f} s (export {r['export_s']:.3f} s, fit {r['fit_s']:.3f} s){busy_note(r)}")
     if threadctx is not None:
         threadctx.restore_original_limits()
     load_end = os.getloadavg()
@@ -481,6 +499,16 @@ def main():
           f"{fmt(ub[name].get('per_iter', float('nan')) * 1000, 1)} | {fmt(scan[name])} | "
           f"{sk_it:g} / {ub_it:g} |")
     p("")
+    if res.get("export"):
+        ex = res["export"]
+        p("Against what a user would otherwise do, export the rows with psycopg2 into numpy and fit "
+          "scikit-learn (the same KMeans settings):")
+        p("")
+        p("| | export s | fit s | total s | uba (default parallel) / total |")
+        p("|---|---:|---:|---:|---:|")
+        p(f"| psycopg2 fetch + np.array, then KMeans.fit | {fmt(med(ex, 'export_s'))} | {fmt(med(ex, 'fit_s'))} | "
+          f"{fmt(med(ex))} | {fmt(ub['parallel']['full'] / med(ex), 2)} |")
+        p("")
     if not args.no_phases:
         p("Where the time goes (seconds, medians; one Lloyd iteration = median of (T[max_iter=N] - T[max_iter=1]) / (n_iter - 1), "
           "k-means++ init = median of T[max_iter=1, k-means++] - T[max_iter=1, random], "
