@@ -23,6 +23,13 @@ CREATE TEMP TABLE cases (id serial, fn text, sql text, expect text);
 INSERT INTO cases (fn, sql, expect) VALUES
 -- models: info and kind
 ('uba_model_info', 'SELECT uba_model_info(NULL)', 'ok'),
+-- training never writes a model uba rejects: values whose squares overflow, weights beyond single precision
+('uba_logreg_train', 'SELECT uba_logreg_train(label, ARRAY[f[1] * 1e155, f[2]]) FROM pts', '22003'),
+('uba_linreg_train', 'SELECT uba_linreg_train(y, ARRAY[f[1] * 1e155, f[2]]) FROM pts', '22003'),
+('uba_kmeans', 'SELECT uba_kmeans(ARRAY[f[1] * 1e155, f[2]], 2, ''{"standardize": true}''::jsonb) FROM pts', '22003'),
+('uba_kmeans', 'SELECT uba_kmeans(ARRAY[f[1] * 1e155, f[2]], 2) FROM pts', '22003'),
+('uba_cf_train', 'SELECT uba_cf_train(id % 10, id % 13, 1e300, ''{"factors": 2}''::jsonb) FROM pts', '22003'),
+('uba_cf_train', 'SELECT uba_cf_train(id % 10, id % 13, 1e300, ''{"method": "item_knn"}''::jsonb) FROM pts', '22003'),
 ('uba_cached_models', 'SELECT count(*) FROM uba_cached_models()', 'ok'),
 ('uba_model_info', 'SELECT uba_model_info(''\x'')', '22P03'),
 ('uba_model_info', 'SELECT uba_model_info(''not a model''::bytea)', '22P03'),
@@ -179,8 +186,9 @@ INSERT INTO cases (fn, sql, expect) VALUES
 ('uba_model_train', 'SELECT uba_model_train(''bad'', ''VACUUM'')', '42804'),
 ('uba_model_train', 'SELECT uba_model_train(''bad'', ''SELECT km FROM m'', NULL)', '22023'),
 ('uba_model_train', 'SELECT uba_model_train(''bad'', ''SELECT km FROM m'', ''{"metrics": null}'')', '22023'),
-('uba_model_train', 'SELECT uba_model_train(''bad'', ''SELECT km, 1 FROM m'')', '42804'),
-('uba_model_train', 'SELECT uba_model_train(''bad_semicolon'', ''SELECT km FROM m;'')', 'ok'),
+('uba_model_train', 'SELECT uba_model_train(''bad'', ''SELECT uba_model(''''bad_inputs_km''''), 1'')', '42804'),
+('uba_model_train', 'SELECT uba_model_train(''bad'', ''SELECT km FROM m'')', '0A000'),
+('uba_model_train', 'SELECT uba_model_train(''bad_semicolon'', ''SELECT uba_model(''''bad_inputs_km'''');'')', 'ok'),
 ('uba_model_train', 'SELECT uba_model_train(''bad'', ''not sql at all'')', '42601'),
 ('uba_model_train', 'SELECT uba_model_train(''bad'', NULL)', '22004'),
 ('uba_model_train', 'SELECT uba_model_train(''bad'', ''SELECT km FROM m'', ''{"activate": "yes"}'')', '22023'),

@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(53);
+SELECT plan(60);
 
 CREATE TABLE ops_points AS
 SELECT g AS id, ARRAY[(g % 7)::float8, (g % 5)::float8 * 2] AS f, g % 3 = 0 AS label
@@ -61,6 +61,22 @@ SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT uba_kmeans(f, 2) FROM
 	'22023', 'metrics must be a JSON object', 'metrics that are not a JSON object (after training: nothing saved)');
 SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT uba_kmeans(f, 2) FROM ops_points', NULL)$$,
 	'22023', 'options of uba_model_train must be a JSON object', 'NULL options');
+-- any query a user can run: a trailing comment or semicolon; errors point at the user's own text
+SELECT is(uba_model_train('ops_comment', 'SELECT uba_kmeans(f, 2) FROM ops_points -- nightly'), 1,
+	'a training query may end in a comment');
+SELECT is(uba_model_train('ops_semicolon', E'SELECT uba_kmeans(f, 2) FROM ops_points; -- nightly\n'), 1,
+	'...or in a semicolon and a comment');
+SELECT is(uba_model_retrain('ops_comment'), 2, '...and retrains');
+SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT uba_kmeans(f, 2) FROM ops_no_such_table')$$, '42P01',
+	'relation "ops_no_such_table" does not exist', 'a mistake in the query is reported as PostgreSQL reports it');
+SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT 1')$$, '42804',
+	'the training query of model "ops_x" returns integer, not a model (bytea)', 'a query that returns no model says so');
+CREATE TEMP TABLE ops_tmp AS SELECT * FROM ops_points;
+SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT uba_kmeans(f, 2) FROM ops_tmp')$$, '0A000',
+	'the training query of model "ops_x" reads temporary table "ops_tmp"',
+	'a query over a temporary table is refused (retraining runs in another session)');
+SELECT throws_ok($$SELECT uba_model_train('ops_x', 'SELECT uba_kmeans(f, 2) FROM ops_points WHERE id IN (SELECT id FROM ops_tmp)')$$,
+	'0A000', NULL, '...also in a subquery');
 SELECT throws_ok($$SELECT uba_model_retrain('ops_nothing')$$, '42704', 'model "ops_nothing" does not exist', 'retraining an unknown name');
 SELECT uba_model_save('ops_saved', uba_model('ops_seg', 1));
 SELECT throws_ok($$SELECT uba_model_retrain('ops_saved')$$, '55000', 'model "ops_saved" has no training query',

@@ -514,6 +514,23 @@ RunTrainingQuery(const char *name, const char *query)
 				 errmsg("the training query of model \"%s\" must be a single query", name),
 				 errhint("For example SELECT uba_kmeans(features, 5) FROM t.")));
 	src = linitial(sources);
+	/* a recipe is run again later, from another session (pg_cron): no temporary relations */
+	{
+		ListCell   *lc;
+
+		foreach(lc, src->relationOids)
+		{
+			Oid			relid = lfirst_oid(lc);
+
+			if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("the training query of model \"%s\" reads temporary table \"%s\"",
+								name, get_rel_name(relid)),
+						 errdetail("uba_model_retrain runs the query again later, in another session, where the table does not exist."),
+						 errhint("Train from a regular table, or save the model with uba_model_save(), which keeps no query.")));
+		}
+	}
 	if (src->resultDesc == NULL || src->resultDesc->natts != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),

@@ -60,6 +60,25 @@ uba_check_finite(double v, const char *what)
 				 errhint("Replace missing or infinite values before training or scoring, for example with coalesce().")));
 }
 
+/*
+ * Training over features whose spread overflows double precision (values
+ * near 1e154 and beyond: their squares are infinite) would write a model
+ * no reader accepts: refuse it, naming the feature, before training.
+ * mean and var are the columns' moments (var may be a sum of squares).
+ */
+void
+uba_check_feature_scale(const double *mean, const double *var, int d, char **names)
+{
+	for (int j = 0; j < d; j++)
+		if (unlikely(!isfinite(mean[j]) || !isfinite(var[j])))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 names ? errmsg("feature \"%s\" has values too large to train on", names[j]) :
+					 errmsg("feature %d has values too large to train on", j + 1),
+					 errdetail("The spread of its values overflows double precision (squares of values near 1e154 are infinite)."),
+					 errhint("Rescale the feature, for example divide it by a power of ten, before training.")));
+}
+
 /* Copy a validated feature array of expected_dim elements into dst */
 void
 uba_read_features(ArrayType *a, double *dst, int expected_dim)

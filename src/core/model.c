@@ -334,6 +334,44 @@ uba_model_crc(const char *data, Size len)
 	return crc;
 }
 
+/*
+ * What training writes must read back: a model the readers would reject
+ * (a value that overflowed to infinity, say) is an error of the training
+ * call, with the reader's reason, not of every later read.  Validated in a
+ * context of its own, freed at once.
+ */
+static void
+CheckReadsBack(bytea *blob)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext cxt = AllocSetContextCreate(caller, "uba model check", ALLOCSET_DEFAULT_SIZES);
+
+	PG_TRY();
+	{
+		UbaModelMeta meta;
+
+		MemoryContextSwitchTo(cxt);
+		uba_model_validate(blob, &meta);
+		MemoryContextSwitchTo(caller);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(caller);
+		e = CopyErrorData();
+		FlushErrorState();
+		e->sqlerrcode = ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
+		e->message = psprintf("training produced a model that could not be read back: %s",
+							  e->detail ? e->detail : e->message);
+		e->detail = NULL;
+		e->hint = pstrdup("The training values are probably too large: squares of features near 1e154 overflow double precision, and a recommender's weights beyond 3e38 its single precision. Rescale them, for example by a power of ten, before training.");
+		ReThrowError(e);
+	}
+	PG_END_TRY();
+	MemoryContextDelete(cxt);
+}
+
 /* Assemble header, metadata and payload into a model blob */
 bytea *
 uba_model_build(UbaModelKind kind, const UbaModelMeta *meta, UbaWriter *payload)
@@ -386,6 +424,7 @@ uba_model_build(UbaModelKind kind, const UbaModelMeta *meta, UbaWriter *payload)
 	PutLE32(p + 20, uba_model_crc(p, total));
 
 	pfree(m.buf.data);
+	CheckReadsBack(result);
 	return result;
 }
 

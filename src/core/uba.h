@@ -239,6 +239,7 @@ extern ArrayType *uba_make_float8_array(const double *v, int n);
 extern void uba_standardize(double *X, int64 n, int d, const double *mean, double *var,
 							double *scale);
 extern void uba_check_finite(double v, const char *what);
+extern void uba_check_feature_scale(const double *mean, const double *var, int d, char **names);
 extern int64 uba_interval_usecs(const Interval *iv, const char *what);
 extern int	uba_bool_array_length(ArrayType *a, const char *what, const char *hint);
 extern void uba_bool_array_values(ArrayType *a, bool *dst, int n);

@@ -278,6 +278,9 @@ uba_linreg_final(PG_FUNCTION_ARGS)
 
 	A = palloc(sizeof(double) * d * d);
 	rhs = palloc(sizeof(double) * d);
+	for (int j = 0; j < d; j++)
+		A[j] = s->cxx[(Size) j * d + j];	/* the co-moments' diagonal, for the check */
+	uba_check_feature_scale(s->mean_x, A, d, o.names);
 	if (standardize)
 	{
 		scale = palloc(sizeof(double) * d);

@@ -890,6 +890,7 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba logreg", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	uba_rowset_canonical_order(rs);
+	uba_check_feature_scale(rs->mean, rs->var, rs->dim, o.names);
 
 	for (int64 i = 0; i < rs->n; i++)
 		npos += rs->y[i] > 0;

@@ -799,6 +799,7 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba kmeans", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	uba_rowset_canonical_order(rs);
+	uba_check_feature_scale(rs->mean, rs->var, d, o.names);
 
 	/* scikit-learn's tolerance: tol times the mean feature variance (after scaling) */
 	tol = 0;
