@@ -57,7 +57,7 @@ uba_check_finite(double v, const char *what)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%s must be finite", what),
 				 errdetail("Got %s.", isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity")),
-				 errhint("Replace missing or infinite values before training or scoring, for example with coalesce().")));
+				 errhint("Replace NaN and infinite values before training or scoring, for example with NULLIF(x, 'NaN'), or leave such rows out (coalesce() replaces NULL only).")));
 }
 
 /*
