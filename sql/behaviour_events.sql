@@ -158,3 +158,16 @@ SELECT count(*) AS groups, count(*) FILTER (WHERE p.depth = s.depth AND p.retain
 SELECT parallel_plans(false);
 
 DROP TABLE ev, gen_ev, big_ev, serial_result;
+-- the extremes (issue 16): an infinite time is more than any gap from every finite one, the
+-- range's last day included; a gap or window beyond the whole range does not overflow
+SELECT ts, uba_session(ts, '30 days') OVER (ORDER BY ts)
+  FROM (VALUES ('294276-12-31'::timestamptz), ('infinity')) v(ts);
+SELECT ts, uba_session(ts, '2147483647 months') OVER (ORDER BY ts)
+  FROM (VALUES ('2000-01-01'::timestamptz), ('infinity'), ('-infinity'), ('-infinity')) v(ts);
+SELECT uba_funnel(ts, '2147483647 months', ARRAY[s = 1, s = 2]) AS depth_to_infinity
+  FROM (VALUES ('2000-01-01'::timestamptz, 1), ('infinity', 2)) v(ts, s);
+SELECT uba_funnel(ts, '1 day', ARRAY[s = 1, s = 2]) AS depth_at_infinity
+  FROM (VALUES ('infinity'::timestamptz, 1), ('infinity', 2)) v(ts, s);
+-- rows must come in ascending time order: a descending window is an error, not one session
+SELECT expect_error($$SELECT uba_session(ts, '1 hour') OVER (ORDER BY ts DESC)
+                        FROM (VALUES ('2024-01-01 10:00'::timestamp), ('2024-01-01 10:10')) v(ts)$$);

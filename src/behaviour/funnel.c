@@ -277,12 +277,11 @@ FunnelDepth(FunnelEvent *ev, int64 n, int nsteps, int64 window_us)
 		for (uint64 m = steps; m != 0; m &= m - 1)
 		{
 			int			k = pg_rightmost_one_pos64(m);
-			int64		since;
 
 			if (k == 0)
 				start[0] = t;	/* a new chain: the latest start there is */
 			else if (!(reached & (UINT64CONST(1) << (k - 1))) ||
-					 pg_sub_s64_overflow(t, start[k - 1], &since) || since > window_us)
+					 uba_gap_exceeds(start[k - 1], t, window_us))
 				continue;
 			else if (!(reached & (UINT64CONST(1) << k)) || start[k - 1] > start[k])
 				start[k] = start[k - 1];

@@ -10,13 +10,18 @@
  * would say, but in one pass and without a second window to add up the
  * session starts.  Rows whose ts is NULL get NULL and are passed over: the
  * next row is compared with the last row that had a time.  A gap of
- * months counts 30 days a month, as interval comparison does.
+ * months counts 30 days a month, as interval comparison does.  Infinite
+ * times are more than any gap from every finite one.  Rows must come in
+ * ascending time order (ORDER BY ts): a row earlier than the one before it
+ * is an error, not a silent single session.
  *
  *-------------------------------------------------------------------------
  */
 #include "uba.h"
 
+#include "catalog/pg_type.h"
 #include "common/int.h"
+#include "utils/builtins.h"
 #include "windowapi.h"
 
 PG_FUNCTION_INFO_V1(uba_session);
@@ -32,6 +37,15 @@ typedef struct SessionState
 	int64		gap_us;
 } SessionState;
 
+/* A time as its argument's type prints it (timestamp or timestamptz) */
+static const char *
+TimeText(FunctionCallInfo fcinfo, TimestampTz t)
+{
+	bool		plain = get_fn_expr_argtype(fcinfo->flinfo, 0) == TIMESTAMPOID;
+
+	return DatumGetCString(DirectFunctionCall1(plain ? timestamp_out : timestamptz_out, TimestampTzGetDatum(t)));
+}
+
 /* uba_session(ts timestamptz | timestamp, gap interval) → int */
 Datum
 uba_session(PG_FUNCTION_ARGS)
@@ -42,7 +56,6 @@ uba_session(PG_FUNCTION_ARGS)
 	Datum		d;
 	TimestampTz ts;
 	Interval   *gap;
-	int64		diff;
 
 	/* no row before this one is needed again */
 	WinSetMarkPosition(winobj, WinGetCurrentPosition(winobj));
@@ -65,10 +78,15 @@ uba_session(PG_FUNCTION_ARGS)
 	if (isnull)
 		PG_RETURN_NULL();
 	ts = DatumGetTimestampTz(d);
+	if (st->has_prev && ts < st->prev)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("uba_session needs the rows of each partition in ascending time order"),
+				 errdetail("A row at %s came after one at %s.", TimeText(fcinfo, ts), TimeText(fcinfo, st->prev)),
+				 errhint("Write OVER (PARTITION BY user_id ORDER BY ts), ascending.")));
 	if (!st->has_prev)
 		st->session = 1;
-	else if (ts > st->prev &&
-			 (pg_sub_s64_overflow(ts, st->prev, &diff) || diff > st->gap_us))
+	else if (uba_gap_exceeds(st->prev, ts, st->gap_us))
 	{
 		if (st->session == PG_INT32_MAX)
 			ereport(ERROR,

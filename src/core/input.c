@@ -176,6 +176,24 @@ uba_interval_usecs(const Interval *iv, const char *what)
 }
 
 /*
+ * Whether to - from > gap_us for to >= from, exactly: no overflow, and an
+ * infinite time is later (or earlier) than any finite one by more than any
+ * gap (the range's last day is not within a gap of infinity).  Two equal
+ * infinities are no time apart.
+ */
+bool
+uba_gap_exceeds(TimestampTz from, TimestampTz to, int64 gap_us)
+{
+	int64		diff;
+
+	if (from == to)
+		return false;
+	if (TIMESTAMP_NOT_FINITE(from) || TIMESTAMP_NOT_FINITE(to))
+		return true;
+	return pg_sub_s64_overflow(to, from, &diff) || diff > gap_us;
+}
+
+/*
  * The length of a boolean array argument (funnel steps, retention
  * conditions): it must have one dimension and at least one element.  what
  * names it in errors; hint shows an example.

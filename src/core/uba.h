@@ -241,6 +241,7 @@ extern void uba_standardize(double *X, int64 n, int d, const double *mean, doubl
 extern void uba_check_finite(double v, const char *what);
 extern void uba_check_feature_scale(const double *mean, const double *var, int d, char **names);
 extern int64 uba_interval_usecs(const Interval *iv, const char *what);
+extern bool uba_gap_exceeds(TimestampTz from, TimestampTz to, int64 gap_us);
 extern int	uba_bool_array_length(ArrayType *a, const char *what, const char *hint);
 extern void uba_bool_array_values(ArrayType *a, bool *dst, int n);
 extern void uba_read_ids(ArrayType *a, const char *what, Datum **elems, bool **nulls, int *n);
