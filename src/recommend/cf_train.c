@@ -40,6 +40,53 @@ static const UbaOptionSpec cf_options[] = {
 	UBA_PROGRESS_OPTION,
 };
 
+/*
+ * Options that the chosen method does not use are an error, as unknown ones
+ * are: {"method": "item_knn", "factors": 8} would otherwise be quietly ignored.
+ */
+static const char *const cf_method_options[] = {
+	/* als */ "method factors iterations regularization alpha solver cg_steps seed feedback verbose",
+	/* item_knn */ "method neighbors verbose",
+	/* ease */ "method neighbors regularization verbose",
+};
+
+static void
+CheckMethodOptions(const UbaOptions *o)
+{
+	int			method = (int) uba_option(o, "method");
+	const char *valid = cf_method_options[method];
+
+	for (int i = 0; i < o->nspecs; i++)
+	{
+		const char *name = o->specs[i].name;
+		const char *at;
+		Size		len = strlen(name);
+		bool		found = false;
+
+		if (!o->given[i])
+			continue;
+		for (at = strstr(valid, name); at != NULL && !found; at = strstr(at + 1, name))
+			found = (at == valid || at[-1] == ' ') && (at[len] == ' ' || at[len] == '\0');
+		if (!found)
+		{
+			StringInfoData list;
+
+			initStringInfo(&list);
+			for (const char *c = valid; *c; c++)
+			{
+				if (*c == ' ')
+					appendStringInfoString(&list, ", ");
+				else
+					appendStringInfoChar(&list, *c);
+			}
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" does not apply to method \"%s\" of uba_cf_train", name, uba_cf_methods[method]),
+					 errdetail("Options of method %s are: %s.", uba_cf_methods[method], list.data)));
+		}
+	}
+}
+
 /* uba_cf_train(user_id, item_id, weight [, options]) transition: collect the event */
 Datum
 uba_cf_transfn(PG_FUNCTION_ARGS)
@@ -69,6 +116,7 @@ uba_cf_transfn(PG_FUNCTION_ARGS)
 		UbaOptions	o;
 
 		uba_parse_options(opts, cf_options, lengthof(cf_options), "uba_cf_train", &o);
+		CheckMethodOptions(&o);
 		st = uba_events_start(fcinfo, opts, true, CF_EVENT_PEAK_BYTES);
 	}
 	else
