@@ -149,17 +149,12 @@ SELECT r.customer_id,
 \echo '      silhouette: -1 .. 1, higher is better;  Davies-Bouldin: 0 or more, lower is better'
 \echo
 
-WITH scale AS (
-	SELECT avg(features[1]) AS m1, stddev_pop(features[1]) AS s1,
-	       avg(features[2]) AS m2, stddev_pop(features[2]) AS s2,
-	       avg(features[3]) AS m3, stddev_pop(features[3]) AS s3
+-- measured on the scale the model clustered on: uba_kmeans_transform z-scores the features with
+-- the training rows' means and standard deviations, as the standardized model did
+WITH scored AS (
+	SELECT uba_kmeans_transform((SELECT uba_model('segments')), features) AS z,
+	       uba_kmeans_assign((SELECT uba_model('segments')), features) AS segment
 	  FROM customer_features
-), scored AS (
-	SELECT ARRAY[(f.features[1] - m1) / s1,
-	             (f.features[2] - m2) / s2,
-	             (f.features[3] - m3) / s3] AS z,
-	       uba_kmeans_assign((SELECT uba_model('segments')), f.features) AS segment
-	  FROM customer_features f, scale
 )
 SELECT round(uba_silhouette(z, segment)::numeric, 3) AS silhouette,
        round(uba_davies_bouldin(z, segment)::numeric, 3) AS davies_bouldin

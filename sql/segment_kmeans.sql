@@ -105,3 +105,15 @@ SELECT expect_error($$SELECT uba_model_info(reseal(
 SELECT uba_model_info(reseal(
   put_u32(put_u32(put_u32(put_u32(put_u32(put_u32(m, 40, 0), 44, 1610612736),
           p + 40, 0), p + 44, 1073741824), p + 48, 0), p + 52, 536870912)))->'cluster_sizes' FROM km_damaged;
+-- uba_kmeans_transform: the features on the model's own scale (issue 16): z-scores with the
+-- training rows' means and population standard deviations when standardized, else unchanged
+CREATE TABLE kt AS SELECT g, ARRAY[g * 1000.0, (g % 5)::float8] AS f FROM generate_series(1, 40) g;
+SELECT bool_and(abs((uba_kmeans_transform(m.s, kt.f))[1] - (kt.f[1] - st.m1) / st.s1) < 1e-12
+            AND abs((uba_kmeans_transform(m.s, kt.f))[2] - (kt.f[2] - st.m2) / st.s2) < 1e-12) AS zscores,
+       bool_and(uba_kmeans_transform(m.r, kt.f) = kt.f) AS raw_unchanged
+  FROM kt,
+       (SELECT uba_kmeans(f, 2, '{"standardize": true, "seed": 1}'::jsonb) AS s,
+               uba_kmeans(f, 2, '{"seed": 1}'::jsonb) AS r FROM kt) m,
+       (SELECT avg(f[1]) AS m1, stddev_pop(f[1]) AS s1, avg(f[2]) AS m2, stddev_pop(f[2]) AS s2 FROM kt) st;
+SELECT expect_error($$SELECT uba_kmeans_transform(uba_kmeans(f, 2), ARRAY[1, 2, 3]) FROM kt$$);
+DROP TABLE kt;

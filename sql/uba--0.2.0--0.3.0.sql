@@ -216,3 +216,11 @@ AS $$
 	                                        NULL::pg_catalog.int4)),
 	         user_id, n, NULL::pg_catalog.jsonb) r
 $$;
+
+-------------------------------------------------------------------------------
+-- k-means: the model's own scale, for measuring quality where it clustered
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_kmeans_transform(model bytea, features float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_kmeans_transform(bytea, float8[]) IS 'features as the model clustered them: z-scored with the training means and standard deviations when trained with "standardize", else unchanged';

@@ -50,6 +50,10 @@ CREATE FUNCTION uba_kmeans_inertia(model bytea) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_kmeans_inertia(bytea) IS 'within-cluster sum of squares of the training rows';
 
+CREATE FUNCTION uba_kmeans_transform(model bytea, features float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_kmeans_transform(bytea, float8[]) IS 'features as the model clustered them: z-scored with the training means and standard deviations when trained with "standardize", else unchanged';
+
 CREATE FUNCTION uba_kmeans_centroids(model bytea,
 	OUT cluster int, OUT size bigint, OUT centroid float8[])
 	RETURNS SETOF record

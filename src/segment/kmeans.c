@@ -36,6 +36,7 @@ PG_FUNCTION_INFO_V1(uba_kmeans_assign);
 PG_FUNCTION_INFO_V1(uba_kmeans_distance);
 PG_FUNCTION_INFO_V1(uba_kmeans_centroids);
 PG_FUNCTION_INFO_V1(uba_kmeans_inertia);
+PG_FUNCTION_INFO_V1(uba_kmeans_transform);
 
 #define KMEANS_FLAG_STANDARDIZE 1
 #define KMEANS_MAX_K 100000
@@ -969,18 +970,27 @@ uba_kmeans_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo jso
 	appendStringInfoChar(json, ']');
 }
 
-/* Nearest centroid (0-based) of a feature array; sets *sqdist */
-static int
-Nearest(KMeansModel *m, ArrayType *features, double *sqdist)
+/* A feature array in the model's fitting space (z-scores when it was standardized), in m->scratch */
+static double *
+ToFittingSpace(KMeansModel *m, ArrayType *features)
 {
 	double	   *x = m->scratch;
-	int			best = 0;
-	double		bestd = get_float8_infinity();
 
 	uba_read_features(features, x, m->d);
 	if (m->standardize)
 		for (int j = 0; j < m->d; j++)
 			x[j] = (x[j] - m->mean[j]) / m->scale[j];
+	return x;
+}
+
+/* Nearest centroid (0-based) of a feature array; sets *sqdist */
+static int
+Nearest(KMeansModel *m, ArrayType *features, double *sqdist)
+{
+	double	   *x = ToFittingSpace(m, features);
+	int			best = 0;
+	double		bestd = get_float8_infinity();
+
 	for (int c = 0; c < m->k; c++)
 	{
 		double		v = uba_sqdist(x, m->centroids + (Size) c * m->d, m->d);
@@ -1014,6 +1024,20 @@ uba_kmeans_distance(PG_FUNCTION_ARGS)
 
 	Nearest(m, PG_GETARG_ARRAYTYPE_P(1), &dist);
 	PG_RETURN_FLOAT8(sqrt(dist));
+}
+
+/*
+ * uba_kmeans_transform(model, features) returns float8[]: the features as
+ * the model clustered them (z-scored with the training rows' means and
+ * standard deviations when it was trained with "standardize"), so quality
+ * measures and distances can be computed on the model's own scale.
+ */
+Datum
+uba_kmeans_transform(PG_FUNCTION_ARGS)
+{
+	KMeansModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, ParseKMeans);
+
+	PG_RETURN_ARRAYTYPE_P(uba_make_float8_array(ToFittingSpace(m, PG_GETARG_ARRAYTYPE_P(1)), m->d));
 }
 
 /* uba_kmeans_inertia(model): within-cluster sum of squares of the training rows */
