@@ -143,3 +143,24 @@ SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"l1": -1}') FROM lr$$)
 -- weighting kind at 12, l2 16, l1 24, weight of true 32)
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32 + get_u32(m, 12)::int + 12, 3))) FROM lr_model$$);
 SELECT expect_error($$SELECT uba_model_info(reseal(overlay(m placing '\x000000000000f0bf'::bytea from 32 + get_u32(m, 12)::int + 33))) FROM lr_model$$);
+-- aliased features (issue 16), as R's glm: without a penalty, a constant feature and one that is
+-- a multiple of an earlier one are named in a NOTICE and in uba_model_info, get no statistics,
+-- and the others get exactly what a fit without them gives (same predictions too)
+CREATE TABLE lr_alias AS
+SELECT g, ARRAY[sin(g), 5.0, cos(g * 0.3), 2 * sin(g)]::float8[] AS f, sin(g * 1.7) + sin(g) > 0 AS y
+  FROM generate_series(1, 500) g;
+CREATE TABLE lr_alias_models AS
+SELECT uba_logreg_train(y, f, '{"l2": 0, "feature_names": ["a", "constant", "c", "twice a"]}'::jsonb) AS full_model,
+       uba_logreg_train(y, f[1:1] || f[3:3], '{"l2": 0}'::jsonb) AS reduced
+  FROM lr_alias;
+SELECT uba_model_info(full_model)->'aliased' AS aliased, uba_model_info(full_model)->'converged' AS converged
+  FROM lr_alias_models;
+SELECT f.feature, f.name, round(f.coefficient::numeric, 6) AS coefficient, f.std_error IS NULL AS no_std_error,
+       abs(f.coefficient - r.coefficient) < 1e-9 AND abs(f.std_error - r.std_error) < 1e-9 AS as_without_the_aliased
+  FROM lr_alias_models m, uba_logreg_coefficients(m.full_model) f
+  LEFT JOIN uba_logreg_coefficients((SELECT reduced FROM lr_alias_models)) r
+         ON r.feature = CASE f.feature WHEN 1 THEN 1 WHEN 3 THEN 2 END
+ ORDER BY f.feature;
+SELECT max(abs(uba_logreg_predict(m.full_model, a.f) - uba_logreg_predict(m.reduced, a.f[1:1] || a.f[3:3]))) < 1e-12 AS same_predictions
+  FROM lr_alias a, lr_alias_models m;
+DROP TABLE lr_alias, lr_alias_models;

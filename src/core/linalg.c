@@ -20,6 +20,8 @@
  */
 #include "uba.h"
 
+#include <math.h>
+
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
@@ -127,6 +129,50 @@ uba_spd_inverse_diagonal(int n, double *A, double *diag)
 	for (int i = 0; i < n; i++)
 		diag[i] = A[(Size) i * n + i];
 	return true;
+}
+
+/*
+ * The columns of symmetric positive semidefinite A (n x n, row-major, its
+ * upper triangle used) that are linear combinations of columns before them, in the order given (a
+ * permutation of 0 .. n-1; NULL: 0 .. n-1): a Cholesky factorization that
+ * skips a column whose pivot is at most tol times its own diagonal, as R's
+ * lm and glm find aliased coefficients (the later of two collinear
+ * columns).  Marks them in dependent; returns how many.  A is not changed.
+ */
+int
+uba_dependent_columns(int n, const double *A, const int *order, double tol, bool *dependent)
+{
+	double	   *L = palloc0(sizeof(double) * n * n);	/* rows of the factor, in order positions */
+	int			ndep = 0;
+
+	memset(dependent, 0, sizeof(bool) * n);
+	for (int pj = 0; pj < n; pj++)
+	{
+		int			j = order ? order[pj] : pj;
+		double		d = A[(Size) j * n + j];
+
+		CHECK_FOR_INTERRUPTS();
+		for (int pk = 0; pk < pj; pk++)
+			d -= L[(Size) pj * n + pk] * L[(Size) pj * n + pk];
+		if (!(d > tol * A[(Size) j * n + j]))
+		{
+			dependent[j] = true;
+			ndep++;
+			continue;
+		}
+		L[(Size) pj * n + pj] = sqrt(d);
+		for (int pi = pj + 1; pi < n; pi++)
+		{
+			int			i = order ? order[pi] : pi;
+			double		v = i < j ? A[(Size) i * n + j] : A[(Size) j * n + i];
+
+			for (int pk = 0; pk < pj; pk++)
+				v -= L[(Size) pi * n + pk] * L[(Size) pj * n + pk];
+			L[(Size) pi * n + pj] = v / L[(Size) pj * n + pj];
+		}
+	}
+	pfree(L);
+	return ndep;
 }
 
 /* Inversions up to this many flops run as two LAPACK calls (under half a second here) */

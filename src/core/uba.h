@@ -400,6 +400,8 @@ extern bool uba_cholesky_solve(int n, double *A, double *b);
 extern bool uba_spd_inverse_f32(int n, float *A);
 /* Diagonal of A^-1, A symmetric positive definite (overwritten); false if it is not */
 extern bool uba_spd_inverse_diagonal(int n, double *A, double *diag);
+/* Columns of symmetric positive semidefinite A that depend on earlier ones (R's aliasing); how many */
+extern int	uba_dependent_columns(int n, const double *A, const int *order, double tol, bool *dependent);
 
 /* Rows per block for loops that call BLAS: bounds the time between interrupt checks */
 #define UBA_BLOCK_ROWS 4096

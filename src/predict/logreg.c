@@ -42,6 +42,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(uba_logreg_transfn);
@@ -964,11 +965,108 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	 */
 	se = palloc0(sizeof(double) * (d + 1));
 	/* with l1 the optimum sits on a kink of F: no Hessian-based errors */
-	has_se = w.l1 == 0 && uba_spd_inverse_diagonal(w.p, H, se);
-	for (int j = 0; has_se && j < w.p; j++)
+	has_se = false;
+	if (w.l1 == 0)
 	{
-		se[j] = sqrt(se[j] / w.S);
-		has_se = isfinite(se[j]);
+		/*
+		 * Without a penalty, a constant feature or one that is a linear
+		 * combination of others (aliased, in R's word) makes H singular:
+		 * such features get no standard error, the others get theirs from
+		 * the Hessian of the rest, and a NOTICE names them, as R's glm does.
+		 */
+		bool	   *aliased = palloc0(sizeof(bool) * w.p);
+		int			naliased = 0,
+					q = 0;
+		double	   *Hs = palloc(sizeof(double) * w.p * w.p);
+		double	   *sdiag = palloc(sizeof(double) * w.p);
+
+		if (w.l2 == 0)
+		{
+			/* in R's column order: the intercept first, then the features */
+			int		   *order = palloc(sizeof(int) * w.p);
+
+			for (int j = 0; j < w.p; j++)
+				order[j] = w.p > d ? (j == 0 ? d : j - 1) : j;
+			naliased = uba_dependent_columns(w.p, H, order, 1e-7, aliased);
+		}
+		/*
+		 * An aliased column is, in the Hessian's metric, a combination
+		 * c of the others: move its coefficient onto them (beta_I +=
+		 * beta_k c, beta_k = 0), which leaves every prediction as it is and
+		 * identifies the coefficients as R does, by fitting without it.
+		 */
+		for (int k = 0; naliased > 0 && k < w.p; k++)
+		{
+			int			n = w.p - naliased;
+			double	   *A = palloc(sizeof(double) * n * n);
+			double	   *c = palloc(sizeof(double) * n);
+			int			ia = 0;
+
+			if (!aliased[k] || beta[k] == 0)
+				continue;
+			for (int a = 0; a < w.p; a++)
+			{
+				int			ib = 0;
+
+				if (aliased[a])
+					continue;
+				c[ia] = a < k ? H[(Size) a * w.p + k] : H[(Size) k * w.p + a];
+				for (int b = 0; b < w.p; b++)
+					if (!aliased[b])
+						A[(Size) ia * n + ib++] = a < b ? H[(Size) a * w.p + b] : H[(Size) b * w.p + a];
+				ia++;
+			}
+			if (uba_cholesky_solve(n, A, c))
+			{
+				for (int a = 0, i = 0; a < w.p; a++)
+					if (!aliased[a])
+						beta[a] += beta[k] * c[i++];
+				beta[k] = 0;
+			}
+			pfree(A);
+			pfree(c);
+		}
+		for (int a = 0; a < w.p; a++)
+		{
+			if (aliased[a])
+				continue;
+			for (int b = 0, qb = 0; b < w.p; b++)
+				if (!aliased[b])
+					Hs[(Size) q * (w.p - naliased) + qb++] = H[(Size) a * w.p + b];
+			q++;
+		}
+		has_se = q > 0 && uba_spd_inverse_diagonal(q, Hs, sdiag);
+		for (int j = 0, k = 0; has_se && j < w.p; j++)
+		{
+			if (aliased[j])
+				continue;
+			se[j] = sqrt(sdiag[k++] / w.S);
+			has_se = isfinite(se[j]);
+		}
+		if (has_se && naliased > 0)
+		{
+			StringInfoData which;
+
+			initStringInfo(&which);
+			for (int j = 0; j < w.p; j++)
+				if (aliased[j])
+				{
+					if (which.len > 0)
+						appendStringInfoString(&which, ", ");
+					if (j == d)
+						appendStringInfoString(&which, "the intercept");
+					else if (o.names)
+						appendStringInfo(&which, "\"%s\"", o.names[j]);
+					else
+						appendStringInfo(&which, "feature %d", j + 1);
+				}
+			ereport(NOTICE,
+					(errmsg_plural("%d feature is aliased (constant, or a linear combination of the others): %s",
+								   "%d features are aliased (constant, or linear combinations of the others): %s",
+								   naliased, naliased, which.data),
+					 errdetail("Their coefficients are not identified: they have no standard error, z or p-value; the other features' statistics hold without them."),
+					 errhint("Leave them out, or set l2 above 0.")));
+		}
 	}
 	if (!has_se)
 		memset(se, 0, sizeof(double) * (d + 1));
@@ -1083,6 +1181,24 @@ uba_logreg_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo jso
 					 (m->flags & LOGREG_FLAG_INTERCEPT) ? "true" : "false",
 					 (m->flags & LOGREG_FLAG_STANDARDIZE) ? "true" : "false",
 					 m->w_true, m->w_false, nonzero);
+	/* aliased features: no standard error while the others have one */
+	if (!(m->flags & LOGREG_FLAG_NO_SE) && m->flags & LOGREG_FLAG_CONVERGED)
+	{
+		bool		any = false;
+
+		for (int j = 0; j < m->d; j++)
+			if (m->se[j] == 0)
+			{
+				appendStringInfoString(json, any ? ", " : ", \"aliased\": [");
+				if (m->names)
+					escape_json(json, m->names[j]);
+				else
+					appendStringInfo(json, "%d", j + 1);
+				any = true;
+			}
+		if (any)
+			appendStringInfoChar(json, ']');
+	}
 }
 
 /* Probability that the label is true for one feature array */
