@@ -40,4 +40,4 @@ SELECT expect_error($$SELECT uba_linreg_train(y, CASE WHEN id = 5 THEN '{1}' ELS
 SELECT expect_error($$SELECT uba_linreg_train(1, array_fill(1.0::float8, ARRAY[4097]))$$);
 SELECT expect_error($$SELECT uba_linreg_predict(uba_linreg_train(y, f), '{1}') FROM rr$$);
 SELECT expect_error($$SELECT uba_logreg_predict(uba_linreg_train(y, f), '{1, 2}') FROM rr$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32 + get_u32(m, 12)::int + 4, 4))) FROM (SELECT uba_linreg_train(y, f) AS m FROM rr) s$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32 + get_u32(m, 12)::int + 4, 8))) FROM (SELECT uba_linreg_train(y, f) AS m FROM rr) s$$);

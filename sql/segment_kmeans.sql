@@ -117,3 +117,5 @@ SELECT bool_and(abs((uba_kmeans_transform(m.s, kt.f))[1] - (kt.f[1] - st.m1) / s
        (SELECT avg(f[1]) AS m1, stddev_pop(f[1]) AS s1, avg(f[2]) AS m2, stddev_pop(f[2]) AS s2 FROM kt) st;
 SELECT expect_error($$SELECT uba_kmeans_transform(uba_kmeans(f, 2), ARRAY[1, 2, 3]) FROM kt$$);
 DROP TABLE kt;
+-- fewer distinct points than k (issue 16): a warning, as scikit-learn gives, and an empty cluster
+SELECT uba_model_info(uba_kmeans(ARRAY[g % 2, 0]::float8[], 3))->'cluster_sizes' AS sizes FROM generate_series(1, 20) g;

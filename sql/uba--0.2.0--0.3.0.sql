@@ -224,3 +224,14 @@ $$;
 CREATE FUNCTION uba_kmeans_transform(model bytea, features float8[]) RETURNS float8[]
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_kmeans_transform(bytea, float8[]) IS 'features as the model clustered them: z-scored with the training means and standard deviations when trained with "standardize", else unchanged';
+
+-------------------------------------------------------------------------------
+-- ridge regression: its coefficients, with least-squares statistics
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_linreg_coefficients(model bytea,
+	OUT feature int, OUT name text, OUT coefficient float8, OUT std_coefficient float8,
+	OUT std_error float8, OUT t float8, OUT p_value float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION uba_linreg_coefficients(bytea) IS 'coefficients of a ridge regression model in input units and per standard deviation; for least squares (l2 = 0) standard errors, t and p-values as R''s summary.lm';

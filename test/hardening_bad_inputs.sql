@@ -34,6 +34,8 @@ INSERT INTO cases (fn, sql, expect) VALUES
 ('uba_cf_train', 'SELECT uba_cf_train(id % 10, id % 13, 1.0, ''{"method": "ease", "feedback": "explicit"}''::jsonb) FROM pts', '22023'),
 ('uba_cf_train', 'SELECT uba_cf_train(id % 10, id % 13, 1e300, ''{"method": "item_knn"}''::jsonb) FROM pts', '22003'),
 ('uba_cached_models', 'SELECT count(*) FROM uba_cached_models()', 'ok'),
+('uba_linreg_coefficients', 'SELECT (SELECT count(*) FROM uba_linreg_coefficients(li)) FROM m', 'ok'),
+('uba_linreg_coefficients', 'SELECT (SELECT count(*) FROM uba_linreg_coefficients(km)) FROM m', '42809'),
 ('uba_kmeans_transform', 'SELECT uba_kmeans_transform(km, ARRAY[1]) FROM m', '22000'),
 ('uba_kmeans_transform', 'SELECT uba_kmeans_transform(km, NULL) FROM m', 'ok'),
 ('uba_kmeans_transform', 'SELECT uba_kmeans_transform(lr, ARRAY[1, 2]) FROM m', '42809'),

@@ -32,6 +32,8 @@ SELECT 'logreg', uba_logreg_train(x % 2 = 0, ARRAY[x::float8, (x % 4)::float8, (
 UNION ALL
 SELECT 'linreg', uba_linreg_train(2.0 * x + x % 3, ARRAY[x::float8, (x % 3)::float8]) FROM generate_series(1, 30) x
 UNION ALL
+SELECT 'linreg', uba_linreg_train(2.0 * x + x % 3 + sin(x), ARRAY[x::float8, (x % 3)::float8], '{"l2": 0, "feature_names": ["a", "b"]}') FROM generate_series(1, 30) x
+UNION ALL
 SELECT 'cf', uba_cf_train(u, (u * 7 + k) % 11, 1.0, '{"factors": 4, "iterations": 2}') FROM generate_series(1, 12) u, generate_series(1, 3) k
 UNION ALL
 SELECT 'cf', uba_cf_train(u, (u * 7 + k) % 11, 1.0, '{"method": "item_knn", "neighbors": 3}') FROM generate_series(1, 12) u, generate_series(1, 3) k
@@ -56,6 +58,8 @@ INSERT INTO calls VALUES
 	('logreg', 'SELECT count(*)::text FROM uba_logreg_coefficients($1)'),
 	('logreg', 'SELECT count(*)::text FROM uba_logreg_explain($1, ARRAY[3, 1]::float8[])'),
 	('linreg', 'SELECT uba_linreg_predict($1, ARRAY[3, 1]::float8[])::text'),
+	('linreg', 'SELECT count(*)::text FROM uba_linreg_coefficients($1)'),
+	('kmeans', 'SELECT uba_kmeans_transform($1, ARRAY[1, 2]::float8[])::text'),
 	('cf', 'SELECT count(*)::text FROM uba_cf_recommend($1, 3, 5)'),
 	('cf', 'SELECT count(*)::text FROM uba_cf_recommend($1, ARRAY[1, 2, 3]::bigint[], 5)'),
 	('cf', 'SELECT count(*)::text FROM uba_cf_similar_items($1, 2, 5)'),

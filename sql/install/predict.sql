@@ -70,6 +70,13 @@ CREATE FUNCTION uba_linreg_predict(model bytea, features float8[]) RETURNS float
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_linreg_predict(bytea, float8[]) IS 'predicted target of a ridge regression model';
 
+CREATE FUNCTION uba_linreg_coefficients(model bytea,
+	OUT feature int, OUT name text, OUT coefficient float8, OUT std_coefficient float8,
+	OUT std_error float8, OUT t float8, OUT p_value float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION uba_linreg_coefficients(bytea) IS 'coefficients of a ridge regression model in input units and per standard deviation; for least squares (l2 = 0) standard errors, t and p-values as R''s summary.lm';
+
 CREATE FUNCTION uba_logreg_coefficients(model bytea,
 	OUT feature int, OUT name text, OUT coefficient float8, OUT std_coefficient float8,
 	OUT odds_ratio float8, OUT std_error float8, OUT z float8, OUT p_value float8)

@@ -387,6 +387,11 @@ typedef void (*UbaBlockFn) (void *arg, int64 block, int lane);
 extern int	uba_thread_count(void);
 extern void uba_run_lanes(int64 nblocks, int nlanes, int nthreads, UbaBlockFn fn, void *arg);
 
+/* ---------- distributions (distrib.c) ---------- */
+
+extern double uba_incomplete_beta(double a, double b, double x);
+extern double uba_student_t_two_sided(double t, double df);
+
 /* ---------- linear algebra (linalg.c) ---------- */
 
 extern void uba_blas_init(void);

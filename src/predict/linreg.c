@@ -13,9 +13,12 @@
  * deviation) is done on the co-moments, as StandardScaler + Ridge does on
  * the data.
  *
- * Payload: d (u32), flags (u32: 1 intercept, 2 standardize), l2 (f64),
- * [mean (d f64), scale (d f64)] when standardized, coefficients (d f64,
- * fitting space), intercept (f64).
+ * Payload: d (u32), flags (u32: 1 intercept, 2 standardize, 4 statistics),
+ * l2 (f64), [mean (d f64), scale (d f64)] when standardized, coefficients
+ * (d f64, fitting space), intercept (f64); with statistics (ordinary least
+ * squares, l2 = 0): residual degrees of freedom (u64), the coefficients'
+ * standard errors (d f64, fitting space) and the intercept's (f64, input
+ * units; 0 without an intercept), as R's summary.lm reports them.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,6 +27,7 @@
 
 #include <math.h>
 
+#include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -33,9 +37,11 @@ PG_FUNCTION_INFO_V1(uba_linreg_serialize);
 PG_FUNCTION_INFO_V1(uba_linreg_deserialize);
 PG_FUNCTION_INFO_V1(uba_linreg_final);
 PG_FUNCTION_INFO_V1(uba_linreg_predict);
+PG_FUNCTION_INFO_V1(uba_linreg_coefficients);
 
 #define LINREG_FLAG_INTERCEPT 1
 #define LINREG_FLAG_STANDARDIZE 2
+#define LINREG_FLAG_STATS 4
 
 /* The solve is O(d^3) in one LAPACK call, which cannot be interrupted: keep it to seconds */
 #define LINREG_MAX_FEATURES 4096
@@ -66,6 +72,53 @@ typedef struct LinRegState
 	double	   *delta;			/* scratch, d */
 	Jsonb	   *options;
 } LinRegState;
+
+/*
+ * The standard errors of an ordinary least squares fit (l2 = 0), as R's
+ * summary.lm: sigma^2 = RSS / (n - p), the coefficients' variances sigma^2
+ * diag(A^-1) in the fitting space, the intercept's (input units) sigma^2
+ * (1/n + u' A^-1 u) with u the means in the fitting space.  A0 and rhs0 are
+ * the normal equations (upper triangle), w their solution.  False when
+ * they cannot be had (a numerically singular system).
+ */
+static bool
+LeastSquaresErrors(const LinRegState *s, int d, bool intercept, bool standardize, const double *scale,
+				   const double *A0, const double *rhs0, const double *w, int64 *df, double *se)
+{
+	double		rss = intercept ? s->cyy : s->cyy + (double) s->n * s->mean_y * s->mean_y;
+	double		sigma2;
+	double	   *A = palloc(sizeof(double) * d * d);
+	double	   *diag = palloc(sizeof(double) * d);
+
+	for (int j = 0; j < d; j++)
+		rss -= w[j] * rhs0[j];
+	*df = s->n - d - (intercept ? 1 : 0);
+	sigma2 = Max(rss, 0.0) / (double) *df;
+	memcpy(A, A0, sizeof(double) * d * d);
+	if (!uba_spd_inverse_diagonal(d, A, diag))
+		return false;
+	for (int j = 0; j < d; j++)
+		se[j] = sqrt(sigma2 * diag[j]);
+	se[d] = 0;
+	if (intercept)
+	{
+		double	   *u = palloc(sizeof(double) * d);
+		double		uz = 0;
+
+		for (int j = 0; j < d; j++)
+			u[j] = standardize ? s->mean_x[j] / scale[j] : s->mean_x[j];
+		memcpy(A, A0, sizeof(double) * d * d);
+		if (!uba_cholesky_solve(d, A, u))
+			return false;
+		for (int j = 0; j < d; j++)
+			uz += (standardize ? s->mean_x[j] / scale[j] : s->mean_x[j]) * u[j];
+		se[d] = sqrt(sigma2 * (1.0 / (double) s->n + uz));
+	}
+	for (int j = 0; j <= d; j++)
+		if (!isfinite(se[j]))
+			return false;
+	return true;
+}
 
 /* Bytes of a state's arrays: mean_x, cxy, delta, cxx */
 static Size
@@ -264,7 +317,12 @@ uba_linreg_final(PG_FUNCTION_ARGS)
 				b = 0;
 	double	   *A,
 			   *rhs,
-			   *scale = NULL;
+			   *scale = NULL,
+			   *A0 = NULL,
+			   *rhs0 = NULL,
+			   *se;
+	bool		stats;
+	int64		df = 0;
 	UbaModelMeta meta;
 	UbaWriter	pw;
 
@@ -278,6 +336,7 @@ uba_linreg_final(PG_FUNCTION_ARGS)
 
 	A = palloc(sizeof(double) * d * d);
 	rhs = palloc(sizeof(double) * d);
+	se = palloc0(sizeof(double) * (d + 1));
 	for (int j = 0; j < d; j++)
 		A[j] = s->cxx[(Size) j * d + j];	/* the co-moments' diagonal, for the check */
 	uba_check_feature_scale(s->mean_x, A, d, o.names);
@@ -314,6 +373,15 @@ uba_linreg_final(PG_FUNCTION_ARGS)
 			rhs[j] += (double) s->n * s->mean_x[j] * s->mean_y;
 		rhs[j] /= sj;
 	}
+	/* ordinary least squares keeps what its statistics need: the system before it is solved */
+	stats = l2 == 0 && (intercept || !standardize) && s->n > d + (intercept ? 1 : 0);
+	if (stats)
+	{
+		A0 = palloc(sizeof(double) * d * d);
+		rhs0 = palloc(sizeof(double) * d);
+		memcpy(A0, A, sizeof(double) * d * d);
+		memcpy(rhs0, rhs, sizeof(double) * d);
+	}
 	uba_progress(&o, "uba_linreg_train: solving the normal equations of %d features from " INT64_FORMAT " rows",
 				 d, s->n);
 	if (!uba_cholesky_solve(d, A, rhs))
@@ -330,9 +398,13 @@ uba_linreg_final(PG_FUNCTION_ARGS)
 				b -= s->mean_x[j] * rhs[j];
 	}
 
+	if (stats)
+		stats = LeastSquaresErrors(s, d, intercept, standardize, scale, A0, rhs0, rhs, &df, se);
+
 	uba_writer_init(&pw);
 	uba_put_u32(&pw, (uint32) d);
-	uba_put_u32(&pw, (intercept ? LINREG_FLAG_INTERCEPT : 0) | (standardize ? LINREG_FLAG_STANDARDIZE : 0));
+	uba_put_u32(&pw, (intercept ? LINREG_FLAG_INTERCEPT : 0) | (standardize ? LINREG_FLAG_STANDARDIZE : 0) |
+				(stats ? LINREG_FLAG_STATS : 0));
 	uba_put_f64(&pw, l2);
 	if (standardize)
 	{
@@ -341,6 +413,11 @@ uba_linreg_final(PG_FUNCTION_ARGS)
 	}
 	uba_put_f64_array(&pw, rhs, d);
 	uba_put_f64(&pw, b);
+	if (stats)
+	{
+		uba_put_u64(&pw, (uint64) df);
+		uba_put_f64_array(&pw, se, d + 1);
+	}
 
 	uba_model_meta_init(&meta, d, s->n, s->started, &o);
 	PG_RETURN_BYTEA_P(uba_model_build(UBA_KIND_LINREG, &meta, &pw));
@@ -357,7 +434,10 @@ typedef struct LinRegModel
 	double	   *scale;
 	double	   *coef;
 	double		intercept;
+	int64		df;				/* residual degrees of freedom, with statistics */
+	double	   *se;				/* d + 1 standard errors, with statistics, else NULL */
 	double	   *x;				/* scratch for scoring */
+	char	  **names;
 } LinRegModel;
 
 /* Parse and fully validate a ridge regression payload */
@@ -371,7 +451,7 @@ ParseLinReg(const UbaModelMeta *meta, UbaReader *r)
 	if (m->d < 1 || m->d != meta->n_features)
 		uba_model_corrupted("Linear regression model has %d features, metadata says %d.",
 							m->d, meta->n_features);
-	if ((m->flags & ~(LINREG_FLAG_INTERCEPT | LINREG_FLAG_STANDARDIZE)) != 0)
+	if ((m->flags & ~(LINREG_FLAG_INTERCEPT | LINREG_FLAG_STANDARDIZE | LINREG_FLAG_STATS)) != 0)
 		uba_model_corrupted("Unknown linear regression flags.");
 	m->l2 = uba_get_finite_f64(r);
 	if (m->l2 < 0)
@@ -384,7 +464,22 @@ ParseLinReg(const UbaModelMeta *meta, UbaReader *r)
 	m->intercept = uba_get_finite_f64(r);
 	if (!(m->flags & LINREG_FLAG_INTERCEPT) && m->intercept != 0)
 		uba_model_corrupted("Intercept set in a model fitted without one.");
+	if (m->flags & LINREG_FLAG_STATS)
+	{
+		uint64		df = uba_get_u64(r);
+
+		if (m->l2 != 0 || df < 1 || df > (uint64) meta->n_rows)
+			uba_model_corrupted("Invalid residual degrees of freedom.");
+		m->df = (int64) df;
+		uba_reader_check_space(r, (Size) m->d + 1, sizeof(double));
+		m->se = palloc(sizeof(double) * (m->d + 1));
+		uba_get_f64_array(r, m->se, m->d + 1, true);
+		for (int j = 0; j <= m->d; j++)
+			if (m->se[j] < 0)
+				uba_model_corrupted("Negative standard error.");
+	}
 	uba_reader_finish(r);
+	m->names = meta->feature_names;
 	m->x = palloc(sizeof(double) * m->d);
 	return m;
 }
@@ -411,4 +506,71 @@ uba_linreg_predict(PG_FUNCTION_ARGS)
 	for (int j = 0; j < m->d; j++)
 		y += m->coef[j] * (m->scale ? (m->x[j] - m->mean[j]) / m->scale[j] : m->x[j]);
 	PG_RETURN_FLOAT8(y);
+}
+
+/*
+ * uba_linreg_coefficients(model): one row per coefficient, the intercept
+ * first (feature 0), in input units and per standard deviation; for an
+ * ordinary least squares fit (l2 = 0) also R's summary.lm statistics:
+ * standard error, t and the two-sided p-value of Student's t.
+ */
+Datum
+uba_linreg_coefficients(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LinRegModel *m;
+
+	InitMaterializedSRF(fcinfo, 0);
+	m = uba_model_cached(fcinfo, 0, UBA_KIND_LINREG, ParseLinReg);
+	for (int j = -1; j < m->d; j++)
+	{
+		Datum		values[7];
+		bool		nulls[7] = {false, true, false, true, true, true, true};
+		double		c,
+					se = 0;
+
+		if (j < 0)
+		{
+			if (!(m->flags & LINREG_FLAG_INTERCEPT))
+				continue;
+			c = m->intercept;
+			if (m->scale)
+				for (int k = 0; k < m->d; k++)
+					c -= m->coef[k] * m->mean[k] / m->scale[k];
+			values[1] = CStringGetTextDatum("(intercept)");
+			nulls[1] = false;
+			if (m->se)
+				se = m->se[m->d];
+		}
+		else
+		{
+			c = m->scale ? m->coef[j] / m->scale[j] : m->coef[j];
+			if (m->names)
+			{
+				values[1] = CStringGetTextDatum(m->names[j]);
+				nulls[1] = false;
+			}
+			/* per standard deviation of the feature: needs the scale */
+			if (m->scale)
+			{
+				values[3] = Float8GetDatum(m->coef[j]);
+				nulls[3] = false;
+			}
+			if (m->se)
+				se = m->scale ? m->se[j] / m->scale[j] : m->se[j];
+		}
+		values[0] = Int32GetDatum(j + 1);
+		values[2] = Float8GetDatum(c);
+		if (m->se && se > 0)
+		{
+			double		t = c / se;
+
+			values[4] = Float8GetDatum(se);
+			values[5] = Float8GetDatum(t);
+			values[6] = Float8GetDatum(uba_student_t_two_sided(t, (double) m->df));
+			nulls[4] = nulls[5] = nulls[6] = false;
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

@@ -802,6 +802,25 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	uba_rowset_canonical_order(rs);
 	uba_check_feature_scale(rs->mean, rs->var, d, o.names);
 
+	/*
+	 * Fewer distinct points than k leaves clusters that can only repeat a
+	 * point, as scikit-learn warns: equal rows are adjacent once ordered.
+	 */
+	{
+		int64		distinct = rs->n > 0 ? 1 : 0;
+
+		for (int64 i = 1; i < rs->n && distinct < k; i++)
+			if (memcmp(rs->x + (Size) i * d, rs->x + (Size) (i - 1) * d, sizeof(double) * d) != 0)
+				distinct++;
+		if (distinct < k)
+			ereport(WARNING,
+					(errmsg_plural("uba_kmeans found " INT64_FORMAT " distinct point, fewer than k = %d",
+								   "uba_kmeans found " INT64_FORMAT " distinct points, fewer than k = %d",
+								   distinct, distinct, k),
+					 errdetail("Some clusters are copies of the same point."),
+					 errhint("Choose a k no larger than the number of distinct points.")));
+	}
+
 	/* scikit-learn's tolerance: tol times the mean feature variance (after scaling) */
 	tol = 0;
 	if (standardize || uba_option(&o, "tol") > 0)
