@@ -60,7 +60,13 @@ uba_kind_name(UbaModelKind kind)
 	return "unknown";
 }
 
-/* Raise the error for a damaged model */
+/*
+ * Raise the error for a malformed model: a bytea that is not what a uba
+ * training function writes is an invalid binary representation (22P03),
+ * like any malformed input.  Only a checksum that no longer matches what uba
+ * wrote, a model damaged after it was written, is data corruption (XX001:
+ * see uba_model_open).
+ */
 void
 uba_model_corrupted(const char *detail,...)
 {
@@ -71,7 +77,7 @@ uba_model_corrupted(const char *detail,...)
 	vsnprintf(buf, sizeof(buf), detail, args);
 	va_end(args);
 	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 			 errmsg("invalid uba model"),
 			 errdetail("%s", buf),
 			 errhint("Models must come unchanged from a uba training function.")));
@@ -525,7 +531,11 @@ uba_model_open(bytea *blob, UbaModelKind expected, UbaModelMeta *meta,
 		uba_model_corrupted("The model is %zu bytes, but its header says %llu.",
 							len, (unsigned long long) UBA_MODEL_HEADER_SIZE + metalen + paylen);
 	if (GetLE32(p + 20) != uba_model_crc(p, len))
-		uba_model_corrupted("Checksum mismatch.");
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid uba model"),
+				 errdetail("Checksum mismatch."),
+				 errhint("Models must come unchanged from a uba training function.")));
 
 	/* metadata */
 	r.p = p + UBA_MODEL_HEADER_SIZE;
