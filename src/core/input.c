@@ -48,6 +48,18 @@ uba_feature_count(ArrayType *a)
 	return n;
 }
 
+/*
+ * The intercept of a model fitted on z-scores, in input units: b - sum of
+ * coef_j mean_j / scale_j (the coefficients in the fitting space).
+ */
+double
+uba_input_intercept(double b, const double *coef, const double *mean, const double *scale, int d)
+{
+	for (int j = 0; j < d; j++)
+		b -= coef[j] * mean[j] / scale[j];
+	return b;
+}
+
 /* Raise the error for a NaN or infinite input value */
 void
 uba_check_finite(double v, const char *what)

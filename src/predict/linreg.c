@@ -533,10 +533,7 @@ uba_linreg_coefficients(PG_FUNCTION_ARGS)
 		{
 			if (!(m->flags & LINREG_FLAG_INTERCEPT))
 				continue;
-			c = m->intercept;
-			if (m->scale)
-				for (int k = 0; k < m->d; k++)
-					c -= m->coef[k] * m->mean[k] / m->scale[k];
+			c = m->scale ? uba_input_intercept(m->intercept, m->coef, m->mean, m->scale, m->d) : m->intercept;
 			values[1] = CStringGetTextDatum("(intercept)");
 			nulls[1] = false;
 			if (m->se)

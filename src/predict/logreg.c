@@ -1288,10 +1288,7 @@ uba_logreg_coefficients(PG_FUNCTION_ARGS)
 			if (!(m->flags & LOGREG_FLAG_INTERCEPT))
 				continue;
 			/* intercept at x = 0 in input units */
-			c = m->intercept;
-			if (m->standardized)
-				for (int k = 0; k < m->d; k++)
-					c -= m->coef[k] * m->mean[k] / m->scale[k];
+			c = m->standardized ? uba_input_intercept(m->intercept, m->coef, m->mean, m->scale, m->d) : m->intercept;
 			cs = m->intercept;
 			se = m->se[m->d];
 			values[1] = CStringGetTextDatum("(intercept)");
