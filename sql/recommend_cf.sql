@@ -281,3 +281,14 @@ SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 16, 2))) FROM 
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(put_u32(m, p + 48, 4294967295), p + 52, 2147483647))) FROM cf_damaged$$);
 
 DROP TABLE cf_ev, cf_model, cf_exact, cf_knn, cf_two, cf_ease, cf_ease_blocked, cf_ratings, cf_explicit, cf_big, cf_par, cf_damaged;
+-- item-item methods (issue 16): a known user whose items have no neighbours gets the most popular
+-- items with score 0, as an unknown user gets popular items, not the first items by id
+CREATE TABLE cf_lonely AS
+SELECT u, (u * 7 + k) % 11 AS i FROM generate_series(1, 30) u, generate_series(1, 3) k
+UNION ALL SELECT 100, 50;
+SELECT m.method, r.item_id, r.score
+  FROM (VALUES ('item_knn'), ('ease')) m(method),
+       LATERAL uba_cf_recommend((SELECT uba_cf_train(u, i, 1.0, jsonb_build_object('method', m.method)) FROM cf_lonely), 100, 3) r
+ ORDER BY m.method, r.score DESC, r.item_id;
+SELECT i AS most_popular_items, count(*) AS users FROM cf_lonely GROUP BY i ORDER BY 2 DESC, 1 LIMIT 3;
+DROP TABLE cf_lonely;

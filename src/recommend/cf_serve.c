@@ -67,11 +67,17 @@ KnnScores(const CfModel *m, const uint32 *items, int64 n, float *scores)
  * The n best items into heap (returns how many, at most n), best first:
  * by scores, or by popularity when scores is NULL, leaving out the items
  * of the sorted list skip (nskip of them).  Ties: the smaller item id.
+ *
+ * The item-item methods score only items related to the user's: an item
+ * with no positive score has no evidence for it, so when fewer than n
+ * have one the list goes on with the most popular other items, score 0,
+ * as an unknown user's list does (not with the first items by id).
  */
 static int
 TopItems(const CfModel *m, const float *scores, const uint32 *skip, int64 nskip, int n, Scored *heap)
 {
 	int			size = 0;
+	bool		evidence_only = scores != NULL && m->method != CF_METHOD_ALS;
 
 	if (n <= 0)
 		return 0;
@@ -93,9 +99,19 @@ TopItems(const CfModel *m, const float *scores, const uint32 *skip, int64 nskip,
 			k++;
 		if (k < nskip && skip[k] == i)
 			continue;
+		if (evidence_only && !(scores[i] > 0))
+			continue;
 		uba_cf_heap_offer(heap, &size, n, (Scored) {scores[i], (uint32) i});
 	}
 	qsort(heap, size, sizeof(Scored), uba_cf_compare_scored);
+	/* the rest by popularity: items not skipped, not chosen already (those have a score > 0) */
+	for (int64 r = 0; evidence_only && r < m->nitems && size < n; r++)
+	{
+		uint32		i = m->by_popularity[r];
+
+		if (!InSorted(skip, nskip, i) && !(scores[i] > 0))
+			heap[size++] = (Scored) {0, i};
+	}
 	return size;
 }
 
