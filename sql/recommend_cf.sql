@@ -82,6 +82,16 @@ SELECT (SELECT array_agg(score ORDER BY item_id) FROM uba_cf_recommend((SELECT m
 SELECT * FROM uba_cf_recommend((SELECT m FROM cf_model), ARRAY[-1, -2]::bigint[], 2);
 SELECT count(*) FROM uba_cf_recommend((SELECT m FROM cf_model), ARRAY[]::bigint[], 2);
 SELECT expect_error($$SELECT * FROM uba_cf_recommend((SELECT m FROM cf_model), ARRAY[[8005, 12005]]::bigint[], 2)$$);
+-- untyped literals resolve (they were "not unique" between bigint and bigint[]): a NULL id gives no
+-- rows, braces are an item list, anything else a user id; each equals its typed form
+SELECT count(*) AS null_id_no_rows FROM uba_cf_recommend((SELECT m FROM cf_model), NULL, 5);
+SELECT (SELECT array_agg(item_id ORDER BY score DESC, item_id) FROM uba_cf_recommend((SELECT m FROM cf_model), '{8005, 12005}', 5))
+     = (SELECT array_agg(item_id ORDER BY score DESC, item_id) FROM uba_cf_recommend((SELECT m FROM cf_model), ARRAY[8005, 12005]::bigint[], 5)) AS literal_list_is_the_list,
+       (SELECT array_agg(item_id ORDER BY score DESC, item_id) FROM uba_cf_recommend((SELECT m FROM cf_model), ' 7919', 5, '{"include_seen": true}'))
+     = (SELECT array_agg(item_id ORDER BY score DESC, item_id) FROM uba_cf_recommend((SELECT m FROM cf_model), 7919, 5, '{"include_seen": true}')) AS literal_user_is_the_user,
+       (SELECT count(*) FROM uba_cf_recommend((SELECT m FROM cf_model), '{}', 5)) = 5 AS empty_literal_list_popular;
+SELECT expect_error($$SELECT * FROM uba_cf_recommend((SELECT m FROM cf_model), 'user 7919', 2)$$);
+SELECT expect_error($$SELECT * FROM uba_cf_recommend((SELECT m FROM cf_model), '{8005, x}', 2)$$);
 
 -- similar items: cosine of the item vectors, in [-1, 1], best first, never the item itself
 SELECT count(*) AS n, bool_and(item_id <> 8005) AS not_itself, bool_and(score BETWEEN -1 AND 1) AS cosine

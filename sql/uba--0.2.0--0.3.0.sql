@@ -235,3 +235,13 @@ CREATE FUNCTION uba_linreg_coefficients(model bytea,
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
 COMMENT ON FUNCTION uba_linreg_coefficients(bytea) IS 'coefficients of a ridge regression model in input units and per standard deviation; for least squares (l2 = 0) standard errors, t and p-values as R''s summary.lm';
+
+-------------------------------------------------------------------------------
+-- recommendations: untyped literals resolve (NULL, '{1641,3040}')
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_cf_recommend(model bytea, id text, n int, options jsonb DEFAULT NULL,
+	OUT item_id bigint, OUT score float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'uba_cf_recommend_text' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_cf_recommend(bytea, text, int, jsonb) IS 'what an untyped literal resolves to: ''{1,2}'' is a list of items, anything else a user id';

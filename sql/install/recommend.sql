@@ -37,6 +37,12 @@ CREATE FUNCTION uba_cf_recommend(model bytea, items bigint[], n int, options jso
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'uba_cf_recommend_items' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION uba_cf_recommend(bytea, bigint[], int, jsonb) IS 'the n best items for a list of items (a cart, a session) by real-time fold-in, without those items';
+-- an unknown literal (NULL, '{1641,3040}') fits bigint and bigint[] alike; the string category wins
+CREATE FUNCTION uba_cf_recommend(model bytea, id text, n int, options jsonb DEFAULT NULL,
+	OUT item_id bigint, OUT score float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'uba_cf_recommend_text' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_cf_recommend(bytea, text, int, jsonb) IS 'what an untyped literal resolves to: ''{1,2}'' is a list of items, anything else a user id';
 CREATE FUNCTION uba_cf_similar_items(model bytea, item_id bigint, n int,
 	OUT item_id bigint, OUT score float8)
 	RETURNS SETOF record

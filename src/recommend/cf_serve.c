@@ -14,10 +14,12 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(uba_cf_recommend);
 PG_FUNCTION_INFO_V1(uba_cf_recommend_items);
+PG_FUNCTION_INFO_V1(uba_cf_recommend_text);
 PG_FUNCTION_INFO_V1(uba_cf_similar_items);
 PG_FUNCTION_INFO_V1(uba_cf_explain);
 
@@ -165,20 +167,12 @@ RecommendStart(FunctionCallInfo fcinfo, UbaOptions *o, int *n)
  * training unless include_seen; for a user the model does not know, the n
  * most popular items (score: distinct users in training).
  */
-Datum
-uba_cf_recommend(PG_FUNCTION_ARGS)
+static void
+RecommendUser(FunctionCallInfo fcinfo, CfModel *m, const UbaOptions *o, int n, int64 user_id)
 {
-	CfModel    *m;
-	UbaOptions	o;
-	int64		u;
-	int			n;
-	Scored	   *top;
+	Scored	   *top = palloc(sizeof(Scored) * Max(n, 1));
+	int64		u = FindId(m->user_ids, m->nusers, user_id);
 
-	m = RecommendStart(fcinfo, &o, &n);
-	if (m == NULL)
-		return (Datum) 0;
-	top = palloc(sizeof(Scored) * Max(n, 1));
-	u = FindId(m->user_ids, m->nusers, PG_GETARG_INT64(1));
 	if (u < 0)
 		n = TopItems(m, NULL, NULL, 0, n, top);
 	else
@@ -191,11 +185,22 @@ uba_cf_recommend(PG_FUNCTION_ARGS)
 			UserScores(m, m->X + (Size) u * m->fs, scores);
 		else
 			KnnScores(m, seen, nseen, scores);
-		if (uba_option(&o, "include_seen") != 0)
+		if (uba_option(o, "include_seen") != 0)
 			nseen = 0;
 		n = TopItems(m, scores, seen, nseen, n, top);
 	}
 	EmitItems(fcinfo, m, top, n);
+}
+
+Datum
+uba_cf_recommend(PG_FUNCTION_ARGS)
+{
+	UbaOptions	o;
+	int			n;
+	CfModel    *m = RecommendStart(fcinfo, &o, &n);
+
+	if (m != NULL)
+		RecommendUser(fcinfo, m, &o, n, PG_GETARG_INT64(1));
 	return (Datum) 0;
 }
 
@@ -317,24 +322,16 @@ FoldIn(CfModel *m, const uint32 *items, int64 nitems, float *x)
  * out unless include_seen.  Items the model does not know and NULL
  * elements are ignored; with no known item, the most popular items.
  */
-Datum
-uba_cf_recommend_items(PG_FUNCTION_ARGS)
+static void
+RecommendItems(FunctionCallInfo fcinfo, CfModel *m, const UbaOptions *o, int n, ArrayType *arr)
 {
-	CfModel    *m;
-	UbaOptions	o;
-	ArrayType  *arr;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			nelems;
 	uint32	   *known;
 	int64		nknown = 0;
-	int			n;
 	Scored	   *top;
 
-	m = RecommendStart(fcinfo, &o, &n);
-	if (m == NULL)
-		return (Datum) 0;
-	arr = PG_GETARG_ARRAYTYPE_P(1);
 	uba_read_ids(arr, "item list", &elems, &nulls, &nelems);
 	known = palloc(sizeof(uint32) * Max(nelems, 1));
 	for (int e = 0; e < nelems; e++)
@@ -376,10 +373,53 @@ uba_cf_recommend_items(PG_FUNCTION_ARGS)
 			nknown = nd;
 			KnnScores(m, known, nknown, scores);
 		}
-		n = TopItems(m, scores, uba_option(&o, "include_seen") != 0 ? NULL : known,
-					 uba_option(&o, "include_seen") != 0 ? 0 : nknown, n, top);
+		n = TopItems(m, scores, uba_option(o, "include_seen") != 0 ? NULL : known,
+					 uba_option(o, "include_seen") != 0 ? 0 : nknown, n, top);
 	}
 	EmitItems(fcinfo, m, top, n);
+}
+
+Datum
+uba_cf_recommend_items(PG_FUNCTION_ARGS)
+{
+	UbaOptions	o;
+	int			n;
+	CfModel    *m = RecommendStart(fcinfo, &o, &n);
+
+	if (m != NULL)
+		RecommendItems(fcinfo, m, &o, n, PG_GETARG_ARRAYTYPE_P(1));
+	return (Datum) 0;
+}
+
+/*
+ * uba_cf_recommend(model, id text, n [, options]): the form an untyped
+ * literal resolves to.  Without it, uba_cf_recommend(m, NULL, 5) and
+ * uba_cf_recommend(m, '{1,2}', 5) are "not unique": an unknown literal
+ * fits both bigint and bigint[] and neither is preferred, while the string
+ * category always is.  A text in braces is an item list, anything else a
+ * user id; both are read by their types' own input functions, so a typo
+ * is the usual 22P02 naming the value.
+ */
+Datum
+uba_cf_recommend_text(PG_FUNCTION_ARGS)
+{
+	UbaOptions	o;
+	int			n;
+	CfModel    *m = RecommendStart(fcinfo, &o, &n);
+	char	   *id;
+	const char *p;
+
+	if (m == NULL)
+		return (Datum) 0;
+	id = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	for (p = id; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'; p++)
+		;
+	if (*p == '{')
+		RecommendItems(fcinfo, m, &o, n,
+					   DatumGetArrayTypeP(OidInputFunctionCall(F_ARRAY_IN, id, INT8OID, -1)));
+	else
+		RecommendUser(fcinfo, m, &o, n,
+					  DatumGetInt64(DirectFunctionCall1(int8in, CStringGetDatum(id))));
 	return (Datum) 0;
 }
 
