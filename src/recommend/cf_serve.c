@@ -400,26 +400,39 @@ uba_cf_recommend_items(PG_FUNCTION_ARGS)
  * user id; both are read by their types' own input functions, so a typo
  * is the usual 22P02 naming the value.
  */
+static void
+IdTextContext(void *arg)
+{
+	errcontext("reading the id of uba_cf_recommend: a user id, or item ids in braces such as '{1641,3040}'");
+}
+
 Datum
 uba_cf_recommend_text(PG_FUNCTION_ARGS)
 {
 	UbaOptions	o;
 	int			n;
 	CfModel    *m = RecommendStart(fcinfo, &o, &n);
+	ErrorContextCallback ctx = {.callback = IdTextContext};
 	char	   *id;
 	const char *p;
+	bool		list;
+	Datum		value;
 
 	if (m == NULL)
 		return (Datum) 0;
 	id = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	for (p = id; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'; p++)
 		;
-	if (*p == '{')
-		RecommendItems(fcinfo, m, &o, n,
-					   DatumGetArrayTypeP(OidInputFunctionCall(F_ARRAY_IN, id, INT8OID, -1)));
+	list = (*p == '{');
+	ctx.previous = error_context_stack;
+	error_context_stack = &ctx;
+	value = list ? OidInputFunctionCall(F_ARRAY_IN, id, INT8OID, -1)
+		: DirectFunctionCall1(int8in, CStringGetDatum(id));
+	error_context_stack = ctx.previous;
+	if (list)
+		RecommendItems(fcinfo, m, &o, n, DatumGetArrayTypeP(value));
 	else
-		RecommendUser(fcinfo, m, &o, n,
-					  DatumGetInt64(DirectFunctionCall1(int8in, CStringGetDatum(id))));
+		RecommendUser(fcinfo, m, &o, n, DatumGetInt64(value));
 	return (Datum) 0;
 }
 
