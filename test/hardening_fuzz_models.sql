@@ -30,6 +30,8 @@ SELECT 'logreg', uba_logreg_train(x % 3 = 0, ARRAY[x::float8, (x % 4)::float8], 
 UNION ALL
 SELECT 'logreg', uba_logreg_train(x % 2 = 0, ARRAY[x::float8, (x % 4)::float8, (x % 7)::float8], '{"l1": 0.5}') FROM generate_series(1, 40) x
 UNION ALL
+SELECT 'logreg', uba_logreg_train(x % 3 = 0, ARRAY[x::float8, 1, 2 * x::float8], '{"l2": 0, "feature_names": ["days", "one", "twice"]}') FROM generate_series(1, 40) x
+UNION ALL
 SELECT 'linreg', uba_linreg_train(2.0 * x + x % 3, ARRAY[x::float8, (x % 3)::float8]) FROM generate_series(1, 30) x
 UNION ALL
 SELECT 'linreg', uba_linreg_train(2.0 * x + x % 3 + sin(x), ARRAY[x::float8, (x % 3)::float8], '{"l2": 0, "feature_names": ["a", "b"]}') FROM generate_series(1, 30) x
