@@ -139,6 +139,8 @@ SELECT info->'nonzero_coefficients' AS nonzero,
   FROM (SELECT uba_logreg_train(label, f, '{"l1": 1e6, "l2": 0}') AS m FROM lr) s,
        LATERAL (SELECT uba_model_info(s.m) AS info) i, lr GROUP BY 1, 2;
 SELECT expect_error($$SELECT uba_logreg_train(label, f, '{"l1": -1}') FROM lr$$);
+-- values whose spread overflows double precision are refused before training, by the feature's name
+SELECT expect_error($$SELECT uba_logreg_train(label, ARRAY[f[1], f[2] * 1e155], '{"feature_names": ["days", "revenue"]}') FROM lr$$);
 -- forged class weighting: an unknown kind, a negative weight (payload: d, flags, iterations,
 -- weighting kind at 12, l2 16, l1 24, weight of true 32)
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32 + get_u32(m, 12)::int + 12, 3))) FROM lr_model$$);

@@ -130,6 +130,8 @@ SELECT expect_error($$SELECT * FROM uba_cf_explain((SELECT m FROM cf_model), 791
 
 -- method item_knn: cosine neighbours on the binary user-item matrix, at most "neighbors" per item
 CREATE TABLE cf_knn AS SELECT uba_cf_train(user_id, item_id, weight, '{"method": "item_knn", "neighbors": 5}') AS m FROM cf_ev;
+-- an option the method does not use is an error that lists the method's options
+SELECT expect_error($$SELECT uba_cf_train(user_id, item_id, weight, '{"method": "item_knn", "factors": 8}') FROM cf_ev$$);
 SELECT uba_model_info(m)->>'method' AS method, uba_model_info(m)->'neighbors' AS neighbors,
        (uba_model_info(m)->>'similarities')::int <= 5 * 97 AS at_most_5_each FROM cf_knn;
 -- the most similar item to 8005 and its similarity, against the cosine computed in SQL
