@@ -6,7 +6,7 @@
 --
 -- You can run it the same way in a database of your own; it creates the tables
 -- retail_lines, retail_products, customer_rfm and customer_features, the views
--- customer_segments, churn_scores and retail_items, and saves new versions of the
+-- customer_segments, churn_scores and customer_recommendations, and saves new versions of the
 -- models 'segments', 'churn', 'recommender' and 'bought_together'; with pg_cron loaded it
 -- schedules the job 'uba-demo-retrain' (03:00 nightly).
 
@@ -242,18 +242,15 @@ SELECT risk_band, count(*) AS customers FROM churn_scores GROUP BY risk_band ORD
 \echo '== 8. Recommendations: what will a customer buy next?'
 \echo '      Implicit-feedback ALS on every purchase line of a known customer (a line = weight 1;'
 \echo '      repeated purchases of an item add up), saved as the model ''recommender''.'
-\echo '      Items are the stock codes, numbered by their rank (view retail_items).'
+\echo '      Customers are their bigint ids and products their text stock codes, as in the tables.'
 \echo
 
-CREATE VIEW retail_items AS
-SELECT stock_code, dense_rank() OVER (ORDER BY stock_code COLLATE "C") AS item_id, description
-  FROM retail_products;
 CREATE TEMP VIEW purchases AS
-SELECT l.customer_id, i.item_id, l.invoice_date
-  FROM retail_lines l JOIN retail_items i USING (stock_code)
- WHERE l.customer_id IS NOT NULL AND l.invoice_no NOT LIKE 'C%' AND l.quantity > 0;
+SELECT customer_id, stock_code, invoice_date
+  FROM retail_lines
+ WHERE customer_id IS NOT NULL AND invoice_no NOT LIKE 'C%' AND quantity > 0;
 
-SELECT uba_model_save('recommender', uba_cf_train(customer_id, item_id, 1.0)) AS version FROM purchases;
+SELECT uba_model_save('recommender', uba_cf_train(customer_id, stock_code, 1.0)) AS version FROM purchases;
 SELECT (uba_model_info(uba_model('recommender')) ->> 'users')::int AS customers,
        (uba_model_info(uba_model('recommender')) ->> 'items')::int AS products,
        (uba_model_info(uba_model('recommender')) ->> 'interactions')::int AS customer_product_pairs,
@@ -263,64 +260,65 @@ SELECT (uba_model_info(uba_model('recommender')) ->> 'users')::int AS customers,
 \echo '   Three customers: what they bought most, and their top 5 recommendations (uba_recommend):'
 SELECT p.customer_id,
        (SELECT string_agg(d, ' | ') FROM (
-           SELECT left(i.description, 28) AS d FROM purchases q JOIN retail_items i USING (item_id)
+           SELECT left(i.description, 28) AS d FROM purchases q JOIN retail_products i USING (stock_code)
             WHERE q.customer_id = p.customer_id GROUP BY i.description ORDER BY count(*) DESC, i.description LIMIT 3) t) AS bought_most,
+       -- item_type: the products' codes are text, whatever the type of a customer id
        (SELECT string_agg(left(i.description, 28), ' | ' ORDER BY r.score DESC)
-          FROM uba_recommend(p.customer_id, 5) r JOIN retail_items i USING (item_id)) AS recommended
-  FROM (VALUES (12347), (14911), (17841)) AS p(customer_id);
+          FROM uba_recommend(p.customer_id, 5, 'recommender', NULL::text) r
+          JOIN retail_products i ON i.stock_code = r.item_id) AS recommended
+  FROM (VALUES (12347::bigint), (14911), (17841)) AS p(customer_id);
 
 \echo
 \echo '   Why the first recommendation for customer 12347 (uba_cf_explain: their items behind it):'
 SELECT left(i.description, 40) AS because_they_bought, round(e.contribution::numeric, 4) AS contribution
-  FROM uba_cf_explain(uba_model('recommender'), 12347,
-                      (SELECT item_id FROM uba_recommend(12347::bigint, 1)), 3) e
-  JOIN retail_items i ON i.item_id = e.because_item
+  FROM uba_cf_explain(uba_model('recommender'), 12347::bigint,
+                      (SELECT item_id FROM uba_recommend(12347::bigint, 1, 'recommender', NULL::text)), 3) e
+  JOIN retail_products i ON i.stock_code = e.because_item
  ORDER BY e.contribution DESC;
 
 \echo
 \echo '   Customers who bought the most popular product also bought (uba_cf_similar_items):'
 SELECT left(i.description, 40) AS also_bought, round(s.score::numeric, 3) AS similarity
   FROM uba_cf_similar_items(uba_model('recommender'),
-                            (SELECT item_id FROM purchases GROUP BY item_id ORDER BY count(DISTINCT customer_id) DESC, item_id LIMIT 1), 5) s
-  JOIN retail_items i USING (item_id)
+                            (SELECT stock_code FROM purchases GROUP BY stock_code ORDER BY count(DISTINCT customer_id) DESC, stock_code LIMIT 1), 5) s
+  JOIN retail_products i ON i.stock_code = s.item_id
  ORDER BY s.score DESC;
 
 \echo
 \echo '   A basket of three items and no customer id: recommendations by real-time fold-in:'
-SELECT left(i.description, 40) AS in_basket FROM retail_items i WHERE stock_code IN ('22423', '85123A', '47566') ORDER BY 1;
+SELECT left(i.description, 40) AS in_basket FROM retail_products i WHERE stock_code IN ('22423', '85123A', '47566') ORDER BY 1;
 SELECT left(i.description, 40) AS recommended_for_basket, round(r.score::numeric, 3) AS score
-  FROM uba_cf_recommend(uba_model('recommender'),
-                        ARRAY(SELECT item_id FROM retail_items WHERE stock_code IN ('22423', '85123A', '47566')), 5) r
-  JOIN retail_items i USING (item_id)
+  FROM uba_cf_recommend(uba_model('recommender'), ARRAY['22423', '85123A', '47566'], 5) r
+  JOIN retail_products i ON i.stock_code = r.item_id
  ORDER BY r.score DESC;
 
 \echo
 \echo '   How good is it? Train on purchases before 2011-10-01, test on the new products each customer'
 \echo '   bought afterwards: recall@20 and NDCG@20 of ALS against the popularity ranking.'
 CREATE TEMP TABLE cf_train AS
-SELECT DISTINCT customer_id, item_id FROM purchases WHERE invoice_date < '2011-10-01';
+SELECT DISTINCT customer_id, stock_code FROM purchases WHERE invoice_date < '2011-10-01';
 CREATE TEMP TABLE cf_test AS
-SELECT p.customer_id, array_agg(DISTINCT p.item_id) AS relevant
-  FROM (SELECT DISTINCT customer_id, item_id FROM purchases WHERE invoice_date >= '2011-10-01') p
-  LEFT JOIN cf_train t USING (customer_id, item_id)
+SELECT p.customer_id, array_agg(DISTINCT p.stock_code) AS relevant
+  FROM (SELECT DISTINCT customer_id, stock_code FROM purchases WHERE invoice_date >= '2011-10-01') p
+  LEFT JOIN cf_train t USING (customer_id, stock_code)
  WHERE t.customer_id IS NULL AND p.customer_id IN (SELECT customer_id FROM cf_train)
  GROUP BY p.customer_id;
-CREATE INDEX ON cf_train (customer_id, item_id);
+CREATE INDEX ON cf_train (customer_id, stock_code);
 ANALYZE cf_train;
 ANALYZE cf_test;
 -- kept in a table, the model reaches uba_cf_recommend as a TOAST pointer, not 10 MB of bytes per call
 CREATE TEMP TABLE cf_split_model AS
-SELECT uba_cf_train(customer_id, item_id, 1.0) AS m FROM purchases WHERE invoice_date < '2011-10-01';
+SELECT uba_cf_train(customer_id, stock_code, 1.0) AS m FROM purchases WHERE invoice_date < '2011-10-01';
 WITH ranked AS (
 	SELECT t.relevant,
 	       (SELECT array_agg(item_id ORDER BY ord)
-	          FROM uba_cf_recommend((SELECT m FROM cf_split_model), t.customer_id, 20)
+	          FROM uba_cf_recommend((SELECT m FROM cf_split_model), t.customer_id, 20, NULL, NULL::text)
 	               WITH ORDINALITY AS x(item_id, score, ord)) AS als,
 	       -- an unknown id (-1) gets the most popular items; keep the customer's 20 first new ones
 	       (SELECT (array_agg(item_id ORDER BY ord)
 	                  FILTER (WHERE NOT EXISTS (SELECT 1 FROM cf_train c
-	                                             WHERE c.customer_id = t.customer_id AND c.item_id = x.item_id)))[1:20]
-	          FROM uba_cf_recommend((SELECT m FROM cf_split_model), -1, 200)
+	                                             WHERE c.customer_id = t.customer_id AND c.stock_code = x.item_id)))[1:20]
+	          FROM uba_cf_recommend((SELECT m FROM cf_split_model), -1, 200, NULL, NULL::text)
 	               WITH ORDINALITY AS x(item_id, score, ord)) AS popular
 	  FROM cf_test t)
 SELECT count(*) AS customers_tested,
@@ -376,9 +374,9 @@ SELECT to_char(cohort, 'YYYY-MM') AS first_purchase, count(*) AS customers,
 \echo
 
 SELECT uba_model_save('bought_together',
-                      uba_assoc_rules(l.invoice_no::bigint, i.item_id, '{"min_support": 0.01, "min_confidence": 0.6}'::jsonb)) AS version
-  FROM retail_lines l JOIN retail_items i USING (stock_code)
- WHERE l.invoice_no ~ '^[0-9]+$' AND l.quantity > 0;
+                      uba_assoc_rules(invoice_no, stock_code, '{"min_support": 0.01, "min_confidence": 0.6}'::jsonb)) AS version
+  FROM retail_lines
+ WHERE invoice_no NOT LIKE 'C%' AND quantity > 0;
 SELECT (uba_model_info(uba_model('bought_together')) ->> 'baskets')::int AS invoices,
        (uba_model_info(uba_model('bought_together')) ->> 'frequent_itemsets')::int AS frequent_itemsets,
        (uba_model_info(uba_model('bought_together')) ->> 'rules')::int AS rules,
@@ -386,20 +384,19 @@ SELECT (uba_model_info(uba_model('bought_together')) ->> 'baskets')::int AS invo
 
 \echo
 \echo '   The strongest rules (uba_assoc_rules_list), with the product names:'
-SELECT (SELECT string_agg(i.description, ' + ') FROM retail_items i WHERE i.item_id = ANY (r.antecedent)) AS bought,
-       (SELECT string_agg(i.description, ' + ') FROM retail_items i WHERE i.item_id = ANY (r.consequent)) AS also_bought,
+SELECT (SELECT string_agg(i.description, ' + ') FROM retail_products i WHERE i.stock_code = ANY (r.antecedent)) AS bought,
+       (SELECT string_agg(i.description, ' + ') FROM retail_products i WHERE i.stock_code = ANY (r.consequent)) AS also_bought,
        round(r.confidence::numeric, 2) AS confidence, round(r.lift::numeric, 1) AS lift, r.count AS invoices
   FROM uba_assoc_rules_list(uba_model('bought_together')) r
- WHERE NOT r.consequent && ARRAY(SELECT item_id FROM retail_items WHERE stock_code IN ('DOT', 'POST'))
+ WHERE NOT r.consequent && ARRAY['DOT', 'POST']
  LIMIT 6;
 
 \echo
 \echo '   A live basket of two Regency teacups: what completes it (uba_basket_complete)?'
 SELECT i.description, round(c.confidence::numeric, 2) AS confidence, round(c.lift::numeric, 1) AS lift
-  FROM uba_basket_complete(uba_model('bought_together'),
-                           ARRAY(SELECT item_id FROM retail_items WHERE stock_code IN ('22697', '22698')), 5)
+  FROM uba_basket_complete(uba_model('bought_together'), ARRAY['22697', '22698'], 5)
        WITH ORDINALITY c(item_id, confidence, lift, rank)
-  JOIN retail_items i USING (item_id)
+  JOIN retail_products i ON i.stock_code = c.item_id
  ORDER BY rank;
 
 \echo
@@ -410,16 +407,16 @@ SELECT i.description, round(c.confidence::numeric, 2) AS confidence, round(c.lif
 
 -- the events behind the recommender, as a view a scheduled job can read
 CREATE VIEW retail_purchases AS
-SELECT l.customer_id, i.item_id, l.invoice_date
-  FROM retail_lines l JOIN retail_items i USING (stock_code)
- WHERE l.customer_id IS NOT NULL AND l.invoice_no NOT LIKE 'C%' AND l.quantity > 0;
-SELECT uba_model_train('recommender', 'SELECT uba_cf_train(customer_id, item_id, 1.0) FROM retail_purchases') AS version;
+SELECT customer_id, stock_code, invoice_date
+  FROM retail_lines
+ WHERE customer_id IS NOT NULL AND invoice_no NOT LIKE 'C%' AND quantity > 0;
+SELECT uba_model_train('recommender', 'SELECT uba_cf_train(customer_id, stock_code, 1.0) FROM retail_purchases') AS version;
 
 CREATE MATERIALIZED VIEW customer_recommendations AS
-SELECT c.customer_id, r.rank::int, r.item_id, i.description, r.score
+SELECT c.customer_id, r.rank::int, r.item_id AS stock_code, i.description, r.score
   FROM (SELECT DISTINCT customer_id FROM retail_purchases) c,
-       LATERAL uba_recommend(c.customer_id, 10) WITH ORDINALITY AS r(item_id, score, rank)
-  JOIN retail_items i USING (item_id);
+       LATERAL uba_recommend(c.customer_id, 10, 'recommender', NULL::text) WITH ORDINALITY AS r(item_id, score, rank)
+  JOIN retail_products i ON i.stock_code = r.item_id;
 CREATE UNIQUE INDEX ON customer_recommendations (customer_id, rank);	-- REFRESH ... CONCURRENTLY needs it
 SELECT count(DISTINCT customer_id) AS customers, count(*) AS recommendations FROM customer_recommendations;
 
@@ -473,6 +470,6 @@ SELECT customer_id, rank, description, round(score::numeric, 3) AS score
 
 \echo
 \echo 'Done.  Explore further:  SELECT * FROM customer_segments;   SELECT * FROM churn_scores;   SELECT * FROM uba_models;'
-\echo '       SELECT * FROM uba_kmeans_centroids(uba_model(''segments''));   SELECT * FROM uba_recommend(12347::bigint, 10);'
+\echo '       SELECT * FROM uba_kmeans_centroids(uba_model(''segments''));   SELECT * FROM uba_recommend(12347::bigint, 10, NULL, NULL::text);'
 \echo '       SELECT * FROM uba_assoc_rules_list(uba_model(''bought_together''));'
 \echo

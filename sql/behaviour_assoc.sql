@@ -55,7 +55,7 @@ SELECT ARRAY(SELECT i FROM unnest(x.items) i WHERE i <> y ORDER BY i) AS anteced
  WHERE cardinality(x.items) >= 2
    AND x.c::float8 / (SELECT a.c FROM gen_sets a WHERE a.items = ARRAY(SELECT i FROM unnest(x.items) i WHERE i <> y ORDER BY i)) >= 0.2;
 CREATE TABLE gen_ours AS
-SELECT * FROM uba_assoc_rules_list((SELECT uba_assoc_rules(basket_id, item_id, '{"min_support": 0.02, "min_confidence": 0.2, "max_length": 3}') FROM gen));
+SELECT * FROM uba_assoc_rules_list((SELECT uba_assoc_rules(basket_id, item_id, '{"min_support": 0.02, "min_confidence": 0.2, "max_length": 3}') FROM gen), NULL::bigint);
 SELECT (SELECT count(*) FROM gen_sets) AS brute_itemsets,
        (SELECT uba_model_info(uba_assoc_rules(basket_id, item_id, '{"min_support": 0.02, "min_confidence": 0.2, "max_length": 3}'))->'frequent_itemsets' FROM gen) AS our_itemsets,
        (SELECT count(*) FROM gen_rules) AS brute_rules, (SELECT count(*) FROM gen_ours) AS our_rules,
@@ -121,4 +121,36 @@ SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 24, 0))) FROM 
 SELECT count(*) AS null_model FROM uba_assoc_rules_list(NULL);
 SELECT count(*) AS null_basket FROM uba_basket_complete((SELECT m FROM bk_model), NULL, 3);
 
-DROP TABLE bk, bk_model, bk_damaged, gen, gen_sets, gen_rules, gen_ours, gen_big, gen_par;
+-- ids as they are: baskets and products of any integer type, text or uuid; rules and
+-- completions answer in them (rules as text[] unless item_type names a type)
+CREATE TABLE bk_text AS
+SELECT 'INV-' || basket_id AS invoice, (ARRAY['85123A', '71053', '84406B', '22752'])[1 + item_id % 4] AS stock_code
+  FROM gen WHERE item_id % 23 < 12;
+CREATE TABLE bk_text_model AS
+SELECT uba_assoc_rules(invoice, stock_code, '{"min_support": 0.05, "min_confidence": 0.3}'::jsonb) AS m FROM bk_text;
+SELECT uba_model_info(m)->>'item_id_type' AS item_ids, (uba_model_info(m)->>'rules')::int > 0 AS has_rules FROM bk_text_model;
+SELECT pg_typeof(antecedent), pg_typeof(consequent), count(*) > 0 AS listed FROM uba_assoc_rules_list((SELECT m FROM bk_text_model)) GROUP BY 1, 2;
+SELECT pg_typeof(antecedent), count(*) > 0 AS listed FROM uba_assoc_rules_list((SELECT m FROM bk_text_model), NULL::varchar) GROUP BY 1;
+-- the same baskets with integer products give the same rules: map each code to its number
+CREATE TABLE bk_codes(code text, num bigint);
+INSERT INTO bk_codes VALUES ('85123A', 0), ('71053', 1), ('84406B', 2), ('22752', 3);
+WITH t AS (SELECT ARRAY(SELECT c.num FROM unnest(antecedent) a JOIN bk_codes c ON c.code = a ORDER BY 1) AS a,
+                  ARRAY(SELECT c.num FROM unnest(consequent) a JOIN bk_codes c ON c.code = a ORDER BY 1) AS c, count
+             FROM uba_assoc_rules_list((SELECT m FROM bk_text_model))),
+     i AS (SELECT antecedent AS a, consequent AS c, count
+             FROM uba_assoc_rules_list((SELECT uba_assoc_rules(basket_id, item_id % 4, '{"min_support": 0.05, "min_confidence": 0.3}'::jsonb)
+                                          FROM gen WHERE item_id % 23 < 12), NULL::bigint))
+SELECT (SELECT count(*) FROM t) AS rules,
+       (SELECT count(*) FROM ((SELECT * FROM t EXCEPT SELECT * FROM i) UNION ALL (SELECT * FROM i EXCEPT SELECT * FROM t)) x) AS differing;
+SELECT pg_typeof(item_id), count(*) > 0 AS completes
+  FROM uba_basket_complete((SELECT m FROM bk_text_model), ARRAY['85123A'], 2) GROUP BY 1;
+SELECT (SELECT array_agg(item_id ORDER BY confidence DESC, lift DESC, item_id) FROM uba_basket_complete((SELECT m FROM bk_text_model), '{85123A}', 2))
+     = (SELECT array_agg(item_id ORDER BY confidence DESC, lift DESC, item_id) FROM uba_basket_complete((SELECT m FROM bk_text_model), ARRAY['85123A'], 2))
+       AS literal_basket_is_the_basket;
+-- an untyped basket on an integer model is read as integers; ids of another kind are an error
+SELECT count(*) > 0 AS literal_on_bigint FROM uba_basket_complete((SELECT m FROM bk_model), '{10}', 5);
+SELECT expect_error($$SELECT * FROM uba_basket_complete((SELECT m FROM bk_text_model), ARRAY[10], 2)$$);
+SELECT expect_error($$SELECT * FROM uba_assoc_rules_list((SELECT m FROM bk_text_model), NULL::bigint)$$);
+SELECT expect_error($$SELECT uba_assoc_rules(invoice, stock_code::bytea) FROM bk_text$$);
+
+DROP TABLE bk, bk_model, bk_damaged, gen, gen_sets, gen_rules, gen_ours, gen_big, gen_par, bk_text, bk_text_model, bk_codes;

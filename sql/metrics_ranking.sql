@@ -36,3 +36,9 @@ SELECT round(avg(uba_recall_at_k(r, v, 2))::numeric, 12) AS mean_recall_at_2
 SELECT expect_error($$SELECT uba_ndcg_at_k(ARRAY[1]::bigint[], ARRAY[1]::bigint[], 0)$$);
 SELECT expect_error($$SELECT uba_ndcg_at_k(ARRAY[[1, 2]]::bigint[], ARRAY[1]::bigint[], 2)$$);
 SELECT expect_error($$SELECT uba_hit_rate_at_k(ARRAY[1]::bigint[], ARRAY[[1], [2]]::bigint[], 2)$$);
+-- ids as they are: text and uuid ids, and integer arrays of different widths
+SELECT uba_precision_at_k(ARRAY['85123A', '71053', '22752'], ARRAY['22752', '99999'], 3) AS text_precision,
+       uba_recall_at_k(ARRAY['85123A', '71053', '22752'], ARRAY['22752', '99999'], 3) AS text_recall,
+       uba_hit_rate_at_k(ARRAY[md5('a')::uuid], ARRAY[md5('a')::uuid, md5('b')::uuid], 1) AS uuid_hit,
+       uba_ndcg_at_k(ARRAY[1, 2, 3], ARRAY[3::bigint], 3) = uba_ndcg_at_k(ARRAY[1, 2, 3]::bigint[], ARRAY[3]::bigint[], 3) AS int_and_bigint;
+SELECT expect_error($$SELECT uba_precision_at_k(ARRAY[1.5], ARRAY[1.5], 1)$$);

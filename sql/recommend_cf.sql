@@ -85,10 +85,11 @@ SELECT expect_error($$SELECT * FROM uba_cf_recommend((SELECT m FROM cf_model), A
 -- untyped literals resolve (they were "not unique" between bigint and bigint[]): a NULL id gives no
 -- rows, braces are an item list, anything else a user id; each equals its typed form
 SELECT count(*) AS null_id_no_rows FROM uba_cf_recommend((SELECT m FROM cf_model), NULL, 5);
-SELECT (SELECT array_agg(item_id ORDER BY score DESC, item_id) FROM uba_cf_recommend((SELECT m FROM cf_model), '{8005, 12005}', 5))
+-- (the text form answers in text: an untyped literal says nothing about the type)
+SELECT (SELECT array_agg(item_id::bigint ORDER BY score DESC, item_id::bigint) FROM uba_cf_recommend((SELECT m FROM cf_model), '{8005, 12005}', 5))
      = (SELECT array_agg(item_id ORDER BY score DESC, item_id) FROM uba_cf_recommend((SELECT m FROM cf_model), ARRAY[8005, 12005]::bigint[], 5)) AS literal_list_is_the_list,
-       (SELECT array_agg(item_id ORDER BY score DESC, item_id) FROM uba_cf_recommend((SELECT m FROM cf_model), ' 7919', 5, '{"include_seen": true}'))
-     = (SELECT array_agg(item_id ORDER BY score DESC, item_id) FROM uba_cf_recommend((SELECT m FROM cf_model), 7919, 5, '{"include_seen": true}')) AS literal_user_is_the_user,
+       (SELECT array_agg(item_id::bigint ORDER BY score DESC, item_id::bigint) FROM uba_cf_recommend((SELECT m FROM cf_model), ' 7919', 5, '{"include_seen": true}'))
+     = (SELECT array_agg(item_id ORDER BY score DESC, item_id) FROM uba_cf_recommend((SELECT m FROM cf_model), 7919::bigint, 5, '{"include_seen": true}')) AS literal_user_is_the_user,
        (SELECT count(*) FROM uba_cf_recommend((SELECT m FROM cf_model), '{}', 5)) = 5 AS empty_literal_list_popular;
 -- a typo says what the argument can be
 SELECT * FROM uba_cf_recommend((SELECT m FROM cf_model), 'user 7919', 2);

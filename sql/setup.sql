@@ -25,6 +25,14 @@ DELETE FROM uba_model_names WHERE name = 'old_kmeans';
 DROP ROLE setup_reader;
 DROP ROLE setup_gone;
 SELECT uba_model_train('old_trained', 'SELECT uba_kmeans(ARRAY[g % 7, g % 5]::float8[], 2, ''{"seed": 1}''::jsonb) FROM generate_series(1, 50) g');
+-- objects built on the bigint-only functions that 0.3.0 replaces: the update names them all
+-- and changes nothing, rather than failing on the first with DROP's generic message
+CREATE VIEW setup_recs AS SELECT * FROM uba_recommend(3::bigint, 2, 'old_cf');
+CREATE MATERIALIZED VIEW setup_basket AS SELECT * FROM uba_basket_complete(uba_model('old_assoc'), ARRAY[1::bigint], 2);
+ALTER EXTENSION uba UPDATE;
+SELECT extversion AS still FROM pg_extension WHERE extname = 'uba';
+DROP VIEW setup_recs;
+DROP MATERIALIZED VIEW setup_basket;
 ALTER EXTENSION uba UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'uba';
 SELECT n.name, n.last_version,
@@ -37,6 +45,7 @@ SELECT uba_kmeans_assign(uba_model('old_kmeans'), ARRAY[4, 1]) AS kmeans_cluster
        round(uba_logreg_predict(uba_model('old_logreg'), ARRAY[4, 1])::numeric, 6) AS logreg_probability,
        round(uba_linreg_predict(uba_model('old_linreg'), ARRAY[4, 1])::numeric, 6) AS linreg_prediction,
        (SELECT count(*) FROM uba_cf_recommend(uba_model('old_cf'), 3, 2)) AS cf_items,
+       (SELECT pg_typeof(item_id) FROM uba_cf_recommend(uba_model('old_cf'), 3::bigint, 1)) AS cf_item_type,
        (SELECT count(*) FROM uba_assoc_rules_list(uba_model('old_assoc'))) AS assoc_rules;
 SELECT name, uba_model_drop(name) FROM uba_model_names ORDER BY name;
 DROP ROLE setup_analyst;

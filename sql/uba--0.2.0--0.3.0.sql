@@ -199,24 +199,6 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION uba_recommend(user_id bigint, n int, model_name text DEFAULT NULL,
-	OUT item_id bigint, OUT score float8)
-	RETURNS SETOF record
-	LANGUAGE sql STABLE PARALLEL SAFE ROWS 10
-AS $$
-	SELECT r.item_id, r.score
-	  FROM @extschema@.uba_cf_recommend(
-	         coalesce((SELECT s.model FROM @extschema@.uba_model_store s
-	                    WHERE s.name OPERATOR(pg_catalog.=)
-	                          coalesce(model_name, pg_catalog.current_setting('uba.recommender'::pg_catalog.text, true),
-	                                   'recommender'::pg_catalog.text)
-	                      AND s.active),
-	                  @extschema@.uba_model(coalesce(model_name, pg_catalog.current_setting('uba.recommender'::pg_catalog.text, true),
-	                                                 'recommender'::pg_catalog.text),
-	                                        NULL::pg_catalog.int4)),
-	         user_id, n, NULL::pg_catalog.jsonb) r
-$$;
-
 -------------------------------------------------------------------------------
 -- k-means: the model's own scale, for measuring quality where it clustered
 -------------------------------------------------------------------------------
@@ -237,11 +219,226 @@ CREATE FUNCTION uba_linreg_coefficients(model bytea,
 COMMENT ON FUNCTION uba_linreg_coefficients(bytea) IS 'coefficients of a ridge regression model in input units and per standard deviation; for least squares (l2 = 0) standard errors, t and p-values as R''s summary.lm';
 
 -------------------------------------------------------------------------------
--- recommendations: untyped literals resolve (NULL, '{1641,3040}')
+-- Ids as they are: recommenders, association rules and ranking metrics take ids of any integer
+-- type, text or uuid, keep them in the model, and answer in them.  The bigint-only functions of
+-- 0.2.0 go; their result types become polymorphic (the caller's ids say them), so
+-- objects of the user's built on them must be dropped first and made again after the update:
+-- the update says which, rather than failing on the first with DROP's generic message.
 -------------------------------------------------------------------------------
 
+DO $check$
+DECLARE
+	dependents text;
+BEGIN
+	SELECT pg_catalog.string_agg(DISTINCT
+	         CASE WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+	              THEN (SELECT pg_catalog.format('view %s', r.ev_class::pg_catalog.regclass)
+	                      FROM pg_catalog.pg_rewrite r WHERE r.oid OPERATOR(pg_catalog.=) d.objid)
+	              ELSE pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) END, ', ')
+	  INTO dependents
+	  FROM pg_catalog.pg_depend d
+	 WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+	   AND d.deptype OPERATOR(pg_catalog.=) 'n'
+	   AND d.refobjid OPERATOR(pg_catalog.=) ANY (ARRAY[
+		'uba_cf_train(bigint, bigint, float8, jsonb)',
+		'uba_cf_train(bigint, bigint, float8)',
+		'uba_cf_transfn(internal, bigint, bigint, float8, jsonb)',
+		'uba_cf_transfn(internal, bigint, bigint, float8)',
+		'uba_cf_recommend(bytea, bigint, int, jsonb)',
+		'uba_cf_recommend(bytea, bigint[], int, jsonb)',
+		'uba_cf_similar_items(bytea, bigint, int)',
+		'uba_recommend(bigint, int, text)',
+		'uba_cf_explain(bytea, bigint, bigint, int)',
+		'uba_assoc_rules(bigint, bigint, jsonb)',
+		'uba_assoc_rules(bigint, bigint)',
+		'uba_assoc_transfn(internal, bigint, bigint, jsonb)',
+		'uba_assoc_transfn(internal, bigint, bigint)',
+		'uba_assoc_rules_list(bytea)',
+		'uba_basket_complete(bytea, bigint[], int)',
+		'uba_precision_at_k(bigint[], bigint[], int)',
+		'uba_recall_at_k(bigint[], bigint[], int)',
+		'uba_ndcg_at_k(bigint[], bigint[], int)',
+		'uba_average_precision_at_k(bigint[], bigint[], int)',
+		'uba_hit_rate_at_k(bigint[], bigint[], int)'
+	       ]::pg_catalog.regprocedure[]::pg_catalog.oid[])
+	   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+	                    WHERE e.classid OPERATOR(pg_catalog.=) d.classid AND e.objid OPERATOR(pg_catalog.=) d.objid
+	                      AND e.deptype OPERATOR(pg_catalog.=) 'e');
+	IF dependents IS NOT NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'dependent_objects_still_exist',
+			MESSAGE = pg_catalog.format('uba 0.3.0 replaces recommendation, association rule and ranking functions that %s use', dependents),
+			DETAIL = 'Ids keep their own type in 0.3.0: the functions take and return ids of any integer type, text or uuid; recommendations for a user return item ids in the type of the user id, or of item_type.',
+			HINT = 'Save the definitions, drop those objects, run ALTER EXTENSION uba UPDATE again, then create them again (see CHANGELOG.md).';
+	END IF;
+END
+$check$;
+
+DROP AGGREGATE uba_cf_train(bigint, bigint, float8, jsonb);
+DROP AGGREGATE uba_cf_train(bigint, bigint, float8);
+DROP FUNCTION uba_cf_transfn(internal, bigint, bigint, float8, jsonb);
+DROP FUNCTION uba_cf_transfn(internal, bigint, bigint, float8);
+DROP FUNCTION uba_cf_recommend(bytea, bigint, int, jsonb);
+DROP FUNCTION uba_cf_recommend(bytea, bigint[], int, jsonb);
+DROP FUNCTION uba_cf_similar_items(bytea, bigint, int);
+DROP FUNCTION uba_recommend(bigint, int, text);
+DROP FUNCTION uba_cf_explain(bytea, bigint, bigint, int);
+DROP AGGREGATE uba_assoc_rules(bigint, bigint, jsonb);
+DROP AGGREGATE uba_assoc_rules(bigint, bigint);
+DROP FUNCTION uba_assoc_transfn(internal, bigint, bigint, jsonb);
+DROP FUNCTION uba_assoc_transfn(internal, bigint, bigint);
+DROP FUNCTION uba_assoc_rules_list(bytea);
+DROP FUNCTION uba_basket_complete(bytea, bigint[], int);
+DROP FUNCTION uba_precision_at_k(bigint[], bigint[], int);
+DROP FUNCTION uba_recall_at_k(bigint[], bigint[], int);
+DROP FUNCTION uba_ndcg_at_k(bigint[], bigint[], int);
+DROP FUNCTION uba_average_precision_at_k(bigint[], bigint[], int);
+DROP FUNCTION uba_hit_rate_at_k(bigint[], bigint[], int);
+
+-- Ids are bigint, integer, smallint, text, varchar, char or uuid (src/core/ids.c): user and item ids
+-- have types of their own (anynonarray and anycompatiblenonarray), and results give items back in
+-- the type the caller's arguments say.
+CREATE FUNCTION uba_cf_transfn(internal, anynonarray, anycompatiblenonarray, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_cf_transfn(internal, anynonarray, anycompatiblenonarray, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+
+CREATE AGGREGATE uba_cf_train(user_id anynonarray, item_id anycompatiblenonarray, weight float8, options jsonb) (
+	SFUNC = uba_cf_transfn, STYPE = internal, FINALFUNC = uba_cf_final,
+	FINALFUNC_MODIFY = READ_WRITE, COMBINEFUNC = uba_events_combine,
+	SERIALFUNC = uba_events_serialize, DESERIALFUNC = uba_events_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_cf_train(user_id anynonarray, item_id anycompatiblenonarray, weight float8) (
+	SFUNC = uba_cf_transfn, STYPE = internal, FINALFUNC = uba_cf_final,
+	FINALFUNC_MODIFY = READ_WRITE, COMBINEFUNC = uba_events_combine,
+	SERIALFUNC = uba_events_serialize, DESERIALFUNC = uba_events_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_cf_train(anynonarray, anycompatiblenonarray, float8, jsonb) IS 'train a recommendation model (implicit-feedback ALS) from (user, item, weight) events; ids of any integer type, text or uuid';
+COMMENT ON AGGREGATE uba_cf_train(anynonarray, anycompatiblenonarray, float8) IS 'train a recommendation model (implicit-feedback ALS) from (user, item, weight) events; ids of any integer type, text or uuid';
+
+-- SQL needs a result's type before the model is read, and a user id says nothing about the items:
+-- item ids come back in the type of the user id (bigint users, bigint items), or in the type of
+-- item_type, a value used only for its type (NULL::text).  The typed form takes every argument,
+-- so that an untyped options literal in the short form still resolves.
+CREATE FUNCTION uba_cf_recommend(model bytea, user_id anycompatiblenonarray, n int, options jsonb DEFAULT NULL,
+	OUT item_id anycompatiblenonarray, OUT score float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_cf_recommend(bytea, anycompatiblenonarray, int, jsonb) IS 'the n best items (ids in the type of the user id) for a user, without the items the user already has; the most popular items for an unknown user';
+CREATE FUNCTION uba_cf_recommend(model bytea, user_id anynonarray, n int, options jsonb,
+	item_type anycompatible, OUT item_id anycompatible, OUT score float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'uba_cf_recommend_typed' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_cf_recommend(bytea, anynonarray, int, jsonb, anycompatible) IS 'the n best items for a user, as ids of the type of item_type (NULL::text), without the items the user already has';
+CREATE FUNCTION uba_cf_recommend(model bytea, items anycompatiblearray, n int, options jsonb DEFAULT NULL,
+	OUT item_id anycompatible, OUT score float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'uba_cf_recommend_items' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_cf_recommend(bytea, anycompatiblearray, int, jsonb) IS 'the n best items for a list of items (a cart, a session) by real-time fold-in, without those items';
+-- an unknown literal (NULL, '{1641,3040}') fits the user and the list forms alike; the string category wins
 CREATE FUNCTION uba_cf_recommend(model bytea, id text, n int, options jsonb DEFAULT NULL,
-	OUT item_id bigint, OUT score float8)
+	OUT item_id text, OUT score float8)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'uba_cf_recommend_text' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION uba_cf_recommend(bytea, text, int, jsonb) IS 'what an untyped literal resolves to: ''{1,2}'' is a list of items, anything else a user id';
+COMMENT ON FUNCTION uba_cf_recommend(bytea, text, int, jsonb) IS 'what an untyped literal or a text id resolves to: ''{1,2}'' is a list of items, anything else a user id';
+CREATE FUNCTION uba_cf_similar_items(model bytea, item_id anycompatiblenonarray, n int,
+	OUT item_id anycompatiblenonarray, OUT score float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_cf_similar_items(bytea, anycompatiblenonarray, int) IS 'the n items most similar to an item (cosine of their vectors): customers who bought this also bought';
+
+-- the line users write most: recommend with the active version of a catalog model.  The model
+-- is read by an index lookup (its TOAST pointer, not its bytes) and kept parsed by the backend
+-- across queries; a new active version is a new value, so the next query after its commit uses it.
+CREATE FUNCTION uba_recommend(user_id anycompatiblenonarray, n int, model_name text DEFAULT NULL,
+	OUT item_id anycompatiblenonarray, OUT score float8)
+	RETURNS SETOF record
+	LANGUAGE sql STABLE PARALLEL SAFE ROWS 10
+AS $$
+	SELECT r.item_id, r.score
+	  FROM @extschema@.uba_cf_recommend(
+	         coalesce((SELECT s.model FROM @extschema@.uba_model_store s
+	                    WHERE s.name OPERATOR(pg_catalog.=)
+	                          coalesce(model_name, pg_catalog.current_setting('uba.recommender'::pg_catalog.text, true),
+	                                   'recommender'::pg_catalog.text)
+	                      AND s.active),
+	                  @extschema@.uba_model(coalesce(model_name, pg_catalog.current_setting('uba.recommender'::pg_catalog.text, true),
+	                                                 'recommender'::pg_catalog.text),
+	                                        NULL::pg_catalog.int4)),
+	         user_id, n, NULL::pg_catalog.jsonb, user_id) r
+$$;
+COMMENT ON FUNCTION uba_recommend(anycompatiblenonarray, int, text) IS 'the n best items (ids in the type of the user id) for a user from the active version of a catalog model (default: the setting uba.recommender)';
+CREATE FUNCTION uba_recommend(user_id anynonarray, n int, model_name text, item_type anycompatible,
+	OUT item_id anycompatible, OUT score float8)
+	RETURNS SETOF record
+	LANGUAGE sql STABLE PARALLEL SAFE ROWS 10
+AS $$
+	SELECT r.item_id, r.score
+	  FROM @extschema@.uba_cf_recommend(
+	         coalesce((SELECT s.model FROM @extschema@.uba_model_store s
+	                    WHERE s.name OPERATOR(pg_catalog.=)
+	                          coalesce(model_name, pg_catalog.current_setting('uba.recommender'::pg_catalog.text, true),
+	                                   'recommender'::pg_catalog.text)
+	                      AND s.active),
+	                  @extschema@.uba_model(coalesce(model_name, pg_catalog.current_setting('uba.recommender'::pg_catalog.text, true),
+	                                                 'recommender'::pg_catalog.text),
+	                                        NULL::pg_catalog.int4)),
+	         user_id, n, NULL::pg_catalog.jsonb, item_type) r
+$$;
+COMMENT ON FUNCTION uba_recommend(anynonarray, int, text, anycompatible) IS 'the n best items for a user, as ids of the type of item_type (NULL::bigint), from the active version of a catalog model';
+
+CREATE FUNCTION uba_cf_explain(model bytea, user_id anynonarray, item_id anycompatiblenonarray, n int DEFAULT 10,
+	OUT because_item anycompatiblenonarray, OUT contribution float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_cf_explain(bytea, anynonarray, anycompatiblenonarray, int) IS 'which of the user''s own items drove an item''s score, largest contributions first';
+
+CREATE FUNCTION uba_assoc_transfn(internal, anynonarray, anycompatiblenonarray, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_assoc_transfn(internal, anynonarray, anycompatiblenonarray) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_assoc_rules(basket_id anynonarray, item_id anycompatiblenonarray, options jsonb) (
+	SFUNC = uba_assoc_transfn, STYPE = internal, FINALFUNC = uba_assoc_final,
+	COMBINEFUNC = uba_events_combine, SERIALFUNC = uba_events_serialize,
+	DESERIALFUNC = uba_events_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_assoc_rules(basket_id anynonarray, item_id anycompatiblenonarray) (
+	SFUNC = uba_assoc_transfn, STYPE = internal, FINALFUNC = uba_assoc_final,
+	COMBINEFUNC = uba_events_combine, SERIALFUNC = uba_events_serialize,
+	DESERIALFUNC = uba_events_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_assoc_rules(anynonarray, anycompatiblenonarray, jsonb) IS 'mine frequent itemsets (FP-growth) of (basket, item) rows and keep the association rules above min_support and min_confidence';
+COMMENT ON AGGREGATE uba_assoc_rules(anynonarray, anycompatiblenonarray) IS 'mine frequent itemsets (FP-growth) of (basket, item) rows and keep the association rules above min_support and min_confidence';
+
+-- item ids come back as text[], or as arrays of the type of item_type (NULL::bigint)
+CREATE FUNCTION uba_assoc_rules_list(model bytea,
+	OUT antecedent text[], OUT consequent text[], OUT support float8,
+	OUT confidence float8, OUT lift float8, OUT count bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION uba_assoc_rules_list(bytea) IS 'every rule of an association rules model (item ids as text), best first (confidence, lift, support)';
+CREATE FUNCTION uba_assoc_rules_list(model bytea, item_type anycompatible,
+	OUT antecedent anycompatiblearray, OUT consequent anycompatiblearray, OUT support float8,
+	OUT confidence float8, OUT lift float8, OUT count bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION uba_assoc_rules_list(bytea, anycompatible) IS 'every rule of an association rules model, item ids of the type of item_type (NULL::bigint), best first';
+
+CREATE FUNCTION uba_basket_complete(model bytea, items anycompatiblearray, n int,
+	OUT item_id anycompatible, OUT confidence float8, OUT lift float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_basket_complete(bytea, anycompatiblearray, int) IS 'the n items that most often complete a basket: best rule (confidence, then lift) whose antecedent the basket holds';
+
+CREATE FUNCTION uba_precision_at_k(recommended anycompatiblearray, relevant anycompatiblearray, k int) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_recall_at_k(recommended anycompatiblearray, relevant anycompatiblearray, k int) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_ndcg_at_k(recommended anycompatiblearray, relevant anycompatiblearray, k int) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_average_precision_at_k(recommended anycompatiblearray, relevant anycompatiblearray, k int) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_hit_rate_at_k(recommended anycompatiblearray, relevant anycompatiblearray, k int) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_precision_at_k(anycompatiblearray, anycompatiblearray, int) IS 'relevant items among the first k recommended, divided by k';
+COMMENT ON FUNCTION uba_recall_at_k(anycompatiblearray, anycompatiblearray, int) IS 'relevant items among the first k recommended, divided by min(k, number of relevant items)';
+COMMENT ON FUNCTION uba_ndcg_at_k(anycompatiblearray, anycompatiblearray, int) IS 'normalized discounted cumulative gain of the first k recommended (binary relevance)';
+COMMENT ON FUNCTION uba_average_precision_at_k(anycompatiblearray, anycompatiblearray, int) IS 'average precision at the hits among the first k, divided by min(k, number of relevant items)';
+COMMENT ON FUNCTION uba_hit_rate_at_k(anycompatiblearray, anycompatiblearray, int) IS '1 if any of the first k recommended is relevant, else 0';

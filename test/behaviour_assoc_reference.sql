@@ -6,16 +6,16 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(13);
+SELECT plan(14);
 
 CREATE TEMP TABLE lines (invoice_no text, stock_code text, quantity int, invoice_date timestamp,
 	unit_price numeric, customer_id bigint, country text);
 \copy lines FROM PROGRAM 'gzip -dc data/online_retail.csv.gz' WITH (FORMAT csv, HEADER)
--- invoices as baskets; item id = rank of the stock code in byte order
-CREATE TEMP TABLE baskets AS
-WITH bl AS (SELECT invoice_no::bigint AS basket_id, stock_code FROM lines WHERE invoice_no ~ '^[0-9]+$' AND quantity > 0),
-codes AS (SELECT stock_code, row_number() OVER (ORDER BY stock_code COLLATE "C") AS item_id FROM (SELECT DISTINCT stock_code FROM bl) d)
-SELECT basket_id, item_id FROM bl JOIN codes USING (stock_code);
+-- invoices as baskets; the reference numbers items by the rank of the stock code in byte order
+CREATE TEMP TABLE bl AS SELECT invoice_no::bigint AS basket_id, stock_code FROM lines WHERE invoice_no ~ '^[0-9]+$' AND quantity > 0;
+CREATE TEMP TABLE codes AS
+SELECT stock_code, row_number() OVER (ORDER BY stock_code COLLATE "C") AS item_id FROM (SELECT DISTINCT stock_code FROM bl) d;
+CREATE TEMP TABLE baskets AS SELECT basket_id, item_id FROM bl JOIN codes USING (stock_code);
 CREATE TEMP TABLE ref (setting text, antecedent bigint[], consequent bigint[], count bigint,
 	support float8, confidence float8, lift float8);
 \copy ref FROM 'test/data/assoc_reference.csv' WITH (FORMAT csv, HEADER)
@@ -26,7 +26,7 @@ INSERT INTO settings VALUES
 	('S3', '{"min_support": 0.015, "min_confidence": 0.3, "max_length": 3, "max_consequent": 2}');
 CREATE TEMP TABLE models AS
 SELECT setting, (SELECT uba_assoc_rules(basket_id, item_id, s.options) FROM baskets) AS m FROM settings s;
-CREATE TEMP TABLE ours AS SELECT setting, r.* FROM models, uba_assoc_rules_list(m) r;
+CREATE TEMP TABLE ours AS SELECT setting, r.* FROM models, uba_assoc_rules_list(m, NULL::bigint) r;
 
 SELECT is((SELECT count(DISTINCT basket_id) FROM baskets), 20725::bigint, 'all invoices loaded');
 SELECT is((SELECT array_agg(n ORDER BY setting) FROM (SELECT setting, count(*) AS n FROM ref GROUP BY setting) c),
@@ -43,13 +43,20 @@ SELECT is((SELECT count(*) FROM ours o JOIN ref r USING (setting, antecedent, co
 	format('%s: every rule equal, with the same count, support, confidence and lift', s))
   FROM unnest(ARRAY['S1', 'S2', 'S3']) s;
 
+-- the stock codes as they are (text): the same rules, named by their codes
+SELECT is((SELECT count(*) FROM uba_assoc_rules_list((SELECT uba_assoc_rules(basket_id, stock_code, '{"min_support": 0.01, "min_confidence": 0.6}'::jsonb) FROM bl)) o
+             JOIN ref r ON r.setting = 'S2' AND o.count = r.count
+              AND r.antecedent = ARRAY(SELECT c.item_id FROM unnest(o.antecedent) a JOIN codes c ON c.stock_code = a ORDER BY 1)
+              AND r.consequent = ARRAY(SELECT c.item_id FROM unnest(o.consequent) a JOIN codes c ON c.stock_code = a ORDER BY 1)),
+	470::bigint, 'S2 on text stock codes: every reference rule, by code');
+
 -- the rows in another order, and a parallel plan, give the same model
 SELECT is((SELECT array_agg(format('%s>%s:%s', antecedent, consequent, count))
-             FROM uba_assoc_rules_list((SELECT uba_assoc_rules(basket_id, item_id, '{"min_support": 0.01, "min_confidence": 0.6}' ORDER BY item_id DESC, basket_id DESC) FROM baskets))),
+             FROM uba_assoc_rules_list((SELECT uba_assoc_rules(basket_id, item_id, '{"min_support": 0.01, "min_confidence": 0.6}' ORDER BY item_id DESC, basket_id DESC) FROM baskets), NULL::bigint)),
 	(SELECT array_agg(format('%s>%s:%s', antecedent, consequent, count)) FROM ours WHERE setting = 'S2'),
 	'S2: the same rules in the same order when the rows come in another order');
 \i test/lib/parallel_plans.sql
-SELECT is((SELECT count(*) FROM uba_assoc_rules_list((SELECT uba_assoc_rules(basket_id, item_id, '{"min_support": 0.01, "min_confidence": 0.6}') FROM baskets)) o
+SELECT is((SELECT count(*) FROM uba_assoc_rules_list((SELECT uba_assoc_rules(basket_id, item_id, '{"min_support": 0.01, "min_confidence": 0.6}') FROM baskets), NULL::bigint) o
              JOIN ref r USING (antecedent, consequent) WHERE r.setting = 'S2' AND o.count = r.count),
 	470::bigint, 'S2 rules equal the reference under a forced parallel plan');
 

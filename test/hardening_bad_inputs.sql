@@ -135,7 +135,7 @@ INSERT INTO cases (fn, sql, expect) VALUES
 ('uba_cf_train', 'SELECT uba_cf_train(id, id, 1, ''{"iterations": -1}'') FROM pts', '22023'),
 ('uba_cf_train', 'SELECT uba_cf_train(id, id, 1, ''{"method": "magic"}'') FROM pts', '22023'),
 ('uba_cf_train', 'SELECT uba_cf_train(id, id, 1, ''{"alpha": "x"}'') FROM pts', '22023'),
-('uba_cf_train', 'SELECT uba_cf_train(NULL, id, 1) FROM pts', 'ok'),
+('uba_cf_train', 'SELECT uba_cf_train(NULL::bigint, id, 1) FROM pts', 'ok'),
 ('uba_cf_recommend', 'SELECT (SELECT count(*) FROM uba_cf_recommend(m.cf, 1, -1)) FROM m', '22023'),
 ('uba_cf_recommend', 'SELECT (SELECT count(*) FROM uba_cf_recommend(m.cf, 999999, 5)) FROM m', 'ok'),
 ('uba_cf_recommend', 'SELECT (SELECT count(*) FROM uba_cf_recommend(m.cf, 1, 2147483647)) FROM m', 'ok'),

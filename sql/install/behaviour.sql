@@ -55,32 +55,39 @@ COMMENT ON AGGREGATE uba_retention(boolean[]) IS 'element 1: condition 1 ever he
 
 -- ---------- frequently bought together: association rules (assoc.c) ----------
 
-CREATE FUNCTION uba_assoc_transfn(internal, bigint, bigint, jsonb) RETURNS internal
+CREATE FUNCTION uba_assoc_transfn(internal, anynonarray, anycompatiblenonarray, jsonb) RETURNS internal
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_assoc_transfn(internal, bigint, bigint) RETURNS internal
+CREATE FUNCTION uba_assoc_transfn(internal, anynonarray, anycompatiblenonarray) RETURNS internal
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION uba_assoc_final(internal) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE AGGREGATE uba_assoc_rules(basket_id bigint, item_id bigint, options jsonb) (
+CREATE AGGREGATE uba_assoc_rules(basket_id anynonarray, item_id anycompatiblenonarray, options jsonb) (
 	SFUNC = uba_assoc_transfn, STYPE = internal, FINALFUNC = uba_assoc_final,
 	COMBINEFUNC = uba_events_combine, SERIALFUNC = uba_events_serialize,
 	DESERIALFUNC = uba_events_deserialize, PARALLEL = SAFE);
-CREATE AGGREGATE uba_assoc_rules(basket_id bigint, item_id bigint) (
+CREATE AGGREGATE uba_assoc_rules(basket_id anynonarray, item_id anycompatiblenonarray) (
 	SFUNC = uba_assoc_transfn, STYPE = internal, FINALFUNC = uba_assoc_final,
 	COMBINEFUNC = uba_events_combine, SERIALFUNC = uba_events_serialize,
 	DESERIALFUNC = uba_events_deserialize, PARALLEL = SAFE);
-COMMENT ON AGGREGATE uba_assoc_rules(bigint, bigint, jsonb) IS 'mine frequent itemsets (FP-growth) of (basket, item) rows and keep the association rules above min_support and min_confidence';
-COMMENT ON AGGREGATE uba_assoc_rules(bigint, bigint) IS 'mine frequent itemsets (FP-growth) of (basket, item) rows and keep the association rules above min_support and min_confidence';
+COMMENT ON AGGREGATE uba_assoc_rules(anynonarray, anycompatiblenonarray, jsonb) IS 'mine frequent itemsets (FP-growth) of (basket, item) rows and keep the association rules above min_support and min_confidence';
+COMMENT ON AGGREGATE uba_assoc_rules(anynonarray, anycompatiblenonarray) IS 'mine frequent itemsets (FP-growth) of (basket, item) rows and keep the association rules above min_support and min_confidence';
 
+-- item ids come back as text[], or as arrays of the type of item_type (NULL::bigint)
 CREATE FUNCTION uba_assoc_rules_list(model bytea,
-	OUT antecedent bigint[], OUT consequent bigint[], OUT support float8,
+	OUT antecedent text[], OUT consequent text[], OUT support float8,
 	OUT confidence float8, OUT lift float8, OUT count bigint)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1000;
-COMMENT ON FUNCTION uba_assoc_rules_list(bytea) IS 'every rule of an association rules model, best first (confidence, lift, support)';
+COMMENT ON FUNCTION uba_assoc_rules_list(bytea) IS 'every rule of an association rules model (item ids as text), best first (confidence, lift, support)';
+CREATE FUNCTION uba_assoc_rules_list(model bytea, item_type anycompatible,
+	OUT antecedent anycompatiblearray, OUT consequent anycompatiblearray, OUT support float8,
+	OUT confidence float8, OUT lift float8, OUT count bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION uba_assoc_rules_list(bytea, anycompatible) IS 'every rule of an association rules model, item ids of the type of item_type (NULL::bigint), best first';
 
-CREATE FUNCTION uba_basket_complete(model bytea, items bigint[], n int,
-	OUT item_id bigint, OUT confidence float8, OUT lift float8)
+CREATE FUNCTION uba_basket_complete(model bytea, items anycompatiblearray, n int,
+	OUT item_id anycompatible, OUT confidence float8, OUT lift float8)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION uba_basket_complete(bytea, bigint[], int) IS 'the n items that most often complete a basket: best rule (confidence, then lift) whose antecedent the basket holds';
+COMMENT ON FUNCTION uba_basket_complete(bytea, anycompatiblearray, int) IS 'the n items that most often complete a basket: best rule (confidence, then lift) whose antecedent the basket holds';

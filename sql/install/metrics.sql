@@ -188,18 +188,18 @@ CREATE AGGREGATE uba_f1_score(predicted anyelement, actual anyelement, average t
 COMMENT ON AGGREGATE uba_f1_score(anyelement, anyelement, text) IS 'F1 score over several classes: macro, micro or weighted average';
 
 
-CREATE FUNCTION uba_precision_at_k(recommended bigint[], relevant bigint[], k int) RETURNS float8
+CREATE FUNCTION uba_precision_at_k(recommended anycompatiblearray, relevant anycompatiblearray, k int) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION uba_recall_at_k(recommended bigint[], relevant bigint[], k int) RETURNS float8
+CREATE FUNCTION uba_recall_at_k(recommended anycompatiblearray, relevant anycompatiblearray, k int) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION uba_ndcg_at_k(recommended bigint[], relevant bigint[], k int) RETURNS float8
+CREATE FUNCTION uba_ndcg_at_k(recommended anycompatiblearray, relevant anycompatiblearray, k int) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION uba_average_precision_at_k(recommended bigint[], relevant bigint[], k int) RETURNS float8
+CREATE FUNCTION uba_average_precision_at_k(recommended anycompatiblearray, relevant anycompatiblearray, k int) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION uba_hit_rate_at_k(recommended bigint[], relevant bigint[], k int) RETURNS float8
+CREATE FUNCTION uba_hit_rate_at_k(recommended anycompatiblearray, relevant anycompatiblearray, k int) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION uba_precision_at_k(bigint[], bigint[], int) IS 'relevant items among the first k recommended, divided by k';
-COMMENT ON FUNCTION uba_recall_at_k(bigint[], bigint[], int) IS 'relevant items among the first k recommended, divided by min(k, number of relevant items)';
-COMMENT ON FUNCTION uba_ndcg_at_k(bigint[], bigint[], int) IS 'normalized discounted cumulative gain of the first k recommended (binary relevance)';
-COMMENT ON FUNCTION uba_average_precision_at_k(bigint[], bigint[], int) IS 'average precision at the hits among the first k, divided by min(k, number of relevant items)';
-COMMENT ON FUNCTION uba_hit_rate_at_k(bigint[], bigint[], int) IS '1 if any of the first k recommended is relevant, else 0';
+COMMENT ON FUNCTION uba_precision_at_k(anycompatiblearray, anycompatiblearray, int) IS 'relevant items among the first k recommended, divided by k';
+COMMENT ON FUNCTION uba_recall_at_k(anycompatiblearray, anycompatiblearray, int) IS 'relevant items among the first k recommended, divided by min(k, number of relevant items)';
+COMMENT ON FUNCTION uba_ndcg_at_k(anycompatiblearray, anycompatiblearray, int) IS 'normalized discounted cumulative gain of the first k recommended (binary relevance)';
+COMMENT ON FUNCTION uba_average_precision_at_k(anycompatiblearray, anycompatiblearray, int) IS 'average precision at the hits among the first k, divided by min(k, number of relevant items)';
+COMMENT ON FUNCTION uba_hit_rate_at_k(anycompatiblearray, anycompatiblearray, int) IS '1 if any of the first k recommended is relevant, else 0';

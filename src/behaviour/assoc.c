@@ -22,9 +22,10 @@
  * recursion level has its own memory context, reset for each conditional
  * tree, so memory stays proportional to the deepest chain of trees.
  *
- * Payload: baskets (u64), distinct items in the events (u64), frequent
- * itemsets (u64), items used by the rules (u32), rules (u64); the item ids
- * (i64, strictly increasing); per rule the antecedent and consequent
+ * Payload: baskets (u64), distinct items in the events (u64; bits 32-35
+ * hold the kind of item ids, ids.c, 0 for bigint), frequent itemsets
+ * (u64), items used by the rules (u32), rules (u64); the item ids
+ * (strictly increasing; i64 for integers, others as ids.c writes them); per rule the antecedent and consequent
  * lengths (u32 each), count(X), count(A) and count(C) (i64 each); then
  * every rule's antecedent and consequent items (u32 indexes into the item
  * ids, each side increasing, the sides disjoint).  Rules are stored best
@@ -41,12 +42,16 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(uba_assoc_transfn);
 PG_FUNCTION_INFO_V1(uba_assoc_final);
 PG_FUNCTION_INFO_V1(uba_assoc_rules_list);
 PG_FUNCTION_INFO_V1(uba_basket_complete);
+
+/* The kind of item ids is in the high half of the distinct item count */
+#define ASSOC_KIND_SHIFT 32
 
 /* The longest itemset: rule subsets are enumerated with positions in a 32-bit mask */
 #define ASSOC_MAX_LENGTH 32
@@ -97,11 +102,11 @@ uba_assoc_transfn(PG_FUNCTION_ARGS)
 
 		uba_parse_options(opts, assoc_options, lengthof(assoc_options), "uba_assoc_rules", &o);
 		CheckOptions(&o);
-		st = uba_events_start(fcinfo, opts, false, ASSOC_EVENT_PEAK_BYTES);
+		st = uba_events_start(fcinfo, opts, false, ASSOC_EVENT_PEAK_BYTES, "basket ids", "item ids");
 	}
 	else
 		uba_check_same_options(st->options, opts);
-	uba_events_add(st, PG_GETARG_INT64(1), PG_GETARG_INT64(2), 0);
+	uba_events_add(st, fcinfo, 0);
 	PG_RETURN_POINTER(st);
 }
 
@@ -635,6 +640,7 @@ uba_assoc_final(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(cxt);
 
 	/* baskets as lists of distinct item indexes */
+	uba_events_canonical(st);
 	bidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
 	iidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
 	nbaskets = uba_map_ids(st->a, st->n, &basket_ids, bidx);
@@ -753,13 +759,18 @@ uba_assoc_final(PG_FUNCTION_ARGS)
 
 	uba_writer_init(&pw);
 	uba_put_u64(&pw, (uint64) nbaskets);
-	uba_put_u64(&pw, (uint64) nitems);
+	uba_put_u64(&pw, (uint64) nitems | ((uint64) st->idb.kind << ASSOC_KIND_SHIFT));
 	uba_put_u64(&pw, (uint64) mn.nsets);
 	uba_put_u32(&pw, (uint32) used_items);
 	uba_put_u64(&pw, (uint64) rl.n);
-	for (int64 i = 0; i < nitems; i++)
-		if (used_index[i] >= 0)
-			uba_put_i64_array(&pw, &item_ids[i], 1);
+	{
+		int64		nused = 0;
+
+		for (int64 i = 0; i < nitems; i++)
+			if (used_index[i] >= 0)
+				item_ids[nused++] = item_ids[i];
+		uba_put_ids(&pw, &st->idb, item_ids, nused);
+	}
 	for (int64 r = 0; r < rl.n; r++)
 	{
 		uba_put_u32(&pw, (uint32) rl.rules[r].alen);
@@ -791,7 +802,7 @@ typedef struct AssocModel
 	int64		itemsets;
 	int64		nitems;			/* items the rules use */
 	int64		nrules;
-	int64	   *item_ids;		/* nitems, increasing */
+	UbaIds		ids;			/* the nitems item ids, increasing */
 	uint32	   *alen;
 	uint32	   *clen;
 	int64	   *count;
@@ -816,13 +827,16 @@ ParseAssoc(const UbaModelMeta *meta, UbaReader *r)
 {
 	AssocModel *m = palloc0(sizeof(AssocModel));
 	uint64		v;
+	int			kind;
 
 	v = uba_get_u64(r);
 	if (v < 1 || v > (uint64) PG_INT64_MAX)
 		uba_model_corrupted("The basket count is out of range.");
 	m->baskets = (int64) v;
 	v = uba_get_u64(r);
-	if (v < 1 || v > (uint64) PG_UINT32_MAX)
+	kind = (int) (v >> ASSOC_KIND_SHIFT);
+	v &= PG_UINT32_MAX;
+	if (v < 1 || kind > UBA_ID_UUID)
 		uba_model_corrupted("The item count is out of range.");
 	m->distinct_items = (int64) v;
 	v = uba_get_u64(r);
@@ -839,12 +853,7 @@ ParseAssoc(const UbaModelMeta *meta, UbaReader *r)
 	if ((m->nrules == 0) != (m->nitems == 0))
 		uba_model_corrupted("Rules and their items do not match.");
 
-	uba_reader_check_space(r, (Size) m->nitems, 8);	/* before allocating what the count claims */
-	m->item_ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(m->nitems, 1));
-	uba_get_i64_array(r, m->item_ids, m->nitems);
-	for (int64 i = 1; i < m->nitems; i++)
-		if (m->item_ids[i] <= m->item_ids[i - 1])
-			uba_model_corrupted("The item ids are not increasing.");
+	uba_get_ids(r, kind, m->nitems, &m->ids, "item");
 
 	m->alen = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(m->nrules, 1));
 	m->clen = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(m->nrules, 1));
@@ -903,8 +912,9 @@ uba_assoc_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json
 
 	appendStringInfo(json, ", \"baskets\": " INT64_FORMAT ", \"items\": " INT64_FORMAT
 					 ", \"frequent_itemsets\": " INT64_FORMAT ", \"rules\": " INT64_FORMAT
-					 ", \"rule_items\": " INT64_FORMAT,
-					 m->baskets, m->distinct_items, m->itemsets, m->nrules, m->nitems);
+					 ", \"rule_items\": " INT64_FORMAT ", \"item_id_type\": \"%s\"",
+					 m->baskets, m->distinct_items, m->itemsets, m->nrules, m->nitems,
+					 uba_id_kind_name(m->ids.kind));
 }
 
 static double
@@ -919,14 +929,19 @@ Lift(const AssocModel *m, int64 k)
 	return Confidence(m, k) / ((double) m->ccount[k] / (double) m->baskets);
 }
 
+/* Rule items as an array of the result column's element type */
 static ArrayType *
-ItemArray(const AssocModel *m, const uint32 *items, int len)
+ItemArray(const AssocModel *m, const uint32 *items, int len, Oid elemtype)
 {
 	Datum		d[ASSOC_MAX_LENGTH];
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
 
 	for (int k = 0; k < len; k++)
-		d[k] = Int64GetDatum(m->item_ids[items[k]]);
-	return construct_array(d, len, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+		d[k] = uba_ids_datum(&m->ids, items[k], elemtype, "item");
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return construct_array(d, len, elemtype, typlen, typbyval, typalign);
 }
 
 /* uba_assoc_rules_list(model): every rule, best first */
@@ -935,11 +950,14 @@ uba_assoc_rules_list(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	AssocModel *m;
+	Oid			elemtype;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
 	m = uba_model_cached(fcinfo, 0, UBA_KIND_ASSOC, ParseAssoc);
+	elemtype = get_element_type(TupleDescAttr(rsinfo->setDesc, 0)->atttypid);
+	uba_ids_check_type(&m->ids, elemtype, "item");
 	for (int64 k = 0; k < m->nrules; k++)
 	{
 		Datum		values[6];
@@ -948,8 +966,8 @@ uba_assoc_rules_list(PG_FUNCTION_ARGS)
 
 		if ((k & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
-		values[0] = PointerGetDatum(ItemArray(m, a, m->alen[k]));
-		values[1] = PointerGetDatum(ItemArray(m, a + m->alen[k], m->clen[k]));
+		values[0] = PointerGetDatum(ItemArray(m, a, m->alen[k], elemtype));
+		values[1] = PointerGetDatum(ItemArray(m, a + m->alen[k], m->clen[k], elemtype));
 		values[2] = Float8GetDatum((double) m->count[k] / (double) m->baskets);
 		values[3] = Float8GetDatum(Confidence(m, k));
 		values[4] = Float8GetDatum(Lift(m, k));
@@ -993,15 +1011,15 @@ uba_basket_complete(PG_FUNCTION_ARGS)
 	named = palloc0(sizeof(bool) * m->nitems);
 	for (int k = 0; k < nids; k++)
 	{
-		int64		id = DatumGetInt64(ids[k]);
-		const int64 *hit;
+		int64		hit;
 
 		if (idnulls[k])
 			continue;
-		hit = bsearch(&id, m->item_ids, m->nitems, sizeof(int64), uba_cmp_int64);
-		if (hit != NULL)
-			in_basket[hit - m->item_ids] = true;
+		hit = uba_ids_find(&m->ids, ids[k], ARR_ELEMTYPE(basket), "item");
+		if (hit >= 0)
+			in_basket[hit] = true;
 	}
+	uba_ids_check_type(&m->ids, TupleDescAttr(rsinfo->setDesc, 0)->atttypid, "item");
 	for (int64 k = 0; k < m->nrules && found < n; k++)
 	{
 		const uint32 *a = m->items + m->off[k];
@@ -1023,7 +1041,7 @@ uba_basket_complete(PG_FUNCTION_ARGS)
 				continue;
 			named[c[j]] = true;
 			found++;
-			values[0] = Int64GetDatum(m->item_ids[c[j]]);
+			values[0] = uba_ids_datum(&m->ids, c[j], TupleDescAttr(rsinfo->setDesc, 0)->atttypid, "item");
 			values[1] = Float8GetDatum(Confidence(m, k));
 			values[2] = Float8GetDatum(Lift(m, k));
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

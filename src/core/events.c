@@ -6,8 +6,9 @@
  *	  and association rules (basket, item).
  *
  * The events go into three growing arrays (mapped from 1 MB on, see
- * bigmem.c); combining parallel workers' states appends, and the
- * serialized form is the arrays themselves.  The combine, serialize and
+ * bigmem.c); ids are integers or handles of text and uuid keys (ids.c).
+ * Combining parallel workers' states appends (and maps the other state's
+ * handles), and the serialized form is the arrays and the keys.  The combine, serialize and
  * deserialize functions are shared by every such aggregate.  The memory
  * limit is per event: the bytes one event may need at the peak of the
  * algorithm's training, so the limit is hit while collecting, before any
@@ -29,6 +30,8 @@ FreeArrays(UbaEvents *ev)
 	uba_array_free((void **) &ev->a, &ev->a_bytes);
 	uba_array_free((void **) &ev->b, &ev->b_bytes);
 	uba_array_free((void **) &ev->w, &ev->w_bytes);
+	uba_id_dict_free(&ev->ida);
+	uba_id_dict_free(&ev->idb);
 	ev->n = ev->cap = 0;
 }
 
@@ -39,11 +42,15 @@ ResetCallback(void *arg)
 }
 
 static UbaEvents *
-NewEvents(MemoryContext cxt, Jsonb *options, bool weighted, int32 peak_bytes)
+NewEvents(MemoryContext cxt, Jsonb *options, bool weighted, int32 peak_bytes, Oid atype, Oid btype)
 {
 	UbaEvents  *ev = MemoryContextAllocZero(cxt, sizeof(UbaEvents));
 
 	ev->cxt = cxt;
+	ev->atype = atype;
+	ev->btype = btype;
+	uba_id_dict_init(&ev->ida, cxt, uba_id_kind(atype, "ids"));
+	uba_id_dict_init(&ev->idb, cxt, uba_id_kind(btype, "ids"));
 	ev->weighted = weighted;
 	ev->peak_bytes = peak_bytes;
 	ev->started = GetCurrentTimestamp();
@@ -60,16 +67,31 @@ NewEvents(MemoryContext cxt, Jsonb *options, bool weighted, int32 peak_bytes)
 
 /* A new, empty collection in the aggregate's memory context */
 UbaEvents *
-uba_events_start(FunctionCallInfo fcinfo, Jsonb *options, bool weighted, int32 peak_bytes)
+uba_events_start(FunctionCallInfo fcinfo, Jsonb *options, bool weighted, int32 peak_bytes,
+				 const char *aname, const char *bname)
 {
-	return NewEvents(uba_agg_context(fcinfo), options, weighted, peak_bytes);
+	Oid			atype = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	Oid			btype = get_fn_expr_argtype(fcinfo->flinfo, 2);
+
+	/* the types are checked here so that the error names the argument */
+	(void) uba_id_kind(atype, aname);
+	(void) uba_id_kind(btype, bname);
+	return NewEvents(uba_agg_context(fcinfo), options, weighted, peak_bytes, atype, btype);
+}
+
+/* Memory of the collection beyond its events */
+static Size
+DictBytes(const UbaEvents *ev)
+{
+	return uba_id_dict_bytes(&ev->ida) + uba_id_dict_bytes(&ev->idb);
 }
 
 /* Room for need events: doubles, by at most 8M events at a time, within uba.max_memory */
 static void
 Grow(UbaEvents *ev, int64 need)
 {
-	int64		limit = (int64) (uba_memory_limit() / ev->peak_bytes);
+	Size		dict = DictBytes(ev);
+	int64		limit = dict >= uba_memory_limit() ? 0 : (int64) ((uba_memory_limit() - dict) / ev->peak_bytes);
 	int64		cap;
 
 	if (need > limit)
@@ -77,8 +99,11 @@ Grow(UbaEvents *ev, int64 need)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the training events need more than %s (%zu MB)",
 						uba_memory_setting(), uba_memory_limit() / (1024 * 1024)),
+				 dict == 0 ?
 				 errdetail("Collected " INT64_FORMAT " events so far; training needs about %d bytes for each.",
-						   ev->n, ev->peak_bytes),
+						   ev->n, ev->peak_bytes) :
+				 errdetail("Collected " INT64_FORMAT " events so far; training needs about %d bytes for each, and their ids take %zu kB.",
+						   ev->n, ev->peak_bytes, dict / 1024),
 				 uba_memory_hint("train on a sample of the events")));
 	cap = Min(limit, Max(need, Max(4096, ev->cap + Min(ev->cap, 8 * 1024 * 1024))));
 	uba_array_grow(ev->cxt, (void **) &ev->a, &ev->a_bytes, mul_size((Size) cap, sizeof(int64)));
@@ -88,12 +113,18 @@ Grow(UbaEvents *ev, int64 need)
 	ev->cap = cap;
 }
 
-/* Append one event (w is ignored unless the collection is weighted) */
+/* Append the event of arguments 1 and 2 (w is ignored unless the collection is weighted) */
 void
-uba_events_add(UbaEvents *ev, int64 a, int64 b, double w)
+uba_events_add(UbaEvents *ev, FunctionCallInfo fcinfo, double w)
 {
-	if (ev->n == ev->cap)
+	int64		a,
+				b;
+
+	if (ev->n == ev->cap ||
+		(ev->ida.n + ev->idb.n > 0 && DictBytes(ev) + (Size) ev->cap * ev->peak_bytes > uba_memory_limit()))
 		Grow(ev, ev->n + 1);
+	a = uba_id_handle(&ev->ida, PG_GETARG_DATUM(1), ev->atype);
+	b = uba_id_handle(&ev->idb, PG_GETARG_DATUM(2), ev->btype);
 	ev->a[ev->n] = a;
 	ev->b[ev->n] = b;
 	if (ev->weighted)
@@ -112,14 +143,21 @@ uba_events_combine(PG_FUNCTION_ARGS)
 	a = (UbaEvents *) PG_GETARG_POINTER(0);
 	b = (UbaEvents *) PG_GETARG_POINTER(1);
 	uba_check_same_options(a->options, b->options);
-	if (a->weighted != b->weighted || a->peak_bytes != b->peak_bytes)
+	if (a->weighted != b->weighted || a->peak_bytes != b->peak_bytes ||
+		a->atype != b->atype || a->btype != b->btype)
 		elog(ERROR, "uba: combining event collections of different aggregates");
 	if (b->n > 0)
 	{
+		int64	   *amap = uba_id_dict_merge(&a->ida, &b->ida);
+		int64	   *bmap = uba_id_dict_merge(&a->idb, &b->idb);
+
 		if (a->cap < a->n + b->n)
 			Grow(a, a->n + b->n);
-		memcpy(a->a + a->n, b->a, sizeof(int64) * b->n);
-		memcpy(a->b + a->n, b->b, sizeof(int64) * b->n);
+		for (int64 i = 0; i < b->n; i++)
+		{
+			a->a[a->n + i] = amap ? amap[b->a[i]] : b->a[i];
+			a->b[a->n + i] = bmap ? bmap[b->b[i]] : b->b[i];
+		}
 		if (a->weighted)
 			memcpy(a->w + a->n, b->w, sizeof(double) * b->n);
 		a->n += b->n;
@@ -129,20 +167,22 @@ uba_events_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
-/* Serialized header: n, started, weighted, peak bytes, option bytes (length first) */
-#define HEADER_BYTES (sizeof(int64) + sizeof(TimestampTz) + 3 * sizeof(int32))
+/* Serialized header: n, started, weighted, peak bytes, option bytes (length first), id types */
+#define HEADER_BYTES (sizeof(int64) + sizeof(TimestampTz) + 3 * sizeof(int32) + 2 * sizeof(Oid))
 
-/* Serialized: the header, then the a, b (and w) arrays */
+/* Serialized: the header, the a, b (and w) arrays, then the keys of a and b */
 Datum
 uba_events_serialize(PG_FUNCTION_ARGS)
 {
 	UbaEvents  *ev = (UbaEvents *) PG_GETARG_POINTER(0);
 	int32		optlen = ev->options ? VARSIZE(ev->options) : 0;
 	int32		weighted = ev->weighted ? 1 : 0;
-	Size		total = add_size(HEADER_BYTES + optlen,
-								 mul_size((Size) ev->n, (2 + weighted) * sizeof(int64)));
+	Size		total = add_size(add_size(HEADER_BYTES + optlen,
+										  mul_size((Size) ev->n, (2 + weighted) * sizeof(int64))),
+								 add_size(uba_id_dict_serial_bytes(&ev->ida), uba_id_dict_serial_bytes(&ev->idb)));
 	bytea	   *out;
 	char	   *p;
+	StringInfoData keys;
 
 	if (total > MaxAllocSize - VARHDRSZ)
 		ereport(ERROR,
@@ -162,6 +202,10 @@ uba_events_serialize(PG_FUNCTION_ARGS)
 	p += sizeof(int32);
 	memcpy(p, &optlen, sizeof(int32));
 	p += sizeof(int32);
+	memcpy(p, &ev->atype, sizeof(Oid));
+	p += sizeof(Oid);
+	memcpy(p, &ev->btype, sizeof(Oid));
+	p += sizeof(Oid);
 	if (optlen > 0)
 		memcpy(p, ev->options, optlen);
 	p += optlen;
@@ -173,7 +217,14 @@ uba_events_serialize(PG_FUNCTION_ARGS)
 		p += sizeof(int64) * ev->n;
 		if (ev->weighted)
 			memcpy(p, ev->w, sizeof(double) * ev->n);
+		p += ev->weighted ? sizeof(double) * ev->n : 0;
 	}
+	initStringInfo(&keys);
+	uba_id_dict_serialize(&ev->ida, &keys);
+	uba_id_dict_serialize(&ev->idb, &keys);
+	Assert(p + keys.len == VARDATA(out) + total);
+	memcpy(p, keys.data, keys.len);
+	pfree(keys.data);
 	PG_RETURN_BYTEA_P(out);
 }
 
@@ -189,6 +240,9 @@ uba_events_deserialize(PG_FUNCTION_ARGS)
 	int32		weighted,
 				peak_bytes,
 				optlen;
+	Oid			atype,
+				btype;
+	Size		arrays;
 	UbaEvents  *ev;
 
 	if (len < HEADER_BYTES)
@@ -203,11 +257,16 @@ uba_events_deserialize(PG_FUNCTION_ARGS)
 	p += sizeof(int32);
 	memcpy(&optlen, p, sizeof(int32));
 	p += sizeof(int32);
+	memcpy(&atype, p, sizeof(Oid));
+	p += sizeof(Oid);
+	memcpy(&btype, p, sizeof(Oid));
+	p += sizeof(Oid);
+	arrays = (Size) n * (2 + weighted) * sizeof(int64);
 	if (n < 0 || optlen < 0 || (weighted != 0 && weighted != 1) || peak_bytes <= 0 ||
 		n > (int64) (MaxAllocHugeSize / 32) ||
-		len != HEADER_BYTES + optlen + (Size) n * (2 + weighted) * sizeof(int64))
+		len < HEADER_BYTES + optlen + arrays)
 		elog(ERROR, "uba event state serialization is inconsistent");
-	ev = NewEvents(aggcxt, optlen > 0 ? (Jsonb *) p : NULL, weighted == 1, peak_bytes);
+	ev = NewEvents(aggcxt, optlen > 0 ? (Jsonb *) p : NULL, weighted == 1, peak_bytes, atype, btype);
 	p += optlen;
 	ev->started = started;
 	if (n > 0)
@@ -219,9 +278,30 @@ uba_events_deserialize(PG_FUNCTION_ARGS)
 		p += sizeof(int64) * n;
 		if (ev->weighted)
 			memcpy(ev->w, p, sizeof(double) * n);
+		p += ev->weighted ? sizeof(double) * n : 0;
 		ev->n = n;
 	}
+	{
+		const char *end = VARDATA_ANY(in) + len;
+		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+
+		uba_id_dict_free(&ev->ida);
+		uba_id_dict_free(&ev->idb);
+		uba_id_dict_deserialize(&ev->ida, aggcxt, &p, end);
+		uba_id_dict_deserialize(&ev->idb, aggcxt, &p, end);
+		MemoryContextSwitchTo(old);
+		if (p != end || ev->ida.kind != uba_id_kind(atype, "ids") || ev->idb.kind != uba_id_kind(btype, "ids"))
+			elog(ERROR, "uba event state serialization is inconsistent");
+	}
 	PG_RETURN_POINTER(ev);
+}
+
+/* Before training: text and uuid ids replaced by their ranks in canonical order */
+void
+uba_events_canonical(UbaEvents *ev)
+{
+	uba_id_dict_canonical(&ev->ida, ev->a, ev->n);
+	uba_id_dict_canonical(&ev->idb, ev->b, ev->n);
 }
 
 /* A bigint as a key that sorts like it */

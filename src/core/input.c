@@ -14,6 +14,7 @@
 #include "common/int.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 /* Largest feature count we accept; keeps size arithmetic far from overflow */
 #define UBA_MAX_FEATURES 100000
@@ -246,8 +247,14 @@ uba_read_ids(ArrayType *a, const char *what, Datum **elems, bool **nulls, int *n
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("%s must be a one-dimensional array", what),
 				 errdetail("Got %d dimensions.", ARR_NDIM(a))));
-	deconstruct_array(a, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  elems, nulls, n);
+	{
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+
+		get_typlenbyvalalign(ARR_ELEMTYPE(a), &typlen, &typbyval, &typalign);
+		deconstruct_array(a, ARR_ELEMTYPE(a), typlen, typbyval, typalign, elems, nulls, n);
+	}
 }
 
 /* A result-size argument (n, top): not negative */

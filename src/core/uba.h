@@ -334,6 +334,66 @@ extern void uba_rowset_check_param(UbaRowSet *rs, int32 iparam, const char *what
 extern void uba_rowset_canonical_order(UbaRowSet *rs);
 extern void uba_rowset_moments(const UbaRowSet *rs, double *mean, double *var);
 
+/* ---------- ids as they are: integer, text or uuid (ids.c) ---------- */
+
+/* Kinds of ids; stored in models, so the numbers never change */
+#define UBA_ID_INT8 0
+#define UBA_ID_INT4 1
+#define UBA_ID_INT2 2
+#define UBA_ID_TEXT 3
+#define UBA_ID_UUID 4
+
+/*
+ * Ids being collected: integers are their own values; text and uuid keys
+ * get handles (0, 1, ... as they arrive) until uba_id_dict_canonical()
+ * sorts them, after which handle k is the k-th smallest key.
+ */
+typedef struct UbaIdDict
+{
+	MemoryContext cxt;
+	int			kind;
+	int64		n;				/* distinct keys */
+	char	   *bytes;			/* the keys back to back */
+	uint64	   *off;			/* n + 1: key h is bytes[off[h] .. off[h + 1]) */
+	int64	   *slots;			/* open addressing: handle + 1, 0 when empty */
+	uint64		nslots;
+	Size		bytes_used;
+	Size		bytes_cap;
+	Size		off_bytes;
+	Size		slots_bytes;
+} UbaIdDict;
+
+/* A model's ids, sorted: integers, or keys (uuid: 16 bytes each; text: off) */
+typedef struct UbaIds
+{
+	int			kind;
+	int64		n;
+	int64	   *ints;
+	uint64	   *off;
+	char	   *bytes;
+} UbaIds;
+
+extern int	uba_id_kind(Oid typid, const char *what);
+extern const char *uba_id_kind_name(int kind);
+extern char *uba_id_text(Datum value, Oid typid);
+extern void uba_id_dict_init(UbaIdDict *d, MemoryContext cxt, int kind);
+extern void uba_id_dict_free(UbaIdDict *d);
+extern Size uba_id_dict_bytes(const UbaIdDict *d);
+extern int64 uba_id_handle(UbaIdDict *d, Datum value, Oid typid);
+extern int64 *uba_id_dict_merge(UbaIdDict *a, const UbaIdDict *b);
+extern void uba_id_dict_canonical(UbaIdDict *d, int64 *v, int64 n);
+extern void uba_id_dict_serialize(const UbaIdDict *d, StringInfo buf);
+extern Size uba_id_dict_serial_bytes(const UbaIdDict *d);
+extern void uba_id_dict_deserialize(UbaIdDict *d, MemoryContext cxt, const char **p, const char *end);
+extern void uba_put_ids(UbaWriter *w, const UbaIdDict *d, const int64 *distinct, int64 m);
+extern void uba_get_ids(UbaReader *r, int kind, int64 n, UbaIds *ids, const char *what);
+extern int64 uba_ids_find(const UbaIds *ids, Datum value, Oid typid, const char *what);
+extern int64 uba_ids_find_cstring(const UbaIds *ids, const char *s, const char *what);
+extern Oid	uba_ids_type(const UbaIds *ids);
+extern void uba_ids_check_type(const UbaIds *ids, Oid typid, const char *what);
+extern Datum uba_ids_datum(const UbaIds *ids, int64 i, Oid typid, const char *what);
+extern char *uba_ids_cstring(const UbaIds *ids, int64 i);
+
 /* ---------- event collection for event-stream training aggregates (events.c) ---------- */
 
 /*
@@ -359,11 +419,19 @@ typedef struct UbaEvents
 	Jsonb	   *options;		/* copy of the options argument, or NULL */
 	TimestampTz started;		/* when the first event arrived */
 	MemoryContextCallback reset;	/* frees the mapped arrays with the context */
+	Oid			atype;			/* SQL types of the a and b ids */
+	Oid			btype;
+	UbaIdDict	ida;			/* their keys, when text or uuid */
+	UbaIdDict	idb;
 } UbaEvents;
 
+/* A new collection; the a and b ids are the aggregate's arguments 1 and 2, named for errors */
 extern UbaEvents *uba_events_start(FunctionCallInfo fcinfo, Jsonb *options, bool weighted,
-								   int32 peak_bytes);
-extern void uba_events_add(UbaEvents *ev, int64 a, int64 b, double w);
+								   int32 peak_bytes, const char *aname, const char *bname);
+/* Append the event of arguments 1 and 2 (w is ignored unless the collection is weighted) */
+extern void uba_events_add(UbaEvents *ev, FunctionCallInfo fcinfo, double w);
+/* Before training: text and uuid ids replaced by their ranks in canonical order */
+extern void uba_events_canonical(UbaEvents *ev);
 /* Dense indexes of ids: distinct ids increasing in *distinct, each one's index in idx */
 extern int64 uba_map_ids(const int64 *ids, int64 n, int64 **distinct, uint32 *idx);
 

@@ -61,6 +61,7 @@ RankingMetricAt(FunctionCallInfo fcinfo, RankingMetric metric)
 				ideal;
 	int64	   *relevant;
 	bool	   *found;
+	UbaIdDict	keys;
 	double		dcg = 0,
 				ap = 0,
 				idcg = 0;
@@ -72,12 +73,16 @@ RankingMetricAt(FunctionCallInfo fcinfo, RankingMetric metric)
 				 errdetail("Got %d.", k)));
 	uba_read_ids(rec, "recommended", &re, &rn, &nrec);
 	uba_read_ids(relv, "relevant", &ve, &vn, &nrel);
+	if (ARR_ELEMTYPE(rec) != ARR_ELEMTYPE(relv))
+		elog(ERROR, "uba: ranking metric of arrays of different types");
+	/* ids of any supported type become integers: their values, or handles of text and uuid keys */
+	uba_id_dict_init(&keys, CurrentMemoryContext, uba_id_kind(ARR_ELEMTYPE(rec), "ids"));
 
 	/* the relevant set, sorted and without duplicates */
 	relevant = palloc(sizeof(int64) * Max(nrel, 1));
 	for (int i = 0; i < nrel; i++)
 		if (!vn[i])
-			relevant[nset++] = DatumGetInt64(ve[i]);
+			relevant[nset++] = uba_id_handle(&keys, ve[i], ARR_ELEMTYPE(relv));
 	qsort(relevant, nset, sizeof(int64), uba_cmp_int64);
 	{
 		int			u = 0;
@@ -88,7 +93,10 @@ RankingMetricAt(FunctionCallInfo fcinfo, RankingMetric metric)
 		nset = u;
 	}
 	if (nset == 0)
+	{
+		uba_id_dict_free(&keys);
 		PG_RETURN_NULL();
+	}
 
 	found = palloc0(sizeof(bool) * nset);
 	top = Min(k, nrec);
@@ -99,7 +107,7 @@ RankingMetricAt(FunctionCallInfo fcinfo, RankingMetric metric)
 
 		if (rn[r])
 			continue;
-		id = DatumGetInt64(re[r]);
+		id = uba_id_handle(&keys, re[r], ARR_ELEMTYPE(rec));
 		at = bsearch(&id, relevant, nset, sizeof(int64), uba_cmp_int64);
 		if (at == NULL)
 			continue;
@@ -110,6 +118,7 @@ RankingMetricAt(FunctionCallInfo fcinfo, RankingMetric metric)
 		dcg += 1.0 / log2(r + 2.0);
 		ap += (double) hits / (r + 1);
 	}
+	uba_id_dict_free(&keys);
 	ideal = Min(k, nset);
 	for (int r = 0; r < ideal; r++)
 		idcg += 1.0 / log2(r + 2.0);

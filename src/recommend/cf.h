@@ -24,8 +24,11 @@
 #define CF_MAX_NEIGHBORS 10000
 
 #define CF_FEEDBACK_EXPLICIT 1
-/* payload flags */
+/* payload flags: explicit feedback, and the kinds of user and item ids (ids.c; 0 bigint) */
 #define CF_FLAG_EXPLICIT 1
+#define CF_USER_KIND_SHIFT 8
+#define CF_ITEM_KIND_SHIFT 12
+#define CF_KIND_MASK 0xF
 
 extern const char *const uba_cf_methods[];
 
@@ -115,8 +118,8 @@ typedef struct CfModel
 	double		reg;
 	double		alpha;
 	double		loss;
-	int64	   *user_ids;
-	int64	   *item_ids;
+	UbaIds		users;			/* sorted: user u is users' u-th id */
+	UbaIds		items;
 	uint32	   *popularity;
 	int64	   *seen_off;		/* nusers + 1 */
 	uint32	   *seen;

@@ -6,8 +6,9 @@
  *
  * Payload: users, items, factors or neighbours (u32 each), method (u32: 0
  * als, 1 item_knn, 2 ease), flags (u32: 1 explicit feedback), iterations
- * (u32), regularization, alpha, loss (f64), user ids and item ids (i64,
- * strictly increasing), item popularity (u32: distinct users), seen-item
+ * (u32), regularization, alpha, loss (f64), user ids and item ids
+ * (strictly increasing; i64 for integer ids, other kinds as ids.c writes
+ * them, the kinds in bits 8-11 and 12-15 of the flags), item popularity (u32: distinct users), seen-item
  * offsets (u64, users + 1), seen items (u32 item indexes, increasing per
  * user) and their confidences c - 1 = alpha w, or ratings (f32); then for
  * als the user and item factors (f32, row-major), for item_knn and ease
@@ -38,7 +39,7 @@ ComparePopularity(const void *a, const void *b, void *arg)
 
 /* Read the fixed part of the payload, checking counts before anything is allocated */
 static void
-ReadCfHeader(const UbaModelMeta *meta, UbaReader *r, CfModel *m)
+ReadCfHeader(const UbaModelMeta *meta, UbaReader *r, CfModel *m, int *ukind, int *ikind)
 {
 	uint32		method,
 				flags;
@@ -57,7 +58,11 @@ ReadCfHeader(const UbaModelMeta *meta, UbaReader *r, CfModel *m)
 	if (method != CF_METHOD_ALS && method != CF_METHOD_ITEM_KNN && method != CF_METHOD_EASE)
 		uba_model_corrupted("Unknown method %u.", method);
 	m->method = (int) method;
-	if ((flags & ~CF_FLAG_EXPLICIT) != 0 || ((flags & CF_FLAG_EXPLICIT) && method != CF_METHOD_ALS))
+	*ukind = (int) ((flags >> CF_USER_KIND_SHIFT) & CF_KIND_MASK);
+	*ikind = (int) ((flags >> CF_ITEM_KIND_SHIFT) & CF_KIND_MASK);
+	flags &= ~((CF_KIND_MASK << CF_USER_KIND_SHIFT) | (CF_KIND_MASK << CF_ITEM_KIND_SHIFT));
+	if ((flags & ~CF_FLAG_EXPLICIT) != 0 || ((flags & CF_FLAG_EXPLICIT) && method != CF_METHOD_ALS) ||
+		*ukind > UBA_ID_UUID || *ikind > UBA_ID_UUID)
 		uba_model_corrupted("Unknown flags %u.", flags);
 	m->explicit = (flags & CF_FLAG_EXPLICIT) != 0;
 	if (m->f < 1 || m->f > (method == CF_METHOD_ALS ? CF_MAX_FACTORS : CF_MAX_NEIGHBORS) ||
@@ -70,29 +75,18 @@ ReadCfHeader(const UbaModelMeta *meta, UbaReader *r, CfModel *m)
 	uba_reader_check_space(r, (Size) m->nusers + m->nitems, 8);
 }
 
-/* Ids must be strictly increasing (they are looked up by binary search) */
-static void
-CheckIncreasing(const int64 *ids, int64 n, const char *what)
-{
-	for (int64 i = 1; i < n; i++)
-		if (ids[i] <= ids[i - 1])
-			uba_model_corrupted("The %s ids are not strictly increasing.", what);
-}
-
 /* Parse and fully validate a CF payload */
 void *
 uba_cf_parse(const UbaModelMeta *meta, UbaReader *r)
 {
 	CfModel    *m = palloc0(sizeof(CfModel));
 	int64		nseen;
+	int			ukind,
+				ikind;
 
-	ReadCfHeader(meta, r, m);
-	m->user_ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * m->nusers);
-	m->item_ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * m->nitems);
-	uba_get_i64_array(r, m->user_ids, m->nusers);
-	uba_get_i64_array(r, m->item_ids, m->nitems);
-	CheckIncreasing(m->user_ids, m->nusers, "user");
-	CheckIncreasing(m->item_ids, m->nitems, "item");
+	ReadCfHeader(meta, r, m, &ukind, &ikind);
+	uba_get_ids(r, ukind, m->nusers, &m->users, "user");
+	uba_get_ids(r, ikind, m->nitems, &m->items, "item");
 	uba_reader_check_space(r, (Size) m->nitems, 4);
 	m->popularity = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * m->nitems);
 	uba_get_u32_array(r, m->popularity, m->nitems);
@@ -180,8 +174,9 @@ uba_cf_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
 	CfModel    *m = uba_cf_parse(meta, payload);
 
 	appendStringInfo(json, ", \"method\": \"%s\", \"users\": " INT64_FORMAT ", \"items\": " INT64_FORMAT
-					 ", \"interactions\": " INT64_FORMAT,
-					 uba_cf_methods[m->method], m->nusers, m->nitems, m->seen_off[m->nusers]);
+					 ", \"interactions\": " INT64_FORMAT ", \"user_id_type\": \"%s\", \"item_id_type\": \"%s\"",
+					 uba_cf_methods[m->method], m->nusers, m->nitems, m->seen_off[m->nusers],
+					 uba_id_kind_name(m->users.kind), uba_id_kind_name(m->items.kind));
 	if (m->method == CF_METHOD_ALS)
 		appendStringInfo(json, ", \"feedback\": \"%s\", \"factors\": %d, \"iterations\": %d"
 						 ", \"regularization\": %.17g, \"alpha\": %.17g, \"loss\": %.17g",

@@ -18,18 +18,26 @@
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(uba_cf_recommend);
+PG_FUNCTION_INFO_V1(uba_cf_recommend_typed);
 PG_FUNCTION_INFO_V1(uba_cf_recommend_items);
 PG_FUNCTION_INFO_V1(uba_cf_recommend_text);
 PG_FUNCTION_INFO_V1(uba_cf_similar_items);
 PG_FUNCTION_INFO_V1(uba_cf_explain);
 
-/* Index of id in the sorted ids, or -1 */
+/* Index of argument argno among the model's ids, or -1 */
 static int64
-FindId(const int64 *ids, int64 n, int64 id)
+FindArg(FunctionCallInfo fcinfo, int argno, const UbaIds *ids, const char *what)
 {
-	const int64 *at = bsearch(&id, ids, n, sizeof(int64), uba_cmp_int64);
+	return uba_ids_find(ids, PG_GETARG_DATUM(argno), get_fn_expr_argtype(fcinfo->flinfo, argno), what);
+}
 
-	return at ? at - ids : -1;
+/* The type of the first result column: what the caller's ids resolved to */
+static Oid
+ResultIdType(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	return TupleDescAttr(rsinfo->setDesc, 0)->atttypid;
 }
 
 static const UbaOptionSpec recommend_options[] = {
@@ -122,13 +130,14 @@ static void
 EmitItems(FunctionCallInfo fcinfo, const CfModel *m, const Scored *items, int size)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			idtype = ResultIdType(fcinfo);
 
 	for (int i = 0; i < size; i++)
 	{
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		values[0] = Int64GetDatum(m->item_ids[items[i].item]);
+		values[0] = uba_ids_datum(&m->items, items[i].item, idtype, "item");
 		values[1] = Float8GetDatum((double) items[i].score);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -142,12 +151,13 @@ ResultCount(const CfModel *m, int32 n)
 }
 
 /*
- * What both forms of uba_cf_recommend start with: the result set, and for
+ * What every form of uba_cf_recommend starts with: the result set, and for
  * non-NULL arguments (they are not STRICT: the options default to NULL)
- * the model, the options and the row count; NULL when there are no rows.
+ * the model, the options (argument optarg) and the row count; NULL when
+ * there are no rows.
  */
 static CfModel *
-RecommendStart(FunctionCallInfo fcinfo, UbaOptions *o, int *n)
+RecommendStart(FunctionCallInfo fcinfo, int optarg, UbaOptions *o, int *n)
 {
 	CfModel    *m;
 
@@ -155,7 +165,8 @@ RecommendStart(FunctionCallInfo fcinfo, UbaOptions *o, int *n)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		return NULL;
 	m = uba_model_cached(fcinfo, 0, UBA_KIND_CF, uba_cf_parse);
-	uba_parse_options(PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_JSONB_P(3) : NULL,
+	uba_ids_check_type(&m->items, ResultIdType(fcinfo), "item");
+	uba_parse_options(PG_NARGS() > optarg && !PG_ARGISNULL(optarg) ? PG_GETARG_JSONB_P(optarg) : NULL,
 					  recommend_options, lengthof(recommend_options), "uba_cf_recommend", o);
 	*n = ResultCount(m, PG_GETARG_INT32(2));
 	return m;
@@ -168,10 +179,9 @@ RecommendStart(FunctionCallInfo fcinfo, UbaOptions *o, int *n)
  * most popular items (score: distinct users in training).
  */
 static void
-RecommendUser(FunctionCallInfo fcinfo, CfModel *m, const UbaOptions *o, int n, int64 user_id)
+RecommendUser(FunctionCallInfo fcinfo, CfModel *m, const UbaOptions *o, int n, int64 u)
 {
 	Scored	   *top = palloc(sizeof(Scored) * Max(n, 1));
-	int64		u = FindId(m->user_ids, m->nusers, user_id);
 
 	if (u < 0)
 		n = TopItems(m, NULL, NULL, 0, n, top);
@@ -192,15 +202,34 @@ RecommendUser(FunctionCallInfo fcinfo, CfModel *m, const UbaOptions *o, int n, i
 	EmitItems(fcinfo, m, top, n);
 }
 
+/* uba_cf_recommend(model, user_id, n [, options]): item ids in the type of the user id */
 Datum
 uba_cf_recommend(PG_FUNCTION_ARGS)
 {
 	UbaOptions	o;
 	int			n;
-	CfModel    *m = RecommendStart(fcinfo, &o, &n);
+	CfModel    *m = RecommendStart(fcinfo, 3, &o, &n);
 
 	if (m != NULL)
-		RecommendUser(fcinfo, m, &o, n, PG_GETARG_INT64(1));
+		RecommendUser(fcinfo, m, &o, n, FindArg(fcinfo, 1, &m->users, "user"));
+	return (Datum) 0;
+}
+
+/*
+ * uba_cf_recommend(model, user_id, n, options, item_type): item ids of the
+ * type of item_type, a value used only for its type (NULL::text).  SQL
+ * must know a result's type before the model is read, and a user id says
+ * nothing about the items' type.
+ */
+Datum
+uba_cf_recommend_typed(PG_FUNCTION_ARGS)
+{
+	UbaOptions	o;
+	int			n;
+	CfModel    *m = RecommendStart(fcinfo, 3, &o, &n);
+
+	if (m != NULL)
+		RecommendUser(fcinfo, m, &o, n, FindArg(fcinfo, 1, &m->users, "user"));
 	return (Datum) 0;
 }
 
@@ -336,7 +365,7 @@ RecommendItems(FunctionCallInfo fcinfo, CfModel *m, const UbaOptions *o, int n, 
 	known = palloc(sizeof(uint32) * Max(nelems, 1));
 	for (int e = 0; e < nelems; e++)
 	{
-		int64		i = nulls[e] ? -1 : FindId(m->item_ids, m->nitems, DatumGetInt64(elems[e]));
+		int64		i = nulls[e] ? -1 : uba_ids_find(&m->items, elems[e], ARR_ELEMTYPE(arr), "item");
 
 		if (i >= 0)
 			known[nknown++] = (uint32) i;
@@ -384,7 +413,7 @@ uba_cf_recommend_items(PG_FUNCTION_ARGS)
 {
 	UbaOptions	o;
 	int			n;
-	CfModel    *m = RecommendStart(fcinfo, &o, &n);
+	CfModel    *m = RecommendStart(fcinfo, 3, &o, &n);
 
 	if (m != NULL)
 		RecommendItems(fcinfo, m, &o, n, PG_GETARG_ARRAYTYPE_P(1));
@@ -411,12 +440,13 @@ uba_cf_recommend_text(PG_FUNCTION_ARGS)
 {
 	UbaOptions	o;
 	int			n;
-	CfModel    *m = RecommendStart(fcinfo, &o, &n);
+	CfModel    *m = RecommendStart(fcinfo, 3, &o, &n);
 	ErrorContextCallback ctx = {.callback = IdTextContext};
 	char	   *id;
 	const char *p;
 	bool		list;
-	Datum		value;
+	Datum		value = (Datum) 0;
+	int64		u = -1;
 
 	if (m == NULL)
 		return (Datum) 0;
@@ -426,13 +456,15 @@ uba_cf_recommend_text(PG_FUNCTION_ARGS)
 	list = (*p == '{');
 	ctx.previous = error_context_stack;
 	error_context_stack = &ctx;
-	value = list ? OidInputFunctionCall(F_ARRAY_IN, id, INT8OID, -1)
-		: DirectFunctionCall1(int8in, CStringGetDatum(id));
+	if (list)
+		value = OidInputFunctionCall(F_ARRAY_IN, id, uba_ids_type(&m->items), -1);
+	else
+		u = uba_ids_find_cstring(&m->users, id, "user");
 	error_context_stack = ctx.previous;
 	if (list)
 		RecommendItems(fcinfo, m, &o, n, DatumGetArrayTypeP(value));
 	else
-		RecommendUser(fcinfo, m, &o, n, DatumGetInt64(value));
+		RecommendUser(fcinfo, m, &o, n, u);
 	return (Datum) 0;
 }
 
@@ -456,7 +488,8 @@ uba_cf_similar_items(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	m = uba_model_cached(fcinfo, 0, UBA_KIND_CF, uba_cf_parse);
 	n = ResultCount(m, PG_GETARG_INT32(2));
-	item = FindId(m->item_ids, m->nitems, PG_GETARG_INT64(1));
+	item = FindArg(fcinfo, 1, &m->items, "item");
+	uba_ids_check_type(&m->items, ResultIdType(fcinfo), "item");
 	if (item < 0 || n == 0)
 		return (Datum) 0;
 	if (m->method != CF_METHOD_ALS)
@@ -543,8 +576,9 @@ uba_cf_explain(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	m = uba_model_cached(fcinfo, 0, UBA_KIND_CF, uba_cf_parse);
 	n = ResultCount(m, PG_NARGS() > 3 ? PG_GETARG_INT32(3) : 10);
-	u = FindId(m->user_ids, m->nusers, PG_GETARG_INT64(1));
-	item = FindId(m->item_ids, m->nitems, PG_GETARG_INT64(2));
+	uba_ids_check_type(&m->items, ResultIdType(fcinfo), "item");
+	u = FindArg(fcinfo, 1, &m->users, "user");
+	item = FindArg(fcinfo, 2, &m->items, "item");
 	if (u < 0 || item < 0 || n == 0)
 		return (Datum) 0;
 
@@ -579,7 +613,7 @@ uba_cf_explain(PG_FUNCTION_ARGS)
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		values[0] = Int64GetDatum(m->item_ids[because[k].item]);
+		values[0] = uba_ids_datum(&m->items, because[k].item, ResultIdType(fcinfo), "item");
 		values[1] = Float8GetDatum(because[k].contribution);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

@@ -108,8 +108,9 @@ uba_cf_transfn(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("interaction weights must not be negative"),
-				 errdetail("Got %g for user " INT64_FORMAT " and item " INT64_FORMAT ".",
-						   w, PG_GETARG_INT64(1), PG_GETARG_INT64(2)),
+				 errdetail("Got %g for user %s and item %s.", w,
+						   uba_id_text(PG_GETARG_DATUM(1), get_fn_expr_argtype(fcinfo->flinfo, 1)),
+						   uba_id_text(PG_GETARG_DATUM(2), get_fn_expr_argtype(fcinfo->flinfo, 2))),
 				 errhint("Weights count how strongly a user showed interest: views, purchases, quantities.")));
 	if (st == NULL)
 	{
@@ -117,11 +118,11 @@ uba_cf_transfn(PG_FUNCTION_ARGS)
 
 		uba_parse_options(opts, cf_options, lengthof(cf_options), "uba_cf_train", &o);
 		CheckMethodOptions(&o);
-		st = uba_events_start(fcinfo, opts, true, CF_EVENT_PEAK_BYTES);
+		st = uba_events_start(fcinfo, opts, true, CF_EVENT_PEAK_BYTES, "user ids", "item ids");
 	}
 	else
 		uba_check_same_options(st->options, opts);
-	uba_events_add(st, PG_GETARG_INT64(1), PG_GETARG_INT64(2), w);
+	uba_events_add(st, fcinfo, w);
 	PG_RETURN_POINTER(st);
 }
 
@@ -280,6 +281,7 @@ uba_cf_final(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba cf", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 
+	uba_events_canonical(st);
 	uidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
 	iidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
 	nusers = uba_map_ids(st->a, st->n, &user_ids, uidx);
@@ -338,13 +340,14 @@ uba_cf_final(PG_FUNCTION_ARGS)
 	uba_put_u32(&pw, (uint32) nitems);
 	uba_put_u32(&pw, (uint32) f);
 	uba_put_u32(&pw, (uint32) method);
-	uba_put_u32(&pw, explicit ? CF_FLAG_EXPLICIT : 0);
+	uba_put_u32(&pw, (explicit ? CF_FLAG_EXPLICIT : 0) |
+				((uint32) st->ida.kind << CF_USER_KIND_SHIFT) | ((uint32) st->idb.kind << CF_ITEM_KIND_SHIFT));
 	uba_put_u32(&pw, (uint32) iterations);
 	uba_put_f64(&pw, reg);
 	uba_put_f64(&pw, alpha);
 	uba_put_f64(&pw, loss);
-	uba_put_i64_array(&pw, user_ids, nusers);
-	uba_put_i64_array(&pw, item_ids, nitems);
+	uba_put_ids(&pw, &st->ida, user_ids, nusers);
+	uba_put_ids(&pw, &st->idb, item_ids, nitems);
 	uba_put_u32_array(&pw, popularity, nitems);
 	for (int64 u = 0; u <= nusers; u++)
 		uba_put_u64(&pw, (uint64) byuser.off[u]);
