@@ -44,7 +44,14 @@ SELECT 'cf', uba_cf_train(u, (u * 7 + k) % 11, 1.0, '{"method": "ease", "neighbo
 UNION ALL
 SELECT 'cf', uba_cf_train(u, (u * 7 + k) % 11, 1 + (u + k) % 5, '{"feedback": "explicit", "factors": 3, "iterations": 2}') FROM generate_series(1, 12) u, generate_series(1, 3) k
 UNION ALL
-SELECT 'assoc', uba_assoc_rules(b, (b * 3 + k) % 5, '{"min_support": 0.2, "min_confidence": 0.3, "max_consequent": 2}') FROM generate_series(1, 20) b, generate_series(1, 3) k;
+SELECT 'assoc', uba_assoc_rules(b, (b * 3 + k) % 5, '{"min_support": 0.2, "min_confidence": 0.3, "max_consequent": 2}') FROM generate_series(1, 20) b, generate_series(1, 3) k
+UNION ALL
+-- ids as they are: text users and items, uuid users, text products
+SELECT 'cf', uba_cf_train('u' || u, 'i' || (u * 7 + k) % 11, 1.0, '{"method": "item_knn", "neighbors": 3}') FROM generate_series(1, 12) u, generate_series(1, 3) k
+UNION ALL
+SELECT 'cf', uba_cf_train(md5('c' || u)::uuid, ((u * 7 + k) % 11)::int, 1.0, '{"factors": 3, "iterations": 2}') FROM generate_series(1, 12) u, generate_series(1, 3) k
+UNION ALL
+SELECT 'assoc', uba_assoc_rules('b' || b, 'i' || (b * 3 + k) % 5, '{"min_support": 0.2, "min_confidence": 0.3, "max_consequent": 2}') FROM generate_series(1, 20) b, generate_series(1, 3) k;
 
 -- every function that takes a model, by kind ('any': all kinds)
 CREATE TEMP TABLE calls (kind text, sql text);
@@ -67,7 +74,14 @@ INSERT INTO calls VALUES
 	('cf', 'SELECT count(*)::text FROM uba_cf_similar_items($1, 2, 5)'),
 	('cf', 'SELECT count(*)::text FROM uba_cf_explain($1, 3, 4)'),
 	('assoc', 'SELECT count(*)::text FROM uba_assoc_rules_list($1)'),
-	('assoc', 'SELECT count(*)::text FROM uba_basket_complete($1, ARRAY[1, 2]::bigint[], 5)');
+	('assoc', 'SELECT count(*)::text FROM uba_basket_complete($1, ARRAY[1, 2]::bigint[], 5)'),
+	('cf', 'SELECT count(*)::text FROM uba_cf_recommend($1, ''u3'', 5)'),
+	('cf', 'SELECT count(*)::text FROM uba_cf_recommend($1, md5(''c3'')::uuid, 5, NULL, NULL::text)'),
+	('cf', 'SELECT count(*)::text FROM uba_cf_recommend($1, ARRAY[''i1'', ''i2''], 5)'),
+	('cf', 'SELECT count(*)::text FROM uba_cf_similar_items($1, ''i2''::text, 5)'),
+	('cf', 'SELECT count(*)::text FROM uba_cf_explain($1, ''u3''::text, ''i4''::text)'),
+	('assoc', 'SELECT count(*)::text FROM uba_assoc_rules_list($1, NULL::text)'),
+	('assoc', 'SELECT count(*)::text FROM uba_basket_complete($1, ARRAY[''i1'', ''i2''], 5)');
 
 -- A mutation of blob m, chosen by i (the random generator is seeded, so runs repeat)
 CREATE FUNCTION pg_temp.mutate(m bytea, i int) RETURNS bytea LANGUAGE plpgsql AS $$
@@ -137,8 +151,10 @@ $$;
 
 SELECT cmp_ok((SELECT count(*) FROM outcomes), '>=', 50 * :rounds::bigint, format('at least %s calls with %s mutated models', 50 * :rounds, (SELECT count(*) FROM seeds) * :rounds));
 SELECT is((SELECT count(*) FROM outcomes WHERE state = 'XX000'), 0::bigint, 'no internal error (XX000)');
-SELECT is((SELECT array_agg(DISTINCT state ORDER BY state) FROM outcomes WHERE state NOT IN ('00000', 'XX001', '22P03', '42809', '54000', '22000', '2202E', '0A000')),
-	NULL, 'every error is a model error (XX001, 22P03, 42809), a limit (54000), an input mismatch (22000, 2202E) or fold-in on a ratings model (0A000)');
+-- calls pass ids of every type to every model of a kind, and a mutation can change a model's id
+-- type: an id of another type is 42804 (or 22P02 when text is read as the model's type)
+SELECT is((SELECT array_agg(DISTINCT state ORDER BY state) FROM outcomes WHERE state NOT IN ('00000', 'XX001', '22P03', '42809', '54000', '22000', '2202E', '0A000', '42804', '22P02')),
+	NULL, 'every error is a model error (XX001, 22P03, 42809), a limit (54000), an input mismatch (22000, 2202E), an id of another type (42804, 22P02) or fold-in on a ratings model (0A000)');
 SELECT cmp_ok((SELECT count(*) FROM outcomes WHERE state = 'XX001' AND message = 'invalid uba model'), '>', 1000::bigint,
 	'damaged models are reported as such');
 SELECT cmp_ok((SELECT count(*) FROM outcomes WHERE state = '00000' AND sql NOT LIKE '%uba_model_kind%'), '>', 1000::bigint,
@@ -147,7 +163,7 @@ SELECT is((SELECT t = pg_postmaster_start_time() AND pid = pg_backend_pid() FROM
 	'the server never restarted and this session lived through it');
 SELECT diag(state || ': ' || count(*)) FROM outcomes GROUP BY state ORDER BY state;
 SELECT diag(format('unexpected %s in %s: %s (%s times)', state, sql, message, count(*)))
-  FROM outcomes WHERE state NOT IN ('00000', 'XX001', '22P03', '42809', '54000', '22000', '2202E', '0A000')
+  FROM outcomes WHERE state NOT IN ('00000', 'XX001', '22P03', '42809', '54000', '22000', '2202E', '0A000', '42804', '22P02')
  GROUP BY state, sql, message ORDER BY count(*) DESC LIMIT 20;
 
 SELECT * FROM finish();

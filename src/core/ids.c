@@ -473,7 +473,7 @@ uba_get_ids(UbaReader *r, int kind, int64 n, UbaIds *ids, const char *what)
 			int			len = (int) (ids->off[i + 1] - ids->off[i]);
 			const char *s = ids->bytes + ids->off[i];
 
-			if (memchr(s, '\0', len) != NULL || !pg_verifymbstr(s, len, true))
+			if (memchr(s, '\0', len) != NULL || !pg_verify_mbstr(GetDatabaseEncoding(), s, len, true))
 				uba_model_corrupted("A %s id is not valid text in the database encoding.", what);
 		}
 	}
