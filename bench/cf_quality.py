@@ -2,8 +2,9 @@
 """Recommendation quality of uba's methods on Online Retail, in SQL, next to bench/cf_reference.py.
 
 The same split and metrics as bench/cf_reference.py (see its docstring): purchase lines of known
-customers (no cancellations, quantity > 0, stock codes starting with a digit), item id = rank of
-the stock code in C collation, each line weight 1; train before 2011-10-01; test on the items each
+customers (no cancellations, quantity > 0, stock codes starting with a digit), item id = the
+stock code as it is (uba orders text ids by their bytes, the reference ranks them in C collation:
+the same order), each line weight 1; train before 2011-10-01; test on the items each
 training customer bought from then on and had not bought before.  For each model, uba ranks the
 top 20 with uba_cf_recommend (the popularity ranking: an unknown id, then the customer's own items
 left out) and the metrics are uba_recall_at_k and uba_ndcg_at_k averaged with avg().
@@ -57,13 +58,10 @@ def load(cur):
 SETUP = """
 DROP TABLE IF EXISTS cf_q_purchases, cf_q_train, cf_q_test;
 CREATE TABLE cf_q_purchases AS
-SELECT l.customer_id AS user_id, i.item_id, l.invoice_date
+SELECT l.customer_id AS user_id, l.stock_code AS item_id, l.invoice_date
   FROM cf_quality_lines l
-  JOIN (SELECT stock_code, dense_rank() OVER (ORDER BY stock_code COLLATE "C") AS item_id
-          FROM (SELECT DISTINCT stock_code FROM cf_quality_lines
-                 WHERE customer_id IS NOT NULL AND invoice_no NOT LIKE 'C%' AND quantity > 0
-                   AND stock_code ~ '^[0-9]') s) i USING (stock_code)
- WHERE l.customer_id IS NOT NULL AND l.invoice_no NOT LIKE 'C%' AND l.quantity > 0;
+ WHERE l.customer_id IS NOT NULL AND l.invoice_no NOT LIKE 'C%' AND l.quantity > 0
+   AND l.stock_code ~ '^[0-9]';
 CREATE TABLE cf_q_train AS SELECT DISTINCT user_id, item_id FROM cf_q_purchases WHERE invoice_date < '2011-10-01';
 CREATE INDEX ON cf_q_train (user_id, item_id);
 CREATE TABLE cf_q_test AS
@@ -80,8 +78,8 @@ EVAL_MODEL = """
 SELECT count(*), avg(uba_recall_at_k(r.rec, t.relevant, 20)), avg(uba_ndcg_at_k(r.rec, t.relevant, 20))
   FROM cf_q_test t,
        LATERAL (SELECT array_agg(item_id ORDER BY ord) AS rec
-                  FROM uba_cf_recommend((SELECT m FROM cf_q_model), t.user_id, 20)
-                       WITH ORDINALITY AS x(item_id, score, ord)) r
+                  FROM uba_cf_recommend((SELECT m FROM cf_q_model), t.user_id, 20, NULL, NULL::text)
+                       WITH ORDINALITY AS x(item_id, score, source, ord)) r
 """
 
 EVAL_POPULARITY = """
@@ -90,8 +88,8 @@ SELECT count(*), avg(uba_recall_at_k(r.rec, t.relevant, 20)), avg(uba_ndcg_at_k(
        LATERAL (SELECT (array_agg(item_id ORDER BY ord)
                           FILTER (WHERE NOT EXISTS (SELECT 1 FROM cf_q_train c
                                                      WHERE c.user_id = t.user_id AND c.item_id = x.item_id)))[1:20] AS rec
-                  FROM uba_cf_recommend((SELECT m FROM cf_q_model), -1, 300)
-                       WITH ORDINALITY AS x(item_id, score, ord)) r
+                  FROM uba_cf_recommend((SELECT m FROM cf_q_model), -1, 300, NULL, NULL::text)
+                       WITH ORDINALITY AS x(item_id, score, source, ord)) r
 """
 
 

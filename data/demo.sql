@@ -313,13 +313,13 @@ WITH ranked AS (
 	SELECT t.relevant,
 	       (SELECT array_agg(item_id ORDER BY ord)
 	          FROM uba_cf_recommend((SELECT m FROM cf_split_model), t.customer_id, 20, NULL, NULL::text)
-	               WITH ORDINALITY AS x(item_id, score, ord)) AS als,
+	               WITH ORDINALITY AS x(item_id, score, source, ord)) AS als,
 	       -- an unknown id (-1) gets the most popular items; keep the customer's 20 first new ones
 	       (SELECT (array_agg(item_id ORDER BY ord)
 	                  FILTER (WHERE NOT EXISTS (SELECT 1 FROM cf_train c
 	                                             WHERE c.customer_id = t.customer_id AND c.stock_code = x.item_id)))[1:20]
 	          FROM uba_cf_recommend((SELECT m FROM cf_split_model), -1, 200, NULL, NULL::text)
-	               WITH ORDINALITY AS x(item_id, score, ord)) AS popular
+	               WITH ORDINALITY AS x(item_id, score, source, ord)) AS popular
 	  FROM cf_test t)
 SELECT count(*) AS customers_tested,
        round(avg(uba_recall_at_k(als, relevant, 20))::numeric, 4) AS als_recall_at_20,
@@ -376,7 +376,7 @@ SELECT to_char(cohort, 'YYYY-MM') AS first_purchase, count(*) AS customers,
 SELECT uba_model_save('bought_together',
                       uba_assoc_rules(invoice_no, stock_code, '{"min_support": 0.01, "min_confidence": 0.6}'::jsonb)) AS version
   FROM retail_lines
- WHERE invoice_no NOT LIKE 'C%' AND quantity > 0;
+ WHERE invoice_no ~ '^[0-9]+$' AND quantity > 0;
 SELECT (uba_model_info(uba_model('bought_together')) ->> 'baskets')::int AS invoices,
        (uba_model_info(uba_model('bought_together')) ->> 'frequent_itemsets')::int AS frequent_itemsets,
        (uba_model_info(uba_model('bought_together')) ->> 'rules')::int AS rules,
@@ -415,7 +415,7 @@ SELECT uba_model_train('recommender', 'SELECT uba_cf_train(customer_id, stock_co
 CREATE MATERIALIZED VIEW customer_recommendations AS
 SELECT c.customer_id, r.rank::int, r.item_id AS stock_code, i.description, r.score
   FROM (SELECT DISTINCT customer_id FROM retail_purchases) c,
-       LATERAL uba_recommend(c.customer_id, 10, 'recommender', NULL::text) WITH ORDINALITY AS r(item_id, score, rank)
+       LATERAL uba_recommend(c.customer_id, 10, 'recommender', NULL::text) WITH ORDINALITY AS r(item_id, score, source, rank)
   JOIN retail_products i ON i.stock_code = r.item_id;
 CREATE UNIQUE INDEX ON customer_recommendations (customer_id, rank);	-- REFRESH ... CONCURRENTLY needs it
 SELECT count(DISTINCT customer_id) AS customers, count(*) AS recommendations FROM customer_recommendations;

@@ -151,14 +151,14 @@ SELECT abs(r.score - (SELECT sum(contribution) FROM uba_cf_explain((SELECT m FRO
 SELECT count(*) AS n, bool_and(item_id NOT IN (SELECT item_id FROM cf_ev WHERE user_id = 7919)) AS none_seen
   FROM uba_cf_recommend((SELECT m FROM cf_knn), 7919, 10);
 -- fold-in of the user's own items is exactly the user's ranking (the similarities are of items)
-SELECT (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m FROM cf_knn), 7919, 10) WITH ORDINALITY AS r(item_id, score, ord))
+SELECT (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m FROM cf_knn), 7919, 10) WITH ORDINALITY AS r(item_id, score, source, ord))
      = (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m FROM cf_knn),
-          (SELECT array_agg(item_id) FROM cf_ev WHERE user_id = 7919), 10) WITH ORDINALITY AS r(item_id, score, ord)) AS fold_in_equal;
+          (SELECT array_agg(item_id) FROM cf_ev WHERE user_id = 7919), 10) WITH ORDINALITY AS r(item_id, score, source, ord)) AS fold_in_equal;
 -- row order does not matter
-SELECT (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m FROM cf_knn), 7919, 10) WITH ORDINALITY AS r(item_id, score, ord))
+SELECT (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m FROM cf_knn), 7919, 10) WITH ORDINALITY AS r(item_id, score, source, ord))
      = (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend(
           (SELECT uba_cf_train(user_id, item_id, weight, '{"method": "item_knn", "neighbors": 5}' ORDER BY item_id DESC, user_id) FROM cf_ev),
-          7919, 10) WITH ORDINALITY AS r(item_id, score, ord)) AS same_in_any_order;
+          7919, 10) WITH ORDINALITY AS r(item_id, score, source, ord)) AS same_in_any_order;
 SELECT expect_error($$SELECT uba_cf_train(user_id, item_id, weight, '{"method": "item_knn", "neighbors": 0}') FROM cf_ev$$);
 
 -- method ease: B = I - P / diag(P), P = (B'B + lambda I)^-1.  With two items the weight from
@@ -181,9 +181,9 @@ SELECT abs(r.score - (SELECT sum(contribution) FROM uba_cf_explain((SELECT m FRO
   FROM uba_cf_recommend((SELECT m FROM cf_ease), 7919, 1) r;
 SELECT count(*) AS n, bool_and(item_id NOT IN (SELECT item_id FROM cf_ev WHERE user_id = 7919)) AS none_seen
   FROM uba_cf_recommend((SELECT m FROM cf_ease), 7919, 10);
-SELECT (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m FROM cf_ease), 7919, 10) WITH ORDINALITY AS r(item_id, score, ord))
+SELECT (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m FROM cf_ease), 7919, 10) WITH ORDINALITY AS r(item_id, score, source, ord))
      = (SELECT array_agg(item_id ORDER BY ord) FROM uba_cf_recommend((SELECT m FROM cf_ease),
-          (SELECT array_agg(item_id) FROM cf_ev WHERE user_id = 7919), 10) WITH ORDINALITY AS r(item_id, score, ord)) AS fold_in_equal;
+          (SELECT array_agg(item_id) FROM cf_ev WHERE user_id = 7919), 10) WITH ORDINALITY AS r(item_id, score, source, ord)) AS fold_in_equal;
 -- the blocked, interruptible inversion (forced here, in blocks of 16; automatic above about
 -- 4,000 items) gives the weights of LAPACK's own
 SET uba.debug_solve_block = 16;
@@ -300,9 +300,20 @@ DROP TABLE cf_ev, cf_model, cf_exact, cf_knn, cf_two, cf_ease, cf_ease_blocked, 
 CREATE TABLE cf_lonely AS
 SELECT u, (u * 7 + k) % 11 AS i FROM generate_series(1, 30) u, generate_series(1, 3) k
 UNION ALL SELECT 100, 50;
-SELECT m.method, r.item_id, r.score
+-- (the source column says so: 'popular'; 'model' for the items the model scored)
+SELECT m.method, r.item_id, r.score, r.source
   FROM (VALUES ('item_knn'), ('ease')) m(method),
        LATERAL uba_cf_recommend((SELECT uba_cf_train(u, i, 1.0, jsonb_build_object('method', m.method)) FROM cf_lonely), 100, 3) r
  ORDER BY m.method, r.score DESC, r.item_id;
+-- a list longer than the items with evidence: the model's first, then popular ones; every item of
+-- an ALS model is scored; an unknown user and an empty cart get popular items
+SELECT m.method, u.who, string_agg(r.source, ',' ORDER BY r.ord) AS sources
+  FROM (VALUES ('item_knn'), ('ease'), ('als')) m(method),
+       (VALUES (1, 'user 1, 12 items'), (100, 'lonely user'), (999, 'unknown user')) u(id, who),
+       LATERAL uba_cf_recommend((SELECT uba_cf_train(u, i, 1.0, jsonb_build_object('method', m.method)) FROM cf_lonely
+                                  WHERE u <> 1 OR i <> 3),
+                                u.id, CASE WHEN u.id = 1 THEN 12 ELSE 2 END) WITH ORDINALITY r(item_id, score, source, ord)
+ GROUP BY m.method, u.who ORDER BY 1, 2;
+SELECT string_agg(source, ',') AS empty_cart FROM uba_cf_recommend((SELECT uba_cf_train(u, i, 1.0) FROM cf_lonely), ARRAY[]::int[], 2);
 SELECT i AS most_popular_items, count(*) AS users FROM cf_lonely GROUP BY i ORDER BY 2 DESC, 1 LIMIT 3;
 DROP TABLE cf_lonely;

@@ -180,7 +180,7 @@ SELECT is((SELECT count(*) FROM ops_churn_scores WHERE probability BETWEEN 0 AND
 RESET ROLE;
 CREATE MATERIALIZED VIEW ops_recs AS
 SELECT u AS user_id, r.rank::int, r.item_id
-  FROM generate_series(0, 19) u, LATERAL uba_recommend(u, 3, 'ops_cf_mv') WITH ORDINALITY AS r(item_id, score, rank)
+  FROM generate_series(0, 19) u, LATERAL uba_recommend(u, 3, 'ops_cf_mv') WITH ORDINALITY AS r(item_id, score, source, rank)
   WITH NO DATA;
 SELECT uba_model_train('ops_cf_mv', 'SELECT uba_cf_train(id % 20, (id * 7) % 50, 1.0, ''{"factors": 4, "seed": 1}'') FROM ops_points');
 REFRESH MATERIALIZED VIEW ops_recs;
@@ -189,7 +189,7 @@ UPDATE uba_model_names SET training_query = replace(training_query, '"seed": 1',
 SELECT uba_model_retrain('ops_cf_mv');
 REFRESH MATERIALIZED VIEW CONCURRENTLY ops_recs;
 SELECT is((SELECT count(*) FROM ops_recs r
-            JOIN LATERAL uba_cf_recommend(uba_model('ops_cf_mv', 2), r.user_id, 3) WITH ORDINALITY AS x(item_id, score, rank)
+            JOIN LATERAL uba_cf_recommend(uba_model('ops_cf_mv', 2), r.user_id, 3) WITH ORDINALITY AS x(item_id, score, source, rank)
               ON x.rank = r.rank AND x.item_id = r.item_id), 60::bigint,
 	'after a retrain, REFRESH MATERIALIZED VIEW CONCURRENTLY holds the new version''s recommendations');
 

@@ -17,11 +17,11 @@ SELECT is(uba_model_save('recommender', (SELECT a FROM m)), 1, 'version 1 saved'
 -- the recommendations of a model, as (item, score) text
 CREATE FUNCTION pg_temp.direct(model bytea, u bigint) RETURNS text LANGUAGE sql AS $$
 	SELECT string_agg(item_id || ':' || score, ' ' ORDER BY ord)
-	  FROM uba_cf_recommend(model, u, 5) WITH ORDINALITY AS r(item_id, score, ord)
+	  FROM uba_cf_recommend(model, u, 5) WITH ORDINALITY AS r(item_id, score, source, ord)
 $$;
 CREATE FUNCTION pg_temp.via_catalog(u bigint, name text DEFAULT NULL) RETURNS text LANGUAGE sql AS $$
 	SELECT string_agg(item_id || ':' || score, ' ' ORDER BY ord)
-	  FROM uba_recommend(u, 5, name) WITH ORDINALITY AS r(item_id, score, ord)
+	  FROM uba_recommend(u, 5, name) WITH ORDINALITY AS r(item_id, score, source, ord)
 $$;
 
 SELECT is(pg_temp.via_catalog(7919), pg_temp.direct((SELECT a FROM m), 7919),

@@ -20,11 +20,11 @@ SELECT * FROM dblink('other', $$SELECT uba_model_save('uba_test_sessions',
 
 CREATE FUNCTION pg_temp.via_catalog() RETURNS text LANGUAGE sql AS $$
 	SELECT string_agg(item_id || ':' || score, ' ' ORDER BY ord)
-	  FROM uba_recommend(7, 5, 'uba_test_sessions') WITH ORDINALITY AS r(item_id, score, ord)
+	  FROM uba_recommend(7, 5, 'uba_test_sessions') WITH ORDINALITY AS r(item_id, score, source, ord)
 $$;
 CREATE FUNCTION pg_temp.direct(version int) RETURNS text LANGUAGE sql AS $$
 	SELECT string_agg(item_id || ':' || score, ' ' ORDER BY ord)
-	  FROM uba_cf_recommend(uba_model('uba_test_sessions', version), 7, 5) WITH ORDINALITY AS r(item_id, score, ord)
+	  FROM uba_cf_recommend(uba_model('uba_test_sessions', version), 7, 5) WITH ORDINALITY AS r(item_id, score, source, ord)
 $$;
 
 SELECT is(pg_temp.via_catalog(), pg_temp.direct((SELECT version FROM v1)), 'this session uses version 1 (and keeps it parsed)');

@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(64);
+SELECT plan(65);
 
 CREATE ROLE f_mallory;
 CREATE ROLE f_alice;
@@ -102,6 +102,14 @@ CREATE FUNCTION public.uba_model_store_version(text, bytea, jsonb, boolean, text
 CREATE FUNCTION public.uba_model(text) RETURNS bytea LANGUAGE sql AS $$ SELECT NULL::bytea WHERE public.f_capture('uba_model') $$;
 CREATE FUNCTION public.uba_cf_recommend(bytea, bigint, int) RETURNS TABLE (item_id bigint, score float8)
 	LANGUAGE sql AS $$ SELECT 1::bigint, 1::float8 WHERE public.f_capture('uba_cf_recommend') $$;
+-- ids are polymorphic since 0.3.0: overloads of the exact types a call would pass are preferred to
+-- a polymorphic function, so uba_recommend calls no function by name with the caller's id types
+CREATE FUNCTION public.uba_cf_recommend(bytea, bigint, int, jsonb, bigint) RETURNS TABLE (item_id bigint, score float8)
+	LANGUAGE sql AS $$ SELECT 1::bigint, 1::float8 WHERE public.f_capture('uba_cf_recommend typed') $$;
+CREATE FUNCTION public.uba_cf_recommend(bytea, bigint, int, jsonb, text) RETURNS TABLE (item_id text, score float8)
+	LANGUAGE sql AS $$ SELECT '1'::text, 1::float8 WHERE public.f_capture('uba_cf_recommend text') $$;
+CREATE FUNCTION public.uba_cf_recommend(bytea, bigint, int, jsonb) RETURNS TABLE (item_id bigint, score float8)
+	LANGUAGE sql AS $$ SELECT 1::bigint, 1::float8 WHERE public.f_capture('uba_cf_recommend short') $$;
 CREATE FUNCTION public.uba_model_may_change(name) RETURNS boolean LANGUAGE sql AS $$ SELECT public.f_capture('uba_model_may_change') $$;
 CREATE FUNCTION public.uba_model_may_read(name, name[]) RETURNS boolean LANGUAGE sql AS $$ SELECT public.f_capture('uba_model_may_read') $$;
 CREATE FUNCTION public.uba_model_info(text) RETURNS jsonb LANGUAGE sql AS $$ SELECT '{}'::jsonb WHERE public.f_capture('uba_model_info') $$;
@@ -112,6 +120,7 @@ RESET ROLE;
 SELECT is(uba_model_save('f_recs', uba_cf_train(id % 12, id % 9, 1.0, '{"factors": 4, "seed": 1}'::jsonb)), 1,
 	'2: a superuser saves a model') FROM f_customers;
 SELECT is((SELECT count(*) FROM uba_recommend(3::bigint, 4, 'f_recs')), 4::bigint, '2: uba_recommend answers');
+SELECT is((SELECT count(*) FROM uba_recommend(3::bigint, 4, 'f_recs', NULL::text)), 4::bigint, '2: ...also with item_type');
 SELECT throws_ok($$SELECT * FROM uba_recommend(3::bigint, 4, 'f_nothing')$$, '42704', 'model "f_nothing" does not exist',
 	'2: ...and says what is missing (its call of uba_model is not made ambiguous)');
 SELECT is(uba_model_drop('f_recs', 1), 1, '2: drops');
@@ -143,7 +152,9 @@ SELECT throws_ok($$SELECT uba_model_retrain('f_su_seg')$$, '42501',
 	'3: ...or one holding objects such a role created while it could');
 SET LOCAL ROLE f_mallory;
 DROP FUNCTION public.uba_model_store_version(text, bytea, jsonb, boolean, text, text, text), public.uba_model(text),
-	public.uba_cf_recommend(bytea, bigint, int), public.uba_model_may_change(name), public.uba_model_may_read(name, name[]),
+	public.uba_cf_recommend(bytea, bigint, int), public.uba_cf_recommend(bytea, bigint, int, jsonb, bigint),
+	public.uba_cf_recommend(bytea, bigint, int, jsonb, text), public.uba_cf_recommend(bytea, bigint, int, jsonb),
+	public.uba_model_may_change(name), public.uba_model_may_read(name, name[]),
 	public.uba_model_info(text), public.uba_kmeans(float8[], int, text), public.f_capture(text);
 RESET ROLE;
 SELECT is(uba_model_retrain('f_su_seg'), 2, '3: with only its owner''s peers able to create there, it retrains');

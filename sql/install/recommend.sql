@@ -30,28 +30,31 @@ CREATE AGGREGATE uba_cf_train(user_id anynonarray, item_id anycompatiblenonarray
 COMMENT ON AGGREGATE uba_cf_train(anynonarray, anycompatiblenonarray, float8, jsonb) IS 'train a recommendation model (implicit-feedback ALS) from (user, item, weight) events; ids of any integer type, text or uuid';
 COMMENT ON AGGREGATE uba_cf_train(anynonarray, anycompatiblenonarray, float8) IS 'train a recommendation model (implicit-feedback ALS) from (user, item, weight) events; ids of any integer type, text or uuid';
 
+-- Every form says where each item came from (source): 'model' for items the model scored,
+-- 'popular' for the most popular items that an unknown user gets, or that fill the list when an
+-- item-item model has fewer than n items with evidence.
 -- SQL needs a result's type before the model is read, and a user id says nothing about the items:
 -- item ids come back in the type of the user id (bigint users, bigint items), or in the type of
 -- item_type, a value used only for its type (NULL::text).  The typed form takes every argument,
 -- so that an untyped options literal in the short form still resolves.
 CREATE FUNCTION uba_cf_recommend(model bytea, user_id anycompatiblenonarray, n int, options jsonb DEFAULT NULL,
-	OUT item_id anycompatiblenonarray, OUT score float8)
+	OUT item_id anycompatiblenonarray, OUT score float8, OUT source text)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION uba_cf_recommend(bytea, anycompatiblenonarray, int, jsonb) IS 'the n best items (ids in the type of the user id) for a user, without the items the user already has; the most popular items for an unknown user';
 CREATE FUNCTION uba_cf_recommend(model bytea, user_id anynonarray, n int, options jsonb,
-	item_type anycompatible, OUT item_id anycompatible, OUT score float8)
+	item_type anycompatible, OUT item_id anycompatible, OUT score float8, OUT source text)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'uba_cf_recommend_typed' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION uba_cf_recommend(bytea, anynonarray, int, jsonb, anycompatible) IS 'the n best items for a user, as ids of the type of item_type (NULL::text), without the items the user already has';
 CREATE FUNCTION uba_cf_recommend(model bytea, items anycompatiblearray, n int, options jsonb DEFAULT NULL,
-	OUT item_id anycompatible, OUT score float8)
+	OUT item_id anycompatible, OUT score float8, OUT source text)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'uba_cf_recommend_items' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION uba_cf_recommend(bytea, anycompatiblearray, int, jsonb) IS 'the n best items for a list of items (a cart, a session) by real-time fold-in, without those items';
 -- an unknown literal (NULL, '{1641,3040}') fits the user and the list forms alike; the string category wins
 CREATE FUNCTION uba_cf_recommend(model bytea, id text, n int, options jsonb DEFAULT NULL,
-	OUT item_id text, OUT score float8)
+	OUT item_id text, OUT score float8, OUT source text)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'uba_cf_recommend_text' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION uba_cf_recommend(bytea, text, int, jsonb) IS 'what an untyped literal or a text id resolves to: ''{1,2}'' is a list of items, anything else a user id';
@@ -62,44 +65,20 @@ CREATE FUNCTION uba_cf_similar_items(model bytea, item_id anycompatiblenonarray,
 COMMENT ON FUNCTION uba_cf_similar_items(bytea, anycompatiblenonarray, int) IS 'the n items most similar to an item (cosine of their vectors): customers who bought this also bought';
 
 -- the line users write most: recommend with the active version of a catalog model.  The model
--- is read by an index lookup (its TOAST pointer, not its bytes) and kept parsed by the backend
--- across queries; a new active version is a new value, so the next query after its commit uses it.
+-- is read by an index lookup (its TOAST pointer, not its bytes), once per query and call site, and
+-- kept parsed by the backend across queries; a new active version is a new value, so the next query
+-- after its commit uses it.  In C: a SQL body calling uba_cf_recommend with the caller's concrete
+-- id types could be captured by an overload of exactly those types (cf_serve.c).
 CREATE FUNCTION uba_recommend(user_id anycompatiblenonarray, n int, model_name text DEFAULT NULL,
-	OUT item_id anycompatiblenonarray, OUT score float8)
+	OUT item_id anycompatiblenonarray, OUT score float8, OUT source text)
 	RETURNS SETOF record
-	LANGUAGE sql STABLE PARALLEL SAFE ROWS 10
-AS $$
-	SELECT r.item_id, r.score
-	  FROM @extschema@.uba_cf_recommend(
-	         coalesce((SELECT s.model FROM @extschema@.uba_model_store s
-	                    WHERE s.name OPERATOR(pg_catalog.=)
-	                          coalesce(model_name, pg_catalog.current_setting('uba.recommender'::pg_catalog.text, true),
-	                                   'recommender'::pg_catalog.text)
-	                      AND s.active),
-	                  @extschema@.uba_model(coalesce(model_name, pg_catalog.current_setting('uba.recommender'::pg_catalog.text, true),
-	                                                 'recommender'::pg_catalog.text),
-	                                        NULL::pg_catalog.int4)),
-	         user_id, n, NULL::pg_catalog.jsonb, user_id) r
-$$;
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION uba_recommend(anycompatiblenonarray, int, text) IS 'the n best items (ids in the type of the user id) for a user from the active version of a catalog model (default: the setting uba.recommender)';
 CREATE FUNCTION uba_recommend(user_id anynonarray, n int, model_name text, item_type anycompatible,
-	OUT item_id anycompatible, OUT score float8)
+	OUT item_id anycompatible, OUT score float8, OUT source text)
 	RETURNS SETOF record
-	LANGUAGE sql STABLE PARALLEL SAFE ROWS 10
-AS $$
-	SELECT r.item_id, r.score
-	  FROM @extschema@.uba_cf_recommend(
-	         coalesce((SELECT s.model FROM @extschema@.uba_model_store s
-	                    WHERE s.name OPERATOR(pg_catalog.=)
-	                          coalesce(model_name, pg_catalog.current_setting('uba.recommender'::pg_catalog.text, true),
-	                                   'recommender'::pg_catalog.text)
-	                      AND s.active),
-	                  @extschema@.uba_model(coalesce(model_name, pg_catalog.current_setting('uba.recommender'::pg_catalog.text, true),
-	                                                 'recommender'::pg_catalog.text),
-	                                        NULL::pg_catalog.int4)),
-	         user_id, n, NULL::pg_catalog.jsonb, item_type) r
-$$;
-COMMENT ON FUNCTION uba_recommend(anynonarray, int, text, anycompatible) IS 'the n best items for a user, as ids of the type of item_type (NULL::bigint), from the active version of a catalog model';
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_recommend(anynonarray, int, text, anycompatible) IS 'the n best items for a user, as ids of the type of item_type (NULL::text), from the active version of a catalog model';
 
 CREATE FUNCTION uba_cf_explain(model bytea, user_id anynonarray, item_id anycompatiblenonarray, n int DEFAULT 10,
 	OUT because_item anycompatiblenonarray, OUT contribution float8)

@@ -66,6 +66,7 @@ typedef struct UbaModelCache
 	UbaCachedModel entries[UBA_MODEL_CACHE_ENTRIES];
 	uint64		clock;
 	MemoryContextCallback unpin;	/* releases the kept models when the query ends */
+	void	   *extra;			/* the caller's own (uba_model_cache_extra) */
 } UbaModelCache;
 
 /* The call site's query is over: its kept models may be evicted again */
@@ -126,10 +127,10 @@ KeptKey(Datum d, char *key)
 
 /* Parse and validate the model in argument argno into a new context under parent */
 static void *
-ParseInto(FunctionCallInfo fcinfo, int argno, UbaModelKind kind, UbaModelParser parse,
+ParseInto(Datum d, UbaModelKind kind, UbaModelParser parse,
 		  MemoryContext parent, MemoryContext *cxt, TimestampTz *created_at)
 {
-	bytea	   *blob = PG_GETARG_BYTEA_PP(argno);
+	bytea	   *blob = DatumGetByteaPP(d);
 	UbaModelMeta meta;
 	UbaReader	payload;
 	MemoryContext old;
@@ -206,12 +207,14 @@ void *
 uba_model_cached(FunctionCallInfo fcinfo, int argno, UbaModelKind kind,
 				 UbaModelParser parse)
 {
-	FmgrInfo   *flinfo = fcinfo->flinfo;
+	return uba_model_cached_datum(fcinfo, PG_GETARG_DATUM(argno), kind, parse);
+}
+
+/* The same for a model the function found itself (uba_recommend reads the catalog) */
+static UbaModelCache *
+CallSiteCache(FmgrInfo *flinfo)
+{
 	UbaModelCache *cache = (UbaModelCache *) flinfo->fn_extra;
-	Datum		d = PG_GETARG_DATUM(argno);
-	Size		keylen;
-	const char *key = ModelKey(d, &keylen);
-	UbaCachedModel *e = NULL;
 
 	if (cache == NULL)
 	{
@@ -221,6 +224,29 @@ uba_model_cached(FunctionCallInfo fcinfo, int argno, UbaModelKind kind,
 		MemoryContextRegisterResetCallback(flinfo->fn_mcxt, &cache->unpin);
 		flinfo->fn_extra = cache;
 	}
+	return cache;
+}
+
+/*
+ * A pointer the calling function may keep for the call site (in its
+ * fn_mcxt, as long as the query), beside the models: fn_extra is the cache's.
+ */
+void	  **
+uba_model_cache_extra(FunctionCallInfo fcinfo)
+{
+	return &CallSiteCache(fcinfo->flinfo)->extra;
+}
+
+void *
+uba_model_cached_datum(FunctionCallInfo fcinfo, Datum d, UbaModelKind kind,
+					   UbaModelParser parse)
+{
+	FmgrInfo   *flinfo = fcinfo->flinfo;
+	UbaModelCache *cache = CallSiteCache(flinfo);
+	Size		keylen;
+	const char *key = ModelKey(d, &keylen);
+	UbaCachedModel *e = NULL;
+
 	for (int i = 0; i < UBA_MODEL_CACHE_ENTRIES; i++)
 	{
 		UbaCachedModel *c = &cache->entries[i];
@@ -267,8 +293,7 @@ uba_model_cached(FunctionCallInfo fcinfo, int argno, UbaModelKind kind,
 		{
 			MemoryContext cxt;
 			TimestampTz created_at;
-			void	   *parsed = ParseInto(fcinfo, argno, kind, parse, CurrentMemoryContext, &cxt,
-										   &created_at);
+			void	   *parsed = ParseInto(d, kind, parse, CurrentMemoryContext, &cxt, &created_at);
 
 			Size		bytes = MemoryContextMemAllocated(cxt, true);
 
@@ -303,7 +328,7 @@ uba_model_cached(FunctionCallInfo fcinfo, int argno, UbaModelKind kind,
 		}
 	}
 	else
-		e->parsed = ParseInto(fcinfo, argno, kind, parse, flinfo->fn_mcxt, &e->cxt, NULL);
+		e->parsed = ParseInto(d, kind, parse, flinfo->fn_mcxt, &e->cxt, NULL);
 
 	e->key = MemoryContextAlloc(e->cxt, keylen);
 	memcpy(e->key, key, keylen);

@@ -1043,3 +1043,82 @@ uba_model_revoke_read(PG_FUNCTION_ARGS)
 {
 	return ChangeReaders(fcinfo, false);
 }
+
+/* ---------- reading the active version for serving (uba_recommend) ---------- */
+
+typedef struct ActiveModel
+{
+	char	   *name;
+	Datum		model;			/* as stored: a TOAST pointer for all but tiny models */
+} ActiveModel;
+
+/*
+ * The active version of a catalog model as the caller may read it (row
+ * security decides, as for a SELECT of theirs), kept for the call site for
+ * the rest of the query: a query sees one version from start to end.  The
+ * value is the stored one, a TOAST pointer rather than the model's bytes,
+ * so that the backend's kept, parsed model is found by it.  No active
+ * version: uba_model() raises the error that says why (missing, or not
+ * readable).  Statements name their tables and functions with the schema
+ * and exact types, so no object on the caller's search_path takes part.
+ */
+Datum
+uba_catalog_active_model(FunctionCallInfo fcinfo, const char *name)
+{
+	ActiveModel **slot = (ActiveModel **) uba_model_cache_extra(fcinfo);
+	ActiveModel *am = *slot;
+	char	   *nspname;
+	char	   *sql;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	bool		isnull;
+	Datum		d;
+	MemoryContext callcxt = fcinfo->flinfo->fn_mcxt;
+
+	if (am != NULL && strcmp(am->name, name) == 0)
+		return am->model;
+	nspname = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
+	if (nspname == NULL)
+		elog(ERROR, "uba: the schema of function %u is gone", fcinfo->flinfo->fn_oid);
+	values[0] = CStringGetTextDatum(name);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	sql = psprintf("SELECT s.model FROM %s.uba_model_store s WHERE s.name OPERATOR(pg_catalog.=) $1 AND s.active",
+				   quote_identifier(nspname));
+	if (SPI_execute_with_args(sql, 1, types, values, NULL, true, 2) != SPI_OK_SELECT)
+		elog(ERROR, "uba catalog statement failed");
+	if (SPI_processed != 1)
+	{
+		/* the function that says what is wrong (and returns the model if it is there after all) */
+		sql = psprintf("SELECT %s.uba_model($1, NULL::pg_catalog.int4)", quote_identifier(nspname));
+		if (SPI_execute_with_args(sql, 1, types, values, NULL, true, 2) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "uba catalog statement failed");
+	}
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" does not exist", name)));
+	/* keep it beyond SPI's memory: the pointer (or the small inline value) itself */
+	if (am == NULL)
+	{
+		am = MemoryContextAllocZero(callcxt, sizeof(ActiveModel));
+		*slot = am;
+	}
+	else
+	{
+		pfree(am->name);
+		pfree(DatumGetPointer(am->model));
+	}
+	am->name = MemoryContextStrdup(callcxt, name);
+	{
+		Size		len = VARSIZE_ANY(DatumGetPointer(d));
+		char	   *copy = MemoryContextAlloc(callcxt, len);
+
+		memcpy(copy, DatumGetPointer(d), len);
+		am->model = PointerGetDatum(copy);
+	}
+	SPI_finish();
+	return am->model;
+}

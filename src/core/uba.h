@@ -135,6 +135,11 @@ extern void uba_get_scaling(UbaReader *r, int d, double **mean, double **scale);
 typedef void *(*UbaModelParser) (const UbaModelMeta *meta, UbaReader *payload);
 extern void *uba_model_cached(FunctionCallInfo fcinfo, int argno,
 							  UbaModelKind kind, UbaModelParser parse);
+extern void *uba_model_cached_datum(FunctionCallInfo fcinfo, Datum d, UbaModelKind kind,
+									 UbaModelParser parse);
+extern void **uba_model_cache_extra(FunctionCallInfo fcinfo);
+/* The active version of a catalog model as stored (a TOAST pointer), looked up once per call site and query */
+extern Datum uba_catalog_active_model(FunctionCallInfo fcinfo, const char *name);
 
 /*
  * Per-kind summary for uba_model_info(); appends ", key: value" pairs.  It

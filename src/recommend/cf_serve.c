@@ -15,10 +15,12 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(uba_cf_recommend);
 PG_FUNCTION_INFO_V1(uba_cf_recommend_typed);
+PG_FUNCTION_INFO_V1(uba_recommend);
 PG_FUNCTION_INFO_V1(uba_cf_recommend_items);
 PG_FUNCTION_INFO_V1(uba_cf_recommend_text);
 PG_FUNCTION_INFO_V1(uba_cf_similar_items);
@@ -77,6 +79,8 @@ KnnScores(const CfModel *m, const uint32 *items, int64 n, float *scores)
  * The n best items into heap (returns how many, at most n), best first:
  * by scores, or by popularity when scores is NULL, leaving out the items
  * of the sorted list skip (nskip of them).  Ties: the smaller item id.
+ * *scored is how many of them, from the start, the model scored (the rest
+ * are popular items).
  *
  * The item-item methods score only items related to the user's: an item
  * with no positive score has no evidence for it, so when fewer than n
@@ -84,11 +88,13 @@ KnnScores(const CfModel *m, const uint32 *items, int64 n, float *scores)
  * as an unknown user's list does (not with the first items by id).
  */
 static int
-TopItems(const CfModel *m, const float *scores, const uint32 *skip, int64 nskip, int n, Scored *heap)
+TopItems(const CfModel *m, const float *scores, const uint32 *skip, int64 nskip, int n, Scored *heap,
+		 int *scored)
 {
 	int			size = 0;
 	bool		evidence_only = scores != NULL && m->method != CF_METHOD_ALS;
 
+	*scored = 0;
 	if (n <= 0)
 		return 0;
 	if (scores == NULL)
@@ -114,6 +120,7 @@ TopItems(const CfModel *m, const float *scores, const uint32 *skip, int64 nskip,
 		uba_cf_heap_offer(heap, &size, n, (Scored) {scores[i], (uint32) i});
 	}
 	qsort(heap, size, sizeof(Scored), uba_cf_compare_scored);
+	*scored = size;
 	/* the rest by popularity: items not skipped, not chosen already (those have a score > 0) */
 	for (int64 r = 0; evidence_only && r < m->nitems && size < n; r++)
 	{
@@ -125,20 +132,27 @@ TopItems(const CfModel *m, const float *scores, const uint32 *skip, int64 nskip,
 	return size;
 }
 
-/* Return the ranked items as rows */
+/*
+ * Return the ranked items as rows; a third column, where the result has
+ * one, says where each came from: the first scored ones from the model,
+ * the rest from popularity.
+ */
 static void
-EmitItems(FunctionCallInfo fcinfo, const CfModel *m, const Scored *items, int size)
+EmitItems(FunctionCallInfo fcinfo, const CfModel *m, const Scored *items, int size, int scored)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			idtype = ResultIdType(fcinfo);
+	bool		with_source = rsinfo->setDesc->natts >= 3;
 
 	for (int i = 0; i < size; i++)
 	{
-		Datum		values[2];
-		bool		nulls[2] = {false, false};
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
 
 		values[0] = uba_ids_datum(&m->items, items[i].item, idtype, "item");
 		values[1] = Float8GetDatum((double) items[i].score);
+		if (with_source)
+			values[2] = CStringGetTextDatum(i < scored ? "model" : "popular");
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 }
@@ -182,9 +196,10 @@ static void
 RecommendUser(FunctionCallInfo fcinfo, CfModel *m, const UbaOptions *o, int n, int64 u)
 {
 	Scored	   *top = palloc(sizeof(Scored) * Max(n, 1));
+	int			scored;
 
 	if (u < 0)
-		n = TopItems(m, NULL, NULL, 0, n, top);
+		n = TopItems(m, NULL, NULL, 0, n, top, &scored);
 	else
 	{
 		const uint32 *seen = m->seen + m->seen_off[u];
@@ -197,9 +212,9 @@ RecommendUser(FunctionCallInfo fcinfo, CfModel *m, const UbaOptions *o, int n, i
 			KnnScores(m, seen, nseen, scores);
 		if (uba_option(o, "include_seen") != 0)
 			nseen = 0;
-		n = TopItems(m, scores, seen, nseen, n, top);
+		n = TopItems(m, scores, seen, nseen, n, top, &scored);
 	}
-	EmitItems(fcinfo, m, top, n);
+	EmitItems(fcinfo, m, top, n, scored);
 }
 
 /* uba_cf_recommend(model, user_id, n [, options]): item ids in the type of the user id */
@@ -230,6 +245,43 @@ uba_cf_recommend_typed(PG_FUNCTION_ARGS)
 
 	if (m != NULL)
 		RecommendUser(fcinfo, m, &o, n, FindArg(fcinfo, 1, &m->users, "user"));
+	return (Datum) 0;
+}
+
+/*
+ * uba_recommend(user_id, n [, model_name [, item_type]]): uba_cf_recommend
+ * with the active version of a catalog model (model_name, else the setting
+ * uba.recommender).  In C rather than SQL: its ids are polymorphic, and a
+ * SQL body calling uba_cf_recommend with the caller's concrete types could
+ * be captured by an overload of exactly those types in the extension's
+ * schema; this calls nothing by name but the catalog's own table and
+ * uba_model(text, int4).  Item ids come in the user id's type, or in
+ * item_type's (the four-argument form).
+ */
+Datum
+uba_recommend(PG_FUNCTION_ARGS)
+{
+	const char *name;
+	UbaOptions	o;
+	CfModel    *m;
+	int			n;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		return (Datum) 0;
+	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
+		name = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	else
+	{
+		name = GetConfigOption("uba.recommender", true, false);
+		if (name == NULL || name[0] == '\0')
+			name = "recommender";
+	}
+	m = uba_model_cached_datum(fcinfo, uba_catalog_active_model(fcinfo, name), UBA_KIND_CF, uba_cf_parse);
+	uba_ids_check_type(&m->items, ResultIdType(fcinfo), "item");
+	uba_parse_options(NULL, recommend_options, lengthof(recommend_options), "uba_recommend", &o);
+	n = ResultCount(m, PG_GETARG_INT32(1));
+	RecommendUser(fcinfo, m, &o, n, FindArg(fcinfo, 0, &m->users, "user"));
 	return (Datum) 0;
 }
 
@@ -360,6 +412,7 @@ RecommendItems(FunctionCallInfo fcinfo, CfModel *m, const UbaOptions *o, int n, 
 	uint32	   *known;
 	int64		nknown = 0;
 	Scored	   *top;
+	int			scored;
 
 	uba_read_ids(arr, "item list", &elems, &nulls, &nelems);
 	known = palloc(sizeof(uint32) * Max(nelems, 1));
@@ -373,7 +426,7 @@ RecommendItems(FunctionCallInfo fcinfo, CfModel *m, const UbaOptions *o, int n, 
 	qsort(known, nknown, sizeof(uint32), uba_cmp_uint32);
 	top = palloc(sizeof(Scored) * Max(n, 1));
 	if (nknown == 0)
-		n = TopItems(m, NULL, NULL, 0, n, top);
+		n = TopItems(m, NULL, NULL, 0, n, top, &scored);
 	else
 	{
 		float	   *scores = palloc(sizeof(float) * m->nitems);
@@ -403,9 +456,9 @@ RecommendItems(FunctionCallInfo fcinfo, CfModel *m, const UbaOptions *o, int n, 
 			KnnScores(m, known, nknown, scores);
 		}
 		n = TopItems(m, scores, uba_option(o, "include_seen") != 0 ? NULL : known,
-					 uba_option(o, "include_seen") != 0 ? 0 : nknown, n, top);
+					 uba_option(o, "include_seen") != 0 ? 0 : nknown, n, top, &scored);
 	}
-	EmitItems(fcinfo, m, top, n);
+	EmitItems(fcinfo, m, top, n, scored);
 }
 
 Datum
@@ -501,7 +554,7 @@ uba_cf_similar_items(PG_FUNCTION_ARGS)
 		top = palloc(sizeof(Scored) * Max(cnt, 1));
 		for (int64 k = 0; k < cnt; k++)
 			top[k] = (Scored) {m->nbr_sim[k0 + k], m->nbr[k0 + k]};
-		EmitItems(fcinfo, m, top, (int) cnt);
+		EmitItems(fcinfo, m, top, (int) cnt, (int) cnt);
 		return (Datum) 0;
 	}
 	if (m->item_norms == NULL)
@@ -524,7 +577,7 @@ uba_cf_similar_items(PG_FUNCTION_ARGS)
 					  (uint32) i});
 	}
 	qsort(top, size, sizeof(Scored), uba_cf_compare_scored);
-	EmitItems(fcinfo, m, top, size);
+	EmitItems(fcinfo, m, top, size, size);
 	return (Datum) 0;
 }
 
