@@ -21,10 +21,10 @@ DATA_built = sql/uba--$(EXTVERSION).sql
 PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src -DUBA_VERSION_STRING=\"$(EXTVERSION)\"
 # -O3 vectorizes the distance kernels; no FP contraction keeps results CPU independent
 PG_CFLAGS = -O3 -ffp-contract=off -fno-math-errno -fno-trapping-math
-SHLIB_LINK = -lopenblas -lm
+SHLIB_LINK = -lopenblas -lxgboost -lm
 
 # pg_regress: inputs sql/NAME.sql, expected output expected/NAME.out
-REGRESS = setup core_model core_progress segment_kmeans predict_logreg predict_linreg segment_quality metrics_evaluation core_catalog core_parallel recommend_cf recommend_ids metrics_ranking behaviour_events behaviour_assoc
+REGRESS = setup core_model core_progress segment_kmeans predict_logreg predict_linreg predict_boost segment_quality metrics_evaluation core_catalog core_parallel recommend_cf recommend_ids metrics_ranking behaviour_events behaviour_assoc
 REGRESS_OPTS =
 
 EXTRA_CLEAN = results regression.diffs regression.out

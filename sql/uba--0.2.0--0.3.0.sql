@@ -421,3 +421,44 @@ COMMENT ON FUNCTION uba_recall_at_k(anycompatiblearray, anycompatiblearray, int)
 COMMENT ON FUNCTION uba_ndcg_at_k(anycompatiblearray, anycompatiblearray, int) IS 'normalized discounted cumulative gain of the first k recommended (binary relevance)';
 COMMENT ON FUNCTION uba_average_precision_at_k(anycompatiblearray, anycompatiblearray, int) IS 'average precision at the hits among the first k, divided by min(k, number of relevant items)';
 COMMENT ON FUNCTION uba_hit_rate_at_k(anycompatiblearray, anycompatiblearray, int) IS '1 if any of the first k recommended is relevant, else 0';
+
+-------------------------------------------------------------------------------
+-- Gradient-boosted trees (trained with XGBoost, scored by uba)
+-------------------------------------------------------------------------------
+
+-- one transition function for both label types: a boolean label is binary, a float8 one regression
+CREATE FUNCTION uba_boost_transfn(internal, anyelement, float8[], jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_boost_transfn(internal, anyelement, float8[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_boost_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
+
+CREATE AGGREGATE uba_boost_train(label boolean, features float8[], options jsonb) (
+	SFUNC = uba_boost_transfn, STYPE = internal, FINALFUNC = uba_boost_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_boost_train(label boolean, features float8[]) (
+	SFUNC = uba_boost_transfn, STYPE = internal, FINALFUNC = uba_boost_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_boost_train(target float8, features float8[], options jsonb) (
+	SFUNC = uba_boost_transfn, STYPE = internal, FINALFUNC = uba_boost_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_boost_train(target float8, features float8[]) (
+	SFUNC = uba_boost_transfn, STYPE = internal, FINALFUNC = uba_boost_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_boost_train(boolean, float8[], jsonb) IS 'train gradient-boosted trees (XGBoost, binary:logistic) for a boolean label';
+COMMENT ON AGGREGATE uba_boost_train(boolean, float8[]) IS 'train gradient-boosted trees (XGBoost, binary:logistic) for a boolean label';
+COMMENT ON AGGREGATE uba_boost_train(float8, float8[], jsonb) IS 'train gradient-boosted trees (XGBoost, reg:squarederror) for a numeric target';
+COMMENT ON AGGREGATE uba_boost_train(float8, float8[]) IS 'train gradient-boosted trees (XGBoost, reg:squarederror) for a numeric target';
+
+CREATE FUNCTION uba_boost_predict(model bytea, features float8[]) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_boost_predict(bytea, float8[]) IS 'a boosted model''s probability of true (binary) or predicted value (regression), from uba''s own tree evaluator';

@@ -17,7 +17,8 @@ static const UbaModelDescriber describers[] = {
 	uba_logreg_describe,		/* UBA_KIND_LOGREG */
 	uba_linreg_describe,		/* UBA_KIND_LINREG */
 	uba_cf_describe,			/* UBA_KIND_CF */
-	uba_assoc_describe			/* UBA_KIND_ASSOC */
+	uba_assoc_describe,			/* UBA_KIND_ASSOC */
+	uba_boost_describe			/* UBA_KIND_BOOST */
 };
 
 /* The describer of a kind, or NULL when this build has none (an unknown kind) */

@@ -19,5 +19,6 @@ extern void uba_logreg_describe(const UbaModelMeta *meta, UbaReader *payload, St
 extern void uba_linreg_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 extern void uba_cf_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 extern void uba_assoc_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
+extern void uba_boost_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 
 #endif							/* UBA_KINDS_H */

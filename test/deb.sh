@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 mode=${1:-test}
 PGVER=15
-PACKAGES="debhelper postgresql-server-dev-all dpkg-dev fakeroot libopenblas-dev postgresql-$PGVER postgresql-server-dev-$PGVER"
+PACKAGES="debhelper postgresql-server-dev-all dpkg-dev fakeroot libopenblas-dev libxgboost-dev postgresql-$PGVER postgresql-server-dev-$PGVER"
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

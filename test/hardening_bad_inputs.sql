@@ -16,13 +16,35 @@ SELECT (SELECT uba_kmeans(f, 3, '{"seed": 1}') FROM pts) AS km,
        (SELECT uba_logreg_train(label, f) FROM pts) AS lr,
        (SELECT uba_linreg_train(y, f) FROM pts) AS li,
        (SELECT uba_cf_train(id % 10, id % 13, 1.0, '{"factors": 4}') FROM pts) AS cf,
-       (SELECT uba_assoc_rules(id % 20, id % 4, '{"min_support": 0.1}') FROM pts) AS ar;
+       (SELECT uba_assoc_rules(id % 20, id % 4, '{"min_support": 0.1}') FROM pts) AS ar,
+       (SELECT uba_boost_train(label, f, '{"n_estimators": 5}'::jsonb) FROM pts) AS bt;
 SELECT uba_model_save('bad_inputs_km', km) FROM m;
 
 CREATE TEMP TABLE cases (id serial, fn text, sql text, expect text);
 INSERT INTO cases (fn, sql, expect) VALUES
 -- models: info and kind
 ('uba_model_info', 'SELECT uba_model_info(NULL)', 'ok'),
+-- gradient-boosted trees
+('uba_boost_train', 'SELECT uba_boost_train(label, f) FROM pts', 'ok'),
+('uba_boost_train', 'SELECT uba_boost_train(y, f) FROM pts', 'ok'),
+('uba_boost_train', 'SELECT uba_boost_train(NULL::boolean, f) FROM pts', 'ok'),
+('uba_boost_train', 'SELECT uba_boost_train(label, NULL::float8[]) FROM pts', 'ok'),
+('uba_boost_train', 'SELECT uba_boost_train(label, f) FROM pts WHERE false', 'ok'),
+('uba_boost_train', 'SELECT uba_boost_train(id > 0, f) FROM pts', '22023'),
+('uba_boost_train', 'SELECT uba_boost_train(''NaN''::float8, f) FROM pts', '22000'),
+('uba_boost_train', 'SELECT uba_boost_train(label, ARRAY[f[1], ''Infinity'']) FROM pts', '22000'),
+('uba_boost_train', 'SELECT uba_boost_train(label, ''{}''::float8[]) FROM pts', '22000'),
+('uba_boost_train', 'SELECT uba_boost_train(label, ''{{1}}''::float8[]) FROM pts', '2202E'),
+('uba_boost_train', 'SELECT uba_boost_train(label, ARRAY[f[1], NULL]) FROM pts', '22004'),
+('uba_boost_train', 'SELECT uba_boost_train(label, f, ''{"learning_rate": 2}'') FROM pts', '22023'),
+('uba_boost_train', 'SELECT uba_boost_train(label, f, ''{"subsample": 0}'') FROM pts', '22023'),
+('uba_boost_train', 'SELECT uba_boost_train(label, f, ''[1]'') FROM pts', '22023'),
+('uba_boost_predict', 'SELECT uba_boost_predict(bt, NULL) FROM m', 'ok'),
+('uba_boost_predict', 'SELECT uba_boost_predict(NULL, ARRAY[1, 2]::float8[])', 'ok'),
+('uba_boost_predict', 'SELECT uba_boost_predict(bt, ARRAY[1, 2, 3]::float8[]) FROM m', '22000'),
+('uba_boost_predict', 'SELECT uba_boost_predict(bt, ARRAY[1, ''NaN'']::float8[]) FROM m', '22000'),
+('uba_boost_predict', 'SELECT uba_boost_predict(lr, ARRAY[1, 2]::float8[]) FROM m', '42809'),
+('uba_boost_predict', 'SELECT uba_boost_predict(''\x00''::bytea, ARRAY[1, 2]::float8[])', '22P03'),
 -- training never writes a model uba rejects: values whose squares overflow, weights beyond single precision
 ('uba_logreg_train', 'SELECT uba_logreg_train(label, ARRAY[f[1] * 1e155, f[2]]) FROM pts', '22003'),
 ('uba_linreg_train', 'SELECT uba_linreg_train(y, ARRAY[f[1] * 1e155, f[2]]) FROM pts', '22003'),

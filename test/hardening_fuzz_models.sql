@@ -51,7 +51,12 @@ SELECT 'cf', uba_cf_train('u' || u, 'i' || (u * 7 + k) % 11, 1.0, '{"method": "i
 UNION ALL
 SELECT 'cf', uba_cf_train(md5('c' || u)::uuid, ((u * 7 + k) % 11)::int, 1.0, '{"factors": 3, "iterations": 2}') FROM generate_series(1, 12) u, generate_series(1, 3) k
 UNION ALL
-SELECT 'assoc', uba_assoc_rules('b' || b, 'i' || (b * 3 + k) % 5, '{"min_support": 0.2, "min_confidence": 0.3, "max_consequent": 2}') FROM generate_series(1, 20) b, generate_series(1, 3) k;
+SELECT 'assoc', uba_assoc_rules('b' || b, 'i' || (b * 3 + k) % 5, '{"min_support": 0.2, "min_confidence": 0.3, "max_consequent": 2}') FROM generate_series(1, 20) b, generate_series(1, 3) k
+UNION ALL
+-- boosted trees: binary and regression
+SELECT 'boost', uba_boost_train(x % 3 = 0, ARRAY[x::float8, (x % 4)::float8], '{"n_estimators": 3, "max_depth": 2}') FROM generate_series(1, 40) x
+UNION ALL
+SELECT 'boost', uba_boost_train(x * 0.5 + x % 3, ARRAY[x::float8, (x % 4)::float8], '{"n_estimators": 2, "max_depth": 3}') FROM generate_series(1, 40) x;
 
 -- every function that takes a model, by kind ('any': all kinds)
 CREATE TEMP TABLE calls (kind text, sql text);
@@ -81,6 +86,8 @@ INSERT INTO calls VALUES
 	('cf', 'SELECT count(*)::text FROM uba_cf_similar_items($1, ''i2''::text, 5)'),
 	('cf', 'SELECT count(*)::text FROM uba_cf_explain($1, ''u3''::text, ''i4''::text)'),
 	('assoc', 'SELECT count(*)::text FROM uba_assoc_rules_list($1, NULL::text)'),
+	('boost', 'SELECT uba_boost_predict($1, ARRAY[3, 1]::float8[])::text'),
+	('boost', 'SELECT uba_boost_predict($1, ARRAY[30, 2]::float8[])::text'),
 	('assoc', 'SELECT count(*)::text FROM uba_basket_complete($1, ARRAY[''i1'', ''i2''], 5)');
 
 -- A mutation of blob m, chosen by i (the random generator is seeded, so runs repeat)

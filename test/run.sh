@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 mode=${1:-test}
 PGVER=15
-PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-$PGVER-pgtap libtap-parser-sourcehandler-pgtap-perl libopenblas-dev postgresql-$PGVER-cron postgresql-common make gcc"
+PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-$PGVER-pgtap libtap-parser-sourcehandler-pgtap-perl libopenblas-dev libxgboost-dev postgresql-$PGVER-cron postgresql-common make gcc"
 
 root() { [ "$(id -u)" = 0 ]; }
 

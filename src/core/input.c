@@ -17,7 +17,6 @@
 #include "utils/lsyscache.h"
 
 /* Largest feature count we accept; keeps size arithmetic far from overflow */
-#define UBA_MAX_FEATURES 100000
 
 /* Validate a feature array's shape and return its length */
 int

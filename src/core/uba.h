@@ -59,7 +59,8 @@ typedef enum UbaModelKind
 	UBA_KIND_LOGREG = 2,
 	UBA_KIND_LINREG = 3,
 	UBA_KIND_CF = 4,
-	UBA_KIND_ASSOC = 5
+	UBA_KIND_ASSOC = 5,
+	UBA_KIND_BOOST = 6
 } UbaModelKind;
 
 #define UBA_MODEL_FORMAT_VERSION 1
@@ -239,6 +240,8 @@ uba_sqdist(const double *a, const double *b, int d)
 /* ---------- input checks (input.c) ---------- */
 
 extern int	uba_feature_count(ArrayType *a);
+/* The most features a row may have (and a model may claim) */
+#define UBA_MAX_FEATURES 100000
 extern void uba_read_features(ArrayType *a, double *dst, int expected_dim);
 extern ArrayType *uba_make_float8_array(const double *v, int n);
 extern void uba_standardize(double *X, int64 n, int d, const double *mean, double *var,

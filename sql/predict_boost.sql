@@ -1,0 +1,89 @@
+-- Gradient-boosted trees: trained with XGBoost's C library, scored by uba's own evaluator
+SET extra_float_digits = 0;
+
+-- churn-like rows, deterministic: tenure, monthly charges, support calls, a noise column
+CREATE TABLE bt_rows AS
+SELECT g AS id,
+       ARRAY[(g * 37 % 72)::float8, 20 + (g * 53 % 100)::float8, (g * 11 % 6)::float8, sin(g * 1.7)] AS f,
+       ((g * 37 % 72) < 12 AND (g * 11 % 6) >= 2) OR (g * 53 % 100) > 90 OR sin(g * 0.31) > 0.97 AS churned,
+       (g * 37 % 72) * 0.5 + (g * 11 % 6) * 3 + sin(g * 1.7) AS spend
+  FROM generate_series(1, 4000) g;
+CREATE TABLE bt_model AS
+SELECT uba_boost_train(churned, f, '{"n_estimators": 60, "max_depth": 4, "seed": 1}'::jsonb) FILTER (WHERE id % 5 <> 0) AS b,
+       uba_boost_train(spend, f, '{"n_estimators": 40}'::jsonb) FILTER (WHERE id % 5 <> 0) AS r
+  FROM bt_rows;
+SELECT uba_model_kind(b) AS kind, uba_model_info(b) - 'created_at' - 'training_ms' - 'size_bytes' AS info FROM bt_model;
+SELECT uba_model_info(r)->>'objective' AS objective, uba_model_info(r)->'trees' AS trees FROM bt_model;
+
+-- the evaluator walks the trees as XGBoost does: its margins on the training rows equal
+-- XGBoost's own predictions (the largest difference is stored; float32 sums, tree by tree)
+SELECT (uba_model_info(b)->>'xgboost_margin_difference')::float8 <= 1e-6 AS binary_agrees,
+       (uba_model_info(r)->>'xgboost_margin_difference')::float8 <= 1e-6 AS regression_agrees
+  FROM bt_model;
+
+-- held-out quality: the rows left out of training
+SELECT round(uba_auc(uba_boost_predict(b, f), churned)::numeric, 3) AS held_out_auc,
+       round(uba_accuracy(uba_boost_predict(b, f) >= 0.5, churned)::numeric, 3) AS held_out_accuracy,
+       round(uba_rmse(uba_boost_predict(r, f), spend)::numeric, 3) AS held_out_rmse,
+       round(stddev_pop(spend)::numeric, 3) AS spread_of_spend
+  FROM bt_rows, bt_model WHERE id % 5 = 0;
+-- probabilities are in (0, 1)
+SELECT min(uba_boost_predict(b, f)) > 0 AND max(uba_boost_predict(b, f)) < 1 AS probabilities FROM bt_rows, bt_model;
+
+-- the same rows in another order, and in a parallel plan, give the same model
+CREATE FUNCTION pg_temp.digest(m bytea) RETURNS text LANGUAGE sql AS $$
+	SELECT md5(substring(m FROM 1 FOR 20) || substring(m FROM 25 FOR 24) || substring(m FROM 65))
+$$;
+SELECT (SELECT pg_temp.digest(uba_boost_train(churned, f, '{"n_estimators": 20}'::jsonb)) FROM (SELECT * FROM bt_rows ORDER BY id) x)
+     = (SELECT pg_temp.digest(uba_boost_train(churned, f, '{"n_estimators": 20}'::jsonb)) FROM (SELECT * FROM bt_rows ORDER BY md5(id::text)) x)
+       AS order_free;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SELECT parallel_plans(true);
+CREATE TABLE bt_par AS SELECT pg_temp.digest(uba_boost_train(churned, f, '{"n_estimators": 20}'::jsonb)) AS d FROM bt_rows;
+SELECT parallel_plans(false);
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+SELECT d = (SELECT pg_temp.digest(uba_boost_train(churned, f, '{"n_estimators": 20}'::jsonb)) FROM bt_rows) AS parallel_equals_serial FROM bt_par;
+
+-- options are XGBoost's: deeper trees and more rounds fit the training rows more closely
+SELECT (SELECT uba_model_info(uba_boost_train(spend, f, '{"n_estimators": 5, "max_depth": 2}'::jsonb))->'nodes' FROM bt_rows)::int
+     < (SELECT uba_model_info(uba_boost_train(spend, f, '{"n_estimators": 5, "max_depth": 5}'::jsonb))->'nodes' FROM bt_rows)::int
+       AS deeper_has_more_nodes;
+SELECT (SELECT uba_model_info(uba_boost_train(spend, f, '{"n_estimators": 5, "reg_lambda": 0, "learning_rate": 1, "max_depth": 1, "min_child_weight": 0}'::jsonb)) FROM bt_rows)->'trees' AS stumps;
+
+-- errors
+SELECT expect_error($$SELECT uba_boost_train(true, f) FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"n_estimators": 0}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"trees": 10}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"max_depth": 40}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(spend, ARRAY[f[1], 'NaN']) FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train('Infinity'::float8, f) FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(churned, CASE WHEN id = 7 THEN ARRAY[1.0] ELSE f END) FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_predict(b, ARRAY[1.0, 2.0]) FROM bt_model$$);
+SELECT expect_error($$SELECT uba_logreg_predict(b, ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_model$$);
+SELECT expect_error($$SELECT uba_boost_predict(uba_kmeans(ARRAY[x::float8], 2), ARRAY[1.0]) FROM generate_series(1, 10) x$$);
+-- no rows, or only NULLs: NULL; a NULL argument to the scorer: NULL
+SELECT uba_boost_train(churned, f) IS NULL AS no_rows FROM bt_rows WHERE false;
+SELECT uba_boost_train(NULL::boolean, f) IS NULL AS null_labels FROM bt_rows;
+SELECT uba_boost_predict(b, NULL) IS NULL AS null_features FROM bt_model;
+
+-- damaged payloads with a valid checksum (reseal); the payload starts at p = 32 + metadata
+-- length: objective (u32) at p, rounds at p + 4, base margin (f64) at p + 8, margin difference at
+-- p + 16, trees (u32) at p + 24, the first tree's node count at p + 28 and its root from p + 32:
+-- feature, default left, left, right (u32 each), value, gain, cover (f32 each)
+CREATE TABLE bt_damaged AS SELECT b AS m, 32 + get_u32(b, 12)::int AS p FROM bt_model;
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p, 7))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 28, 2))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 32, 99))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 40, 0))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 36, 2))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_boost_predict(reseal(put_u32(m, p + 24, 100000)), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_boost_predict(substring(m FROM 1 FOR length(m) - 9), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
+-- the metadata's feature count (offset 32) is checked too: the fuzzer found a claim of 2^31 - 1
+-- features asking for 8 GB before (XX000)
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32, 2147483647))) FROM bt_damaged$$);
+
+DROP TABLE bt_rows, bt_model, bt_par, bt_damaged;

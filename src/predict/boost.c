@@ -1,0 +1,622 @@
+/*-------------------------------------------------------------------------
+ *
+ * boost.c
+ *	  Gradient-boosted trees: uba_boost_train trains with XGBoost's C
+ *	  library (hist method), and the trees are stored in uba's own format
+ *	  and scored by uba's own evaluator, validated like every model.
+ *
+ * Training: the rows (in the row set's canonical order, so the model does
+ * not depend on row order or plan) become a float32 matrix, XGBoost runs
+ * one boosting round at a time (interrupts are checked between rounds),
+ * and its JSON model is read into the payload below.  XGBoost's threads
+ * (OpenMP) only ever start in a backend, never in the postmaster: a
+ * process forked after an OpenMP parallel region can hang in its next
+ * one, and backends are forked from the postmaster.  Its handles are freed
+ * by a memory context callback, so an error or a cancel frees them too.
+ * Before the model is returned, the evaluator's margins on the training
+ * rows are compared with XGBoost's own predictions; the largest difference
+ * is stored in the model (uba_model_info: xgboost_margin_difference).
+ *
+ * Scoring follows XGBoost: a feature value is compared as float32,
+ * x < threshold goes left, the leaf values add up to the margin in
+ * float32 from the base margin, tree by tree; binary models return the
+ * sigmoid of the margin.
+ *
+ * Payload: objective (u32: 0 binary:logistic, 1 reg:squarederror), rounds
+ * asked (u32), base margin (f64), largest margin difference from XGBoost
+ * on the training rows (f64), trees (u32); then per tree: nodes (u32) and
+ * per node: feature (u32, 0xFFFFFFFF for a leaf), default left (u32),
+ * left and right child (u32 each, 0xFFFFFFFF for a leaf), threshold or
+ * leaf value (f32), gain (f32) and cover (f32).  Children come after
+ * their parent and every node but the root has exactly one parent.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "uba.h"
+#include "kinds.h"
+
+#include <math.h>
+#include <xgboost/c_api.h>
+
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+PG_FUNCTION_INFO_V1(uba_boost_transfn);
+PG_FUNCTION_INFO_V1(uba_boost_final);
+PG_FUNCTION_INFO_V1(uba_boost_predict);
+
+#define BOOST_BINARY 0
+#define BOOST_REGRESSION 1
+#define BOOST_LEAF 0xFFFFFFFFu
+/* XGBoost's trees hold at most 2^(max_depth + 1) - 1 nodes; depth is capped here */
+#define BOOST_MAX_DEPTH 30
+#define BOOST_MAX_NODES (1u << 26)
+
+static const char *const objective_names[] = {"binary:logistic", "reg:squarederror"};
+
+/* XGBoost's names and defaults */
+static const UbaOptionSpec boost_options[] = {
+	{"n_estimators", UBA_OPT_INT, 100, 1, 100000, NULL},
+	{"learning_rate", UBA_OPT_FLOAT, 0.3, 0, 1, NULL},
+	{"max_depth", UBA_OPT_INT, 6, 1, BOOST_MAX_DEPTH, NULL},
+	{"min_child_weight", UBA_OPT_FLOAT, 1, 0, 1e12, NULL},
+	{"subsample", UBA_OPT_FLOAT, 1, 1e-6, 1, NULL},
+	{"colsample_bytree", UBA_OPT_FLOAT, 1, 1e-6, 1, NULL},
+	{"reg_lambda", UBA_OPT_FLOAT, 1, 0, 1e12, NULL},
+	{"reg_alpha", UBA_OPT_FLOAT, 0, 0, 1e12, NULL},
+	{"gamma", UBA_OPT_FLOAT, 0, 0, 1e12, NULL},
+	{"scale_pos_weight", UBA_OPT_FLOAT, 1, 1e-12, 1e12, NULL},
+	{"max_bin", UBA_OPT_INT, 256, 2, 65535, NULL},
+	{"seed", UBA_OPT_INT, 0, 0, 2147483647, NULL},
+	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
+	UBA_PROGRESS_OPTION,
+};
+
+typedef struct BoostNode
+{
+	uint32		feature;		/* BOOST_LEAF for a leaf */
+	uint32		left;
+	uint32		right;
+	bool		default_left;
+	float		value;			/* threshold, or the leaf value */
+	float		gain;
+	float		cover;
+} BoostNode;
+
+typedef struct BoostTree
+{
+	uint32		nnodes;
+	BoostNode  *nodes;
+} BoostTree;
+
+typedef struct BoostModel
+{
+	int			objective;
+	int			d;
+	uint32		ntrees;
+	uint32		rounds;
+	double		base_margin;
+	double		agreement;		/* largest |margin - XGBoost's margin| on the training rows */
+	BoostTree  *trees;
+	float	   *xf;				/* d: a row as float32, for scoring */
+	double	   *x;				/* d */
+} BoostModel;
+
+/* ---------- the evaluator ---------- */
+
+/*
+ * The margin of one row (float32 features; NaN goes the default way),
+ * added up as XGBoost's predictor does: in float32, tree by tree.
+ */
+static double
+Margin(const BoostModel *m, const float *x)
+{
+	float		margin = (float) m->base_margin;
+
+	for (uint32 t = 0; t < m->ntrees; t++)
+	{
+		const BoostNode *nodes = m->trees[t].nodes;
+		uint32		i = 0;
+
+		while (nodes[i].feature != BOOST_LEAF)
+		{
+			float		v = x[nodes[i].feature];
+
+			if (isnan(v))
+				i = nodes[i].default_left ? nodes[i].left : nodes[i].right;
+			else
+				i = v < nodes[i].value ? nodes[i].left : nodes[i].right;
+		}
+		margin += nodes[i].value;
+	}
+	return margin;
+}
+
+static inline double
+Sigmoid(double z)
+{
+	if (z >= 0)
+		return 1.0 / (1.0 + exp(-z));
+	else
+	{
+		double		e = exp(z);
+
+		return e / (1.0 + e);
+	}
+}
+
+/* ---------- training ---------- */
+
+static Datum
+Transition(FunctionCallInfo fcinfo, bool binary)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
+	double		y;
+
+	/* rows with no label or no features are skipped, as built-in aggregates skip NULLs */
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		if (rs == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(rs);
+	}
+	if (binary)
+		y = PG_GETARG_BOOL(1) ? 1.0 : 0.0;
+	else
+	{
+		y = PG_GETARG_FLOAT8(1);
+		uba_check_finite(y, "targets");
+	}
+	if (rs == NULL)
+	{
+		UbaOptions	o;
+
+		uba_parse_options(opts, boost_options, lengthof(boost_options), "uba_boost_train", &o);
+		uba_options_check_names(&o, uba_feature_count(PG_GETARG_ARRAYTYPE_P(2)));
+		/* the objective rides in the row set's integer parameter */
+		rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(2), true,
+							  binary ? BOOST_BINARY : BOOST_REGRESSION, opts);
+	}
+	else
+		uba_check_same_options(rs->options, opts);
+	uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(2), y);
+	PG_RETURN_POINTER(rs);
+}
+
+/* uba_boost_train(label, features [, options]) transition: boolean labels are binary, float8 regression */
+Datum
+uba_boost_transfn(PG_FUNCTION_ARGS)
+{
+	Oid			label_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+
+	return Transition(fcinfo, label_type == BOOLOID);
+}
+
+/* XGBoost's handles, freed with the memory context that owns them */
+typedef struct XgbHandles
+{
+	DMatrixHandle dtrain;
+	BoosterHandle booster;
+	MemoryContextCallback free;
+} XgbHandles;
+
+static void
+FreeHandles(void *arg)
+{
+	XgbHandles *h = (XgbHandles *) arg;
+
+	if (h->booster)
+		XGBoosterFree(h->booster);
+	if (h->dtrain)
+		XGDMatrixFree(h->dtrain);
+	h->booster = NULL;
+	h->dtrain = NULL;
+}
+
+/* An XGBoost call that failed: its own message */
+static void
+Check(int rc, const char *what)
+{
+	if (rc != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("XGBoost failed to %s: %s", what, XGBGetLastError())));
+}
+
+static void
+SetParam(BoosterHandle b, const char *name, const char *value)
+{
+	Check(XGBoosterSetParam(b, name, value), "set a parameter");
+}
+
+static void
+SetNumParam(BoosterHandle b, const char *name, double v)
+{
+	char		buf[64];
+
+	snprintf(buf, sizeof(buf), "%.17g", v);
+	SetParam(b, name, buf);
+}
+
+/* ---- reading XGBoost's JSON model ---- */
+
+static JsonbValue *
+Key(JsonbContainer *c, const char *key, enum jbvType type)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(c, key, strlen(key), NULL);
+
+	if (v == NULL || v->type != type)
+		elog(ERROR, "uba: XGBoost's model has no %s of the expected type", key);
+	return v;
+}
+
+static JsonbContainer *
+Obj(JsonbContainer *c, const char *key)
+{
+	JsonbValue *v = Key(c, key, jbvBinary);
+
+	return v->val.binary.data;
+}
+
+static double
+NumberAt(JsonbContainer *arr, uint32 i)
+{
+	JsonbValue *v = getIthJsonbValueFromContainer(arr, i);
+
+	if (v == NULL)
+		elog(ERROR, "uba: XGBoost's model has a short array");
+	if (v->type == jbvBool)
+		return v->val.boolean ? 1 : 0;
+	if (v->type != jbvNumeric)
+		elog(ERROR, "uba: XGBoost's model has a non-number in an array");
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+}
+
+/* A number XGBoost writes as a string ("5E-1") */
+static double
+NumberString(JsonbContainer *c, const char *key)
+{
+	JsonbValue *v = Key(c, key, jbvString);
+	char	   *s = pnstrdup(v->val.string.val, v->val.string.len);
+	char	   *end;
+	double		d = strtod(s, &end);
+
+	if (*end != '\0' || !isfinite(d))
+		elog(ERROR, "uba: XGBoost's model has an unreadable %s", key);
+	return d;
+}
+
+/* The trees of XGBoost's JSON model into the payload */
+static uint32
+WriteTrees(UbaWriter *pw, const char *json, bst_ulong len, int d, double *base_score)
+{
+	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(pnstrdup(json, len))));
+	JsonbContainer *learner = Obj(&jb->root, "learner");
+	JsonbContainer *model = Obj(Obj(learner, "gradient_booster"), "model");
+	JsonbContainer *trees = Obj(model, "trees");
+	uint32		ntrees = JsonContainerSize(trees);
+
+	*base_score = NumberString(Obj(learner, "learner_model_param"), "base_score");
+	uba_put_u32(pw, ntrees);
+	for (uint32 t = 0; t < ntrees; t++)
+	{
+		JsonbValue *tv = getIthJsonbValueFromContainer(trees, t);
+		JsonbContainer *tree;
+		JsonbContainer *left,
+				   *right,
+				   *feat,
+				   *cond,
+				   *defl,
+				   *gain,
+				   *cover;
+		uint32		nnodes;
+
+		if (tv == NULL || tv->type != jbvBinary)
+			elog(ERROR, "uba: XGBoost's model has a tree that is not an object");
+		tree = tv->val.binary.data;
+		left = Obj(tree, "left_children");
+		right = Obj(tree, "right_children");
+		feat = Obj(tree, "split_indices");
+		cond = Obj(tree, "split_conditions");
+		defl = Obj(tree, "default_left");
+		gain = Obj(tree, "loss_changes");
+		cover = Obj(tree, "sum_hessian");
+		nnodes = JsonContainerSize(left);
+		uba_put_u32(pw, nnodes);
+		for (uint32 i = 0; i < nnodes; i++)
+		{
+			double		l = NumberAt(left, i);
+			bool		leaf = l < 0;
+			float		f32;
+
+			uba_put_u32(pw, leaf ? BOOST_LEAF : (uint32) NumberAt(feat, i));
+			uba_put_u32(pw, leaf ? 0 : (NumberAt(defl, i) != 0));
+			uba_put_u32(pw, leaf ? BOOST_LEAF : (uint32) l);
+			uba_put_u32(pw, leaf ? BOOST_LEAF : (uint32) NumberAt(right, i));
+			f32 = (float) NumberAt(cond, i);
+			uba_put_f32_array(pw, &f32, 1);
+			f32 = (float) NumberAt(gain, i);
+			uba_put_f32_array(pw, &f32, 1);
+			f32 = (float) NumberAt(cover, i);
+			uba_put_f32_array(pw, &f32, 1);
+		}
+		if ((t & 63) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	(void) d;
+	return ntrees;
+}
+
+static void *ParseBoost(const UbaModelMeta *meta, UbaReader *r);
+
+Datum
+uba_boost_final(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	UbaOptions	o;
+	MemoryContext cxt,
+				old;
+	XgbHandles *h;
+	int			objective,
+				rounds,
+				d;
+	int64		n;
+	float	   *xf,
+			   *yf;
+	double		base_score,
+				base_margin;
+	bst_ulong	len;
+	const char *json;
+	UbaWriter	pw,
+				trees;
+	UbaModelMeta meta;
+	bytea	   *result;
+
+	if (rs == NULL || rs->n == 0)
+		PG_RETURN_NULL();
+	uba_parse_options(rs->options, boost_options, lengthof(boost_options), "uba_boost_train", &o);
+	objective = rs->iparam;
+	rounds = (int) uba_option(&o, "n_estimators");
+	n = rs->n;
+	d = rs->dim;
+
+	/* the float32 copy XGBoost reads, its quantized copy, gradients and predictions */
+	uba_check_memory(add_size(mul_size((Size) n, (Size) d * (2 * sizeof(float) + 1)),
+							  mul_size((Size) n, 64)),
+					 "gradient boosting training");
+	if (objective == BOOST_BINARY)
+	{
+		int64		pos = 0;
+
+		for (int64 i = 0; i < n; i++)
+			pos += rs->y[i] != 0;
+		if (pos == 0 || pos == n)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("uba_boost_train needs both labels, true and false"),
+					 errdetail("All " INT64_FORMAT " rows are %s.", n, pos ? "true" : "false")));
+	}
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba boost", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	uba_rowset_canonical_order(rs);
+	h = palloc0(sizeof(XgbHandles));
+	h->free.func = FreeHandles;
+	h->free.arg = h;
+	MemoryContextRegisterResetCallback(cxt, &h->free);
+
+	xf = MemoryContextAllocHuge(cxt, sizeof(float) * n * d);
+	yf = MemoryContextAllocHuge(cxt, sizeof(float) * n);
+	for (int64 i = 0; i < n * d; i++)
+		xf[i] = (float) rs->x[i];
+	for (int64 i = 0; i < n; i++)
+		yf[i] = (float) rs->y[i];
+
+	Check(XGBSetGlobalConfig("{\"verbosity\": 0}"), "configure");
+	Check(XGDMatrixCreateFromMat(xf, (bst_ulong) n, (bst_ulong) d, NAN, &h->dtrain), "take the rows");
+	Check(XGDMatrixSetFloatInfo(h->dtrain, "label", yf, (bst_ulong) n), "take the labels");
+	Check(XGBoosterCreate(&h->dtrain, 1, &h->booster), "create a booster");
+	SetParam(h->booster, "objective", objective_names[objective]);
+	SetParam(h->booster, "tree_method", "hist");
+	SetNumParam(h->booster, "nthread", uba_thread_count());
+	SetNumParam(h->booster, "eta", uba_option(&o, "learning_rate"));
+	SetNumParam(h->booster, "max_depth", uba_option(&o, "max_depth"));
+	SetNumParam(h->booster, "min_child_weight", uba_option(&o, "min_child_weight"));
+	SetNumParam(h->booster, "subsample", uba_option(&o, "subsample"));
+	SetNumParam(h->booster, "colsample_bytree", uba_option(&o, "colsample_bytree"));
+	SetNumParam(h->booster, "lambda", uba_option(&o, "reg_lambda"));
+	SetNumParam(h->booster, "alpha", uba_option(&o, "reg_alpha"));
+	SetNumParam(h->booster, "gamma", uba_option(&o, "gamma"));
+	SetNumParam(h->booster, "max_bin", uba_option(&o, "max_bin"));
+	SetNumParam(h->booster, "seed", uba_option(&o, "seed"));
+	if (objective == BOOST_BINARY)
+		SetNumParam(h->booster, "scale_pos_weight", uba_option(&o, "scale_pos_weight"));
+
+	for (int r = 0; r < rounds; r++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		Check(XGBoosterUpdateOneIter(h->booster, r, h->dtrain), "train a round");
+		if ((r + 1) % 10 == 0 || r + 1 == rounds)
+			uba_progress(&o, "uba_boost_train: round %d of %d", r + 1, rounds);
+	}
+
+	Check(XGBoosterSaveModelToBuffer(h->booster, "{\"format\": \"json\"}", &len, &json), "write its model");
+	uba_writer_init(&trees);
+	(void) WriteTrees(&trees, json, len, d, &base_score);
+	if (objective == BOOST_BINARY)
+	{
+		if (!(base_score > 0 && base_score < 1))
+			elog(ERROR, "uba: XGBoost's base score %g is not a probability", base_score);
+		base_margin = -logf(1.0f / (float) base_score - 1.0f);	/* in float32, as XGBoost */
+	}
+	else
+		base_margin = base_score;
+
+	/*
+	 * The evaluator against XGBoost on the training rows: the margins
+	 * must agree (float32 leaf sums against our double sums).
+	 */
+	{
+		char		cfg[] = "{\"type\": 1, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": 0, \"strict_shape\": false}";
+		const bst_ulong *shape;
+		bst_ulong	dim;
+		const float *pred;
+		UbaReader	r;
+		BoostModel *m;
+		UbaModelMeta pm;
+		UbaWriter	probe;
+		double		worst = 0;
+
+		Check(XGBoosterPredictFromDMatrix(h->booster, h->dtrain, cfg, &shape, &dim, &pred), "predict");
+		/* parse what we wrote, with a placeholder agreement */
+		uba_writer_init(&probe);
+		uba_put_u32(&probe, (uint32) objective);
+		uba_put_u32(&probe, (uint32) rounds);
+		uba_put_f64(&probe, base_margin);
+		uba_put_f64(&probe, 0);
+		appendBinaryStringInfo(&probe.buf, trees.buf.data, trees.buf.len);
+		memset(&pm, 0, sizeof(pm));
+		pm.n_features = d;
+		r.p = probe.buf.data;
+		r.end = probe.buf.data + probe.buf.len;
+		m = ParseBoost(&pm, &r);
+		for (int64 i = 0; i < n; i++)
+		{
+			double		diff = fabs(Margin(m, xf + (Size) i * d) - (double) pred[i]);
+
+			worst = Max(worst, diff);
+		}
+		uba_writer_init(&pw);
+		uba_put_u32(&pw, (uint32) objective);
+		uba_put_u32(&pw, (uint32) rounds);
+		uba_put_f64(&pw, base_margin);
+		uba_put_f64(&pw, worst);
+		appendBinaryStringInfo(&pw.buf, trees.buf.data, trees.buf.len);
+	}
+	uba_progress(&o, "uba_boost_train: %d rounds; the model is read back", rounds);
+
+	uba_model_meta_init(&meta, d, n, rs->started, &o);
+	MemoryContextSwitchTo(old);
+	result = uba_model_build(UBA_KIND_BOOST, &meta, &pw);
+	MemoryContextDelete(cxt);	/* frees XGBoost's handles */
+	PG_RETURN_BYTEA_P(result);
+}
+
+/* ---------- reading ---------- */
+
+static void *
+ParseBoost(const UbaModelMeta *meta, UbaReader *r)
+{
+	BoostModel *m = palloc0(sizeof(BoostModel));
+	uint32		objective;
+	Size		total = 0;
+
+	objective = uba_get_u32(r);
+	if (objective != BOOST_BINARY && objective != BOOST_REGRESSION)
+		uba_model_corrupted("Unknown objective %u.", objective);
+	m->objective = (int) objective;
+	m->d = meta->n_features;
+	if (m->d < 1 || m->d > UBA_MAX_FEATURES)
+		uba_model_corrupted("The model claims %d features.", m->d);
+	m->rounds = uba_get_u32(r);
+	m->base_margin = uba_get_finite_f64(r);
+	m->agreement = uba_get_finite_f64(r);
+	if (m->agreement < 0)
+		uba_model_corrupted("A negative margin difference.");
+	m->ntrees = uba_get_u32(r);
+	/* every tree needs at least one node of 28 bytes */
+	uba_reader_check_space(r, (Size) m->ntrees, 4 + 28);
+	m->trees = palloc0(sizeof(BoostTree) * Max(m->ntrees, 1));
+	for (uint32 t = 0; t < m->ntrees; t++)
+	{
+		BoostTree  *tree = &m->trees[t];
+		uint32	   *parents;
+
+		tree->nnodes = uba_get_u32(r);
+		if (tree->nnodes < 1 || tree->nnodes > BOOST_MAX_NODES || tree->nnodes % 2 == 0)
+			uba_model_corrupted("Tree %u has %u nodes.", t, tree->nnodes);
+		uba_reader_check_space(r, (Size) tree->nnodes, 28);
+		total += tree->nnodes;
+		tree->nodes = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(BoostNode) * tree->nnodes);
+		parents = palloc0(sizeof(uint32) * tree->nnodes);
+		for (uint32 i = 0; i < tree->nnodes; i++)
+		{
+			BoostNode  *nd = &tree->nodes[i];
+			uint32		dl;
+
+			nd->feature = uba_get_u32(r);
+			dl = uba_get_u32(r);
+			nd->left = uba_get_u32(r);
+			nd->right = uba_get_u32(r);
+			uba_get_f32_array(r, &nd->value, 1, true);
+			uba_get_f32_array(r, &nd->gain, 1, true);
+			uba_get_f32_array(r, &nd->cover, 1, true);
+			if (dl > 1 || nd->cover < 0)
+				uba_model_corrupted("Tree %u, node %u: bad default direction or cover.", t, i);
+			nd->default_left = dl == 1;
+			if (nd->feature == BOOST_LEAF)
+			{
+				if (nd->left != BOOST_LEAF || nd->right != BOOST_LEAF)
+					uba_model_corrupted("Tree %u, node %u: a leaf with children.", t, i);
+				continue;
+			}
+			/* children after their parent: walks end, and no cycle is possible */
+			if (nd->feature >= (uint32) m->d ||
+				nd->left <= i || nd->left >= tree->nnodes ||
+				nd->right <= i || nd->right >= tree->nnodes || nd->left == nd->right)
+				uba_model_corrupted("Tree %u, node %u: a feature or child out of range.", t, i);
+			parents[nd->left]++;
+			parents[nd->right]++;
+		}
+		for (uint32 i = 1; i < tree->nnodes; i++)
+			if (parents[i] != 1)
+				uba_model_corrupted("Tree %u, node %u has %u parents.", t, i, parents[i]);
+		pfree(parents);
+	}
+	uba_reader_finish(r);
+	m->xf = palloc(sizeof(float) * m->d);
+	m->x = palloc(sizeof(double) * m->d);
+	(void) total;
+	return m;
+}
+
+/* uba_model_info fields of a boosted model (validated in full) */
+void
+uba_boost_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
+{
+	BoostModel *m = ParseBoost(meta, payload);
+	int64		nodes = 0,
+				leaves = 0;
+
+	for (uint32 t = 0; t < m->ntrees; t++)
+	{
+		nodes += m->trees[t].nnodes;
+		leaves += (m->trees[t].nnodes + 1) / 2;
+	}
+	appendStringInfo(json, ", \"objective\": \"%s\", \"trees\": %u, \"nodes\": " INT64_FORMAT
+					 ", \"leaves\": " INT64_FORMAT ", \"base_margin\": %.17g, \"xgboost_margin_difference\": %.17g",
+					 objective_names[m->objective], m->ntrees, nodes, leaves, m->base_margin, m->agreement);
+}
+
+/* ---------- scoring ---------- */
+
+/*
+ * uba_boost_predict(model, features): the probability of true for a binary
+ * model, the predicted value for regression.
+ */
+Datum
+uba_boost_predict(PG_FUNCTION_ARGS)
+{
+	BoostModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
+	double		margin;
+
+	uba_read_features(PG_GETARG_ARRAYTYPE_P(1), m->x, m->d);
+	for (int j = 0; j < m->d; j++)
+		m->xf[j] = (float) m->x[j];
+	margin = Margin(m, m->xf);
+	PG_RETURN_FLOAT8(m->objective == BOOST_BINARY ? Sigmoid(margin) : margin);
+}
