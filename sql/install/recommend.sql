@@ -45,7 +45,7 @@ COMMENT ON FUNCTION uba_cf_recommend(bytea, anycompatiblenonarray, int, jsonb) I
 CREATE FUNCTION uba_cf_recommend(model bytea, user_id anynonarray, n int, options jsonb,
 	item_type anycompatible, OUT item_id anycompatible, OUT score float8, OUT source text)
 	RETURNS SETOF record
-	AS 'MODULE_PATHNAME', 'uba_cf_recommend_typed' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+	AS 'MODULE_PATHNAME', 'uba_cf_recommend' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION uba_cf_recommend(bytea, anynonarray, int, jsonb, anycompatible) IS 'the n best items for a user, as ids of the type of item_type (NULL::text), without the items the user already has';
 CREATE FUNCTION uba_cf_recommend(model bytea, items anycompatiblearray, n int, options jsonb DEFAULT NULL,
 	OUT item_id anycompatible, OUT score float8, OUT source text)

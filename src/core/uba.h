@@ -12,6 +12,8 @@
 
 #include "postgres.h"
 
+#include <math.h>
+
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
@@ -240,6 +242,20 @@ uba_sqdist(const double *a, const double *b, int d)
 /* ---------- input checks (input.c) ---------- */
 
 extern int	uba_feature_count(ArrayType *a);
+/* 1 / (1 + exp(-z)) without overflow (logistic models, boosted trees) */
+static inline double
+uba_sigmoid(double z)
+{
+	if (z >= 0)
+		return 1.0 / (1.0 + exp(-z));
+	else
+	{
+		double		e = exp(z);
+
+		return e / (1.0 + e);
+	}
+}
+
 /* The most features a row may have (and a model may claim) */
 #define UBA_MAX_FEATURES 100000
 extern void uba_read_features(ArrayType *a, double *dst, int expected_dim);

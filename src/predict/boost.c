@@ -135,19 +135,6 @@ Margin(const BoostModel *m, const float *x)
 	return margin;
 }
 
-static inline double
-Sigmoid(double z)
-{
-	if (z >= 0)
-		return 1.0 / (1.0 + exp(-z));
-	else
-	{
-		double		e = exp(z);
-
-		return e / (1.0 + e);
-	}
-}
-
 /* ---------- training ---------- */
 
 static Datum
@@ -513,7 +500,6 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 {
 	BoostModel *m = palloc0(sizeof(BoostModel));
 	uint32		objective;
-	Size		total = 0;
 
 	objective = uba_get_u32(r);
 	if (objective != BOOST_BINARY && objective != BOOST_REGRESSION)
@@ -540,7 +526,6 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 		if (tree->nnodes < 1 || tree->nnodes > BOOST_MAX_NODES || tree->nnodes % 2 == 0)
 			uba_model_corrupted("Tree %u has %u nodes.", t, tree->nnodes);
 		uba_reader_check_space(r, (Size) tree->nnodes, 28);
-		total += tree->nnodes;
 		tree->nodes = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(BoostNode) * tree->nnodes);
 		parents = palloc0(sizeof(uint32) * tree->nnodes);
 		for (uint32 i = 0; i < tree->nnodes; i++)
@@ -580,7 +565,6 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 	uba_reader_finish(r);
 	m->xf = palloc(sizeof(float) * m->d);
 	m->x = palloc(sizeof(double) * m->d);
-	(void) total;
 	return m;
 }
 
@@ -618,5 +602,5 @@ uba_boost_predict(PG_FUNCTION_ARGS)
 	for (int j = 0; j < m->d; j++)
 		m->xf[j] = (float) m->x[j];
 	margin = Margin(m, m->xf);
-	PG_RETURN_FLOAT8(m->objective == BOOST_BINARY ? Sigmoid(margin) : margin);
+	PG_RETURN_FLOAT8(m->objective == BOOST_BINARY ? uba_sigmoid(margin) : margin);
 }

@@ -128,19 +128,6 @@ uba_logreg_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(rs);
 }
 
-/* 1 / (1 + exp(-z)) without overflow */
-static inline double
-Sigmoid(double z)
-{
-	if (z >= 0)
-		return 1.0 / (1.0 + exp(-z));
-	else
-	{
-		double		e = exp(z);
-
-		return e / (1.0 + e);
-	}
-}
 
 /* Training data and scratch for one call */
 typedef struct LogRegWork
@@ -1216,7 +1203,7 @@ Probability(const LogRegModel *m, ArrayType *features)
 		z += m->coef[j] * v;
 	}
 	pfree(x);
-	return Sigmoid(z);
+	return uba_sigmoid(z);
 }
 
 /* uba_logreg_predict(model, features): probability of true */

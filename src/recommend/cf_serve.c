@@ -19,7 +19,6 @@
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(uba_cf_recommend);
-PG_FUNCTION_INFO_V1(uba_cf_recommend_typed);
 PG_FUNCTION_INFO_V1(uba_recommend);
 PG_FUNCTION_INFO_V1(uba_cf_recommend_items);
 PG_FUNCTION_INFO_V1(uba_cf_recommend_text);
@@ -217,27 +216,15 @@ RecommendUser(FunctionCallInfo fcinfo, CfModel *m, const UbaOptions *o, int n, i
 	EmitItems(fcinfo, m, top, n, scored);
 }
 
-/* uba_cf_recommend(model, user_id, n [, options]): item ids in the type of the user id */
-Datum
-uba_cf_recommend(PG_FUNCTION_ARGS)
-{
-	UbaOptions	o;
-	int			n;
-	CfModel    *m = RecommendStart(fcinfo, 3, &o, &n);
-
-	if (m != NULL)
-		RecommendUser(fcinfo, m, &o, n, FindArg(fcinfo, 1, &m->users, "user"));
-	return (Datum) 0;
-}
-
 /*
- * uba_cf_recommend(model, user_id, n, options, item_type): item ids of the
- * type of item_type, a value used only for its type (NULL::text).  SQL
- * must know a result's type before the model is read, and a user id says
- * nothing about the items' type.
+ * uba_cf_recommend(model, user_id, n [, options [, item_type]]): item ids
+ * in the type of the user id, or of item_type, a value used only for its
+ * type (NULL::text).  SQL must know a result's type before the model is
+ * read, and a user id says nothing about the items' type; the result type
+ * comes to the function resolved either way.
  */
 Datum
-uba_cf_recommend_typed(PG_FUNCTION_ARGS)
+uba_cf_recommend(PG_FUNCTION_ARGS)
 {
 	UbaOptions	o;
 	int			n;
