@@ -21,6 +21,29 @@ SELECT (uba_model_info(b)->>'xgboost_margin_difference')::float8 <= 1e-6 AS bina
        (uba_model_info(r)->>'xgboost_margin_difference')::float8 <= 1e-6 AS regression_agrees
   FROM bt_model;
 
+-- TreeSHAP equals XGBoost's pred_contribs on the first 1000 training rows (stored at training)
+SELECT (uba_model_info(b)->>'xgboost_shap_difference')::float8 <= 1e-5 AS binary_shap_agrees,
+       (uba_model_info(r)->>'xgboost_shap_difference')::float8 <= 1e-5 AS regression_shap_agrees
+  FROM bt_model;
+-- explanations add up to the margin: log-odds of the probability (binary), the value
+-- (regression); the prediction adds its trees in float32 as XGBoost does, the contributions in
+-- double, so they agree to float32 rounding of the values (about 50 here)
+SELECT max(abs((SELECT sum(contribution) FROM uba_boost_explain(b, f)) - ln(uba_boost_predict(b, f) / (1 - uba_boost_predict(b, f))))) < 1e-5 AS binary_adds_up,
+       max(abs((SELECT sum(contribution) FROM uba_boost_explain(r, f)) - uba_boost_predict(r, f))) < 1e-4 AS regression_adds_up
+  FROM bt_rows, bt_model WHERE id % 97 = 0;
+-- one row's reasons: the baseline (the expected margin), then the largest contributions
+SELECT feature, name, value, round(contribution::numeric, 4) AS contribution
+  FROM uba_boost_explain((SELECT uba_boost_train(churned, f, '{"n_estimators": 30, "max_depth": 3, "feature_names": ["tenure", "charges", "calls", "noise"]}'::jsonb) FROM bt_rows),
+                         ARRAY[5, 95, 4, 0.1]::float8[], 2);
+-- a feature no tree uses gets nothing: a constant column
+SELECT bool_and(contribution = 0) AS constant_gets_nothing
+  FROM uba_boost_explain((SELECT uba_boost_train(spend, f || 7.0::float8, '{"n_estimators": 10}'::jsonb) FROM bt_rows),
+                         ARRAY[5, 95, 4, 0.1, 7]::float8[]) WHERE feature = 5;
+-- feature importance, by total gain: every column is used here
+SELECT feature, name, weight > 0 AS used, round(total_gain::numeric, 1) > 0 AS has_gain,
+       abs(gain * weight - total_gain) < 1e-6 * total_gain AS average_is_total_over_splits
+  FROM uba_feature_importance((SELECT uba_boost_train(churned, f, '{"n_estimators": 30, "max_depth": 3, "feature_names": ["tenure", "charges", "calls", "noise"]}'::jsonb) FROM bt_rows));
+
 -- held-out quality: the rows left out of training
 SELECT round(uba_auc(uba_boost_predict(b, f), churned)::numeric, 3) AS held_out_auc,
        round(uba_accuracy(uba_boost_predict(b, f) >= 0.5, churned)::numeric, 3) AS held_out_accuracy,
@@ -65,6 +88,9 @@ SELECT expect_error($$SELECT uba_boost_train(churned, CASE WHEN id = 7 THEN ARRA
 SELECT expect_error($$SELECT uba_boost_predict(b, ARRAY[1.0, 2.0]) FROM bt_model$$);
 SELECT expect_error($$SELECT uba_logreg_predict(b, ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_model$$);
 SELECT expect_error($$SELECT uba_boost_predict(uba_kmeans(ARRAY[x::float8], 2), ARRAY[1.0]) FROM generate_series(1, 10) x$$);
+SELECT expect_error($$SELECT e.* FROM bt_model, uba_boost_explain(b, ARRAY[1.0]) e$$);
+SELECT expect_error($$SELECT e.* FROM bt_model, uba_boost_explain(b, ARRAY[1.0, 2, 3, 4], -1) e$$);
+SELECT expect_error($$SELECT * FROM uba_feature_importance((SELECT uba_kmeans(ARRAY[x::float8], 2) FROM generate_series(1, 10) x))$$);
 -- no rows, or only NULLs: NULL; a NULL argument to the scorer: NULL
 SELECT uba_boost_train(churned, f) IS NULL AS no_rows FROM bt_rows WHERE false;
 SELECT uba_boost_train(NULL::boolean, f) IS NULL AS null_labels FROM bt_rows;
@@ -72,15 +98,15 @@ SELECT uba_boost_predict(b, NULL) IS NULL AS null_features FROM bt_model;
 
 -- damaged payloads with a valid checksum (reseal); the payload starts at p = 32 + metadata
 -- length: objective (u32) at p, rounds at p + 4, base margin (f64) at p + 8, margin difference at
--- p + 16, trees (u32) at p + 24, the first tree's node count at p + 28 and its root from p + 32:
--- feature, default left, left, right (u32 each), value, gain, cover (f32 each)
+-- p + 16, SHAP difference at p + 24, trees (u32) at p + 32, the first tree's node count at p + 36
+-- and its root from p + 40: feature, default left, left, right (u32 each), value, gain, cover (f32)
 CREATE TABLE bt_damaged AS SELECT b AS m, 32 + get_u32(b, 12)::int AS p FROM bt_model;
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p, 7))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 28, 2))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 32, 99))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 40, 0))) FROM bt_damaged$$);
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 36, 2))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_boost_predict(reseal(put_u32(m, p + 24, 100000)), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 40, 99))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 48, 0))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 44, 2))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_boost_predict(reseal(put_u32(m, p + 32, 100000)), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
 SELECT expect_error($$SELECT uba_boost_predict(substring(m FROM 1 FOR length(m) - 9), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
 -- the metadata's feature count (offset 32) is checked too: the fuzzer found a claim of 2^31 - 1
 -- features asking for 8 GB before (XX000)

@@ -88,6 +88,8 @@ INSERT INTO calls VALUES
 	('assoc', 'SELECT count(*)::text FROM uba_assoc_rules_list($1, NULL::text)'),
 	('boost', 'SELECT uba_boost_predict($1, ARRAY[3, 1]::float8[])::text'),
 	('boost', 'SELECT uba_boost_predict($1, ARRAY[30, 2]::float8[])::text'),
+	('boost', 'SELECT sum(contribution)::text FROM uba_boost_explain($1, ARRAY[3, 1]::float8[])'),
+	('boost', 'SELECT sum(total_gain)::text FROM uba_feature_importance($1)'),
 	('assoc', 'SELECT count(*)::text FROM uba_basket_complete($1, ARRAY[''i1'', ''i2''], 5)');
 
 -- A mutation of blob m, chosen by i (the random generator is seeded, so runs repeat)

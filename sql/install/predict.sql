@@ -134,3 +134,19 @@ COMMENT ON AGGREGATE uba_boost_train(float8, float8[]) IS 'train gradient-booste
 CREATE FUNCTION uba_boost_predict(model bytea, features float8[]) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_boost_predict(bytea, float8[]) IS 'a boosted model''s probability of true (binary) or predicted value (regression), from uba''s own tree evaluator';
+CREATE FUNCTION uba_boost_explain(model bytea, features float8[], top int,
+	OUT feature int, OUT name text, OUT value float8, OUT contribution float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
+CREATE FUNCTION uba_boost_explain(model bytea, features float8[],
+	OUT feature int, OUT name text, OUT value float8, OUT contribution float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION uba_boost_explain(bytea, float8[], int) IS 'exact TreeSHAP contributions of one prediction (margin units), largest first, after the baseline';
+COMMENT ON FUNCTION uba_boost_explain(bytea, float8[]) IS 'exact TreeSHAP contributions of one prediction (margin units), largest first, after the baseline';
+CREATE FUNCTION uba_feature_importance(model bytea,
+	OUT feature int, OUT name text, OUT weight bigint, OUT total_gain float8, OUT gain float8,
+	OUT total_cover float8, OUT cover float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION uba_feature_importance(bytea) IS 'per feature of a boosted model: splits (weight), total and average gain, total and average cover, by total gain';

@@ -242,6 +242,17 @@ uba_sqdist(const double *a, const double *b, int d)
 /* ---------- input checks (input.c) ---------- */
 
 extern int	uba_feature_count(ArrayType *a);
+/* One feature's part of a prediction (explain.c) */
+typedef struct UbaContribution
+{
+	int			feature;		/* from 1 */
+	double		value;
+	double		contribution;
+} UbaContribution;
+
+extern void uba_emit_contributions(FunctionCallInfo fcinfo, double baseline, UbaContribution *c,
+								   int d, int top, char **names);
+
 /* 1 / (1 + exp(-z)) without overflow (logistic models, boosted trees) */
 static inline double
 uba_sigmoid(double z)

@@ -14,8 +14,10 @@
  * one, and backends are forked from the postmaster.  Its handles are freed
  * by a memory context callback, so an error or a cancel frees them too.
  * Before the model is returned, the evaluator's margins on the training
- * rows are compared with XGBoost's own predictions; the largest difference
- * is stored in the model (uba_model_info: xgboost_margin_difference).
+ * rows are compared with XGBoost's own predictions, and TreeSHAP's values
+ * on the first 1000 rows with XGBoost's pred_contribs; the largest
+ * differences are stored in the model (uba_model_info:
+ * xgboost_margin_difference, xgboost_shap_difference).
  *
  * Scoring follows XGBoost: a feature value is compared as float32,
  * x < threshold goes left, the leaf values add up to the margin in
@@ -24,7 +26,9 @@
  *
  * Payload: objective (u32: 0 binary:logistic, 1 reg:squarederror), rounds
  * asked (u32), base margin (f64), largest margin difference from XGBoost
- * on the training rows (f64), trees (u32); then per tree: nodes (u32) and
+ * on the training rows (f64), largest SHAP value difference from XGBoost's
+ * pred_contribs on the first 1000 training rows (f64), trees (u32); then
+ * per tree: nodes (u32) and
  * per node: feature (u32, 0xFFFFFFFF for a leaf), default left (u32),
  * left and right child (u32 each, 0xFFFFFFFF for a leaf), threshold or
  * leaf value (f32), gain (f32) and cover (f32).  Children come after
@@ -39,6 +43,7 @@
 #include <xgboost/c_api.h>
 
 #include "catalog/pg_type.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -47,6 +52,8 @@
 PG_FUNCTION_INFO_V1(uba_boost_transfn);
 PG_FUNCTION_INFO_V1(uba_boost_final);
 PG_FUNCTION_INFO_V1(uba_boost_predict);
+PG_FUNCTION_INFO_V1(uba_boost_explain);
+PG_FUNCTION_INFO_V1(uba_feature_importance);
 
 #define BOOST_BINARY 0
 #define BOOST_REGRESSION 1
@@ -54,6 +61,10 @@ PG_FUNCTION_INFO_V1(uba_boost_predict);
 /* XGBoost's trees hold at most 2^(max_depth + 1) - 1 nodes; depth is capped here */
 #define BOOST_MAX_DEPTH 30
 #define BOOST_MAX_NODES (1u << 26)
+/* deepest tree a model may hold (TreeSHAP keeps a path per level) */
+#define BOOST_MAX_TREE_DEPTH 64
+/* training rows whose SHAP values are compared with XGBoost's */
+#define BOOST_SHAP_CHECK_ROWS 1000
 
 static const char *const objective_names[] = {"binary:logistic", "reg:squarederror"};
 
@@ -89,6 +100,8 @@ typedef struct BoostNode
 typedef struct BoostTree
 {
 	uint32		nnodes;
+	int			depth;			/* the longest root-to-leaf path, in splits */
+	double		mean;			/* cover-weighted mean of the leaves: the tree's expected value */
 	BoostNode  *nodes;
 } BoostTree;
 
@@ -100,6 +113,10 @@ typedef struct BoostModel
 	uint32		rounds;
 	double		base_margin;
 	double		agreement;		/* largest |margin - XGBoost's margin| on the training rows */
+	double		shap_agreement; /* largest |TreeSHAP - XGBoost's pred_contribs| on training rows */
+	int			max_depth;		/* of all trees */
+	double		expected;		/* base margin + every tree's mean: the SHAP baseline */
+	char	  **names;			/* feature names, or NULL */
 	BoostTree  *trees;
 	float	   *xf;				/* d: a row as float32, for scoring */
 	double	   *x;				/* d */
@@ -133,6 +150,156 @@ Margin(const BoostModel *m, const float *x)
 		margin += nodes[i].value;
 	}
 	return margin;
+}
+
+/* ---------- TreeSHAP (Lundberg, Erion and Lee 2018, algorithm 2) ---------- */
+
+/*
+ * Exact SHAP values of a tree model in polynomial time: each root-to-leaf
+ * walk keeps the path of distinct features it has split on, with, for
+ * each, the share of training cover that goes the same way (zero) and
+ * whether the row itself goes that way (one), and the weights of every
+ * subset size; a leaf then credits each feature on the path with its
+ * Shapley share of the leaf value.  A feature met again is taken out of
+ * the path first and put back with the product of its fractions.
+ */
+typedef struct ShapStep
+{
+	int			feature;		/* -1 for the root's placeholder */
+	double		zero;
+	double		one;
+	double		weight;
+} ShapStep;
+
+/* Add a feature to the path of depth + 1 steps ending at path[depth] */
+static void
+ShapExtend(ShapStep *path, int depth, double zero, double one, int feature)
+{
+	path[depth].feature = feature;
+	path[depth].zero = zero;
+	path[depth].one = one;
+	path[depth].weight = depth == 0 ? 1 : 0;
+	for (int i = depth - 1; i >= 0; i--)
+	{
+		path[i + 1].weight += one * path[i].weight * (i + 1) / (double) (depth + 1);
+		path[i].weight = zero * path[i].weight * (depth - i) / (double) (depth + 1);
+	}
+}
+
+/* Take step k out of the path of depth + 1 steps */
+static void
+ShapUnwind(ShapStep *path, int depth, int k)
+{
+	double		one = path[k].one;
+	double		zero = path[k].zero;
+	double		next = path[depth].weight;
+
+	for (int i = depth - 1; i >= 0; i--)
+	{
+		if (one != 0)
+		{
+			double		t = path[i].weight;
+
+			path[i].weight = next * (depth + 1) / ((i + 1) * one);
+			next = t - path[i].weight * zero * (depth - i) / (double) (depth + 1);
+		}
+		else
+			path[i].weight = path[i].weight * (depth + 1) / (zero * (depth - i));
+	}
+	for (int i = k; i < depth; i++)
+	{
+		path[i].feature = path[i + 1].feature;
+		path[i].zero = path[i + 1].zero;
+		path[i].one = path[i + 1].one;
+	}
+}
+
+/* The total weight of the path with step k taken out, without changing it */
+static double
+ShapUnwoundSum(const ShapStep *path, int depth, int k)
+{
+	double		one = path[k].one;
+	double		zero = path[k].zero;
+	double		next = path[depth].weight;
+	double		total = 0;
+
+	for (int i = depth - 1; i >= 0; i--)
+	{
+		if (one != 0)
+		{
+			double		t = next * (depth + 1) / ((i + 1) * one);
+
+			total += t;
+			next = path[i].weight - t * zero * ((depth - i) / (double) (depth + 1));
+		}
+		else if (zero != 0)
+			total += (path[i].weight / zero) / ((depth - i) / (double) (depth + 1));
+	}
+	return total;
+}
+
+/*
+ * The walk below node: parent_path holds depth + 1 steps; this level's
+ * copy goes right after them (the buffer holds every level's copy).
+ */
+static void
+ShapRecurse(const BoostTree *tree, const float *x, double *phi, uint32 node,
+			ShapStep *parent_path, int depth, double zero, double one, int feature)
+{
+	ShapStep   *path = parent_path + depth + 1;
+	const BoostNode *nd = &tree->nodes[node];
+
+	memcpy(path, parent_path, sizeof(ShapStep) * (depth + 1));
+	ShapExtend(path, depth, zero, one, feature);
+	if (nd->feature == BOOST_LEAF)
+	{
+		for (int i = 1; i <= depth; i++)
+			phi[path[i].feature] += ShapUnwoundSum(path, depth, i) *
+				(path[i].one - path[i].zero) * nd->value;
+	}
+	else
+	{
+		float		v = x[nd->feature];
+		bool		left = isnan(v) ? nd->default_left : v < nd->value;
+		uint32		hot = left ? nd->left : nd->right;
+		uint32		cold = left ? nd->right : nd->left;
+		double		in_zero = 1,
+					in_one = 1;
+		int			k;
+
+		for (k = 0; k <= depth; k++)
+			if (path[k].feature == (int) nd->feature)
+				break;
+		if (k <= depth)
+		{
+			in_zero = path[k].zero;
+			in_one = path[k].one;
+			ShapUnwind(path, depth, k);
+			depth--;
+		}
+		ShapRecurse(tree, x, phi, hot, path, depth + 1,
+					in_zero * tree->nodes[hot].cover / nd->cover, in_one, (int) nd->feature);
+		ShapRecurse(tree, x, phi, cold, path, depth + 1,
+					in_zero * tree->nodes[cold].cover / nd->cover, 0, (int) nd->feature);
+	}
+}
+
+/* SHAP values of one row into phi (d): they add up to margin - expected */
+static void
+TreeShap(const BoostModel *m, const float *x, double *phi, ShapStep *buf)
+{
+	memset(phi, 0, sizeof(double) * m->d);
+	for (uint32 t = 0; t < m->ntrees; t++)
+		ShapRecurse(&m->trees[t], x, phi, 0, buf, 0, 1, 1, -1);
+}
+
+/* Steps a TreeSHAP walk needs for the model's deepest tree: every level's copy of its path */
+static Size
+ShapBufferSteps(const BoostModel *m)
+{
+	Size		levels = (Size) m->max_depth + 2;
+
+	return levels * (levels + 1) / 2 + 1;
 }
 
 /* ---------- training ---------- */
@@ -187,6 +354,7 @@ uba_boost_transfn(PG_FUNCTION_ARGS)
 typedef struct XgbHandles
 {
 	DMatrixHandle dtrain;
+	DMatrixHandle dcheck;		/* the first rows, for the SHAP check */
 	BoosterHandle booster;
 	MemoryContextCallback free;
 } XgbHandles;
@@ -200,8 +368,11 @@ FreeHandles(void *arg)
 		XGBoosterFree(h->booster);
 	if (h->dtrain)
 		XGDMatrixFree(h->dtrain);
+	if (h->dcheck)
+		XGDMatrixFree(h->dcheck);
 	h->booster = NULL;
 	h->dtrain = NULL;
+	h->dcheck = NULL;
 }
 
 /* An XGBoost call that failed: its own message */
@@ -456,7 +627,8 @@ uba_boost_final(PG_FUNCTION_ARGS)
 		BoostModel *m;
 		UbaModelMeta pm;
 		UbaWriter	probe;
-		double		worst = 0;
+		double		worst = 0,
+					shap_worst = 0;
 
 		Check(XGBoosterPredictFromDMatrix(h->booster, h->dtrain, cfg, &shape, &dim, &pred), "predict");
 		/* parse what we wrote, with a placeholder agreement */
@@ -464,6 +636,7 @@ uba_boost_final(PG_FUNCTION_ARGS)
 		uba_put_u32(&probe, (uint32) objective);
 		uba_put_u32(&probe, (uint32) rounds);
 		uba_put_f64(&probe, base_margin);
+		uba_put_f64(&probe, 0);
 		uba_put_f64(&probe, 0);
 		appendBinaryStringInfo(&probe.buf, trees.buf.data, trees.buf.len);
 		memset(&pm, 0, sizeof(pm));
@@ -476,12 +649,35 @@ uba_boost_final(PG_FUNCTION_ARGS)
 			double		diff = fabs(Margin(m, xf + (Size) i * d) - (double) pred[i]);
 
 			worst = Max(worst, diff);
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+
+		/* TreeSHAP against XGBoost's pred_contribs on the first rows (d values and the bias each) */
+		{
+			int64		nshap = Min(n, BOOST_SHAP_CHECK_ROWS);
+			char		ccfg[] = "{\"type\": 2, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": 0, \"strict_shape\": false}";
+			const float *contribs;
+			double	   *phi = palloc(sizeof(double) * d);
+			ShapStep   *buf = palloc0(sizeof(ShapStep) * ShapBufferSteps(m));
+
+			Check(XGDMatrixCreateFromMat(xf, (bst_ulong) nshap, (bst_ulong) d, NAN, &h->dcheck), "take the rows");
+			Check(XGBoosterPredictFromDMatrix(h->booster, h->dcheck, ccfg, &shape, &dim, &contribs),
+				  "compute SHAP values");
+			for (int64 i = 0; i < nshap; i++)
+			{
+				TreeShap(m, xf + (Size) i * d, phi, buf);
+				for (int j = 0; j < d; j++)
+					shap_worst = Max(shap_worst, fabs(phi[j] - (double) contribs[(Size) i * (d + 1) + j]));
+				shap_worst = Max(shap_worst, fabs(m->expected - (double) contribs[(Size) i * (d + 1) + d]));
+			}
 		}
 		uba_writer_init(&pw);
 		uba_put_u32(&pw, (uint32) objective);
 		uba_put_u32(&pw, (uint32) rounds);
 		uba_put_f64(&pw, base_margin);
 		uba_put_f64(&pw, worst);
+		uba_put_f64(&pw, shap_worst);
 		appendBinaryStringInfo(&pw.buf, trees.buf.data, trees.buf.len);
 	}
 	uba_progress(&o, "uba_boost_train: %d rounds; the model is read back", rounds);
@@ -511,8 +707,11 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 	m->rounds = uba_get_u32(r);
 	m->base_margin = uba_get_finite_f64(r);
 	m->agreement = uba_get_finite_f64(r);
-	if (m->agreement < 0)
-		uba_model_corrupted("A negative margin difference.");
+	m->shap_agreement = uba_get_finite_f64(r);
+	if (m->agreement < 0 || m->shap_agreement < 0)
+		uba_model_corrupted("A negative difference from XGBoost.");
+	m->names = meta->feature_names;
+	m->expected = m->base_margin;
 	m->ntrees = uba_get_u32(r);
 	/* every tree needs at least one node of 28 bytes */
 	uba_reader_check_space(r, (Size) m->ntrees, 4 + 28);
@@ -561,6 +760,38 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 			if (parents[i] != 1)
 				uba_model_corrupted("Tree %u, node %u has %u parents.", t, i, parents[i]);
 		pfree(parents);
+
+		/* depths (children come after parents) and the cover-weighted means (leaves up) */
+		{
+			int		   *depth = palloc0(sizeof(int) * tree->nnodes);
+			double	   *mean = palloc(sizeof(double) * tree->nnodes);
+
+			for (uint32 i = 0; i < tree->nnodes; i++)
+			{
+				const BoostNode *nd = &tree->nodes[i];
+
+				tree->depth = Max(tree->depth, depth[i]);
+				if (nd->feature == BOOST_LEAF)
+					continue;
+				if (depth[i] >= BOOST_MAX_TREE_DEPTH || !(nd->cover > 0))
+					uba_model_corrupted("Tree %u, node %u: deeper than %d, or a split with no cover.",
+										t, i, BOOST_MAX_TREE_DEPTH);
+				depth[nd->left] = depth[nd->right] = depth[i] + 1;
+			}
+			for (uint32 i = tree->nnodes; i-- > 0;)
+			{
+				const BoostNode *nd = &tree->nodes[i];
+
+				mean[i] = nd->feature == BOOST_LEAF ? nd->value :
+					(mean[nd->left] * tree->nodes[nd->left].cover +
+					 mean[nd->right] * tree->nodes[nd->right].cover) / nd->cover;
+			}
+			tree->mean = mean[0];
+			m->expected += mean[0];
+			m->max_depth = Max(m->max_depth, tree->depth);
+			pfree(depth);
+			pfree(mean);
+		}
 	}
 	uba_reader_finish(r);
 	m->xf = palloc(sizeof(float) * m->d);
@@ -582,8 +813,10 @@ uba_boost_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json
 		leaves += (m->trees[t].nnodes + 1) / 2;
 	}
 	appendStringInfo(json, ", \"objective\": \"%s\", \"trees\": %u, \"nodes\": " INT64_FORMAT
-					 ", \"leaves\": " INT64_FORMAT ", \"base_margin\": %.17g, \"xgboost_margin_difference\": %.17g",
-					 objective_names[m->objective], m->ntrees, nodes, leaves, m->base_margin, m->agreement);
+					 ", \"leaves\": " INT64_FORMAT ", \"depth\": %d, \"base_margin\": %.17g, \"expected_margin\": %.17g"
+					 ", \"xgboost_margin_difference\": %.17g, \"xgboost_shap_difference\": %.17g",
+					 objective_names[m->objective], m->ntrees, nodes, leaves, m->max_depth, m->base_margin,
+					 m->expected, m->agreement, m->shap_agreement);
 }
 
 /* ---------- scoring ---------- */
@@ -603,4 +836,103 @@ uba_boost_predict(PG_FUNCTION_ARGS)
 		m->xf[j] = (float) m->x[j];
 	margin = Margin(m, m->xf);
 	PG_RETURN_FLOAT8(m->objective == BOOST_BINARY ? uba_sigmoid(margin) : margin);
+}
+
+/*
+ * uba_boost_explain(model, features [, top]): exact TreeSHAP values of one
+ * prediction, in margin units (log-odds for a binary model): a baseline row
+ * (the expected margin over the training cover) and each feature's
+ * contribution, largest first; baseline and contributions add up to the
+ * margin, as XGBoost's pred_contribs do.
+ */
+Datum
+uba_boost_explain(PG_FUNCTION_ARGS)
+{
+	BoostModel *m;
+	UbaContribution *c;
+	double	   *phi;
+	ShapStep   *buf;
+	int			top;
+
+	InitMaterializedSRF(fcinfo, 0);
+	m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
+	top = PG_NARGS() > 2 ? uba_count_arg(PG_GETARG_INT32(2), "top") : m->d;
+	uba_read_features(PG_GETARG_ARRAYTYPE_P(1), m->x, m->d);
+	for (int j = 0; j < m->d; j++)
+		m->xf[j] = (float) m->x[j];
+	phi = palloc(sizeof(double) * m->d);
+	buf = palloc0(sizeof(ShapStep) * ShapBufferSteps(m));
+	TreeShap(m, m->xf, phi, buf);
+	c = palloc(sizeof(UbaContribution) * m->d);
+	for (int j = 0; j < m->d; j++)
+	{
+		c[j].feature = j + 1;
+		c[j].value = m->x[j];
+		c[j].contribution = phi[j];
+	}
+	uba_emit_contributions(fcinfo, m->expected, c, m->d, top, m->names);
+	return (Datum) 0;
+}
+
+/*
+ * uba_feature_importance(model): per feature, as XGBoost reports them: the
+ * splits that use it (weight), their total and average gain (loss
+ * reduction) and their total and average cover (training hessian); ordered
+ * by total gain.  Features no split uses come with zeros.
+ */
+Datum
+uba_feature_importance(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	BoostModel *m;
+	int64	   *weight;
+	double	   *gain,
+			   *cover;
+	int		   *order;
+
+	InitMaterializedSRF(fcinfo, 0);
+	m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
+	weight = palloc0(sizeof(int64) * m->d);
+	gain = palloc0(sizeof(double) * m->d);
+	cover = palloc0(sizeof(double) * m->d);
+	order = palloc(sizeof(int) * m->d);
+	for (uint32 t = 0; t < m->ntrees; t++)
+		for (uint32 i = 0; i < m->trees[t].nnodes; i++)
+		{
+			const BoostNode *nd = &m->trees[t].nodes[i];
+
+			if (nd->feature == BOOST_LEAF)
+				continue;
+			weight[nd->feature]++;
+			gain[nd->feature] += nd->gain;
+			cover[nd->feature] += nd->cover;
+		}
+	/* by total gain, then feature number: a handful of features, insertion order is enough */
+	for (int j = 0; j < m->d; j++)
+	{
+		int			k = j;
+
+		while (k > 0 && gain[order[k - 1]] < gain[j])
+		{
+			order[k] = order[k - 1];
+			k--;
+		}
+		order[k] = j;
+	}
+	for (int r = 0; r < m->d; r++)
+	{
+		int			j = order[r];
+		Datum		values[7];
+		bool		nulls[7] = {false, m->names == NULL, false, false, false, false, false};
+
+		values[0] = Int32GetDatum(j + 1);
+		values[1] = m->names ? CStringGetTextDatum(m->names[j]) : (Datum) 0;
+		values[2] = Int64GetDatum(weight[j]);
+		values[3] = Float8GetDatum(gain[j]);
+		values[4] = Float8GetDatum(weight[j] > 0 ? gain[j] / weight[j] : 0);
+		values[5] = Float8GetDatum(cover[j]);
+		values[6] = Float8GetDatum(weight[j] > 0 ? cover[j] / weight[j] : 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

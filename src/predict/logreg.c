@@ -1310,24 +1310,6 @@ uba_logreg_coefficients(PG_FUNCTION_ARGS)
 }
 
 /* Order feature contributions by size, largest first, then by feature */
-typedef struct Contribution
-{
-	int			feature;
-	double		value;
-	double		contribution;
-} Contribution;
-
-static int
-CompareContributions(const void *a, const void *b)
-{
-	const Contribution *x = (const Contribution *) a;
-	const Contribution *y = (const Contribution *) b;
-
-	if (fabs(x->contribution) != fabs(y->contribution))
-		return fabs(x->contribution) > fabs(y->contribution) ? -1 : 1;
-	return x->feature - y->feature;
-}
-
 /*
  * uba_logreg_explain(model, features [, top]) returns each feature's
  * additive contribution to the log-odds relative to the training mean,
@@ -1339,9 +1321,8 @@ CompareContributions(const void *a, const void *b)
 Datum
 uba_logreg_explain(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	LogRegModel *m;
-	Contribution *c;
+	UbaContribution *c;
 	double	   *x;
 	double		baseline;
 	int			top;
@@ -1356,7 +1337,7 @@ uba_logreg_explain(PG_FUNCTION_ARGS)
 	if (!m->standardized)
 		for (int j = 0; j < m->d; j++)
 			baseline += m->coef[j] * m->mean[j];
-	c = palloc(sizeof(Contribution) * m->d);
+	c = palloc(sizeof(UbaContribution) * m->d);
 	for (int j = 0; j < m->d; j++)
 	{
 		c[j].feature = j + 1;
@@ -1365,25 +1346,6 @@ uba_logreg_explain(PG_FUNCTION_ARGS)
 			m->coef[j] * ((x[j] - m->mean[j]) / m->scale[j]) :
 			m->coef[j] * (x[j] - m->mean[j]);
 	}
-	qsort(c, m->d, sizeof(Contribution), CompareContributions);
-
-	{
-		Datum		values[4] = {Int32GetDatum(0), CStringGetTextDatum("baseline"), 0,
-		Float8GetDatum(baseline)};
-		bool		nulls[4] = {false, false, true, false};
-
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	for (int i = 0; i < Min(top, m->d); i++)
-	{
-		Datum		values[4] = {Int32GetDatum(c[i].feature), 0, Float8GetDatum(c[i].value),
-		Float8GetDatum(c[i].contribution)};
-		bool		nulls[4] = {false, m->names == NULL, false, false};
-
-		if (m->names)
-			values[1] = CStringGetTextDatum(m->names[c[i].feature - 1]);
-
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	uba_emit_contributions(fcinfo, baseline, c, m->d, top, m->names);
 	return (Datum) 0;
 }
