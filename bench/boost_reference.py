@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 """Gradient-boosted trees: uba_boost_train in SQL beside Python XGBoost 1.7 and scikit-learn.
 
+Also a random forest: uba_forest_train (XGBoost's random-forest mode) beside scikit-learn's
+RandomForestClassifier, 300 trees each.
+
 Data: the Online Shoppers Purchasing Intention data (../shared/data, 12,330 sessions; label
 Revenue).  Until typed rows land (issue 17), every column is given as a number: the ten numeric
 columns, the month as 1-12, OperatingSystems, Browser, Region and TrafficType as their codes,
@@ -28,7 +31,7 @@ import time
 
 import numpy as np
 import xgboost
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.metrics import roc_auc_score
 
 from benchlib import connect
@@ -131,7 +134,31 @@ def main():
     print(f"XGBoost against itself on the training rows shuffled: largest {np.max(np.abs(shuf_prob - xgb_prob)):.2e} "
           f"(mean {np.mean(np.abs(shuf_prob - xgb_prob)):.2e}): row order alone moves hist models this much")
     print(f"uba's evaluator against XGBoost's predictions of the same model (training rows): {agreement:.2e}")
-    cur.execute("DROP TABLE boost_shoppers, boost_model")
+    # random forests: uba_forest_train (XGBoost's random-forest mode) beside scikit-learn's
+    forest_times = []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        cur.execute("DROP TABLE IF EXISTS forest_model")
+        cur.execute("CREATE TABLE forest_model AS SELECT uba_forest_train(revenue, features, "
+                    "'{\"n_estimators\": 300, \"max_depth\": 12}'::jsonb) AS m "
+                    "FROM boost_shoppers WHERE id % 5 <> 0")
+        forest_times.append(time.perf_counter() - t0)
+    cur.execute("SELECT uba_auc(uba_boost_predict(m, features), revenue) FROM boost_shoppers, forest_model "
+                "WHERE id % 5 = 0 GROUP BY m")
+    forest_auc = cur.fetchone()[0]
+    rf_times = []
+    for _ in range(args.repeat):
+        rf = RandomForestClassifier(n_estimators=300, n_jobs=2, random_state=0)
+        t0 = time.perf_counter()
+        rf.fit(X[~test], y[~test])
+        rf_times.append(time.perf_counter() - t0)
+    rf_auc = roc_auc_score(y[test], rf.predict_proba(X[test])[:, 1])
+    print("\n| random forest, 300 trees | held-out AUC | training s |")
+    print("|---|---:|---:|")
+    print(f"| uba_forest_train (max_depth 12, subsample 0.632, sqrt(d) columns per split) | {forest_auc:.4f} | {min(forest_times):.3f} |")
+    print(f"| scikit-learn RandomForestClassifier (defaults: unlimited depth, bootstrap) | {rf_auc:.4f} | {min(rf_times):.3f} |")
+    print(f"AUC difference: {forest_auc - rf_auc:+.4f}")
+    cur.execute("DROP TABLE boost_shoppers, boost_model, forest_model")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ CREATE TABLE bt_model AS
 SELECT uba_boost_train(churned, f, '{"n_estimators": 60, "max_depth": 4, "seed": 1}'::jsonb) FILTER (WHERE id % 5 <> 0) AS b,
        uba_boost_train(spend, f, '{"n_estimators": 40}'::jsonb) FILTER (WHERE id % 5 <> 0) AS r
   FROM bt_rows;
-SELECT uba_model_kind(b) AS kind, uba_model_info(b) - 'created_at' - 'training_ms' - 'size_bytes' AS info FROM bt_model;
+SELECT uba_model_kind(b) AS kind, uba_model_info(b) - 'created_at' - 'training_ms' - 'size_bytes' - 'xgboost_shap_difference' AS info FROM bt_model;
 SELECT uba_model_info(r)->>'objective' AS objective, uba_model_info(r)->'trees' AS trees FROM bt_model;
 
 -- the evaluator walks the trees as XGBoost does: its margins on the training rows equal
@@ -21,7 +21,7 @@ SELECT (uba_model_info(b)->>'xgboost_margin_difference')::float8 <= 1e-6 AS bina
        (uba_model_info(r)->>'xgboost_margin_difference')::float8 <= 1e-6 AS regression_agrees
   FROM bt_model;
 
--- TreeSHAP equals XGBoost's pred_contribs on the first 1000 training rows (stored at training)
+-- TreeSHAP equals XGBoost's pred_contribs on the first 100 training rows (stored at training)
 SELECT (uba_model_info(b)->>'xgboost_shap_difference')::float8 <= 1e-5 AS binary_shap_agrees,
        (uba_model_info(r)->>'xgboost_shap_difference')::float8 <= 1e-5 AS regression_shap_agrees
   FROM bt_model;
@@ -77,6 +77,25 @@ SELECT (SELECT uba_model_info(uba_boost_train(spend, f, '{"n_estimators": 5, "ma
        AS deeper_has_more_nodes;
 SELECT (SELECT uba_model_info(uba_boost_train(spend, f, '{"n_estimators": 5, "reg_lambda": 0, "learning_rate": 1, "max_depth": 1, "min_child_weight": 0}'::jsonb)) FROM bt_rows)->'trees' AS stumps;
 
+-- random forests: XGBoost's random-forest mode, one round of parallel trees, scored and explained
+-- by the same evaluator
+CREATE TABLE bt_forest AS
+SELECT uba_forest_train(churned, f, '{"n_estimators": 50, "seed": 2}'::jsonb) FILTER (WHERE id % 5 <> 0) AS b,
+       uba_forest_train(spend, f, '{"n_estimators": 20, "max_depth": 6}'::jsonb) FILTER (WHERE id % 5 <> 0) AS r
+  FROM bt_rows;
+SELECT uba_model_info(b)->>'method' AS method, uba_model_info(b)->'trees' AS trees,
+       (uba_model_info(b)->>'xgboost_margin_difference')::float8 <= 1e-6 AS agrees,
+       (uba_model_info(b)->>'xgboost_shap_difference')::float8 <= 1e-5 AS shap_agrees,
+       uba_model_info(r)->'trees' AS regression_trees, (uba_model_info(r)->'depth')::int <= 6 AS depth_kept
+  FROM bt_forest;
+SELECT round(uba_auc(uba_boost_predict(b, f), churned)::numeric, 3) AS forest_held_out_auc,
+       round(uba_rmse(uba_boost_predict(r, f), spend)::numeric, 3) AS forest_held_out_rmse
+  FROM bt_rows, bt_forest WHERE id % 5 = 0;
+SELECT max(abs((SELECT sum(contribution) FROM uba_boost_explain(b, f)) - ln(uba_boost_predict(b, f) / (1 - uba_boost_predict(b, f))))) < 1e-5 AS forest_explanations_add_up
+  FROM bt_rows, bt_forest WHERE id % 97 = 0;
+SELECT expect_error($$SELECT uba_forest_train(churned, f, '{"learning_rate": 0.1}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_forest_train(churned, f, '{"colsample_bynode": 2}') FROM bt_rows$$);
+
 -- errors
 SELECT expect_error($$SELECT uba_boost_train(true, f) FROM bt_rows$$);
 SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"n_estimators": 0}') FROM bt_rows$$);
@@ -97,19 +116,21 @@ SELECT uba_boost_train(NULL::boolean, f) IS NULL AS null_labels FROM bt_rows;
 SELECT uba_boost_predict(b, NULL) IS NULL AS null_features FROM bt_model;
 
 -- damaged payloads with a valid checksum (reseal); the payload starts at p = 32 + metadata
--- length: objective (u32) at p, rounds at p + 4, base margin (f64) at p + 8, margin difference at
--- p + 16, SHAP difference at p + 24, trees (u32) at p + 32, the first tree's node count at p + 36
--- and its root from p + 40: feature, default left, left, right (u32 each), value, gain, cover (f32)
+-- length: objective (u32) at p, flags at p + 4, rounds at p + 8, base margin (f64) at p + 12,
+-- margin difference at p + 20, SHAP difference at p + 28, trees (u32) at p + 36, the first tree's
+-- node count at p + 40 and its root from p + 44: feature, default left, left, right (u32 each),
+-- value, gain, cover (f32)
 CREATE TABLE bt_damaged AS SELECT b AS m, 32 + get_u32(b, 12)::int AS p FROM bt_model;
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p, 7))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 36, 2))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 40, 99))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 48, 0))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 44, 2))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_boost_predict(reseal(put_u32(m, p + 32, 100000)), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 4, 2))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 40, 2))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 44, 99))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 52, 0))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 48, 2))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_boost_predict(reseal(put_u32(m, p + 36, 100000)), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
 SELECT expect_error($$SELECT uba_boost_predict(substring(m FROM 1 FOR length(m) - 9), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
 -- the metadata's feature count (offset 32) is checked too: the fuzzer found a claim of 2^31 - 1
 -- features asking for 8 GB before (XX000)
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32, 2147483647))) FROM bt_damaged$$);
 
-DROP TABLE bt_rows, bt_model, bt_par, bt_damaged;
+DROP TABLE bt_rows, bt_model, bt_par, bt_damaged, bt_forest;

@@ -478,3 +478,35 @@ CREATE FUNCTION uba_feature_importance(model bytea,
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
 COMMENT ON FUNCTION uba_feature_importance(bytea) IS 'per feature of a boosted model: splits (weight), total and average gain, total and average cover, by total gain';
+
+-- random forests: XGBoost's random-forest mode, the same tree format, scorer and explanations
+CREATE FUNCTION uba_forest_transfn(internal, anyelement, float8[], jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_forest_transfn(internal, anyelement, float8[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_forest_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
+CREATE AGGREGATE uba_forest_train(label boolean, features float8[], options jsonb) (
+	SFUNC = uba_forest_transfn, STYPE = internal, FINALFUNC = uba_forest_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_forest_train(label boolean, features float8[]) (
+	SFUNC = uba_forest_transfn, STYPE = internal, FINALFUNC = uba_forest_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_forest_train(target float8, features float8[], options jsonb) (
+	SFUNC = uba_forest_transfn, STYPE = internal, FINALFUNC = uba_forest_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_forest_train(target float8, features float8[]) (
+	SFUNC = uba_forest_transfn, STYPE = internal, FINALFUNC = uba_forest_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_forest_train(boolean, float8[], jsonb) IS 'train a random forest (XGBoost''s random-forest mode) for a boolean label';
+COMMENT ON AGGREGATE uba_forest_train(boolean, float8[]) IS 'train a random forest (XGBoost''s random-forest mode) for a boolean label';
+COMMENT ON AGGREGATE uba_forest_train(float8, float8[], jsonb) IS 'train a random forest (XGBoost''s random-forest mode) for a numeric target';
+COMMENT ON AGGREGATE uba_forest_train(float8, float8[]) IS 'train a random forest (XGBoost''s random-forest mode) for a numeric target';

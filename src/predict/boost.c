@@ -15,7 +15,8 @@
  * by a memory context callback, so an error or a cancel frees them too.
  * Before the model is returned, the evaluator's margins on the training
  * rows are compared with XGBoost's own predictions, and TreeSHAP's values
- * on the first 1000 rows with XGBoost's pred_contribs; the largest
+ * on the first rows (100, fewer for deep ensembles) with XGBoost's
+ * pred_contribs; the largest
  * differences are stored in the model (uba_model_info:
  * xgboost_margin_difference, xgboost_shap_difference).
  *
@@ -24,10 +25,10 @@
  * float32 from the base margin, tree by tree; binary models return the
  * sigmoid of the margin.
  *
- * Payload: objective (u32: 0 binary:logistic, 1 reg:squarederror), rounds
- * asked (u32), base margin (f64), largest margin difference from XGBoost
+ * Payload: objective (u32: 0 binary:logistic, 1 reg:squarederror), flags
+ * (u32: 1 random forest), rounds asked (u32), base margin (f64), largest margin difference from XGBoost
  * on the training rows (f64), largest SHAP value difference from XGBoost's
- * pred_contribs on the first 1000 training rows (f64), trees (u32); then
+ * pred_contribs on the first 100 training rows (f64), trees (u32); then
  * per tree: nodes (u32) and
  * per node: feature (u32, 0xFFFFFFFF for a leaf), default left (u32),
  * left and right child (u32 each, 0xFFFFFFFF for a leaf), threshold or
@@ -51,20 +52,29 @@
 
 PG_FUNCTION_INFO_V1(uba_boost_transfn);
 PG_FUNCTION_INFO_V1(uba_boost_final);
+PG_FUNCTION_INFO_V1(uba_forest_transfn);
+PG_FUNCTION_INFO_V1(uba_forest_final);
 PG_FUNCTION_INFO_V1(uba_boost_predict);
 PG_FUNCTION_INFO_V1(uba_boost_explain);
 PG_FUNCTION_INFO_V1(uba_feature_importance);
 
 #define BOOST_BINARY 0
 #define BOOST_REGRESSION 1
+/* payload flags */
+#define BOOST_FLAG_FOREST 1
 #define BOOST_LEAF 0xFFFFFFFFu
 /* XGBoost's trees hold at most 2^(max_depth + 1) - 1 nodes; depth is capped here */
 #define BOOST_MAX_DEPTH 30
 #define BOOST_MAX_NODES (1u << 26)
 /* deepest tree a model may hold (TreeSHAP keeps a path per level) */
 #define BOOST_MAX_TREE_DEPTH 64
-/* training rows whose SHAP values are compared with XGBoost's */
-#define BOOST_SHAP_CHECK_ROWS 1000
+/*
+ * Training rows whose SHAP values are compared with XGBoost's: at most
+ * 100, fewer for deep ensembles (TreeSHAP costs leaves x depth^2 per tree
+ * and row), within about 5e7 steps, at least one.
+ */
+#define BOOST_SHAP_CHECK_ROWS 100
+#define BOOST_SHAP_CHECK_STEPS 5e7
 
 static const char *const objective_names[] = {"binary:logistic", "reg:squarederror"};
 
@@ -80,6 +90,27 @@ static const UbaOptionSpec boost_options[] = {
 	{"reg_alpha", UBA_OPT_FLOAT, 0, 0, 1e12, NULL},
 	{"gamma", UBA_OPT_FLOAT, 0, 0, 1e12, NULL},
 	{"scale_pos_weight", UBA_OPT_FLOAT, 1, 1e-12, 1e12, NULL},
+	{"max_bin", UBA_OPT_INT, 256, 2, 65535, NULL},
+	{"seed", UBA_OPT_INT, 0, 0, 2147483647, NULL},
+	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
+	UBA_PROGRESS_OPTION,
+};
+
+/*
+ * A random forest is XGBoost's random-forest mode: one round of
+ * n_estimators parallel trees on row samples (without replacement) and
+ * column samples per split, learning rate 1; its trees add up to the
+ * margin like boosted ones (XGBoost divides each tree's leaves by their
+ * number).  Depth and column sampling default to scikit-learn's spirit:
+ * deep trees, the square root of the features per split for a binary label.
+ */
+static const UbaOptionSpec forest_options[] = {
+	{"n_estimators", UBA_OPT_INT, 100, 1, 10000, NULL},
+	{"max_depth", UBA_OPT_INT, 12, 1, BOOST_MAX_DEPTH, NULL},
+	{"min_child_weight", UBA_OPT_FLOAT, 1, 0, 1e12, NULL},
+	{"subsample", UBA_OPT_FLOAT, 0.632, 1e-6, 1, NULL},
+	{"colsample_bynode", UBA_OPT_FLOAT, 0, 0, 1, NULL},	/* 0: sqrt(d)/d for binary, 1 for regression */
+	{"reg_lambda", UBA_OPT_FLOAT, 1, 0, 1e12, NULL},
 	{"max_bin", UBA_OPT_INT, 256, 2, 65535, NULL},
 	{"seed", UBA_OPT_INT, 0, 0, 2147483647, NULL},
 	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
@@ -108,6 +139,7 @@ typedef struct BoostTree
 typedef struct BoostModel
 {
 	int			objective;
+	bool		forest;
 	int			d;
 	uint32		ntrees;
 	uint32		rounds;
@@ -304,9 +336,20 @@ ShapBufferSteps(const BoostModel *m)
 
 /* ---------- training ---------- */
 
-static Datum
-Transition(FunctionCallInfo fcinfo, bool binary)
+/* The options and the name of the aggregate, boosting or forest */
+static void
+ParseOptions(Jsonb *opts, bool forest, UbaOptions *o)
 {
+	if (forest)
+		uba_parse_options(opts, forest_options, lengthof(forest_options), "uba_forest_train", o);
+	else
+		uba_parse_options(opts, boost_options, lengthof(boost_options), "uba_boost_train", o);
+}
+
+static Datum
+Transition(FunctionCallInfo fcinfo, bool forest)
+{
+	bool		binary = get_fn_expr_argtype(fcinfo->flinfo, 1) == BOOLOID;
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
 	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
 	double		y;
@@ -329,7 +372,7 @@ Transition(FunctionCallInfo fcinfo, bool binary)
 	{
 		UbaOptions	o;
 
-		uba_parse_options(opts, boost_options, lengthof(boost_options), "uba_boost_train", &o);
+		ParseOptions(opts, forest, &o);
 		uba_options_check_names(&o, uba_feature_count(PG_GETARG_ARRAYTYPE_P(2)));
 		/* the objective rides in the row set's integer parameter */
 		rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(2), true,
@@ -345,9 +388,14 @@ Transition(FunctionCallInfo fcinfo, bool binary)
 Datum
 uba_boost_transfn(PG_FUNCTION_ARGS)
 {
-	Oid			label_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	return Transition(fcinfo, false);
+}
 
-	return Transition(fcinfo, label_type == BOOLOID);
+/* uba_forest_train(label, features [, options]) transition */
+Datum
+uba_forest_transfn(PG_FUNCTION_ARGS)
+{
+	return Transition(fcinfo, true);
 }
 
 /* XGBoost's handles, freed with the memory context that owns them */
@@ -511,8 +559,8 @@ WriteTrees(UbaWriter *pw, const char *json, bst_ulong len, int d, double *base_s
 
 static void *ParseBoost(const UbaModelMeta *meta, UbaReader *r);
 
-Datum
-uba_boost_final(PG_FUNCTION_ARGS)
+static Datum
+Train(FunctionCallInfo fcinfo, bool forest)
 {
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
 	UbaOptions	o;
@@ -536,9 +584,9 @@ uba_boost_final(PG_FUNCTION_ARGS)
 
 	if (rs == NULL || rs->n == 0)
 		PG_RETURN_NULL();
-	uba_parse_options(rs->options, boost_options, lengthof(boost_options), "uba_boost_train", &o);
+	ParseOptions(rs->options, forest, &o);
 	objective = rs->iparam;
-	rounds = (int) uba_option(&o, "n_estimators");
+	rounds = forest ? 1 : (int) uba_option(&o, "n_estimators");
 	n = rs->n;
 	d = rs->dim;
 
@@ -581,25 +629,38 @@ uba_boost_final(PG_FUNCTION_ARGS)
 	SetParam(h->booster, "objective", objective_names[objective]);
 	SetParam(h->booster, "tree_method", "hist");
 	SetNumParam(h->booster, "nthread", uba_thread_count());
-	SetNumParam(h->booster, "eta", uba_option(&o, "learning_rate"));
 	SetNumParam(h->booster, "max_depth", uba_option(&o, "max_depth"));
 	SetNumParam(h->booster, "min_child_weight", uba_option(&o, "min_child_weight"));
 	SetNumParam(h->booster, "subsample", uba_option(&o, "subsample"));
-	SetNumParam(h->booster, "colsample_bytree", uba_option(&o, "colsample_bytree"));
 	SetNumParam(h->booster, "lambda", uba_option(&o, "reg_lambda"));
-	SetNumParam(h->booster, "alpha", uba_option(&o, "reg_alpha"));
-	SetNumParam(h->booster, "gamma", uba_option(&o, "gamma"));
 	SetNumParam(h->booster, "max_bin", uba_option(&o, "max_bin"));
 	SetNumParam(h->booster, "seed", uba_option(&o, "seed"));
-	if (objective == BOOST_BINARY)
-		SetNumParam(h->booster, "scale_pos_weight", uba_option(&o, "scale_pos_weight"));
+	if (forest)
+	{
+		double		cols = uba_option(&o, "colsample_bynode");
+
+		if (cols == 0)
+			cols = objective == BOOST_BINARY ? Min(1.0, ceil(sqrt((double) d)) / d) : 1.0;
+		SetNumParam(h->booster, "num_parallel_tree", uba_option(&o, "n_estimators"));
+		SetNumParam(h->booster, "eta", 1);
+		SetNumParam(h->booster, "colsample_bynode", cols);
+	}
+	else
+	{
+		SetNumParam(h->booster, "eta", uba_option(&o, "learning_rate"));
+		SetNumParam(h->booster, "colsample_bytree", uba_option(&o, "colsample_bytree"));
+		SetNumParam(h->booster, "alpha", uba_option(&o, "reg_alpha"));
+		SetNumParam(h->booster, "gamma", uba_option(&o, "gamma"));
+		if (objective == BOOST_BINARY)
+			SetNumParam(h->booster, "scale_pos_weight", uba_option(&o, "scale_pos_weight"));
+	}
 
 	for (int r = 0; r < rounds; r++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		Check(XGBoosterUpdateOneIter(h->booster, r, h->dtrain), "train a round");
 		if ((r + 1) % 10 == 0 || r + 1 == rounds)
-			uba_progress(&o, "uba_boost_train: round %d of %d", r + 1, rounds);
+			uba_progress(&o, "%s: round %d of %d", forest ? "uba_forest_train" : "uba_boost_train", r + 1, rounds);
 	}
 
 	Check(XGBoosterSaveModelToBuffer(h->booster, "{\"format\": \"json\"}", &len, &json), "write its model");
@@ -634,6 +695,7 @@ uba_boost_final(PG_FUNCTION_ARGS)
 		/* parse what we wrote, with a placeholder agreement */
 		uba_writer_init(&probe);
 		uba_put_u32(&probe, (uint32) objective);
+		uba_put_u32(&probe, forest ? BOOST_FLAG_FOREST : 0);
 		uba_put_u32(&probe, (uint32) rounds);
 		uba_put_f64(&probe, base_margin);
 		uba_put_f64(&probe, 0);
@@ -655,11 +717,16 @@ uba_boost_final(PG_FUNCTION_ARGS)
 
 		/* TreeSHAP against XGBoost's pred_contribs on the first rows (d values and the bias each) */
 		{
-			int64		nshap = Min(n, BOOST_SHAP_CHECK_ROWS);
+			double		steps = 0;
+			int64		nshap;
 			char		ccfg[] = "{\"type\": 2, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": 0, \"strict_shape\": false}";
 			const float *contribs;
 			double	   *phi = palloc(sizeof(double) * d);
 			ShapStep   *buf = palloc0(sizeof(ShapStep) * ShapBufferSteps(m));
+
+			for (uint32 t = 0; t < m->ntrees; t++)
+				steps += (double) (m->trees[t].nnodes + 1) / 2 * (m->trees[t].depth + 1) * (m->trees[t].depth + 1);
+			nshap = Min(n, (int64) Max(1, Min(BOOST_SHAP_CHECK_ROWS, BOOST_SHAP_CHECK_STEPS / Max(steps, 1))));
 
 			Check(XGDMatrixCreateFromMat(xf, (bst_ulong) nshap, (bst_ulong) d, NAN, &h->dcheck), "take the rows");
 			Check(XGBoosterPredictFromDMatrix(h->booster, h->dcheck, ccfg, &shape, &dim, &contribs),
@@ -674,13 +741,14 @@ uba_boost_final(PG_FUNCTION_ARGS)
 		}
 		uba_writer_init(&pw);
 		uba_put_u32(&pw, (uint32) objective);
+		uba_put_u32(&pw, forest ? BOOST_FLAG_FOREST : 0);
 		uba_put_u32(&pw, (uint32) rounds);
 		uba_put_f64(&pw, base_margin);
 		uba_put_f64(&pw, worst);
 		uba_put_f64(&pw, shap_worst);
 		appendBinaryStringInfo(&pw.buf, trees.buf.data, trees.buf.len);
 	}
-	uba_progress(&o, "uba_boost_train: %d rounds; the model is read back", rounds);
+	uba_progress(&o, "%s: trained; the model is read back", forest ? "uba_forest_train" : "uba_boost_train");
 
 	uba_model_meta_init(&meta, d, n, rs->started, &o);
 	MemoryContextSwitchTo(old);
@@ -689,18 +757,35 @@ uba_boost_final(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(result);
 }
 
+Datum
+uba_boost_final(PG_FUNCTION_ARGS)
+{
+	return Train(fcinfo, false);
+}
+
+Datum
+uba_forest_final(PG_FUNCTION_ARGS)
+{
+	return Train(fcinfo, true);
+}
+
 /* ---------- reading ---------- */
 
 static void *
 ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 {
 	BoostModel *m = palloc0(sizeof(BoostModel));
-	uint32		objective;
+	uint32		objective,
+				flags;
 
 	objective = uba_get_u32(r);
 	if (objective != BOOST_BINARY && objective != BOOST_REGRESSION)
 		uba_model_corrupted("Unknown objective %u.", objective);
 	m->objective = (int) objective;
+	flags = uba_get_u32(r);
+	if ((flags & ~BOOST_FLAG_FOREST) != 0)
+		uba_model_corrupted("Unknown flags %u.", flags);
+	m->forest = (flags & BOOST_FLAG_FOREST) != 0;
 	m->d = meta->n_features;
 	if (m->d < 1 || m->d > UBA_MAX_FEATURES)
 		uba_model_corrupted("The model claims %d features.", m->d);
@@ -812,6 +897,7 @@ uba_boost_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json
 		nodes += m->trees[t].nnodes;
 		leaves += (m->trees[t].nnodes + 1) / 2;
 	}
+	appendStringInfo(json, ", \"method\": \"%s\"", m->forest ? "random forest" : "gradient boosting");
 	appendStringInfo(json, ", \"objective\": \"%s\", \"trees\": %u, \"nodes\": " INT64_FORMAT
 					 ", \"leaves\": " INT64_FORMAT ", \"depth\": %d, \"base_margin\": %.17g, \"expected_margin\": %.17g"
 					 ", \"xgboost_margin_difference\": %.17g, \"xgboost_shap_difference\": %.17g",
