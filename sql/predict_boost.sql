@@ -96,6 +96,28 @@ SELECT max(abs((SELECT sum(contribution) FROM uba_boost_explain(b, f)) - ln(uba_
 SELECT expect_error($$SELECT uba_forest_train(churned, f, '{"learning_rate": 0.1}') FROM bt_rows$$);
 SELECT expect_error($$SELECT uba_forest_train(churned, f, '{"colsample_bynode": 2}') FROM bt_rows$$);
 
+-- one scorer and one explainer for every model that predicts from a feature array: the same numbers
+-- as each kind's own functions
+CREATE TABLE bt_other AS
+SELECT uba_logreg_train(churned, f) AS l, uba_linreg_train(spend, f) AS li, uba_kmeans(f, 3, '{"seed": 1}'::jsonb) AS k
+  FROM bt_rows;
+SELECT bool_and(uba_predict(b, f) = uba_boost_predict(b, f)) AS boost,
+       bool_and(uba_predict(r, f) = uba_boost_predict(r, f)) AS boost_regression,
+       bool_and(uba_predict(l, f) = uba_logreg_predict(l, f)) AS logreg,
+       bool_and(uba_predict(li, f) = uba_linreg_predict(li, f)) AS linreg
+  FROM bt_rows, bt_model, bt_other WHERE id % 37 = 0;
+SELECT bool_and(uba_predict(b, f) = uba_boost_predict(b, f)) AS forest FROM bt_rows, bt_forest WHERE id % 37 = 0;
+SELECT (SELECT array_agg(ROW(e.*) ORDER BY e.feature) FROM bt_model, uba_explain(b, ARRAY[5, 95, 4, 0.1]::float8[], 2) e)
+     = (SELECT array_agg(ROW(e.*) ORDER BY e.feature) FROM bt_model, uba_boost_explain(b, ARRAY[5, 95, 4, 0.1]::float8[], 2) e) AS boost_explained,
+       (SELECT array_agg(ROW(e.*) ORDER BY e.feature) FROM bt_other, uba_explain(l, ARRAY[5, 95, 4, 0.1]::float8[]) e)
+     = (SELECT array_agg(ROW(e.*) ORDER BY e.feature) FROM bt_other, uba_logreg_explain(l, ARRAY[5, 95, 4, 0.1]::float8[]) e) AS logreg_explained;
+-- where they do not apply, the error says what to use
+SELECT expect_error($$SELECT uba_predict(k, ARRAY[1, 2, 3, 4]::float8[]) FROM bt_other$$);
+SELECT expect_error($$SELECT e.* FROM bt_other, uba_explain(li, ARRAY[1, 2, 3, 4]::float8[]) e$$);
+SELECT expect_error($$SELECT uba_predict(uba_cf_train(x, x % 3, 1.0), ARRAY[1.0]) FROM generate_series(1, 10) x$$);
+SELECT expect_error($$SELECT uba_predict('\x00'::bytea, ARRAY[1.0])$$);
+SELECT expect_error($$SELECT uba_predict(b, ARRAY[1.0]) FROM bt_model$$);
+
 -- errors
 SELECT expect_error($$SELECT uba_boost_train(true, f) FROM bt_rows$$);
 SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"n_estimators": 0}') FROM bt_rows$$);
@@ -133,4 +155,4 @@ SELECT expect_error($$SELECT uba_boost_predict(substring(m FROM 1 FOR length(m) 
 -- features asking for 8 GB before (XX000)
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32, 2147483647))) FROM bt_damaged$$);
 
-DROP TABLE bt_rows, bt_model, bt_par, bt_damaged, bt_forest;
+DROP TABLE bt_rows, bt_model, bt_par, bt_damaged, bt_forest, bt_other;

@@ -21,4 +21,14 @@ extern void uba_cf_describe(const UbaModelMeta *meta, UbaReader *payload, String
 extern void uba_assoc_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 extern void uba_boost_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 
+/* What uba_predict and uba_explain call for a kind (the model is argument 0 of fcinfo) */
+typedef double (*UbaModelScorer) (FunctionCallInfo fcinfo, ArrayType *features);
+typedef void (*UbaModelExplainer) (FunctionCallInfo fcinfo, ArrayType *features, int top);
+
+extern double uba_logreg_score(FunctionCallInfo fcinfo, ArrayType *features);
+extern double uba_linreg_score(FunctionCallInfo fcinfo, ArrayType *features);
+extern double uba_boost_score(FunctionCallInfo fcinfo, ArrayType *features);
+extern void uba_logreg_explain_rows(FunctionCallInfo fcinfo, ArrayType *features, int top);
+extern void uba_boost_explain_rows(FunctionCallInfo fcinfo, ArrayType *features, int top);
+
 #endif							/* UBA_KINDS_H */

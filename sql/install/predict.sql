@@ -182,3 +182,21 @@ COMMENT ON AGGREGATE uba_forest_train(boolean, float8[], jsonb) IS 'train a rand
 COMMENT ON AGGREGATE uba_forest_train(boolean, float8[]) IS 'train a random forest (XGBoost''s random-forest mode) for a boolean label';
 COMMENT ON AGGREGATE uba_forest_train(float8, float8[], jsonb) IS 'train a random forest (XGBoost''s random-forest mode) for a numeric target';
 COMMENT ON AGGREGATE uba_forest_train(float8, float8[]) IS 'train a random forest (XGBoost''s random-forest mode) for a numeric target';
+
+-------------------------------------------------------------------------------
+-- One scorer and one explainer for every model that predicts from a feature array
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_predict(model bytea, features float8[]) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_predict(bytea, float8[]) IS 'the prediction of a logreg, linreg, boosted or forest model: a probability, or a value for regression';
+CREATE FUNCTION uba_explain(model bytea, features float8[], top int,
+	OUT feature int, OUT name text, OUT value float8, OUT contribution float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
+CREATE FUNCTION uba_explain(model bytea, features float8[],
+	OUT feature int, OUT name text, OUT value float8, OUT contribution float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION uba_explain(bytea, float8[], int) IS 'the explanation of one prediction of a logreg, boosted or forest model: baseline and contributions, largest first';
+COMMENT ON FUNCTION uba_explain(bytea, float8[]) IS 'the explanation of one prediction of a logreg, boosted or forest model: baseline and contributions, largest first';

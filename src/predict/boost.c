@@ -914,14 +914,21 @@ uba_boost_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json
 Datum
 uba_boost_predict(PG_FUNCTION_ARGS)
 {
+	PG_RETURN_FLOAT8(uba_boost_score(fcinfo, PG_GETARG_ARRAYTYPE_P(1)));
+}
+
+/* The prediction for the model in argument 0 (uba_boost_predict and uba_predict) */
+double
+uba_boost_score(FunctionCallInfo fcinfo, ArrayType *features)
+{
 	BoostModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
 	double		margin;
 
-	uba_read_features(PG_GETARG_ARRAYTYPE_P(1), m->x, m->d);
+	uba_read_features(features, m->x, m->d);
 	for (int j = 0; j < m->d; j++)
 		m->xf[j] = (float) m->x[j];
 	margin = Margin(m, m->xf);
-	PG_RETURN_FLOAT8(m->objective == BOOST_BINARY ? uba_sigmoid(margin) : margin);
+	return m->objective == BOOST_BINARY ? uba_sigmoid(margin) : margin;
 }
 
 /*
@@ -934,16 +941,25 @@ uba_boost_predict(PG_FUNCTION_ARGS)
 Datum
 uba_boost_explain(PG_FUNCTION_ARGS)
 {
+	InitMaterializedSRF(fcinfo, 0);
+	uba_boost_explain_rows(fcinfo, PG_GETARG_ARRAYTYPE_P(1),
+						   PG_NARGS() > 2 ? uba_count_arg(PG_GETARG_INT32(2), "top") : -1);
+	return (Datum) 0;
+}
+
+/* The explanation rows for the model in argument 0 (top < 0: every feature) */
+void
+uba_boost_explain_rows(FunctionCallInfo fcinfo, ArrayType *features, int top)
+{
 	BoostModel *m;
 	UbaContribution *c;
 	double	   *phi;
 	ShapStep   *buf;
-	int			top;
 
-	InitMaterializedSRF(fcinfo, 0);
 	m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
-	top = PG_NARGS() > 2 ? uba_count_arg(PG_GETARG_INT32(2), "top") : m->d;
-	uba_read_features(PG_GETARG_ARRAYTYPE_P(1), m->x, m->d);
+	if (top < 0)
+		top = m->d;
+	uba_read_features(features, m->x, m->d);
 	for (int j = 0; j < m->d; j++)
 		m->xf[j] = (float) m->x[j];
 	phi = palloc(sizeof(double) * m->d);
@@ -957,7 +973,6 @@ uba_boost_explain(PG_FUNCTION_ARGS)
 		c[j].contribution = phi[j];
 	}
 	uba_emit_contributions(fcinfo, m->expected, c, m->d, top, m->names);
-	return (Datum) 0;
 }
 
 /*

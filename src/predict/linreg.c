@@ -499,13 +499,20 @@ uba_linreg_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo jso
 Datum
 uba_linreg_predict(PG_FUNCTION_ARGS)
 {
+	PG_RETURN_FLOAT8(uba_linreg_score(fcinfo, PG_GETARG_ARRAYTYPE_P(1)));
+}
+
+/* The prediction for the model in argument 0 (uba_linreg_predict and uba_predict) */
+double
+uba_linreg_score(FunctionCallInfo fcinfo, ArrayType *features)
+{
 	LinRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LINREG, ParseLinReg);
 	double		y = m->intercept;
 
-	uba_read_features(PG_GETARG_ARRAYTYPE_P(1), m->x, m->d);
+	uba_read_features(features, m->x, m->d);
 	for (int j = 0; j < m->d; j++)
 		y += m->coef[j] * (m->scale ? (m->x[j] - m->mean[j]) / m->scale[j] : m->x[j]);
-	PG_RETURN_FLOAT8(y);
+	return y;
 }
 
 /*

@@ -1210,9 +1210,16 @@ Probability(const LogRegModel *m, ArrayType *features)
 Datum
 uba_logreg_predict(PG_FUNCTION_ARGS)
 {
+	PG_RETURN_FLOAT8(uba_logreg_score(fcinfo, PG_GETARG_ARRAYTYPE_P(1)));
+}
+
+/* The probability for the model in argument 0 (uba_logreg_predict and uba_predict) */
+double
+uba_logreg_score(FunctionCallInfo fcinfo, ArrayType *features)
+{
 	LogRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
 
-	PG_RETURN_FLOAT8(Probability(m, PG_GETARG_ARRAYTYPE_P(1)));
+	return Probability(m, features);
 }
 
 /* uba_logreg_classify(model, features [, threshold]): probability >= threshold */
@@ -1321,17 +1328,26 @@ uba_logreg_coefficients(PG_FUNCTION_ARGS)
 Datum
 uba_logreg_explain(PG_FUNCTION_ARGS)
 {
+	InitMaterializedSRF(fcinfo, 0);
+	uba_logreg_explain_rows(fcinfo, PG_GETARG_ARRAYTYPE_P(1),
+							PG_NARGS() > 2 ? uba_count_arg(PG_GETARG_INT32(2), "top") : -1);
+	return (Datum) 0;
+}
+
+/* The explanation rows for the model in argument 0 (top < 0: every feature) */
+void
+uba_logreg_explain_rows(FunctionCallInfo fcinfo, ArrayType *features, int top)
+{
 	LogRegModel *m;
 	UbaContribution *c;
 	double	   *x;
 	double		baseline;
-	int			top;
 
-	InitMaterializedSRF(fcinfo, 0);
 	m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
-	top = PG_NARGS() > 2 ? uba_count_arg(PG_GETARG_INT32(2), "top") : m->d;
+	if (top < 0)
+		top = m->d;
 	x = palloc(sizeof(double) * m->d);
-	uba_read_features(PG_GETARG_ARRAYTYPE_P(1), x, m->d);
+	uba_read_features(features, x, m->d);
 
 	baseline = m->intercept;
 	if (!m->standardized)
@@ -1347,5 +1363,4 @@ uba_logreg_explain(PG_FUNCTION_ARGS)
 			m->coef[j] * (x[j] - m->mean[j]);
 	}
 	uba_emit_contributions(fcinfo, baseline, c, m->d, top, m->names);
-	return (Datum) 0;
 }

@@ -22,4 +22,6 @@ UNION ALL SELECT 'cf als cholesky', pg_temp.digest(uba_cf_train(user_id, item_id
 UNION ALL SELECT 'cf als explicit', pg_temp.digest(uba_cf_train(user_id, item_id, rating, '{"factors": 8, "seed": 1, "feedback": "explicit"}'::jsonb)) FROM bd_events
 UNION ALL SELECT 'cf item_knn', pg_temp.digest(uba_cf_train(user_id, item_id, 1.0, '{"method": "item_knn"}'::jsonb)) FROM bd_events
 UNION ALL SELECT 'cf ease', pg_temp.digest(uba_cf_train(user_id, item_id, 1.0, '{"method": "ease"}'::jsonb)) FROM bd_events
-UNION ALL SELECT 'assoc', pg_temp.digest(uba_assoc_rules(user_id, item_id % 20, '{"min_support": 0.05}'::jsonb)) FROM bd_events;
+UNION ALL SELECT 'assoc', pg_temp.digest(uba_assoc_rules(user_id, item_id % 20, '{"min_support": 0.05}'::jsonb)) FROM bd_events
+UNION ALL SELECT 'boost', pg_temp.digest(uba_boost_train(label, f, '{"n_estimators": 10}'::jsonb)) FROM bd_rows
+UNION ALL SELECT 'forest', pg_temp.digest(uba_forest_train(y, f, '{"n_estimators": 10}'::jsonb)) FROM bd_rows;
