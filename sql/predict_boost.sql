@@ -77,6 +77,34 @@ SELECT (SELECT uba_model_info(uba_boost_train(spend, f, '{"n_estimators": 5, "ma
        AS deeper_has_more_nodes;
 SELECT (SELECT uba_model_info(uba_boost_train(spend, f, '{"n_estimators": 5, "reg_lambda": 0, "learning_rate": 1, "max_depth": 1, "min_child_weight": 0}'::jsonb)) FROM bt_rows)->'trees' AS stumps;
 
+-- early stopping: a share of the rows held out (drawn with the seed over the canonical order), scored
+-- after every round with XGBoost's metric (logloss, rmse); training stops when it has not improved
+-- for early_stopping_rounds rounds and the model keeps the best round's trees
+CREATE TABLE bt_early AS
+SELECT uba_boost_train(churned, f, '{"n_estimators": 400, "learning_rate": 0.5, "max_depth": 6, "validation_fraction": 0.25, "early_stopping_rounds": 5}'::jsonb) AS b,
+       uba_boost_train(spend, f, '{"n_estimators": 30, "validation_fraction": 0.2}'::jsonb) AS r
+  FROM bt_rows;
+SELECT (uba_model_info(b)->>'rounds')::int < 400 AS stopped_early,
+       (uba_model_info(b)->>'rounds')::int = (uba_model_info(b)->>'trees')::int AS keeps_the_best_rounds,
+       uba_model_info(b)->'validation'->>'metric' AS metric,
+       (uba_model_info(b)->'validation'->>'rows')::int BETWEEN 900 AND 1100 AS about_a_quarter_held_out,
+       (uba_model_info(b)->>'training_rows')::int + (uba_model_info(b)->'validation'->>'rows')::int AS all_rows,
+       (uba_model_info(b)->>'xgboost_margin_difference')::float8 <= 1e-6 AS agrees,
+       (uba_model_info(b)->>'xgboost_shap_difference')::float8 <= 1e-5 AS shap_agrees
+  FROM bt_early;
+-- without early_stopping_rounds every round is kept and the last round's metric reported
+SELECT uba_model_info(r)->'rounds' AS rounds, uba_model_info(r)->'validation'->>'metric' AS metric,
+       (uba_model_info(r)->'validation'->>'value')::float8 > 0 AS has_value
+  FROM bt_early;
+-- the held-out rows do not depend on the row order
+SELECT (SELECT pg_temp.digest(uba_boost_train(churned, f, '{"n_estimators": 50, "validation_fraction": 0.3, "early_stopping_rounds": 3}'::jsonb)) FROM (SELECT * FROM bt_rows ORDER BY id) x)
+     = (SELECT pg_temp.digest(uba_boost_train(churned, f, '{"n_estimators": 50, "validation_fraction": 0.3, "early_stopping_rounds": 3}'::jsonb)) FROM (SELECT * FROM bt_rows ORDER BY id DESC) x)
+       AS early_stopping_order_free;
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"early_stopping_rounds": 5}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"validation_fraction": 0.95}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"validation_fraction": 0.5}') FROM bt_rows WHERE id <= 2$$);
+SELECT expect_error($$SELECT uba_forest_train(churned, f, '{"validation_fraction": 0.2}') FROM bt_rows$$);
+
 -- random forests: XGBoost's random-forest mode, one round of parallel trees, scored and explained
 -- by the same evaluator
 CREATE TABLE bt_forest AS
@@ -139,20 +167,21 @@ SELECT uba_boost_predict(b, NULL) IS NULL AS null_features FROM bt_model;
 
 -- damaged payloads with a valid checksum (reseal); the payload starts at p = 32 + metadata
 -- length: objective (u32) at p, flags at p + 4, rounds at p + 8, base margin (f64) at p + 12,
--- margin difference at p + 20, SHAP difference at p + 28, trees (u32) at p + 36, the first tree's
--- node count at p + 40 and its root from p + 44: feature, default left, left, right (u32 each),
--- value, gain, cover (f32)
+-- margin difference at p + 20, SHAP difference at p + 28, held-out rows (u64) at p + 36, their
+-- metric (f64) at p + 44, trees (u32) at p + 52, the first tree's node count at p + 56 and its root
+-- from p + 60: feature, default left, left, right (u32 each), value, gain, cover (f32)
 CREATE TABLE bt_damaged AS SELECT b AS m, 32 + get_u32(b, 12)::int AS p FROM bt_model;
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p, 7))) FROM bt_damaged$$);
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 4, 2))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 40, 2))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 44, 99))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 52, 0))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 48, 2))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_boost_predict(reseal(put_u32(m, p + 36, 100000)), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 36, 5))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 56, 2))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 60, 99))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 68, 0))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 64, 2))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_boost_predict(reseal(put_u32(m, p + 52, 100000)), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
 SELECT expect_error($$SELECT uba_boost_predict(substring(m FROM 1 FOR length(m) - 9), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
 -- the metadata's feature count (offset 32) is checked too: the fuzzer found a claim of 2^31 - 1
 -- features asking for 8 GB before (XX000)
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32, 2147483647))) FROM bt_damaged$$);
 
-DROP TABLE bt_rows, bt_model, bt_par, bt_damaged, bt_forest, bt_other;
+DROP TABLE bt_rows, bt_model, bt_par, bt_damaged, bt_forest, bt_other, bt_early;

@@ -56,7 +56,7 @@ UNION ALL
 -- boosted trees: binary and regression
 SELECT 'boost', uba_boost_train(x % 3 = 0, ARRAY[x::float8, (x % 4)::float8], '{"n_estimators": 3, "max_depth": 2}') FROM generate_series(1, 40) x
 UNION ALL
-SELECT 'boost', uba_boost_train(x * 0.5 + x % 3, ARRAY[x::float8, (x % 4)::float8], '{"n_estimators": 2, "max_depth": 3}') FROM generate_series(1, 40) x
+SELECT 'boost', uba_boost_train(x * 0.5 + x % 3, ARRAY[x::float8, (x % 4)::float8], '{"n_estimators": 4, "max_depth": 3, "validation_fraction": 0.3, "early_stopping_rounds": 2}') FROM generate_series(1, 40) x
 UNION ALL
 SELECT 'boost', uba_forest_train(x % 3 = 0, ARRAY[x::float8, (x % 4)::float8], '{"n_estimators": 3, "max_depth": 2}') FROM generate_series(1, 40) x;
 

@@ -28,7 +28,9 @@
  * Payload: objective (u32: 0 binary:logistic, 1 reg:squarederror), flags
  * (u32: 1 random forest), rounds asked (u32), base margin (f64), largest margin difference from XGBoost
  * on the training rows (f64), largest SHAP value difference from XGBoost's
- * pred_contribs on the first 100 training rows (f64), trees (u32); then
+ * pred_contribs on the first 100 training rows (f64), rows held out for
+ * early stopping (u64) and the best round's metric on them (f64, -1
+ * without), trees (u32); then
  * per tree: nodes (u32) and
  * per node: feature (u32, 0xFFFFFFFF for a leaf), default left (u32),
  * left and right child (u32 each, 0xFFFFFFFF for a leaf), threshold or
@@ -92,9 +94,14 @@ static const UbaOptionSpec boost_options[] = {
 	{"scale_pos_weight", UBA_OPT_FLOAT, 1, 1e-12, 1e12, NULL},
 	{"max_bin", UBA_OPT_INT, 256, 2, 65535, NULL},
 	{"seed", UBA_OPT_INT, 0, 0, 2147483647, NULL},
+	{"validation_fraction", UBA_OPT_FLOAT, 0, 0, 0.9, NULL},
+	{"early_stopping_rounds", UBA_OPT_INT, 0, 0, 100000, NULL},
 	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
 	UBA_PROGRESS_OPTION,
 };
+
+/* the metric a validation set is scored with: XGBoost's default for the objective */
+static const char *const metric_names[] = {"logloss", "rmse"};
 
 /*
  * A random forest is XGBoost's random-forest mode: one round of
@@ -146,6 +153,8 @@ typedef struct BoostModel
 	double		base_margin;
 	double		agreement;		/* largest |margin - XGBoost's margin| on the training rows */
 	double		shap_agreement; /* largest |TreeSHAP - XGBoost's pred_contribs| on training rows */
+	int64		valid_rows;		/* rows held out for early stopping, or 0 */
+	double		valid_metric;	/* the best round's validation metric (-1 without) */
 	int			max_depth;		/* of all trees */
 	double		expected;		/* base margin + every tree's mean: the SHAP baseline */
 	char	  **names;			/* feature names, or NULL */
@@ -374,6 +383,11 @@ Transition(FunctionCallInfo fcinfo, bool forest)
 
 		ParseOptions(opts, forest, &o);
 		uba_options_check_names(&o, uba_feature_count(PG_GETARG_ARRAYTYPE_P(2)));
+		if (!forest && uba_option(&o, "early_stopping_rounds") > 0 && uba_option(&o, "validation_fraction") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"early_stopping_rounds\" of uba_boost_train needs \"validation_fraction\""),
+					 errhint("Hold out a share of the rows to stop on, for example \"validation_fraction\": 0.2.")));
 		/* the objective rides in the row set's integer parameter */
 		rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(2), true,
 							  binary ? BOOST_BINARY : BOOST_REGRESSION, opts);
@@ -403,6 +417,7 @@ typedef struct XgbHandles
 {
 	DMatrixHandle dtrain;
 	DMatrixHandle dcheck;		/* the first rows, for the SHAP check */
+	DMatrixHandle dvalid;		/* rows held out for early stopping */
 	BoosterHandle booster;
 	MemoryContextCallback free;
 } XgbHandles;
@@ -418,9 +433,12 @@ FreeHandles(void *arg)
 		XGDMatrixFree(h->dtrain);
 	if (h->dcheck)
 		XGDMatrixFree(h->dcheck);
+	if (h->dvalid)
+		XGDMatrixFree(h->dvalid);
 	h->booster = NULL;
 	h->dtrain = NULL;
 	h->dcheck = NULL;
+	h->dvalid = NULL;
 }
 
 /* An XGBoost call that failed: its own message */
@@ -498,13 +516,13 @@ NumberString(JsonbContainer *c, const char *key)
 
 /* The trees of XGBoost's JSON model into the payload */
 static uint32
-WriteTrees(UbaWriter *pw, const char *json, bst_ulong len, int d, double *base_score)
+WriteTrees(UbaWriter *pw, const char *json, bst_ulong len, uint32 max_trees, double *base_score)
 {
 	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(pnstrdup(json, len))));
 	JsonbContainer *learner = Obj(&jb->root, "learner");
 	JsonbContainer *model = Obj(Obj(learner, "gradient_booster"), "model");
 	JsonbContainer *trees = Obj(model, "trees");
-	uint32		ntrees = JsonContainerSize(trees);
+	uint32		ntrees = Min(JsonContainerSize(trees), max_trees);
 
 	*base_score = NumberString(Obj(learner, "learner_model_param"), "base_score");
 	uba_put_u32(pw, ntrees);
@@ -553,7 +571,6 @@ WriteTrees(UbaWriter *pw, const char *json, bst_ulong len, int d, double *base_s
 		if ((t & 63) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	(void) d;
 	return ntrees;
 }
 
@@ -574,7 +591,13 @@ Train(FunctionCallInfo fcinfo, bool forest)
 	float	   *xf,
 			   *yf;
 	double		base_score,
-				base_margin;
+				base_margin,
+				vfrac,
+				best_metric = -1,
+				last_metric = -1;
+	int64		nvalid = 0;
+	int			best_round = -1,
+				used_rounds;
 	bst_ulong	len;
 	const char *json;
 	UbaWriter	pw,
@@ -617,17 +640,55 @@ Train(FunctionCallInfo fcinfo, bool forest)
 
 	xf = MemoryContextAllocHuge(cxt, sizeof(float) * n * d);
 	yf = MemoryContextAllocHuge(cxt, sizeof(float) * n);
-	for (int64 i = 0; i < n * d; i++)
-		xf[i] = (float) rs->x[i];
-	for (int64 i = 0; i < n; i++)
-		yf[i] = (float) rs->y[i];
+
+	/*
+	 * Rows held out for early stopping: drawn with the seed over the
+	 * canonical order, so the split is the same in any row order; the
+	 * held-out rows go to the end of the float copy.
+	 */
+	vfrac = forest ? 0 : uba_option(&o, "validation_fraction");
+	{
+		UbaRandom	rng;
+		int64		ntr = 0,
+					nva = 0;
+		bool	   *held = MemoryContextAllocHuge(cxt, sizeof(bool) * n);
+
+		uba_random_seed(&rng, (uint64) uba_option(&o, "seed") + 0x9E3779B97F4A7C15ULL);
+		for (int64 i = 0; i < n; i++)
+			held[i] = vfrac > 0 && uba_random_double(&rng) < vfrac;
+		for (int64 i = 0; i < n; i++)
+			nva += held[i];
+		ntr = n - nva;
+		for (int64 i = 0, t = 0, v = ntr; i < n; i++)
+		{
+			int64		at = held[i] ? v++ : t++;
+
+			for (int j = 0; j < d; j++)
+				xf[(Size) at * d + j] = (float) rs->x[(Size) i * d + j];
+			yf[at] = (float) rs->y[i];
+		}
+		if (vfrac > 0 && (ntr < 2 || nva < 1))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("validation_fraction %g leaves " INT64_FORMAT " rows for training and " INT64_FORMAT " for validation", vfrac, ntr, nva),
+					 errhint("Train on more rows, or hold out another share.")));
+		nvalid = nva;
+		n = ntr;
+	}
 
 	Check(XGBSetGlobalConfig("{\"verbosity\": 0}"), "configure");
 	Check(XGDMatrixCreateFromMat(xf, (bst_ulong) n, (bst_ulong) d, NAN, &h->dtrain), "take the rows");
 	Check(XGDMatrixSetFloatInfo(h->dtrain, "label", yf, (bst_ulong) n), "take the labels");
+	if (nvalid > 0)
+	{
+		Check(XGDMatrixCreateFromMat(xf + (Size) n * d, (bst_ulong) nvalid, (bst_ulong) d, NAN, &h->dvalid),
+			  "take the held-out rows");
+		Check(XGDMatrixSetFloatInfo(h->dvalid, "label", yf + n, (bst_ulong) nvalid), "take the held-out labels");
+	}
 	Check(XGBoosterCreate(&h->dtrain, 1, &h->booster), "create a booster");
 	SetParam(h->booster, "objective", objective_names[objective]);
 	SetParam(h->booster, "tree_method", "hist");
+	SetParam(h->booster, "eval_metric", metric_names[objective]);
 	SetNumParam(h->booster, "nthread", uba_thread_count());
 	SetNumParam(h->booster, "max_depth", uba_option(&o, "max_depth"));
 	SetNumParam(h->booster, "min_child_weight", uba_option(&o, "min_child_weight"));
@@ -655,17 +716,56 @@ Train(FunctionCallInfo fcinfo, bool forest)
 			SetNumParam(h->booster, "scale_pos_weight", uba_option(&o, "scale_pos_weight"));
 	}
 
+	used_rounds = rounds;
 	for (int r = 0; r < rounds; r++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		Check(XGBoosterUpdateOneIter(h->booster, r, h->dtrain), "train a round");
-		if ((r + 1) % 10 == 0 || r + 1 == rounds)
+		if (nvalid > 0)
+		{
+			const char *names[1] = {"valid"};
+			const char *out;
+			const char *colon;
+			double		metric;
+			int			patience = (int) uba_option(&o, "early_stopping_rounds");
+
+			Check(XGBoosterEvalOneIter(h->booster, r, &h->dvalid, names, 1, &out), "score the held-out rows");
+			colon = strrchr(out, ':');
+			metric = colon ? strtod(colon + 1, NULL) : NAN;
+			if (!isfinite(metric))
+				elog(ERROR, "uba: unreadable XGBoost evaluation \"%s\"", out);
+			last_metric = metric;
+			if (best_round < 0 || metric < best_metric)
+			{
+				best_metric = metric;
+				best_round = r;
+			}
+			if ((r + 1) % 10 == 0)
+				uba_progress(&o, "uba_boost_train: round %d: held-out %s %.6g (best %.6g at round %d)",
+							 r + 1, metric_names[objective], metric, best_metric, best_round + 1);
+			/* the model keeps the best round's trees when it stops early */
+			if (patience > 0 && r - best_round >= patience)
+			{
+				used_rounds = best_round + 1;
+				uba_progress(&o, "uba_boost_train: stopped after round %d, no better held-out %s for %d rounds",
+							 r + 1, metric_names[objective], patience);
+				break;
+			}
+			if (patience > 0)
+				used_rounds = best_round + 1;
+		}
+		else if ((r + 1) % 10 == 0 || r + 1 == rounds)
 			uba_progress(&o, "%s: round %d of %d", forest ? "uba_forest_train" : "uba_boost_train", r + 1, rounds);
 	}
 
 	Check(XGBoosterSaveModelToBuffer(h->booster, "{\"format\": \"json\"}", &len, &json), "write its model");
 	uba_writer_init(&trees);
-	(void) WriteTrees(&trees, json, len, d, &base_score);
+	/* the held-out metric of the model kept: the best round's when it stopped early, else the last's */
+	if (nvalid > 0 && uba_option(&o, "early_stopping_rounds") == 0)
+		best_metric = last_metric;
+
+	/* a forest is one round of n_estimators trees; boosting one tree a round */
+	(void) WriteTrees(&trees, json, len, forest ? PG_UINT32_MAX : (uint32) used_rounds, &base_score);
 	if (objective == BOOST_BINARY)
 	{
 		if (!(base_score > 0 && base_score < 1))
@@ -680,7 +780,8 @@ Train(FunctionCallInfo fcinfo, bool forest)
 	 * must agree (float32 leaf sums against our double sums).
 	 */
 	{
-		char		cfg[] = "{\"type\": 1, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": 0, \"strict_shape\": false}";
+		char	   *cfg = psprintf("{\"type\": 1, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": %d, \"strict_shape\": false}",
+							   forest ? 0 : used_rounds);
 		const bst_ulong *shape;
 		bst_ulong	dim;
 		const float *pred;
@@ -696,10 +797,12 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		uba_writer_init(&probe);
 		uba_put_u32(&probe, (uint32) objective);
 		uba_put_u32(&probe, forest ? BOOST_FLAG_FOREST : 0);
-		uba_put_u32(&probe, (uint32) rounds);
+		uba_put_u32(&probe, (uint32) used_rounds);
 		uba_put_f64(&probe, base_margin);
 		uba_put_f64(&probe, 0);
 		uba_put_f64(&probe, 0);
+		uba_put_u64(&probe, (uint64) nvalid);
+		uba_put_f64(&probe, best_metric);
 		appendBinaryStringInfo(&probe.buf, trees.buf.data, trees.buf.len);
 		memset(&pm, 0, sizeof(pm));
 		pm.n_features = d;
@@ -719,7 +822,8 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		{
 			double		steps = 0;
 			int64		nshap;
-			char		ccfg[] = "{\"type\": 2, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": 0, \"strict_shape\": false}";
+			char	   *ccfg = psprintf("{\"type\": 2, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": %d, \"strict_shape\": false}",
+									forest ? 0 : used_rounds);
 			const float *contribs;
 			double	   *phi = palloc(sizeof(double) * d);
 			ShapStep   *buf = palloc0(sizeof(ShapStep) * ShapBufferSteps(m));
@@ -742,10 +846,12 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		uba_writer_init(&pw);
 		uba_put_u32(&pw, (uint32) objective);
 		uba_put_u32(&pw, forest ? BOOST_FLAG_FOREST : 0);
-		uba_put_u32(&pw, (uint32) rounds);
+		uba_put_u32(&pw, (uint32) used_rounds);
 		uba_put_f64(&pw, base_margin);
 		uba_put_f64(&pw, worst);
 		uba_put_f64(&pw, shap_worst);
+		uba_put_u64(&pw, (uint64) nvalid);
+		uba_put_f64(&pw, best_metric);
 		appendBinaryStringInfo(&pw.buf, trees.buf.data, trees.buf.len);
 	}
 	uba_progress(&o, "%s: trained; the model is read back", forest ? "uba_forest_train" : "uba_boost_train");
@@ -795,6 +901,16 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 	m->shap_agreement = uba_get_finite_f64(r);
 	if (m->agreement < 0 || m->shap_agreement < 0)
 		uba_model_corrupted("A negative difference from XGBoost.");
+	{
+		uint64		v = uba_get_u64(r);
+
+		if (v > (uint64) PG_INT64_MAX)
+			uba_model_corrupted("The held-out row count is out of range.");
+		m->valid_rows = (int64) v;
+	}
+	m->valid_metric = uba_get_finite_f64(r);
+	if ((m->valid_rows > 0) != (m->valid_metric >= 0))
+		uba_model_corrupted("A held-out metric without held-out rows, or none with them.");
 	m->names = meta->feature_names;
 	m->expected = m->base_margin;
 	m->ntrees = uba_get_u32(r);
@@ -903,6 +1019,10 @@ uba_boost_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json
 					 ", \"xgboost_margin_difference\": %.17g, \"xgboost_shap_difference\": %.17g",
 					 objective_names[m->objective], m->ntrees, nodes, leaves, m->max_depth, m->base_margin,
 					 m->expected, m->agreement, m->shap_agreement);
+	appendStringInfo(json, ", \"rounds\": %u", m->rounds);
+	if (m->valid_rows > 0)
+		appendStringInfo(json, ", \"validation\": {\"rows\": " INT64_FORMAT ", \"metric\": \"%s\", \"value\": %.17g}",
+						 m->valid_rows, metric_names[m->objective], m->valid_metric);
 }
 
 /* ---------- scoring ---------- */
