@@ -134,6 +134,13 @@ def main():
     print(f"XGBoost against itself on the training rows shuffled: largest {np.max(np.abs(shuf_prob - xgb_prob)):.2e} "
           f"(mean {np.mean(np.abs(shuf_prob - xgb_prob)):.2e}): row order alone moves hist models this much")
     print(f"uba's evaluator against XGBoost's predictions of the same model (training rows): {agreement:.2e}")
+    # the model exported as XGBoost's JSON and loaded by Python XGBoost predicts what uba predicts
+    cur.execute("SELECT uba_boost_export(m)::text FROM boost_model")
+    loaded = xgboost.Booster()
+    loaded.load_model(bytearray(cur.fetchone()[0], "utf8"))
+    exported = loaded.predict(xgboost.DMatrix(X[test]))
+    print(f"uba_boost_export loaded by Python XGBoost: largest |its prediction - uba's| on the held-out rows: "
+          f"{np.max(np.abs(exported - uba_prob)):.2e}")
     # random forests: uba_forest_train (XGBoost's random-forest mode) beside scikit-learn's
     forest_times = []
     for _ in range(args.repeat):

@@ -77,6 +77,24 @@ SELECT (SELECT uba_model_info(uba_boost_train(spend, f, '{"n_estimators": 5, "ma
        AS deeper_has_more_nodes;
 SELECT (SELECT uba_model_info(uba_boost_train(spend, f, '{"n_estimators": 5, "reg_lambda": 0, "learning_rate": 1, "max_depth": 1, "min_child_weight": 0}'::jsonb)) FROM bt_rows)->'trees' AS stumps;
 
+-- export: XGBoost's JSON model format (bench/boost_reference.py loads it in Python XGBoost and
+-- checks its predictions equal uba's); here its shape: every tree with its nodes, the objective,
+-- the base score, the names
+SELECT json_array_length(e->'learner'->'gradient_booster'->'model'->'trees') AS trees,
+       (SELECT sum(json_array_length(t->'left_children')) FROM json_array_elements(e->'learner'->'gradient_booster'->'model'->'trees') t)
+         = (uba_model_info(b)->>'nodes')::int AS every_node,
+       e->'learner'->'objective'->>'name' AS objective,
+       e->'learner'->'learner_model_param'->>'base_score' AS base_score,
+       e->'version' AS version
+  FROM (SELECT b, uba_boost_export(b) AS e FROM bt_model) x;
+-- numbers XGBoost reads as floats are written as floats
+SELECT uba_boost_export(uba_boost_train(spend, f, '{"n_estimators": 1, "max_depth": 1}'::jsonb))::text ~ '"split_conditions": \[[-0-9.e+]+\.[0-9]' AS floats
+  FROM bt_rows;
+SELECT json_array_length(uba_boost_export(b)->'learner'->'feature_names') AS names,
+       uba_boost_export(b)->'learner'->'gradient_booster'->'model'->'gbtree_model_param'->>'num_parallel_tree' AS parallel
+  FROM (SELECT uba_forest_train(churned, f, '{"n_estimators": 5, "feature_names": ["tenure", "charges", "calls", "noise"]}'::jsonb) AS b FROM bt_rows) x;
+SELECT expect_error($$SELECT uba_boost_export(l) FROM (SELECT uba_logreg_train(churned, f) AS l FROM bt_rows) x$$);
+
 -- early stopping: a share of the rows held out (drawn with the seed over the canonical order), scored
 -- after every round with XGBoost's metric (logloss, rmse); training stops when it has not improved
 -- for early_stopping_rounds rounds and the model keeps the best round's trees

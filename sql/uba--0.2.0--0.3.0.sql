@@ -478,6 +478,9 @@ CREATE FUNCTION uba_feature_importance(model bytea,
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
 COMMENT ON FUNCTION uba_feature_importance(bytea) IS 'per feature of a boosted model: splits (weight), total and average gain, total and average cover, by total gain';
+CREATE FUNCTION uba_boost_export(model bytea) RETURNS json
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_boost_export(bytea) IS 'a boosted or forest model in XGBoost''s JSON model format, for XGBoost to load outside the database';
 
 -- random forests: XGBoost's random-forest mode, the same tree format, scorer and explanations
 CREATE FUNCTION uba_forest_transfn(internal, anyelement, float8[], jsonb) RETURNS internal

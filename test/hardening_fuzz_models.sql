@@ -92,6 +92,7 @@ INSERT INTO calls VALUES
 	('boost', 'SELECT uba_boost_predict($1, ARRAY[30, 2]::float8[])::text'),
 	('boost', 'SELECT sum(contribution)::text FROM uba_boost_explain($1, ARRAY[3, 1]::float8[])'),
 	('boost', 'SELECT sum(total_gain)::text FROM uba_feature_importance($1)'),
+	('boost', 'SELECT length(uba_boost_export($1)::text)::text'),
 	('assoc', 'SELECT count(*)::text FROM uba_basket_complete($1, ARRAY[''i1'', ''i2''], 5)');
 
 -- A mutation of blob m, chosen by i (the random generator is seeded, so runs repeat)

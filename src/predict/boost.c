@@ -49,6 +49,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
@@ -1156,4 +1157,129 @@ uba_feature_importance(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * A float32 in JSON, exactly (nine significant digits round-trip), always
+ * as a float: XGBoost's parser tells integers from numbers by their text.
+ */
+static void
+AppendFloat(StringInfo s, float v)
+{
+	char		buf[32];
+
+	snprintf(buf, sizeof(buf), "%.9g", (double) v);
+	appendStringInfoString(s, buf);
+	if (strpbrk(buf, ".e") == NULL)
+		appendStringInfoString(s, ".0");
+}
+
+/*
+ * uba_boost_export(model) returns json: the model in XGBoost's JSON model format (1.7),
+ * which XGBoost loads (xgboost.Booster(model_file=...) or load_model of
+ * the text): the trees, the objective and base score, the feature count
+ * and names.  Internal nodes carry no weight in uba's format and are
+ * written with 0 (XGBoost predicts from leaves only).
+ */
+PG_FUNCTION_INFO_V1(uba_boost_export);
+
+Datum
+uba_boost_export(PG_FUNCTION_ARGS)
+{
+	BoostModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
+	StringInfoData s;
+	uint32		parallel = m->forest ? m->ntrees : 1;
+	double		base_score = m->objective == BOOST_BINARY ? uba_sigmoid(m->base_margin) : m->base_margin;
+
+	initStringInfo(&s);
+	appendStringInfoString(&s, "{\"learner\": {\"attributes\": {}, \"feature_names\": [");
+	for (int j = 0; m->names && j < m->d; j++)
+	{
+		if (j > 0)
+			appendStringInfoString(&s, ", ");
+		escape_json(&s, m->names[j]);
+	}
+	appendStringInfoString(&s, "], \"feature_types\": [");
+	for (int j = 0; m->names && j < m->d; j++)
+		appendStringInfoString(&s, j > 0 ? ", \"float\"" : "\"float\"");
+	appendStringInfo(&s, "], \"gradient_booster\": {\"model\": {\"gbtree_model_param\": {\"num_parallel_tree\": \"%u\", "
+					 "\"num_trees\": \"%u\", \"size_leaf_vector\": \"0\"}, \"tree_info\": [",
+					 parallel, m->ntrees);
+	for (uint32 t = 0; t < m->ntrees; t++)
+		appendStringInfoString(&s, t > 0 ? ", 0" : "0");
+	appendStringInfoString(&s, "], \"trees\": [");
+	for (uint32 t = 0; t < m->ntrees; t++)
+	{
+		const BoostTree *tree = &m->trees[t];
+		uint32	   *parent = palloc(sizeof(uint32) * tree->nnodes);
+
+		parent[0] = 2147483647;
+		for (uint32 i = 0; i < tree->nnodes; i++)
+			if (tree->nodes[i].feature != BOOST_LEAF)
+				parent[tree->nodes[i].left] = parent[tree->nodes[i].right] = i;
+		if (t > 0)
+			appendStringInfoString(&s, ", ");
+		appendStringInfoString(&s, "{\"base_weights\": [");
+		for (uint32 i = 0; i < tree->nnodes; i++)
+		{
+			if (i > 0)
+				appendStringInfoString(&s, ", ");
+			AppendFloat(&s, tree->nodes[i].feature == BOOST_LEAF ? tree->nodes[i].value : 0);
+		}
+		appendStringInfoString(&s, "], \"categories\": [], \"categories_nodes\": [], \"categories_segments\": [], "
+							   "\"categories_sizes\": [], \"default_left\": [");
+		for (uint32 i = 0; i < tree->nnodes; i++)
+			appendStringInfo(&s, i > 0 ? ", %d" : "%d", tree->nodes[i].default_left ? 1 : 0);
+		appendStringInfo(&s, "], \"id\": %u, \"left_children\": [", t);
+		for (uint32 i = 0; i < tree->nnodes; i++)
+			appendStringInfo(&s, i > 0 ? ", %d" : "%d",
+							 tree->nodes[i].feature == BOOST_LEAF ? -1 : (int) tree->nodes[i].left);
+		appendStringInfoString(&s, "], \"loss_changes\": [");
+		for (uint32 i = 0; i < tree->nnodes; i++)
+		{
+			if (i > 0)
+				appendStringInfoString(&s, ", ");
+			AppendFloat(&s, tree->nodes[i].gain);
+		}
+		appendStringInfoString(&s, "], \"parents\": [");
+		for (uint32 i = 0; i < tree->nnodes; i++)
+			appendStringInfo(&s, i > 0 ? ", %u" : "%u", parent[i]);
+		appendStringInfoString(&s, "], \"right_children\": [");
+		for (uint32 i = 0; i < tree->nnodes; i++)
+			appendStringInfo(&s, i > 0 ? ", %d" : "%d",
+							 tree->nodes[i].feature == BOOST_LEAF ? -1 : (int) tree->nodes[i].right);
+		appendStringInfoString(&s, "], \"split_conditions\": [");
+		for (uint32 i = 0; i < tree->nnodes; i++)
+		{
+			if (i > 0)
+				appendStringInfoString(&s, ", ");
+			AppendFloat(&s, tree->nodes[i].value);
+		}
+		appendStringInfoString(&s, "], \"split_indices\": [");
+		for (uint32 i = 0; i < tree->nnodes; i++)
+			appendStringInfo(&s, i > 0 ? ", %u" : "%u",
+							 tree->nodes[i].feature == BOOST_LEAF ? 0 : tree->nodes[i].feature);
+		appendStringInfoString(&s, "], \"split_type\": [");
+		for (uint32 i = 0; i < tree->nnodes; i++)
+			appendStringInfoString(&s, i > 0 ? ", 0" : "0");
+		appendStringInfoString(&s, "], \"sum_hessian\": [");
+		for (uint32 i = 0; i < tree->nnodes; i++)
+		{
+			if (i > 0)
+				appendStringInfoString(&s, ", ");
+			AppendFloat(&s, tree->nodes[i].cover);
+		}
+		appendStringInfo(&s, "], \"tree_param\": {\"num_deleted\": \"0\", \"num_feature\": \"%d\", "
+						 "\"num_nodes\": \"%u\", \"size_leaf_vector\": \"0\"}}", m->d, tree->nnodes);
+		pfree(parent);
+		if ((t & 63) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	appendStringInfo(&s, "]}, \"name\": \"gbtree\"}, \"learner_model_param\": {\"base_score\": \"%.9g\", "
+					 "\"boost_from_average\": \"1\", \"num_class\": \"0\", \"num_feature\": \"%d\", \"num_target\": \"1\"}, "
+					 "\"objective\": {\"name\": \"%s\", \"reg_loss_param\": {\"scale_pos_weight\": \"1\"}}}, "
+					 "\"version\": [1, 7, 4]}",
+					 base_score, m->d, objective_names[m->objective]);
+	/* json, not jsonb: the text as written, whose number forms XGBoost needs */
+	PG_RETURN_TEXT_P(cstring_to_text(s.data));
 }
