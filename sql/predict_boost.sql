@@ -77,6 +77,23 @@ SELECT (SELECT uba_model_info(uba_boost_train(spend, f, '{"n_estimators": 5, "ma
        AS deeper_has_more_nodes;
 SELECT (SELECT uba_model_info(uba_boost_train(spend, f, '{"n_estimators": 5, "reg_lambda": 0, "learning_rate": 1, "max_depth": 1, "min_child_weight": 0}'::jsonb)) FROM bt_rows)->'trees' AS stumps;
 
+-- global importance from explanations: the mean absolute TreeSHAP value of each feature over the
+-- rows given (an aggregate, so per segment with GROUP BY); equal to averaging uba_boost_explain
+CREATE TABLE bt_named AS
+SELECT uba_boost_train(churned, f, '{"n_estimators": 30, "max_depth": 3, "feature_names": ["tenure", "charges", "calls", "noise"]}'::jsonb) AS b
+  FROM bt_rows;
+SELECT key AS feature, round(value::numeric, 4) AS mean_abs_shap
+  FROM jsonb_each_text((SELECT uba_shap_importance((SELECT b FROM bt_named), f) FROM bt_rows WHERE id % 10 = 0))
+ ORDER BY value::float8 DESC;
+SELECT abs((SELECT (uba_shap_importance((SELECT b FROM bt_named), f)->>'calls')::float8 FROM bt_rows WHERE id % 10 = 0)
+           - (SELECT avg(abs(e.contribution)) FROM bt_rows r, uba_boost_explain((SELECT b FROM bt_named), r.f) e
+               WHERE r.id % 10 = 0 AND e.feature = 3)) < 1e-12 AS equals_mean_of_explanations;
+SELECT (id % 2 = 0) AS even, (uba_shap_importance((SELECT b FROM bt_named), f)->>'tenure')::float8 > 0 AS tenure_matters
+  FROM bt_rows GROUP BY 1 ORDER BY 1;
+SELECT uba_shap_importance((SELECT b FROM bt_named), f) IS NULL AS no_rows FROM bt_rows WHERE false;
+SELECT expect_error($$SELECT uba_shap_importance(CASE WHEN id % 2 = 0 THEN b ELSE (SELECT uba_boost_train(spend, f, '{"n_estimators": 2}') FROM bt_rows) END, f) FROM bt_rows, bt_named$$);
+SELECT expect_error($$SELECT uba_shap_importance(b, ARRAY[1.0]) FROM bt_named$$);
+
 -- export: XGBoost's JSON model format (bench/boost_reference.py loads it in Python XGBoost and
 -- checks its predictions equal uba's); here its shape: every tree with its nodes, the objective,
 -- the base score, the names
@@ -202,4 +219,4 @@ SELECT expect_error($$SELECT uba_boost_predict(substring(m FROM 1 FOR length(m) 
 -- features asking for 8 GB before (XX000)
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32, 2147483647))) FROM bt_damaged$$);
 
-DROP TABLE bt_rows, bt_model, bt_par, bt_damaged, bt_forest, bt_other, bt_early;
+DROP TABLE bt_rows, bt_model, bt_par, bt_damaged, bt_forest, bt_other, bt_early, bt_named;

@@ -153,6 +153,14 @@ COMMENT ON FUNCTION uba_feature_importance(bytea) IS 'per feature of a boosted m
 CREATE FUNCTION uba_boost_export(model bytea) RETURNS json
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_boost_export(bytea) IS 'a boosted or forest model in XGBoost''s JSON model format, for XGBoost to load outside the database';
+CREATE FUNCTION uba_shap_importance_transfn(internal, bytea, float8[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_shap_importance_final(internal) RETURNS jsonb
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_shap_importance(model bytea, features float8[]) (
+	SFUNC = uba_shap_importance_transfn, STYPE = internal, FINALFUNC = uba_shap_importance_final,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_shap_importance(bytea, float8[]) IS 'mean absolute TreeSHAP value of each feature of a boosted or forest model over the rows given';
 
 -- random forests: XGBoost's random-forest mode, the same tree format, scorer and explanations
 CREATE FUNCTION uba_forest_transfn(internal, anyelement, float8[], jsonb) RETURNS internal

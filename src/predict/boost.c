@@ -1283,3 +1283,86 @@ uba_boost_export(PG_FUNCTION_ARGS)
 	/* json, not jsonb: the text as written, whose number forms XGBoost needs */
 	PG_RETURN_TEXT_P(cstring_to_text(s.data));
 }
+
+/* ---------- mean absolute SHAP over rows: uba_shap_importance ---------- */
+
+typedef struct ShapImportance
+{
+	BoostModel *model;			/* parsed, kept by the call site's cache */
+	int			d;
+	int64		rows;
+	double	   *sum;			/* d: sum of |SHAP value| */
+	double	   *phi;
+	ShapStep   *buf;
+} ShapImportance;
+
+PG_FUNCTION_INFO_V1(uba_shap_importance_transfn);
+PG_FUNCTION_INFO_V1(uba_shap_importance_final);
+
+/*
+ * uba_shap_importance(model, features) transition: add one row's absolute
+ * TreeSHAP values.  Rows with a NULL model or features are skipped; every
+ * row must bring the same model.
+ */
+Datum
+uba_shap_importance_transfn(PG_FUNCTION_ARGS)
+{
+	ShapImportance *st = PG_ARGISNULL(0) ? NULL : (ShapImportance *) PG_GETARG_POINTER(0);
+	MemoryContext aggcxt = uba_agg_context(fcinfo);
+	BoostModel *m;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_POINTER(st);
+	/* the model is argument 1 here: the cache reads it as its own argument */
+	m = uba_model_cached_datum(fcinfo, PG_GETARG_DATUM(1), UBA_KIND_BOOST, ParseBoost);
+	if (st == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+
+		st = palloc0(sizeof(ShapImportance));
+		st->model = m;
+		st->d = m->d;
+		st->sum = palloc0(sizeof(double) * m->d);
+		st->phi = palloc(sizeof(double) * m->d);
+		st->buf = palloc0(sizeof(ShapStep) * ShapBufferSteps(m));
+		MemoryContextSwitchTo(old);
+	}
+	else if (m != st->model)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("uba_shap_importance needs the same model for every row"),
+				 errhint("Pass the model as a constant or a scalar subquery: (SELECT uba_model('name')).")));
+	uba_read_features(PG_GETARG_ARRAYTYPE_P(2), m->x, m->d);
+	for (int j = 0; j < m->d; j++)
+		m->xf[j] = (float) m->x[j];
+	TreeShap(m, m->xf, st->phi, st->buf);
+	for (int j = 0; j < m->d; j++)
+		st->sum[j] += fabs(st->phi[j]);
+	st->rows++;
+	PG_RETURN_POINTER(st);
+}
+
+/* Final: {"feature name" (or "feature N"): mean |SHAP value|, ...}, NULL without rows */
+Datum
+uba_shap_importance_final(PG_FUNCTION_ARGS)
+{
+	ShapImportance *st = PG_ARGISNULL(0) ? NULL : (ShapImportance *) PG_GETARG_POINTER(0);
+	StringInfoData s;
+
+	if (st == NULL || st->rows == 0)
+		PG_RETURN_NULL();
+	initStringInfo(&s);
+	appendStringInfoChar(&s, '{');
+	for (int j = 0; j < st->d; j++)
+	{
+		if (j > 0)
+			appendStringInfoString(&s, ", ");
+		if (st->model->names)
+			escape_json(&s, st->model->names[j]);
+		else
+			appendStringInfo(&s, "\"feature %d\"", j + 1);
+		appendStringInfo(&s, ": %.17g", st->sum[j] / (double) st->rows);
+	}
+	appendStringInfoChar(&s, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+}
