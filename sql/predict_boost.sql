@@ -140,6 +140,28 @@ SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"validation_fraction"
 SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"validation_fraction": 0.5}') FROM bt_rows WHERE id <= 2$$);
 SELECT expect_error($$SELECT uba_forest_train(churned, f, '{"validation_fraction": 0.2}') FROM bt_rows$$);
 
+-- cross-validation inside the same call: each row scored once by a model trained on the other
+-- folds; the metric's mean and spread are stored, and the model is trained on all rows
+CREATE TABLE bt_cv AS
+SELECT uba_boost_train(churned, f, '{"n_estimators": 40, "max_depth": 3, "cv_folds": 4}'::jsonb) AS b,
+       uba_boost_train(churned, f, '{"n_estimators": 40, "max_depth": 3}'::jsonb) AS plain
+  FROM bt_rows;
+SELECT uba_model_info(b)->'cross_validation'->'folds' AS folds,
+       uba_model_info(b)->'cross_validation'->>'metric' AS metric,
+       (uba_model_info(b)->'cross_validation'->>'mean')::float8 BETWEEN 0.01 AND 0.7 AS plausible_logloss,
+       (uba_model_info(b)->'cross_validation'->>'std')::float8 >= 0 AS has_spread,
+       (uba_model_info(b)->>'training_rows')::int AS trained_on_all_rows,
+       (SELECT bool_and(uba_boost_predict(b, f) = uba_boost_predict(plain, f)) FROM bt_rows WHERE id % 7 = 0)
+         AS the_model_is_the_one_without_cv
+  FROM bt_cv;
+-- an overfit model shows it: deep trees, many rounds, a high learning rate cross-validate worse
+SELECT (SELECT (uba_model_info(uba_boost_train(churned, f, '{"n_estimators": 200, "max_depth": 10, "learning_rate": 1, "min_child_weight": 0, "cv_folds": 3}'::jsonb))->'cross_validation'->>'mean')::float8 FROM bt_rows)
+     > (SELECT (uba_model_info(uba_boost_train(churned, f, '{"n_estimators": 40, "max_depth": 3, "cv_folds": 3}'::jsonb))->'cross_validation'->>'mean')::float8 FROM bt_rows)
+       AS overfitting_shows;
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"cv_folds": 1}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"cv_folds": 3, "validation_fraction": 0.2}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"cv_folds": 20}') FROM bt_rows WHERE id <= 3$$);
+
 -- random forests: XGBoost's random-forest mode, one round of parallel trees, scored and explained
 -- by the same evaluator
 CREATE TABLE bt_forest AS
@@ -203,20 +225,22 @@ SELECT uba_boost_predict(b, NULL) IS NULL AS null_features FROM bt_model;
 -- damaged payloads with a valid checksum (reseal); the payload starts at p = 32 + metadata
 -- length: objective (u32) at p, flags at p + 4, rounds at p + 8, base margin (f64) at p + 12,
 -- margin difference at p + 20, SHAP difference at p + 28, held-out rows (u64) at p + 36, their
--- metric (f64) at p + 44, trees (u32) at p + 52, the first tree's node count at p + 56 and its root
--- from p + 60: feature, default left, left, right (u32 each), value, gain, cover (f32)
+-- metric (f64) at p + 44, cross-validation folds (u32) at p + 52, mean and spread (f64) at p + 56
+-- and p + 64, trees (u32) at p + 72, the first tree's node count at p + 76 and its root from p + 80:
+-- feature, default left, left, right (u32 each), value, gain, cover (f32)
 CREATE TABLE bt_damaged AS SELECT b AS m, 32 + get_u32(b, 12)::int AS p FROM bt_model;
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p, 7))) FROM bt_damaged$$);
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 4, 2))) FROM bt_damaged$$);
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 36, 5))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 56, 2))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 60, 99))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 68, 0))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 64, 2))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_boost_predict(reseal(put_u32(m, p + 52, 100000)), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 52, 3))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 76, 2))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 80, 99))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 88, 0))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 84, 2))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_boost_predict(reseal(put_u32(m, p + 72, 100000)), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
 SELECT expect_error($$SELECT uba_boost_predict(substring(m FROM 1 FOR length(m) - 9), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
 -- the metadata's feature count (offset 32) is checked too: the fuzzer found a claim of 2^31 - 1
 -- features asking for 8 GB before (XX000)
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32, 2147483647))) FROM bt_damaged$$);
 
-DROP TABLE bt_rows, bt_model, bt_par, bt_damaged, bt_forest, bt_other, bt_early, bt_named;
+DROP TABLE bt_rows, bt_model, bt_par, bt_damaged, bt_forest, bt_other, bt_early, bt_named, bt_cv;

@@ -54,7 +54,7 @@ UNION ALL
 SELECT 'assoc', uba_assoc_rules('b' || b, 'i' || (b * 3 + k) % 5, '{"min_support": 0.2, "min_confidence": 0.3, "max_consequent": 2}') FROM generate_series(1, 20) b, generate_series(1, 3) k
 UNION ALL
 -- boosted trees: binary and regression
-SELECT 'boost', uba_boost_train(x % 3 = 0, ARRAY[x::float8, (x % 4)::float8], '{"n_estimators": 3, "max_depth": 2}') FROM generate_series(1, 40) x
+SELECT 'boost', uba_boost_train(x % 3 = 0, ARRAY[x::float8, (x % 4)::float8], '{"n_estimators": 3, "max_depth": 2, "cv_folds": 2}') FROM generate_series(1, 40) x
 UNION ALL
 SELECT 'boost', uba_boost_train(x * 0.5 + x % 3, ARRAY[x::float8, (x % 4)::float8], '{"n_estimators": 4, "max_depth": 3, "validation_fraction": 0.3, "early_stopping_rounds": 2}') FROM generate_series(1, 40) x
 UNION ALL

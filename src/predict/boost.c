@@ -30,7 +30,8 @@
  * on the training rows (f64), largest SHAP value difference from XGBoost's
  * pred_contribs on the first 100 training rows (f64), rows held out for
  * early stopping (u64) and the best round's metric on them (f64, -1
- * without), trees (u32); then
+ * without), cross-validation folds (u32, 0 without) and the metric's mean
+ * and standard deviation over them (f64 each, -1 without), trees (u32); then
  * per tree: nodes (u32) and
  * per node: feature (u32, 0xFFFFFFFF for a leaf), default left (u32),
  * left and right child (u32 each, 0xFFFFFFFF for a leaf), threshold or
@@ -97,6 +98,7 @@ static const UbaOptionSpec boost_options[] = {
 	{"seed", UBA_OPT_INT, 0, 0, 2147483647, NULL},
 	{"validation_fraction", UBA_OPT_FLOAT, 0, 0, 0.9, NULL},
 	{"early_stopping_rounds", UBA_OPT_INT, 0, 0, 100000, NULL},
+	{"cv_folds", UBA_OPT_INT, 0, 0, 20, NULL},
 	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
 	UBA_PROGRESS_OPTION,
 };
@@ -156,6 +158,9 @@ typedef struct BoostModel
 	double		shap_agreement; /* largest |TreeSHAP - XGBoost's pred_contribs| on training rows */
 	int64		valid_rows;		/* rows held out for early stopping, or 0 */
 	double		valid_metric;	/* the best round's validation metric (-1 without) */
+	int			cv_folds;		/* cross-validation folds, or 0 */
+	double		cv_mean;		/* and the metric's mean and spread over them (-1 without) */
+	double		cv_std;
 	int			max_depth;		/* of all trees */
 	double		expected;		/* base margin + every tree's mean: the SHAP baseline */
 	char	  **names;			/* feature names, or NULL */
@@ -389,6 +394,16 @@ Transition(FunctionCallInfo fcinfo, bool forest)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("option \"early_stopping_rounds\" of uba_boost_train needs \"validation_fraction\""),
 					 errhint("Hold out a share of the rows to stop on, for example \"validation_fraction\": 0.2.")));
+		if (!forest && uba_option(&o, "cv_folds") == 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"cv_folds\" of uba_boost_train must be 0 (none) or from 2 to 20"),
+					 errdetail("Got 1.")));
+		if (!forest && uba_option(&o, "cv_folds") >= 2 && uba_option(&o, "validation_fraction") > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("options \"cv_folds\" and \"validation_fraction\" of uba_boost_train do not go together"),
+					 errhint("Cross-validation scores every row once; a held-out share is for early stopping.")));
 		/* the objective rides in the row set's integer parameter */
 		rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(2), true,
 							  binary ? BOOST_BINARY : BOOST_REGRESSION, opts);
@@ -419,6 +434,9 @@ typedef struct XgbHandles
 	DMatrixHandle dtrain;
 	DMatrixHandle dcheck;		/* the first rows, for the SHAP check */
 	DMatrixHandle dvalid;		/* rows held out for early stopping */
+	DMatrixHandle cvtrain;		/* a cross-validation fold's training and scored rows */
+	DMatrixHandle cvvalid;
+	BoosterHandle cvbooster;
 	BoosterHandle booster;
 	MemoryContextCallback free;
 } XgbHandles;
@@ -436,10 +454,19 @@ FreeHandles(void *arg)
 		XGDMatrixFree(h->dcheck);
 	if (h->dvalid)
 		XGDMatrixFree(h->dvalid);
+	if (h->cvbooster)
+		XGBoosterFree(h->cvbooster);
+	if (h->cvtrain)
+		XGDMatrixFree(h->cvtrain);
+	if (h->cvvalid)
+		XGDMatrixFree(h->cvvalid);
 	h->booster = NULL;
 	h->dtrain = NULL;
 	h->dcheck = NULL;
 	h->dvalid = NULL;
+	h->cvbooster = NULL;
+	h->cvtrain = NULL;
+	h->cvvalid = NULL;
 }
 
 /* An XGBoost call that failed: its own message */
@@ -577,6 +604,42 @@ WriteTrees(UbaWriter *pw, const char *json, bst_ulong len, uint32 max_trees, dou
 
 static void *ParseBoost(const UbaModelMeta *meta, UbaReader *r);
 
+/* XGBoost's parameters from the options */
+static void
+Configure(BoosterHandle b, const UbaOptions *o, bool forest, int objective, int d)
+{
+	SetParam(b, "objective", objective_names[objective]);
+	SetParam(b, "tree_method", "hist");
+	SetParam(b, "eval_metric", metric_names[objective]);
+	SetNumParam(b, "nthread", uba_thread_count());
+	SetNumParam(b, "max_depth", uba_option(o, "max_depth"));
+	SetNumParam(b, "min_child_weight", uba_option(o, "min_child_weight"));
+	SetNumParam(b, "subsample", uba_option(o, "subsample"));
+	SetNumParam(b, "lambda", uba_option(o, "reg_lambda"));
+	SetNumParam(b, "max_bin", uba_option(o, "max_bin"));
+	SetNumParam(b, "seed", uba_option(o, "seed"));
+	if (forest)
+	{
+		double		cols = uba_option(o, "colsample_bynode");
+
+		if (cols == 0)
+			cols = objective == BOOST_BINARY ? Min(1.0, ceil(sqrt((double) d)) / d) : 1.0;
+		SetNumParam(b, "num_parallel_tree", uba_option(o, "n_estimators"));
+		SetNumParam(b, "eta", 1);
+		SetNumParam(b, "colsample_bynode", cols);
+	}
+	else
+	{
+		SetNumParam(b, "eta", uba_option(o, "learning_rate"));
+		SetNumParam(b, "colsample_bytree", uba_option(o, "colsample_bytree"));
+		SetNumParam(b, "alpha", uba_option(o, "reg_alpha"));
+		SetNumParam(b, "gamma", uba_option(o, "gamma"));
+		if (objective == BOOST_BINARY)
+			SetNumParam(b, "scale_pos_weight", uba_option(o, "scale_pos_weight"));
+	}
+
+}
+
 static Datum
 Train(FunctionCallInfo fcinfo, bool forest)
 {
@@ -598,7 +661,10 @@ Train(FunctionCallInfo fcinfo, bool forest)
 				last_metric = -1;
 	int64		nvalid = 0;
 	int			best_round = -1,
-				used_rounds;
+				used_rounds,
+				folds;
+	double		cv_mean = -1,
+				cv_std = -1;
 	bst_ulong	len;
 	const char *json;
 	UbaWriter	pw,
@@ -687,34 +753,85 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		Check(XGDMatrixSetFloatInfo(h->dvalid, "label", yf + n, (bst_ulong) nvalid), "take the held-out labels");
 	}
 	Check(XGBoosterCreate(&h->dtrain, 1, &h->booster), "create a booster");
-	SetParam(h->booster, "objective", objective_names[objective]);
-	SetParam(h->booster, "tree_method", "hist");
-	SetParam(h->booster, "eval_metric", metric_names[objective]);
-	SetNumParam(h->booster, "nthread", uba_thread_count());
-	SetNumParam(h->booster, "max_depth", uba_option(&o, "max_depth"));
-	SetNumParam(h->booster, "min_child_weight", uba_option(&o, "min_child_weight"));
-	SetNumParam(h->booster, "subsample", uba_option(&o, "subsample"));
-	SetNumParam(h->booster, "lambda", uba_option(&o, "reg_lambda"));
-	SetNumParam(h->booster, "max_bin", uba_option(&o, "max_bin"));
-	SetNumParam(h->booster, "seed", uba_option(&o, "seed"));
-	if (forest)
-	{
-		double		cols = uba_option(&o, "colsample_bynode");
+	Configure(h->booster, &o, forest, objective, d);
 
-		if (cols == 0)
-			cols = objective == BOOST_BINARY ? Min(1.0, ceil(sqrt((double) d)) / d) : 1.0;
-		SetNumParam(h->booster, "num_parallel_tree", uba_option(&o, "n_estimators"));
-		SetNumParam(h->booster, "eta", 1);
-		SetNumParam(h->booster, "colsample_bynode", cols);
-	}
-	else
+	/*
+	 * Cross-validation: each row in one of cv_folds folds (drawn with the
+	 * seed over the canonical order); a model with the same options on the
+	 * other folds scores it after the last round.  The metric's mean and
+	 * spread are stored; the model itself is trained on all rows below.
+	 */
+	folds = forest ? 0 : (int) uba_option(&o, "cv_folds");
+	if (folds >= 2)
 	{
-		SetNumParam(h->booster, "eta", uba_option(&o, "learning_rate"));
-		SetNumParam(h->booster, "colsample_bytree", uba_option(&o, "colsample_bytree"));
-		SetNumParam(h->booster, "alpha", uba_option(&o, "reg_alpha"));
-		SetNumParam(h->booster, "gamma", uba_option(&o, "gamma"));
-		if (objective == BOOST_BINARY)
-			SetNumParam(h->booster, "scale_pos_weight", uba_option(&o, "scale_pos_weight"));
+		UbaRandom	rng;
+		int32	   *fold;
+		float	   *fx,
+				   *fy;
+		double		sum = 0,
+					sumsq = 0;
+
+		/* the rows, a fold's copy and XGBoost's two matrices of it */
+		uba_check_memory(mul_size((Size) n, (Size) d * 4 * sizeof(float) + 64), "cross-validation");
+		fold = MemoryContextAllocHuge(cxt, sizeof(int32) * n);
+		fx = MemoryContextAllocHuge(cxt, sizeof(float) * n * d);
+		fy = MemoryContextAllocHuge(cxt, sizeof(float) * n);
+		uba_random_seed(&rng, (uint64) uba_option(&o, "seed") + 0xC2B2AE3D27D4EB4FULL);
+		for (int64 i = 0; i < n; i++)
+			fold[i] = (int32) uba_random_below(&rng, (uint64) folds);
+		for (int f = 0; f < folds; f++)
+		{
+			int64		ntr = 0,
+						nva = 0;
+			const char *names[1] = {"fold"};
+			const char *out;
+			const char *colon;
+			double		metric;
+
+			for (int64 i = 0; i < n; i++)
+				nva += fold[i] == f;
+			ntr = n - nva;
+			if (nva == 0 || ntr < 2)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("cv_folds %d leaves fold %d with " INT64_FORMAT " rows of " INT64_FORMAT, folds, f + 1, nva, n),
+						 errhint("Use fewer folds, or train on more rows.")));
+			/* the fold's scored rows after its training rows */
+			for (int64 i = 0, t = 0, v = ntr; i < n; i++)
+			{
+				int64		at = fold[i] == f ? v++ : t++;
+
+				memcpy(fx + (Size) at * d, xf + (Size) i * d, sizeof(float) * d);
+				fy[at] = yf[i];
+			}
+			Check(XGDMatrixCreateFromMat(fx, (bst_ulong) ntr, (bst_ulong) d, NAN, &h->cvtrain), "take a fold's rows");
+			Check(XGDMatrixSetFloatInfo(h->cvtrain, "label", fy, (bst_ulong) ntr), "take a fold's labels");
+			Check(XGDMatrixCreateFromMat(fx + (Size) ntr * d, (bst_ulong) nva, (bst_ulong) d, NAN, &h->cvvalid), "take a fold's rows");
+			Check(XGDMatrixSetFloatInfo(h->cvvalid, "label", fy + ntr, (bst_ulong) nva), "take a fold's labels");
+			Check(XGBoosterCreate(&h->cvtrain, 1, &h->cvbooster), "create a booster");
+			Configure(h->cvbooster, &o, forest, objective, d);
+			for (int r = 0; r < rounds; r++)
+			{
+				CHECK_FOR_INTERRUPTS();
+				Check(XGBoosterUpdateOneIter(h->cvbooster, r, h->cvtrain), "train a round");
+			}
+			Check(XGBoosterEvalOneIter(h->cvbooster, rounds - 1, &h->cvvalid, names, 1, &out), "score a fold");
+			colon = strrchr(out, ':');
+			metric = colon ? strtod(colon + 1, NULL) : NAN;
+			if (!isfinite(metric))
+				elog(ERROR, "uba: unreadable XGBoost evaluation \"%s\"", out);
+			sum += metric;
+			sumsq += metric * metric;
+			uba_progress(&o, "uba_boost_train: fold %d of %d: %s %.6g", f + 1, folds, metric_names[objective], metric);
+			XGBoosterFree(h->cvbooster);
+			XGDMatrixFree(h->cvtrain);
+			XGDMatrixFree(h->cvvalid);
+			h->cvbooster = NULL;
+			h->cvtrain = NULL;
+			h->cvvalid = NULL;
+		}
+		cv_mean = sum / folds;
+		cv_std = sqrt(Max(0, sumsq / folds - cv_mean * cv_mean));
 	}
 
 	used_rounds = rounds;
@@ -804,6 +921,9 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		uba_put_f64(&probe, 0);
 		uba_put_u64(&probe, (uint64) nvalid);
 		uba_put_f64(&probe, best_metric);
+		uba_put_u32(&probe, (uint32) Max(folds, 0));
+		uba_put_f64(&probe, cv_mean);
+		uba_put_f64(&probe, cv_std);
 		appendBinaryStringInfo(&probe.buf, trees.buf.data, trees.buf.len);
 		memset(&pm, 0, sizeof(pm));
 		pm.n_features = d;
@@ -853,6 +973,9 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		uba_put_f64(&pw, shap_worst);
 		uba_put_u64(&pw, (uint64) nvalid);
 		uba_put_f64(&pw, best_metric);
+		uba_put_u32(&pw, (uint32) Max(folds, 0));
+		uba_put_f64(&pw, cv_mean);
+		uba_put_f64(&pw, cv_std);
 		appendBinaryStringInfo(&pw.buf, trees.buf.data, trees.buf.len);
 	}
 	uba_progress(&o, "%s: trained; the model is read back", forest ? "uba_forest_train" : "uba_boost_train");
@@ -912,6 +1035,11 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 	m->valid_metric = uba_get_finite_f64(r);
 	if ((m->valid_rows > 0) != (m->valid_metric >= 0))
 		uba_model_corrupted("A held-out metric without held-out rows, or none with them.");
+	m->cv_folds = (int) uba_get_u32(r);
+	m->cv_mean = uba_get_finite_f64(r);
+	m->cv_std = uba_get_finite_f64(r);
+	if (m->cv_folds == 1 || m->cv_folds > 20 || (m->cv_folds > 0) != (m->cv_mean >= 0 && m->cv_std >= 0))
+		uba_model_corrupted("Bad cross-validation results.");
 	m->names = meta->feature_names;
 	m->expected = m->base_margin;
 	m->ntrees = uba_get_u32(r);
@@ -1024,6 +1152,9 @@ uba_boost_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json
 	if (m->valid_rows > 0)
 		appendStringInfo(json, ", \"validation\": {\"rows\": " INT64_FORMAT ", \"metric\": \"%s\", \"value\": %.17g}",
 						 m->valid_rows, metric_names[m->objective], m->valid_metric);
+	if (m->cv_folds > 0)
+		appendStringInfo(json, ", \"cross_validation\": {\"folds\": %d, \"metric\": \"%s\", \"mean\": %.17g, \"std\": %.17g}",
+						 m->cv_folds, metric_names[m->objective], m->cv_mean, m->cv_std);
 }
 
 /* ---------- scoring ---------- */
