@@ -319,7 +319,9 @@ uba_parse_options(Jsonb *opts, const UbaOptionSpec *specs, int nspecs,
 	JsonbIteratorToken tok;
 	int			idx = -1;
 
-	Assert(nspecs <= (int) lengthof(out->value));
+	/* a programming error, but one that would write past the arrays: checked in every build */
+	if (nspecs > (int) lengthof(out->value))
+		elog(ERROR, "uba: %s has %d options, more than %d", funcname, nspecs, (int) lengthof(out->value));
 	out->specs = specs;
 	out->nspecs = nspecs;
 	out->names = NULL;

@@ -189,12 +189,15 @@ typedef struct UbaOptionSpec
  * choices, and its weights in weights[], in key order).  A NAMES option
  * is kept in names (NULL when not given).
  */
+/* the most options one function takes */
+#define UBA_OPT_MAX_SPECS 32
+
 typedef struct UbaOptions
 {
 	const UbaOptionSpec *specs;
 	int			nspecs;
-	double		value[16];
-	bool		given[16];
+	double		value[UBA_OPT_MAX_SPECS];
+	bool		given[UBA_OPT_MAX_SPECS];
 	double		weights[UBA_OPT_MAX_KEYS];
 	char	  **names;
 	int			nnames;
