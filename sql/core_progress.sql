@@ -26,6 +26,12 @@ SELECT uba_model_info(uba_cf_train(id % 30, id % 17, 1.0, '{"method": "item_knn"
   FROM progress_rows;
 SELECT uba_model_info(uba_assoc_rules(id % 60, id % 7, '{"min_support": 0.1, "verbose": true}'::jsonb))->'rules' AS rules
   FROM progress_rows;
+-- boosted trees: every 10th round; a forest: its one round.  (The lines of early stopping and
+-- cross-validation carry XGBoost's metric values, which are not this test's to fix.)
+SELECT uba_model_info(uba_boost_train(f[1] > 0, f, '{"n_estimators": 20, "max_depth": 2, "verbose": true}'::jsonb))->'trees' AS trees
+  FROM progress_rows;
+SELECT uba_model_info(uba_forest_train(y, f, '{"n_estimators": 5, "max_depth": 2, "verbose": true}'::jsonb))->'trees' AS trees
+  FROM progress_rows;
 -- the setting turns it on for every call; the option turns it off for one
 SET uba.progress = on;
 SELECT uba_model_info(uba_linreg_train(y, f))->'kind' AS kind FROM progress_rows;

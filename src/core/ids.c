@@ -39,11 +39,33 @@ uba_id_kind_name(int kind)
 	return (kind >= 0 && kind < lengthof(id_kind_names)) ? id_kind_names[kind] : "unknown";
 }
 
+/*
+ * The type under a domain.  The id types themselves answer without a
+ * catalog lookup: this runs for every event and every scored id.
+ */
+static inline Oid
+BaseType(Oid typid)
+{
+	switch (typid)
+	{
+		case INT8OID:
+		case INT4OID:
+		case INT2OID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case UUIDOID:
+			return typid;
+		default:
+			return getBaseType(typid);
+	}
+}
+
 /* The kind of ids of a SQL type, or -1 */
 static int
 KindOfType(Oid typid)
 {
-	switch (getBaseType(typid))
+	switch (BaseType(typid))
 	{
 		case INT8OID:
 			return UBA_ID_INT8;
@@ -107,7 +129,7 @@ BytesOf(Datum d, Oid typid, int kind, const char **p, int *len)
 
 		*p = VARDATA_ANY(t);
 		*len = (int) VARSIZE_ANY_EXHDR(t);
-		if (getBaseType(typid) == BPCHAROID)
+		if (BaseType(typid) == BPCHAROID)
 			while (*len > 0 && (*p)[*len - 1] == ' ')
 				(*len)--;
 	}

@@ -167,6 +167,9 @@ typedef struct BoostModel
 	BoostTree  *trees;
 	float	   *xf;				/* d: a row as float32, for scoring */
 	double	   *x;				/* d */
+	double	   *phi;			/* d: a row's SHAP values */
+	struct ShapStep *shap_path; /* TreeSHAP's path buffer for the deepest tree */
+	UbaContribution *contrib;	/* d: an explanation's rows */
 } BoostModel;
 
 /* ---------- the evaluator ---------- */
@@ -604,6 +607,23 @@ WriteTrees(UbaWriter *pw, const char *json, bst_ulong len, uint32 max_trees, dou
 
 static void *ParseBoost(const UbaModelMeta *meta, UbaReader *r);
 
+/* The objective's metric on rows after round iter (XGBoost reports "[iter]\tname-metric:value") */
+static double
+EvalMetric(BoosterHandle b, int iter, DMatrixHandle rows)
+{
+	const char *names[1] = {"rows"};
+	const char *out;
+	const char *colon;
+	double		metric;
+
+	Check(XGBoosterEvalOneIter(b, iter, &rows, names, 1, &out), "score held-out rows");
+	colon = strrchr(out, ':');
+	metric = colon ? strtod(colon + 1, NULL) : NAN;
+	if (!isfinite(metric))
+		elog(ERROR, "uba: unreadable XGBoost evaluation \"%s\"", out);
+	return metric;
+}
+
 /* XGBoost's parameters from the options */
 static void
 Configure(BoosterHandle b, const UbaOptions *o, bool forest, int objective, int d)
@@ -783,9 +803,6 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		{
 			int64		ntr = 0,
 						nva = 0;
-			const char *names[1] = {"fold"};
-			const char *out;
-			const char *colon;
 			double		metric;
 
 			for (int64 i = 0; i < n; i++)
@@ -815,11 +832,7 @@ Train(FunctionCallInfo fcinfo, bool forest)
 				CHECK_FOR_INTERRUPTS();
 				Check(XGBoosterUpdateOneIter(h->cvbooster, r, h->cvtrain), "train a round");
 			}
-			Check(XGBoosterEvalOneIter(h->cvbooster, rounds - 1, &h->cvvalid, names, 1, &out), "score a fold");
-			colon = strrchr(out, ':');
-			metric = colon ? strtod(colon + 1, NULL) : NAN;
-			if (!isfinite(metric))
-				elog(ERROR, "uba: unreadable XGBoost evaluation \"%s\"", out);
+			metric = EvalMetric(h->cvbooster, rounds - 1, h->cvvalid);
 			sum += metric;
 			sumsq += metric * metric;
 			uba_progress(&o, "uba_boost_train: fold %d of %d: %s %.6g", f + 1, folds, metric_names[objective], metric);
@@ -841,17 +854,9 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		Check(XGBoosterUpdateOneIter(h->booster, r, h->dtrain), "train a round");
 		if (nvalid > 0)
 		{
-			const char *names[1] = {"valid"};
-			const char *out;
-			const char *colon;
-			double		metric;
+			double		metric = EvalMetric(h->booster, r, h->dvalid);
 			int			patience = (int) uba_option(&o, "early_stopping_rounds");
 
-			Check(XGBoosterEvalOneIter(h->booster, r, &h->dvalid, names, 1, &out), "score the held-out rows");
-			colon = strrchr(out, ':');
-			metric = colon ? strtod(colon + 1, NULL) : NAN;
-			if (!isfinite(metric))
-				elog(ERROR, "uba: unreadable XGBoost evaluation \"%s\"", out);
 			last_metric = metric;
 			if (best_round < 0 || metric < best_metric)
 			{
@@ -946,8 +951,6 @@ Train(FunctionCallInfo fcinfo, bool forest)
 			char	   *ccfg = psprintf("{\"type\": 2, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": %d, \"strict_shape\": false}",
 									forest ? 0 : used_rounds);
 			const float *contribs;
-			double	   *phi = palloc(sizeof(double) * d);
-			ShapStep   *buf = palloc0(sizeof(ShapStep) * ShapBufferSteps(m));
 
 			for (uint32 t = 0; t < m->ntrees; t++)
 				steps += (double) (m->trees[t].nnodes + 1) / 2 * (m->trees[t].depth + 1) * (m->trees[t].depth + 1);
@@ -958,9 +961,9 @@ Train(FunctionCallInfo fcinfo, bool forest)
 				  "compute SHAP values");
 			for (int64 i = 0; i < nshap; i++)
 			{
-				TreeShap(m, xf + (Size) i * d, phi, buf);
+				TreeShap(m, xf + (Size) i * d, m->phi, m->shap_path);
 				for (int j = 0; j < d; j++)
-					shap_worst = Max(shap_worst, fabs(phi[j] - (double) contribs[(Size) i * (d + 1) + j]));
+					shap_worst = Max(shap_worst, fabs(m->phi[j] - (double) contribs[(Size) i * (d + 1) + j]));
 				shap_worst = Max(shap_worst, fabs(m->expected - (double) contribs[(Size) i * (d + 1) + d]));
 			}
 		}
@@ -1124,8 +1127,12 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 		}
 	}
 	uba_reader_finish(r);
+	/* scratch for scoring and explaining one row, so that no call allocates */
 	m->xf = palloc(sizeof(float) * m->d);
 	m->x = palloc(sizeof(double) * m->d);
+	m->phi = palloc(sizeof(double) * m->d);
+	m->shap_path = palloc0(sizeof(ShapStep) * ShapBufferSteps(m));
+	m->contrib = palloc(sizeof(UbaContribution) * m->d);
 	return m;
 }
 
@@ -1159,6 +1166,15 @@ uba_boost_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json
 
 /* ---------- scoring ---------- */
 
+/* A row's features into the model's scratch, as float32 the way XGBoost reads them */
+static void
+ReadRow(BoostModel *m, ArrayType *features)
+{
+	uba_read_features(features, m->x, m->d);
+	for (int j = 0; j < m->d; j++)
+		m->xf[j] = (float) m->x[j];
+}
+
 /*
  * uba_boost_predict(model, features): the probability of true for a binary
  * model, the predicted value for regression.
@@ -1176,9 +1192,7 @@ uba_boost_score(FunctionCallInfo fcinfo, ArrayType *features)
 	BoostModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
 	double		margin;
 
-	uba_read_features(features, m->x, m->d);
-	for (int j = 0; j < m->d; j++)
-		m->xf[j] = (float) m->x[j];
+	ReadRow(m, features);
 	margin = Margin(m, m->xf);
 	return m->objective == BOOST_BINARY ? uba_sigmoid(margin) : margin;
 }
@@ -1203,28 +1217,19 @@ uba_boost_explain(PG_FUNCTION_ARGS)
 void
 uba_boost_explain_rows(FunctionCallInfo fcinfo, ArrayType *features, int top)
 {
-	BoostModel *m;
-	UbaContribution *c;
-	double	   *phi;
-	ShapStep   *buf;
+	BoostModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
 
-	m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
 	if (top < 0)
 		top = m->d;
-	uba_read_features(features, m->x, m->d);
-	for (int j = 0; j < m->d; j++)
-		m->xf[j] = (float) m->x[j];
-	phi = palloc(sizeof(double) * m->d);
-	buf = palloc0(sizeof(ShapStep) * ShapBufferSteps(m));
-	TreeShap(m, m->xf, phi, buf);
-	c = palloc(sizeof(UbaContribution) * m->d);
+	ReadRow(m, features);
+	TreeShap(m, m->xf, m->phi, m->shap_path);
 	for (int j = 0; j < m->d; j++)
 	{
-		c[j].feature = j + 1;
-		c[j].value = m->x[j];
-		c[j].contribution = phi[j];
+		m->contrib[j].feature = j + 1;
+		m->contrib[j].value = m->x[j];
+		m->contrib[j].contribution = m->phi[j];
 	}
-	uba_emit_contributions(fcinfo, m->expected, c, m->d, top, m->names);
+	uba_emit_contributions(fcinfo, m->expected, m->contrib, m->d, top, m->names);
 }
 
 /*
@@ -1423,8 +1428,6 @@ typedef struct ShapImportance
 	int			d;
 	int64		rows;
 	double	   *sum;			/* d: sum of |SHAP value| */
-	double	   *phi;
-	ShapStep   *buf;
 } ShapImportance;
 
 PG_FUNCTION_INFO_V1(uba_shap_importance_transfn);
@@ -1454,8 +1457,6 @@ uba_shap_importance_transfn(PG_FUNCTION_ARGS)
 		st->model = m;
 		st->d = m->d;
 		st->sum = palloc0(sizeof(double) * m->d);
-		st->phi = palloc(sizeof(double) * m->d);
-		st->buf = palloc0(sizeof(ShapStep) * ShapBufferSteps(m));
 		MemoryContextSwitchTo(old);
 	}
 	else if (m != st->model)
@@ -1463,12 +1464,10 @@ uba_shap_importance_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("uba_shap_importance needs the same model for every row"),
 				 errhint("Pass the model as a constant or a scalar subquery: (SELECT uba_model('name')).")));
-	uba_read_features(PG_GETARG_ARRAYTYPE_P(2), m->x, m->d);
+	ReadRow(m, PG_GETARG_ARRAYTYPE_P(2));
+	TreeShap(m, m->xf, m->phi, m->shap_path);
 	for (int j = 0; j < m->d; j++)
-		m->xf[j] = (float) m->x[j];
-	TreeShap(m, m->xf, st->phi, st->buf);
-	for (int j = 0; j < m->d; j++)
-		st->sum[j] += fabs(st->phi[j]);
+		st->sum[j] += fabs(m->phi[j]);
 	st->rows++;
 	PG_RETURN_POINTER(st);
 }
