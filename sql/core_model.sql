@@ -29,7 +29,7 @@ SELECT expect_error($$SELECT uba_model_info(set_byte(m, 4, 2)) FROM blob$$);
 SELECT expect_error($$SELECT uba_model_info(set_byte(m, 5, 1)) FROM blob$$);
 SELECT expect_error($$SELECT uba_model_info(set_byte(m, 6, 0)) FROM blob$$);
 SELECT expect_error($$SELECT uba_model_info(set_byte(m, 6, 77)) FROM blob$$);
-SELECT expect_error($$SELECT uba_model_info(set_byte(m, 8, 1)) FROM blob$$);
+SELECT expect_error($$SELECT uba_model_info(set_byte(m, 8, 2)) FROM blob$$);
 SELECT expect_error($$SELECT uba_model_info(set_byte(m, 11, 128)) FROM blob$$);
 SELECT expect_error($$SELECT uba_model_info(set_byte(m, 12, get_byte(m, 12) + 1)) FROM blob$$);
 SELECT expect_error($$SELECT uba_model_info(set_byte(m, 19, 255)) FROM blob$$);

@@ -39,7 +39,7 @@ static const UbaModelScorer scorers[] = {
 	NULL, NULL, uba_logreg_score, uba_linreg_score, NULL, NULL, uba_boost_score
 };
 static const UbaModelExplainer explainers[] = {
-	NULL, NULL, uba_logreg_explain_rows, NULL, NULL, NULL, uba_boost_explain_rows
+	NULL, NULL, uba_logreg_contributions, NULL, NULL, NULL, uba_boost_contributions
 };
 /* what to use instead, for the kinds that have no scorer */
 static const char *const instead[] = {
@@ -47,20 +47,45 @@ static const char *const instead[] = {
 	"uba_basket_complete(model, items, n)", ""
 };
 
-/* A model's kind, cached per call site like the model (its header is validated once) */
-static void *
-KindOnly(const UbaModelMeta *meta, UbaReader *payload)
+/*
+ * What the generic functions keep per call site and model: its kind, its
+ * features, the encoding of typed rows, and scratch for one row and one
+ * explanation by column.
+ */
+typedef struct ScoringInfo
 {
-	UbaModelKind *k = palloc(sizeof(UbaModelKind));
+	UbaModelKind kind;
+	int			d;
+	UbaEncoding *enc;
+	double	   *x;
+	UbaContribution *by_column;
+	char	  **column_names;
+} ScoringInfo;
 
-	*k = meta->kind;
-	return k;
+static void *
+ParseScoringInfo(const UbaModelMeta *meta, UbaReader *payload)
+{
+	ScoringInfo *info = palloc0(sizeof(ScoringInfo));
+
+	info->kind = meta->kind;
+	info->d = meta->n_features;
+	info->enc = meta->encoding;
+	info->x = palloc(sizeof(double) * Max(meta->n_features, 1));
+	if (info->enc != NULL)
+	{
+		info->by_column = palloc(sizeof(UbaContribution) * info->enc->ncols);
+		info->column_names = palloc(sizeof(char *) * info->enc->ncols);
+		for (int k = 0; k < info->enc->ncols; k++)
+			info->column_names[k] = info->enc->cols[k].name;
+	}
+	return info;
 }
 
-static UbaModelKind
-KindOf(FunctionCallInfo fcinfo, const char *function, bool explain)
+static ScoringInfo *
+InfoOf(FunctionCallInfo fcinfo, const char *function, bool explain)
 {
-	UbaModelKind kind = *(UbaModelKind *) uba_model_cached(fcinfo, 0, UBA_KIND_ANY, KindOnly);
+	ScoringInfo *info = uba_model_cached(fcinfo, 0, UBA_KIND_ANY, ParseScoringInfo);
+	UbaModelKind kind = info->kind;
 	bool		applies = (int) kind >= 0 && (int) kind < (int) lengthof(scorers) &&
 		(explain ? explainers[kind] != NULL : scorers[kind] != NULL);
 
@@ -71,35 +96,64 @@ KindOf(FunctionCallInfo fcinfo, const char *function, bool explain)
 				 (int) kind < (int) lengthof(instead) && instead[kind][0] != '\0' ?
 				 errhint("Use %s with them.", instead[kind]) :
 				 errhint("It applies to logreg and boost models%s.", explain ? "" : " and linreg")));
-	return kind;
+	return info;
 }
 
 /*
- * uba_predict(model, features): the prediction of any model that scores a
- * feature array: a probability (logreg, binary boost and forest), a value
- * (linreg, regression boost and forest).
+ * uba_predict(model, features or row): the prediction of any model that
+ * scores a row of features: a probability (logreg, binary boost and
+ * forest), a value (linreg, regression boost and forest).
  */
 PG_FUNCTION_INFO_V1(uba_predict);
 
 Datum
 uba_predict(PG_FUNCTION_ARGS)
 {
-	UbaModelKind kind = KindOf(fcinfo, "uba_predict", false);
+	ScoringInfo *info = InfoOf(fcinfo, "uba_predict", false);
 
-	PG_RETURN_FLOAT8(scorers[kind] (fcinfo, PG_GETARG_ARRAYTYPE_P(1)));
+	uba_read_features_arg(fcinfo, 1, info->enc, info->x, info->d);
+	PG_RETURN_FLOAT8(scorers[info->kind] (fcinfo, info->x));
 }
 
-/* uba_explain(model, features [, top]): the model's own explanation rows */
+/*
+ * uba_explain(model, features or row [, top]): the model's own explanation
+ * rows.  A model of typed rows explains by column: a categorical column's
+ * one-hot features add up to one contribution (exact: contributions are
+ * additive), whose value is NULL.
+ */
 PG_FUNCTION_INFO_V1(uba_explain);
 
 Datum
 uba_explain(PG_FUNCTION_ARGS)
 {
-	UbaModelKind kind;
+	ScoringInfo *info;
+	UbaContribution *c;
+	char	  **names;
+	double		baseline;
+	int			top = PG_NARGS() > 2 ? uba_count_arg(PG_GETARG_INT32(2), "top") : -1;
 
 	InitMaterializedSRF(fcinfo, 0);
-	kind = KindOf(fcinfo, "uba_explain", true);
-	explainers[kind] (fcinfo, PG_GETARG_ARRAYTYPE_P(1),
-					  PG_NARGS() > 2 ? uba_count_arg(PG_GETARG_INT32(2), "top") : -1);
+	info = InfoOf(fcinfo, "uba_explain", true);
+	uba_read_features_arg(fcinfo, 1, info->enc, info->x, info->d);
+	baseline = explainers[info->kind] (fcinfo, info->x, &c, &names);
+	if (info->enc == NULL || !uba_arg_is_row(fcinfo, 1))
+	{
+		uba_emit_contributions(fcinfo, baseline, c, info->d, top < 0 ? info->d : top, names);
+		return (Datum) 0;
+	}
+	for (int k = 0; k < info->enc->ncols; k++)
+	{
+		const UbaColumn *col = &info->enc->cols[k];
+		UbaContribution *g = &info->by_column[k];
+
+		g->feature = k + 1;
+		g->value = col->cls == UBA_COL_CATEGORY ? NAN : info->x[col->first];
+		g->contribution = 0;
+	}
+	/* the explainer's rows are in feature order */
+	for (int j = 0; j < info->d; j++)
+		info->by_column[uba_encoding_column_of(info->enc, c[j].feature - 1)].contribution += c[j].contribution;
+	uba_emit_contributions(fcinfo, baseline, info->by_column, info->enc->ncols,
+						   top < 0 ? info->enc->ncols : top, info->column_names);
 	return (Datum) 0;
 }

@@ -22,13 +22,18 @@ extern void uba_assoc_describe(const UbaModelMeta *meta, UbaReader *payload, Str
 extern void uba_boost_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 
 /* What uba_predict and uba_explain call for a kind (the model is argument 0 of fcinfo) */
-typedef double (*UbaModelScorer) (FunctionCallInfo fcinfo, ArrayType *features);
-typedef void (*UbaModelExplainer) (FunctionCallInfo fcinfo, ArrayType *features, int top);
+/* x: one row of the model's n_features values (typed rows of trees: NaN is missing) */
+typedef double (*UbaModelScorer) (FunctionCallInfo fcinfo, const double *x);
+/* each feature's part in the model's scratch (*c, n_features entries) and names; returns the baseline */
+typedef double (*UbaModelExplainer) (FunctionCallInfo fcinfo, const double *x, UbaContribution **c,
+									 char ***names);
 
-extern double uba_logreg_score(FunctionCallInfo fcinfo, ArrayType *features);
-extern double uba_linreg_score(FunctionCallInfo fcinfo, ArrayType *features);
-extern double uba_boost_score(FunctionCallInfo fcinfo, ArrayType *features);
-extern void uba_logreg_explain_rows(FunctionCallInfo fcinfo, ArrayType *features, int top);
-extern void uba_boost_explain_rows(FunctionCallInfo fcinfo, ArrayType *features, int top);
+extern double uba_logreg_score(FunctionCallInfo fcinfo, const double *x);
+extern double uba_linreg_score(FunctionCallInfo fcinfo, const double *x);
+extern double uba_boost_score(FunctionCallInfo fcinfo, const double *x);
+extern double uba_logreg_contributions(FunctionCallInfo fcinfo, const double *x, UbaContribution **c,
+									   char ***names);
+extern double uba_boost_contributions(FunctionCallInfo fcinfo, const double *x, UbaContribution **c,
+									  char ***names);
 
 #endif							/* UBA_KINDS_H */

@@ -211,3 +211,92 @@ CREATE FUNCTION uba_explain(model bytea, features float8[],
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
 COMMENT ON FUNCTION uba_explain(bytea, float8[], int) IS 'the explanation of one prediction of a logreg, boosted or forest model: baseline and contributions, largest first';
 COMMENT ON FUNCTION uba_explain(bytea, float8[]) IS 'the explanation of one prediction of a logreg, boosted or forest model: baseline and contributions, largest first';
+
+-------------------------------------------------------------------------------
+-- Typed rows: a table's columns as they are (numbers, boolean, text and enum
+-- categories, dates), the encoding stored in the model, scoring by column name
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_boost_transfn(internal, anyelement, record, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_boost_transfn(internal, anyelement, record) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_forest_transfn(internal, anyelement, record, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_forest_transfn(internal, anyelement, record) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- typed rows are not combined across parallel workers: their categories are interned per call
+CREATE AGGREGATE uba_boost_train(label boolean, features record, options jsonb) (
+	SFUNC = uba_boost_transfn, STYPE = internal, FINALFUNC = uba_boost_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_boost_train(label boolean, features record) (
+	SFUNC = uba_boost_transfn, STYPE = internal, FINALFUNC = uba_boost_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_boost_train(target float8, features record, options jsonb) (
+	SFUNC = uba_boost_transfn, STYPE = internal, FINALFUNC = uba_boost_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_boost_train(target float8, features record) (
+	SFUNC = uba_boost_transfn, STYPE = internal, FINALFUNC = uba_boost_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_boost_train(boolean, record, jsonb) IS 'train gradient-boosted trees (XGBoost, binary:logistic) on a row''s columns as they are';
+COMMENT ON AGGREGATE uba_boost_train(boolean, record) IS 'train gradient-boosted trees (XGBoost, binary:logistic) on a row''s columns as they are';
+COMMENT ON AGGREGATE uba_boost_train(float8, record, jsonb) IS 'train gradient-boosted trees (XGBoost, reg:squarederror) on a row''s columns as they are';
+COMMENT ON AGGREGATE uba_boost_train(float8, record) IS 'train gradient-boosted trees (XGBoost, reg:squarederror) on a row''s columns as they are';
+CREATE AGGREGATE uba_forest_train(label boolean, features record, options jsonb) (
+	SFUNC = uba_forest_transfn, STYPE = internal, FINALFUNC = uba_forest_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_forest_train(label boolean, features record) (
+	SFUNC = uba_forest_transfn, STYPE = internal, FINALFUNC = uba_forest_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_forest_train(target float8, features record, options jsonb) (
+	SFUNC = uba_forest_transfn, STYPE = internal, FINALFUNC = uba_forest_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_forest_train(target float8, features record) (
+	SFUNC = uba_forest_transfn, STYPE = internal, FINALFUNC = uba_forest_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_forest_train(boolean, record, jsonb) IS 'train a random forest on a row''s columns as they are, for a boolean label';
+COMMENT ON AGGREGATE uba_forest_train(boolean, record) IS 'train a random forest on a row''s columns as they are, for a boolean label';
+COMMENT ON AGGREGATE uba_forest_train(float8, record, jsonb) IS 'train a random forest on a row''s columns as they are, for a numeric target';
+COMMENT ON AGGREGATE uba_forest_train(float8, record) IS 'train a random forest on a row''s columns as they are, for a numeric target';
+
+CREATE FUNCTION uba_logreg_transfn(internal, boolean, record, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_logreg_transfn(internal, boolean, record) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_logreg_train(label boolean, features record, options jsonb) (
+	SFUNC = uba_logreg_transfn, STYPE = internal, FINALFUNC = uba_logreg_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_logreg_train(label boolean, features record) (
+	SFUNC = uba_logreg_transfn, STYPE = internal, FINALFUNC = uba_logreg_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_logreg_train(boolean, record, jsonb) IS 'train a logistic regression model on a row''s columns as they are (categories one-hot, NULL imputed)';
+COMMENT ON AGGREGATE uba_logreg_train(boolean, record) IS 'train a logistic regression model on a row''s columns as they are (categories one-hot, NULL imputed)';
+
+CREATE FUNCTION uba_predict(model bytea, features record) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_predict(bytea, record) IS 'the prediction of a model trained on typed rows, for a row whose columns are found by name';
+CREATE FUNCTION uba_explain(model bytea, features record, top int,
+	OUT feature int, OUT name text, OUT value float8, OUT contribution float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+CREATE FUNCTION uba_explain(model bytea, features record,
+	OUT feature int, OUT name text, OUT value float8, OUT contribution float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION uba_explain(bytea, record, int) IS 'the explanation of one prediction of a model trained on typed rows, by column, largest first';
+COMMENT ON FUNCTION uba_explain(bytea, record) IS 'the explanation of one prediction of a model trained on typed rows, by column, largest first';
+-- the text form of a feature array: with a record form beside float8[], a literal ('{1,2}') or NULL needs a text form to stay unambiguous
+CREATE FUNCTION uba_predict(model bytea, features text) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_predict(bytea, text) IS 'the prediction of a logreg, linreg, boosted or forest model for a feature array given as text';
+CREATE FUNCTION uba_explain(model bytea, features text, top int,
+	OUT feature int, OUT name text, OUT value float8, OUT contribution float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
+CREATE FUNCTION uba_explain(model bytea, features text,
+	OUT feature int, OUT name text, OUT value float8, OUT contribution float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION uba_explain(bytea, text, int) IS 'the explanation of one prediction for a feature array given as text';
+COMMENT ON FUNCTION uba_explain(bytea, text) IS 'the explanation of one prediction for a feature array given as text';

@@ -3,7 +3,8 @@
  * explain.c
  *	  The rows every per-prediction explanation returns: a baseline row
  *	  (feature 0, 'baseline'), then each feature's additive contribution,
- *	  largest in absolute value first, the first top of them.  Logistic
+ *	  largest in absolute value first, the first top of them; a value that
+ *	  is no number (a category, a missing value) is NULL.  Logistic
  *	  regression and boosted trees (TreeSHAP) fill the contributions.
  *
  *-------------------------------------------------------------------------
@@ -47,7 +48,7 @@ uba_emit_contributions(FunctionCallInfo fcinfo, double baseline, UbaContribution
 	{
 		Datum		values[4] = {Int32GetDatum(c[i].feature), 0, Float8GetDatum(c[i].value),
 		Float8GetDatum(c[i].contribution)};
-		bool		nulls[4] = {false, names == NULL, false, false};
+		bool		nulls[4] = {false, names == NULL, isnan(c[i].value), false};
 
 		if (names)
 			values[1] = CStringGetTextDatum(names[c[i].feature - 1]);

@@ -232,6 +232,14 @@ Intern(UbaIdDict *d, const char *p, int len)
 	return d->n++;
 }
 
+/* The handle of a key given as bytes (text dictionaries: typed rows' categories) */
+int64
+uba_id_intern(UbaIdDict *d, const char *p, int len)
+{
+	Assert(!IsIntegerKind(d->kind));
+	return Intern(d, p, len);
+}
+
 /*
  * The value an event stores for an id: the integer itself, or the handle
  * of a text or uuid key.
@@ -556,6 +564,13 @@ FindBytes(const UbaIds *ids, const char *p, int len)
 			hi = mid - 1;
 	}
 	return -1;
+}
+
+/* The position of a text key given as bytes, or -1 */
+int64
+uba_ids_find_bytes(const UbaIds *ids, const char *p, int len)
+{
+	return FindBytes(ids, p, len);
 }
 
 /* An id of the wrong kind for the model: the types of both, and what to do */

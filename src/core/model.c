@@ -8,7 +8,7 @@
  *
  *	header (32 bytes)
  *	  0  magic "UBAM"             4  format version (u16)
- *	  6  kind (u16)               8  flags (u32, no bits defined: must be 0)
+ *	  6  kind (u16)               8  flags (u32: 1 typed rows; no other bits)
  *	 12  metadata length (u32)   16  payload length (u32)
  *	 20  CRC-32C of bytes 0..19 and 24..end
  *	 24  reserved (8 bytes, must be 0)
@@ -17,7 +17,8 @@
  *	  training rows (u64), training milliseconds (f64), created at (i64,
  *	  PostgreSQL timestamptz), extension version (16 bytes, NUL padded),
  *	  options length (u32), options (JSON object text), then each feature
- *	  name as length (u32) and bytes (server encoding, no NUL)
+ *	  name as length (u32) and bytes (server encoding, no NUL); with flag 1,
+ *	  the encoding of typed rows (encode.c)
  *	payload (kind specific, read through a bounds-checked UbaReader)
  *
  * uba_model_open() validates all of the above before any payload byte is
@@ -41,6 +42,8 @@
 
 #define UBA_MODEL_MAGIC "UBAM"
 #define UBA_META_FIXED_SIZE (4 + 4 + 8 + 8 + 8 + 16 + 4)
+/* header flags */
+#define UBA_FLAG_TYPED_ROWS 1
 
 PG_FUNCTION_INFO_V1(uba_model_info);
 PG_FUNCTION_INFO_V1(uba_model_kind);
@@ -405,6 +408,8 @@ uba_model_build(UbaModelKind kind, const UbaModelMeta *meta, UbaWriter *payload)
 		uba_put_u32(&m, (uint32) strlen(meta->feature_names[j]));
 		appendBinaryStringInfoNT(&m.buf, meta->feature_names[j], strlen(meta->feature_names[j]));
 	}
+	if (meta->encoding != NULL)
+		uba_put_encoding(&m, meta->encoding);
 
 	total = add_size(add_size(UBA_MODEL_HEADER_SIZE, m.buf.len), payload->buf.len);
 	if (total > MaxAllocSize - VARHDRSZ)
@@ -422,7 +427,7 @@ uba_model_build(UbaModelKind kind, const UbaModelMeta *meta, UbaWriter *payload)
 	p[5] = (char) (UBA_MODEL_FORMAT_VERSION >> 8);
 	p[6] = (char) ((int) kind & 0xFF);
 	p[7] = (char) ((int) kind >> 8);
-	PutLE32(p + 8, 0);
+	PutLE32(p + 8, meta->encoding != NULL ? UBA_FLAG_TYPED_ROWS : 0);
 	PutLE32(p + 12, (uint32) m.buf.len);
 	PutLE32(p + 16, (uint32) payload->buf.len);
 	memcpy(p + UBA_MODEL_HEADER_SIZE, m.buf.data, m.buf.len);
@@ -520,7 +525,7 @@ uba_model_open(bytea *blob, UbaModelKind expected, UbaModelMeta *meta,
 	/* a kind this build cannot read completely is as good as unknown */
 	if (kind <= 0 || kind >= (int) UBA_KIND_COUNT || uba_kind_describer((UbaModelKind) kind) == NULL)
 		uba_model_corrupted("Unknown model kind %d.", kind);
-	if (GetLE32(p + 8) != 0)
+	if ((GetLE32(p + 8) & ~(uint32) UBA_FLAG_TYPED_ROWS) != 0)
 		uba_model_corrupted("Reserved flag bits are set.");
 	if (GetLE64(p + 24) != 0)
 		uba_model_corrupted("Reserved header bytes are not zero.");
@@ -570,6 +575,8 @@ uba_model_open(bytea *blob, UbaModelKind expected, UbaModelMeta *meta,
 		uba_model_corrupted("Stored options are not a JSON object.");
 	r.p += optlen;
 	meta->feature_names = nnames > 0 ? ReadFeatureNames(&r, (int) nnames) : NULL;
+	meta->encoding = (GetLE32(p + 8) & UBA_FLAG_TYPED_ROWS) ?
+		uba_get_encoding(&r, meta->n_features, meta->feature_names) : NULL;
 	uba_reader_finish(&r);
 
 	if (expected != UBA_KIND_ANY && expected != meta->kind)
@@ -606,6 +613,7 @@ uba_model_meta_init(UbaModelMeta *meta, int32 n_features, int64 n_rows,
 	meta->options_json = uba_options_to_json(o);
 	uba_options_check_names(o, n_features);
 	meta->feature_names = o->names;
+	meta->encoding = NULL;
 }
 
 /* Read and validate d feature means and scales (all finite, scales positive) */
@@ -657,6 +665,8 @@ uba_model_info(PG_FUNCTION_ARGS)
 		}
 		appendStringInfoChar(&js, ']');
 	}
+	if (meta.encoding != NULL)
+		uba_encoding_describe(meta.encoding, &js);
 	uba_model_describe(&meta, &payload, &js);
 	appendStringInfoChar(&js, '}');
 

@@ -277,6 +277,40 @@ uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y)
 	RowDone(rs, y);
 }
 
+/*
+ * Create the state on an aggregate's first non-NULL row when the features
+ * are a row (argument argno): one raw value per column (encode.c), the
+ * encoding decided when the rows are ordered.
+ */
+UbaRowSet *
+uba_rowset_start_row(FunctionCallInfo fcinfo, int argno, bool has_y, int32 iparam,
+					 Jsonb *options, int mode, const char *funcname)
+{
+	MemoryContext cxt = uba_agg_context(fcinfo);
+	UbaEncoding *e = uba_encoding_start(cxt, PG_GETARG_HEAPTUPLEHEADER(argno), mode, funcname);
+	UbaRowSet  *rs = NewRowSet(cxt, e->ncols, has_y, true, iparam, options);
+
+	rs->enc = e;
+	return rs;
+}
+
+/* Append the row in argument argno (a rowset of typed rows) */
+void
+uba_rowset_add_row(UbaRowSet *rs, FunctionCallInfo fcinfo, int argno, double y)
+{
+	if (rs->enc == NULL)
+		elog(ERROR, "uba: typed row given to a row set of arrays");
+	if (rs->n == rs->cap)
+	{
+		Grow(rs, rs->n + 1, true);
+		/* the categories' dictionaries count too */
+		if (add_size(uba_encoding_bytes(rs->enc), mul_size((Size) rs->cap, RowPeakBytes(rs))) > uba_memory_limit())
+			CheckRows(rs, PG_INT64_MAX / 2);
+	}
+	uba_encoding_read(rs->enc, PG_GETARG_HEAPTUPLEHEADER(argno), rs->x + (Size) rs->n * rs->dim);
+	RowDone(rs, y);
+}
+
 /* Append one row of dim values the caller has checked */
 void
 uba_rowset_add_values(UbaRowSet *rs, const double *x, double y)
@@ -531,6 +565,17 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 	if (n == 0)
 		return;
 
+	/* typed rows: categories by byte order, not arrival, and the rows hashed again */
+	if (rs->enc != NULL)
+	{
+		uba_encoding_codes(rs->enc, rs);
+		for (int64 i = 0; i < n; i++)
+		{
+			rs->keys[i].key = RowHash(rs->x + (Size) i * d, d, rs->has_y ? &rs->y[i] : NULL);
+			rs->keys[i].idx = i;
+		}
+	}
+
 	GrowCopyRoom(rs);			/* a deserialized state that nothing was appended to */
 	SortRowKeys(rs->keys, rs->keys2, n);
 	carg.x = rs->x;
@@ -596,6 +641,10 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 	rs->y_bytes = rs->y2_bytes;
 	rs->x2 = rs->y2 = NULL;
 	rs->x2_bytes = rs->y2_bytes = 0;
+
+	/* typed rows: the levels kept, and one-hot models' encoded rows */
+	if (rs->enc != NULL)
+		uba_encoding_expand(rs->enc, rs);
 }
 
 /* Column means and population variances of the ordered rows (n > 0) */
@@ -644,6 +693,8 @@ uba_rowset_combine(PG_FUNCTION_ARGS)
 	UBA_COMBINE_NULL_STATES();
 	a = (UbaRowSet *) PG_GETARG_POINTER(0);
 	b = (UbaRowSet *) PG_GETARG_POINTER(1);
+	if (a->enc != NULL || b->enc != NULL)
+		elog(ERROR, "uba: typed rows are not combined across parallel workers");
 	Assert(b->cxt == aggcxt);
 
 	Assert(a->hashed == b->hashed);
@@ -686,6 +737,9 @@ uba_rowset_serialize(PG_FUNCTION_ARGS)
 	Size		total;
 	bytea	   *out;
 	char	   *p;
+
+	if (rs->enc != NULL)
+		elog(ERROR, "uba: typed rows are not sent across parallel workers");
 
 	h.dim = rs->dim;
 	h.has_y = rs->has_y;

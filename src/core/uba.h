@@ -16,6 +16,8 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "access/htup.h"
+#include "access/tupdesc.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
@@ -80,6 +82,7 @@ typedef struct UbaModelMeta
 	char		ext_version[16];
 	char	   *options_json;	/* canonical JSON object text */
 	char	  **feature_names;	/* n_features names, or NULL */
+	struct UbaEncoding *encoding;	/* trained on typed rows: their encoding (encode.c), or NULL */
 } UbaModelMeta;
 
 /* Payload writer: fixed little-endian byte order */
@@ -331,6 +334,7 @@ typedef struct UbaRowSet
 	Jsonb	   *options;		/* copy of the options argument, or NULL */
 	TimestampTz started;		/* when the first row arrived */
 	MemoryContextCallback reset;	/* frees the mapped arrays with the context */
+	struct UbaEncoding *enc;	/* typed rows: their columns (encode.c), or NULL for float8[] */
 } UbaRowSet;
 
 /* The memory context an aggregate's state lives in (error outside an aggregate) */
@@ -418,6 +422,7 @@ extern void uba_id_dict_init(UbaIdDict *d, MemoryContext cxt, int kind);
 extern void uba_id_dict_free(UbaIdDict *d);
 extern Size uba_id_dict_bytes(const UbaIdDict *d);
 extern int64 uba_id_handle(UbaIdDict *d, Datum value, Oid typid);
+extern int64 uba_id_intern(UbaIdDict *d, const char *p, int len);
 extern int64 *uba_id_dict_merge(UbaIdDict *a, const UbaIdDict *b);
 extern void uba_id_dict_canonical(UbaIdDict *d, int64 *v, int64 n);
 extern void uba_id_dict_serialize(const UbaIdDict *d, StringInfo buf);
@@ -426,11 +431,82 @@ extern void uba_id_dict_deserialize(UbaIdDict *d, MemoryContext cxt, const char 
 extern void uba_put_ids(UbaWriter *w, const UbaIdDict *d, const int64 *distinct, int64 m);
 extern void uba_get_ids(UbaReader *r, int kind, int64 n, UbaIds *ids, const char *what);
 extern int64 uba_ids_find(const UbaIds *ids, Datum value, Oid typid, const char *what);
+extern int64 uba_ids_find_bytes(const UbaIds *ids, const char *p, int len);
 extern int64 uba_ids_find_cstring(const UbaIds *ids, const char *s, const char *what);
 extern Oid	uba_ids_type(const UbaIds *ids);
 extern void uba_ids_check_type(const UbaIds *ids, Oid typid, const char *what);
 extern Datum uba_ids_datum(const UbaIds *ids, int64 i, Oid typid, const char *what);
 extern char *uba_ids_cstring(const UbaIds *ids, int64 i);
+
+/* ---------- typed rows: a table's columns as features (encode.c) ---------- */
+
+/* How a column's type is encoded; stored in models, so the numbers never change */
+#define UBA_COL_NUMBER 0		/* integer, float, numeric */
+#define UBA_COL_BOOL 1			/* 0 or 1 */
+#define UBA_COL_CATEGORY 2		/* text, varchar, char, name, enum */
+#define UBA_COL_DATE 3			/* days since 1970-01-01 */
+#define UBA_COL_TIMESTAMP 4		/* seconds since 1970-01-01 00:00 (UTC for timestamptz) */
+
+/* How a model takes its columns; stored too */
+#define UBA_ENC_CODES 0			/* trees: one feature per column, a category as its level's number, NULL missing */
+#define UBA_ENC_ONEHOT 1		/* linear models, k-means: categories one-hot, NULL imputed */
+
+typedef struct UbaColumn
+{
+	char	   *name;
+	int			cls;			/* UBA_COL_* */
+	char	   *type_name;		/* the SQL type trained on, for messages */
+	int			first;			/* its first feature */
+	int			width;			/* its features */
+	double		fill;			/* ONEHOT: what a NULL number becomes (the training mean) */
+	int64		nulls;			/* training rows where it was NULL */
+	bool		has_other;		/* categories: a level for the ones not kept */
+	bool		has_missing;	/* ONEHOT categories: a level for NULL */
+	UbaIds		levels;			/* categories kept, in byte order */
+	/* while training */
+	UbaIdDict	dict;
+	int			attno;			/* position in the row type (scoring: the last row type seen) */
+	Oid			typid;			/* base type */
+} UbaColumn;
+
+typedef struct UbaEncoding
+{
+	int			mode;			/* UBA_ENC_* */
+	int			ncols;
+	UbaColumn  *cols;
+	int			nfeatures;
+	char	  **feature_names;	/* nfeatures */
+	int			max_levels;		/* categories kept per column (the most frequent) */
+	int64		min_level_count;	/* and only those seen this often */
+	/* the row type the columns were last mapped to, and scratch to take rows apart */
+	MemoryContext cxt;
+	Oid			row_typid;
+	int32		row_typmod;
+	TupleDesc	tupdesc;
+	Datum	   *values;
+	bool	   *isnull;
+} UbaEncoding;
+
+extern bool uba_arg_is_row(FunctionCallInfo fcinfo, int argno);
+extern void uba_parse_row_options(Jsonb *opts, const UbaOptionSpec *specs, int nspecs,
+								  const char *funcname, bool typed, int mode,
+								  UbaOptions *out);
+extern UbaEncoding *uba_encoding_start(MemoryContext cxt, HeapTupleHeader row, int mode,
+										const char *funcname);
+extern void uba_encoding_read(UbaEncoding *e, HeapTupleHeader row, double *raw);
+extern Size uba_encoding_bytes(const UbaEncoding *e);
+extern UbaRowSet *uba_rowset_start_row(FunctionCallInfo fcinfo, int argno, bool has_y,
+									   int32 iparam, Jsonb *options, int mode, const char *funcname);
+extern void uba_rowset_add_row(UbaRowSet *rs, FunctionCallInfo fcinfo, int argno, double y);
+extern void uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs);
+extern void uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs);
+extern void uba_encoding_attach(UbaModelMeta *meta, UbaEncoding *e);
+extern void uba_encoding_row(UbaEncoding *e, Datum row, double *x);
+extern void uba_read_features_arg(FunctionCallInfo fcinfo, int argno, UbaEncoding *enc, double *x, int d);
+extern void uba_put_encoding(UbaWriter *w, const UbaEncoding *e);
+extern UbaEncoding *uba_get_encoding(UbaReader *r, int n_features, char **feature_names);
+extern void uba_encoding_describe(const UbaEncoding *e, StringInfo json);
+extern int	uba_encoding_column_of(const UbaEncoding *e, int feature);
 
 /* ---------- event collection for event-stream training aggregates (events.c) ---------- */
 

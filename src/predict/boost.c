@@ -67,6 +67,9 @@ PG_FUNCTION_INFO_V1(uba_feature_importance);
 /* payload flags */
 #define BOOST_FLAG_FOREST 1
 #define BOOST_LEAF 0xFFFFFFFFu
+/* node flags */
+#define NODE_DEFAULT_LEFT 1
+#define NODE_CATEGORICAL 2
 /* XGBoost's trees hold at most 2^(max_depth + 1) - 1 nodes; depth is capped here */
 #define BOOST_MAX_DEPTH 30
 #define BOOST_MAX_NODES (1u << 26)
@@ -99,6 +102,7 @@ static const UbaOptionSpec boost_options[] = {
 	{"validation_fraction", UBA_OPT_FLOAT, 0, 0, 0.9, NULL},
 	{"early_stopping_rounds", UBA_OPT_INT, 0, 0, 100000, NULL},
 	{"cv_folds", UBA_OPT_INT, 0, 0, 20, NULL},
+	{"max_cat_to_onehot", UBA_OPT_INT, 4, 1, 100000, NULL},
 	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
 	UBA_PROGRESS_OPTION,
 };
@@ -136,7 +140,31 @@ typedef struct BoostNode
 	float		value;			/* threshold, or the leaf value */
 	float		gain;
 	float		cover;
+	/* a categorical split: the categories that go right, as a bit set of ncats bits */
+	uint32		ncats;			/* 0 for a numeric split */
+	uint32	   *cats;
+	uint32	   *catlist;		/* the same, as the sorted list stored */
+	uint32		ncatlist;
 } BoostNode;
+
+/*
+ * Where a row goes at a split, as XGBoost decides: NaN the default way; a
+ * number left when below the threshold (in float32); a category right
+ * when it is in the split's set, left otherwise.
+ */
+static inline bool
+GoesLeft(const BoostNode *nd, float v)
+{
+	if (isnan(v))
+		return nd->default_left;
+	if (nd->ncats == 0)
+		return v < nd->value;
+	{
+		uint32		c = (uint32) v;
+
+		return !(c < nd->ncats && (nd->cats[c >> 5] & (1u << (c & 31))) != 0);
+	}
+}
 
 typedef struct BoostTree
 {
@@ -164,6 +192,7 @@ typedef struct BoostModel
 	int			max_depth;		/* of all trees */
 	double		expected;		/* base margin + every tree's mean: the SHAP baseline */
 	char	  **names;			/* feature names, or NULL */
+	UbaEncoding *enc;			/* typed rows' encoding, or NULL */
 	BoostTree  *trees;
 	float	   *xf;				/* d: a row as float32, for scoring */
 	double	   *x;				/* d */
@@ -189,14 +218,7 @@ Margin(const BoostModel *m, const float *x)
 		uint32		i = 0;
 
 		while (nodes[i].feature != BOOST_LEAF)
-		{
-			float		v = x[nodes[i].feature];
-
-			if (isnan(v))
-				i = nodes[i].default_left ? nodes[i].left : nodes[i].right;
-			else
-				i = v < nodes[i].value ? nodes[i].left : nodes[i].right;
-		}
+			i = GoesLeft(&nodes[i], x[nodes[i].feature]) ? nodes[i].left : nodes[i].right;
 		margin += nodes[i].value;
 	}
 	return margin;
@@ -309,8 +331,7 @@ ShapRecurse(const BoostTree *tree, const float *x, double *phi, uint32 node,
 	}
 	else
 	{
-		float		v = x[nd->feature];
-		bool		left = isnan(v) ? nd->default_left : v < nd->value;
+		bool		left = GoesLeft(nd, x[nd->feature]);
 		uint32		hot = left ? nd->left : nd->right;
 		uint32		cold = left ? nd->right : nd->left;
 		double		in_zero = 1,
@@ -356,18 +377,21 @@ ShapBufferSteps(const BoostModel *m)
 
 /* The options and the name of the aggregate, boosting or forest */
 static void
-ParseOptions(Jsonb *opts, bool forest, UbaOptions *o)
+ParseOptions(Jsonb *opts, bool forest, bool typed, UbaOptions *o)
 {
 	if (forest)
-		uba_parse_options(opts, forest_options, lengthof(forest_options), "uba_forest_train", o);
+		uba_parse_row_options(opts, forest_options, lengthof(forest_options), "uba_forest_train",
+							  typed, UBA_ENC_CODES, o);
 	else
-		uba_parse_options(opts, boost_options, lengthof(boost_options), "uba_boost_train", o);
+		uba_parse_row_options(opts, boost_options, lengthof(boost_options), "uba_boost_train",
+							  typed, UBA_ENC_CODES, o);
 }
 
 static Datum
 Transition(FunctionCallInfo fcinfo, bool forest)
 {
 	bool		binary = get_fn_expr_argtype(fcinfo->flinfo, 1) == BOOLOID;
+	bool		typed = uba_arg_is_row(fcinfo, 2);
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
 	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
 	double		y;
@@ -390,8 +414,9 @@ Transition(FunctionCallInfo fcinfo, bool forest)
 	{
 		UbaOptions	o;
 
-		ParseOptions(opts, forest, &o);
-		uba_options_check_names(&o, uba_feature_count(PG_GETARG_ARRAYTYPE_P(2)));
+		ParseOptions(opts, forest, typed, &o);
+		if (!typed)
+			uba_options_check_names(&o, uba_feature_count(PG_GETARG_ARRAYTYPE_P(2)));
 		if (!forest && uba_option(&o, "early_stopping_rounds") > 0 && uba_option(&o, "validation_fraction") == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -408,12 +433,19 @@ Transition(FunctionCallInfo fcinfo, bool forest)
 					 errmsg("options \"cv_folds\" and \"validation_fraction\" of uba_boost_train do not go together"),
 					 errhint("Cross-validation scores every row once; a held-out share is for early stopping.")));
 		/* the objective rides in the row set's integer parameter */
-		rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(2), true,
-							  binary ? BOOST_BINARY : BOOST_REGRESSION, opts);
+		if (typed)
+			rs = uba_rowset_start_row(fcinfo, 2, true, binary ? BOOST_BINARY : BOOST_REGRESSION, opts,
+									  UBA_ENC_CODES, forest ? "uba_forest_train" : "uba_boost_train");
+		else
+			rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(2), true,
+								  binary ? BOOST_BINARY : BOOST_REGRESSION, opts);
 	}
 	else
 		uba_check_same_options(rs->options, opts);
-	uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(2), y);
+	if (typed)
+		uba_rowset_add_row(rs, fcinfo, 2, y);
+	else
+		uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(2), y);
 	PG_RETURN_POINTER(rs);
 }
 
@@ -497,6 +529,22 @@ SetNumParam(BoosterHandle b, const char *name, double v)
 	SetParam(b, name, buf);
 }
 
+/* A matrix of rows for XGBoost, its categorical features marked (typed rows) */
+static void
+NewMatrix(const float *x, int64 n, int d, const UbaEncoding *enc, DMatrixHandle *out, const char *what)
+{
+	Check(XGDMatrixCreateFromMat(x, (bst_ulong) n, (bst_ulong) d, NAN, out), what);
+	if (enc != NULL)
+	{
+		const char **types = palloc(sizeof(char *) * d);
+
+		for (int k = 0; k < enc->ncols; k++)
+			types[enc->cols[k].first] = enc->cols[k].cls == UBA_COL_CATEGORY ? "c" : "q";
+		Check(XGDMatrixSetStrFeatureInfo(*out, "feature_type", types, (bst_ulong) d), what);
+		pfree(types);
+	}
+}
+
 /* ---- reading XGBoost's JSON model ---- */
 
 static JsonbValue *
@@ -545,11 +593,50 @@ NumberString(JsonbContainer *c, const char *key)
 	return d;
 }
 
+/*
+ * XGBoost's JSON as jsonb: it writes NaN (not JSON) as the threshold of a
+ * categorical split; such a number is read as null (and never used).
+ */
+static Jsonb *
+ReadXgbJson(const char *json, bst_ulong len)
+{
+	StringInfoData t;
+	bool		in_string = false;
+
+	initStringInfo(&t);
+	for (bst_ulong i = 0; i < len; i++)
+	{
+		char		ch = json[i];
+
+		if (in_string)
+		{
+			appendStringInfoChar(&t, ch);
+			if (ch == '\\' && i + 1 < len)
+				appendStringInfoChar(&t, json[++i]);
+			else if (ch == '"')
+				in_string = false;
+		}
+		else if (ch == '"')
+		{
+			in_string = true;
+			appendStringInfoChar(&t, ch);
+		}
+		else if (ch == 'N' && i + 3 <= len && memcmp(json + i, "NaN", 3) == 0)
+		{
+			appendStringInfoString(&t, "null");
+			i += 2;
+		}
+		else
+			appendStringInfoChar(&t, ch);
+	}
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(t.data)));
+}
+
 /* The trees of XGBoost's JSON model into the payload */
 static uint32
 WriteTrees(UbaWriter *pw, const char *json, bst_ulong len, uint32 max_trees, double *base_score)
 {
-	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(pnstrdup(json, len))));
+	Jsonb	   *jb = ReadXgbJson(json, len);
 	JsonbContainer *learner = Obj(&jb->root, "learner");
 	JsonbContainer *model = Obj(Obj(learner, "gradient_booster"), "model");
 	JsonbContainer *trees = Obj(model, "trees");
@@ -567,8 +654,14 @@ WriteTrees(UbaWriter *pw, const char *json, bst_ulong len, uint32 max_trees, dou
 				   *cond,
 				   *defl,
 				   *gain,
-				   *cover;
-		uint32		nnodes;
+				   *cover,
+				   *stype,
+				   *cats,
+				   *catnodes,
+				   *catseg,
+				   *catsizes;
+		uint32		nnodes,
+					ncatnodes;
 
 		if (tv == NULL || tv->type != jbvBinary)
 			elog(ERROR, "uba: XGBoost's model has a tree that is not an object");
@@ -580,6 +673,12 @@ WriteTrees(UbaWriter *pw, const char *json, bst_ulong len, uint32 max_trees, dou
 		defl = Obj(tree, "default_left");
 		gain = Obj(tree, "loss_changes");
 		cover = Obj(tree, "sum_hessian");
+		stype = Obj(tree, "split_type");
+		cats = Obj(tree, "categories");
+		catnodes = Obj(tree, "categories_nodes");
+		catseg = Obj(tree, "categories_segments");
+		catsizes = Obj(tree, "categories_sizes");
+		ncatnodes = JsonContainerSize(catnodes);
 		nnodes = JsonContainerSize(left);
 		uba_put_u32(pw, nnodes);
 		for (uint32 i = 0; i < nnodes; i++)
@@ -588,16 +687,38 @@ WriteTrees(UbaWriter *pw, const char *json, bst_ulong len, uint32 max_trees, dou
 			bool		leaf = l < 0;
 			float		f32;
 
+			bool		categorical = !leaf && NumberAt(stype, i) != 0;
+
 			uba_put_u32(pw, leaf ? BOOST_LEAF : (uint32) NumberAt(feat, i));
-			uba_put_u32(pw, leaf ? 0 : (NumberAt(defl, i) != 0));
+			uba_put_u32(pw, leaf ? 0 : ((NumberAt(defl, i) != 0 ? NODE_DEFAULT_LEFT : 0) |
+										(categorical ? NODE_CATEGORICAL : 0)));
 			uba_put_u32(pw, leaf ? BOOST_LEAF : (uint32) l);
 			uba_put_u32(pw, leaf ? BOOST_LEAF : (uint32) NumberAt(right, i));
-			f32 = (float) NumberAt(cond, i);
+			f32 = categorical ? 0 : (float) NumberAt(cond, i);
 			uba_put_f32_array(pw, &f32, 1);
 			f32 = (float) NumberAt(gain, i);
 			uba_put_f32_array(pw, &f32, 1);
 			f32 = (float) NumberAt(cover, i);
 			uba_put_f32_array(pw, &f32, 1);
+			/* a categorical split's categories (they go right), ascending as XGBoost keeps them */
+			if (categorical)
+			{
+				uint32		c;
+
+				for (c = 0; c < ncatnodes; c++)
+					if ((uint32) NumberAt(catnodes, c) == i)
+						break;
+				if (c == ncatnodes)
+					elog(ERROR, "uba: XGBoost's model has a categorical split without categories");
+				{
+					uint32		seg = (uint32) NumberAt(catseg, c);
+					uint32		size = (uint32) NumberAt(catsizes, c);
+
+					uba_put_u32(pw, size);
+					for (uint32 k = 0; k < size; k++)
+						uba_put_u32(pw, (uint32) NumberAt(cats, seg + k));
+				}
+			}
 		}
 		if ((t & 63) == 0)
 			CHECK_FOR_INTERRUPTS();
@@ -638,6 +759,8 @@ Configure(BoosterHandle b, const UbaOptions *o, bool forest, int objective, int 
 	SetNumParam(b, "lambda", uba_option(o, "reg_lambda"));
 	SetNumParam(b, "max_bin", uba_option(o, "max_bin"));
 	SetNumParam(b, "seed", uba_option(o, "seed"));
+	if (!forest)
+		SetNumParam(b, "max_cat_to_onehot", uba_option(o, "max_cat_to_onehot"));
 	if (forest)
 	{
 		double		cols = uba_option(o, "colsample_bynode");
@@ -694,7 +817,7 @@ Train(FunctionCallInfo fcinfo, bool forest)
 
 	if (rs == NULL || rs->n == 0)
 		PG_RETURN_NULL();
-	ParseOptions(rs->options, forest, &o);
+	ParseOptions(rs->options, forest, rs->enc != NULL, &o);
 	objective = rs->iparam;
 	rounds = forest ? 1 : (int) uba_option(&o, "n_estimators");
 	n = rs->n;
@@ -764,12 +887,11 @@ Train(FunctionCallInfo fcinfo, bool forest)
 	}
 
 	Check(XGBSetGlobalConfig("{\"verbosity\": 0}"), "configure");
-	Check(XGDMatrixCreateFromMat(xf, (bst_ulong) n, (bst_ulong) d, NAN, &h->dtrain), "take the rows");
+	NewMatrix(xf, n, d, rs->enc, &h->dtrain, "take the rows");
 	Check(XGDMatrixSetFloatInfo(h->dtrain, "label", yf, (bst_ulong) n), "take the labels");
 	if (nvalid > 0)
 	{
-		Check(XGDMatrixCreateFromMat(xf + (Size) n * d, (bst_ulong) nvalid, (bst_ulong) d, NAN, &h->dvalid),
-			  "take the held-out rows");
+		NewMatrix(xf + (Size) n * d, nvalid, d, rs->enc, &h->dvalid, "take the held-out rows");
 		Check(XGDMatrixSetFloatInfo(h->dvalid, "label", yf + n, (bst_ulong) nvalid), "take the held-out labels");
 	}
 	Check(XGBoosterCreate(&h->dtrain, 1, &h->booster), "create a booster");
@@ -821,9 +943,9 @@ Train(FunctionCallInfo fcinfo, bool forest)
 				memcpy(fx + (Size) at * d, xf + (Size) i * d, sizeof(float) * d);
 				fy[at] = yf[i];
 			}
-			Check(XGDMatrixCreateFromMat(fx, (bst_ulong) ntr, (bst_ulong) d, NAN, &h->cvtrain), "take a fold's rows");
+			NewMatrix(fx, ntr, d, rs->enc, &h->cvtrain, "take a fold's rows");
 			Check(XGDMatrixSetFloatInfo(h->cvtrain, "label", fy, (bst_ulong) ntr), "take a fold's labels");
-			Check(XGDMatrixCreateFromMat(fx + (Size) ntr * d, (bst_ulong) nva, (bst_ulong) d, NAN, &h->cvvalid), "take a fold's rows");
+			NewMatrix(fx + (Size) ntr * d, nva, d, rs->enc, &h->cvvalid, "take a fold's rows");
 			Check(XGDMatrixSetFloatInfo(h->cvvalid, "label", fy + ntr, (bst_ulong) nva), "take a fold's labels");
 			Check(XGBoosterCreate(&h->cvtrain, 1, &h->cvbooster), "create a booster");
 			Configure(h->cvbooster, &o, forest, objective, d);
@@ -932,6 +1054,7 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		appendBinaryStringInfo(&probe.buf, trees.buf.data, trees.buf.len);
 		memset(&pm, 0, sizeof(pm));
 		pm.n_features = d;
+		pm.encoding = rs->enc;
 		r.p = probe.buf.data;
 		r.end = probe.buf.data + probe.buf.len;
 		m = ParseBoost(&pm, &r);
@@ -956,7 +1079,7 @@ Train(FunctionCallInfo fcinfo, bool forest)
 				steps += (double) (m->trees[t].nnodes + 1) / 2 * (m->trees[t].depth + 1) * (m->trees[t].depth + 1);
 			nshap = Min(n, (int64) Max(1, Min(BOOST_SHAP_CHECK_ROWS, BOOST_SHAP_CHECK_STEPS / Max(steps, 1))));
 
-			Check(XGDMatrixCreateFromMat(xf, (bst_ulong) nshap, (bst_ulong) d, NAN, &h->dcheck), "take the rows");
+			NewMatrix(xf, nshap, d, rs->enc, &h->dcheck, "take the rows");
 			Check(XGBoosterPredictFromDMatrix(h->booster, h->dcheck, ccfg, &shape, &dim, &contribs),
 				  "compute SHAP values");
 			for (int64 i = 0; i < nshap; i++)
@@ -984,6 +1107,7 @@ Train(FunctionCallInfo fcinfo, bool forest)
 	uba_progress(&o, "%s: trained; the model is read back", forest ? "uba_forest_train" : "uba_boost_train");
 
 	uba_model_meta_init(&meta, d, n, rs->started, &o);
+	uba_encoding_attach(&meta, rs->enc);
 	MemoryContextSwitchTo(old);
 	result = uba_model_build(UBA_KIND_BOOST, &meta, &pw);
 	MemoryContextDelete(cxt);	/* frees XGBoost's handles */
@@ -1003,6 +1127,41 @@ uba_forest_final(PG_FUNCTION_ARGS)
 }
 
 /* ---------- reading ---------- */
+
+/*
+ * A categorical split's categories: only on a category column of typed
+ * rows, at least one, strictly increasing, each a level the column has
+ * (its other level included); kept as a bit set for the evaluator.
+ */
+static void
+ReadCategories(UbaReader *r, const UbaModelMeta *meta, BoostNode *nd, uint32 t, uint32 i)
+{
+	const UbaEncoding *enc = meta->encoding;
+	const UbaColumn *col;
+	int64		levels;
+	uint32		n = uba_get_u32(r);
+
+	if (enc == NULL || nd->feature >= (uint32) enc->nfeatures)
+		uba_model_corrupted("Tree %u, node %u: a categorical split on a model without categories.", t, i);
+	col = &enc->cols[uba_encoding_column_of(enc, (int) nd->feature)];
+	if (col->cls != UBA_COL_CATEGORY)
+		uba_model_corrupted("Tree %u, node %u: a categorical split on column \"%s\", not a category.", t, i, col->name);
+	levels = col->levels.n + (col->has_other ? 1 : 0);
+	if (n < 1 || n > (uint32) levels)
+		uba_model_corrupted("Tree %u, node %u: %u categories of %lld.", t, i, n, (long long) levels);
+	uba_reader_check_space(r, n, sizeof(uint32));
+	nd->catlist = palloc(sizeof(uint32) * n);
+	nd->ncatlist = n;
+	uba_get_u32_array(r, nd->catlist, n);
+	for (uint32 k = 0; k < n; k++)
+		if (nd->catlist[k] >= (uint64) levels || (k > 0 && nd->catlist[k] <= nd->catlist[k - 1]))
+			uba_model_corrupted("Tree %u, node %u: categories out of range or order.", t, i);
+	nd->ncats = nd->catlist[n - 1] + 1;
+	nd->cats = palloc0(sizeof(uint32) * ((nd->ncats + 31) / 32));
+	for (uint32 k = 0; k < n; k++)
+		nd->cats[nd->catlist[k] >> 5] |= 1u << (nd->catlist[k] & 31);
+	nd->value = 0;
+}
 
 static void *
 ParseBoost(const UbaModelMeta *meta, UbaReader *r)
@@ -1044,6 +1203,7 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 	if (m->cv_folds == 1 || m->cv_folds > 20 || (m->cv_folds > 0) != (m->cv_mean >= 0 && m->cv_std >= 0))
 		uba_model_corrupted("Bad cross-validation results.");
 	m->names = meta->feature_names;
+	m->enc = meta->encoding;
 	m->expected = m->base_margin;
 	m->ntrees = uba_get_u32(r);
 	/* every tree needs at least one node of 28 bytes */
@@ -1063,24 +1223,30 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 		for (uint32 i = 0; i < tree->nnodes; i++)
 		{
 			BoostNode  *nd = &tree->nodes[i];
-			uint32		dl;
+			uint32		nflags;
 
 			nd->feature = uba_get_u32(r);
-			dl = uba_get_u32(r);
+			nflags = uba_get_u32(r);
 			nd->left = uba_get_u32(r);
 			nd->right = uba_get_u32(r);
 			uba_get_f32_array(r, &nd->value, 1, true);
 			uba_get_f32_array(r, &nd->gain, 1, true);
 			uba_get_f32_array(r, &nd->cover, 1, true);
-			if (dl > 1 || nd->cover < 0)
-				uba_model_corrupted("Tree %u, node %u: bad default direction or cover.", t, i);
-			nd->default_left = dl == 1;
+			if ((nflags & ~(uint32) (NODE_DEFAULT_LEFT | NODE_CATEGORICAL)) != 0 || nd->cover < 0)
+				uba_model_corrupted("Tree %u, node %u: bad flags or cover.", t, i);
+			nd->default_left = (nflags & NODE_DEFAULT_LEFT) != 0;
+			nd->ncats = 0;
+			nd->cats = NULL;
+			nd->ncatlist = 0;
+			nd->catlist = NULL;
 			if (nd->feature == BOOST_LEAF)
 			{
-				if (nd->left != BOOST_LEAF || nd->right != BOOST_LEAF)
+				if (nd->left != BOOST_LEAF || nd->right != BOOST_LEAF || nflags != 0)
 					uba_model_corrupted("Tree %u, node %u: a leaf with children.", t, i);
 				continue;
 			}
+			if (nflags & NODE_CATEGORICAL)
+				ReadCategories(r, meta, nd, t, i);
 			/* children after their parent: walks end, and no cycle is possible */
 			if (nd->feature >= (uint32) m->d ||
 				nd->left <= i || nd->left >= tree->nnodes ||
@@ -1175,6 +1341,16 @@ ReadRow(BoostModel *m, ArrayType *features)
 		m->xf[j] = (float) m->x[j];
 }
 
+/* The same for a row of d values (NaN missing) */
+static void
+TakeRow(BoostModel *m, const double *x)
+{
+	if (x != m->x)
+		memcpy(m->x, x, sizeof(double) * m->d);
+	for (int j = 0; j < m->d; j++)
+		m->xf[j] = (float) x[j];
+}
+
 /*
  * uba_boost_predict(model, features): the probability of true for a binary
  * model, the predicted value for regression.
@@ -1182,17 +1358,20 @@ ReadRow(BoostModel *m, ArrayType *features)
 Datum
 uba_boost_predict(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(uba_boost_score(fcinfo, PG_GETARG_ARRAYTYPE_P(1)));
+	BoostModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
+
+	ReadRow(m, PG_GETARG_ARRAYTYPE_P(1));
+	PG_RETURN_FLOAT8(uba_boost_score(fcinfo, m->x));
 }
 
-/* The prediction for the model in argument 0 (uba_boost_predict and uba_predict) */
+/* The prediction for the model in argument 0 of a row of its features (uba_predict) */
 double
-uba_boost_score(FunctionCallInfo fcinfo, ArrayType *features)
+uba_boost_score(FunctionCallInfo fcinfo, const double *x)
 {
 	BoostModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
 	double		margin;
 
-	ReadRow(m, features);
+	TakeRow(m, x);
 	margin = Margin(m, m->xf);
 	return m->objective == BOOST_BINARY ? uba_sigmoid(margin) : margin;
 }
@@ -1207,21 +1386,31 @@ uba_boost_score(FunctionCallInfo fcinfo, ArrayType *features)
 Datum
 uba_boost_explain(PG_FUNCTION_ARGS)
 {
+	BoostModel *m;
+	UbaContribution *c;
+	char	  **names;
+	double		baseline;
+	int			top = PG_NARGS() > 2 ? uba_count_arg(PG_GETARG_INT32(2), "top") : -1;
+
 	InitMaterializedSRF(fcinfo, 0);
-	uba_boost_explain_rows(fcinfo, PG_GETARG_ARRAYTYPE_P(1),
-						   PG_NARGS() > 2 ? uba_count_arg(PG_GETARG_INT32(2), "top") : -1);
+	m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
+	ReadRow(m, PG_GETARG_ARRAYTYPE_P(1));
+	baseline = uba_boost_contributions(fcinfo, m->x, &c, &names);
+	uba_emit_contributions(fcinfo, baseline, c, m->d, top < 0 ? m->d : top, names);
 	return (Datum) 0;
 }
 
-/* The explanation rows for the model in argument 0 (top < 0: every feature) */
-void
-uba_boost_explain_rows(FunctionCallInfo fcinfo, ArrayType *features, int top)
+/*
+ * TreeSHAP values for the model in argument 0 and a row of its features
+ * (NaN missing), into the model's scratch (*c, d entries, *names); returns
+ * the baseline, the expected margin.
+ */
+double
+uba_boost_contributions(FunctionCallInfo fcinfo, const double *x, UbaContribution **c, char ***names)
 {
 	BoostModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
 
-	if (top < 0)
-		top = m->d;
-	ReadRow(m, features);
+	TakeRow(m, x);
 	TreeShap(m, m->xf, m->phi, m->shap_path);
 	for (int j = 0; j < m->d; j++)
 	{
@@ -1229,7 +1418,9 @@ uba_boost_explain_rows(FunctionCallInfo fcinfo, ArrayType *features, int top)
 		m->contrib[j].value = m->x[j];
 		m->contrib[j].contribution = m->phi[j];
 	}
-	uba_emit_contributions(fcinfo, m->expected, m->contrib, m->d, top, m->names);
+	*c = m->contrib;
+	*names = m->names;
+	return m->expected;
 }
 
 /*
@@ -1337,7 +1528,13 @@ uba_boost_export(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoString(&s, "], \"feature_types\": [");
 	for (int j = 0; m->names && j < m->d; j++)
-		appendStringInfoString(&s, j > 0 ? ", \"float\"" : "\"float\"");
+	{
+		bool		cat = m->enc != NULL &&
+			m->enc->cols[uba_encoding_column_of(m->enc, j)].cls == UBA_COL_CATEGORY;
+
+		appendStringInfoString(&s, j > 0 ? ", " : "");
+		appendStringInfoString(&s, cat ? "\"c\"" : "\"float\"");
+	}
 	appendStringInfo(&s, "], \"gradient_booster\": {\"model\": {\"gbtree_model_param\": {\"num_parallel_tree\": \"%u\", "
 					 "\"num_trees\": \"%u\", \"size_leaf_vector\": \"0\"}, \"tree_info\": [",
 					 parallel, m->ntrees);
@@ -1362,8 +1559,36 @@ uba_boost_export(PG_FUNCTION_ARGS)
 				appendStringInfoString(&s, ", ");
 			AppendFloat(&s, tree->nodes[i].feature == BOOST_LEAF ? tree->nodes[i].value : 0);
 		}
-		appendStringInfoString(&s, "], \"categories\": [], \"categories_nodes\": [], \"categories_segments\": [], "
-							   "\"categories_sizes\": [], \"default_left\": [");
+		/* categorical splits: their categories back to back, with each one's node, start and size */
+		{
+			uint32		seg = 0;
+			bool		first = true;
+
+			appendStringInfoString(&s, "], \"categories\": [");
+			for (uint32 i = 0; i < tree->nnodes; i++)
+				for (uint32 k = 0; k < tree->nodes[i].ncatlist; k++, first = false)
+					appendStringInfo(&s, first ? "%u" : ", %u", tree->nodes[i].catlist[k]);
+			appendStringInfoString(&s, "], \"categories_nodes\": [");
+			first = true;
+			for (uint32 i = 0; i < tree->nnodes; i++)
+				if (tree->nodes[i].ncatlist > 0)
+					appendStringInfo(&s, first ? "%u" : ", %u", i), first = false;
+			appendStringInfoString(&s, "], \"categories_segments\": [");
+			first = true;
+			for (uint32 i = 0; i < tree->nnodes; i++)
+				if (tree->nodes[i].ncatlist > 0)
+				{
+					appendStringInfo(&s, first ? "%u" : ", %u", seg);
+					seg += tree->nodes[i].ncatlist;
+					first = false;
+				}
+			appendStringInfoString(&s, "], \"categories_sizes\": [");
+			first = true;
+			for (uint32 i = 0; i < tree->nnodes; i++)
+				if (tree->nodes[i].ncatlist > 0)
+					appendStringInfo(&s, first ? "%u" : ", %u", tree->nodes[i].ncatlist), first = false;
+		}
+		appendStringInfoString(&s, "], \"default_left\": [");
 		for (uint32 i = 0; i < tree->nnodes; i++)
 			appendStringInfo(&s, i > 0 ? ", %d" : "%d", tree->nodes[i].default_left ? 1 : 0);
 		appendStringInfo(&s, "], \"id\": %u, \"left_children\": [", t);
@@ -1397,7 +1622,7 @@ uba_boost_export(PG_FUNCTION_ARGS)
 							 tree->nodes[i].feature == BOOST_LEAF ? 0 : tree->nodes[i].feature);
 		appendStringInfoString(&s, "], \"split_type\": [");
 		for (uint32 i = 0; i < tree->nnodes; i++)
-			appendStringInfoString(&s, i > 0 ? ", 0" : "0");
+			appendStringInfo(&s, i > 0 ? ", %d" : "%d", tree->nodes[i].ncatlist > 0 ? 1 : 0);
 		appendStringInfoString(&s, "], \"sum_hessian\": [");
 		for (uint32 i = 0; i < tree->nnodes; i++)
 		{

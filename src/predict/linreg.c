@@ -499,19 +499,21 @@ uba_linreg_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo jso
 Datum
 uba_linreg_predict(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(uba_linreg_score(fcinfo, PG_GETARG_ARRAYTYPE_P(1)));
+	LinRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LINREG, ParseLinReg);
+
+	uba_read_features(PG_GETARG_ARRAYTYPE_P(1), m->x, m->d);
+	PG_RETURN_FLOAT8(uba_linreg_score(fcinfo, m->x));
 }
 
-/* The prediction for the model in argument 0 (uba_linreg_predict and uba_predict) */
+/* The prediction for the model in argument 0 of a row of its features (uba_predict) */
 double
-uba_linreg_score(FunctionCallInfo fcinfo, ArrayType *features)
+uba_linreg_score(FunctionCallInfo fcinfo, const double *x)
 {
 	LinRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LINREG, ParseLinReg);
 	double		y = m->intercept;
 
-	uba_read_features(features, m->x, m->d);
 	for (int j = 0; j < m->d; j++)
-		y += m->coef[j] * (m->scale ? (m->x[j] - m->mean[j]) / m->scale[j] : m->x[j]);
+		y += m->coef[j] * (m->scale ? (x[j] - m->mean[j]) / m->scale[j] : x[j]);
 	return y;
 }
 

@@ -95,6 +95,8 @@ typedef struct LogRegModel
 	double	   *coef;			/* d, fitting space */
 	double		intercept;
 	double	   *se;				/* d + 1: standard errors, fitting space */
+	double	   *x;				/* d: scratch for scoring a row */
+	UbaContribution *contrib;	/* d: an explanation's rows */
 } LogRegModel;
 
 /* ---------- training ---------- */
@@ -105,6 +107,7 @@ uba_logreg_transfn(PG_FUNCTION_ARGS)
 {
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
 	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
+	bool		typed = uba_arg_is_row(fcinfo, 2);
 
 	/* rows with no label or no features are skipped, as built-in aggregates skip NULLs */
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -117,14 +120,22 @@ uba_logreg_transfn(PG_FUNCTION_ARGS)
 	{
 		UbaOptions	o;
 
-		uba_parse_options(opts, logreg_options, lengthof(logreg_options),
-						  "uba_logreg_train", &o);
-		uba_options_check_names(&o, uba_feature_count(PG_GETARG_ARRAYTYPE_P(2)));
-		rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(2), true, 0, opts);
+		uba_parse_row_options(opts, logreg_options, lengthof(logreg_options),
+							  "uba_logreg_train", typed, UBA_ENC_ONEHOT, &o);
+		if (typed)
+			rs = uba_rowset_start_row(fcinfo, 2, true, 0, opts, UBA_ENC_ONEHOT, "uba_logreg_train");
+		else
+		{
+			uba_options_check_names(&o, uba_feature_count(PG_GETARG_ARRAYTYPE_P(2)));
+			rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(2), true, 0, opts);
+		}
 	}
 	else
 		uba_check_same_options(rs->options, opts);
-	uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(2), PG_GETARG_BOOL(1) ? 1.0 : 0.0);
+	if (typed)
+		uba_rowset_add_row(rs, fcinfo, 2, PG_GETARG_BOOL(1) ? 1.0 : 0.0);
+	else
+		uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(2), PG_GETARG_BOOL(1) ? 1.0 : 0.0);
 	PG_RETURN_POINTER(rs);
 }
 
@@ -857,8 +868,8 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 
 	if (rs == NULL || rs->n == 0)
 		PG_RETURN_NULL();
-	uba_parse_options(rs->options, logreg_options, lengthof(logreg_options),
-					  "uba_logreg_train", &o);
+	uba_parse_row_options(rs->options, logreg_options, lengthof(logreg_options),
+						  "uba_logreg_train", rs->enc != NULL, UBA_ENC_ONEHOT, &o);
 	intercept = uba_option(&o, "fit_intercept") != 0;
 	standardize = uba_option(&o, "standardize") != 0;
 	class_weight = (int) uba_option(&o, "class_weight");
@@ -878,7 +889,8 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba logreg", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	uba_rowset_canonical_order(rs);
-	uba_check_feature_scale(rs->mean, rs->var, rs->dim, o.names);
+	d = rs->dim;				/* typed rows: the encoded features */
+	uba_check_feature_scale(rs->mean, rs->var, rs->dim, rs->enc ? rs->enc->feature_names : o.names);
 
 	for (int64 i = 0; i < rs->n; i++)
 		npos += rs->y[i] > 0;
@@ -1042,8 +1054,8 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 						appendStringInfoString(&which, ", ");
 					if (j == d)
 						appendStringInfoString(&which, "the intercept");
-					else if (o.names)
-						appendStringInfo(&which, "\"%s\"", o.names[j]);
+					else if (rs->enc ? rs->enc->feature_names : o.names)
+						appendStringInfo(&which, "\"%s\"", (rs->enc ? rs->enc->feature_names : o.names)[j]);
 					else
 						appendStringInfo(&which, "feature %d", j + 1);
 				}
@@ -1094,6 +1106,7 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	uba_put_f64_array(&pw, se, d + 1);
 
 	uba_model_meta_init(&meta, rs->dim, rs->n, rs->started, &o);
+	uba_encoding_attach(&meta, rs->enc);
 
 	MemoryContextSwitchTo(old);
 	result = uba_model_build(UBA_KIND_LOGREG, &meta, &pw);
@@ -1146,6 +1159,8 @@ ParseLogReg(const UbaModelMeta *meta, UbaReader *r)
 		if (m->se[j] < 0)
 			uba_model_corrupted("Negative standard error.");
 	uba_reader_finish(r);
+	m->x = palloc(sizeof(double) * Max(m->d, 1));
+	m->contrib = palloc(sizeof(UbaContribution) * Max(m->d, 1));
 	return m;
 }
 
@@ -1188,38 +1203,45 @@ uba_logreg_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo jso
 	}
 }
 
-/* Probability that the label is true for one feature array */
+/* Probability that the label is true for one row of d features */
 static double
-Probability(const LogRegModel *m, ArrayType *features)
+ProbabilityX(const LogRegModel *m, const double *x)
 {
-	double	   *x = palloc(sizeof(double) * m->d);
 	double		z = m->intercept;
 
-	uba_read_features(features, x, m->d);
 	for (int j = 0; j < m->d; j++)
 	{
 		double		v = m->standardized ? (x[j] - m->mean[j]) / m->scale[j] : x[j];
 
 		z += m->coef[j] * v;
 	}
-	pfree(x);
 	return uba_sigmoid(z);
+}
+
+/* The same for a feature array (checked against the model) */
+static double
+Probability(const LogRegModel *m, ArrayType *features)
+{
+	uba_read_features(features, m->x, m->d);
+	return ProbabilityX(m, m->x);
 }
 
 /* uba_logreg_predict(model, features): probability of true */
 Datum
 uba_logreg_predict(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(uba_logreg_score(fcinfo, PG_GETARG_ARRAYTYPE_P(1)));
+	LogRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
+
+	PG_RETURN_FLOAT8(Probability(m, PG_GETARG_ARRAYTYPE_P(1)));
 }
 
-/* The probability for the model in argument 0 (uba_logreg_predict and uba_predict) */
+/* The probability for the model in argument 0 of a row of its features (uba_predict) */
 double
-uba_logreg_score(FunctionCallInfo fcinfo, ArrayType *features)
+uba_logreg_score(FunctionCallInfo fcinfo, const double *x)
 {
 	LogRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
 
-	return Probability(m, features);
+	return ProbabilityX(m, x);
 }
 
 /* uba_logreg_classify(model, features [, threshold]): probability >= threshold */
@@ -1328,39 +1350,43 @@ uba_logreg_coefficients(PG_FUNCTION_ARGS)
 Datum
 uba_logreg_explain(PG_FUNCTION_ARGS)
 {
+	LogRegModel *m;
+	UbaContribution *c;
+	char	  **names;
+	double		baseline;
+	int			top = PG_NARGS() > 2 ? uba_count_arg(PG_GETARG_INT32(2), "top") : -1;
+
 	InitMaterializedSRF(fcinfo, 0);
-	uba_logreg_explain_rows(fcinfo, PG_GETARG_ARRAYTYPE_P(1),
-							PG_NARGS() > 2 ? uba_count_arg(PG_GETARG_INT32(2), "top") : -1);
+	m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
+	uba_read_features(PG_GETARG_ARRAYTYPE_P(1), m->x, m->d);
+	baseline = uba_logreg_contributions(fcinfo, m->x, &c, &names);
+	uba_emit_contributions(fcinfo, baseline, c, m->d, top < 0 ? m->d : top, names);
 	return (Datum) 0;
 }
 
-/* The explanation rows for the model in argument 0 (top < 0: every feature) */
-void
-uba_logreg_explain_rows(FunctionCallInfo fcinfo, ArrayType *features, int top)
+/*
+ * Each feature's contribution for the model in argument 0 and a row of its
+ * features, into the model's scratch (*c, d entries, *names); returns the
+ * baseline.
+ */
+double
+uba_logreg_contributions(FunctionCallInfo fcinfo, const double *x, UbaContribution **c, char ***names)
 {
-	LogRegModel *m;
-	UbaContribution *c;
-	double	   *x;
-	double		baseline;
+	LogRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
+	double		baseline = m->intercept;
 
-	m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
-	if (top < 0)
-		top = m->d;
-	x = palloc(sizeof(double) * m->d);
-	uba_read_features(features, x, m->d);
-
-	baseline = m->intercept;
 	if (!m->standardized)
 		for (int j = 0; j < m->d; j++)
 			baseline += m->coef[j] * m->mean[j];
-	c = palloc(sizeof(UbaContribution) * m->d);
 	for (int j = 0; j < m->d; j++)
 	{
-		c[j].feature = j + 1;
-		c[j].value = x[j];
-		c[j].contribution = m->standardized ?
+		m->contrib[j].feature = j + 1;
+		m->contrib[j].value = x[j];
+		m->contrib[j].contribution = m->standardized ?
 			m->coef[j] * ((x[j] - m->mean[j]) / m->scale[j]) :
 			m->coef[j] * (x[j] - m->mean[j]);
 	}
-	uba_emit_contributions(fcinfo, baseline, c, m->d, top, m->names);
+	*c = m->contrib;
+	*names = m->names;
+	return baseline;
 }

@@ -67,6 +67,7 @@ typedef struct KMeansModel
 	double	   *centroids;		/* k x d, fitting space */
 	int64	   *sizes;			/* k */
 	double	   *scratch;		/* d, for scoring one row */
+	UbaEncoding *enc;			/* typed rows' encoding, or NULL */
 } KMeansModel;
 
 /* From this k * d on, distances come from BLAS matrix products */
@@ -126,6 +127,7 @@ uba_kmeans_transfn(PG_FUNCTION_ARGS)
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
 	Jsonb	   *opts;
 	int32		k;
+	bool		typed = uba_arg_is_row(fcinfo, 1);
 
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(rs);
@@ -146,9 +148,15 @@ uba_kmeans_transfn(PG_FUNCTION_ARGS)
 					 errmsg("k must be between 1 and %d", KMEANS_MAX_K),
 					 errdetail("Got %d.", k)));
 		/* reject bad options before reading millions of rows */
-		uba_parse_options(opts, kmeans_options, lengthof(kmeans_options), "uba_kmeans", &o);
-		uba_options_check_names(&o, uba_feature_count(PG_GETARG_ARRAYTYPE_P(1)));
-		rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(1), false, k, opts);
+		uba_parse_row_options(opts, kmeans_options, lengthof(kmeans_options), "uba_kmeans",
+							  typed, UBA_ENC_ONEHOT, &o);
+		if (typed)
+			rs = uba_rowset_start_row(fcinfo, 1, false, k, opts, UBA_ENC_ONEHOT, "uba_kmeans");
+		else
+		{
+			uba_options_check_names(&o, uba_feature_count(PG_GETARG_ARRAYTYPE_P(1)));
+			rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(1), false, k, opts);
+		}
 	}
 	else
 	{
@@ -156,7 +164,10 @@ uba_kmeans_transfn(PG_FUNCTION_ARGS)
 		uba_check_same_options(rs->options, opts);
 	}
 
-	uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(1), 0);
+	if (typed)
+		uba_rowset_add_row(rs, fcinfo, 1, 0);
+	else
+		uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(1), 0);
 	PG_RETURN_POINTER(rs);
 }
 
@@ -757,6 +768,9 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 
 	k = rs->iparam;
+	/* typed rows are encoded when they are ordered: the features are known from then on */
+	if (rs->enc != NULL)
+		uba_rowset_canonical_order(rs);
 	d = rs->dim;
 	if (k > rs->n)
 		ereport(ERROR,
@@ -764,7 +778,8 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 				 errmsg("k (%d) is larger than the number of rows (" INT64_FORMAT ")", k, rs->n),
 				 errhint("Choose a k no larger than the number of rows being clustered.")));
 
-	uba_parse_options(rs->options, kmeans_options, lengthof(kmeans_options), "uba_kmeans", &o);
+	uba_parse_row_options(rs->options, kmeans_options, lengthof(kmeans_options), "uba_kmeans",
+						  rs->enc != NULL, UBA_ENC_ONEHOT, &o);
 	plusplus = uba_option(&o, "init") == 0;
 	if (!uba_option_given(&o, "n_init"))
 		uba_option_set(&o, "n_init", plusplus ? 1 : 10);	/* scikit-learn's "auto" */
@@ -800,7 +815,7 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba kmeans", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	uba_rowset_canonical_order(rs);
-	uba_check_feature_scale(rs->mean, rs->var, d, o.names);
+	uba_check_feature_scale(rs->mean, rs->var, d, rs->enc ? rs->enc->feature_names : o.names);
 
 	/*
 	 * Fewer distinct points than k leaves clusters that can only repeat a
@@ -918,6 +933,7 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	}
 
 	uba_model_meta_init(&meta, rs->dim, rs->n, rs->started, &o);
+	uba_encoding_attach(&meta, rs->enc);
 
 	MemoryContextSwitchTo(old);
 	result = uba_model_build(UBA_KIND_KMEANS, &meta, &pw);
@@ -972,6 +988,7 @@ ParseKMeans(const UbaModelMeta *meta, UbaReader *r)
 		uba_model_corrupted("Cluster sizes do not add up to the training rows.");
 	uba_reader_finish(r);
 	m->scratch = palloc(sizeof(double) * m->d);
+	m->enc = meta->encoding;
 	return m;
 }
 
@@ -991,11 +1008,11 @@ uba_kmeans_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo jso
 
 /* A feature array in the model's fitting space (z-scores when it was standardized), in m->scratch */
 static double *
-ToFittingSpace(KMeansModel *m, ArrayType *features)
+ToFittingSpace(KMeansModel *m, FunctionCallInfo fcinfo)
 {
 	double	   *x = m->scratch;
 
-	uba_read_features(features, x, m->d);
+	uba_read_features_arg(fcinfo, 1, m->enc, x, m->d);
 	if (m->standardize)
 		for (int j = 0; j < m->d; j++)
 			x[j] = (x[j] - m->mean[j]) / m->scale[j];
@@ -1004,9 +1021,9 @@ ToFittingSpace(KMeansModel *m, ArrayType *features)
 
 /* Nearest centroid (0-based) of a feature array; sets *sqdist */
 static int
-Nearest(KMeansModel *m, ArrayType *features, double *sqdist)
+Nearest(KMeansModel *m, FunctionCallInfo fcinfo, double *sqdist)
 {
-	double	   *x = ToFittingSpace(m, features);
+	double	   *x = ToFittingSpace(m, fcinfo);
 	int			best = 0;
 	double		bestd = get_float8_infinity();
 
@@ -1031,7 +1048,7 @@ uba_kmeans_assign(PG_FUNCTION_ARGS)
 	KMeansModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, ParseKMeans);
 	double		dist;
 
-	PG_RETURN_INT32(Nearest(m, PG_GETARG_ARRAYTYPE_P(1), &dist) + 1);
+	PG_RETURN_INT32(Nearest(m, fcinfo, &dist) + 1);
 }
 
 /* uba_kmeans_distance(model, features): Euclidean distance to the nearest centroid */
@@ -1041,7 +1058,7 @@ uba_kmeans_distance(PG_FUNCTION_ARGS)
 	KMeansModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, ParseKMeans);
 	double		dist;
 
-	Nearest(m, PG_GETARG_ARRAYTYPE_P(1), &dist);
+	Nearest(m, fcinfo, &dist);
 	PG_RETURN_FLOAT8(sqrt(dist));
 }
 
@@ -1056,7 +1073,7 @@ uba_kmeans_transform(PG_FUNCTION_ARGS)
 {
 	KMeansModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, ParseKMeans);
 
-	PG_RETURN_ARRAYTYPE_P(uba_make_float8_array(ToFittingSpace(m, PG_GETARG_ARRAYTYPE_P(1)), m->d));
+	PG_RETURN_ARRAYTYPE_P(uba_make_float8_array(ToFittingSpace(m, fcinfo), m->d));
 }
 
 /* uba_kmeans_inertia(model): within-cluster sum of squares of the training rows */
