@@ -67,6 +67,9 @@ ParseScoringInfo(const UbaModelMeta *meta, UbaReader *payload)
 {
 	ScoringInfo *info = palloc0(sizeof(ScoringInfo));
 
+	/* only the metadata is read here: the feature count is checked before it sizes anything */
+	if (meta->n_features > UBA_MAX_FEATURES)
+		uba_model_corrupted("The model claims %d features.", meta->n_features);
 	info->kind = meta->kind;
 	info->d = meta->n_features;
 	info->enc = meta->encoding;
