@@ -103,31 +103,51 @@ InfoOf(FunctionCallInfo fcinfo, const char *function, bool explain)
 }
 
 /*
- * uba_predict(model, features or row): the prediction of any model that
- * scores a row of features: a probability (logreg, binary boost and
- * forest), a value (linreg, regression boost and forest).
+ * uba_predict(model, features): the prediction of any model that scores a
+ * row of features: a probability (logreg, binary boost and forest), a value
+ * (linreg, regression boost and forest).  The features are a float8[], its
+ * text form, or a typed row (a table's row, any composite) of a model
+ * trained on typed rows, its columns found by name.
  */
+static Datum
+Predict(FunctionCallInfo fcinfo, UbaFeatureForm form)
+{
+	ScoringInfo *info = InfoOf(fcinfo, "uba_predict", false);
+
+	uba_read_features_arg(fcinfo, 1, form, info->enc, info->x, info->d);
+	PG_RETURN_FLOAT8(scorers[info->kind] (fcinfo, info->x));
+}
+
 PG_FUNCTION_INFO_V1(uba_predict);
+PG_FUNCTION_INFO_V1(uba_predict_text);
+PG_FUNCTION_INFO_V1(uba_predict_row);
 
 Datum
 uba_predict(PG_FUNCTION_ARGS)
 {
-	ScoringInfo *info = InfoOf(fcinfo, "uba_predict", false);
+	return Predict(fcinfo, UBA_FORM_ARRAY);
+}
 
-	uba_read_features_arg(fcinfo, 1, info->enc, info->x, info->d);
-	PG_RETURN_FLOAT8(scorers[info->kind] (fcinfo, info->x));
+Datum
+uba_predict_text(PG_FUNCTION_ARGS)
+{
+	return Predict(fcinfo, UBA_FORM_TEXT);
+}
+
+Datum
+uba_predict_row(PG_FUNCTION_ARGS)
+{
+	return Predict(fcinfo, UBA_FORM_ROW);
 }
 
 /*
- * uba_explain(model, features or row [, top]): the model's own explanation
- * rows.  A model of typed rows explains by column: a categorical column's
- * one-hot features add up to one contribution (exact: contributions are
+ * uba_explain(model, features [, top]): the model's own explanation rows.
+ * A typed row is explained by column: a categorical column's one-hot
+ * features add up to one contribution (exact: contributions are
  * additive), whose value is NULL.
  */
-PG_FUNCTION_INFO_V1(uba_explain);
-
-Datum
-uba_explain(PG_FUNCTION_ARGS)
+static Datum
+Explain(FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
 	ScoringInfo *info;
 	UbaContribution *c;
@@ -137,9 +157,9 @@ uba_explain(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	info = InfoOf(fcinfo, "uba_explain", true);
-	uba_read_features_arg(fcinfo, 1, info->enc, info->x, info->d);
+	uba_read_features_arg(fcinfo, 1, form, info->enc, info->x, info->d);
 	baseline = explainers[info->kind] (fcinfo, info->x, &c, &names);
-	if (info->enc == NULL || !uba_arg_is_row(fcinfo, 1))
+	if (form != UBA_FORM_ROW)
 	{
 		uba_emit_contributions(fcinfo, baseline, c, info->d, top < 0 ? info->d : top, names);
 		return (Datum) 0;
@@ -159,4 +179,26 @@ uba_explain(PG_FUNCTION_ARGS)
 	uba_emit_contributions(fcinfo, baseline, info->by_column, info->enc->ncols,
 						   top < 0 ? info->enc->ncols : top, info->column_names);
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(uba_explain);
+PG_FUNCTION_INFO_V1(uba_explain_text);
+PG_FUNCTION_INFO_V1(uba_explain_row);
+
+Datum
+uba_explain(PG_FUNCTION_ARGS)
+{
+	return Explain(fcinfo, UBA_FORM_ARRAY);
+}
+
+Datum
+uba_explain_text(PG_FUNCTION_ARGS)
+{
+	return Explain(fcinfo, UBA_FORM_TEXT);
+}
+
+Datum
+uba_explain_row(PG_FUNCTION_ARGS)
+{
+	return Explain(fcinfo, UBA_FORM_ROW);
 }

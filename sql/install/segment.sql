@@ -125,21 +125,21 @@ CREATE AGGREGATE uba_kmeans(features record, k int) (
 COMMENT ON AGGREGATE uba_kmeans(record, int, jsonb) IS 'k-means clustering of a row''s columns as they are (categories one-hot, NULL imputed)';
 COMMENT ON AGGREGATE uba_kmeans(record, int) IS 'k-means clustering of a row''s columns as they are (categories one-hot, NULL imputed)';
 CREATE FUNCTION uba_kmeans_assign(model bytea, features record) RETURNS int
-	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'uba_kmeans_assign_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_kmeans_assign(bytea, record) IS 'the nearest cluster (1..k) of a row, its columns found by name';
 CREATE FUNCTION uba_kmeans_distance(model bytea, features record) RETURNS float8
-	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'uba_kmeans_distance_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_kmeans_distance(bytea, record) IS 'Euclidean distance from a row (encoded as in training) to its nearest centroid';
 CREATE FUNCTION uba_kmeans_transform(model bytea, features record) RETURNS float8[]
-	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'uba_kmeans_transform_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_kmeans_transform(bytea, record) IS 'a row encoded as the model clustered it (one-hot, imputed, scaled)';
 -- the text form of a feature array: with a record form beside float8[], a literal ('{1,2}') or NULL needs a text form to stay unambiguous
 CREATE FUNCTION uba_kmeans_assign(model bytea, features text) RETURNS int
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'uba_kmeans_assign_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_kmeans_assign(bytea, text) IS 'the nearest cluster (1..k) of a feature array given as text';
 CREATE FUNCTION uba_kmeans_distance(model bytea, features text) RETURNS float8
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'uba_kmeans_distance_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_kmeans_distance(bytea, text) IS 'Euclidean distance from a feature array given as text to its nearest centroid';
 CREATE FUNCTION uba_kmeans_transform(model bytea, features text) RETURNS float8[]
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'uba_kmeans_transform_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_kmeans_transform(bytea, text) IS 'a feature array given as text, as the model clustered it';

@@ -395,12 +395,14 @@ uba_encoding_bytes(const UbaEncoding *e)
 
 /*
  * Before the canonical order: category handles become ranks in byte
- * order, the same for any order the rows came in.  The caller hashes the
- * rows again.
+ * order, the same for any order the rows came in.  When any changed
+ * (true), the caller hashes the rows again.
  */
-void
+bool
 uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs)
 {
+	bool		changed = false;
+
 	for (int k = 0; k < e->ncols; k++)
 	{
 		UbaColumn  *c = &e->cols[k];
@@ -412,6 +414,7 @@ uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs)
 		for (int64 h = 0; h < c->dict.n; h++)
 			rank[h] = h;
 		uba_id_dict_canonical(&c->dict, rank, c->dict.n);
+		changed = true;
 		for (int64 i = 0; i < rs->n; i++)
 		{
 			double	   *v = &rs->x[(Size) i * rs->dim + k];
@@ -421,6 +424,7 @@ uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs)
 		}
 		pfree(rank);
 	}
+	return changed;
 }
 
 /* An integer option of the encoding from the stored options (validated when the first row came) */
@@ -478,87 +482,103 @@ uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs)
 	int			raw_dim = rs->dim;
 	int64	  **newcode = palloc0(sizeof(int64 *) * e->ncols);
 	int			D = 0;
+	bool		any_category = false;
 	MemoryContext old;
 
 	e->max_levels = (int) StoredOption(rs, "max_levels", e->mode == UBA_ENC_ONEHOT ? 100 : 1000);
 	e->min_level_count = StoredOption(rs, "min_level_count", 1);
 
-	for (int k = 0; k < e->ncols; k++)
+	/* one pass over the rows, in memory order: NULLs and sums per column, counts per level */
 	{
-		UbaColumn  *c = &e->cols[k];
-		double		sum = 0;
+		double	   *sum = palloc0(sizeof(double) * e->ncols);
+		LevelCount **lc = palloc0(sizeof(LevelCount *) * e->ncols);
 
-		c->nulls = 0;
-		if (c->cls == UBA_COL_CATEGORY)
+		for (int k = 0; k < e->ncols; k++)
 		{
-			int64		L = c->dict.n;
-			LevelCount *lc = palloc0(sizeof(LevelCount) * Max(L, 1));
-			int64		kept = 0;
+			UbaColumn  *c = &e->cols[k];
 
-			for (int64 h = 0; h < L; h++)
-				lc[h].level = h;
-			for (int64 i = 0; i < n; i++)
+			c->nulls = 0;
+			if (c->cls == UBA_COL_CATEGORY)
 			{
-				double		v = rs->x[(Size) i * raw_dim + k];
+				any_category = true;
+				lc[k] = palloc0(sizeof(LevelCount) * Max(c->dict.n, 1));
+				for (int64 h = 0; h < c->dict.n; h++)
+					lc[k][h].level = h;
+			}
+		}
+		for (int64 i = 0; i < n; i++)
+		{
+			const double *r = rs->x + (Size) i * raw_dim;
 
-				if (isnan(v))
-					c->nulls++;
+			for (int k = 0; k < e->ncols; k++)
+			{
+				if (isnan(r[k]))
+					e->cols[k].nulls++;
+				else if (lc[k] != NULL)
+					lc[k][(int64) r[k]].count++;
 				else
-					lc[(int64) v].count++;
+					sum[k] += r[k];
 			}
-			qsort(lc, L, sizeof(LevelCount), CompareLevelCounts);
-			newcode[k] = palloc(sizeof(int64) * Max(L, 1));
-			for (int64 h = 0; h < L; h++)
-				newcode[k][h] = -1;
-			while (kept < L && kept < e->max_levels && lc[kept].count >= e->min_level_count)
+			if ((i & 65535) == 65535)
+				CHECK_FOR_INTERRUPTS();
+		}
+
+		for (int k = 0; k < e->ncols; k++)
+		{
+			UbaColumn  *c = &e->cols[k];
+
+			if (c->cls != UBA_COL_CATEGORY)
 			{
-				newcode[k][lc[kept].level] = 0;
-				kept++;
+				c->fill = (n > c->nulls && e->mode == UBA_ENC_ONEHOT) ? sum[k] / (double) (n - c->nulls) : 0;
+				c->width = 1;
 			}
-			c->has_other = kept < L;
-			/* kept levels numbered in byte order */
+			else
 			{
-				int64		next = 0;
+				int64		L = c->dict.n;
+				int64		kept = 0,
+							next = 0;
 				UbaIds	   *ids = &c->levels;
 
+				/* the most frequent levels seen often enough; newcode: a kept level's number, or -1 */
+				qsort(lc[k], L, sizeof(LevelCount), CompareLevelCounts);
+				newcode[k] = palloc(sizeof(int64) * Max(L, 1));
+				for (int64 h = 0; h < L; h++)
+					newcode[k][h] = -1;
+				while (kept < L && kept < e->max_levels && lc[k][kept].count >= e->min_level_count)
+					newcode[k][lc[k][kept++].level] = 1;
+				c->has_other = kept < L;
+				/* kept levels numbered in byte order (the dictionary's order) */
 				old = MemoryContextSwitchTo(e->cxt);
 				ids->kind = UBA_ID_TEXT;
 				ids->n = kept;
 				ids->off = palloc(sizeof(uint64) * (kept + 1));
 				ids->off[0] = 0;
+				ids->bytes = palloc(Max(c->dict.bytes_used, 1));
 				for (int64 h = 0; h < L; h++)
-					if (newcode[k][h] == 0)
-						ids->off[next + 1] = ids->off[next] + (c->dict.off[h + 1] - c->dict.off[h]), next++;
-				ids->bytes = palloc(Max(ids->off[kept], 1));
-				next = 0;
-				for (int64 h = 0; h < L; h++)
-					if (newcode[k][h] == 0)
-					{
-						memcpy(ids->bytes + ids->off[next], c->dict.bytes + c->dict.off[h],
-							   c->dict.off[h + 1] - c->dict.off[h]);
-						newcode[k][h] = next++;
-					}
-				MemoryContextSwitchTo(old);
-			}
-			c->has_missing = e->mode == UBA_ENC_ONEHOT && c->nulls > 0;
-			c->width = e->mode == UBA_ENC_ONEHOT ?
-				(int) (kept + (c->has_other ? 1 : 0) + (c->has_missing ? 1 : 0)) : 1;
-			pfree(lc);
-		}
-		else
-		{
-			for (int64 i = 0; i < n; i++)
-			{
-				double		v = rs->x[(Size) i * raw_dim + k];
+				{
+					Size		len = c->dict.off[h + 1] - c->dict.off[h];
 
-				if (isnan(v))
-					c->nulls++;
-				else
-					sum += v;
+					if (newcode[k][h] < 0)
+						continue;
+					memcpy(ids->bytes + ids->off[next], c->dict.bytes + c->dict.off[h], len);
+					ids->off[next + 1] = ids->off[next] + len;
+					newcode[k][h] = next++;
+				}
+				MemoryContextSwitchTo(old);
+				c->has_missing = e->mode == UBA_ENC_ONEHOT && c->nulls > 0;
+				c->width = e->mode == UBA_ENC_ONEHOT ?
+					(int) (kept + (c->has_other ? 1 : 0) + (c->has_missing ? 1 : 0)) : 1;
+				pfree(lc[k]);
 			}
-			c->fill = (n > c->nulls && e->mode == UBA_ENC_ONEHOT) ? sum / (double) (n - c->nulls) : 0;
-			c->width = 1;
 		}
+		pfree(sum);
+		pfree(lc);
+	}
+
+	for (int k = 0; k < e->ncols; k++)
+	{
+		UbaColumn  *c = &e->cols[k];
+
 		c->first = D;
 		D += c->width;
 		if (D > UBA_MAX_FEATURES)
@@ -624,6 +644,54 @@ uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs)
 				}
 			}
 		}
+		return;
+	}
+
+	/*
+	 * No category: the rows are their own encoding; a NULL number becomes
+	 * its fill in place, and only such columns' moments change.
+	 */
+	if (!any_category)
+	{
+		bool		any_null = false;
+		double	   *mean = palloc0(sizeof(double) * raw_dim);
+		double	   *ss = palloc0(sizeof(double) * raw_dim);
+
+		for (int k = 0; k < e->ncols; k++)
+			any_null |= e->cols[k].nulls > 0;
+		if (!any_null)
+			return;
+		for (int pass = 0; pass < 2; pass++)
+		{
+			for (int64 i = 0; i < n; i++)
+			{
+				double	   *r = rs->x + (Size) i * raw_dim;
+
+				for (int k = 0; k < e->ncols; k++)
+				{
+					if (e->cols[k].nulls == 0)
+						continue;
+					if (pass == 0)
+					{
+						if (isnan(r[k]))
+							r[k] = e->cols[k].fill;
+						mean[k] += r[k];
+					}
+					else
+						ss[k] += (r[k] - mean[k]) * (r[k] - mean[k]);
+				}
+			}
+			for (int k = 0; k < e->ncols; k++)
+				if (e->cols[k].nulls > 0)
+				{
+					if (pass == 0)
+						rs->mean[k] = mean[k] = mean[k] / (double) n;
+					else
+						rs->var[k] = ss[k] / (double) n;
+				}
+		}
+		pfree(mean);
+		pfree(ss);
 		return;
 	}
 
@@ -931,14 +999,14 @@ MapColumns(UbaEncoding *e, Oid typid, int32 typmod)
  * float8[] has no encoding and takes no row.  Text is a feature array's
  * text form: the functions that take a row also take text, so that a
  * literal such as '{1,2}' (or NULL) is not ambiguous between float8[] and
- * record.
+ * record.  The form is the SQL function's (each has its own C entry
+ * point), not looked up per row.
  */
 void
-uba_read_features_arg(FunctionCallInfo fcinfo, int argno, UbaEncoding *enc, double *x, int d)
+uba_read_features_arg(FunctionCallInfo fcinfo, int argno, UbaFeatureForm form, UbaEncoding *enc,
+					  double *x, int d)
 {
-	Oid			t = get_fn_expr_argtype(fcinfo->flinfo, argno);
-
-	if (t == TEXTOID)
+	if (form == UBA_FORM_TEXT)
 	{
 		ArrayType  *a = DatumGetArrayTypeP(OidInputFunctionCall(F_ARRAY_IN,
 																text_to_cstring(PG_GETARG_TEXT_PP(argno)),
@@ -948,7 +1016,7 @@ uba_read_features_arg(FunctionCallInfo fcinfo, int argno, UbaEncoding *enc, doub
 		pfree(a);
 		return;
 	}
-	if (!uba_arg_is_row(fcinfo, argno))
+	if (form == UBA_FORM_ARRAY)
 	{
 		uba_read_features(PG_GETARG_ARRAYTYPE_P(argno), x, d);
 		return;

@@ -566,9 +566,8 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 		return;
 
 	/* typed rows: categories by byte order, not arrival, and the rows hashed again */
-	if (rs->enc != NULL)
+	if (rs->enc != NULL && uba_encoding_codes(rs->enc, rs))
 	{
-		uba_encoding_codes(rs->enc, rs);
 		for (int64 i = 0; i < n; i++)
 		{
 			rs->keys[i].key = RowHash(rs->x + (Size) i * d, d, rs->has_y ? &rs->y[i] : NULL);

@@ -498,11 +498,19 @@ extern Size uba_encoding_bytes(const UbaEncoding *e);
 extern UbaRowSet *uba_rowset_start_row(FunctionCallInfo fcinfo, int argno, bool has_y,
 									   int32 iparam, Jsonb *options, int mode, const char *funcname);
 extern void uba_rowset_add_row(UbaRowSet *rs, FunctionCallInfo fcinfo, int argno, double y);
-extern void uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs);
+extern bool uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs);
 extern void uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs);
 extern void uba_encoding_attach(UbaModelMeta *meta, UbaEncoding *e);
 extern void uba_encoding_row(UbaEncoding *e, Datum row, double *x);
-extern void uba_read_features_arg(FunctionCallInfo fcinfo, int argno, UbaEncoding *enc, double *x, int d);
+/* The forms a scoring function's features come in; each form has its own C entry point */
+typedef enum UbaFeatureForm
+{
+	UBA_FORM_ARRAY,				/* float8[] */
+	UBA_FORM_TEXT,				/* a float8[]'s text form ('{1,2}', or an untyped NULL) */
+	UBA_FORM_ROW				/* a typed row */
+} UbaFeatureForm;
+extern void uba_read_features_arg(FunctionCallInfo fcinfo, int argno, UbaFeatureForm form,
+								  UbaEncoding *enc, double *x, int d);
 extern void uba_put_encoding(UbaWriter *w, const UbaEncoding *e);
 extern UbaEncoding *uba_get_encoding(UbaReader *r, int n_features, char **feature_names);
 extern void uba_encoding_describe(const UbaEncoding *e, StringInfo json);

@@ -107,7 +107,10 @@ uba_logreg_transfn(PG_FUNCTION_ARGS)
 {
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
 	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
-	bool		typed = uba_arg_is_row(fcinfo, 2);
+	bool		typed;
+
+	/* the form of the features is the first row's (a row set of typed rows has an encoding) */
+	typed = rs != NULL ? rs->enc != NULL : uba_arg_is_row(fcinfo, 2);
 
 	/* rows with no label or no features are skipped, as built-in aggregates skip NULLs */
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))

@@ -37,6 +37,12 @@ PG_FUNCTION_INFO_V1(uba_kmeans_distance);
 PG_FUNCTION_INFO_V1(uba_kmeans_centroids);
 PG_FUNCTION_INFO_V1(uba_kmeans_inertia);
 PG_FUNCTION_INFO_V1(uba_kmeans_transform);
+PG_FUNCTION_INFO_V1(uba_kmeans_assign_text);
+PG_FUNCTION_INFO_V1(uba_kmeans_assign_row);
+PG_FUNCTION_INFO_V1(uba_kmeans_distance_text);
+PG_FUNCTION_INFO_V1(uba_kmeans_distance_row);
+PG_FUNCTION_INFO_V1(uba_kmeans_transform_text);
+PG_FUNCTION_INFO_V1(uba_kmeans_transform_row);
 
 #define KMEANS_FLAG_STANDARDIZE 1
 #define KMEANS_MAX_K 100000
@@ -127,7 +133,7 @@ uba_kmeans_transfn(PG_FUNCTION_ARGS)
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
 	Jsonb	   *opts;
 	int32		k;
-	bool		typed = uba_arg_is_row(fcinfo, 1);
+	bool		typed = rs != NULL ? rs->enc != NULL : uba_arg_is_row(fcinfo, 1);
 
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(rs);
@@ -1008,11 +1014,11 @@ uba_kmeans_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo jso
 
 /* A feature array in the model's fitting space (z-scores when it was standardized), in m->scratch */
 static double *
-ToFittingSpace(KMeansModel *m, FunctionCallInfo fcinfo)
+ToFittingSpace(KMeansModel *m, FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
 	double	   *x = m->scratch;
 
-	uba_read_features_arg(fcinfo, 1, m->enc, x, m->d);
+	uba_read_features_arg(fcinfo, 1, form, m->enc, x, m->d);
 	if (m->standardize)
 		for (int j = 0; j < m->d; j++)
 			x[j] = (x[j] - m->mean[j]) / m->scale[j];
@@ -1021,9 +1027,9 @@ ToFittingSpace(KMeansModel *m, FunctionCallInfo fcinfo)
 
 /* Nearest centroid (0-based) of a feature array; sets *sqdist */
 static int
-Nearest(KMeansModel *m, FunctionCallInfo fcinfo, double *sqdist)
+Nearest(KMeansModel *m, FunctionCallInfo fcinfo, UbaFeatureForm form, double *sqdist)
 {
-	double	   *x = ToFittingSpace(m, fcinfo);
+	double	   *x = ToFittingSpace(m, fcinfo, form);
 	int			best = 0;
 	double		bestd = get_float8_infinity();
 
@@ -1042,24 +1048,60 @@ Nearest(KMeansModel *m, FunctionCallInfo fcinfo, double *sqdist)
 }
 
 /* uba_kmeans_assign(model, features) returns the cluster number, 1..k */
+static Datum
+Assign(FunctionCallInfo fcinfo, UbaFeatureForm form)
+{
+	KMeansModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, ParseKMeans);
+	double		dist;
+
+	PG_RETURN_INT32(Nearest(m, fcinfo, form, &dist) + 1);
+}
+
 Datum
 uba_kmeans_assign(PG_FUNCTION_ARGS)
 {
-	KMeansModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, ParseKMeans);
-	double		dist;
+	return Assign(fcinfo, UBA_FORM_ARRAY);
+}
 
-	PG_RETURN_INT32(Nearest(m, fcinfo, &dist) + 1);
+Datum
+uba_kmeans_assign_text(PG_FUNCTION_ARGS)
+{
+	return Assign(fcinfo, UBA_FORM_TEXT);
+}
+
+Datum
+uba_kmeans_assign_row(PG_FUNCTION_ARGS)
+{
+	return Assign(fcinfo, UBA_FORM_ROW);
 }
 
 /* uba_kmeans_distance(model, features): Euclidean distance to the nearest centroid */
-Datum
-uba_kmeans_distance(PG_FUNCTION_ARGS)
+static Datum
+Distance(FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
 	KMeansModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, ParseKMeans);
 	double		dist;
 
-	Nearest(m, fcinfo, &dist);
+	Nearest(m, fcinfo, form, &dist);
 	PG_RETURN_FLOAT8(sqrt(dist));
+}
+
+Datum
+uba_kmeans_distance(PG_FUNCTION_ARGS)
+{
+	return Distance(fcinfo, UBA_FORM_ARRAY);
+}
+
+Datum
+uba_kmeans_distance_text(PG_FUNCTION_ARGS)
+{
+	return Distance(fcinfo, UBA_FORM_TEXT);
+}
+
+Datum
+uba_kmeans_distance_row(PG_FUNCTION_ARGS)
+{
+	return Distance(fcinfo, UBA_FORM_ROW);
 }
 
 /*
@@ -1068,12 +1110,30 @@ uba_kmeans_distance(PG_FUNCTION_ARGS)
  * standard deviations when it was trained with "standardize"), so quality
  * measures and distances can be computed on the model's own scale.
  */
-Datum
-uba_kmeans_transform(PG_FUNCTION_ARGS)
+static Datum
+Transform(FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
 	KMeansModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, ParseKMeans);
 
-	PG_RETURN_ARRAYTYPE_P(uba_make_float8_array(ToFittingSpace(m, fcinfo), m->d));
+	PG_RETURN_ARRAYTYPE_P(uba_make_float8_array(ToFittingSpace(m, fcinfo, form), m->d));
+}
+
+Datum
+uba_kmeans_transform(PG_FUNCTION_ARGS)
+{
+	return Transform(fcinfo, UBA_FORM_ARRAY);
+}
+
+Datum
+uba_kmeans_transform_text(PG_FUNCTION_ARGS)
+{
+	return Transform(fcinfo, UBA_FORM_TEXT);
+}
+
+Datum
+uba_kmeans_transform_row(PG_FUNCTION_ARGS)
+{
+	return Transform(fcinfo, UBA_FORM_ROW);
 }
 
 /* uba_kmeans_inertia(model): within-cluster sum of squares of the training rows */
