@@ -263,13 +263,14 @@ SELECT e.customer_id, e.churned, e.held_out, e.features,
        p.invoices, p.spend, p.products, p.recent_invoices
   FROM churn_examples e JOIN churn_profile('2011-09-10') p USING (customer_id);
 
-SELECT uba_model_save('churn_trees', uba_boost_train(churned, t, '{"n_estimators": 300, "max_depth": 3,
-	"learning_rate": 0.05}'::jsonb)) AS saved_version
+\echo '   Countries with fewer than 20 customers in training become one "other" level (min_level_count).'
+SELECT uba_model_save('churn_trees', uba_boost_train(churned, t, '{"n_estimators": 300, "max_depth": 2,
+	"learning_rate": 0.05, "min_level_count": 20}'::jsonb)) AS saved_version
   FROM churn_rows,
        LATERAL (SELECT country, days_since_last, days_as_customer, invoices, spend, products, recent_invoices) t
  WHERE NOT held_out;
 SELECT c->>'name' AS "column", c->>'type' AS type, c->>'as' AS used_as,
-       jsonb_array_length(c->'levels') AS levels
+       jsonb_array_length(c->'levels') AS levels_kept, c->'other_level' AS other_level
   FROM jsonb_array_elements(uba_model_info(uba_model('churn_trees'))->'columns') c;
 
 \echo
