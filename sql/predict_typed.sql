@@ -130,3 +130,9 @@ SELECT uba_predict(b, s) FROM ty_model, (SELECT 1 AS tenure, 'cheap' AS charges,
                                                 true AS paperless, 1 AS calls, current_date AS signup) s;
 SELECT uba_predict(h, r) FROM ty_rows r, (SELECT uba_logreg_train(churned, f) AS h FROM ty_onehot) m LIMIT 1;
 SELECT uba_kmeans_assign(k, ARRAY[1, 2]::float8[]) FROM ty_model;
+
+-- global importance over typed rows: mean absolute TreeSHAP per column, as averaging uba_explain
+SELECT (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(uba_shap_importance(b, r)) k) AS columns,
+       round((uba_shap_importance(b, r)->>'tenure')::numeric, 6) =
+       round((SELECT avg(abs(e.contribution)) FROM ty_rows r2, uba_explain(b, r2) e WHERE e.name = 'tenure')::numeric, 6) AS equals_mean_explain
+  FROM ty_model, ty_rows r GROUP BY b;

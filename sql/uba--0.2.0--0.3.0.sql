@@ -661,3 +661,10 @@ CREATE FUNCTION uba_explain(model bytea, features text,
 	AS 'MODULE_PATHNAME', 'uba_explain_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
 COMMENT ON FUNCTION uba_explain(bytea, text, int) IS 'the explanation of one prediction for a feature array given as text';
 COMMENT ON FUNCTION uba_explain(bytea, text) IS 'the explanation of one prediction for a feature array given as text';
+
+CREATE FUNCTION uba_shap_importance_transfn(internal, bytea, record) RETURNS internal
+	AS 'MODULE_PATHNAME', 'uba_shap_importance_transfn_row' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_shap_importance(model bytea, features record) (
+	SFUNC = uba_shap_importance_transfn, STYPE = internal, FINALFUNC = uba_shap_importance_final,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_shap_importance(bytea, record) IS 'mean absolute TreeSHAP value of each column of a boosted or forest model trained on typed rows, over the rows given';

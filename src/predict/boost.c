@@ -1659,15 +1659,16 @@ typedef struct ShapImportance
 } ShapImportance;
 
 PG_FUNCTION_INFO_V1(uba_shap_importance_transfn);
+PG_FUNCTION_INFO_V1(uba_shap_importance_transfn_row);
 PG_FUNCTION_INFO_V1(uba_shap_importance_final);
 
 /*
- * uba_shap_importance(model, features) transition: add one row's absolute
- * TreeSHAP values.  Rows with a NULL model or features are skipped; every
+ * uba_shap_importance(model, features or row) transition: add one row's
+ * absolute TreeSHAP values.  Rows with a NULL model or features are skipped; every
  * row must bring the same model.
  */
-Datum
-uba_shap_importance_transfn(PG_FUNCTION_ARGS)
+static Datum
+ShapImportanceStep(FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
 	ShapImportance *st = PG_ARGISNULL(0) ? NULL : (ShapImportance *) PG_GETARG_POINTER(0);
 	MemoryContext aggcxt = uba_agg_context(fcinfo);
@@ -1692,12 +1693,26 @@ uba_shap_importance_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("uba_shap_importance needs the same model for every row"),
 				 errhint("Pass the model as a constant or a scalar subquery: (SELECT uba_model('name')).")));
-	ReadRow(m, PG_GETARG_ARRAYTYPE_P(2));
+	uba_read_features_arg(fcinfo, 2, form, m->enc, m->x, m->d);
+	TakeRow(m, m->x);
 	TreeShap(m, m->xf, m->phi, m->shap_path);
 	for (int j = 0; j < m->d; j++)
 		st->sum[j] += fabs(m->phi[j]);
 	st->rows++;
 	PG_RETURN_POINTER(st);
+}
+
+Datum
+uba_shap_importance_transfn(PG_FUNCTION_ARGS)
+{
+	return ShapImportanceStep(fcinfo, UBA_FORM_ARRAY);
+}
+
+/* the same for typed rows: one value per column */
+Datum
+uba_shap_importance_transfn_row(PG_FUNCTION_ARGS)
+{
+	return ShapImportanceStep(fcinfo, UBA_FORM_ROW);
 }
 
 /* Final: {"feature name" (or "feature N"): mean |SHAP value|, ...}, NULL without rows */
