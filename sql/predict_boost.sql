@@ -226,21 +226,56 @@ SELECT uba_boost_predict(b, NULL) IS NULL AS null_features FROM bt_model;
 -- length: objective (u32) at p, flags at p + 4, rounds at p + 8, base margin (f64) at p + 12,
 -- margin difference at p + 20, SHAP difference at p + 28, held-out rows (u64) at p + 36, their
 -- metric (f64) at p + 44, cross-validation folds (u32) at p + 52, mean and spread (f64) at p + 56
--- and p + 64, trees (u32) at p + 72, the first tree's node count at p + 76 and its root from p + 80:
--- feature, default left, left, right (u32 each), value, gain, cover (f32)
+-- and p + 64, the tuning record's length (u32, 0) at p + 72, trees (u32) at p + 76, the first
+-- tree's node count at p + 80 and its root from p + 84: feature, flags, left, right (u32 each),
+-- value, gain, cover (f32)
 CREATE TABLE bt_damaged AS SELECT b AS m, 32 + get_u32(b, 12)::int AS p FROM bt_model;
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p, 7))) FROM bt_damaged$$);
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 4, 2))) FROM bt_damaged$$);
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 36, 5))) FROM bt_damaged$$);
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 52, 3))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 76, 2))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 80, 99))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 88, 0))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 84, 2))) FROM bt_damaged$$);
-SELECT expect_error($$SELECT uba_boost_predict(reseal(put_u32(m, p + 72, 100000)), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 72, 4))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 80, 2))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 84, 99))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 92, 0))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 88, 2))) FROM bt_damaged$$);
+SELECT expect_error($$SELECT uba_boost_predict(reseal(put_u32(m, p + 76, 100000)), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
 SELECT expect_error($$SELECT uba_boost_predict(substring(m FROM 1 FOR length(m) - 9), ARRAY[1.0, 2.0, 3.0, 4.0]) FROM bt_damaged$$);
 -- the metadata's feature count (offset 32) is checked too: the fuzzer found a claim of 2^31 - 1
 -- features asking for 8 GB before (XX000)
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32, 2147483647))) FROM bt_damaged$$);
 
-DROP TABLE bt_rows, bt_model, bt_par, bt_damaged, bt_forest, bt_other, bt_early, bt_named, bt_cv;
+-- tuning: seeded random search over ranges, each trial scored by cross-validation (3 folds unless
+-- cv_folds says otherwise), the model trained with the best trial's options, every trial kept
+CREATE TABLE bt_tuned AS
+SELECT uba_boost_train(churned, f, '{"n_estimators": 30, "seed": 7, "tune": {"trials": 6, "max_depth": [1, 6], "learning_rate": [0.02, 0.5], "min_child_weight": [1, 20]}}'::jsonb) AS b
+  FROM bt_rows WHERE id % 5 <> 0;
+SELECT uba_model_info(b)->'tuning'->'metric' AS metric, uba_model_info(b)->'tuning'->'folds' AS folds,
+       jsonb_array_length(uba_model_info(b)->'tuning'->'trials') AS trials,
+       (SELECT bool_and((t->>'max_depth')::int BETWEEN 1 AND 6 AND (t->>'max_depth')::numeric = round((t->>'max_depth')::numeric)
+                        AND (t->>'learning_rate')::float8 BETWEEN 0.02 AND 0.5 AND (t->>'min_child_weight')::float8 BETWEEN 1 AND 20)
+          FROM jsonb_array_elements(uba_model_info(b)->'tuning'->'trials') t) AS within_ranges
+  FROM bt_tuned;
+-- the best trial has the lowest mean, and the model has its options and its cross-validation
+SELECT (i.t->'trials'->((i.t->>'best_trial')::int - 1)->>'mean')::float8 =
+         (SELECT min((x->>'mean')::float8) FROM jsonb_array_elements(i.t->'trials') x) AS best_is_lowest,
+       (i.t->'trials'->((i.t->>'best_trial')::int - 1)->>'max_depth')::int = (i.o->>'max_depth')::int AS options_kept,
+       (i.t->'trials'->((i.t->>'best_trial')::int - 1)->>'mean')::float8 = (i.cv->>'mean')::float8 AS cv_kept
+  FROM (SELECT uba_model_info(b)->'tuning' AS t, uba_model_info(b)->'options' AS o,
+               uba_model_info(b)->'cross_validation' AS cv FROM bt_tuned) i;
+-- the same rows and seed give the same trials and model
+SELECT uba_boost_export(b)::text = (SELECT uba_boost_export(uba_boost_train(churned, f, '{"n_estimators": 30, "seed": 7, "tune": {"trials": 6, "max_depth": [1, 6], "learning_rate": [0.02, 0.5], "min_child_weight": [1, 20]}}'::jsonb))::text
+                                      FROM bt_rows WHERE id % 5 <> 0) AS reproducible
+  FROM bt_tuned;
+-- the tuned model predicts held-out rows well
+SELECT uba_auc(uba_predict(b, f), churned) > 0.8 AS tuned_auc_ok FROM bt_tuned, bt_rows WHERE id % 5 = 0 GROUP BY b;
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"tune": {"trials": 0, "max_depth": [2, 6]}}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"tune": {"trials": 2, "depth": [2, 6]}}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"tune": {"trials": 2, "max_depth": [6, 2]}}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"tune": {"trials": 2, "max_depth": [2.2, 2.8]}}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"tune": {"trials": 2, "max_depth": 3}}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"tune": {"trials": 2}}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"validation_fraction": 0.2, "tune": {"trials": 2, "max_depth": [2, 3]}}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_forest_train(churned, f, '{"tune": {"trials": 2, "max_depth": [2, 3]}}') FROM bt_rows$$);
+
+DROP TABLE bt_rows, bt_model, bt_par, bt_damaged, bt_forest, bt_other, bt_early, bt_named, bt_cv, bt_tuned;

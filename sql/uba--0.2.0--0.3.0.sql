@@ -668,3 +668,9 @@ CREATE AGGREGATE uba_shap_importance(model bytea, features record) (
 	SFUNC = uba_shap_importance_transfn, STYPE = internal, FINALFUNC = uba_shap_importance_final,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_shap_importance(bytea, record) IS 'mean absolute TreeSHAP value of each column of a boosted or forest model trained on typed rows, over the rows given';
+CREATE FUNCTION uba_shap_importance_transfn(internal, bytea, text) RETURNS internal
+	AS 'MODULE_PATHNAME', 'uba_shap_importance_transfn_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_shap_importance(model bytea, features text) (
+	SFUNC = uba_shap_importance_transfn, STYPE = internal, FINALFUNC = uba_shap_importance_final,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_shap_importance(bytea, text) IS 'mean absolute TreeSHAP value of each feature over feature arrays given as text';

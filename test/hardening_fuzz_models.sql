@@ -64,6 +64,9 @@ UNION ALL
 SELECT 'boost', uba_boost_train(x % 3 = 0 OR x % 5 = 1, t, '{"n_estimators": 3, "max_depth": 3, "max_cat_to_onehot": 1}')
   FROM generate_series(1, 60) x, LATERAL (SELECT x % 9 AS a, CASE WHEN x % 7 = 0 THEN NULL ELSE (ARRAY['p', 'q', 'r', 's', 't'])[1 + x % 5] END AS c, x % 2 = 0 AS b) t
 UNION ALL
+SELECT 'boost', uba_boost_train(x % 3 = 0 OR x % 5 = 1, t, '{"n_estimators": 3, "tune": {"trials": 2, "max_depth": [1, 3]}}')
+  FROM generate_series(1, 60) x, LATERAL (SELECT x % 9 AS a, CASE WHEN x % 7 = 0 THEN NULL ELSE (ARRAY['p', 'q', 'r', 's', 't'])[1 + x % 5] END AS c, x % 2 = 0 AS b) t
+UNION ALL
 SELECT 'logreg', uba_logreg_train(x % 3 = 0 OR x % 5 = 1, t, '{"max_levels": 3}')
   FROM generate_series(1, 60) x, LATERAL (SELECT x % 9 AS a, CASE WHEN x % 7 = 0 THEN NULL ELSE (ARRAY['p', 'q', 'r', 's', 't'])[1 + x % 5] END AS c, x % 2 = 0 AS b) t
 UNION ALL

@@ -440,8 +440,8 @@ uba_model_build(UbaModelKind kind, const UbaModelMeta *meta, UbaWriter *payload)
 }
 
 /* Check that text is a valid JSON object without raising a syntax error */
-static bool
-IsJsonObjectText(char *text, int len)
+bool
+uba_is_json_object_text(char *text, int len)
 {
 	JsonLexContext *lex;
 
@@ -571,7 +571,7 @@ uba_model_open(bytea *blob, UbaModelKind expected, UbaModelMeta *meta,
 	uba_reader_check_space(&r, optlen, 1);
 	meta->options_json = pnstrdup(r.p, optlen);
 	if (strlen(meta->options_json) != optlen ||
-		!IsJsonObjectText(meta->options_json, (int) optlen))
+		!uba_is_json_object_text(meta->options_json, (int) optlen))
 		uba_model_corrupted("Stored options are not a JSON object.");
 	r.p += optlen;
 	meta->feature_names = nnames > 0 ? ReadFeatureNames(&r, (int) nnames) : NULL;

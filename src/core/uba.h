@@ -128,6 +128,7 @@ extern void uba_model_open(bytea *blob, UbaModelKind expected,
 extern void uba_model_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 extern void uba_model_validate(bytea *blob, UbaModelMeta *meta);
 extern uint32 uba_model_crc(const char *data, Size len);
+extern bool uba_is_json_object_text(char *text, int len);
 struct UbaOptions;
 extern void uba_model_meta_init(UbaModelMeta *meta, int32 n_features, int64 n_rows,
 								TimestampTz started, const struct UbaOptions *o);

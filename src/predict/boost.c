@@ -31,12 +31,15 @@
  * pred_contribs on the first 100 training rows (f64), rows held out for
  * early stopping (u64) and the best round's metric on them (f64, -1
  * without), cross-validation folds (u32, 0 without) and the metric's mean
- * and standard deviation over them (f64 each, -1 without), trees (u32); then
- * per tree: nodes (u32) and
- * per node: feature (u32, 0xFFFFFFFF for a leaf), default left (u32),
- * left and right child (u32 each, 0xFFFFFFFF for a leaf), threshold or
- * leaf value (f32), gain (f32) and cover (f32).  Children come after
- * their parent and every node but the root has exactly one parent.
+ * and standard deviation over them (f64 each, -1 without), the trials of
+ * tuning (u32 length, 0 without, then JSON object text), trees (u32); then
+ * per tree: nodes (u32) and per node: feature (u32, 0xFFFFFFFF for a
+ * leaf), flags (u32: 1 missing goes left, 2 a categorical split), left and
+ * right child (u32 each, 0xFFFFFFFF for a leaf), threshold or leaf value
+ * (f32; 0 for a categorical split), gain (f32) and cover (f32), and for a
+ * categorical split the categories that go right (u32 count, then each,
+ * strictly increasing: levels of the column's encoding).  Children come
+ * after their parent and every node but the root has exactly one parent.
  *
  *-------------------------------------------------------------------------
  */
@@ -81,6 +84,8 @@ PG_FUNCTION_INFO_V1(uba_feature_importance);
  * and row), within about 5e7 steps, at least one.
  */
 #define BOOST_SHAP_CHECK_ROWS 100
+/* the longest tuning record a model may hold (1000 trials of 12 options) */
+#define BOOST_MAX_TUNING_BYTES (4 * 1024 * 1024)
 #define BOOST_SHAP_CHECK_STEPS 5e7
 
 static const char *const objective_names[] = {"binary:logistic", "reg:squarederror"};
@@ -189,6 +194,7 @@ typedef struct BoostModel
 	int			cv_folds;		/* cross-validation folds, or 0 */
 	double		cv_mean;		/* and the metric's mean and spread over them (-1 without) */
 	double		cv_std;
+	char	   *tuning;			/* the trials of tuning (JSON object text), or NULL */
 	int			max_depth;		/* of all trees */
 	double		expected;		/* base margin + every tree's mean: the SHAP baseline */
 	char	  **names;			/* feature names, or NULL */
@@ -375,10 +381,125 @@ ShapBufferSteps(const BoostModel *m)
 
 /* ---------- training ---------- */
 
+/*
+ * Tuning inside the training call: "tune": {"trials": n, "max_depth": [3,
+ * 8], ...} draws n sets of options at random (seeded) within the ranges,
+ * scores each by cross-validation, and trains the model with the best.
+ * Integer options are drawn uniformly among the integers of the range;
+ * rates and penalties log-uniformly when the range is positive (their
+ * effect is multiplicative), the others uniformly.
+ */
+#define TUNE_MAX_TRIALS 1000
+#define TUNE_DEFAULT_FOLDS 3
+
+static const char *const tunable[] = {
+	"n_estimators", "learning_rate", "max_depth", "min_child_weight", "subsample",
+	"colsample_bytree", "reg_lambda", "reg_alpha", "gamma", "scale_pos_weight", "max_bin",
+	"max_cat_to_onehot"
+};
+static const bool tunable_log[] = {
+	false, true, false, true, false, false, true, true, true, true, false, false
+};
+
+typedef struct TuneSpec
+{
+	int			trials;
+	int			n;				/* options tuned */
+	int			which[lengthof(tunable)];	/* index into tunable[] */
+	double		lo[lengthof(tunable)];
+	double		hi[lengthof(tunable)];
+} TuneSpec;
+
+pg_attribute_noreturn()
+static void
+BadTune(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("option \"tune\" of uba_boost_train is not valid"),
+			 errdetail("%s", detail),
+			 errhint("Give {\"trials\": 20, \"max_depth\": [3, 8], \"learning_rate\": [0.01, 0.3]}: a number of trials and a [low, high] range per option tuned.")));
+}
+
+/* A number from a jsonb value, or an error naming what it was for */
+static double
+TuneNumber(JsonbValue *v, const char *what)
+{
+	if (v == NULL || v->type != jbvNumeric)
+		BadTune(psprintf("%s must be a number.", what));
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+}
+
+/*
+ * Split the options into the tuning spec (when "tune" is given) and the
+ * rest, which parse as usual; every range is checked against the
+ * option's own.
+ */
+static Jsonb *
+TakeTune(Jsonb *opts, const UbaOptionSpec *specs, int nspecs, TuneSpec *tune)
+{
+	JsonbValue *t;
+	JsonbContainer *c;
+	int			keys = 0;
+
+	tune->trials = 0;
+	if (opts == NULL || !JB_ROOT_IS_OBJECT(opts))
+		return opts;
+	t = getKeyJsonValueFromContainer(&opts->root, "tune", 4, NULL);
+	if (t == NULL)
+		return opts;
+	if (t->type != jbvBinary || !JsonContainerIsObject(t->val.binary.data))
+		BadTune("It must be an object.");
+	c = t->val.binary.data;
+	tune->trials = (int) TuneNumber(getKeyJsonValueFromContainer(c, "trials", 6, NULL), "\"trials\"");
+	if (tune->trials < 1 || tune->trials > TUNE_MAX_TRIALS)
+		BadTune(psprintf("\"trials\" must be from 1 to %d.", TUNE_MAX_TRIALS));
+	keys = 1;
+	tune->n = 0;
+	for (int i = 0; i < (int) lengthof(tunable); i++)
+	{
+		JsonbValue *r = getKeyJsonValueFromContainer(c, tunable[i], strlen(tunable[i]), NULL);
+		const UbaOptionSpec *spec = NULL;
+		double		lo,
+					hi;
+
+		if (r == NULL)
+			continue;
+		keys++;
+		for (int k = 0; k < nspecs; k++)
+			if (strcmp(specs[k].name, tunable[i]) == 0)
+				spec = &specs[k];
+		Assert(spec != NULL);
+		if (r->type != jbvBinary || !JsonContainerIsArray(r->val.binary.data) ||
+			JsonContainerSize(r->val.binary.data) != 2)
+			BadTune(psprintf("The range of \"%s\" must be an array of two numbers.", tunable[i]));
+		lo = TuneNumber(getIthJsonbValueFromContainer(r->val.binary.data, 0), tunable[i]);
+		hi = TuneNumber(getIthJsonbValueFromContainer(r->val.binary.data, 1), tunable[i]);
+		if (!(lo <= hi) || lo < spec->min || hi > spec->max)
+			BadTune(psprintf("The range of \"%s\" must be low <= high within %g and %g; got [%g, %g].",
+							 tunable[i], spec->min, spec->max, lo, hi));
+		if (spec->type == UBA_OPT_INT && ceil(lo) > floor(hi))
+			BadTune(psprintf("The range of \"%s\" holds no integer.", tunable[i]));
+		tune->which[tune->n] = i;
+		tune->lo[tune->n] = lo;
+		tune->hi[tune->n] = hi;
+		tune->n++;
+	}
+	if (keys != JsonContainerSize(c))
+		BadTune("It has a key that is neither \"trials\" nor an option that can be tuned (n_estimators, learning_rate, max_depth, min_child_weight, subsample, colsample_bytree, reg_lambda, reg_alpha, gamma, scale_pos_weight, max_bin, max_cat_to_onehot).");
+	if (tune->n == 0)
+		BadTune("No option to tune is given.");
+	return DatumGetJsonbP(DirectFunctionCall2(jsonb_delete, JsonbPGetDatum(opts), CStringGetTextDatum("tune")));
+}
+
 /* The options and the name of the aggregate, boosting or forest */
 static void
-ParseOptions(Jsonb *opts, bool forest, bool typed, UbaOptions *o)
+ParseOptions(Jsonb *opts, bool forest, bool typed, UbaOptions *o, TuneSpec *tune)
 {
+	if (!forest)
+		opts = TakeTune(opts, boost_options, lengthof(boost_options), tune);
+	else
+		tune->trials = 0;
 	if (forest)
 		uba_parse_row_options(opts, forest_options, lengthof(forest_options), "uba_forest_train",
 							  typed, UBA_ENC_CODES, o);
@@ -417,7 +538,9 @@ Transition(FunctionCallInfo fcinfo, bool forest)
 	{
 		UbaOptions	o;
 
-		ParseOptions(opts, forest, typed, &o);
+		TuneSpec	tune;
+
+		ParseOptions(opts, forest, typed, &o, &tune);
 		if (!typed)
 			uba_options_check_names(&o, uba_feature_count(PG_GETARG_ARRAYTYPE_P(2)));
 		if (!forest && uba_option(&o, "early_stopping_rounds") > 0 && uba_option(&o, "validation_fraction") == 0)
@@ -430,7 +553,7 @@ Transition(FunctionCallInfo fcinfo, bool forest)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("option \"cv_folds\" of uba_boost_train must be 0 (none) or from 2 to 20"),
 					 errdetail("Got 1.")));
-		if (!forest && uba_option(&o, "cv_folds") >= 2 && uba_option(&o, "validation_fraction") > 0)
+		if (!forest && (uba_option(&o, "cv_folds") >= 2 || tune.trials > 0) && uba_option(&o, "validation_fraction") > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("options \"cv_folds\" and \"validation_fraction\" of uba_boost_train do not go together"),
@@ -786,6 +909,106 @@ Configure(BoosterHandle b, const UbaOptions *o, bool forest, int objective, int 
 
 }
 
+/* The trials of tuning (a JSON object), or none: its length (u32, 0 without), then the text */
+static void
+PutTuning(UbaWriter *w, const char *json)
+{
+	uba_put_u32(w, json ? (uint32) strlen(json) : 0);
+	if (json)
+		appendBinaryStringInfo(&w->buf, json, strlen(json));
+}
+
+/* The rows and scratch of cross-validation, shared by the trials of tuning */
+typedef struct CvWork
+{
+	XgbHandles *h;
+	bool		forest;
+	int			objective;
+	const float *xf;
+	const float *yf;
+	int64		n;
+	int			d;
+	const UbaEncoding *enc;
+	int			folds;
+	int32	   *fold;			/* n: each row's fold */
+	float	   *fx;				/* n x d: a fold's training rows, then its scored rows */
+	float	   *fy;
+} CvWork;
+
+/* Is a boosting option an integer? */
+static bool
+IsIntOption(const char *name)
+{
+	for (int k = 0; k < (int) lengthof(boost_options); k++)
+		if (strcmp(boost_options[k].name, name) == 0)
+			return boost_options[k].type == UBA_OPT_INT;
+	return false;
+}
+
+/*
+ * The metric's mean and spread over the folds for options o: per fold, a
+ * model with these options on the other folds scores it after its last
+ * round.
+ */
+static void
+CrossValidate(CvWork *cv, const UbaOptions *o, double *mean, double *std)
+{
+	XgbHandles *h = cv->h;
+	int			d = cv->d;
+	int			rounds = (int) uba_option(o, "n_estimators");
+	double		sum = 0,
+				sumsq = 0;
+
+	for (int f = 0; f < cv->folds; f++)
+	{
+		int64		ntr = 0,
+					nva = 0;
+		double		metric;
+
+		for (int64 i = 0; i < cv->n; i++)
+			nva += cv->fold[i] == f;
+		ntr = cv->n - nva;
+		if (nva == 0 || ntr < 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cv_folds %d leaves fold %d with " INT64_FORMAT " rows of " INT64_FORMAT,
+							cv->folds, f + 1, nva, cv->n),
+					 errhint("Use fewer folds, or train on more rows.")));
+		/* the fold's scored rows after its training rows */
+		for (int64 i = 0, t = 0, v = ntr; i < cv->n; i++)
+		{
+			int64		at = cv->fold[i] == f ? v++ : t++;
+
+			memcpy(cv->fx + (Size) at * d, cv->xf + (Size) i * d, sizeof(float) * d);
+			cv->fy[at] = cv->yf[i];
+		}
+		NewMatrix(cv->fx, ntr, d, cv->enc, &h->cvtrain, "take a fold's rows");
+		Check(XGDMatrixSetFloatInfo(h->cvtrain, "label", cv->fy, (bst_ulong) ntr), "take a fold's labels");
+		NewMatrix(cv->fx + (Size) ntr * d, nva, d, cv->enc, &h->cvvalid, "take a fold's rows");
+		Check(XGDMatrixSetFloatInfo(h->cvvalid, "label", cv->fy + ntr, (bst_ulong) nva), "take a fold's labels");
+		Check(XGBoosterCreate(&h->cvtrain, 1, &h->cvbooster), "create a booster");
+		Configure(h->cvbooster, o, cv->forest, cv->objective, d);
+		for (int r = 0; r < rounds; r++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			Check(XGBoosterUpdateOneIter(h->cvbooster, r, h->cvtrain), "train a round");
+		}
+		metric = EvalMetric(h->cvbooster, rounds - 1, h->cvvalid);
+		sum += metric;
+		sumsq += metric * metric;
+		uba_progress(o, "uba_boost_train: fold %d of %d: %s %.6g", f + 1, cv->folds,
+					 metric_names[cv->objective], metric);
+		XGBoosterFree(h->cvbooster);
+		XGDMatrixFree(h->cvtrain);
+		XGDMatrixFree(h->cvvalid);
+		h->cvbooster = NULL;
+		h->cvtrain = NULL;
+		h->cvvalid = NULL;
+	}
+	*mean = sum / cv->folds;
+	*std = sqrt(Max(0, sumsq / cv->folds - *mean * *mean));
+}
+
 static Datum
 Train(FunctionCallInfo fcinfo, bool forest)
 {
@@ -809,6 +1032,9 @@ Train(FunctionCallInfo fcinfo, bool forest)
 	int			best_round = -1,
 				used_rounds,
 				folds;
+	TuneSpec	tune;
+	StringInfoData tuning;
+	int			best_trial = -1;
 	double		cv_mean = -1,
 				cv_std = -1;
 	bst_ulong	len;
@@ -820,7 +1046,7 @@ Train(FunctionCallInfo fcinfo, bool forest)
 
 	if (rs == NULL || rs->n == 0)
 		PG_RETURN_NULL();
-	ParseOptions(rs->options, forest, rs->enc != NULL, &o);
+	ParseOptions(rs->options, forest, rs->enc != NULL, &o, &tune);
 	objective = rs->iparam;
 	rounds = forest ? 1 : (int) uba_option(&o, "n_estimators");
 	n = rs->n;
@@ -898,79 +1124,93 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		Check(XGDMatrixSetFloatInfo(h->dvalid, "label", yf + n, (bst_ulong) nvalid), "take the held-out labels");
 	}
 	Check(XGBoosterCreate(&h->dtrain, 1, &h->booster), "create a booster");
-	Configure(h->booster, &o, forest, objective, d);
 
 	/*
-	 * Cross-validation: each row in one of cv_folds folds (drawn with the
-	 * seed over the canonical order); a model with the same options on the
-	 * other folds scores it after the last round.  The metric's mean and
-	 * spread are stored; the model itself is trained on all rows below.
+	 * Cross-validation (cv_folds, or tuning): each row in one of the folds
+	 * (drawn with the seed over the canonical order).  With "tune", each
+	 * trial's options are scored so and the best mean wins; the model
+	 * itself is trained on all rows below, with the options kept.
 	 */
 	folds = forest ? 0 : (int) uba_option(&o, "cv_folds");
+	if (tune.trials > 0 && folds < 2)
+	{
+		folds = TUNE_DEFAULT_FOLDS;
+		uba_option_set(&o, "cv_folds", folds);
+	}
 	if (folds >= 2)
 	{
+		CvWork		cv;
 		UbaRandom	rng;
-		int32	   *fold;
-		float	   *fx,
-				   *fy;
-		double		sum = 0,
-					sumsq = 0;
 
 		/* the rows, a fold's copy and XGBoost's two matrices of it */
 		uba_check_memory(mul_size((Size) n, (Size) d * 4 * sizeof(float) + 64), "cross-validation");
-		fold = MemoryContextAllocHuge(cxt, sizeof(int32) * n);
-		fx = MemoryContextAllocHuge(cxt, sizeof(float) * n * d);
-		fy = MemoryContextAllocHuge(cxt, sizeof(float) * n);
+		cv.h = h;
+		cv.forest = forest;
+		cv.objective = objective;
+		cv.xf = xf;
+		cv.yf = yf;
+		cv.n = n;
+		cv.d = d;
+		cv.enc = rs->enc;
+		cv.folds = folds;
+		cv.fold = MemoryContextAllocHuge(cxt, sizeof(int32) * n);
+		cv.fx = MemoryContextAllocHuge(cxt, sizeof(float) * n * d);
+		cv.fy = MemoryContextAllocHuge(cxt, sizeof(float) * n);
 		uba_random_seed(&rng, (uint64) uba_option(&o, "seed") + 0xC2B2AE3D27D4EB4FULL);
 		for (int64 i = 0; i < n; i++)
-			fold[i] = (int32) uba_random_below(&rng, (uint64) folds);
-		for (int f = 0; f < folds; f++)
+			cv.fold[i] = (int32) uba_random_below(&rng, (uint64) folds);
+		if (tune.trials == 0)
+			CrossValidate(&cv, &o, &cv_mean, &cv_std);
+		else
 		{
-			int64		ntr = 0,
-						nva = 0;
-			double		metric;
+			UbaOptions	best = o;
+			UbaRandom	draw;
 
-			for (int64 i = 0; i < n; i++)
-				nva += fold[i] == f;
-			ntr = n - nva;
-			if (nva == 0 || ntr < 2)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("cv_folds %d leaves fold %d with " INT64_FORMAT " rows of " INT64_FORMAT, folds, f + 1, nva, n),
-						 errhint("Use fewer folds, or train on more rows.")));
-			/* the fold's scored rows after its training rows */
-			for (int64 i = 0, t = 0, v = ntr; i < n; i++)
+			initStringInfo(&tuning);
+			appendStringInfo(&tuning, "{\"metric\": \"%s\", \"folds\": %d, \"trials\": [", metric_names[objective], folds);
+			uba_random_seed(&draw, (uint64) uba_option(&o, "seed") + 0x165667B19E3779F9ULL);
+			for (int t = 0; t < tune.trials; t++)
 			{
-				int64		at = fold[i] == f ? v++ : t++;
+				UbaOptions	trial = o;
+				double		mean,
+							std;
 
-				memcpy(fx + (Size) at * d, xf + (Size) i * d, sizeof(float) * d);
-				fy[at] = yf[i];
+				appendStringInfoString(&tuning, t > 0 ? ", {" : "{");
+				for (int k = 0; k < tune.n; k++)
+				{
+					const char *name = tunable[tune.which[k]];
+					double		u = uba_random_double(&draw);
+					double		v;
+					bool		integer = IsIntOption(name);
+
+					if (integer)
+						v = ceil(tune.lo[k]) + floor(u * (floor(tune.hi[k]) - ceil(tune.lo[k]) + 1));
+					else if (tunable_log[tune.which[k]] && tune.lo[k] > 0)
+						v = exp(log(tune.lo[k]) + u * (log(tune.hi[k]) - log(tune.lo[k])));
+					else
+						v = tune.lo[k] + u * (tune.hi[k] - tune.lo[k]);
+					v = Min(Max(v, tune.lo[k]), tune.hi[k]);
+					uba_option_set(&trial, name, v);
+					appendStringInfo(&tuning, "\"%s\": %.17g, ", name, v);
+				}
+				CrossValidate(&cv, &trial, &mean, &std);
+				appendStringInfo(&tuning, "\"mean\": %.17g, \"std\": %.17g}", mean, std);
+				uba_progress(&o, "uba_boost_train: trial %d of %d: cross-validated %s %.6g", t + 1, tune.trials,
+							 metric_names[objective], mean);
+				if (t == 0 || mean < cv_mean)
+				{
+					cv_mean = mean;
+					cv_std = std;
+					best = trial;
+					best_trial = t;
+				}
 			}
-			NewMatrix(fx, ntr, d, rs->enc, &h->cvtrain, "take a fold's rows");
-			Check(XGDMatrixSetFloatInfo(h->cvtrain, "label", fy, (bst_ulong) ntr), "take a fold's labels");
-			NewMatrix(fx + (Size) ntr * d, nva, d, rs->enc, &h->cvvalid, "take a fold's rows");
-			Check(XGDMatrixSetFloatInfo(h->cvvalid, "label", fy + ntr, (bst_ulong) nva), "take a fold's labels");
-			Check(XGBoosterCreate(&h->cvtrain, 1, &h->cvbooster), "create a booster");
-			Configure(h->cvbooster, &o, forest, objective, d);
-			for (int r = 0; r < rounds; r++)
-			{
-				CHECK_FOR_INTERRUPTS();
-				Check(XGBoosterUpdateOneIter(h->cvbooster, r, h->cvtrain), "train a round");
-			}
-			metric = EvalMetric(h->cvbooster, rounds - 1, h->cvvalid);
-			sum += metric;
-			sumsq += metric * metric;
-			uba_progress(&o, "uba_boost_train: fold %d of %d: %s %.6g", f + 1, folds, metric_names[objective], metric);
-			XGBoosterFree(h->cvbooster);
-			XGDMatrixFree(h->cvtrain);
-			XGDMatrixFree(h->cvvalid);
-			h->cvbooster = NULL;
-			h->cvtrain = NULL;
-			h->cvvalid = NULL;
+			appendStringInfo(&tuning, "], \"best_trial\": %d}", best_trial + 1);
+			o = best;
+			rounds = (int) uba_option(&o, "n_estimators");
 		}
-		cv_mean = sum / folds;
-		cv_std = sqrt(Max(0, sumsq / folds - cv_mean * cv_mean));
 	}
+	Configure(h->booster, &o, forest, objective, d);
 
 	used_rounds = rounds;
 	for (int r = 0; r < rounds; r++)
@@ -1054,6 +1294,7 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		uba_put_u32(&probe, (uint32) Max(folds, 0));
 		uba_put_f64(&probe, cv_mean);
 		uba_put_f64(&probe, cv_std);
+		PutTuning(&probe, best_trial >= 0 ? tuning.data : NULL);
 		appendBinaryStringInfo(&probe.buf, trees.buf.data, trees.buf.len);
 		memset(&pm, 0, sizeof(pm));
 		pm.n_features = d;
@@ -1105,6 +1346,7 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		uba_put_u32(&pw, (uint32) Max(folds, 0));
 		uba_put_f64(&pw, cv_mean);
 		uba_put_f64(&pw, cv_std);
+		PutTuning(&pw, best_trial >= 0 ? tuning.data : NULL);
 		appendBinaryStringInfo(&pw.buf, trees.buf.data, trees.buf.len);
 	}
 	uba_progress(&o, "%s: trained; the model is read back", forest ? "uba_forest_train" : "uba_boost_train");
@@ -1203,6 +1445,19 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 	m->cv_folds = (int) uba_get_u32(r);
 	m->cv_mean = uba_get_finite_f64(r);
 	m->cv_std = uba_get_finite_f64(r);
+	{
+		uint32		len = uba_get_u32(r);
+
+		if (len > BOOST_MAX_TUNING_BYTES)
+			uba_model_corrupted("The tuning trials take %u bytes.", len);
+		uba_reader_check_space(r, len, 1);
+		m->tuning = len > 0 ? pnstrdup(r->p, len) : NULL;
+		if (len > 0 && (strlen(m->tuning) != len || !uba_is_json_object_text(m->tuning, (int) len)))
+			uba_model_corrupted("The tuning trials are not a JSON object.");
+		if (len > 0 && m->cv_folds < 2)
+			uba_model_corrupted("Tuning trials without cross-validation.");
+		r->p += len;
+	}
 	if (m->cv_folds == 1 || m->cv_folds > 20 || (m->cv_folds > 0) != (m->cv_mean >= 0 && m->cv_std >= 0))
 		uba_model_corrupted("Bad cross-validation results.");
 	m->names = meta->feature_names;
@@ -1331,6 +1586,8 @@ uba_boost_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json
 	if (m->cv_folds > 0)
 		appendStringInfo(json, ", \"cross_validation\": {\"folds\": %d, \"metric\": \"%s\", \"mean\": %.17g, \"std\": %.17g}",
 						 m->cv_folds, metric_names[m->objective], m->cv_mean, m->cv_std);
+	if (m->tuning)
+		appendStringInfo(json, ", \"tuning\": %s", m->tuning);
 }
 
 /* ---------- scoring ---------- */
@@ -1660,6 +1917,7 @@ typedef struct ShapImportance
 
 PG_FUNCTION_INFO_V1(uba_shap_importance_transfn);
 PG_FUNCTION_INFO_V1(uba_shap_importance_transfn_row);
+PG_FUNCTION_INFO_V1(uba_shap_importance_transfn_text);
 PG_FUNCTION_INFO_V1(uba_shap_importance_final);
 
 /*
@@ -1713,6 +1971,13 @@ Datum
 uba_shap_importance_transfn_row(PG_FUNCTION_ARGS)
 {
 	return ShapImportanceStep(fcinfo, UBA_FORM_ROW);
+}
+
+/* the same for a feature array's text form (so that '{1,2}' and NULL are not ambiguous) */
+Datum
+uba_shap_importance_transfn_text(PG_FUNCTION_ARGS)
+{
+	return ShapImportanceStep(fcinfo, UBA_FORM_TEXT);
 }
 
 /* Final: {"feature name" (or "feature N"): mean |SHAP value|, ...}, NULL without rows */
