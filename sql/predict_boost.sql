@@ -278,4 +278,46 @@ SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"tune": {"trials": 2}
 SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"validation_fraction": 0.2, "tune": {"trials": 2, "max_depth": [2, 3]}}') FROM bt_rows$$);
 SELECT expect_error($$SELECT uba_forest_train(churned, f, '{"tune": {"trials": 2, "max_depth": [2, 3]}}') FROM bt_rows$$);
 
-DROP TABLE bt_rows, bt_model, bt_par, bt_damaged, bt_forest, bt_other, bt_early, bt_named, bt_cv, bt_tuned;
+-- multi-class: a text label trains multi:softprob; the classes are the labels in byte order
+CREATE TABLE bt_multi AS
+SELECT uba_boost_train(CASE WHEN f[1] < 24 THEN 'new' WHEN f[3] >= 4 THEN 'unhappy' ELSE 'loyal' END, f,
+                       '{"n_estimators": 25, "max_depth": 3}'::jsonb) AS b,
+       uba_boost_train((f[1]::int / 24)::float8, f, '{"n_estimators": 10, "objective": "multiclass"}'::jsonb) AS n,
+       uba_forest_train(CASE WHEN f[1] < 24 THEN 'new' ELSE 'old' END, f, '{"n_estimators": 20}'::jsonb) AS fo
+  FROM bt_rows WHERE id % 5 <> 0;
+SELECT uba_model_info(b)->'objective' AS objective, uba_model_info(b)->'classes' AS classes,
+       uba_model_info(b)->'trees' AS trees, uba_model_info(n)->'classes' AS numeric_classes,
+       (uba_model_info(b)->>'xgboost_margin_difference')::float8 <= 1e-6 AS margins_agree,
+       (uba_model_info(b)->>'xgboost_shap_difference')::float8 <= 1e-5 AS shap_agrees,
+       (uba_model_info(fo)->>'xgboost_margin_difference')::float8 <= 1e-6 AS forest_agrees
+  FROM bt_multi;
+-- probabilities in the order of the classes, adding up to 1; the class is the most probable one
+SELECT bool_and(abs((SELECT sum(p) FROM unnest(uba_predict_proba(b, f)) p) - 1) < 1e-9) AS proba_sum_to_one,
+       bool_and(uba_predict_class(b, f) = (ARRAY['loyal', 'new', 'unhappy'])[
+                  (SELECT i FROM unnest(uba_predict_proba(b, f)) WITH ORDINALITY u(p, i) ORDER BY p DESC, i LIMIT 1)]) AS class_is_argmax,
+       avg((uba_predict_class(b, f) = CASE WHEN f[1] < 24 THEN 'new' WHEN f[3] >= 4 THEN 'unhappy' ELSE 'loyal' END)::int) > 0.9 AS held_out_accuracy,
+       bool_and(uba_predict(n, f) = uba_predict_class(n, f)::float8) AS numeric_class_predicted
+  FROM bt_multi, bt_rows WHERE id % 5 = 0;
+-- binary and logistic models answer too: [false, true] and 'true' from 0.5
+SELECT uba_predict_proba(b, ARRAY[3, 50, 4, 0]) = ARRAY[1 - uba_predict(b, ARRAY[3, 50, 4, 0]), uba_predict(b, ARRAY[3, 50, 4, 0])] AS binary_proba,
+       uba_predict_class(b, ARRAY[3, 50, 4, 0]) = (uba_predict(b, ARRAY[3, 50, 4, 0]) >= 0.5)::text AS binary_class
+  FROM bt_model;
+-- an explanation is of the predicted class's margin; importance averages the classes'
+SELECT count(*) AS rows FROM bt_multi, uba_explain(b, ARRAY[3, 50, 4, 0]);
+SELECT (SELECT count(*) FROM jsonb_object_keys(uba_shap_importance(b, f))) AS features FROM bt_multi, bt_rows GROUP BY b;
+-- row order does not change the model (text labels are ranked in byte order before training)
+SELECT uba_boost_export(b)::text = (SELECT uba_boost_export(uba_boost_train(CASE WHEN f[1] < 24 THEN 'new' WHEN f[3] >= 4 THEN 'unhappy' ELSE 'loyal' END, f,
+                       '{"n_estimators": 25, "max_depth": 3}'::jsonb))::text FROM (SELECT * FROM bt_rows WHERE id % 5 <> 0 ORDER BY id DESC) o) AS same_model
+  FROM bt_multi;
+SELECT expect_error($$SELECT uba_predict(b, ARRAY[3, 50, 4, 0]) FROM bt_multi$$);
+SELECT expect_error($$SELECT uba_boost_train('only', f) FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(id::float8, f, '{"objective": "multiclass"}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"objective": "multiclass"}') FROM bt_rows$$);
+SELECT expect_error($$SELECT uba_predict_proba(r, ARRAY[3, 50, 4, 0]) FROM bt_model$$);
+SELECT expect_error($$SELECT uba_predict_class(uba_kmeans(f, 2), ARRAY[3, 50, 4, 0]) FROM bt_rows$$);
+-- damaged: the class count (after the tuning length, at p + 76) and a tree's class
+CREATE TABLE bt_multi_damaged AS SELECT b AS m, 32 + get_u32(b, 12)::int AS p FROM bt_multi;
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 76, 1))) FROM bt_multi_damaged$$);
+SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 80, 2))) FROM bt_multi_damaged$$);
+
+DROP TABLE bt_rows, bt_model, bt_par, bt_damaged, bt_forest, bt_other, bt_early, bt_named, bt_cv, bt_tuned, bt_multi, bt_multi_damaged;

@@ -13,6 +13,7 @@
 #include "kinds.h"
 
 #include "funcapi.h"
+#include "utils/builtins.h"
 
 /* indexed by UbaModelKind; NULL for UBA_KIND_ANY */
 static const UbaModelDescriber describers[] = {
@@ -41,6 +42,10 @@ static const UbaModelScorer scorers[] = {
 static const UbaModelExplainer explainers[] = {
 	NULL, NULL, uba_logreg_contributions, NULL, NULL, NULL, uba_boost_contributions
 };
+static const UbaModelClassifier classifiers[] = {
+	NULL, NULL, uba_logreg_classes, NULL, NULL, NULL, uba_boost_classes
+};
+
 /* what to use instead, for the kinds that have no scorer */
 static const char *const instead[] = {
 	"", "uba_kmeans_assign(model, features)", "", "", "uba_cf_recommend(model, user_id, n)",
@@ -201,4 +206,98 @@ Datum
 uba_explain_row(PG_FUNCTION_ARGS)
 {
 	return Explain(fcinfo, UBA_FORM_ROW);
+}
+
+/*
+ * uba_predict_proba(model, features) → float8[]: a classifier's class
+ * probabilities, in the order of its classes (binary models: [false,
+ * true]; multi-class models: uba_model_info's "classes").
+ * uba_predict_class(model, features) → text: the most probable class (the
+ * first of ties; binary models: 'true' from 0.5).
+ */
+static ScoringInfo *
+ClassifierOf(FunctionCallInfo fcinfo, const char *function)
+{
+	ScoringInfo *info = uba_model_cached(fcinfo, 0, UBA_KIND_ANY, ParseScoringInfo);
+
+	if ((int) info->kind < 0 || (int) info->kind >= (int) lengthof(classifiers) ||
+		classifiers[info->kind] == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s does not apply to %s models", function, uba_kind_name(info->kind)),
+				 errhint("It applies to classifiers: logreg models and boosted or forest models of a boolean or a class label.")));
+	return info;
+}
+
+static Datum
+PredictProba(FunctionCallInfo fcinfo, UbaFeatureForm form)
+{
+	ScoringInfo *info = ClassifierOf(fcinfo, "uba_predict_proba");
+	const double *p;
+	const char *const *labels;
+	int			k;
+
+	uba_read_features_arg(fcinfo, 1, form, info->enc, info->x, info->d);
+	k = classifiers[info->kind] (fcinfo, info->x, &p, &labels);
+	PG_RETURN_ARRAYTYPE_P(uba_make_float8_array(p, k));
+}
+
+static Datum
+PredictClass(FunctionCallInfo fcinfo, UbaFeatureForm form)
+{
+	ScoringInfo *info = ClassifierOf(fcinfo, "uba_predict_class");
+	const double *p;
+	const char *const *labels;
+	int			k,
+				best = 0;
+
+	uba_read_features_arg(fcinfo, 1, form, info->enc, info->x, info->d);
+	k = classifiers[info->kind] (fcinfo, info->x, &p, &labels);
+	for (int c = 1; c < k; c++)
+		if (p[c] > p[best])
+			best = c;
+	PG_RETURN_TEXT_P(cstring_to_text(labels[best]));
+}
+
+PG_FUNCTION_INFO_V1(uba_predict_proba);
+PG_FUNCTION_INFO_V1(uba_predict_proba_text);
+PG_FUNCTION_INFO_V1(uba_predict_proba_row);
+PG_FUNCTION_INFO_V1(uba_predict_class);
+PG_FUNCTION_INFO_V1(uba_predict_class_text);
+PG_FUNCTION_INFO_V1(uba_predict_class_row);
+
+Datum
+uba_predict_proba(PG_FUNCTION_ARGS)
+{
+	return PredictProba(fcinfo, UBA_FORM_ARRAY);
+}
+
+Datum
+uba_predict_proba_text(PG_FUNCTION_ARGS)
+{
+	return PredictProba(fcinfo, UBA_FORM_TEXT);
+}
+
+Datum
+uba_predict_proba_row(PG_FUNCTION_ARGS)
+{
+	return PredictProba(fcinfo, UBA_FORM_ROW);
+}
+
+Datum
+uba_predict_class(PG_FUNCTION_ARGS)
+{
+	return PredictClass(fcinfo, UBA_FORM_ARRAY);
+}
+
+Datum
+uba_predict_class_text(PG_FUNCTION_ARGS)
+{
+	return PredictClass(fcinfo, UBA_FORM_TEXT);
+}
+
+Datum
+uba_predict_class_row(PG_FUNCTION_ARGS)
+{
+	return PredictClass(fcinfo, UBA_FORM_ROW);
 }

@@ -28,7 +28,15 @@ typedef double (*UbaModelScorer) (FunctionCallInfo fcinfo, const double *x);
 typedef double (*UbaModelExplainer) (FunctionCallInfo fcinfo, const double *x, UbaContribution **c,
 									 char ***names);
 
+/* a classifier's class probabilities for a row (the model's scratch) and labels; returns their count */
+typedef int (*UbaModelClassifier) (FunctionCallInfo fcinfo, const double *x, const double **p,
+								   const char *const **labels);
+
 extern double uba_logreg_score(FunctionCallInfo fcinfo, const double *x);
+extern int	uba_logreg_classes(FunctionCallInfo fcinfo, const double *x, const double **p,
+							   const char *const **labels);
+extern int	uba_boost_classes(FunctionCallInfo fcinfo, const double *x, const double **p,
+							  const char *const **labels);
 extern double uba_linreg_score(FunctionCallInfo fcinfo, const double *x);
 extern double uba_boost_score(FunctionCallInfo fcinfo, const double *x);
 extern double uba_logreg_contributions(FunctionCallInfo fcinfo, const double *x, UbaContribution **c,

@@ -313,3 +313,61 @@ CREATE AGGREGATE uba_shap_importance(model bytea, features text) (
 	SFUNC = uba_shap_importance_transfn, STYPE = internal, FINALFUNC = uba_shap_importance_final,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_shap_importance(bytea, text) IS 'mean absolute TreeSHAP value of each feature over feature arrays given as text';
+
+-------------------------------------------------------------------------------
+-- Multi-class boosted trees and forests: a text label (or a numeric one with
+-- "objective": "multiclass"); class probabilities and classes of any classifier
+-------------------------------------------------------------------------------
+
+-- text labels are interned as rows arrive: these aggregates are not split across parallel workers
+CREATE AGGREGATE uba_boost_train(label text, features float8[], options jsonb) (
+	SFUNC = uba_boost_transfn, STYPE = internal, FINALFUNC = uba_boost_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_boost_train(label text, features float8[]) (
+	SFUNC = uba_boost_transfn, STYPE = internal, FINALFUNC = uba_boost_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_boost_train(label text, features record, options jsonb) (
+	SFUNC = uba_boost_transfn, STYPE = internal, FINALFUNC = uba_boost_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_boost_train(label text, features record) (
+	SFUNC = uba_boost_transfn, STYPE = internal, FINALFUNC = uba_boost_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_boost_train(text, float8[], jsonb) IS 'train multi-class gradient-boosted trees (XGBoost, multi:softprob) for a text label';
+COMMENT ON AGGREGATE uba_boost_train(text, float8[]) IS 'train multi-class gradient-boosted trees (XGBoost, multi:softprob) for a text label';
+COMMENT ON AGGREGATE uba_boost_train(text, record, jsonb) IS 'train multi-class gradient-boosted trees for a text label on a row''s columns as they are';
+COMMENT ON AGGREGATE uba_boost_train(text, record) IS 'train multi-class gradient-boosted trees for a text label on a row''s columns as they are';
+CREATE AGGREGATE uba_forest_train(label text, features float8[], options jsonb) (
+	SFUNC = uba_forest_transfn, STYPE = internal, FINALFUNC = uba_forest_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_forest_train(label text, features float8[]) (
+	SFUNC = uba_forest_transfn, STYPE = internal, FINALFUNC = uba_forest_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_forest_train(label text, features record, options jsonb) (
+	SFUNC = uba_forest_transfn, STYPE = internal, FINALFUNC = uba_forest_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_forest_train(label text, features record) (
+	SFUNC = uba_forest_transfn, STYPE = internal, FINALFUNC = uba_forest_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_forest_train(text, float8[], jsonb) IS 'train a multi-class random forest for a text label';
+COMMENT ON AGGREGATE uba_forest_train(text, float8[]) IS 'train a multi-class random forest for a text label';
+COMMENT ON AGGREGATE uba_forest_train(text, record, jsonb) IS 'train a multi-class random forest for a text label on a row''s columns as they are';
+COMMENT ON AGGREGATE uba_forest_train(text, record) IS 'train a multi-class random forest for a text label on a row''s columns as they are';
+
+CREATE FUNCTION uba_predict_proba(model bytea, features float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_predict_proba(model bytea, features text) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'uba_predict_proba_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_predict_proba(model bytea, features record) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'uba_predict_proba_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_predict_proba(bytea, float8[]) IS 'a classifier''s class probabilities, in the order of its classes (binary: false, true)';
+COMMENT ON FUNCTION uba_predict_proba(bytea, text) IS 'a classifier''s class probabilities for a feature array given as text';
+COMMENT ON FUNCTION uba_predict_proba(bytea, record) IS 'a classifier''s class probabilities for a typed row, its columns found by name';
+CREATE FUNCTION uba_predict_class(model bytea, features float8[]) RETURNS text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_predict_class(model bytea, features text) RETURNS text
+	AS 'MODULE_PATHNAME', 'uba_predict_class_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_predict_class(model bytea, features record) RETURNS text
+	AS 'MODULE_PATHNAME', 'uba_predict_class_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_predict_class(bytea, float8[]) IS 'a classifier''s most probable class, as text';
+COMMENT ON FUNCTION uba_predict_class(bytea, text) IS 'a classifier''s most probable class for a feature array given as text';
+COMMENT ON FUNCTION uba_predict_class(bytea, record) IS 'a classifier''s most probable class for a typed row, its columns found by name';

@@ -21,6 +21,8 @@
  */
 #include "uba.h"
 
+#include "catalog/pg_type.h"
+
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
@@ -267,6 +269,25 @@ RowDone(UbaRowSet *rs, double y)
 	rs->n++;
 }
 
+/* Text labels' handles become ranks in byte order; true when there were any */
+static bool
+LabelRanks(UbaRowSet *rs)
+{
+	UbaIdDict  *d = rs->ylevels;
+	int64	   *rank;
+
+	if (d == NULL || d->n == 0)
+		return false;
+	rank = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * d->n);
+	for (int64 h = 0; h < d->n; h++)
+		rank[h] = h;
+	uba_id_dict_canonical(d, rank, d->n);
+	for (int64 i = 0; i < rs->n; i++)
+		rs->y[i] = (double) rank[(int64) rs->y[i]];
+	pfree(rank);
+	return true;
+}
+
 /* Append one row (checked: length, NULLs, finite values) */
 void
 uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y)
@@ -309,6 +330,22 @@ uba_rowset_add_row(UbaRowSet *rs, FunctionCallInfo fcinfo, int argno, double y)
 	}
 	uba_encoding_read(rs->enc, PG_GETARG_HEAPTUPLEHEADER(argno), rs->x + (Size) rs->n * rs->dim);
 	RowDone(rs, y);
+}
+
+/*
+ * The value a text label is collected as: its handle in the row set's
+ * label dictionary (made on the first label), a rank in byte order once
+ * the rows are ordered.  Such row sets are not combined across workers.
+ */
+double
+uba_rowset_text_label(UbaRowSet *rs, Datum label)
+{
+	if (rs->ylevels == NULL)
+	{
+		rs->ylevels = MemoryContextAllocZero(rs->cxt, sizeof(UbaIdDict));
+		uba_id_dict_init(rs->ylevels, rs->cxt, UBA_ID_TEXT);
+	}
+	return (double) uba_id_handle(rs->ylevels, label, TEXTOID);
 }
 
 /* Append one row of dim values the caller has checked */
@@ -565,8 +602,8 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 	if (n == 0)
 		return;
 
-	/* typed rows: categories by byte order, not arrival, and the rows hashed again */
-	if (rs->enc != NULL && uba_encoding_codes(rs->enc, rs))
+	/* typed rows and text labels: levels by byte order, not arrival, and the rows hashed again */
+	if ((rs->enc != NULL && uba_encoding_codes(rs->enc, rs)) | LabelRanks(rs))
 	{
 		for (int64 i = 0; i < n; i++)
 		{
@@ -692,8 +729,8 @@ uba_rowset_combine(PG_FUNCTION_ARGS)
 	UBA_COMBINE_NULL_STATES();
 	a = (UbaRowSet *) PG_GETARG_POINTER(0);
 	b = (UbaRowSet *) PG_GETARG_POINTER(1);
-	if (a->enc != NULL || b->enc != NULL)
-		elog(ERROR, "uba: typed rows are not combined across parallel workers");
+	if (a->enc != NULL || b->enc != NULL || a->ylevels != NULL || b->ylevels != NULL)
+		elog(ERROR, "uba: typed rows and text labels are not combined across parallel workers");
 	Assert(b->cxt == aggcxt);
 
 	Assert(a->hashed == b->hashed);
@@ -737,8 +774,8 @@ uba_rowset_serialize(PG_FUNCTION_ARGS)
 	bytea	   *out;
 	char	   *p;
 
-	if (rs->enc != NULL)
-		elog(ERROR, "uba: typed rows are not sent across parallel workers");
+	if (rs->enc != NULL || rs->ylevels != NULL)
+		elog(ERROR, "uba: typed rows and text labels are not sent across parallel workers");
 
 	h.dim = rs->dim;
 	h.has_y = rs->has_y;

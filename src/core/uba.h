@@ -336,6 +336,7 @@ typedef struct UbaRowSet
 	TimestampTz started;		/* when the first row arrived */
 	MemoryContextCallback reset;	/* frees the mapped arrays with the context */
 	struct UbaEncoding *enc;	/* typed rows: their columns (encode.c), or NULL for float8[] */
+	struct UbaIdDict *ylevels;	/* text labels: y is a label's handle (a rank once ordered), or NULL */
 } UbaRowSet;
 
 /* The memory context an aggregate's state lives in (error outside an aggregate) */
@@ -376,6 +377,7 @@ extern void uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y);
 extern void uba_rowset_check_param(UbaRowSet *rs, int32 iparam, const char *what);
 extern void uba_rowset_canonical_order(UbaRowSet *rs);
 extern void uba_rowset_moments(const UbaRowSet *rs, double *mean, double *var);
+extern double uba_rowset_text_label(UbaRowSet *rs, Datum label);
 
 /* ---------- ids as they are: integer, text or uuid (ids.c) ---------- */
 

@@ -53,6 +53,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -67,6 +68,12 @@ PG_FUNCTION_INFO_V1(uba_feature_importance);
 
 #define BOOST_BINARY 0
 #define BOOST_REGRESSION 1
+#define BOOST_MULTICLASS 2
+/* the most classes a multi-class model may have (each round grows a tree per class) */
+#define BOOST_MAX_CLASSES 1000
+/* how the classes of a multi-class model are kept */
+#define CLASSES_NUMBERS 0
+#define CLASSES_TEXT 1
 /* payload flags */
 #define BOOST_FLAG_FOREST 1
 #define BOOST_LEAF 0xFFFFFFFFu
@@ -88,7 +95,9 @@ PG_FUNCTION_INFO_V1(uba_feature_importance);
 #define BOOST_MAX_TUNING_BYTES (4 * 1024 * 1024)
 #define BOOST_SHAP_CHECK_STEPS 5e7
 
-static const char *const objective_names[] = {"binary:logistic", "reg:squarederror"};
+static const char *const objective_names[] = {"binary:logistic", "reg:squarederror", "multi:softprob"};
+/* "auto": the label's type decides (boolean binary, float8 regression, text multi-class) */
+static const char *const objective_choices[] = {"auto", "multiclass", NULL};
 
 /* XGBoost's names and defaults */
 static const UbaOptionSpec boost_options[] = {
@@ -108,12 +117,13 @@ static const UbaOptionSpec boost_options[] = {
 	{"early_stopping_rounds", UBA_OPT_INT, 0, 0, 100000, NULL},
 	{"cv_folds", UBA_OPT_INT, 0, 0, 20, NULL},
 	{"max_cat_to_onehot", UBA_OPT_INT, 4, 1, 100000, NULL},
+	{"objective", UBA_OPT_CHOICE, 0, 0, 0, objective_choices},
 	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
 	UBA_PROGRESS_OPTION,
 };
 
 /* the metric a validation set is scored with: XGBoost's default for the objective */
-static const char *const metric_names[] = {"logloss", "rmse"};
+static const char *const metric_names[] = {"logloss", "rmse", "mlogloss"};
 
 /*
  * A random forest is XGBoost's random-forest mode: one round of
@@ -132,6 +142,7 @@ static const UbaOptionSpec forest_options[] = {
 	{"reg_lambda", UBA_OPT_FLOAT, 1, 0, 1e12, NULL},
 	{"max_bin", UBA_OPT_INT, 256, 2, 65535, NULL},
 	{"seed", UBA_OPT_INT, 0, 0, 2147483647, NULL},
+	{"objective", UBA_OPT_CHOICE, 0, 0, 0, objective_choices},
 	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
 	UBA_PROGRESS_OPTION,
 };
@@ -205,6 +216,17 @@ typedef struct BoostModel
 	double	   *phi;			/* d: a row's SHAP values */
 	struct ShapStep *shap_path; /* TreeSHAP's path buffer for the deepest tree */
 	UbaContribution *contrib;	/* d: an explanation's rows */
+	/* multi-class models (objective 2): the classes, in order, and each tree's class */
+	int			nclass;			/* 0 for binary and regression models */
+	int			class_kind;		/* CLASSES_NUMBERS or CLASSES_TEXT */
+	double	   *class_values;	/* nclass numbers, increasing (CLASSES_NUMBERS) */
+	UbaIds		class_texts;	/* nclass texts in byte order (CLASSES_TEXT) */
+	char	  **class_labels;	/* nclass labels as text, for answers */
+	uint32	   *tree_class;		/* ntrees */
+	double	   *expected_k;		/* nclass: each class's SHAP baseline */
+	float	   *margins;		/* nclass: a row's margins */
+	double	   *proba;			/* nclass: a row's probabilities */
+	double	   *phi_sum;		/* d: scratch summing SHAP values over classes */
 } BoostModel;
 
 /* ---------- the evaluator ---------- */
@@ -228,6 +250,50 @@ Margin(const BoostModel *m, const float *x)
 		margin += nodes[i].value;
 	}
 	return margin;
+}
+
+/*
+ * A multi-class model's margins of one row, one per class (each tree adds
+ * to its class's margin), in float32 tree by tree as XGBoost adds them.
+ */
+static void
+Margins(const BoostModel *m, const float *x, float *out)
+{
+	for (int k = 0; k < m->nclass; k++)
+		out[k] = (float) m->base_margin;
+	for (uint32 t = 0; t < m->ntrees; t++)
+	{
+		const BoostNode *nodes = m->trees[t].nodes;
+		uint32		i = 0;
+
+		while (nodes[i].feature != BOOST_LEAF)
+			i = GoesLeft(&nodes[i], x[nodes[i].feature]) ? nodes[i].left : nodes[i].right;
+		out[m->tree_class[t]] += nodes[i].value;
+	}
+}
+
+/* Softmax of a multi-class model's margins into m->proba; the most probable class (the first of ties) */
+static int
+Probabilities(BoostModel *m)
+{
+	double		top = m->margins[0],
+				sum = 0;
+	int			best = 0;
+
+	for (int k = 1; k < m->nclass; k++)
+		if (m->margins[k] > top)
+		{
+			top = m->margins[k];
+			best = k;
+		}
+	for (int k = 0; k < m->nclass; k++)
+	{
+		m->proba[k] = exp((double) m->margins[k] - top);
+		sum += m->proba[k];
+	}
+	for (int k = 0; k < m->nclass; k++)
+		m->proba[k] /= sum;
+	return best;
 }
 
 /* ---------- TreeSHAP (Lundberg, Erion and Lee 2018, algorithm 2) ---------- */
@@ -361,14 +427,19 @@ ShapRecurse(const BoostTree *tree, const float *x, double *phi, uint32 node,
 	}
 }
 
-/* SHAP values of one row into phi (d): they add up to margin - expected */
+/*
+ * SHAP values of one row into phi (d): they add up to margin - expected.
+ * For a multi-class model, of class cls's margin (its trees only).
+ */
 static void
-TreeShap(const BoostModel *m, const float *x, double *phi, ShapStep *buf)
+TreeShapClass(const BoostModel *m, const float *x, double *phi, ShapStep *buf, int cls)
 {
 	memset(phi, 0, sizeof(double) * m->d);
 	for (uint32 t = 0; t < m->ntrees; t++)
-		ShapRecurse(&m->trees[t], x, phi, 0, buf, 0, 1, 1, -1);
+		if (m->nclass == 0 || m->tree_class[t] == (uint32) cls)
+			ShapRecurse(&m->trees[t], x, phi, 0, buf, 0, 1, 1, -1);
 }
+
 
 /* Steps a TreeSHAP walk needs for the model's deepest tree: every level's copy of its path */
 static Size
@@ -511,7 +582,9 @@ ParseOptions(Jsonb *opts, bool forest, bool typed, UbaOptions *o, TuneSpec *tune
 static Datum
 Transition(FunctionCallInfo fcinfo, bool forest)
 {
-	bool		binary = get_fn_expr_argtype(fcinfo->flinfo, 1) == BOOLOID;
+	Oid			ltype = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	bool		binary = ltype == BOOLOID;
+	bool		textlabel = ltype != BOOLOID && ltype != FLOAT8OID;	/* the SQL declares text */
 	bool		typed;
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
 	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
@@ -529,6 +602,8 @@ Transition(FunctionCallInfo fcinfo, bool forest)
 	}
 	if (binary)
 		y = PG_GETARG_BOOL(1) ? 1.0 : 0.0;
+	else if (textlabel)
+		y = 0;					/* the label's handle, below */
 	else
 	{
 		y = PG_GETARG_FLOAT8(1);
@@ -537,10 +612,18 @@ Transition(FunctionCallInfo fcinfo, bool forest)
 	if (rs == NULL)
 	{
 		UbaOptions	o;
-
 		TuneSpec	tune;
+		int			objective;
 
 		ParseOptions(opts, forest, typed, &o, &tune);
+		/* boolean labels are binary, text labels classes, float8 targets values unless asked */
+		objective = binary ? BOOST_BINARY : textlabel ? BOOST_MULTICLASS :
+			uba_option(&o, "objective") == 1 ? BOOST_MULTICLASS : BOOST_REGRESSION;
+		if (binary && uba_option(&o, "objective") == 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("\"objective\": \"multiclass\" needs a text or numeric label, not boolean"),
+					 errhint("A boolean label trains a binary model.")));
 		if (!typed)
 			uba_options_check_names(&o, uba_feature_count(PG_GETARG_ARRAYTYPE_P(2)));
 		if (!forest && uba_option(&o, "early_stopping_rounds") > 0 && uba_option(&o, "validation_fraction") == 0)
@@ -560,14 +643,15 @@ Transition(FunctionCallInfo fcinfo, bool forest)
 					 errhint("Cross-validation scores every row once; a held-out share is for early stopping.")));
 		/* the objective rides in the row set's integer parameter */
 		if (typed)
-			rs = uba_rowset_start_row(fcinfo, 2, true, binary ? BOOST_BINARY : BOOST_REGRESSION, opts,
+			rs = uba_rowset_start_row(fcinfo, 2, true, objective, opts,
 									  UBA_ENC_CODES, forest ? "uba_forest_train" : "uba_boost_train");
 		else
-			rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(2), true,
-								  binary ? BOOST_BINARY : BOOST_REGRESSION, opts);
+			rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(2), true, objective, opts);
 	}
 	else
 		uba_check_same_options(rs->options, opts);
+	if (textlabel)
+		y = uba_rowset_text_label(rs, PG_GETARG_DATUM(1));
 	if (typed)
 		uba_rowset_add_row(rs, fcinfo, 2, y);
 	else
@@ -760,13 +844,15 @@ ReadXgbJson(const char *json, bst_ulong len)
 
 /* The trees of XGBoost's JSON model into the payload */
 static uint32
-WriteTrees(UbaWriter *pw, const char *json, bst_ulong len, uint32 max_trees, double *base_score)
+WriteTrees(UbaWriter *pw, const char *json, bst_ulong len, uint32 max_trees, double *base_score,
+		   bool multiclass)
 {
 	Jsonb	   *jb = ReadXgbJson(json, len);
 	JsonbContainer *learner = Obj(&jb->root, "learner");
 	JsonbContainer *model = Obj(Obj(learner, "gradient_booster"), "model");
 	JsonbContainer *trees = Obj(model, "trees");
 	uint32		ntrees = Min(JsonContainerSize(trees), max_trees);
+	JsonbContainer *info = Obj(model, "tree_info");
 
 	*base_score = NumberString(Obj(learner, "learner_model_param"), "base_score");
 	uba_put_u32(pw, ntrees);
@@ -806,6 +892,9 @@ WriteTrees(UbaWriter *pw, const char *json, bst_ulong len, uint32 max_trees, dou
 		catsizes = Obj(tree, "categories_sizes");
 		ncatnodes = JsonContainerSize(catnodes);
 		nnodes = JsonContainerSize(left);
+		/* a multi-class model's trees each add to one class's margin */
+		if (multiclass)
+			uba_put_u32(pw, (uint32) NumberAt(info, t));
 		uba_put_u32(pw, nnodes);
 		for (uint32 i = 0; i < nnodes; i++)
 		{
@@ -873,9 +962,11 @@ EvalMetric(BoosterHandle b, int iter, DMatrixHandle rows)
 
 /* XGBoost's parameters from the options */
 static void
-Configure(BoosterHandle b, const UbaOptions *o, bool forest, int objective, int d)
+Configure(BoosterHandle b, const UbaOptions *o, bool forest, int objective, int d, int nclass)
 {
 	SetParam(b, "objective", objective_names[objective]);
+	if (objective == BOOST_MULTICLASS)
+		SetNumParam(b, "num_class", nclass);
 	SetParam(b, "tree_method", "hist");
 	SetParam(b, "eval_metric", metric_names[objective]);
 	SetNumParam(b, "nthread", uba_thread_count());
@@ -892,7 +983,7 @@ Configure(BoosterHandle b, const UbaOptions *o, bool forest, int objective, int 
 		double		cols = uba_option(o, "colsample_bynode");
 
 		if (cols == 0)
-			cols = objective == BOOST_BINARY ? Min(1.0, ceil(sqrt((double) d)) / d) : 1.0;
+			cols = objective != BOOST_REGRESSION ? Min(1.0, ceil(sqrt((double) d)) / d) : 1.0;
 		SetNumParam(b, "num_parallel_tree", uba_option(o, "n_estimators"));
 		SetNumParam(b, "eta", 1);
 		SetNumParam(b, "colsample_bynode", cols);
@@ -907,6 +998,70 @@ Configure(BoosterHandle b, const UbaOptions *o, bool forest, int objective, int 
 			SetNumParam(b, "scale_pos_weight", uba_option(o, "scale_pos_weight"));
 	}
 
+}
+
+/*
+ * A multi-class model's classes: the distinct labels in order (text in
+ * byte order, numbers ascending); each row's y becomes its class's index.
+ * The classes are written to w: count (u32), kind (u32: 0 numbers, 1
+ * text), then the numbers (f64 each) or the texts as a text id section.
+ */
+static int
+ClassIndexes(UbaRowSet *rs, UbaWriter *w)
+{
+	int64		k = 0;
+
+	uba_writer_init(w);
+	if (rs->ylevels != NULL)
+	{
+		int64	   *all;
+
+		k = rs->ylevels->n;
+		if (k >= 2 && k <= BOOST_MAX_CLASSES)
+		{
+			all = palloc(sizeof(int64) * k);
+			for (int64 c = 0; c < k; c++)
+				all[c] = c;
+			uba_put_u32(w, (uint32) k);
+			uba_put_u32(w, CLASSES_TEXT);
+			uba_put_ids(w, rs->ylevels, all, k);
+		}
+	}
+	else
+	{
+		double	   *v = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
+
+		memcpy(v, rs->y, sizeof(double) * rs->n);
+		qsort(v, rs->n, sizeof(double), uba_cmp_double);
+		for (int64 i = 0; i < rs->n; i++)
+			if (i == 0 || v[i] != v[k - 1])
+				v[k++] = v[i];
+		if (k >= 2 && k <= BOOST_MAX_CLASSES)
+		{
+			for (int64 i = 0; i < rs->n; i++)
+			{
+				double	   *at = bsearch(&rs->y[i], v, k, sizeof(double), uba_cmp_double);
+
+				rs->y[i] = (double) (at - v);
+			}
+			uba_put_u32(w, (uint32) k);
+			uba_put_u32(w, CLASSES_NUMBERS);
+			uba_put_f64_array(w, v, k);
+		}
+		pfree(v);
+	}
+	if (k < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a multi-class model needs at least two classes"),
+				 errdetail("Every one of the " INT64_FORMAT " rows has the same label.", rs->n)));
+	if (k > BOOST_MAX_CLASSES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the label has " INT64_FORMAT " classes, more than the %d a multi-class model can have",
+						k, BOOST_MAX_CLASSES),
+				 errhint("Group rare classes into one in the query, or predict a numeric target with regression.")));
+	return (int) k;
 }
 
 /* The trials of tuning (a JSON object), or none: its length (u32, 0 without), then the text */
@@ -930,6 +1085,7 @@ typedef struct CvWork
 	int			d;
 	const UbaEncoding *enc;
 	int			folds;
+	int			nclass;
 	int32	   *fold;			/* n: each row's fold */
 	float	   *fx;				/* n x d: a fold's training rows, then its scored rows */
 	float	   *fy;
@@ -987,7 +1143,7 @@ CrossValidate(CvWork *cv, const UbaOptions *o, double *mean, double *std)
 		NewMatrix(cv->fx + (Size) ntr * d, nva, d, cv->enc, &h->cvvalid, "take a fold's rows");
 		Check(XGDMatrixSetFloatInfo(h->cvvalid, "label", cv->fy + ntr, (bst_ulong) nva), "take a fold's labels");
 		Check(XGBoosterCreate(&h->cvtrain, 1, &h->cvbooster), "create a booster");
-		Configure(h->cvbooster, o, cv->forest, cv->objective, d);
+		Configure(h->cvbooster, o, cv->forest, cv->objective, d, cv->nclass);
 		for (int r = 0; r < rounds; r++)
 		{
 			CHECK_FOR_INTERRUPTS();
@@ -1035,6 +1191,8 @@ Train(FunctionCallInfo fcinfo, bool forest)
 	TuneSpec	tune;
 	StringInfoData tuning;
 	int			best_trial = -1;
+	int			nclass = 0;
+	UbaWriter	classes;
 	double		cv_mean = -1,
 				cv_std = -1;
 	bst_ulong	len;
@@ -1072,6 +1230,8 @@ Train(FunctionCallInfo fcinfo, bool forest)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba boost", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	uba_rowset_canonical_order(rs);
+	if (objective == BOOST_MULTICLASS)
+		nclass = ClassIndexes(rs, &classes);
 	h = palloc0(sizeof(XgbHandles));
 	h->free.func = FreeHandles;
 	h->free.arg = h;
@@ -1153,6 +1313,7 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		cv.d = d;
 		cv.enc = rs->enc;
 		cv.folds = folds;
+		cv.nclass = nclass;
 		cv.fold = MemoryContextAllocHuge(cxt, sizeof(int32) * n);
 		cv.fx = MemoryContextAllocHuge(cxt, sizeof(float) * n * d);
 		cv.fy = MemoryContextAllocHuge(cxt, sizeof(float) * n);
@@ -1210,7 +1371,7 @@ Train(FunctionCallInfo fcinfo, bool forest)
 			rounds = (int) uba_option(&o, "n_estimators");
 		}
 	}
-	Configure(h->booster, &o, forest, objective, d);
+	Configure(h->booster, &o, forest, objective, d, nclass);
 
 	used_rounds = rounds;
 	for (int r = 0; r < rounds; r++)
@@ -1253,7 +1414,8 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		best_metric = last_metric;
 
 	/* a forest is one round of n_estimators trees; boosting one tree a round */
-	(void) WriteTrees(&trees, json, len, forest ? PG_UINT32_MAX : (uint32) used_rounds, &base_score);
+	(void) WriteTrees(&trees, json, len, forest ? PG_UINT32_MAX : (uint32) used_rounds * Max(nclass, 1),
+					  &base_score, nclass > 0);
 	if (objective == BOOST_BINARY)
 	{
 		if (!(base_score > 0 && base_score < 1))
@@ -1295,6 +1457,8 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		uba_put_f64(&probe, cv_mean);
 		uba_put_f64(&probe, cv_std);
 		PutTuning(&probe, best_trial >= 0 ? tuning.data : NULL);
+		if (nclass > 0)
+			appendBinaryStringInfo(&probe.buf, classes.buf.data, classes.buf.len);
 		appendBinaryStringInfo(&probe.buf, trees.buf.data, trees.buf.len);
 		memset(&pm, 0, sizeof(pm));
 		pm.n_features = d;
@@ -1304,9 +1468,14 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		m = ParseBoost(&pm, &r);
 		for (int64 i = 0; i < n; i++)
 		{
-			double		diff = fabs(Margin(m, xf + (Size) i * d) - (double) pred[i]);
-
-			worst = Max(worst, diff);
+			if (nclass > 0)
+			{
+				Margins(m, xf + (Size) i * d, m->margins);
+				for (int k = 0; k < nclass; k++)
+					worst = Max(worst, fabs((double) m->margins[k] - (double) pred[(Size) i * nclass + k]));
+			}
+			else
+				worst = Max(worst, fabs(Margin(m, xf + (Size) i * d) - (double) pred[i]));
 			if ((i & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
 		}
@@ -1326,13 +1495,17 @@ Train(FunctionCallInfo fcinfo, bool forest)
 			NewMatrix(xf, nshap, d, rs->enc, &h->dcheck, "take the rows");
 			Check(XGBoosterPredictFromDMatrix(h->booster, h->dcheck, ccfg, &shape, &dim, &contribs),
 				  "compute SHAP values");
+			/* XGBoost's layout: row by row, class by class (multi-class), d values and the bias */
 			for (int64 i = 0; i < nshap; i++)
-			{
-				TreeShap(m, xf + (Size) i * d, m->phi, m->shap_path);
-				for (int j = 0; j < d; j++)
-					shap_worst = Max(shap_worst, fabs(m->phi[j] - (double) contribs[(Size) i * (d + 1) + j]));
-				shap_worst = Max(shap_worst, fabs(m->expected - (double) contribs[(Size) i * (d + 1) + d]));
-			}
+				for (int k = 0; k < Max(nclass, 1); k++)
+				{
+					const float *c = contribs + ((Size) i * Max(nclass, 1) + k) * (d + 1);
+
+					TreeShapClass(m, xf + (Size) i * d, m->phi, m->shap_path, nclass > 0 ? k : -1);
+					for (int j = 0; j < d; j++)
+						shap_worst = Max(shap_worst, fabs(m->phi[j] - (double) c[j]));
+					shap_worst = Max(shap_worst, fabs((nclass > 0 ? m->expected_k[k] : m->expected) - (double) c[d]));
+				}
 		}
 		uba_writer_init(&pw);
 		uba_put_u32(&pw, (uint32) objective);
@@ -1347,6 +1520,8 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		uba_put_f64(&pw, cv_mean);
 		uba_put_f64(&pw, cv_std);
 		PutTuning(&pw, best_trial >= 0 ? tuning.data : NULL);
+		if (nclass > 0)
+			appendBinaryStringInfo(&pw.buf, classes.buf.data, classes.buf.len);
 		appendBinaryStringInfo(&pw.buf, trees.buf.data, trees.buf.len);
 	}
 	uba_progress(&o, "%s: trained; the model is read back", forest ? "uba_forest_train" : "uba_boost_train");
@@ -1408,6 +1583,39 @@ ReadCategories(UbaReader *r, const UbaModelMeta *meta, BoostNode *nd, uint32 t, 
 	nd->value = 0;
 }
 
+/* A multi-class model's classes: at least two, at most BOOST_MAX_CLASSES, strictly increasing */
+static void
+ReadClasses(UbaReader *r, BoostModel *m)
+{
+	uint32		k = uba_get_u32(r);
+	uint32		kind = uba_get_u32(r);
+
+	if (k < 2 || k > BOOST_MAX_CLASSES || (kind != CLASSES_NUMBERS && kind != CLASSES_TEXT))
+		uba_model_corrupted("A multi-class model with %u classes of kind %u.", k, kind);
+	m->nclass = (int) k;
+	m->class_kind = (int) kind;
+	m->class_labels = palloc(sizeof(char *) * k);
+	if (kind == CLASSES_NUMBERS)
+	{
+		uba_reader_check_space(r, k, sizeof(double));
+		m->class_values = palloc(sizeof(double) * k);
+		uba_get_f64_array(r, m->class_values, k, true);
+		for (uint32 c = 0; c < k; c++)
+		{
+			if (c > 0 && !(m->class_values[c] > m->class_values[c - 1]))
+				uba_model_corrupted("The classes are not strictly increasing.");
+			m->class_labels[c] = float8out_internal(m->class_values[c]);
+		}
+	}
+	else
+	{
+		uba_get_ids(r, UBA_ID_TEXT, k, &m->class_texts, "class");
+		for (uint32 c = 0; c < k; c++)
+			m->class_labels[c] = pnstrdup(m->class_texts.bytes + m->class_texts.off[c],
+										  m->class_texts.off[c + 1] - m->class_texts.off[c]);
+	}
+}
+
 static void *
 ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 {
@@ -1416,7 +1624,7 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 				flags;
 
 	objective = uba_get_u32(r);
-	if (objective != BOOST_BINARY && objective != BOOST_REGRESSION)
+	if (objective != BOOST_BINARY && objective != BOOST_REGRESSION && objective != BOOST_MULTICLASS)
 		uba_model_corrupted("Unknown objective %u.", objective);
 	m->objective = (int) objective;
 	flags = uba_get_u32(r);
@@ -1458,20 +1666,35 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 			uba_model_corrupted("Tuning trials without cross-validation.");
 		r->p += len;
 	}
+	if (m->objective == BOOST_MULTICLASS)
+		ReadClasses(r, m);
 	if (m->cv_folds == 1 || m->cv_folds > 20 || (m->cv_folds > 0) != (m->cv_mean >= 0 && m->cv_std >= 0))
 		uba_model_corrupted("Bad cross-validation results.");
 	m->names = meta->feature_names;
 	m->enc = meta->encoding;
 	m->expected = m->base_margin;
 	m->ntrees = uba_get_u32(r);
-	/* every tree needs at least one node of 28 bytes */
-	uba_reader_check_space(r, (Size) m->ntrees, 4 + 28);
+	/* every tree needs at least one node of 28 bytes (and a class, multi-class) */
+	uba_reader_check_space(r, (Size) m->ntrees, 4 + 28 + (m->nclass > 0 ? 4 : 0));
 	m->trees = palloc0(sizeof(BoostTree) * Max(m->ntrees, 1));
+	if (m->nclass > 0)
+	{
+		m->tree_class = palloc(sizeof(uint32) * Max(m->ntrees, 1));
+		m->expected_k = palloc(sizeof(double) * m->nclass);
+		for (int k = 0; k < m->nclass; k++)
+			m->expected_k[k] = m->base_margin;
+	}
 	for (uint32 t = 0; t < m->ntrees; t++)
 	{
 		BoostTree  *tree = &m->trees[t];
 		uint32	   *parents;
 
+		if (m->nclass > 0)
+		{
+			m->tree_class[t] = uba_get_u32(r);
+			if (m->tree_class[t] >= (uint32) m->nclass)
+				uba_model_corrupted("Tree %u adds to class %u of %d.", t, m->tree_class[t], m->nclass);
+		}
 		tree->nnodes = uba_get_u32(r);
 		if (tree->nnodes < 1 || tree->nnodes > BOOST_MAX_NODES || tree->nnodes % 2 == 0)
 			uba_model_corrupted("Tree %u has %u nodes.", t, tree->nnodes);
@@ -1545,6 +1768,8 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 			}
 			tree->mean = mean[0];
 			m->expected += mean[0];
+			if (m->nclass > 0)
+				m->expected_k[m->tree_class[t]] += mean[0];
 			m->max_depth = Max(m->max_depth, tree->depth);
 			pfree(depth);
 			pfree(mean);
@@ -1557,6 +1782,12 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 	m->phi = palloc(sizeof(double) * m->d);
 	m->shap_path = palloc0(sizeof(ShapStep) * ShapBufferSteps(m));
 	m->contrib = palloc(sizeof(UbaContribution) * m->d);
+	if (m->nclass > 0)
+	{
+		m->margins = palloc(sizeof(float) * m->nclass);
+		m->proba = palloc(sizeof(double) * m->nclass);
+		m->phi_sum = palloc(sizeof(double) * m->d);
+	}
 	return m;
 }
 
@@ -1580,6 +1811,20 @@ uba_boost_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json
 					 objective_names[m->objective], m->ntrees, nodes, leaves, m->max_depth, m->base_margin,
 					 m->expected, m->agreement, m->shap_agreement);
 	appendStringInfo(json, ", \"rounds\": %u", m->rounds);
+	if (m->nclass > 0)
+	{
+		appendStringInfoString(json, ", \"classes\": [");
+		for (int k = 0; k < m->nclass; k++)
+		{
+			if (k > 0)
+				appendStringInfoString(json, ", ");
+			if (m->class_kind == CLASSES_TEXT)
+				escape_json(json, m->class_labels[k]);
+			else
+				appendStringInfoString(json, m->class_labels[k]);
+		}
+		appendStringInfoChar(json, ']');
+	}
 	if (m->valid_rows > 0)
 		appendStringInfo(json, ", \"validation\": {\"rows\": " INT64_FORMAT ", \"metric\": \"%s\", \"value\": %.17g}",
 						 m->valid_rows, metric_names[m->objective], m->valid_metric);
@@ -1632,8 +1877,55 @@ uba_boost_score(FunctionCallInfo fcinfo, const double *x)
 	double		margin;
 
 	TakeRow(m, x);
+	if (m->nclass > 0)
+	{
+		int			best;
+
+		Margins(m, m->xf, m->margins);
+		best = Probabilities(m);
+		if (m->class_kind == CLASSES_TEXT)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("a multi-class model of text labels predicts text"),
+					 errhint("Use uba_predict_class(model, features) for the class, uba_predict_proba(model, features) for the probabilities.")));
+		return m->class_values[best];
+	}
 	margin = Margin(m, m->xf);
 	return m->objective == BOOST_BINARY ? uba_sigmoid(margin) : margin;
+}
+
+/*
+ * The class probabilities of a classifier in argument 0 for a row of its
+ * features (the model's scratch): a binary model's [false, true], a
+ * multi-class model's in the order of its classes; their labels.
+ * Returns the number of classes.
+ */
+static const char *const binary_labels[] = {"false", "true"};
+
+int
+uba_boost_classes(FunctionCallInfo fcinfo, const double *x, const double **p, const char *const **labels)
+{
+	BoostModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
+
+	TakeRow(m, x);
+	if (m->objective == BOOST_REGRESSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("a regression model has no classes"),
+				 errhint("Use uba_predict(model, features) for its value.")));
+	if (m->nclass > 0)
+	{
+		Margins(m, m->xf, m->margins);
+		(void) Probabilities(m);
+		*p = m->proba;
+		*labels = (const char *const *) m->class_labels;
+		return m->nclass;
+	}
+	m->phi[1] = uba_sigmoid(Margin(m, m->xf));	/* phi is free scratch here */
+	m->phi[0] = 1 - m->phi[1];
+	*p = m->phi;
+	*labels = binary_labels;
+	return 2;
 }
 
 /*
@@ -1670,8 +1962,16 @@ uba_boost_contributions(FunctionCallInfo fcinfo, const double *x, UbaContributio
 {
 	BoostModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
 
+	int			cls = -1;
+
 	TakeRow(m, x);
-	TreeShap(m, m->xf, m->phi, m->shap_path);
+	/* a multi-class model explains the margin of the class it predicts */
+	if (m->nclass > 0)
+	{
+		Margins(m, m->xf, m->margins);
+		cls = Probabilities(m);
+	}
+	TreeShapClass(m, m->xf, m->phi, m->shap_path, cls);
 	for (int j = 0; j < m->d; j++)
 	{
 		m->contrib[j].feature = j + 1;
@@ -1680,7 +1980,7 @@ uba_boost_contributions(FunctionCallInfo fcinfo, const double *x, UbaContributio
 	}
 	*c = m->contrib;
 	*names = m->names;
-	return m->expected;
+	return cls >= 0 ? m->expected_k[cls] : m->expected;
 }
 
 /*
@@ -1799,7 +2099,7 @@ uba_boost_export(PG_FUNCTION_ARGS)
 					 "\"num_trees\": \"%u\", \"size_leaf_vector\": \"0\"}, \"tree_info\": [",
 					 parallel, m->ntrees);
 	for (uint32 t = 0; t < m->ntrees; t++)
-		appendStringInfoString(&s, t > 0 ? ", 0" : "0");
+		appendStringInfo(&s, t > 0 ? ", %u" : "%u", m->nclass > 0 ? m->tree_class[t] : 0);
 	appendStringInfoString(&s, "], \"trees\": [");
 	for (uint32 t = 0; t < m->ntrees; t++)
 	{
@@ -1897,10 +2197,15 @@ uba_boost_export(PG_FUNCTION_ARGS)
 			CHECK_FOR_INTERRUPTS();
 	}
 	appendStringInfo(&s, "]}, \"name\": \"gbtree\"}, \"learner_model_param\": {\"base_score\": \"%.9g\", "
-					 "\"boost_from_average\": \"1\", \"num_class\": \"0\", \"num_feature\": \"%d\", \"num_target\": \"1\"}, "
-					 "\"objective\": {\"name\": \"%s\", \"reg_loss_param\": {\"scale_pos_weight\": \"1\"}}}, "
-					 "\"version\": [1, 7, 4]}",
-					 base_score, m->d, objective_names[m->objective]);
+					 "\"boost_from_average\": \"1\", \"num_class\": \"%d\", \"num_feature\": \"%d\", \"num_target\": \"1\"}, ",
+					 base_score, m->nclass, m->d);
+	if (m->nclass > 0)
+		appendStringInfo(&s, "\"objective\": {\"name\": \"%s\", \"softmax_multiclass_param\": {\"num_class\": \"%d\"}}}, ",
+						 objective_names[m->objective], m->nclass);
+	else
+		appendStringInfo(&s, "\"objective\": {\"name\": \"%s\", \"reg_loss_param\": {\"scale_pos_weight\": \"1\"}}}, ",
+						 objective_names[m->objective]);
+	appendStringInfoString(&s, "\"version\": [1, 7, 4]}");
 	/* json, not jsonb: the text as written, whose number forms XGBoost needs */
 	PG_RETURN_TEXT_P(cstring_to_text(s.data));
 }
@@ -1953,9 +2258,13 @@ ShapImportanceStep(FunctionCallInfo fcinfo, UbaFeatureForm form)
 				 errhint("Pass the model as a constant or a scalar subquery: (SELECT uba_model('name')).")));
 	uba_read_features_arg(fcinfo, 2, form, m->enc, m->x, m->d);
 	TakeRow(m, m->x);
-	TreeShap(m, m->xf, m->phi, m->shap_path);
-	for (int j = 0; j < m->d; j++)
-		st->sum[j] += fabs(m->phi[j]);
+	/* multi-class: each class's margin explained, their absolute values averaged over classes */
+	for (int k = 0; k < Max(m->nclass, 1); k++)
+	{
+		TreeShapClass(m, m->xf, m->phi, m->shap_path, m->nclass > 0 ? k : -1);
+		for (int j = 0; j < m->d; j++)
+			st->sum[j] += fabs(m->phi[j]) / Max(m->nclass, 1);
+	}
 	st->rows++;
 	PG_RETURN_POINTER(st);
 }

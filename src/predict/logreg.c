@@ -97,6 +97,7 @@ typedef struct LogRegModel
 	double	   *se;				/* d + 1: standard errors, fitting space */
 	double	   *x;				/* d: scratch for scoring a row */
 	UbaContribution *contrib;	/* d: an explanation's rows */
+	double		proba[2];		/* a row's class probabilities */
 } LogRegModel;
 
 /* ---------- training ---------- */
@@ -1245,6 +1246,21 @@ uba_logreg_score(FunctionCallInfo fcinfo, const double *x)
 	LogRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
 
 	return ProbabilityX(m, x);
+}
+
+/* The class probabilities [false, true] for a row of the model's features (uba_predict_proba) */
+static const char *const logreg_labels[] = {"false", "true"};
+
+int
+uba_logreg_classes(FunctionCallInfo fcinfo, const double *x, const double **p, const char *const **labels)
+{
+	LogRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
+
+	m->proba[1] = ProbabilityX(m, x);
+	m->proba[0] = 1 - m->proba[1];
+	*p = m->proba;
+	*labels = logreg_labels;
+	return 2;
 }
 
 /* uba_logreg_classify(model, features [, threshold]): probability >= threshold */

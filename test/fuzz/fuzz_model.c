@@ -187,6 +187,13 @@ escape_json(StringInfo buf, const char *str)
 	appendStringInfoChar(buf, '"');
 }
 
+/* float8out_internal (utils/adt/float.c) for the classes of multi-class models */
+char *
+float8out_internal(double num)
+{
+	return psprintf("%.17g", num);
+}
+
 /* ---------- the fuzz target ---------- */
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
