@@ -732,3 +732,58 @@ CREATE FUNCTION uba_predict_class(model bytea, features record) RETURNS text
 COMMENT ON FUNCTION uba_predict_class(bytea, float8[]) IS 'a classifier''s most probable class, as text';
 COMMENT ON FUNCTION uba_predict_class(bytea, text) IS 'a classifier''s most probable class for a feature array given as text';
 COMMENT ON FUNCTION uba_predict_class(bytea, record) IS 'a classifier''s most probable class for a typed row, its columns found by name';
+
+-------------------------------------------------------------------------------
+-- Isolation forests: anomaly scores (scikit-learn's IsolationForest), on the
+-- same tree format and evaluator
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_isolation_forest_transfn(internal, float8[], jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_isolation_forest_transfn(internal, float8[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_isolation_forest_transfn(internal, record, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_isolation_forest_transfn(internal, record) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_isolation_forest_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
+CREATE AGGREGATE uba_isolation_forest(features float8[], options jsonb) (
+	SFUNC = uba_isolation_forest_transfn, STYPE = internal, FINALFUNC = uba_isolation_forest_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_isolation_forest(features float8[]) (
+	SFUNC = uba_isolation_forest_transfn, STYPE = internal, FINALFUNC = uba_isolation_forest_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_isolation_forest(features record, options jsonb) (
+	SFUNC = uba_isolation_forest_transfn, STYPE = internal, FINALFUNC = uba_isolation_forest_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_isolation_forest(features record) (
+	SFUNC = uba_isolation_forest_transfn, STYPE = internal, FINALFUNC = uba_isolation_forest_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_isolation_forest(float8[], jsonb) IS 'train an isolation forest: anomaly scores of rows';
+COMMENT ON AGGREGATE uba_isolation_forest(float8[]) IS 'train an isolation forest: anomaly scores of rows';
+COMMENT ON AGGREGATE uba_isolation_forest(record, jsonb) IS 'train an isolation forest on a row''s columns as they are';
+COMMENT ON AGGREGATE uba_isolation_forest(record) IS 'train an isolation forest on a row''s columns as they are';
+
+CREATE FUNCTION uba_anomaly_score(model bytea, features float8[]) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_anomaly_score(model bytea, features text) RETURNS float8
+	AS 'MODULE_PATHNAME', 'uba_anomaly_score_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_anomaly_score(model bytea, features record) RETURNS float8
+	AS 'MODULE_PATHNAME', 'uba_anomaly_score_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_anomaly_score(bytea, float8[]) IS 'an isolation forest''s anomaly score of a row: near 1 for anomalies, below 0.5 for ordinary rows';
+COMMENT ON FUNCTION uba_anomaly_score(bytea, text) IS 'an isolation forest''s anomaly score of a feature array given as text';
+COMMENT ON FUNCTION uba_anomaly_score(bytea, record) IS 'an isolation forest''s anomaly score of a typed row, its columns found by name';
+CREATE FUNCTION uba_is_anomaly(model bytea, features float8[]) RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_is_anomaly(model bytea, features text) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'uba_is_anomaly_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_is_anomaly(model bytea, features record) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'uba_is_anomaly_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_is_anomaly(bytea, float8[]) IS 'whether an isolation forest''s score of a row is above its threshold (0.5, or the contamination''s quantile)';
+COMMENT ON FUNCTION uba_is_anomaly(bytea, text) IS 'whether an isolation forest''s score of a feature array given as text is above its threshold';
+COMMENT ON FUNCTION uba_is_anomaly(bytea, record) IS 'whether an isolation forest''s score of a typed row is above its threshold';

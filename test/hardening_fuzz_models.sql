@@ -70,6 +70,9 @@ UNION ALL
 SELECT 'boost', uba_boost_train((ARRAY['u', 'v', 'w'])[1 + x % 3], t, '{"n_estimators": 3, "max_depth": 2}')
   FROM generate_series(1, 60) x, LATERAL (SELECT x % 9 AS a, CASE WHEN x % 7 = 0 THEN NULL ELSE (ARRAY['p', 'q', 'r', 's', 't'])[1 + x % 5] END AS c, x % 2 = 0 AS b) t
 UNION ALL
+SELECT 'boost', uba_isolation_forest(t, '{"n_estimators": 3, "max_samples": 16, "contamination": 0.1}')
+  FROM generate_series(1, 60) x, LATERAL (SELECT x % 9 AS a, CASE WHEN x % 7 = 0 THEN NULL ELSE (ARRAY['p', 'q', 'r', 's', 't'])[1 + x % 5] END AS c, x % 2 = 0 AS b) t
+UNION ALL
 SELECT 'logreg', uba_logreg_train(x % 3 = 0 OR x % 5 = 1, t, '{"max_levels": 3}')
   FROM generate_series(1, 60) x, LATERAL (SELECT x % 9 AS a, CASE WHEN x % 7 = 0 THEN NULL ELSE (ARRAY['p', 'q', 'r', 's', 't'])[1 + x % 5] END AS c, x % 2 = 0 AS b) t
 UNION ALL
@@ -116,7 +119,9 @@ INSERT INTO calls VALUES
 	('logreg', 'SELECT count(*)::text FROM (SELECT 3 AS a, NULL::text AS c, NULL::boolean AS b) r, uba_explain($1, r)'),
 	('kmeans', 'SELECT uba_kmeans_assign($1, r)::text FROM (SELECT 3 AS a, ''p''::text AS c, true AS b) r'),
 	('boost', 'SELECT uba_predict_proba($1, r)::text FROM (SELECT 3 AS a, ''q''::text AS c, true AS b) r'),
-	('boost', 'SELECT uba_predict_class($1, r) FROM (SELECT 5 AS a, NULL::text AS c, false AS b) r');
+	('boost', 'SELECT uba_predict_class($1, r) FROM (SELECT 5 AS a, NULL::text AS c, false AS b) r'),
+	('boost', 'SELECT uba_anomaly_score($1, r)::text FROM (SELECT 5 AS a, ''zz''::text AS c, NULL::boolean AS b) r'),
+	('boost', 'SELECT uba_is_anomaly($1, ARRAY[3, 1]::float8[])::text');
 
 -- A mutation of blob m, chosen by i (the random generator is seeded, so runs repeat)
 CREATE FUNCTION pg_temp.mutate(m bytea, i int) RETURNS bytea LANGUAGE plpgsql AS $$

@@ -45,6 +45,7 @@
  */
 #include "uba.h"
 #include "kinds.h"
+#include "trees.h"
 
 #include <math.h>
 #include <xgboost/c_api.h>
@@ -69,6 +70,7 @@ PG_FUNCTION_INFO_V1(uba_feature_importance);
 #define BOOST_BINARY 0
 #define BOOST_REGRESSION 1
 #define BOOST_MULTICLASS 2
+#define BOOST_ISOLATION 3		/* an isolation forest (iforest.c): leaves are path lengths */
 /* the most classes a multi-class model may have (each round grows a tree per class) */
 #define BOOST_MAX_CLASSES 1000
 /* how the classes of a multi-class model are kept */
@@ -95,7 +97,7 @@ PG_FUNCTION_INFO_V1(uba_feature_importance);
 #define BOOST_MAX_TUNING_BYTES (4 * 1024 * 1024)
 #define BOOST_SHAP_CHECK_STEPS 5e7
 
-static const char *const objective_names[] = {"binary:logistic", "reg:squarederror", "multi:softprob"};
+static const char *const objective_names[] = {"binary:logistic", "reg:squarederror", "multi:softprob", "isolation"};
 /* "auto": the label's type decides (boolean binary, float8 regression, text multi-class) */
 static const char *const objective_choices[] = {"auto", "multiclass", NULL};
 
@@ -123,7 +125,7 @@ static const UbaOptionSpec boost_options[] = {
 };
 
 /* the metric a validation set is scored with: XGBoost's default for the objective */
-static const char *const metric_names[] = {"logloss", "rmse", "mlogloss"};
+static const char *const metric_names[] = {"logloss", "rmse", "mlogloss", "none"};
 
 /*
  * A random forest is XGBoost's random-forest mode: one round of
@@ -227,7 +229,13 @@ typedef struct BoostModel
 	float	   *margins;		/* nclass: a row's margins */
 	double	   *proba;			/* nclass: a row's probabilities */
 	double	   *phi_sum;		/* d: scratch summing SHAP values over classes */
+	/* isolation forests (objective 3) */
+	int			max_samples;	/* rows each tree grew on */
+	double		contamination;	/* the share of training rows above the threshold (0: "auto") */
+	double		threshold;		/* scores above it are anomalies */
 } BoostModel;
+
+static void TakeRow(BoostModel *m, const double *x);
 
 /* ---------- the evaluator ---------- */
 
@@ -294,6 +302,19 @@ Probabilities(BoostModel *m)
 	for (int k = 0; k < m->nclass; k++)
 		m->proba[k] /= sum;
 	return best;
+}
+
+/*
+ * An isolation forest's anomaly score of the row in m->xf: 2 to the minus
+ * its mean path length over c(max_samples), as Liu et al. and
+ * scikit-learn's score_samples (which is its negative).
+ */
+static double
+IsolationScore(const BoostModel *m)
+{
+	double		mean = Margin(m, m->xf) / (double) Max(m->ntrees, 1);
+
+	return pow(2.0, -mean / uba_average_path_length((double) m->max_samples));
 }
 
 /* ---------- TreeSHAP (Lundberg, Erion and Lee 2018, algorithm 2) ---------- */
@@ -1583,6 +1604,100 @@ ReadCategories(UbaReader *r, const UbaModelMeta *meta, BoostNode *nd, uint32 t, 
 	nd->value = 0;
 }
 
+/* A node as the payload stores it (the format above); a categorical split lists its categories */
+void
+uba_tree_put_node(UbaWriter *w, uint32 feature, bool default_left, uint32 left, uint32 right,
+				  float value, float gain, float cover, const uint32 *cats, uint32 ncats)
+{
+	uba_put_u32(w, feature);
+	uba_put_u32(w, feature == BOOST_LEAF ? 0 :
+				((default_left ? NODE_DEFAULT_LEFT : 0) | (ncats > 0 ? NODE_CATEGORICAL : 0)));
+	uba_put_u32(w, feature == BOOST_LEAF ? BOOST_LEAF : left);
+	uba_put_u32(w, feature == BOOST_LEAF ? BOOST_LEAF : right);
+	uba_put_f32_array(w, &value, 1);
+	uba_put_f32_array(w, &gain, 1);
+	uba_put_f32_array(w, &cover, 1);
+	if (ncats > 0 && feature != BOOST_LEAF)
+	{
+		uba_put_u32(w, ncats);
+		uba_put_u32_array(w, cats, ncats);
+	}
+}
+
+/* The payload's head for a model that XGBoost did not train (no agreement, validation or tuning) */
+static void
+PutIsolationHead(UbaWriter *w, uint32 ntrees, int max_samples, double contamination, double threshold)
+{
+	uba_writer_init(w);
+	uba_put_u32(w, BOOST_ISOLATION);
+	uba_put_u32(w, 0);
+	uba_put_u32(w, ntrees);
+	uba_put_f64(w, 0);			/* base margin */
+	uba_put_f64(w, 0);			/* differences from XGBoost: none to compare with */
+	uba_put_f64(w, 0);
+	uba_put_u64(w, 0);
+	uba_put_f64(w, -1);
+	uba_put_u32(w, 0);
+	uba_put_f64(w, -1);
+	uba_put_f64(w, -1);
+	PutTuning(w, NULL);
+	uba_put_u32(w, (uint32) max_samples);
+	uba_put_f64(w, contamination);
+	uba_put_f64(w, threshold);
+}
+
+/*
+ * An isolation forest's model (iforest.c grew the trees): read back, its
+ * scores of the training rows give the threshold for a contamination
+ * (the upper quantile, interpolated as numpy's percentile), else 0.5.
+ */
+bytea *
+uba_isolation_model(const UbaOptions *o, UbaRowSet *rs, UbaWriter *trees, uint32 ntrees,
+					int max_samples, double contamination)
+{
+	UbaWriter	pw;
+	UbaModelMeta meta;
+	double		threshold = 0.5;
+
+	if (contamination > 0)
+	{
+		UbaModelMeta pm;
+		UbaReader	r;
+		BoostModel *m;
+		double	   *scores = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
+		double		pos,
+					frac;
+		int64		lo;
+
+		PutIsolationHead(&pw, ntrees, max_samples, contamination, 0.5);
+		appendBinaryStringInfo(&pw.buf, trees->buf.data, trees->buf.len);
+		memset(&pm, 0, sizeof(pm));
+		pm.n_features = rs->dim;
+		pm.encoding = rs->enc;
+		r.p = pw.buf.data;
+		r.end = pw.buf.data + pw.buf.len;
+		m = ParseBoost(&pm, &r);
+		for (int64 i = 0; i < rs->n; i++)
+		{
+			TakeRow(m, rs->x + (Size) i * rs->dim);
+			scores[i] = IsolationScore(m);
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+		qsort(scores, rs->n, sizeof(double), uba_cmp_double);
+		pos = (1.0 - contamination) * (double) (rs->n - 1);
+		lo = (int64) floor(pos);
+		frac = pos - (double) lo;
+		threshold = lo + 1 < rs->n ? scores[lo] + frac * (scores[lo + 1] - scores[lo]) : scores[lo];
+		pfree(scores);
+	}
+	PutIsolationHead(&pw, ntrees, max_samples, contamination, threshold);
+	appendBinaryStringInfo(&pw.buf, trees->buf.data, trees->buf.len);
+	uba_model_meta_init(&meta, rs->dim, rs->n, rs->started, o);
+	uba_encoding_attach(&meta, rs->enc);
+	return uba_model_build(UBA_KIND_BOOST, &meta, &pw);
+}
+
 /* A multi-class model's classes: at least two, at most BOOST_MAX_CLASSES, strictly increasing */
 static void
 ReadClasses(UbaReader *r, BoostModel *m)
@@ -1624,7 +1739,7 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 				flags;
 
 	objective = uba_get_u32(r);
-	if (objective != BOOST_BINARY && objective != BOOST_REGRESSION && objective != BOOST_MULTICLASS)
+	if (objective > BOOST_ISOLATION)
 		uba_model_corrupted("Unknown objective %u.", objective);
 	m->objective = (int) objective;
 	flags = uba_get_u32(r);
@@ -1668,6 +1783,15 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 	}
 	if (m->objective == BOOST_MULTICLASS)
 		ReadClasses(r, m);
+	if (m->objective == BOOST_ISOLATION)
+	{
+		m->max_samples = (int) uba_get_u32(r);
+		m->contamination = uba_get_finite_f64(r);
+		m->threshold = uba_get_finite_f64(r);
+		if (m->max_samples < 1 || m->max_samples > PG_INT32_MAX / 2 ||
+			m->contamination < 0 || m->contamination > 0.5 || m->threshold < 0 || m->threshold > 1)
+			uba_model_corrupted("Bad isolation forest parameters.");
+	}
 	if (m->cv_folds == 1 || m->cv_folds > 20 || (m->cv_folds > 0) != (m->cv_mean >= 0 && m->cv_std >= 0))
 		uba_model_corrupted("Bad cross-validation results.");
 	m->names = meta->feature_names;
@@ -1804,7 +1928,12 @@ uba_boost_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json
 		nodes += m->trees[t].nnodes;
 		leaves += (m->trees[t].nnodes + 1) / 2;
 	}
-	appendStringInfo(json, ", \"method\": \"%s\"", m->forest ? "random forest" : "gradient boosting");
+	appendStringInfo(json, ", \"method\": \"%s\"", m->objective == BOOST_ISOLATION ? "isolation forest" :
+					 m->forest ? "random forest" : "gradient boosting");
+	if (m->objective == BOOST_ISOLATION)
+		appendStringInfo(json, ", \"max_samples\": %d, \"contamination\": %s, \"threshold\": %.17g",
+						 m->max_samples, m->contamination > 0 ? psprintf("%.17g", m->contamination) : "\"auto\"",
+						 m->threshold);
 	appendStringInfo(json, ", \"objective\": \"%s\", \"trees\": %u, \"nodes\": " INT64_FORMAT
 					 ", \"leaves\": " INT64_FORMAT ", \"depth\": %d, \"base_margin\": %.17g, \"expected_margin\": %.17g"
 					 ", \"xgboost_margin_difference\": %.17g, \"xgboost_shap_difference\": %.17g",
@@ -1877,6 +2006,8 @@ uba_boost_score(FunctionCallInfo fcinfo, const double *x)
 	double		margin;
 
 	TakeRow(m, x);
+	if (m->objective == BOOST_ISOLATION)
+		return IsolationScore(m);
 	if (m->nclass > 0)
 	{
 		int			best;
@@ -1908,10 +2039,10 @@ uba_boost_classes(FunctionCallInfo fcinfo, const double *x, const double **p, co
 	BoostModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
 
 	TakeRow(m, x);
-	if (m->objective == BOOST_REGRESSION)
+	if (m->objective == BOOST_REGRESSION || m->objective == BOOST_ISOLATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("a regression model has no classes"),
+				 errmsg("%s has no classes", m->objective == BOOST_ISOLATION ? "an isolation forest" : "a regression model"),
 				 errhint("Use uba_predict(model, features) for its value.")));
 	if (m->nclass > 0)
 	{
@@ -2312,4 +2443,82 @@ uba_shap_importance_final(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoChar(&s, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+}
+
+/* ---------- isolation forests: uba_anomaly_score, uba_is_anomaly ---------- */
+
+static BoostModel *
+IsolationModel(FunctionCallInfo fcinfo, const char *function)
+{
+	BoostModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_BOOST, ParseBoost);
+
+	if (m->objective != BOOST_ISOLATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s needs an isolation forest, not a %s model", function,
+						m->forest ? "random forest" : "gradient boosting"),
+				 errhint("Train one with uba_isolation_forest(features).")));
+	return m;
+}
+
+/*
+ * uba_anomaly_score(model, features): the row's anomaly score, in (0, 1]:
+ * near 1 for anomalies, below 0.5 for ordinary rows.
+ * uba_is_anomaly(model, features): the score above the model's threshold.
+ */
+static Datum
+AnomalyScore(FunctionCallInfo fcinfo, UbaFeatureForm form, bool flag)
+{
+	BoostModel *m = IsolationModel(fcinfo, flag ? "uba_is_anomaly" : "uba_anomaly_score");
+	double		score;
+
+	uba_read_features_arg(fcinfo, 1, form, m->enc, m->x, m->d);
+	TakeRow(m, m->x);
+	score = IsolationScore(m);
+	if (flag)
+		PG_RETURN_BOOL(score > m->threshold);
+	PG_RETURN_FLOAT8(score);
+}
+
+PG_FUNCTION_INFO_V1(uba_anomaly_score);
+PG_FUNCTION_INFO_V1(uba_anomaly_score_text);
+PG_FUNCTION_INFO_V1(uba_anomaly_score_row);
+PG_FUNCTION_INFO_V1(uba_is_anomaly);
+PG_FUNCTION_INFO_V1(uba_is_anomaly_text);
+PG_FUNCTION_INFO_V1(uba_is_anomaly_row);
+
+Datum
+uba_anomaly_score(PG_FUNCTION_ARGS)
+{
+	return AnomalyScore(fcinfo, UBA_FORM_ARRAY, false);
+}
+
+Datum
+uba_anomaly_score_text(PG_FUNCTION_ARGS)
+{
+	return AnomalyScore(fcinfo, UBA_FORM_TEXT, false);
+}
+
+Datum
+uba_anomaly_score_row(PG_FUNCTION_ARGS)
+{
+	return AnomalyScore(fcinfo, UBA_FORM_ROW, false);
+}
+
+Datum
+uba_is_anomaly(PG_FUNCTION_ARGS)
+{
+	return AnomalyScore(fcinfo, UBA_FORM_ARRAY, true);
+}
+
+Datum
+uba_is_anomaly_text(PG_FUNCTION_ARGS)
+{
+	return AnomalyScore(fcinfo, UBA_FORM_TEXT, true);
+}
+
+Datum
+uba_is_anomaly_row(PG_FUNCTION_ARGS)
+{
+	return AnomalyScore(fcinfo, UBA_FORM_ROW, true);
 }

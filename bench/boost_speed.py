@@ -1,0 +1,121 @@
+#!/usr/bin/python3
+"""Boosted trees at scale: uba beside Python XGBoost 1.7 on the same rows, options and threads.
+
+Rows: --rows (1,000,000 by default) x 20 columns made in SQL: 17 numeric, 3 text categories (12,
+30 and 7 levels), and a boolean label that depends on both kinds.  uba trains from the table's
+row as it is (uba_boost_train(label, t)); Python XGBoost gets the same columns as a numpy float32
+matrix, the three text columns as their level numbers in uba's byte order and marked categorical.
+Options: 50 rounds, max_depth 6, learning rate 0.3, hist, 2 threads.  Reported as ratios
+uba / XGBoost, the targets of issue 17 beside them:
+  - training: uba end to end in SQL (reading the table included) against xgboost.train on a
+    DMatrix made from numpy (its construction included)  [target <= 1.25x];
+  - scoring every row: SELECT sum(uba_predict(model, row)) against Booster.inplace_predict
+    [target <= 2x];
+  - TreeSHAP of 10,000 rows: uba_shap_importance (every value computed, averaged) against
+    Booster.predict(pred_contribs=True)  [target <= 1.5x];
+  - the training backend's peak memory (VmHWM of a fresh backend) against the raw float64 data
+    (rows x 20 x 8 bytes)  [target <= 3x].
+
+    /usr/bin/python3 bench/boost_speed.py [--dsn DSN] [--rows 1000000]
+"""
+import argparse
+import time
+
+import numpy as np
+import psycopg2
+import xgboost
+
+from benchlib import connect
+
+CATS = {"plan": 12, "region": 30, "device": 7}
+OPTS = {"n_estimators": 50, "max_depth": 6, "learning_rate": 0.3}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dsn", default="dbname=postgres")
+    ap.add_argument("--rows", type=int, default=1000000)
+    args = ap.parse_args()
+
+    cur = connect(args.dsn)
+    num = [f"x{j}" for j in range(17)]
+    cur.execute("DROP TABLE IF EXISTS speed_rows")
+    cur.execute("CREATE TABLE speed_rows AS SELECT g AS id, "
+                + ", ".join(f"sin(g * {j + 1}.31) * {j + 1} + (g % {j + 7}) AS x{j}" for j in range(17)) + ", "
+                + ", ".join(f"'{c}' || (g * {k + 3} % {n}) AS {c}" for k, (c, n) in enumerate(CATS.items()))
+                + f", (sin(g * 1.31) + (g % 7) / 7.0 > 0.6) <> ((g * 3 % 12) IN (1, 5, 7)) AS label"
+                f" FROM generate_series(1, {args.rows}) g")
+    cur.execute("VACUUM ANALYZE speed_rows")
+    cols = num + list(CATS)
+    row = "LATERAL (SELECT " + ", ".join(f"s.{c}" for c in cols) + ") t"
+    opts = '{"n_estimators": %d, "max_depth": %d, "learning_rate": %s}' % (
+        OPTS["n_estimators"], OPTS["max_depth"], OPTS["learning_rate"])
+
+    # training, in a fresh backend so that its peak memory is this training's
+    conn = psycopg2.connect(args.dsn)
+    conn.autocommit = True
+    tc = conn.cursor()
+    tc.execute("SET uba.threads = 2")
+    tc.execute("SET max_parallel_workers_per_gather = 0")
+    tc.execute("SELECT pg_backend_pid()")
+    pid = tc.fetchone()[0]
+    t0 = time.perf_counter()
+    tc.execute(f"CREATE TABLE speed_model AS SELECT uba_boost_train(label, t, '{opts}'::jsonb) AS m FROM speed_rows s, {row}")
+    uba_train = time.perf_counter() - t0
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            hwm_kb = int(next(l for l in f if l.startswith("VmHWM")).split()[1])
+    except OSError:
+        hwm_kb = None
+    conn.close()
+
+    # the same rows for XGBoost: categories as their level numbers in byte order (uba's)
+    cur.execute("SELECT " + ", ".join(num) + ", " + ", ".join(CATS) + ", label FROM speed_rows ORDER BY id")
+    data = cur.fetchall()
+    levels = {c: sorted({r[17 + k] for r in data}) for k, c in enumerate(CATS)}
+    index = {c: {v: i for i, v in enumerate(levels[c])} for c in CATS}
+    X = np.array([list(r[:17]) + [index[c][r[17 + k]] for k, c in enumerate(CATS)] for r in data], dtype=np.float32)
+    y = np.array([r[20] for r in data], dtype=np.float32)
+    del data
+    types = ["q"] * 17 + ["c"] * 3
+    params = {"objective": "binary:logistic", "tree_method": "hist", "max_depth": OPTS["max_depth"],
+              "eta": OPTS["learning_rate"], "nthread": 2, "max_cat_to_onehot": 4}
+    t0 = time.perf_counter()
+    dtrain = xgboost.DMatrix(X, label=y, feature_types=types, enable_categorical=True, nthread=2)
+    bst = xgboost.train(params, dtrain, num_boost_round=OPTS["n_estimators"])
+    xgb_train = time.perf_counter() - t0
+
+    # scoring every row
+    cur.execute("SET max_parallel_workers_per_gather = 0")
+    cur.execute(f"SELECT sum(uba_predict(m, t)) FROM speed_model, speed_rows s, {row}")   # warm-up
+    t0 = time.perf_counter()
+    cur.execute(f"SELECT sum(uba_predict(m, t)) FROM speed_model, speed_rows s, {row}")
+    uba_score = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    bst.inplace_predict(X)
+    xgb_score = time.perf_counter() - t0
+
+    # TreeSHAP of 10,000 rows
+    t0 = time.perf_counter()
+    cur.execute(f"SELECT uba_shap_importance(m, t) FROM speed_model, (SELECT * FROM speed_rows WHERE id <= 10000) s, {row} GROUP BY m")
+    uba_shap = time.perf_counter() - t0
+    dshap = xgboost.DMatrix(X[:10000], feature_types=types, enable_categorical=True)
+    t0 = time.perf_counter()
+    bst.predict(dshap, pred_contribs=True)
+    xgb_shap = time.perf_counter() - t0
+
+    raw_mb = args.rows * 20 * 8 / 1e6
+    print(f"{args.rows} rows x 20 columns (17 numeric, 3 text), options {OPTS}, 2 threads\n")
+    print("| | uba s | XGBoost s | uba / XGBoost | target |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| training (uba from the table; XGBoost DMatrix + train) | {uba_train:.2f} | {xgb_train:.2f} | {uba_train / xgb_train:.2f}x | 1.25x |")
+    print(f"| scoring every row (uba_predict in SQL; inplace_predict) | {uba_score:.2f} | {xgb_score:.2f} | {uba_score / xgb_score:.2f}x | 2x |")
+    print(f"| TreeSHAP, 10,000 rows (uba_shap_importance; pred_contribs) | {uba_shap:.2f} | {xgb_shap:.2f} | {uba_shap / xgb_shap:.2f}x | 1.5x |")
+    if hwm_kb:
+        print(f"\ntraining backend's peak memory: {hwm_kb / 1024:.0f} MB, {hwm_kb * 1024 / 1e6 / raw_mb:.2f}x the raw "
+              f"float64 data ({raw_mb:.0f} MB) [target 3x]")
+    cur.execute("DROP TABLE speed_rows, speed_model")
+
+
+if __name__ == "__main__":
+    main()
