@@ -93,6 +93,8 @@ PG_FUNCTION_INFO_V1(uba_feature_importance);
  * and row), within about 5e7 steps, at least one.
  */
 #define BOOST_SHAP_CHECK_ROWS 100
+/* training rows whose margins are compared with XGBoost's: the first 100,000 */
+#define BOOST_MARGIN_CHECK_ROWS 100000
 /* the longest tuning record a model may hold (1000 trials of 12 options) */
 #define BOOST_MAX_TUNING_BYTES (4 * 1024 * 1024)
 #define BOOST_SHAP_CHECK_STEPS 5e7
@@ -698,7 +700,8 @@ uba_forest_transfn(PG_FUNCTION_ARGS)
 typedef struct XgbHandles
 {
 	DMatrixHandle dtrain;
-	DMatrixHandle dcheck;		/* the first rows, for the SHAP check */
+	DMatrixHandle dcheck;		/* the first rows, for the margin check */
+	DMatrixHandle dshap;		/* the first rows, for the SHAP check */
 	DMatrixHandle dvalid;		/* rows held out for early stopping */
 	DMatrixHandle cvtrain;		/* a cross-validation fold's training and scored rows */
 	DMatrixHandle cvvalid;
@@ -718,6 +721,8 @@ FreeHandles(void *arg)
 		XGDMatrixFree(h->dtrain);
 	if (h->dcheck)
 		XGDMatrixFree(h->dcheck);
+	if (h->dshap)
+		XGDMatrixFree(h->dshap);
 	if (h->dvalid)
 		XGDMatrixFree(h->dvalid);
 	if (h->cvbooster)
@@ -729,6 +734,7 @@ FreeHandles(void *arg)
 	h->booster = NULL;
 	h->dtrain = NULL;
 	h->dcheck = NULL;
+	h->dshap = NULL;
 	h->dvalid = NULL;
 	h->cvbooster = NULL;
 	h->cvtrain = NULL;
@@ -764,7 +770,8 @@ SetNumParam(BoosterHandle b, const char *name, double v)
 static void
 NewMatrix(const float *x, int64 n, int d, const UbaEncoding *enc, DMatrixHandle *out, const char *what)
 {
-	Check(XGDMatrixCreateFromMat(x, (bst_ulong) n, (bst_ulong) d, NAN, out), what);
+	/* on uba.threads threads: XGBoost's single-threaded reader is slow for millions of rows */
+	Check(XGDMatrixCreateFromMat_omp(x, (bst_ulong) n, (bst_ulong) d, NAN, out, uba_thread_count()), what);
 	if (enc != NULL)
 	{
 		const char **types = palloc(sizeof(char *) * d);
@@ -1295,6 +1302,8 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		nvalid = nva;
 		n = ntr;
 	}
+	/* the float copy is all that training reads from here: the rows' doubles go */
+	uba_array_free((void **) &rs->x, &rs->x_bytes);
 
 	Check(XGBSetGlobalConfig("{\"verbosity\": 0}"), "configure");
 	NewMatrix(xf, n, d, rs->enc, &h->dtrain, "take the rows");
@@ -1462,8 +1471,12 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		UbaWriter	probe;
 		double		worst = 0,
 					shap_worst = 0;
+		int64		ncheck;
 
-		Check(XGBoosterPredictFromDMatrix(h->booster, h->dtrain, cfg, &shape, &dim, &pred), "predict");
+		/* the first training rows (all of them up to BOOST_MARGIN_CHECK_ROWS) */
+		ncheck = Min(n, BOOST_MARGIN_CHECK_ROWS);
+		NewMatrix(xf, ncheck, d, rs->enc, &h->dcheck, "take the rows");
+		Check(XGBoosterPredictFromDMatrix(h->booster, h->dcheck, cfg, &shape, &dim, &pred), "predict");
 		/* parse what we wrote, with a placeholder agreement */
 		uba_writer_init(&probe);
 		uba_put_u32(&probe, (uint32) objective);
@@ -1487,7 +1500,7 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		r.p = probe.buf.data;
 		r.end = probe.buf.data + probe.buf.len;
 		m = ParseBoost(&pm, &r);
-		for (int64 i = 0; i < n; i++)
+		for (int64 i = 0; i < ncheck; i++)
 		{
 			if (nclass > 0)
 			{
@@ -1513,8 +1526,8 @@ Train(FunctionCallInfo fcinfo, bool forest)
 				steps += (double) (m->trees[t].nnodes + 1) / 2 * (m->trees[t].depth + 1) * (m->trees[t].depth + 1);
 			nshap = Min(n, (int64) Max(1, Min(BOOST_SHAP_CHECK_ROWS, BOOST_SHAP_CHECK_STEPS / Max(steps, 1))));
 
-			NewMatrix(xf, nshap, d, rs->enc, &h->dcheck, "take the rows");
-			Check(XGBoosterPredictFromDMatrix(h->booster, h->dcheck, ccfg, &shape, &dim, &contribs),
+			NewMatrix(xf, nshap, d, rs->enc, &h->dshap, "take the rows");
+			Check(XGBoosterPredictFromDMatrix(h->booster, h->dshap, ccfg, &shape, &dim, &contribs),
 				  "compute SHAP values");
 			/* XGBoost's layout: row by row, class by class (multi-class), d values and the bias */
 			for (int64 i = 0; i < nshap; i++)
