@@ -136,3 +136,14 @@ SELECT (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(uba_shap_importanc
        round((uba_shap_importance(b, r)->>'tenure')::numeric, 6) =
        round((SELECT avg(abs(e.contribution)) FROM ty_rows r2, uba_explain(b, r2) e WHERE e.name = 'tenure')::numeric, 6) AS equals_mean_explain
   FROM ty_model, ty_rows r GROUP BY b;
+
+-- ridge regression on typed rows: the same as on hand-encoded arrays
+SELECT max(abs(uba_predict(l, r) - uba_predict(h, o.f[2:13]))) < 1e-9 AS ridge_onehot_matches,
+       uba_model_info(l)->'encoding' AS encoding
+  FROM (SELECT uba_linreg_train(tenure::float8, t) AS l FROM ty_rows, LATERAL (SELECT charges, plan, payment, paperless, calls) t) m1,
+       (SELECT uba_linreg_train((row).tenure::float8, f[2:13]) AS h FROM ty_onehot) m2,
+       ty_onehot o JOIN ty_rows r ON r.id = (o.row).id
+ GROUP BY l;
+-- least squares (l2 0) cannot tell every level of a category from the intercept
+SELECT uba_linreg_train(tenure::float8, t, '{"l2": 0}'::jsonb) FROM ty_rows, LATERAL (SELECT charges, plan) t;
+SELECT uba_linreg_train(tenure::float8, t, '{"l2": 0}'::jsonb) IS NOT NULL AS numbers_only_fine FROM ty_rows, LATERAL (SELECT charges, calls) t;

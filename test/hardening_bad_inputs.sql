@@ -56,6 +56,9 @@ INSERT INTO cases (fn, sql, expect) VALUES
 ('uba_predict', 'SELECT uba_predict(ar, ARRAY[1, 2]::float8[]) FROM m', '42809'),
 ('uba_predict', 'SELECT uba_predict(lr, ARRAY[1, ''NaN'']::float8[]) FROM m', '22000'),
 ('uba_predict', 'SELECT uba_predict(bt, ARRAY[1]::float8[]) FROM m', '22000'),
+('uba_linreg_train', 'SELECT uba_linreg_train(y, t) FROM pts, LATERAL (SELECT id % 7 AS a, (id % 3)::text AS c, NULL::float8 AS z) t', 'ok'),
+('uba_linreg_train', 'SELECT uba_linreg_train(y, t, ''{"l2": 0}''::jsonb) FROM pts, LATERAL (SELECT (id % 3)::text AS c) t', '22023'),
+('uba_linreg_train', 'SELECT uba_linreg_train(''NaN''::float8, t) FROM pts, LATERAL (SELECT id) t', '22000'),
 -- isolation forests
 ('uba_isolation_forest', 'SELECT uba_isolation_forest(f) FROM pts', 'ok'),
 ('uba_isolation_forest', 'SELECT uba_isolation_forest(NULL::float8[]) FROM pts', 'ok'),

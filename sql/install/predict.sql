@@ -426,3 +426,19 @@ CREATE FUNCTION uba_is_anomaly(model bytea, features record) RETURNS boolean
 COMMENT ON FUNCTION uba_is_anomaly(bytea, float8[]) IS 'whether an isolation forest''s score of a row is above its threshold (0.5, or the contamination''s quantile)';
 COMMENT ON FUNCTION uba_is_anomaly(bytea, text) IS 'whether an isolation forest''s score of a feature array given as text is above its threshold';
 COMMENT ON FUNCTION uba_is_anomaly(bytea, record) IS 'whether an isolation forest''s score of a typed row is above its threshold';
+
+-- ridge regression on typed rows: the rows are collected, encoded at the end, their moments made then
+CREATE FUNCTION uba_linreg_transfn(internal, float8, record, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME', 'uba_linreg_transfn_row' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_linreg_transfn(internal, float8, record) RETURNS internal
+	AS 'MODULE_PATHNAME', 'uba_linreg_transfn_row' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_linreg_row_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'uba_linreg_final_row' LANGUAGE C VOLATILE PARALLEL SAFE;
+CREATE AGGREGATE uba_linreg_train(target float8, features record, options jsonb) (
+	SFUNC = uba_linreg_transfn, STYPE = internal, FINALFUNC = uba_linreg_row_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_linreg_train(target float8, features record) (
+	SFUNC = uba_linreg_transfn, STYPE = internal, FINALFUNC = uba_linreg_row_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_linreg_train(float8, record, jsonb) IS 'train a ridge regression model on a row''s columns as they are (categories one-hot, NULL imputed)';
+COMMENT ON AGGREGATE uba_linreg_train(float8, record) IS 'train a ridge regression model on a row''s columns as they are (categories one-hot, NULL imputed)';

@@ -28,6 +28,7 @@
 #include <math.h>
 
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -36,6 +37,8 @@ PG_FUNCTION_INFO_V1(uba_linreg_combine);
 PG_FUNCTION_INFO_V1(uba_linreg_serialize);
 PG_FUNCTION_INFO_V1(uba_linreg_deserialize);
 PG_FUNCTION_INFO_V1(uba_linreg_final);
+PG_FUNCTION_INFO_V1(uba_linreg_transfn_row);
+PG_FUNCTION_INFO_V1(uba_linreg_final_row);
 PG_FUNCTION_INFO_V1(uba_linreg_predict);
 PG_FUNCTION_INFO_V1(uba_linreg_coefficients);
 
@@ -154,6 +157,8 @@ NewState(FunctionCallInfo fcinfo, int d, Jsonb *options)
 	return s;
 }
 
+static void AddRow(LinRegState *s, double y);
+
 /* uba_linreg_train(target, features [, options]) transition: update the moments */
 Datum
 uba_linreg_transfn(PG_FUNCTION_ARGS)
@@ -161,9 +166,7 @@ uba_linreg_transfn(PG_FUNCTION_ARGS)
 	LinRegState *s = PG_ARGISNULL(0) ? NULL : (LinRegState *) PG_GETARG_POINTER(0);
 	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
 	ArrayType  *features;
-	double		y,
-				dy;
-	int			d;
+	double		y;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
@@ -191,10 +194,21 @@ uba_linreg_transfn(PG_FUNCTION_ARGS)
 	}
 	else
 		uba_check_same_options(s->options, opts);
-	d = s->d;
+	uba_read_features(features, s->delta, s->d);
+	AddRow(s, y);
+	PG_RETURN_POINTER(s);
+}
 
-	/* Welford: delta = x - old mean; C += delta (x - new mean)^T, upper triangle */
-	uba_read_features(features, s->delta, d);
+/*
+ * Add a row (its features already in s->delta) to the moments.  Welford:
+ * delta = x - old mean; C += delta (x - new mean)^T, upper triangle.
+ */
+static void
+AddRow(LinRegState *s, double y)
+{
+	int			d = s->d;
+	double		dy;
+
 	s->n++;
 	for (int j = 0; j < d; j++)
 	{
@@ -220,7 +234,86 @@ uba_linreg_transfn(PG_FUNCTION_ARGS)
 				row[k] += dj * s->delta[k];
 		}
 	}
-	PG_RETURN_POINTER(s);
+}
+
+/*
+ * uba_linreg_train(target, row [, options]) transition: typed rows are
+ * collected (their one-hot vocabulary is known only at the end), and
+ * their moments made at the end from the encoded rows.
+ */
+Datum
+uba_linreg_transfn_row(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
+	double		y;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		if (rs == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(rs);
+	}
+	y = PG_GETARG_FLOAT8(1);
+	uba_check_finite(y, "target values");
+	if (rs == NULL)
+	{
+		UbaOptions	o;
+
+		uba_parse_row_options(opts, linreg_options, lengthof(linreg_options), "uba_linreg_train",
+							  true, UBA_ENC_ONEHOT, &o);
+		rs = uba_rowset_start_row(fcinfo, 2, true, 0, opts, UBA_ENC_ONEHOT, "uba_linreg_train");
+	}
+	else
+		uba_check_same_options(rs->options, opts);
+	uba_rowset_add_row(rs, fcinfo, 2, y);
+	PG_RETURN_POINTER(rs);
+}
+
+static Datum Finish(FunctionCallInfo fcinfo, LinRegState *s, UbaEncoding *enc);
+
+/* Final for typed rows: encode them, make the moments, and solve as for arrays */
+Datum
+uba_linreg_final_row(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	LinRegState *s;
+
+	if (rs == NULL || rs->n == 0)
+		PG_RETURN_NULL();
+	uba_rowset_canonical_order(rs);
+	if (rs->dim > LINREG_MAX_FEATURES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("linear regression supports up to %d features", LINREG_MAX_FEATURES),
+				 errdetail("The row's columns encode to %d.", rs->dim),
+				 errhint("Keep fewer levels per category with the option \"max_levels\".")));
+	/* every level of a category is kept: with an intercept they are collinear unless penalized */
+	{
+		UbaOptions	o;
+
+		uba_parse_row_options(rs->options, linreg_options, lengthof(linreg_options), "uba_linreg_train",
+							  true, UBA_ENC_ONEHOT, &o);
+		for (int k = 0; k < rs->enc->ncols; k++)
+			if (rs->enc->cols[k].cls == UBA_COL_CATEGORY && uba_option(&o, "l2") == 0 &&
+				uba_option(&o, "fit_intercept") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("least squares (\"l2\": 0) cannot fit category column \"%s\" beside an intercept",
+								rs->enc->cols[k].name),
+						 errdetail("Every level of a category is one-hot encoded, and the levels add up to 1 in every row, as the intercept does."),
+						 errhint("Keep a small penalty, for example \"l2\": 1e-6, or leave the column out.")));
+	}
+	s = NewState(fcinfo, rs->dim, rs->options);
+	s->started = rs->started;
+	for (int64 i = 0; i < rs->n; i++)
+	{
+		memcpy(s->delta, rs->x + (Size) i * rs->dim, sizeof(double) * rs->dim);
+		AddRow(s, rs->y[i]);
+		if ((i & 65535) == 65535)
+			CHECK_FOR_INTERRUPTS();
+	}
+	return Finish(fcinfo, s, rs->enc);
 }
 
 /* Combine two partial states (Chan's formula) */
@@ -309,6 +402,16 @@ Datum
 uba_linreg_final(PG_FUNCTION_ARGS)
 {
 	LinRegState *s = PG_ARGISNULL(0) ? NULL : (LinRegState *) PG_GETARG_POINTER(0);
+
+	if (s == NULL || s->n == 0)
+		PG_RETURN_NULL();
+	return Finish(fcinfo, s, NULL);
+}
+
+/* Solve the normal equations of the moments in s; enc: typed rows' encoding, or NULL */
+static Datum
+Finish(FunctionCallInfo fcinfo, LinRegState *s, UbaEncoding *enc)
+{
 	UbaOptions	o;
 	int			d;
 	bool		intercept,
@@ -326,9 +429,8 @@ uba_linreg_final(PG_FUNCTION_ARGS)
 	UbaModelMeta meta;
 	UbaWriter	pw;
 
-	if (s == NULL || s->n == 0)
-		PG_RETURN_NULL();
-	uba_parse_options(s->options, linreg_options, lengthof(linreg_options), "uba_linreg_train", &o);
+	uba_parse_row_options(s->options, linreg_options, lengthof(linreg_options), "uba_linreg_train",
+						  enc != NULL, UBA_ENC_ONEHOT, &o);
 	intercept = uba_option(&o, "fit_intercept") != 0;
 	standardize = uba_option(&o, "standardize") != 0;
 	l2 = uba_option(&o, "l2");
@@ -339,7 +441,7 @@ uba_linreg_final(PG_FUNCTION_ARGS)
 	se = palloc0(sizeof(double) * (d + 1));
 	for (int j = 0; j < d; j++)
 		A[j] = s->cxx[(Size) j * d + j];	/* the co-moments' diagonal, for the check */
-	uba_check_feature_scale(s->mean_x, A, d, o.names);
+	uba_check_feature_scale(s->mean_x, A, d, enc ? enc->feature_names : o.names);
 	if (standardize)
 	{
 		scale = palloc(sizeof(double) * d);
@@ -388,6 +490,7 @@ uba_linreg_final(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("the features are linearly dependent, so the least-squares problem has no unique solution"),
+				 enc ? errdetail("A category's one-hot features add up to 1 in every row, as the intercept does.") : 0,
 				 errhint("Set l2 above 0, or drop features that are combinations of others.")));
 	if (intercept)
 	{
@@ -420,6 +523,7 @@ uba_linreg_final(PG_FUNCTION_ARGS)
 	}
 
 	uba_model_meta_init(&meta, d, s->n, s->started, &o);
+	uba_encoding_attach(&meta, enc);
 	PG_RETURN_BYTEA_P(uba_model_build(UBA_KIND_LINREG, &meta, &pw));
 }
 
