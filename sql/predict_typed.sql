@@ -69,7 +69,14 @@ SELECT churned, ARRAY[tenure, charges,
        r AS row
   FROM ty_rows r;
 SELECT max(abs(uba_predict(l, row) - uba_predict(h, f))) < 1e-6 AS onehot_matches
-  FROM ty_model, ty_onehot, (SELECT uba_logreg_train(churned, f) AS h FROM ty_onehot) m;
+  FROM ty_onehot,
+       (SELECT uba_logreg_train(churned, f, '{"standardize": false}'::jsonb) AS h FROM ty_onehot) m,
+       (SELECT uba_logreg_train(churned, t, '{"standardize": false}'::jsonb) AS l
+          FROM ty_rows, LATERAL (SELECT tenure, charges, plan, payment, paperless, calls, signup) t) q;
+-- standardization is for the numbers: an indicator's coefficient per standard deviation is itself
+SELECT bool_and(coefficient = std_coefficient) FILTER (WHERE name LIKE 'plan=%' OR name LIKE 'payment%') AS indicators_unscaled,
+       bool_and(coefficient <> std_coefficient) FILTER (WHERE name IN ('tenure', 'charges')) AS numbers_scaled
+  FROM ty_model, uba_logreg_coefficients(l);
 
 -- explanations are by column: a category's one-hot parts add up to one contribution, value NULL
 SELECT feature, name, value, round(contribution::numeric, 3) AS contribution
@@ -140,8 +147,9 @@ SELECT (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(uba_shap_importanc
 -- ridge regression on typed rows: the same as on hand-encoded arrays
 SELECT max(abs(uba_predict(l, r) - uba_predict(h, o.f[2:13]))) < 1e-9 AS ridge_onehot_matches,
        uba_model_info(l)->'encoding' AS encoding
-  FROM (SELECT uba_linreg_train(tenure::float8, t) AS l FROM ty_rows, LATERAL (SELECT charges, plan, payment, paperless, calls) t) m1,
-       (SELECT uba_linreg_train((row).tenure::float8, f[2:13]) AS h FROM ty_onehot) m2,
+  FROM (SELECT uba_linreg_train(tenure::float8, t, '{"standardize": false}'::jsonb) AS l
+          FROM ty_rows, LATERAL (SELECT charges, plan, payment, paperless, calls) t) m1,
+       (SELECT uba_linreg_train((row).tenure::float8, f[2:13], '{"standardize": false}'::jsonb) AS h FROM ty_onehot) m2,
        ty_onehot o JOIN ty_rows r ON r.id = (o.row).id
  GROUP BY l;
 -- least squares (l2 0) cannot tell every level of a category from the intercept

@@ -1,8 +1,8 @@
 #!/bin/sh
 # uba_boost_export, round trip: models trained in SQL (binary, regression, multi-class, a forest,
 # and typed rows with categorical splits) are exported, loaded by Python XGBoost (Debian's
-# python3-xgboost) and predict what uba predicts, to 1e-6.  Runs in the current database;
-# prints TAP.
+# python3-xgboost, so Debian's /usr/bin/python3) and predict what uba predicts, to 1e-6.  Runs in
+# the current database; prints TAP.
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -41,7 +41,7 @@ SELECT name || E'\t' || array_to_json(array_agg(CASE WHEN name = 'typed'
 \o
 SQL
 
-python3 - "$tmp" <<'PY'
+/usr/bin/python3 - "$tmp" <<'PY'
 import json, sys
 try:
     import numpy as np

@@ -19,7 +19,8 @@
  * become one "other" level) and, for models that need numbers only
  * (UBA_ENC_ONEHOT: linear models, k-means), one-hot encodes the categories,
  * with a level for NULL, and replaces a NULL number with the training
- * mean.  Trees (UBA_ENC_CODES) keep one feature per column: a category is
+ * mean; the row set's moments of an indicator are then 0 and 1, so that
+ * standardization (which z-scores with them) leaves indicators as they are.  Trees (UBA_ENC_CODES) keep one feature per column: a category is
  * its level's number (the other level last) and NULL stays missing.
  *
  * The model keeps the encoding (a metadata section, see model.c), so
@@ -752,6 +753,14 @@ uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs)
 			}
 		for (int j = 0; j < D; j++)
 			var[j] /= (double) Max(n, 1);
+		/* standardization is for numbers: a one-hot indicator stays 0 or 1 (mean 0, variance 1) */
+		for (int k = 0; k < e->ncols; k++)
+			if (e->cols[k].cls == UBA_COL_CATEGORY)
+				for (int j = e->cols[k].first; j < e->cols[k].first + e->cols[k].width; j++)
+				{
+					mean[j] = 0;
+					var[j] = 1;
+				}
 		if (rs->mean)
 			pfree(rs->mean);
 		if (rs->var)

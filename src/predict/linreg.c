@@ -451,6 +451,11 @@ Finish(FunctionCallInfo fcinfo, LinRegState *s, UbaEncoding *enc)
 			if (!(scale[j] > 1e-300))
 				scale[j] = 1.0;
 		}
+		/* typed rows: standardization is for numbers; one-hot indicators keep their scale */
+		for (int k = 0; enc && k < enc->ncols; k++)
+			if (enc->cols[k].cls == UBA_COL_CATEGORY)
+				for (int j = enc->cols[k].first; j < enc->cols[k].first + enc->cols[k].width; j++)
+					scale[j] = 1.0;
 	}
 	/*
 	 * Normal equations in the fitting space.  Standardized data are
