@@ -236,11 +236,11 @@ PageInAhead(char *p, Size from, Size bytes)
 
 /*
  * An array of newbytes, with the first oldbytes of old (an array from
- * here of oldbytes, or NULL); the rest is zero and is paged in ahead on
- * the background thread.  Errors when the memory cannot be had.
+ * here of oldbytes, or NULL); the rest is zero and, with page_in, is paged
+ * in ahead on the background thread.  Errors when the memory cannot be had.
  */
-void *
-uba_big_grow(void *old, Size oldbytes, Size newbytes)
+static void *
+BigGrow(void *old, Size oldbytes, Size newbytes, bool page_in)
 {
 	Size		oldlen = RoundToPages(Max(oldbytes, 1));
 	Size		newlen = RoundToPages(Max(newbytes, 1));
@@ -268,8 +268,15 @@ uba_big_grow(void *old, Size oldbytes, Size newbytes)
 		uba_big_free(old, oldbytes);
 	}
 #endif
-	PageInAhead((char *) p, old ? oldbytes : 0, newbytes);
+	if (page_in)
+		PageInAhead((char *) p, old ? oldbytes : 0, newbytes);
 	return p;
+}
+
+void *
+uba_big_grow(void *old, Size oldbytes, Size newbytes)
+{
+	return BigGrow(old, oldbytes, newbytes, true);
 }
 
 /*
@@ -302,18 +309,45 @@ uba_big_free(void *p, Size bytes)
  * arrays live in cxt.  *bytes always holds what is allocated, also when
  * growing fails, so uba_array_free() frees exactly that.
  */
+static void ArrayGrow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes, bool page_in);
+
 void
 uba_array_grow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes)
+{
+	ArrayGrow(cxt, pp, bytes, newbytes, true);
+}
+
+/*
+ * The same for room that may never be written (the row set's room for an
+ * ordered copy): mapped, not paged in ahead, so it costs no memory until
+ * it is written.
+ */
+void
+uba_array_reserve(MemoryContext cxt, void **pp, Size *bytes, Size newbytes)
+{
+	ArrayGrow(cxt, pp, bytes, newbytes, false);
+}
+
+/* Hint: a reserved array (uba_array_reserve) will be written now: page it in on the background thread */
+void
+uba_array_page_in(void *p, Size bytes)
+{
+	if (p != NULL && bytes >= BIG_ARRAY_BYTES)
+		PageInAhead((char *) p, 0, bytes);
+}
+
+static void
+ArrayGrow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes, bool page_in)
 {
 	void	   *old = *pp;
 
 	if (newbytes < BIG_ARRAY_BYTES)
 		*pp = old ? repalloc(old, newbytes) : MemoryContextAlloc(cxt, newbytes);
 	else if (old == NULL || *bytes >= BIG_ARRAY_BYTES)
-		*pp = uba_big_grow(old, *bytes, newbytes);
+		*pp = BigGrow(old, *bytes, newbytes, page_in);
 	else
 	{
-		void	   *p = uba_big_grow(NULL, 0, newbytes);
+		void	   *p = BigGrow(NULL, 0, newbytes, page_in);
 
 		memcpy(p, old, *bytes);
 		pfree(old);

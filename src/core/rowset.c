@@ -112,10 +112,11 @@ GrowCopyRoom(UbaRowSet *rs)
 
 	if (!rs->hashed || rs->keys2_bytes >= mul_size((Size) rs->cap, sizeof(UbaSortKey)))
 		return;
-	uba_array_grow(rs->cxt, (void **) &rs->keys2, &rs->keys2_bytes, mul_size((Size) rs->cap, sizeof(UbaSortKey)));
-	uba_array_grow(rs->cxt, (void **) &rs->x2, &rs->x2_bytes, mul_size((Size) rs->cap, xrow));
+	/* reserved, not paged in: a trainer that copies the rows itself never writes the copy */
+	uba_array_reserve(rs->cxt, (void **) &rs->keys2, &rs->keys2_bytes, mul_size((Size) rs->cap, sizeof(UbaSortKey)));
+	uba_array_reserve(rs->cxt, (void **) &rs->x2, &rs->x2_bytes, mul_size((Size) rs->cap, xrow));
 	if (rs->has_y)
-		uba_array_grow(rs->cxt, (void **) &rs->y2, &rs->y2_bytes, mul_size((Size) rs->cap, sizeof(double)));
+		uba_array_reserve(rs->cxt, (void **) &rs->y2, &rs->y2_bytes, mul_size((Size) rs->cap, sizeof(double)));
 }
 
 /*
@@ -585,22 +586,17 @@ GatherBlock(void *arg, int64 block, int lane)
  * variances on the way (uba_rowset_moments).  Consumers of x and y call
  * this first.
  */
-void
-uba_rowset_canonical_order(UbaRowSet *rs)
+/*
+ * Sort the row keys into the canonical order (keys2; idx is a row's arrival
+ * position), the rows staying where they are.  Typed rows and text labels
+ * first get their levels' ranks, so the order does not depend on arrival.
+ */
+static void
+SortCanonical(UbaRowSet *rs)
 {
 	int64		n = rs->n;
 	int			d = rs->dim;
-	int64		m = Min(n, 1024);
 	CompareArg	carg;
-	GatherArg	g;
-	double	   *shift;
-
-	if (rs->ordered)
-		return;
-	Assert(rs->hashed);
-	rs->ordered = true;
-	if (n == 0)
-		return;
 
 	/* typed rows and text labels: levels by byte order, not arrival, and the rows hashed again */
 	if ((rs->enc != NULL && uba_encoding_codes(rs->enc, rs)) | LabelRanks(rs))
@@ -627,6 +623,52 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 			qsort_arg(rs->keys2 + i, j - i, sizeof(UbaSortKey), CompareRows, &carg);
 		i = j;
 	}
+}
+
+/*
+ * The canonical order without moving the rows, for a trainer that copies
+ * them anyway (boosted trees make a float32 copy): the sorted keys, whose
+ * idx is each row's arrival position.  The rows are not gathered into a
+ * second copy, which saves their size in memory and a pass.  Typed rows
+ * must be of codes (their levels are decided here, as for the order).
+ */
+const UbaSortKey *
+uba_rowset_canonical_keys(UbaRowSet *rs)
+{
+	Assert(rs->hashed && !rs->ordered);
+	Assert(rs->enc == NULL || rs->enc->mode == UBA_ENC_CODES);
+	if (rs->n == 0)
+		return NULL;
+	SortCanonical(rs);
+	CHECK_FOR_INTERRUPTS();
+	/* the room kept for an ordered copy is not needed */
+	uba_array_free((void **) &rs->x2, &rs->x2_bytes);
+	uba_array_free((void **) &rs->y2, &rs->y2_bytes);
+	if (rs->enc != NULL)
+		uba_encoding_expand(rs->enc, rs);
+	return rs->keys2;
+}
+
+void
+uba_rowset_canonical_order(UbaRowSet *rs)
+{
+	int64		n = rs->n;
+	int			d = rs->dim;
+	int64		m = Min(n, 1024);
+	GatherArg	g;
+	double	   *shift;
+
+	if (rs->ordered)
+		return;
+	Assert(rs->hashed);
+	rs->ordered = true;
+	if (n == 0)
+		return;
+	/* the ordered copy is written below: page its room in while the keys are sorted */
+	GrowCopyRoom(rs);
+	uba_array_page_in(rs->x2, rs->x2_bytes);
+	uba_array_page_in(rs->y2, rs->y2_bytes);
+	SortCanonical(rs);
 	CHECK_FOR_INTERRUPTS();
 
 	/*

@@ -376,6 +376,7 @@ extern UbaRowSet *uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first,
 extern void uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y);
 extern void uba_rowset_check_param(UbaRowSet *rs, int32 iparam, const char *what);
 extern void uba_rowset_canonical_order(UbaRowSet *rs);
+extern const UbaSortKey *uba_rowset_canonical_keys(UbaRowSet *rs);
 extern void uba_rowset_moments(const UbaRowSet *rs, double *mean, double *var);
 extern double uba_rowset_text_label(UbaRowSet *rs, Datum label);
 
@@ -568,6 +569,8 @@ extern void *uba_big_grow(void *old, Size oldbytes, Size newbytes);
 extern void uba_big_free(void *p, Size bytes);
 /* Arrays that start small: palloc'd in cxt below 1 MB, mapped (above) from there on */
 extern void uba_array_grow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes);
+extern void uba_array_reserve(MemoryContext cxt, void **pp, Size *bytes, Size newbytes);
+extern void uba_array_page_in(void *p, Size bytes);
 extern void uba_array_free(void **pp, Size *bytes);
 
 /* ---------- threads (threads.c) ---------- */

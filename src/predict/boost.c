@@ -1221,6 +1221,7 @@ Train(FunctionCallInfo fcinfo, bool forest)
 	int			best_trial = -1;
 	int			nclass = 0;
 	UbaWriter	classes;
+	const UbaSortKey *order;
 	double		cv_mean = -1,
 				cv_std = -1;
 	bst_ulong	len;
@@ -1257,7 +1258,8 @@ Train(FunctionCallInfo fcinfo, bool forest)
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba boost", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
-	uba_rowset_canonical_order(rs);
+	/* the canonical order, read straight into the float copy below: no second copy of the rows */
+	order = uba_rowset_canonical_keys(rs);
 	if (objective == BOOST_MULTICLASS)
 		nclass = ClassIndexes(rs, &classes);
 	h = palloc0(sizeof(XgbHandles));
@@ -1290,9 +1292,11 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		{
 			int64		at = held[i] ? v++ : t++;
 
+			int64		src = order[i].idx;
+
 			for (int j = 0; j < d; j++)
-				xf[(Size) at * d + j] = (float) rs->x[(Size) i * d + j];
-			yf[at] = (float) rs->y[i];
+				xf[(Size) at * d + j] = (float) rs->x[(Size) src * d + j];
+			yf[at] = (float) rs->y[src];
 		}
 		if (vfrac > 0 && (ntr < 2 || nva < 1))
 			ereport(ERROR,
@@ -1302,8 +1306,10 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		nvalid = nva;
 		n = ntr;
 	}
-	/* the float copy is all that training reads from here: the rows' doubles go */
+	/* the float copy is all that training reads from here: the rows' doubles and keys go */
 	uba_array_free((void **) &rs->x, &rs->x_bytes);
+	uba_array_free((void **) &rs->keys, &rs->keys_bytes);
+	uba_array_free((void **) &rs->keys2, &rs->keys2_bytes);
 
 	Check(XGBSetGlobalConfig("{\"verbosity\": 0}"), "configure");
 	NewMatrix(xf, n, d, rs->enc, &h->dtrain, "take the rows");

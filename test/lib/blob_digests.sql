@@ -24,4 +24,10 @@ UNION ALL SELECT 'cf item_knn', pg_temp.digest(uba_cf_train(user_id, item_id, 1.
 UNION ALL SELECT 'cf ease', pg_temp.digest(uba_cf_train(user_id, item_id, 1.0, '{"method": "ease"}'::jsonb)) FROM bd_events
 UNION ALL SELECT 'assoc', pg_temp.digest(uba_assoc_rules(user_id, item_id % 20, '{"min_support": 0.05}'::jsonb)) FROM bd_events
 UNION ALL SELECT 'boost', pg_temp.digest(uba_boost_train(label, f, '{"n_estimators": 10}'::jsonb)) FROM bd_rows
-UNION ALL SELECT 'forest', pg_temp.digest(uba_forest_train(y, f, '{"n_estimators": 10}'::jsonb)) FROM bd_rows;
+UNION ALL SELECT 'forest', pg_temp.digest(uba_forest_train(y, f, '{"n_estimators": 10}'::jsonb)) FROM bd_rows
+UNION ALL SELECT 'boost typed', pg_temp.digest(uba_boost_train(label, t, '{"n_estimators": 10}'::jsonb))
+  FROM bd_rows, LATERAL (SELECT f[1] AS a, (id % 7)::text AS c, CASE WHEN id % 5 = 0 THEN NULL ELSE f[3] END AS z) t
+UNION ALL SELECT 'boost multiclass', pg_temp.digest(uba_boost_train((id % 3)::text, f, '{"n_estimators": 5}'::jsonb)) FROM bd_rows
+UNION ALL SELECT 'logreg typed', pg_temp.digest(uba_logreg_train(label, t))
+  FROM bd_rows, LATERAL (SELECT f[1] AS a, (id % 7)::text AS c, CASE WHEN id % 5 = 0 THEN NULL ELSE f[3] END AS z) t
+UNION ALL SELECT 'isolation forest', pg_temp.digest(uba_isolation_forest(f, '{"n_estimators": 20}'::jsonb)) FROM bd_rows;
