@@ -123,27 +123,7 @@ Predict(FunctionCallInfo fcinfo, UbaFeatureForm form)
 	PG_RETURN_FLOAT8(scorers[info->kind] (fcinfo, info->x));
 }
 
-PG_FUNCTION_INFO_V1(uba_predict);
-PG_FUNCTION_INFO_V1(uba_predict_text);
-PG_FUNCTION_INFO_V1(uba_predict_row);
-
-Datum
-uba_predict(PG_FUNCTION_ARGS)
-{
-	return Predict(fcinfo, UBA_FORM_ARRAY);
-}
-
-Datum
-uba_predict_text(PG_FUNCTION_ARGS)
-{
-	return Predict(fcinfo, UBA_FORM_TEXT);
-}
-
-Datum
-uba_predict_row(PG_FUNCTION_ARGS)
-{
-	return Predict(fcinfo, UBA_FORM_ROW);
-}
+UBA_FEATURE_FORMS(uba_predict, Predict)
 
 /*
  * uba_explain(model, features [, top]): the model's own explanation rows.
@@ -186,27 +166,7 @@ Explain(FunctionCallInfo fcinfo, UbaFeatureForm form)
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(uba_explain);
-PG_FUNCTION_INFO_V1(uba_explain_text);
-PG_FUNCTION_INFO_V1(uba_explain_row);
-
-Datum
-uba_explain(PG_FUNCTION_ARGS)
-{
-	return Explain(fcinfo, UBA_FORM_ARRAY);
-}
-
-Datum
-uba_explain_text(PG_FUNCTION_ARGS)
-{
-	return Explain(fcinfo, UBA_FORM_TEXT);
-}
-
-Datum
-uba_explain_row(PG_FUNCTION_ARGS)
-{
-	return Explain(fcinfo, UBA_FORM_ROW);
-}
+UBA_FEATURE_FORMS(uba_explain, Explain)
 
 /*
  * uba_predict_proba(model, features) → float8[]: a classifier's class
@@ -242,6 +202,8 @@ PredictProba(FunctionCallInfo fcinfo, UbaFeatureForm form)
 	PG_RETURN_ARRAYTYPE_P(uba_make_float8_array(p, k));
 }
 
+UBA_FEATURE_FORMS(uba_predict_proba, PredictProba)
+
 static Datum
 PredictClass(FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
@@ -259,45 +221,5 @@ PredictClass(FunctionCallInfo fcinfo, UbaFeatureForm form)
 	PG_RETURN_TEXT_P(cstring_to_text(labels[best]));
 }
 
-PG_FUNCTION_INFO_V1(uba_predict_proba);
-PG_FUNCTION_INFO_V1(uba_predict_proba_text);
-PG_FUNCTION_INFO_V1(uba_predict_proba_row);
-PG_FUNCTION_INFO_V1(uba_predict_class);
-PG_FUNCTION_INFO_V1(uba_predict_class_text);
-PG_FUNCTION_INFO_V1(uba_predict_class_row);
+UBA_FEATURE_FORMS(uba_predict_class, PredictClass)
 
-Datum
-uba_predict_proba(PG_FUNCTION_ARGS)
-{
-	return PredictProba(fcinfo, UBA_FORM_ARRAY);
-}
-
-Datum
-uba_predict_proba_text(PG_FUNCTION_ARGS)
-{
-	return PredictProba(fcinfo, UBA_FORM_TEXT);
-}
-
-Datum
-uba_predict_proba_row(PG_FUNCTION_ARGS)
-{
-	return PredictProba(fcinfo, UBA_FORM_ROW);
-}
-
-Datum
-uba_predict_class(PG_FUNCTION_ARGS)
-{
-	return PredictClass(fcinfo, UBA_FORM_ARRAY);
-}
-
-Datum
-uba_predict_class_text(PG_FUNCTION_ARGS)
-{
-	return PredictClass(fcinfo, UBA_FORM_TEXT);
-}
-
-Datum
-uba_predict_class_row(PG_FUNCTION_ARGS)
-{
-	return PredictClass(fcinfo, UBA_FORM_ROW);
-}

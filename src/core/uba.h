@@ -515,6 +515,19 @@ typedef enum UbaFeatureForm
 } UbaFeatureForm;
 extern void uba_read_features_arg(FunctionCallInfo fcinfo, int argno, UbaFeatureForm form,
 								  UbaEncoding *enc, double *x, int d);
+
+/*
+ * The three C entry points of a function whose features come as a
+ * float8[], its text form or a typed row: name, name_text and name_row,
+ * each calling impl(fcinfo, form).
+ */
+#define UBA_FEATURE_FORMS(name, impl) \
+	PG_FUNCTION_INFO_V1(name); \
+	PG_FUNCTION_INFO_V1(name##_text); \
+	PG_FUNCTION_INFO_V1(name##_row); \
+	Datum name(PG_FUNCTION_ARGS) { return impl(fcinfo, UBA_FORM_ARRAY); } \
+	Datum name##_text(PG_FUNCTION_ARGS) { return impl(fcinfo, UBA_FORM_TEXT); } \
+	Datum name##_row(PG_FUNCTION_ARGS) { return impl(fcinfo, UBA_FORM_ROW); }
 extern void uba_put_encoding(UbaWriter *w, const UbaEncoding *e);
 extern UbaEncoding *uba_get_encoding(UbaReader *r, int n_features, char **feature_names);
 extern void uba_encoding_describe(const UbaEncoding *e, StringInfo json);

@@ -2499,45 +2499,17 @@ AnomalyScore(FunctionCallInfo fcinfo, UbaFeatureForm form, bool flag)
 	PG_RETURN_FLOAT8(score);
 }
 
-PG_FUNCTION_INFO_V1(uba_anomaly_score);
-PG_FUNCTION_INFO_V1(uba_anomaly_score_text);
-PG_FUNCTION_INFO_V1(uba_anomaly_score_row);
-PG_FUNCTION_INFO_V1(uba_is_anomaly);
-PG_FUNCTION_INFO_V1(uba_is_anomaly_text);
-PG_FUNCTION_INFO_V1(uba_is_anomaly_row);
-
-Datum
-uba_anomaly_score(PG_FUNCTION_ARGS)
+static Datum
+Score(FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
-	return AnomalyScore(fcinfo, UBA_FORM_ARRAY, false);
+	return AnomalyScore(fcinfo, form, false);
 }
 
-Datum
-uba_anomaly_score_text(PG_FUNCTION_ARGS)
+static Datum
+IsAnomaly(FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
-	return AnomalyScore(fcinfo, UBA_FORM_TEXT, false);
+	return AnomalyScore(fcinfo, form, true);
 }
 
-Datum
-uba_anomaly_score_row(PG_FUNCTION_ARGS)
-{
-	return AnomalyScore(fcinfo, UBA_FORM_ROW, false);
-}
-
-Datum
-uba_is_anomaly(PG_FUNCTION_ARGS)
-{
-	return AnomalyScore(fcinfo, UBA_FORM_ARRAY, true);
-}
-
-Datum
-uba_is_anomaly_text(PG_FUNCTION_ARGS)
-{
-	return AnomalyScore(fcinfo, UBA_FORM_TEXT, true);
-}
-
-Datum
-uba_is_anomaly_row(PG_FUNCTION_ARGS)
-{
-	return AnomalyScore(fcinfo, UBA_FORM_ROW, true);
-}
+UBA_FEATURE_FORMS(uba_anomaly_score, Score)
+UBA_FEATURE_FORMS(uba_is_anomaly, IsAnomaly)

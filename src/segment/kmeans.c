@@ -32,17 +32,8 @@
 
 PG_FUNCTION_INFO_V1(uba_kmeans_transfn);
 PG_FUNCTION_INFO_V1(uba_kmeans_final);
-PG_FUNCTION_INFO_V1(uba_kmeans_assign);
-PG_FUNCTION_INFO_V1(uba_kmeans_distance);
 PG_FUNCTION_INFO_V1(uba_kmeans_centroids);
 PG_FUNCTION_INFO_V1(uba_kmeans_inertia);
-PG_FUNCTION_INFO_V1(uba_kmeans_transform);
-PG_FUNCTION_INFO_V1(uba_kmeans_assign_text);
-PG_FUNCTION_INFO_V1(uba_kmeans_assign_row);
-PG_FUNCTION_INFO_V1(uba_kmeans_distance_text);
-PG_FUNCTION_INFO_V1(uba_kmeans_distance_row);
-PG_FUNCTION_INFO_V1(uba_kmeans_transform_text);
-PG_FUNCTION_INFO_V1(uba_kmeans_transform_row);
 
 #define KMEANS_FLAG_STANDARDIZE 1
 #define KMEANS_MAX_K 100000
@@ -1057,23 +1048,7 @@ Assign(FunctionCallInfo fcinfo, UbaFeatureForm form)
 	PG_RETURN_INT32(Nearest(m, fcinfo, form, &dist) + 1);
 }
 
-Datum
-uba_kmeans_assign(PG_FUNCTION_ARGS)
-{
-	return Assign(fcinfo, UBA_FORM_ARRAY);
-}
-
-Datum
-uba_kmeans_assign_text(PG_FUNCTION_ARGS)
-{
-	return Assign(fcinfo, UBA_FORM_TEXT);
-}
-
-Datum
-uba_kmeans_assign_row(PG_FUNCTION_ARGS)
-{
-	return Assign(fcinfo, UBA_FORM_ROW);
-}
+UBA_FEATURE_FORMS(uba_kmeans_assign, Assign)
 
 /* uba_kmeans_distance(model, features): Euclidean distance to the nearest centroid */
 static Datum
@@ -1086,23 +1061,7 @@ Distance(FunctionCallInfo fcinfo, UbaFeatureForm form)
 	PG_RETURN_FLOAT8(sqrt(dist));
 }
 
-Datum
-uba_kmeans_distance(PG_FUNCTION_ARGS)
-{
-	return Distance(fcinfo, UBA_FORM_ARRAY);
-}
-
-Datum
-uba_kmeans_distance_text(PG_FUNCTION_ARGS)
-{
-	return Distance(fcinfo, UBA_FORM_TEXT);
-}
-
-Datum
-uba_kmeans_distance_row(PG_FUNCTION_ARGS)
-{
-	return Distance(fcinfo, UBA_FORM_ROW);
-}
+UBA_FEATURE_FORMS(uba_kmeans_distance, Distance)
 
 /*
  * uba_kmeans_transform(model, features) returns float8[]: the features as
@@ -1118,23 +1077,7 @@ Transform(FunctionCallInfo fcinfo, UbaFeatureForm form)
 	PG_RETURN_ARRAYTYPE_P(uba_make_float8_array(ToFittingSpace(m, fcinfo, form), m->d));
 }
 
-Datum
-uba_kmeans_transform(PG_FUNCTION_ARGS)
-{
-	return Transform(fcinfo, UBA_FORM_ARRAY);
-}
-
-Datum
-uba_kmeans_transform_text(PG_FUNCTION_ARGS)
-{
-	return Transform(fcinfo, UBA_FORM_TEXT);
-}
-
-Datum
-uba_kmeans_transform_row(PG_FUNCTION_ARGS)
-{
-	return Transform(fcinfo, UBA_FORM_ROW);
-}
+UBA_FEATURE_FORMS(uba_kmeans_transform, Transform)
 
 /* uba_kmeans_inertia(model): within-cluster sum of squares of the training rows */
 Datum
