@@ -155,3 +155,7 @@ SELECT max(abs(uba_predict(l, r) - uba_predict(h, o.f[2:13]))) < 1e-9 AS ridge_o
 -- least squares (l2 0) cannot tell every level of a category from the intercept
 SELECT uba_linreg_train(tenure::float8, t, '{"l2": 0}'::jsonb) FROM ty_rows, LATERAL (SELECT charges, plan) t;
 SELECT uba_linreg_train(tenure::float8, t, '{"l2": 0}'::jsonb) IS NOT NULL AS numbers_only_fine FROM ty_rows, LATERAL (SELECT charges, calls) t;
+
+-- the label given as a feature too (a whole table row with its label) is pointed out
+SELECT uba_logreg_train(r.churned, t) IS NOT NULL AS trained
+  FROM ty_rows r, LATERAL (SELECT r.tenure, r.churned) t;

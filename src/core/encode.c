@@ -404,6 +404,27 @@ uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs)
 {
 	bool		changed = false;
 
+	/*
+	 * A column equal to the label on every row is the label itself, given
+	 * as a feature too (a whole table row passed with its label): say so.
+	 */
+	if (rs->has_y && rs->ylevels == NULL && rs->n > 1)
+		for (int k = 0; k < e->ncols; k++)
+		{
+			int64		i;
+
+			if (e->cols[k].cls == UBA_COL_CATEGORY)
+				continue;
+			for (i = 0; i < rs->n; i++)
+				if (!(rs->x[(Size) i * rs->dim + k] == rs->y[i]))
+					break;
+			if (i == rs->n)
+				ereport(WARNING,
+						(errmsg("column \"%s\" equals the label on every row", e->cols[k].name),
+						 errdetail("A model that reads the label as a feature learns nothing else."),
+						 errhint("Leave the label out of the row, for example FROM t, LATERAL (SELECT tenure, plan) f.")));
+		}
+
 	for (int k = 0; k < e->ncols; k++)
 	{
 		UbaColumn  *c = &e->cols[k];
