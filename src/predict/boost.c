@@ -48,6 +48,7 @@
 #include "trees.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <xgboost/c_api.h>
 
 #include "catalog/pg_type.h"
@@ -751,6 +752,47 @@ Check(int rc, const char *what)
 				 errmsg("XGBoost failed to %s: %s", what, XGBGetLastError())));
 }
 
+/*
+ * XGBoost's log goes to the server log.  Its callback may run on XGBoost's
+ * threads, which never call PostgreSQL: it only appends to a buffer under a
+ * mutex, and the backend writes the buffer out between rounds.
+ */
+static pthread_mutex_t xgb_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char xgb_log[4096];
+static size_t xgb_log_len;
+static bool xgb_log_registered;
+
+static void
+XgbLog(const char *msg)
+{
+	pthread_mutex_lock(&xgb_log_lock);
+	if (xgb_log_len + 2 < sizeof(xgb_log))
+	{
+		size_t		n = Min(strlen(msg), sizeof(xgb_log) - xgb_log_len - 2);
+
+		memcpy(xgb_log + xgb_log_len, msg, n);
+		xgb_log_len += n;
+		xgb_log[xgb_log_len++] = '\n';
+		xgb_log[xgb_log_len] = '\0';
+	}
+	pthread_mutex_unlock(&xgb_log_lock);
+}
+
+/* Write what XGBoost logged to the server log (the backend's thread only) */
+static void
+FlushXgbLog(void)
+{
+	char		copy[sizeof(xgb_log)];
+
+	pthread_mutex_lock(&xgb_log_lock);
+	memcpy(copy, xgb_log, xgb_log_len + 1);
+	xgb_log_len = 0;
+	xgb_log[0] = '\0';
+	pthread_mutex_unlock(&xgb_log_lock);
+	if (copy[0] != '\0')
+		ereport(LOG, (errmsg("XGBoost: %s", copy)));
+}
+
 static void
 SetParam(BoosterHandle b, const char *name, const char *value)
 {
@@ -1311,7 +1353,14 @@ Train(FunctionCallInfo fcinfo, bool forest)
 	uba_array_free((void **) &rs->keys, &rs->keys_bytes);
 	uba_array_free((void **) &rs->keys2, &rs->keys2_bytes);
 
-	Check(XGBSetGlobalConfig("{\"verbosity\": 0}"), "configure");
+	/* warnings and errors of XGBoost's own go to the server log */
+	if (!xgb_log_registered)
+	{
+		Check(XGBRegisterLogCallback(XgbLog), "take its log");
+		xgb_log_registered = true;
+	}
+	FlushXgbLog();
+	Check(XGBSetGlobalConfig("{\"verbosity\": 1}"), "configure");
 	NewMatrix(xf, n, d, rs->enc, &h->dtrain, "take the rows");
 	Check(XGDMatrixSetFloatInfo(h->dtrain, "label", yf, (bst_ulong) n), "take the labels");
 	if (nvalid > 0)
@@ -1414,6 +1463,7 @@ Train(FunctionCallInfo fcinfo, bool forest)
 	{
 		CHECK_FOR_INTERRUPTS();
 		Check(XGBoosterUpdateOneIter(h->booster, r, h->dtrain), "train a round");
+		FlushXgbLog();
 		if (nvalid > 0)
 		{
 			double		metric = EvalMetric(h->booster, r, h->dvalid);
@@ -1564,6 +1614,7 @@ Train(FunctionCallInfo fcinfo, bool forest)
 			appendBinaryStringInfo(&pw.buf, classes.buf.data, classes.buf.len);
 		appendBinaryStringInfo(&pw.buf, trees.buf.data, trees.buf.len);
 	}
+	FlushXgbLog();
 	uba_progress(&o, "%s: trained; the model is read back", forest ? "uba_forest_train" : "uba_boost_train");
 
 	uba_model_meta_init(&meta, d, n, rs->started, &o);
