@@ -159,3 +159,10 @@ SELECT uba_linreg_train(tenure::float8, t, '{"l2": 0}'::jsonb) IS NOT NULL AS nu
 -- the label given as a feature too (a whole table row with its label) is pointed out
 SELECT uba_logreg_train(r.churned, t) IS NOT NULL AS trained
   FROM ty_rows r, LATERAL (SELECT r.tenure, r.churned) t;
+
+-- min_level_count: levels seen fewer times fold into the other level ('rare' is 750 of 3000 rows)
+SELECT uba_model_info(m)->'columns'->0->'levels' AS kept, uba_model_info(m)->'columns'->0->'other_level' AS other
+  FROM (SELECT uba_logreg_train(churned, t, '{"min_level_count": 1000}'::jsonb) AS m
+          FROM ty_rows, LATERAL (SELECT CASE WHEN id % 4 = 0 THEN 'rare' ELSE 'common' END AS kind, tenure) t) q;
+-- a column named like another column's level would give two features one name
+SELECT uba_logreg_train(churned, t) FROM ty_rows, LATERAL (SELECT plan, 1 AS "plan=yearly") t;

@@ -79,7 +79,7 @@ PG_FUNCTION_INFO_V1(uba_feature_importance);
 #define CLASSES_TEXT 1
 /* payload flags */
 #define BOOST_FLAG_FOREST 1
-#define BOOST_LEAF 0xFFFFFFFFu
+#define BOOST_LEAF UBA_TREE_LEAF
 /* node flags */
 #define NODE_DEFAULT_LEFT 1
 #define NODE_CATEGORICAL 2
@@ -1143,6 +1143,42 @@ PutTuning(UbaWriter *w, const char *json)
 		appendBinaryStringInfo(&w->buf, json, strlen(json));
 }
 
+/* The payload's head, before the classes (multi-class), isolation parameters and trees */
+typedef struct BoostHead
+{
+	int			objective;
+	uint32		flags;
+	uint32		rounds;
+	double		base_margin;
+	double		agreement;		/* largest margin and SHAP differences from XGBoost */
+	double		shap_agreement;
+	int64		valid_rows;
+	double		valid_metric;
+	int			cv_folds;
+	double		cv_mean;
+	double		cv_std;
+	const char *tuning;			/* JSON object text, or NULL */
+} BoostHead;
+
+/* Start a payload with its head (the layout at the top of this file) */
+static void
+PutHead(UbaWriter *w, const BoostHead *hd)
+{
+	uba_writer_init(w);
+	uba_put_u32(w, (uint32) hd->objective);
+	uba_put_u32(w, hd->flags);
+	uba_put_u32(w, hd->rounds);
+	uba_put_f64(w, hd->base_margin);
+	uba_put_f64(w, hd->agreement);
+	uba_put_f64(w, hd->shap_agreement);
+	uba_put_u64(w, (uint64) hd->valid_rows);
+	uba_put_f64(w, hd->valid_metric);
+	uba_put_u32(w, (uint32) Max(hd->cv_folds, 0));
+	uba_put_f64(w, hd->cv_mean);
+	uba_put_f64(w, hd->cv_std);
+	PutTuning(w, hd->tuning);
+}
+
 /* The rows and scratch of cross-validation, shared by the trials of tuning */
 typedef struct CvWork
 {
@@ -1525,6 +1561,7 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		BoostModel *m;
 		UbaModelMeta pm;
 		UbaWriter	probe;
+		BoostHead	hd;
 		double		worst = 0,
 					shap_worst = 0;
 		int64		ncheck;
@@ -1534,19 +1571,18 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		NewMatrix(xf, ncheck, d, rs->enc, &h->dcheck, "take the rows");
 		Check(XGBoosterPredictFromDMatrix(h->booster, h->dcheck, cfg, &shape, &dim, &pred), "predict");
 		/* parse what we wrote, with a placeholder agreement */
-		uba_writer_init(&probe);
-		uba_put_u32(&probe, (uint32) objective);
-		uba_put_u32(&probe, forest ? BOOST_FLAG_FOREST : 0);
-		uba_put_u32(&probe, (uint32) used_rounds);
-		uba_put_f64(&probe, base_margin);
-		uba_put_f64(&probe, 0);
-		uba_put_f64(&probe, 0);
-		uba_put_u64(&probe, (uint64) nvalid);
-		uba_put_f64(&probe, best_metric);
-		uba_put_u32(&probe, (uint32) Max(folds, 0));
-		uba_put_f64(&probe, cv_mean);
-		uba_put_f64(&probe, cv_std);
-		PutTuning(&probe, best_trial >= 0 ? tuning.data : NULL);
+		hd.objective = objective;
+		hd.flags = forest ? BOOST_FLAG_FOREST : 0;
+		hd.rounds = (uint32) used_rounds;
+		hd.base_margin = base_margin;
+		hd.agreement = hd.shap_agreement = 0;
+		hd.valid_rows = nvalid;
+		hd.valid_metric = best_metric;
+		hd.cv_folds = folds;
+		hd.cv_mean = cv_mean;
+		hd.cv_std = cv_std;
+		hd.tuning = best_trial >= 0 ? tuning.data : NULL;
+		PutHead(&probe, &hd);
 		if (nclass > 0)
 			appendBinaryStringInfo(&probe.buf, classes.buf.data, classes.buf.len);
 		appendBinaryStringInfo(&probe.buf, trees.buf.data, trees.buf.len);
@@ -1597,19 +1633,9 @@ Train(FunctionCallInfo fcinfo, bool forest)
 					shap_worst = Max(shap_worst, fabs((nclass > 0 ? m->expected_k[k] : m->expected) - (double) c[d]));
 				}
 		}
-		uba_writer_init(&pw);
-		uba_put_u32(&pw, (uint32) objective);
-		uba_put_u32(&pw, forest ? BOOST_FLAG_FOREST : 0);
-		uba_put_u32(&pw, (uint32) used_rounds);
-		uba_put_f64(&pw, base_margin);
-		uba_put_f64(&pw, worst);
-		uba_put_f64(&pw, shap_worst);
-		uba_put_u64(&pw, (uint64) nvalid);
-		uba_put_f64(&pw, best_metric);
-		uba_put_u32(&pw, (uint32) Max(folds, 0));
-		uba_put_f64(&pw, cv_mean);
-		uba_put_f64(&pw, cv_std);
-		PutTuning(&pw, best_trial >= 0 ? tuning.data : NULL);
+		hd.agreement = worst;
+		hd.shap_agreement = shap_worst;
+		PutHead(&pw, &hd);
 		if (nclass > 0)
 			appendBinaryStringInfo(&pw.buf, classes.buf.data, classes.buf.len);
 		appendBinaryStringInfo(&pw.buf, trees.buf.data, trees.buf.len);
@@ -1698,19 +1724,10 @@ uba_tree_put_node(UbaWriter *w, uint32 feature, bool default_left, uint32 left, 
 static void
 PutIsolationHead(UbaWriter *w, uint32 ntrees, int max_samples, double contamination, double threshold)
 {
-	uba_writer_init(w);
-	uba_put_u32(w, BOOST_ISOLATION);
-	uba_put_u32(w, 0);
-	uba_put_u32(w, ntrees);
-	uba_put_f64(w, 0);			/* base margin */
-	uba_put_f64(w, 0);			/* differences from XGBoost: none to compare with */
-	uba_put_f64(w, 0);
-	uba_put_u64(w, 0);
-	uba_put_f64(w, -1);
-	uba_put_u32(w, 0);
-	uba_put_f64(w, -1);
-	uba_put_f64(w, -1);
-	PutTuning(w, NULL);
+	/* no XGBoost to compare with, no validation, cross-validation or tuning */
+	BoostHead	hd = {BOOST_ISOLATION, 0, ntrees, 0, 0, 0, 0, -1, 0, -1, -1, NULL};
+
+	PutHead(w, &hd);
 	uba_put_u32(w, (uint32) max_samples);
 	uba_put_f64(w, contamination);
 	uba_put_f64(w, threshold);
@@ -2421,9 +2438,6 @@ typedef struct ShapImportance
 	double	   *sum;			/* d: sum of |SHAP value| */
 } ShapImportance;
 
-PG_FUNCTION_INFO_V1(uba_shap_importance_transfn);
-PG_FUNCTION_INFO_V1(uba_shap_importance_transfn_row);
-PG_FUNCTION_INFO_V1(uba_shap_importance_transfn_text);
 PG_FUNCTION_INFO_V1(uba_shap_importance_final);
 
 /*
@@ -2470,25 +2484,7 @@ ShapImportanceStep(FunctionCallInfo fcinfo, UbaFeatureForm form)
 	PG_RETURN_POINTER(st);
 }
 
-Datum
-uba_shap_importance_transfn(PG_FUNCTION_ARGS)
-{
-	return ShapImportanceStep(fcinfo, UBA_FORM_ARRAY);
-}
-
-/* the same for typed rows: one value per column */
-Datum
-uba_shap_importance_transfn_row(PG_FUNCTION_ARGS)
-{
-	return ShapImportanceStep(fcinfo, UBA_FORM_ROW);
-}
-
-/* the same for a feature array's text form (so that '{1,2}' and NULL are not ambiguous) */
-Datum
-uba_shap_importance_transfn_text(PG_FUNCTION_ARGS)
-{
-	return ShapImportanceStep(fcinfo, UBA_FORM_TEXT);
-}
+UBA_FEATURE_FORMS(uba_shap_importance_transfn, ShapImportanceStep)
 
 /* Final: {"feature name" (or "feature N"): mean |SHAP value|, ...}, NULL without rows */
 Datum
