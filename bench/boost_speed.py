@@ -5,7 +5,8 @@ Rows: --rows (1,000,000 by default) x 20 columns made in SQL: 17 numeric, 3 text
 30 and 7 levels), and a boolean label that depends on both kinds.  uba trains from the table's
 row as it is (uba_boost_train(label, t)); Python XGBoost gets the same columns as a numpy float32
 matrix, the three text columns as their level numbers in uba's byte order and marked categorical.
-Options: 50 rounds, max_depth 6, learning rate 0.3, hist, 2 threads.  Reported as ratios
+Options: 50 rounds, max_depth 6, learning rate 0.3, hist, 2 threads.  Each side runs --repeat
+times (3), taking turns, and the median time is kept.  Reported as ratios
 uba / XGBoost, the targets of issue 17 beside them:
   - training: uba end to end in SQL (reading the table included) against xgboost.train on a
     DMatrix made from numpy (its construction included)  [target <= 1.25x];
@@ -16,9 +17,10 @@ uba / XGBoost, the targets of issue 17 beside them:
   - the training backend's peak memory (VmHWM of a fresh backend) against the raw float64 data
     (rows x 20 x 8 bytes)  [target <= 3x].
 
-    /usr/bin/python3 bench/boost_speed.py [--dsn DSN] [--rows 1000000]
+    /usr/bin/python3 bench/boost_speed.py [--dsn DSN] [--rows 1000000] [--repeat 3]
 """
 import argparse
+import statistics
 import time
 
 import numpy as np
@@ -31,10 +33,21 @@ CATS = {"plan": 12, "region": 30, "device": 7}
 OPTS = {"n_estimators": 50, "max_depth": 6, "learning_rate": 0.3}
 
 
+def median_time(run, repeat):
+    """The median wall time of repeat runs of run()"""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dsn", default="dbname=postgres")
     ap.add_argument("--rows", type=int, default=1000000)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is kept")
     args = ap.parse_args()
 
     cur = connect(args.dsn)
@@ -51,24 +64,6 @@ def main():
     opts = '{"n_estimators": %d, "max_depth": %d, "learning_rate": %s}' % (
         OPTS["n_estimators"], OPTS["max_depth"], OPTS["learning_rate"])
 
-    # training, in a fresh backend so that its peak memory is this training's
-    conn = psycopg2.connect(args.dsn)
-    conn.autocommit = True
-    tc = conn.cursor()
-    tc.execute("SET uba.threads = 2")
-    tc.execute("SET max_parallel_workers_per_gather = 0")
-    tc.execute("SELECT pg_backend_pid()")
-    pid = tc.fetchone()[0]
-    t0 = time.perf_counter()
-    tc.execute(f"CREATE TABLE speed_model AS SELECT uba_boost_train(label, t, '{opts}'::jsonb) AS m FROM speed_rows s, {row}")
-    uba_train = time.perf_counter() - t0
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            hwm_kb = int(next(l for l in f if l.startswith("VmHWM")).split()[1])
-    except OSError:
-        hwm_kb = None
-    conn.close()
-
     # the same rows for XGBoost: categories as their level numbers in byte order (uba's)
     cur.execute("SELECT " + ", ".join(num) + ", " + ", ".join(CATS) + ", label FROM speed_rows ORDER BY id")
     data = cur.fetchall()
@@ -80,41 +75,65 @@ def main():
     types = ["q"] * 17 + ["c"] * 3
     params = {"objective": "binary:logistic", "tree_method": "hist", "max_depth": OPTS["max_depth"],
               "eta": OPTS["learning_rate"], "nthread": 2, "max_cat_to_onehot": 4}
-    t0 = time.perf_counter()
-    dtrain = xgboost.DMatrix(X, label=y, feature_types=types, enable_categorical=True, nthread=2)
-    bst = xgboost.train(params, dtrain, num_boost_round=OPTS["n_estimators"])
-    xgb_train = time.perf_counter() - t0
 
-    # scoring every row
+    # training, taking turns: each side --repeat times, the median kept (one run of either
+    # varies by 10-20% on a small machine)
+    uba_runs, xgb_runs, hwm_kb = [], [], None
+    for rep in range(args.repeat):
+        # uba in a fresh backend, so that its peak memory is this training's
+        conn = psycopg2.connect(args.dsn)
+        conn.autocommit = True
+        tc = conn.cursor()
+        tc.execute("SET uba.threads = 2")
+        tc.execute("SET max_parallel_workers_per_gather = 0")
+        tc.execute("SELECT pg_backend_pid()")
+        pid = tc.fetchone()[0]
+        tc.execute("DROP TABLE IF EXISTS speed_model")
+        t0 = time.perf_counter()
+        tc.execute(f"CREATE TABLE speed_model AS SELECT uba_boost_train(label, t, '{opts}'::jsonb) AS m FROM speed_rows s, {row}")
+        uba_runs.append(time.perf_counter() - t0)
+        if rep == 0:
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    hwm_kb = int(next(l for l in f if l.startswith("VmHWM")).split()[1])
+            except OSError:
+                pass
+        conn.close()
+
+        t0 = time.perf_counter()
+        dtrain = xgboost.DMatrix(X, label=y, feature_types=types, enable_categorical=True, nthread=2)
+        bst = xgboost.train(params, dtrain, num_boost_round=OPTS["n_estimators"])
+        xgb_runs.append(time.perf_counter() - t0)
+        del dtrain
+    uba_train, xgb_train = statistics.median(uba_runs), statistics.median(xgb_runs)
+
+    # scoring every row (after a warm-up that reads the model into the backend's cache)
     cur.execute("SET max_parallel_workers_per_gather = 0")
     score_sql = f"SELECT sum(uba_predict((SELECT m FROM speed_model), t)) FROM speed_rows s, {row}"
-    cur.execute(score_sql)   # warm-up
-    t0 = time.perf_counter()
     cur.execute(score_sql)
-    uba_score = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    bst.inplace_predict(X)
-    xgb_score = time.perf_counter() - t0
+    uba_score = median_time(lambda: cur.execute(score_sql), args.repeat)
+    xgb_score = median_time(lambda: bst.inplace_predict(X), args.repeat)
 
-    # TreeSHAP of 10,000 rows
-    t0 = time.perf_counter()
-    # the model as a scalar subquery: GROUP BY a model would hash (and detoast) it for every row
-    cur.execute(f"SELECT uba_shap_importance((SELECT m FROM speed_model), t) FROM (SELECT * FROM speed_rows WHERE id <= 10000) s, {row}")
-    uba_shap = time.perf_counter() - t0
+    # TreeSHAP of 10,000 rows; the model as a scalar subquery: GROUP BY a model would hash (and
+    # detoast) it for every row
+    shap_sql = (f"SELECT uba_shap_importance((SELECT m FROM speed_model), t) "
+                f"FROM (SELECT * FROM speed_rows WHERE id <= 10000) s, {row}")
+    uba_shap = median_time(lambda: cur.execute(shap_sql), args.repeat)
     dshap = xgboost.DMatrix(X[:10000], feature_types=types, enable_categorical=True)
-    t0 = time.perf_counter()
-    bst.predict(dshap, pred_contribs=True)
-    xgb_shap = time.perf_counter() - t0
+    xgb_shap = median_time(lambda: bst.predict(dshap, pred_contribs=True), args.repeat)
 
     raw_mb = args.rows * 20 * 8 / 1e6
-    print(f"{args.rows} rows x 20 columns (17 numeric, 3 text), options {OPTS}, 2 threads\n")
+    print(f"{args.rows} rows x 20 columns (17 numeric, 3 text), options {OPTS}, 2 threads, "
+          f"median of {args.repeat} runs each\n")
     print("| | uba s | XGBoost s | uba / XGBoost | target |")
     print("|---|---:|---:|---:|---:|")
     print(f"| training (uba from the table; XGBoost DMatrix + train) | {uba_train:.2f} | {xgb_train:.2f} | {uba_train / xgb_train:.2f}x | 1.25x |")
     print(f"| scoring every row (uba_predict in SQL; inplace_predict) | {uba_score:.2f} | {xgb_score:.2f} | {uba_score / xgb_score:.2f}x | 2x |")
     print(f"| TreeSHAP, 10,000 rows (uba_shap_importance; pred_contribs) | {uba_shap:.2f} | {xgb_shap:.2f} | {uba_shap / xgb_shap:.2f}x | 1.5x |")
+    print(f"\ntraining runs, uba: {', '.join(f'{t:.2f}' for t in uba_runs)} s; "
+          f"XGBoost: {', '.join(f'{t:.2f}' for t in xgb_runs)} s")
     if hwm_kb:
-        print(f"\ntraining backend's peak memory: {hwm_kb / 1024:.0f} MB, {hwm_kb * 1024 / 1e6 / raw_mb:.2f}x the raw "
+        print(f"training backend's peak memory: {hwm_kb / 1024:.0f} MB, {hwm_kb * 1024 / 1e6 / raw_mb:.2f}x the raw "
               f"float64 data ({raw_mb:.0f} MB) [target 3x]")
     cur.execute("DROP TABLE speed_rows, speed_model")
 

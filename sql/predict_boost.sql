@@ -91,6 +91,14 @@ SELECT abs((SELECT (uba_shap_importance((SELECT b FROM bt_named), f)->>'calls'):
 SELECT (id % 2 = 0) AS even, (uba_shap_importance((SELECT b FROM bt_named), f)->>'tenure')::float8 > 0 AS tenure_matters
   FROM bt_rows GROUP BY 1 ORDER BY 1;
 SELECT uba_shap_importance((SELECT b FROM bt_named), f) IS NULL AS no_rows FROM bt_rows WHERE false;
+-- rows are explained in batches on uba.threads threads: the same answer on one thread as on two
+SET uba.threads = 1;
+CREATE TEMP TABLE bt_shap_one AS SELECT uba_shap_importance((SELECT b FROM bt_named), f) AS s FROM bt_rows;
+SET uba.threads = 2;
+SELECT (SELECT s FROM bt_shap_one) = uba_shap_importance((SELECT b FROM bt_named), f) AS same_on_two_threads,
+       (SELECT count(*) FROM jsonb_object_keys((SELECT s FROM bt_shap_one))) AS features
+  FROM bt_rows;
+RESET uba.threads;
 SELECT expect_error($$SELECT uba_shap_importance(CASE WHEN id % 2 = 0 THEN b ELSE (SELECT uba_boost_train(spend, f, '{"n_estimators": 2}') FROM bt_rows) END, f) FROM bt_rows, bt_named$$);
 SELECT expect_error($$SELECT uba_shap_importance(b, ARRAY[1.0]) FROM bt_named$$);
 

@@ -12,8 +12,8 @@
  *
  * While rows arrive, a category is interned (its handle depends on the
  * order rows arrive), so before the rows are put in their canonical order
- * uba_encoding_codes() turns handles into ranks in byte order and hashes
- * the rows again: the model does not depend on row order.  Then
+ * uba_encoding_codes() turns handles into ranks in byte order, and the
+ * rows are hashed only then: the model does not depend on row order.  Then
  * uba_encoding_expand() decides the levels each category keeps (the
  * max_levels most frequent seen at least min_level_count times; the rest
  * become one "other" level) and, for models that need numbers only
@@ -396,13 +396,12 @@ uba_encoding_bytes(const UbaEncoding *e)
 
 /*
  * Before the canonical order: category handles become ranks in byte
- * order, the same for any order the rows came in.  When any changed
- * (true), the caller hashes the rows again.
+ * order, the same for any order the rows came in (the caller hashes the
+ * rows after).
  */
-bool
+void
 uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs)
 {
-	bool		changed = false;
 
 	/*
 	 * A column equal to the label on every row is the label itself, given
@@ -436,7 +435,6 @@ uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs)
 		for (int64 h = 0; h < c->dict.n; h++)
 			rank[h] = h;
 		uba_id_dict_canonical(&c->dict, rank, c->dict.n);
-		changed = true;
 		for (int64 i = 0; i < rs->n; i++)
 		{
 			double	   *v = &rs->x[(Size) i * rs->dim + k];
@@ -446,7 +444,6 @@ uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs)
 		}
 		pfree(rank);
 	}
-	return changed;
 }
 
 /* An integer option of the encoding from the stored options (validated when the first row came) */

@@ -9,6 +9,8 @@
  *	  changes from run to run; so that a seed reproduces a model exactly,
  *	  every row is hashed as it arrives (in the workers) and training first
  *	  copies the rows into a canonical order (by hash, then content).
+ *	  Typed rows and text labels (never combined across workers) are hashed
+ *	  only then, on uba.threads threads, once their levels are ranked.
  *
  *	  Rows are kept in one growing matrix; from 1 MB on its arrays are
  *	  mapped memory (bigmem.c), grown by remapping, paged in ahead by a
@@ -262,7 +264,8 @@ RowDone(UbaRowSet *rs, double y)
 
 	if (rs->has_y)
 		rs->y[i] = y;
-	if (rs->hashed)
+	/* typed rows and text labels are hashed once their levels are ranked (SortCanonical) */
+	if (rs->hashed && rs->enc == NULL && rs->ylevels == NULL)
 	{
 		rs->keys[i].key = RowHash(rs->x + (Size) i * rs->dim, rs->dim, rs->has_y ? &y : NULL);
 		rs->keys[i].idx = i;
@@ -586,6 +589,21 @@ GatherBlock(void *arg, int64 block, int lane)
  * variances on the way (uba_rowset_moments).  Consumers of x and y call
  * this first.
  */
+/* Hash a block of rows into their keys (pure computation: runs on helper threads) */
+static void
+HashBlock(void *arg, int64 block, int lane)
+{
+	UbaRowSet  *rs = (UbaRowSet *) arg;
+	int			d = rs->dim;
+	int64		i1 = Min(rs->n, (block + 1) * UBA_BLOCK_ROWS);
+
+	for (int64 i = block * UBA_BLOCK_ROWS; i < i1; i++)
+	{
+		rs->keys[i].key = RowHash(rs->x + (Size) i * d, d, rs->has_y ? &rs->y[i] : NULL);
+		rs->keys[i].idx = i;
+	}
+}
+
 /*
  * Sort the row keys into the canonical order (keys2; idx is a row's arrival
  * position), the rows staying where they are.  Typed rows and text labels
@@ -595,17 +613,16 @@ static void
 SortCanonical(UbaRowSet *rs)
 {
 	int64		n = rs->n;
-	int			d = rs->dim;
 	CompareArg	carg;
 
-	/* typed rows and text labels: levels by byte order, not arrival, and the rows hashed again */
-	if ((rs->enc != NULL && uba_encoding_codes(rs->enc, rs)) | LabelRanks(rs))
+	/* typed rows and text labels: levels by byte order, not arrival, then the rows hashed */
+	if (rs->enc != NULL || rs->ylevels != NULL)
 	{
-		for (int64 i = 0; i < n; i++)
-		{
-			rs->keys[i].key = RowHash(rs->x + (Size) i * d, d, rs->has_y ? &rs->y[i] : NULL);
-			rs->keys[i].idx = i;
-		}
+		if (rs->enc != NULL)
+			uba_encoding_codes(rs->enc, rs);
+		(void) LabelRanks(rs);
+		uba_run_lanes((n + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
+					  HashBlock, rs);
 	}
 
 	GrowCopyRoom(rs);			/* a deserialized state that nothing was appended to */

@@ -502,7 +502,7 @@ extern Size uba_encoding_bytes(const UbaEncoding *e);
 extern UbaRowSet *uba_rowset_start_row(FunctionCallInfo fcinfo, int argno, bool has_y,
 									   int32 iparam, Jsonb *options, int mode, const char *funcname);
 extern void uba_rowset_add_row(UbaRowSet *rs, FunctionCallInfo fcinfo, int argno, double y);
-extern bool uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs);
+extern void uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs);
 extern void uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs);
 extern void uba_encoding_attach(UbaModelMeta *meta, UbaEncoding *e);
 extern void uba_encoding_row(UbaEncoding *e, Datum row, double *x);

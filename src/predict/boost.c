@@ -187,12 +187,37 @@ GoesLeft(const BoostNode *nd, float v)
 	}
 }
 
+/*
+ * The scorer's copy of a node, 16 bytes (a BoostNode is 64): a walk
+ * touches a quarter of the cache lines.  A leaf has left 0 (no node's
+ * child is the root); feature carries the default direction and the kind
+ * of a categorical split: categories below 32 as a bit mask in the step
+ * itself, others in the BoostNode (a second load the common case skips).
+ */
+typedef struct BoostStep
+{
+	uint32		feature;		/* the feature | STEP_ flags */
+	union
+	{
+		float		value;		/* threshold, or the leaf value */
+		uint32		mask;		/* STEP_MASK: the categories that go right */
+	}			u;
+	uint32		left;			/* 0 for a leaf */
+	uint32		right;
+} BoostStep;
+
+#define STEP_DEFAULT_LEFT 0x80000000u
+#define STEP_CATEGORICAL 0x40000000u	/* categories in the BoostNode */
+#define STEP_MASK 0x20000000u	/* categories below 32, in u.mask */
+#define STEP_FEATURE 0x1FFFFFFFu
+
 typedef struct BoostTree
 {
 	uint32		nnodes;
 	int			depth;			/* the longest root-to-leaf path, in splits */
 	double		mean;			/* cover-weighted mean of the leaves: the tree's expected value */
 	BoostNode  *nodes;
+	BoostStep  *steps;			/* nnodes: the same tree for scoring */
 } BoostTree;
 
 typedef struct BoostModel
@@ -242,6 +267,69 @@ static void TakeRow(BoostModel *m, const double *x);
 
 /* ---------- the evaluator ---------- */
 
+/* The child a row goes to from split i (GoesLeft's rule on the compact steps) */
+static inline uint32
+NextStep(const BoostTree *tree, uint32 i, const float *x)
+{
+	const BoostStep *st = &tree->steps[i];
+	uint32		f = st->feature;
+	float		v = x[f & STEP_FEATURE];
+	bool		left;
+
+	if (isnan(v))
+		left = (f & STEP_DEFAULT_LEFT) != 0;
+	else if (likely((f & (STEP_MASK | STEP_CATEGORICAL)) == 0))
+		left = v < st->u.value;
+	else if (f & STEP_MASK)
+		left = !(v >= 0 && v < 32 && ((st->u.mask >> (uint32) v) & 1) != 0);
+	else
+		left = GoesLeft(&tree->nodes[i], v);
+	return left ? st->left : st->right;
+}
+
+/* The leaf value a row reaches in a tree */
+static inline float
+LeafValue(const BoostTree *tree, const float *x)
+{
+	uint32		i = 0;
+
+	while (tree->steps[i].left != 0)
+		i = NextStep(tree, i, x);
+	return tree->steps[i].u.value;
+}
+
+/*
+ * The leaf values a row reaches in four trees, walked side by side: each
+ * level of a walk waits for its loads, and four independent walks let the
+ * processor overlap those waits.
+ */
+static inline void
+LeafValues4(const BoostTree *trees, const float *x, float *out)
+{
+	uint32		i0 = 0,
+				i1 = 0,
+				i2 = 0,
+				i3 = 0;
+	bool		more;
+
+	do
+	{
+		more = false;
+		if (trees[0].steps[i0].left != 0)
+			i0 = NextStep(&trees[0], i0, x), more = true;
+		if (trees[1].steps[i1].left != 0)
+			i1 = NextStep(&trees[1], i1, x), more = true;
+		if (trees[2].steps[i2].left != 0)
+			i2 = NextStep(&trees[2], i2, x), more = true;
+		if (trees[3].steps[i3].left != 0)
+			i3 = NextStep(&trees[3], i3, x), more = true;
+	} while (more);
+	out[0] = trees[0].steps[i0].u.value;
+	out[1] = trees[1].steps[i1].u.value;
+	out[2] = trees[2].steps[i2].u.value;
+	out[3] = trees[3].steps[i3].u.value;
+}
+
 /*
  * The margin of one row (float32 features; NaN goes the default way),
  * added up as XGBoost's predictor does: in float32, tree by tree.
@@ -250,16 +338,21 @@ static double
 Margin(const BoostModel *m, const float *x)
 {
 	float		margin = (float) m->base_margin;
+	uint32		t = 0;
 
-	for (uint32 t = 0; t < m->ntrees; t++)
+	/* added one by one in tree order, as XGBoost adds them */
+	for (; t + 4 <= m->ntrees; t += 4)
 	{
-		const BoostNode *nodes = m->trees[t].nodes;
-		uint32		i = 0;
+		float		leaf[4];
 
-		while (nodes[i].feature != BOOST_LEAF)
-			i = GoesLeft(&nodes[i], x[nodes[i].feature]) ? nodes[i].left : nodes[i].right;
-		margin += nodes[i].value;
+		LeafValues4(&m->trees[t], x, leaf);
+		margin += leaf[0];
+		margin += leaf[1];
+		margin += leaf[2];
+		margin += leaf[3];
 	}
+	for (; t < m->ntrees; t++)
+		margin += LeafValue(&m->trees[t], x);
 	return margin;
 }
 
@@ -273,14 +366,7 @@ Margins(const BoostModel *m, const float *x, float *out)
 	for (int k = 0; k < m->nclass; k++)
 		out[k] = (float) m->base_margin;
 	for (uint32 t = 0; t < m->ntrees; t++)
-	{
-		const BoostNode *nodes = m->trees[t].nodes;
-		uint32		i = 0;
-
-		while (nodes[i].feature != BOOST_LEAF)
-			i = GoesLeft(&nodes[i], x[nodes[i].feature]) ? nodes[i].left : nodes[i].right;
-		out[m->tree_class[t]] += nodes[i].value;
-	}
+		out[m->tree_class[t]] += LeafValue(&m->trees[t], x);
 }
 
 /* Softmax of a multi-class model's margins into m->proba; the most probable class (the first of ties) */
@@ -1135,6 +1221,70 @@ ClassIndexes(UbaRowSet *rs, UbaWriter *w)
 }
 
 /* The trials of tuning (a JSON object), or none: its length (u32, 0 without), then the text */
+/* The rows' float32 copy in canonical order (CopyBlock, on uba.threads threads) */
+typedef struct CopyWork
+{
+	const UbaRowSet *rs;
+	const UbaSortKey *order;	/* the canonical order: arrival positions */
+	const int64 *dest;			/* each row's place in the copy, or NULL: its rank */
+	float	   *xf;
+	float	   *yf;
+} CopyWork;
+
+static void
+CopyBlock(void *arg, int64 block, int lane)
+{
+	CopyWork   *cw = (CopyWork *) arg;
+	int			d = cw->rs->dim;
+	int64		i1 = Min(cw->rs->n, (block + 1) * UBA_BLOCK_ROWS);
+
+	for (int64 i = block * UBA_BLOCK_ROWS; i < i1; i++)
+	{
+		int64		at = cw->dest != NULL ? cw->dest[i] : i;
+		const double *src = cw->rs->x + (Size) cw->order[i].idx * d;
+
+		for (int j = 0; j < d; j++)
+			cw->xf[(Size) at * d + j] = (float) src[j];
+		cw->yf[at] = (float) cw->rs->y[cw->order[i].idx];
+	}
+}
+
+/* Our evaluator against XGBoost's margins (CheckBlock, on uba.threads threads) */
+typedef struct CheckWork
+{
+	const BoostModel *m;
+	const float *xf;
+	const float *pred;			/* XGBoost's margins: n, or n x nclass */
+	int64		n;
+	float	   *margins;		/* UBA_LANES x nclass scratch */
+	double		worst[UBA_LANES];
+} CheckWork;
+
+static void
+CheckBlock(void *arg, int64 block, int lane)
+{
+	CheckWork  *ck = (CheckWork *) arg;
+	const BoostModel *m = ck->m;
+	int			d = m->d;
+	int64		i1 = Min(ck->n, (block + 1) * UBA_BLOCK_ROWS);
+	double		worst = ck->worst[lane];
+
+	for (int64 i = block * UBA_BLOCK_ROWS; i < i1; i++)
+	{
+		if (m->nclass > 0)
+		{
+			float	   *mk = ck->margins + (Size) lane * m->nclass;
+
+			Margins(m, ck->xf + (Size) i * d, mk);
+			for (int k = 0; k < m->nclass; k++)
+				worst = Max(worst, fabs((double) mk[k] - (double) ck->pred[(Size) i * m->nclass + k]));
+		}
+		else
+			worst = Max(worst, fabs(Margin(m, ck->xf + (Size) i * d) - (double) ck->pred[i]));
+	}
+	ck->worst[lane] = worst;
+}
+
 static void
 PutTuning(UbaWriter *w, const char *json)
 {
@@ -1359,23 +1509,31 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		int64		ntr = 0,
 					nva = 0;
 		bool	   *held = MemoryContextAllocHuge(cxt, sizeof(bool) * n);
+		CopyWork	cw;
 
 		uba_random_seed(&rng, (uint64) uba_option(&o, "seed") + 0x9E3779B97F4A7C15ULL);
 		for (int64 i = 0; i < n; i++)
 			held[i] = vfrac > 0 && uba_random_double(&rng) < vfrac;
+
 		for (int64 i = 0; i < n; i++)
 			nva += held[i];
 		ntr = n - nva;
-		for (int64 i = 0, t = 0, v = ntr; i < n; i++)
+		/* where each row goes: held-out rows after the others */
+		cw.dest = NULL;
+		if (nva > 0)
 		{
-			int64		at = held[i] ? v++ : t++;
+			int64	   *dest = MemoryContextAllocHuge(cxt, sizeof(int64) * n);
 
-			int64		src = order[i].idx;
-
-			for (int j = 0; j < d; j++)
-				xf[(Size) at * d + j] = (float) rs->x[(Size) src * d + j];
-			yf[at] = (float) rs->y[src];
+			for (int64 i = 0, t = 0, v = ntr; i < n; i++)
+				dest[i] = held[i] ? v++ : t++;
+			cw.dest = dest;
 		}
+		cw.rs = rs;
+		cw.order = order;
+		cw.xf = xf;
+		cw.yf = yf;
+		uba_run_lanes((n + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
+					  CopyBlock, &cw);
 		if (vfrac > 0 && (ntr < 2 || nva < 1))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1592,19 +1750,21 @@ Train(FunctionCallInfo fcinfo, bool forest)
 		r.p = probe.buf.data;
 		r.end = probe.buf.data + probe.buf.len;
 		m = ParseBoost(&pm, &r);
-		for (int64 i = 0; i < ncheck; i++)
 		{
-			if (nclass > 0)
-			{
-				Margins(m, xf + (Size) i * d, m->margins);
-				for (int k = 0; k < nclass; k++)
-					worst = Max(worst, fabs((double) m->margins[k] - (double) pred[(Size) i * nclass + k]));
-			}
-			else
-				worst = Max(worst, fabs(Margin(m, xf + (Size) i * d) - (double) pred[i]));
-			if ((i & 0xFFFF) == 0)
-				CHECK_FOR_INTERRUPTS();
+			CheckWork	ck;
+
+			ck.m = m;
+			ck.xf = xf;
+			ck.pred = pred;
+			ck.n = ncheck;
+			ck.margins = palloc(sizeof(float) * UBA_LANES * Max(nclass, 1));
+			memset(ck.worst, 0, sizeof(ck.worst));
+			uba_run_lanes((ncheck + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
+						  CheckBlock, &ck);
+			for (int l = 0; l < UBA_LANES; l++)
+				worst = Max(worst, ck.worst[l]);
 		}
+		CHECK_FOR_INTERRUPTS();
 
 		/* TreeSHAP against XGBoost's pred_contribs on the first rows (d values and the bias each) */
 		{
@@ -1951,6 +2111,30 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 			if (parents[i] != 1)
 				uba_model_corrupted("Tree %u, node %u has %u parents.", t, i, parents[i]);
 		pfree(parents);
+		/* the scorer's compact copy, of the nodes just checked */
+		tree->steps = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(BoostStep) * tree->nnodes);
+		for (uint32 i = 0; i < tree->nnodes; i++)
+		{
+			const BoostNode *nd = &tree->nodes[i];
+			BoostStep  *st = &tree->steps[i];
+
+			st->u.value = nd->value;
+			st->left = nd->feature == BOOST_LEAF ? 0 : nd->left;
+			st->right = nd->feature == BOOST_LEAF ? 0 : nd->right;
+			if (nd->feature == BOOST_LEAF)
+				st->feature = 0;
+			else if (nd->ncats == 0)
+				st->feature = nd->feature;
+			else if (nd->ncats <= 32)
+			{
+				st->feature = nd->feature | STEP_MASK;
+				st->u.mask = nd->cats[0];
+			}
+			else
+				st->feature = nd->feature | STEP_CATEGORICAL;
+			if (nd->feature != BOOST_LEAF && nd->default_left)
+				st->feature |= STEP_DEFAULT_LEFT;
+		}
 
 		/* depths (children come after parents) and the cover-weighted means (leaves up) */
 		{
@@ -2430,21 +2614,72 @@ uba_boost_export(PG_FUNCTION_ARGS)
 
 /* ---------- mean absolute SHAP over rows: uba_shap_importance ---------- */
 
+/*
+ * uba_shap_importance's state.  Rows are read one by one (that calls into
+ * PostgreSQL) into a batch of float32 rows; a full batch is explained on
+ * uba.threads threads, each row's |SHAP values| added to its lane's sums.
+ * The lanes are fixed, so the sums do not depend on the thread count.  The
+ * batch grows from a few rows, so that many small groups stay small.
+ */
+#define SHAP_BATCH_ROWS 1024
+#define SHAP_BLOCK_ROWS 16
+
 typedef struct ShapImportance
 {
 	BoostModel *model;			/* parsed, kept by the call site's cache */
 	int			d;
 	int64		rows;
-	double	   *sum;			/* d: sum of |SHAP value| */
+	int			nbatch;			/* rows waiting in batch */
+	int			cap;			/* rows batch has room for */
+	float	   *batch;			/* cap x d */
+	double	   *lane_sum;		/* UBA_LANES x d: sums of |SHAP value| */
+	/* scratch of the flush running */
+	double	   *lane_phi;		/* UBA_LANES x d: a row's SHAP values */
+	ShapStep   *lane_path;		/* UBA_LANES x path_steps */
+	Size		path_steps;
 } ShapImportance;
 
 PG_FUNCTION_INFO_V1(uba_shap_importance_final);
 
-/*
- * uba_shap_importance(model, features or row) transition: add one row's
- * absolute TreeSHAP values.  Rows with a NULL model or features are skipped; every
- * row must bring the same model.
- */
+/* Explain a block of the batch's rows (pure computation: runs on helper threads) */
+static void
+ShapBlock(void *arg, int64 block, int lane)
+{
+	ShapImportance *st = (ShapImportance *) arg;
+	const BoostModel *m = st->model;
+	int			d = st->d;
+	int			nk = Max(m->nclass, 1);
+	double	   *phi = st->lane_phi + (Size) lane * d;
+	double	   *sum = st->lane_sum + (Size) lane * d;
+	ShapStep   *path = st->lane_path + (Size) lane * st->path_steps;
+	int64		i1 = Min(st->nbatch, (block + 1) * SHAP_BLOCK_ROWS);
+
+	for (int64 i = block * SHAP_BLOCK_ROWS; i < i1; i++)
+		/* multi-class: each class's margin explained, their absolute values averaged over classes */
+		for (int k = 0; k < nk; k++)
+		{
+			TreeShapClass(m, st->batch + (Size) i * d, phi, path, m->nclass > 0 ? k : -1);
+			for (int j = 0; j < d; j++)
+				sum[j] += fabs(phi[j]) / nk;
+		}
+}
+
+/* Explain the rows waiting in the batch */
+static void
+ShapFlush(ShapImportance *st)
+{
+	if (st->nbatch == 0)
+		return;
+	st->lane_phi = palloc(mul_size(sizeof(double) * UBA_LANES, (Size) st->d));
+	st->lane_path = palloc(mul_size(sizeof(ShapStep) * UBA_LANES, st->path_steps));
+	uba_run_lanes((st->nbatch + SHAP_BLOCK_ROWS - 1) / SHAP_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
+				  ShapBlock, st);
+	pfree(st->lane_phi);
+	pfree(st->lane_path);
+	st->rows += st->nbatch;
+	st->nbatch = 0;
+}
+
 static Datum
 ShapImportanceStep(FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
@@ -2463,7 +2698,10 @@ ShapImportanceStep(FunctionCallInfo fcinfo, UbaFeatureForm form)
 		st = palloc0(sizeof(ShapImportance));
 		st->model = m;
 		st->d = m->d;
-		st->sum = palloc0(sizeof(double) * m->d);
+		st->path_steps = ShapBufferSteps(m);
+		st->cap = SHAP_BLOCK_ROWS;
+		st->batch = palloc(mul_size(sizeof(float) * st->cap, (Size) m->d));
+		st->lane_sum = palloc0(mul_size(sizeof(double) * UBA_LANES, (Size) m->d));
 		MemoryContextSwitchTo(old);
 	}
 	else if (m != st->model)
@@ -2473,14 +2711,18 @@ ShapImportanceStep(FunctionCallInfo fcinfo, UbaFeatureForm form)
 				 errhint("Pass the model as a constant or a scalar subquery: (SELECT uba_model('name')).")));
 	uba_read_features_arg(fcinfo, 2, form, m->enc, m->x, m->d);
 	TakeRow(m, m->x);
-	/* multi-class: each class's margin explained, their absolute values averaged over classes */
-	for (int k = 0; k < Max(m->nclass, 1); k++)
+	if (st->nbatch == st->cap)
 	{
-		TreeShapClass(m, m->xf, m->phi, m->shap_path, m->nclass > 0 ? k : -1);
-		for (int j = 0; j < m->d; j++)
-			st->sum[j] += fabs(m->phi[j]) / Max(m->nclass, 1);
+		if (st->cap < SHAP_BATCH_ROWS)
+		{
+			st->cap *= 2;
+			st->batch = repalloc(st->batch, mul_size(sizeof(float) * st->cap, (Size) st->d));
+		}
+		else
+			ShapFlush(st);
 	}
-	st->rows++;
+	memcpy(st->batch + (Size) st->nbatch * st->d, m->xf, sizeof(float) * st->d);
+	st->nbatch++;
 	PG_RETURN_POINTER(st);
 }
 
@@ -2492,9 +2734,18 @@ uba_shap_importance_final(PG_FUNCTION_ARGS)
 {
 	ShapImportance *st = PG_ARGISNULL(0) ? NULL : (ShapImportance *) PG_GETARG_POINTER(0);
 	StringInfoData s;
+	double	   *sum;
 
-	if (st == NULL || st->rows == 0)
+	if (st == NULL)
 		PG_RETURN_NULL();
+	ShapFlush(st);
+	if (st->rows == 0)
+		PG_RETURN_NULL();
+	/* the lanes' sums, added in lane order */
+	sum = palloc0(sizeof(double) * st->d);
+	for (int l = 0; l < UBA_LANES; l++)
+		for (int j = 0; j < st->d; j++)
+			sum[j] += st->lane_sum[(Size) l * st->d + j];
 	initStringInfo(&s);
 	appendStringInfoChar(&s, '{');
 	for (int j = 0; j < st->d; j++)
@@ -2505,7 +2756,7 @@ uba_shap_importance_final(PG_FUNCTION_ARGS)
 			escape_json(&s, st->model->names[j]);
 		else
 			appendStringInfo(&s, "\"feature %d\"", j + 1);
-		appendStringInfo(&s, ": %.17g", st->sum[j] / (double) st->rows);
+		appendStringInfo(&s, ": %.17g", sum[j] / (double) st->rows);
 	}
 	appendStringInfoChar(&s, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
