@@ -803,3 +803,129 @@ CREATE AGGREGATE uba_linreg_train(target float8, features record) (
 	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_linreg_train(float8, record, jsonb) IS 'train a ridge regression model on a row''s columns as they are (categories one-hot, NULL imputed)';
 COMMENT ON AGGREGATE uba_linreg_train(float8, record) IS 'train a ridge regression model on a row''s columns as they are (categories one-hot, NULL imputed)';
+
+-- ---------- customer profiles: RFM as the lifetimes library defines it (profile.c) ----------
+
+CREATE TYPE uba_rfm_summary AS (
+	frequency float8,			-- periods with a purchase, less one (repeat purchases)
+	recency float8,				-- first to last period, in periods
+	t float8,					-- first period to the observation end's, in periods (lifetimes' T)
+	monetary_value float8,		-- mean amount of the repeat periods (summed per period); 0 without one
+	transactions bigint,		-- rows counted (up to the observation end)
+	total_amount float8,		-- their amounts summed
+	first_period date,			-- the periods' first days
+	last_period date
+);
+COMMENT ON TYPE uba_rfm_summary IS 'what uba_rfm returns: lifetimes'' frequency, recency, T and monetary_value, with counts and dates';
+-- STABLE: a timestamptz's date is in the session's time zone, and the observation ends today by default
+CREATE FUNCTION uba_rfm_transfn(internal, timestamptz, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_rfm_transfn(internal, timestamptz, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_rfm_transfn(internal, timestamp, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_rfm_transfn(internal, timestamp, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+-- the final function sorts the state's periods in place: what the state means does not change
+CREATE FUNCTION uba_rfm_final(internal) RETURNS uba_rfm_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_rfm_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_rfm_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_rfm_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE uba_rfm(ts timestamptz, amount float8, options jsonb) (
+	SFUNC = uba_rfm_transfn, STYPE = internal, FINALFUNC = uba_rfm_final,
+	COMBINEFUNC = uba_rfm_combine, SERIALFUNC = uba_rfm_serialize,
+	DESERIALFUNC = uba_rfm_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_rfm(ts timestamptz, amount float8) (
+	SFUNC = uba_rfm_transfn, STYPE = internal, FINALFUNC = uba_rfm_final,
+	COMBINEFUNC = uba_rfm_combine, SERIALFUNC = uba_rfm_serialize,
+	DESERIALFUNC = uba_rfm_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_rfm(ts timestamp, amount float8, options jsonb) (
+	SFUNC = uba_rfm_transfn, STYPE = internal, FINALFUNC = uba_rfm_final,
+	COMBINEFUNC = uba_rfm_combine, SERIALFUNC = uba_rfm_serialize,
+	DESERIALFUNC = uba_rfm_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_rfm(ts timestamp, amount float8) (
+	SFUNC = uba_rfm_transfn, STYPE = internal, FINALFUNC = uba_rfm_final,
+	COMBINEFUNC = uba_rfm_combine, SERIALFUNC = uba_rfm_serialize,
+	DESERIALFUNC = uba_rfm_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_rfm(timestamptz, float8, jsonb) IS 'a customer''s frequency, recency, T and monetary value from their transactions, as the lifetimes library defines them (GROUP BY customer)';
+COMMENT ON AGGREGATE uba_rfm(timestamptz, float8) IS 'a customer''s frequency, recency, T and monetary value from their transactions, as the lifetimes library defines them (GROUP BY customer)';
+COMMENT ON AGGREGATE uba_rfm(timestamp, float8, jsonb) IS 'a customer''s frequency, recency, T and monetary value from their transactions, as the lifetimes library defines them (GROUP BY customer)';
+COMMENT ON AGGREGATE uba_rfm(timestamp, float8) IS 'a customer''s frequency, recency, T and monetary value from their transactions, as the lifetimes library defines them (GROUP BY customer)';
+CREATE FUNCTION uba_rfm_segment(r int, f int) RETURNS text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_rfm_segment(r int, f int, segments jsonb) RETURNS text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_rfm_segment(int, int) IS 'the named RFM segment (Champions, Loyal customers, At risk, Hibernating, ...) of a recency and a frequency score from 1 to 5';
+COMMENT ON FUNCTION uba_rfm_segment(int, int, jsonb) IS 'the RFM segment of a recency and a frequency score by the caller''s map from "RF" to a name';
+
+-- one row per user from raw events: activity, sessions, the event mix, RFM of the purchases,
+-- habits, categories and the lifecycle stage (profile.c; doc/profiles.md defines each field)
+CREATE TYPE uba_profile_summary AS (
+	first_seen timestamptz,
+	last_seen timestamptz,
+	events bigint,
+	active_days int,
+	active_weeks int,
+	sessions int,
+	events_per_active_day float8,
+	sessions_per_active_day float8,
+	events_per_session float8,
+	views bigint,
+	carts bigint,
+	purchases bigint,
+	view_share float8,
+	cart_share float8,
+	purchase_share float8,
+	view_to_cart float8,
+	cart_to_purchase float8,
+	distinct_items int,
+	distinct_items_purchased int,
+	frequency float8,
+	recency float8,
+	t float8,
+	monetary_value float8,
+	revenue float8,
+	avg_basket_value float8,
+	avg_price float8,
+	preferred_weekday int,
+	preferred_hour int,
+	top_category text,
+	top_categories text[],
+	top_category_shares float8[],
+	days_since_last int,
+	lifecycle text
+);
+COMMENT ON TYPE uba_profile_summary IS 'what uba_profile returns: one user''s activity, sessions, event mix, RFM, habits, categories and lifecycle stage';
+CREATE FUNCTION uba_profile_transfn(internal, timestamptz, text, anyelement, text, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_profile_transfn(internal, timestamptz, text, anyelement, text, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_profile_transfn(internal, timestamp, text, anyelement, text, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_profile_transfn(internal, timestamp, text, anyelement, text, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+-- STABLE: first_seen of timestamp input is converted in the session's time zone.  It sorts the
+-- state's arrays in place, which changes nothing they mean: calls of one aggregate share a state
+CREATE FUNCTION uba_profile_final(internal) RETURNS uba_profile_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+-- SSPACE: a user's state is a few kB; the planner sizes hash aggregation by it
+CREATE AGGREGATE uba_profile(ts timestamptz, event_type text, item_id anyelement, category text, amount float8, options jsonb) (
+	SFUNC = uba_profile_transfn, STYPE = internal, SSPACE = 4096, FINALFUNC = uba_profile_final,
+	PARALLEL = SAFE);
+CREATE AGGREGATE uba_profile(ts timestamptz, event_type text, item_id anyelement, category text, amount float8) (
+	SFUNC = uba_profile_transfn, STYPE = internal, SSPACE = 4096, FINALFUNC = uba_profile_final,
+	PARALLEL = SAFE);
+CREATE AGGREGATE uba_profile(ts timestamp, event_type text, item_id anyelement, category text, amount float8, options jsonb) (
+	SFUNC = uba_profile_transfn, STYPE = internal, SSPACE = 4096, FINALFUNC = uba_profile_final,
+	PARALLEL = SAFE);
+CREATE AGGREGATE uba_profile(ts timestamp, event_type text, item_id anyelement, category text, amount float8) (
+	SFUNC = uba_profile_transfn, STYPE = internal, SSPACE = 4096, FINALFUNC = uba_profile_final,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_profile(timestamptz, text, anyelement, text, float8, jsonb) IS 'one user''s profile from their events (GROUP BY user): activity, sessions, event mix, RFM, habits, top categories, lifecycle';
+COMMENT ON AGGREGATE uba_profile(timestamptz, text, anyelement, text, float8) IS 'one user''s profile from their events (GROUP BY user): activity, sessions, event mix, RFM, habits, top categories, lifecycle';
+COMMENT ON AGGREGATE uba_profile(timestamp, text, anyelement, text, float8, jsonb) IS 'one user''s profile from their events (GROUP BY user): activity, sessions, event mix, RFM, habits, top categories, lifecycle';
+COMMENT ON AGGREGATE uba_profile(timestamp, text, anyelement, text, float8) IS 'one user''s profile from their events (GROUP BY user): activity, sessions, event mix, RFM, habits, top categories, lifecycle';

@@ -12,6 +12,9 @@
 #include <math.h>
 
 #include "utils/builtins.h"
+#include "miscadmin.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/float.h"
 #include "utils/numeric.h"
 
@@ -173,6 +176,8 @@ SetNames(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 		o->names[n++] = name;
 	}
 	o->nnames = n;
+	o->lists[idx] = o->names;
+	o->nlists[idx] = n;
 	for (int i = 0; i < n; i++)
 		if (o->names[i][0] == '\0' || strlen(o->names[i]) > UBA_MAX_NAME_BYTES)
 			ereport(ERROR,
@@ -245,6 +250,27 @@ SetOption(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 
 		case UBA_OPT_NAMES:
 			SetNames(o, idx, v, funcname);
+			break;
+
+		case UBA_OPT_DATE:
+			{
+				DateADT		date;
+
+				if (v->type != jbvString)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("option \"%s\" of %s must be a date as a string", spec->name, funcname),
+							 errhint("For example {\"%s\": \"2011-12-09\"}, or jsonb_build_object('%s', some_date).",
+									 spec->name, spec->name)));
+				/* date_in takes the date part of a timestamp's text too (as jsonb writes one) */
+				date = DatumGetDateADT(DirectFunctionCall1(date_in,
+														   CStringGetDatum(pnstrdup(v->val.string.val, v->val.string.len))));
+				if (DATE_NOT_FINITE(date))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("option \"%s\" of %s must be a finite date", spec->name, funcname)));
+				o->value[idx] = (double) date;
+			}
 			break;
 
 		case UBA_OPT_WEIGHTS:
@@ -330,6 +356,8 @@ uba_parse_options(Jsonb *opts, const UbaOptionSpec *specs, int nspecs,
 	{
 		out->value[i] = specs[i].def;
 		out->given[i] = false;
+		out->lists[i] = NULL;
+		out->nlists[i] = 0;
 	}
 	if (opts == NULL)
 		return;
@@ -378,6 +406,18 @@ uba_option_given(const UbaOptions *o, const char *name)
 	if (idx < 0)
 		elog(ERROR, "uba option \"%s\" is not defined", name);
 	return o->given[idx];
+}
+
+/* The strings of a NAMES option (*n of them), or NULL when it was not given */
+char	  **
+uba_option_names(const UbaOptions *o, const char *name, int *n)
+{
+	int			idx = FindSpec(o, name, strlen(name));
+
+	if (idx < 0 || o->specs[idx].type != UBA_OPT_NAMES)
+		elog(ERROR, "uba option \"%s\" is not a list of names", name);
+	*n = o->nlists[idx];
+	return o->lists[idx];
 }
 
 /* Set an option's effective value (for defaults that depend on others) */
@@ -434,6 +474,19 @@ uba_options_to_json(const UbaOptions *o)
 				break;
 			case UBA_OPT_FLOAT:
 				appendStringInfo(&s, "%.17g", o->value[i]);
+				break;
+			case UBA_OPT_DATE:
+				if (isnan(o->value[i]))
+					appendStringInfoString(&s, "null");
+				else
+				{
+					char		buf[MAXDATELEN + 1];
+					struct pg_tm tm;
+
+					j2date((int) o->value[i] + POSTGRES_EPOCH_JDATE, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+					EncodeDateOnly(&tm, USE_ISO_DATES, buf);
+					appendStringInfo(&s, "\"%s\"", buf);
+				}
 				break;
 		}
 	}
