@@ -217,3 +217,41 @@ COMMENT ON AGGREGATE uba_profile(timestamptz, text, anyelement, text, float8, js
 COMMENT ON AGGREGATE uba_profile(timestamptz, text, anyelement, text, float8) IS 'one user''s profile from their events (GROUP BY user): activity, sessions, event mix, RFM, habits, top categories, lifecycle';
 COMMENT ON AGGREGATE uba_profile(timestamp, text, anyelement, text, float8, jsonb) IS 'one user''s profile from their events (GROUP BY user): activity, sessions, event mix, RFM, habits, top categories, lifecycle';
 COMMENT ON AGGREGATE uba_profile(timestamp, text, anyelement, text, float8) IS 'one user''s profile from their events (GROUP BY user): activity, sessions, event mix, RFM, habits, top categories, lifecycle';
+
+-- ---------- event sequences: ClickHouse's sequenceMatch and sequenceCount (sequence.c) ----------
+
+CREATE FUNCTION uba_sequence_transfn(internal, text, timestamptz, boolean[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_sequence_transfn(internal, text, timestamp, boolean[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- the finals sort the state's events in place, which changes nothing they mean
+CREATE FUNCTION uba_sequence_match_final(internal) RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_sequence_count_final(internal) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_sequence_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_sequence_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_sequence_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE uba_sequence_match(pattern text, ts timestamptz, VARIADIC conditions boolean[]) (
+	SFUNC = uba_sequence_transfn, STYPE = internal, FINALFUNC = uba_sequence_match_final,
+	COMBINEFUNC = uba_sequence_combine, SERIALFUNC = uba_sequence_serialize,
+	DESERIALFUNC = uba_sequence_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_sequence_match(pattern text, ts timestamp, VARIADIC conditions boolean[]) (
+	SFUNC = uba_sequence_transfn, STYPE = internal, FINALFUNC = uba_sequence_match_final,
+	COMBINEFUNC = uba_sequence_combine, SERIALFUNC = uba_sequence_serialize,
+	DESERIALFUNC = uba_sequence_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_sequence_count(pattern text, ts timestamptz, VARIADIC conditions boolean[]) (
+	SFUNC = uba_sequence_transfn, STYPE = internal, FINALFUNC = uba_sequence_count_final,
+	COMBINEFUNC = uba_sequence_combine, SERIALFUNC = uba_sequence_serialize,
+	DESERIALFUNC = uba_sequence_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_sequence_count(pattern text, ts timestamp, VARIADIC conditions boolean[]) (
+	SFUNC = uba_sequence_transfn, STYPE = internal, FINALFUNC = uba_sequence_count_final,
+	COMBINEFUNC = uba_sequence_combine, SERIALFUNC = uba_sequence_serialize,
+	DESERIALFUNC = uba_sequence_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_sequence_match(text, timestamptz, boolean[]) IS 'whether a group''s events match a ClickHouse sequenceMatch pattern such as (?1).*(?t<=3600)(?2) over the conditions given';
+COMMENT ON AGGREGATE uba_sequence_match(text, timestamp, boolean[]) IS 'whether a group''s events match a ClickHouse sequenceMatch pattern such as (?1).*(?t<=3600)(?2) over the conditions given';
+COMMENT ON AGGREGATE uba_sequence_count(text, timestamptz, boolean[]) IS 'how many non-overlapping chains of a group''s events match a ClickHouse sequenceCount pattern';
+COMMENT ON AGGREGATE uba_sequence_count(text, timestamp, boolean[]) IS 'how many non-overlapping chains of a group''s events match a ClickHouse sequenceCount pattern';
