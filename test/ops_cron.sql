@@ -86,8 +86,22 @@ SELECT ok(pg_temp.wait_for_version_of('uba_cron_test', 2, 70), 'the pg_cron job 
 SELECT results_eq($$SELECT active, training_rows, created_by::text FROM uba_models WHERE name = 'uba_cron_test' AND version = 2$$,
 	$$VALUES (true, 150::bigint, current_user::text)$$,
 	'version 2 is active, saw the 150 rows now in the table, and was run as the job''s owner');
-SELECT is((SELECT status FROM cron.job_run_details WHERE jobid = :job ORDER BY start_time LIMIT 1), 'succeeded',
-	'pg_cron recorded the run as succeeded');
+-- pg_cron writes the run's status after the job's transaction commits: wait for it to leave "running"
+CREATE FUNCTION pg_temp.wait_for_run_of(job bigint, seconds int) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	s text;
+BEGIN
+	FOR i IN 1..seconds LOOP
+		SELECT status INTO s FROM cron.job_run_details WHERE jobid = job ORDER BY start_time LIMIT 1;
+		IF s IS DISTINCT FROM 'running' AND s IS DISTINCT FROM 'starting' THEN
+			RETURN s;
+		END IF;
+		PERFORM pg_sleep(1);
+	END LOOP;
+	RETURN s;
+END
+$$;
+SELECT is(pg_temp.wait_for_run_of(:job, 30), 'succeeded', 'pg_cron recorded the run as succeeded');
 SELECT is((SELECT return_message FROM cron.job_run_details WHERE jobid = :job ORDER BY start_time LIMIT 1), 'SELECT 1',
 	'the job ran its one statement');
 SELECT ok(pg_temp.wait_for_version_of('uba_cron_trojan', 2, 70), 'the superuser''s job retrained her model');

@@ -255,3 +255,43 @@ COMMENT ON AGGREGATE uba_sequence_match(text, timestamptz, boolean[]) IS 'whethe
 COMMENT ON AGGREGATE uba_sequence_match(text, timestamp, boolean[]) IS 'whether a group''s events match a ClickHouse sequenceMatch pattern such as (?1).*(?t<=3600)(?2) over the conditions given';
 COMMENT ON AGGREGATE uba_sequence_count(text, timestamptz, boolean[]) IS 'how many non-overlapping chains of a group''s events match a ClickHouse sequenceCount pattern';
 COMMENT ON AGGREGATE uba_sequence_count(text, timestamp, boolean[]) IS 'how many non-overlapping chains of a group''s events match a ClickHouse sequenceCount pattern';
+
+-- ---------- paths: each user's way through the product (path.c) ----------
+
+CREATE FUNCTION uba_path_transfn(internal, timestamptz, text, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_path_transfn(internal, timestamptz, text) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_path_transfn(internal, timestamp, text, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_path_transfn(internal, timestamp, text) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- the final sorts the state's events in place, which changes nothing they mean
+CREATE FUNCTION uba_path_final(internal) RETURNS text[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_path_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_path_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_path_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE uba_path(ts timestamptz, event text, options jsonb) (
+	SFUNC = uba_path_transfn, STYPE = internal, FINALFUNC = uba_path_final,
+	COMBINEFUNC = uba_path_combine, SERIALFUNC = uba_path_serialize,
+	DESERIALFUNC = uba_path_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_path(ts timestamptz, event text) (
+	SFUNC = uba_path_transfn, STYPE = internal, FINALFUNC = uba_path_final,
+	COMBINEFUNC = uba_path_combine, SERIALFUNC = uba_path_serialize,
+	DESERIALFUNC = uba_path_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_path(ts timestamp, event text, options jsonb) (
+	SFUNC = uba_path_transfn, STYPE = internal, FINALFUNC = uba_path_final,
+	COMBINEFUNC = uba_path_combine, SERIALFUNC = uba_path_serialize,
+	DESERIALFUNC = uba_path_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_path(ts timestamp, event text) (
+	SFUNC = uba_path_transfn, STYPE = internal, FINALFUNC = uba_path_final,
+	COMBINEFUNC = uba_path_combine, SERIALFUNC = uba_path_serialize,
+	DESERIALFUNC = uba_path_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_path(timestamptz, text, jsonb) IS 'a user''s path: their events in time order, from a start or up to an end event, repeats collapsed, at most max_steps (GROUP BY user)';
+COMMENT ON AGGREGATE uba_path(timestamptz, text) IS 'a user''s path: their events in time order, repeats collapsed, at most 5 steps (GROUP BY user)';
+COMMENT ON AGGREGATE uba_path(timestamp, text, jsonb) IS 'a user''s path: their events in time order, from a start or up to an end event, repeats collapsed, at most max_steps (GROUP BY user)';
+COMMENT ON AGGREGATE uba_path(timestamp, text) IS 'a user''s path: their events in time order, repeats collapsed, at most 5 steps (GROUP BY user)';

@@ -14,6 +14,7 @@
 #include "utils/builtins.h"
 #include "miscadmin.h"
 #include "utils/date.h"
+#include "utils/json.h"
 #include "utils/datetime.h"
 #include "utils/float.h"
 #include "utils/numeric.h"
@@ -252,6 +253,21 @@ SetOption(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 			SetNames(o, idx, v, funcname);
 			break;
 
+		case UBA_OPT_TEXT:
+			{
+				char	   *text = JsonbString(v);
+
+				if (text == NULL || text[0] == '\0' || strlen(text) > UBA_MAX_NAME_BYTES)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("option \"%s\" of %s must be a string of 1 to %d bytes",
+									spec->name, funcname, UBA_MAX_NAME_BYTES)));
+				o->lists[idx] = palloc(sizeof(char *));
+				o->lists[idx][0] = text;
+				o->nlists[idx] = 1;
+			}
+			break;
+
 		case UBA_OPT_DATE:
 			{
 				DateADT		date;
@@ -420,6 +436,17 @@ uba_option_names(const UbaOptions *o, const char *name, int *n)
 	return o->lists[idx];
 }
 
+/* A TEXT option's string, or NULL when it was not given */
+const char *
+uba_option_text(const UbaOptions *o, const char *name)
+{
+	int			idx = FindSpec(o, name, strlen(name));
+
+	if (idx < 0 || o->specs[idx].type != UBA_OPT_TEXT)
+		elog(ERROR, "uba option \"%s\" is not a string", name);
+	return o->lists[idx] != NULL ? o->lists[idx][0] : NULL;
+}
+
 /* Set an option's effective value (for defaults that depend on others) */
 void
 uba_option_set(UbaOptions *o, const char *name, double value)
@@ -474,6 +501,12 @@ uba_options_to_json(const UbaOptions *o)
 				break;
 			case UBA_OPT_FLOAT:
 				appendStringInfo(&s, "%.17g", o->value[i]);
+				break;
+			case UBA_OPT_TEXT:
+				if (o->lists[i] == NULL)
+					appendStringInfoString(&s, "null");
+				else
+					escape_json(&s, o->lists[i][0]);
 				break;
 			case UBA_OPT_DATE:
 				if (isnan(o->value[i]))

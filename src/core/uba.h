@@ -168,7 +168,8 @@ typedef enum UbaOptionType
 	UBA_OPT_WEIGHTS,			/* one of choices, or an object of keys -> weight */
 	UBA_OPT_NAMES,				/* array of distinct, non-empty strings */
 	UBA_OPT_PROGRESS,			/* true or false; not a training parameter: never stored in a model */
-	UBA_OPT_DATE				/* a date as a string, kept as its DateADT (default NaN: not given) */
+	UBA_OPT_DATE,				/* a date as a string, kept as its DateADT (default NaN: not given) */
+	UBA_OPT_TEXT				/* a non-empty string (uba_option_text), NULL when not given */
 } UbaOptionType;
 
 /* The "verbose" option every trainer lists (progress lines, see uba_progress) */
@@ -215,6 +216,7 @@ extern void uba_parse_options(Jsonb *opts, const UbaOptionSpec *specs, int nspec
 extern double uba_option(const UbaOptions *o, const char *name);
 extern bool uba_option_given(const UbaOptions *o, const char *name);
 extern char **uba_option_names(const UbaOptions *o, const char *name, int *n);
+extern const char *uba_option_text(const UbaOptions *o, const char *name);
 extern void uba_option_set(UbaOptions *o, const char *name, double value);
 extern char *uba_options_to_json(const UbaOptions *o);
 extern void uba_check_same_options(const Jsonb *first, const Jsonb *options);
