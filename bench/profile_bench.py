@@ -1,12 +1,77 @@
 #!/usr/bin/python3
 """uba_profile against the fastest plain SQL that computes the same 33 fields, in one session.
 
-PLACEHOLDER
+Measured: one profile row per user from raw events,
+
+    SELECT user_id, (p).* FROM (SELECT user_id, uba_profile(ts, event_type, item_id, category, amount,
+           '{"end": "2024-07-01"}'::jsonb) AS p FROM profile_events GROUP BY user_id) s
+
+(otherwise the default options: 30-minute session gap, the documented view / cart / purchase
+lists, top 3 categories, lifecycle 30 / 30 / 90 days, RFM by day), against SQL below, the
+fastest plain PostgreSQL found for the same fields by the definitions of doc/profiles.md, both
+with TimeZone = 'UTC'.  --show-sql prints the two queries.  The table gives the median seconds,
+the ratio uba / SQL and the target: uba at most --target (1.5) times the SQL's time, stated as
+the other benches state theirs.
+
+The events: profile_events(user_id, ts, event_type, item_id, category, amount), --events rows
+(10,000,000) of about --users users (200,000; the busiest have a few hundred events, many one or
+two), made in SQL from integer hashes of generate_series (deterministic, no random()): 180 days
+from 2024-01-01, each user with a first day, a span and 1 to 12 visits, events up to 45 minutes
+into a visit (sessions of several events, gaps on both sides of 30 minutes), rows out of time
+order within users, every 8th user back in the last month (resurrected); 78% 'view', 10% 'cart',
+5% 'remove_from_cart' (other), 5% 'purchase', 2% NULL types; items 1 to 50,001 (popular ones
+first), 40 categories by item (mixed case and non-ASCII names, to test byte order) with 1% NULL,
+amounts by item with 2.5% NULL.  Made once and VACUUM ANALYZEd; a later run with the same
+--events and --users reuses it (the table's comment says how it was made); --rebuild remakes it.
+
+The SQL sorts once by (user_id, ts) and needs no other sort: two window passes of running
+aggregates over the rows before each event (frame ROWS BETWEEN UNBOUNDED PRECEDING AND 1
+PRECEDING, incremental) give the previous time and date, the previous purchase, the session's
+start and the purchase days so far; one GROUP BY user_id counts the resulting flags and takes
+count(DISTINCT item_id), mode() of weekday and hour (PostgreSQL's mode() returns the smallest of
+tied values: it reads them in ascending order; checked) and the array of categories, whose top 3
+a LATERAL subquery ranks (count, then name COLLATE "C").  Every field is matched; none is left
+out of the check.  Formulations tried (serial, 1M events of 19,611 users, the least backend CPU
+seconds of 5 runs on the shared 2-core machine; uba_profile 1.12 s):
+
+- lag() for the previous time and date, a running count of session starts as the session id,
+  count(DISTINCT) of purchase dates and of session ids among purchases, and the top categories
+  from a second scan, GROUP BY (user_id, category) and row_number(), merge-joined: 4.25 s;
+- the same with the categories collected by the main aggregate and ranked in the LATERAL: 3.60 s;
+- without those two DISTINCTs (purchase days and purchase sessions from running aggregates in
+  the second window) but with every column carried through both windows: 3.84 s (wider rows in
+  the windows' tuplestores cost more than the DISTINCTs saved);
+- the kept query: narrow rows, running max() instead of lag(), the previous purchase's date
+  from its time, sum() / count() instead of avg() (avg(float8) also sums squares): 3.12 s;
+- the kept query with 24 + 7 count(*) FILTER (WHERE hour = h) and an argmax instead of mode():
+  3.54 s;
+- session fields from a narrow window pipeline and the rest from a separate GROUP BY user_id,
+  joined: 4.45 s (two sorts);
+- a UNION ALL of halves of the users, hoping for a Parallel Append: window paths never run
+  whole in workers, only the scan and sort below a Gather Merge; dropped.
+
+Parallel query helps the SQL only in that scan and sort.  uba_profile has no combine function,
+so its aggregate runs in one process in both plans.
+
+--check (on by default) first compares every field of every user between the two queries (all
+users up to 1M events, else the first 2,000 user ids, --check-users N to choose): integers,
+texts, arrays and timestamps exactly, floats within 1e-9 of max(1, |uba's value|); a table of
+mismatches per field and the first few (user, field, both values).  The timings run anyway; the
+exit status is 1 when anything differs.
+
+Timing: each query runs as SELECT count(q.*) FROM (query) q, which computes every field (the
+whole row is read; with count(*) the planner drops unused outputs, and for uba_profile the
+aggregate itself) but sends no rows to the client, whose conversion of 33 values per user
+would add the same seconds to both sides (--fetch times fetching all rows instead).  One
+warm-up run each, then --repeat runs taking turns; medians, with parallel query as configured
+and with max_parallel_workers_per_gather = 0.  Other settings are the server's (work_mem, JIT:
+printed).  Progress and every run go to stderr, the tables to stdout.
+
+    /usr/bin/python3 bench/profile_bench.py [--dsn DSN] [--events 10000000] [--users 200000]
+        [--repeat 3] [--rebuild] [--no-check] [--check-users N] [--fetch] [--show-sql]
 """
 import argparse
 import datetime
-import json
-import math
 import os
 import statistics
 import sys
@@ -14,7 +79,7 @@ import time
 
 from benchlib import connect, timed
 
-END = "2024-07-01"          # the observation end: the day after the last event's date
+END = "2024-07-01"          # the observation end, a fixed date after the last event (2024-06-29 00:45)
 START = "2024-01-01"        # the first of the 180 days the events are spread over
 
 # The events: everything from integer hashes of the row number g (no random()), so the same
@@ -84,79 +149,105 @@ SELECT user_id, (p).*
           FROM {table} GROUP BY user_id) s"""
 
 SQL = """\
-SELECT m.user_id, m.first_seen, m.last_seen, m.events, m.active_days, m.active_weeks, m.sessions,
-       m.events::float8 / m.active_days AS events_per_active_day,
-       m.sessions::float8 / m.active_days AS sessions_per_active_day,
-       m.events::float8 / m.sessions AS events_per_session,
-       m.views, m.carts, m.purchases,
-       m.views::float8 / m.events AS view_share, m.carts::float8 / m.events AS cart_share,
-       m.purchases::float8 / m.events AS purchase_share,
-       m.carts::float8 / nullif(m.views, 0) AS view_to_cart,
-       m.purchases::float8 / nullif(m.carts, 0) AS cart_to_purchase,
-       m.distinct_items, m.distinct_items_purchased,
-       (nullif(m.purchase_days, 0) - 1)::float8 AS frequency,
-       (m.last_pd - m.first_pd)::float8 AS recency,
-       (date '{end}' - m.first_pd)::float8 AS t,
-       CASE WHEN m.purchase_days > 1 THEN (m.revenue - m.first_pd_sum) / (m.purchase_days - 1)
-            WHEN m.purchase_days = 1 THEN 0 END AS monetary_value,
-       coalesce(m.revenue, 0) AS revenue,
-       m.revenue / m.purchase_sessions AS avg_basket_value,
-       m.avg_price, m.preferred_weekday, m.preferred_hour,
-       c.top_categories[1] AS top_category,
-       coalesce(c.top_categories, '{{}}') AS top_categories,
-       coalesce(c.top_category_shares, '{{}}') AS top_category_shares,
-       date '{end}' - m.last_d AS days_since_last,
-       CASE WHEN date '{end}' - m.first_d < 30 THEN 'new'
-            WHEN date '{end}' - m.last_d < 30 THEN
-                 CASE WHEN m.window_first - m.before_window >= 90 THEN 'resurrected' ELSE 'active' END
-            WHEN date '{end}' - m.last_d < 90 THEN 'at risk'
-            ELSE 'dormant' END AS lifecycle
-FROM (
+WITH events AS (
+  -- the events up to the end date, with their local date and kind (1 view, 2 cart, 3 purchase, 0 other)
+  SELECT user_id, ts, ts::date AS d, item_id, category, amount,
+         CASE WHEN event_type IN ('view', 'view_item', 'page_view', 'product_view') THEN 1
+              WHEN event_type IN ('cart', 'add_to_cart', 'addtocart') THEN 2
+              WHEN event_type IN ('purchase', 'transaction', 'order') THEN 3 ELSE 0 END AS k
+    FROM {table}
+   WHERE ts < timestamptz '{end_next}'      -- before the local midnight after the end date (the
+), before AS (                              -- literal is read in the session's TimeZone)
+  -- what came before each event in time order.  Running aggregates over the rows before it
+  -- (one pass, no re-sort): in ts order the max of the earlier times is the previous time,
+  -- the max of the earlier dates the previous date
+  SELECT user_id, ts, d, k, item_id, category, amount,
+         max(ts) OVER w AS prev_ts, max(d) OVER w AS prev_d,
+         max(ts) FILTER (WHERE k = 3) OVER w AS prev_purchase
+    FROM events
+  WINDOW w AS (PARTITION BY user_id ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+), flagged AS (
+  SELECT user_id, ts, d, k, item_id, category, amount, prev_purchase,
+         prev_ts IS NULL OR ts - prev_ts > interval '30 minutes' AS new_session,
+         prev_d IS NULL OR prev_d <> d AS new_day,
+         -- a new Monday-week: the Monday of d (2000-01-03 was a Monday) differs from the previous date's
+         prev_d IS NULL OR (prev_d <> d AND d - ((d - date '2000-01-03') % 7 + 7) % 7
+                                         <> prev_d - ((prev_d - date '2000-01-03') % 7 + 7) % 7) AS new_week,
+         k = 3 AND (prev_purchase IS NULL OR prev_purchase::date < d) AS new_purchase_day
+    FROM before
+), sessioned AS (
+  -- the start of the session an event is in (when it does not start one itself), and how many
+  -- purchase days came before it
+  SELECT *, max(ts) FILTER (WHERE new_session) OVER w AS session_start,
+            count(*) FILTER (WHERE new_purchase_day) OVER w AS purchase_days_before
+    FROM flagged
+  WINDOW w AS (PARTITION BY user_id ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+), users AS (
   SELECT user_id, min(ts) AS first_seen, max(ts) AS last_seen, count(*) AS events,
-         count(*) FILTER (WHERE d IS DISTINCT FROM prev_d)::int AS active_days,
-         count(*) FILTER (WHERE prev_d IS NULL OR d - ((d - date '2000-01-03') % 7 + 7) % 7
-                                 <> prev_d - ((prev_d - date '2000-01-03') % 7 + 7) % 7)::int AS active_weeks,
-         max(sid)::int AS sessions,
+         count(*) FILTER (WHERE new_day)::int AS active_days,
+         count(*) FILTER (WHERE new_week)::int AS active_weeks,
+         count(*) FILTER (WHERE new_session)::int AS sessions,
          count(*) FILTER (WHERE k = 1) AS views, count(*) FILTER (WHERE k = 2) AS carts,
          count(*) FILTER (WHERE k = 3) AS purchases,
          count(DISTINCT item_id)::int AS distinct_items,
          count(DISTINCT item_id) FILTER (WHERE k = 3)::int AS distinct_items_purchased,
-         count(DISTINCT d) FILTER (WHERE k = 3) AS purchase_days,
-         min(d) FILTER (WHERE k = 3) AS first_pd, max(d) FILTER (WHERE k = 3) AS last_pd,
+         count(*) FILTER (WHERE new_purchase_day) AS purchase_days,
+         min(d) FILTER (WHERE k = 3) AS first_purchase_day, max(d) FILTER (WHERE k = 3) AS last_purchase_day,
          sum(coalesce(amount, 0)) FILTER (WHERE k = 3) AS revenue,
-         sum(coalesce(amount, 0)) FILTER (WHERE k = 3 AND d = first_pd_run) AS first_pd_sum,
-         count(DISTINCT sid) FILTER (WHERE k = 3) AS purchase_sessions,
-         avg(amount) AS avg_price,
-         mode() WITHIN GROUP (ORDER BY dow) AS preferred_weekday,
-         mode() WITHIN GROUP (ORDER BY hr) AS preferred_hour,
-         min(d) AS first_d, max(d) AS last_d,
+         -- the purchases on the second and later purchase days: lifetimes' repeat periods
+         sum(coalesce(amount, 0)) FILTER (WHERE k = 3 AND purchase_days_before + new_purchase_day::int > 1)
+           AS repeat_amount,
+         -- a purchase that starts its session, or whose previous purchase came before its session's start
+         count(*) FILTER (WHERE k = 3 AND (new_session OR prev_purchase IS NULL OR prev_purchase < session_start))
+           AS purchase_sessions,
+         sum(amount) / count(amount) AS avg_price,
+         -- mode() returns the smallest of tied values (it reads them in ascending order)
+         mode() WITHIN GROUP (ORDER BY ((d - date '2000-01-03') % 7 + 7) % 7 + 1) AS preferred_weekday,
+         mode() WITHIN GROUP (ORDER BY date_part('hour', ts)::int) AS preferred_hour,
+         array_agg(category) FILTER (WHERE category IS NOT NULL) AS categories,
+         count(category) AS category_events,
+         -- lifecycle: the first active date within the last 30 days, and the last one before them
          min(d) FILTER (WHERE d > date '{end}' - 30) AS window_first,
          max(d) FILTER (WHERE d <= date '{end}' - 30) AS before_window
-  FROM (
-    SELECT *, count(*) FILTER (WHERE prev_ts IS NULL OR ts - prev_ts > interval '30 minutes')
-                OVER (PARTITION BY user_id ORDER BY ts ROWS UNBOUNDED PRECEDING) AS sid
-    FROM (
-      SELECT user_id, ts, d, k, item_id, amount, dow, hr,
-             lag(ts) OVER w AS prev_ts, lag(d) OVER w AS prev_d,
-             min(d) FILTER (WHERE k = 3) OVER w AS first_pd_run
-      FROM (SELECT user_id, ts, ts::date AS d, item_id, amount,
-                   date_part('isodow', ts)::int AS dow, date_part('hour', ts)::int AS hr,
-                   CASE WHEN event_type IN ('view', 'view_item', 'page_view', 'product_view') THEN 1
-                        WHEN event_type IN ('cart', 'add_to_cart', 'addtocart') THEN 2
-                        WHEN event_type IN ('purchase', 'transaction', 'order') THEN 3 ELSE 0 END AS k
-              FROM {table} WHERE ts < timestamptz '{end_next}') r
-      WINDOW w AS (PARTITION BY user_id ORDER BY ts)) l
-  ) s
-  GROUP BY user_id
-) m
-LEFT JOIN (
-  SELECT user_id, array_agg(category ORDER BY r) AS top_categories, array_agg(share ORDER BY r) AS top_category_shares
-  FROM (SELECT user_id, category, n / sum(n) OVER (PARTITION BY user_id) AS share,
-               row_number() OVER (PARTITION BY user_id ORDER BY n DESC, category COLLATE "C") AS r
-        FROM (SELECT user_id, category, count(*)::float8 AS n FROM {table}
-               WHERE category IS NOT NULL AND ts < timestamptz '{end_next}' GROUP BY user_id, category) g) q
-  WHERE r <= 3 GROUP BY user_id
-) c ON c.user_id = m.user_id"""
+    FROM sessioned
+   GROUP BY user_id
+)
+SELECT u.user_id, u.first_seen, u.last_seen, u.events, u.active_days, u.active_weeks, u.sessions,
+       u.events::float8 / u.active_days AS events_per_active_day,
+       u.sessions::float8 / u.active_days AS sessions_per_active_day,
+       u.events::float8 / u.sessions AS events_per_session,
+       u.views, u.carts, u.purchases,
+       u.views::float8 / u.events AS view_share, u.carts::float8 / u.events AS cart_share,
+       u.purchases::float8 / u.events AS purchase_share,
+       u.carts::float8 / nullif(u.views, 0) AS view_to_cart,
+       u.purchases::float8 / nullif(u.carts, 0) AS cart_to_purchase,
+       u.distinct_items, u.distinct_items_purchased,
+       (nullif(u.purchase_days, 0) - 1)::float8 AS frequency,
+       (u.last_purchase_day - u.first_purchase_day)::float8 AS recency,
+       (date '{end}' - u.first_purchase_day)::float8 AS t,
+       CASE WHEN u.purchase_days > 1 THEN u.repeat_amount / (u.purchase_days - 1)
+            WHEN u.purchase_days = 1 THEN 0 END AS monetary_value,
+       coalesce(u.revenue, 0) AS revenue,
+       u.revenue / nullif(u.purchase_sessions, 0) AS avg_basket_value,
+       u.avg_price, u.preferred_weekday, u.preferred_hour,
+       c.top_categories[1] AS top_category,
+       coalesce(c.top_categories, '{{}}') AS top_categories,
+       coalesce(c.top_category_shares, '{{}}') AS top_category_shares,
+       date '{end}' - u.last_seen::date AS days_since_last,
+       CASE WHEN date '{end}' - u.first_seen::date < 30 THEN 'new'
+            WHEN date '{end}' - u.last_seen::date < 30 THEN
+                 CASE WHEN u.window_first - u.before_window >= 90 THEN 'resurrected' ELSE 'active' END
+            WHEN date '{end}' - u.last_seen::date < 90 THEN 'at risk'
+            ELSE 'dormant' END AS lifecycle
+  FROM users u
+  -- the top 3 categories of each user from the categories the aggregate collected: by count,
+  -- then by name in byte order
+  LEFT JOIN LATERAL (
+    SELECT array_agg(name ORDER BY n DESC, name COLLATE "C") AS top_categories,
+           array_agg(n::float8 / u.category_events ORDER BY n DESC, name COLLATE "C") AS top_category_shares
+      FROM (SELECT name, count(*) AS n FROM unnest(u.categories) name
+             GROUP BY name ORDER BY n DESC, name COLLATE "C" LIMIT 3) top
+  ) c ON true"""
 
 # the 33 fields in uba_profile_summary's order, and how they are compared
 FIELDS = {
@@ -231,7 +322,8 @@ def check(cur, sql, users_limit):
         missing = [f for f in FIELDS if f not in cols]
         if missing:
             raise SystemExit(f"the {name} query lacks {', '.join(missing)}")
-        got[name] = {r[0]: dict(zip(cols, r)) for r in cur.fetchall()}
+        # a user without events up to the end gets a NULL profile from uba and no row from the SQL
+        got[name] = {r[0]: dict(zip(cols, r)) for r in cur.fetchall() if r[cols.index("events")] is not None}
     uba, ref = got["uba"], got["sql"]
     cur.execute(f"SELECT count(*) FROM {table}")
     nevents = cur.fetchone()[0]
@@ -249,7 +341,7 @@ def check(cur, sql, users_limit):
             tolerance = 1e-9 if kind in ("float", "floats") else 0.0
             if d is None or d > tolerance:
                 n += 1
-                if len(examples) < 10:
+                if n <= 3 and len(examples) < 30:      # a few of every field that differs
                     examples.append(f"user {u}, {f}: uba {uba[u][f]!r}, SQL {ref[u][f]!r}")
             elif d > worst:
                 worst = d
@@ -267,18 +359,21 @@ def check(cur, sql, users_limit):
     return bad
 
 
-def measure(cur, queries, repeat):
+def measure(cur, queries, repeat, fetch):
     """Medians of the queries run in turns, with parallel plans as configured and then serial:
-    {(name, plan): seconds}.  Each query is counted on the server, count(q.*) over its whole rows,
-    so every field is computed but no row travels to the client."""
+    {(name, plan): seconds}.  Unless fetch, each query is counted on the server, count(q.*) over
+    its whole rows: every field is computed but no row travels to the client."""
     out = {}
+    if not fetch:
+        queries = {name: f"SELECT count(q.*) FROM ({q}) q" for name, q in queries.items()}
     for plan in ("parallel", "serial"):
         cur.execute("RESET max_parallel_workers_per_gather" if plan == "parallel"
                     else "SET max_parallel_workers_per_gather = 0")
-        wrapped = {name: f"SELECT count(q.*) FROM ({q}) q" for name, q in queries.items()}
-        counts = {name: timed(cur, q)[1][0][0] for name, q in wrapped.items()}   # warm-up
-        if len(set(counts.values())) != 1:
-            raise SystemExit(f"the queries return different numbers of users: {counts}")
+        wrapped = queries
+        for name, q in wrapped.items():                 # warm-up: caches, the library
+            t, rows = timed(cur, q)
+            print(f"{plan} warm-up: {name} {t:.3f} s, {len(rows) if fetch else rows[0][0]:,} rows",
+                  file=sys.stderr)
         times = {name: [] for name in wrapped}
         for i in range(repeat):
             for name, q in wrapped.items():
@@ -303,6 +398,8 @@ def main():
     ap.add_argument("--check-users", type=int, default=None,
                     help="the first N user ids to check (default: all up to 1M events, else 2000; 0: all)")
     ap.add_argument("--target", type=float, default=1.5, help="the largest acceptable ratio uba / SQL")
+    ap.add_argument("--fetch", action="store_true",
+                    help="time fetching every row to the client instead of count(q.*) on the server")
     ap.add_argument("--show-sql", action="store_true", help="print both queries and exit")
     args = ap.parse_args()
 
@@ -322,15 +419,16 @@ def main():
             limit = 0 if nevents <= 1_000_000 else 2000
         bad = check(cur, SQL, limit)
 
-    cur.execute("SELECT current_setting('work_mem'), current_setting('max_parallel_workers_per_gather'),"
-                " current_setting('server_version')")
-    work_mem, workers, version = cur.fetchone()
+    cur.execute("SELECT current_setting('server_version'), current_setting('work_mem'),"
+                " current_setting('max_parallel_workers_per_gather'), current_setting('jit')")
+    version, work_mem, workers, jit = cur.fetchone()
     load = os.getloadavg()[0]
-    times = measure(cur, {"uba_profile": sql_text(UBA_SQL), "plain SQL": sql_text(SQL)}, args.repeat)
+    times = measure(cur, {"uba_profile": sql_text(UBA_SQL), "plain SQL": sql_text(SQL)}, args.repeat, args.fetch)
 
-    print(f"\n{nevents:,} events of {nusers:,} users; PostgreSQL {version}, work_mem {work_mem}, "
-          f"max_parallel_workers_per_gather {workers}; load average {load:.2f} before timing; "
-          f"medians of {args.repeat} runs\n")
+    print(f"\n{nevents:,} events of {nusers:,} users; PostgreSQL {version}; work_mem {work_mem}, "
+          f"max_parallel_workers_per_gather {workers} (parallel) or 0 (serial), jit {jit}; "
+          f"load average {load:.2f} before timing; medians of {args.repeat} runs, "
+          f"{'rows fetched to the client' if args.fetch else 'counted on the server'}\n")
     print("| query | plan | seconds (median) | ratio uba / SQL | target |")
     print("|---|---|---:|---:|---|")
     for plan in ("parallel", "serial"):

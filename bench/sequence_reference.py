@@ -18,7 +18,13 @@ named in the pattern holds on no event of the group, match is false and count 0.
   ClickHouse's algorithm (backtracking_search below: an implicit leading .*, a stack of
   (step, event, base) choice points, time conditions measured from the base event, trailing
   .*, (?t<=S), (?t<S) and (?t>=0) matching nothing at the end).  match = the first search
-  succeeds; count = successive searches from where the previous one stopped.
+  succeeds; count = successive searches from where the previous one stopped.  When a backtrack
+  finds no choice point left, the state is ClickHouse's (do_backtrack assigns each entry it pops
+  before testing it): the last entry popped, i.e. step 0 with the event past the end, and the
+  steps are then skipped from step 0.  This only matters for patterns with (?t<0): (?t<0) alone
+  gives match 1, count 1; .*(?t==0).*(?t<0) gives 0, 0.  The two other readings of "the search
+  failed" ('kept': skip from the step that failed, where the search stopped; 'failed': no match)
+  are shown beside any mismatch.
 
 The self-check first asserts ClickHouse's own expected answers (its functional tests) and that
 the two implementations agree on random patterns without time conditions.  Then a seeded table
@@ -30,10 +36,14 @@ for --patterns random patterns plus a few fixed edge cases, user by user:
            uba_sequence_count(p, ts, c1, c2, c3, c4) FROM seq_ref_events GROUP BY user_id
 
 A pattern uba rejects with an error is listed apart, with the most loop passes the reference's
-backtracking needed on a search (ClickHouse gives up past 1,000,000).  A markdown table gives
-the patterns tried (with and without time conditions), the groups compared and the mismatches;
-the first mismatches are printed in full.  The exit status is 1 when anything differs.  Run (as
-a role that may create a table) from the project root:
+backtracking needs on one search of a group (counted as ClickHouse does: the pass that gives up
+is not counted; ClickHouse raises past 1,000,000) and on all of a group's searches.  Two groups
+built to need just under and just over 1,000,000 passes check the limit itself.  Markdown
+tables give the patterns tried (with and without time conditions), the groups compared and the
+mismatches, then the mismatches by pattern (with how many equal the other two readings) and
+the first ones in full.  The exit status is 1 when anything differs, when uba rejects a pattern
+the reference does within the limit, or when the limit check is not as expected.  Run (as a
+role that may create a table) from the project root:
 
     /usr/bin/python3 bench/sequence_reference.py [--dsn DSN] [--users 3000] [--patterns 300] [--seed S]
     /usr/bin/python3 bench/sequence_reference.py --self-check-only     # no database
@@ -195,7 +205,6 @@ def backtracking_search(steps, ts, masks, start, failed_state="clickhouse"):
         return False
 
     while a < len(steps) and e < n:
-        passes += 1
         st = steps[a]
         kind = st[0]
         if kind == EVENT:
@@ -229,6 +238,7 @@ def backtracking_search(steps, ts, masks, start, failed_state="clickhouse"):
                 if e == n and not backtrack():
                     failed = True
                     break
+        passes += 1                    # as ClickHouse: a pass that gives up is not counted
     if failed and failed_state == "failed":
         matched = False
     else:
@@ -289,6 +299,15 @@ def self_check(seed):
         steps = parse(pattern)
         assert reference(steps, ts, masks) == (bool(m), c), (pattern, reference(steps, ts, masks))
         assert backtracking_reference(steps, ts, masks)[:2] == (bool(m), c), pattern
+    # after a backtrack that finds no choice point left, ClickHouse's state is that of the last
+    # one popped (the implicit leading .* with its event moved past the end): the steps are
+    # skipped from the first, so a pattern of .* and (?t<S) alone matches once, and a search
+    # that failed on (?t<0) fails unless all of the pattern can be skipped
+    assert reference(parse("(?t<0)"), ts, masks) == (True, 1)
+    assert reference(parse(".*(?t==0).*(?t<0)"), ts, masks) == (False, 0)
+    assert backtracking_reference(parse("(?t<0)"), ts, masks, "kept")[:2] == (True, 2)
+    assert backtracking_reference(parse(".*(?t==0).*(?t<0)"), ts, masks, "kept")[:2] == (True, 2)
+    assert backtracking_reference(parse("(?t<0)"), ts, masks, "failed")[:2] == (False, 0)
     ts, masks = group([1, 2])
     for pattern, (m, c) in {"(?1)(?t==2)(?2)": (0, 0), "(?1)(?t==1)(?2)": (1, 1)}.items():
         assert reference(parse(pattern), ts, masks) == (bool(m), c), pattern
@@ -331,7 +350,8 @@ def self_check(seed):
 S_CHOICES = [0, 0, 1, 1, 2, 3, 5, 10, 30, 60, 120, 300, 600]
 FIXED_PATTERNS = ["", ".*", "(?t<0)", ".*(?t<0)", "(?t<=0)", "(?t>=0)", "(?t>0)", "(?t==0)(?1)",
                   "(?1)(?t<0)", "(?1)(?t<=0)(?2)", "(?1)(?t==0)(?2)", "(?1)(?t>=0)(?1)",
-                  "(?1).*(?t>600)(?2)", ".(?t==1).", "(?1)(?2)(?3)(?4)", "(?4)(?t<60)(?4)"]
+                  "(?1).*(?t>600)(?2)", ".(?t==1).", "(?1)(?2)(?3)(?4)", "(?4)(?t<60)(?4)",
+                  "(?t<0).*", ".*(?t==0).*(?t<0)", "(?t<=5).*(?t<0)"]
 
 
 def random_pattern(rng, timed):
@@ -446,29 +466,87 @@ def show_events(rows):
     return " ".join(out)
 
 
-SQL = ("SELECT user_id, {} FROM seq_ref_events GROUP BY user_id")
+SQL = "SELECT user_id, {} FROM seq_ref_events GROUP BY user_id"
 MATCH = "uba_sequence_match(%s, ts, c1, c2, c3, c4)"
 COUNT = "uba_sequence_count(%s, ts, c1, c2, c3, c4)"
 
 
+def sql_error(e):
+    msg = e.diag.message_primary or (e.pgerror or str(e)).strip().splitlines()[0]
+    return e.pgcode, msg
+
+
 def run_sql(cur, pattern):
-    """({user: match}, {user: count}, {aggregate: error}) for one pattern."""
-    errors = {}
+    """({user: match} or None, {user: count} or None, {aggregate: (sqlstate, message)})."""
     try:
         cur.execute(SQL.format(MATCH + ", " + COUNT), (pattern, pattern))
         rows = cur.fetchall()
-        return {u: m for u, m, _ in rows}, {u: c for u, _, c in rows}, errors
+        return {u: m for u, m, _ in rows}, {u: c for u, _, c in rows}, {}
     except psycopg2.Error:
         pass
-    out = []
+    out, errors = [], {}
     for name, expr in (("match", MATCH), ("count", COUNT)):
         try:
             cur.execute(SQL.format(expr), (pattern,))
             out.append(dict(cur.fetchall()))
         except psycopg2.Error as e:
-            errors[name] = (e.pgcode, (e.pgerror or str(e)).strip().splitlines()[0])
+            errors[name] = sql_error(e)
             out.append(None)
     return out[0], out[1], errors
+
+
+# groups built to need just under and just over 1,000,000 passes of one search (found by
+# trying sizes): n events with condition 2 alone, 121 s apart (so (?2)(?t<=120)(?2) never
+# holds), then m events with condition 1 alone; the pattern never matches.
+LIMIT_PATTERN = ".*.*(?2)(?t<=120)(?2)"
+LIMIT_GROUPS = [(123, 2), (124, 1)]
+
+
+def limit_rows(n, m):
+    return ([(t * 121000000, [False, True, False, False]) for t in range(n)]
+            + [((n + j) * 121000000, [True, False, False, False]) for j in range(1, m + 1)])
+
+
+def check_limit(cur):
+    """Markdown table of the limit check; the number of disagreements."""
+    print(f"\n### the limit of 1,000,000 passes of one search: `{LIMIT_PATTERN}`\n")
+    print("| group | events | reference: match, count | reference passes | expected | "
+          "uba_sequence_match | uba_sequence_count |")
+    print("|---|---:|---|---:|---|---|---|")
+    bad = 0
+    for n, m in LIMIT_GROUPS:
+        rows = limit_rows(n, m)
+        want_m, want_c, passes, _ = backtracking_reference(parse(LIMIT_PATTERN), *prepare(rows))
+        too_costly = passes > MAX_ITERATIONS
+        values = ",".join(cur.mogrify("(%s::timestamptz, %s, %s, %s, %s)",
+                                      (EPOCH + datetime.timedelta(microseconds=t), *c)).decode()
+                          for t, c in rows)
+        got = []
+        for expr, want in ((MATCH, want_m), (COUNT, want_c)):
+            try:
+                cur.execute(f"SELECT {expr} FROM (VALUES {values}) v(ts, c1, c2, c3, c4)",
+                            (LIMIT_PATTERN,))
+                v = cur.fetchone()[0]
+                got.append(repr(v))
+                bad += too_costly or v != want
+            except psycopg2.Error as e:
+                code, msg = sql_error(e)
+                got.append(f"error {code}: {msg}")
+                bad += not too_costly
+        print(f"| {n} with condition 2, {m} with condition 1 | {n + m} | {want_m}, {want_c} | "
+              f"{passes:,} | {'an error' if too_costly else 'an answer'} | {got[0]} | {got[1]} |")
+    return bad
+
+
+def describe_readings(steps, ts, masks, got):
+    """Which other readings of a failed backtrack give uba's answer."""
+    if not has_time(steps):
+        return [f"backtracking gives {backtracking_reference(steps, ts, masks)[:2]}"]
+    out = []
+    for variant in ("kept", "failed"):
+        alt = backtracking_reference(steps, ts, masks, failed_state=variant)[:2]
+        out.append(f"{variant!r} reading {alt}" + (" = uba" if alt == got else ""))
+    return out
 
 
 def main():
@@ -498,15 +576,17 @@ def main():
         print("uba_sequence_match / uba_sequence_count did not appear within 20 minutes",
               file=sys.stderr)
         return 2
+    stats = {False: [0, 0, 0, 0, 0], True: [0, 0, 0, 0, 0]}  # patterns, groups, match, count, errors
+    by_pattern, errors = {}, []
+    ref_seconds = sql_seconds = 0.0
     try:
         cur = connect(args.dsn)
         n_rows = load(cur, users)
         print(f"\n{n_rows} rows of {len(users)} users in seq_ref_events "
-              f"({sum(len(t) for t, _ in events.values())} with a true condition); "
-              f"{len(patterns)} patterns ({len(FIXED_PATTERNS)} fixed, seed {args.seed})\n")
-        stats = {True: [0, 0, 0, 0, 0], False: [0, 0, 0, 0, 0]}   # patterns, groups, bad m, bad c, errors
-        mismatches, errors = [], []
-        ref_seconds = sql_seconds = 0.0
+              f"({sum(len(t) for t, _ in events.values())} with a true condition; "
+              f"{sum(1 for t, _ in events.values() if not t)} users with none); "
+              f"{len(patterns)} patterns ({len(FIXED_PATTERNS)} fixed, {args.patterns} random, "
+              f"seed {args.seed})")
         for pattern in patterns:
             steps = parse(pattern)
             timed = has_time(steps)
@@ -519,28 +599,27 @@ def main():
             if errs:
                 st[4] += 1
                 passes = [backtracking_reference(steps, *events[u])[2:] for u in users]
-                most = max(p for p, _ in passes)
-                most_total = max(t for _, t in passes)
-                errors.append((pattern, errs, most, most_total))
+                errors.append((pattern, errs, max(p for p, _ in passes), max(t for _, t in passes)))
             for u in users:
                 want = reference(steps, *events[u])
+                got = (None if got_m is None else got_m.get(u, "absent"),
+                       None if got_c is None else got_c.get(u, "absent"))
                 st[1] += 1
-                bad = []
-                if got_m is not None and got_m.get(u, "absent") != want[0]:
-                    st[2] += 1
-                    bad.append("match")
-                if got_c is not None and got_c.get(u, "absent") != want[1]:
-                    st[3] += 1
-                    bad.append("count")
-                if bad:
-                    mismatches.append((pattern, u, want, (None if got_m is None else got_m.get(u, "absent"),
-                                                         None if got_c is None else got_c.get(u, "absent")), bad))
+                bad_m = got_m is not None and got[0] != want[0]
+                bad_c = got_c is not None and got[1] != want[1]
+                st[2] += bad_m
+                st[3] += bad_c
+                if bad_m or bad_c:
+                    by_pattern.setdefault(pattern, []).append((u, want, got, bad_m, bad_c))
             ref_seconds += time.perf_counter() - t0
+        limit_bad = check_limit(cur)
     except psycopg2.Error as e:
         print(f"database part failed: {e}", file=sys.stderr)
         return 2
 
-    print("| patterns | tried | groups compared | match mismatches | count mismatches | patterns uba rejected |")
+    print("\n### random and fixed patterns, user by user\n")
+    print("| patterns | tried | groups compared | match mismatches | count mismatches | "
+          "patterns uba rejected |")
     print("|---|---:|---:|---:|---:|---:|")
     for timed, label in ((False, "without time conditions"), (True, "with time conditions")):
         p, g, bm, bc, er = stats[timed]
@@ -550,37 +629,49 @@ def main():
     print(f"\n(SQL {sql_seconds:.1f} s, reference {ref_seconds:.1f} s)")
 
     if errors:
-        print("\npatterns uba rejected (most loop passes of the reference's backtracking on one "
-              f"search of a group, and over all of a group's searches; ClickHouse stops past "
+        print("\npatterns uba rejected, with the most passes the reference's backtracking needs on "
+              "one search of a group and on all of a group's searches (ClickHouse gives up past "
               f"{MAX_ITERATIONS:,} on one search):\n")
         for pattern, errs, most, most_total in errors:
             said = "; ".join(f"{k}: {code} {msg}" for k, (code, msg) in errs.items())
-            verdict = "reference also past the limit" if most > MAX_ITERATIONS else \
-                "reference within the limit" + (" (only over all searches past it)"
-                                                if most_total > MAX_ITERATIONS else "")
+            verdict = "the reference is past the limit too" if most > MAX_ITERATIONS else \
+                "the reference is within the limit" + \
+                (" (past it over all searches)" if most_total > MAX_ITERATIONS else "")
             print(f"- `{pattern}`: {said}; reference {most:,} / {most_total:,} passes: {verdict}")
 
-    if mismatches:
-        print(f"\nfirst mismatches (of {len(mismatches)}):\n")
-        for pattern, u, want, got, bad in mismatches[:10]:
+    if by_pattern:
+        print("\n### mismatches by pattern\n")
+        print("(other readings: what happens after a backtrack finds no choice point left; the "
+              "reference takes ClickHouse's, 'kept' skips the steps from where the search failed, "
+              "'failed' fails the search)\n")
+        print("| pattern | groups differing | match | count | of them equal to the 'kept' reading "
+              "| to the 'failed' reading |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for pattern, rows in by_pattern.items():
             steps = parse(pattern)
-            notes = []
+            same = {"kept": 0, "failed": 0}
             if has_time(steps):
-                for variant in ("kept", "failed"):
-                    alt = backtracking_reference(steps, *events[u], failed_state=variant)[:2]
-                    if alt != want:
-                        notes.append(f"with the state {variant!r} after a failed backtrack: {alt}")
-            else:
-                alt = backtracking_reference(steps, *events[u])[:2]
-                if alt != want:
-                    notes.append(f"backtracking gives {alt}")
-            print(f"- pattern `{pattern}`, user {u}: {', '.join(bad)} differ; reference (match, count) "
-                  f"= {want}, uba = {got}" + (f" [{'; '.join(notes)}]" if notes else "")
-                  + f"\n  events: {show_events(users[u])}")
-    ok = not mismatches and all(most > MAX_ITERATIONS for _, _, most, _ in errors)
-    print(f"\n{'all groups equal' if not mismatches else f'{len(mismatches)} groups differ'}; "
-          f"{len(errors)} patterns rejected by uba")
-    return 0 if ok else 1
+                for u, _, got, _, _ in rows:
+                    for variant in same:
+                        alt = backtracking_reference(steps, *events[u], failed_state=variant)[:2]
+                        same[variant] += all(g is None or g == a for g, a in zip(got, alt))
+            print(f"| `{pattern}` | {len(rows)} | {sum(r[3] for r in rows)} | "
+                  f"{sum(r[4] for r in rows)} | {same['kept']} | {same['failed']} |")
+        print("\nfirst mismatches (two a pattern):\n")
+        for pattern, rows in list(by_pattern.items())[:8]:
+            for u, want, got, bad_m, bad_c in rows[:2]:
+                notes = describe_readings(parse(pattern), *events[u], got)
+                what = " and ".join(w for w, b in (("match", bad_m), ("count", bad_c)) if b)
+                print(f"- `{pattern}`, user {u}: {what} differ; (match, count) reference {want}, "
+                      f"uba {got}" + (f" [{'; '.join(notes)}]" if notes else "")
+                      + f"\n  events: {show_events(users[u])}")
+
+    wrong_errors = sum(1 for _, _, most, _ in errors if most <= MAX_ITERATIONS)
+    n_bad = sum(map(len, by_pattern.values()))
+    print(f"\n{'all groups equal' if not n_bad else f'{n_bad} groups differ'}; "
+          f"{len(errors)} patterns rejected by uba ({wrong_errors} within the reference's limit); "
+          f"limit check: {'as expected' if not limit_bad else f'{limit_bad} answers unexpected'}")
+    return 1 if n_bad or wrong_errors or limit_bad else 0
 
 
 if __name__ == "__main__":

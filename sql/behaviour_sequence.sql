@@ -22,6 +22,12 @@ SELECT p, uba_sequence_match(p, ts, data = 1, data = 2), uba_sequence_count(p, t
   FROM seq_t, (VALUES ('(?1)(?t==2)(?2)'), ('(?1)(?t==1)(?2)'), ('(?1)(?2)'), ('(?2)(?1)')) v(p)
  GROUP BY p ORDER BY p COLLATE "C";
 
+-- a search that runs out of choices ends at the pattern's first step, as ClickHouse's does: it
+-- matches only when every step may match nothing, and a count stops there
+SELECT p, uba_sequence_match(p, ts, data = 0, data = 1), uba_sequence_count(p, ts, data = 0, data = 1)
+  FROM seq_t, (VALUES ('(?t<0)'), ('.*(?t==0).*(?t<0)'), ('(?1)(?t<0)'), ('(?2)(?t<0)')) v(p)
+ GROUP BY p ORDER BY p COLLATE "C";
+
 -- per user, with timestamp input: who viewed then bought within an hour, and how often
 CREATE TABLE seq_clicks (user_id int, ts timestamp, event text);
 INSERT INTO seq_clicks VALUES

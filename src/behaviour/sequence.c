@@ -392,17 +392,23 @@ Search(const SeqState *st, int64 *at, Choice *stack)
 					continue;
 				break;
 		}
-		/* no way on: back to the last choice, one event later */
+		/*
+		 * No way on: back to the last choice, one event later.  As in
+		 * ClickHouse, each choice taken off is adopted before it is
+		 * tested, so a search that runs out of choices ends at the first
+		 * step with no events left: it matches only if every step may
+		 * match nothing, and a count stops there.
+		 */
 		failed = true;
 		while (depth > 0)
 		{
 			Choice		c = stack[--depth];
 
-			if (c.event + 1 < n)
+			a = c.step;
+			e = c.event + 1;
+			base = c.base;
+			if (e < n)
 			{
-				a = c.step;
-				e = c.event + 1;
-				base = c.base;
 				failed = false;
 				break;
 			}
