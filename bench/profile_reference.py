@@ -46,6 +46,7 @@ import psycopg2
 from psycopg2.extras import execute_values
 
 from benchlib import connect
+from rfm_reference import in_periods, period_start  # lifetimes' periods, as uba_rfm counts them
 
 UTC = datetime.timezone.utc
 MEAN_MONTH_SECONDS = 2629746.0
@@ -81,22 +82,6 @@ FIELDS = {
 
 
 # ---------------------------------------------------------------- the reference
-
-def period_start(d, period):
-    if period == "week":
-        return d - datetime.timedelta(days=d.weekday())  # Monday
-    if period == "month":
-        return d.replace(day=1)
-    return d
-
-
-def in_periods(days, period):
-    if period == "week":
-        return days / 7.0
-    if period == "month":
-        return days * 86400.0 / MEAN_MONTH_SECONDS
-    return float(days)
-
 
 def local_date(ts):
     return ts.astimezone(UTC).date()

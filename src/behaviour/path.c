@@ -81,11 +81,7 @@ NewState(MemoryContext cxt, Jsonb *options)
 	st->max_steps = (int) uba_option(&o, "max_steps");
 	st->collapse = uba_option(&o, "collapse_repeats") != 0;
 	st->gap_us = (int64) (uba_option(&o, "session_gap_minutes") * 60.0 * USECS_PER_SEC);
-	if (options != NULL)
-	{
-		st->options = MemoryContextAlloc(cxt, VARSIZE(options));
-		memcpy(st->options, options, VARSIZE(options));
-	}
+	st->options = uba_options_copy(cxt, options);
 	return st;
 }
 
@@ -299,10 +295,7 @@ uba_path_deserialize(PG_FUNCTION_ARGS)
 	int32		len;
 	int64		n;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	uba_message_of(&buf, b);
 	len = pq_getmsgint(&buf, 4);
 	if (len >= (int32) VARHDRSZ)
 	{

@@ -209,11 +209,7 @@ NewState(MemoryContext cxt, Jsonb *options)
 	end = uba_option(&o, "end");
 	/* the observation ends today (the session's date) unless the options say when */
 	st->end = PeriodStart(isnan(end) ? GetSQLCurrentDate() : (DateADT) end, st->period);
-	if (options != NULL)
-	{
-		st->options = MemoryContextAlloc(cxt, VARSIZE(options));
-		memcpy(st->options, options, VARSIZE(options));
-	}
+	st->options = uba_options_copy(cxt, options);
 	return st;
 }
 
@@ -265,11 +261,7 @@ uba_rfm_combine(PG_FUNCTION_ARGS)
 		a->n = a->cap = 0;
 		a->rows = 0;
 		a->total = 0;
-		if (b->options != NULL)
-		{
-			a->options = palloc(VARSIZE(b->options));
-			memcpy(a->options, b->options, VARSIZE(b->options));
-		}
+		a->options = uba_options_copy(cxt, b->options);
 		MemoryContextSwitchTo(old);
 	}
 	else
@@ -328,10 +320,7 @@ uba_rfm_deserialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	int32		len;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	uba_message_of(&buf, b);
 	st->period = pq_getmsgint(&buf, 4);
 	st->end = pq_getmsgint(&buf, 4);
 	st->rows = pq_getmsgint64(&buf);
@@ -738,11 +727,7 @@ NewProfile(FunctionCallInfo fcinfo, MemoryContext cxt, Jsonb *options)
 	}
 	st->rfm.period = (int32) uba_option(&o, "period");
 	st->rfm.end = PeriodStart(st->end, st->rfm.period);
-	if (options != NULL)
-	{
-		st->options = MemoryContextAlloc(cxt, VARSIZE(options));
-		memcpy(st->options, options, VARSIZE(options));
-	}
+	st->options = uba_options_copy(cxt, options);
 	return st;
 }
 

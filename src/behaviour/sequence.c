@@ -586,10 +586,7 @@ uba_sequence_deserialize(PG_FUNCTION_ARGS)
 	int64		n;
 	text	   *pattern;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	uba_message_of(&buf, b);
 	nconds = pq_getmsgint(&buf, 4);
 	len = pq_getmsgint(&buf, 4);
 	if (len < 0 || len > SEQUENCE_MAX_PATTERN)

@@ -57,11 +57,7 @@ NewEvents(MemoryContext cxt, Jsonb *options, bool weighted, int32 peak_bytes, Oi
 	ev->reset.func = ResetCallback;
 	ev->reset.arg = ev;
 	MemoryContextRegisterResetCallback(cxt, &ev->reset);
-	if (options != NULL)
-	{
-		ev->options = MemoryContextAlloc(cxt, VARSIZE(options));
-		memcpy(ev->options, options, VARSIZE(options));
-	}
+	ev->options = uba_options_copy(cxt, options);
 	return ev;
 }
 

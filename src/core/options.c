@@ -527,6 +527,29 @@ uba_options_to_json(const UbaOptions *o)
 	return s.data;
 }
 
+/* An aggregate's copy of the first row's options (NULL stays NULL), for uba_check_same_options */
+Jsonb *
+uba_options_copy(MemoryContext cxt, const Jsonb *options)
+{
+	Jsonb	   *copy;
+
+	if (options == NULL)
+		return NULL;
+	copy = MemoryContextAlloc(cxt, VARSIZE(options));
+	memcpy(copy, options, VARSIZE(options));
+	return copy;
+}
+
+/* Read a serialized aggregate state with the pq_getmsg functions (they check every length) */
+void
+uba_message_of(StringInfo buf, bytea *b)
+{
+	buf->data = VARDATA_ANY(b);
+	buf->len = VARSIZE_ANY_EXHDR(b);
+	buf->maxlen = buf->len;
+	buf->cursor = 0;
+}
+
 /*
  * The options of a training aggregate must not change between rows, in
  * serial and parallel plans alike: first is what the first row gave.

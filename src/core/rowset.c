@@ -163,11 +163,7 @@ NewRowSet(MemoryContext cxt, int32 dim, bool has_y, bool hashed, int32 iparam, J
 	rs->reset.func = RowSetReset;
 	rs->reset.arg = rs;
 	MemoryContextRegisterResetCallback(cxt, &rs->reset);
-	if (options != NULL)
-	{
-		rs->options = MemoryContextAlloc(cxt, VARSIZE(options));
-		memcpy(rs->options, options, VARSIZE(options));
-	}
+	rs->options = uba_options_copy(cxt, options);
 	return rs;
 }
 

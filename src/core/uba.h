@@ -220,6 +220,8 @@ extern const char *uba_option_text(const UbaOptions *o, const char *name);
 extern void uba_option_set(UbaOptions *o, const char *name, double value);
 extern char *uba_options_to_json(const UbaOptions *o);
 extern void uba_check_same_options(const Jsonb *first, const Jsonb *options);
+extern Jsonb *uba_options_copy(MemoryContext cxt, const Jsonb *options);
+extern void uba_message_of(StringInfo buf, bytea *b);
 extern const char *uba_duplicate_name(char **names, int n);
 extern void uba_options_check_names(const UbaOptions *o, int n_features);
 

@@ -1201,10 +1201,7 @@ uba_multiclass_deserialize(PG_FUNCTION_ARGS)
 	MultiClassState *st;
 	int32		n;
 
-	buf.data = VARDATA_ANY(in);
-	buf.len = VARSIZE_ANY_EXHDR(in);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	uba_message_of(&buf, in);
 	st = NewMultiClass(fcinfo, pq_getmsgint(&buf, 4));
 	n = pq_getmsgint(&buf, 4);
 	for (int i = 0; i < n; i++)
