@@ -1007,3 +1007,32 @@ COMMENT ON AGGREGATE uba_path(timestamptz, text, jsonb) IS 'a user''s path: thei
 COMMENT ON AGGREGATE uba_path(timestamptz, text) IS 'a user''s path: their events in time order, repeats collapsed, at most 5 steps (GROUP BY user)';
 COMMENT ON AGGREGATE uba_path(timestamp, text, jsonb) IS 'a user''s path: their events in time order, from a start or up to an end event, repeats collapsed, at most max_steps (GROUP BY user)';
 COMMENT ON AGGREGATE uba_path(timestamp, text) IS 'a user''s path: their events in time order, repeats collapsed, at most 5 steps (GROUP BY user)';
+
+-- ---------- lifecycle: new, returning, resurrecting, dormant users per period (lifecycle.c) ----------
+
+CREATE TYPE uba_lifecycle_summary AS (periods date[], statuses text[]);
+COMMENT ON TYPE uba_lifecycle_summary IS 'what uba_lifecycle returns: the periods of the range that have a status, and each one''s status';
+-- STABLE: a timestamptz's date is in the session's time zone, and the range ends today by default
+CREATE FUNCTION uba_lifecycle_transfn(internal, timestamptz, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_lifecycle_transfn(internal, timestamp, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+-- the final sorts the state's periods in place, which changes nothing they mean
+CREATE FUNCTION uba_lifecycle_final(internal) RETURNS uba_lifecycle_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_lifecycle_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_lifecycle_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_lifecycle_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE uba_lifecycle(ts timestamptz, options jsonb) (
+	SFUNC = uba_lifecycle_transfn, STYPE = internal, FINALFUNC = uba_lifecycle_final,
+	COMBINEFUNC = uba_lifecycle_combine, SERIALFUNC = uba_lifecycle_serialize,
+	DESERIALFUNC = uba_lifecycle_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_lifecycle(ts timestamp, options jsonb) (
+	SFUNC = uba_lifecycle_transfn, STYPE = internal, FINALFUNC = uba_lifecycle_final,
+	COMBINEFUNC = uba_lifecycle_combine, SERIALFUNC = uba_lifecycle_serialize,
+	DESERIALFUNC = uba_lifecycle_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_lifecycle(timestamptz, jsonb) IS 'a user''s lifecycle status (new, returning, resurrecting, dormant) in each period of a range, as PostHog counts it (GROUP BY user)';
+COMMENT ON AGGREGATE uba_lifecycle(timestamp, jsonb) IS 'a user''s lifecycle status (new, returning, resurrecting, dormant) in each period of a range, as PostHog counts it (GROUP BY user)';

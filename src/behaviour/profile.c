@@ -50,11 +50,11 @@ PG_FUNCTION_INFO_V1(uba_rfm_serialize);
 PG_FUNCTION_INFO_V1(uba_rfm_deserialize);
 PG_FUNCTION_INFO_V1(uba_rfm_segment);
 
-#define PERIOD_DAY 0
-#define PERIOD_WEEK 1
-#define PERIOD_MONTH 2
-
-static const char *const period_choices[] = {"day", "week", "month", NULL};
+#define PERIOD_DAY UBA_PERIOD_DAY
+#define PERIOD_WEEK UBA_PERIOD_WEEK
+#define PERIOD_MONTH UBA_PERIOD_MONTH
+#define period_choices uba_period_choices
+#define PeriodStart uba_period_start
 
 static const UbaOptionSpec rfm_options[] = {
 	{"period", UBA_OPT_CHOICE, PERIOD_DAY, 0, 0, period_choices},
@@ -81,27 +81,6 @@ typedef struct RfmState
 	DateADT    *periods;		/* the periods seen (duplicates until compacted) */
 	Jsonb	   *options;		/* the first row's, which every row must repeat */
 } RfmState;
-
-/* The period a local date falls in, as the date it starts on */
-static DateADT
-PeriodStart(DateADT date, int period)
-{
-	int			year,
-				month,
-				day;
-
-	switch (period)
-	{
-		case PERIOD_WEEK:
-			/* j2day: 0 is Sunday; weeks start on Monday (pandas' W-SUN periods) */
-			return date - (j2day(date + POSTGRES_EPOCH_JDATE) + 6) % 7;
-		case PERIOD_MONTH:
-			j2date(date + POSTGRES_EPOCH_JDATE, &year, &month, &day);
-			return date2j(year, month, 1) - POSTGRES_EPOCH_JDATE;
-		default:
-			return date;
-	}
-}
 
 /* Days between two period starts, in periods */
 static double

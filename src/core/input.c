@@ -8,6 +8,8 @@
  */
 #include "uba.h"
 
+#include "utils/datetime.h"
+
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -155,6 +157,52 @@ uba_standardize(double *X, int64 n, int d, const double *mean, double *var, doub
 			X[(Size) i * d + j] = (X[(Size) i * d + j] - mean[j]) / scale[j];
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+const char *const uba_period_choices[] = {"day", "week", "month", NULL};
+
+/* The period a local date falls in, as the date it starts on (weeks start on Monday) */
+DateADT
+uba_period_start(DateADT date, int period)
+{
+	int			year,
+				month,
+				day;
+
+	switch (period)
+	{
+		case UBA_PERIOD_WEEK:
+			/* j2day: 0 is Sunday */
+			return date - (j2day(date + POSTGRES_EPOCH_JDATE) + 6) % 7;
+		case UBA_PERIOD_MONTH:
+			j2date(date + POSTGRES_EPOCH_JDATE, &year, &month, &day);
+			return date2j(year, month, 1) - POSTGRES_EPOCH_JDATE;
+		default:
+			return date;
+	}
+}
+
+/* The start of the period steps periods after (or before) the one starting at start */
+DateADT
+uba_period_step(DateADT start, int period, int steps)
+{
+	int			year,
+				month,
+				day,
+				m;
+
+	switch (period)
+	{
+		case UBA_PERIOD_WEEK:
+			return start + 7 * steps;
+		case UBA_PERIOD_MONTH:
+			j2date(start + POSTGRES_EPOCH_JDATE, &year, &month, &day);
+			m = year * 12 + (month - 1) + steps;
+			year = m >= 0 ? m / 12 : -((11 - m) / 12);	/* floor, for years before 1 */
+			return date2j(year, m - year * 12 + 1, 1) - POSTGRES_EPOCH_JDATE;
+		default:
+			return start + steps;
 	}
 }
 

@@ -20,6 +20,7 @@
 #include "access/tupdesc.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
+#include "utils/date.h"
 #include "utils/timestamp.h"
 
 /* the extension version, from uba.control through the Makefile */
@@ -292,6 +293,14 @@ extern void uba_check_finite(double v, const char *what);
 extern double uba_input_intercept(double b, const double *coef, const double *mean, const double *scale, int d);
 extern void uba_check_feature_scale(const double *mean, const double *var, int d, char **names);
 extern int64 uba_interval_usecs(const Interval *iv, const char *what);
+
+/* Periods of local dates (the "period" option of the profile and lifecycle functions) */
+#define UBA_PERIOD_DAY 0
+#define UBA_PERIOD_WEEK 1			/* starting on Monday */
+#define UBA_PERIOD_MONTH 2
+extern const char *const uba_period_choices[];
+extern DateADT uba_period_start(DateADT date, int period);
+extern DateADT uba_period_step(DateADT start, int period, int steps);
 extern bool uba_gap_exceeds(TimestampTz from, TimestampTz to, int64 gap_us);
 extern int	uba_bool_array_length(ArrayType *a, const char *what, const char *hint);
 extern void uba_bool_array_values(ArrayType *a, bool *dst, int n);
