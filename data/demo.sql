@@ -5,7 +5,7 @@
 --   psql -X -v ON_ERROR_STOP=1 -q -f data/demo.sql
 --
 -- You can run it the same way in a database of your own; it creates the tables
--- retail_lines, retail_products, customer_rfm and customer_features, the views
+-- retail_lines, retail_products, customer_rfm, customer_features and customer_profile, the views
 -- customer_segments, churn_scores and customer_recommendations, and saves new versions of the
 -- models 'segments', 'churn', 'churn_trees', 'recommender' and 'bought_together'; with pg_cron loaded it
 -- schedules the job 'uba-demo-retrain' (03:00 nightly).
@@ -426,6 +426,51 @@ SELECT to_char(cohort, 'YYYY-MM') AS first_purchase, count(*) AS customers,
   FROM per_customer
  WHERE cohort <= '2011-06-01'
  GROUP BY cohort ORDER BY cohort;
+
+\echo
+\echo '   Profiles from raw lines (uba_profile): one row per customer, 33 fields, here a few; a'
+\echo '   purchase is a line with a positive quantity, a return one with a negative quantity.'
+\echo '   RFM as the lifetimes library defines it, and the lifecycle stage on the last day of the data.'
+\echo
+
+DROP TABLE IF EXISTS customer_profile;
+CREATE TABLE customer_profile AS
+SELECT customer_id, (p).*
+  FROM (SELECT customer_id,
+               uba_profile(invoice_date, CASE WHEN quantity > 0 THEN 'purchase' ELSE 'return' END,
+                           stock_code, country, quantity * unit_price::float8, '{"end": "2011-12-09"}'::jsonb) AS p
+          FROM retail_lines WHERE customer_id IS NOT NULL GROUP BY customer_id) s;
+SELECT customer_id, active_days, sessions, frequency, recency, t, round(monetary_value::numeric, 2) AS monetary_value,
+       round(avg_basket_value::numeric, 2) AS avg_basket, preferred_weekday AS weekday, preferred_hour AS hour,
+       top_category, lifecycle
+  FROM customer_profile WHERE customer_id IN (12347, 12748, 13047, 17850) ORDER BY customer_id;
+SELECT lifecycle, count(*) AS customers, round(avg(revenue)::numeric) AS avg_revenue
+  FROM customer_profile GROUP BY lifecycle ORDER BY customers DESC;
+
+\echo
+\echo '   Lifecycle by month (uba_lifecycle, as PostHog charts it): new, returning, resurrecting'
+\echo '   and dormant customers among those who bought.'
+\echo
+
+SELECT to_char(s.period, 'YYYY-MM') AS month,
+       count(*) FILTER (WHERE s.status = 'new') AS new, count(*) FILTER (WHERE s.status = 'returning') AS returning,
+       count(*) FILTER (WHERE s.status = 'resurrecting') AS resurrecting, count(*) FILTER (WHERE s.status = 'dormant') AS dormant
+  FROM (SELECT uba_lifecycle(invoice_date, '{"start": "2011-06-01", "end": "2011-11-30", "period": "month"}'::jsonb) AS l
+          FROM retail_lines WHERE customer_id IS NOT NULL AND quantity > 0 GROUP BY customer_id) u,
+       unnest((l).periods, (l).statuses) AS s(period, status)
+ GROUP BY s.period ORDER BY s.period;
+
+\echo
+\echo '   Sequences (uba_sequence_count, ClickHouse''s pattern language): customers who bought the'
+\echo '   cake stand and, within a week of it, a teacup and saucer; and how often they did.'
+\echo
+
+SELECT times, count(*) AS customers
+  FROM (SELECT customer_id,
+               uba_sequence_count('(?1).*(?t<=604800)(?2)', invoice_date, stock_code = '22423' AND quantity > 0,
+                                  stock_code IN ('22697', '22699') AND quantity > 0) AS times
+          FROM retail_lines WHERE customer_id IS NOT NULL GROUP BY customer_id) s
+ WHERE times > 0 GROUP BY times ORDER BY times;
 
 \echo
 \echo '== 10. Often bought together: association rules (FP-growth) over the 20,725 invoices,'

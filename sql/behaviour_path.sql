@@ -25,6 +25,17 @@ SELECT step, path[step] AS source, path[step + 1] AS target, count(*) AS users
  WHERE step < cardinality(path)
  GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC, 2, 3;
 SELECT uba_path(ts, event) IS NULL AS no_rows FROM path_events WHERE false;
+-- sessions: infinite times are sessions of their own; a tiny gap still splits; an end outside
+-- the start's session is not reached
+SELECT c, uba_path(ts, e, o::jsonb) FROM (VALUES
+	(1, '-infinity'::timestamptz, 'a', '{"session_gap_minutes": 30}'), (1, '2024-01-01', 'b', '{"session_gap_minutes": 30}'),
+	(2, '1999-01-01', 'a', '{"session_gap_minutes": 30}'), (2, 'infinity', 'b', '{"session_gap_minutes": 30}'),
+	(3, '-infinity', 'a', '{"end": "b", "session_gap_minutes": 30}'), (3, '2024-01-01', 'b', '{"end": "b", "session_gap_minutes": 30}'),
+	(4, '2024-01-01 10:00', 'a', '{"session_gap_minutes": 1e-9}'), (4, '2024-01-02 10:00', 'b', '{"session_gap_minutes": 1e-9}'),
+	(5, '2024-01-01 10:00', 'a', '{"start": "a", "end": "c", "session_gap_minutes": 30}'),
+	(5, '2024-01-01 10:05', 'b', '{"start": "a", "end": "c", "session_gap_minutes": 30}'),
+	(5, '2024-01-02 10:00', 'c', '{"start": "a", "end": "c", "session_gap_minutes": 30}')) v(c, ts, e, o)
+ GROUP BY c ORDER BY c;
 
 -- parallel workers give the serial answer
 CREATE TABLE path_many AS

@@ -15,8 +15,9 @@
  *					last ones before end when only end is given;
  *   collapse_repeats  an event repeated right after itself counts once;
  *   session_gap_minutes  the path stays in one session (a new one after a
- *					pause longer than the gap): the one of the anchor, or
- *					the user's first.
+ *					pause longer than the gap): the one start begins, or
+ *					with end alone the first end's, or the user's first; an
+ *					end outside that session is not reached (NULL).
  *
  *-------------------------------------------------------------------------
  */
@@ -57,7 +58,8 @@ typedef struct PathState
 	char	   *end;
 	int			max_steps;
 	bool		collapse;
-	int64		gap_us;			/* 0: no sessions */
+	bool		sessions;		/* a session gap was given */
+	int64		gap_us;
 	int64		n;
 	int64		cap;
 	PathEvent  *events;
@@ -80,6 +82,8 @@ NewState(MemoryContext cxt, Jsonb *options)
 		st->end = MemoryContextStrdup(cxt, a);
 	st->max_steps = (int) uba_option(&o, "max_steps");
 	st->collapse = uba_option(&o, "collapse_repeats") != 0;
+	/* whole microseconds: a pause (a whole number of them) is longer than the gap iff longer than its floor */
+	st->sessions = uba_option(&o, "session_gap_minutes") > 0;
 	st->gap_us = (int64) (uba_option(&o, "session_gap_minutes") * 60.0 * USECS_PER_SEC);
 	st->options = uba_options_copy(cxt, options);
 	return st;
@@ -164,16 +168,20 @@ uba_path_final(PG_FUNCTION_ARGS)
 	PathState  *st = PG_ARGISNULL(0) ? NULL : (PathState *) PG_GETARG_POINTER(0);
 	int64		from = 0,
 				to,
-				anchor;
+				limit;
 	Datum	   *steps;
 	int			nsteps = 0;
 
 	if (st == NULL || st->n == 0)
 		PG_RETURN_NULL();
 	qsort_arg(st->events, st->n, sizeof(PathEvent), CompareEvents, st->bytes);
-	to = st->n;					/* exclusive */
-
-	/* the anchors: the first start, then the first end after it */
+	/*
+	 * The first start; with sessions, the session it begins (or, with end
+	 * alone, the session of the first end, from its beginning; else the
+	 * first session); then the first end within that, else the path ends
+	 * with it.  A path that cannot reach its end is NULL.
+	 */
+	limit = st->n;
 	if (st->start != NULL)
 	{
 		while (from < st->n && !Is(st, &st->events[from], st->start))
@@ -181,30 +189,31 @@ uba_path_final(PG_FUNCTION_ARGS)
 		if (from == st->n)
 			PG_RETURN_NULL();
 	}
+	else if (st->end != NULL && st->sessions)
+	{
+		while (from < st->n && !Is(st, &st->events[from], st->end))
+			from++;
+		if (from == st->n)
+			PG_RETURN_NULL();
+		while (from > 0 && !uba_gap_exceeds(st->events[from - 1].ts, st->events[from].ts, st->gap_us))
+			from--;
+	}
+	if (st->sessions)
+	{
+		limit = from + 1;
+		while (limit < st->n && !uba_gap_exceeds(st->events[limit - 1].ts, st->events[limit].ts, st->gap_us))
+			limit++;
+	}
+	to = limit;					/* exclusive */
 	if (st->end != NULL)
 	{
 		int64		e = from;
 
-		while (e < st->n && !Is(st, &st->events[e], st->end))
+		while (e < limit && !Is(st, &st->events[e], st->end))
 			e++;
-		if (e == st->n)
+		if (e == limit)
 			PG_RETURN_NULL();
 		to = e + 1;
-	}
-
-	/* one session: the anchor's (start, else end), or the first */
-	anchor = st->start != NULL ? from : st->end != NULL ? to - 1 : from;
-	if (st->gap_us > 0)
-	{
-		int64		lo = anchor,
-					hi = anchor;
-
-		while (lo > from && st->events[lo].ts - st->events[lo - 1].ts <= st->gap_us)
-			lo--;
-		while (hi + 1 < to && st->events[hi + 1].ts - st->events[hi].ts <= st->gap_us)
-			hi++;
-		from = lo;
-		to = hi + 1;
 	}
 
 	/* the steps, repeats collapsed; from the start forward, or back from the end */
