@@ -2,6 +2,7 @@
 comparison of uba's functions with built-in aggregates over the same rows."""
 
 import statistics
+import sys
 import time
 
 import psycopg2
@@ -53,3 +54,29 @@ def print_comparison(rows, cases, what):
     print("\nbuilt-in baselines:")
     for name, (_, base_sql) in cases.items():
         print(f"- {name}: {base_sql}")
+
+
+def measure_plans(cur, queries, repeat, fetch):
+    """Medians of the queries run in turns, with parallel plans as configured and then serial:
+    {(name, plan): seconds}.  Unless fetch, each query is counted on the server, count(q.*) over
+    its whole rows: every value is computed but no row travels to the client."""
+    out = {}
+    if not fetch:
+        queries = {name: f"SELECT count(q.*) FROM ({q}) q" for name, q in queries.items()}
+    for plan in ("parallel", "serial"):
+        cur.execute("RESET max_parallel_workers_per_gather" if plan == "parallel"
+                    else "SET max_parallel_workers_per_gather = 0")
+        for name, q in queries.items():                 # warm-up: caches, the library
+            t, rows = timed(cur, q)
+            print(f"{plan} warm-up: {name} {t:.3f} s, {len(rows) if fetch else rows[0][0]:,} rows",
+                  file=sys.stderr)
+        times = {name: [] for name in queries}
+        for i in range(repeat):
+            for name, q in queries.items():
+                t = timed(cur, q)[0]
+                times[name].append(t)
+                print(f"{plan} run {i + 1}: {name} {t:.3f} s", file=sys.stderr)
+        for name, ts in times.items():
+            out[name, plan] = statistics.median(ts)
+    cur.execute("RESET max_parallel_workers_per_gather")
+    return out

@@ -57,6 +57,7 @@ import psycopg2
 from psycopg2.extras import execute_values
 
 from benchlib import connect
+from rfm_reference import period_start  # the first day of a date's period, as uba counts them
 
 UTC = datetime.timezone.utc
 DAY = datetime.timedelta(days=1)
@@ -64,15 +65,6 @@ STATUSES = ("new", "returning", "resurrecting", "dormant")
 
 
 # ---------------------------------------------------------------- the reference
-
-def period_start(d, period):
-    """The first day of the period containing date d."""
-    if period == "week":
-        return d - datetime.timedelta(days=d.weekday())   # Monday
-    if period == "month":
-        return d.replace(day=1)
-    return d
-
 
 def previous_period(p, period):
     if period == "week":

@@ -77,7 +77,7 @@ import statistics
 import sys
 import time
 
-from benchlib import connect, timed
+from benchlib import connect, measure_plans, timed
 
 END = "2024-07-01"          # the observation end, a fixed date after the last event (2024-06-29 00:45)
 START = "2024-01-01"        # the first of the 180 days the events are spread over
@@ -359,33 +359,6 @@ def check(cur, sql, users_limit):
     return bad
 
 
-def measure(cur, queries, repeat, fetch):
-    """Medians of the queries run in turns, with parallel plans as configured and then serial:
-    {(name, plan): seconds}.  Unless fetch, each query is counted on the server, count(q.*) over
-    its whole rows: every field is computed but no row travels to the client."""
-    out = {}
-    if not fetch:
-        queries = {name: f"SELECT count(q.*) FROM ({q}) q" for name, q in queries.items()}
-    for plan in ("parallel", "serial"):
-        cur.execute("RESET max_parallel_workers_per_gather" if plan == "parallel"
-                    else "SET max_parallel_workers_per_gather = 0")
-        wrapped = queries
-        for name, q in wrapped.items():                 # warm-up: caches, the library
-            t, rows = timed(cur, q)
-            print(f"{plan} warm-up: {name} {t:.3f} s, {len(rows) if fetch else rows[0][0]:,} rows",
-                  file=sys.stderr)
-        times = {name: [] for name in wrapped}
-        for i in range(repeat):
-            for name, q in wrapped.items():
-                t = timed(cur, q)[0]
-                times[name].append(t)
-                print(f"{plan} run {i + 1}: {name} {t:.3f} s", file=sys.stderr)
-        for name, ts in times.items():
-            out[name, plan] = statistics.median(ts)
-    cur.execute("RESET max_parallel_workers_per_gather")
-    return out
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dsn", default="")
@@ -423,7 +396,7 @@ def main():
                 " current_setting('max_parallel_workers_per_gather'), current_setting('jit')")
     version, work_mem, workers, jit = cur.fetchone()
     load = os.getloadavg()[0]
-    times = measure(cur, {"uba_profile": sql_text(UBA_SQL), "plain SQL": sql_text(SQL)}, args.repeat, args.fetch)
+    times = measure_plans(cur, {"uba_profile": sql_text(UBA_SQL), "plain SQL": sql_text(SQL)}, args.repeat, args.fetch)
 
     print(f"\n{nevents:,} events of {nusers:,} users; PostgreSQL {version}; work_mem {work_mem}, "
           f"max_parallel_workers_per_gather {workers} (parallel) or 0 (serial), jit {jit}; "

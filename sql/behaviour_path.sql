@@ -60,3 +60,7 @@ SELECT expect_error($$SELECT uba_path(ts, event, '{"max_steps": 0}'::jsonb) FROM
 SELECT expect_error($$SELECT uba_path(ts, event, '{"session_gap_minutes": -1}'::jsonb) FROM path_events$$);
 SELECT expect_error($$SELECT uba_path(ts, event, '{"steps": 3}'::jsonb) FROM path_events$$);
 SELECT expect_error($$SELECT uba_path(ts, event, jsonb_build_object('start', event)) FROM path_events$$);
+-- one user's events beyond the memory limit (uba.work_mem here) are refused, not held
+SET uba.work_mem = '1MB';
+SELECT expect_error($$SELECT uba_path(ts, 'view') FROM generate_series(timestamptz '2024-01-01', '2024-01-02', '1 second') ts$$);
+RESET uba.work_mem;

@@ -118,3 +118,7 @@ SELECT expect_error($$SELECT uba_profile(ts, event_type, item_id, category, amou
 SELECT expect_error($$SELECT uba_profile(ts, event_type, item_id, category, amount, '{"top_categories": -1}'::jsonb) FROM clicks$$);
 SELECT expect_error($$SELECT uba_profile('infinity'::timestamptz, 'view', 1, 'x', 1.0)$$);
 SELECT expect_error($$SELECT uba_profile(now(), 'view', 1, 'x', 'NaN'::float8)$$);
+-- one user's events beyond the memory limit (uba.work_mem here) are refused, not held
+SET uba.work_mem = '1MB';
+SELECT expect_error($$SELECT uba_profile(ts, 'view', 1, NULL, NULL) FROM generate_series(timestamptz '2024-01-01', '2024-01-03', '1 second') ts$$);
+RESET uba.work_mem;

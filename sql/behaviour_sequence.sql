@@ -64,6 +64,32 @@ SELECT count(*) AS users, count(*) FILTER (WHERE p.n IS DISTINCT FROM s.n) AS di
 RESET parallel_leader_participation;
 SELECT parallel_plans(false);
 
+-- random strings of the pattern language's characters: each is matched, or refused as invalid
+-- (22023) or too costly (54000); nothing else happens (the parser's fuzz test)
+SELECT setseed(0.42);
+CREATE TEMP TABLE seq_fuzz AS
+SELECT i, string_agg(substr('(?t<>=.*)0123 9', 1 + floor(random() * 15)::int, 1), '' ORDER BY k) AS p
+  FROM generate_series(1, 3000) i, generate_series(1, 1 + i % 16) k GROUP BY i;
+CREATE TEMP TABLE seq_fuzz_outcome (state text);
+DO $$
+DECLARE
+	pat text;
+BEGIN
+	FOR pat IN SELECT p FROM seq_fuzz ORDER BY i LOOP
+		BEGIN
+			PERFORM uba_sequence_count(pat, ts, data = 0, data = 1), uba_sequence_match(pat, ts, data = 0, data = 1) FROM seq_t;
+			INSERT INTO seq_fuzz_outcome VALUES ('ok');
+		EXCEPTION WHEN OTHERS THEN
+			INSERT INTO seq_fuzz_outcome VALUES (SQLSTATE);
+		END;
+	END LOOP;
+END
+$$;
+SELECT count(*) AS patterns, count(*) FILTER (WHERE state = 'ok') > 0 AS some_matched,
+       count(*) FILTER (WHERE state = '22023') > 0 AS some_refused,
+       count(*) FILTER (WHERE state NOT IN ('ok', '22023', '54000')) AS anything_else
+  FROM seq_fuzz_outcome;
+
 -- mistakes
 SELECT expect_error($$SELECT uba_sequence_match('(?1', ts, true) FROM seq_clicks$$);
 SELECT expect_error($$SELECT uba_sequence_match('(?2)', ts, true) FROM seq_clicks$$);
@@ -83,3 +109,7 @@ SELECT expect_error($$SELECT uba_sequence_match(repeat('.', 1001), ts, true) FRO
 SELECT expect_error($$SELECT uba_sequence_count('(?1).*(?1).*(?1).*(?1).*(?2)', ts, true, ts = '2024-01-01') FROM generate_series(timestamptz '2024-01-01', '2024-01-02', '1 minute') ts$$);
 -- while the automaton answers the same question for uba_sequence_match at once
 SELECT uba_sequence_match('(?1).*(?1).*(?1).*(?1).*(?2)', ts, true, ts = '2024-01-01') AS matches FROM generate_series(timestamptz '2024-01-01', '2024-01-02', '1 minute') ts;
+-- one group's events beyond the memory limit (uba.work_mem here) are refused, not held
+SET uba.work_mem = '1MB';
+SELECT expect_error($$SELECT uba_sequence_count('(?1)', ts, true) FROM generate_series(timestamptz '2024-01-01', '2024-01-02', '1 second') ts$$);
+RESET uba.work_mem;

@@ -49,26 +49,11 @@ typedef struct LifecycleState
 	DateADT    *active;
 } LifecycleState;
 
-static int
-CompareDates(const void *a, const void *b)
-{
-	DateADT		x = *(const DateADT *) a;
-	DateADT		y = *(const DateADT *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* Sort and deduplicate the active periods */
 static void
 Compact(LifecycleState *st)
 {
-	int32		m = 0;
-
-	qsort(st->active, st->n, sizeof(DateADT), CompareDates);
-	for (int32 i = 0; i < st->n; i++)
-		if (m == 0 || st->active[m - 1] != st->active[i])
-			st->active[m++] = st->active[i];
-	st->n = m;
+	st->n = uba_dates_distinct(st->active, st->n);
 }
 
 static void
@@ -138,7 +123,6 @@ uba_lifecycle_transfn(PG_FUNCTION_ARGS)
 	LifecycleState *st = PG_ARGISNULL(0) ? NULL : (LifecycleState *) PG_GETARG_POINTER(0);
 	Jsonb	   *options = (PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL;
 	MemoryContext cxt = uba_agg_context(fcinfo);
-	bool		plain = get_fn_expr_argtype(fcinfo->flinfo, 1) == TIMESTAMPOID;
 	DateADT		p;
 
 	if (st == NULL)
@@ -147,13 +131,9 @@ uba_lifecycle_transfn(PG_FUNCTION_ARGS)
 		uba_check_same_options(st->options, options);
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(st);
-	if (TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMP(1)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("event times given to uba_lifecycle must be finite"),
-				 errhint("Leave rows with infinite times out, for example WHERE isfinite(ts).")));
-	p = uba_period_start(DatumGetDateADT(DirectFunctionCall1(plain ? timestamp_date : timestamptz_date,
-															 PG_GETARG_DATUM(1))), st->period);
+	p = uba_period_start(uba_local_date(PG_GETARG_DATUM(1),
+										get_fn_expr_argtype(fcinfo->flinfo, 1) == TIMESTAMPOID,
+										"uba_lifecycle"), st->period);
 	/* activity after the range changes no status in it */
 	if (p <= st->end)
 		AddPeriod(st, cxt, p);
@@ -247,9 +227,7 @@ uba_lifecycle_serialize(PG_FUNCTION_ARGS)
 	if (st->n > 0)
 		Compact(st);
 	pq_begintypsend(&buf);
-	pq_sendint32(&buf, st->options ? (int32) VARSIZE(st->options) : -1);
-	if (st->options)
-		pq_sendbytes(&buf, (const char *) st->options, VARSIZE(st->options));
+	uba_options_send(&buf, st->options);
 	pq_sendint32(&buf, st->n);
 	for (int32 i = 0; i < st->n; i++)
 		pq_sendint32(&buf, st->active[i]);
@@ -262,22 +240,10 @@ uba_lifecycle_deserialize(PG_FUNCTION_ARGS)
 	MemoryContext cxt = uba_agg_context(fcinfo);
 	StringInfoData buf;
 	LifecycleState *st;
-	Jsonb	   *options = NULL;
-	int32		len,
-				n;
+	int32		n;
 
 	uba_message_of(&buf, PG_GETARG_BYTEA_PP(0));
-	len = pq_getmsgint(&buf, 4);
-	if (len >= (int32) VARHDRSZ)
-	{
-		options = palloc(len);
-		pq_copymsgbytes(&buf, (char *) options, len);
-		if (VARSIZE(options) != (Size) len)
-			elog(ERROR, "uba: corrupted lifecycle state");
-	}
-	else if (len != -1)
-		elog(ERROR, "uba: corrupted lifecycle state");
-	st = NewState(cxt, options);
+	st = NewState(cxt, uba_options_receive(&buf, CurrentMemoryContext));
 	n = pq_getmsgint(&buf, 4);
 	if (n < 0 || n > LIFECYCLE_MAX_PERIODS)
 		elog(ERROR, "uba: corrupted lifecycle state");

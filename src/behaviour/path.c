@@ -98,12 +98,13 @@ AddEvent(PathState *st, MemoryContext cxt, TimestampTz ts, const char *p, int le
 		Size		bytes_cap = st->nbytes + len > st->bytes_cap ?
 			Max(256, Max(st->bytes_cap * 2, st->nbytes + len)) : st->bytes_cap;
 
-		if ((Size) cap * sizeof(PathEvent) + bytes_cap > uba_memory_limit() || bytes_cap > PG_UINT32_MAX)
+		uba_check_memory_for((Size) cap * sizeof(PathEvent) + bytes_cap, "one group of uba_path",
+							 "group by the user, or leave old events out");
+		/* names are found by 32-bit offsets */
+		if (bytes_cap > PG_UINT32_MAX)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("one user's path events need more than uba.max_memory (%zu MB)",
-							uba_memory_limit() / (1024 * 1024)),
-					 errhint("Group by the user, or leave old events out.")));
+					 errmsg("one group of uba_path has more than 4 GB of event names")));
 		if (cap != st->cap)
 			st->events = st->events == NULL ? MemoryContextAlloc(cxt, sizeof(PathEvent) * cap) :
 				repalloc(st->events, sizeof(PathEvent) * cap);
@@ -280,9 +281,7 @@ uba_path_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 
 	pq_begintypsend(&buf);
-	pq_sendint32(&buf, st->options ? (int32) VARSIZE(st->options) : -1);
-	if (st->options)
-		pq_sendbytes(&buf, (const char *) st->options, VARSIZE(st->options));
+	uba_options_send(&buf, st->options);
 	pq_sendint64(&buf, st->n);
 	for (int64 i = 0; i < st->n; i++)
 	{
@@ -300,22 +299,10 @@ uba_path_deserialize(PG_FUNCTION_ARGS)
 	MemoryContext cxt = uba_agg_context(fcinfo);
 	StringInfoData buf;
 	PathState  *st;
-	Jsonb	   *options = NULL;
-	int32		len;
 	int64		n;
 
 	uba_message_of(&buf, b);
-	len = pq_getmsgint(&buf, 4);
-	if (len >= (int32) VARHDRSZ)
-	{
-		options = palloc(len);
-		pq_copymsgbytes(&buf, (char *) options, len);
-		if (VARSIZE(options) != (Size) len)
-			elog(ERROR, "uba: corrupted path state");
-	}
-	else if (len != -1)
-		elog(ERROR, "uba: corrupted path state");
-	st = NewState(cxt, options);
+	st = NewState(cxt, uba_options_receive(&buf, CurrentMemoryContext));
 	n = pq_getmsgint64(&buf);
 	if (n < 0 || n > (buf.len - buf.cursor) / 12)
 		elog(ERROR, "uba: corrupted path state");

@@ -97,41 +97,12 @@ InPeriods(int32 days, int period)
 	}
 }
 
-/* A transaction time's local date: timestamp as written, timestamptz in the session's time zone */
-static DateADT
-LocalDate(FunctionCallInfo fcinfo, Datum ts)
-{
-	bool		plain = get_fn_expr_argtype(fcinfo->flinfo, 1) == TIMESTAMPOID;
-
-	if (TIMESTAMP_NOT_FINITE(DatumGetTimestamp(ts)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("transaction times given to uba_rfm must be finite"),
-				 errhint("Leave rows with infinite times out, for example WHERE isfinite(ts).")));
-	return DatumGetDateADT(DirectFunctionCall1(plain ? timestamp_date : timestamptz_date, ts));
-}
-
-static int
-CompareDates(const void *a, const void *b)
-{
-	DateADT		x = *(const DateADT *) a;
-	DateADT		y = *(const DateADT *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* Sort and deduplicate the periods (a customer has at most RFM_MAX_PERIODS) */
 static void
 Compact(RfmState *st)
 {
-	int32		m = 0;
-
-	qsort(st->periods, st->n, sizeof(DateADT), CompareDates);
-	for (int32 i = 0; i < st->n; i++)
-		if (m == 0 || st->periods[m - 1] != st->periods[i])
-			st->periods[m++] = st->periods[i];
-	st->n = m;
-	if (m > RFM_MAX_PERIODS)
+	st->n = uba_dates_distinct(st->periods, st->n);
+	if (st->n > RFM_MAX_PERIODS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("one customer has transactions in more than %d periods", RFM_MAX_PERIODS),
@@ -214,7 +185,8 @@ uba_rfm_transfn(PG_FUNCTION_ARGS)
 		amount = PG_GETARG_FLOAT8(2);
 		uba_check_finite(amount, "amounts");
 	}
-	p = PeriodStart(LocalDate(fcinfo, PG_GETARG_DATUM(1)), st->period);
+	p = PeriodStart(uba_local_date(PG_GETARG_DATUM(1), get_fn_expr_argtype(fcinfo->flinfo, 1) == TIMESTAMPOID,
+								   "uba_rfm"), st->period);
 	if (p <= st->end)
 		AddPeriod(st, cxt, p, 1, amount);
 	PG_RETURN_POINTER(st);
@@ -284,9 +256,7 @@ uba_rfm_serialize(PG_FUNCTION_ARGS)
 	pq_sendint32(&buf, st->n);
 	for (int32 i = 0; i < st->n; i++)
 		pq_sendint32(&buf, st->periods[i]);
-	pq_sendint32(&buf, st->options ? (int32) VARSIZE(st->options) : -1);
-	if (st->options)
-		pq_sendbytes(&buf, (const char *) st->options, VARSIZE(st->options));
+	uba_options_send(&buf, st->options);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -297,7 +267,6 @@ uba_rfm_deserialize(PG_FUNCTION_ARGS)
 	MemoryContext cxt = uba_agg_context(fcinfo);
 	RfmState   *st = MemoryContextAllocZero(cxt, sizeof(RfmState));
 	StringInfoData buf;
-	int32		len;
 
 	uba_message_of(&buf, b);
 	st->period = pq_getmsgint(&buf, 4);
@@ -315,16 +284,7 @@ uba_rfm_deserialize(PG_FUNCTION_ARGS)
 	st->periods = MemoryContextAlloc(cxt, sizeof(DateADT) * st->cap);
 	for (int32 i = 0; i < st->n; i++)
 		st->periods[i] = pq_getmsgint(&buf, 4);
-	len = pq_getmsgint(&buf, 4);
-	if (len >= (int32) VARHDRSZ)
-	{
-		st->options = MemoryContextAlloc(cxt, len);
-		pq_copymsgbytes(&buf, (char *) st->options, len);
-		if (VARSIZE(st->options) != (Size) len)
-			elog(ERROR, "uba: corrupted uba_rfm state");
-	}
-	else if (len != -1)
-		elog(ERROR, "uba: corrupted uba_rfm state");
+	st->options = uba_options_receive(&buf, cxt);
 	pq_getmsgend(&buf);
 	PG_RETURN_POINTER(st);
 }
@@ -546,12 +506,8 @@ ValuesAdd(ProfileState *st, Values *vs, int64 x, bool distinct)
 			}
 		}
 		vs->cap = Max(8, vs->cap * 2);
-		if ((Size) vs->cap * sizeof(int64) > uba_memory_limit())
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("one user's events need more than uba.max_memory (%zu MB)",
-							uba_memory_limit() / (1024 * 1024)),
-					 errhint("Group by the user, leave old events out, or raise uba.max_memory.")));
+		uba_check_memory_for((Size) vs->cap * sizeof(int64), "one group of uba_profile",
+							 "group by the user, or leave old events out");
 		vs->v = vs->v == NULL ? MemoryContextAlloc(st->cxt, sizeof(int64) * vs->cap) :
 			repalloc(vs->v, sizeof(int64) * vs->cap);
 	}

@@ -225,12 +225,8 @@ AddEvent(SeqState *st, MemoryContext cxt, TimestampTz ts, uint32 mask)
 	{
 		int64		cap = Max(16, st->cap * 2);
 
-		if ((Size) cap * sizeof(SeqEvent) > uba_memory_limit())
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("one group's sequence events need more than uba.max_memory (%zu MB)",
-							uba_memory_limit() / (1024 * 1024)),
-					 errhint("Group by the user, or leave out events no condition names.")));
+		uba_check_memory_for((Size) cap * sizeof(SeqEvent), "one group of a sequence",
+							 "group by the user, or leave out events no condition names");
 		st->events = st->events == NULL ? MemoryContextAlloc(cxt, sizeof(SeqEvent) * cap) :
 			repalloc(st->events, sizeof(SeqEvent) * cap);
 		st->cap = cap;

@@ -207,6 +207,44 @@ uba_period_step(DateADT start, int period, int steps)
 }
 
 /*
+ * An event time's local date: a timestamp as written, a timestamptz in the
+ * session's time zone (as ts::date).  Infinite times are an error naming
+ * the function.
+ */
+DateADT
+uba_local_date(Datum ts, bool plain, const char *function)
+{
+	if (TIMESTAMP_NOT_FINITE(DatumGetTimestamp(ts)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("event times given to %s must be finite", function),
+				 errhint("Leave rows with infinite times out, for example WHERE isfinite(ts).")));
+	return DatumGetDateADT(DirectFunctionCall1(plain ? timestamp_date : timestamptz_date, ts));
+}
+
+static int
+CompareDates(const void *a, const void *b)
+{
+	DateADT		x = *(const DateADT *) a;
+	DateADT		y = *(const DateADT *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sort dates and keep each once, in place; the count kept */
+int32
+uba_dates_distinct(DateADT *dates, int32 n)
+{
+	int32		m = 0;
+
+	qsort(dates, n, sizeof(DateADT), CompareDates);
+	for (int32 i = 0; i < n; i++)
+		if (m == 0 || dates[m - 1] != dates[i])
+			dates[m++] = dates[i];
+	return m;
+}
+
+/*
  * A positive interval in microseconds, counting a month as 30 days and a
  * day as 24 hours, as interval comparison does: "ts - prev > gap" in SQL
  * and in uba agree.  Saturates at the largest int64; what names the

@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "utils/builtins.h"
+#include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "utils/date.h"
 #include "utils/json.h"
@@ -548,6 +549,33 @@ uba_message_of(StringInfo buf, bytea *b)
 	buf->len = VARSIZE_ANY_EXHDR(b);
 	buf->maxlen = buf->len;
 	buf->cursor = 0;
+}
+
+/* An aggregate state's options in its serialized form: length (-1 for none), then the bytes */
+void
+uba_options_send(StringInfo buf, const Jsonb *options)
+{
+	pq_sendint32(buf, options ? (int32) VARSIZE(options) : -1);
+	if (options)
+		pq_sendbytes(buf, (const char *) options, VARSIZE(options));
+}
+
+/* And back, into cxt (NULL for none) */
+Jsonb *
+uba_options_receive(StringInfo buf, MemoryContext cxt)
+{
+	int32		len = pq_getmsgint(buf, 4);
+	Jsonb	   *options;
+
+	if (len == -1)
+		return NULL;
+	if (len < (int32) VARHDRSZ)
+		elog(ERROR, "uba: corrupted aggregate state");
+	options = MemoryContextAlloc(cxt, len);
+	pq_copymsgbytes(buf, (char *) options, len);
+	if (VARSIZE(options) != (Size) len)
+		elog(ERROR, "uba: corrupted aggregate state");
+	return options;
 }
 
 /*

@@ -158,9 +158,9 @@ uba_memory_hint(const char *otherwise)
 	return errhint("Ask a superuser to raise uba.max_memory, or %s.", otherwise);
 }
 
-/* Refuse an allocation plan larger than the memory limit */
+/* Refuse an allocation plan larger than the memory limit; otherwise ends the hint */
 void
-uba_check_memory(Size bytes, const char *what)
+uba_check_memory_for(Size bytes, const char *what, const char *otherwise)
 {
 	Size		limit = uba_memory_limit();
 
@@ -170,7 +170,14 @@ uba_check_memory(Size bytes, const char *what)
 				 errmsg("%s needs %zu MB of memory, more than %s (%zu MB)",
 						what, (bytes + (1024 * 1024 - 1)) / (1024 * 1024),
 						uba_memory_setting(), limit / (1024 * 1024)),
-				 uba_memory_hint("train on a sample of the rows (TABLESAMPLE)")));
+				 uba_memory_hint(otherwise)));
+}
+
+/* The same for training */
+void
+uba_check_memory(Size bytes, const char *what)
+{
+	uba_check_memory_for(bytes, what, "train on a sample of the rows (TABLESAMPLE)");
 }
 
 /* Whether a training call reports progress: its "verbose" option, else uba.progress */

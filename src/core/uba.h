@@ -41,6 +41,7 @@ extern Size uba_memory_limit(void);
 extern const char *uba_memory_setting(void);
 extern int	uba_memory_hint(const char *otherwise);
 extern void uba_check_memory(Size bytes, const char *what);
+extern void uba_check_memory_for(Size bytes, const char *what, const char *otherwise);
 
 /* ---------- random numbers (prng.c) ---------- */
 
@@ -223,6 +224,8 @@ extern char *uba_options_to_json(const UbaOptions *o);
 extern void uba_check_same_options(const Jsonb *first, const Jsonb *options);
 extern Jsonb *uba_options_copy(MemoryContext cxt, const Jsonb *options);
 extern void uba_message_of(StringInfo buf, bytea *b);
+extern void uba_options_send(StringInfo buf, const Jsonb *options);
+extern Jsonb *uba_options_receive(StringInfo buf, MemoryContext cxt);
 extern const char *uba_duplicate_name(char **names, int n);
 extern void uba_options_check_names(const UbaOptions *o, int n_features);
 
@@ -301,6 +304,8 @@ extern int64 uba_interval_usecs(const Interval *iv, const char *what);
 extern const char *const uba_period_choices[];
 extern DateADT uba_period_start(DateADT date, int period);
 extern DateADT uba_period_step(DateADT start, int period, int steps);
+extern DateADT uba_local_date(Datum ts, bool plain, const char *function);
+extern int32 uba_dates_distinct(DateADT *dates, int32 n);
 extern bool uba_gap_exceeds(TimestampTz from, TimestampTz to, int64 gap_us);
 extern int	uba_bool_array_length(ArrayType *a, const char *what, const char *hint);
 extern void uba_bool_array_values(ArrayType *a, bool *dst, int n);
