@@ -1036,3 +1036,77 @@ CREATE AGGREGATE uba_lifecycle(ts timestamp, options jsonb) (
 	DESERIALFUNC = uba_lifecycle_deserialize, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_lifecycle(timestamptz, jsonb) IS 'a user''s lifecycle status (new, returning, resurrecting, dormant) in each period of a range, as PostHog counts it (GROUP BY user)';
 COMMENT ON AGGREGATE uba_lifecycle(timestamp, jsonb) IS 'a user''s lifecycle status (new, returning, resurrecting, dormant) in each period of a range, as PostHog counts it (GROUP BY user)';
+
+-- funnel modes (ClickHouse windowFunnel's, and unordered) as options; when each step was reached
+CREATE FUNCTION uba_funnel_transfn(internal, timestamptz, interval, boolean[], jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_funnel_transfn(internal, timestamp, interval, boolean[], jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_funnel_times_final(internal) RETURNS timestamptz[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- timestamp in, timestamp[] out: the final function sees the arguments' types (FINALFUNC_EXTRA)
+CREATE FUNCTION uba_funnel_times_final(internal, timestamp, interval, boolean[]) RETURNS timestamp[]
+	AS 'MODULE_PATHNAME', 'uba_funnel_times_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_funnel_times_final(internal, timestamp, interval, boolean[], jsonb) RETURNS timestamp[]
+	AS 'MODULE_PATHNAME', 'uba_funnel_times_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_funnel(ts timestamptz, "window" interval, steps boolean[], options jsonb) (
+	SFUNC = uba_funnel_transfn, STYPE = internal, FINALFUNC = uba_funnel_final,
+	COMBINEFUNC = uba_funnel_combine, SERIALFUNC = uba_funnel_serialize,
+	DESERIALFUNC = uba_funnel_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_funnel(ts timestamp, "window" interval, steps boolean[], options jsonb) (
+	SFUNC = uba_funnel_transfn, STYPE = internal, FINALFUNC = uba_funnel_final,
+	COMBINEFUNC = uba_funnel_combine, SERIALFUNC = uba_funnel_serialize,
+	DESERIALFUNC = uba_funnel_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_funnel(timestamptz, interval, boolean[], jsonb) IS 'the deepest funnel step reached within window of a step-1 event, in a mode of the options (strict_deduplication, strict_order, allow_reentry, strict_increase, strict_once, unordered)';
+COMMENT ON AGGREGATE uba_funnel(timestamp, interval, boolean[], jsonb) IS 'the deepest funnel step reached within window of a step-1 event, in a mode of the options (strict_deduplication, strict_order, allow_reentry, strict_increase, strict_once, unordered)';
+CREATE AGGREGATE uba_funnel_times(ts timestamptz, "window" interval, steps boolean[]) (
+	SFUNC = uba_funnel_transfn, STYPE = internal, FINALFUNC = uba_funnel_times_final,
+	COMBINEFUNC = uba_funnel_combine, SERIALFUNC = uba_funnel_serialize,
+	DESERIALFUNC = uba_funnel_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_funnel_times(ts timestamp, "window" interval, steps boolean[]) (
+	SFUNC = uba_funnel_transfn, STYPE = internal, FINALFUNC = uba_funnel_times_final,
+	FINALFUNC_EXTRA, COMBINEFUNC = uba_funnel_combine, SERIALFUNC = uba_funnel_serialize,
+	DESERIALFUNC = uba_funnel_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_funnel_times(ts timestamptz, "window" interval, steps boolean[], options jsonb) (
+	SFUNC = uba_funnel_transfn, STYPE = internal, FINALFUNC = uba_funnel_times_final,
+	COMBINEFUNC = uba_funnel_combine, SERIALFUNC = uba_funnel_serialize,
+	DESERIALFUNC = uba_funnel_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_funnel_times(ts timestamp, "window" interval, steps boolean[], options jsonb) (
+	SFUNC = uba_funnel_transfn, STYPE = internal, FINALFUNC = uba_funnel_times_final,
+	FINALFUNC_EXTRA, COMBINEFUNC = uba_funnel_combine, SERIALFUNC = uba_funnel_serialize,
+	DESERIALFUNC = uba_funnel_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_funnel_times(timestamptz, interval, boolean[]) IS 'when the funnel chain that first reached the deepest step reached each step (NULL: step 1 never held); differences are the times to convert';
+COMMENT ON AGGREGATE uba_funnel_times(timestamp, interval, boolean[]) IS 'when the funnel chain that first reached the deepest step reached each step (NULL: step 1 never held); differences are the times to convert';
+COMMENT ON AGGREGATE uba_funnel_times(timestamptz, interval, boolean[], jsonb) IS 'when the funnel chain that first reached the deepest step reached each step, in a mode of the options (NULL: step 1 never held)';
+COMMENT ON AGGREGATE uba_funnel_times(timestamp, interval, boolean[], jsonb) IS 'when the funnel chain that first reached the deepest step reached each step, in a mode of the options (NULL: step 1 never held)';
+
+-- ---------- sequential patterns: PrefixSpan (prefixspan.c) ----------
+
+CREATE FUNCTION uba_prefixspan_transfn(internal, anynonarray, timestamptz, anycompatiblenonarray, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_prefixspan_transfn(internal, anynonarray, timestamptz, anycompatiblenonarray) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_prefixspan_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_prefixspan(user_id anynonarray, ts timestamptz, item anycompatiblenonarray, options jsonb) (
+	SFUNC = uba_prefixspan_transfn, STYPE = internal, FINALFUNC = uba_prefixspan_final,
+	COMBINEFUNC = uba_events_combine, SERIALFUNC = uba_events_serialize,
+	DESERIALFUNC = uba_events_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_prefixspan(user_id anynonarray, ts timestamptz, item anycompatiblenonarray) (
+	SFUNC = uba_prefixspan_transfn, STYPE = internal, FINALFUNC = uba_prefixspan_final,
+	COMBINEFUNC = uba_events_combine, SERIALFUNC = uba_events_serialize,
+	DESERIALFUNC = uba_events_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_prefixspan(anynonarray, timestamptz, anycompatiblenonarray, jsonb) IS 'mine the sequential patterns (PrefixSpan) of (user, time, item) rows that at least min_support of the users follow';
+COMMENT ON AGGREGATE uba_prefixspan(anynonarray, timestamptz, anycompatiblenonarray) IS 'mine the sequential patterns (PrefixSpan) of (user, time, item) rows that at least min_support of the users follow';
+
+-- items come back as text[], or as arrays of the type of item_type (NULL::bigint)
+CREATE FUNCTION uba_sequential_patterns(model bytea,
+	OUT pattern text[], OUT length int, OUT users bigint, OUT support float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION uba_sequential_patterns(bytea) IS 'every pattern of a uba_prefixspan model (items as text), most followed first';
+CREATE FUNCTION uba_sequential_patterns(model bytea, item_type anycompatible,
+	OUT pattern anycompatiblearray, OUT length int, OUT users bigint, OUT support float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION uba_sequential_patterns(bytea, anycompatible) IS 'every pattern of a uba_prefixspan model, items of the type of item_type (NULL::bigint), most followed first';

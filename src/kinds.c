@@ -23,7 +23,8 @@ static const UbaModelDescriber describers[] = {
 	uba_linreg_describe,		/* UBA_KIND_LINREG */
 	uba_cf_describe,			/* UBA_KIND_CF */
 	uba_assoc_describe,			/* UBA_KIND_ASSOC */
-	uba_boost_describe			/* UBA_KIND_BOOST */
+	uba_boost_describe,			/* UBA_KIND_BOOST */
+	uba_prefixspan_describe		/* UBA_KIND_SEQPATTERN */
 };
 
 /* The describer of a kind, or NULL when this build has none (an unknown kind) */
@@ -37,19 +38,19 @@ uba_kind_describer(UbaModelKind kind)
 
 /* indexed by UbaModelKind: what uba_predict and uba_explain call, NULL where they do not apply */
 static const UbaModelScorer scorers[] = {
-	NULL, NULL, uba_logreg_score, uba_linreg_score, NULL, NULL, uba_boost_score
+	NULL, NULL, uba_logreg_score, uba_linreg_score, NULL, NULL, uba_boost_score, NULL
 };
 static const UbaModelExplainer explainers[] = {
-	NULL, NULL, uba_logreg_contributions, NULL, NULL, NULL, uba_boost_contributions
+	NULL, NULL, uba_logreg_contributions, NULL, NULL, NULL, uba_boost_contributions, NULL
 };
 static const UbaModelClassifier classifiers[] = {
-	NULL, NULL, uba_logreg_classes, NULL, NULL, NULL, uba_boost_classes
+	NULL, NULL, uba_logreg_classes, NULL, NULL, NULL, uba_boost_classes, NULL
 };
 
 /* what to use instead, for the kinds that have no scorer */
 static const char *const instead[] = {
 	"", "uba_kmeans_assign(model, features)", "", "", "uba_cf_recommend(model, user_id, n)",
-	"uba_basket_complete(model, items, n)", ""
+	"uba_basket_complete(model, items, n)", "", "uba_sequential_patterns(model)"
 };
 
 /*

@@ -1,11 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * events.c
- *	  Collecting (id, id [, weight]) events for the training aggregates
- *	  that learn from event streams: recommendations (user, item, weight)
- *	  and association rules (basket, item).
+ *	  Collecting (id, id [, weight] [, time]) events for the training
+ *	  aggregates that learn from event streams: recommendations (user, item,
+ *	  weight), association rules (basket, item) and sequential patterns
+ *	  (user, time, item).
  *
- * The events go into three growing arrays (mapped from 1 MB on, see
+ * The events go into up to four growing arrays (mapped from 1 MB on, see
  * bigmem.c); ids are integers or handles of text and uuid keys (ids.c).
  * Combining parallel workers' states appends (and maps the other state's
  * handles), and the serialized form is the arrays and the keys.  The combine, serialize and
@@ -30,6 +31,7 @@ FreeArrays(UbaEvents *ev)
 	uba_array_free((void **) &ev->a, &ev->a_bytes);
 	uba_array_free((void **) &ev->b, &ev->b_bytes);
 	uba_array_free((void **) &ev->w, &ev->w_bytes);
+	uba_array_free((void **) &ev->t, &ev->t_bytes);
 	uba_id_dict_free(&ev->ida);
 	uba_id_dict_free(&ev->idb);
 	ev->n = ev->cap = 0;
@@ -42,11 +44,15 @@ ResetCallback(void *arg)
 }
 
 static UbaEvents *
-NewEvents(MemoryContext cxt, Jsonb *options, bool weighted, int32 peak_bytes, Oid atype, Oid btype)
+NewEvents(MemoryContext cxt, Jsonb *options, bool weighted, int32 peak_bytes, Oid atype, Oid btype,
+		  const int16 *args)
 {
 	UbaEvents  *ev = MemoryContextAllocZero(cxt, sizeof(UbaEvents));
 
 	ev->cxt = cxt;
+	ev->aarg = args[0];
+	ev->barg = args[1];
+	ev->targ = args[2];
 	ev->atype = atype;
 	ev->btype = btype;
 	uba_id_dict_init(&ev->ida, cxt, uba_id_kind(atype, "ids"));
@@ -61,18 +67,27 @@ NewEvents(MemoryContext cxt, Jsonb *options, bool weighted, int32 peak_bytes, Oi
 	return ev;
 }
 
-/* A new, empty collection in the aggregate's memory context */
+/* A new, empty collection in the aggregate's memory context: a and b are arguments 1 and 2 */
 UbaEvents *
 uba_events_start(FunctionCallInfo fcinfo, Jsonb *options, bool weighted, int32 peak_bytes,
 				 const char *aname, const char *bname)
 {
-	Oid			atype = get_fn_expr_argtype(fcinfo->flinfo, 1);
-	Oid			btype = get_fn_expr_argtype(fcinfo->flinfo, 2);
+	return uba_events_start_timed(fcinfo, options, weighted, peak_bytes, aname, 1, bname, 2, 0);
+}
+
+/* The same, with a and b at the given arguments and a time at argument targ (0: none) */
+UbaEvents *
+uba_events_start_timed(FunctionCallInfo fcinfo, Jsonb *options, bool weighted, int32 peak_bytes,
+					   const char *aname, int aarg, const char *bname, int barg, int targ)
+{
+	Oid			atype = get_fn_expr_argtype(fcinfo->flinfo, aarg);
+	Oid			btype = get_fn_expr_argtype(fcinfo->flinfo, barg);
+	int16		args[3] = {aarg, barg, targ};
 
 	/* the types are checked here so that the error names the argument */
 	(void) uba_id_kind(atype, aname);
 	(void) uba_id_kind(btype, bname);
-	return NewEvents(uba_agg_context(fcinfo), options, weighted, peak_bytes, atype, btype);
+	return NewEvents(uba_agg_context(fcinfo), options, weighted, peak_bytes, atype, btype, args);
 }
 
 /* Memory of the collection beyond its events */
@@ -106,10 +121,12 @@ Grow(UbaEvents *ev, int64 need)
 	uba_array_grow(ev->cxt, (void **) &ev->b, &ev->b_bytes, mul_size((Size) cap, sizeof(int64)));
 	if (ev->weighted)
 		uba_array_grow(ev->cxt, (void **) &ev->w, &ev->w_bytes, mul_size((Size) cap, sizeof(double)));
+	if (ev->targ > 0)
+		uba_array_grow(ev->cxt, (void **) &ev->t, &ev->t_bytes, mul_size((Size) cap, sizeof(int64)));
 	ev->cap = cap;
 }
 
-/* Append the event of arguments 1 and 2 (w is ignored unless the collection is weighted) */
+/* Append the event of the a, b (and time) arguments (w is ignored unless the collection is weighted) */
 void
 uba_events_add(UbaEvents *ev, FunctionCallInfo fcinfo, double w)
 {
@@ -119,12 +136,14 @@ uba_events_add(UbaEvents *ev, FunctionCallInfo fcinfo, double w)
 	if (ev->n == ev->cap ||
 		(ev->ida.n + ev->idb.n > 0 && DictBytes(ev) + (Size) ev->cap * ev->peak_bytes > uba_memory_limit()))
 		Grow(ev, ev->n + 1);
-	a = uba_id_handle(&ev->ida, PG_GETARG_DATUM(1), ev->atype);
-	b = uba_id_handle(&ev->idb, PG_GETARG_DATUM(2), ev->btype);
+	a = uba_id_handle(&ev->ida, PG_GETARG_DATUM(ev->aarg), ev->atype);
+	b = uba_id_handle(&ev->idb, PG_GETARG_DATUM(ev->barg), ev->btype);
 	ev->a[ev->n] = a;
 	ev->b[ev->n] = b;
 	if (ev->weighted)
 		ev->w[ev->n] = w;
+	if (ev->targ > 0)
+		ev->t[ev->n] = PG_GETARG_INT64(ev->targ);
 	ev->n++;
 }
 
@@ -140,7 +159,7 @@ uba_events_combine(PG_FUNCTION_ARGS)
 	b = (UbaEvents *) PG_GETARG_POINTER(1);
 	uba_check_same_options(a->options, b->options);
 	if (a->weighted != b->weighted || a->peak_bytes != b->peak_bytes ||
-		a->atype != b->atype || a->btype != b->btype)
+		a->atype != b->atype || a->btype != b->btype || a->targ != b->targ)
 		elog(ERROR, "uba: combining event collections of different aggregates");
 	if (b->n > 0)
 	{
@@ -156,6 +175,8 @@ uba_events_combine(PG_FUNCTION_ARGS)
 		}
 		if (a->weighted)
 			memcpy(a->w + a->n, b->w, sizeof(double) * b->n);
+		if (a->targ > 0)
+			memcpy(a->t + a->n, b->t, sizeof(int64) * b->n);
 		a->n += b->n;
 		FreeArrays(b);
 	}
@@ -163,18 +184,20 @@ uba_events_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
-/* Serialized header: n, started, weighted, peak bytes, option bytes (length first), id types */
-#define HEADER_BYTES (sizeof(int64) + sizeof(TimestampTz) + 3 * sizeof(int32) + 2 * sizeof(Oid))
+/* Serialized header: n, started, weighted, peak bytes, option bytes (length first), id types, argument numbers */
+#define HEADER_BYTES (sizeof(int64) + sizeof(TimestampTz) + 3 * sizeof(int32) + 2 * sizeof(Oid) + 3 * sizeof(int16))
 
-/* Serialized: the header, the a, b (and w) arrays, then the keys of a and b */
+/* Serialized: the header, the a, b (and w, t) arrays, then the keys of a and b */
 Datum
 uba_events_serialize(PG_FUNCTION_ARGS)
 {
 	UbaEvents  *ev = (UbaEvents *) PG_GETARG_POINTER(0);
 	int32		optlen = ev->options ? VARSIZE(ev->options) : 0;
 	int32		weighted = ev->weighted ? 1 : 0;
+	int32		timed = ev->targ > 0 ? 1 : 0;
+	int16		args[3] = {ev->aarg, ev->barg, ev->targ};
 	Size		total = add_size(add_size(HEADER_BYTES + optlen,
-										  mul_size((Size) ev->n, (2 + weighted) * sizeof(int64))),
+										  mul_size((Size) ev->n, (2 + weighted + timed) * sizeof(int64))),
 								 add_size(uba_id_dict_serial_bytes(&ev->ida), uba_id_dict_serial_bytes(&ev->idb)));
 	bytea	   *out;
 	char	   *p;
@@ -202,6 +225,8 @@ uba_events_serialize(PG_FUNCTION_ARGS)
 	p += sizeof(Oid);
 	memcpy(p, &ev->btype, sizeof(Oid));
 	p += sizeof(Oid);
+	memcpy(p, args, sizeof(args));
+	p += sizeof(args);
 	if (optlen > 0)
 		memcpy(p, ev->options, optlen);
 	p += optlen;
@@ -214,6 +239,9 @@ uba_events_serialize(PG_FUNCTION_ARGS)
 		if (ev->weighted)
 			memcpy(p, ev->w, sizeof(double) * ev->n);
 		p += ev->weighted ? sizeof(double) * ev->n : 0;
+		if (timed)
+			memcpy(p, ev->t, sizeof(int64) * ev->n);
+		p += timed ? sizeof(int64) * ev->n : 0;
 	}
 	initStringInfo(&keys);
 	uba_id_dict_serialize(&ev->ida, &keys);
@@ -238,6 +266,7 @@ uba_events_deserialize(PG_FUNCTION_ARGS)
 				optlen;
 	Oid			atype,
 				btype;
+	int16		args[3];
 	Size		arrays;
 	UbaEvents  *ev;
 
@@ -257,12 +286,15 @@ uba_events_deserialize(PG_FUNCTION_ARGS)
 	p += sizeof(Oid);
 	memcpy(&btype, p, sizeof(Oid));
 	p += sizeof(Oid);
-	arrays = (Size) n * (2 + weighted) * sizeof(int64);
+	memcpy(args, p, sizeof(args));
+	p += sizeof(args);
 	if (n < 0 || optlen < 0 || (weighted != 0 && weighted != 1) || peak_bytes <= 0 ||
-		n > (int64) (MaxAllocHugeSize / 32) ||
-		len < HEADER_BYTES + optlen + arrays)
+		args[0] < 1 || args[1] < 1 || args[2] < 0 || n > (int64) (MaxAllocHugeSize / 32))
 		elog(ERROR, "uba event state serialization is inconsistent");
-	ev = NewEvents(aggcxt, optlen > 0 ? (Jsonb *) p : NULL, weighted == 1, peak_bytes, atype, btype);
+	arrays = (Size) n * (2 + weighted + (args[2] > 0)) * sizeof(int64);
+	if (len < HEADER_BYTES + optlen + arrays)
+		elog(ERROR, "uba event state serialization is inconsistent");
+	ev = NewEvents(aggcxt, optlen > 0 ? (Jsonb *) p : NULL, weighted == 1, peak_bytes, atype, btype, args);
 	p += optlen;
 	ev->started = started;
 	if (n > 0)
@@ -275,6 +307,9 @@ uba_events_deserialize(PG_FUNCTION_ARGS)
 		if (ev->weighted)
 			memcpy(ev->w, p, sizeof(double) * n);
 		p += ev->weighted ? sizeof(double) * n : 0;
+		if (ev->targ > 0)
+			memcpy(ev->t, p, sizeof(int64) * n);
+		p += ev->targ > 0 ? sizeof(int64) * n : 0;
 		ev->n = n;
 	}
 	{

@@ -66,7 +66,8 @@ typedef enum UbaModelKind
 	UBA_KIND_LINREG = 3,
 	UBA_KIND_CF = 4,
 	UBA_KIND_ASSOC = 5,
-	UBA_KIND_BOOST = 6
+	UBA_KIND_BOOST = 6,
+	UBA_KIND_SEQPATTERN = 7
 } UbaModelKind;
 
 #define UBA_MODEL_FORMAT_VERSION 1
@@ -558,8 +559,9 @@ extern int	uba_encoding_column_of(const UbaEncoding *e, int feature);
 /* ---------- event collection for event-stream training aggregates (events.c) ---------- */
 
 /*
- * (a, b [, w]) events: (user, item, weight) for recommendations, (basket,
- * item) for association rules.  The SQL functions uba_events_combine,
+ * (a, b [, w] [, t]) events: (user, item, weight) for recommendations,
+ * (basket, item) for association rules, (user, time, item) for sequential
+ * patterns.  The SQL functions uba_events_combine,
  * uba_events_serialize and uba_events_deserialize serve every aggregate
  * with this state.  peak_bytes is what one event may cost at the peak of
  * training; uba.max_memory is applied to it while the events are collected.
@@ -572,10 +574,15 @@ typedef struct UbaEvents
 	int64	   *a;
 	int64	   *b;
 	double	   *w;				/* NULL unless weighted */
+	int64	   *t;				/* times (microseconds), NULL unless timed */
 	Size		a_bytes;
 	Size		b_bytes;
 	Size		w_bytes;
+	Size		t_bytes;
 	bool		weighted;
+	int16		aarg;			/* the aggregate's arguments holding a, b and the time (0: none) */
+	int16		barg;
+	int16		targ;
 	int32		peak_bytes;
 	Jsonb	   *options;		/* copy of the options argument, or NULL */
 	TimestampTz started;		/* when the first event arrived */
@@ -589,7 +596,11 @@ typedef struct UbaEvents
 /* A new collection; the a and b ids are the aggregate's arguments 1 and 2, named for errors */
 extern UbaEvents *uba_events_start(FunctionCallInfo fcinfo, Jsonb *options, bool weighted,
 								   int32 peak_bytes, const char *aname, const char *bname);
-/* Append the event of arguments 1 and 2 (w is ignored unless the collection is weighted) */
+/* The same, with a and b at arguments aarg and barg and a timestamp at targ */
+extern UbaEvents *uba_events_start_timed(FunctionCallInfo fcinfo, Jsonb *options, bool weighted,
+										 int32 peak_bytes, const char *aname, int aarg,
+										 const char *bname, int barg, int targ);
+/* Append the event of the a, b (and time) arguments (w is ignored unless the collection is weighted) */
 extern void uba_events_add(UbaEvents *ev, FunctionCallInfo fcinfo, double w);
 /* Before training: text and uuid ids replaced by their ranks in canonical order */
 extern void uba_events_canonical(UbaEvents *ev);
