@@ -53,6 +53,11 @@ SELECT 'cf', uba_cf_train(md5('c' || u)::uuid, ((u * 7 + k) % 11)::int, 1.0, '{"
 UNION ALL
 SELECT 'assoc', uba_assoc_rules('b' || b, 'i' || (b * 3 + k) % 5, '{"min_support": 0.2, "min_confidence": 0.3, "max_consequent": 2}') FROM generate_series(1, 20) b, generate_series(1, 3) k
 UNION ALL
+-- sequential patterns: integer and text items, with and without a gap
+SELECT 'prefixspan', uba_prefixspan(u, timestamptz '2024-01-01' + k * interval '1 minute', (u * 3 + k) % 4, '{"min_support": 0.2, "max_length": 3}') FROM generate_series(1, 20) u, generate_series(1, 4) k
+UNION ALL
+SELECT 'prefixspan', uba_prefixspan('u' || u, timestamptz '2024-01-01' + k * interval '1 minute', 'i' || (u + k) % 4, '{"min_support": 0.2, "max_gap_seconds": 90}') FROM generate_series(1, 20) u, generate_series(1, 4) k
+UNION ALL
 -- boosted trees: binary and regression
 SELECT 'boost', uba_boost_train(x % 3 = 0, ARRAY[x::float8, (x % 4)::float8], '{"n_estimators": 3, "max_depth": 2, "cv_folds": 2}') FROM generate_series(1, 40) x
 UNION ALL
@@ -107,6 +112,8 @@ INSERT INTO calls VALUES
 	('cf', 'SELECT count(*)::text FROM uba_cf_similar_items($1, ''i2''::text, 5)'),
 	('cf', 'SELECT count(*)::text FROM uba_cf_explain($1, ''u3''::text, ''i4''::text)'),
 	('assoc', 'SELECT count(*)::text FROM uba_assoc_rules_list($1, NULL::text)'),
+	('prefixspan', 'SELECT count(*)::text FROM uba_sequential_patterns($1)'),
+	('prefixspan', 'SELECT count(*)::text FROM uba_sequential_patterns($1, NULL::bigint)'),
 	('boost', 'SELECT uba_boost_predict($1, ARRAY[3, 1]::float8[])::text'),
 	('boost', 'SELECT uba_boost_predict($1, ARRAY[30, 2]::float8[])::text'),
 	('boost', 'SELECT sum(contribution)::text FROM uba_boost_explain($1, ARRAY[3, 1]::float8[])'),

@@ -437,7 +437,7 @@ typedef struct OnceChain
 {
 	TimestampTz first;
 	TimestampTz last;
-	uint64		used;			/* events of this time used, by their index in it (at most 64) */
+	uint64		used;			/* events of this time (holding several steps) used */
 } OnceChain;
 
 typedef struct OnceLevel
@@ -447,9 +447,17 @@ typedef struct OnceLevel
 	int			cap;
 } OnceLevel;
 
+/*
+ * Add a chain unless one already there can do all it can: a start as late,
+ * a last step as early and no event it lacks.  This keeps many events of
+ * one step at one time from multiplying the chains.
+ */
 static void
 OnceAdd(OnceLevel *lv, TimestampTz first, TimestampTz last, uint64 used)
 {
+	for (int c = 0; c < lv->n; c++)
+		if (lv->c[c].first >= first && lv->c[c].last <= last && (lv->c[c].used & ~used) == 0)
+			return;
 	if (lv->n == lv->cap)
 	{
 		lv->cap = Max(4, lv->cap * 2);
@@ -465,8 +473,8 @@ OnceAdd(OnceLevel *lv, TimestampTz first, TimestampTz last, uint64 used)
 }
 
 /*
- * strict_once.  Within the events of one time (at most 64 of them: more
- * would need a wider mask of used events), every chain is extended, each
+ * strict_once.  Within the events of one time (at most 64 of them holding
+ * several steps: more would need a wider mask of used events), every chain is extended, each
  * step's events in turn; between times a step keeps one chain, the latest
  * start, since later events are other rows and come later than any chain's
  * last step.
@@ -486,18 +494,20 @@ ScanOnce(Scan *sc, const FunnelEvent *ev, int64 n)
 		int64		g0 = i;
 		uint64		steps = 0;
 		bool		none = false;
+		int			multi = 0;	/* events of this time holding several steps */
 
 		for (; i < n && ev[i].ts == t; i++)
 		{
 			steps |= ev[i].steps;
 			none |= ev[i].steps == 0;
+			multi += (ev[i].steps & (ev[i].steps - 1)) != 0;
 		}
 		CHECK_FOR_INTERRUPTS();
-		if (i - g0 > 64)
+		if (multi > 64)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("strict_once funnels take at most 64 events at the same time"),
-					 errdetail("Got " INT64_FORMAT " events at one time.", i - g0),
+					 errmsg("strict_once funnels take at most 64 events holding several steps at the same time"),
+					 errdetail("Got %d such events at one time.", multi),
 					 errhint("Leave strict_once out, or add a tie-breaking fraction of a second to the times.")));
 		if (none && started)
 			break;
@@ -505,10 +515,15 @@ ScanOnce(Scan *sc, const FunnelEvent *ev, int64 n)
 		{
 			int			k = pg_rightmost_one_pos64(m);
 
+			int			nth = 0;	/* events holding several steps seen so far */
+
 			for (int64 r = g0; r < i; r++)
 			{
-				uint64		me = BIT(r - g0);
+				/* an event of one step can serve no other: only the others need telling apart */
+				bool		several = (ev[r].steps & (ev[r].steps - 1)) != 0;
+				uint64		me = several ? BIT(nth) : 0;
 
+				nth += several;
 				if (!(ev[r].steps & BIT(k)))
 					continue;
 				if (k == 0)

@@ -177,7 +177,7 @@ EmitPattern(Miner *mn, int len, int64 users)
 		mn->poolcap = Max(mn->poolcap * 2, mn->npool + len + 4096);
 		CheckMiningMemory(add_size(add_size(mul_size((Size) mn->patcap, sizeof(Pattern)),
 											mul_size((Size) mn->poolcap, sizeof(uint32))), mn->live),
-						  "the sequential patterns");
+						  "mining the sequential patterns");
 		mn->pats = mn->pats ? repalloc_huge(mn->pats, sizeof(Pattern) * mn->patcap)
 			: MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Pattern) * mn->patcap);
 		mn->pool = mn->pool ? repalloc_huge(mn->pool, sizeof(uint32) * mn->poolcap)
@@ -300,7 +300,7 @@ Grow(Miner *mn, int depth, const ProjUser *users, int64 nproj, const int64 *posi
 	pbase[nfreq] = ptotal;
 	for (int64 k = 0; k < mn->ntouched; k++)
 	{
-		mn->ucnt[mn->touched[k]] = -1;	/* -1 - f: frequent item f; -1: not frequent */
+		mn->ucnt[mn->touched[k]] = 0;	/* during the projection: -1 - f for frequent item f, else 0 */
 		mn->pcnt[mn->touched[k]] = 0;
 	}
 	for (int64 f = 0; f < nfreq; f++)
@@ -315,7 +315,7 @@ Grow(Miner *mn, int depth, const ProjUser *users, int64 nproj, const int64 *posi
 		bytes = add_size(mul_size((Size) utotal, sizeof(ProjUser)), mul_size((Size) ptotal, sizeof(int64)));
 		mn->live = add_size(mn->live, bytes);
 		CheckMiningMemory(add_size(mn->live, mul_size((Size) mn->poolcap, sizeof(uint32))),
-						  "the projections of the sequences");
+						  "projecting the sequences");
 		child = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ProjUser) * Max(utotal, 1));
 		childpos = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(ptotal, 1));
 		ufill = palloc(sizeof(int64) * Max(nfreq, 1));
