@@ -522,6 +522,7 @@ def md5_uuid(x):
 # ---------------------------------------------------------------- the speed log
 
 SPEED_TABLE = "prefixspan_bench"
+ZIPF_S = 0.7                            # item popularity: weight 1 / rank ** ZIPF_S
 
 
 def speed_log(n_users, n_events, n_items, seed):
@@ -545,7 +546,7 @@ def speed_log(n_users, n_events, n_items, seed):
     cum = []
     acc = 0.0
     for r in range(n_items):
-        acc += 1 / (r + 1)
+        acc += 1 / (r + 1) ** ZIPF_S
         cum.append(acc)
     successor = {x: rng.randint(1, n_items) for x in items}
     rows = []

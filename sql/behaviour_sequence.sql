@@ -113,3 +113,89 @@ SELECT uba_sequence_match('(?1).*(?1).*(?1).*(?1).*(?2)', ts, true, ts = '2024-0
 SET uba.work_mem = '1MB';
 SELECT expect_error($$SELECT uba_sequence_count('(?1)', ts, true) FROM generate_series(timestamptz '2024-01-01', '2024-01-02', '1 second') ts$$);
 RESET uba.work_mem;
+
+-- ---------- uba_next_event: ClickHouse's sequenceNextNode ----------
+-- ClickHouse's documentation table test_flow: pages of three users, a second apart
+CREATE TABLE next_flow (dt timestamptz, id int, page text);
+INSERT INTO next_flow VALUES ('1970-01-01 09:00:01', 1, 'Home'), ('1970-01-01 09:00:02', 1, 'Gift'),
+	('1970-01-01 09:00:03', 1, 'Exit'), ('1970-01-01 09:00:01', 2, 'Home'), ('1970-01-01 09:00:02', 2, 'Home'),
+	('1970-01-01 09:00:03', 2, 'Gift'), ('1970-01-01 09:00:04', 2, 'Basket'), ('1970-01-01 09:00:01', 3, 'Gift'),
+	('1970-01-01 09:00:02', 3, 'Home'), ('1970-01-01 09:00:03', 3, 'Gift'), ('1970-01-01 09:00:04', 3, 'Basket');
+-- ClickHouse's answers: (forward, head, Home): Gift, Home, NULL; (forward, head, Home, Gift): Exit, NULL, NULL;
+-- (backward, tail, Basket): NULL, Gift, Gift; (forward, first_match, Gift): Exit, Basket, Home;
+-- (backward, last_match, Gift): Home, Home, Home
+SELECT id, uba_next_event('forward', 'head', dt, page, true, page = 'Home') AS home_next,
+       uba_next_event('forward', 'head', dt, page, true, page = 'Home', page = 'Gift') AS home_gift_next,
+       uba_next_event('backward', 'tail', dt, page, true, page = 'Basket') AS before_basket,
+       uba_next_event('forward', 'first_match', dt, page, true, page = 'Gift') AS after_first_gift,
+       uba_next_event('backward', 'last_match', dt, page, true, page = 'Gift') AS before_last_gift,
+       uba_next_event('forward', 'head', dt::timestamp, page, page = 'Home', VARIADIC '{}'::boolean[]) AS base_itself
+  FROM next_flow GROUP BY id ORDER BY id;
+-- the base condition narrows the base: the first Gift after the first second
+SELECT id, uba_next_event('forward', 'first_match', dt, page, dt > '1970-01-01 09:00:01', page = 'Gift') AS next
+  FROM next_flow GROUP BY id ORDER BY id;
+-- what users do right after Home then Gift: the usual report, one row per answer
+SELECT next, count(*) AS users
+  FROM (SELECT id, uba_next_event('forward', 'first_match', dt, page, true, page = 'Home', page = 'Gift') AS next
+          FROM next_flow GROUP BY id) s
+ GROUP BY next ORDER BY users DESC, next NULLS LAST;
+
+-- against the definition written in PL/pgSQL on random events with ties, every base and direction
+CREATE TABLE next_gen AS
+SELECT u, timestamptz '2024-01-01' + ((i * 7 + u * 3) % 9) * interval '1 minute' AS ts,
+       (ARRAY['a', 'b', 'c', 'd'])[1 + (i * i + u) % 4] AS ev, (i + u) % 3 <> 0 AS ok
+  FROM generate_series(1, 200) u, generate_series(1, 2 + u % 9) i;
+CREATE FUNCTION next_brute(forward boolean, base text, uid int) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	evs text[]; oks boolean[]; n int; b int := NULL; i int;
+BEGIN
+	SELECT array_agg(ev ORDER BY ts, ev, ok), array_agg(ok ORDER BY ts, ev, ok) INTO evs, oks FROM next_gen WHERE u = uid;
+	n := cardinality(evs);
+	IF n <= 2 THEN RETURN NULL; END IF;
+	IF base = 'head' THEN IF oks[1] THEN b := 1; END IF;
+	ELSIF base = 'tail' THEN IF oks[n] THEN b := n; END IF;
+	ELSIF base = 'first_match' THEN
+		FOR i IN 1 .. n LOOP IF oks[i] AND evs[i] = 'a' THEN b := i; EXIT; END IF; END LOOP;
+	ELSE
+		FOR i IN REVERSE n .. 1 LOOP IF oks[i] AND evs[i] = 'a' THEN b := i; EXIT; END IF; END LOOP;
+	END IF;
+	IF b IS NULL THEN RETURN NULL; END IF;
+	-- conditions: 1 is ev = 'a', 2 is ev <> 'c'
+	IF forward THEN
+		IF b + 2 > n OR evs[b] <> 'a' OR evs[b + 1] = 'c' THEN RETURN NULL; END IF;
+		RETURN evs[b + 2];
+	END IF;
+	IF b - 2 < 1 OR evs[b] <> 'a' OR evs[b - 1] = 'c' THEN RETURN NULL; END IF;
+	RETURN evs[b - 2];
+END $$;
+WITH got AS (SELECT u,
+               uba_next_event('forward', 'head', ts, ev, ok, ev = 'a', ev <> 'c') AS fh,
+                    uba_next_event('forward', 'first_match', ts, ev, ok, ev = 'a', ev <> 'c') AS ff,
+                    uba_next_event('forward', 'last_match', ts, ev, ok, ev = 'a', ev <> 'c') AS fl,
+                    uba_next_event('backward', 'tail', ts, ev, ok, ev = 'a', ev <> 'c') AS bt,
+                    uba_next_event('backward', 'first_match', ts, ev, ok, ev = 'a', ev <> 'c') AS bf,
+                    uba_next_event('backward', 'last_match', ts, ev, ok, ev = 'a', ev <> 'c') AS bl
+               FROM next_gen GROUP BY u)
+SELECT count(*) AS users,
+       count(*) FILTER (WHERE fh IS NOT NULL OR ff IS NOT NULL OR bl IS NOT NULL) AS with_answers,
+       count(*) FILTER (WHERE fh IS DISTINCT FROM next_brute(true, 'head', u) OR ff IS DISTINCT FROM next_brute(true, 'first_match', u)
+                           OR fl IS DISTINCT FROM next_brute(true, 'last_match', u) OR bt IS DISTINCT FROM next_brute(false, 'tail', u)
+                           OR bf IS DISTINCT FROM next_brute(false, 'first_match', u)
+                           OR bl IS DISTINCT FROM next_brute(false, 'last_match', u)) AS mismatches
+  FROM got;
+-- a parallel plan gives the same answers
+SELECT parallel_plans(true);
+SELECT count(*) AS users, count(*) FILTER (WHERE g IS DISTINCT FROM next_brute(true, 'first_match', u)) AS mismatches
+  FROM (SELECT u, uba_next_event('forward', 'first_match', ts, ev, ok, ev = 'a', ev <> 'c') AS g FROM next_gen GROUP BY u) s;
+SELECT parallel_plans(false);
+-- mistakes
+SELECT expect_error($$SELECT uba_next_event('sideways', 'head', dt, page, true, true) FROM next_flow$$);
+SELECT expect_error($$SELECT uba_next_event('forward', 'middle', dt, page, true, true) FROM next_flow$$);
+SELECT expect_error($$SELECT uba_next_event('backward', 'head', dt, page, true, true) FROM next_flow$$);
+SELECT expect_error($$SELECT uba_next_event(NULL, 'head', dt, page, true, true) FROM next_flow$$);
+SELECT expect_error($$SELECT uba_next_event('forward', 'head', dt, page, true, VARIADIC CASE WHEN id = 1 THEN ARRAY[true] ELSE ARRAY[true, true] END) FROM next_flow$$);
+SELECT expect_error($$SELECT uba_next_event('forward', CASE WHEN id = 1 THEN 'head' ELSE 'first_match' END, dt, page, true, true) FROM next_flow$$);
+SELECT expect_error($$SELECT uba_next_event('forward', 'head', dt, page, true, VARIADIC array_fill(true, ARRAY[65])) FROM next_flow$$);
+SELECT expect_error($$SELECT uba_next_event('forward', 'head', dt, page, true, VARIADIC '{{true}}'::boolean[]) FROM next_flow$$);
+DROP TABLE next_flow, next_gen;
+DROP FUNCTION next_brute(boolean, text, int);

@@ -1110,3 +1110,30 @@ CREATE FUNCTION uba_sequential_patterns(model bytea, item_type anycompatible,
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1000;
 COMMENT ON FUNCTION uba_sequential_patterns(bytea, anycompatible) IS 'every pattern of a uba_prefixspan model, items of the type of item_type (NULL::bigint), most followed first';
+
+-- ---------- what comes next: ClickHouse's sequenceNextNode (next_event.c) ----------
+
+CREATE FUNCTION uba_next_event_transfn(internal, text, text, timestamptz, text, boolean, boolean[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_next_event_transfn(internal, text, text, timestamp, text, boolean, boolean[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_next_event_final(internal) RETURNS text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_next_event_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_next_event_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_next_event_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE uba_next_event(direction text, base text, ts timestamptz, event text, base_condition boolean,
+                                VARIADIC conditions boolean[]) (
+	SFUNC = uba_next_event_transfn, STYPE = internal, FINALFUNC = uba_next_event_final,
+	COMBINEFUNC = uba_next_event_combine, SERIALFUNC = uba_next_event_serialize,
+	DESERIALFUNC = uba_next_event_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_next_event(direction text, base text, ts timestamp, event text, base_condition boolean,
+                                VARIADIC conditions boolean[]) (
+	SFUNC = uba_next_event_transfn, STYPE = internal, FINALFUNC = uba_next_event_final,
+	COMBINEFUNC = uba_next_event_combine, SERIALFUNC = uba_next_event_serialize,
+	DESERIALFUNC = uba_next_event_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_next_event(text, text, timestamptz, text, boolean, boolean[]) IS 'the event right after (forward) or before (backward) a chain of events matching the conditions from a base event, as ClickHouse''s sequenceNextNode';
+COMMENT ON AGGREGATE uba_next_event(text, text, timestamp, text, boolean, boolean[]) IS 'the event right after (forward) or before (backward) a chain of events matching the conditions from a base event, as ClickHouse''s sequenceNextNode';
