@@ -15,17 +15,21 @@ matplotlib give the same bytes.  After drawing, the script checks that doc/galle
 chart's SQL exactly (--doc '' skips the check); it exits 1 when one differs.
 """
 import argparse
+import math
 import os
 import sys
+import textwrap
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import PathPatch, Patch, Rectangle  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+from matplotlib.patches import PathPatch, Rectangle  # noqa: E402
 from matplotlib.path import Path  # noqa: E402
 
 import psycopg2  # noqa: E402
+from PIL import Image  # noqa: E402  (matplotlib needs it too)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -53,7 +57,7 @@ SELECT to_char(cohort, 'YYYY-MM') AS cohort, x.k - 1 AS months_later,
  ORDER BY cohort, x.k"""
 
 PATHS_SQL = """\
-WITH product_group AS (   -- a keyword map of the descriptions onto eight groups
+WITH product_group AS MATERIALIZED (   -- a keyword map of the descriptions onto eight groups
   SELECT stock_code, CASE
     WHEN description ~ 'CHRISTMAS|XMAS|ADVENT|SANTA|REINDEER|SNOWFLAKE' THEN 'Christmas'
     WHEN description ~ 'LIGHT|CANDLE|LANTERN' THEN 'Lights & candles'
@@ -97,23 +101,21 @@ SELECT s.period AS month, s.status, count(*) AS customers
  GROUP BY 1, 2
  ORDER BY 1, 2"""
 
-# the customers whose first purchase leaves 90 days of data after it (the data ends 2011-12-09),
-# from 2011 on (a first purchase in December 2010 is often an older customer's)
+# The funnel's customers (HAVING): first purchase in 2011 (one in December 2010, the first month
+# of the data, is often an older customer's) and 90 days of data after it (the data ends 2011-12-09)
 FUNNEL_CTE = """\
-WITH purchases AS (       -- n: the customer's first, second, ... purchase (invoice time)
+WITH purchases AS (       -- one row per purchase (invoice time); n: the customer's 1st, 2nd, ...
   SELECT customer_id, invoice_date,
-         dense_rank() OVER (PARTITION BY customer_id ORDER BY invoice_date) AS n
-    FROM retail_lines
-   WHERE customer_id IS NOT NULL AND quantity > 0),
-new_customers AS (
-  SELECT customer_id FROM purchases
-   WHERE n = 1 AND invoice_date >= '2011-01-01' AND invoice_date < '2011-09-10')"""
+         row_number() OVER (PARTITION BY customer_id ORDER BY invoice_date) AS n
+    FROM (SELECT DISTINCT customer_id, invoice_date FROM retail_lines
+           WHERE customer_id IS NOT NULL AND quantity > 0) p)"""
 
 FUNNEL_SQL = FUNNEL_CTE + """,
-funnel AS (
+funnel AS (               -- customers first seen in 2011 with 90 days of data after it
   SELECT customer_id, uba_funnel(invoice_date, '90 days', ARRAY[n = 1, n = 2, n = 3]) AS depth
-    FROM purchases JOIN new_customers USING (customer_id)
-   GROUP BY customer_id)
+    FROM purchases
+   GROUP BY customer_id
+  HAVING min(invoice_date) >= '2011-01-01' AND min(invoice_date) < '2011-09-10')
 SELECT step, count(*) FILTER (WHERE depth >= step) AS customers
   FROM funnel, generate_series(1, 3) AS step
  GROUP BY step
@@ -122,8 +124,9 @@ SELECT step, count(*) FILTER (WHERE depth >= step) AS customers
 FUNNEL_TIMES_SQL = FUNNEL_CTE + """,
 times AS (                -- t[1]: the first purchase, t[2]: the second (NULL: none in 90 days)
   SELECT customer_id, uba_funnel_times(invoice_date, '90 days', ARRAY[n = 1, n = 2]) AS t
-    FROM purchases JOIN new_customers USING (customer_id)
-   GROUP BY customer_id)
+    FROM purchases
+   GROUP BY customer_id
+  HAVING min(invoice_date) >= '2011-01-01' AND min(invoice_date) < '2011-09-10')
 SELECT floor(extract(epoch FROM t[2] - t[1]) / 86400 / 7)::int AS week, count(*) AS customers
   FROM times
  WHERE t[2] IS NOT NULL
@@ -155,7 +158,7 @@ WIDTH, HEIGHT, DPI = 9.0, 5.0, 100          # 900 x 500 px
 INK = "#222222"
 MUTED = "#666666"
 GRID = "#dddddd"
-# a colour-blind-friendly categorical palette (Okabe & Ito), then neutral greys
+# a colour-blind-friendly categorical palette (Okabe & Ito)
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
 
 STYLE = {
@@ -165,10 +168,9 @@ STYLE = {
     "figure.facecolor": "white",
     "font.family": "DejaVu Sans",
     "font.size": 10,
-    "axes.titlesize": 13,
-    "axes.titleweight": "bold",
+    "axes.titlesize": 10,
     "axes.titlelocation": "left",
-    "axes.titlepad": 10,
+    "axes.titlepad": 8,
     "axes.labelsize": 10,
     "axes.labelcolor": INK,
     "axes.edgecolor": "#999999",
@@ -188,9 +190,24 @@ def fmt(n):
     return f"{n:,}"
 
 
-def subtitle(ax, text):
-    """A grey line under the title: what the numbers are."""
-    ax.text(0, 1.01, text, transform=ax.transAxes, fontsize=9, color=MUTED, va="bottom")
+def header(fig, title, subtitle):
+    """The title and, in grey under it, what the numbers are and which uba function made them."""
+    fig.text(0.015, 0.965, title, fontsize=14, weight="bold", va="top")
+    fig.text(0.015, 0.905, subtitle, fontsize=9, color=MUTED, va="top", linespacing=1.4)
+
+
+def save(fig, path):
+    """A PNG of 256 colours at most (a third of the size, no visible change), without metadata."""
+    fig.canvas.draw()
+    w, h = fig.canvas.get_width_height()
+    img = Image.frombuffer("RGBA", (w, h), bytes(fig.canvas.buffer_rgba()), "raw", "RGBA", 0, 1)
+    img = img.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    img.save(path, optimize=True)
+
+
+def thousands(ax, axis="y"):
+    f = matplotlib.ticker.FuncFormatter(lambda v, _: fmt(int(abs(v))))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(f)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,16 +216,19 @@ def subtitle(ax, text):
 
 def draw_retention(rows):
     """Heatmap: cohorts down, months since the first purchase across, % of the cohort."""
-    cohorts = sorted({r[0] for r in rows})
+    cohorts = sorted({r[0] for r in rows if r[1] > 0})     # the last cohort has no later month yet
     months = sorted({r[1] for r in rows if r[1] > 0})
     size = {r[0]: r[2] for r in rows}
     rate = {(r[0], r[1]): 100.0 * r[3] / r[2] for r in rows}
     grid = [[rate.get((c, m), float("nan")) for m in months] for c in cohorts]
-    top = max(v for row in grid for v in row if v == v)
+    top = 5 * math.ceil(max(v for row in grid for v in row if v == v) / 5)
 
     fig, ax = plt.subplots()
-    fig.subplots_adjust(left=0.17, right=0.97, top=0.84, bottom=0.12)
-    im = ax.imshow(grid, cmap="Blues", vmin=0, vmax=top, aspect="auto")
+    fig.subplots_adjust(left=0.17, right=0.96, top=0.8, bottom=0.11)
+    header(fig, "Monthly cohort retention",
+           "customers by the month of their first purchase: the share who bought again 1, 2, ..."
+           " months later (uba_retention)")
+    im = ax.imshow(grid, cmap=plt.get_cmap("Blues", top // 5), vmin=0, vmax=top, aspect="auto")
     for i, row in enumerate(grid):
         for j, v in enumerate(row):
             if v == v:
@@ -221,39 +241,30 @@ def draw_retention(rows):
         s.set_visible(False)
     ax.set_xlabel("months after the first purchase")
     ax.set_ylabel("first purchase (customers)")
-    ax.set_title("Monthly cohort retention", pad=22)
-    subtitle(ax, "share of each month's new customers who bought again k months later"
-                 " (uba_retention)")
-    cb = fig.colorbar(im, ax=ax, fraction=0.025, pad=0.015, format="%.0f%%")
+    cb = fig.colorbar(im, ax=ax, fraction=0.025, pad=0.015, format="%.0f%%",
+                      ticks=range(0, top + 1, 10))
     cb.outline.set_visible(False)
     cb.ax.tick_params(labelsize=8, length=0)
     return fig
 
 
 def draw_paths(rows):
-    """Sankey: a column per purchase, a node per product group, ribbons between steps."""
-    steps = sorted({r[0] for r in rows})
-    ncol = len(steps) + 1 if any(r[2] is not None and r[0] == steps[-1] for r in rows) else len(steps)
+    """Sankey: a column per invoice, a node per product group, ribbons between steps."""
     node = {}                                    # (column, group) -> customers
     flow = {}                                    # (column, source, target) -> customers
     for step, source, target, n in rows:
         node[(step, source)] = node.get((step, source), 0) + n
         if target is not None:
             flow[(step, source, target)] = n
-    # every customer at step k + 1 came from step k: the last column's nodes are its inflows
-    for (step, source, target), n in flow.items():
-        if step + 1 not in steps:
-            node[(step + 1, target)] = node.get((step + 1, target), 0) + n
-    columns = list(range(1, ncol + 1))
+    columns = sorted({c for c, _ in node})
     first = {g: n for (c, g), n in node.items() if c == 1}
     groups = sorted(first, key=lambda g: (g == "Other", -first[g], g))
     groups += sorted({g for (_, g) in node} - set(groups))
-    colour = {g: ("#b0b0b0" if g == "Other" else PALETTE[i % (len(PALETTE) - 1)])
-              for i, g in enumerate(groups)}
+    colour = {g: PALETTE[i % (len(PALETTE) - 1)] for i, g in enumerate(groups)}
+    colour["Other"] = "#aaaaaa"
 
-    total1 = sum(first.values())
     gap = 0.012                                  # between nodes, as a share of the height
-    scale = (1.0 - gap * (len(groups) - 1)) / total1
+    scale = (1.0 - gap * (len(groups) - 1)) / sum(first.values())
     width = 0.035
     x = {c: (c - 1) * 1.0 for c in columns}
     pos = {}                                     # (column, group) -> (top, bottom)
@@ -267,7 +278,10 @@ def draw_paths(rows):
             y -= h + gap
 
     fig, ax = plt.subplots()
-    fig.subplots_adjust(left=0.2, right=0.86, top=0.82, bottom=0.03)
+    fig.subplots_adjust(left=0.19, right=0.82, top=0.75, bottom=0.03)
+    header(fig, "What customers buy first, and next",
+           "each invoice's main product group, over the first four invoices of each customer"
+           " (uba_path);\na node's part without a ribbon is the customers with no later invoice")
     # ribbons, stacked in group order at both ends so that they do not cross inside a node
     out_used = {k: 0.0 for k in pos}
     in_used = {k: 0.0 for k in pos}
@@ -293,25 +307,24 @@ def draw_paths(rows):
     for (c, g), (top, bottom) in pos.items():
         ax.add_patch(Rectangle((x[c] - width / 2, bottom), width, top - bottom,
                                facecolor=colour[g], edgecolor="white", linewidth=0.5))
-        n = node[(c, g)]
-        if c == columns[0]:
-            ax.text(x[c] - width / 2 - 0.03, (top + bottom) / 2, f"{g}  {fmt(n)}",
-                    ha="right", va="center", fontsize=9)
-        elif c == columns[-1]:
-            ax.text(x[c] + width / 2 + 0.03, (top + bottom) / 2, f"{fmt(n)}  {g}"
-                    if top - bottom > 0.012 else "", ha="left", va="center", fontsize=8.5)
+    # names and counts left of the first column and right of the last, pushed apart to stay legible
+    for c, side in ((columns[0], -1), (columns[-1], 1)):
+        labels = sorted(((top + bottom) / 2, g) for (cc, g), (top, bottom) in pos.items() if cc == c)
+        last = None
+        for y, g in reversed(labels):            # from the top down
+            y = y if last is None else min(y, last - 0.042)
+            last = y
+            text = f"{g}  {fmt(node[(c, g)])}" if side < 0 else f"{fmt(node[(c, g)])}  {g}"
+            ax.text(x[c] + side * (width / 2 + 0.03), y, text, ha="right" if side < 0 else "left",
+                    va="center", fontsize=9)
     ordinal = {1: "1st", 2: "2nd", 3: "3rd"}
     for c in columns:
         total = sum(n for (cc, _), n in node.items() if cc == c)
         ax.text(x[c], 1.02, f"{ordinal.get(c, f'{c}th')} invoice\n{fmt(total)} customers",
-                ha="center", va="bottom", fontsize=9, color=INK)
+                ha="center", va="bottom", fontsize=9)
     ax.set_xlim(x[columns[0]] - 0.05, x[columns[-1]] + 0.05)
-    ax.set_ylim(-0.01, 1.0 + 0.01)
+    ax.set_ylim(-0.01, 1.01)
     ax.axis("off")
-    ax.set_title("What customers buy first, and next", pad=46, x=-0.25)
-    ax.text(-0.25, 1.13, "each invoice's main product group, first four invoices of each"
-            " customer (uba_path); a node's unlinked part stopped there",
-            transform=ax.transAxes, fontsize=9, color=MUTED, va="bottom")
     return fig
 
 
@@ -324,7 +337,11 @@ def draw_lifecycle(rows):
     months = sorted({r[0] for r in rows})
     count = {(r[0], r[1]): r[2] for r in rows}
     fig, ax = plt.subplots()
-    fig.subplots_adjust(left=0.09, right=0.98, top=0.84, bottom=0.1)
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.78, bottom=0.11)
+    header(fig, "Customer lifecycle by month",
+           "customers who bought in the month: new (first purchase ever), returning (bought the"
+           " month before too), resurrecting (did not);\nbelow the axis, dormant: bought the"
+           " month before, not in this one (uba_lifecycle)")
     xs = range(len(months))
     base = [0] * len(months)
     for status, col in LIFECYCLE_ORDER:
@@ -335,105 +352,111 @@ def draw_lifecycle(rows):
             ax.bar(xs, vals, 0.7, bottom=base, color=col, label=status)
             base = [b + v for b, v in zip(base, vals)]
     ax.axhline(0, color=INK, linewidth=0.8)
-    ax.set_xticks(list(xs), [m.strftime("%b\n%Y") if m.month == 1 else m.strftime("%b")
-                             for m in months])
+    ax.set_xticks(list(xs), [m.strftime("%b\n%Y") if m.month == 1 or i == 0 else m.strftime("%b")
+                             for i, m in enumerate(months)])
     ax.yaxis.grid(True)
     ax.set_axisbelow(True)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: fmt(int(abs(v)))))
-    ax.set_ylabel("customers (dormant below the axis)")
-    ax.set_title("Customer lifecycle by month", pad=22)
-    subtitle(ax, "customers who bought in the month: new, returning (bought the month before),"
-                 " resurrecting; dormant: bought the month before, not this one (uba_lifecycle)")
-    ax.legend(ncol=4, loc="upper left", bbox_to_anchor=(0, 1.0))
+    thousands(ax)
+    ax.set_ylabel("customers")
+    ax.legend(ncol=4, loc="upper left", bbox_to_anchor=(0, 1.02))
     top = max(base)
     bottom = max(count.get((m, "dormant"), 0) for m in months)
-    ax.set_ylim(-bottom * 1.1, top * 1.18)
+    ax.set_ylim(-bottom * 1.1, top * 1.2)
     return fig
 
 
 def draw_funnel(funnel_rows, time_rows):
     """Funnel bars with conversion rates, and a histogram of the days from step 1 to step 2."""
-    fig, (ax, hx) = plt.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
-    fig.subplots_adjust(left=0.07, right=0.98, top=0.8, bottom=0.12, wspace=0.28)
+    fig, (ax, hx) = plt.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.76, bottom=0.12, wspace=0.3)
+    header(fig, "Repeat purchases within 90 days of the first",
+           "customers first seen 2011-01-01 .. 2011-09-09: how many bought a 2nd and a 3rd time"
+           " within 90 days (uba_funnel),\nand how long the 2nd purchase took (uba_funnel_times)")
     labels = {1: "1st purchase", 2: "2nd purchase", 3: "3rd purchase"}
     steps = [r[0] for r in funnel_rows]
     counts = [r[1] for r in funnel_rows]
     first = counts[0]
-    ax.bar(steps, [first] * len(steps), 0.62, color="#e8e8e8")
-    ax.bar(steps, counts, 0.62, color=PALETTE[0])
+    ax.bar(steps, [first] * len(steps), 0.6, color="#ebebeb")
+    ax.bar(steps, counts, 0.6, color=PALETTE[0])
     for i, (s, n) in enumerate(zip(steps, counts)):
         ax.text(s, n + first * 0.015, f"{fmt(n)}\n{100.0 * n / first:.0f}%", ha="center",
                 va="bottom", fontsize=9)
         if i:
-            ax.annotate(f"{100.0 * n / counts[i - 1]:.0f}% of\nprevious", xy=(s - 0.5, first * 0.84),
-                        ha="center", va="center", fontsize=8, color=MUTED)
+            ax.text(s, first * 0.97, f"{100.0 * n / counts[i - 1]:.0f}% of the\nstep before",
+                    ha="center", va="top", fontsize=8, color=MUTED)
     ax.set_xticks(steps, [labels.get(s, f"step {s}") for s in steps])
-    ax.set_ylim(0, first * 1.12)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: fmt(int(v))))
+    ax.tick_params(axis="x", length=0)
+    ax.set_ylim(0, first * 1.13)
+    thousands(ax)
     ax.set_ylabel("customers")
-    ax.set_title("Repeat-purchase funnel, 90 days", pad=36)
-    ax.text(0, 1.035, "new customers of 2011-01-01 .. 2011-09-09 (uba_funnel)",
-            transform=ax.transAxes, fontsize=9, color=MUTED, va="bottom")
+    ax.set_title("the funnel: share of the 1st step")
 
     weeks = [r[0] for r in time_rows]
     n = [r[1] for r in time_rows]
     total = sum(n)
-    hx.bar([w * 7 + 3.5 for w in weeks], n, 6.4, color=PALETTE[2])
-    # the median week from the histogram's counts
-    acc, median_week = 0, None
+    acc, median_week = 0, weeks[-1]             # the week in which half have converted
     for w, k in zip(weeks, n):
         acc += k
         if acc * 2 >= total:
             median_week = w
             break
+    hx.bar([w * 7 + 3.5 for w in weeks], n, 6.3, color=PALETTE[2])
     hx.set_xticks(range(0, 92, 14))
     hx.set_xlim(0, 91)
     hx.set_xlabel("days from the 1st to the 2nd purchase (bins of a week)")
     hx.set_ylabel("customers")
     hx.yaxis.grid(True)
     hx.set_axisbelow(True)
-    hx.set_title("Time to the 2nd purchase", pad=36)
-    hx.text(0, 1.035, f"{fmt(total)} customers who converted; half within {(median_week + 1) * 7}"
-            " days (uba_funnel_times)", transform=hx.transAxes, fontsize=9, color=MUTED,
-            va="bottom")
+    hx.set_title(f"time to convert: {fmt(total)} customers, half within {(median_week + 1) * 7} days")
     return fig
 
 
 SEGMENT_COLOURS = {
     "Champions": "#006d2c", "Loyal customers": "#31a354", "Potential loyalists": "#74c476",
-    "New customers": "#56B4E9", "Promising": "#9ecae1", "Need attention": "#F0E442",
+    "New customers": "#3690c0", "Promising": "#9ecae1", "Need attention": "#F0E442",
     "About to sleep": "#fdd49e", "At risk": "#fc8d59", "Can't lose them": "#d7301f",
     "Hibernating": "#bdbdbd",
 }
 
 
+def _dark(hexcolour):
+    r, g, b = (int(hexcolour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.299 * r + 0.587 * g + 0.114 * b < 140
+
+
 def draw_rfm(rows):
-    """The R x F grid of the segment map, each segment one block with its customers."""
-    cells = {(r[0], r[1]): (r[2], r[3]) for r in rows}
+    """The R x F grid of the segment map, each segment one block, and the segments by size."""
     total = sum(r[3] for r in rows)
-    seg_cells = {}
-    for (rs, fs), (seg, n) in cells.items():
-        seg_cells.setdefault(seg, []).append((rs, fs, n))
+    seg_cells = {}                               # segment -> [(r, f, customers)]
+    for r, f, seg, n in rows:
+        seg_cells.setdefault(seg, []).append((r, f, n))
+    size = {s: sum(c[2] for c in cs) for s, cs in seg_cells.items()}
     fig, ax = plt.subplots()
-    fig.subplots_adjust(left=0.08, right=0.7, top=0.84, bottom=0.11)
-    for seg, cs in sorted(seg_cells.items(), key=lambda kv: str(kv[0])):
-        n = sum(c[2] for c in cs)
+    fig.subplots_adjust(left=0.075, right=0.66, top=0.8, bottom=0.11)
+    header(fig, "RFM segments",
+           f"{fmt(total)} customers by their recency and frequency scores (uba_rfm), named by"
+           " uba_rfm_segment; small figures: customers per cell")
+    for seg in sorted(seg_cells, key=str):
+        cs = seg_cells[seg]
         col = SEGMENT_COLOURS.get(seg, "#dddddd")
-        for rs, fs, k in cs:                     # each cell, faintly, with its own count
-            ax.add_patch(Rectangle((fs - 0.5, rs - 0.5), 1, 1, facecolor=col, edgecolor="white",
-                                   linewidth=0.6))
-            ax.text(fs + 0.44, rs - 0.44, fmt(k), ha="right", va="bottom", fontsize=7,
-                    color="white" if _dark(col) else MUTED)
+        ink = "white" if _dark(col) else INK
+        for r, f, k in cs:
+            ax.add_patch(Rectangle((f - 0.5, r - 0.5), 1, 1, facecolor=col, edgecolor="white",
+                                   linewidth=0.5))
+            ax.text(f + 0.45, r - 0.45, fmt(k), ha="right", va="bottom", fontsize=7.5,
+                    color=ink, alpha=0.85)
         f0, f1 = min(c[1] for c in cs), max(c[1] for c in cs)
         r0, r1 = min(c[0] for c in cs), max(c[0] for c in cs)
         ax.add_patch(Rectangle((f0 - 0.5, r0 - 0.5), f1 - f0 + 1, r1 - r0 + 1, fill=False,
                                edgecolor="white", linewidth=3))
         name = seg if seg is not None else "(no segment)"
-        ax.text((f0 + f1) / 2, (r0 + r1) / 2 + 0.08, name, ha="center", va="center",
-                fontsize=9 if f1 > f0 else 8, weight="bold",
-                color="white" if _dark(col) else INK, wrap=True)
-        ax.text((f0 + f1) / 2, (r0 + r1) / 2 - 0.2, f"{fmt(n)}  ({100.0 * n / total:.0f}%)",
-                ha="center", va="center", fontsize=8.5, color="white" if _dark(col) else INK)
+        if f1 == f0:                             # one cell wide: wrap the name
+            name = textwrap.fill(name, 11)
+        ax.text(f0 - 0.42, r1 + 0.4, name, ha="left", va="top", fontsize=9, weight="bold",
+                color=ink, linespacing=1.1)
+        ax.text(f0 - 0.42, r1 + 0.4 - 0.21 * (name.count("\n") + 1) - 0.03,
+                f"{fmt(size[seg])} ({100.0 * size[seg] / total:.0f}%)", ha="left", va="top",
+                fontsize=8.5, color=ink)
     ax.set_xlim(0.5, 5.5)
     ax.set_ylim(0.5, 5.5)
     ax.set_xticks(range(1, 6))
@@ -441,30 +464,24 @@ def draw_rfm(rows):
     ax.tick_params(length=0)
     for s in ax.spines.values():
         s.set_visible(False)
-    ax.set_xlabel("frequency score (5: most repeat purchases)")
-    ax.set_ylabel("recency score (5: bought most recently)")
-    ax.set_title("RFM segments", pad=22)
-    subtitle(ax, f"{fmt(total)} customers by recency and frequency quintile (uba_rfm, uba_rfm_segment)")
+    ax.set_xlabel("frequency score (5: the most repeat purchases)")
+    ax.set_ylabel("recency score (5: bought the most recently)")
     # beside the map: the segments by size
-    bx = fig.add_axes([0.82, 0.11, 0.16, 0.73])
-    order = sorted(seg_cells, key=lambda s: (-sum(c[2] for c in seg_cells[s]), str(s)))
-    sizes = [sum(c[2] for c in seg_cells[s]) for s in order]
-    bx.barh(range(len(order)), sizes, color=[SEGMENT_COLOURS.get(s, "#dddddd") for s in order])
+    bx = fig.add_axes([0.815, 0.11, 0.165, 0.69])
+    order = sorted(seg_cells, key=lambda s: (-size[s], str(s)))
+    bx.barh(range(len(order)), [size[s] for s in order],
+            color=[SEGMENT_COLOURS.get(s, "#dddddd") for s in order])
     bx.set_yticks(range(len(order)), [str(s) for s in order], fontsize=8.5)
     bx.invert_yaxis()
     bx.tick_params(axis="y", length=0)
     bx.set_xticks([])
     bx.spines["bottom"].set_visible(False)
     bx.spines["left"].set_visible(False)
-    for i, v in enumerate(sizes):
-        bx.text(v + max(sizes) * 0.03, i, fmt(v), va="center", fontsize=8)
-    bx.set_xlim(0, max(sizes) * 1.35)
+    top = max(size.values())
+    for i, s in enumerate(order):
+        bx.text(size[s] + top * 0.04, i, fmt(size[s]), va="center", fontsize=8)
+    bx.set_xlim(0, top * 1.4)
     return fig
-
-
-def _dark(hexcolour):
-    r, g, b = (int(hexcolour[i:i + 2], 16) for i in (1, 3, 5))
-    return 0.299 * r + 0.587 * g + 0.114 * b < 120
 
 
 # name: (title in the doc, [SQL, ...], drawing function taking the rows of each SQL)
@@ -510,7 +527,7 @@ def main():
             results.append(cur.fetchall())
         fig = draw(*results)
         path = os.path.join(args.out, f"{name}.png")
-        fig.savefig(path, metadata={"Software": None}, pil_kwargs={"optimize": True})
+        save(fig, path)
         plt.close(fig)
         print(f"{path}: {os.path.getsize(path) // 1024} kB")
     conn.close()

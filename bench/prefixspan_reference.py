@@ -152,27 +152,36 @@ def prefixspan_first(times, itemsets, min_support, max_length):
         return out
 
     def grow(prefix, us, ps):
-        counts = Counter()
-        upd = counts.update
+        ends, seen = [], []
         for u, p in zip(us, ps):
-            upd(by_last[u][:bisect_left(neg_last[u], -p)])
-        frequent = {x for x, c in counts.items() if c >= need}
+            k = bisect_left(neg_last[u], -p)
+            ends.append(k)
+            seen.extend(by_last[u][:k])
+        counts = Counter(seen)
+        frequent = [x for x, c in counts.items() if c >= need]
         for x in frequent:
             out[prefix + (x,)] = counts[x]
         if not frequent or len(prefix) + 1 >= max_length:
             return
         proj = {x: ([], []) for x in frequent}
-        for u, p in zip(us, ps):
-            o = occ[u]
-            for x in by_last[u][:bisect_left(neg_last[u], -p)]:
-                lists = proj.get(x)
-                if lists is not None:
-                    js = o[x]
-                    lists[0].append(u)
-                    lists[1].append(js[bisect_right(js, p)])
+        if len(seen) <= len(us) * len(frequent):
+            for u, p, k in zip(us, ps, ends):   # through each user's items that follow p
+                o = occ[u]
+                for x in by_last[u][:k]:
+                    lists = proj.get(x)
+                    if lists is not None:
+                        js = o[x]
+                        lists[0].append(u)
+                        lists[1].append(js[bisect_right(js, p)])
+        else:
+            for x, (us2, ps2) in proj.items():  # through the users for each frequent item
+                for u, p in zip(us, ps):
+                    js = occ[u].get(x)
+                    if js is not None and js[-1] > p:
+                        us2.append(u)
+                        ps2.append(js[bisect_right(js, p)])
         for x, (us2, ps2) in proj.items():
-            if len(us2) >= need:
-                grow(prefix + (x,), us2, ps2)
+            grow(prefix + (x,), us2, ps2)
 
     grow((), list(range(n)), [-1] * n)
     return out

@@ -425,3 +425,48 @@ CREATE AGGREGATE uba_next_event(direction text, base text, ts timestamp, event t
 	DESERIALFUNC = uba_next_event_deserialize, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_next_event(text, text, timestamptz, text, boolean, boolean[]) IS 'the event right after (forward) or before (backward) a chain of events matching the conditions from a base event, as ClickHouse''s sequenceNextNode';
 COMMENT ON AGGREGATE uba_next_event(text, text, timestamp, text, boolean, boolean[]) IS 'the event right after (forward) or before (backward) a chain of events matching the conditions from a base event, as ClickHouse''s sequenceNextNode';
+
+-- ---------- why a metric moved: contribution analysis (contribution.c) ----------
+
+CREATE TYPE uba_contribution_row AS (
+	segment jsonb, depth int, metric_test float8, metric_control float8, difference float8,
+	relative_difference float8, expected float8, unexpected_difference float8,
+	relative_unexpected_difference float8, contribution float8, share_of_change float8,
+	support float8, rows_test bigint, rows_control bigint);
+COMMENT ON TYPE uba_contribution_row IS 'one segment of a contribution analysis (uba_contribution): its metric in the test and control periods and its part in the change';
+CREATE FUNCTION uba_contribution_transfn(internal, boolean, text[], float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_contribution_transfn(internal, boolean, text[], float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_contribution_ratio_transfn(internal, boolean, text[], float8, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_contribution_ratio_transfn(internal, boolean, text[], float8, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_contribution_final(internal) RETURNS uba_contribution_row[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_contribution_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_contribution_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_contribution_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE uba_contribution(is_test boolean, dims text[], metric float8, options jsonb) (
+	SFUNC = uba_contribution_transfn, STYPE = internal, FINALFUNC = uba_contribution_final,
+	COMBINEFUNC = uba_contribution_combine, SERIALFUNC = uba_contribution_serialize,
+	DESERIALFUNC = uba_contribution_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_contribution(is_test boolean, dims text[], metric float8) (
+	SFUNC = uba_contribution_transfn, STYPE = internal, FINALFUNC = uba_contribution_final,
+	COMBINEFUNC = uba_contribution_combine, SERIALFUNC = uba_contribution_serialize,
+	DESERIALFUNC = uba_contribution_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_contribution_ratio(is_test boolean, dims text[], numerator float8, denominator float8, options jsonb) (
+	SFUNC = uba_contribution_ratio_transfn, STYPE = internal, FINALFUNC = uba_contribution_final,
+	COMBINEFUNC = uba_contribution_combine, SERIALFUNC = uba_contribution_serialize,
+	DESERIALFUNC = uba_contribution_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_contribution_ratio(is_test boolean, dims text[], numerator float8, denominator float8) (
+	SFUNC = uba_contribution_ratio_transfn, STYPE = internal, FINALFUNC = uba_contribution_final,
+	COMBINEFUNC = uba_contribution_combine, SERIALFUNC = uba_contribution_serialize,
+	DESERIALFUNC = uba_contribution_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_contribution(boolean, text[], float8, jsonb) IS 'which segments (combinations of dimension values) drove the change of a summed metric from the control rows to the test rows, largest contribution first';
+COMMENT ON AGGREGATE uba_contribution(boolean, text[], float8) IS 'which segments (combinations of dimension values) drove the change of a summed metric from the control rows to the test rows, largest contribution first';
+COMMENT ON AGGREGATE uba_contribution_ratio(boolean, text[], float8, float8, jsonb) IS 'which segments drove the change of a ratio metric, sum(numerator) / sum(denominator), from the control rows to the test rows, largest contribution first';
+COMMENT ON AGGREGATE uba_contribution_ratio(boolean, text[], float8, float8) IS 'which segments drove the change of a ratio metric, sum(numerator) / sum(denominator), from the control rows to the test rows, largest contribution first';
