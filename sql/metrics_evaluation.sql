@@ -152,3 +152,17 @@ SELECT uba_split(NULL::int, 0.5) IS NULL AS null_key;
 SELECT expect_error($$SELECT uba_split(1, 1.5)$$);
 SELECT expect_error($$SELECT uba_split(1, 'NaN')$$);
 SELECT expect_error($$SELECT uba_split(point(1, 2), 0.5)$$);
+
+-- ---------- uba_fisher_exact: scipy.stats.fisher_exact's answers (bench/fisher_reference.py checks thousands more) ----------
+-- Fisher's tea tasting [[3, 1], [1, 3]]: odds 9, p 0.4857142857 (34/70); [[8, 2], [1, 5]]: odds 20,
+-- two-sided 0.034965034965, greater 0.024475524476; an empty row: NaN and 1; no failures: infinite odds
+SELECT t.*, round(f.odds_ratio::numeric, 10) AS odds_ratio, round(f.p_value::numeric, 12) AS p_value
+  FROM (VALUES (3, 1, 1, 3, 'two-sided'), (8, 2, 1, 5, 'two-sided'), (8, 2, 1, 5, 'greater'), (8, 2, 1, 5, 'less'),
+               (0, 0, 1, 5, 'two-sided'), (4, 0, 2, 6, 'two-sided'), (100000, 20000, 90000, 30000, 'less')) t(a, b, c, d, alt),
+       uba_fisher_exact(t.a, t.b, t.c, t.d, t.alt) f;
+-- the two tails share the observed table: less + greater = 1 + P(observed), here 0.023601398601
+SELECT round((l.p_value + g.p_value)::numeric, 12) AS tails
+  FROM uba_fisher_exact(8, 2, 1, 5, 'less') l, uba_fisher_exact(8, 2, 1, 5, 'greater') g;
+SELECT expect_error($$SELECT * FROM uba_fisher_exact(-1, 2, 3, 4)$$);
+SELECT expect_error($$SELECT * FROM uba_fisher_exact(1, 2, 3, 4, 'both')$$);
+SELECT * FROM uba_fisher_exact(NULL, 2, 3, 4);

@@ -1182,3 +1182,10 @@ COMMENT ON AGGREGATE uba_contribution(boolean, text[], float8, jsonb) IS 'which 
 COMMENT ON AGGREGATE uba_contribution(boolean, text[], float8) IS 'which segments (combinations of dimension values) drove the change of a summed metric from the control rows to the test rows, largest contribution first';
 COMMENT ON AGGREGATE uba_contribution_ratio(boolean, text[], float8, float8, jsonb) IS 'which segments drove the change of a ratio metric, sum(numerator) / sum(denominator), from the control rows to the test rows, largest contribution first';
 COMMENT ON AGGREGATE uba_contribution_ratio(boolean, text[], float8, float8) IS 'which segments drove the change of a ratio metric, sum(numerator) / sum(denominator), from the control rows to the test rows, largest contribution first';
+
+-- ---------- tests of significance (hypothesis.c) ----------
+
+CREATE FUNCTION uba_fisher_exact(a bigint, b bigint, c bigint, d bigint, alternative text DEFAULT 'two-sided',
+	OUT odds_ratio float8, OUT p_value float8)
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_fisher_exact(bigint, bigint, bigint, bigint, text) IS 'odds ratio and Fisher''s exact p-value of the 2x2 table [[a, b], [c, d]] (two-sided, less or greater), as scipy.stats.fisher_exact';

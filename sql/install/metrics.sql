@@ -203,3 +203,10 @@ COMMENT ON FUNCTION uba_recall_at_k(anycompatiblearray, anycompatiblearray, int)
 COMMENT ON FUNCTION uba_ndcg_at_k(anycompatiblearray, anycompatiblearray, int) IS 'normalized discounted cumulative gain of the first k recommended (binary relevance)';
 COMMENT ON FUNCTION uba_average_precision_at_k(anycompatiblearray, anycompatiblearray, int) IS 'average precision at the hits among the first k, divided by min(k, number of relevant items)';
 COMMENT ON FUNCTION uba_hit_rate_at_k(anycompatiblearray, anycompatiblearray, int) IS '1 if any of the first k recommended is relevant, else 0';
+
+-- ---------- tests of significance (hypothesis.c) ----------
+
+CREATE FUNCTION uba_fisher_exact(a bigint, b bigint, c bigint, d bigint, alternative text DEFAULT 'two-sided',
+	OUT odds_ratio float8, OUT p_value float8)
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_fisher_exact(bigint, bigint, bigint, bigint, text) IS 'odds ratio and Fisher''s exact p-value of the 2x2 table [[a, b], [c, d]] (two-sided, less or greater), as scipy.stats.fisher_exact';
