@@ -2,6 +2,7 @@
 #
 #   make demo    install what is missing, build, install, run the demo on a throw-away cluster
 #   make test    the same, then run the pg_regress and pgTAP suites
+#   make gallery the same, then draw the charts of doc/gallery.md into doc/gallery/ from the demo data
 #   make deb     a Debian package in dist/ (make check-deb installs and tries it)
 
 EXTENSION = uba
@@ -46,7 +47,7 @@ sql/uba--$(EXTVERSION).sql: $(INSTALL_PARTS)
 $(OBJS): src/core/uba.h src/kinds.h uba.control
 $(filter src/recommend/%,$(OBJS)): src/recommend/cf.h
 
-.PHONY: test demo deps tap fuzz sanitized check-sanitized check-valgrind deb check-deb
+.PHONY: test demo gallery deps tap fuzz sanitized check-sanitized check-valgrind deb check-deb
 
 deps:
 	@test/run.sh deps
@@ -56,6 +57,10 @@ test:
 
 demo:
 	@test/run.sh demo
+
+# the charts of doc/gallery.md (bench/gallery.py), drawn again from the demo data
+gallery:
+	@test/run.sh gallery
 
 # a Debian package, postgresql-15-uba, in dist/ (debian/, built with pg_buildext as Debian's
 # own extension packages are); check-deb also installs it on a throw-away cluster and uses it

@@ -9,10 +9,10 @@ data/load_online_retail.sql (retail_lines, retail_products), which data/demo.sql
     psql -X -v ON_ERROR_STOP=1 -q -f data/demo.sql          # from the project root, once
     /usr/bin/python3 bench/gallery.py [--dsn DSN] [--out doc/gallery] [--doc doc/gallery.md]
 
-`make gallery` does both on a throw-away cluster.  The images are deterministic: no dates or
-versions in them (the PNG's Software field is dropped), no randomness; the same data and the same
-matplotlib give the same bytes.  After drawing, the script checks that doc/gallery.md shows each
-chart's SQL exactly (--doc '' skips the check); it exits 1 when one differs.
+`make gallery` does both on a throw-away cluster.  The images are deterministic: 900 x 500 px,
+at most 256 colours, no metadata (no dates or versions), nothing random; the same data, matplotlib
+and Pillow give the same bytes.  After drawing, the script checks that doc/gallery.md shows each
+chart's SQL exactly (--doc '' skips the check) and exits 1 when one differs.
 """
 import argparse
 import math
@@ -484,21 +484,20 @@ def draw_rfm(rows):
     return fig
 
 
-# name: (title in the doc, [SQL, ...], drawing function taking the rows of each SQL)
+# name: ([SQL, ...], the function that draws the rows of each SQL), in the order of the page
 CHARTS = {
-    "retention": ("Cohort retention", [RETENTION_SQL], draw_retention),
-    "paths": ("Purchase paths (Sankey)", [PATHS_SQL], draw_paths),
-    "lifecycle": ("Lifecycle", [LIFECYCLE_SQL], draw_lifecycle),
-    "funnel": ("Repeat-purchase funnel and time to convert", [FUNNEL_SQL, FUNNEL_TIMES_SQL],
-               draw_funnel),
-    "rfm": ("RFM segments", [RFM_SQL], draw_rfm),
+    "retention": ([RETENTION_SQL], draw_retention),
+    "paths": ([PATHS_SQL], draw_paths),
+    "lifecycle": ([LIFECYCLE_SQL], draw_lifecycle),
+    "funnel": ([FUNNEL_SQL, FUNNEL_TIMES_SQL], draw_funnel),
+    "rfm": ([RFM_SQL], draw_rfm),
 }
 
 
 def check_doc(path):
     """Names of the charts whose SQL doc/gallery.md does not show exactly (in a ```sql block)."""
     text = open(path).read()
-    return [name for name, (_, sqls, _) in CHARTS.items()
+    return [name for name, (sqls, _) in CHARTS.items()
             if any(f"```sql\n{sql};\n```" not in text for sql in sqls)]
 
 
@@ -520,7 +519,7 @@ def main():
     plt.rcParams.update(STYLE)
     os.makedirs(args.out, exist_ok=True)
     for name in args.charts or CHARTS:
-        _, sqls, draw = CHARTS[name]
+        sqls, draw = CHARTS[name]
         results = []
         for sql in sqls:
             cur.execute(sql)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install what is missing, build, install, and run the tests or the demo on a
-# throw-away PostgreSQL 15 cluster (pg_virtualenv).  Usage: test/run.sh deps|test|demo|sanitized|valgrind|fuzz [seconds]
+# throw-away PostgreSQL 15 cluster (pg_virtualenv).  Usage: test/run.sh deps|test|demo|gallery|sanitized|valgrind|fuzz [seconds]
 set -eu
 cd "$(dirname "$0")/.."
 mode=${1:-test}
@@ -9,10 +9,12 @@ PACKAGES="postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-$PGVER-pgtap
 
 root() { [ "$(id -u)" = 0 ]; }
 
-# 1. Debian packages (the reader fuzzer also needs clang and libFuzzer; the Valgrind run, valgrind)
+# 1. Debian packages (the reader fuzzer also needs clang and libFuzzer; the Valgrind run, valgrind;
+# the gallery, matplotlib and psycopg2 for the system Python)
 case "$mode" in
 fuzz) PACKAGES="$PACKAGES clang libfuzzer-14-dev xxd" ;;
 valgrind) PACKAGES="$PACKAGES valgrind" ;;
+gallery) PACKAGES="$PACKAGES python3-matplotlib python3-psycopg2" ;;
 esac
 missing=""
 for p in $PACKAGES; do
@@ -88,8 +90,13 @@ valgrind)
 demo)
 	exec pg_virtualenv -v $PGVER $CRON sh -c "psql -X -v ON_ERROR_STOP=1 -q -f data/demo.sql"
 	;;
+gallery)
+	# the demo's output is not shown (its errors are); the charts go to doc/gallery, and the
+	# script checks that doc/gallery.md shows the SQL it ran
+	exec pg_virtualenv -v $PGVER $CRON sh -c "psql -X -v ON_ERROR_STOP=1 -q -f data/demo.sql >/dev/null && /usr/bin/python3 bench/gallery.py --out doc/gallery"
+	;;
 *)
-	echo "usage: test/run.sh deps|test|demo|sanitized|valgrind|fuzz [seconds]" >&2
+	echo "usage: test/run.sh deps|test|demo|gallery|sanitized|valgrind|fuzz [seconds]" >&2
 	exit 2
 	;;
 esac
