@@ -5,7 +5,7 @@
 --   psql -X -v ON_ERROR_STOP=1 -q -f data/demo.sql
 --
 -- You can run it the same way in a database of your own; it creates the tables
--- retail_lines, retail_products, customer_rfm, customer_features and customer_profile, the views
+-- retail_lines, retail_products, customer_rfm, customer_features, customer_profile and customer_paths, the views
 -- customer_segments, churn_scores and customer_recommendations, and saves new versions of the
 -- models 'segments', 'churn', 'churn_trees', 'recommender' and 'bought_together'; with pg_cron loaded it
 -- schedules the job 'uba-demo-retrain' (03:00 nightly).
@@ -388,7 +388,7 @@ SELECT count(*) AS customers_tested,
   FROM ranked;
 
 \echo
-\echo '== 9. Behaviour: a conversion funnel and a retention table'
+\echo '== 9. Behaviour: funnel, retention, profiles, lifecycle, sequences, paths, patterns, why revenue moved'
 \echo '      Funnel (uba_funnel): a purchase, then the Regency cake stand within 30 days of it, then a'
 \echo '      Regency teacup and saucer by the end of those 30 days; customers per step, by country.'
 \echo
@@ -471,6 +471,54 @@ SELECT times, count(*) AS customers
                                   stock_code IN ('22697', '22699') AND quantity > 0) AS times
           FROM retail_lines WHERE customer_id IS NOT NULL GROUP BY customer_id) s
  WHERE times > 0 GROUP BY times ORDER BY times;
+
+\echo
+\echo '   Paths (uba_path): the basket sizes of each customer''s first three invoices (small under'
+\echo '   100, large from 500 in sterling), as a path table: the most common paths and how many took them.'
+\echo
+
+DROP TABLE IF EXISTS customer_paths;
+CREATE TABLE customer_paths AS
+SELECT customer_id, uba_path(invoice_date, size, '{"max_steps": 3, "collapse_repeats": false}'::jsonb) AS path
+  FROM (SELECT customer_id, invoice_no, min(invoice_date) AS invoice_date,
+               CASE WHEN sum(quantity * unit_price) < 100 THEN 'small'
+                    WHEN sum(quantity * unit_price) < 500 THEN 'medium' ELSE 'large' END AS size
+          FROM retail_lines WHERE customer_id IS NOT NULL AND quantity > 0
+         GROUP BY customer_id, invoice_no) i
+ GROUP BY customer_id;
+SELECT array_to_string(path, ' -> ') AS path, count(*) AS customers
+  FROM customer_paths WHERE cardinality(path) = 3
+ GROUP BY path ORDER BY customers DESC, path LIMIT 6;
+
+\echo
+\echo '   Sequential patterns (uba_prefixspan): a product, then another on a later invoice, as at least'
+\echo '   4% of the customers bought them (buying the same again, the most common pattern, left out).'
+\echo
+
+SELECT p.users, round(100 * p.support::numeric, 1) AS pct,
+       string_agg(coalesce(d.description, s.code), ' -> ' ORDER BY s.pos) AS bought_in_this_order
+  FROM uba_sequential_patterns((SELECT uba_prefixspan(customer_id, invoice_date, stock_code, '{"min_support": 0.04, "max_length": 3}'::jsonb)
+                                  FROM retail_lines WHERE customer_id IS NOT NULL AND quantity > 0)) WITH ORDINALITY p
+       CROSS JOIN LATERAL unnest(p.pattern) WITH ORDINALITY AS s(code, pos)
+       LEFT JOIN retail_products d ON d.stock_code = s.code
+ WHERE p.length >= 2 AND p.pattern[1] <> p.pattern[2]   -- buying the same again is the most common
+ GROUP BY p.ordinality, p.users, p.support ORDER BY p.ordinality LIMIT 5;
+
+\echo
+\echo '   Why revenue moved (uba_contribution): November 2011 against October, by country and'
+\echo '   basket size; the segments that carry most of the change.'
+\echo
+
+SELECT c.segment, round(c.metric_test::numeric) AS november, round(c.metric_control::numeric) AS october,
+       round(c.difference::numeric) AS difference, round(100 * c.share_of_change::numeric) AS pct_of_change
+  FROM unnest((SELECT uba_contribution(invoice_date >= '2011-11-01', ARRAY[country, size], revenue,
+                                       '{"names": ["country", "basket"], "max_depth": 2, "top_k": 5}'::jsonb)
+                 FROM (SELECT country, min(invoice_date) AS invoice_date, sum(quantity * unit_price)::float8 AS revenue,
+                              CASE WHEN sum(quantity * unit_price) < 100 THEN 'small'
+                                   WHEN sum(quantity * unit_price) < 500 THEN 'medium' ELSE 'large' END AS size
+                         FROM retail_lines
+                        WHERE invoice_date >= '2011-10-01' AND invoice_date < '2011-12-01' AND quantity > 0
+                        GROUP BY invoice_no, country) i)) c;
 
 \echo
 \echo '== 10. Often bought together: association rules (FP-growth) over the 20,725 invoices,'
