@@ -6,8 +6,9 @@
 --
 -- You can run it the same way in a database of your own; it creates the tables
 -- retail_lines, retail_products, customer_rfm, customer_features, customer_profile and customer_paths, the views
--- customer_segments, churn_scores and customer_recommendations, and saves new versions of the
--- models 'segments', 'churn', 'churn_trees', 'recommender' and 'bought_together'; with pg_cron loaded it
+-- customer_segments, churn_scores, customer_recommendations, customer_profile_features and customer_360, and
+-- saves new versions of the models 'segments', 'churn', 'churn_trees', 'recommender', 'bought_together' and
+-- 'profile_segments'; with pg_cron loaded it
 -- schedules the job 'uba-demo-retrain' (03:00 nightly).
 
 \set ON_ERROR_STOP 1
@@ -16,6 +17,8 @@ SET client_min_messages = warning;
 
 CREATE EXTENSION IF NOT EXISTS uba;
 -- views an earlier run built on the tables, so that the tables can be loaded again
+DROP VIEW IF EXISTS customer_360;
+DROP VIEW IF EXISTS customer_profile_features;
 DROP MATERIALIZED VIEW IF EXISTS customer_recommendations;
 DROP VIEW IF EXISTS retail_purchases;
 DROP VIEW IF EXISTS retail_items;
@@ -621,7 +624,43 @@ SELECT customer_id, rank, description, round(score::numeric, 3) AS score
   FROM customer_recommendations WHERE customer_id = 12347 AND rank <= 3 ORDER BY rank;
 
 \echo
-\echo 'Done.  Explore further:  SELECT * FROM customer_segments;   SELECT * FROM churn_scores;   SELECT * FROM uba_models;'
+\echo '== 12. The customer 360: segments trained on the profile rows as they are (typed rows: numbers,'
+\echo '       the lifecycle stage as a category), joined with churn risk and the top recommendations'
+\echo '       in one view a dashboard or a CRM reads (customer_360).'
+\echo
+
+CREATE OR REPLACE VIEW customer_profile_features AS
+SELECT customer_id, active_days, sessions, frequency, days_since_last, ln(1 + greatest(revenue, 0)) AS log_revenue,
+       avg_basket_value, lifecycle
+  FROM customer_profile;
+SELECT uba_model_save('profile_segments',
+       uba_kmeans(f, 4, '{"seed": 42, "standardize": true}'::jsonb)) AS version
+  FROM (SELECT active_days, sessions, frequency, days_since_last, log_revenue, avg_basket_value, lifecycle
+          FROM customer_profile_features) f;
+
+CREATE VIEW customer_360 AS
+SELECT p.customer_id, p.lifecycle, p.frequency, round(p.revenue::numeric, 2) AS revenue, p.top_category AS country,
+       uba_kmeans_assign((SELECT uba_model('profile_segments')),
+                         (SELECT r FROM (SELECT f.active_days, f.sessions, f.frequency, f.days_since_last, f.log_revenue,
+                                                f.avg_basket_value, f.lifecycle) r)) AS segment,
+       c.churn_probability, c.risk_band, c.top_reasons,
+       (SELECT string_agg(r.description, '; ' ORDER BY r.rank) FROM customer_recommendations r
+         WHERE r.customer_id = p.customer_id AND r.rank <= 3) AS recommended
+  FROM customer_profile p
+  JOIN customer_profile_features f USING (customer_id)
+  LEFT JOIN churn_scores c USING (customer_id);
+COMMENT ON VIEW customer_360 IS
+	'one row per customer: profile (uba_profile), segment (k-means on the profile rows), churn risk and reasons, top 3 recommendations';
+
+SELECT segment, count(*) AS customers, round(avg(frequency)::numeric, 1) AS avg_frequency,
+       round(avg(revenue)) AS avg_revenue, mode() WITHIN GROUP (ORDER BY lifecycle) AS usual_stage,
+       round(avg(churn_probability)::numeric, 2) AS avg_churn_risk
+  FROM customer_360 GROUP BY segment ORDER BY segment;
+SELECT customer_id, lifecycle, segment, round(churn_probability::numeric, 2) AS churn, risk_band, recommended
+  FROM customer_360 WHERE customer_id IN (12347, 17850) ORDER BY customer_id;
+
+\echo
+\echo 'Done.  Explore further:  SELECT * FROM customer_360;   SELECT * FROM customer_segments;   SELECT * FROM churn_scores;   SELECT * FROM uba_models;'
 \echo '       SELECT * FROM uba_kmeans_centroids(uba_model(''segments''));   SELECT * FROM uba_recommend(12347::bigint, 10, NULL, NULL::text);'
 \echo '       SELECT * FROM uba_assoc_rules_list(uba_model(''bought_together''));'
 \echo
