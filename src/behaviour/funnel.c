@@ -89,13 +89,16 @@ typedef struct FunnelState
 	FunnelEvent *ev;
 } FunnelState;
 
+/* By time, then by steps: strict_once with strict_deduplication depends on the order of ties */
 static int
 CompareEvents(const void *a, const void *b)
 {
-	TimestampTz x = ((const FunnelEvent *) a)->ts;
-	TimestampTz y = ((const FunnelEvent *) b)->ts;
+	const FunnelEvent *x = (const FunnelEvent *) a;
+	const FunnelEvent *y = (const FunnelEvent *) b;
 
-	return (x > y) - (x < y);
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return (x->steps > y->steps) - (x->steps < y->steps);
 }
 
 /* The steps that hold in a boolean array (NULL elements do not hold); checks its shape */
@@ -238,7 +241,7 @@ uba_funnel_transfn(PG_FUNCTION_ARGS)
 	if (mask == 0 && !(st->modes & MODE_ORDER))
 		PG_RETURN_POINTER(st);
 	Reserve(st, st->n + 1, aggcxt);
-	if (st->n > 0 && ts < st->ev[st->n - 1].ts)
+	if (st->n > 0 && (ts < st->ev[st->n - 1].ts || (ts == st->ev[st->n - 1].ts && mask < st->ev[st->n - 1].steps)))
 		st->sorted = false;
 	st->ev[st->n].ts = ts;
 	st->ev[st->n].steps = mask;

@@ -184,8 +184,11 @@ uba_events_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
-/* Serialized header: n, started, weighted, peak bytes, option bytes (length first), id types, argument numbers */
-#define HEADER_BYTES (sizeof(int64) + sizeof(TimestampTz) + 3 * sizeof(int32) + 2 * sizeof(Oid) + 3 * sizeof(int16))
+/*
+ * Serialized header: n, started, weighted, peak bytes, option bytes (length first), id types,
+ * argument numbers (int32 each, so that the options after them stay aligned for reading in place)
+ */
+#define HEADER_BYTES (sizeof(int64) + sizeof(TimestampTz) + 3 * sizeof(int32) + 2 * sizeof(Oid) + 3 * sizeof(int32))
 
 /* Serialized: the header, the a, b (and w, t) arrays, then the keys of a and b */
 Datum
@@ -195,7 +198,7 @@ uba_events_serialize(PG_FUNCTION_ARGS)
 	int32		optlen = ev->options ? VARSIZE(ev->options) : 0;
 	int32		weighted = ev->weighted ? 1 : 0;
 	int32		timed = ev->targ > 0 ? 1 : 0;
-	int16		args[3] = {ev->aarg, ev->barg, ev->targ};
+	int32		args[3] = {ev->aarg, ev->barg, ev->targ};
 	Size		total = add_size(add_size(HEADER_BYTES + optlen,
 										  mul_size((Size) ev->n, (2 + weighted + timed) * sizeof(int64))),
 								 add_size(uba_id_dict_serial_bytes(&ev->ida), uba_id_dict_serial_bytes(&ev->idb)));
@@ -266,7 +269,8 @@ uba_events_deserialize(PG_FUNCTION_ARGS)
 				optlen;
 	Oid			atype,
 				btype;
-	int16		args[3];
+	int32		args[3];
+	int16		args16[3];
 	Size		arrays;
 	UbaEvents  *ev;
 
@@ -289,12 +293,15 @@ uba_events_deserialize(PG_FUNCTION_ARGS)
 	memcpy(args, p, sizeof(args));
 	p += sizeof(args);
 	if (n < 0 || optlen < 0 || (weighted != 0 && weighted != 1) || peak_bytes <= 0 ||
-		args[0] < 1 || args[1] < 1 || args[2] < 0 || n > (int64) (MaxAllocHugeSize / 32))
+		args[0] < 1 || args[1] < 1 || args[2] < 0 || args[0] > FUNC_MAX_ARGS || args[1] > FUNC_MAX_ARGS ||
+		args[2] > FUNC_MAX_ARGS || n > (int64) (MaxAllocHugeSize / 32))
 		elog(ERROR, "uba event state serialization is inconsistent");
 	arrays = (Size) n * (2 + weighted + (args[2] > 0)) * sizeof(int64);
 	if (len < HEADER_BYTES + optlen + arrays)
 		elog(ERROR, "uba event state serialization is inconsistent");
-	ev = NewEvents(aggcxt, optlen > 0 ? (Jsonb *) p : NULL, weighted == 1, peak_bytes, atype, btype, args);
+	for (int k = 0; k < 3; k++)
+		args16[k] = (int16) args[k];
+	ev = NewEvents(aggcxt, optlen > 0 ? (Jsonb *) p : NULL, weighted == 1, peak_bytes, atype, btype, args16);
 	p += optlen;
 	ev->started = started;
 	if (n > 0)
