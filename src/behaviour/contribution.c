@@ -59,13 +59,47 @@ static const UbaOptionSpec contribution_options[] = {
 	{"prune_redundant", UBA_OPT_BOOL, 1, 0, 1, NULL},
 };
 
-/* The sums of one combination or segment; index 0 is the control period, 1 the test */
+/*
+ * The sums of one combination or segment; index 0 is the control period, 1
+ * the test.  Each sum carries its rounding error (Neumaier's compensated
+ * summation): money with returns cancels to exactly 0, and a plain sum
+ * leaves 1e-13 there, which turns a relative difference from NULL into -1
+ * and reorders the segments tied at 0.
+ */
 typedef struct Sums
 {
 	double		num[2];			/* the metric, or the ratio's numerator */
 	double		den[2];			/* the ratio's denominator */
+	double		numc[2];		/* their compensations */
+	double		denc[2];
 	int64		rows[2];
 } Sums;
+
+static inline void
+AddTo(double *sum, double *comp, double x)
+{
+	double		t = *sum + x;
+
+	if (fabs(*sum) >= fabs(x))
+		*comp += (*sum - t) + x;
+	else
+		*comp += (x - t) + *sum;
+	*sum = t;
+}
+
+/* a += b, both compensated */
+static void
+AddSums(Sums *a, const Sums *b)
+{
+	for (int p = 0; p < 2; p++)
+	{
+		AddTo(&a->num[p], &a->numc[p], b->num[p]);
+		AddTo(&a->num[p], &a->numc[p], b->numc[p]);
+		AddTo(&a->den[p], &a->denc[p], b->den[p]);
+		AddTo(&a->den[p], &a->denc[p], b->denc[p]);
+		a->rows[p] += b->rows[p];
+	}
+}
 
 typedef struct ContribState
 {
@@ -195,8 +229,8 @@ Transition(FunctionCallInfo fcinfo, bool ratio)
 		}
 	}
 	s = SumsOf(st, uba_id_intern(&st->combos, key.data, key.len));
-	s->num[period] += num;
-	s->den[period] += den;
+	AddTo(&s->num[period], &s->numc[period], num);
+	AddTo(&s->den[period], &s->denc[period], den);
 	s->rows[period]++;
 	pfree(key.data);
 	PG_RETURN_POINTER(st);
@@ -235,16 +269,7 @@ uba_contribution_combine(PG_FUNCTION_ARGS)
 				 errdetail("Got %d dimensions after %d.", b->ndims, a->ndims)));
 	map = uba_id_dict_merge(&a->combos, &b->combos);
 	for (int64 h = 0; h < b->combos.n; h++)
-	{
-		Sums	   *s = SumsOf(a, map[h]);
-
-		for (int p = 0; p < 2; p++)
-		{
-			s->num[p] += b->sums[h].num[p];
-			s->den[p] += b->sums[h].den[p];
-			s->rows[p] += b->sums[h].rows[p];
-		}
-	}
+		AddSums(SumsOf(a, map[h]), &b->sums[h]);
 	PG_RETURN_POINTER(a);
 }
 
@@ -433,11 +458,14 @@ SegFind(SegTable *t, uint64 mask, const uint32 *vals, int depth, bool add)
 static double
 Metric(const Sums *s, bool ratio, int p)
 {
+	double		num = s->num[p] + s->numc[p],
+				den = s->den[p] + s->denc[p];
+
 	if (!ratio)
-		return s->num[p];
-	if (s->rows[p] == 0 || s->den[p] == 0)
+		return num;
+	if (s->rows[p] == 0 || den == 0)
 		return NAN;
-	return s->num[p] / s->den[p];
+	return num / den;
 }
 
 static int
@@ -565,12 +593,7 @@ uba_contribution_final(PG_FUNCTION_ARGS)
 			}
 			p += p[0] == 1 ? 1 + sizeof(int32) + len : 1;
 		}
-		for (int q = 0; q < 2; q++)
-		{
-			pop.num[q] += st->sums[h].num[q];
-			pop.den[q] += st->sums[h].den[q];
-			pop.rows[q] += st->sums[h].rows[q];
-		}
+		AddSums(&pop, &st->sums[h]);
 	}
 	total_rows = pop.rows[0] + pop.rows[1];
 
@@ -602,12 +625,7 @@ uba_contribution_final(PG_FUNCTION_ARGS)
 						key[j++] = cv[h * D + d];
 				idx = SegFind(&t, m, key, k, true);	/* may move t.seg: index after */
 				g = &t.seg[idx];
-				for (int q = 0; q < 2; q++)
-				{
-					g->s.num[q] += st->sums[h].num[q];
-					g->s.den[q] += st->sums[h].den[q];
-					g->s.rows[q] += st->sums[h].rows[q];
-				}
+				AddSums(&g->s, &st->sums[h]);
 			}
 			/* the next mask of k bits (Gosper) */
 			lowest = m & -m;
@@ -673,10 +691,10 @@ uba_contribution_final(PG_FUNCTION_ARGS)
 		mc = Metric(&g->s, st->ratio, 0);
 		if (!st->ratio)
 			g->contribution = mt - mc;
-		else if (isnan(mt) || isnan(mc) || pop.den[1] == 0)
+		else if (isnan(mt) || isnan(mc) || pop.den[1] + pop.denc[1] == 0)
 			g->contribution = NAN;
 		else
-			g->contribution = (mt - mc) * g->s.den[1] / pop.den[1];
+			g->contribution = (mt - mc) * (g->s.den[1] + g->s.denc[1]) / (pop.den[1] + pop.denc[1]);
 		/* the segment as JSON, keys in jsonb's order (it sorts them when it parses) */
 		{
 			StringInfoData js;
