@@ -3,6 +3,7 @@
 #   make demo    install what is missing, build, install, run the demo on a throw-away cluster
 #   make test    the same, then run the pg_regress and pgTAP suites
 #   make gallery the same, then draw the charts of doc/gallery.md into doc/gallery/ from the demo data
+#   make check-citus  the Citus suites on a throw-away coordinator and two workers (test/citus.sh)
 #   make deb     a Debian package in dist/ (make check-deb installs and tries it)
 
 EXTENSION = uba
@@ -47,7 +48,7 @@ sql/uba--$(EXTVERSION).sql: $(INSTALL_PARTS)
 $(OBJS): src/core/uba.h src/kinds.h uba.control
 $(filter src/recommend/%,$(OBJS)): src/recommend/cf.h
 
-.PHONY: test demo gallery deps tap fuzz sanitized check-sanitized check-valgrind deb check-deb
+.PHONY: test demo gallery check-citus deps tap fuzz sanitized check-sanitized check-valgrind deb check-deb
 
 deps:
 	@test/run.sh deps
@@ -57,6 +58,11 @@ test:
 
 demo:
 	@test/run.sh demo
+
+# the suites of test/citus/ on a throw-away Citus cluster (a coordinator and two workers on this
+# machine; Citus 13.2.2 is built from ../shared/citus when it is not installed)
+check-citus:
+	@test/citus.sh
 
 # the charts of doc/gallery.md (bench/gallery.py), drawn again from the demo data
 gallery:
