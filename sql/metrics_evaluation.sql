@@ -166,3 +166,19 @@ SELECT round((l.p_value + g.p_value)::numeric, 12) AS tails
 SELECT expect_error($$SELECT * FROM uba_fisher_exact(-1, 2, 3, 4)$$);
 SELECT expect_error($$SELECT * FROM uba_fisher_exact(1, 2, 3, 4, 'both')$$);
 SELECT * FROM uba_fisher_exact(NULL, 2, 3, 4);
+
+-- ---------- the states are bytea (Citus splits the aggregates) ----------
+-- a state that did not come from the aggregate is refused, not read
+SELECT expect_error($$SELECT uba_f1_final('\x0001'::bytea)$$);
+SELECT expect_error($$SELECT uba_binary_combine('\x00'::bytea, '\x00'::bytea)$$);
+-- the combine and final functions as Citus's coordinator calls them, on states made by hand
+SELECT uba_f1_final(uba_binary_combine(uba_binary_transfn(NULL, true, true), uba_binary_transfn(uba_binary_transfn(NULL, true, false), false, true))) AS f1_of_three;
+-- a database still at an older uba, whose aggregates pass internal states to the new library,
+-- gets an error that says what to do (an aggregate declared as uba 0.2 declared them)
+CREATE FUNCTION old_binary_transfn(internal, boolean, boolean) RETURNS internal AS 'uba', 'uba_binary_transfn' LANGUAGE C;
+CREATE FUNCTION old_f1_final(internal) RETURNS float8 AS 'uba', 'uba_f1_final' LANGUAGE C;
+CREATE AGGREGATE old_f1(boolean, boolean) (SFUNC = old_binary_transfn, STYPE = internal, FINALFUNC = old_f1_final);
+SELECT expect_error($$SELECT old_f1(g % 2 = 0, g % 3 = 0) FROM generate_series(1, 10) g$$);
+DROP AGGREGATE old_f1(boolean, boolean);
+DROP FUNCTION old_f1_final(internal);
+DROP FUNCTION old_binary_transfn(internal, boolean, boolean);

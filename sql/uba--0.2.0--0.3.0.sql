@@ -1189,3 +1189,113 @@ CREATE FUNCTION uba_fisher_exact(a bigint, b bigint, c bigint, d bigint, alterna
 	OUT odds_ratio float8, OUT p_value float8)
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_fisher_exact(bigint, bigint, bigint, bigint, text) IS 'odds ratio and Fisher''s exact p-value of the 2x2 table [[a, b], [c, d]] (two-sided, less or greater), as scipy.stats.fisher_exact';
+
+-- ---------- metric states become fixed-size bytea values (metrics.c), so that Citus splits the
+-- aggregates across its workers; the aggregates are replaced in place (views on them keep working)
+-- and the functions of the internal states dropped ----------
+CREATE FUNCTION uba_binary_transfn(bytea, boolean, boolean) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_binary_combine(bytea, bytea) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_f1_final(bytea) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_precision_final(bytea) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_recall_final(bytea) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_accuracy_final(bytea) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_mcc_final(bytea) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_confusion_final(bytea) RETURNS jsonb
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE OR REPLACE AGGREGATE uba_f1_score(predicted boolean, actual boolean) (
+	SFUNC = uba_binary_transfn, STYPE = bytea, FINALFUNC = uba_f1_final,
+	COMBINEFUNC = uba_binary_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE uba_precision(predicted boolean, actual boolean) (
+	SFUNC = uba_binary_transfn, STYPE = bytea, FINALFUNC = uba_precision_final,
+	COMBINEFUNC = uba_binary_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE uba_recall(predicted boolean, actual boolean) (
+	SFUNC = uba_binary_transfn, STYPE = bytea, FINALFUNC = uba_recall_final,
+	COMBINEFUNC = uba_binary_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE uba_accuracy(predicted boolean, actual boolean) (
+	SFUNC = uba_binary_transfn, STYPE = bytea, FINALFUNC = uba_accuracy_final,
+	COMBINEFUNC = uba_binary_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE uba_mcc(predicted boolean, actual boolean) (
+	SFUNC = uba_binary_transfn, STYPE = bytea, FINALFUNC = uba_mcc_final,
+	COMBINEFUNC = uba_binary_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE uba_confusion_matrix(predicted boolean, actual boolean) (
+	SFUNC = uba_binary_transfn, STYPE = bytea, FINALFUNC = uba_confusion_final,
+	COMBINEFUNC = uba_binary_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_f1_score(boolean, boolean) IS 'F1 score of binary predictions';
+COMMENT ON AGGREGATE uba_precision(boolean, boolean) IS 'precision of binary predictions';
+COMMENT ON AGGREGATE uba_recall(boolean, boolean) IS 'recall of binary predictions';
+COMMENT ON AGGREGATE uba_accuracy(boolean, boolean) IS 'accuracy of binary predictions';
+COMMENT ON AGGREGATE uba_mcc(boolean, boolean) IS 'Matthews correlation coefficient of binary predictions';
+COMMENT ON AGGREGATE uba_confusion_matrix(boolean, boolean) IS 'tp, fp, tn and fn of binary predictions';
+
+CREATE FUNCTION uba_regression_transfn(bytea, float8, float8) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_regression_combine(bytea, bytea) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_rmse_final(bytea) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_mae_final(bytea) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_r2_final(bytea) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE OR REPLACE AGGREGATE uba_rmse(predicted float8, actual float8) (
+	SFUNC = uba_regression_transfn, STYPE = bytea, FINALFUNC = uba_rmse_final,
+	COMBINEFUNC = uba_regression_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE uba_mae(predicted float8, actual float8) (
+	SFUNC = uba_regression_transfn, STYPE = bytea, FINALFUNC = uba_mae_final,
+	COMBINEFUNC = uba_regression_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE uba_r2(predicted float8, actual float8) (
+	SFUNC = uba_regression_transfn, STYPE = bytea, FINALFUNC = uba_r2_final,
+	COMBINEFUNC = uba_regression_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_rmse(float8, float8) IS 'root mean squared error';
+COMMENT ON AGGREGATE uba_mae(float8, float8) IS 'mean absolute error';
+COMMENT ON AGGREGATE uba_r2(float8, float8) IS 'coefficient of determination (R squared)';
+
+CREATE FUNCTION uba_probability_transfn(bytea, float8, boolean) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_probability_combine(bytea, bytea) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_log_loss_final(bytea) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_brier_final(bytea) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE OR REPLACE AGGREGATE uba_log_loss(probability float8, actual boolean) (
+	SFUNC = uba_probability_transfn, STYPE = bytea, FINALFUNC = uba_log_loss_final,
+	COMBINEFUNC = uba_probability_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE uba_brier_score(probability float8, actual boolean) (
+	SFUNC = uba_probability_transfn, STYPE = bytea, FINALFUNC = uba_brier_final,
+	COMBINEFUNC = uba_probability_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_log_loss(float8, boolean) IS 'mean log loss of predicted probabilities';
+COMMENT ON AGGREGATE uba_brier_score(float8, boolean) IS 'Brier score of predicted probabilities';
+DROP FUNCTION uba_binary_transfn(internal, boolean, boolean);
+DROP FUNCTION uba_binary_combine(internal, internal);
+DROP FUNCTION uba_binary_serialize(internal);
+DROP FUNCTION uba_binary_deserialize(bytea, internal);
+DROP FUNCTION uba_f1_final(internal);
+DROP FUNCTION uba_precision_final(internal);
+DROP FUNCTION uba_recall_final(internal);
+DROP FUNCTION uba_accuracy_final(internal);
+DROP FUNCTION uba_mcc_final(internal);
+DROP FUNCTION uba_confusion_final(internal);
+DROP FUNCTION uba_regression_transfn(internal, float8, float8);
+DROP FUNCTION uba_regression_combine(internal, internal);
+DROP FUNCTION uba_regression_serialize(internal);
+DROP FUNCTION uba_regression_deserialize(bytea, internal);
+DROP FUNCTION uba_rmse_final(internal);
+DROP FUNCTION uba_mae_final(internal);
+DROP FUNCTION uba_r2_final(internal);
+DROP FUNCTION uba_probability_transfn(internal, float8, boolean);
+DROP FUNCTION uba_probability_combine(internal, internal);
+DROP FUNCTION uba_probability_serialize(internal);
+DROP FUNCTION uba_probability_deserialize(bytea, internal);
+DROP FUNCTION uba_log_loss_final(internal);
+DROP FUNCTION uba_brier_final(internal);

@@ -9,51 +9,43 @@
 -- Evaluation metrics: aggregates over (predicted, actual), parallel safe
 -------------------------------------------------------------------------------
 
-CREATE FUNCTION uba_binary_transfn(internal, boolean, boolean) RETURNS internal
+-- The states of these aggregates are fixed-size bytea values, not internal: Citus splits an
+-- aggregate across its workers only for an ordinary state type with a combine function.
+CREATE FUNCTION uba_binary_transfn(bytea, boolean, boolean) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_binary_combine(internal, internal) RETURNS internal
+CREATE FUNCTION uba_binary_combine(bytea, bytea) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_binary_serialize(internal) RETURNS bytea
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION uba_binary_deserialize(bytea, internal) RETURNS internal
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION uba_f1_final(internal) RETURNS float8
+CREATE FUNCTION uba_f1_final(bytea) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_precision_final(internal) RETURNS float8
+CREATE FUNCTION uba_precision_final(bytea) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_recall_final(internal) RETURNS float8
+CREATE FUNCTION uba_recall_final(bytea) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_accuracy_final(internal) RETURNS float8
+CREATE FUNCTION uba_accuracy_final(bytea) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_mcc_final(internal) RETURNS float8
+CREATE FUNCTION uba_mcc_final(bytea) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_confusion_final(internal) RETURNS jsonb
+CREATE FUNCTION uba_confusion_final(bytea) RETURNS jsonb
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE uba_f1_score(predicted boolean, actual boolean) (
-	SFUNC = uba_binary_transfn, STYPE = internal, SSPACE = 32, FINALFUNC = uba_f1_final,
-	COMBINEFUNC = uba_binary_combine, SERIALFUNC = uba_binary_serialize,
-	DESERIALFUNC = uba_binary_deserialize, PARALLEL = SAFE);
+	SFUNC = uba_binary_transfn, STYPE = bytea, FINALFUNC = uba_f1_final,
+	COMBINEFUNC = uba_binary_combine, PARALLEL = SAFE);
 CREATE AGGREGATE uba_precision(predicted boolean, actual boolean) (
-	SFUNC = uba_binary_transfn, STYPE = internal, SSPACE = 32, FINALFUNC = uba_precision_final,
-	COMBINEFUNC = uba_binary_combine, SERIALFUNC = uba_binary_serialize,
-	DESERIALFUNC = uba_binary_deserialize, PARALLEL = SAFE);
+	SFUNC = uba_binary_transfn, STYPE = bytea, FINALFUNC = uba_precision_final,
+	COMBINEFUNC = uba_binary_combine, PARALLEL = SAFE);
 CREATE AGGREGATE uba_recall(predicted boolean, actual boolean) (
-	SFUNC = uba_binary_transfn, STYPE = internal, SSPACE = 32, FINALFUNC = uba_recall_final,
-	COMBINEFUNC = uba_binary_combine, SERIALFUNC = uba_binary_serialize,
-	DESERIALFUNC = uba_binary_deserialize, PARALLEL = SAFE);
+	SFUNC = uba_binary_transfn, STYPE = bytea, FINALFUNC = uba_recall_final,
+	COMBINEFUNC = uba_binary_combine, PARALLEL = SAFE);
 CREATE AGGREGATE uba_accuracy(predicted boolean, actual boolean) (
-	SFUNC = uba_binary_transfn, STYPE = internal, SSPACE = 32, FINALFUNC = uba_accuracy_final,
-	COMBINEFUNC = uba_binary_combine, SERIALFUNC = uba_binary_serialize,
-	DESERIALFUNC = uba_binary_deserialize, PARALLEL = SAFE);
+	SFUNC = uba_binary_transfn, STYPE = bytea, FINALFUNC = uba_accuracy_final,
+	COMBINEFUNC = uba_binary_combine, PARALLEL = SAFE);
 CREATE AGGREGATE uba_mcc(predicted boolean, actual boolean) (
-	SFUNC = uba_binary_transfn, STYPE = internal, SSPACE = 32, FINALFUNC = uba_mcc_final,
-	COMBINEFUNC = uba_binary_combine, SERIALFUNC = uba_binary_serialize,
-	DESERIALFUNC = uba_binary_deserialize, PARALLEL = SAFE);
+	SFUNC = uba_binary_transfn, STYPE = bytea, FINALFUNC = uba_mcc_final,
+	COMBINEFUNC = uba_binary_combine, PARALLEL = SAFE);
 CREATE AGGREGATE uba_confusion_matrix(predicted boolean, actual boolean) (
-	SFUNC = uba_binary_transfn, STYPE = internal, SSPACE = 32, FINALFUNC = uba_confusion_final,
-	COMBINEFUNC = uba_binary_combine, SERIALFUNC = uba_binary_serialize,
-	DESERIALFUNC = uba_binary_deserialize, PARALLEL = SAFE);
+	SFUNC = uba_binary_transfn, STYPE = bytea, FINALFUNC = uba_confusion_final,
+	COMBINEFUNC = uba_binary_combine, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_f1_score(boolean, boolean) IS 'F1 score of binary predictions';
 COMMENT ON AGGREGATE uba_precision(boolean, boolean) IS 'precision of binary predictions';
 COMMENT ON AGGREGATE uba_recall(boolean, boolean) IS 'recall of binary predictions';
@@ -61,58 +53,45 @@ COMMENT ON AGGREGATE uba_accuracy(boolean, boolean) IS 'accuracy of binary predi
 COMMENT ON AGGREGATE uba_mcc(boolean, boolean) IS 'Matthews correlation coefficient of binary predictions';
 COMMENT ON AGGREGATE uba_confusion_matrix(boolean, boolean) IS 'tp, fp, tn and fn of binary predictions';
 
-CREATE FUNCTION uba_regression_transfn(internal, float8, float8) RETURNS internal
+CREATE FUNCTION uba_regression_transfn(bytea, float8, float8) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_regression_combine(internal, internal) RETURNS internal
+CREATE FUNCTION uba_regression_combine(bytea, bytea) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_regression_serialize(internal) RETURNS bytea
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION uba_regression_deserialize(bytea, internal) RETURNS internal
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION uba_rmse_final(internal) RETURNS float8
+CREATE FUNCTION uba_rmse_final(bytea) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_mae_final(internal) RETURNS float8
+CREATE FUNCTION uba_mae_final(bytea) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_r2_final(internal) RETURNS float8
+CREATE FUNCTION uba_r2_final(bytea) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE uba_rmse(predicted float8, actual float8) (
-	SFUNC = uba_regression_transfn, STYPE = internal, SSPACE = 56, FINALFUNC = uba_rmse_final,
-	COMBINEFUNC = uba_regression_combine, SERIALFUNC = uba_regression_serialize,
-	DESERIALFUNC = uba_regression_deserialize, PARALLEL = SAFE);
+	SFUNC = uba_regression_transfn, STYPE = bytea, FINALFUNC = uba_rmse_final,
+	COMBINEFUNC = uba_regression_combine, PARALLEL = SAFE);
 CREATE AGGREGATE uba_mae(predicted float8, actual float8) (
-	SFUNC = uba_regression_transfn, STYPE = internal, SSPACE = 56, FINALFUNC = uba_mae_final,
-	COMBINEFUNC = uba_regression_combine, SERIALFUNC = uba_regression_serialize,
-	DESERIALFUNC = uba_regression_deserialize, PARALLEL = SAFE);
+	SFUNC = uba_regression_transfn, STYPE = bytea, FINALFUNC = uba_mae_final,
+	COMBINEFUNC = uba_regression_combine, PARALLEL = SAFE);
 CREATE AGGREGATE uba_r2(predicted float8, actual float8) (
-	SFUNC = uba_regression_transfn, STYPE = internal, SSPACE = 56, FINALFUNC = uba_r2_final,
-	COMBINEFUNC = uba_regression_combine, SERIALFUNC = uba_regression_serialize,
-	DESERIALFUNC = uba_regression_deserialize, PARALLEL = SAFE);
+	SFUNC = uba_regression_transfn, STYPE = bytea, FINALFUNC = uba_r2_final,
+	COMBINEFUNC = uba_regression_combine, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_rmse(float8, float8) IS 'root mean squared error';
 COMMENT ON AGGREGATE uba_mae(float8, float8) IS 'mean absolute error';
 COMMENT ON AGGREGATE uba_r2(float8, float8) IS 'coefficient of determination (R squared)';
 
-CREATE FUNCTION uba_probability_transfn(internal, float8, boolean) RETURNS internal
+CREATE FUNCTION uba_probability_transfn(bytea, float8, boolean) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_probability_combine(internal, internal) RETURNS internal
+CREATE FUNCTION uba_probability_combine(bytea, bytea) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_probability_serialize(internal) RETURNS bytea
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION uba_probability_deserialize(bytea, internal) RETURNS internal
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION uba_log_loss_final(internal) RETURNS float8
+CREATE FUNCTION uba_log_loss_final(bytea) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_brier_final(internal) RETURNS float8
+CREATE FUNCTION uba_brier_final(bytea) RETURNS float8
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE uba_log_loss(probability float8, actual boolean) (
-	SFUNC = uba_probability_transfn, STYPE = internal, SSPACE = 40, FINALFUNC = uba_log_loss_final,
-	COMBINEFUNC = uba_probability_combine, SERIALFUNC = uba_probability_serialize,
-	DESERIALFUNC = uba_probability_deserialize, PARALLEL = SAFE);
+	SFUNC = uba_probability_transfn, STYPE = bytea, FINALFUNC = uba_log_loss_final,
+	COMBINEFUNC = uba_probability_combine, PARALLEL = SAFE);
 CREATE AGGREGATE uba_brier_score(probability float8, actual boolean) (
-	SFUNC = uba_probability_transfn, STYPE = internal, SSPACE = 40, FINALFUNC = uba_brier_final,
-	COMBINEFUNC = uba_probability_combine, SERIALFUNC = uba_probability_serialize,
-	DESERIALFUNC = uba_probability_deserialize, PARALLEL = SAFE);
+	SFUNC = uba_probability_transfn, STYPE = bytea, FINALFUNC = uba_brier_final,
+	COMBINEFUNC = uba_probability_combine, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_log_loss(float8, boolean) IS 'mean log loss of predicted probabilities';
 COMMENT ON AGGREGATE uba_brier_score(float8, boolean) IS 'Brier score of predicted probabilities';
 

@@ -19,6 +19,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
@@ -29,8 +30,6 @@
 
 PG_FUNCTION_INFO_V1(uba_binary_transfn);
 PG_FUNCTION_INFO_V1(uba_binary_combine);
-PG_FUNCTION_INFO_V1(uba_binary_serialize);
-PG_FUNCTION_INFO_V1(uba_binary_deserialize);
 PG_FUNCTION_INFO_V1(uba_f1_final);
 PG_FUNCTION_INFO_V1(uba_precision_final);
 PG_FUNCTION_INFO_V1(uba_recall_final);
@@ -39,43 +38,195 @@ PG_FUNCTION_INFO_V1(uba_mcc_final);
 PG_FUNCTION_INFO_V1(uba_confusion_final);
 PG_FUNCTION_INFO_V1(uba_regression_transfn);
 PG_FUNCTION_INFO_V1(uba_regression_combine);
-PG_FUNCTION_INFO_V1(uba_regression_serialize);
-PG_FUNCTION_INFO_V1(uba_regression_deserialize);
 PG_FUNCTION_INFO_V1(uba_rmse_final);
 PG_FUNCTION_INFO_V1(uba_mae_final);
 PG_FUNCTION_INFO_V1(uba_r2_final);
 
-/* Allocate a zeroed aggregate state of size bytes in the aggregate's context */
-static void *
-NewState(FunctionCallInfo fcinfo, Size size)
+/*
+ * Fixed-size states kept in a bytea (STYPE bytea, not internal): Citus
+ * splits an aggregate across its workers only when the state is an
+ * ordinary type with a combine function (it ships the workers' states as
+ * text, bytea's hex form), and PostgreSQL's parallel plans need no
+ * serialization for it.  The struct sits 8 bytes into the value (the
+ * varlena header and 4 bytes of padding), aligned where uba allocated it;
+ * it is read and written with memcpy all the same, since a state that came
+ * through text is only as aligned as its palloc.  As an aggregate the
+ * transition updates its state in place, as float8_accum does.
+ */
+#define STATE_PAD 4
+
+/*
+ * Databases still at uba 0.2 after the new library is installed call these
+ * functions with their old internal states until ALTER EXTENSION uba UPDATE:
+ * refuse, once per call site, rather than read a pointer as a bytea.
+ */
+static void
+CheckStateType(FunctionCallInfo fcinfo)
 {
-	return MemoryContextAllocZero(uba_agg_context(fcinfo), size);
+	if (fcinfo->flinfo->fn_extra != NULL)
+		return;
+	if (get_fn_expr_argtype(fcinfo->flinfo, 0) == INTERNALOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the uba library is newer than the extension in this database"),
+				 errhint("Run ALTER EXTENSION uba UPDATE.")));
+	fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, 1);
 }
 
-/* Serialize a fixed-size state as bytea (same machine: native layout) */
+/* The serialization functions of the internal states of uba 0.1 and 0.2, whose install scripts
+ * create them before the upgrade drops them */
+static Datum
+ObsoleteStateFunction(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("the uba library is newer than the extension in this database"),
+			 errhint("Run ALTER EXTENSION uba UPDATE.")));
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(uba_binary_serialize);
+PG_FUNCTION_INFO_V1(uba_binary_deserialize);
+PG_FUNCTION_INFO_V1(uba_regression_serialize);
+PG_FUNCTION_INFO_V1(uba_regression_deserialize);
+PG_FUNCTION_INFO_V1(uba_probability_serialize);
+PG_FUNCTION_INFO_V1(uba_probability_deserialize);
+
+Datum
+uba_binary_serialize(PG_FUNCTION_ARGS)
+{
+	return ObsoleteStateFunction();
+}
+
+Datum
+uba_binary_deserialize(PG_FUNCTION_ARGS)
+{
+	return ObsoleteStateFunction();
+}
+
+Datum
+uba_regression_serialize(PG_FUNCTION_ARGS)
+{
+	return ObsoleteStateFunction();
+}
+
+Datum
+uba_regression_deserialize(PG_FUNCTION_ARGS)
+{
+	return ObsoleteStateFunction();
+}
+
+Datum
+uba_probability_serialize(PG_FUNCTION_ARGS)
+{
+	return ObsoleteStateFunction();
+}
+
+Datum
+uba_probability_deserialize(PG_FUNCTION_ARGS)
+{
+	return ObsoleteStateFunction();
+}
+
 static bytea *
-SerializeState(const void *state, Size size)
+StateCreate(FunctionCallInfo fcinfo, Size size)
 {
-	bytea	   *out = (bytea *) palloc(VARHDRSZ + size);
+	MemoryContext cxt;
+	bytea	   *b;
 
-	SET_VARSIZE(out, VARHDRSZ + size);
-	memcpy(VARDATA(out), state, size);
-	return out;
+	if (!AggCheckCallContext(fcinfo, &cxt))
+		cxt = CurrentMemoryContext;
+	b = MemoryContextAllocZero(cxt, VARHDRSZ + STATE_PAD + size);
+	SET_VARSIZE(b, VARHDRSZ + STATE_PAD + size);
+	return b;
 }
 
-/* Rebuild a fixed-size state serialized by SerializeState */
-static void *
-DeserializeState(FunctionCallInfo fcinfo, bytea *in, Size size)
+/* A state argument has the size of its struct: anything else did not come from this aggregate */
+static void
+StateCheck(const bytea *b, Size size)
 {
-	void	   *state;
-
-	if (VARSIZE_ANY_EXHDR(in) != size)
-		elog(ERROR, "uba metric state has %zu bytes, expected %zu",
-			 (Size) VARSIZE_ANY_EXHDR(in), size);
-	state = NewState(fcinfo, size);
-	memcpy(state, VARDATA_ANY(in), size);
-	return state;
+	if (VARSIZE_ANY_EXHDR(b) != STATE_PAD + size)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("not a state of this uba metric"),
+				 errdetail("Got %zu bytes, expected %zu.", (Size) VARSIZE_ANY_EXHDR(b), STATE_PAD + size)));
 }
+
+/* Argument n as a state to update: in place in an aggregate, else a copy; NULL for NULL */
+static bytea *
+StateArg(FunctionCallInfo fcinfo, int n, Size size)
+{
+	bytea	   *b;
+
+	CheckStateType(fcinfo);
+	if (PG_ARGISNULL(n))
+		return NULL;
+	b = PG_GETARG_BYTEA_P(n);
+	StateCheck(b, size);
+	if (!AggCheckCallContext(fcinfo, NULL))
+	{
+		bytea	   *copy = StateCreate(fcinfo, size);
+
+		memcpy(VARDATA(copy), VARDATA(b), STATE_PAD + size);
+		b = copy;
+	}
+	return b;
+}
+
+static void
+StateRead(const bytea *b, void *dst, Size size)
+{
+	StateCheck(b, size);
+	memcpy(dst, VARDATA_ANY(b) + STATE_PAD, size);
+}
+
+static void
+StateWrite(bytea *b, const void *src, Size size)
+{
+	memcpy(VARDATA(b) + STATE_PAD, src, size);
+}
+
+/* A final function's state: false for no rows (NULL) */
+static bool
+StateFinal(FunctionCallInfo fcinfo, void *dst, Size size)
+{
+	CheckStateType(fcinfo);
+	if (PG_ARGISNULL(0))
+		return false;
+	StateRead(PG_GETARG_BYTEA_PP(0), dst, size);
+	return true;
+}
+
+/* The transition's answer when the row takes no part: the state as it is */
+#define STATE_UNCHANGED(st) \
+	do { \
+		if ((st) == NULL) \
+			PG_RETURN_NULL(); \
+		PG_RETURN_BYTEA_P(st); \
+	} while (0)
+
+/*
+ * Combine two states of a struct type T with merge(T *a, const T *b): b
+ * alone is returned as it is (the executor copies it into its context).
+ */
+#define STATE_COMBINE(T, merge) \
+	do { \
+		bytea	   *a_ = StateArg(fcinfo, 0, sizeof(T)); \
+		T			x_, \
+					y_; \
+		if (PG_ARGISNULL(1)) \
+			STATE_UNCHANGED(a_); \
+		if (a_ == NULL) \
+		{ \
+			StateCheck(PG_GETARG_BYTEA_PP(1), sizeof(T)); \
+			PG_RETURN_DATUM(PG_GETARG_DATUM(1)); \
+		} \
+		StateRead(a_, &x_, sizeof(T)); \
+		StateRead(PG_GETARG_BYTEA_PP(1), &y_, sizeof(T)); \
+		merge(&x_, &y_); \
+		StateWrite(a_, &x_, sizeof(T)); \
+		PG_RETURN_BYTEA_P(a_); \
+	} while (0)
 
 /* ---------- binary classification ---------- */
 
@@ -91,66 +242,50 @@ typedef struct BinaryCounts
 Datum
 uba_binary_transfn(PG_FUNCTION_ARGS)
 {
-	BinaryCounts *s = PG_ARGISNULL(0) ? NULL : (BinaryCounts *) PG_GETARG_POINTER(0);
+	bytea	   *st = StateArg(fcinfo, 0, sizeof(BinaryCounts));
+	BinaryCounts s;
 	bool		predicted,
 				actual;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-	{
-		if (s == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(s);
-	}
-	if (s == NULL)
-		s = NewState(fcinfo, sizeof(BinaryCounts));
+		STATE_UNCHANGED(st);
+	if (st == NULL)
+		st = StateCreate(fcinfo, sizeof(BinaryCounts));
+	StateRead(st, &s, sizeof(s));
 	predicted = PG_GETARG_BOOL(1);
 	actual = PG_GETARG_BOOL(2);
 	if (predicted)
 	{
 		if (actual)
-			s->tp++;
+			s.tp++;
 		else
-			s->fp++;
+			s.fp++;
 	}
 	else
 	{
 		if (actual)
-			s->fn++;
+			s.fn++;
 		else
-			s->tn++;
+			s.tn++;
 	}
-	PG_RETURN_POINTER(s);
+	StateWrite(st, &s, sizeof(s));
+	PG_RETURN_BYTEA_P(st);
+}
+
+static void
+MergeBinary(BinaryCounts *a, const BinaryCounts *b)
+{
+	a->tp += b->tp;
+	a->fp += b->fp;
+	a->tn += b->tn;
+	a->fn += b->fn;
 }
 
 /* Combine two partial counts */
 Datum
 uba_binary_combine(PG_FUNCTION_ARGS)
 {
-	BinaryCounts *a,
-			   *b;
-
-	UBA_COMBINE_NULL_STATES();
-	a = (BinaryCounts *) PG_GETARG_POINTER(0);
-	b = (BinaryCounts *) PG_GETARG_POINTER(1);
-	a->tp += b->tp;
-	a->fp += b->fp;
-	a->tn += b->tn;
-	a->fn += b->fn;
-	PG_RETURN_POINTER(a);
-}
-
-/* Serialize counts */
-Datum
-uba_binary_serialize(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BYTEA_P(SerializeState(PG_GETARG_POINTER(0), sizeof(BinaryCounts)));
-}
-
-/* Deserialize counts */
-Datum
-uba_binary_deserialize(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(DeserializeState(fcinfo, PG_GETARG_BYTEA_PP(0), sizeof(BinaryCounts)));
+	STATE_COMBINE(BinaryCounts, MergeBinary);
 }
 
 /* num / den, or 0 when den is 0 (scikit-learn's zero_division default) */
@@ -160,15 +295,16 @@ Ratio(double num, double den)
 	return den == 0 ? 0.0 : num / den;
 }
 
-/* The counts of a final function's state, or NULL for no rows */
+/* The counts of a final function's state, in *s; NULL for no rows */
 #define BINARY_STATE() \
-	(PG_ARGISNULL(0) ? NULL : (const BinaryCounts *) PG_GETARG_POINTER(0))
+	BinaryCounts s_; \
+	const BinaryCounts *s = StateFinal(fcinfo, &s_, sizeof(s_)) ? &s_ : NULL
 
 /* uba_f1_score: harmonic mean of precision and recall */
 Datum
 uba_f1_final(PG_FUNCTION_ARGS)
 {
-	const BinaryCounts *s = BINARY_STATE();
+	BINARY_STATE();
 	double		p,
 				r;
 
@@ -183,7 +319,7 @@ uba_f1_final(PG_FUNCTION_ARGS)
 Datum
 uba_precision_final(PG_FUNCTION_ARGS)
 {
-	const BinaryCounts *s = BINARY_STATE();
+	BINARY_STATE();
 
 	if (s == NULL)
 		PG_RETURN_NULL();
@@ -194,7 +330,7 @@ uba_precision_final(PG_FUNCTION_ARGS)
 Datum
 uba_recall_final(PG_FUNCTION_ARGS)
 {
-	const BinaryCounts *s = BINARY_STATE();
+	BINARY_STATE();
 
 	if (s == NULL)
 		PG_RETURN_NULL();
@@ -205,7 +341,7 @@ uba_recall_final(PG_FUNCTION_ARGS)
 Datum
 uba_accuracy_final(PG_FUNCTION_ARGS)
 {
-	const BinaryCounts *s = BINARY_STATE();
+	BINARY_STATE();
 
 	if (s == NULL)
 		PG_RETURN_NULL();
@@ -220,7 +356,7 @@ uba_accuracy_final(PG_FUNCTION_ARGS)
 Datum
 uba_mcc_final(PG_FUNCTION_ARGS)
 {
-	const BinaryCounts *s = BINARY_STATE();
+	BINARY_STATE();
 	double		n,
 				t1,
 				t0,
@@ -249,7 +385,7 @@ uba_mcc_final(PG_FUNCTION_ARGS)
 Datum
 uba_confusion_final(PG_FUNCTION_ARGS)
 {
-	const BinaryCounts *s = BINARY_STATE();
+	BINARY_STATE();
 	char	   *json;
 
 	if (s == NULL)
@@ -306,54 +442,51 @@ NeumaierMerge(double *sum, double *comp, double bsum, double bcomp)
 Datum
 uba_regression_transfn(PG_FUNCTION_ARGS)
 {
-	RegressionSums *s = PG_ARGISNULL(0) ? NULL : (RegressionSums *) PG_GETARG_POINTER(0);
+	bytea	   *st = StateArg(fcinfo, 0, sizeof(RegressionSums));
+	RegressionSums s;
 	double		predicted,
 				actual,
 				err,
 				delta;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-	{
-		if (s == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(s);
-	}
+		STATE_UNCHANGED(st);
 	predicted = PG_GETARG_FLOAT8(1);
 	actual = PG_GETARG_FLOAT8(2);
 	uba_check_finite(predicted, "predicted values");
 	uba_check_finite(actual, "actual values");
-	if (s == NULL)
-		s = NewState(fcinfo, sizeof(RegressionSums));
+	if (st == NULL)
+		st = StateCreate(fcinfo, sizeof(RegressionSums));
+	StateRead(st, &s, sizeof(s));
 
 	err = actual - predicted;
-	NeumaierAdd(&s->sse, &s->sse_c, err * err);
-	NeumaierAdd(&s->sae, &s->sae_c, fabs(err));
-	if (s->n == 0)
-		s->shift = actual;
-	actual -= s->shift;
-	s->n++;
-	delta = actual - s->mean;
-	s->mean += delta / (double) s->n;
-	s->m2 += delta * (actual - s->mean);
-	PG_RETURN_POINTER(s);
+	NeumaierAdd(&s.sse, &s.sse_c, err * err);
+	NeumaierAdd(&s.sae, &s.sae_c, fabs(err));
+	if (s.n == 0)
+		s.shift = actual;
+	actual -= s.shift;
+	s.n++;
+	delta = actual - s.mean;
+	s.mean += delta / (double) s.n;
+	s.m2 += delta * (actual - s.mean);
+	StateWrite(st, &s, sizeof(s));
+	PG_RETURN_BYTEA_P(st);
 }
 
-/* Combine two partial sums */
-Datum
-uba_regression_combine(PG_FUNCTION_ARGS)
+/* a += b: Chan's formula for the mean and squared deviations, compensated sums */
+static void
+MergeRegression(RegressionSums *a, const RegressionSums *b)
 {
-	RegressionSums *a,
-			   *b;
 	double		n,
 				delta;
 
-	UBA_COMBINE_NULL_STATES();
-	a = (RegressionSums *) PG_GETARG_POINTER(0);
-	b = (RegressionSums *) PG_GETARG_POINTER(1);
 	if (b->n == 0)
-		PG_RETURN_POINTER(a);
+		return;
 	if (a->n == 0)
-		PG_RETURN_POINTER(b);
+	{
+		*a = *b;
+		return;
+	}
 	n = (double) (a->n + b->n);
 	/* b's mean, measured from a's shift */
 	delta = (b->mean + (b->shift - a->shift)) - a->mean;
@@ -362,31 +495,24 @@ uba_regression_combine(PG_FUNCTION_ARGS)
 	a->n += b->n;
 	NeumaierMerge(&a->sse, &a->sse_c, b->sse, b->sse_c);
 	NeumaierMerge(&a->sae, &a->sae_c, b->sae, b->sae_c);
-	PG_RETURN_POINTER(a);
 }
 
-/* Serialize sums */
+/* Combine two partial sums */
 Datum
-uba_regression_serialize(PG_FUNCTION_ARGS)
+uba_regression_combine(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BYTEA_P(SerializeState(PG_GETARG_POINTER(0), sizeof(RegressionSums)));
-}
-
-/* Deserialize sums */
-Datum
-uba_regression_deserialize(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(DeserializeState(fcinfo, PG_GETARG_BYTEA_PP(0), sizeof(RegressionSums)));
+	STATE_COMBINE(RegressionSums, MergeRegression);
 }
 
 #define REGRESSION_STATE() \
-	(PG_ARGISNULL(0) ? NULL : (const RegressionSums *) PG_GETARG_POINTER(0))
+	RegressionSums s_; \
+	const RegressionSums *s = StateFinal(fcinfo, &s_, sizeof(s_)) ? &s_ : NULL
 
 /* uba_rmse: root mean squared error */
 Datum
 uba_rmse_final(PG_FUNCTION_ARGS)
 {
-	const RegressionSums *s = REGRESSION_STATE();
+	REGRESSION_STATE();
 
 	if (s == NULL || s->n == 0)
 		PG_RETURN_NULL();
@@ -397,7 +523,7 @@ uba_rmse_final(PG_FUNCTION_ARGS)
 Datum
 uba_mae_final(PG_FUNCTION_ARGS)
 {
-	const RegressionSums *s = REGRESSION_STATE();
+	REGRESSION_STATE();
 
 	if (s == NULL || s->n == 0)
 		PG_RETURN_NULL();
@@ -413,7 +539,7 @@ uba_mae_final(PG_FUNCTION_ARGS)
 Datum
 uba_r2_final(PG_FUNCTION_ARGS)
 {
-	const RegressionSums *s = REGRESSION_STATE();
+	REGRESSION_STATE();
 	double		sse;
 
 	if (s == NULL || s->n < 2)
@@ -428,8 +554,6 @@ uba_r2_final(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(uba_probability_transfn);
 PG_FUNCTION_INFO_V1(uba_probability_combine);
-PG_FUNCTION_INFO_V1(uba_probability_serialize);
-PG_FUNCTION_INFO_V1(uba_probability_deserialize);
 PG_FUNCTION_INFO_V1(uba_log_loss_final);
 PG_FUNCTION_INFO_V1(uba_brier_final);
 
@@ -450,17 +574,14 @@ typedef struct ProbabilitySums
 Datum
 uba_probability_transfn(PG_FUNCTION_ARGS)
 {
-	ProbabilitySums *s = PG_ARGISNULL(0) ? NULL : (ProbabilitySums *) PG_GETARG_POINTER(0);
+	bytea	   *st = StateArg(fcinfo, 0, sizeof(ProbabilitySums));
+	ProbabilitySums s;
 	double		p,
 				pc,
 				y;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-	{
-		if (s == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(s);
-	}
+		STATE_UNCHANGED(st);
 	p = PG_GETARG_FLOAT8(1);
 	y = PG_GETARG_BOOL(2) ? 1.0 : 0.0;
 	if (!(p >= 0.0 && p <= 1.0))
@@ -468,53 +589,41 @@ uba_probability_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("probabilities must be between 0 and 1"),
 				 errdetail("Got %g.", p)));
-	if (s == NULL)
-		s = NewState(fcinfo, sizeof(ProbabilitySums));
+	if (st == NULL)
+		st = StateCreate(fcinfo, sizeof(ProbabilitySums));
+	StateRead(st, &s, sizeof(s));
 	pc = Min(Max(p, LOGLOSS_EPS), 1.0 - LOGLOSS_EPS);
-	NeumaierAdd(&s->logloss, &s->logloss_c, -(y > 0 ? log(pc) : log(1.0 - pc)));
-	NeumaierAdd(&s->brier, &s->brier_c, (p - y) * (p - y));
-	s->n++;
-	PG_RETURN_POINTER(s);
+	NeumaierAdd(&s.logloss, &s.logloss_c, -(y > 0 ? log(pc) : log(1.0 - pc)));
+	NeumaierAdd(&s.brier, &s.brier_c, (p - y) * (p - y));
+	s.n++;
+	StateWrite(st, &s, sizeof(s));
+	PG_RETURN_BYTEA_P(st);
+}
+
+static void
+MergeProbability(ProbabilitySums *a, const ProbabilitySums *b)
+{
+	a->n += b->n;
+	NeumaierMerge(&a->logloss, &a->logloss_c, b->logloss, b->logloss_c);
+	NeumaierMerge(&a->brier, &a->brier_c, b->brier, b->brier_c);
 }
 
 /* Combine two partial sums */
 Datum
 uba_probability_combine(PG_FUNCTION_ARGS)
 {
-	ProbabilitySums *a,
-			   *b;
-
-	UBA_COMBINE_NULL_STATES();
-	a = (ProbabilitySums *) PG_GETARG_POINTER(0);
-	b = (ProbabilitySums *) PG_GETARG_POINTER(1);
-	a->n += b->n;
-	NeumaierMerge(&a->logloss, &a->logloss_c, b->logloss, b->logloss_c);
-	NeumaierMerge(&a->brier, &a->brier_c, b->brier, b->brier_c);
-	PG_RETURN_POINTER(a);
-}
-
-/* Serialize sums */
-Datum
-uba_probability_serialize(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BYTEA_P(SerializeState(PG_GETARG_POINTER(0), sizeof(ProbabilitySums)));
-}
-
-/* Deserialize sums */
-Datum
-uba_probability_deserialize(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(DeserializeState(fcinfo, PG_GETARG_BYTEA_PP(0), sizeof(ProbabilitySums)));
+	STATE_COMBINE(ProbabilitySums, MergeProbability);
 }
 
 #define PROBABILITY_STATE() \
-	(PG_ARGISNULL(0) ? NULL : (const ProbabilitySums *) PG_GETARG_POINTER(0))
+	ProbabilitySums s_; \
+	const ProbabilitySums *s = StateFinal(fcinfo, &s_, sizeof(s_)) ? &s_ : NULL
 
 /* uba_log_loss: mean negative log-likelihood of the actual outcomes */
 Datum
 uba_log_loss_final(PG_FUNCTION_ARGS)
 {
-	const ProbabilitySums *s = PROBABILITY_STATE();
+	PROBABILITY_STATE();
 
 	if (s == NULL || s->n == 0)
 		PG_RETURN_NULL();
@@ -525,7 +634,7 @@ uba_log_loss_final(PG_FUNCTION_ARGS)
 Datum
 uba_brier_final(PG_FUNCTION_ARGS)
 {
-	const ProbabilitySums *s = PROBABILITY_STATE();
+	PROBABILITY_STATE();
 
 	if (s == NULL || s->n == 0)
 		PG_RETURN_NULL();

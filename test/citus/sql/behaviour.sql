@@ -98,18 +98,6 @@ SELECT depth, count(*) AS users
   FROM (SELECT user_id, uba_funnel(ts, '1 day', ARRAY[event = 'view', event = 'cart']) AS depth FROM ev_local GROUP BY user_id) f
  GROUP BY depth ORDER BY depth;
 
--- evaluation metrics over a distributed table of scores (internal states: rows gathered)
-CREATE TABLE sc_local AS SELECT g AS id, (g * 37 % 100) / 100.0 AS score, g % 3 = 0 AS label FROM generate_series(1, 5000) g;
-CREATE TABLE sc_dist (LIKE sc_local);
-SELECT create_distributed_table('sc_dist', 'id');
-INSERT INTO sc_dist SELECT * FROM sc_local;
-SELECT where_runs($$SELECT uba_f1_score(score >= 0.5, label) FROM sc_dist$$, 'uba_f1_score') AS f1;
-SELECT (SELECT ARRAY[uba_f1_score(score >= 0.5, label), uba_auc(score, label), uba_log_loss(score * 0.98 + 0.01, label),
-                     uba_rmse(score, label::int)] FROM sc_local)
-     = (SELECT ARRAY[uba_f1_score(score >= 0.5, label), uba_auc(score, label), uba_log_loss(score * 0.98 + 0.01, label),
-                     uba_rmse(score, label::int)] FROM sc_dist) AS same_metrics;
-DROP TABLE sc_local, sc_dist;
-
 DROP FUNCTION per_user(text);
 DROP FUNCTION where_runs(text, text);
 DROP TABLE ev_local, ev_dist;
