@@ -121,7 +121,8 @@ as_pg "$($PG_CONFIG --pkglibdir)/pgxs/src/test/regress/pg_regress --inputdir=tes
 	--bindir=$BIN --host=$dir --port=56001 --user=postgres --dbname=postgres --use-existing $tests" || rc=$?
 if [ $rc -ne 0 ]; then
 	cat "$out/regression.diffs" 2>/dev/null || true
-	for port in $PORTS; do tail -20 "$dir/$port.log"; done
+	# the servers' errors and crashes, not their chatter
+	for port in $PORTS; do grep -E 'ERROR|FATAL|PANIC|terminated by signal' "$dir/$port.log" | tail -20 || true; done
 fi
 rm -rf "$out"
 exit $rc
