@@ -41,3 +41,17 @@ SELECT expect_error($$SELECT uba_linreg_train(1, array_fill(1.0::float8, ARRAY[4
 SELECT expect_error($$SELECT uba_linreg_predict(uba_linreg_train(y, f), '{1}') FROM rr$$);
 SELECT expect_error($$SELECT uba_logreg_predict(uba_linreg_train(y, f), '{1, 2}') FROM rr$$);
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, 32 + get_u32(m, 12)::int + 4, 8))) FROM (SELECT uba_linreg_train(y, f) AS m FROM rr) s$$);
+
+-- the state is a bytea (Citus splits the aggregate): states not made by the aggregate are refused
+SELECT expect_error($$SELECT uba_linreg_final('\x00'::bytea)$$);
+SELECT expect_error($$SELECT uba_linreg_final(set_byte(uba_linreg_transfn(NULL, 1.0, ARRAY[1.0, 2.0]), 8, 200))$$);
+SELECT expect_error($$SELECT uba_linreg_combine(uba_linreg_transfn(NULL, 1.0, ARRAY[1.0]), uba_linreg_transfn(NULL, 1.0, ARRAY[1.0, 2.0]))$$);
+-- its options are read from their text, checked as they are parsed: a state whose text is not JSON
+SELECT expect_error($$SELECT uba_linreg_final(overlay(s placing '\x7b7b7b'::bytea from length(s) - 8))
+                        FROM (SELECT uba_linreg_transfn(NULL, 1.0, ARRAY[1.0], '{"l2": 0.5}'::jsonb) AS s) v$$);
+-- the transition, combine and final functions called by hand, as Citus's coordinator does
+SELECT uba_linreg_predict(uba_linreg_final(uba_linreg_combine(
+	uba_linreg_transfn(uba_linreg_transfn(NULL, 1.0, ARRAY[1.0]), 3.0, ARRAY[2.0]),
+	uba_linreg_transfn(uba_linreg_transfn(NULL, 5.0, ARRAY[3.0]), 7.0, ARRAY[4.0]))), ARRAY[5.0]) AS by_hand,
+       (SELECT uba_linreg_predict(uba_linreg_train(y, ARRAY[x]), ARRAY[5.0])
+          FROM (VALUES (1.0, 1.0), (3.0, 2.0), (5.0, 3.0), (7.0, 4.0)) v(y, x)) AS aggregate;

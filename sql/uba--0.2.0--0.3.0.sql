@@ -1299,3 +1299,27 @@ DROP FUNCTION uba_probability_serialize(internal);
 DROP FUNCTION uba_probability_deserialize(bytea, internal);
 DROP FUNCTION uba_log_loss_final(internal);
 DROP FUNCTION uba_brier_final(internal);
+
+-- ---------- ridge regression's state (array form) becomes a bytea of the moments (linreg.c), so
+-- that Citus splits it; the aggregates are replaced in place ----------
+CREATE FUNCTION uba_linreg_transfn(bytea, float8, float8[], jsonb) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_linreg_transfn(bytea, float8, float8[]) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_linreg_combine(bytea, bytea) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_linreg_final(bytea) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE OR REPLACE AGGREGATE uba_linreg_train(target float8, features float8[], options jsonb) (
+	SFUNC = uba_linreg_transfn, STYPE = bytea, FINALFUNC = uba_linreg_final,
+	COMBINEFUNC = uba_linreg_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE uba_linreg_train(target float8, features float8[]) (
+	SFUNC = uba_linreg_transfn, STYPE = bytea, FINALFUNC = uba_linreg_final,
+	COMBINEFUNC = uba_linreg_combine, PARALLEL = SAFE);
+DROP FUNCTION uba_linreg_transfn(internal, float8, float8[], jsonb);
+DROP FUNCTION uba_linreg_transfn(internal, float8, float8[]);
+DROP FUNCTION uba_linreg_combine(internal, internal);
+DROP FUNCTION uba_linreg_serialize(internal);
+DROP FUNCTION uba_linreg_deserialize(bytea, internal);
+DROP FUNCTION uba_linreg_final(internal);

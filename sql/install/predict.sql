@@ -42,27 +42,22 @@ COMMENT ON FUNCTION uba_logreg_classify(bytea, float8[]) IS 'whether the probabi
 -- Ridge regression
 -------------------------------------------------------------------------------
 
-CREATE FUNCTION uba_linreg_transfn(internal, float8, float8[], jsonb) RETURNS internal
+-- the state is a bytea of the moments (not internal), so that Citus splits the aggregate
+CREATE FUNCTION uba_linreg_transfn(bytea, float8, float8[], jsonb) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_linreg_transfn(internal, float8, float8[]) RETURNS internal
+CREATE FUNCTION uba_linreg_transfn(bytea, float8, float8[]) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_linreg_combine(internal, internal) RETURNS internal
+CREATE FUNCTION uba_linreg_combine(bytea, bytea) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION uba_linreg_serialize(internal) RETURNS bytea
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION uba_linreg_deserialize(bytea, internal) RETURNS internal
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION uba_linreg_final(internal) RETURNS bytea
+CREATE FUNCTION uba_linreg_final(bytea) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE uba_linreg_train(target float8, features float8[], options jsonb) (
-	SFUNC = uba_linreg_transfn, STYPE = internal, FINALFUNC = uba_linreg_final,
-	COMBINEFUNC = uba_linreg_combine, SERIALFUNC = uba_linreg_serialize,
-	DESERIALFUNC = uba_linreg_deserialize, PARALLEL = SAFE);
+	SFUNC = uba_linreg_transfn, STYPE = bytea, FINALFUNC = uba_linreg_final,
+	COMBINEFUNC = uba_linreg_combine, PARALLEL = SAFE);
 CREATE AGGREGATE uba_linreg_train(target float8, features float8[]) (
-	SFUNC = uba_linreg_transfn, STYPE = internal, FINALFUNC = uba_linreg_final,
-	COMBINEFUNC = uba_linreg_combine, SERIALFUNC = uba_linreg_serialize,
-	DESERIALFUNC = uba_linreg_deserialize, PARALLEL = SAFE);
+	SFUNC = uba_linreg_transfn, STYPE = bytea, FINALFUNC = uba_linreg_final,
+	COMBINEFUNC = uba_linreg_combine, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_linreg_train(float8, float8[], jsonb) IS 'train a ridge regression model';
 COMMENT ON AGGREGATE uba_linreg_train(float8, float8[]) IS 'train a ridge regression model';
 

@@ -46,6 +46,26 @@ uba_agg_context(FunctionCallInfo fcinfo)
 	return aggcxt;
 }
 
+/*
+ * Aggregates whose state became a bytea (so that Citus splits them) are
+ * called by databases still at an older uba, after the new library is
+ * installed, with their old internal states until ALTER EXTENSION uba
+ * UPDATE: refuse, checking once per call site, rather than read a pointer
+ * as a bytea.
+ */
+void
+uba_check_bytea_state(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo == NULL || fcinfo->flinfo->fn_extra != NULL)
+		return;
+	if (get_fn_expr_argtype(fcinfo->flinfo, 0) == INTERNALOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the uba library is newer than the extension in this database"),
+				 errhint("Run ALTER EXTENSION uba UPDATE.")));
+	fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, 1);
+}
+
 /* Bytes one row takes while collected */
 static Size
 RowBytes(const UbaRowSet *rs)

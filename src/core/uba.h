@@ -364,6 +364,8 @@ typedef struct UbaRowSet
 
 /* The memory context an aggregate's state lives in (error outside an aggregate) */
 extern MemoryContext uba_agg_context(FunctionCallInfo fcinfo);
+/* Errors when a bytea-state aggregate is called with an internal state (a database not yet updated) */
+extern void uba_check_bytea_state(FunctionCallInfo fcinfo);
 
 /*
  * The start of every combine function: when either partial state is NULL,

@@ -55,24 +55,6 @@ PG_FUNCTION_INFO_V1(uba_r2_final);
  */
 #define STATE_PAD 4
 
-/*
- * Databases still at uba 0.2 after the new library is installed call these
- * functions with their old internal states until ALTER EXTENSION uba UPDATE:
- * refuse, once per call site, rather than read a pointer as a bytea.
- */
-static void
-CheckStateType(FunctionCallInfo fcinfo)
-{
-	if (fcinfo->flinfo->fn_extra != NULL)
-		return;
-	if (get_fn_expr_argtype(fcinfo->flinfo, 0) == INTERNALOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the uba library is newer than the extension in this database"),
-				 errhint("Run ALTER EXTENSION uba UPDATE.")));
-	fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, 1);
-}
-
 /* The serialization functions of the internal states of uba 0.1 and 0.2, whose install scripts
  * create them before the upgrade drops them */
 static Datum
@@ -158,7 +140,7 @@ StateArg(FunctionCallInfo fcinfo, int n, Size size)
 {
 	bytea	   *b;
 
-	CheckStateType(fcinfo);
+	uba_check_bytea_state(fcinfo);
 	if (PG_ARGISNULL(n))
 		return NULL;
 	b = PG_GETARG_BYTEA_P(n);
@@ -190,7 +172,7 @@ StateWrite(bytea *b, const void *src, Size size)
 static bool
 StateFinal(FunctionCallInfo fcinfo, void *dst, Size size)
 {
-	CheckStateType(fcinfo);
+	uba_check_bytea_state(fcinfo);
 	if (PG_ARGISNULL(0))
 		return false;
 	StateRead(PG_GETARG_BYTEA_PP(0), dst, size);

@@ -9,7 +9,8 @@
  * co-moments of (x, y), so the aggregate state is O(d^2), not the rows:
  * each row updates them with Welford's method, parallel partial states are
  * combined with Chan's formula, and the final function solves one d x d
- * system by Cholesky.  Standardizing (z-scores, population standard
+ * system by Cholesky.  The state is a bytea, not internal, so that Citus
+ * splits the aggregate: each worker sends its moments, never its rows.  Standardizing (z-scores, population standard
  * deviation) is done on the co-moments, as StandardScaler + Ridge does on
  * the data.
  *
@@ -58,23 +59,163 @@ static const UbaOptionSpec linreg_options[] = {
 };
 
 /*
- * Aggregate state: counts, means and co-moments.  One palloc: the struct
- * followed by mean_x (d), cxy (d), cxx (d x d) and the options' bytes.
+ * Aggregate state: counts, means and co-moments, in one bytea (STYPE bytea,
+ * so that Citus splits the aggregate: it ships states as text).  After the
+ * varlena header and 4 bytes of padding (so that the doubles are aligned
+ * where the state was allocated): LinRegHead, mean_x (d), cxy (d), delta
+ * (d, scratch), cxx (d x d), the options as jsonb (compared with each
+ * row's) and as JSON text (what the final function parses: a state can
+ * come from outside, and the text is checked as it is parsed).
  */
-typedef struct LinRegState
+#define LINREG_PAD 4
+
+typedef struct LinRegHead
 {
 	int32		d;
-	int32		optlen;
+	int32		optlen;			/* bytes of the options' jsonb, 0 for none */
+	int32		textlen;		/* bytes of their text, with its terminating zero */
+	int32		pad;
 	int64		n;
 	TimestampTz started;
 	double		mean_y;
 	double		cyy;
+} LinRegHead;
+
+/* A view of a state's parts */
+typedef struct LinRegState
+{
+	bytea	   *blob;
+	LinRegHead *h;
 	double	   *mean_x;
 	double	   *cxy;			/* sum (x - mean_x)(y - mean_y) */
 	double	   *cxx;			/* sum (x - mean_x)(x - mean_x)^T */
 	double	   *delta;			/* scratch, d */
-	Jsonb	   *options;
+	Jsonb	   *options;		/* NULL for none */
+	const char *options_text;
 } LinRegState;
+
+/* Bytes of a state's arrays: mean_x, cxy, delta, cxx */
+static Size
+StateArrayBytes(int d)
+{
+	return mul_size(add_size(mul_size(3, d), mul_size(d, d)), sizeof(double));
+}
+
+/* Bytes of a whole state (its options' parts rounded up to 8) */
+static Size
+StateBytes(int d, int optlen, int textlen)
+{
+	return add_size(add_size(VARHDRSZ + LINREG_PAD + sizeof(LinRegHead), StateArrayBytes(d)),
+					TYPEALIGN(8, optlen) + TYPEALIGN(8, textlen));
+}
+
+static void
+View(bytea *b, LinRegState *s)
+{
+	char	   *p = VARDATA(b) + LINREG_PAD;
+	int			d;
+
+	s->blob = b;
+	s->h = (LinRegHead *) p;
+	d = s->h->d;
+	p += sizeof(LinRegHead);
+	s->mean_x = (double *) p;
+	s->cxy = s->mean_x + d;
+	s->delta = s->cxy + d;
+	s->cxx = s->delta + d;
+	p += StateArrayBytes(d);
+	s->options = s->h->optlen > 0 ? (Jsonb *) p : NULL;
+	p += TYPEALIGN(8, s->h->optlen);
+	s->options_text = s->h->textlen > 0 ? p : NULL;
+}
+
+/* The memory a state lives in: the aggregate's, or the call's outside an aggregate */
+static MemoryContext
+StateContext(FunctionCallInfo fcinfo)
+{
+	MemoryContext cxt;
+
+	if (!AggCheckCallContext(fcinfo, &cxt))
+		cxt = CurrentMemoryContext;
+	return cxt;
+}
+
+/* A zeroed state for d features */
+static void
+NewState(FunctionCallInfo fcinfo, int d, Jsonb *options, LinRegState *s)
+{
+	int			optlen = options ? VARSIZE(options) : 0;
+	char	   *text = options ? JsonbToCString(NULL, &options->root, VARSIZE(options)) : NULL;
+	int			textlen = text ? (int) strlen(text) + 1 : 0;
+	Size		bytes;
+	bytea	   *b;
+
+	uba_check_memory(StateArrayBytes(d), "linear regression training");
+	bytes = StateBytes(d, optlen, textlen);
+	if (bytes > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("linear regression state over 1 GB")));
+	b = MemoryContextAllocZero(StateContext(fcinfo), bytes);
+	SET_VARSIZE(b, bytes);
+	((LinRegHead *) (VARDATA(b) + LINREG_PAD))->d = d;
+	((LinRegHead *) (VARDATA(b) + LINREG_PAD))->optlen = optlen;
+	((LinRegHead *) (VARDATA(b) + LINREG_PAD))->textlen = textlen;
+	View(b, s);
+	s->h->started = GetCurrentTimestamp();
+	if (optlen > 0)
+	{
+		memcpy(s->options, options, optlen);
+		memcpy((char *) s->options_text, text, textlen);
+	}
+}
+
+/*
+ * The state of argument n, checked: its sizes agree, and its copy is taken
+ * when it is not the aggregate's own (outside an aggregate, or not aligned
+ * as uba allocates it, as after Citus's text form).
+ */
+static bool
+StateArg(FunctionCallInfo fcinfo, int n, LinRegState *s)
+{
+	bytea	   *b;
+	LinRegHead	h;
+
+	uba_check_bytea_state(fcinfo);
+	if (PG_ARGISNULL(n))
+		return false;
+	b = PG_GETARG_BYTEA_P(n);
+	if (VARSIZE(b) < VARHDRSZ + LINREG_PAD + sizeof(LinRegHead))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("not a linear regression training state")));
+	memcpy(&h, VARDATA(b) + LINREG_PAD, sizeof(h));
+	if (h.d < 1 || h.d > LINREG_MAX_FEATURES || h.optlen < 0 || h.optlen > 1024 * 1024 ||
+		h.textlen < 0 || h.textlen > 1024 * 1024 || (h.optlen == 0) != (h.textlen == 0) || h.n < 0 ||
+		VARSIZE(b) != StateBytes(h.d, h.optlen, h.textlen) ||
+		(h.textlen > 0 && ((char *) VARDATA(b))[VARSIZE(b) - VARHDRSZ - TYPEALIGN(8, h.textlen) + h.textlen - 1] != '\0'))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("not a linear regression training state")));
+	if (!AggCheckCallContext(fcinfo, NULL) || ((uintptr_t) (VARDATA(b) + LINREG_PAD)) % 8 != 0)
+	{
+		bytea	   *copy = MemoryContextAlloc(StateContext(fcinfo), VARSIZE(b));
+
+		memcpy(copy, b, VARSIZE(b));
+		b = copy;
+	}
+	View(b, s);
+	return true;
+}
+
+/* The options as parsed from their text (never trust a state's jsonb bytes to be well formed) */
+static Jsonb *
+OptionsOf(const LinRegState *s)
+{
+	if (s->options_text == NULL)
+		return NULL;
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s->options_text)));
+}
 
 /*
  * The standard errors of an ordinary least squares fit (l2 = 0), as R's
@@ -88,14 +229,14 @@ static bool
 LeastSquaresErrors(const LinRegState *s, int d, bool intercept, bool standardize, const double *scale,
 				   const double *A0, const double *rhs0, const double *w, int64 *df, double *se)
 {
-	double		rss = intercept ? s->cyy : s->cyy + (double) s->n * s->mean_y * s->mean_y;
+	double		rss = intercept ? s->h->cyy : s->h->cyy + (double) s->h->n * s->h->mean_y * s->h->mean_y;
 	double		sigma2;
 	double	   *A = palloc(sizeof(double) * d * d);
 	double	   *diag = palloc(sizeof(double) * d);
 
 	for (int j = 0; j < d; j++)
 		rss -= w[j] * rhs0[j];
-	*df = s->n - d - (intercept ? 1 : 0);
+	*df = s->h->n - d - (intercept ? 1 : 0);
 	sigma2 = Max(rss, 0.0) / (double) *df;
 	memcpy(A, A0, sizeof(double) * d * d);
 	if (!uba_spd_inverse_diagonal(d, A, diag))
@@ -115,46 +256,12 @@ LeastSquaresErrors(const LinRegState *s, int d, bool intercept, bool standardize
 			return false;
 		for (int j = 0; j < d; j++)
 			uz += (standardize ? s->mean_x[j] / scale[j] : s->mean_x[j]) * u[j];
-		se[d] = sqrt(sigma2 * (1.0 / (double) s->n + uz));
+		se[d] = sqrt(sigma2 * (1.0 / (double) s->h->n + uz));
 	}
 	for (int j = 0; j <= d; j++)
 		if (!isfinite(se[j]))
 			return false;
 	return true;
-}
-
-/* Bytes of a state's arrays: mean_x, cxy, delta, cxx */
-static Size
-StateArrayBytes(int d)
-{
-	return mul_size(add_size(mul_size(3, d), mul_size(d, d)), sizeof(double));
-}
-
-/* A zeroed state for d features in the aggregate's context */
-static LinRegState *
-NewState(FunctionCallInfo fcinfo, int d, Jsonb *options)
-{
-	MemoryContext aggcxt = uba_agg_context(fcinfo);
-	LinRegState *s;
-	Size		optlen = options ? VARSIZE(options) : 0;
-	char	   *p;
-
-	uba_check_memory(StateArrayBytes(d), "linear regression training");
-	s = MemoryContextAllocZero(aggcxt, sizeof(LinRegState));
-	p = MemoryContextAllocZero(aggcxt, add_size(StateArrayBytes(d), optlen));
-	s->d = d;
-	s->optlen = (int32) optlen;
-	s->started = GetCurrentTimestamp();
-	s->mean_x = (double *) p;
-	s->cxy = s->mean_x + d;
-	s->delta = s->cxy + d;
-	s->cxx = s->delta + d;
-	if (optlen > 0)
-	{
-		s->options = (Jsonb *) (p + StateArrayBytes(d));
-		memcpy(s->options, options, optlen);
-	}
-	return s;
 }
 
 static void AddRow(LinRegState *s, double y);
@@ -163,7 +270,8 @@ static void AddRow(LinRegState *s, double y);
 Datum
 uba_linreg_transfn(PG_FUNCTION_ARGS)
 {
-	LinRegState *s = PG_ARGISNULL(0) ? NULL : (LinRegState *) PG_GETARG_POINTER(0);
+	LinRegState st;
+	LinRegState *s = StateArg(fcinfo, 0, &st) ? &st : NULL;
 	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
 	ArrayType  *features;
 	double		y;
@@ -172,7 +280,7 @@ uba_linreg_transfn(PG_FUNCTION_ARGS)
 	{
 		if (s == NULL)
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(s);
+		PG_RETURN_BYTEA_P(s->blob);
 	}
 	y = PG_GETARG_FLOAT8(1);
 	uba_check_finite(y, "target values");
@@ -190,13 +298,14 @@ uba_linreg_transfn(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("linear regression supports up to %d features", LINREG_MAX_FEATURES),
 					 errdetail("Got %d.", n_features)));
-		s = NewState(fcinfo, n_features, opts);
+		NewState(fcinfo, n_features, opts, &st);
+		s = &st;
 	}
 	else
 		uba_check_same_options(s->options, opts);
-	uba_read_features(features, s->delta, s->d);
+	uba_read_features(features, s->delta, s->h->d);
 	AddRow(s, y);
-	PG_RETURN_POINTER(s);
+	PG_RETURN_BYTEA_P(s->blob);
 }
 
 /*
@@ -206,22 +315,22 @@ uba_linreg_transfn(PG_FUNCTION_ARGS)
 static void
 AddRow(LinRegState *s, double y)
 {
-	int			d = s->d;
+	int			d = s->h->d;
 	double		dy;
 
-	s->n++;
+	s->h->n++;
 	for (int j = 0; j < d; j++)
 	{
 		double		x = s->delta[j];
 
 		s->delta[j] = x - s->mean_x[j];
-		s->mean_x[j] += s->delta[j] / (double) s->n;
+		s->mean_x[j] += s->delta[j] / (double) s->h->n;
 	}
-	dy = y - s->mean_y;
-	s->mean_y += dy / (double) s->n;
-	s->cyy += dy * (y - s->mean_y);
+	dy = y - s->h->mean_y;
+	s->h->mean_y += dy / (double) s->h->n;
+	s->h->cyy += dy * (y - s->h->mean_y);
 	{
-		double		f = (double) (s->n - 1) / (double) s->n;
+		double		f = (double) (s->h->n - 1) / (double) s->h->n;
 
 		/* delta (x - new mean) = delta delta (n - 1) / n */
 		for (int j = 0; j < d; j++)
@@ -277,7 +386,8 @@ Datum
 uba_linreg_final_row(PG_FUNCTION_ARGS)
 {
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
-	LinRegState *s;
+	LinRegState st,
+			   *s;
 
 	if (rs == NULL || rs->n == 0)
 		PG_RETURN_NULL();
@@ -304,8 +414,9 @@ uba_linreg_final_row(PG_FUNCTION_ARGS)
 						 errdetail("Every level of a category is one-hot encoded, and the levels add up to 1 in every row, as the intercept does."),
 						 errhint("Keep a small penalty, for example \"l2\": 1e-6, or leave the column out.")));
 	}
-	s = NewState(fcinfo, rs->dim, rs->options);
-	s->started = rs->started;
+	NewState(fcinfo, rs->dim, rs->options, &st);
+	s = &st;
+	s->h->started = rs->started;
 	for (int64 i = 0; i < rs->n; i++)
 	{
 		memcpy(s->delta, rs->x + (Size) i * rs->dim, sizeof(double) * rs->dim);
@@ -320,92 +431,77 @@ uba_linreg_final_row(PG_FUNCTION_ARGS)
 Datum
 uba_linreg_combine(PG_FUNCTION_ARGS)
 {
-	LinRegState *a,
-			   *b;
+	LinRegState sa,
+				sb;
+	LinRegState *a = StateArg(fcinfo, 0, &sa) ? &sa : NULL;
+	LinRegState *b = StateArg(fcinfo, 1, &sb) ? &sb : NULL;
 	int			d;
 	double		n,
 				f,
 				dy;
 
-	UBA_COMBINE_NULL_STATES();
-	a = (LinRegState *) PG_GETARG_POINTER(0);
-	b = (LinRegState *) PG_GETARG_POINTER(1);
-	d = a->d;
-	if (b->d != d)
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_BYTEA_P(a->blob);
+	}
+	if (a == NULL)
+		PG_RETURN_BYTEA_P(b->blob);
+	d = a->h->d;
+	if (b->h->d != d)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("feature array has %d elements, expected %d", b->d, d),
+				 errmsg("feature array has %d elements, expected %d", b->h->d, d),
 				 errhint("Every row, and every call scoring a model, must pass the same number of features the model was trained on.")));
 	uba_check_same_options(a->options, b->options);
-	if (b->n == 0)
-		PG_RETURN_POINTER(a);
-	n = (double) (a->n + b->n);
-	f = (double) a->n * (double) b->n / n;
+	if (b->h->n == 0)
+		PG_RETURN_BYTEA_P(a->blob);
+	n = (double) (a->h->n + b->h->n);
+	f = (double) a->h->n * (double) b->h->n / n;
 	for (int j = 0; j < d; j++)
 		a->delta[j] = b->mean_x[j] - a->mean_x[j];
-	dy = b->mean_y - a->mean_y;
+	dy = b->h->mean_y - a->h->mean_y;
 	for (int j = 0; j < d; j++)
 	{
 		for (int k = j; k < d; k++)
 			a->cxx[(Size) j * d + k] += b->cxx[(Size) j * d + k] + a->delta[j] * a->delta[k] * f;
 		a->cxy[j] += b->cxy[j] + a->delta[j] * dy * f;
-		a->mean_x[j] += a->delta[j] * ((double) b->n / n);
+		a->mean_x[j] += a->delta[j] * ((double) b->h->n / n);
 	}
-	a->cyy += b->cyy + dy * dy * f;
-	a->mean_y += dy * ((double) b->n / n);
-	a->n += b->n;
-	a->started = Min(a->started, b->started);
-	PG_RETURN_POINTER(a);
+	a->h->cyy += b->h->cyy + dy * dy * f;
+	a->h->mean_y += dy * ((double) b->h->n / n);
+	a->h->n += b->h->n;
+	a->h->started = Min(a->h->started, b->h->started);
+	PG_RETURN_BYTEA_P(a->blob);
 }
 
-/* Serialize: the fixed fields, then the arrays and the options' bytes */
+/* The serialization of uba 0.2's internal state: its install script creates these functions */
 Datum
 uba_linreg_serialize(PG_FUNCTION_ARGS)
 {
-	LinRegState *s = (LinRegState *) PG_GETARG_POINTER(0);
-	Size		head = offsetof(LinRegState, mean_x);
-	Size		len = add_size(add_size(head, StateArrayBytes(s->d)), s->optlen);
-	bytea	   *out = (bytea *) palloc(VARHDRSZ + len);
-
-	SET_VARSIZE(out, VARHDRSZ + len);
-	memcpy(VARDATA(out), s, head);
-	memcpy(VARDATA(out) + head, s->mean_x, StateArrayBytes(s->d) + s->optlen);
-	PG_RETURN_BYTEA_P(out);
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("the uba library is newer than the extension in this database"),
+			 errhint("Run ALTER EXTENSION uba UPDATE.")));
+	PG_RETURN_NULL();
 }
 
-/* Deserialize a state written by uba_linreg_serialize */
 Datum
 uba_linreg_deserialize(PG_FUNCTION_ARGS)
 {
-	bytea	   *in = PG_GETARG_BYTEA_PP(0);
-	Size		head = offsetof(LinRegState, mean_x);
-	LinRegState h;
-	LinRegState *s;
-
-	if (VARSIZE_ANY_EXHDR(in) < head)
-		elog(ERROR, "uba linear regression state is truncated");
-	memcpy(&h, VARDATA_ANY(in), head);
-	if (h.d <= 0 || h.optlen < 0 ||
-		VARSIZE_ANY_EXHDR(in) != head + StateArrayBytes(h.d) + h.optlen)
-		elog(ERROR, "uba linear regression state is inconsistent");
-	s = NewState(fcinfo, h.d, h.optlen > 0 ? (Jsonb *) (VARDATA_ANY(in) + head + StateArrayBytes(h.d)) : NULL);
-	s->n = h.n;
-	s->started = h.started;
-	s->mean_y = h.mean_y;
-	s->cyy = h.cyy;
-	memcpy(s->mean_x, VARDATA_ANY(in) + head, StateArrayBytes(h.d));
-	PG_RETURN_POINTER(s);
+	return uba_linreg_serialize(fcinfo);
 }
 
 /* uba_linreg_train final function: solve and return the model */
 Datum
 uba_linreg_final(PG_FUNCTION_ARGS)
 {
-	LinRegState *s = PG_ARGISNULL(0) ? NULL : (LinRegState *) PG_GETARG_POINTER(0);
+	LinRegState st;
 
-	if (s == NULL || s->n == 0)
+	if (!StateArg(fcinfo, 0, &st) || st.h->n == 0)
 		PG_RETURN_NULL();
-	return Finish(fcinfo, s, NULL);
+	return Finish(fcinfo, &st, NULL);
 }
 
 /* Solve the normal equations of the moments in s; enc: typed rows' encoding, or NULL */
@@ -429,12 +525,12 @@ Finish(FunctionCallInfo fcinfo, LinRegState *s, UbaEncoding *enc)
 	UbaModelMeta meta;
 	UbaWriter	pw;
 
-	uba_parse_row_options(s->options, linreg_options, lengthof(linreg_options), "uba_linreg_train",
+	uba_parse_row_options(OptionsOf(s), linreg_options, lengthof(linreg_options), "uba_linreg_train",
 						  enc != NULL, UBA_ENC_ONEHOT, &o);
 	intercept = uba_option(&o, "fit_intercept") != 0;
 	standardize = uba_option(&o, "standardize") != 0;
 	l2 = uba_option(&o, "l2");
-	d = s->d;
+	d = s->h->d;
 
 	A = palloc(sizeof(double) * d * d);
 	rhs = palloc(sizeof(double) * d);
@@ -447,7 +543,7 @@ Finish(FunctionCallInfo fcinfo, LinRegState *s, UbaEncoding *enc)
 		scale = palloc(sizeof(double) * d);
 		for (int j = 0; j < d; j++)
 		{
-			scale[j] = sqrt(s->cxx[(Size) j * d + j] / (double) s->n);
+			scale[j] = sqrt(s->cxx[(Size) j * d + j] / (double) s->h->n);
 			if (!(scale[j] > 1e-300))
 				scale[j] = 1.0;
 		}
@@ -472,16 +568,16 @@ Finish(FunctionCallInfo fcinfo, LinRegState *s, UbaEncoding *enc)
 			double		v = s->cxx[(Size) j * d + k];
 
 			if (!intercept && !standardize)
-				v += (double) s->n * s->mean_x[j] * s->mean_x[k];
+				v += (double) s->h->n * s->mean_x[j] * s->mean_x[k];
 			A[(Size) j * d + k] = v / (sj * sk) + (j == k ? l2 : 0);
 		}
 		rhs[j] = s->cxy[j];
 		if (!intercept && !standardize)
-			rhs[j] += (double) s->n * s->mean_x[j] * s->mean_y;
+			rhs[j] += (double) s->h->n * s->mean_x[j] * s->h->mean_y;
 		rhs[j] /= sj;
 	}
 	/* ordinary least squares keeps what its statistics need: the system before it is solved */
-	stats = l2 == 0 && (intercept || !standardize) && s->n > d + (intercept ? 1 : 0);
+	stats = l2 == 0 && (intercept || !standardize) && s->h->n > d + (intercept ? 1 : 0);
 	if (stats)
 	{
 		A0 = palloc(sizeof(double) * d * d);
@@ -490,7 +586,7 @@ Finish(FunctionCallInfo fcinfo, LinRegState *s, UbaEncoding *enc)
 		memcpy(rhs0, rhs, sizeof(double) * d);
 	}
 	uba_progress(&o, "uba_linreg_train: solving the normal equations of %d features from " INT64_FORMAT " rows",
-				 d, s->n);
+				 d, s->h->n);
 	if (!uba_cholesky_solve(d, A, rhs))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -500,7 +596,7 @@ Finish(FunctionCallInfo fcinfo, LinRegState *s, UbaEncoding *enc)
 	if (intercept)
 	{
 		/* b = mean_y - mean_x . w in the fitting space (0 there when standardized) */
-		b = s->mean_y;
+		b = s->h->mean_y;
 		if (!standardize)
 			for (int j = 0; j < d; j++)
 				b -= s->mean_x[j] * rhs[j];
@@ -527,7 +623,7 @@ Finish(FunctionCallInfo fcinfo, LinRegState *s, UbaEncoding *enc)
 		uba_put_f64_array(&pw, se, d + 1);
 	}
 
-	uba_model_meta_init(&meta, d, s->n, s->started, &o);
+	uba_model_meta_init(&meta, d, s->h->n, s->h->started, &o);
 	uba_encoding_attach(&meta, enc);
 	PG_RETURN_BYTEA_P(uba_model_build(UBA_KIND_LINREG, &meta, &pw));
 }
