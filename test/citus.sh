@@ -8,13 +8,14 @@
 #   test/citus.sh            build if needed, run the suites (make check-citus; CITUS_REBUILD=1 builds anyway)
 #   test/citus.sh start      start a cluster and leave it running (prints how to reach it)
 #   test/citus.sh stop DIR   stop a cluster that start left running
+# UBA_CITUS_PORTS="57001 57002 57003" runs the nodes on other ports (the coordinator's first).
 set -eu
 cd "$(dirname "$0")/.."
 PGVER=15
 CITUS_VERSION=13.2.2
 BIN=/usr/lib/postgresql/$PGVER/bin
 PG_CONFIG=$BIN/pg_config
-PORTS="56001 56002 56003"		# the coordinator first
+PORTS=${UBA_CITUS_PORTS:-"56001 56002 56003"}	# the coordinator first
 mode=${1:-check}
 
 root() { [ "$(id -u)" = 0 ]; }
@@ -76,9 +77,10 @@ EOF
 		as_pg "$BIN/pg_ctl -D $dir/$port -l $dir/$port.log -w start >/dev/null"
 		as_pg "$BIN/psql -X -q -h $dir -p $port -d postgres -c 'CREATE EXTENSION citus'"
 	done
-	as_pg "$BIN/psql -X -q -h $dir -p 56001 -d postgres -v ON_ERROR_STOP=1 \
-		-c \"SELECT citus_set_coordinator_host('localhost', 56001)\" \
-		-c \"SELECT citus_add_node('localhost', 56002)\" -c \"SELECT citus_add_node('localhost', 56003)\"" >/dev/null
+	set -- $PORTS
+	as_pg "$BIN/psql -X -q -h $dir -p $1 -d postgres -v ON_ERROR_STOP=1 \
+		-c \"SELECT citus_set_coordinator_host('localhost', $1)\" \
+		-c \"SELECT citus_add_node('localhost', $2)\" -c \"SELECT citus_add_node('localhost', $3)\"" >/dev/null
 	echo "$dir"
 }
 
@@ -107,7 +109,7 @@ fi
 
 dir=$(start_cluster)
 if [ "$mode" = start ]; then
-	echo "uba: a Citus cluster runs in $dir: psql -h $dir -p 56001 -U postgres (test/citus.sh stop $dir)"
+	echo "uba: a Citus cluster runs in $dir: psql -h $dir -p ${PORTS%% *} -U postgres (test/citus.sh stop $dir)"
 	exit 0
 fi
 trap 'stop_cluster "$dir"' EXIT
@@ -118,7 +120,7 @@ chmod 777 "$out"
 tests=$(cd test/citus/sql && ls *.sql | sed 's/\.sql$//' | tr '\n' ' ')
 rc=0
 as_pg "$($PG_CONFIG --pkglibdir)/pgxs/src/test/regress/pg_regress --inputdir=test/citus --outputdir=$out \
-	--bindir=$BIN --host=$dir --port=56001 --user=postgres --dbname=postgres --use-existing $tests" || rc=$?
+	--bindir=$BIN --host=$dir --port=${PORTS%% *} --user=postgres --dbname=postgres --use-existing $tests" || rc=$?
 if [ $rc -ne 0 ]; then
 	cat "$out/regression.diffs" 2>/dev/null || true
 	# the servers' errors and crashes, not their chatter

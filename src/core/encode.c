@@ -314,6 +314,13 @@ uba_encoding_start(MemoryContext cxt, HeapTupleHeader row, int mode, const char 
 			continue;
 		c = &e->cols[n++];
 		c->name = pstrdup(NameStr(att->attname));
+		/* an anonymous record, as a Citus worker sends a LATERAL row to the coordinator */
+		if (c->name[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the rows given to %s have columns without names", funcname),
+					 errdetail("Models read a row's columns by name."),
+					 errhint("Over a Citus distributed table, pass the row as a named composite type: CREATE TYPE t AS (...), then (a, b, c)::t.")));
 		c->attno = a;
 		c->typid = ValueType(att->atttypid);
 		c->cls = ClassOf(c->typid == ANYENUMOID ? getBaseType(att->atttypid) : c->typid);
