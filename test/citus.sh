@@ -117,7 +117,7 @@ trap 'stop_cluster "$dir"' EXIT
 # 3. the suites, against the coordinator; uba is created there (Citus creates it on the workers)
 out=$(mktemp -d)
 chmod 777 "$out"
-tests=$(cd test/citus/sql && ls *.sql | sed 's/\.sql$//' | tr '\n' ' ')
+tests="setup $(cd test/citus/sql && ls *.sql | sed 's/\.sql$//' | grep -v '^setup$' | tr '\n' ' ')"
 rc=0
 as_pg "$($PG_CONFIG --pkglibdir)/pgxs/src/test/regress/pg_regress --inputdir=test/citus --outputdir=$out \
 	--bindir=$BIN --host=$dir --port=${PORTS%% *} --user=postgres --dbname=postgres --use-existing $tests" || rc=$?

@@ -3,31 +3,7 @@
 -- aggregate runs on the workers (each shard's users are complete there); over the whole table,
 -- aggregates whose state is internal gather their input rows to the coordinator (Citus does not
 -- split them), and still agree.
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS uba;
-RESET client_min_messages;
 SET TimeZone = 'UTC';
--- uba is on every node (Citus created it on the workers)
-SELECT nodeport, result AS uba_version
-  FROM run_command_on_workers($$SELECT extversion FROM pg_extension WHERE extname = 'uba'$$) ORDER BY nodeport;
-
--- where an aggregate runs: the workers' query computes it, or they send rows
-CREATE FUNCTION where_runs(q text, fn text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	line text;
-	on_workers boolean := false;
-	tasks text := '?';
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP
-		IF line ~ 'Query: ' AND position(fn || '(' IN line) > 0 THEN
-			on_workers := true;
-		END IF;
-		IF line ~ 'Task Count:' THEN
-			tasks := regexp_replace(line, '.*Task Count: ', '');
-		END IF;
-	END LOOP;
-	RETURN CASE WHEN on_workers THEN 'on the workers, ' ELSE 'rows gathered, ' END || tasks || ' tasks';
-END $$;
 
 CREATE TABLE ev_local AS
 SELECT u AS user_id, timestamptz '2024-01-01' + ((i * 7919 + u * 104729) % 5000) * interval '1 minute' AS ts,
@@ -99,5 +75,4 @@ SELECT depth, count(*) AS users
  GROUP BY depth ORDER BY depth;
 
 DROP FUNCTION per_user(text);
-DROP FUNCTION where_runs(text, text);
 DROP TABLE ev_local, ev_dist;

@@ -1,23 +1,6 @@
 -- Evaluation metrics on Citus: their states are fixed-size bytea values with a combine function,
 -- so Citus splits them: each worker aggregates its shards (worker_partial_agg) and sends one small
 -- state, the coordinator combines them.  The answers equal those on a local table.
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS uba;
-RESET client_min_messages;
-CREATE FUNCTION where_runs(q text, fn text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	line text;
-	on_workers boolean := false;
-	partial boolean := false;
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP
-		on_workers := on_workers OR (line ~ 'Query: ' AND position(fn || '(' IN line) > 0);
-		partial := partial OR position('worker_partial_agg' IN line) > 0;
-	END LOOP;
-	RETURN CASE WHEN partial THEN 'split: partial states from the workers'
-	            WHEN on_workers THEN 'whole on the workers' ELSE 'rows gathered' END;
-END $$;
-
 CREATE TABLE sc_local AS
 SELECT g AS id, (g * 37 % 100) / 100.0 AS score, g % 3 = 0 AS label, (g % 7) * 1.5 AS y, g % 4 AS model
   FROM generate_series(1, 20000) g;
@@ -57,5 +40,4 @@ SELECT uba_f1_score(score >= 0.5, label) IS NULL AS no_rows FROM sc_dist WHERE i
 SELECT uba_rmse(NULL, y) IS NULL AS null_rows FROM sc_dist;
 
 DROP FUNCTION metrics_of(text);
-DROP FUNCTION where_runs(text, text);
 DROP TABLE sc_local, sc_dist;

@@ -2,16 +2,6 @@
 -- becomes a Citus subplan whose result every task reads once (EXPLAIN: Distributed Subplan, and an
 -- InitPlan on read_intermediate_result in the task); the workers score their own rows, and the
 -- catalog, which lives on the coordinator, is never read on a worker.
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS uba;
-RESET client_min_messages;
-CREATE FUNCTION expect_error(query text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE query;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
 CREATE FUNCTION model_shipped_once(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
 	line text;
@@ -76,7 +66,6 @@ SELECT expect_error($$SELECT count(*) FROM (SELECT DISTINCT user_id FROM ev_dist
 
 DROP FUNCTION scores(text);
 DROP FUNCTION model_shipped_once(text);
-DROP FUNCTION expect_error(text);
 DROP TABLE cu_local, cu_dist, ev_local, ev_dist;
 DROP TYPE churn_row;
 SELECT uba_model_drop(name) FROM (VALUES ('churn_arrays'), ('churn_rows'), ('segments'), ('recommender')) v(name);

@@ -2,23 +2,6 @@
 -- so Citus splits it and each worker sends d^2 numbers, not its rows.  The trainers that need
 -- every row (k-means, logistic regression, trees) gather the rows to the coordinator; both give
 -- the single-node models.
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS uba;
-RESET client_min_messages;
-CREATE FUNCTION where_runs(q text, fn text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	line text;
-	on_workers boolean := false;
-	partial boolean := false;
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP
-		on_workers := on_workers OR (line ~ 'Query: ' AND position(fn || '(' IN line) > 0);
-		partial := partial OR position('worker_partial_agg' IN line) > 0;
-	END LOOP;
-	RETURN CASE WHEN partial THEN 'split: partial states from the workers'
-	            WHEN on_workers THEN 'whole on the workers' ELSE 'rows gathered' END;
-END $$;
-
 CREATE TABLE tr_local AS
 SELECT g AS id, ARRAY[(g % 7)::float8, ((g * 13) % 11)::float8, ln(1 + g % 17)] AS x,
        2 * (g % 7) - 0.5 * ((g * 13) % 11) + ((g * 7919) % 100) / 100.0 AS y, g % 3 = 0 AS label, g % 4 AS grp
@@ -50,5 +33,4 @@ SELECT max(abs(l.coefficient - d.coefficient)) < 1e-8 AS logreg_same
 SELECT (SELECT uba_kmeans_inertia(uba_kmeans(x, 3, '{"seed": 7}')) FROM tr_local)
      = (SELECT uba_kmeans_inertia(uba_kmeans(x, 3, '{"seed": 7}')) FROM tr_dist) AS kmeans_same;
 
-DROP FUNCTION where_runs(text, text);
 DROP TABLE tr_local, tr_dist;
