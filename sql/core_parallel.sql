@@ -49,3 +49,20 @@ SELECT count(DISTINCT uba_silhouette) AS distinct_silhouettes FROM (
 	UNION ALL
 	SELECT uba_silhouette(f, (id % 4) + 1, '{"sample_size": 500}') FROM (SELECT * FROM par ORDER BY random()) s) u;
 SELECT parallel_plans(false);
+
+-- A parallel leader gets interrupts that raise no error (a worker's message) at any time; they
+-- must not cut the multi-threaded work short.  uba.debug_spurious_interrupts raises such an
+-- interrupt before every block: the models and the silhouette are the same (they were not:
+-- stopped lanes left the ordered rows zero, and the silhouette saw one cluster).
+SET uba.debug_spurious_interrupts = on;
+SET uba.threads = 2;
+INSERT INTO par_runs SELECT 'interrupted', uba_kmeans(f, 5, '{"seed": 9}') FROM par;
+SELECT count(DISTINCT substring(m from 1 + 32 + 48)) AS distinct_payloads FROM par_runs;
+SELECT count(DISTINCT s) AS distinct_silhouettes FROM (
+	SELECT uba_silhouette(f, (id % 4) + 1, '{"sample_size": 500}') AS s FROM par
+	UNION ALL
+	SELECT uba_silhouette(f, (id % 4) + 1, '{"sample_size": 500}') FROM par WHERE random() >= 0) u;
+SELECT round(uba_logreg_predict(uba_logreg_train(id % 4 = 0, f), ARRAY[0.1, 0.0])::numeric, 6) AS interrupted_logreg FROM par;
+RESET uba.debug_spurious_interrupts;
+SELECT round(uba_logreg_predict(uba_logreg_train(id % 4 = 0, f), ARRAY[0.1, 0.0])::numeric, 6) AS logreg FROM par;
+RESET uba.threads;

@@ -23,6 +23,7 @@ bool		uba_progress_setting = false;
 static char *uba_recommender = NULL;
 int			uba_keep_versions = 0;
 int			uba_debug_solve_block = 0;
+bool		uba_debug_spurious_interrupts = false;
 
 void		_PG_init(void);
 
@@ -119,6 +120,15 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("uba.debug_spurious_interrupts",
+							 "Raises InterruptPending with no interrupt behind it before every block of multi-threaded work (tests).",
+							 "Parallel queries' leaders get such interrupts (a worker's message) at any time.",
+							 &uba_debug_spurious_interrupts,
+							 false,
+							 PGC_SUSET,
+							 GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL,
+							 NULL, NULL, NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("uba");

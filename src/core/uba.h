@@ -35,6 +35,7 @@ extern int	uba_work_mem_kb;
 extern int	uba_threads;
 extern int	uba_model_cache_mb;
 extern int	uba_debug_solve_block;
+extern bool uba_debug_spurious_interrupts;
 extern int	uba_keep_versions;
 
 extern Size uba_memory_limit(void);
