@@ -75,28 +75,16 @@ typedef struct Sums
 	int64		rows[2];
 } Sums;
 
-static inline void
-AddTo(double *sum, double *comp, double x)
-{
-	double		t = *sum + x;
-
-	if (fabs(*sum) >= fabs(x))
-		*comp += (*sum - t) + x;
-	else
-		*comp += (x - t) + *sum;
-	*sum = t;
-}
-
 /* a += b, both compensated */
 static void
 AddSums(Sums *a, const Sums *b)
 {
 	for (int p = 0; p < 2; p++)
 	{
-		AddTo(&a->num[p], &a->numc[p], b->num[p]);
-		AddTo(&a->num[p], &a->numc[p], b->numc[p]);
-		AddTo(&a->den[p], &a->denc[p], b->den[p]);
-		AddTo(&a->den[p], &a->denc[p], b->denc[p]);
+		uba_neumaier_add(&a->num[p], &a->numc[p], b->num[p]);
+		uba_neumaier_add(&a->num[p], &a->numc[p], b->numc[p]);
+		uba_neumaier_add(&a->den[p], &a->denc[p], b->den[p]);
+		uba_neumaier_add(&a->den[p], &a->denc[p], b->denc[p]);
 		a->rows[p] += b->rows[p];
 	}
 }
@@ -229,8 +217,8 @@ Transition(FunctionCallInfo fcinfo, bool ratio)
 		}
 	}
 	s = SumsOf(st, uba_id_intern(&st->combos, key.data, key.len));
-	AddTo(&s->num[period], &s->numc[period], num);
-	AddTo(&s->den[period], &s->denc[period], den);
+	uba_neumaier_add(&s->num[period], &s->numc[period], num);
+	uba_neumaier_add(&s->den[period], &s->denc[period], den);
 	s->rows[period]++;
 	pfree(key.data);
 	PG_RETURN_POINTER(st);

@@ -260,6 +260,23 @@ uba_sqdist(const double *a, const double *b, int d)
 	return s;
 }
 
+/*
+ * Add v to a compensated sum (Neumaier): *sum, and in *comp the rounding
+ * error of every addition; the value is *sum + *comp.  Money with refunds
+ * cancels to exactly 0 this way where a plain sum leaves 1e-13.
+ */
+static inline void
+uba_neumaier_add(double *sum, double *comp, double v)
+{
+	double		t = *sum + v;
+
+	if (fabs(*sum) >= fabs(v))
+		*comp += (*sum - t) + v;
+	else
+		*comp += (v - t) + *sum;
+	*sum = t;
+}
+
 /* ---------- input checks (input.c) ---------- */
 
 extern int	uba_feature_count(ArrayType *a);

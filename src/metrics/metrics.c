@@ -399,24 +399,11 @@ typedef struct RegressionSums
 	double		m2;				/* sum of squared deviations from the mean */
 } RegressionSums;
 
-/* Add v to a compensated sum */
-static inline void
-NeumaierAdd(double *sum, double *comp, double v)
-{
-	double		t = *sum + v;
-
-	if (fabs(*sum) >= fabs(v))
-		*comp += (*sum - t) + v;
-	else
-		*comp += (v - t) + *sum;
-	*sum = t;
-}
-
 /* Add another compensated sum (bsum + bcomp) to one */
 static inline void
 NeumaierMerge(double *sum, double *comp, double bsum, double bcomp)
 {
-	NeumaierAdd(sum, comp, bsum);
+	uba_neumaier_add(sum, comp, bsum);
 	*comp += bcomp;
 }
 
@@ -442,8 +429,8 @@ uba_regression_transfn(PG_FUNCTION_ARGS)
 	StateRead(st, &s, sizeof(s));
 
 	err = actual - predicted;
-	NeumaierAdd(&s.sse, &s.sse_c, err * err);
-	NeumaierAdd(&s.sae, &s.sae_c, fabs(err));
+	uba_neumaier_add(&s.sse, &s.sse_c, err * err);
+	uba_neumaier_add(&s.sae, &s.sae_c, fabs(err));
 	if (s.n == 0)
 		s.shift = actual;
 	actual -= s.shift;
@@ -575,8 +562,8 @@ uba_probability_transfn(PG_FUNCTION_ARGS)
 		st = StateCreate(fcinfo, sizeof(ProbabilitySums));
 	StateRead(st, &s, sizeof(s));
 	pc = Min(Max(p, LOGLOSS_EPS), 1.0 - LOGLOSS_EPS);
-	NeumaierAdd(&s.logloss, &s.logloss_c, -(y > 0 ? log(pc) : log(1.0 - pc)));
-	NeumaierAdd(&s.brier, &s.brier_c, (p - y) * (p - y));
+	uba_neumaier_add(&s.logloss, &s.logloss_c, -(y > 0 ? log(pc) : log(1.0 - pc)));
+	uba_neumaier_add(&s.brier, &s.brier_c, (p - y) * (p - y));
 	s.n++;
 	StateWrite(st, &s, sizeof(s));
 	PG_RETURN_BYTEA_P(st);
