@@ -23,6 +23,13 @@ SELECT (uba_model_info(uba_kmeans(x, 3, '{"seed": 1}'))->>'training_rows')::int 
   FROM op_events TABLESAMPLE BERNOULLI (20) REPEATABLE (7);
 SELECT count(*) FILTER (WHERE line ~ 'Sample Scan on op_events_') AS sample_scan_in_the_task
   FROM (SELECT * FROM where_lines($$SELECT uba_kmeans(x, 3) FROM op_events TABLESAMPLE BERNOULLI (20) REPEATABLE (7)$$)) l(line);
+-- a reproducible sample independent of where rows are stored: uba_split of the key, evaluated on the workers
+SELECT count(*) FILTER (WHERE line ~ 'Filter: uba_split') AS split_filter_in_the_task
+  FROM (SELECT * FROM where_lines($$SELECT uba_kmeans(x, 3) FROM op_events WHERE uba_split(id, 0.2, 7)$$)) l(line);
+SELECT (SELECT count(*) FROM op_events WHERE uba_split(id, 0.2, 7))
+     = (SELECT (uba_model_info(uba_kmeans(x, 3, '{"seed": 1}'))->>'training_rows')::bigint FROM op_events WHERE uba_split(id, 0.2, 7))
+       AS trained_on_the_split,
+       (SELECT count(*) FROM op_events WHERE uba_split(id, 0.2, 7)) BETWEEN 700 AND 900 AS about_a_fifth;
 SELECT uba_model_drop('op_ridge'), uba_model_drop('op_recommender');
 DROP TABLE op_events;
 DROP FUNCTION where_lines(text);
