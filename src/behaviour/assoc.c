@@ -565,20 +565,6 @@ CompareRules(const void *pa, const void *pb, void *arg)
 	return CompareItemLists(pool + a->off + a->alen, a->clen, pool + b->off + b->alen, b->clen);
 }
 
-/* The smallest count c with c / baskets >= min_support, the test itself being exactly that */
-static int64
-MinCount(double min_support, int64 baskets)
-{
-	int64		c = (int64) ceil(min_support * (double) baskets);
-
-	c = Max(c, 1);
-	while (c > 1 && (double) (c - 1) / (double) baskets >= min_support)
-		c--;
-	while ((double) c / (double) baskets < min_support)
-		c++;
-	return c;
-}
-
 static int
 CompareRanked(const void *pa, const void *pb, void *arg)
 {
@@ -688,7 +674,7 @@ uba_assoc_final(PG_FUNCTION_ARGS)
 
 	/* frequent items, ranked by decreasing count (then item index) */
 	memset(&mn, 0, sizeof(mn));
-	mn.mincount = MinCount(min_support, nbaskets);
+	mn.mincount = uba_min_count(min_support, nbaskets);
 	mn.max_length = max_length;
 	ranked = MemoryContextAllocHuge(cxt, sizeof(int32) * Max(nitems, 1));
 	rank_of = MemoryContextAllocHuge(cxt, sizeof(int32) * Max(nitems, 1));

@@ -98,6 +98,7 @@ typedef struct ContribState
 	UbaIdDict	combos;			/* keys: the dimension values, each a flag byte (0: NULL), length and bytes */
 	Sums	   *sums;			/* per combination */
 	int64		cap;
+	StringInfoData key;			/* the row's key, reused from row to row */
 } ContribState;
 
 static ContribState *
@@ -119,6 +120,12 @@ NewState(MemoryContext cxt, Jsonb *options, bool ratio, int ndims)
 	st->ratio = ratio;
 	st->ndims = ndims;
 	uba_id_dict_init(&st->combos, cxt, UBA_ID_TEXT);
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		initStringInfo(&st->key);
+		MemoryContextSwitchTo(old);
+	}
 	return st;
 }
 
@@ -156,7 +163,6 @@ Transition(FunctionCallInfo fcinfo, bool ratio)
 	int			period;
 	double		num,
 				den = 0;
-	StringInfoData key;
 	Sums	   *s;
 
 	/* a row without a period, dimensions or metric takes no part */
@@ -201,26 +207,25 @@ Transition(FunctionCallInfo fcinfo, bool ratio)
 				 errhint("Leave the row out, or pass NULL for it.")));
 	period = PG_GETARG_BOOL(1) ? 1 : 0;
 
-	initStringInfo(&key);
+	resetStringInfo(&st->key);
 	for (int d = 0; d < n; d++)
 	{
 		if (nulls[d])
-			appendStringInfoChar(&key, 0);
+			appendStringInfoChar(&st->key, 0);
 		else
 		{
 			text	   *t = DatumGetTextPP(values[d]);
 			int32		len = VARSIZE_ANY_EXHDR(t);
 
-			appendStringInfoChar(&key, 1);
-			appendBinaryStringInfo(&key, (const char *) &len, sizeof(int32));
-			appendBinaryStringInfo(&key, VARDATA_ANY(t), len);
+			appendStringInfoChar(&st->key, 1);
+			appendBinaryStringInfo(&st->key, (const char *) &len, sizeof(int32));
+			appendBinaryStringInfo(&st->key, VARDATA_ANY(t), len);
 		}
 	}
-	s = SumsOf(st, uba_id_intern(&st->combos, key.data, key.len));
+	s = SumsOf(st, uba_id_intern(&st->combos, st->key.data, st->key.len));
 	uba_neumaier_add(&s->num[period], &s->numc[period], num);
 	uba_neumaier_add(&s->den[period], &s->denc[period], den);
 	s->rows[period]++;
-	pfree(key.data);
 	PG_RETURN_POINTER(st);
 }
 

@@ -56,6 +56,8 @@ typedef struct NextState
 {
 	bool		forward;
 	NextBase	base;
+	text	   *direction_arg;	/* the first row's direction and base, as given: later rows */
+	text	   *base_arg;		/* are compared with them, not parsed again */
 	int32		nconds;
 	int64		n;
 	int64		cap;
@@ -76,6 +78,13 @@ NewState(MemoryContext cxt, bool forward, NextBase base, int nconds)
 	st->base = base;
 	st->nconds = nconds;
 	return st;
+}
+
+static bool
+SameText(const text *a, const text *b)
+{
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
 }
 
 /* The direction and base arguments, checked */
@@ -172,7 +181,15 @@ uba_next_event_transfn(PG_FUNCTION_ARGS)
 	NextEvent	e;
 	text	   *event;
 
-	ParseModes(fcinfo, &forward, &base);
+	/* a row repeating the first row's direction and base needs no parsing */
+	if (st != NULL && st->direction_arg != NULL && !PG_ARGISNULL(1) && !PG_ARGISNULL(2) &&
+		SameText(st->direction_arg, PG_GETARG_TEXT_PP(1)) && SameText(st->base_arg, PG_GETARG_TEXT_PP(2)))
+	{
+		forward = st->forward;
+		base = st->base;
+	}
+	else
+		ParseModes(fcinfo, &forward, &base);
 	if (!PG_ARGISNULL(6))
 	{
 		ArrayType  *a = PG_GETARG_ARRAYTYPE_P(6);
@@ -189,7 +206,13 @@ uba_next_event_transfn(PG_FUNCTION_ARGS)
 			uba_bool_array_values(a, v, nconds);
 	}
 	if (st == NULL)
+	{
 		st = NewState(cxt, forward, base, nconds);
+		st->direction_arg = (text *) MemoryContextAlloc(cxt, VARSIZE_ANY(PG_GETARG_TEXT_PP(1)));
+		memcpy(st->direction_arg, PG_GETARG_TEXT_PP(1), VARSIZE_ANY(PG_GETARG_TEXT_PP(1)));
+		st->base_arg = (text *) MemoryContextAlloc(cxt, VARSIZE_ANY(PG_GETARG_TEXT_PP(2)));
+		memcpy(st->base_arg, PG_GETARG_TEXT_PP(2), VARSIZE_ANY(PG_GETARG_TEXT_PP(2)));
+	}
 	else
 		CheckSame(st, forward, base, PG_ARGISNULL(6) ? st->nconds : nconds);
 	/* a row without a time, an event or conditions takes no part */

@@ -403,20 +403,6 @@ ComparePatterns(const void *pa, const void *pb, void *arg)
 	return 0;
 }
 
-/* The smallest count c with c / users >= min_support, the test itself being exactly that */
-static int64
-MinCount(double min_support, int64 users)
-{
-	int64		c = (int64) ceil(min_support * (double) users);
-
-	c = Max(c, 1);
-	while (c > 1 && (double) (c - 1) / (double) users >= min_support)
-		c--;
-	while ((double) c / (double) users < min_support)
-		c++;
-	return c;
-}
-
 /* Final: the users' sequences, the patterns, the model */
 Datum
 uba_prefixspan_final(PG_FUNCTION_ARGS)
@@ -514,7 +500,7 @@ uba_prefixspan_final(PG_FUNCTION_ARGS)
 
 	/* only the frequent items stay in the sequences, renumbered in id order */
 	memset(&mn, 0, sizeof(mn));
-	mn.mincount = MinCount(uba_option(&o, "min_support"), nusers);
+	mn.mincount = uba_min_count(uba_option(&o, "min_support"), nusers);
 	fidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * Max(nitems, 1));
 	for (int64 i = 0; i < nitems; i++)
 	{

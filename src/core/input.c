@@ -353,3 +353,21 @@ uba_count_arg(int32 v, const char *what)
 				 errdetail("Got %d.", v)));
 	return v;
 }
+
+/*
+ * The smallest count c with c / n >= share (a minimum support), the test
+ * being exactly that comparison of doubles, so that a count at the
+ * threshold is kept however the share rounds.
+ */
+int64
+uba_min_count(double share, int64 n)
+{
+	int64		c = (int64) ceil(share * (double) n);
+
+	c = Max(c, 1);
+	while (c > 1 && (double) (c - 1) / (double) n >= share)
+		c--;
+	while ((double) c / (double) n < share)
+		c++;
+	return c;
+}

@@ -59,11 +59,17 @@ uba_check_bytea_state(FunctionCallInfo fcinfo)
 	if (fcinfo->flinfo == NULL || fcinfo->flinfo->fn_extra != NULL)
 		return;
 	if (get_fn_expr_argtype(fcinfo->flinfo, 0) == INTERNALOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the uba library is newer than the extension in this database"),
-				 errhint("Run ALTER EXTENSION uba UPDATE.")));
+		uba_error_library_newer();
 	fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, 1);
+}
+
+void
+uba_error_library_newer(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("the uba library is newer than the extension in this database"),
+			 errhint("Run ALTER EXTENSION uba UPDATE.")));
 }
 
 /* Bytes one row takes while collected */

@@ -315,6 +315,8 @@ extern void uba_check_finite(double v, const char *what);
 extern double uba_input_intercept(double b, const double *coef, const double *mean, const double *scale, int d);
 extern void uba_check_feature_scale(const double *mean, const double *var, int d, char **names);
 extern int64 uba_interval_usecs(const Interval *iv, const char *what);
+/* The smallest count c with c / n >= share (frequent itemsets and patterns) */
+extern int64 uba_min_count(double share, int64 n);
 
 /* Periods of local dates (the "period" option of the profile and lifecycle functions) */
 #define UBA_PERIOD_DAY 0
@@ -384,6 +386,8 @@ typedef struct UbaRowSet
 extern MemoryContext uba_agg_context(FunctionCallInfo fcinfo);
 /* Errors when a bytea-state aggregate is called with an internal state (a database not yet updated) */
 extern void uba_check_bytea_state(FunctionCallInfo fcinfo);
+/* The error of a function an older uba's install script declared, which this library no longer serves */
+extern void uba_error_library_newer(void) pg_attribute_noreturn();
 
 /*
  * The start of every combine function: when either partial state is NULL,

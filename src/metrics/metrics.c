@@ -57,16 +57,6 @@ PG_FUNCTION_INFO_V1(uba_r2_final);
 
 /* The serialization functions of the internal states of uba 0.1 and 0.2, whose install scripts
  * create them before the upgrade drops them */
-static Datum
-ObsoleteStateFunction(void)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("the uba library is newer than the extension in this database"),
-			 errhint("Run ALTER EXTENSION uba UPDATE.")));
-	return (Datum) 0;
-}
-
 PG_FUNCTION_INFO_V1(uba_binary_serialize);
 PG_FUNCTION_INFO_V1(uba_binary_deserialize);
 PG_FUNCTION_INFO_V1(uba_regression_serialize);
@@ -77,37 +67,37 @@ PG_FUNCTION_INFO_V1(uba_probability_deserialize);
 Datum
 uba_binary_serialize(PG_FUNCTION_ARGS)
 {
-	return ObsoleteStateFunction();
+	uba_error_library_newer();
 }
 
 Datum
 uba_binary_deserialize(PG_FUNCTION_ARGS)
 {
-	return ObsoleteStateFunction();
+	uba_error_library_newer();
 }
 
 Datum
 uba_regression_serialize(PG_FUNCTION_ARGS)
 {
-	return ObsoleteStateFunction();
+	uba_error_library_newer();
 }
 
 Datum
 uba_regression_deserialize(PG_FUNCTION_ARGS)
 {
-	return ObsoleteStateFunction();
+	uba_error_library_newer();
 }
 
 Datum
 uba_probability_serialize(PG_FUNCTION_ARGS)
 {
-	return ObsoleteStateFunction();
+	uba_error_library_newer();
 }
 
 Datum
 uba_probability_deserialize(PG_FUNCTION_ARGS)
 {
-	return ObsoleteStateFunction();
+	uba_error_library_newer();
 }
 
 static bytea *

@@ -480,17 +480,13 @@ uba_linreg_combine(PG_FUNCTION_ARGS)
 Datum
 uba_linreg_serialize(PG_FUNCTION_ARGS)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("the uba library is newer than the extension in this database"),
-			 errhint("Run ALTER EXTENSION uba UPDATE.")));
-	PG_RETURN_NULL();
+	uba_error_library_newer();
 }
 
 Datum
 uba_linreg_deserialize(PG_FUNCTION_ARGS)
 {
-	return uba_linreg_serialize(fcinfo);
+	uba_error_library_newer();
 }
 
 /* uba_linreg_train final function: solve and return the model */
