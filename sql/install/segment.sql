@@ -143,3 +143,20 @@ COMMENT ON FUNCTION uba_kmeans_distance(bytea, text) IS 'Euclidean distance from
 CREATE FUNCTION uba_kmeans_transform(model bytea, features text) RETURNS float8[]
 	AS 'MODULE_PATHNAME', 'uba_kmeans_transform_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_kmeans_transform(bytea, text) IS 'a feature array given as text, as the model clustered it';
+
+-------------------------------------------------------------------------------
+-- k-means by passes of statistics (tables larger than memory, Citus)
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_kmeans_pass_transfn(bytea, float8[], bytea, int, bigint) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_kmeans_pass_combine(bytea, bytea) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_kmeans_pass(features float8[], centers bytea, sample int, seed bigint) (
+	SFUNC = uba_kmeans_pass_transfn, STYPE = bytea,
+	COMBINEFUNC = uba_kmeans_pass_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_kmeans_pass(float8[], bytea, int, bigint) IS 'one pass of uba_kmeans_train: per-cluster counts and sums for the centres of a k-means model (or feature moments without one), and a weighted sample of rows; a state Citus computes on each shard';
+
+CREATE FUNCTION uba_kmeans_train(query text, k int, options jsonb DEFAULT '{}')
+RETURNS bytea AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION uba_kmeans_train(text, int, jsonb) IS 'train a k-means model by passes over a query''s features: k-means|| initialisation, then one Lloyd step per pass; memory O(k x features), each pass a parallel (or Citus-distributed) aggregate';

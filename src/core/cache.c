@@ -10,6 +10,7 @@
 
 #include "access/detoast.h"
 #include "funcapi.h"
+#include "nodes/primnodes.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -59,6 +60,7 @@ typedef struct UbaCachedModel
 	MemoryContext cxt;			/* holds key, and parsed unless kept */
 	UbaKeptModel *kept;			/* the backend's model this entry pins, or NULL */
 	uint64		used;			/* when last hit, for evicting the least recent */
+	uint64		filled;			/* when filled: tells a refilled entry apart */
 } UbaCachedModel;
 
 typedef struct UbaModelCache
@@ -67,6 +69,12 @@ typedef struct UbaModelCache
 	uint64		clock;
 	MemoryContextCallback unpin;	/* releases the kept models when the query ends */
 	void	   *extra;			/* the caller's own (uba_model_cache_extra) */
+	/* the last model of a constant or parameter argument: found by its pointer alone */
+	const void *stable_ptr;
+	int			stable_argno;
+	UbaModelKind stable_kind;
+	int			stable_entry;
+	uint64		stable_filled;
 } UbaModelCache;
 
 /* The call site's query is over: its kept models may be evicted again */
@@ -203,11 +211,69 @@ Trim(void)
  * query, not once per row, also when rows alternate between models; the
  * backend keeps out-of-line models across queries.
  */
+static UbaModelCache *CallSiteCache(FmgrInfo *flinfo);
+
+/* Whether argument argno of the call (of the aggregate, for its support functions) is a constant */
+static bool
+ArgIsConst(FunctionCallInfo fcinfo, int argno)
+{
+	Aggref	   *agg = AggGetAggref(fcinfo);
+	Node	   *expr = fcinfo->flinfo ? fcinfo->flinfo->fn_expr : NULL;
+	List	   *args;
+
+	if (agg != NULL)
+	{
+		/* a transition function's argument 0 is the state */
+		if (argno < 1 || argno > list_length(agg->args))
+			return false;
+		return IsA(((TargetEntry *) list_nth(agg->args, argno - 1))->expr, Const);
+	}
+	if (expr == NULL)
+		return false;
+	if (IsA(expr, FuncExpr))
+		args = ((FuncExpr *) expr)->args;
+	else if (IsA(expr, OpExpr))
+		args = ((OpExpr *) expr)->args;
+	else
+		return false;
+	return argno >= 0 && argno < list_length(args) && IsA(list_nth(args, argno), Const);
+}
+
 void *
 uba_model_cached(FunctionCallInfo fcinfo, int argno, UbaModelKind kind,
 				 UbaModelParser parse)
 {
-	return uba_model_cached_datum(fcinfo, PG_GETARG_DATUM(argno), kind, parse);
+	Datum		d = PG_GETARG_DATUM(argno);
+	UbaModelCache *cache;
+	void	   *parsed;
+
+	/*
+	 * A constant keeps its value, and its pointer, for the whole query:
+	 * known by the pointer, a large model (an aggregate's centres, say) is
+	 * not compared byte by byte on every row.  Not so a parameter: PL/pgSQL
+	 * may give a variable a new value at the old one's address.
+	 */
+	if (!ArgIsConst(fcinfo, argno))
+		return uba_model_cached_datum(fcinfo, d, kind, parse);
+	cache = CallSiteCache(fcinfo->flinfo);
+	if (cache->stable_ptr == DatumGetPointer(d) && cache->stable_argno == argno &&
+		cache->stable_kind == kind &&
+		cache->entries[cache->stable_entry].filled == cache->stable_filled &&
+		cache->entries[cache->stable_entry].keylen != 0)
+		return cache->entries[cache->stable_entry].parsed;
+	parsed = uba_model_cached_datum(fcinfo, d, kind, parse);
+	for (int i = 0; i < UBA_MODEL_CACHE_ENTRIES; i++)
+		if (cache->entries[i].keylen != 0 && cache->entries[i].parsed == parsed &&
+			cache->entries[i].kind == kind)
+		{
+			cache->stable_ptr = DatumGetPointer(d);
+			cache->stable_argno = argno;
+			cache->stable_kind = kind;
+			cache->stable_entry = i;
+			cache->stable_filled = cache->entries[i].filled;
+			break;
+		}
+	return parsed;
 }
 
 /* The same for a model the function found itself (uba_recommend reads the catalog) */
@@ -335,6 +401,7 @@ uba_model_cached_datum(FunctionCallInfo fcinfo, Datum d, UbaModelKind kind,
 	e->kind = kind;
 	e->keylen = keylen;
 	e->used = ++cache->clock;
+	e->filled = e->used;
 	return e->parsed;
 }
 

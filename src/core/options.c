@@ -194,6 +194,87 @@ SetNames(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 				 errdetail("\"%s\" appears more than once.", dup)));
 }
 
+/* An array of equally long arrays of finite numbers, kept row-major */
+static void
+SetMatrix(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
+{
+	const UbaOptionSpec *spec = &o->specs[idx];
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	int			rows = 0,
+				cols = -1,
+				col = 0,
+				depth = 0;
+	Size		cap = 16,
+				at;
+	double	   *m;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
+		JsonContainerSize(v->val.binary.data) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" of %s must be a non-empty array of arrays of numbers", spec->name, funcname),
+				 errhint("For example {\"%s\": [[0, 1], [2, 3]]}.", spec->name)));
+	m = palloc(sizeof(double) * cap);
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, false)) != WJB_DONE)
+	{
+		if (tok == WJB_BEGIN_ARRAY)
+		{
+			if (++depth > 2)
+				break;
+			col = 0;
+			continue;
+		}
+		if (tok == WJB_END_ARRAY)
+		{
+			if (depth-- == 2)
+			{
+				if (cols >= 0 && col != cols)
+					ereport(ERROR,
+							(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+							 errmsg("the rows of option \"%s\" of %s must all have the same length", spec->name, funcname),
+							 errdetail("Row 1 has %d numbers, row %d has %d.", cols, rows + 1, col)));
+				if (col == 0)
+					break;
+				cols = col;
+				rows++;
+			}
+			continue;
+		}
+		if (depth != 2 || e.type != jbvNumeric)
+		{
+			depth = 3;			/* not an array of arrays of numbers */
+			break;
+		}
+		at = (Size) rows * Max(cols, 0) + col;
+		if (at >= cap)
+		{
+			if (cap >= 64 * 1024 * 1024)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("option \"%s\" of %s is too large", spec->name, funcname)));
+			cap *= 2;
+			m = repalloc(m, sizeof(double) * cap);
+		}
+		m[at] = JsonbNumber(&e);
+		if (!isfinite(m[at]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" of %s must hold finite numbers", spec->name, funcname)));
+		col++;
+	}
+	if (depth != 0 || rows == 0 || cols <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" of %s must be a non-empty array of arrays of numbers", spec->name, funcname),
+				 errhint("For example {\"%s\": [[0, 1], [2, 3]]}.", spec->name)));
+	o->matrix = m;
+	o->matrix_rows = rows;
+	o->matrix_cols = cols;
+}
+
 /* Order names for finding duplicates */
 static int
 CompareNames(const void *a, const void *b)
@@ -252,6 +333,10 @@ SetOption(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 
 		case UBA_OPT_NAMES:
 			SetNames(o, idx, v, funcname);
+			break;
+
+		case UBA_OPT_MATRIX:
+			SetMatrix(o, idx, v, funcname);
 			break;
 
 		case UBA_OPT_TEXT:
@@ -369,6 +454,8 @@ uba_parse_options(Jsonb *opts, const UbaOptionSpec *specs, int nspecs,
 	out->nspecs = nspecs;
 	out->names = NULL;
 	out->nnames = 0;
+	out->matrix = NULL;
+	out->matrix_rows = out->matrix_cols = 0;
 	for (int i = 0; i < nspecs; i++)
 	{
 		out->value[i] = specs[i].def;
@@ -448,6 +535,15 @@ uba_option_text(const UbaOptions *o, const char *name)
 	return o->lists[idx] != NULL ? o->lists[idx][0] : NULL;
 }
 
+/* The MATRIX option, row-major, or NULL when it was not given */
+const double *
+uba_option_matrix(const UbaOptions *o, int *rows, int *cols)
+{
+	*rows = o->matrix_rows;
+	*cols = o->matrix_cols;
+	return o->matrix;
+}
+
 /* Set an option's effective value (for defaults that depend on others) */
 void
 uba_option_set(UbaOptions *o, const char *name, double value)
@@ -473,6 +569,8 @@ uba_options_to_json(const UbaOptions *o)
 
 		if (spec->type == UBA_OPT_NAMES || spec->type == UBA_OPT_PROGRESS)
 			continue;			/* names are in the model's metadata; progress is no parameter */
+		if (spec->type == UBA_OPT_MATRIX && o->matrix == NULL)
+			continue;			/* given centres are shown only when given */
 		appendStringInfo(&s, "%s\"%s\": ", shown++ > 0 ? ", " : "", spec->name);
 		switch (spec->type)
 		{
@@ -502,6 +600,23 @@ uba_options_to_json(const UbaOptions *o)
 				break;
 			case UBA_OPT_FLOAT:
 				appendStringInfo(&s, "%.17g", o->value[i]);
+				break;
+			case UBA_OPT_MATRIX:
+				if (o->matrix == NULL)
+					appendStringInfoString(&s, "null");
+				else
+				{
+					appendStringInfoChar(&s, '[');
+					for (int r = 0; r < o->matrix_rows; r++)
+					{
+						appendStringInfoString(&s, r > 0 ? ", [" : "[");
+						for (int c = 0; c < o->matrix_cols; c++)
+							appendStringInfo(&s, "%s%.17g", c > 0 ? ", " : "",
+											 o->matrix[(Size) r * o->matrix_cols + c]);
+						appendStringInfoChar(&s, ']');
+					}
+					appendStringInfoChar(&s, ']');
+				}
 				break;
 			case UBA_OPT_TEXT:
 				if (o->lists[i] == NULL)

@@ -173,7 +173,8 @@ typedef enum UbaOptionType
 	UBA_OPT_NAMES,				/* array of distinct, non-empty strings */
 	UBA_OPT_PROGRESS,			/* true or false; not a training parameter: never stored in a model */
 	UBA_OPT_DATE,				/* a date as a string, kept as its DateADT (default NaN: not given) */
-	UBA_OPT_TEXT				/* a non-empty string (uba_option_text), NULL when not given */
+	UBA_OPT_TEXT,				/* a non-empty string (uba_option_text), NULL when not given */
+	UBA_OPT_MATRIX				/* an array of equally long arrays of finite numbers (uba_option_matrix) */
 } UbaOptionType;
 
 /* The "verbose" option every trainer lists (progress lines, see uba_progress) */
@@ -213,6 +214,9 @@ typedef struct UbaOptions
 	int			nnames;
 	char	  **lists[UBA_OPT_MAX_SPECS];	/* each NAMES option's strings, NULL when not given */
 	int			nlists[UBA_OPT_MAX_SPECS];
+	double	   *matrix;			/* the MATRIX option (one per function), row-major, NULL when not given */
+	int			matrix_rows;
+	int			matrix_cols;
 } UbaOptions;
 
 extern void uba_parse_options(Jsonb *opts, const UbaOptionSpec *specs, int nspecs,
@@ -221,6 +225,7 @@ extern double uba_option(const UbaOptions *o, const char *name);
 extern bool uba_option_given(const UbaOptions *o, const char *name);
 extern char **uba_option_names(const UbaOptions *o, const char *name, int *n);
 extern const char *uba_option_text(const UbaOptions *o, const char *name);
+extern const double *uba_option_matrix(const UbaOptions *o, int *rows, int *cols);
 extern void uba_option_set(UbaOptions *o, const char *name, double value);
 extern char *uba_options_to_json(const UbaOptions *o);
 extern void uba_check_same_options(const Jsonb *first, const Jsonb *options);
@@ -652,6 +657,40 @@ typedef void (*UbaBlockFn) (void *arg, int64 block, int lane);
 #define UBA_LANES 16
 
 extern int	uba_thread_count(void);
+
+/* ---------- training by passes of statistics (passes.c) ---------- */
+
+/* Header of a pass's bytea state; the algorithm gives dims their meaning */
+typedef struct UbaPassHead
+{
+	uint32		magic;
+	uint32		dims[5];
+	int64		nvalues;		/* doubles after the header */
+} UbaPassHead;
+
+extern bytea *uba_pass_state_new(FunctionCallInfo fcinfo, uint32 magic, const uint32 *dims,
+								 Size nvalues, const char *what);
+extern bytea *uba_pass_state_arg(FunctionCallInfo fcinfo, int argno, uint32 magic, const char *what);
+extern UbaPassHead *uba_pass_head(bytea *state);
+extern double *uba_pass_values(bytea *state);
+extern double uba_row_uniform(const double *x, int d, uint64 seed);
+
+/* The driver's query, run once per pass */
+typedef struct UbaPassQuery
+{
+	struct _SPI_plan *plan;
+	int			nparams;
+	int			passes;			/* run so far */
+	const char *funcname;
+	MemoryContext keep;			/* the caller's memory: states are copied there */
+} UbaPassQuery;
+
+extern void uba_pass_query_open(UbaPassQuery *pq, FunctionCallInfo fcinfo, const char *funcname,
+								const char *query, int ncols, const Oid *types,
+								const char *const *colnames, const char *aggregate,
+								int nparams, const Oid *paramtypes);
+extern bytea *uba_pass_query_run(UbaPassQuery *pq, Datum *params, const bool *nulls);
+extern void uba_pass_query_close(UbaPassQuery *pq);
 extern void uba_run_lanes(int64 nblocks, int nlanes, int nthreads, UbaBlockFn fn, void *arg);
 
 /* ---------- distributions (distrib.c) ---------- */

@@ -21,6 +21,7 @@
  */
 #include "uba.h"
 #include "kinds.h"
+#include "kmeans.h"
 
 #include <math.h>
 
@@ -35,8 +36,6 @@ PG_FUNCTION_INFO_V1(uba_kmeans_final);
 PG_FUNCTION_INFO_V1(uba_kmeans_centroids);
 PG_FUNCTION_INFO_V1(uba_kmeans_inertia);
 
-#define KMEANS_FLAG_STANDARDIZE 1
-#define KMEANS_MAX_K 100000
 
 static const char *const init_choices[] = {"k-means++", "random", NULL};
 
@@ -46,26 +45,12 @@ static const UbaOptionSpec kmeans_options[] = {
 	{"max_iter", UBA_OPT_INT, 300, 1, 1000000, NULL},
 	{"tol", UBA_OPT_FLOAT, 1e-4, 0, 1e6, NULL},
 	{"init", UBA_OPT_CHOICE, 0, 0, 0, init_choices},
+	{"init_centers", UBA_OPT_MATRIX, 0, 0, 0, NULL},
 	{"standardize", UBA_OPT_BOOL, 0, 0, 1, NULL},
 	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
 	UBA_PROGRESS_OPTION,
 };
 
-/* A parsed model */
-typedef struct KMeansModel
-{
-	int			k;
-	int			d;
-	bool		standardize;
-	int			n_iter;
-	double		inertia;
-	double	   *mean;			/* d, when standardized */
-	double	   *scale;			/* d, when standardized */
-	double	   *centroids;		/* k x d, fitting space */
-	int64	   *sizes;			/* k */
-	double	   *scratch;		/* d, for scoring one row */
-	UbaEncoding *enc;			/* typed rows' encoding, or NULL */
-} KMeansModel;
 
 /* From this k * d on, distances come from BLAS matrix products */
 #define KMEANS_GEMM_MIN 1024
@@ -660,7 +645,7 @@ InitRandom(KMeansWork *w, double *centers)
 
 /* One k-means run from init to convergence; returns inertia */
 static double
-RunLloyd(KMeansWork *w, bool plusplus, int max_iter, double tol,
+RunLloyd(KMeansWork *w, bool plusplus, const double *given, int max_iter, double tol,
 		 double *centers, int *n_iter)
 {
 	int			k = w->k;
@@ -669,7 +654,9 @@ RunLloyd(KMeansWork *w, bool plusplus, int max_iter, double tol,
 	bool		strict = false;
 	int			it;
 
-	if (plusplus)
+	if (given)
+		memcpy(centers, given, sizeof(double) * k * d);
+	else if (plusplus)
 		InitPlusPlus(w, centers);
 	else
 		InitRandom(w, centers);
@@ -726,6 +713,68 @@ CompareClusters(const void *a, const void *b, void *arg)
 	return ca - cb;
 }
 
+/*
+ * Write the payload: clusters renumbered by size, largest first, so
+ * segment numbers stay meaningful across retrains.
+ */
+void
+uba_kmeans_payload(UbaWriter *pw, int k, int d, bool standardize, int iterations,
+				   double inertia, const double *mean, const double *scale,
+				   const double *centers, const int64 *counts)
+{
+	int		   *order = palloc(sizeof(int) * k);
+	int64	   *sizes = palloc(sizeof(int64) * k);
+
+	for (int c = 0; c < k; c++)
+		order[c] = c;
+	qsort_arg(order, k, sizeof(int), CompareClusters, (void *) counts);
+
+	uba_writer_init(pw);
+	uba_put_u32(pw, (uint32) k);
+	uba_put_u32(pw, (uint32) d);
+	uba_put_u32(pw, standardize ? KMEANS_FLAG_STANDARDIZE : 0);
+	uba_put_u32(pw, (uint32) iterations);
+	uba_put_f64(pw, inertia);
+	if (standardize)
+	{
+		uba_put_f64_array(pw, mean, d);
+		uba_put_f64_array(pw, scale, d);
+	}
+	for (int c = 0; c < k; c++)
+		uba_put_f64_array(pw, centers + (Size) order[c] * d, d);
+	for (int c = 0; c < k; c++)
+		sizes[c] = counts[order[c]];
+	uba_put_i64_array(pw, sizes, k);
+	pfree(order);
+	pfree(sizes);
+}
+
+/*
+ * The centres given by option init_centers (k rows of d numbers, in the
+ * features' units), in the fitting space.
+ */
+void
+uba_kmeans_given_centers(const UbaOptions *o, int k, int d, const double *mean,
+						 const double *scale, double *centers)
+{
+	int			rows,
+				cols;
+	const double *given = uba_option_matrix(o, &rows, &cols);
+
+	if (rows != k || cols != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("init_centers must have k = %d rows of %d features", k, d),
+				 errdetail("Got %d rows of %d.", rows, cols)));
+	for (int c = 0; c < k; c++)
+		for (int j = 0; j < d; j++)
+		{
+			double		v = given[(Size) c * d + j];
+
+			centers[(Size) c * d + j] = scale ? (v - mean[j]) / scale[j] : v;
+		}
+}
+
 /* uba_kmeans final function: train and return the model */
 Datum
 uba_kmeans_final(PG_FUNCTION_ARGS)
@@ -745,12 +794,12 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	double		tol,
 				best_inertia = get_float8_infinity();
 	double	   *centers,
+			   *given = NULL,
 			   *best_centers,
 			   *mean = NULL,
 			   *var,
 			   *scale = NULL;
 	int64	   *best_counts;
-	int		   *order;
 	int			trials,
 				kmax,
 				distw,
@@ -778,8 +827,13 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	uba_parse_row_options(rs->options, kmeans_options, lengthof(kmeans_options), "uba_kmeans",
 						  rs->enc != NULL, UBA_ENC_ONEHOT, &o);
 	plusplus = uba_option(&o, "init") == 0;
+	if (o.matrix != NULL && uba_option_given(&o, "n_init") && uba_option(&o, "n_init") > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n_init must be 1 when init_centers are given"),
+				 errdetail("Every run would start from the same centres.")));
 	if (!uba_option_given(&o, "n_init"))
-		uba_option_set(&o, "n_init", plusplus ? 1 : 10);	/* scikit-learn's "auto" */
+		uba_option_set(&o, "n_init", plusplus || o.matrix != NULL ? 1 : 10);	/* scikit-learn's "auto" */
 	n_init = (int) uba_option(&o, "n_init");
 	max_iter = (int) uba_option(&o, "max_iter");
 	standardize = uba_option(&o, "standardize") != 0;
@@ -877,6 +931,11 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	uba_random_seed(&w.rng, (uint64) uba_option(&o, "seed"));
 
 	centers = MemoryContextAllocHuge(cxt, sizeof(double) * k * d);
+	if (o.matrix != NULL)
+	{
+		given = palloc(sizeof(double) * k * d);
+		uba_kmeans_given_centers(&o, k, d, mean, scale, given);
+	}
 	best_centers = MemoryContextAllocHuge(cxt, sizeof(double) * k * d);
 	best_counts = MemoryContextAllocZero(cxt, sizeof(int64) * k);
 
@@ -888,7 +947,7 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 		double		inertia;
 
 		w.run = run + 1;
-		inertia = RunLloyd(&w, plusplus, max_iter, tol, centers, &iters);
+		inertia = RunLloyd(&w, plusplus, given, max_iter, tol, centers, &iters);
 		uba_progress(&o, "uba_kmeans: run %d of %d: inertia %.6g after %d iterations", run + 1, n_init, inertia, iters);
 
 		if (inertia < best_inertia)
@@ -902,33 +961,8 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 		}
 	}
 
-	/* renumber clusters by size, largest first */
-	order = MemoryContextAllocHuge(cxt, sizeof(int) * k);
-	for (int c = 0; c < k; c++)
-		order[c] = c;
-	qsort_arg(order, k, sizeof(int), CompareClusters, best_counts);
-
-	uba_writer_init(&pw);
-	uba_put_u32(&pw, (uint32) k);
-	uba_put_u32(&pw, (uint32) d);
-	uba_put_u32(&pw, standardize ? KMEANS_FLAG_STANDARDIZE : 0);
-	uba_put_u32(&pw, (uint32) best_iter);
-	uba_put_f64(&pw, best_inertia);
-	if (standardize)
-	{
-		uba_put_f64_array(&pw, mean, d);
-		uba_put_f64_array(&pw, scale, d);
-	}
-	for (int c = 0; c < k; c++)
-		uba_put_f64_array(&pw, best_centers + (Size) order[c] * d, d);
-	{
-		int64	   *sizes = MemoryContextAllocHuge(cxt, sizeof(int64) * k);
-
-		for (int c = 0; c < k; c++)
-			sizes[c] = best_counts[order[c]];
-		uba_put_i64_array(&pw, sizes, k);
-	}
-
+	uba_kmeans_payload(&pw, k, d, standardize, best_iter, best_inertia, mean, scale,
+					   best_centers, best_counts);
 	uba_model_meta_init(&meta, rs->dim, rs->n, rs->started, &o);
 	uba_encoding_attach(&meta, rs->enc);
 
@@ -941,8 +975,8 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 /* ---------- reading and scoring ---------- */
 
 /* Parse and fully validate a k-means payload */
-static void *
-ParseKMeans(const UbaModelMeta *meta, UbaReader *r)
+void *
+uba_kmeans_parse(const UbaModelMeta *meta, UbaReader *r)
 {
 	KMeansModel *m = palloc0(sizeof(KMeansModel));
 	uint32		flags;
@@ -993,7 +1027,7 @@ ParseKMeans(const UbaModelMeta *meta, UbaReader *r)
 void
 uba_kmeans_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
 {
-	KMeansModel *m = ParseKMeans(meta, payload);
+	KMeansModel *m = uba_kmeans_parse(meta, payload);
 
 	appendStringInfo(json, ", \"k\": %d, \"inertia\": %.17g, \"iterations\": %d, "
 					 "\"standardized\": %s, \"cluster_sizes\": [",
@@ -1042,7 +1076,7 @@ Nearest(KMeansModel *m, FunctionCallInfo fcinfo, UbaFeatureForm form, double *sq
 static Datum
 Assign(FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
-	KMeansModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, ParseKMeans);
+	KMeansModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, uba_kmeans_parse);
 	double		dist;
 
 	PG_RETURN_INT32(Nearest(m, fcinfo, form, &dist) + 1);
@@ -1054,7 +1088,7 @@ UBA_FEATURE_FORMS(uba_kmeans_assign, Assign)
 static Datum
 Distance(FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
-	KMeansModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, ParseKMeans);
+	KMeansModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, uba_kmeans_parse);
 	double		dist;
 
 	Nearest(m, fcinfo, form, &dist);
@@ -1072,7 +1106,7 @@ UBA_FEATURE_FORMS(uba_kmeans_distance, Distance)
 static Datum
 Transform(FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
-	KMeansModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, ParseKMeans);
+	KMeansModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, uba_kmeans_parse);
 
 	PG_RETURN_ARRAYTYPE_P(uba_make_float8_array(ToFittingSpace(m, fcinfo, form), m->d));
 }
@@ -1083,7 +1117,7 @@ UBA_FEATURE_FORMS(uba_kmeans_transform, Transform)
 Datum
 uba_kmeans_inertia(PG_FUNCTION_ARGS)
 {
-	KMeansModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, ParseKMeans);
+	KMeansModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, uba_kmeans_parse);
 
 	PG_RETURN_FLOAT8(m->inertia);
 }
@@ -1097,7 +1131,7 @@ uba_kmeans_centroids(PG_FUNCTION_ARGS)
 	double	   *c;
 
 	InitMaterializedSRF(fcinfo, 0);
-	m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, ParseKMeans);
+	m = uba_model_cached(fcinfo, 0, UBA_KIND_KMEANS, uba_kmeans_parse);
 	c = palloc(sizeof(double) * m->d);
 	for (int i = 0; i < m->k; i++)
 	{

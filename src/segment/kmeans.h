@@ -1,0 +1,40 @@
+/*-------------------------------------------------------------------------
+ *
+ * kmeans.h
+ *	  What k-means training in memory (kmeans.c) and by passes
+ *	  (kmeans_passes.c) share: the parsed model, its payload.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef UBA_KMEANS_H
+#define UBA_KMEANS_H
+
+#include "uba.h"
+
+#define KMEANS_FLAG_STANDARDIZE 1
+#define KMEANS_MAX_K 100000
+
+/* A parsed model */
+typedef struct KMeansModel
+{
+	int			k;
+	int			d;
+	bool		standardize;
+	int			n_iter;
+	double		inertia;
+	double	   *mean;			/* d, when standardized */
+	double	   *scale;			/* d, when standardized */
+	double	   *centroids;		/* k x d, fitting space */
+	int64	   *sizes;			/* k */
+	double	   *scratch;		/* d, for scoring one row */
+	UbaEncoding *enc;			/* typed rows' encoding, or NULL */
+} KMeansModel;
+
+extern void *uba_kmeans_parse(const UbaModelMeta *meta, UbaReader *r);
+extern void uba_kmeans_payload(UbaWriter *pw, int k, int d, bool standardize, int iterations,
+							   double inertia, const double *mean, const double *scale,
+							   const double *centers, const int64 *counts);
+extern void uba_kmeans_given_centers(const UbaOptions *o, int k, int d, const double *mean,
+									 const double *scale, double *centers);
+
+#endif
