@@ -1340,3 +1340,20 @@ COMMENT ON AGGREGATE uba_kmeans_pass(float8[], bytea, int, bigint) IS 'one pass 
 CREATE FUNCTION uba_kmeans_train(query text, k int, options jsonb DEFAULT '{}')
 RETURNS bytea AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION uba_kmeans_train(text, int, jsonb) IS 'train a k-means model by passes over a query''s features: k-means|| initialisation, then one Lloyd step per pass; memory O(k x features), each pass a parallel (or Citus-distributed) aggregate';
+
+-------------------------------------------------------------------------------
+-- logistic regression by passes of statistics (tables larger than memory, Citus)
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_logreg_pass_transfn(bytea, bool, float8[], bytea, bool) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_logreg_pass_combine(bytea, bytea) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_logreg_pass(label bool, features float8[], model bytea, hessian bool) (
+	SFUNC = uba_logreg_pass_transfn, STYPE = bytea,
+	COMBINEFUNC = uba_logreg_pass_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_logreg_pass(bool, float8[], bytea, bool) IS 'one pass of uba_logreg_train(query): loss, gradient and Hessian sums at a logistic regression model''s coefficients (or row counts and feature moments without one); a state Citus computes on each shard';
+
+CREATE FUNCTION uba_logreg_train(query text, options jsonb DEFAULT '{}')
+RETURNS bytea AS 'MODULE_PATHNAME', 'uba_logreg_train_query' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION uba_logreg_train(text, jsonb) IS 'train a logistic regression model by passes over a query''s (label, features) rows: Newton''s method, one pass per step; memory O(features^2), each pass a parallel (or Citus-distributed) aggregate';

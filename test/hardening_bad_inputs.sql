@@ -461,6 +461,17 @@ INSERT INTO cases (fn, sql, expect) VALUES
 ('uba_kmeans_pass', 'SELECT uba_kmeans_pass(f, lr, 0, 0) FROM pts, m', '42809'),
 ('uba_kmeans_pass', 'SELECT uba_kmeans_pass(f, NULL, 1000000, 0) FROM pts', '22023'),
 ('uba_kmeans_pass', 'SELECT uba_kmeans_pass(''{}''::float8[], NULL, 0, 0) FROM pts', '22000'),
+-- logistic regression by passes
+('uba_logreg_train', 'SELECT uba_logreg_train(''SELECT label, f FROM pg_temp.pts'')', 'ok'),
+('uba_logreg_train', 'SELECT uba_logreg_train(''SELECT label, f FROM pg_temp.pts'', NULL::jsonb)', 'ok'),
+('uba_logreg_train', 'SELECT uba_logreg_train(NULL::text)', '22004'),
+('uba_logreg_train', 'SELECT uba_logreg_train(''SELECT f FROM pg_temp.pts'')', '42804'),
+('uba_logreg_train', 'SELECT uba_logreg_train(''SELECT label, f FROM pg_temp.pts'', ''{"l1": "x"}''::jsonb)', '22023'),
+('uba_logreg_train', 'SELECT uba_logreg_train(''SELECT true, f FROM pg_temp.pts'')', '22023'),
+('uba_logreg_pass', 'SELECT uba_logreg_pass(label, f, NULL, false) FROM pts', 'ok'),
+('uba_logreg_pass', 'SELECT uba_logreg_pass(label, f, lr, true) FROM pts, m', 'ok'),
+('uba_logreg_pass', 'SELECT uba_logreg_pass(label, f, km, true) FROM pts, m', '42809'),
+('uba_logreg_pass', 'SELECT uba_logreg_pass(label, ARRAY[1]::float8[], lr, true) FROM pts, m', '22000'),
 -- helpers the catalog functions use (callable, so they get their cases too)
 ('uba_model_lock', 'SELECT uba_model_lock(NULL)', 'ok'),
 ('uba_model_lock', 'SELECT uba_model_lock(''no_such_model'')', 'ok'),

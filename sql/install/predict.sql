@@ -437,3 +437,20 @@ CREATE AGGREGATE uba_linreg_train(target float8, features record) (
 	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_linreg_train(float8, record, jsonb) IS 'train a ridge regression model on a row''s columns as they are (categories one-hot, NULL imputed)';
 COMMENT ON AGGREGATE uba_linreg_train(float8, record) IS 'train a ridge regression model on a row''s columns as they are (categories one-hot, NULL imputed)';
+
+-------------------------------------------------------------------------------
+-- logistic regression by passes of statistics (tables larger than memory, Citus)
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_logreg_pass_transfn(bytea, bool, float8[], bytea, bool) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_logreg_pass_combine(bytea, bytea) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_logreg_pass(label bool, features float8[], model bytea, hessian bool) (
+	SFUNC = uba_logreg_pass_transfn, STYPE = bytea,
+	COMBINEFUNC = uba_logreg_pass_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_logreg_pass(bool, float8[], bytea, bool) IS 'one pass of uba_logreg_train(query): loss, gradient and Hessian sums at a logistic regression model''s coefficients (or row counts and feature moments without one); a state Citus computes on each shard';
+
+CREATE FUNCTION uba_logreg_train(query text, options jsonb DEFAULT '{}')
+RETURNS bytea AS 'MODULE_PATHNAME', 'uba_logreg_train_query' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION uba_logreg_train(text, jsonb) IS 'train a logistic regression model by passes over a query''s (label, features) rows: Newton''s method, one pass per step; memory O(features^2), each pass a parallel (or Citus-distributed) aggregate';

@@ -35,6 +35,7 @@
  */
 #include "uba.h"
 #include "kinds.h"
+#include "logreg.h"
 
 #include <float.h>
 #include <math.h>
@@ -50,11 +51,6 @@ PG_FUNCTION_INFO_V1(uba_logreg_final);
 PG_FUNCTION_INFO_V1(uba_logreg_predict);
 PG_FUNCTION_INFO_V1(uba_logreg_classify);
 
-#define LOGREG_FLAG_INTERCEPT 1
-#define LOGREG_FLAG_STANDARDIZE 2
-#define LOGREG_FLAG_CONVERGED 4
-#define LOGREG_FLAG_NO_SE 8
-#define LOGREG_FLAGS_ALL 15
 
 static const char *const class_weight_choices[] = {"none", "balanced", NULL};
 static const char *const class_weight_keys[] = {"true", "false", NULL};
@@ -75,30 +71,6 @@ static const UbaOptionSpec logreg_options[] = {
 	UBA_PROGRESS_OPTION,
 };
 
-/* A parsed model */
-typedef struct LogRegModel
-{
-	int			d;
-	uint32		flags;
-	int			n_iter;
-	int			class_weight;
-	double		l2;
-	double		l1;
-	double		w_true;			/* class weights */
-	double		w_false;
-	char	  **names;			/* d feature names, or NULL */
-	double		loss;
-	double		grad_norm;
-	double	   *mean;			/* d: training means */
-	double	   *scale;			/* d: training standard deviations */
-	bool		standardized;	/* fitted on (x - mean) / scale */
-	double	   *coef;			/* d, fitting space */
-	double		intercept;
-	double	   *se;				/* d + 1: standard errors, fitting space */
-	double	   *x;				/* d: scratch for scoring a row */
-	UbaContribution *contrib;	/* d: an explanation's rows */
-	double		proba[2];		/* a row's class probabilities */
-} LogRegModel;
 
 /* ---------- training ---------- */
 
@@ -171,6 +143,12 @@ typedef struct LogRegWork
 	double	   *lane_H;			/* UBA_LANES x pstride x pstride */
 	double	   *lane_v;			/* UBA_LANES x HESS_ROWS x pstride: scaled rows */
 	int			pstride;		/* p rounded up to a cache line of doubles */
+	/* training by passes: each pass is a query (logreg_passes.c), not a scan of X */
+	UbaLogRegRemote remote;
+	void	   *remote_arg;
+	bool		standardize;	/* the rows a remote pass reads are standardized on the way */
+	const double *mean;
+	const double *scale;
 } LogRegWork;
 
 /* Linear scores of rows i .. i+3, as four independent chains of additions */
@@ -443,12 +421,46 @@ LossBlock(void *arg, int64 block, int lane)
  * upper triangle).  Lanes are reduced in lane order, so the result does
  * not depend on the thread count.
  */
+static double LanesPass(LogRegWork *w, const double *beta, double *g, double *H);
+static double RemotePass(LogRegWork *w, const double *beta, double *g, double *H);
+
 static double
 Pass(LogRegWork *w, const double *beta, double *g, double *H)
 {
 	int			p = w->p;
 	double		sum = 0,
 				reg = 0;
+
+	if (w->remote)
+		sum = RemotePass(w, beta, g, H);
+	else
+		sum = LanesPass(w, beta, g, H);
+	for (int j = 0; j < w->d; j++)
+		reg += beta[j] * beta[j];
+	if (g)
+	{
+		for (int j = 0; j < w->d; j++)
+			g[j] += w->l2 * beta[j];
+		for (int j = 0; j < p; j++)
+			g[j] /= w->S;
+	}
+	if (H)
+	{
+		for (int j = 0; j < w->d; j++)
+			H[(Size) j * p + j] += w->l2;
+		for (int j = 0; j < p; j++)
+			for (int k = j; k < p; k++)
+				H[(Size) j * p + k] /= w->S;
+	}
+	return (sum + 0.5 * w->l2 * reg) / w->S;
+}
+
+/* The sums of a pass over the rows in memory, on lanes; returns the loss */
+static double
+LanesPass(LogRegWork *w, const double *beta, double *g, double *H)
+{
+	int			p = w->p;
+	double		sum = 0;
 
 	w->beta = beta;
 	w->want_gradient = (g != NULL);
@@ -462,18 +474,12 @@ Pass(LogRegWork *w, const double *beta, double *g, double *H)
 
 	for (int l = 0; l < UBA_LANES; l++)
 		sum += w->lane_loss[(Size) l * 8];
-	for (int j = 0; j < w->d; j++)
-		reg += beta[j] * beta[j];
 	if (g)
 	{
 		memset(g, 0, sizeof(double) * p);
 		for (int l = 0; l < UBA_LANES; l++)
 			for (int j = 0; j < p; j++)
 				g[j] += w->lane_g[(Size) l * w->pstride + j];
-		for (int j = 0; j < w->d; j++)
-			g[j] += w->l2 * beta[j];
-		for (int j = 0; j < p; j++)
-			g[j] /= w->S;
 	}
 	if (H)
 	{
@@ -486,13 +492,49 @@ Pass(LogRegWork *w, const double *beta, double *g, double *H)
 				for (int k = j; k < p; k++)
 					H[(Size) j * p + k] += lH[(Size) j * w->pstride + k];
 		}
-		for (int j = 0; j < w->d; j++)
-			H[(Size) j * p + j] += w->l2;
-		for (int j = 0; j < p; j++)
-			for (int k = j; k < p; k++)
-				H[(Size) j * p + k] /= w->S;
 	}
-	return (sum + 0.5 * w->l2 * reg) / w->S;
+	return sum;
+}
+
+/*
+ * The sums of a pass run as a query: beta goes out as a model (the
+ * training scaling, class weights and coefficients in the fitting space),
+ * the raw sums come back.
+ */
+static double
+RemotePass(LogRegWork *w, const double *beta, double *g, double *H)
+{
+	UbaWriter	pw;
+	UbaModelMeta meta;
+	UbaOptions	none;
+	bytea	   *model;
+	double		sum;
+	double	   *zero = palloc0(sizeof(double) * (w->d + 1));
+
+	uba_writer_init(&pw);
+	uba_put_u32(&pw, (uint32) w->d);
+	uba_put_u32(&pw, (w->p > w->d ? LOGREG_FLAG_INTERCEPT : 0) |
+				(w->standardize ? LOGREG_FLAG_STANDARDIZE : 0) | LOGREG_FLAG_NO_SE);
+	uba_put_u32(&pw, 0);
+	uba_put_u32(&pw, CLASS_WEIGHT_NONE);
+	uba_put_f64(&pw, w->l2);
+	uba_put_f64(&pw, w->l1);
+	uba_put_f64(&pw, w->w_pos);
+	uba_put_f64(&pw, w->w_neg);
+	uba_put_f64(&pw, 0);
+	uba_put_f64(&pw, 0);
+	uba_put_f64_array(&pw, w->mean, w->d);
+	uba_put_f64_array(&pw, w->scale, w->d);
+	uba_put_f64_array(&pw, beta, w->d);
+	uba_put_f64(&pw, w->p > w->d ? beta[w->d] : 0.0);
+	uba_put_f64_array(&pw, zero, w->d + 1);
+	uba_parse_options(NULL, logreg_options, lengthof(logreg_options), "uba_logreg_train", &none);
+	uba_model_meta_init(&meta, w->d, 0, GetCurrentTimestamp(), &none);
+	model = uba_model_build(UBA_KIND_LOGREG, &meta, &pw);
+	sum = w->remote(w->remote_arg, model, g, H);
+	pfree(model);
+	pfree(zero);
+	return sum;
 }
 
 /* Objective f at beta */
@@ -841,6 +883,186 @@ WarmStart(const LogRegWork *full, double *beta, double *H, int max_iter)
 	return ok;
 }
 
+/* Class weights and their sum over n rows, npos of them true */
+static void
+SetClassWeights(LogRegWork *w, const UbaOptions *o, int class_weight, int64 n, int64 npos)
+{
+	if (class_weight == CLASS_WEIGHT_BALANCED)
+	{
+		/* "balanced": n / (2 n_class), as scikit-learn */
+		w->w_pos = (double) n / (2.0 * (double) npos);
+		w->w_neg = (double) n / (2.0 * (double) (n - npos));
+	}
+	else if (class_weight == CLASS_WEIGHT_EXPLICIT)
+	{
+		w->w_pos = o->weights[0];	/* keys in spec order: "true", "false" */
+		w->w_neg = o->weights[1];
+	}
+	else
+		w->w_pos = w->w_neg = 1.0;
+	w->S = w->w_pos * (double) npos + w->w_neg * (double) (n - npos);
+}
+
+/*
+ * After the fit: standard errors (or none), notices, and the payload.
+ */
+static void
+FinishFit(LogRegWork *w, const UbaOptions *o, char **names, double *beta, double *H,
+		  bool converged, int iters, double loss, double gnorm, const double *mean,
+		  const double *scale, bool intercept, bool standardize, int class_weight, UbaWriter *pw)
+{
+	int			d = w->d;
+	double	   *se;
+	bool		has_se;
+
+	/*
+	 * Standard errors: the covariance is the inverse Hessian of the summed
+	 * (not averaged) penalized objective, S H.
+	 */
+	se = palloc0(sizeof(double) * (d + 1));
+	/* with l1 the optimum sits on a kink of F: no Hessian-based errors */
+	has_se = false;
+	if (w->l1 == 0)
+	{
+		/*
+		 * Without a penalty, a constant feature or one that is a linear
+		 * combination of others (aliased, in R's word) makes H singular:
+		 * such features get no standard error, the others get theirs from
+		 * the Hessian of the rest, and a NOTICE names them, as R's glm does.
+		 */
+		bool	   *aliased = palloc0(sizeof(bool) * w->p);
+		int			naliased = 0,
+					q = 0;
+		double	   *Hs = palloc(sizeof(double) * w->p * w->p);
+		double	   *sdiag = palloc(sizeof(double) * w->p);
+
+		if (w->l2 == 0)
+		{
+			/* in R's column order: the intercept first, then the features */
+			int		   *order = palloc(sizeof(int) * w->p);
+
+			for (int j = 0; j < w->p; j++)
+				order[j] = w->p > d ? (j == 0 ? d : j - 1) : j;
+			naliased = uba_dependent_columns(w->p, H, order, 1e-7, aliased);
+		}
+		/*
+		 * An aliased column is, in the Hessian's metric, a combination
+		 * c of the others: move its coefficient onto them (beta_I +=
+		 * beta_k c, beta_k = 0), which leaves every prediction as it is and
+		 * identifies the coefficients as R does, by fitting without it.
+		 */
+		for (int k = 0; naliased > 0 && k < w->p; k++)
+		{
+			int			n = w->p - naliased;
+			double	   *A = palloc(sizeof(double) * n * n);
+			double	   *c = palloc(sizeof(double) * n);
+			int			ia = 0;
+
+			if (!aliased[k] || beta[k] == 0)
+				continue;
+			for (int a = 0; a < w->p; a++)
+			{
+				int			ib = 0;
+
+				if (aliased[a])
+					continue;
+				c[ia] = a < k ? H[(Size) a * w->p + k] : H[(Size) k * w->p + a];
+				for (int b = 0; b < w->p; b++)
+					if (!aliased[b])
+						A[(Size) ia * n + ib++] = a < b ? H[(Size) a * w->p + b] : H[(Size) b * w->p + a];
+				ia++;
+			}
+			if (uba_cholesky_solve(n, A, c))
+			{
+				for (int a = 0, i = 0; a < w->p; a++)
+					if (!aliased[a])
+						beta[a] += beta[k] * c[i++];
+				beta[k] = 0;
+			}
+			pfree(A);
+			pfree(c);
+		}
+		for (int a = 0; a < w->p; a++)
+		{
+			if (aliased[a])
+				continue;
+			for (int b = 0, qb = 0; b < w->p; b++)
+				if (!aliased[b])
+					Hs[(Size) q * (w->p - naliased) + qb++] = H[(Size) a * w->p + b];
+			q++;
+		}
+		has_se = q > 0 && uba_spd_inverse_diagonal(q, Hs, sdiag);
+		for (int j = 0, k = 0; has_se && j < w->p; j++)
+		{
+			if (aliased[j])
+				continue;
+			se[j] = sqrt(sdiag[k++] / w->S);
+			has_se = isfinite(se[j]);
+		}
+		if (has_se && naliased > 0)
+		{
+			StringInfoData which;
+
+			initStringInfo(&which);
+			for (int j = 0; j < w->p; j++)
+				if (aliased[j])
+				{
+					if (which.len > 0)
+						appendStringInfoString(&which, ", ");
+					if (j == d)
+						appendStringInfoString(&which, "the intercept");
+					else if (names)
+						appendStringInfo(&which, "\"%s\"", names[j]);
+					else
+						appendStringInfo(&which, "feature %d", j + 1);
+				}
+			ereport(NOTICE,
+					(errmsg_plural("%d feature is aliased (constant, or a linear combination of the others): %s",
+								   "%d features are aliased (constant, or linear combinations of the others): %s",
+								   naliased, naliased, which.data),
+					 errdetail("Their coefficients are not identified: they have no standard error, z or p-value; the other features' statistics hold without them."),
+					 errhint("Leave them out, or set l2 above 0.")));
+		}
+	}
+	if (!has_se)
+		memset(se, 0, sizeof(double) * (d + 1));
+	if (w->l2 == 0 && w->l1 == 0 && loss < 1e-8)
+	{
+		/* a vanishing gradient here means the weights ran off to infinity */
+		converged = false;
+		ereport(NOTICE,
+				(errmsg("the classes are separable, so without regularization the coefficients grow without bound"),
+				 errhint("Set l2 above 0.")));
+	}
+	else if (!converged)
+		ereport(NOTICE,
+				(errmsg_plural("logistic regression did not converge in %d iteration",
+							   "logistic regression did not converge in %d iterations",
+							   iters, iters),
+				 errdetail("The gradient norm is %g, above the tolerance %g.", gnorm, uba_option(o, "tol")),
+				 errhint("Raise max_iter, or l2 if the classes are separable.")));
+
+	uba_writer_init(pw);
+	uba_put_u32(pw, (uint32) d);
+	uba_put_u32(pw, (intercept ? LOGREG_FLAG_INTERCEPT : 0) |
+				(standardize ? LOGREG_FLAG_STANDARDIZE : 0) |
+				(converged ? LOGREG_FLAG_CONVERGED : 0) |
+				(has_se ? 0 : LOGREG_FLAG_NO_SE));
+	uba_put_u32(pw, (uint32) iters);
+	uba_put_u32(pw, (uint32) class_weight);
+	uba_put_f64(pw, w->l2);
+	uba_put_f64(pw, w->l1);
+	uba_put_f64(pw, w->w_pos);
+	uba_put_f64(pw, w->w_neg);
+	uba_put_f64(pw, loss);
+	uba_put_f64(pw, gnorm);
+	uba_put_f64_array(pw, mean, d);
+	uba_put_f64_array(pw, scale, d);
+	uba_put_f64_array(pw, beta, d);
+	uba_put_f64(pw, intercept ? beta[d] : 0.0);
+	uba_put_f64_array(pw, se, d + 1);
+}
+
 /* uba_logreg_train final function: fit and return the model */
 Datum
 uba_logreg_final(PG_FUNCTION_ARGS)
@@ -861,11 +1083,9 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 			   *mean,
 			   *scale,
 			   *H,
-			   *se,
 				loss,
 				gnorm;
-	bool		has_se,
-				warm;
+	bool		warm;
 	UbaModelMeta meta;
 	UbaWriter	pw;
 	bytea	   *result;
@@ -926,20 +1146,7 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	w.y = rs->y;
 	w.l2 = uba_option(&o, "l2");
 	w.l1 = uba_option(&o, "l1");
-	if (class_weight == CLASS_WEIGHT_BALANCED)
-	{
-		/* "balanced": n / (2 n_class), as scikit-learn */
-		w.w_pos = (double) rs->n / (2.0 * (double) npos);
-		w.w_neg = (double) rs->n / (2.0 * (double) (rs->n - npos));
-	}
-	else if (class_weight == CLASS_WEIGHT_EXPLICIT)
-	{
-		w.w_pos = o.weights[0];	/* keys in spec order: "true", "false" */
-		w.w_neg = o.weights[1];
-	}
-	else
-		w.w_pos = w.w_neg = 1.0;
-	w.S = w.w_pos * (double) npos + w.w_neg * (double) (rs->n - npos);
+	SetClassWeights(&w, &o, class_weight, rs->n, npos);
 	w.nblocks = (w.n + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS;
 	w.nthreads = uba_thread_count();
 	w.pstride = (w.p + 7) & ~7;
@@ -962,152 +1169,8 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	converged = Newton(&w, beta, (int) uba_option(&o, "max_iter"), uba_option(&o, "tol"),
 					   warm ? H : NULL, &iters, &loss, &gnorm, H);
 
-	/*
-	 * Standard errors: the covariance is the inverse Hessian of the summed
-	 * (not averaged) penalized objective, S H.
-	 */
-	se = palloc0(sizeof(double) * (d + 1));
-	/* with l1 the optimum sits on a kink of F: no Hessian-based errors */
-	has_se = false;
-	if (w.l1 == 0)
-	{
-		/*
-		 * Without a penalty, a constant feature or one that is a linear
-		 * combination of others (aliased, in R's word) makes H singular:
-		 * such features get no standard error, the others get theirs from
-		 * the Hessian of the rest, and a NOTICE names them, as R's glm does.
-		 */
-		bool	   *aliased = palloc0(sizeof(bool) * w.p);
-		int			naliased = 0,
-					q = 0;
-		double	   *Hs = palloc(sizeof(double) * w.p * w.p);
-		double	   *sdiag = palloc(sizeof(double) * w.p);
-
-		if (w.l2 == 0)
-		{
-			/* in R's column order: the intercept first, then the features */
-			int		   *order = palloc(sizeof(int) * w.p);
-
-			for (int j = 0; j < w.p; j++)
-				order[j] = w.p > d ? (j == 0 ? d : j - 1) : j;
-			naliased = uba_dependent_columns(w.p, H, order, 1e-7, aliased);
-		}
-		/*
-		 * An aliased column is, in the Hessian's metric, a combination
-		 * c of the others: move its coefficient onto them (beta_I +=
-		 * beta_k c, beta_k = 0), which leaves every prediction as it is and
-		 * identifies the coefficients as R does, by fitting without it.
-		 */
-		for (int k = 0; naliased > 0 && k < w.p; k++)
-		{
-			int			n = w.p - naliased;
-			double	   *A = palloc(sizeof(double) * n * n);
-			double	   *c = palloc(sizeof(double) * n);
-			int			ia = 0;
-
-			if (!aliased[k] || beta[k] == 0)
-				continue;
-			for (int a = 0; a < w.p; a++)
-			{
-				int			ib = 0;
-
-				if (aliased[a])
-					continue;
-				c[ia] = a < k ? H[(Size) a * w.p + k] : H[(Size) k * w.p + a];
-				for (int b = 0; b < w.p; b++)
-					if (!aliased[b])
-						A[(Size) ia * n + ib++] = a < b ? H[(Size) a * w.p + b] : H[(Size) b * w.p + a];
-				ia++;
-			}
-			if (uba_cholesky_solve(n, A, c))
-			{
-				for (int a = 0, i = 0; a < w.p; a++)
-					if (!aliased[a])
-						beta[a] += beta[k] * c[i++];
-				beta[k] = 0;
-			}
-			pfree(A);
-			pfree(c);
-		}
-		for (int a = 0; a < w.p; a++)
-		{
-			if (aliased[a])
-				continue;
-			for (int b = 0, qb = 0; b < w.p; b++)
-				if (!aliased[b])
-					Hs[(Size) q * (w.p - naliased) + qb++] = H[(Size) a * w.p + b];
-			q++;
-		}
-		has_se = q > 0 && uba_spd_inverse_diagonal(q, Hs, sdiag);
-		for (int j = 0, k = 0; has_se && j < w.p; j++)
-		{
-			if (aliased[j])
-				continue;
-			se[j] = sqrt(sdiag[k++] / w.S);
-			has_se = isfinite(se[j]);
-		}
-		if (has_se && naliased > 0)
-		{
-			StringInfoData which;
-
-			initStringInfo(&which);
-			for (int j = 0; j < w.p; j++)
-				if (aliased[j])
-				{
-					if (which.len > 0)
-						appendStringInfoString(&which, ", ");
-					if (j == d)
-						appendStringInfoString(&which, "the intercept");
-					else if (rs->enc ? rs->enc->feature_names : o.names)
-						appendStringInfo(&which, "\"%s\"", (rs->enc ? rs->enc->feature_names : o.names)[j]);
-					else
-						appendStringInfo(&which, "feature %d", j + 1);
-				}
-			ereport(NOTICE,
-					(errmsg_plural("%d feature is aliased (constant, or a linear combination of the others): %s",
-								   "%d features are aliased (constant, or linear combinations of the others): %s",
-								   naliased, naliased, which.data),
-					 errdetail("Their coefficients are not identified: they have no standard error, z or p-value; the other features' statistics hold without them."),
-					 errhint("Leave them out, or set l2 above 0.")));
-		}
-	}
-	if (!has_se)
-		memset(se, 0, sizeof(double) * (d + 1));
-	if (w.l2 == 0 && w.l1 == 0 && loss < 1e-8)
-	{
-		/* a vanishing gradient here means the weights ran off to infinity */
-		converged = false;
-		ereport(NOTICE,
-				(errmsg("the classes are separable, so without regularization the coefficients grow without bound"),
-				 errhint("Set l2 above 0.")));
-	}
-	else if (!converged)
-		ereport(NOTICE,
-				(errmsg_plural("logistic regression did not converge in %d iteration",
-							   "logistic regression did not converge in %d iterations",
-							   iters, iters),
-				 errdetail("The gradient norm is %g, above the tolerance %g.", gnorm, uba_option(&o, "tol")),
-				 errhint("Raise max_iter, or l2 if the classes are separable.")));
-
-	uba_writer_init(&pw);
-	uba_put_u32(&pw, (uint32) d);
-	uba_put_u32(&pw, (intercept ? LOGREG_FLAG_INTERCEPT : 0) |
-				(standardize ? LOGREG_FLAG_STANDARDIZE : 0) |
-				(converged ? LOGREG_FLAG_CONVERGED : 0) |
-				(has_se ? 0 : LOGREG_FLAG_NO_SE));
-	uba_put_u32(&pw, (uint32) iters);
-	uba_put_u32(&pw, (uint32) class_weight);
-	uba_put_f64(&pw, w.l2);
-	uba_put_f64(&pw, w.l1);
-	uba_put_f64(&pw, w.w_pos);
-	uba_put_f64(&pw, w.w_neg);
-	uba_put_f64(&pw, loss);
-	uba_put_f64(&pw, gnorm);
-	uba_put_f64_array(&pw, mean, d);
-	uba_put_f64_array(&pw, scale, d);
-	uba_put_f64_array(&pw, beta, d);
-	uba_put_f64(&pw, intercept ? beta[d] : 0.0);
-	uba_put_f64_array(&pw, se, d + 1);
+	FinishFit(&w, &o, rs->enc ? rs->enc->feature_names : o.names, beta, H, converged, iters,
+			  loss, gnorm, mean, scale, intercept, standardize, class_weight, &pw);
 
 	uba_model_meta_init(&meta, rs->dim, rs->n, rs->started, &o);
 	uba_encoding_attach(&meta, rs->enc);
@@ -1118,11 +1181,88 @@ uba_logreg_final(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(result);
 }
 
+void
+uba_logreg_row_terms(const double *z, const double *y, int n, double w_pos, double w_neg,
+					 double *loss, double *resid, double *root)
+{
+	RowTerms(z, y, n, w_pos, w_neg, loss, resid, root);
+}
+
+/* The options of uba_logreg_train, checked */
+void
+uba_logreg_options(Jsonb *options, UbaOptions *o)
+{
+	uba_parse_options(options, logreg_options, lengthof(logreg_options), "uba_logreg_train", o);
+}
+
+/*
+ * Fit by passes (logreg_passes.c): the same objective and Newton's method
+ * as the aggregate, from the intercept-only model, each pass a query; n,
+ * npos and the feature moments come from a first pass.
+ */
+bytea *
+uba_logreg_fit_by_passes(UbaOptions *o, int d, int64 n, int64 npos, const double *mean,
+						 const double *var, UbaLogRegRemote remote, void *arg, TimestampTz started)
+{
+	LogRegWork	w;
+	bool		intercept = uba_option(o, "fit_intercept") != 0;
+	bool		standardize = uba_option(o, "standardize") != 0;
+	int			class_weight = (int) uba_option(o, "class_weight");
+	double	   *scale = palloc(sizeof(double) * d);
+	double	   *v = palloc(sizeof(double) * d);
+	double	   *beta,
+			   *H,
+				loss,
+				gnorm;
+	int			iters;
+	bool		converged;
+	UbaWriter	pw;
+	UbaModelMeta meta;
+
+	uba_check_feature_scale(mean, var, d, o->names);
+	if (npos == 0 || npos == n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("logistic regression needs rows of both classes"),
+				 errdetail("All " INT64_FORMAT " rows have label %s.", n, npos ? "true" : "false")));
+	memcpy(v, var, sizeof(double) * d);
+	if (standardize)
+		uba_standardize(NULL, 0, d, mean, v, scale);
+	else
+		for (int j = 0; j < d; j++)
+			scale[j] = var[j] > 1e-300 ? sqrt(var[j]) : 1.0;
+
+	memset(&w, 0, sizeof(w));
+	w.n = n;
+	w.d = d;
+	w.p = d + (intercept ? 1 : 0);
+	w.l2 = uba_option(o, "l2");
+	w.l1 = uba_option(o, "l1");
+	SetClassWeights(&w, o, class_weight, n, npos);
+	w.remote = remote;
+	w.remote_arg = arg;
+	w.standardize = standardize;
+	w.mean = mean;
+	w.scale = scale;
+	w.o = o;
+	w.phase = "all rows, a pass each";
+	beta = palloc0(sizeof(double) * w.p);
+	if (intercept)
+		beta[d] = log(w.w_pos * (double) npos / (w.w_neg * (double) (n - npos)));
+	H = palloc(sizeof(double) * w.p * w.p);
+	converged = Newton(&w, beta, (int) uba_option(o, "max_iter"), uba_option(o, "tol"),
+					   NULL, &iters, &loss, &gnorm, H);
+	FinishFit(&w, o, o->names, beta, H, converged, iters, loss, gnorm, mean, scale,
+			  intercept, standardize, class_weight, &pw);
+	uba_model_meta_init(&meta, d, n, started, o);
+	return uba_model_build(UBA_KIND_LOGREG, &meta, &pw);
+}
+
 /* ---------- reading and scoring ---------- */
 
 /* Parse and fully validate a logistic regression payload */
-static void *
-ParseLogReg(const UbaModelMeta *meta, UbaReader *r)
+void *
+uba_logreg_parse(const UbaModelMeta *meta, UbaReader *r)
 {
 	LogRegModel *m = palloc0(sizeof(LogRegModel));
 
@@ -1172,7 +1312,7 @@ ParseLogReg(const UbaModelMeta *meta, UbaReader *r)
 void
 uba_logreg_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
 {
-	LogRegModel *m = ParseLogReg(meta, payload);
+	LogRegModel *m = uba_logreg_parse(meta, payload);
 
 	int			nonzero = 0;
 
@@ -1234,7 +1374,7 @@ Probability(const LogRegModel *m, ArrayType *features)
 Datum
 uba_logreg_predict(PG_FUNCTION_ARGS)
 {
-	LogRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
+	LogRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, uba_logreg_parse);
 
 	PG_RETURN_FLOAT8(Probability(m, PG_GETARG_ARRAYTYPE_P(1)));
 }
@@ -1243,7 +1383,7 @@ uba_logreg_predict(PG_FUNCTION_ARGS)
 double
 uba_logreg_score(FunctionCallInfo fcinfo, const double *x)
 {
-	LogRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
+	LogRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, uba_logreg_parse);
 
 	return ProbabilityX(m, x);
 }
@@ -1254,7 +1394,7 @@ static const char *const logreg_labels[] = {"false", "true"};
 int
 uba_logreg_classes(FunctionCallInfo fcinfo, const double *x, const double **p, const char *const **labels)
 {
-	LogRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
+	LogRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, uba_logreg_parse);
 
 	m->proba[1] = ProbabilityX(m, x);
 	m->proba[0] = 1 - m->proba[1];
@@ -1267,7 +1407,7 @@ uba_logreg_classes(FunctionCallInfo fcinfo, const double *x, const double **p, c
 Datum
 uba_logreg_classify(PG_FUNCTION_ARGS)
 {
-	LogRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
+	LogRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, uba_logreg_parse);
 	double		threshold = PG_NARGS() > 2 ? PG_GETARG_FLOAT8(2) : 0.5;
 
 	if (!(threshold >= 0 && threshold <= 1))
@@ -1307,7 +1447,7 @@ uba_logreg_coefficients(PG_FUNCTION_ARGS)
 	bool		has_se;
 
 	InitMaterializedSRF(fcinfo, 0);
-	m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
+	m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, uba_logreg_parse);
 	has_se = !(m->flags & LOGREG_FLAG_NO_SE);
 
 	for (int j = -1; j < m->d; j++)
@@ -1376,7 +1516,7 @@ uba_logreg_explain(PG_FUNCTION_ARGS)
 	int			top = PG_NARGS() > 2 ? uba_count_arg(PG_GETARG_INT32(2), "top") : -1;
 
 	InitMaterializedSRF(fcinfo, 0);
-	m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
+	m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, uba_logreg_parse);
 	uba_read_features(PG_GETARG_ARRAYTYPE_P(1), m->x, m->d);
 	baseline = uba_logreg_contributions(fcinfo, m->x, &c, &names);
 	uba_emit_contributions(fcinfo, baseline, c, m->d, top < 0 ? m->d : top, names);
@@ -1391,7 +1531,7 @@ uba_logreg_explain(PG_FUNCTION_ARGS)
 double
 uba_logreg_contributions(FunctionCallInfo fcinfo, const double *x, UbaContribution **c, char ***names)
 {
-	LogRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, ParseLogReg);
+	LogRegModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_LOGREG, uba_logreg_parse);
 	double		baseline = m->intercept;
 
 	if (!m->standardized)
