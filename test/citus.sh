@@ -3,7 +3,8 @@
 # installed, installs uba, starts a throw-away cluster on this machine (a coordinator and two
 # workers, unix sockets and localhost, trust authentication), runs the suites of test/citus/ with
 # pg_regress against the coordinator, and stops it.  Each suite loads the same rows into a
-# distributed table and a local one and compares what uba gives on both.
+# distributed table and a local one and compares what uba gives on both.  The coordinator also
+# runs pg_cron (postgresql-15-cron).
 #
 #   test/citus.sh            build if needed, run the suites (make check-citus; CITUS_REBUILD=1 builds anyway)
 #   test/citus.sh start      start a cluster and leave it running (prints how to reach it)
@@ -74,6 +75,14 @@ max_worker_processes = 16
 fsync = off
 timezone = 'UTC'
 EOF
+		if [ "$port" = "${PORTS%% *}" ]; then
+			# the coordinator runs pg_cron too: scheduled retraining from distributed tables
+			cat >> "$dir/$port/postgresql.conf" <<EOF
+shared_preload_libraries = 'citus,pg_cron'
+cron.database_name = 'postgres'
+cron.use_background_workers = on
+EOF
+		fi
 		as_pg "$BIN/pg_ctl -D $dir/$port -l $dir/$port.log -w start >/dev/null"
 		as_pg "$BIN/psql -X -q -h $dir -p $port -d postgres -c 'CREATE EXTENSION citus'"
 	done
@@ -99,6 +108,15 @@ stop)
 esac
 
 { [ -z "${CITUS_REBUILD:-}" ] && installed_citus; } || build_citus
+# pg_cron on the coordinator (the cron suite retrains from a distributed table)
+if [ ! -r "$($PG_CONFIG --pkglibdir)/pg_cron.so" ]; then
+	if root; then
+		apt-get install -y -q postgresql-$PGVER-cron >/dev/null
+	else
+		echo "uba: pg_cron is not installed; run as root: apt-get install postgresql-$PGVER-cron" >&2
+		exit 1
+	fi
+fi
 make -s PG_CONFIG=$PG_CONFIG
 if root; then
 	make -s PG_CONFIG=$PG_CONFIG install

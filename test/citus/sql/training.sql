@@ -33,4 +33,38 @@ SELECT max(abs(l.coefficient - d.coefficient)) < 1e-8 AS logreg_same
 SELECT (SELECT uba_kmeans_inertia(uba_kmeans(x, 3, '{"seed": 7}')) FROM tr_local)
      = (SELECT uba_kmeans_inertia(uba_kmeans(x, 3, '{"seed": 7}')) FROM tr_dist) AS kmeans_same;
 
-DROP TABLE tr_local, tr_dist;
+
+-- training by passes: each pass is one split aggregate, a state per shard (O(k x d) or O(d^2)
+-- numbers), so the rows stay on the workers; the models equal the single-node ones
+SELECT where_runs($$SELECT uba_kmeans_pass(x, NULL, 1, 0) FROM tr_dist$$, 'uba_kmeans_pass') AS kmeans_pass,
+       where_runs($$SELECT uba_logreg_pass(label, x, NULL, false) FROM tr_dist$$, 'uba_logreg_pass') AS logreg_pass;
+SELECT jsonb_agg(to_jsonb(x) ORDER BY id) AS init FROM tr_local WHERE id IN (5, 900, 4001) \gset
+CREATE TABLE tr_models AS
+SELECT (SELECT uba_kmeans(x, 3, jsonb_build_object('init_centers', :'init'::jsonb)) FROM tr_local) AS km_memory,
+       uba_kmeans_train('SELECT x FROM tr_dist', 3, jsonb_build_object('init_centers', :'init'::jsonb)) AS km_dist,
+       uba_kmeans_train('SELECT x FROM tr_local', 3, '{"seed": 5}') AS km_par_local,
+       uba_kmeans_train('SELECT x FROM tr_dist', 3, '{"seed": 5}') AS km_par_dist,
+       (SELECT uba_logreg_train(label, x, '{"class_weight": "balanced"}') FROM tr_local) AS lr_memory,
+       uba_logreg_train('SELECT label, x FROM tr_dist', '{"class_weight": "balanced"}'::jsonb) AS lr_dist;
+-- k-means from the same centres: the same centres to 1e-9, the same sizes; k-means|| draws the
+-- same sample on one node and on the shards (rows are drawn by their hash)
+SELECT max(abs(a - b)) < 1e-9 AS kmeans_same_centres, bool_and(l.size = d.size) AS same_sizes,
+       uba_model_info(km_memory)->'iterations' = uba_model_info(km_dist)->'iterations' AS same_iterations
+  FROM tr_models, uba_kmeans_centroids(km_memory) l JOIN uba_kmeans_centroids(km_dist) d USING (cluster),
+       unnest(l.centroid, d.centroid) u(a, b)
+ GROUP BY km_memory, km_dist;
+SELECT max(abs(a - b)) < 1e-9 AS kmeans_parallel_init_same
+  FROM tr_models, uba_kmeans_centroids(km_par_local) l JOIN uba_kmeans_centroids(km_par_dist) d USING (cluster),
+       unnest(l.centroid, d.centroid) u(a, b);
+-- logistic regression: the same coefficients and standard errors to 1e-8
+SELECT max(abs(l.coefficient - d.coefficient)) < 1e-8 AS logreg_same_coefficients,
+       max(abs(l.std_error - d.std_error)) < 1e-8 AS logreg_same_errors
+  FROM tr_models, uba_logreg_coefficients(lr_memory) l JOIN uba_logreg_coefficients(lr_dist) d USING (feature);
+-- the catalog's recipe trains from the distributed table, on the coordinator, and retrains
+SELECT uba_model_train('tr_segments', $$SELECT uba_kmeans_train('SELECT x FROM tr_dist', 3, '{"seed": 5}')$$) AS v1,
+       uba_model_retrain('tr_segments') AS v2;
+SELECT abs(uba_kmeans_inertia(uba_model('tr_segments')) / uba_kmeans_inertia(km_par_local) - 1) < 1e-9 AS same_model
+  FROM tr_models;
+SELECT uba_model_drop('tr_segments');
+
+DROP TABLE tr_local, tr_dist, tr_models;
