@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(65);
+SELECT plan(71);
 
 CREATE ROLE f_mallory;
 CREATE ROLE f_alice;
@@ -281,6 +281,42 @@ SELECT uba_model_set_owner('f_bobs', 'f_alice');
 SET LOCAL ROLE f_alice;
 SELECT isnt(uba_model('f_bobs'), NULL, '9: a superuser hands it on, and the new owner reads it');
 RESET ROLE;
+-- ---------- 10. training by passes: the caller's query, with the caller's rights ----------
+-- (unarmed while she trains it herself, as in 1)
+UPDATE f_armed SET armed = false;
+SET LOCAL ROLE f_mallory;
+SELECT throws_ok($$SELECT uba_kmeans_train('SELECT f FROM public.f_customers', 2)$$, '42501',
+	'permission denied for table f_customers', '10: k-means by passes reads nothing she may not read');
+SELECT throws_ok($$SELECT uba_logreg_train('SELECT y, f FROM public.f_customers')$$, '42501',
+	'permission denied for table f_customers', '10: ...nor does logistic regression by passes');
+CREATE FUNCTION f_m.climb() RETURNS int LANGUAGE plpgsql AS $f$
+DECLARE
+	stmt text;
+BEGIN
+	IF NOT (SELECT armed FROM public.f_armed) OR EXISTS (SELECT 1 FROM public.f_log WHERE what LIKE 'passes%') THEN
+		RETURN 1;
+	END IF;
+	FOREACH stmt IN ARRAY ARRAY['RESET ROLE', 'SET SESSION AUTHORIZATION DEFAULT', 'ALTER ROLE f_mallory SUPERUSER'] LOOP
+		BEGIN
+			EXECUTE stmt;
+			INSERT INTO public.f_log VALUES ('passes ' || stmt || ': done', current_user);
+		EXCEPTION WHEN OTHERS THEN
+			INSERT INTO public.f_log VALUES ('passes ' || stmt || ': refused', current_user);
+		END;
+	END LOOP;
+	RETURN 1;
+END
+$f$;
+SELECT is(uba_model_train('f_passes', $$SELECT uba_kmeans_train('SELECT f FROM public.f_open WHERE f_m.climb() = 1', 2)$$), 1,
+	'10: she trains a recipe by passes whose query tries to climb when someone else runs it');
+RESET ROLE;
+UPDATE f_armed SET armed = true;
+SELECT is(uba_model_retrain('f_passes'), 2, '10: a superuser retrains it: every pass runs her query');
+UPDATE f_armed SET armed = false;
+SELECT is((SELECT count(*)::int FROM f_log WHERE what LIKE 'passes%refused' AND who = 'f_mallory'), 3,
+	'10: in each pass she is herself, and every way up is refused');
+SELECT is((SELECT count(*)::int FROM f_log WHERE what LIKE 'passes%done'), 0, '10: ...none worked');
+
 SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'f_mallory'), false, 'after everything, mallory is still not a superuser');
 
 SELECT * FROM finish();

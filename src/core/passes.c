@@ -205,6 +205,11 @@ uba_pass_query_open(UbaPassQuery *pq, FunctionCallInfo fcinfo, const char *funcn
 								  CURSOR_OPT_PARALLEL_OK | CURSOR_OPT_CUSTOM_PLAN);
 	if (pq->plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	/* the query alone was one statement; wrapped it must still be one */
+	if (list_length(SPI_plan_get_plan_sources(pq->plan)) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("the query of %s must be a single SELECT", funcname)));
 	pq->nparams = nparams;
 	pq->passes = 0;
 	MemoryContextSwitchTo(pq->keep);
