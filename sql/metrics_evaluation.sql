@@ -67,6 +67,21 @@ SELECT uba_auc(s, s > 0.5), uba_auc(-s, s > 0.5), uba_average_precision(s, s > 0
 SELECT round(uba_log_loss(p, a)::numeric, 12) AS log_loss, round(uba_brier_score(p, a)::numeric, 12) AS brier
   FROM (VALUES (0.9, true), (0.2, false), (0.6, false), (1.0, true), (0.0, true)) v(p, a);
 SELECT uba_log_loss(p, a) IS NULL, uba_brier_score(p, a) IS NULL FROM (VALUES (0.5, NULL::boolean)) v(p, a);
+-- sample weights (scikit-learn's sample_weight): a row of weight 3 counts as three rows, weight 0
+-- as none; a NULL weight skips the row; both classes weighed 0.5: the same area
+SELECT round(uba_auc(s, a, w)::numeric, 12) AS auc_weighted, round(uba_average_precision(s, a, w)::numeric, 12) AS ap_weighted,
+       (SELECT round(uba_auc(s, a)::numeric, 12) FROM sc, generate_series(1, 3) g WHERE s <> 0.9 OR g = 1) AS auc_repeated,
+       (SELECT round(uba_average_precision(s, a)::numeric, 12) FROM sc, generate_series(1, 3) g WHERE s <> 0.9 OR g = 1) AS ap_repeated
+  FROM (SELECT s, a, CASE WHEN s = 0.9 THEN 1 ELSE 3 END::float8 AS w FROM sc) t;
+SELECT uba_auc(s, a, 0.5) = uba_auc(s, a) AS same_area, uba_auc(s, a, CASE WHEN s = 0.6 THEN 0 END) IS NULL AS all_null,
+       round(uba_auc(s, a, CASE WHEN s = 0.9 THEN 0 ELSE 1 END)::numeric, 12) AS without_0_9,
+       (SELECT round(uba_auc(s, a)::numeric, 12) FROM sc WHERE s <> 0.9) AS dropped_0_9
+  FROM sc;
+-- per-score counts: the same AUC from a table that is 1 % of the rows (on Citus the workers count)
+SELECT uba_auc(s, a, n) = (SELECT uba_auc(s, a) FROM sc, generate_series(1, 100)) AS from_counts
+  FROM (SELECT s, a, count(*)::float8 * 100 AS n FROM sc GROUP BY s, a) t;
+SELECT expect_error($$SELECT uba_auc(0.5, true, -1)$$);
+SELECT expect_error($$SELECT uba_average_precision(0.5, true, 'Infinity')$$);
 SELECT expect_error($$SELECT uba_auc('NaN', true)$$);
 SELECT expect_error($$SELECT uba_average_precision('-Infinity', true)$$);
 SELECT expect_error($$SELECT uba_log_loss(1.5, true)$$);

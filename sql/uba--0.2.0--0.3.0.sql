@@ -1357,3 +1357,17 @@ COMMENT ON AGGREGATE uba_logreg_pass(bool, float8[], bytea, bool) IS 'one pass o
 CREATE FUNCTION uba_logreg_train(query text, options jsonb DEFAULT '{}')
 RETURNS bytea AS 'MODULE_PATHNAME', 'uba_logreg_train_query' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION uba_logreg_train(text, jsonb) IS 'train a logistic regression model by passes over a query''s (label, features) rows: Newton''s method, one pass per step; memory O(features^2), each pass a parallel (or Citus-distributed) aggregate';
+
+-- sample weights (a count of equal rows, say): a Citus table's AUC from per-score counts the workers make
+CREATE FUNCTION uba_scores_transfn(internal, float8, boolean, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_auc(score float8, actual boolean, weight float8) (
+	SFUNC = uba_scores_transfn, STYPE = internal, FINALFUNC = uba_auc_final,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_average_precision(score float8, actual boolean, weight float8) (
+	SFUNC = uba_scores_transfn, STYPE = internal, FINALFUNC = uba_average_precision_final,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_auc(float8, boolean, float8) IS 'area under the ROC curve of weighted scores (scikit-learn''s sample_weight)';
+COMMENT ON AGGREGATE uba_average_precision(float8, boolean, float8) IS 'average precision of weighted scores (scikit-learn''s sample_weight)';

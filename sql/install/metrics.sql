@@ -120,6 +120,20 @@ CREATE AGGREGATE uba_average_precision(score float8, actual boolean) (
 COMMENT ON AGGREGATE uba_auc(float8, boolean) IS 'area under the ROC curve of scores';
 COMMENT ON AGGREGATE uba_average_precision(float8, boolean) IS 'average precision of scores';
 
+-- sample weights (a count of equal rows, say): a Citus table's AUC from per-score counts the workers make
+CREATE FUNCTION uba_scores_transfn(internal, float8, boolean, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_auc(score float8, actual boolean, weight float8) (
+	SFUNC = uba_scores_transfn, STYPE = internal, FINALFUNC = uba_auc_final,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_average_precision(score float8, actual boolean, weight float8) (
+	SFUNC = uba_scores_transfn, STYPE = internal, FINALFUNC = uba_average_precision_final,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_auc(float8, boolean, float8) IS 'area under the ROC curve of weighted scores (scikit-learn''s sample_weight)';
+COMMENT ON AGGREGATE uba_average_precision(float8, boolean, float8) IS 'average precision of weighted scores (scikit-learn''s sample_weight)';
+
 
 -- chart-ready curves: arrays of points; SELECT * FROM unnest((SELECT uba_roc_curve(score, actual) FROM t))
 CREATE TYPE uba_curve_point AS (

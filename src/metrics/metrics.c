@@ -657,20 +657,33 @@ PG_FUNCTION_INFO_V1(uba_average_precision_final);
 static UbaRowSet *
 AddScore(FunctionCallInfo fcinfo, UbaRowSet *rs, int32 iparam)
 {
-	double		score = PG_GETARG_FLOAT8(1);
+	double		v[2];
+	int			dim = 1;
 
-	uba_check_finite(score, "scores");
-	if (score == 0)
-		score = 0;				/* -0 and 0 are the same score */
+	v[0] = PG_GETARG_FLOAT8(1);
+	uba_check_finite(v[0], "scores");
+	if (v[0] == 0)
+		v[0] = 0;				/* -0 and 0 are the same score */
+	if (iparam == 0 && PG_NARGS() > 3)
+	{
+		/* a sample weight: a count of equal rows, say */
+		v[1] = PG_GETARG_FLOAT8(3);
+		if (!(v[1] >= 0) || isinf(v[1]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("weights must be finite and not negative"),
+					 errdetail("Got %g.", v[1])));
+		dim = 2;
+	}
 	if (rs == NULL)
 	{
 		/* order never matters here: rows need no hash */
-		rs = uba_rowset_start_dim(fcinfo, 1, true, false);
+		rs = uba_rowset_start_dim(fcinfo, dim, true, false);
 		rs->iparam = iparam;
 	}
 	else
 		uba_rowset_check_param(rs, iparam, "points");
-	uba_rowset_add_values(rs, &score, PG_GETARG_BOOL(2) ? 1.0 : 0.0);
+	uba_rowset_add_values(rs, v, PG_GETARG_BOOL(2) ? 1.0 : 0.0);
 	return rs;
 }
 
@@ -684,7 +697,7 @@ uba_scores_transfn(PG_FUNCTION_ARGS)
 {
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
 
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || (PG_NARGS() > 3 && PG_ARGISNULL(3)))
 	{
 		if (rs == NULL)
 			PG_RETURN_NULL();
@@ -724,13 +737,40 @@ ScoreKey(void *arg, int64 i, const double *x, double y)
 	keys[i].idx = y > 0;
 }
 
+/* Weighted rows: the row's index rides in idx, its label and weight in arrays */
+typedef struct WeightedScores
+{
+	UbaSortKey *keys;
+	bool	   *label;
+	double	   *weight;
+} WeightedScores;
+
+static void
+WeightedScoreKey(void *arg, int64 i, const double *x, double y)
+{
+	WeightedScores *w = (WeightedScores *) arg;
+
+	w->keys[i].key = SortableBits(x[0]);
+	w->keys[i].idx = i;
+	w->label[i] = y > 0;
+	w->weight[i] = x[1];
+}
+
 /*
- * Sort the collected scores ascending, straight from the collected chunks;
- * returns the keys (idx is the label, 1 or 0) and counts the actual
- * positives and negatives.
+ * The collected scores sorted ascending, straight from the collected
+ * chunks, as (label, weight) pairs in that order; the total weights of
+ * actual positives and negatives.  Unweighted rows weigh 1.  keys[i].key
+ * stays the sort key of pair i.
  */
-static UbaSortKey *
-SortScores(UbaRowSet *rs, int64 *pos, int64 *neg)
+typedef struct SortedScores
+{
+	UbaSortKey *keys;
+	bool	   *label;
+	double	   *weight;			/* NULL: every row weighs 1 */
+} SortedScores;
+
+static void
+SortScores(UbaRowSet *rs, SortedScores *ss, double *pos, double *neg)
 {
 	UbaSortKey *keys,
 			   *tmp;
@@ -738,12 +778,76 @@ SortScores(UbaRowSet *rs, int64 *pos, int64 *neg)
 	/* the row set reserved room for two sort keys per row under uba.max_memory */
 	keys = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(UbaSortKey) * rs->n);
 	tmp = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(UbaSortKey) * rs->n);
-	uba_rowset_foreach(rs, ScoreKey, keys);
-	*pos = 0;
-	for (int64 i = 0; i < rs->n; i++)
-		*pos += keys[i].idx;
-	*neg = rs->n - *pos;
-	return uba_radix_sort(keys, tmp, rs->n);
+	*pos = *neg = 0;
+	ss->weight = NULL;
+	if (rs->dim == 1)
+	{
+		int64		npos = 0;
+
+		uba_rowset_foreach(rs, ScoreKey, keys);
+		for (int64 i = 0; i < rs->n; i++)
+			npos += keys[i].idx;
+		*pos = (double) npos;
+		*neg = (double) (rs->n - npos);
+		ss->keys = uba_radix_sort(keys, tmp, rs->n);
+		ss->label = NULL;
+		return;
+	}
+	{
+		WeightedScores w;
+		bool	   *label;
+		double	   *weight;
+
+		/* beyond the sort keys: each row's label and weight, unsorted and sorted */
+		uba_check_memory(mul_size(rs->n, 2 * (sizeof(bool) + sizeof(double))), "weighted ranking");
+		label = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(bool) * rs->n);
+		weight = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
+		w.keys = keys;
+		w.label = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(bool) * rs->n);
+		w.weight = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
+		uba_rowset_foreach(rs, WeightedScoreKey, &w);
+		ss->keys = uba_radix_sort(keys, tmp, rs->n);
+		for (int64 i = 0; i < rs->n; i++)
+		{
+			int64		r = ss->keys[i].idx;
+
+			label[i] = w.label[r];
+			weight[i] = w.weight[r];
+			if (label[i])
+				*pos += weight[i];
+			else
+				*neg += weight[i];
+		}
+		ss->label = label;
+		ss->weight = weight;
+	}
+}
+
+/* Unweighted scores sorted (the curves): keys, idx the label; counts of each class */
+static UbaSortKey *
+SortScoreCounts(UbaRowSet *rs, int64 *pos, int64 *neg)
+{
+	SortedScores ss;
+	double		p,
+				q;
+
+	SortScores(rs, &ss, &p, &q);
+	*pos = (int64) p;
+	*neg = (int64) q;
+	return ss.keys;
+}
+
+/* Label and weight of sorted pair i */
+static inline bool
+PairLabel(const SortedScores *ss, int64 i)
+{
+	return ss->label ? ss->label[i] : ss->keys[i].idx != 0;
+}
+
+static inline double
+PairWeight(const SortedScores *ss, int64 i)
+{
+	return ss->weight ? ss->weight[i] : 1.0;
 }
 
 /*
@@ -755,38 +859,38 @@ Datum
 uba_auc_final(PG_FUNCTION_ARGS)
 {
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
-	UbaSortKey *k;
-	int64		pos,
+	SortedScores ss;
+	double		pos,
 				neg,
 				neg_below = 0;
 	double		area = 0;
 
 	if (rs == NULL || rs->n == 0)
 		PG_RETURN_NULL();
-	k = SortScores(rs, &pos, &neg);
+	SortScores(rs, &ss, &pos, &neg);
 	if (pos == 0 || neg == 0)
 		PG_RETURN_NULL();
 	for (int64 i = 0; i < rs->n;)
 	{
-		int64		p = 0,
-					q = 0,
-					j = i;
+		double		p = 0,
+					q = 0;
+		int64		j = i;
 
-		for (; j < rs->n && k[j].key == k[i].key; j++)
+		for (; j < rs->n && ss.keys[j].key == ss.keys[i].key; j++)
 		{
-			if (k[j].idx)
-				p++;
+			if (PairLabel(&ss, j))
+				p += PairWeight(&ss, j);
 			else
-				q++;
+				q += PairWeight(&ss, j);
 		}
-		/* exact: counts below 2^53 */
-		area += (double) p * (double) neg_below + 0.5 * (double) p * (double) q;
+		/* unweighted, exact: counts below 2^53 */
+		area += p * neg_below + 0.5 * p * q;
 		neg_below += q;
 		i = j;
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	PG_RETURN_FLOAT8(area / ((double) pos * (double) neg));
+	PG_RETURN_FLOAT8(area / (pos * neg));
 }
 
 /*
@@ -798,8 +902,8 @@ Datum
 uba_average_precision_final(PG_FUNCTION_ARGS)
 {
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
-	UbaSortKey *k;
-	int64		pos,
+	SortedScores ss;
+	double		pos,
 				neg,
 				tp = 0,
 				fp = 0;
@@ -808,7 +912,7 @@ uba_average_precision_final(PG_FUNCTION_ARGS)
 
 	if (rs == NULL || rs->n == 0)
 		PG_RETURN_NULL();
-	k = SortScores(rs, &pos, &neg);
+	SortScores(rs, &ss, &pos, &neg);
 	if (pos == 0)
 		PG_RETURN_NULL();
 	for (int64 i = rs->n - 1; i >= 0;)
@@ -816,15 +920,17 @@ uba_average_precision_final(PG_FUNCTION_ARGS)
 		int64		j = i;
 		double		recall;
 
-		for (; j >= 0 && k[j].key == k[i].key; j--)
+		for (; j >= 0 && ss.keys[j].key == ss.keys[i].key; j--)
 		{
-			if (k[j].idx)
-				tp++;
+			if (PairLabel(&ss, j))
+				tp += PairWeight(&ss, j);
 			else
-				fp++;
+				fp += PairWeight(&ss, j);
 		}
-		recall = (double) tp / (double) pos;
-		ap += (recall - prev_recall) * ((double) tp / (double) (tp + fp));
+		recall = tp / pos;
+		/* a threshold whose rows all weigh 0 adds nothing */
+		if (tp + fp > 0)
+			ap += (recall - prev_recall) * (tp / (tp + fp));
 		prev_recall = recall;
 		i = j;
 		if ((i & 0xFFFF) == 0)
@@ -906,7 +1012,7 @@ uba_roc_curve_final(PG_FUNCTION_ARGS)
 
 	if (rs == NULL || rs->n == 0)
 		PG_RETURN_NULL();
-	k = SortScores(rs, &pos, &neg);
+	k = SortScoreCounts(rs, &pos, &neg);
 	if (pos == 0 || neg == 0)
 		PG_RETURN_NULL();
 	all = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(CurvePoint) * (rs->n + 1));
@@ -1006,7 +1112,7 @@ uba_threshold_table_final(PG_FUNCTION_ARGS)
 	if (rs == NULL || rs->n == 0)
 		PG_RETURN_NULL();
 	points = rs->iparam > 0 ? rs->iparam : 21;
-	k = SortScores(rs, &pos, &neg);
+	k = SortScoreCounts(rs, &pos, &neg);
 	lo = KeyScore(k[0].key);
 	hi = KeyScore(k[rs->n - 1].key);
 	if (lo >= 0 && hi <= 1)

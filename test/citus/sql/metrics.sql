@@ -35,6 +35,14 @@ SELECT count(*) AS models,
   FROM metrics_of('sc_local') l FULL JOIN metrics_of('sc_dist') d USING (model);
 SELECT (SELECT uba_confusion_matrix(score >= 0.5, label) FROM sc_dist) AS distributed,
        (SELECT uba_confusion_matrix(score >= 0.5, label) FROM sc_local) AS local;
+-- uba_auc needs every score, so it gathers its rows; its weighted form takes per-score counts,
+-- which the workers make (a GROUP BY pushed down), and gives the same area
+SELECT where_runs($$SELECT uba_auc(score, label, n) FROM (SELECT score, label, count(*)::float8 AS n FROM sc_dist GROUP BY score, label) c$$,
+                  'count') AS counts,
+       (SELECT uba_auc(score, label, n) FROM (SELECT score, label, count(*)::float8 AS n FROM sc_dist GROUP BY score, label) c)
+     = (SELECT uba_auc(score, label) FROM sc_local) AS same_auc,
+       (SELECT uba_average_precision(score, label, n) FROM (SELECT score, label, count(*)::float8 AS n FROM sc_dist GROUP BY score, label) c)
+     = (SELECT uba_average_precision(score, label) FROM sc_local) AS same_ap;
 -- no rows, NULL rows
 SELECT uba_f1_score(score >= 0.5, label) IS NULL AS no_rows FROM sc_dist WHERE id < 0;
 SELECT uba_rmse(NULL, y) IS NULL AS null_rows FROM sc_dist;
