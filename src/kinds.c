@@ -24,7 +24,9 @@ static const UbaModelDescriber describers[] = {
 	uba_cf_describe,			/* UBA_KIND_CF */
 	uba_assoc_describe,			/* UBA_KIND_ASSOC */
 	uba_boost_describe,			/* UBA_KIND_BOOST */
-	uba_prefixspan_describe		/* UBA_KIND_SEQPATTERN */
+	uba_prefixspan_describe,	/* UBA_KIND_SEQPATTERN */
+	uba_btyd_describe,			/* UBA_KIND_BTYD */
+	uba_gammagamma_describe		/* UBA_KIND_GAMMAGAMMA */
 };
 
 /* The describer of a kind, or NULL when this build has none (an unknown kind) */
@@ -38,19 +40,20 @@ uba_kind_describer(UbaModelKind kind)
 
 /* indexed by UbaModelKind: what uba_predict and uba_explain call, NULL where they do not apply */
 static const UbaModelScorer scorers[] = {
-	NULL, NULL, uba_logreg_score, uba_linreg_score, NULL, NULL, uba_boost_score, NULL
+	NULL, NULL, uba_logreg_score, uba_linreg_score, NULL, NULL, uba_boost_score, NULL, NULL, NULL
 };
 static const UbaModelExplainer explainers[] = {
-	NULL, NULL, uba_logreg_contributions, NULL, NULL, NULL, uba_boost_contributions, NULL
+	NULL, NULL, uba_logreg_contributions, NULL, NULL, NULL, uba_boost_contributions, NULL, NULL, NULL
 };
 static const UbaModelClassifier classifiers[] = {
-	NULL, NULL, uba_logreg_classes, NULL, NULL, NULL, uba_boost_classes, NULL
+	NULL, NULL, uba_logreg_classes, NULL, NULL, NULL, uba_boost_classes, NULL, NULL, NULL
 };
 
 /* what to use instead, for the kinds that have no scorer */
 static const char *const instead[] = {
 	"", "uba_kmeans_assign(model, features)", "", "", "uba_cf_recommend(model, user_id, n)",
-	"uba_basket_complete(model, items, n)", "", "uba_sequential_patterns(model)"
+	"uba_basket_complete(model, items, n)", "", "uba_sequential_patterns(model)",
+	"uba_expected_purchases(model, t, frequency, recency, T)", "uba_expected_spend(model, frequency, monetary_value)"
 };
 
 /*

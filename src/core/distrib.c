@@ -15,6 +15,8 @@
 
 #include <math.h>
 
+#include "utils/float.h"
+
 /* The continued fraction of I_x(a, b) (without its prefactor), modified Lentz */
 static double
 BetaFraction(double a, double b, double x)
@@ -79,4 +81,56 @@ uba_student_t_two_sided(double t, double df)
 	if (isinf(t))
 		return 0;
 	return uba_incomplete_beta(df / 2, 0.5, df / (df + t * t));
+}
+
+/*
+ * The digamma function psi(x) = d/dx ln Gamma(x) for x > 0: the recurrence
+ * psi(x) = psi(x + 1) - 1/x up to x >= 6, then the asymptotic series
+ * (Abramowitz and Stegun 6.3.18), accurate to about 1e-15 there.
+ */
+double
+uba_digamma(double x)
+{
+	double		r = 0,
+				x2;
+
+	if (!(x > 0) || isinf(x))
+		return x == get_float8_infinity() ? x : get_float8_nan();
+	while (x < 6)
+	{
+		r -= 1 / x;
+		x += 1;
+	}
+	x2 = 1 / (x * x);
+	return r + log(x) - 0.5 / x -
+		x2 * (1.0 / 12 - x2 * (1.0 / 120 - x2 * (1.0 / 252 - x2 * (1.0 / 240 - x2 * (1.0 / 132)))));
+}
+
+/*
+ * The Gauss hypergeometric function 2F1(a, b; c; z) for a, b > 0, c not 0
+ * or a negative integer, and 0 <= z < 1, by its series, summed until a
+ * term no longer changes the sum (with a, b, c > 0 every term is
+ * positive), at most max_terms terms.  NaN when the series has not
+ * converged by then (z too close to 1), so that callers report it rather
+ * than use a truncated sum.
+ */
+double
+uba_hyp2f1(double a, double b, double c, double z, int max_terms)
+{
+	double		term = 1,
+				sum = 1;
+
+	if (!(a > 0 && b > 0 && z >= 0 && z < 1) || !isfinite(c) || (c <= 0 && c == floor(c)))
+		return get_float8_nan();
+	for (int n = 0; n < max_terms; n++)
+	{
+		term *= (a + n) * (b + n) / ((c + n) * (n + 1)) * z;
+		if (!isfinite(term))
+			return get_float8_nan();
+		sum += term;
+		/* terms fall once n exceeds the parameters; stop when they no longer count */
+		if (fabs(term) <= fabs(sum) * 1e-17 && (double) n > a + b + fabs(c))
+			return sum;
+	}
+	return get_float8_nan();
 }

@@ -68,7 +68,9 @@ typedef enum UbaModelKind
 	UBA_KIND_CF = 4,
 	UBA_KIND_ASSOC = 5,
 	UBA_KIND_BOOST = 6,
-	UBA_KIND_SEQPATTERN = 7
+	UBA_KIND_SEQPATTERN = 7,
+	UBA_KIND_BTYD = 8,
+	UBA_KIND_GAMMAGAMMA = 9
 } UbaModelKind;
 
 #define UBA_MODEL_FORMAT_VERSION 1
@@ -697,6 +699,25 @@ extern void uba_run_lanes(int64 nblocks, int nlanes, int nthreads, UbaBlockFn fn
 
 extern double uba_incomplete_beta(double a, double b, double x);
 extern double uba_student_t_two_sided(double t, double df);
+extern double uba_digamma(double x);
+extern double uba_hyp2f1(double a, double b, double c, double z, int max_terms);
+
+/* ---------- minimizing a smooth function of a few parameters (optim.c) ---------- */
+
+/* f at x; when grad is given, its gradient there too.  Non-finite f: outside the domain */
+typedef double (*UbaObjective) (void *arg, const double *x, double *grad);
+
+typedef struct UbaMinimizeResult
+{
+	int			iterations;
+	int			evaluations;
+	double		f;
+	double		gnorm;			/* largest absolute gradient element at the result */
+	bool		converged;
+} UbaMinimizeResult;
+
+extern void uba_minimize(int n, double *x, UbaObjective fn, void *arg, int max_iter, double gtol,
+						 UbaMinimizeResult *res);
 
 /* ---------- linear algebra (linalg.c) ---------- */
 

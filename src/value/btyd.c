@@ -1,0 +1,621 @@
+/*-------------------------------------------------------------------------
+ *
+ * btyd.c
+ *	  "Buy till you die" repeat-purchase models: who will buy again, how
+ *	  often, and whether a customer is still alive.
+ *
+ * BG/NBD (Fader, Hardie and Lee 2005, "Counting your customers the easy
+ * way"): while alive a customer buys at a Poisson rate lambda ~
+ * Gamma(r, alpha); after each purchase she drops out with probability
+ * p ~ Beta(a, b).  The data of a customer are lifetimes' summary:
+ * x = frequency (repeat purchases), t_x = recency (first to last
+ * purchase), T (first purchase to the end of observation).  Her
+ * likelihood (the paper's equation 6):
+ *
+ *	 L = B(a, b+x)/B(a, b) G(r+x) a^r / (G(r) (alpha+T)^(r+x))
+ *	   + [x > 0] B(a+1, b+x-1)/B(a, b) G(r+x) alpha^r / (G(r) (alpha+t_x)^(r+x))
+ *
+ * summed in logs (log-sum-exp) over customers.  The fit maximizes it by
+ * Newton's method on the log-parameters (optim.c) with the analytic
+ * gradient (digamma).  Customers with the same (x, t_x, T) are counted
+ * once with a weight, and the terms that depend on x alone are computed
+ * once per distinct x: an evaluation costs a few logarithms per distinct
+ * customer.
+ *
+ * Payload: family (u32: 1 BG/NBD), parameter count (u32), iterations
+ * (u32), flags (u32, bit 0 converged), parameters (f64 each), log-
+ * likelihood, largest gradient element at the optimum (f64).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "uba.h"
+#include "kinds.h"
+#include "value.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+
+PG_FUNCTION_INFO_V1(uba_btyd_transfn);
+PG_FUNCTION_INFO_V1(uba_bgnbd_final);
+PG_FUNCTION_INFO_V1(uba_expected_purchases);
+PG_FUNCTION_INFO_V1(uba_expected_purchases_population);
+PG_FUNCTION_INFO_V1(uba_p_alive);
+
+#define BTYD_FLAG_CONVERGED 1
+/* parameters beyond this (or below its inverse) mean the likelihood has no finite optimum */
+#define BTYD_PARAM_LIMIT 1e7
+/* terms of the hypergeometric series before giving up */
+#define HYP2F1_TERMS 1000000
+
+static const UbaOptionSpec btyd_options[] = {
+	{"max_iter", UBA_OPT_INT, 200, 1, 100000, NULL},
+	{"tol", UBA_OPT_FLOAT, 1e-10, 0, 1, NULL},
+	UBA_PROGRESS_OPTION,
+};
+
+static const char *const param_names[][4] = {
+	{NULL},
+	{"r", "alpha", "a", "b"},
+};
+
+/* ---------- training ---------- */
+
+/*
+ * uba_bgnbd_train(frequency, recency, t [, options]) transition: check the
+ * customer's summary as lifetimes does and collect it.
+ */
+Datum
+uba_btyd_transfn(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	Jsonb	   *opts = (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ? PG_GETARG_JSONB_P(4) : NULL;
+	double		v[3];
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+	{
+		if (rs == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(rs);
+	}
+	v[0] = PG_GETARG_FLOAT8(1);
+	v[1] = PG_GETARG_FLOAT8(2);
+	v[2] = PG_GETARG_FLOAT8(3);
+	uba_btyd_check_summary(v[0], v[1], v[2]);
+	if (rs == NULL)
+	{
+		UbaOptions	o;
+		MemoryContext cxt = uba_agg_context(fcinfo);
+
+		uba_parse_options(opts, btyd_options, lengthof(btyd_options), "uba_bgnbd_train", &o);
+		rs = uba_rowset_start_dim(fcinfo, 3, false, false);
+		rs->options = uba_options_copy(cxt, opts);
+	}
+	else
+		uba_check_same_options(rs->options, opts);
+	uba_rowset_add_values(rs, v, 0);
+	PG_RETURN_POINTER(rs);
+}
+
+/* lifetimes' checks of a summary: an integer frequency, 0 <= recency <= T, no recency without a repeat */
+void
+uba_btyd_check_summary(double x, double tx, double T)
+{
+	if (!isfinite(x) || !isfinite(tx) || !isfinite(T))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("frequency, recency and T must be finite"),
+				 errdetail("Got %g, %g and %g.", x, tx, T)));
+	if (x < 0 || x != floor(x))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("frequency must be a whole number of repeat purchases, 0 or more"),
+				 errdetail("Got %g.", x),
+				 errhint("Use the frequency of uba_rfm(), the periods with a purchase less one.")));
+	if (tx < 0 || tx > T)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("recency must be between 0 and T"),
+				 errdetail("Got recency %g and T %g.", tx, T),
+				 errhint("Recency is the time from the first to the last purchase, T from the first purchase to the end of observation.")));
+	if (x == 0 && tx != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("recency must be 0 when frequency is 0"),
+				 errdetail("Got recency %g.", tx)));
+}
+
+/* The distinct values of a column, each row's index among them, and per evaluation ln(alpha + value), 1 / (alpha + value) */
+typedef struct Values
+{
+	int64		n;
+	double	   *v;
+	int		   *of;				/* per customer */
+	double	   *ln;
+	double	   *inv;
+} Values;
+
+static void
+DistinctValues(const double *col, int64 n, Values *vals)
+{
+	double	   *sorted = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(n, 1));
+	int64		m = 0;
+
+	memcpy(sorted, col, sizeof(double) * n);
+	qsort(sorted, n, sizeof(double), uba_cmp_double);
+	for (int64 i = 0; i < n; i++)
+		if (m == 0 || sorted[m - 1] != sorted[i])
+			sorted[m++] = sorted[i];
+	vals->n = m;
+	vals->v = sorted;
+	vals->of = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * Max(n, 1));
+	for (int64 i = 0; i < n; i++)
+	{
+		int64		lo = 0,
+					hi = m - 1;
+
+		while (lo < hi)
+		{
+			int64		mid = (lo + hi) / 2;
+
+			if (sorted[mid] < col[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		vals->of[i] = (int) lo;
+	}
+	vals->ln = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(m, 1));
+	vals->inv = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(m, 1));
+}
+
+static void
+RefreshValues(Values *vals, double alpha)
+{
+	for (int64 k = 0; k < vals->n; k++)
+	{
+		vals->ln[k] = log(alpha + vals->v[k]);
+		vals->inv[k] = 1 / (alpha + vals->v[k]);
+	}
+}
+
+/* Distinct customers (x, t_x, T) with their counts, and the distinct x values */
+typedef struct Customers
+{
+	int64		n;				/* distinct (x, t_x, T) */
+	double	   *x;
+	double	   *tx;
+	double	   *T;
+	double	   *w;				/* how many customers */
+	int		   *xi;				/* index of x among the distinct x values */
+	int			nx;
+	double	   *xs;				/* the distinct x values, ascending */
+	double		total;			/* customers */
+	/* per distinct x, refreshed each evaluation */
+	double	   *lg;				/* the x-only part of the log-likelihood */
+	double	   *dg[4];			/* its derivatives by each parameter */
+	double	   *lbx;			/* ln(a) - ln(b + x - 1) */
+	/* distinct T and t_x values, each customer's index in them, and their logarithms */
+	Values		Tv;
+	Values		txv;
+} Customers;
+
+typedef struct Triple
+{
+	double		v[3];
+} Triple;
+
+static void
+CollectTriple(void *arg, int64 i, const double *x, double y)
+{
+	memcpy(((Triple *) arg)[i].v, x, sizeof(double) * 3);
+}
+
+static int
+CompareTriples(const void *a, const void *b)
+{
+	const double *p = ((const Triple *) a)->v;
+	const double *q = ((const Triple *) b)->v;
+
+	for (int j = 0; j < 3; j++)
+		if (p[j] != q[j])
+			return p[j] < q[j] ? -1 : 1;
+	return 0;
+}
+
+/* Group the collected summaries: in sorted order, so the sums never depend on row order */
+static void
+GroupCustomers(UbaRowSet *rs, Customers *c)
+{
+	Triple	   *t;
+	int64		m = 0;
+
+	uba_check_memory(mul_size(rs->n, sizeof(Triple) + 5 * sizeof(double) + sizeof(int)),
+					 "fitting a repeat-purchase model");
+	t = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Triple) * rs->n);
+	uba_rowset_foreach(rs, CollectTriple, t);
+	qsort(t, rs->n, sizeof(Triple), CompareTriples);
+	c->x = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
+	c->tx = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
+	c->T = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
+	c->w = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
+	c->xi = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * rs->n);
+	c->xs = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
+	c->nx = 0;
+	for (int64 i = 0; i < rs->n; i++)
+	{
+		if (m > 0 && CompareTriples(&t[i], &t[i - 1]) == 0)
+		{
+			c->w[m - 1] += 1;
+			continue;
+		}
+		c->x[m] = t[i].v[0];
+		c->tx[m] = t[i].v[1];
+		c->T[m] = t[i].v[2];
+		c->w[m] = 1;
+		/* sorted by x first: a new x starts a new group */
+		if (c->nx == 0 || c->xs[c->nx - 1] != c->x[m])
+			c->xs[c->nx++] = c->x[m];
+		c->xi[m] = c->nx - 1;
+		m++;
+	}
+	c->n = m;
+	c->total = (double) rs->n;
+	c->lg = palloc(sizeof(double) * c->nx);
+	c->lbx = palloc(sizeof(double) * c->nx);
+	for (int k = 0; k < 4; k++)
+		c->dg[k] = palloc(sizeof(double) * c->nx);
+	pfree(t);
+	DistinctValues(c->T, c->n, &c->Tv);
+	DistinctValues(c->tx, c->n, &c->txv);
+}
+
+/*
+ * BG/NBD: minus the mean log-likelihood at log-parameters th, and its
+ * gradient by th.
+ */
+static double
+BgNbdObjective(void *arg, const double *th, double *grad)
+{
+	Customers  *c = (Customers *) arg;
+	double		r = exp(th[0]),
+				alpha = exp(th[1]),
+				a = exp(th[2]),
+				b = exp(th[3]);
+	double		ll = 0,
+				llc = 0,
+				g[4] = {0, 0, 0, 0};
+	double		lga = lgamma(a + b) - lgamma(b) - lgamma(r) + r * log(alpha);
+	double		dr0 = -uba_digamma(r) + log(alpha),
+				dab = uba_digamma(a + b),
+				db0 = -uba_digamma(b);
+
+	if (!(r > 0 && alpha > 0 && a > 0 && b > 0) || !isfinite(r + alpha + a + b))
+		return get_float8_nan();
+	/* the parts that depend on x alone, or on T or t_x alone */
+	for (int k = 0; k < c->nx; k++)
+	{
+		double		x = c->xs[k];
+
+		c->lg[k] = lgamma(r + x) + lgamma(b + x) - lgamma(a + b + x) + lga;
+		c->dg[0][k] = uba_digamma(r + x) + dr0;
+		c->dg[1][k] = r / alpha;
+		c->dg[2][k] = dab - uba_digamma(a + b + x);
+		c->dg[3][k] = dab + uba_digamma(b + x) + db0 - uba_digamma(a + b + x);
+		c->lbx[k] = x > 0 ? log(a) - log(b + x - 1) : 0;
+	}
+	RefreshValues(&c->Tv, alpha);
+	RefreshValues(&c->txv, alpha);
+	for (int64 i = 0; i < c->n; i++)
+	{
+		double		x = c->x[i],
+					w = c->w[i];
+		int			k = c->xi[i];
+		int			iT = c->Tv.of[i];
+		double		laT = c->Tv.ln[iT];
+		double		u = -(r + x) * laT;
+		double		l2,
+					pu = 1,
+					pv = 0;
+
+		if (x > 0)
+		{
+			int			it = c->txv.of[i];
+			double		lat = c->txv.ln[it];
+			double		v = c->lbx[k] - (r + x) * lat;
+			double		e;
+
+			/* log(e^u + e^v) and the two shares, with one exp and one log */
+			if (v <= u)
+			{
+				e = exp(v - u);
+				l2 = u + log1p(e);
+				pu = 1 / (1 + e);
+				pv = e * pu;
+			}
+			else
+			{
+				e = exp(u - v);
+				l2 = v + log1p(e);
+				pv = 1 / (1 + e);
+				pu = e * pv;
+			}
+			if (grad)
+			{
+				g[0] += w * pv * -lat;
+				g[1] += w * pv * -(r + x) * c->txv.inv[it];
+				g[2] += w * pv / a;
+				g[3] += w * pv * -1 / (b + x - 1);
+			}
+		}
+		else
+			l2 = u;
+		uba_neumaier_add(&ll, &llc, w * (c->lg[k] + l2));
+		if (grad)
+		{
+			g[0] += w * (c->dg[0][k] - pu * laT);
+			g[1] += w * (c->dg[1][k] - pu * (r + x) * c->Tv.inv[iT]);
+			g[2] += w * c->dg[2][k];
+			g[3] += w * c->dg[3][k];
+		}
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	if (grad)
+	{
+		/* by the log-parameters: d/dth = p d/dp; minus the mean */
+		grad[0] = -g[0] * r / c->total;
+		grad[1] = -g[1] * alpha / c->total;
+		grad[2] = -g[2] * a / c->total;
+		grad[3] = -g[3] * b / c->total;
+	}
+	return -(ll + llc) / c->total;
+}
+
+/* Fit, check the optimum is finite, and write the model */
+static bytea *
+FitAndWrite(UbaRowSet *rs, int family, UbaObjective fn, int nparams, double *start)
+{
+	UbaOptions	o;
+	Customers	c;
+	UbaMinimizeResult res;
+	double		th[4],
+				p[4];
+	UbaWriter	pw;
+	UbaModelMeta meta;
+
+	uba_parse_options(rs->options, btyd_options, lengthof(btyd_options), "uba_bgnbd_train", &o);
+	GroupCustomers(rs, &c);
+	/* the rate parameter (alpha, and beta) is on the scale of time: start it at the mean T */
+	{
+		double		meanT = 0;
+
+		for (int64 i = 0; i < c.n; i++)
+			meanT += c.w[i] * c.T[i];
+		meanT /= c.total;
+		if (meanT > 0)
+			start[1] = meanT;
+	}
+	for (int k = 0; k < nparams; k++)
+		th[k] = log(start[k]);
+	uba_minimize(nparams, th, fn, &c, (int) uba_option(&o, "max_iter"), uba_option(&o, "tol"), &res);
+	uba_progress(&o, "uba_bgnbd_train: %d Newton iterations, %d evaluations over %lld distinct customers: log-likelihood %.10g, gradient %.3g",
+				 res.iterations, res.evaluations, (long long) c.n, -res.f * c.total, res.gnorm);
+	for (int k = 0; k < nparams; k++)
+	{
+		p[k] = exp(th[k]);
+		if (!(p[k] < BTYD_PARAM_LIMIT && p[k] > 1 / BTYD_PARAM_LIMIT))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the repeat-purchase model has no finite fit: parameter %s runs to %s",
+							param_names[family][k], p[k] >= 1 ? "infinity" : "zero"),
+					 errdetail("Fitted on " INT64_FORMAT " customers.", (int64) c.total),
+					 errhint("The data may show too little repetition or dropping out (few customers with repeat purchases, or a short observation); use more customers or a longer period.")));
+	}
+	if (!res.converged)
+		ereport(NOTICE,
+				(errmsg("the repeat-purchase model did not converge in %d iterations", res.iterations),
+				 errdetail("The largest gradient element is %g, above the tolerance %g.", res.gnorm, uba_option(&o, "tol")),
+				 errhint("Raise max_iter.")));
+
+	uba_writer_init(&pw);
+	uba_put_u32(&pw, (uint32) family);
+	uba_put_u32(&pw, (uint32) nparams);
+	uba_put_u32(&pw, (uint32) res.iterations);
+	uba_put_u32(&pw, res.converged ? BTYD_FLAG_CONVERGED : 0);
+	uba_put_f64_array(&pw, p, nparams);
+	uba_put_f64(&pw, -res.f * c.total);
+	uba_put_f64(&pw, res.gnorm);
+	uba_model_meta_init(&meta, 3, (int64) c.total, rs->started, &o);
+	return uba_model_build(UBA_KIND_BTYD, &meta, &pw);
+}
+
+/* uba_bgnbd_train final: fit BG/NBD */
+Datum
+uba_bgnbd_final(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	double		start[4] = {1, 1, 1, 1};
+
+	if (rs == NULL || rs->n == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_BYTEA_P(FitAndWrite(rs, BTYD_BGNBD, BgNbdObjective, 4, start));
+}
+
+/* ---------- reading and scoring ---------- */
+
+void *
+uba_btyd_parse(const UbaModelMeta *meta, UbaReader *r)
+{
+	BtydModel  *m = palloc0(sizeof(BtydModel));
+	uint32		flags;
+
+	m->family = (int) uba_get_u32(r);
+	m->nparams = (int) uba_get_u32(r);
+	m->iterations = (int) uba_get_u32(r);
+	flags = uba_get_u32(r);
+	if (m->family != BTYD_BGNBD || m->nparams != 4)
+		uba_model_corrupted("Unknown repeat-purchase model family %d with %d parameters.", m->family, m->nparams);
+	if ((flags & ~BTYD_FLAG_CONVERGED) != 0 || m->iterations < 0)
+		uba_model_corrupted("Repeat-purchase model settings out of range.");
+	m->converged = (flags & BTYD_FLAG_CONVERGED) != 0;
+	uba_get_f64_array(r, m->p, m->nparams, true);
+	for (int k = 0; k < m->nparams; k++)
+		if (!(m->p[k] > 0))
+			uba_model_corrupted("Non-positive model parameter.");
+	m->loglik = uba_get_finite_f64(r);
+	m->gnorm = uba_get_finite_f64(r);
+	if (m->loglik > 0 || m->gnorm < 0)
+		uba_model_corrupted("Log-likelihood or gradient out of range.");
+	if (meta->n_features != 3)
+		uba_model_corrupted("Repeat-purchase model has %d inputs, not 3.", meta->n_features);
+	uba_reader_finish(r);
+	return m;
+}
+
+void
+uba_btyd_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
+{
+	BtydModel  *m = uba_btyd_parse(meta, payload);
+
+	appendStringInfo(json, ", \"family\": \"%s\", \"parameters\": {", m->family == BTYD_BGNBD ? "bgnbd" : "paretonbd");
+	for (int k = 0; k < m->nparams; k++)
+		appendStringInfo(json, "%s\"%s\": %.17g", k > 0 ? ", " : "", param_names[m->family][k], m->p[k]);
+	appendStringInfo(json, "}, \"log_likelihood\": %.17g, \"iterations\": %d, \"converged\": %s, \"gradient\": %.3g",
+					 m->loglik, m->iterations, m->converged ? "true" : "false", m->gnorm);
+}
+
+/* A customer's summary from arguments first .. first + 2, checked */
+static void
+SummaryArgs(FunctionCallInfo fcinfo, int first, double *x, double *tx, double *T)
+{
+	*x = PG_GETARG_FLOAT8(first);
+	*tx = PG_GETARG_FLOAT8(first + 1);
+	*T = PG_GETARG_FLOAT8(first + 2);
+	uba_btyd_check_summary(*x, *tx, *T);
+}
+
+static double
+HorizonArg(FunctionCallInfo fcinfo, int argno)
+{
+	double		t = PG_GETARG_FLOAT8(argno);
+
+	if (!(t >= 0) || isinf(t))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the horizon t must be a finite time, 0 or more"),
+				 errdetail("Got %g.", t)));
+	return t;
+}
+
+/* 2F1 of a scoring formula, or an error naming what could not be computed */
+static double
+Hyp2f1(double a, double b, double c, double z)
+{
+	double		v = uba_hyp2f1(a, b, c, z, HYP2F1_TERMS);
+
+	if (!isfinite(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the expected purchases cannot be computed this far ahead"),
+				 errdetail("The hypergeometric series 2F1(%g, %g; %g; %g) does not converge in %d terms.",
+						   a, b, c, z, HYP2F1_TERMS),
+				 errhint("Use a shorter horizon t.")));
+	return v;
+}
+
+/* P(alive | x, t_x, T) */
+double
+uba_btyd_p_alive(const BtydModel *m, double x, double tx, double T)
+{
+	double		r = m->p[0],
+				alpha = m->p[1],
+				a = m->p[2],
+				b = m->p[3];
+
+	if (x == 0)
+		return 1;
+	return 1 / (1 + a / (b + x - 1) * exp((r + x) * (log(alpha + T) - log(alpha + tx))));
+}
+
+/*
+ * E[X(t) | x, t_x, T]: the paper's equation 10.  As a -> 1 the formula is
+ * 0/0: a is nudged off 1, which changes the result by far less than its
+ * precision.
+ */
+double
+uba_btyd_expected(const BtydModel *m, double t, double x, double tx, double T)
+{
+	double		r = m->p[0],
+				alpha = m->p[1],
+				a = m->p[2],
+				b = m->p[3];
+	double		num,
+				den = 1;
+
+	if (t == 0)
+		return 0;
+	if (fabs(a - 1) < 1e-9)
+		a = 1 + 1e-9;
+	num = (a + b + x - 1) / (a - 1) *
+		(1 - exp((r + x) * (log(alpha + T) - log(alpha + T + t))) *
+		 Hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t)));
+	if (x > 0)
+		den += a / (b + x - 1) * exp((r + x) * (log(alpha + T) - log(alpha + tx)));
+	return num / den;
+}
+
+/* E[X(t)] of a new customer: the paper's equation 9 */
+static double
+PopulationExpected(const BtydModel *m, double t)
+{
+	double		r = m->p[0],
+				alpha = m->p[1],
+				a = m->p[2],
+				b = m->p[3];
+
+	if (t == 0)
+		return 0;
+	if (fabs(a - 1) < 1e-9)
+		a = 1 + 1e-9;
+	return (a + b - 1) / (a - 1) *
+		(1 - exp(r * (log(alpha) - log(alpha + t))) * Hyp2f1(r, b, a + b - 1, t / (alpha + t)));
+}
+
+/* uba_expected_purchases(model, t, frequency, recency, T) */
+Datum
+uba_expected_purchases(PG_FUNCTION_ARGS)
+{
+	BtydModel  *m = uba_model_cached(fcinfo, 0, UBA_KIND_BTYD, uba_btyd_parse);
+	double		t = HorizonArg(fcinfo, 1),
+				x,
+				tx,
+				T;
+
+	SummaryArgs(fcinfo, 2, &x, &tx, &T);
+	PG_RETURN_FLOAT8(uba_btyd_expected(m, t, x, tx, T));
+}
+
+/* uba_expected_purchases(model, t): a new customer's */
+Datum
+uba_expected_purchases_population(PG_FUNCTION_ARGS)
+{
+	BtydModel  *m = uba_model_cached(fcinfo, 0, UBA_KIND_BTYD, uba_btyd_parse);
+
+	PG_RETURN_FLOAT8(PopulationExpected(m, HorizonArg(fcinfo, 1)));
+}
+
+/* uba_p_alive(model, frequency, recency, T) */
+Datum
+uba_p_alive(PG_FUNCTION_ARGS)
+{
+	BtydModel  *m = uba_model_cached(fcinfo, 0, UBA_KIND_BTYD, uba_btyd_parse);
+	double		x,
+				tx,
+				T;
+
+	SummaryArgs(fcinfo, 1, &x, &tx, &T);
+	PG_RETURN_FLOAT8(uba_btyd_p_alive(m, x, tx, T));
+}

@@ -1,0 +1,47 @@
+/*-------------------------------------------------------------------------
+ *
+ * value.h
+ *	  Customer value: the repeat-purchase models (btyd.c) and the spend
+ *	  model (gammagamma.c), and what their scoring shares (clv.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef UBA_VALUE_H
+#define UBA_VALUE_H
+
+#include "uba.h"
+
+/* Families of repeat-purchase models (stored in models) */
+#define BTYD_BGNBD 1
+
+typedef struct BtydModel
+{
+	int			family;
+	int			nparams;
+	int			iterations;
+	bool		converged;
+	double		p[4];			/* BG/NBD: r, alpha, a, b */
+	double		loglik;
+	double		gnorm;
+} BtydModel;
+
+typedef struct GammaGammaModel
+{
+	double		p,
+				q,
+				v;
+	int			iterations;
+	bool		converged;
+	double		loglik;
+	double		gnorm;
+} GammaGammaModel;
+
+extern void uba_btyd_check_summary(double x, double tx, double T);
+extern void *uba_btyd_parse(const UbaModelMeta *meta, UbaReader *r);
+extern double uba_btyd_p_alive(const BtydModel *m, double x, double tx, double T);
+extern double uba_btyd_expected(const BtydModel *m, double t, double x, double tx, double T);
+
+extern void *uba_gammagamma_parse(const UbaModelMeta *meta, UbaReader *r);
+extern double uba_gammagamma_spend(const GammaGammaModel *m, double x, double mx);
+
+#endif
