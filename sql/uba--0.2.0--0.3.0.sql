@@ -1433,3 +1433,16 @@ CREATE FUNCTION uba_clv(purchases_model bytea, spend_model bytea, frequency floa
 	monetary_value float8, months int DEFAULT 12, discount_rate float8 DEFAULT 0.01, period text DEFAULT 'day')
 RETURNS float8 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_clv(bytea, bytea, float8, float8, float8, float8, int, float8, text) IS 'customer lifetime value over the next months, discounted monthly (lifetimes'' customer_lifetime_value)';
+
+CREATE FUNCTION uba_paretonbd_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_paretonbd_train(frequency float8, recency float8, t float8, options jsonb) (
+	SFUNC = uba_btyd_transfn, STYPE = internal, FINALFUNC = uba_paretonbd_final,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_paretonbd_train(frequency float8, recency float8, t float8) (
+	SFUNC = uba_btyd_transfn, STYPE = internal, FINALFUNC = uba_paretonbd_final,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_paretonbd_train(float8, float8, float8, jsonb) IS 'fit the Pareto/NBD repeat-purchase model (Schmittlein, Morrison and Colombo 1987) to customers'' frequency, recency and T';
+COMMENT ON AGGREGATE uba_paretonbd_train(float8, float8, float8) IS 'fit the Pareto/NBD repeat-purchase model (Schmittlein, Morrison and Colombo 1987) to customers'' frequency, recency and T';

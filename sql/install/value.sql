@@ -25,6 +25,19 @@ CREATE AGGREGATE uba_bgnbd_train(frequency float8, recency float8, t float8) (
 COMMENT ON AGGREGATE uba_bgnbd_train(float8, float8, float8, jsonb) IS 'fit the BG/NBD repeat-purchase model (Fader, Hardie and Lee 2005) to customers'' frequency, recency and T';
 COMMENT ON AGGREGATE uba_bgnbd_train(float8, float8, float8) IS 'fit the BG/NBD repeat-purchase model (Fader, Hardie and Lee 2005) to customers'' frequency, recency and T';
 
+CREATE FUNCTION uba_paretonbd_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_paretonbd_train(frequency float8, recency float8, t float8, options jsonb) (
+	SFUNC = uba_btyd_transfn, STYPE = internal, FINALFUNC = uba_paretonbd_final,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_paretonbd_train(frequency float8, recency float8, t float8) (
+	SFUNC = uba_btyd_transfn, STYPE = internal, FINALFUNC = uba_paretonbd_final,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_paretonbd_train(float8, float8, float8, jsonb) IS 'fit the Pareto/NBD repeat-purchase model (Schmittlein, Morrison and Colombo 1987) to customers'' frequency, recency and T';
+COMMENT ON AGGREGATE uba_paretonbd_train(float8, float8, float8) IS 'fit the Pareto/NBD repeat-purchase model (Schmittlein, Morrison and Colombo 1987) to customers'' frequency, recency and T';
+
 CREATE FUNCTION uba_expected_purchases(model bytea, t float8, frequency float8, recency float8, "T" float8)
 RETURNS float8 AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_expected_purchases(bytea, float8, float8, float8, float8) IS 'a customer''s expected purchases in the next t periods, given her frequency, recency and T';

@@ -15,6 +15,7 @@
 
 #include <math.h>
 
+#include "miscadmin.h"
 #include "utils/float.h"
 
 /* The continued fraction of I_x(a, b) (without its prefactor), modified Lentz */
@@ -128,9 +129,55 @@ uba_hyp2f1(double a, double b, double c, double z, int max_terms)
 		if (!isfinite(term))
 			return get_float8_nan();
 		sum += term;
+		if ((n & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
 		/* terms fall once n exceeds the parameters; stop when they no longer count */
 		if (fabs(term) <= fabs(sum) * 1e-17 && (double) n > a + b + fabs(c))
 			return sum;
+	}
+	return get_float8_nan();
+}
+
+/*
+ * 2F1(a, b; c; z) as uba_hyp2f1, and its partial derivatives by a, b, c
+ * and z (in d[0..3]), from the series differentiated term by term: the
+ * n-th term t_n = (a)_n (b)_n / ((c)_n n!) z^n has d ln t_n / da =
+ * sum_{k<n} 1/(a+k) (likewise b, and minus for c) and d ln t_n / dz = n/z.
+ * NaN when the series has not converged in max_terms terms.
+ */
+double
+uba_hyp2f1_grad(double a, double b, double c, double z, int max_terms, double *d)
+{
+	double		term = 1,
+				sum = 1,
+				ha = 0,
+				hb = 0,
+				hc = 0;
+
+	d[0] = d[1] = d[2] = d[3] = 0;
+	if (!(a > 0 && b > 0 && z >= 0 && z < 1) || !isfinite(c) || (c <= 0 && c == floor(c)))
+		return get_float8_nan();
+	for (int n = 0; n < max_terms; n++)
+	{
+		ha += 1 / (a + n);
+		hb += 1 / (b + n);
+		hc += 1 / (c + n);
+		term *= (a + n) * (b + n) / ((c + n) * (n + 1)) * z;
+		if (!isfinite(term))
+			return get_float8_nan();
+		sum += term;
+		d[0] += term * ha;
+		d[1] += term * hb;
+		d[2] -= term * hc;
+		d[3] += term * (n + 1);
+		if ((n & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
+		/* the derivatives' terms carry factors up to n: stop when those no longer count either */
+		if (fabs(term) * (n + 2) <= fabs(sum) * 1e-17 && (double) n > a + b + fabs(c))
+		{
+			d[3] = z > 0 ? d[3] / z : a * b / c;
+			return sum;
+		}
 	}
 	return get_float8_nan();
 }

@@ -701,6 +701,7 @@ extern double uba_incomplete_beta(double a, double b, double x);
 extern double uba_student_t_two_sided(double t, double df);
 extern double uba_digamma(double x);
 extern double uba_hyp2f1(double a, double b, double c, double z, int max_terms);
+extern double uba_hyp2f1_grad(double a, double b, double c, double z, int max_terms, double *d);
 
 /* ---------- minimizing a smooth function of a few parameters (optim.c) ---------- */
 

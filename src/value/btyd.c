@@ -40,6 +40,7 @@
 
 PG_FUNCTION_INFO_V1(uba_btyd_transfn);
 PG_FUNCTION_INFO_V1(uba_bgnbd_final);
+PG_FUNCTION_INFO_V1(uba_paretonbd_final);
 PG_FUNCTION_INFO_V1(uba_expected_purchases);
 PG_FUNCTION_INFO_V1(uba_expected_purchases_population);
 PG_FUNCTION_INFO_V1(uba_p_alive);
@@ -47,8 +48,11 @@ PG_FUNCTION_INFO_V1(uba_p_alive);
 #define BTYD_FLAG_CONVERGED 1
 /* parameters beyond this (or below its inverse) mean the likelihood has no finite optimum */
 #define BTYD_PARAM_LIMIT 1e7
-/* terms of the hypergeometric series before giving up */
+/* terms of the hypergeometric series before giving up: when scoring, and while fitting */
 #define HYP2F1_TERMS 1000000
+#define HYP2F1_FIT_TERMS 100000
+/* the fits' domain: log-parameters beyond this are outside (the fit then ends beyond BTYD_PARAM_LIMIT) */
+#define BTYD_LOG_DOMAIN 18.5
 
 static const UbaOptionSpec btyd_options[] = {
 	{"max_iter", UBA_OPT_INT, 200, 1, 100000, NULL},
@@ -59,7 +63,11 @@ static const UbaOptionSpec btyd_options[] = {
 static const char *const param_names[][4] = {
 	{NULL},
 	{"r", "alpha", "a", "b"},
+	{"r", "alpha", "s", "beta"},
 };
+
+static const char *const family_names[] = {"", "bgnbd", "paretonbd"};
+static const char *const train_names[] = {"", "uba_bgnbd_train", "uba_paretonbd_train"};
 
 /* ---------- training ---------- */
 
@@ -89,7 +97,7 @@ uba_btyd_transfn(PG_FUNCTION_ARGS)
 		UbaOptions	o;
 		MemoryContext cxt = uba_agg_context(fcinfo);
 
-		uba_parse_options(opts, btyd_options, lengthof(btyd_options), "uba_bgnbd_train", &o);
+		uba_parse_options(opts, btyd_options, lengthof(btyd_options), "the repeat-purchase model", &o);
 		rs = uba_rowset_start_dim(fcinfo, 3, false, false);
 		rs->options = uba_options_copy(cxt, opts);
 	}
@@ -280,20 +288,29 @@ static double
 BgNbdObjective(void *arg, const double *th, double *grad)
 {
 	Customers  *c = (Customers *) arg;
-	double		r = exp(th[0]),
-				alpha = exp(th[1]),
-				a = exp(th[2]),
-				b = exp(th[3]);
+	double		r,
+				alpha,
+				a,
+				b;
 	double		ll = 0,
 				llc = 0,
 				g[4] = {0, 0, 0, 0};
-	double		lga = lgamma(a + b) - lgamma(b) - lgamma(r) + r * log(alpha);
-	double		dr0 = -uba_digamma(r) + log(alpha),
-				dab = uba_digamma(a + b),
-				db0 = -uba_digamma(b);
+	double		lga,
+				dr0,
+				dab,
+				db0;
 
-	if (!(r > 0 && alpha > 0 && a > 0 && b > 0) || !isfinite(r + alpha + a + b))
-		return get_float8_nan();
+	for (int k = 0; k < 4; k++)
+		if (!(fabs(th[k]) <= BTYD_LOG_DOMAIN))
+			return get_float8_nan();
+	r = exp(th[0]);
+	alpha = exp(th[1]);
+	a = exp(th[2]);
+	b = exp(th[3]);
+	lga = lgamma(a + b) - lgamma(b) - lgamma(r) + r * log(alpha);
+	dr0 = -uba_digamma(r) + log(alpha);
+	dab = uba_digamma(a + b);
+	db0 = -uba_digamma(b);
 	/* the parts that depend on x alone, or on T or t_x alone */
 	for (int k = 0; k < c->nx; k++)
 	{
@@ -386,8 +403,16 @@ FitAndWrite(UbaRowSet *rs, int family, UbaObjective fn, int nparams, double *sta
 	UbaWriter	pw;
 	UbaModelMeta meta;
 
-	uba_parse_options(rs->options, btyd_options, lengthof(btyd_options), "uba_bgnbd_train", &o);
+	uba_parse_options(rs->options, btyd_options, lengthof(btyd_options), train_names[family], &o);
 	GroupCustomers(rs, &c);
+	/* sorted by frequency: the last customer has the most repeat purchases */
+	if (c.x[c.n - 1] == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s needs customers with repeat purchases", train_names[family]),
+				 errdetail("All " INT64_FORMAT " customers have frequency 0: the rate of buying again cannot be told from the rate of dropping out.",
+						   (int64) c.total),
+				 errhint("Use a longer observation period, or check that frequency counts repeat purchases.")));
 	/* the rate parameter (alpha, and beta) is on the scale of time: start it at the mean T */
 	{
 		double		meanT = 0;
@@ -396,13 +421,17 @@ FitAndWrite(UbaRowSet *rs, int family, UbaObjective fn, int nparams, double *sta
 			meanT += c.w[i] * c.T[i];
 		meanT /= c.total;
 		if (meanT > 0)
+		{
 			start[1] = meanT;
+			if (family == BTYD_PARETONBD)
+				start[3] = meanT;
+		}
 	}
 	for (int k = 0; k < nparams; k++)
 		th[k] = log(start[k]);
 	uba_minimize(nparams, th, fn, &c, (int) uba_option(&o, "max_iter"), uba_option(&o, "tol"), &res);
-	uba_progress(&o, "uba_bgnbd_train: %d Newton iterations, %d evaluations over %lld distinct customers: log-likelihood %.10g, gradient %.3g",
-				 res.iterations, res.evaluations, (long long) c.n, -res.f * c.total, res.gnorm);
+	uba_progress(&o, "%s: %d Newton iterations, %d evaluations over %lld distinct customers: log-likelihood %.10g, gradient %.3g",
+				 train_names[family], res.iterations, res.evaluations, (long long) c.n, -res.f * c.total, res.gnorm);
 	for (int k = 0; k < nparams; k++)
 	{
 		p[k] = exp(th[k]);
@@ -444,6 +473,210 @@ uba_bgnbd_final(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(FitAndWrite(rs, BTYD_BGNBD, BgNbdObjective, 4, start));
 }
 
+
+/*
+ * Pareto/NBD (Schmittlein, Morrison and Colombo 1987): while alive a
+ * customer buys at rate lambda ~ Gamma(r, alpha) and dies at an
+ * exponential time of rate mu ~ Gamma(s, beta).  Her likelihood, from
+ * Fader and Hardie's note "A note on deriving the Pareto/NBD model and
+ * related expressions" (2005):
+ *
+ *	 L = G(r+x) alpha^r beta^s / G(r) [ 1 / ((alpha+T)^(r+x) (beta+T)^s) + s / (r+s+x) A0 ]
+ *
+ * with A0 a difference of two terms in 2F1(r+s+x, b; r+s+x+1; z), b and z
+ * depending on whether alpha >= beta.  Computed in logs, with the
+ * analytic gradient: 2F1's derivatives by its parameters and argument
+ * come from its series differentiated term by term.
+ */
+static double
+ParetoA0Log(double r, double alpha, double s, double beta, double x, double tx, double T)
+{
+	double		a = r + s + x,
+				b,
+				big,
+				z1,
+				z2,
+				f1,
+				f2,
+				l1,
+				l2;
+
+	if (alpha >= beta)
+	{
+		big = alpha;
+		b = s + 1;
+		z1 = (alpha - beta) / (alpha + tx);
+		z2 = (alpha - beta) / (alpha + T);
+	}
+	else
+	{
+		big = beta;
+		b = r + x;
+		z1 = (beta - alpha) / (beta + tx);
+		z2 = (beta - alpha) / (beta + T);
+	}
+	f1 = uba_hyp2f1(a, b, a + 1, z1, HYP2F1_TERMS);
+	f2 = uba_hyp2f1(a, b, a + 1, z2, HYP2F1_TERMS);
+	if (!(f1 > 0) || !(f2 > 0))
+		return get_float8_nan();
+	l1 = log(f1) - a * log(big + tx);
+	l2 = log(f2) - a * log(big + T);
+	/* A0 = e^l1 - e^l2 >= 0; 0 (a log of -inf) when t_x = T */
+	if (!(l2 < l1))
+		return -get_float8_infinity();
+	return l1 + log1p(-exp(l2 - l1));
+}
+
+/*
+ * One term of A0 and its gradient: l = ln 2F1(a, b; a+1; z) - a ln(big + t)
+ * and dl by (r, alpha, s, beta).  With alpha >= beta: big = alpha,
+ * b = s + 1, z = (alpha - beta)/(alpha + t); else big = beta, b = r + x,
+ * z = (beta - alpha)/(beta + t).  a = r + s + x, and c = a + 1 moves with a.
+ */
+static double
+ParetoTerm(const double *p, double x, double t, double *dl)
+{
+	double		r = p[0],
+				alpha = p[1],
+				s = p[2],
+				beta = p[3];
+	double		a = r + s + x,
+				d[4],
+				F,
+				dlnF_da,
+				dlnF_db,
+				dlnF_dz;
+	bool		alpha_big = alpha >= beta;
+	double		big = alpha_big ? alpha : beta,
+				small = alpha_big ? beta : alpha,
+				b = alpha_big ? s + 1 : r + x,
+				z = (big - small) / (big + t),
+				lbig = log(big + t);
+
+	F = uba_hyp2f1_grad(a, b, a + 1, z, HYP2F1_FIT_TERMS, d);
+	if (!(F > 0))
+		return get_float8_nan();
+	dlnF_da = (d[0] + d[2]) / F;	/* c = a + 1 */
+	dlnF_db = d[1] / F;
+	dlnF_dz = d[3] / F;
+	/* by r and s: through a (and b); then by big and small: through z and ln(big + t) */
+	dl[0] = dlnF_da - lbig + (alpha_big ? 0 : dlnF_db);
+	dl[2] = dlnF_da - lbig + (alpha_big ? dlnF_db : 0);
+	{
+		double		dz_dbig = (t + small) / ((big + t) * (big + t));
+		double		dz_dsmall = -1 / (big + t);
+		double		dbig = dlnF_dz * dz_dbig - a / (big + t);
+		double		dsmall = dlnF_dz * dz_dsmall;
+
+		dl[1] = alpha_big ? dbig : dsmall;
+		dl[3] = alpha_big ? dsmall : dbig;
+	}
+	return log(F) - a * lbig;
+}
+
+/*
+ * One customer's log-likelihood without the head (the terms without x),
+ * and when grad is given its gradient by (r, alpha, s, beta) added there
+ * (times w).  ln(e^A + K (e^l1 - e^l2)), K = s/(r+s+x), computed as
+ * M + ln S with every part scaled by e^-M, so no difference of nearly
+ * equal terms is divided by.
+ */
+static double
+ParetoCustomer(const double *p, double x, double tx, double T, double w, double *grad)
+{
+	double		r = p[0],
+				alpha = p[1],
+				s = p[2],
+				beta = p[3];
+	double		A = -(r + x) * log(alpha + T) - s * log(beta + T);
+	double		lnK = log(s) - log(r + s + x);
+	double		d1[4],
+				d2[4],
+				l1,
+				l2,
+				M,
+				wA,
+				w1,
+				w2,
+				S;
+
+	l1 = ParetoTerm(p, x, tx, d1);
+	l2 = ParetoTerm(p, x, T, d2);
+	if (isnan(l1) || isnan(l2))
+		return get_float8_nan();
+	if (!(l2 < l1))
+		l2 = l1;				/* t_x = T: no dying between them */
+	M = Max(A, lnK + l1);
+	wA = exp(A - M);
+	w1 = exp(lnK + l1 - M);
+	w2 = w1 * exp(l2 - l1);
+	S = wA + w1 * -expm1(l2 - l1);
+	if (grad)
+	{
+		double		dA[4] = {-log(alpha + T), -(r + x) / (alpha + T), -log(beta + T), -s / (beta + T)};
+		double		dK[4] = {-1 / (r + s + x), 0, 1 / s - 1 / (r + s + x), 0};
+
+		for (int k = 0; k < 4; k++)
+			grad[k] += w * (wA * dA[k] + w1 * (dK[k] + d1[k]) - w2 * (dK[k] + d2[k])) / S;
+		grad[0] += w * uba_digamma(r + x);
+	}
+	return lgamma(r + x) + M + log(S);
+}
+
+/* Pareto/NBD: minus the mean log-likelihood at log-parameters th, and its gradient by th */
+static double
+ParetoObjective(void *arg, const double *th, double *grad)
+{
+	Customers  *c = (Customers *) arg;
+	double		p[4],
+				g[4] = {0, 0, 0, 0},
+				ll = 0,
+				llc = 0,
+				head;
+
+	for (int k = 0; k < 4; k++)
+	{
+		if (!(fabs(th[k]) <= BTYD_LOG_DOMAIN))
+			return get_float8_nan();
+		p[k] = exp(th[k]);
+	}
+	/* the head: -lgamma(r) + r ln alpha + s ln beta per customer */
+	head = -lgamma(p[0]) + p[0] * log(p[1]) + p[2] * log(p[3]);
+	for (int64 i = 0; i < c->n; i++)
+	{
+		double		l = ParetoCustomer(p, c->x[i], c->tx[i], c->T[i], c->w[i], grad ? g : NULL);
+
+		if (!isfinite(l))
+			return get_float8_nan();
+		uba_neumaier_add(&ll, &llc, c->w[i] * (l + head));
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	if (grad)
+	{
+		g[0] += c->total * (-uba_digamma(p[0]) + log(p[1]));
+		g[1] += c->total * p[0] / p[1];
+		g[2] += c->total * log(p[3]);
+		g[3] += c->total * p[2] / p[3];
+		for (int k = 0; k < 4; k++)
+			grad[k] = -g[k] * p[k] / c->total;
+	}
+	return -(ll + llc) / c->total;
+}
+
+/* uba_paretonbd_train final: fit Pareto/NBD */
+Datum
+uba_paretonbd_final(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	double		start[4] = {1, 1, 1, 1};
+
+	if (rs == NULL || rs->n == 0)
+		PG_RETURN_NULL();
+	/* beta is on the scale of time too */
+	PG_RETURN_BYTEA_P(FitAndWrite(rs, BTYD_PARETONBD, ParetoObjective, 4, start));
+}
+
 /* ---------- reading and scoring ---------- */
 
 void *
@@ -456,7 +689,7 @@ uba_btyd_parse(const UbaModelMeta *meta, UbaReader *r)
 	m->nparams = (int) uba_get_u32(r);
 	m->iterations = (int) uba_get_u32(r);
 	flags = uba_get_u32(r);
-	if (m->family != BTYD_BGNBD || m->nparams != 4)
+	if ((m->family != BTYD_BGNBD && m->family != BTYD_PARETONBD) || m->nparams != 4)
 		uba_model_corrupted("Unknown repeat-purchase model family %d with %d parameters.", m->family, m->nparams);
 	if ((flags & ~BTYD_FLAG_CONVERGED) != 0 || m->iterations < 0)
 		uba_model_corrupted("Repeat-purchase model settings out of range.");
@@ -480,7 +713,7 @@ uba_btyd_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
 {
 	BtydModel  *m = uba_btyd_parse(meta, payload);
 
-	appendStringInfo(json, ", \"family\": \"%s\", \"parameters\": {", m->family == BTYD_BGNBD ? "bgnbd" : "paretonbd");
+	appendStringInfo(json, ", \"family\": \"%s\", \"parameters\": {", family_names[m->family]);
 	for (int k = 0; k < m->nparams; k++)
 		appendStringInfo(json, "%s\"%s\": %.17g", k > 0 ? ", " : "", param_names[m->family][k], m->p[k]);
 	appendStringInfo(json, "}, \"log_likelihood\": %.17g, \"iterations\": %d, \"converged\": %s, \"gradient\": %.3g",
@@ -526,9 +759,51 @@ Hyp2f1(double a, double b, double c, double z)
 	return v;
 }
 
-/* P(alive | x, t_x, T) */
-double
-uba_btyd_p_alive(const BtydModel *m, double x, double tx, double T)
+/*
+ * Pareto/NBD's expected purchases in (T, T + t] of a customer alive with
+ * probability p_alive, (r + x)(beta + T) / ((alpha + T)(s - 1))
+ * [1 - ((beta + T)/(beta + T + t))^(s - 1)]; the limit ln(1 + t/(beta+T))
+ * stands in for the bracket over (s - 1) at s = 1.  T = 0, x = 0 is a new
+ * customer.
+ */
+static double
+ParetoExpected(const BtydModel *m, double t, double x, double T, double p_alive)
+{
+	double		r = m->p[0],
+				alpha = m->p[1],
+				s = m->p[2],
+				beta = m->p[3];
+	double		ratio = log(beta + T) - log(beta + T + t);
+	double		part;
+
+	if (fabs(s - 1) < 1e-9)
+		part = -ratio;
+	else
+		part = -expm1((s - 1) * ratio) / (s - 1);
+	return (r + x) * (beta + T) / (alpha + T) * part * p_alive;
+}
+
+/* Pareto/NBD's P(alive): 1 / (1 + s/(r+s+x) (alpha+T)^(r+x) (beta+T)^s A0) */
+static double
+ParetoPAlive(const BtydModel *m, double x, double tx, double T)
+{
+	double		r = m->p[0],
+				alpha = m->p[1],
+				s = m->p[2],
+				beta = m->p[3];
+	double		la0 = ParetoA0Log(r, alpha, s, beta, x, tx, T);
+
+	if (isnan(la0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("P(alive) cannot be computed for this customer"),
+				 errdetail("A hypergeometric series does not converge in %d terms.", HYP2F1_TERMS)));
+	return 1 / (1 + exp(log(s / (r + s + x)) + (r + x) * log(alpha + T) + s * log(beta + T) + la0));
+}
+
+/* BG/NBD's P(alive): 1 without a repeat purchase (customers drop out only after one) */
+static double
+BgNbdPAlive(const BtydModel *m, double x, double tx, double T)
 {
 	double		r = m->p[0],
 				alpha = m->p[1],
@@ -541,12 +816,12 @@ uba_btyd_p_alive(const BtydModel *m, double x, double tx, double T)
 }
 
 /*
- * E[X(t) | x, t_x, T]: the paper's equation 10.  As a -> 1 the formula is
- * 0/0: a is nudged off 1, which changes the result by far less than its
- * precision.
+ * BG/NBD's E[X(t) | x, t_x, T], the paper's equation 10.  As a -> 1 the
+ * formula is 0/0: a is nudged off 1, which changes the result by far less
+ * than its precision.
  */
-double
-uba_btyd_expected(const BtydModel *m, double t, double x, double tx, double T)
+static double
+BgNbdExpected(const BtydModel *m, double t, double x, double tx, double T)
 {
 	double		r = m->p[0],
 				alpha = m->p[1],
@@ -567,9 +842,9 @@ uba_btyd_expected(const BtydModel *m, double t, double x, double tx, double T)
 	return num / den;
 }
 
-/* E[X(t)] of a new customer: the paper's equation 9 */
+/* BG/NBD's E[X(t)] of a new customer, the paper's equation 9 */
 static double
-PopulationExpected(const BtydModel *m, double t)
+BgNbdPopulation(const BtydModel *m, double t)
 {
 	double		r = m->p[0],
 				alpha = m->p[1],
@@ -582,6 +857,31 @@ PopulationExpected(const BtydModel *m, double t)
 		a = 1 + 1e-9;
 	return (a + b - 1) / (a - 1) *
 		(1 - exp(r * (log(alpha) - log(alpha + t))) * Hyp2f1(r, b, a + b - 1, t / (alpha + t)));
+}
+
+/* P(alive | x, t_x, T) */
+double
+uba_btyd_p_alive(const BtydModel *m, double x, double tx, double T)
+{
+	return m->family == BTYD_PARETONBD ? ParetoPAlive(m, x, tx, T) : BgNbdPAlive(m, x, tx, T);
+}
+
+/* E[X(t) | x, t_x, T] */
+double
+uba_btyd_expected(const BtydModel *m, double t, double x, double tx, double T)
+{
+	if (m->family == BTYD_PARETONBD)
+		return ParetoExpected(m, t, x, T, ParetoPAlive(m, x, tx, T));
+	return BgNbdExpected(m, t, x, tx, T);
+}
+
+/* E[X(t)] of a customer who has just made her first purchase */
+static double
+PopulationExpected(const BtydModel *m, double t)
+{
+	if (m->family == BTYD_PARETONBD)
+		return ParetoExpected(m, t, 0, 0, 1);
+	return BgNbdPopulation(m, t);
 }
 
 /* uba_expected_purchases(model, t, frequency, recency, T) */

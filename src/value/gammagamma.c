@@ -39,6 +39,7 @@ PG_FUNCTION_INFO_V1(uba_clv);
 
 #define GG_FLAG_CONVERGED 1
 #define GG_PARAM_LIMIT 1e9
+#define GG_LOG_DOMAIN 23
 
 static const UbaOptionSpec gg_options[] = {
 	{"max_iter", UBA_OPT_INT, 200, 1, 100000, NULL},
@@ -142,17 +143,24 @@ static double
 GgObjective(void *arg, const double *th, double *grad)
 {
 	Spenders   *s = (Spenders *) arg;
-	double		p = exp(th[0]),
-				q = exp(th[1]),
-				v = exp(th[2]);
+	double		p,
+				q,
+				v;
 	double		ll = 0,
 				llc = 0,
 				g[3] = {0, 0, 0};
-	double		lq = -lgamma(q) + q * log(v),
-				dq0 = -uba_digamma(q) + log(v);
+	double		lq,
+				dq0;
 
-	if (!(p > 0 && q > 0 && v > 0) || !isfinite(p + q + v))
-		return get_float8_nan();
+	/* the domain: beyond it the fit has run off (and ends beyond GG_PARAM_LIMIT) */
+	for (int k = 0; k < 3; k++)
+		if (!(fabs(th[k]) <= GG_LOG_DOMAIN))
+			return get_float8_nan();
+	p = exp(th[0]);
+	q = exp(th[1]);
+	v = exp(th[2]);
+	lq = -lgamma(q) + q * log(v);
+	dq0 = -uba_digamma(q) + log(v);
 	for (int64 i = 0; i < s->n; i++)
 	{
 		double		x = s->x[i],

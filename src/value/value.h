@@ -13,6 +13,7 @@
 
 /* Families of repeat-purchase models (stored in models) */
 #define BTYD_BGNBD 1
+#define BTYD_PARETONBD 2
 
 typedef struct BtydModel
 {
@@ -20,7 +21,7 @@ typedef struct BtydModel
 	int			nparams;
 	int			iterations;
 	bool		converged;
-	double		p[4];			/* BG/NBD: r, alpha, a, b */
+	double		p[4];			/* BG/NBD: r, alpha, a, b; Pareto/NBD: r, alpha, s, beta */
 	double		loglik;
 	double		gnorm;
 } BtydModel;
