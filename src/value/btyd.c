@@ -50,12 +50,14 @@ PG_FUNCTION_INFO_V1(uba_p_alive);
 #define BTYD_PARAM_LIMIT 1e7
 /* terms of the hypergeometric series before giving up: when scoring, and while fitting */
 #define HYP2F1_TERMS 1000000
-#define HYP2F1_FIT_TERMS 100000
+#define HYP2F1_FIT_TERMS 20000
 /* the fits' domain: log-parameters beyond this are outside (the fit then ends beyond BTYD_PARAM_LIMIT) */
 #define BTYD_LOG_DOMAIN 18.5
+/* unconverged with a parameter beyond this (or its inverse): running along a ridge to infinity */
+#define BTYD_RIDGE_LIMIT 1e4
 
 static const UbaOptionSpec btyd_options[] = {
-	{"max_iter", UBA_OPT_INT, 200, 1, 100000, NULL},
+	{"max_iter", UBA_OPT_INT, 100, 1, 100000, NULL},
 	{"tol", UBA_OPT_FLOAT, 1e-10, 0, 1, NULL},
 	UBA_PROGRESS_OPTION,
 };
@@ -443,6 +445,20 @@ FitAndWrite(UbaRowSet *rs, int family, UbaObjective fn, int nparams, double *sta
 					 errdetail("Fitted on " INT64_FORMAT " customers.", (int64) c.total),
 					 errhint("The data may show too little repetition or dropping out (few customers with repeat purchases, or a short observation); use more customers or a longer period.")));
 	}
+	/*
+	 * Still climbing after max_iter with a parameter far out: the optimum is
+	 * at infinity along a ridge (a and b growing together: no spread in the
+	 * dropout probability), which the fit only approaches.
+	 */
+	if (!res.converged)
+		for (int k = 0; k < nparams; k++)
+			if (p[k] > BTYD_RIDGE_LIMIT || p[k] < 1 / BTYD_RIDGE_LIMIT)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the repeat-purchase model has no finite fit: parameter %s runs to %s",
+								param_names[family][k], p[k] >= 1 ? "infinity" : "zero"),
+						 errdetail("After %d iterations it is %g, and the likelihood still rises.", res.iterations, p[k]),
+						 errhint("The data may show too little variation in how customers buy or drop out; use more customers or a longer period.")));
 	if (!res.converged)
 		ereport(NOTICE,
 				(errmsg("the repeat-purchase model did not converge in %d iterations", res.iterations),
@@ -488,53 +504,21 @@ uba_bgnbd_final(PG_FUNCTION_ARGS)
  * analytic gradient: 2F1's derivatives by its parameters and argument
  * come from its series differentiated term by term.
  */
-static double
-ParetoA0Log(double r, double alpha, double s, double beta, double x, double tx, double T)
-{
-	double		a = r + s + x,
-				b,
-				big,
-				z1,
-				z2,
-				f1,
-				f2,
-				l1,
-				l2;
-
-	if (alpha >= beta)
-	{
-		big = alpha;
-		b = s + 1;
-		z1 = (alpha - beta) / (alpha + tx);
-		z2 = (alpha - beta) / (alpha + T);
-	}
-	else
-	{
-		big = beta;
-		b = r + x;
-		z1 = (beta - alpha) / (beta + tx);
-		z2 = (beta - alpha) / (beta + T);
-	}
-	f1 = uba_hyp2f1(a, b, a + 1, z1, HYP2F1_TERMS);
-	f2 = uba_hyp2f1(a, b, a + 1, z2, HYP2F1_TERMS);
-	if (!(f1 > 0) || !(f2 > 0))
-		return get_float8_nan();
-	l1 = log(f1) - a * log(big + tx);
-	l2 = log(f2) - a * log(big + T);
-	/* A0 = e^l1 - e^l2 >= 0; 0 (a log of -inf) when t_x = T */
-	if (!(l2 < l1))
-		return -get_float8_infinity();
-	return l1 + log1p(-exp(l2 - l1));
-}
-
 /*
  * One term of A0 and its gradient: l = ln 2F1(a, b; a+1; z) - a ln(big + t)
  * and dl by (r, alpha, s, beta).  With alpha >= beta: big = alpha,
  * b = s + 1, z = (alpha - beta)/(alpha + t); else big = beta, b = r + x,
  * z = (beta - alpha)/(beta + t).  a = r + s + x, and c = a + 1 moves with a.
+ *
+ * With b > 1 the series is summed after Euler's transformation,
+ * 2F1(a, b; a+1; z) = (1-z)^(1-b) 2F1(1, a+1-b; a+1; z), whose terms fall
+ * at once instead of first rising like n^(b-1) z^n: near the ridges the
+ * fit explores (large s and beta together), z is close to 1 and b large.
+ * 1 - z is computed as (small + t)/(big + t), without cancellation.
+ * NaN when a series does not converge in max_terms terms.
  */
 static double
-ParetoTerm(const double *p, double x, double t, double *dl)
+ParetoTerm(const double *p, double x, double t, int max_terms, double *dl)
 {
 	double		r = p[0],
 				alpha = p[1],
@@ -542,7 +526,7 @@ ParetoTerm(const double *p, double x, double t, double *dl)
 				beta = p[3];
 	double		a = r + s + x,
 				d[4],
-				F,
+				lnF,
 				dlnF_da,
 				dlnF_db,
 				dlnF_dz;
@@ -551,27 +535,60 @@ ParetoTerm(const double *p, double x, double t, double *dl)
 				small = alpha_big ? beta : alpha,
 				b = alpha_big ? s + 1 : r + x,
 				z = (big - small) / (big + t),
-				lbig = log(big + t);
+				lbig = log(big + t),
+				log1mz = log(small + t) - lbig;
 
-	F = uba_hyp2f1_grad(a, b, a + 1, z, HYP2F1_FIT_TERMS, d);
-	if (!(F > 0))
-		return get_float8_nan();
-	dlnF_da = (d[0] + d[2]) / F;	/* c = a + 1 */
-	dlnF_db = d[1] / F;
-	dlnF_dz = d[3] / F;
-	/* by r and s: through a (and b); then by big and small: through z and ln(big + t) */
-	dl[0] = dlnF_da - lbig + (alpha_big ? 0 : dlnF_db);
-	dl[2] = dlnF_da - lbig + (alpha_big ? dlnF_db : 0);
+	if (b > 1)
+	{
+		double		G = uba_hyp2f1_grad(1, a + 1 - b, a + 1, z, max_terms, d);
+
+		if (!(G > 0))
+			return get_float8_nan();
+		/* G's parameters: a + 1 - b (d[1]) and a + 1 (d[2]) */
+		lnF = (1 - b) * log1mz + log(G);
+		dlnF_da = (d[1] + d[2]) / G;
+		dlnF_db = -log1mz - d[1] / G;
+		dlnF_dz = (b - 1) / exp(log1mz) + d[3] / G;
+	}
+	else
+	{
+		double		F = uba_hyp2f1_grad(a, b, a + 1, z, max_terms, d);
+
+		if (!(F > 0))
+			return get_float8_nan();
+		lnF = log(F);
+		dlnF_da = (d[0] + d[2]) / F;	/* c = a + 1 */
+		dlnF_db = d[1] / F;
+		dlnF_dz = d[3] / F;
+	}
+	if (dl)
 	{
 		double		dz_dbig = (t + small) / ((big + t) * (big + t));
 		double		dz_dsmall = -1 / (big + t);
 		double		dbig = dlnF_dz * dz_dbig - a / (big + t);
 		double		dsmall = dlnF_dz * dz_dsmall;
 
+		/* by r and s: through a (and b); then by big and small: through z and ln(big + t) */
+		dl[0] = dlnF_da - lbig + (alpha_big ? 0 : dlnF_db);
+		dl[2] = dlnF_da - lbig + (alpha_big ? dlnF_db : 0);
 		dl[1] = alpha_big ? dbig : dsmall;
 		dl[3] = alpha_big ? dsmall : dbig;
 	}
-	return log(F) - a * lbig;
+	return lnF - a * lbig;
+}
+
+/* ln A0 (-infinity when A0 = 0, at t_x = T), NaN when a series does not converge */
+static double
+ParetoA0Log(const double *p, double x, double tx, double T)
+{
+	double		l1 = ParetoTerm(p, x, tx, HYP2F1_TERMS, NULL),
+				l2 = ParetoTerm(p, x, T, HYP2F1_TERMS, NULL);
+
+	if (isnan(l1) || isnan(l2))
+		return get_float8_nan();
+	if (!(l2 < l1))
+		return -get_float8_infinity();
+	return l1 + log1p(-exp(l2 - l1));
 }
 
 /*
@@ -600,8 +617,8 @@ ParetoCustomer(const double *p, double x, double tx, double T, double w, double 
 				w2,
 				S;
 
-	l1 = ParetoTerm(p, x, tx, d1);
-	l2 = ParetoTerm(p, x, T, d2);
+	l1 = ParetoTerm(p, x, tx, HYP2F1_FIT_TERMS, d1);
+	l2 = ParetoTerm(p, x, T, HYP2F1_FIT_TERMS, d2);
 	if (isnan(l1) || isnan(l2))
 		return get_float8_nan();
 	if (!(l2 < l1))
@@ -791,7 +808,7 @@ ParetoPAlive(const BtydModel *m, double x, double tx, double T)
 				alpha = m->p[1],
 				s = m->p[2],
 				beta = m->p[3];
-	double		la0 = ParetoA0Log(r, alpha, s, beta, x, tx, T);
+	double		la0 = ParetoA0Log(m->p, x, tx, T);
 
 	if (isnan(la0))
 		ereport(ERROR,

@@ -42,7 +42,7 @@ PG_FUNCTION_INFO_V1(uba_clv);
 #define GG_LOG_DOMAIN 23
 
 static const UbaOptionSpec gg_options[] = {
-	{"max_iter", UBA_OPT_INT, 200, 1, 100000, NULL},
+	{"max_iter", UBA_OPT_INT, 100, 1, 100000, NULL},
 	{"tol", UBA_OPT_FLOAT, 1e-10, 0, 1, NULL},
 	UBA_PROGRESS_OPTION,
 };
