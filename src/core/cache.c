@@ -10,6 +10,7 @@
 
 #include "access/detoast.h"
 #include "funcapi.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/primnodes.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -223,10 +224,17 @@ ArgIsConst(FunctionCallInfo fcinfo, int argno)
 
 	if (agg != NULL)
 	{
-		/* a transition function's argument 0 is the state */
-		if (argno < 1 || argno > list_length(agg->args))
+		/*
+		 * A transition function's argument 0 is the state.  The Aggref must
+		 * be this aggregate's, argument for argument: a wrapper calling the
+		 * transition function from its own aggregate (Citus's
+		 * worker_partial_agg) has other arguments.
+		 */
+		if (argno < 1 || argno > list_length(agg->args) || list_length(agg->args) != PG_NARGS() - 1)
 			return false;
-		return IsA(((TargetEntry *) list_nth(agg->args, argno - 1))->expr, Const);
+		return IsA(((TargetEntry *) list_nth(agg->args, argno - 1))->expr, Const) &&
+			exprType((Node *) ((TargetEntry *) list_nth(agg->args, argno - 1))->expr) ==
+			get_fn_expr_argtype(fcinfo->flinfo, argno);
 	}
 	if (expr == NULL)
 		return false;
