@@ -280,6 +280,17 @@ uba_spd_inverse_f32(int n, float *A)
 	return true;
 }
 
+/* The largest absolute element of v */
+double
+uba_norm_inf(const double *v, int n)
+{
+	double		m = 0;
+
+	for (int i = 0; i < n; i++)
+		m = Max(m, fabs(v[i]));
+	return m;
+}
+
 /*
  * Solve A x = b for symmetric positive definite A (n x n, upper triangle
  * of a row-major matrix is used; A is overwritten by its Cholesky factor,

@@ -28,16 +28,6 @@
 
 #define MAX_PARAMS 16
 
-static double
-NormInf(const double *v, int n)
-{
-	double		m = 0;
-
-	for (int i = 0; i < n; i++)
-		m = Max(m, fabs(v[i]));
-	return m;
-}
-
 /*
  * Hessian at x by central differences of the gradient, symmetrized: its
  * error (h^2) leaves Newton's convergence quadratic even where the
@@ -137,7 +127,7 @@ uba_minimize(int n, double *x, UbaObjective fn, void *arg, int max_iter, double 
 		bool		accepted = false;
 
 		CHECK_FOR_INTERRUPTS();
-		if (NormInf(g, n) <= gtol)
+		if (uba_norm_inf(g, n) <= gtol)
 		{
 			res->converged = true;
 			break;
@@ -149,12 +139,12 @@ uba_minimize(int n, double *x, UbaObjective fn, void *arg, int max_iter, double 
 		if (!(slope < 0))
 		{
 			/* no descent direction: at a minimum to machine precision, or lost */
-			res->converged = NormInf(g, n) <= sqrt(gtol);
+			res->converged = uba_norm_inf(g, n) <= sqrt(gtol);
 			break;
 		}
 		/* no step longer than 10 in log-parameters: a factor of e^10 at once is enough */
 		{
-			double		len = NormInf(d, n);
+			double		len = uba_norm_inf(d, n);
 
 			if (len > 10)
 				t = 10 / len;
@@ -175,7 +165,7 @@ uba_minimize(int n, double *x, UbaObjective fn, void *arg, int max_iter, double 
 			 * sum over many rows): there a step is taken when f stays level
 			 * within that rounding and the gradient falls.
 			 */
-			if (isfinite(ft) && ft <= f + 1e-12 * fabs(f) && NormInf(gt, n) < NormInf(g, n))
+			if (isfinite(ft) && ft <= f + 1e-12 * fabs(f) && uba_norm_inf(gt, n) < uba_norm_inf(g, n))
 			{
 				accepted = true;
 				break;
@@ -184,7 +174,7 @@ uba_minimize(int n, double *x, UbaObjective fn, void *arg, int max_iter, double 
 		}
 		if (!accepted)
 		{
-			res->converged = NormInf(g, n) <= sqrt(gtol);
+			res->converged = uba_norm_inf(g, n) <= sqrt(gtol);
 			break;
 		}
 		memcpy(x, xt, sizeof(double) * n);
@@ -193,5 +183,5 @@ uba_minimize(int n, double *x, UbaObjective fn, void *arg, int max_iter, double 
 	}
 	res->iterations = it;
 	res->f = f;
-	res->gnorm = NormInf(g, n);
+	res->gnorm = uba_norm_inf(g, n);
 }

@@ -42,13 +42,13 @@ StateBytes(Size nvalues)
 	return add_size(VARHDRSZ + PASS_PAD + sizeof(UbaPassHead), mul_size(nvalues, sizeof(double)));
 }
 
-/* The memory a state lives in: the aggregate's, or the call's outside an aggregate */
-static MemoryContext
-StateContext(FunctionCallInfo fcinfo)
+/* The memory a bytea state lives in: the aggregate's, or the call's outside an aggregate */
+MemoryContext
+uba_state_context(FunctionCallInfo fcinfo)
 {
 	MemoryContext cxt;
 
-	if (!AggCheckCallContext(fcinfo, &cxt))
+	if (fcinfo == NULL || !AggCheckCallContext(fcinfo, &cxt))
 		cxt = CurrentMemoryContext;
 	return cxt;
 }
@@ -80,13 +80,26 @@ uba_pass_state_new(FunctionCallInfo fcinfo, uint32 magic, const uint32 *dims, Si
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the state of %s would exceed 1 GB", what),
 				 errhint("Use fewer clusters, candidates or features.")));
-	b = MemoryContextAllocZero(StateContext(fcinfo), bytes);
+	b = MemoryContextAllocZero(uba_state_context(fcinfo), bytes);
 	SET_VARSIZE(b, bytes);
 	h = uba_pass_head(b);
 	h->magic = magic;
 	memcpy(h->dims, dims, sizeof(h->dims));
 	h->nvalues = (int64) nvalues;
 	return b;
+}
+
+/* Whether b is a state of this magic whose size agrees with its header */
+static bool
+WellFormed(bytea *b, uint32 magic)
+{
+	UbaPassHead h;
+
+	if (VARSIZE(b) < VARHDRSZ + PASS_PAD + sizeof(UbaPassHead))
+		return false;
+	memcpy(&h, VARDATA(b) + PASS_PAD, sizeof(h));
+	return h.magic == magic && h.nvalues >= 0 && (uint64) h.nvalues <= MaxAllocSize / sizeof(double) &&
+		VARSIZE(b) == StateBytes((Size) h.nvalues);
 }
 
 /*
@@ -99,29 +112,55 @@ bytea *
 uba_pass_state_arg(FunctionCallInfo fcinfo, int argno, uint32 magic, const char *what)
 {
 	bytea	   *b;
-	UbaPassHead h;
 
 	if (PG_ARGISNULL(argno))
 		return NULL;
 	b = PG_GETARG_BYTEA_P(argno);
-	if (VARSIZE(b) < VARHDRSZ + PASS_PAD + sizeof(UbaPassHead))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("not a state of %s", what)));
-	memcpy(&h, VARDATA(b) + PASS_PAD, sizeof(h));
-	if (h.magic != magic || h.nvalues < 0 || (uint64) h.nvalues > MaxAllocSize / sizeof(double) ||
-		VARSIZE(b) != StateBytes((Size) h.nvalues))
+	if (!WellFormed(b, magic))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("not a state of %s", what)));
 	if (!AggCheckCallContext(fcinfo, NULL) || ((uintptr_t) (VARDATA(b) + PASS_PAD)) % 8 != 0)
 	{
-		bytea	   *copy = MemoryContextAlloc(StateContext(fcinfo), VARSIZE(b));
+		bytea	   *copy = MemoryContextAlloc(uba_state_context(fcinfo), VARSIZE(b));
 
 		memcpy(copy, b, VARSIZE(b));
 		b = copy;
 	}
 	return b;
+}
+
+/* A driver's own state (a palloc'd copy from uba_pass_query_run), checked the same way */
+bytea *
+uba_pass_state_own(bytea *b, uint32 magic, const char *what)
+{
+	if (!WellFormed(b, magic) || ((uintptr_t) (VARDATA(b) + PASS_PAD)) % 8 != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("not a state of %s", what)));
+	return b;
+}
+
+/*
+ * The start of a pass aggregate's combine function: when either state is
+ * NULL the other is the result (a copy in the aggregate's memory); true
+ * then, with *result set (NULL when both are).
+ */
+bool
+uba_pass_combine_nulls(FunctionCallInfo fcinfo, bytea *a, bytea *b, bytea **result)
+{
+	if (b == NULL)
+	{
+		*result = a;
+		return true;
+	}
+	if (a == NULL)
+	{
+		*result = MemoryContextAlloc(uba_state_context(fcinfo), VARSIZE(b));
+		memcpy(*result, b, VARSIZE(b));
+		return true;
+	}
+	return false;
 }
 
 /* A number in (0, 1) from the bytes of a row and a seed: the same row draws the same number */

@@ -764,6 +764,72 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 		uba_encoding_expand(rs->enc, rs);
 }
 
+/* The collected rows, copied row by row (rows of up to UBA_GROUPED_MAX_DIM values) */
+#define UBA_GROUPED_MAX_DIM 8
+
+typedef struct GroupedCopy
+{
+	double	   *rows;
+	int			dim;
+} GroupedCopy;
+
+static void
+CopyRow(void *arg, int64 i, const double *x, double y)
+{
+	GroupedCopy *g = (GroupedCopy *) arg;
+
+	memcpy(g->rows + (Size) i * g->dim, x, sizeof(double) * g->dim);
+}
+
+static int
+CompareGroupRows(const void *a, const void *b, void *arg)
+{
+	const double *p = (const double *) a;
+	const double *q = (const double *) b;
+	int			dim = *(const int *) arg;
+
+	for (int j = 0; j < dim; j++)
+		if (p[j] != q[j])
+			return p[j] < q[j] ? -1 : 1;
+	return 0;
+}
+
+/*
+ * The distinct rows of a row set, in ascending order (by the first value,
+ * then the next...), with how many times each came: for trainers whose
+ * rows are few numbers that repeat (customers' summaries).  Sorted, so
+ * what is computed from them does not depend on the order rows came in.
+ * Returns the number of distinct rows; *rows and *counts are palloc'd.
+ */
+int64
+uba_rowset_grouped(UbaRowSet *rs, double **rows, double **counts)
+{
+	GroupedCopy g;
+	int			dim = rs->dim;
+	int64		m = 0;
+
+	if (dim < 1 || dim > UBA_GROUPED_MAX_DIM)
+		elog(ERROR, "uba_rowset_grouped: %d values a row", dim);
+	uba_check_memory(mul_size((Size) rs->n, (Size) (dim + 1) * sizeof(double)), "grouping the rows");
+	g.rows = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * dim * Max(rs->n, 1));
+	g.dim = dim;
+	uba_rowset_foreach(rs, CopyRow, &g);
+	qsort_arg(g.rows, rs->n, sizeof(double) * dim, CompareGroupRows, &dim);
+	*counts = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(rs->n, 1));
+	for (int64 i = 0; i < rs->n; i++)
+	{
+		if (m > 0 && CompareGroupRows(g.rows + (Size) i * dim, g.rows + (Size) (m - 1) * dim, &dim) == 0)
+		{
+			(*counts)[m - 1] += 1;
+			continue;
+		}
+		memmove(g.rows + (Size) m * dim, g.rows + (Size) i * dim, sizeof(double) * dim);
+		(*counts)[m++] = 1;
+	}
+	*rows = g.rows;
+	return m;
+}
+
 /* Column means and population variances of the ordered rows (n > 0) */
 void
 uba_rowset_moments(const UbaRowSet *rs, double *mean, double *var)

@@ -432,6 +432,7 @@ extern void uba_rowset_check_param(UbaRowSet *rs, int32 iparam, const char *what
 extern void uba_rowset_canonical_order(UbaRowSet *rs);
 extern const UbaSortKey *uba_rowset_canonical_keys(UbaRowSet *rs);
 extern void uba_rowset_moments(const UbaRowSet *rs, double *mean, double *var);
+extern int64 uba_rowset_grouped(UbaRowSet *rs, double **rows, double **counts);
 extern double uba_rowset_text_label(UbaRowSet *rs, Datum label);
 
 /* ---------- ids as they are: integer, text or uuid (ids.c) ---------- */
@@ -673,6 +674,9 @@ typedef struct UbaPassHead
 extern bytea *uba_pass_state_new(FunctionCallInfo fcinfo, uint32 magic, const uint32 *dims,
 								 Size nvalues, const char *what);
 extern bytea *uba_pass_state_arg(FunctionCallInfo fcinfo, int argno, uint32 magic, const char *what);
+extern bytea *uba_pass_state_own(bytea *b, uint32 magic, const char *what);
+extern bool uba_pass_combine_nulls(FunctionCallInfo fcinfo, bytea *a, bytea *b, bytea **result);
+extern MemoryContext uba_state_context(FunctionCallInfo fcinfo);
 extern UbaPassHead *uba_pass_head(bytea *state);
 extern double *uba_pass_values(bytea *state);
 extern double uba_row_uniform(const double *x, int d, uint64 seed);
@@ -729,6 +733,7 @@ extern void uba_gemm_abt(int m, int n, int k, double alpha, const double *A,
 						 const double *B, double beta, double *C);
 /* Solve A x = b, A symmetric positive definite (overwritten); false if it is not */
 extern bool uba_cholesky_solve(int n, double *A, double *b);
+extern double uba_norm_inf(const double *v, int n);
 /* A^-1 in place (single precision, full), A symmetric positive definite; false if it is not */
 extern bool uba_spd_inverse_f32(int n, float *A);
 /* Diagonal of A^-1, A symmetric positive definite (overwritten); false if it is not */

@@ -129,17 +129,6 @@ View(bytea *b, LinRegState *s)
 	s->options_text = s->h->textlen > 0 ? p : NULL;
 }
 
-/* The memory a state lives in: the aggregate's, or the call's outside an aggregate */
-static MemoryContext
-StateContext(FunctionCallInfo fcinfo)
-{
-	MemoryContext cxt;
-
-	if (!AggCheckCallContext(fcinfo, &cxt))
-		cxt = CurrentMemoryContext;
-	return cxt;
-}
-
 /* A zeroed state for d features */
 static void
 NewState(FunctionCallInfo fcinfo, int d, Jsonb *options, LinRegState *s)
@@ -156,7 +145,7 @@ NewState(FunctionCallInfo fcinfo, int d, Jsonb *options, LinRegState *s)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("linear regression state over 1 GB")));
-	b = MemoryContextAllocZero(StateContext(fcinfo), bytes);
+	b = MemoryContextAllocZero(uba_state_context(fcinfo), bytes);
 	SET_VARSIZE(b, bytes);
 	((LinRegHead *) (VARDATA(b) + LINREG_PAD))->d = d;
 	((LinRegHead *) (VARDATA(b) + LINREG_PAD))->optlen = optlen;
@@ -199,7 +188,7 @@ StateArg(FunctionCallInfo fcinfo, int n, LinRegState *s)
 				 errmsg("not a linear regression training state")));
 	if (!AggCheckCallContext(fcinfo, NULL) || ((uintptr_t) (VARDATA(b) + LINREG_PAD)) % 8 != 0)
 	{
-		bytea	   *copy = MemoryContextAlloc(StateContext(fcinfo), VARSIZE(b));
+		bytea	   *copy = MemoryContextAlloc(uba_state_context(fcinfo), VARSIZE(b));
 
 		memcpy(copy, b, VARSIZE(b));
 		b = copy;

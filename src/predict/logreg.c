@@ -551,17 +551,6 @@ GradientHessian(LogRegWork *w, const double *beta, double *g, double *H)
 	return Pass(w, beta, g, H);
 }
 
-/* Largest absolute element */
-static double
-NormInf(const double *v, int n)
-{
-	double		m = 0;
-
-	for (int i = 0; i < n; i++)
-		m = Max(m, fabs(v[i]));
-	return m;
-}
-
 /* lambda * ||coefficients||_1 (the intercept, index d, is not penalized) */
 static double
 L1Term(const LogRegWork *w, const double *beta)
@@ -625,7 +614,7 @@ NewtonDirection(const LogRegWork *w, const double *g, const double *H, double *H
 		}
 		if (uba_cholesky_solve(p, Hc, step))
 			return;
-		damping = damping == 0 ? 1e-10 * Max(1.0, NormInf(H, p * p)) : damping * 10;
+		damping = damping == 0 ? 1e-10 * Max(1.0, uba_norm_inf(H, p * p)) : damping * 10;
 		if (damping > 1e10)
 			elog(ERROR, "uba logistic regression: Hessian cannot be factored");
 	}

@@ -80,16 +80,12 @@ View(bytea *b, PassView *v)
 	}
 }
 
-/* The state in argument argno, checked against its dimensions, or NULL */
+/* A well-formed state, checked against its dimensions and viewed */
 static bytea *
-StateArg(FunctionCallInfo fcinfo, int argno, PassView *v)
+Check(bytea *b, PassView *v)
 {
-	bytea	   *b = uba_pass_state_arg(fcinfo, argno, PASS_MAGIC, PASS_WHAT);
-	UbaPassHead *h;
+	UbaPassHead *h = uba_pass_head(b);
 
-	if (b == NULL)
-		return NULL;
-	h = uba_pass_head(b);
 	if (h->dims[DIM_D] < 1 || h->dims[DIM_D] > MAX_PASS_FEATURES ||
 		(h->dims[DIM_P] != 0 && h->dims[DIM_P] != h->dims[DIM_D] && h->dims[DIM_P] != h->dims[DIM_D] + 1) ||
 		(uint64) h->nvalues != ValuesFor((int) h->dims[DIM_D], (int) h->dims[DIM_P]))
@@ -102,6 +98,15 @@ StateArg(FunctionCallInfo fcinfo, int argno, PassView *v)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("not a state of %s", PASS_WHAT)));
 	return b;
+}
+
+/* The state in argument argno, checked, or NULL */
+static bytea *
+StateArg(FunctionCallInfo fcinfo, int argno, PassView *v)
+{
+	bytea	   *b = uba_pass_state_arg(fcinfo, argno, PASS_MAGIC, PASS_WHAT);
+
+	return b ? Check(b, v) : NULL;
 }
 
 /*
@@ -226,24 +231,14 @@ uba_logreg_pass_combine(PG_FUNCTION_ARGS)
 				o;
 	bytea	   *ba = StateArg(fcinfo, 0, &a);
 	bytea	   *bo = StateArg(fcinfo, 1, &o);
+	bytea	   *trivial;
 	double		n;
 
-	if (bo == NULL)
+	if (uba_pass_combine_nulls(fcinfo, ba, bo, &trivial))
 	{
-		if (ba == NULL)
+		if (trivial == NULL)
 			PG_RETURN_NULL();
-		PG_RETURN_BYTEA_P(ba);
-	}
-	if (ba == NULL)
-	{
-		MemoryContext cxt;
-		bytea	   *copy;
-
-		if (!AggCheckCallContext(fcinfo, &cxt))
-			cxt = CurrentMemoryContext;
-		copy = MemoryContextAlloc(cxt, VARSIZE(bo));
-		memcpy(copy, bo, VARSIZE(bo));
-		PG_RETURN_BYTEA_P(copy);
+		PG_RETURN_BYTEA_P(trivial);
 	}
 	if (a.d != o.d || a.p != o.p)
 		ereport(ERROR,
@@ -301,14 +296,7 @@ RunRemote(void *arg, bytea *model, double *g, double *H)
 	st = uba_pass_query_run(&r->pq, params, nulls);
 	if (st == NULL)
 		elog(ERROR, "uba_logreg_train: the rows vanished between passes");
-	{
-		LOCAL_FCINFO(fc, 1);
-
-		InitFunctionCallInfoData(*fc, NULL, 1, InvalidOid, NULL, NULL);
-		fc->args[0].value = PointerGetDatum(st);
-		fc->args[0].isnull = false;
-		st = StateArg(fc, 0, &v);
-	}
+	st = Check(uba_pass_state_own(st, PASS_MAGIC, PASS_WHAT), &v);
 	if (v.d != r->d || v.p != r->p)
 		elog(ERROR, "uba_logreg_train: a pass returned a state of another shape");
 	loss = *v.loss + *v.loss_c;
@@ -354,14 +342,7 @@ uba_logreg_train_query(PG_FUNCTION_ARGS)
 		uba_pass_query_close(&r.pq);
 		PG_RETURN_NULL();
 	}
-	{
-		LOCAL_FCINFO(fc, 1);
-
-		InitFunctionCallInfoData(*fc, NULL, 1, InvalidOid, NULL, NULL);
-		fc->args[0].value = PointerGetDatum(st);
-		fc->args[0].isnull = false;
-		st = StateArg(fc, 0, &v);
-	}
+	st = Check(uba_pass_state_own(st, PASS_MAGIC, PASS_WHAT), &v);
 	r.d = v.d;
 	r.p = v.d + (uba_option(&o, "fit_intercept") != 0 ? 1 : 0);
 	n = (int64) *v.n;

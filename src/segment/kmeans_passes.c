@@ -136,16 +136,12 @@ View(bytea *b, PassView *v)
 	}
 }
 
-/* The state in argument argno, checked against its dimensions, or NULL */
+/* A well-formed state, checked against its dimensions and viewed */
 static bytea *
-StateArg(FunctionCallInfo fcinfo, int argno, PassView *v)
+Check(bytea *b, PassView *v)
 {
-	bytea	   *b = uba_pass_state_arg(fcinfo, argno, PASS_MAGIC, PASS_WHAT);
-	UbaPassHead *h;
+	UbaPassHead *h = uba_pass_head(b);
 
-	if (b == NULL)
-		return NULL;
-	h = uba_pass_head(b);
 	if (h->dims[DIM_M] > KMEANS_MAX_K || h->dims[DIM_D] < 1 || h->dims[DIM_D] > UBA_MAX_FEATURES ||
 		h->dims[DIM_S] > KMEANS_MAX_K || h->dims[DIM_F] > 2 * h->dims[DIM_M] ||
 		(uint64) h->nvalues != ValuesFor((int) h->dims[DIM_M], (int) h->dims[DIM_D],
@@ -168,6 +164,15 @@ StateArg(FunctionCallInfo fcinfo, int argno, PassView *v)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("not a state of %s", PASS_WHAT)));
 	return b;
+}
+
+/* The state in argument argno, checked, or NULL */
+static bytea *
+StateArg(FunctionCallInfo fcinfo, int argno, PassView *v)
+{
+	bytea	   *b = uba_pass_state_arg(fcinfo, argno, PASS_MAGIC, PASS_WHAT);
+
+	return b ? Check(b, v) : NULL;
 }
 
 /*
@@ -359,25 +364,15 @@ uba_kmeans_pass_combine(PG_FUNCTION_ARGS)
 				o;
 	bytea	   *ba = StateArg(fcinfo, 0, &a);
 	bytea	   *bo = StateArg(fcinfo, 1, &o);
+	bytea	   *trivial;
 	double		n;
 	int			d;
 
-	if (bo == NULL)
+	if (uba_pass_combine_nulls(fcinfo, ba, bo, &trivial))
 	{
-		if (ba == NULL)
+		if (trivial == NULL)
 			PG_RETURN_NULL();
-		PG_RETURN_BYTEA_P(ba);
-	}
-	if (ba == NULL)
-	{
-		MemoryContext cxt;
-		bytea	   *copy;
-
-		if (!AggCheckCallContext(fcinfo, &cxt))
-			cxt = CurrentMemoryContext;
-		copy = MemoryContextAlloc(cxt, VARSIZE(bo));
-		memcpy(copy, bo, VARSIZE(bo));
-		PG_RETURN_BYTEA_P(copy);
+		PG_RETURN_BYTEA_P(trivial);
 	}
 	if (a.m != o.m || a.d != o.d || a.s != o.s || a.f != o.f)
 		ereport(ERROR,
@@ -473,14 +468,7 @@ RunPass(Driver *dr, const double *centers, int m, int sample, int64 seed, PassVi
 	if (state == NULL)
 		return NULL;
 	/* our own aggregate's state, but read as untrusted all the same */
-	{
-		LOCAL_FCINFO(fc, 1);
-
-		InitFunctionCallInfoData(*fc, NULL, 1, InvalidOid, NULL, NULL);
-		fc->args[0].value = PointerGetDatum(state);
-		fc->args[0].isnull = false;
-		state = StateArg(fc, 0, v);
-	}
+	state = Check(uba_pass_state_own(state, PASS_MAGIC, PASS_WHAT), v);
 	if (v->m != m || v->d != dr->d || v->s != sample)
 		elog(ERROR, "uba_kmeans_train: a pass returned a state of another shape");
 	return state;
@@ -775,14 +763,7 @@ uba_kmeans_train(PG_FUNCTION_ARGS)
 			uba_pass_query_close(&dr.pq);
 			PG_RETURN_NULL();
 		}
-		{
-			LOCAL_FCINFO(fc, 1);
-
-			InitFunctionCallInfoData(*fc, NULL, 1, InvalidOid, NULL, NULL);
-			fc->args[0].value = PointerGetDatum(st);
-			fc->args[0].isnull = false;
-			st = StateArg(fc, 0, &v);
-		}
+		st = Check(uba_pass_state_own(st, PASS_MAGIC, PASS_WHAT), &v);
 	}
 	d = dr.d = v.d;
 	n = (int64) *v.n;

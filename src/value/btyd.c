@@ -212,72 +212,37 @@ typedef struct Customers
 	Values		txv;
 } Customers;
 
-typedef struct Triple
-{
-	double		v[3];
-} Triple;
-
-static void
-CollectTriple(void *arg, int64 i, const double *x, double y)
-{
-	memcpy(((Triple *) arg)[i].v, x, sizeof(double) * 3);
-}
-
-static int
-CompareTriples(const void *a, const void *b)
-{
-	const double *p = ((const Triple *) a)->v;
-	const double *q = ((const Triple *) b)->v;
-
-	for (int j = 0; j < 3; j++)
-		if (p[j] != q[j])
-			return p[j] < q[j] ? -1 : 1;
-	return 0;
-}
-
 /* Group the collected summaries: in sorted order, so the sums never depend on row order */
 static void
 GroupCustomers(UbaRowSet *rs, Customers *c)
 {
-	Triple	   *t;
-	int64		m = 0;
+	double	   *rows;
+	int64		m = uba_rowset_grouped(rs, &rows, &c->w);
 
-	uba_check_memory(mul_size(rs->n, sizeof(Triple) + 5 * sizeof(double) + sizeof(int)),
-					 "fitting a repeat-purchase model");
-	t = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Triple) * rs->n);
-	uba_rowset_foreach(rs, CollectTriple, t);
-	qsort(t, rs->n, sizeof(Triple), CompareTriples);
-	c->x = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
-	c->tx = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
-	c->T = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
-	c->w = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
-	c->xi = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * rs->n);
-	c->xs = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
-	c->nx = 0;
-	for (int64 i = 0; i < rs->n; i++)
-	{
-		if (m > 0 && CompareTriples(&t[i], &t[i - 1]) == 0)
-		{
-			c->w[m - 1] += 1;
-			continue;
-		}
-		c->x[m] = t[i].v[0];
-		c->tx[m] = t[i].v[1];
-		c->T[m] = t[i].v[2];
-		c->w[m] = 1;
-		/* sorted by x first: a new x starts a new group */
-		if (c->nx == 0 || c->xs[c->nx - 1] != c->x[m])
-			c->xs[c->nx++] = c->x[m];
-		c->xi[m] = c->nx - 1;
-		m++;
-	}
+	uba_check_memory(mul_size(m, 4 * sizeof(double) + 3 * sizeof(int)), "fitting a repeat-purchase model");
 	c->n = m;
+	c->x = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(m, 1));
+	c->tx = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(m, 1));
+	c->T = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(m, 1));
+	c->xi = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * Max(m, 1));
+	c->xs = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(m, 1));
+	c->nx = 0;
+	for (int64 i = 0; i < m; i++)
+	{
+		c->x[i] = rows[i * 3];
+		c->tx[i] = rows[i * 3 + 1];
+		c->T[i] = rows[i * 3 + 2];
+		/* sorted by x first: a new x starts a new group */
+		if (c->nx == 0 || c->xs[c->nx - 1] != c->x[i])
+			c->xs[c->nx++] = c->x[i];
+		c->xi[i] = c->nx - 1;
+	}
 	c->total = (double) rs->n;
 	c->lg = palloc(sizeof(double) * c->nx);
 	c->lbx = palloc(sizeof(double) * c->nx);
 	for (int k = 0; k < 4; k++)
 		c->dg[k] = palloc(sizeof(double) * c->nx);
-	pfree(t);
+	pfree(rows);
 	DistinctValues(c->T, c->n, &c->Tv);
 	DistinctValues(c->tx, c->n, &c->txv);
 }

@@ -114,30 +114,6 @@ typedef struct Spenders
 	double		total;
 } Spenders;
 
-typedef struct Pair
-{
-	double		v[2];
-} Pair;
-
-static void
-CollectPair(void *arg, int64 i, const double *x, double y)
-{
-	memcpy(((Pair *) arg)[i].v, x, sizeof(double) * 2);
-}
-
-static int
-ComparePairs(const void *a, const void *b)
-{
-	const double *p = ((const Pair *) a)->v;
-	const double *q = ((const Pair *) b)->v;
-
-	if (p[0] != q[0])
-		return p[0] < q[0] ? -1 : 1;
-	if (p[1] != q[1])
-		return p[1] < q[1] ? -1 : 1;
-	return 0;
-}
-
 /* minus the mean log-likelihood at log-parameters th, and its gradient */
 static double
 GgObjective(void *arg, const double *th, double *grad)
@@ -195,7 +171,6 @@ uba_gammagamma_final(PG_FUNCTION_ARGS)
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
 	UbaOptions	o;
 	Spenders	s;
-	Pair	   *pairs;
 	UbaMinimizeResult res;
 	double		th[3],
 				par[3],
@@ -208,27 +183,22 @@ uba_gammagamma_final(PG_FUNCTION_ARGS)
 	if (rs == NULL || rs->n == 0)
 		PG_RETURN_NULL();
 	uba_parse_options(rs->options, gg_options, lengthof(gg_options), "uba_gammagamma_train", &o);
-	uba_check_memory(mul_size(rs->n, sizeof(Pair) + 4 * sizeof(double)), "fitting the spend model");
-	pairs = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Pair) * rs->n);
-	uba_rowset_foreach(rs, CollectPair, pairs);
-	qsort(pairs, rs->n, sizeof(Pair), ComparePairs);
-	s.x = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
-	s.m = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
-	s.lnm = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
-	s.w = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
-	for (int64 i = 0; i < rs->n; i++)
 	{
-		mean += pairs[i].v[1];
-		if (k > 0 && ComparePairs(&pairs[i], &pairs[i - 1]) == 0)
+		double	   *rows;
+
+		k = uba_rowset_grouped(rs, &rows, &s.w);
+		uba_check_memory(mul_size(k, 3 * sizeof(double)), "fitting the spend model");
+		s.x = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(k, 1));
+		s.m = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(k, 1));
+		s.lnm = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(k, 1));
+		for (int64 i = 0; i < k; i++)
 		{
-			s.w[k - 1] += 1;
-			continue;
+			s.x[i] = rows[i * 2];
+			s.m[i] = rows[i * 2 + 1];
+			s.lnm[i] = log(s.m[i]);
+			mean += s.w[i] * s.m[i];
 		}
-		s.x[k] = pairs[i].v[0];
-		s.m[k] = pairs[i].v[1];
-		s.lnm[k] = log(s.m[k]);
-		s.w[k] = 1;
-		k++;
+		pfree(rows);
 	}
 	s.n = k;
 	s.total = (double) rs->n;
