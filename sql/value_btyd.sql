@@ -78,6 +78,19 @@ SELECT uba_clv(bg, gg, 3, 200, 300, 400, 24) > uba_clv(bg, gg, 3, 200, 300, 400)
                          / 1.01 ^ i) FROM generate_series(1, 12) i)) < 1e-9 AS as_defined
   FROM cv_models;
 
+-- the period the models' times are in: a month is 4.345 weeks, or 1 month
+SELECT abs(uba_clv(bg, gg, 3, 200, 300, 400, 12, 0.01, 'week')
+           - (SELECT sum(uba_expected_spend(gg, 3, 400)
+                         * (uba_expected_purchases(bg, 4.345 * i, 3, 200, 300) - uba_expected_purchases(bg, 4.345 * (i - 1), 3, 200, 300))
+                         / 1.01 ^ i) FROM generate_series(1, 12) i)) < 1e-9 AS weeks_as_defined,
+       abs(uba_clv(bg, gg, 3, 200, 300, 400, 6, 0.02, 'month')
+           - (SELECT sum(uba_expected_spend(gg, 3, 400)
+                         * (uba_expected_purchases(bg, i, 3, 200, 300) - uba_expected_purchases(bg, i - 1, 3, 200, 300))
+                         / 1.02 ^ i) FROM generate_series(1, 6) i)) < 1e-9 AS months_as_defined
+  FROM cv_models;
+-- out of iterations: a NOTICE, and the model so far
+SELECT (uba_model_info(uba_bgnbd_train(frequency, recency, t, '{"max_iter": 2}'))->>'converged')::boolean AS converged FROM cv;
+
 -- the same model in any row order and with parallel workers
 SET max_parallel_workers_per_gather = 2;
 SET parallel_setup_cost = 0;
@@ -111,6 +124,8 @@ SELECT expect_error($$SELECT uba_bgnbd_train(frequency, t + 1, t) FROM cv WHERE 
 SELECT expect_error($$SELECT uba_bgnbd_train(frequency, recency, 'Infinity') FROM cv$$);
 SELECT expect_error($$SELECT uba_bgnbd_train(frequency, recency, t, '{"max_iter": 0}') FROM cv$$);
 SELECT expect_error($$SELECT uba_gammagamma_train(frequency, monetary_value) FROM cv$$);
+-- every customer spends the same: no spread between customers to fit
+SELECT expect_error($$SELECT uba_gammagamma_train(frequency, 25) FROM cv WHERE frequency > 0$$);
 SELECT expect_error($$SELECT uba_expected_purchases(bg, -1, 1, 1, 2) FROM cv_models$$);
 SELECT expect_error($$SELECT uba_expected_purchases(bg, 30, 1, 3, 2) FROM cv_models$$);
 SELECT expect_error($$SELECT uba_expected_purchases(gg, 30, 1, 1, 2) FROM cv_models$$);

@@ -70,7 +70,9 @@ typedef struct UbaModelCache
 	uint64		clock;
 	MemoryContextCallback unpin;	/* releases the kept models when the query ends */
 	void	   *extra;			/* the caller's own (uba_model_cache_extra) */
-	/* the last model of a constant or parameter argument: found by its pointer alone */
+	/* whether each of the first arguments is a constant (0 not known yet, 1 yes, -1 no) */
+	signed char arg_const[8];
+	/* the last model of a constant argument: found by its pointer alone */
 	const void *stable_ptr;
 	int			stable_argno;
 	UbaModelKind stable_kind;
@@ -261,9 +263,14 @@ uba_model_cached(FunctionCallInfo fcinfo, int argno, UbaModelKind kind,
 	 * not compared byte by byte on every row.  Not so a parameter: PL/pgSQL
 	 * may give a variable a new value at the old one's address.
 	 */
-	if (!ArgIsConst(fcinfo, argno))
-		return uba_model_cached_datum(fcinfo, d, kind, parse);
 	cache = CallSiteCache(fcinfo->flinfo);
+	/* the call's expression does not change: look at it once, not on every row */
+	if (argno < 0 || argno >= (int) lengthof(cache->arg_const))
+		return uba_model_cached_datum(fcinfo, d, kind, parse);
+	if (cache->arg_const[argno] == 0)
+		cache->arg_const[argno] = ArgIsConst(fcinfo, argno) ? 1 : -1;
+	if (cache->arg_const[argno] < 0)
+		return uba_model_cached_datum(fcinfo, d, kind, parse);
 	if (cache->stable_ptr == DatumGetPointer(d) && cache->stable_argno == argno &&
 		cache->stable_kind == kind &&
 		cache->entries[cache->stable_entry].filled == cache->stable_filled &&

@@ -53,8 +53,6 @@ PG_FUNCTION_INFO_V1(uba_p_alive);
 #define HYP2F1_FIT_TERMS 20000
 /* the fits' domain: log-parameters beyond this are outside (the fit then ends beyond BTYD_PARAM_LIMIT) */
 #define BTYD_LOG_DOMAIN 18.5
-/* unconverged with a parameter beyond this (or its inverse): running along a ridge to infinity */
-#define BTYD_RIDGE_LIMIT 1e4
 
 static const UbaOptionSpec btyd_options[] = {
 	{"max_iter", UBA_OPT_INT, 100, 1, 100000, NULL},
@@ -399,36 +397,10 @@ FitAndWrite(UbaRowSet *rs, int family, UbaObjective fn, int nparams, double *sta
 	uba_minimize(nparams, th, fn, &c, (int) uba_option(&o, "max_iter"), uba_option(&o, "tol"), &res);
 	uba_progress(&o, "%s: %d Newton iterations, %d evaluations over %lld distinct customers: log-likelihood %.10g, gradient %.3g",
 				 train_names[family], res.iterations, res.evaluations, (long long) c.n, -res.f * c.total, res.gnorm);
-	for (int k = 0; k < nparams; k++)
-	{
-		p[k] = exp(th[k]);
-		if (!(p[k] < BTYD_PARAM_LIMIT && p[k] > 1 / BTYD_PARAM_LIMIT))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("the repeat-purchase model has no finite fit: parameter %s runs to %s",
-							param_names[family][k], p[k] >= 1 ? "infinity" : "zero"),
-					 errdetail("Fitted on " INT64_FORMAT " customers.", (int64) c.total),
-					 errhint("The data may show too little repetition or dropping out (few customers with repeat purchases, or a short observation); use more customers or a longer period.")));
-	}
-	/*
-	 * Still climbing after max_iter with a parameter far out: the optimum is
-	 * at infinity along a ridge (a and b growing together: no spread in the
-	 * dropout probability), which the fit only approaches.
-	 */
-	if (!res.converged)
-		for (int k = 0; k < nparams; k++)
-			if (p[k] > BTYD_RIDGE_LIMIT || p[k] < 1 / BTYD_RIDGE_LIMIT)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("the repeat-purchase model has no finite fit: parameter %s runs to %s",
-								param_names[family][k], p[k] >= 1 ? "infinity" : "zero"),
-						 errdetail("After %d iterations it is %g, and the likelihood still rises.", res.iterations, p[k]),
-						 errhint("The data may show too little variation in how customers buy or drop out; use more customers or a longer period.")));
-	if (!res.converged)
-		ereport(NOTICE,
-				(errmsg("the repeat-purchase model did not converge in %d iterations", res.iterations),
-				 errdetail("The largest gradient element is %g, above the tolerance %g.", res.gnorm, uba_option(&o, "tol")),
-				 errhint("Raise max_iter.")));
+	uba_value_fit_result("repeat-purchase model", param_names[family], th, nparams, BTYD_PARAM_LIMIT, &res,
+						 uba_option(&o, "tol"), psprintf("Fitted on " INT64_FORMAT " customers.", (int64) c.total),
+						 "The data may show too little repetition or dropping out (few customers with repeat purchases, or a short observation); use more customers or a longer period.",
+						 p);
 
 	uba_writer_init(&pw);
 	uba_put_u32(&pw, (uint32) family);

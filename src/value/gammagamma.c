@@ -211,22 +211,10 @@ uba_gammagamma_final(PG_FUNCTION_ARGS)
 	uba_minimize(3, th, GgObjective, &s, (int) uba_option(&o, "max_iter"), uba_option(&o, "tol"), &res);
 	uba_progress(&o, "uba_gammagamma_train: %d Newton iterations, %d evaluations over %lld distinct customers: log-likelihood %.10g, gradient %.3g",
 				 res.iterations, res.evaluations, (long long) s.n, -res.f * s.total, res.gnorm);
-	for (int j = 0; j < 3; j++)
-	{
-		par[j] = exp(th[j]);
-		if (!(par[j] < GG_PARAM_LIMIT && par[j] > 1 / GG_PARAM_LIMIT))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("the spend model has no finite fit: parameter %s runs to %s",
-							names[j], par[j] >= 1 ? "infinity" : "zero"),
-					 errdetail("Fitted on " INT64_FORMAT " customers with repeat purchases.", rs->n),
-					 errhint("Spend per transaction may vary too little between customers, or too few customers have repeat purchases.")));
-	}
-	if (!res.converged)
-		ereport(NOTICE,
-				(errmsg("the spend model did not converge in %d iterations", res.iterations),
-				 errdetail("The largest gradient element is %g, above the tolerance %g.", res.gnorm, uba_option(&o, "tol")),
-				 errhint("Raise max_iter.")));
+	uba_value_fit_result("spend model", names, th, 3, GG_PARAM_LIMIT, &res, uba_option(&o, "tol"),
+						 psprintf("Fitted on " INT64_FORMAT " customers with repeat purchases.", rs->n),
+						 "Spend per transaction may vary too little between customers, or too few customers have repeat purchases.",
+						 par);
 	uba_writer_init(&pw);
 	uba_put_u32(&pw, (uint32) res.iterations);
 	uba_put_u32(&pw, res.converged ? GG_FLAG_CONVERGED : 0);

@@ -37,6 +37,9 @@ typedef struct GammaGammaModel
 	double		gnorm;
 } GammaGammaModel;
 
+extern void uba_value_fit_result(const char *model, const char *const *names, const double *th, int n,
+								 double limit, const UbaMinimizeResult *res, double tol,
+								 const char *detail, const char *hint, double *p);
 extern void uba_btyd_check_summary(double x, double tx, double T);
 extern void *uba_btyd_parse(const UbaModelMeta *meta, UbaReader *r);
 extern double uba_btyd_p_alive(const BtydModel *m, double x, double tx, double T);
