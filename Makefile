@@ -15,7 +15,7 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 # The install script of the current version is built from one file per capability (sql/install,
 # in dependency order); the scripts of older versions and the upgrade scripts are history, kept
 # as released.  test/dump_restore.sh checks that an upgraded install equals a fresh one.
-INSTALL_PARTS = $(patsubst %,sql/install/%.sql,core segment metrics predict recommend behaviour value)
+INSTALL_PARTS = $(patsubst %,sql/install/%.sql,core segment metrics predict recommend behaviour value forecast)
 FIRST_SCRIPT = sql/uba--0.1.0.sql
 UPGRADE_SCRIPTS = $(sort $(wildcard sql/uba--*--*.sql))
 DATA = $(FIRST_SCRIPT) $(UPGRADE_SCRIPTS)
@@ -26,7 +26,7 @@ PG_CFLAGS = -O3 -ffp-contract=off -fno-math-errno -fno-trapping-math
 SHLIB_LINK = -lopenblas -lxgboost -lm
 
 # pg_regress: inputs sql/NAME.sql, expected output expected/NAME.out
-REGRESS = setup core_model core_progress segment_kmeans segment_passes predict_logreg predict_passes predict_linreg predict_boost predict_typed predict_iforest segment_quality metrics_evaluation core_catalog core_parallel recommend_cf recommend_ids metrics_ranking behaviour_events behaviour_assoc behaviour_profile behaviour_sequence behaviour_path behaviour_lifecycle behaviour_funnel behaviour_patterns behaviour_contribution value_btyd
+REGRESS = setup core_model core_progress segment_kmeans segment_passes predict_logreg predict_passes predict_linreg predict_boost predict_typed predict_iforest segment_quality metrics_evaluation core_catalog core_parallel recommend_cf recommend_ids metrics_ranking behaviour_events behaviour_assoc behaviour_profile behaviour_sequence behaviour_path behaviour_lifecycle behaviour_funnel behaviour_patterns behaviour_contribution value_btyd forecast_ets
 REGRESS_OPTS =
 
 EXTRA_CLEAN = results regression.diffs regression.out

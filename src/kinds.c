@@ -26,7 +26,8 @@ static const UbaModelDescriber describers[] = {
 	uba_boost_describe,			/* UBA_KIND_BOOST */
 	uba_prefixspan_describe,	/* UBA_KIND_SEQPATTERN */
 	uba_btyd_describe,			/* UBA_KIND_BTYD */
-	uba_gammagamma_describe		/* UBA_KIND_GAMMAGAMMA */
+	uba_gammagamma_describe,	/* UBA_KIND_GAMMAGAMMA */
+	uba_forecast_describe		/* UBA_KIND_FORECAST */
 };
 
 /* The describer of a kind, or NULL when this build has none (an unknown kind) */

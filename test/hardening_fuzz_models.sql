@@ -82,7 +82,16 @@ SELECT 'logreg', uba_logreg_train(x % 3 = 0 OR x % 5 = 1, t, '{"max_levels": 3}'
   FROM generate_series(1, 60) x, LATERAL (SELECT x % 9 AS a, CASE WHEN x % 7 = 0 THEN NULL ELSE (ARRAY['p', 'q', 'r', 's', 't'])[1 + x % 5] END AS c, x % 2 = 0 AS b) t
 UNION ALL
 SELECT 'kmeans', uba_kmeans(t, 2)
-  FROM generate_series(1, 60) x, LATERAL (SELECT x % 9 AS a, CASE WHEN x % 7 = 0 THEN NULL ELSE (ARRAY['p', 'q', 'r', 's', 't'])[1 + x % 5] END AS c, x % 2 = 0 AS b) t;
+  FROM generate_series(1, 60) x, LATERAL (SELECT x % 9 AS a, CASE WHEN x % 7 = 0 THEN NULL ELSE (ARRAY['p', 'q', 'r', 's', 't'])[1 + x % 5] END AS c, x % 2 = 0 AS b) t
+UNION ALL
+-- forecasts: a seasonal smoothing form, a multiplicative one with missing periods, intermittent demand
+SELECT 'forecast', uba_forecast_train((date '2020-01-01' + x * interval '1 month')::date, 10 + x % 4 + x * 0.1, '{"model": "AAA", "season_length": 4}') FROM generate_series(1, 24) x
+UNION ALL
+SELECT 'forecast', uba_forecast_train(date '2020-01-06' + 7 * x, 5 + (x % 3) * x * 0.2, '{"model": "MAM", "damped": true, "season_length": 3, "gaps": "missing"}') FROM generate_series(1, 30) x WHERE x % 7 <> 0
+UNION ALL
+SELECT 'forecast', uba_forecast_train(date '2020-01-01' + 3 * x, x % 4, '{"method": "tsb", "period": "day"}') FROM generate_series(1, 15) x
+UNION ALL
+SELECT 'forecast', uba_forecast_train(date '2020-01-01' + 3 * x, x % 4, '{"method": "sba", "period": "day"}') FROM generate_series(1, 15) x;
 
 -- every function that takes a model, by kind ('any': all kinds)
 CREATE TEMP TABLE calls (kind text, sql text);
@@ -114,6 +123,10 @@ INSERT INTO calls VALUES
 	('assoc', 'SELECT count(*)::text FROM uba_assoc_rules_list($1, NULL::text)'),
 	('prefixspan', 'SELECT count(*)::text FROM uba_sequential_patterns($1)'),
 	('prefixspan', 'SELECT count(*)::text FROM uba_sequential_patterns($1, NULL::bigint)'),
+	('forecast', 'SELECT count(*)::text FROM uba_forecast($1, 5, ''{80, 95}'')'),
+	('forecast', 'SELECT (uba_forecast_info($1)).form'),
+	('forecast', 'SELECT (uba_forecast_anomalies($1, (uba_forecast_info($1)).last_period, 5)).is_anomaly::text'),
+	('forecast', 'SELECT (uba_forecast_anomalies($1, (SELECT max(ts) FROM uba_forecast($1, 3)), 5)).is_anomaly::text'),
 	('boost', 'SELECT uba_boost_predict($1, ARRAY[3, 1]::float8[])::text'),
 	('boost', 'SELECT uba_boost_predict($1, ARRAY[30, 2]::float8[])::text'),
 	('boost', 'SELECT sum(contribution)::text FROM uba_boost_explain($1, ARRAY[3, 1]::float8[])'),

@@ -186,6 +186,34 @@ COMMENT ON AGGREGATE uba_rfm(timestamptz, float8, jsonb) IS 'a customer''s frequ
 COMMENT ON AGGREGATE uba_rfm(timestamptz, float8) IS 'a customer''s frequency, recency, T and monetary value from their transactions, as the lifetimes library defines them (GROUP BY customer)';
 COMMENT ON AGGREGATE uba_rfm(timestamp, float8, jsonb) IS 'a customer''s frequency, recency, T and monetary value from their transactions, as the lifetimes library defines them (GROUP BY customer)';
 COMMENT ON AGGREGATE uba_rfm(timestamp, float8) IS 'a customer''s frequency, recency, T and monetary value from their transactions, as the lifetimes library defines them (GROUP BY customer)';
+-- lifetimes' calibration_and_holdout_data: the summary as of a calibration end, and what the
+-- customer did after it (profile.c)
+CREATE TYPE uba_rfm_holdout_summary AS (
+	frequency_cal float8,		-- uba_rfm's frequency, recency, T and monetary value as of the calibration end
+	recency_cal float8,
+	t_cal float8,
+	monetary_value_cal float8,
+	frequency_holdout float8,	-- periods with a purchase after the calibration end, up to the observation end
+	monetary_value_holdout float8,	-- their mean amount (summed per period); 0 without one
+	duration_holdout float8		-- calibration end to observation end, in periods
+);
+COMMENT ON TYPE uba_rfm_holdout_summary IS 'what uba_rfm_holdout returns: lifetimes'' calibration summary and holdout purchases';
+CREATE FUNCTION uba_rfm_holdout_transfn(internal, timestamptz, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_rfm_holdout_transfn(internal, timestamp, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_rfm_holdout_final(internal) RETURNS uba_rfm_holdout_summary
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_rfm_holdout(ts timestamptz, amount float8, options jsonb) (
+	SFUNC = uba_rfm_holdout_transfn, STYPE = internal, FINALFUNC = uba_rfm_holdout_final,
+	COMBINEFUNC = uba_rfm_combine, SERIALFUNC = uba_rfm_serialize,
+	DESERIALFUNC = uba_rfm_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_rfm_holdout(ts timestamp, amount float8, options jsonb) (
+	SFUNC = uba_rfm_holdout_transfn, STYPE = internal, FINALFUNC = uba_rfm_holdout_final,
+	COMBINEFUNC = uba_rfm_combine, SERIALFUNC = uba_rfm_serialize,
+	DESERIALFUNC = uba_rfm_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_rfm_holdout(timestamptz, float8, jsonb) IS 'a customer''s summary as of "calibration_end" and her purchases after it, as lifetimes'' calibration_and_holdout_data (GROUP BY customer)';
+COMMENT ON AGGREGATE uba_rfm_holdout(timestamp, float8, jsonb) IS 'a customer''s summary as of "calibration_end" and her purchases after it, as lifetimes'' calibration_and_holdout_data (GROUP BY customer)';
 CREATE FUNCTION uba_rfm_segment(r int, f int) RETURNS text
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION uba_rfm_segment(r int, f int, segments jsonb) RETURNS text

@@ -49,6 +49,8 @@ PG_FUNCTION_INFO_V1(uba_rfm_combine);
 PG_FUNCTION_INFO_V1(uba_rfm_serialize);
 PG_FUNCTION_INFO_V1(uba_rfm_deserialize);
 PG_FUNCTION_INFO_V1(uba_rfm_segment);
+PG_FUNCTION_INFO_V1(uba_rfm_holdout_transfn);
+PG_FUNCTION_INFO_V1(uba_rfm_holdout_final);
 
 #define PERIOD_DAY UBA_PERIOD_DAY
 #define PERIOD_WEEK UBA_PERIOD_WEEK
@@ -59,6 +61,13 @@ PG_FUNCTION_INFO_V1(uba_rfm_segment);
 static const UbaOptionSpec rfm_options[] = {
 	{"period", UBA_OPT_CHOICE, PERIOD_DAY, 0, 0, period_choices},
 	{"end", UBA_OPT_DATE, NAN, 0, 0, NULL},
+};
+
+/* uba_rfm_holdout: the same, and where the calibration ends */
+static const UbaOptionSpec rfm_holdout_options[] = {
+	{"period", UBA_OPT_CHOICE, PERIOD_DAY, 0, 0, period_choices},
+	{"end", UBA_OPT_DATE, NAN, 0, 0, NULL},
+	{"calibration_end", UBA_OPT_DATE, NAN, 0, 0, NULL},
 };
 
 /* numpy's np.timedelta64(1, 'M'): the mean Gregorian month, in seconds */
@@ -80,6 +89,11 @@ typedef struct RfmState
 	int32		cap;
 	DateADT    *periods;		/* the periods seen (duplicates until compacted) */
 	Jsonb	   *options;		/* the first row's, which every row must repeat */
+	/* uba_rfm_holdout: periods after cal_end (up to end) count apart, in periods[] and these */
+	bool		holdout;
+	DateADT		cal_end;		/* the calibration end's period */
+	int64		hold_rows;
+	double		hold_total;
 } RfmState;
 
 /* Days between two period starts, in periods */
@@ -129,6 +143,16 @@ MakeRoom(RfmState *st, MemoryContext cxt, int32 more)
 static void
 AddPeriod(RfmState *st, MemoryContext cxt, DateADT p, int64 count, double amount)
 {
+	if (st->holdout && p > st->cal_end)
+	{
+		st->hold_rows += count;
+		st->hold_total += amount;
+		if (st->n > 0 && st->periods[st->n - 1] == p)
+			return;
+		MakeRoom(st, cxt, 1);
+		st->periods[st->n++] = p;
+		return;
+	}
 	if (st->rows == 0 || p < st->first)
 	{
 		st->first = p;
@@ -148,24 +172,42 @@ AddPeriod(RfmState *st, MemoryContext cxt, DateADT p, int64 count, double amount
 }
 
 static RfmState *
-NewState(MemoryContext cxt, Jsonb *options)
+NewState(MemoryContext cxt, Jsonb *options, bool holdout)
 {
 	RfmState   *st = MemoryContextAllocZero(cxt, sizeof(RfmState));
 	UbaOptions	o;
 	double		end;
 
-	uba_parse_options(options, rfm_options, lengthof(rfm_options), "uba_rfm", &o);
+	if (holdout)
+		uba_parse_options(options, rfm_holdout_options, lengthof(rfm_holdout_options), "uba_rfm_holdout", &o);
+	else
+		uba_parse_options(options, rfm_options, lengthof(rfm_options), "uba_rfm", &o);
 	st->period = (int32) uba_option(&o, "period");
 	end = uba_option(&o, "end");
 	/* the observation ends today (the session's date) unless the options say when */
 	st->end = PeriodStart(isnan(end) ? GetSQLCurrentDate() : (DateADT) end, st->period);
+	st->holdout = holdout;
+	if (holdout)
+	{
+		if (!uba_option_given(&o, "calibration_end"))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("uba_rfm_holdout needs the option \"calibration_end\""),
+					 errhint("For example '{\"calibration_end\": \"2011-06-30\", \"end\": \"2011-12-09\"}'::jsonb.")));
+		st->cal_end = PeriodStart((DateADT) uba_option(&o, "calibration_end"), st->period);
+		if (st->cal_end >= st->end)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the calibration must end in a period before the observation's end"),
+					 errhint("Set \"end\" after \"calibration_end\" (the observation ends today without \"end\").")));
+	}
 	st->options = uba_options_copy(cxt, options);
 	return st;
 }
 
-/* uba_rfm(ts, amount [, options]) transition */
-Datum
-uba_rfm_transfn(PG_FUNCTION_ARGS)
+/* uba_rfm(ts, amount [, options]) and uba_rfm_holdout transition */
+static Datum
+RfmTransition(FunctionCallInfo fcinfo, bool holdout)
 {
 	RfmState   *st = PG_ARGISNULL(0) ? NULL : (RfmState *) PG_GETARG_POINTER(0);
 	Jsonb	   *options = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
@@ -174,7 +216,7 @@ uba_rfm_transfn(PG_FUNCTION_ARGS)
 	DateADT		p;
 
 	if (st == NULL)
-		st = NewState(cxt, options);
+		st = NewState(cxt, options, holdout);
 	else
 		uba_check_same_options(st->options, options);
 	/* a row without a time is no transaction; one without an amount is a purchase of 0 */
@@ -186,10 +228,22 @@ uba_rfm_transfn(PG_FUNCTION_ARGS)
 		uba_check_finite(amount, "amounts");
 	}
 	p = PeriodStart(uba_local_date(PG_GETARG_DATUM(1), get_fn_expr_argtype(fcinfo->flinfo, 1) == TIMESTAMPOID,
-								   "uba_rfm"), st->period);
+								   holdout ? "uba_rfm_holdout" : "uba_rfm"), st->period);
 	if (p <= st->end)
 		AddPeriod(st, cxt, p, 1, amount);
 	PG_RETURN_POINTER(st);
+}
+
+Datum
+uba_rfm_transfn(PG_FUNCTION_ARGS)
+{
+	return RfmTransition(fcinfo, false);
+}
+
+Datum
+uba_rfm_holdout_transfn(PG_FUNCTION_ARGS)
+{
+	return RfmTransition(fcinfo, true);
 }
 
 /* Combine two workers' states */
@@ -212,24 +266,32 @@ uba_rfm_combine(PG_FUNCTION_ARGS)
 		a->n = a->cap = 0;
 		a->rows = 0;
 		a->total = 0;
+		a->hold_rows = 0;
+		a->hold_total = 0;
 		a->options = uba_options_copy(cxt, b->options);
 		MemoryContextSwitchTo(old);
 	}
 	else
 		uba_check_same_options(a->options, b->options);
-	if (b->rows == 0)
+	if (b->rows == 0 && b->hold_rows == 0)
 		PG_RETURN_POINTER(a);
-	if (a->rows == 0 || b->first < a->first)
+	a->hold_rows += b->hold_rows;
+	a->hold_total += b->hold_total;
+	/* b's calibration (or only) rows; a state with holdout rows alone has just periods to add */
+	if (b->rows > 0)
 	{
-		a->first = b->first;
-		a->first_sum = b->first_sum;
+		if (a->rows == 0 || b->first < a->first)
+		{
+			a->first = b->first;
+			a->first_sum = b->first_sum;
+		}
+		else if (b->first == a->first)
+			a->first_sum += b->first_sum;
+		if (a->rows == 0 || b->last > a->last)
+			a->last = b->last;
+		a->rows += b->rows;
+		a->total += b->total;
 	}
-	else if (b->first == a->first)
-		a->first_sum += b->first_sum;
-	if (a->rows == 0 || b->last > a->last)
-		a->last = b->last;
-	a->rows += b->rows;
-	a->total += b->total;
 	MakeRoom(a, cxt, b->n);
 	memcpy(a->periods + a->n, b->periods, sizeof(DateADT) * b->n);
 	a->n += b->n;
@@ -256,6 +318,10 @@ uba_rfm_serialize(PG_FUNCTION_ARGS)
 	pq_sendint32(&buf, st->n);
 	for (int32 i = 0; i < st->n; i++)
 		pq_sendint32(&buf, st->periods[i]);
+	pq_sendbyte(&buf, st->holdout ? 1 : 0);
+	pq_sendint32(&buf, st->cal_end);
+	pq_sendint64(&buf, st->hold_rows);
+	pq_sendfloat8(&buf, st->hold_total);
 	uba_options_send(&buf, st->options);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
@@ -278,12 +344,19 @@ uba_rfm_deserialize(PG_FUNCTION_ARGS)
 	st->last = pq_getmsgint(&buf, 4);
 	st->n = pq_getmsgint(&buf, 4);
 	if (st->period < PERIOD_DAY || st->period > PERIOD_MONTH || st->rows < 0 ||
-		st->n < 0 || st->n > RFM_MAX_PERIODS || (st->rows == 0) != (st->n == 0))
+		st->n < 0 || st->n > RFM_MAX_PERIODS)
 		elog(ERROR, "uba: corrupted uba_rfm state");
 	st->cap = Max(st->n, 16);
 	st->periods = MemoryContextAlloc(cxt, sizeof(DateADT) * st->cap);
 	for (int32 i = 0; i < st->n; i++)
 		st->periods[i] = pq_getmsgint(&buf, 4);
+	st->holdout = pq_getmsgbyte(&buf) != 0;
+	st->cal_end = pq_getmsgint(&buf, 4);
+	st->hold_rows = pq_getmsgint64(&buf);
+	st->hold_total = pq_getmsgfloat8(&buf);
+	if (st->hold_rows < 0 || (st->rows + st->hold_rows == 0) != (st->n == 0) ||
+		(!st->holdout && st->hold_rows != 0))
+		elog(ERROR, "uba: corrupted uba_rfm state");
 	st->options = uba_options_receive(&buf, cxt);
 	pq_getmsgend(&buf);
 	PG_RETURN_POINTER(st);
@@ -318,6 +391,46 @@ uba_rfm_final(PG_FUNCTION_ARGS)
 	values[5] = Float8GetDatum(st->total);
 	values[6] = DateADTGetDatum(st->first);
 	values[7] = DateADTGetDatum(st->last);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
+}
+
+/*
+ * uba_rfm_holdout final, lifetimes' calibration_and_holdout_data:
+ * (frequency_cal, recency_cal, t_cal, monetary_value_cal,
+ * frequency_holdout, monetary_value_holdout, duration_holdout).  The
+ * calibration summary is uba_rfm's as of the calibration end; the holdout
+ * counts the periods with a purchase after it (up to the observation end)
+ * and their mean amount.  NULL for a customer with no purchase by the
+ * calibration end (lifetimes leaves her out).
+ */
+Datum
+uba_rfm_holdout_final(PG_FUNCTION_ARGS)
+{
+	RfmState   *st = PG_ARGISNULL(0) ? NULL : (RfmState *) PG_GETARG_POINTER(0);
+	TupleDesc	td;
+	Datum		values[7];
+	bool		nulls[7] = {false};
+	int32		ncal = 0,
+				nhold;
+	double		frequency;
+
+	if (st == NULL || st->rows == 0)
+		PG_RETURN_NULL();
+	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "uba: uba_rfm_holdout must return a composite type");
+	td = BlessTupleDesc(td);
+	Compact(st);
+	while (ncal < st->n && st->periods[ncal] <= st->cal_end)
+		ncal++;
+	nhold = st->n - ncal;
+	frequency = ncal - 1;
+	values[0] = Float8GetDatum(frequency);
+	values[1] = Float8GetDatum(InPeriods(st->last - st->first, st->period));
+	values[2] = Float8GetDatum(InPeriods(st->cal_end - st->first, st->period));
+	values[3] = Float8GetDatum(frequency > 0 ? (st->total - st->first_sum) / frequency : 0);
+	values[4] = Float8GetDatum(nhold);
+	values[5] = Float8GetDatum(nhold > 0 ? st->hold_total / nhold : 0);
+	values[6] = Float8GetDatum(InPeriods(st->end - st->cal_end, st->period));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
 }
 

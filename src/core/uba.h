@@ -70,7 +70,8 @@ typedef enum UbaModelKind
 	UBA_KIND_BOOST = 6,
 	UBA_KIND_SEQPATTERN = 7,
 	UBA_KIND_BTYD = 8,
-	UBA_KIND_GAMMAGAMMA = 9
+	UBA_KIND_GAMMAGAMMA = 9,
+	UBA_KIND_FORECAST = 10
 } UbaModelKind;
 
 #define UBA_MODEL_FORMAT_VERSION 1
@@ -706,6 +707,7 @@ extern double uba_student_t_two_sided(double t, double df);
 extern double uba_digamma(double x);
 extern double uba_hyp2f1(double a, double b, double c, double z, int max_terms);
 extern double uba_hyp2f1_grad(double a, double b, double c, double z, int max_terms, double *d);
+extern double uba_norm_quantile(double p);
 
 /* ---------- minimizing a smooth function of a few parameters (optim.c) ---------- */
 
@@ -723,6 +725,12 @@ typedef struct UbaMinimizeResult
 
 extern void uba_minimize(int n, double *x, UbaObjective fn, void *arg, int max_iter, double gtol,
 						 UbaMinimizeResult *res);
+
+/* In a box (lo, hi may be NULL), with fn's gradient or central differences: projected BFGS */
+#define UBA_MINIMIZE_MAX_PARAMS 64
+extern void uba_minimize_box(int n, double *x, const double *lo, const double *hi, UbaObjective fn,
+							 void *arg, bool gradient, int max_iter, double ftol,
+							 UbaMinimizeResult *res);
 
 /* ---------- linear algebra (linalg.c) ---------- */
 

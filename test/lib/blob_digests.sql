@@ -23,6 +23,7 @@ UNION ALL SELECT 'cf als explicit', pg_temp.digest(uba_cf_train(user_id, item_id
 UNION ALL SELECT 'cf item_knn', pg_temp.digest(uba_cf_train(user_id, item_id, 1.0, '{"method": "item_knn"}'::jsonb)) FROM bd_events
 UNION ALL SELECT 'cf ease', pg_temp.digest(uba_cf_train(user_id, item_id, 1.0, '{"method": "ease"}'::jsonb)) FROM bd_events
 UNION ALL SELECT 'assoc', pg_temp.digest(uba_assoc_rules(user_id, item_id % 20, '{"min_support": 0.05}'::jsonb)) FROM bd_events
+UNION ALL SELECT 'forecast', pg_temp.digest(uba_forecast_train(date '2020-01-01' + id, y, '{"season_length": 7}'::jsonb)) FROM bd_rows WHERE id <= 200
 UNION ALL SELECT 'boost', pg_temp.digest(uba_boost_train(label, f, '{"n_estimators": 10}'::jsonb)) FROM bd_rows
 UNION ALL SELECT 'forest', pg_temp.digest(uba_forest_train(y, f, '{"n_estimators": 10}'::jsonb)) FROM bd_rows
 UNION ALL SELECT 'boost typed', pg_temp.digest(uba_boost_train(label, t, '{"n_estimators": 10}'::jsonb))

@@ -1,0 +1,41 @@
+-- uba forecast: demand forecasting, many series at once
+--
+-- One model per series: uba_forecast_train is an aggregate, so GROUP BY trains one per product.
+-- The install script is these files in the order the Makefile lists them (INSTALL_PARTS); the
+-- upgrade scripts beside them must reach the same objects.
+
+CREATE FUNCTION uba_forecast_transfn(internal, timestamptz, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_forecast_transfn(internal, timestamptz, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_forecast_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_forecast_train(ts timestamptz, value float8, options jsonb) (
+	SFUNC = uba_forecast_transfn, STYPE = internal, FINALFUNC = uba_forecast_final,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_forecast_train(ts timestamptz, value float8) (
+	SFUNC = uba_forecast_transfn, STYPE = internal, FINALFUNC = uba_forecast_final,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_forecast_train(timestamptz, float8, jsonb) IS 'fit a forecast model (exponential smoothing chosen by AICc, or Croston/SBA/TSB for intermittent demand) to a series of periods: the sum of value per day, week, month, quarter or year';
+COMMENT ON AGGREGATE uba_forecast_train(timestamptz, float8) IS 'fit a forecast model (exponential smoothing chosen by AICc, or Croston/SBA/TSB for intermittent demand) to a series of periods: the sum of value per day, week, month, quarter or year';
+
+CREATE FUNCTION uba_forecast(model bytea, horizon int, levels float8[] DEFAULT '{95}')
+	RETURNS TABLE(ts timestamptz, step int, forecast float8, level float8, lower float8, upper float8)
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 12;
+COMMENT ON FUNCTION uba_forecast(bytea, int, float8[]) IS 'forecasts for the next horizon periods with prediction intervals at each level (percent)';
+
+CREATE FUNCTION uba_forecast_info(model bytea,
+	OUT method text, OUT form text, OUT period text, OUT season_length int, OUT periods bigint,
+	OUT first_period timestamptz, OUT last_period timestamptz, OUT parameters jsonb,
+	OUT sigma2 float8, OUT loglik float8, OUT aicc float8, OUT mase float8, OUT rmse float8,
+	OUT adi float8, OUT cv2 float8, OUT converged boolean, OUT candidates jsonb)
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_forecast_info(bytea) IS 'what a forecast model is: method, form, parameters, information criteria, in-sample accuracy (MASE), the forms compared';
+
+CREATE FUNCTION uba_forecast_anomalies(model bytea, ts timestamptz, actual float8, level float8 DEFAULT 95,
+	OUT step int, OUT expected float8, OUT lower float8, OUT upper float8, OUT deviation float8,
+	OUT anomaly_probability float8, OUT is_anomaly boolean)
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_forecast_anomalies(bytea, timestamptz, float8, float8) IS 'is a period''s actual value outside the forecast''s prediction interval at level (percent)? The expected value, the interval, the deviation and the anomaly probability, as BigQuery''s ML.DETECT_ANOMALIES';

@@ -1,0 +1,503 @@
+/*-------------------------------------------------------------------------
+ *
+ * serve.c
+ *	  Reading a forecast model: the forecast with its prediction intervals,
+ *	  and what the model is (uba_forecast_info).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "forecast.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/float.h"
+#include "utils/jsonb.h"
+#include "utils/tuplestore.h"
+
+PG_FUNCTION_INFO_V1(uba_forecast);
+PG_FUNCTION_INFO_V1(uba_forecast_info);
+PG_FUNCTION_INFO_V1(uba_forecast_anomalies);
+
+#define FC_MAX_LEVELS 100
+
+static Datum
+PeriodStart(const FcModel *model, int64 step)
+{
+	DateADT		d = fc_period_step(model->first, model->period, step);
+
+	return DirectFunctionCall1(date_timestamptz, DateADTGetDatum(d));
+}
+
+/* The levels asked for, in percent (all below 1: fractions, as R's forecast reads them) */
+static int
+Levels(ArrayType *a, double *levels)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	bool		fractions = true;
+
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("levels must be a one-dimensional array")));
+	deconstruct_array(a, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	if (n < 1 || n > FC_MAX_LEVELS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("give from 1 to %d levels for the prediction intervals", FC_MAX_LEVELS),
+				 errdetail("Got %d.", n)));
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("levels of prediction intervals must not be NULL")));
+		levels[i] = DatumGetFloat8(elems[i]);
+		if (!(levels[i] > 0 && levels[i] < 100))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("levels of prediction intervals must be between 0 and 100 percent"),
+					 errdetail("Got %g.", levels[i]),
+					 errhint("95 asks for the 95%% interval.")));
+		fractions = fractions && levels[i] < 1;
+	}
+	if (fractions)
+		for (int i = 0; i < n; i++)
+			levels[i] *= 100;
+	return n;
+}
+
+static int
+CompareDouble(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* The p-quantile of sorted values (R's type 7, as quantile() in forecast's simulations) */
+static double
+Quantile(const double *sorted, int n, double p)
+{
+	double		h = (n - 1) * p;
+	int			lo = (int) floor(h);
+
+	if (lo >= n - 1)
+		return sorted[n - 1];
+	return sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo]);
+}
+
+/* The simulation's seed: the model's, so its intervals never change */
+static uint64
+SimulationSeed(const FcModel *model)
+{
+	return (uint64) model->n * 0x9E3779B97F4A7C15ULL ^ (uint64) (int64) model->first;
+}
+
+/* Sorted copies of each step's simulated values (paths: npaths x h, row-major) into cols (h x npaths) */
+static void
+SortSteps(const double *paths, int npaths, int h, double *cols)
+{
+	for (int k = 0; k < h; k++)
+	{
+		double	   *col = cols + (Size) k * npaths;
+
+		for (int i = 0; i < npaths; i++)
+			col[i] = paths[(Size) i * h + k];
+		qsort(col, npaths, sizeof(double), CompareDouble);
+		if ((k & 0xF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * uba_forecast(model, horizon [, levels]): one row per step and level:
+ * the period's start, the step, the forecast, the level and the interval.
+ */
+Datum
+uba_forecast(PG_FUNCTION_ARGS)
+{
+	FcModel    *model = uba_model_cached(fcinfo, 0, UBA_KIND_FORECAST, uba_forecast_parse);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int32		h = PG_GETARG_INT32(1);
+	double		levels[FC_MAX_LEVELS];
+	int			nlev;
+	double	   *mean,
+			   *sd,
+			   *sims = NULL;
+	bool		simulate;
+
+	if (h < 1 || h > FC_MAX_HORIZON)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the horizon must be from 1 to %d periods", FC_MAX_HORIZON),
+				 errdetail("Got %d.", h)));
+	nlev = Levels(PG_GETARG_ARRAYTYPE_P(2), levels);
+	InitMaterializedSRF(fcinfo, 0);
+	mean = palloc(sizeof(double) * h);
+	sd = palloc(sizeof(double) * h);
+	if (model->method == FC_ETS)
+		fc_ets_forecast(model, h, mean, sd);
+	else
+		fc_intermittent_forecast(model, h, mean, sd);
+	simulate = model->method == FC_ETS && fc_ets_simulated_class(&model->form) && model->sigma2 > 0;
+	if (simulate)
+	{
+		uint64		seed = SimulationSeed(model);
+
+		uba_check_memory(mul_size(mul_size(FC_PATHS, h), sizeof(double)), "simulating forecasts");
+		sims = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * FC_PATHS * (Size) h);
+		fc_ets_simulate(model, h, FC_PATHS, seed, sims);
+	}
+	for (int k = 0; k < h; k++)
+	{
+		double	   *col = NULL;
+
+		if (simulate)
+		{
+			col = palloc(sizeof(double) * FC_PATHS);
+			for (int i = 0; i < FC_PATHS; i++)
+				col[i] = sims[(Size) i * h + k];
+			qsort(col, FC_PATHS, sizeof(double), CompareDouble);
+		}
+		for (int j = 0; j < nlev; j++)
+		{
+			Datum		values[6];
+			bool		nulls[6] = {false, false, false, false, false, false};
+			double		tail = (1 - levels[j] / 100) / 2;
+			double		lo,
+						hi;
+
+			if (simulate)
+			{
+				lo = Quantile(col, FC_PATHS, tail);
+				hi = Quantile(col, FC_PATHS, 1 - tail);
+			}
+			else
+			{
+				double		z = uba_norm_quantile(1 - tail);
+
+				lo = mean[k] - z * sd[k];
+				hi = mean[k] + z * sd[k];
+				/* demand: no interval below nothing */
+				if (model->method != FC_ETS)
+					lo = Max(lo, 0);
+			}
+			values[0] = PeriodStart(model, model->n + k);
+			values[1] = Int32GetDatum(k + 1);
+			values[2] = Float8GetDatum(mean[k]);
+			values[3] = Float8GetDatum(levels[j]);
+			values[4] = Float8GetDatum(lo);
+			values[5] = Float8GetDatum(hi);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+		if (col)
+			pfree(col);
+		if ((k & 0xFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	return (Datum) 0;
+}
+
+static void
+JsonNumber(StringInfo s, const char *key, double v, bool *first)
+{
+	appendStringInfo(s, "%s\"%s\": ", *first ? "" : ", ", key);
+	if (isfinite(v))
+		appendStringInfo(s, "%.17g", v);
+	else
+		appendStringInfoString(s, "null");
+	*first = false;
+}
+
+static Datum
+NumberOrNull(double v, bool *null)
+{
+	*null = !isfinite(v);
+	return Float8GetDatum(*null ? 0 : v);
+}
+
+/* uba_forecast_info(model): the method, the form, the parameters, the criteria and the fit's accuracy */
+Datum
+uba_forecast_info(PG_FUNCTION_ARGS)
+{
+	FcModel    *model = uba_model_cached(fcinfo, 0, UBA_KIND_FORECAST, uba_forecast_parse);
+	TupleDesc	td;
+	Datum		values[17];
+	bool		nulls[17] = {false};
+	StringInfoData params,
+				cands;
+	bool		first = true;
+	double		cv2,
+				adi = fc_adi(model->y, model->n, &cv2);
+
+	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE || td->natts != 17)
+		elog(ERROR, "uba_forecast_info: wrong result type");
+	td = BlessTupleDesc(td);
+	initStringInfo(&params);
+	appendStringInfoChar(&params, '{');
+	JsonNumber(&params, "alpha", model->init.alpha, &first);
+	if (model->method == FC_TSB || model->form.trend != FC_NONE)
+		JsonNumber(&params, "beta", model->init.beta, &first);
+	if (model->form.season != FC_NONE)
+		JsonNumber(&params, "gamma", model->init.gamma, &first);
+	if (model->form.trend == FC_DAMPED)
+		JsonNumber(&params, "phi", model->init.phi, &first);
+	if (model->method == FC_ETS)
+	{
+		int			m = model->form.season != FC_NONE ? model->form.m : 0;
+
+		JsonNumber(&params, "l0", model->init.state[0], &first);
+		if (model->form.trend != FC_NONE)
+			JsonNumber(&params, "b0", model->init.state[1], &first);
+		if (m > 0)
+		{
+			appendStringInfoString(&params, ", \"s0\": [");
+			for (int j = 0; j < m; j++)
+				appendStringInfo(&params, "%s%.17g", j > 0 ? ", " : "", model->init.state[2 + j]);
+			appendStringInfoChar(&params, ']');
+		}
+	}
+	else if (model->method == FC_TSB)
+	{
+		JsonNumber(&params, "z0", model->init.state[0], &first);
+		JsonNumber(&params, "p0", model->init.state[1], &first);
+	}
+	appendStringInfoChar(&params, '}');
+	initStringInfo(&cands);
+	appendStringInfoChar(&cands, '{');
+	for (int i = 0; i < model->ncand; i++)
+	{
+		EtsForm		f;
+
+		fc_ets_decode(model->cand[i], &f);
+		appendStringInfo(&cands, "%s\"%s\": %.17g", i > 0 ? ", " : "", fc_ets_name(&f), model->cand_ic[i]);
+	}
+	appendStringInfoChar(&cands, '}');
+
+	values[0] = CStringGetTextDatum(fc_method_name(model));
+	values[1] = CStringGetTextDatum(model->method == FC_ETS ? fc_ets_name(&model->form) :
+									model->method == FC_CROSTON ? "Croston" :
+									model->method == FC_SBA ? "SBA" : "TSB");
+	values[2] = CStringGetTextDatum(fc_period_names[model->period]);
+	values[3] = Int32GetDatum(model->frequency);
+	values[4] = Int64GetDatum(model->n);
+	values[5] = PeriodStart(model, 0);
+	values[6] = PeriodStart(model, model->n - 1);
+	values[7] = DirectFunctionCall1(jsonb_in, CStringGetDatum(params.data));
+	values[8] = NumberOrNull(model->sigma2, &nulls[8]);
+	values[9] = NumberOrNull(model->loglik, &nulls[9]);
+	values[10] = NumberOrNull(model->aicc, &nulls[10]);
+	values[11] = NumberOrNull(model->mase, &nulls[11]);
+	values[12] = NumberOrNull(model->rmse, &nulls[12]);
+	values[13] = NumberOrNull(adi, &nulls[13]);
+	values[14] = NumberOrNull(cv2, &nulls[14]);
+	values[15] = BoolGetDatum(model->converged);
+	values[16] = DirectFunctionCall1(jsonb_in, CStringGetDatum(cands.data));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
+}
+
+/*
+ * The forecasts of the first h steps after the series, kept in the parsed
+ * model (which the cache keeps across rows and queries): grown to twice
+ * what was asked before, so a column of dates costs a few computations.
+ */
+static void
+Ahead(FcModel *model, int h)
+{
+	MemoryContext cxt = GetMemoryChunkContext(model);
+	bool		simulate = model->method == FC_ETS && fc_ets_simulated_class(&model->form) && model->sigma2 > 0;
+	int			want;
+
+	if (h <= model->nahead)
+		return;
+	want = Min(Max(h, 2 * model->nahead), FC_ANOMALY_MAX_STEPS);
+	if (simulate)
+		uba_check_memory(mul_size(mul_size(2 * FC_PATHS, want), sizeof(double)), "forecasts for anomalies");
+	if (model->ahead_mean)
+	{
+		pfree(model->ahead_mean);
+		pfree(model->ahead_sd);
+		if (model->ahead_paths)
+			pfree(model->ahead_paths);
+		model->ahead_paths = NULL;
+		model->nahead = 0;
+	}
+	model->ahead_mean = MemoryContextAlloc(cxt, sizeof(double) * want);
+	model->ahead_sd = MemoryContextAlloc(cxt, sizeof(double) * want);
+	if (model->method == FC_ETS)
+		fc_ets_forecast(model, want, model->ahead_mean, model->ahead_sd);
+	else
+		fc_intermittent_forecast(model, want, model->ahead_mean, model->ahead_sd);
+	if (simulate)
+	{
+		double	   *paths = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * FC_PATHS * (Size) want);
+
+		fc_ets_simulate(model, want, FC_PATHS, SimulationSeed(model), paths);
+		model->ahead_paths = MemoryContextAllocHuge(cxt, sizeof(double) * FC_PATHS * (Size) want);
+		SortSteps(paths, FC_PATHS, want, model->ahead_paths);
+		pfree(paths);
+	}
+	model->nahead = want;
+}
+
+/* The share of sorted values below v (ties count half) */
+static double
+EmpiricalCdf(const double *sorted, int n, double v)
+{
+	int			lo = 0,
+				hi = n,
+				below,
+				upto;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (sorted[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	below = lo;
+	hi = n;
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (sorted[mid] <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	upto = lo;
+	return (below + 0.5 * (upto - below)) / n;
+}
+
+/*
+ * uba_forecast_anomalies(model, ts, actual [, level]): is a period's
+ * actual value outside the model's prediction interval at level?  For a
+ * period of the series, the interval of its one-step forecast (what the
+ * model expected before seeing it); for a period after the series, the
+ * forecast's interval that many steps ahead (up to FC_ANOMALY_MAX_STEPS).
+ * Returns (step, expected, lower, upper, deviation, anomaly_probability,
+ * is_anomaly); step is the period's place after the series' end (0 and
+ * below: in the series).  anomaly_probability is |2F(actual) - 1|, F the
+ * forecast distribution's CDF, as BigQuery's ML.DETECT_ANOMALIES reports
+ * it.  NULLs where the model has no forecast (Croston before the first
+ * demand).
+ */
+Datum
+uba_forecast_anomalies(PG_FUNCTION_ARGS)
+{
+	FcModel    *model;
+	TupleDesc	td;
+	Datum		values[7];
+	bool		nulls[7] = {false};
+	DateADT		date,
+				period;
+	int64		t;
+	double		actual,
+				level = PG_GETARG_FLOAT8(3);
+	double		mean,
+				sd,
+				lo,
+				hi,
+				prob,
+				tail,
+				z;
+	const double *sorted = NULL;
+
+	model = uba_model_cached(fcinfo, 0, UBA_KIND_FORECAST, uba_forecast_parse);
+	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE || td->natts != 7)
+		elog(ERROR, "uba_forecast_anomalies: wrong result type");
+	td = BlessTupleDesc(td);
+	actual = PG_GETARG_FLOAT8(2);
+	if (!isfinite(actual))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("actual values given to uba_forecast_anomalies must be finite"),
+				 errdetail("Got %g.", actual)));
+	if (level < 1 && level > 0)
+		level *= 100;
+	if (!(level > 0 && level < 100))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the level of the prediction interval must be between 0 and 100 percent"),
+				 errdetail("Got %g.", level)));
+	date = uba_local_date(PG_GETARG_DATUM(1), false, "uba_forecast_anomalies");
+	period = fc_period_start(date, model->period);
+	if (period < model->first)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is before the model's series", DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(date)))),
+				 errdetail("The series starts on %s.", DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(model->first))))));
+	t = fc_periods_between(model->first, period, model->period);
+	if (t - model->n + 1 > FC_ANOMALY_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is more than %d %ss after the model's series",
+						DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(date))), FC_ANOMALY_MAX_STEPS,
+						fc_period_names[model->period]),
+				 errhint("Train the model on more recent data.")));
+	tail = (1 - level / 100) / 2;
+	z = uba_norm_quantile(1 - tail);
+	values[0] = Int32GetDatum((int32) (t - model->n + 1));
+	if (t < model->n)
+	{
+		/* in the series: the one-step forecast, before the period was seen */
+		mean = model->fitted[t];
+		if (isnan(mean))
+		{
+			for (int i = 1; i < 7; i++)
+				nulls[i] = true;
+			PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
+		}
+		sd = sqrt(model->sigma2);
+		if (model->method == FC_ETS && model->form.error == FC_MUL)
+			sd *= fabs(mean);
+	}
+	else
+	{
+		int			h = (int) (t - model->n + 1);
+
+		Ahead(model, h);
+		mean = model->ahead_mean[h - 1];
+		sd = model->ahead_sd[h - 1];
+		if (model->ahead_paths)
+			sorted = model->ahead_paths + (Size) (h - 1) * FC_PATHS;
+	}
+	if (sorted)
+	{
+		lo = Quantile(sorted, FC_PATHS, tail);
+		hi = Quantile(sorted, FC_PATHS, 1 - tail);
+		prob = fabs(2 * EmpiricalCdf(sorted, FC_PATHS, actual) - 1);
+	}
+	else
+	{
+		lo = mean - z * sd;
+		hi = mean + z * sd;
+		if (sd > 0)
+			prob = fabs(2 * (0.5 * erfc(-(actual - mean) / (sd * M_SQRT2))) - 1);
+		else
+			prob = actual == mean ? 0 : 1;
+	}
+	if (model->method != FC_ETS)
+		lo = Max(lo, 0);
+	values[1] = Float8GetDatum(mean);
+	values[2] = Float8GetDatum(lo);
+	values[3] = Float8GetDatum(hi);
+	values[4] = Float8GetDatum(actual - mean);
+	values[5] = Float8GetDatum(prob);
+	values[6] = BoolGetDatum(actual < lo || actual > hi);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
+}
