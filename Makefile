@@ -44,8 +44,10 @@ sql/uba--$(EXTVERSION).sql: $(INSTALL_PARTS)
 	{ echo '-- uba $(EXTVERSION), generated from sql/install by the Makefile: edit those files'; \
 	  for f in $(INSTALL_PARTS); do echo; cat $$f; done; } > $@
 
-# every source file includes the shared core header
+# every source file includes the shared core header, and its own folder's headers (PGXS tracks no
+# header dependencies: without these, a changed struct leaves stale objects that crash the server)
 $(OBJS): src/core/uba.h src/kinds.h uba.control
+$(foreach o,$(OBJS),$(eval $(o) $(o:.o=.bc): $(wildcard $(dir $(o))*.h)))
 $(filter src/recommend/%,$(OBJS)): src/recommend/cf.h
 
 .PHONY: test demo gallery check-citus deps tap fuzz sanitized check-sanitized check-valgrind deb check-deb

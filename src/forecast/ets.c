@@ -825,9 +825,10 @@ FitProfiled(const EtsForm *f, const double *y, int64 n, int max_iter, EtsParams 
 	}
 	a.zeros = zeros;
 	a.k = 1 + (f->trend != FC_NONE) + (f->season != FC_NONE ? f->m - 1 : 0);
+	uba_check_memory(mul_size(mul_size(a.nobs, a.k + 2), sizeof(double)), "fitting exponential smoothing");
 	a.mu = palloc(sizeof(double) * n);
 	a.e0 = palloc(sizeof(double) * a.nobs);
-	a.X = palloc(sizeof(double) * a.nobs * a.k);
+	a.X = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * a.nobs * a.k);
 	Encode(f, p, th);
 	SearchBox(f, ns, lo, hi);
 	uba_minimize_box(ns, th, lo, hi, ProfileObjective, &a, true, max_iter, 1e-10, res);
