@@ -161,6 +161,10 @@ SELECT uba_forecast_train(d, units - 12, '{"method": "croston"}') FROM daily;
 -- a form asked for
 SELECT (uba_forecast_info(uba_forecast_train(d, units, '{"model": "AAN", "damped": true}'))).form FROM daily;
 SELECT (uba_forecast_info(uba_forecast_train(d, units, '{"model": "MNM"}'))).form FROM daily;
+-- TSB with beta 1: the probability is the last period's demand indicator, 0 after an empty one
+SELECT f.forecast AS after_an_empty_week
+  FROM (SELECT uba_forecast_train(week, units, '{"method": "tsb", "beta": 1, "period": "week", "end": "2011-12-05"}') AS m
+          FROM rw WHERE stockcode = (SELECT min(stockcode) FROM rw)) s, uba_forecast(m, 1) f;
 -- one demand is enough for Croston, as for forecast::croston: its size over the periods it took
 SELECT f.forecast = (SELECT units FROM daily WHERE d = '2024-01-03') / 3 AS size_over_interval
   FROM (SELECT uba_forecast_train(d, CASE WHEN d = '2024-01-03' THEN units ELSE 0 END,

@@ -95,8 +95,9 @@ Replay(FcModel *model)
 				s2 += (model->y[t] - model->fitted[t]) * (model->y[t] - model->fitted[t]);
 				cnt++;
 			}
+		/* Croston's interval is a period or more; TSB's probability may decay to 0 (with beta 1) */
 		if (!isfinite(model->last.state[0]) || !isfinite(model->last.state[1]) ||
-			!(model->last.state[1] > 0))
+			!(model->method == FC_TSB ? model->last.state[1] >= 0 : model->last.state[1] > 0))
 			return false;
 		model->sigma2 = cnt > 0 ? s2 / cnt : 0;
 		model->np = model->method == FC_TSB ? 2 : 1;
