@@ -721,7 +721,7 @@ SELECT (uba_forecast_info(model)).method, count(*) AS products FROM product_fore
 \echo
 \echo '   The five products on the most invoices: the next 4 weeks, 80 % intervals'
 SELECT p.stock_code, left(r.description, 28) AS description, (uba_forecast_info(p.model)).form, f.ts::date AS week,
-       round(f.forecast::numeric) AS units, round(f.lower::numeric) AS lower, round(f.upper::numeric) AS upper
+       round(f.forecast::numeric) AS units, round(greatest(f.lower, 0)::numeric) AS lower, round(f.upper::numeric) AS upper
   FROM product_forecasts p
   JOIN retail_products r USING (stock_code),
        uba_forecast(p.model, 4, '{80}') f
@@ -732,10 +732,10 @@ SELECT p.stock_code, left(r.description, 28) AS description, (uba_forecast_info(
 \echo
 \echo '   What to order for the next 4 weeks at a 95 % service level (view reorder_next_4_weeks):'
 CREATE VIEW reorder_next_4_weeks AS
-SELECT p.stock_code, round(sum(f.forecast)::numeric, 1) AS expected_units,
-       ceil(sum(f.upper)) AS order_up_to, ceil(sum(f.upper)) - ceil(sum(f.forecast)) AS safety_stock
-  FROM product_forecasts p, uba_forecast(p.model, 4, '{90}') f
- GROUP BY p.stock_code;
+SELECT p.stock_code, round(f.forecast::numeric, 1) AS expected_units,
+       ceil(f.upper) AS order_up_to, ceil(f.upper) - ceil(f.forecast) AS safety_stock
+  FROM product_forecasts p, uba_forecast(p.model, 4, '{90}', cumulative => true) f
+ WHERE f.step = 4;
 SELECT * FROM reorder_next_4_weeks ORDER BY expected_units DESC LIMIT 5;
 
 \echo

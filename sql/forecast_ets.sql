@@ -69,6 +69,17 @@ SELECT r.series, max(greatest(abs(f.lower - r.lo80), abs(f.upper - r.hi80)) / (r
  WHERE f.step = r.step AND f.level = 80
  GROUP BY 1 ORDER BY 1;
 
+-- totals over the next periods (cumulative): for additive forms exact, the variance growing by
+-- sigma^2 (1 + C_(k-1))^2 a step, C_m = m alpha for ETS(A,N,N); against that computed in SQL
+SELECT count(*) AS steps, bool_and(abs(c.forecast - (SELECT sum(f.forecast) FROM uba_forecast(fmr.m, 6) f WHERE f.step <= c.step))
+                                   < 1e-9 * abs(c.forecast)) AS mean_is_sum,
+       bool_and(abs((c.upper - c.forecast) / (1.959963984540054 * sqrt(i.sigma2 *
+                (SELECT sum((1 + j * (i.parameters->>'alpha')::float8) ^ 2) FROM generate_series(0, c.step - 1) j))) - 1) < 1e-9) AS exact
+  FROM fmr, uba_forecast_info(fmr.m) i, uba_forecast(fmr.m, 6, '{95}', true) c WHERE fmr.series = 'LakeHuron';
+-- other forms' totals are simulated: a one-step total equals the exact one-step interval within 3 %
+SELECT bool_and(abs((c.upper - c.lower) / (s.upper - s.lower) - 1) < 0.03) AS close
+  FROM fmr, uba_forecast(fmr.m, 1, '{95}', true) c, uba_forecast(fmr.m, 1, '{95}') s WHERE fmr.series = 'Nile';
+
 -- a multiplicative season's intervals are simulated: seeded by the model, so the same every time,
 -- and around the forecast
 SELECT bool_and(a.lower = b.lower AND a.upper = b.upper) AS repeatable,
@@ -104,12 +115,33 @@ SELECT r.method, count(*) AS products, max(abs(f.forecast / r.forecast - 1)) < 1
   FROM cref r JOIN cm USING (stockcode),
        LATERAL uba_forecast(CASE r.method WHEN 'croston' THEN croston ELSE sba END, 4) f
  GROUP BY 1 ORDER BY 1;
--- "auto" takes SBA for them all (an average interval above 1.32 weeks); intervals never go below 0
+-- "auto" takes SBA for them all (an average interval above 1.32 weeks); intervals never go below 0,
+-- and where a week without demand is likelier than the upper tail, the upper bound is below the mean
 SELECT (uba_forecast_info(auto)).method, count(*), min((uba_forecast_info(auto)).adi) > 1.32 AS intermittent
   FROM cm GROUP BY 1;
-SELECT bool_and(f.lower >= 0 AND f.lower <= f.forecast AND f.forecast <= f.upper) AS intervals_ok,
-       bool_and(f.forecast > 0) AS positive
+SELECT bool_and(f.lower >= 0 AND f.lower <= f.upper) AS intervals_ok, bool_and(f.forecast > 0) AS positive,
+       count(*) FILTER (WHERE f.upper < f.forecast) AS below_mean
   FROM cm, uba_forecast(tsb, 4) f;
+-- a period's interval is the demand mixture's quantiles: demand with probability q = 1 / interval,
+-- of a size drawn from those seen, scaled so that the mean is the forecast; against that computed
+-- in SQL (percentile_cont is the same interpolation) for every product and both bounds of 80 %
+WITH sizes AS (SELECT stockcode, units FROM rw),
+p AS (SELECT stockcode, f.forecast, 1 / ((uba_forecast_info(sba)).parameters->>'interval')::float8 AS q
+        FROM cm, uba_forecast(sba, 1) f),
+b AS (SELECT p.*, u, (SELECT avg(units) FROM sizes s WHERE s.stockcode = p.stockcode) AS mean_size
+        FROM p, (VALUES (0.1), (0.9)) v(u))
+SELECT count(*) AS bounds,
+       count(*) FILTER (WHERE abs(f.bound - CASE WHEN b.u <= 1 - b.q THEN 0
+               ELSE b.forecast / (b.q * b.mean_size) * (SELECT percentile_cont((b.u - (1 - b.q)) / b.q) WITHIN GROUP (ORDER BY units)
+                                                          FROM sizes s WHERE s.stockcode = b.stockcode) END) > 1e-9) AS different
+  FROM b JOIN (SELECT stockcode, lower AS bound, 0.1 AS u FROM cm, uba_forecast(sba, 1, '{80}')
+               UNION ALL SELECT stockcode, upper, 0.9 FROM cm, uba_forecast(sba, 1, '{80}')) f USING (stockcode, u);
+-- over a lead time: the total of the next weeks, simulated; its mean is the weeks' sum and its
+-- bounds grow with the weeks
+SELECT count(*) AS products,
+       bool_and(abs(c.forecast - 4 * s.forecast) < 1e-9 * c.forecast) AS mean_is_sum,
+       bool_and(c.upper >= s.upper AND c.lower >= 0) AS wider
+  FROM cm, uba_forecast(sba, 4, '{90}', true) c, uba_forecast(sba, 1, '{90}') s WHERE c.step = 4;
 -- TSB (Teunter, Syntetos and Babai 2011) against its recursion written in SQL, for every product:
 -- z the demand size (smoothed when there is demand), p the probability of demand (every week),
 -- started at the mean size and the share of weeks with demand; the forecast is p z

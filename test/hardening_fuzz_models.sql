@@ -125,6 +125,7 @@ INSERT INTO calls VALUES
 	('prefixspan', 'SELECT count(*)::text FROM uba_sequential_patterns($1, NULL::bigint)'),
 	('forecast', 'SELECT count(*)::text FROM uba_forecast($1, 5, ''{80, 95}'')'),
 	('forecast', 'SELECT (uba_forecast_info($1)).form'),
+	('forecast', 'SELECT count(*)::text FROM uba_forecast($1, 6, ''{90}'', true)'),
 	('forecast', 'SELECT (uba_forecast_anomalies($1, (uba_forecast_info($1)).last_period, 5)).is_anomaly::text'),
 	('forecast', 'SELECT (uba_forecast_anomalies($1, (SELECT max(ts) FROM uba_forecast($1, 3)), 5)).is_anomaly::text'),
 	('boost', 'SELECT uba_boost_predict($1, ARRAY[3, 1]::float8[])::text'),

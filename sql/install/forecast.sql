@@ -21,10 +21,10 @@ CREATE AGGREGATE uba_forecast_train(ts timestamptz, value float8) (
 COMMENT ON AGGREGATE uba_forecast_train(timestamptz, float8, jsonb) IS 'fit a forecast model (exponential smoothing chosen by AICc, or Croston/SBA/TSB for intermittent demand) to a series of periods: the sum of value per day, week, month, quarter or year';
 COMMENT ON AGGREGATE uba_forecast_train(timestamptz, float8) IS 'fit a forecast model (exponential smoothing chosen by AICc, or Croston/SBA/TSB for intermittent demand) to a series of periods: the sum of value per day, week, month, quarter or year';
 
-CREATE FUNCTION uba_forecast(model bytea, horizon int, levels float8[] DEFAULT '{95}')
+CREATE FUNCTION uba_forecast(model bytea, horizon int, levels float8[] DEFAULT '{95}', cumulative boolean DEFAULT false)
 	RETURNS TABLE(ts timestamptz, step int, forecast float8, level float8, lower float8, upper float8)
 	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 12;
-COMMENT ON FUNCTION uba_forecast(bytea, int, float8[]) IS 'forecasts for the next horizon periods with prediction intervals at each level (percent)';
+COMMENT ON FUNCTION uba_forecast(bytea, int, float8[], boolean) IS 'forecasts for the next horizon periods with prediction intervals at each level (percent); cumulative: of the total up to each step';
 
 CREATE FUNCTION uba_forecast_info(model bytea,
 	OUT method text, OUT form text, OUT period text, OUT season_length int, OUT periods bigint,

@@ -17,9 +17,13 @@
  * and the share of periods with demand.  Missing periods ("gaps":
  * "missing") are left out.
  *
- * No method here has a likelihood: intervals use the one-step errors'
- * variance as simple exponential smoothing would, sigma^2 (1 + (h - 1)
- * alpha^2), cut at zero.
+ * No method here has a likelihood.  A period's demand is read as the
+ * methods see it: demand occurs with probability q (1 / the smoothed
+ * interval; TSB's p), and its size is drawn from the sizes seen, scaled
+ * so that the mean demand is the forecast.  Intervals are that mixture's
+ * quantiles (exact for one period, simulated for a total over periods):
+ * with much of the mass at zero they are not symmetric, and the lower
+ * bound is 0 while the chance of no demand exceeds the tail.
  *
  *-------------------------------------------------------------------------
  */
@@ -168,11 +172,124 @@ fc_intermittent_forecast(const FcModel *model, int h, double *mean, double *sd)
 				p = model->last.state[1];
 	double		f = model->method == FC_TSB ? p * z :
 		(model->method == FC_SBA ? 1 - model->last.alpha / 2 : 1) * z / p;
-	double		a2 = model->last.alpha * model->last.alpha;
-
 	for (int k = 0; k < h; k++)
 	{
 		mean[k] = f;
-		sd[k] = sqrt(model->sigma2 * (1 + k * a2));
+		/* the intervals are the mixture's quantiles (fc_intermittent_quantile), not mean +- z sd */
+		sd[k] = get_float8_nan();
+	}
+}
+
+/* The sorted non-zero sizes of the series (false: none, which no intermittent model has) */
+bool
+fc_intermittent_sizes(FcModel *model)
+{
+	int64		k = 0;
+
+	model->sizes = palloc(sizeof(double) * Max(model->n, 1));
+	for (int64 t = 0; t < model->n; t++)
+		if (!isnan(model->y[t]) && model->y[t] > 0)
+			model->sizes[k++] = model->y[t];
+	model->nsizes = k;
+	if (k == 0)
+		return false;
+	qsort(model->sizes, k, sizeof(double), uba_cmp_double);
+	return true;
+}
+
+/* The probability of demand in a period after the series */
+static double
+Occurrence(const FcModel *model)
+{
+	if (model->method == FC_TSB)
+		return Min(Max(model->last.state[1], 0), 1);
+	return 1 / Max(model->last.state[1], 1);
+}
+
+/* The factor on the sizes seen that makes the mixture's mean the forecast mean (0: no demand) */
+static double
+SizeScale(const FcModel *model, double mean, double q)
+{
+	double		s = 0;
+
+	for (int64 i = 0; i < model->nsizes; i++)
+		s += model->sizes[i];
+	s /= model->nsizes;
+	return q > 0 && s > 0 && mean > 0 ? mean / (q * s) : 0;
+}
+
+/* The u-quantile of a period's demand whose mean is mean */
+double
+fc_intermittent_quantile(const FcModel *model, double mean, double u)
+{
+	double		q = Occurrence(model),
+				c = SizeScale(model, mean, q),
+				v,
+				pos;
+	int64		lo;
+
+	if (c <= 0 || u <= 1 - q)
+		return 0;
+	/* among the sizes (R's quantile type 7) */
+	v = Min((u - (1 - q)) / q, 1);
+	pos = v * (model->nsizes - 1);
+	lo = (int64) floor(pos);
+	if (lo >= model->nsizes - 1)
+		return c * model->sizes[model->nsizes - 1];
+	return c * (model->sizes[lo] + (pos - lo) * (model->sizes[lo + 1] - model->sizes[lo]));
+}
+
+/* P(demand < x) + P(demand = x) / 2 for a period's demand whose mean is mean */
+double
+fc_intermittent_cdf(const FcModel *model, double mean, double x)
+{
+	double		q = Occurrence(model),
+				c = SizeScale(model, mean, q);
+	int64		below = 0,
+				at = 0;
+
+	if (c <= 0)
+		return x < 0 ? 0 : x == 0 ? 0.5 : 1;
+	if (x < 0)
+		return 0;
+	for (int64 i = 0; i < model->nsizes; i++)
+	{
+		double		v = c * model->sizes[i];
+
+		below += v < x;
+		at += v == x;
+	}
+	return (x > 0 ? 1 - q : 0) + q * below / (double) model->nsizes +
+		0.5 * ((x == 0 ? 1 - q : 0) + q * at / (double) model->nsizes);
+}
+
+/*
+ * npaths futures of h periods of demand (paths: npaths x h, row-major):
+ * each period demand with probability q, of a size drawn from those seen
+ * and scaled to the forecast.  Each path from its own seed.
+ */
+void
+fc_intermittent_simulate(const FcModel *model, int h, int npaths, uint64 seed, double *paths)
+{
+	double		mean[1],
+				sd[1];
+	double		q = Occurrence(model),
+				c;
+	UbaRandom	r;
+
+	fc_intermittent_forecast(model, 1, mean, sd);
+	c = SizeScale(model, mean[0], q);
+	for (int i = 0; i < npaths; i++)
+	{
+		uba_random_seed(&r, seed + (uint64) i * 0x9E3779B97F4A7C15ULL);
+		for (int k = 0; k < h; k++)
+		{
+			double		u = uba_random_double(&r);
+			uint64		j = uba_random_below(&r, (uint64) model->nsizes);
+
+			paths[(Size) i * h + k] = u < q ? c * model->sizes[j] : 0;
+		}
+		if ((i & 0xFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 }

@@ -1231,6 +1231,42 @@ fc_ets_forecast(const FcModel *model, int h, double *mean, double *sd)
 	pfree(theta);
 }
 
+/*
+ * The standard deviations of the totals of steps 1..k, for additive errors
+ * and components (class 1): the total is the forecasts' sum plus
+ * sum_i (1 + C_(k-i)) e_i with C_m = c_1 + .. + c_m, so its variance
+ * grows by sigma^2 (1 + C_(k-1))^2 a step.  False for other classes
+ * (their totals are simulated).
+ */
+bool
+fc_ets_cumulative_sd(const FcModel *model, int h, double *csd)
+{
+	const EtsForm *f = &model->form;
+	const EtsParams *p = &model->last;
+	double		phi = f->trend == FC_DAMPED ? p->phi : 1,
+				phipow = 1,
+				phisum = 0,
+				C = 0,
+				var = 0;
+	int			m = f->season != FC_NONE ? f->m : 1;
+
+	if (f->error != FC_ADD || f->season == FC_MUL)
+		return false;
+	for (int k = 1; k <= h; k++)
+	{
+		var += model->sigma2 * (1 + C) * (1 + C);
+		csd[k - 1] = sqrt(var);
+		/* c_k, for the next step */
+		phipow *= phi;
+		phisum += phipow;
+		C += p->alpha + (f->trend != FC_NONE ? p->beta * phisum : 0) +
+			(f->season != FC_NONE && k % m == 0 ? p->gamma : 0);
+		if ((k & 0xFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	return true;
+}
+
 bool
 fc_ets_simulated_class(const EtsForm *f)
 {

@@ -86,6 +86,9 @@ typedef struct FcModel
 	int			ncand;
 	uint32	   *cand;
 	double	   *cand_ic;
+	/* intermittent methods: the non-zero sizes seen, sorted (the shape of a period's demand) */
+	int64		nsizes;
+	double	   *sizes;
 	/* forecasts kept for uba_forecast_anomalies (in the parsed model's memory, grown on demand) */
 	int			nahead;
 	double	   *ahead_mean;
@@ -117,6 +120,7 @@ extern void fc_ets_choose(FcModel *model, const double *y, int64 n, int season_l
 						  const char *spec, int damped, int ic, int max_iter);
 extern void fc_ets_forecast(const FcModel *model, int h, double *mean, double *sd);
 extern bool fc_ets_simulated_class(const EtsForm *f);
+extern bool fc_ets_cumulative_sd(const FcModel *model, int h, double *csd);
 extern void fc_ets_simulate(const FcModel *model, int h, int npaths, uint64 seed, double *paths);
 extern char *fc_ets_name(const EtsForm *f);
 extern uint32 fc_ets_code(const EtsForm *f);
@@ -127,6 +131,10 @@ extern void fc_intermittent_fit(FcModel *model, double alpha, double beta);
 extern void fc_intermittent_replay(FcModel *model);
 extern void fc_intermittent_forecast(const FcModel *model, int h, double *mean, double *sd);
 extern double fc_adi(const double *y, int64 n, double *cv2);
+extern bool fc_intermittent_sizes(FcModel *model);
+extern double fc_intermittent_quantile(const FcModel *model, double mean, double u);
+extern double fc_intermittent_cdf(const FcModel *model, double mean, double x);
+extern void fc_intermittent_simulate(const FcModel *model, int h, int npaths, uint64 seed, double *paths);
 
 /* train.c */
 extern void fc_parse_options(Jsonb *opts, UbaOptions *o);

@@ -101,6 +101,8 @@ Replay(FcModel *model)
 			return false;
 		model->sigma2 = cnt > 0 ? s2 / cnt : 0;
 		model->np = model->method == FC_TSB ? 2 : 1;
+		if (!fc_intermittent_sizes(model))
+			return false;
 		model->loglik = model->aic = model->aicc = model->bic = get_float8_nan();
 	}
 	/* accuracy in the sample, and MASE's scale: the seasonal naive method's mean absolute error */

@@ -120,8 +120,17 @@ SortSteps(const double *paths, int npaths, int h, double *cols)
 }
 
 /*
- * uba_forecast(model, horizon [, levels]): one row per step and level:
- * the period's start, the step, the forecast, the level and the interval.
+ * uba_forecast(model, horizon [, levels [, cumulative]]): one row per step
+ * and level: the period's start, the step, the forecast, the level and
+ * the interval.  Cumulative: the forecast and interval of the total of
+ * steps 1..k, what a reorder quantity needs over a lead time.
+ *
+ * Intervals: additive exponential smoothing is normal with exact
+ * variances (step or total); multiplicative errors with additive
+ * components are normal for a step; the intermittent methods' step is
+ * their mixture's exact quantiles; everything else (a multiplicative
+ * season; totals other than class 1's) is simulated, FC_PATHS futures
+ * seeded by the model.
  */
 Datum
 uba_forecast(PG_FUNCTION_ARGS)
@@ -129,11 +138,13 @@ uba_forecast(PG_FUNCTION_ARGS)
 	FcModel    *model = uba_model_cached(fcinfo, 0, UBA_KIND_FORECAST, uba_forecast_parse);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int32		h = PG_GETARG_INT32(1);
+	bool		cumulative = PG_NARGS() > 3 && PG_GETARG_BOOL(3);
 	double		levels[FC_MAX_LEVELS];
 	int			nlev;
 	double	   *mean,
 			   *sd,
-			   *sims = NULL;
+			   *sorted = NULL;
+	bool		intermittent = model->method != FC_ETS;
 	bool		simulate;
 
 	if (h < 1 || h > FC_MAX_HORIZON)
@@ -145,30 +156,43 @@ uba_forecast(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	mean = palloc(sizeof(double) * h);
 	sd = palloc(sizeof(double) * h);
-	if (model->method == FC_ETS)
+	if (!intermittent)
 		fc_ets_forecast(model, h, mean, sd);
 	else
 		fc_intermittent_forecast(model, h, mean, sd);
-	simulate = model->method == FC_ETS && fc_ets_simulated_class(&model->form) && model->sigma2 > 0;
+	if (cumulative)
+	{
+		for (int k = 1; k < h; k++)
+			mean[k] += mean[k - 1];
+		simulate = intermittent || !fc_ets_cumulative_sd(model, h, sd);
+	}
+	else
+		simulate = !intermittent && fc_ets_simulated_class(&model->form);
+	/* nothing to simulate without spread (a demand mixture always has some) */
+	simulate = simulate && (intermittent || (model->sigma2 > 0 && !model->constant));
+	if (!simulate && !intermittent && model->sigma2 == 0)
+		for (int k = 0; k < h; k++)
+			sd[k] = 0;
 	if (simulate)
 	{
-		uint64		seed = SimulationSeed(model);
+		double	   *paths;
 
-		uba_check_memory(mul_size(mul_size(FC_PATHS, h), sizeof(double)), "simulating forecasts");
-		sims = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * FC_PATHS * (Size) h);
-		fc_ets_simulate(model, h, FC_PATHS, seed, sims);
+		uba_check_memory(mul_size(mul_size(2 * FC_PATHS, h), sizeof(double)), "simulating forecasts");
+		paths = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * FC_PATHS * (Size) h);
+		if (intermittent)
+			fc_intermittent_simulate(model, h, FC_PATHS, SimulationSeed(model), paths);
+		else
+			fc_ets_simulate(model, h, FC_PATHS, SimulationSeed(model), paths);
+		if (cumulative)
+			for (int i = 0; i < FC_PATHS; i++)
+				for (int k = 1; k < h; k++)
+					paths[(Size) i * h + k] += paths[(Size) i * h + k - 1];
+		sorted = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * FC_PATHS * (Size) h);
+		SortSteps(paths, FC_PATHS, h, sorted);
+		pfree(paths);
 	}
 	for (int k = 0; k < h; k++)
 	{
-		double	   *col = NULL;
-
-		if (simulate)
-		{
-			col = palloc(sizeof(double) * FC_PATHS);
-			for (int i = 0; i < FC_PATHS; i++)
-				col[i] = sims[(Size) i * h + k];
-			qsort(col, FC_PATHS, sizeof(double), CompareDouble);
-		}
 		for (int j = 0; j < nlev; j++)
 		{
 			Datum		values[6];
@@ -179,8 +203,13 @@ uba_forecast(PG_FUNCTION_ARGS)
 
 			if (simulate)
 			{
-				lo = Quantile(col, FC_PATHS, tail);
-				hi = Quantile(col, FC_PATHS, 1 - tail);
+				lo = Quantile(sorted + (Size) k * FC_PATHS, FC_PATHS, tail);
+				hi = Quantile(sorted + (Size) k * FC_PATHS, FC_PATHS, 1 - tail);
+			}
+			else if (intermittent)
+			{
+				lo = fc_intermittent_quantile(model, mean[k], tail);
+				hi = fc_intermittent_quantile(model, mean[k], 1 - tail);
 			}
 			else
 			{
@@ -188,9 +217,6 @@ uba_forecast(PG_FUNCTION_ARGS)
 
 				lo = mean[k] - z * sd[k];
 				hi = mean[k] + z * sd[k];
-				/* demand: no interval below nothing */
-				if (model->method != FC_ETS)
-					lo = Max(lo, 0);
 			}
 			values[0] = PeriodStart(model, model->n + k);
 			values[1] = Int32GetDatum(k + 1);
@@ -200,8 +226,6 @@ uba_forecast(PG_FUNCTION_ARGS)
 			values[5] = Float8GetDatum(hi);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
-		if (col)
-			pfree(col);
 		if ((k & 0xFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
@@ -267,10 +291,16 @@ uba_forecast_info(PG_FUNCTION_ARGS)
 			appendStringInfoChar(&params, ']');
 		}
 	}
-	else if (model->method == FC_TSB)
+	else
 	{
-		JsonNumber(&params, "z0", model->init.state[0], &first);
-		JsonNumber(&params, "p0", model->init.state[1], &first);
+		if (model->method == FC_TSB)
+		{
+			JsonNumber(&params, "z0", model->init.state[0], &first);
+			JsonNumber(&params, "p0", model->init.state[1], &first);
+		}
+		/* where the smoothing ended: the size of a demand, and the interval between demands (TSB: their probability) */
+		JsonNumber(&params, "size", model->last.state[0], &first);
+		JsonNumber(&params, model->method == FC_TSB ? "probability" : "interval", model->last.state[1], &first);
 	}
 	appendStringInfoChar(&params, '}');
 	initStringInfo(&cands);
@@ -476,7 +506,14 @@ uba_forecast_anomalies(PG_FUNCTION_ARGS)
 		if (model->ahead_paths)
 			sorted = model->ahead_paths + (Size) (h - 1) * FC_PATHS;
 	}
-	if (sorted)
+	if (model->method != FC_ETS)
+	{
+		/* a period's demand: the mixture, with this period's mean (in the series: its one-step forecast) */
+		lo = fc_intermittent_quantile(model, mean, tail);
+		hi = fc_intermittent_quantile(model, mean, 1 - tail);
+		prob = fabs(2 * fc_intermittent_cdf(model, mean, actual) - 1);
+	}
+	else if (sorted)
 	{
 		lo = Quantile(sorted, FC_PATHS, tail);
 		hi = Quantile(sorted, FC_PATHS, 1 - tail);
@@ -491,8 +528,6 @@ uba_forecast_anomalies(PG_FUNCTION_ARGS)
 		else
 			prob = actual == mean ? 0 : 1;
 	}
-	if (model->method != FC_ETS)
-		lo = Max(lo, 0);
 	values[1] = Float8GetDatum(mean);
 	values[2] = Float8GetDatum(lo);
 	values[3] = Float8GetDatum(hi);
