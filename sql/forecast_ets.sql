@@ -209,6 +209,28 @@ SELECT (uba_forecast_info(m)).method, f.forecast = (SELECT units FROM daily WHER
 -- no rows: NULL
 SELECT uba_forecast_train(d, units) IS NULL AS no_model FROM daily WHERE false;
 
+-- the criterion that chooses ("ic"): the chosen form has the least of it among the forms tried
+SELECT ic, i.form, (SELECT min(v::float8) FROM jsonb_each_text(i.candidates) c(k, v)) = (i.candidates->>i.form)::float8 AS least
+  FROM (VALUES ('aicc'), ('aic'), ('bic')) v(ic),
+       LATERAL (SELECT (uba_forecast_info(uba_forecast_train(d, value, jsonb_build_object('ic', v.ic)))).*
+                  FROM fs WHERE series = 'UKgas' AND part = 'train') i
+ ORDER BY ic;
+-- "max_iter" bounds the search; "verbose" says what was chosen
+SELECT (uba_forecast_info(uba_forecast_train(d, value, '{"max_iter": 1, "model": "MAM"}'))).converged
+  FROM fs WHERE series = 'UKgas' AND part = 'train';
+SELECT uba_forecast_train(d, value, '{"verbose": true}') IS NOT NULL AS trained FROM fs WHERE series = 'Nile' AND part = 'train';
+-- missing periods are left out of the intermittent methods: the same model as the observed
+-- periods side by side
+SELECT a.forecast = b.forecast AS same
+  FROM (SELECT uba_forecast_train(date '2024-01-01' + 7 * (i + i / 3), (i * 7) % 4, '{"method": "croston", "period": "week", "gaps": "missing"}') AS m
+          FROM generate_series(0, 29) i) x, uba_forecast(x.m, 1) a,
+       (SELECT uba_forecast_train(date '2024-01-01' + 7 * i, (i * 7) % 4, '{"method": "croston", "period": "week"}') AS m
+          FROM generate_series(0, 29) i) y, uba_forecast(y.m, 1) b;
+-- anomalies after an intermittent series: the same bounds as uba_forecast's
+SELECT bool_and(a.lower = f.lower AND a.upper = f.upper AND a.expected = f.forecast) AS same_as_forecast
+  FROM cm, uba_forecast(sba, 3, '{90}') f,
+       uba_forecast_anomalies(sba, date '2011-12-05' + 7 * f.step, 5, 90) a;
+
 -- ---------- mistakes ----------
 SELECT uba_forecast_train(d, units, '{"method": "ets"}') FROM daily WHERE d < '2024-01-05';
 SELECT uba_forecast_train(date '2024-01-01', 5);
@@ -224,6 +246,9 @@ SELECT uba_forecast_train(d, units, '{"end": "2024-02-01"}') FROM daily;
 SELECT uba_forecast_train(d, units, '{"start": "2024-02-01"}') FROM daily;
 SELECT uba_forecast_train(d, 0, '{"period": "day", "method": "croston"}') FROM daily;
 SELECT uba_forecast_train('infinity'::timestamptz, 1);
+SELECT uba_forecast_train(d, 1, '{"period": "day", "start": "0001-01-01"}') FROM (VALUES (date '2800-01-01')) v(d);
+SELECT uba_forecast_train(make_date(200000 + i, 1, 1), i, '{"period": "year"}') FROM generate_series(0, 9) i;
+SELECT uba_forecast_train(d, units, '{"model": "AAA", "season_length": 4}') FROM daily WHERE d < '2024-01-10';
 SELECT * FROM uba_forecast((SELECT m FROM fm WHERE series = 'Nile'), 0);
 SELECT * FROM uba_forecast((SELECT m FROM fm WHERE series = 'Nile'), 2, '{}');
 SELECT * FROM uba_forecast((SELECT m FROM fm WHERE series = 'Nile'), 2, '{100}');

@@ -34,6 +34,8 @@
 #include "miscadmin.h"
 #include "utils/float.h"
 
+const EtsForm fc_simple_form = {FC_ADD, FC_NONE, FC_NONE, 1};
+
 /* Average demand interval (periods per non-zero demand) and the squared coefficient of variation of the sizes */
 double
 fc_adi(const double *y, int64 n, double *cv2)
@@ -158,10 +160,7 @@ fc_intermittent_fit(FcModel *model, double alpha, double beta)
 		model->init.state[0] = sum / nz;
 		model->init.state[1] = (double) nz / nobs;
 	}
-	model->form.error = FC_ADD;
-	model->form.trend = FC_NONE;
-	model->form.season = FC_NONE;
-	model->form.m = 1;
+	model->form = fc_simple_form;
 	model->converged = true;
 }
 
@@ -180,20 +179,25 @@ fc_intermittent_forecast(const FcModel *model, int h, double *mean, double *sd)
 	}
 }
 
-/* The sorted non-zero sizes of the series (false: none, which no intermittent model has) */
+/* The sorted non-zero sizes of the series and their mean (false: none, which no intermittent model has) */
 bool
 fc_intermittent_sizes(FcModel *model)
 {
 	int64		k = 0;
+	double		sum = 0;
 
 	model->sizes = palloc(sizeof(double) * Max(model->n, 1));
 	for (int64 t = 0; t < model->n; t++)
 		if (!isnan(model->y[t]) && model->y[t] > 0)
+		{
 			model->sizes[k++] = model->y[t];
+			sum += model->y[t];
+		}
 	model->nsizes = k;
 	if (k == 0)
 		return false;
 	qsort(model->sizes, k, sizeof(double), uba_cmp_double);
+	model->size_mean = sum / k;
 	return true;
 }
 
@@ -210,12 +214,7 @@ Occurrence(const FcModel *model)
 static double
 SizeScale(const FcModel *model, double mean, double q)
 {
-	double		s = 0;
-
-	for (int64 i = 0; i < model->nsizes; i++)
-		s += model->sizes[i];
-	s /= model->nsizes;
-	return q > 0 && s > 0 && mean > 0 ? mean / (q * s) : 0;
+	return q > 0 && model->size_mean > 0 && mean > 0 ? mean / (q * model->size_mean) : 0;
 }
 
 /* The u-quantile of a period's demand whose mean is mean */
@@ -223,20 +222,11 @@ double
 fc_intermittent_quantile(const FcModel *model, double mean, double u)
 {
 	double		q = Occurrence(model),
-				c = SizeScale(model, mean, q),
-				v,
-				pos;
-	int64		lo;
+				c = SizeScale(model, mean, q);
 
 	if (c <= 0 || u <= 1 - q)
 		return 0;
-	/* among the sizes (R's quantile type 7) */
-	v = Min((u - (1 - q)) / q, 1);
-	pos = v * (model->nsizes - 1);
-	lo = (int64) floor(pos);
-	if (lo >= model->nsizes - 1)
-		return c * model->sizes[model->nsizes - 1];
-	return c * (model->sizes[lo] + (pos - lo) * (model->sizes[lo + 1] - model->sizes[lo]));
+	return c * fc_sorted_quantile(model->sizes, model->nsizes, Min((u - (1 - q)) / q, 1));
 }
 
 /* P(demand < x) + P(demand = x) / 2 for a period's demand whose mean is mean */
@@ -245,22 +235,13 @@ fc_intermittent_cdf(const FcModel *model, double mean, double x)
 {
 	double		q = Occurrence(model),
 				c = SizeScale(model, mean, q);
-	int64		below = 0,
-				at = 0;
 
 	if (c <= 0)
 		return x < 0 ? 0 : x == 0 ? 0.5 : 1;
 	if (x < 0)
 		return 0;
-	for (int64 i = 0; i < model->nsizes; i++)
-	{
-		double		v = c * model->sizes[i];
-
-		below += v < x;
-		at += v == x;
-	}
-	return (x > 0 ? 1 - q : 0) + q * below / (double) model->nsizes +
-		0.5 * ((x == 0 ? 1 - q : 0) + q * at / (double) model->nsizes);
+	/* no demand (an atom at 0) or a size; sizes are above 0 */
+	return (x > 0 ? 1 - q : 0.5 * (1 - q)) + q * fc_sorted_cdf(model->sizes, model->nsizes, x / c);
 }
 
 /*

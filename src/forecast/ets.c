@@ -45,19 +45,30 @@
 #define PHI_LO 0.8
 #define PHI_HI 0.98
 
+/* Smoothing parameters of a form: alpha, and beta, gamma, phi when it has them */
+static int
+SmoothingCount(const EtsForm *f)
+{
+	return 1 + (f->trend != FC_NONE) + (f->season != FC_NONE) + (f->trend == FC_DAMPED);
+}
+
 /* Free parameters of a form: smoothing, initial level, trend and m - 1 seasonal indices */
 int
 fc_ets_nparams(const EtsForm *f)
 {
-	int			k = 1;
+	return SmoothingCount(f) + 1 + (f->trend != FC_NONE) + (f->season != FC_NONE ? f->m - 1 : 0);
+}
 
-	if (f->trend != FC_NONE)
-		k++;
-	if (f->season != FC_NONE)
-		k++;
-	if (f->trend == FC_DAMPED)
-		k++;
-	return k + 1 + (f->trend != FC_NONE) + (f->season != FC_NONE ? f->m - 1 : 0);
+/*
+ * c_k of Hyndman et al. (2008, chapter 6): how much an error k steps back
+ * still moves the forecast, alpha + beta (phi + .. + phi^k) + gamma [k mod
+ * m = 0]; phisum is phi + .. + phi^k.
+ */
+static double
+StepCoefficient(const EtsForm *f, const EtsParams *p, int k, double phisum)
+{
+	return p->alpha + (f->trend != FC_NONE ? p->beta * phisum : 0) +
+		(f->season != FC_NONE && k % f->m == 0 ? p->gamma : 0);
 }
 
 /*
@@ -158,12 +169,6 @@ typedef struct EtsFitArg
  * shares of the room the usual bounds leave them (beta in [1e-4, alpha],
  * gamma in [1e-4, 1 - alpha]), phi in [0.8, 0.98]; initial states free.
  */
-static int
-SmoothingCount(const EtsForm *f)
-{
-	return 1 + (f->trend != FC_NONE) + (f->season != FC_NONE) + (f->trend == FC_DAMPED);
-}
-
 static void
 SmoothingFromBox(const EtsForm *f, const double *th, EtsParams *p)
 {
@@ -1200,8 +1205,7 @@ fc_ets_forecast(const FcModel *model, int h, double *mean, double *sd)
 			f->season == FC_ADD ? l + trendpart + s : l + trendpart;
 		/* c_k, for the variance of later steps */
 		{
-			double		c = p->alpha + (f->trend != FC_NONE ? p->beta * phisum : 0) +
-				(f->season != FC_NONE && k % m == 0 ? p->gamma : 0);
+			double		c = StepCoefficient(f, p, k, phisum);
 
 			c2[k] = c * c;
 		}
@@ -1248,7 +1252,6 @@ fc_ets_cumulative_sd(const FcModel *model, int h, double *csd)
 				phisum = 0,
 				C = 0,
 				var = 0;
-	int			m = f->season != FC_NONE ? f->m : 1;
 
 	if (f->error != FC_ADD || f->season == FC_MUL)
 		return false;
@@ -1259,8 +1262,7 @@ fc_ets_cumulative_sd(const FcModel *model, int h, double *csd)
 		/* c_k, for the next step */
 		phipow *= phi;
 		phisum += phipow;
-		C += p->alpha + (f->trend != FC_NONE ? p->beta * phisum : 0) +
-			(f->season != FC_NONE && k % m == 0 ? p->gamma : 0);
+		C += StepCoefficient(f, p, k, phisum);
 		if ((k & 0xFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}

@@ -86,9 +86,10 @@ typedef struct FcModel
 	int			ncand;
 	uint32	   *cand;
 	double	   *cand_ic;
-	/* intermittent methods: the non-zero sizes seen, sorted (the shape of a period's demand) */
+	/* intermittent methods: the non-zero sizes seen, sorted (the shape of a period's demand), their mean */
 	int64		nsizes;
 	double	   *sizes;
+	double		size_mean;
 	/* forecasts kept for uba_forecast_anomalies (in the parsed model's memory, grown on demand) */
 	int			nahead;
 	double	   *ahead_mean;
@@ -127,6 +128,7 @@ extern uint32 fc_ets_code(const EtsForm *f);
 extern void fc_ets_decode(uint32 code, EtsForm *f);
 
 /* croston.c */
+extern const EtsForm fc_simple_form;	/* ETS(A,N,N): the intermittent methods' and a constant series' form */
 extern void fc_intermittent_fit(FcModel *model, double alpha, double beta);
 extern void fc_intermittent_replay(FcModel *model);
 extern void fc_intermittent_forecast(const FcModel *model, int h, double *mean, double *sd);
@@ -139,7 +141,13 @@ extern void fc_intermittent_simulate(const FcModel *model, int h, int npaths, ui
 /* train.c */
 extern void fc_parse_options(Jsonb *opts, UbaOptions *o);
 
+/* serve.c: sorted samples (simulated futures, demand sizes) */
+extern double fc_sorted_quantile(const double *sorted, int64 n, double p);
+extern double fc_sorted_cdf(const double *sorted, int64 n, double x);
+
 /* model.c */
+extern void fc_json_number(StringInfo s, const char *key, double v, bool *first);
+extern void fc_json_smoothing(StringInfo s, const FcModel *model, bool *first);
 extern bool fc_valid_span(DateADT first, int period, int64 n);
 extern void fc_model_stats(FcModel *model);
 extern bytea *fc_model_write(const FcModel *model, const UbaModelMeta *meta);

@@ -210,7 +210,7 @@ uba_forecast_parse(const UbaModelMeta *meta, UbaReader *r)
 	if (model->method < FC_ETS || model->method > FC_TSB)
 		uba_model_corrupted("Unknown forecasting method %d.", model->method);
 	fc_ets_decode(uba_get_u32(r), &model->form);
-	if (model->method != FC_ETS && fc_ets_code(&model->form) != 100001)
+	if (model->method != FC_ETS && fc_ets_code(&model->form) != fc_ets_code(&fc_simple_form))
 		uba_model_corrupted("An intermittent-demand model with a smoothing form.");
 	model->frequency = (int) uba_get_u32(r);
 	model->period = (int) uba_get_u32(r);
@@ -299,34 +299,45 @@ uba_forecast_parse(const UbaModelMeta *meta, UbaReader *r)
 	return model;
 }
 
-static void
-AppendNumber(StringInfo json, const char *key, double v)
+/* "key": v into a JSON object (null when not finite), after a comma unless first */
+void
+fc_json_number(StringInfo s, const char *key, double v, bool *first)
 {
+	appendStringInfo(s, "%s\"%s\": ", *first ? "" : ", ", key);
 	if (isfinite(v))
-		appendStringInfo(json, ", \"%s\": %.17g", key, v);
+		appendStringInfo(s, "%.17g", v);
 	else
-		appendStringInfo(json, ", \"%s\": null", key);
+		appendStringInfoString(s, "null");
+	*first = false;
+}
+
+/* The smoothing parameters the model's method and form have */
+void
+fc_json_smoothing(StringInfo s, const FcModel *model, bool *first)
+{
+	fc_json_number(s, "alpha", model->init.alpha, first);
+	if (model->method == FC_TSB || model->form.trend != FC_NONE)
+		fc_json_number(s, "beta", model->init.beta, first);
+	if (model->form.season != FC_NONE)
+		fc_json_number(s, "gamma", model->init.gamma, first);
+	if (model->form.trend == FC_DAMPED)
+		fc_json_number(s, "phi", model->init.phi, first);
 }
 
 void
 uba_forecast_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
 {
 	FcModel    *model = uba_forecast_parse(meta, payload);
+	bool		first = false;	/* the core wrote the object's first members */
 
 	appendStringInfo(json, ", \"method\": \"%s\"", fc_method_name(model));
 	if (model->method == FC_ETS)
 		appendStringInfo(json, ", \"form\": \"%s\"", fc_ets_name(&model->form));
 	appendStringInfo(json, ", \"period\": \"%s\", \"season_length\": %d, \"periods\": " INT64_FORMAT,
 					 fc_period_names[model->period], model->frequency, model->n);
-	AppendNumber(json, "alpha", model->init.alpha);
-	if (model->method == FC_TSB || model->form.trend != FC_NONE)
-		AppendNumber(json, "beta", model->init.beta);
-	if (model->form.season != FC_NONE)
-		AppendNumber(json, "gamma", model->init.gamma);
-	if (model->form.trend == FC_DAMPED)
-		AppendNumber(json, "phi", model->init.phi);
-	AppendNumber(json, "sigma2", model->sigma2);
-	AppendNumber(json, "aicc", model->aicc);
-	AppendNumber(json, "mase", model->mase);
+	fc_json_smoothing(json, model, &first);
+	fc_json_number(json, "sigma2", model->sigma2, &first);
+	fc_json_number(json, "aicc", model->aicc, &first);
+	fc_json_number(json, "mase", model->mase, &first);
 	appendStringInfo(json, ", \"converged\": %s", model->converged ? "true" : "false");
 }

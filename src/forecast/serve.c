@@ -75,25 +75,47 @@ Levels(ArrayType *a, double *levels)
 	return n;
 }
 
-static int
-CompareDouble(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* The p-quantile of sorted values (R's type 7, as quantile() in forecast's simulations) */
-static double
-Quantile(const double *sorted, int n, double p)
+double
+fc_sorted_quantile(const double *sorted, int64 n, double p)
 {
 	double		h = (n - 1) * p;
-	int			lo = (int) floor(h);
+	int64		lo = (int64) floor(h);
 
 	if (lo >= n - 1)
 		return sorted[n - 1];
 	return sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo]);
+}
+
+/* The share of sorted values below x, ties counted half */
+double
+fc_sorted_cdf(const double *sorted, int64 n, double x)
+{
+	int64		lo = 0,
+				hi = n,
+				below;
+
+	while (lo < hi)
+	{
+		int64		mid = (lo + hi) / 2;
+
+		if (sorted[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	below = lo;
+	hi = n;
+	while (lo < hi)
+	{
+		int64		mid = (lo + hi) / 2;
+
+		if (sorted[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (below + 0.5 * (lo - below)) / n;
 }
 
 /* The simulation's seed: the model's, so its intervals never change */
@@ -113,9 +135,97 @@ SortSteps(const double *paths, int npaths, int h, double *cols)
 
 		for (int i = 0; i < npaths; i++)
 			col[i] = paths[(Size) i * h + k];
-		qsort(col, npaths, sizeof(double), CompareDouble);
+		qsort(col, npaths, sizeof(double), uba_cmp_double);
 		if ((k & 0xF) == 0)
 			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * What the model says about steps 1..h after the series (cumulative: about
+ * the totals of steps 1..k): the means, and the spread the intervals come
+ * from.  sd holds normal standard deviations where those intervals are
+ * exact (0 without spread), NaN for the intermittent methods (their
+ * mixture's quantiles).  The other intervals are simulated: then the
+ * result is each step's simulated values, sorted (h x FC_PATHS, in cxt),
+ * else NULL.
+ */
+static double *
+StepDistributions(FcModel *model, int h, bool cumulative, MemoryContext cxt, double *mean, double *sd)
+{
+	bool		intermittent = model->method != FC_ETS;
+	bool		simulate;
+	double	   *paths,
+			   *sorted;
+
+	if (intermittent)
+		fc_intermittent_forecast(model, h, mean, sd);
+	else
+		fc_ets_forecast(model, h, mean, sd);
+	if (cumulative)
+	{
+		for (int k = 1; k < h; k++)
+			mean[k] += mean[k - 1];
+		simulate = intermittent || !fc_ets_cumulative_sd(model, h, sd);
+	}
+	else
+		simulate = !intermittent && fc_ets_simulated_class(&model->form);
+	/* nothing to simulate without spread (a demand mixture always has some) */
+	if (!intermittent && (model->sigma2 == 0 || model->constant))
+	{
+		for (int k = 0; k < h; k++)
+			sd[k] = 0;
+		simulate = false;
+	}
+	if (!simulate)
+		return NULL;
+	uba_check_memory(mul_size(mul_size(2 * FC_PATHS, h), sizeof(double)), "simulating forecasts");
+	paths = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * FC_PATHS * (Size) h);
+	if (intermittent)
+		fc_intermittent_simulate(model, h, FC_PATHS, SimulationSeed(model), paths);
+	else
+		fc_ets_simulate(model, h, FC_PATHS, SimulationSeed(model), paths);
+	if (cumulative)
+		for (int i = 0; i < FC_PATHS; i++)
+			for (int k = 1; k < h; k++)
+				paths[(Size) i * h + k] += paths[(Size) i * h + k - 1];
+	sorted = MemoryContextAllocHuge(cxt, sizeof(double) * FC_PATHS * (Size) h);
+	SortSteps(paths, FC_PATHS, h, sorted);
+	pfree(paths);
+	return sorted;
+}
+
+/*
+ * A step's interval leaving tail on each side, and (when prob is given) the
+ * anomaly probability |2F(x) - 1| of x: from the simulated values (sorted,
+ * FC_PATHS of them), the demand mixture, or the normal.
+ */
+static void
+StepInterval(const FcModel *model, double mean, double sd, const double *sorted, double tail,
+			 double x, double *lo, double *hi, double *prob)
+{
+	if (sorted)
+	{
+		*lo = fc_sorted_quantile(sorted, FC_PATHS, tail);
+		*hi = fc_sorted_quantile(sorted, FC_PATHS, 1 - tail);
+		if (prob)
+			*prob = fabs(2 * fc_sorted_cdf(sorted, FC_PATHS, x) - 1);
+	}
+	else if (model->method != FC_ETS)
+	{
+		*lo = fc_intermittent_quantile(model, mean, tail);
+		*hi = fc_intermittent_quantile(model, mean, 1 - tail);
+		if (prob)
+			*prob = fabs(2 * fc_intermittent_cdf(model, mean, x) - 1);
+	}
+	else
+	{
+		double		z = uba_norm_quantile(1 - tail);
+
+		*lo = mean - z * sd;
+		*hi = mean + z * sd;
+		if (prob)
+			*prob = sd > 0 ? fabs(erf((x - mean) / (sd * M_SQRT2))) : (x == mean ? 0 : 1);
 	}
 }
 
@@ -143,9 +253,7 @@ uba_forecast(PG_FUNCTION_ARGS)
 	int			nlev;
 	double	   *mean,
 			   *sd,
-			   *sorted = NULL;
-	bool		intermittent = model->method != FC_ETS;
-	bool		simulate;
+			   *sorted;
 
 	if (h < 1 || h > FC_MAX_HORIZON)
 		ereport(ERROR,
@@ -156,41 +264,7 @@ uba_forecast(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	mean = palloc(sizeof(double) * h);
 	sd = palloc(sizeof(double) * h);
-	if (!intermittent)
-		fc_ets_forecast(model, h, mean, sd);
-	else
-		fc_intermittent_forecast(model, h, mean, sd);
-	if (cumulative)
-	{
-		for (int k = 1; k < h; k++)
-			mean[k] += mean[k - 1];
-		simulate = intermittent || !fc_ets_cumulative_sd(model, h, sd);
-	}
-	else
-		simulate = !intermittent && fc_ets_simulated_class(&model->form);
-	/* nothing to simulate without spread (a demand mixture always has some) */
-	simulate = simulate && (intermittent || (model->sigma2 > 0 && !model->constant));
-	if (!simulate && !intermittent && model->sigma2 == 0)
-		for (int k = 0; k < h; k++)
-			sd[k] = 0;
-	if (simulate)
-	{
-		double	   *paths;
-
-		uba_check_memory(mul_size(mul_size(2 * FC_PATHS, h), sizeof(double)), "simulating forecasts");
-		paths = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * FC_PATHS * (Size) h);
-		if (intermittent)
-			fc_intermittent_simulate(model, h, FC_PATHS, SimulationSeed(model), paths);
-		else
-			fc_ets_simulate(model, h, FC_PATHS, SimulationSeed(model), paths);
-		if (cumulative)
-			for (int i = 0; i < FC_PATHS; i++)
-				for (int k = 1; k < h; k++)
-					paths[(Size) i * h + k] += paths[(Size) i * h + k - 1];
-		sorted = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * FC_PATHS * (Size) h);
-		SortSteps(paths, FC_PATHS, h, sorted);
-		pfree(paths);
-	}
+	sorted = StepDistributions(model, h, cumulative, CurrentMemoryContext, mean, sd);
 	for (int k = 0; k < h; k++)
 	{
 		for (int j = 0; j < nlev; j++)
@@ -201,23 +275,8 @@ uba_forecast(PG_FUNCTION_ARGS)
 			double		lo,
 						hi;
 
-			if (simulate)
-			{
-				lo = Quantile(sorted + (Size) k * FC_PATHS, FC_PATHS, tail);
-				hi = Quantile(sorted + (Size) k * FC_PATHS, FC_PATHS, 1 - tail);
-			}
-			else if (intermittent)
-			{
-				lo = fc_intermittent_quantile(model, mean[k], tail);
-				hi = fc_intermittent_quantile(model, mean[k], 1 - tail);
-			}
-			else
-			{
-				double		z = uba_norm_quantile(1 - tail);
-
-				lo = mean[k] - z * sd[k];
-				hi = mean[k] + z * sd[k];
-			}
+			StepInterval(model, mean[k], sd[k], sorted ? sorted + (Size) k * FC_PATHS : NULL, tail, 0,
+						 &lo, &hi, NULL);
 			values[0] = PeriodStart(model, model->n + k);
 			values[1] = Int32GetDatum(k + 1);
 			values[2] = Float8GetDatum(mean[k]);
@@ -230,17 +289,6 @@ uba_forecast(PG_FUNCTION_ARGS)
 			CHECK_FOR_INTERRUPTS();
 	}
 	return (Datum) 0;
-}
-
-static void
-JsonNumber(StringInfo s, const char *key, double v, bool *first)
-{
-	appendStringInfo(s, "%s\"%s\": ", *first ? "" : ", ", key);
-	if (isfinite(v))
-		appendStringInfo(s, "%.17g", v);
-	else
-		appendStringInfoString(s, "null");
-	*first = false;
 }
 
 static Datum
@@ -269,20 +317,14 @@ uba_forecast_info(PG_FUNCTION_ARGS)
 	td = BlessTupleDesc(td);
 	initStringInfo(&params);
 	appendStringInfoChar(&params, '{');
-	JsonNumber(&params, "alpha", model->init.alpha, &first);
-	if (model->method == FC_TSB || model->form.trend != FC_NONE)
-		JsonNumber(&params, "beta", model->init.beta, &first);
-	if (model->form.season != FC_NONE)
-		JsonNumber(&params, "gamma", model->init.gamma, &first);
-	if (model->form.trend == FC_DAMPED)
-		JsonNumber(&params, "phi", model->init.phi, &first);
+	fc_json_smoothing(&params, model, &first);
 	if (model->method == FC_ETS)
 	{
 		int			m = model->form.season != FC_NONE ? model->form.m : 0;
 
-		JsonNumber(&params, "l0", model->init.state[0], &first);
+		fc_json_number(&params, "l0", model->init.state[0], &first);
 		if (model->form.trend != FC_NONE)
-			JsonNumber(&params, "b0", model->init.state[1], &first);
+			fc_json_number(&params, "b0", model->init.state[1], &first);
 		if (m > 0)
 		{
 			appendStringInfoString(&params, ", \"s0\": [");
@@ -295,12 +337,12 @@ uba_forecast_info(PG_FUNCTION_ARGS)
 	{
 		if (model->method == FC_TSB)
 		{
-			JsonNumber(&params, "z0", model->init.state[0], &first);
-			JsonNumber(&params, "p0", model->init.state[1], &first);
+			fc_json_number(&params, "z0", model->init.state[0], &first);
+			fc_json_number(&params, "p0", model->init.state[1], &first);
 		}
 		/* where the smoothing ended: the size of a demand, and the interval between demands (TSB: their probability) */
-		JsonNumber(&params, "size", model->last.state[0], &first);
-		JsonNumber(&params, model->method == FC_TSB ? "probability" : "interval", model->last.state[1], &first);
+		fc_json_number(&params, "size", model->last.state[0], &first);
+		fc_json_number(&params, model->method == FC_TSB ? "probability" : "interval", model->last.state[1], &first);
 	}
 	appendStringInfoChar(&params, '}');
 	initStringInfo(&cands);
@@ -345,14 +387,11 @@ static void
 Ahead(FcModel *model, int h)
 {
 	MemoryContext cxt = GetMemoryChunkContext(model);
-	bool		simulate = model->method == FC_ETS && fc_ets_simulated_class(&model->form) && model->sigma2 > 0;
 	int			want;
 
 	if (h <= model->nahead)
 		return;
 	want = Min(Max(h, 2 * model->nahead), FC_ANOMALY_MAX_STEPS);
-	if (simulate)
-		uba_check_memory(mul_size(mul_size(2 * FC_PATHS, want), sizeof(double)), "forecasts for anomalies");
 	if (model->ahead_mean)
 	{
 		pfree(model->ahead_mean);
@@ -364,53 +403,8 @@ Ahead(FcModel *model, int h)
 	}
 	model->ahead_mean = MemoryContextAlloc(cxt, sizeof(double) * want);
 	model->ahead_sd = MemoryContextAlloc(cxt, sizeof(double) * want);
-	if (model->method == FC_ETS)
-		fc_ets_forecast(model, want, model->ahead_mean, model->ahead_sd);
-	else
-		fc_intermittent_forecast(model, want, model->ahead_mean, model->ahead_sd);
-	if (simulate)
-	{
-		double	   *paths = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * FC_PATHS * (Size) want);
-
-		fc_ets_simulate(model, want, FC_PATHS, SimulationSeed(model), paths);
-		model->ahead_paths = MemoryContextAllocHuge(cxt, sizeof(double) * FC_PATHS * (Size) want);
-		SortSteps(paths, FC_PATHS, want, model->ahead_paths);
-		pfree(paths);
-	}
+	model->ahead_paths = StepDistributions(model, want, false, cxt, model->ahead_mean, model->ahead_sd);
 	model->nahead = want;
-}
-
-/* The share of sorted values below v (ties count half) */
-static double
-EmpiricalCdf(const double *sorted, int n, double v)
-{
-	int			lo = 0,
-				hi = n,
-				below,
-				upto;
-
-	while (lo < hi)
-	{
-		int			mid = (lo + hi) / 2;
-
-		if (sorted[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	below = lo;
-	hi = n;
-	while (lo < hi)
-	{
-		int			mid = (lo + hi) / 2;
-
-		if (sorted[mid] <= v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	upto = lo;
-	return (below + 0.5 * (upto - below)) / n;
 }
 
 /*
@@ -443,8 +437,7 @@ uba_forecast_anomalies(PG_FUNCTION_ARGS)
 				lo,
 				hi,
 				prob,
-				tail,
-				z;
+				tail;
 	const double *sorted = NULL;
 
 	model = uba_model_cached(fcinfo, 0, UBA_KIND_FORECAST, uba_forecast_parse);
@@ -480,7 +473,6 @@ uba_forecast_anomalies(PG_FUNCTION_ARGS)
 						fc_period_names[model->period]),
 				 errhint("Train the model on more recent data.")));
 	tail = (1 - level / 100) / 2;
-	z = uba_norm_quantile(1 - tail);
 	values[0] = Int32GetDatum((int32) (t - model->n + 1));
 	if (t < model->n)
 	{
@@ -506,28 +498,8 @@ uba_forecast_anomalies(PG_FUNCTION_ARGS)
 		if (model->ahead_paths)
 			sorted = model->ahead_paths + (Size) (h - 1) * FC_PATHS;
 	}
-	if (model->method != FC_ETS)
-	{
-		/* a period's demand: the mixture, with this period's mean (in the series: its one-step forecast) */
-		lo = fc_intermittent_quantile(model, mean, tail);
-		hi = fc_intermittent_quantile(model, mean, 1 - tail);
-		prob = fabs(2 * fc_intermittent_cdf(model, mean, actual) - 1);
-	}
-	else if (sorted)
-	{
-		lo = Quantile(sorted, FC_PATHS, tail);
-		hi = Quantile(sorted, FC_PATHS, 1 - tail);
-		prob = fabs(2 * EmpiricalCdf(sorted, FC_PATHS, actual) - 1);
-	}
-	else
-	{
-		lo = mean - z * sd;
-		hi = mean + z * sd;
-		if (sd > 0)
-			prob = fabs(2 * (0.5 * erfc(-(actual - mean) / (sd * M_SQRT2))) - 1);
-		else
-			prob = actual == mean ? 0 : 1;
-	}
+	/* a period's demand, intermittent: the mixture with this period's mean (in the series: its one-step forecast) */
+	StepInterval(model, mean, sd, sorted, tail, actual, &lo, &hi, &prob);
 	values[1] = Float8GetDatum(mean);
 	values[2] = Float8GetDatum(lo);
 	values[3] = Float8GetDatum(hi);

@@ -233,6 +233,7 @@ uba_forecast_final(PG_FUNCTION_ARGS)
 				adi,
 				value = 0,
 				ymin = 0;
+	bool		constant;
 	int64		nobs = 0;
 	const char *spec;
 	UbaModelMeta meta;
@@ -259,14 +260,13 @@ uba_forecast_final(PG_FUNCTION_ARGS)
 			nobs++;
 		}
 	adi = fc_adi(model->y, model->n, &cv2);
+	constant = Constant(model->y, model->n, &value);
 	method = (int) uba_option(&o, "method");
 	if (method == 0)
 	{
-		double		value0 = 0;
-
 		if (ymin >= 0 && adi > ADI_CUTOFF)
 			method = FC_SBA;
-		else if (nobs < 5 && ymin >= 0 && !Constant(model->y, model->n, &value0))
+		else if (nobs < 5 && ymin >= 0 && !constant)
 			method = FC_CROSTON;	/* too short to fit: with demand every period, simple smoothing */
 		else
 			method = FC_ETS;
@@ -284,11 +284,11 @@ uba_forecast_final(PG_FUNCTION_ARGS)
 				 errdetail("Exponential smoothing estimates its parameters."),
 				 errhint("Give \"method\": \"croston\", \"sba\" or \"tsb\", or leave those options out.")));
 	model->method = method;
-	if (method == FC_ETS && Constant(model->y, model->n, &value))
+	if (method == FC_ETS && constant)
 	{
 		/* nothing to fit: the last value forever, with no spread */
 		model->constant = true;
-		model->form = (EtsForm) {FC_ADD, FC_NONE, FC_NONE, 1};
+		model->form = fc_simple_form;
 		model->init.alpha = 0.9999;
 		model->init.phi = 1;
 		model->init.state[0] = value;
