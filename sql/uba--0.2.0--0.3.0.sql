@@ -1520,3 +1520,32 @@ CREATE AGGREGATE uba_rfm_holdout(ts timestamp, amount float8, options jsonb) (
 	DESERIALFUNC = uba_rfm_deserialize, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_rfm_holdout(timestamptz, float8, jsonb) IS 'a customer''s summary as of "calibration_end" and her purchases after it, as lifetimes'' calibration_and_holdout_data (GROUP BY customer)';
 COMMENT ON AGGREGATE uba_rfm_holdout(timestamp, float8, jsonb) IS 'a customer''s summary as of "calibration_end" and her purchases after it, as lifetimes'' calibration_and_holdout_data (GROUP BY customer)';
+
+-- One gradient-boosted model over every series at once ("method": "boost", global.c): the
+-- aggregate takes the series' id (any integer type, text or uuid), optionally a row of
+-- regressors, and the options, and is not split across parallel workers (its series and
+-- regressors are interned as they come).
+CREATE FUNCTION uba_forecast_global_transfn(internal, anyelement, timestamptz, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_forecast_global_transfn(internal, anyelement, timestamptz, float8, record, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_forecast_global_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_forecast_train(series anyelement, ts timestamptz, value float8, options jsonb) (
+	SFUNC = uba_forecast_global_transfn, STYPE = internal, FINALFUNC = uba_forecast_global_final,
+	PARALLEL = SAFE);
+CREATE AGGREGATE uba_forecast_train(series anyelement, ts timestamptz, value float8, regressors record, options jsonb) (
+	SFUNC = uba_forecast_global_transfn, STYPE = internal, FINALFUNC = uba_forecast_global_final,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_forecast_train(anyelement, timestamptz, float8, jsonb) IS 'fit one gradient-boosted forecaster over every series at once (lags, rolling means, calendar, holidays), as the M5 winners did';
+COMMENT ON AGGREGATE uba_forecast_train(anyelement, timestamptz, float8, record, jsonb) IS 'fit one gradient-boosted forecaster over every series at once (lags, rolling means, calendar, holidays and the row''s regressors), as the M5 winners did';
+
+-- reads the future regressors from a table as the caller (SPI): a temporary table is the
+-- caller's own, hence PARALLEL RESTRICTED; not STRICT, for the optional table
+CREATE FUNCTION uba_forecast_global(model bytea, horizon int, future regclass DEFAULT NULL)
+	RETURNS TABLE(series text, ts timestamptz, step int, forecast float8)
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+COMMENT ON FUNCTION uba_forecast_global(bytea, int, regclass) IS 'each series'' forecasts for the next horizon periods from a global forecaster, step by step; future: a table of series, ts and the regressors';
+CREATE FUNCTION uba_forecast_trees(model bytea) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_forecast_trees(bytea) IS 'the trees of a global forecaster, as a boost model of its features (for uba_feature_importance and uba_model_info)';

@@ -24,6 +24,7 @@ extern void uba_prefixspan_describe(const UbaModelMeta *meta, UbaReader *payload
 extern void uba_btyd_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 extern void uba_gammagamma_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 extern void uba_forecast_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
+extern void uba_forecast_global_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 
 /* What uba_predict and uba_explain call for a kind (the model is argument 0 of fcinfo) */
 /* x: one row of the model's n_features values (typed rows of trees: NaN is missing) */
@@ -47,5 +48,16 @@ extern double uba_logreg_contributions(FunctionCallInfo fcinfo, const double *x,
 									   char ***names);
 extern double uba_boost_contributions(FunctionCallInfo fcinfo, const double *x, UbaContribution **c,
 									  char ***names);
+
+/*
+ * Boosted regression trees for another capability's rows (predict's
+ * boost.c): a global forecaster builds its lags and calendar as rows
+ * (rs: float8 features, NaN missing, and targets; rs->options are
+ * uba_boost_train's) and embeds the model they give, which it opens and
+ * scores through these, without predict's headers.
+ */
+extern bytea *uba_boost_fit_rows(UbaRowSet *rs);
+extern void *uba_boost_open(bytea *blob, int *d);
+extern double uba_boost_value(void *model, const double *x);
 
 #endif							/* UBA_KINDS_H */

@@ -101,7 +101,15 @@ SELECT 'forecast', uba_forecast_train(date '2020-01-06' + 7 * x, 5 + (x % 3) * x
 UNION ALL
 SELECT 'forecast', uba_forecast_train(date '2020-01-01' + 3 * x, x % 4, '{"method": "tsb", "period": "day"}') FROM generate_series(1, 15) x
 UNION ALL
-SELECT 'forecast', uba_forecast_train(date '2020-01-01' + 3 * x, x % 4, '{"method": "sba", "period": "day"}') FROM generate_series(1, 15) x;
+SELECT 'forecast', uba_forecast_train(date '2020-01-01' + 3 * x, x % 4, '{"method": "sba", "period": "day"}') FROM generate_series(1, 15) x
+UNION ALL
+-- global forecasters: with holidays; with regressors (their future values read from a table)
+SELECT 'global_forecast', uba_forecast_train(x % 3, date '2020-01-06' + 7 * (x / 3), (x % 7)::float8, '{"holidays": ["2020-03-02", "2021-01-01"], "trees": {"n_estimators": 3, "max_depth": 3}}') FROM generate_series(0, 80) x
+UNION ALL
+SELECT 'global_forecast_x', uba_forecast_train(x % 3, date '2020-01-06' + 7 * (x / 3), (x % 5)::float8, r, '{"lags": [1, 2], "windows": [3], "trees": {"n_estimators": 3, "max_depth": 2}}') FROM generate_series(0, 80) x, LATERAL (SELECT x % 2 = 0 AS promo, x * 0.5 AS price) r;
+CREATE TEMP TABLE fuzz_future AS
+SELECT s::text AS series, date '2020-07-06' + 7 * k AS ts, k % 2 = 0 AS promo, k * 0.5 AS price
+  FROM generate_series(0, 2) s, generate_series(0, 5) k;
 
 -- every function that takes a model, by kind ('any': all kinds)
 CREATE TEMP TABLE calls (kind text, sql text);
@@ -137,6 +145,10 @@ INSERT INTO calls VALUES
 	('btyd', 'SELECT uba_expected_purchases($1, 30, 2, 30, 60)::text'),
 	('btyd', 'SELECT uba_expected_purchases($1, 30)::text'),
 	('gammagamma', 'SELECT uba_expected_spend($1, 2, 20)::text'),
+	('global_forecast', 'SELECT count(*)::text FROM uba_forecast_global($1, 4)'),
+	('global_forecast', 'SELECT uba_model_info(uba_forecast_trees($1))::text'),
+	('global_forecast_x', 'SELECT sum(forecast)::text FROM uba_forecast_global($1, 3, ''fuzz_future'')'),
+	('global_forecast_x', 'SELECT uba_model_info(uba_forecast_trees($1))::text'),
 	('forecast', 'SELECT count(*)::text FROM uba_forecast($1, 5, ''{80, 95}'')'),
 	('forecast', 'SELECT (uba_forecast_info($1)).form'),
 	('forecast', 'SELECT count(*)::text FROM uba_forecast($1, 6, ''{90}'', true)'),
@@ -196,6 +208,8 @@ BEGIN
 END
 $$;
 
+-- mutated global forecasters may miss future regressors: a NOTICE each time
+SET LOCAL client_min_messages = warning;
 CREATE TEMP TABLE outcomes (kind text, sql text, state text, message text);
 DO $$
 DECLARE

@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(71);
+SELECT plan(74);
 
 CREATE ROLE f_mallory;
 CREATE ROLE f_alice;
@@ -316,6 +316,24 @@ UPDATE f_armed SET armed = false;
 SELECT is((SELECT count(*)::int FROM f_log WHERE what LIKE 'passes%refused' AND who = 'f_mallory'), 3,
 	'10: in each pass she is herself, and every way up is refused');
 SELECT is((SELECT count(*)::int FROM f_log WHERE what LIKE 'passes%done'), 0, '10: ...none worked');
+
+-- 11: the global forecaster reads a table of future regressors as its caller, by a quoted name
+CREATE TABLE f_alice_future (series text, ts timestamptz, promo boolean);
+ALTER TABLE f_alice_future OWNER TO f_alice;
+REVOKE ALL ON f_alice_future FROM PUBLIC;
+CREATE TABLE f_global AS
+SELECT uba_forecast_train(x % 2, date '2024-01-01' + 7 * (x / 2), (x % 3)::float8, r, '{"trees": {"n_estimators": 2}}'::jsonb) AS m
+  FROM generate_series(0, 40) x, LATERAL (SELECT x % 4 = 0 AS promo) r;
+GRANT SELECT ON f_global TO f_mallory;
+SET ROLE f_mallory;
+SELECT throws_ok($$SELECT count(*) FROM f_global, uba_forecast_global(m, 2, 'f_alice_future')$$, '42501', NULL,
+	'11: mallory cannot read alice''s table of future regressors through uba_forecast_global');
+RESET ROLE;
+CREATE TABLE "f fut f; DROP TABLE f_global; --" (series text, ts timestamptz, promo boolean);
+INSERT INTO "f fut f; DROP TABLE f_global; --" VALUES ('0', '2024-05-27', true), ('1', '2024-06-03', false);
+SELECT is((SELECT count(*)::int FROM f_global, uba_forecast_global(m, 2, '"f fut f; DROP TABLE f_global; --"')), 4,
+	'11: a table''s name is quoted, whatever it holds');
+SELECT has_table('f_global', '11: ...and nothing else ran');
 
 SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'f_mallory'), false, 'after everything, mallory is still not a superuser');
 

@@ -49,7 +49,8 @@ PG_FUNCTION_INFO_V1(uba_model_info);
 PG_FUNCTION_INFO_V1(uba_model_kind);
 
 static const char *const kind_names[] = {
-	"any", "kmeans", "logreg", "linreg", "cf", "assoc", "boost", "prefixspan", "btyd", "gammagamma", "forecast"
+	"any", "kmeans", "logreg", "linreg", "cf", "assoc", "boost", "prefixspan", "btyd", "gammagamma", "forecast",
+	"global_forecast"
 };
 
 #define UBA_KIND_COUNT lengthof(kind_names)

@@ -140,6 +140,7 @@ extern void fc_intermittent_simulate(const FcModel *model, int h, int npaths, ui
 
 /* train.c */
 extern void fc_parse_options(Jsonb *opts, UbaOptions *o);
+extern int	fc_detect_period(const DateADT *dates, int64 n);
 
 /* serve.c: sorted samples (simulated futures, demand sizes) */
 extern double fc_sorted_quantile(const double *sorted, int64 n, double p);

@@ -76,8 +76,8 @@ Gcd(int64 a, int64 b)
  * month (by the months between them), else weeks when the days between
  * them are whole weeks, else days.
  */
-static int
-DetectPeriod(const DateADT *dates, int64 n)
+int
+fc_detect_period(const DateADT *dates, int64 n)
 {
 	bool		firsts = true;
 	int64		g = 0;
@@ -144,7 +144,7 @@ BuildSeries(UbaRowSet *rs, const UbaOptions *o, FcModel *model)
 	for (int64 i = 0; i < m; i++)
 		if (nd == 0 || dates[nd - 1] != (DateADT) rows[2 * i])
 			dates[nd++] = (DateADT) rows[2 * i];
-	model->period = pi == 0 ? DetectPeriod(dates, nd) : pi - 1;
+	model->period = pi == 0 ? fc_detect_period(dates, nd) : pi - 1;
 	first = fc_period_start(dates[0], model->period);
 	last = fc_period_start(dates[nd - 1], model->period);
 	if (uba_option_given(o, "start"))

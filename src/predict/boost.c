@@ -1421,10 +1421,9 @@ CrossValidate(CvWork *cv, const UbaOptions *o, double *mean, double *std)
 	*std = sqrt(Max(0, sumsq / cv->folds - *mean * *mean));
 }
 
-static Datum
-Train(FunctionCallInfo fcinfo, bool forest)
+static bytea *
+Fit(UbaRowSet *rs, bool forest)
 {
-	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
 	UbaOptions	o;
 	MemoryContext cxt,
 				old;
@@ -1459,8 +1458,6 @@ Train(FunctionCallInfo fcinfo, bool forest)
 	UbaModelMeta meta;
 	bytea	   *result;
 
-	if (rs == NULL || rs->n == 0)
-		PG_RETURN_NULL();
 	ParseOptions(rs->options, forest, rs->enc != NULL, &o, &tune);
 	objective = rs->iparam;
 	rounds = forest ? 1 : (int) uba_option(&o, "n_estimators");
@@ -1808,7 +1805,17 @@ Train(FunctionCallInfo fcinfo, bool forest)
 	MemoryContextSwitchTo(old);
 	result = uba_model_build(UBA_KIND_BOOST, &meta, &pw);
 	MemoryContextDelete(cxt);	/* frees XGBoost's handles */
-	PG_RETURN_BYTEA_P(result);
+	return result;
+}
+
+static Datum
+Train(FunctionCallInfo fcinfo, bool forest)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+
+	if (rs == NULL || rs->n == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_BYTEA_P(Fit(rs, forest));
 }
 
 Datum
@@ -1821,6 +1828,20 @@ Datum
 uba_forest_final(PG_FUNCTION_ARGS)
 {
 	return Train(fcinfo, true);
+}
+
+/*
+ * Boosted regression trees on rows another capability built (a global
+ * forecaster's lags and calendar): rs holds n rows of float8 features
+ * (NaN missing) and their targets, rs->options uba_boost_train's options.
+ * The row set is consumed.
+ */
+bytea *
+uba_boost_fit_rows(UbaRowSet *rs)
+{
+	Assert(rs->n > 0 && rs->has_y && rs->enc == NULL);
+	rs->iparam = BOOST_REGRESSION;
+	return Fit(rs, false);
 }
 
 /* ---------- reading ---------- */
@@ -2294,6 +2315,36 @@ uba_boost_score(FunctionCallInfo fcinfo, const double *x)
 	}
 	margin = Margin(m, m->xf);
 	return m->objective == BOOST_BINARY ? uba_sigmoid(margin) : margin;
+}
+
+/*
+ * A regression model of boosted trees another model embeds (a global
+ * forecaster's), opened and validated like any model; its features' count
+ * in *d.
+ */
+void *
+uba_boost_open(bytea *blob, int *d)
+{
+	UbaModelMeta meta;
+	UbaReader	r;
+	BoostModel *m;
+
+	uba_model_open(blob, UBA_KIND_BOOST, &meta, &r);
+	m = ParseBoost(&meta, &r);
+	if (m->objective != BOOST_REGRESSION || m->nclass > 0 || meta.encoding != NULL)
+		uba_model_corrupted("The embedded trees are not a regression model of float8 features.");
+	*d = m->d;
+	return m;
+}
+
+/* The prediction of a model uba_boost_open gave for a row of its features (NaN missing) */
+double
+uba_boost_value(void *model, const double *x)
+{
+	BoostModel *m = (BoostModel *) model;
+
+	TakeRow(m, x);
+	return Margin(m, m->xf);
 }
 
 /*

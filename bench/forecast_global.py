@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""The global gradient-boosted forecaster beside per-series exponential smoothing, on one holdout.
+
+    /usr/bin/python3 bench/forecast_global.py [--host /tmp/pgdev] [--port 5499] [--dbname bench]
+        [--user postgres] [--weekly /tmp/uba_retail_weekly.csv] [--reuse-weekly]
+
+Data, split, products kept and metrics: bench/forecast_holdout.py's (Online Retail, 3,595 weekly
+product series; 45 weeks trained, 2010-11-29 .. 2011-10-03; 8 held out, 2011-10-10 .. 2011-11-28;
+mean MASE and product-level WRMSSE, weights = units of the last 4 training weeks).
+
+Methods, each one query over the table fc_holdout_weekly (training rows only), timed by wall clock:
+  * uba ets, uba auto: uba_forecast_train(week, units, ...) GROUP BY stockcode, uba_forecast(m, 8)
+    (one model per product, as in forecast_holdout.py).
+  * uba boost: one uba_forecast_train(stockcode, week, units, options) over all products (every
+    series zero-filled from 2010-11-29, "start"), then uba_forecast_global(m, 8): recursive.
+    Variants: the default lags and trees; with "holidays" (Christmas and New Year's Day, the UK
+    bank holidays of 2010-2011: the periods to the next holiday are a feature); shallower trees with
+    more rounds ("trees": {"max_depth": 4, "n_estimators": 300, "learning_rate": 0.05}).
+  * naive and mean, as in forecast_holdout.py.
+Prints a table (method, products, mean MASE, WRMSSE, seconds) and boost / ets ratios.
+"""
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import psycopg2
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import forecast_holdout as fh  # noqa: E402  (the same data, split and metrics)
+
+HOLIDAYS = ["2010-12-25", "2010-12-26", "2010-12-27", "2010-12-28", "2011-01-03", "2011-04-22",
+            "2011-04-25", "2011-04-29", "2011-05-02", "2011-05-30", "2011-08-29", "2011-12-25",
+            "2011-12-26", "2011-12-27", "2012-01-02"]
+
+GLOBAL_SQL = """
+SELECT f.series, f.step, f.forecast, f.ts::date
+  FROM uba_forecast_global((SELECT uba_forecast_train(stockcode, week, units, %(opts)s::jsonb)
+                              FROM fc_holdout_weekly
+                             WHERE week <= %(end)s
+                               AND stockcode IN (SELECT stockcode FROM fc_holdout_weekly
+                                                  WHERE week <= %(end)s
+                                                  GROUP BY stockcode HAVING count(*) >= 2)),
+                           %(h)s) f"""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--host", default="/tmp/pgdev")
+    ap.add_argument("--port", default="5499")
+    ap.add_argument("--dbname", default="bench")
+    ap.add_argument("--user", default="postgres")
+    ap.add_argument("--weekly", default="/tmp/uba_retail_weekly.csv")
+    ap.add_argument("--reuse-weekly", action="store_true", help="do not rerun retail_weekly.py")
+    a = ap.parse_args()
+
+    if not (a.reuse_weekly and os.path.exists(a.weekly)):
+        subprocess.run([sys.executable, os.path.join(fh.ROOT, "bench/retail_weekly.py"), a.weekly], check=True)
+    codes_all, Y = fh.load_weekly(a.weekly)
+    keep = (Y[:, :fh.N_TRAIN] > 0).sum(axis=1) >= 2
+    codes = [c for c, k in zip(codes_all, keep) if k]
+    index = {c: i for i, c in enumerate(codes)}
+    train, hold = Y[keep, :fh.N_TRAIN], Y[keep, fh.N_TRAIN:]
+    n = len(codes)
+    print(f"{n} products, {fh.N_TRAIN} training weeks to {fh.TRAIN_END}, {fh.H} held out to {fh.HOLD_END}")
+
+    conn = psycopg2.connect(host=a.host, port=a.port, dbname=a.dbname, user=a.user)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("CREATE EXTENSION IF NOT EXISTS uba")
+    cur.execute("DROP TABLE IF EXISTS fc_holdout_weekly; "
+                "CREATE TABLE fc_holdout_weekly (stockcode text, week date, units float8)")
+    with open(a.weekly) as f:
+        cur.copy_expert("COPY fc_holdout_weekly FROM STDIN WITH (FORMAT csv, HEADER)", f)
+    cur.execute("VACUUM ANALYZE fc_holdout_weekly")
+
+    forecasts, seconds = {}, {}
+
+    def collect(name, sql, params):
+        t0 = time.perf_counter()
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+        seconds[name] = time.perf_counter() - t0
+        F = np.full((n, fh.H), np.nan)
+        for code, step, fc, ts in rows:
+            assert ts == fh.TRAIN_END + datetime.timedelta(weeks=step), (name, code, step, ts)
+            F[index[code], step - 1] = fc
+        assert len(rows) == n * fh.H, (name, len(rows))
+        forecasts[name] = F
+
+    for method in ("ets", "auto"):
+        opts = json.dumps({"period": "week", "start": str(fh.FIRST), "end": str(fh.TRAIN_END), "method": method})
+        collect("uba " + method, fh.FORECAST_SQL, {"opts": opts, "end": fh.TRAIN_END, "h": fh.H})
+    base = {"method": "boost", "period": "week", "start": str(fh.FIRST), "end": str(fh.TRAIN_END)}
+    variants = {
+        "boost": base,
+        "boost+hol": dict(base, holidays=HOLIDAYS),
+        "boost+hol d4": dict(base, holidays=HOLIDAYS,
+                             trees={"max_depth": 4, "n_estimators": 300, "learning_rate": 0.05}),
+    }
+    for name, opts in variants.items():
+        collect("uba " + name, GLOBAL_SQL, {"opts": json.dumps(opts), "end": fh.TRAIN_END, "h": fh.H})
+    conn.close()
+
+    forecasts["naive"] = np.repeat(train[:, -1:], fh.H, axis=1)
+    forecasts["mean"] = np.repeat(train.mean(axis=1, keepdims=True), fh.H, axis=1)
+    seconds["naive"] = seconds["mean"] = float("nan")
+
+    res = {}
+    print(f"{'method':<18} {'products':>8} {'mean MASE':>10} {'WRMSSE':>8} {'seconds':>9}")
+    for name in forecasts:
+        res[name] = fh.metrics(forecasts[name], train, hold)
+        scored, mase, _, wrmsse, _ = res[name]
+        print(f"{name:<18} {scored:>8} {mase:>10.4f} {wrmsse:>8.4f} {seconds[name]:>9.3f}")
+    for name in variants:
+        b, e = res["uba " + name], res["uba ets"]
+        print(f"uba {name} / uba ets: MASE {b[1] / e[1]:.4f}, WRMSSE {b[3] / e[3]:.4f}, "
+              f"seconds {seconds['uba ' + name] / seconds['uba ets']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

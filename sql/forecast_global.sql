@@ -1,0 +1,103 @@
+-- The global forecaster: one gradient-boosted model over every series (uba_forecast_train with
+-- the series first, "method": "boost"), recursive forecasts, regressors from a table of future
+-- values, holidays.  Each check is a property a wrong feature, scale or recursion would break.
+SET client_min_messages = notice;
+
+-- 30 products sharing one weekly shape (10, 20, 30, 40 repeating) at sizes 1..30: over its scale
+-- every series is the same, so the trees learn the shape from lag 4 and the recursion must carry
+-- it 8 weeks ahead, times each series' size
+CREATE TEMP TABLE shape AS
+SELECT p AS product, date '2024-01-01' + 7 * w AS week, (p * 10 * (1 + w % 4))::float8 AS units
+  FROM generate_series(1, 30) p, generate_series(0, 59) w;
+CREATE TEMP TABLE shape_model AS
+SELECT uba_forecast_train(product, week, units, '{"method": "boost", "period": "week"}'::jsonb) AS m FROM shape;
+SELECT uba_model_info(m) -> 'kind' AS kind, uba_model_info(m) -> 'series' AS series,
+       uba_model_info(m) -> 'features' AS features,
+       uba_model_info(m) -> 'options' AS options FROM shape_model;
+-- the next 8 weeks: 60 % 4 = 0, so 10, 20, 30, 40, 10, ... times the product
+SELECT count(*) AS forecasts, count(DISTINCT series) AS series,
+       max(abs(f.forecast / (f.series::int * 10 * (1 + (59 + f.step) % 4)) - 1)) < 0.02 AS shape_kept,
+       bool_and(f.ts = date '2024-01-01' + 7 * (59 + f.step)) AS dates_follow
+  FROM shape_model, uba_forecast_global(m, 8) f;
+SELECT series, step, ts::date, round(forecast::numeric, 1) AS forecast
+  FROM shape_model, uba_forecast_global(m, 5) WHERE series IN ('1', '30') ORDER BY series::int, step;
+-- the trees: a boost model of the features, and a lag is what they use most
+SELECT name LIKE 'lag\_%' AS a_lag_first FROM shape_model, uba_feature_importance(uba_forecast_trees(m)) ORDER BY total_gain DESC LIMIT 1;
+
+-- the model does not depend on the order of the rows
+SELECT bool_and(a.forecast = b.forecast) AS same_in_any_order
+  FROM uba_forecast_global((SELECT uba_forecast_train(product, week, units, '{"method": "boost"}'::jsonb ORDER BY week DESC, product) FROM shape), 4) a
+  JOIN uba_forecast_global((SELECT uba_forecast_train(product, week, units, '{"method": "boost"}'::jsonb ORDER BY md5(product || ' ' || week)) FROM shape), 4) b
+ USING (series, step);
+
+-- a series that starts later is forecast from its own past; text and integer ids agree
+SELECT count(*) AS forecasts, min(forecast) > 0 AS positive
+  FROM uba_forecast_global((SELECT uba_forecast_train(product::text, week, units, '{"method": "boost"}'::jsonb)
+                              FROM shape WHERE product <= 5 OR week >= date '2024-06-03'), 4);
+
+-- promotions: 20 products, a promotion in weeks whose hash says so, selling 60 % more then;
+-- the regressors are a named row (LATERAL), the future ones a table
+CREATE TEMP TABLE promo AS
+SELECT p AS product, date '2023-01-02' + 7 * w AS week,
+       (abs(hashint4(w * 7 + p)) % 4 = 0) AS promo, (9.99 + p)::float8 AS price
+  FROM generate_series(1, 20) p, generate_series(0, 89) w;
+CREATE TEMP TABLE promo_sales AS
+SELECT product, week, promo, price, (5 * product * (CASE WHEN promo THEN 1.6 ELSE 1 END))::float8 AS units
+  FROM promo WHERE week < date '2023-01-02' + 7 * 80;
+CREATE TEMP TABLE promo_model AS
+SELECT uba_forecast_train(s.product, s.week, s.units, r, '{"method": "boost"}'::jsonb) AS m
+  FROM promo_sales s, LATERAL (SELECT s.promo, s.price) r;
+SELECT uba_model_info(m) -> 'columns' AS columns FROM promo_model;
+CREATE TEMP TABLE future_promo AS
+SELECT product AS series, week::timestamptz AS ts, promo, price FROM promo WHERE week >= date '2023-01-02' + 7 * 80;
+SELECT round((avg(f.forecast / (5 * f.series::int)) FILTER (WHERE fp.promo))::numeric, 1) AS promo_over_base,
+       round((avg(f.forecast / (5 * f.series::int)) FILTER (WHERE NOT fp.promo))::numeric, 1) AS base_over_base,
+       count(*) FILTER (WHERE fp.promo) > 0 AND count(*) FILTER (WHERE NOT fp.promo) > 0 AS both_seen
+  FROM promo_model, uba_forecast_global(m, 10, 'future_promo') f
+  JOIN future_promo fp ON fp.series = f.series::int AND fp.ts = f.ts;
+-- future periods without regressors: a notice, and they are taken as missing
+SELECT count(*) FROM promo_model, uba_forecast_global(m, 12, 'future_promo');
+-- the table is read by name: series, ts and the regressors
+CREATE TABLE future_bad AS SELECT series AS product, ts, promo, price FROM future_promo;
+SELECT count(*) FROM promo_model, uba_forecast_global(m, 2, 'future_bad');
+CREATE TABLE future_bad2 AS SELECT series, ts, promo FROM future_promo;
+SELECT count(*) FROM promo_model, uba_forecast_global(m, 2, 'future_bad2');
+CREATE TABLE future_bad3 AS SELECT series, ts, promo::int AS promo, price FROM future_promo;
+SELECT count(*) FROM promo_model, uba_forecast_global(m, 2, 'future_bad3');
+DROP TABLE future_bad, future_bad2, future_bad3;
+
+-- holidays: three Decembers, sales triple in the week of Christmas; the next one is forecast so
+CREATE TEMP TABLE xmas AS
+SELECT p AS product, d AS week,
+       (p * (CASE WHEN make_date(extract(year FROM d)::int, 12, 25) BETWEEN d AND d + 6 THEN 3 ELSE 1 END))::float8 AS units
+  FROM generate_series(1, 10) p, generate_series(date '2021-01-04', date '2024-09-30', interval '7 days') g(t),
+       LATERAL (SELECT t::date AS d) w;
+SELECT count(*) FILTER (WHERE units > product) / 10 AS christmas_weeks FROM xmas;
+CREATE TEMP TABLE xmas_model AS
+SELECT uba_forecast_train(product, week, units,
+         jsonb_build_object('method', 'boost', 'holidays', (SELECT jsonb_agg(make_date(y, 12, 25)) FROM generate_series(2020, 2025) y))) AS m
+  FROM xmas;
+SELECT f.ts::date AS week, round(avg(f.forecast / f.series::int)::numeric, 1) AS over_size
+  FROM xmas_model, uba_forecast_global(m, 14) f
+ WHERE f.ts BETWEEN '2024-12-09' AND '2025-01-06' GROUP BY 1 ORDER BY 1;
+
+-- demand is not negative, so neither are forecasts; a series with a negative value is not clipped
+SELECT min(f.forecast) >= 0 AS nonnegative
+  FROM uba_forecast_global((SELECT uba_forecast_train(p, date '2024-01-01' + w, CASE WHEN (p + w) % 5 = 0 THEN 8 ELSE 0 END::float8, '{"method": "boost", "period": "day"}'::jsonb)
+                              FROM generate_series(1, 10) p, generate_series(0, 40) w), 10) f;
+SELECT uba_model_info(uba_forecast_train(p, date '2024-01-01' + w, w - 20.0, '{"period": "day"}'::jsonb)) -> 'nonnegative' AS nonnegative
+  FROM generate_series(1, 3) p, generate_series(0, 40) w;
+
+-- options
+SELECT uba_model_info(uba_forecast_train(product, week, units, '{"lags": [1, 4], "windows": [], "trees": {"n_estimators": 5}}'::jsonb)) -> 'features' AS features FROM shape;
+SELECT uba_forecast_train(product, week, units, '{"lags": [0]}'::jsonb) FROM shape;
+SELECT uba_forecast_train(product, week, units, '{"method": "ets"}'::jsonb) FROM shape;
+SELECT uba_forecast_train(product, week, units, '{"trees": {"max_depth": 0}}'::jsonb) FROM shape;
+SELECT uba_forecast_train(product, week, units, r, '{}'::jsonb) FROM shape, LATERAL (SELECT shape.product::text AS colour) r;
+
+-- the catalog, and the functions of per-series models
+SELECT uba_model_save('global_demand', m) > 0 AS saved FROM shape_model;
+SELECT count(*) FROM uba_forecast_global(uba_model('global_demand'), 3);
+SELECT * FROM uba_forecast((SELECT m FROM shape_model), 3);
+SELECT uba_forecast_info(m) FROM shape_model;
+SELECT uba_model_drop('global_demand');
