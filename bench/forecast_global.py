@@ -17,7 +17,9 @@ Methods, each one query over the table fc_holdout_weekly (training rows only), t
     bank holidays of 2010-2011: the periods to the next holiday are a feature); shallower trees with
     more rounds ("trees": {"max_depth": 4, "n_estimators": 300, "learning_rate": 0.05}).
   * naive and mean, as in forecast_holdout.py.
-Prints a table (method, products, mean MASE, WRMSSE, seconds) and boost / ets ratios.
+Prints a table (method, products, mean MASE, WRMSSE, seconds), the 80 % and 95 % intervals' share
+of held-out weeks inside and mean width (over the MASE scale) for the uba methods, and boost / ets
+ratios.
 """
 import argparse
 import datetime
@@ -37,25 +39,27 @@ HOLIDAYS = ["2010-12-25", "2010-12-26", "2010-12-27", "2010-12-28", "2011-01-03"
             "2011-04-25", "2011-04-29", "2011-05-02", "2011-05-30", "2011-08-29", "2011-12-25",
             "2011-12-26", "2011-12-27", "2012-01-02"]
 
+LEVELS = (80, 95)
+PER_SERIES_SQL = """
+SELECT s.stockcode, f.step, f.forecast, f.ts::date, f.level, f.lower, f.upper FROM (
+  SELECT stockcode, uba_forecast_train(week, units, %(opts)s::jsonb) AS m
+    FROM fc_holdout_weekly WHERE week <= %(end)s
+   GROUP BY stockcode HAVING count(*) >= 2) s,
+  uba_forecast(s.m, %(h)s, '{80, 95}') f"""
 GLOBAL_SQL = """
-SELECT f.series, f.step, f.forecast, f.ts::date
+SELECT f.series, f.step, f.forecast, f.ts::date, f.level, f.lower, f.upper
   FROM uba_forecast_global((SELECT uba_forecast_train(stockcode, week, units, %(opts)s::jsonb)
                               FROM fc_holdout_weekly
                              WHERE week <= %(end)s
                                AND stockcode IN (SELECT stockcode FROM fc_holdout_weekly
                                                   WHERE week <= %(end)s
                                                   GROUP BY stockcode HAVING count(*) >= 2)),
-                           %(h)s) f"""
+                           %(h)s, NULL, '{80, 95}') f"""
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--host", default="/tmp/pgdev")
-    ap.add_argument("--port", default="5499")
-    ap.add_argument("--dbname", default="bench")
-    ap.add_argument("--user", default="postgres")
-    ap.add_argument("--weekly", default="/tmp/uba_retail_weekly.csv")
-    ap.add_argument("--reuse-weekly", action="store_true", help="do not rerun retail_weekly.py")
+    fh.add_arguments(ap)
     a = ap.parse_args()
 
     if not (a.reuse_weekly and os.path.exists(a.weekly)):
@@ -78,7 +82,7 @@ def main():
         cur.copy_expert("COPY fc_holdout_weekly FROM STDIN WITH (FORMAT csv, HEADER)", f)
     cur.execute("VACUUM ANALYZE fc_holdout_weekly")
 
-    forecasts, seconds = {}, {}
+    forecasts, seconds, bounds = {}, {}, {}
 
     def collect(name, sql, params):
         t0 = time.perf_counter()
@@ -86,15 +90,19 @@ def main():
         rows = cur.fetchall()
         seconds[name] = time.perf_counter() - t0
         F = np.full((n, fh.H), np.nan)
-        for code, step, fc, ts in rows:
+        B = {lv: (np.full((n, fh.H), np.nan), np.full((n, fh.H), np.nan)) for lv in LEVELS}
+        for code, step, fc, ts, level, lower, upper in rows:
             assert ts == fh.TRAIN_END + datetime.timedelta(weeks=step), (name, code, step, ts)
             F[index[code], step - 1] = fc
-        assert len(rows) == n * fh.H, (name, len(rows))
+            B[int(level)][0][index[code], step - 1] = lower
+            B[int(level)][1][index[code], step - 1] = upper
+        assert len(rows) == n * fh.H * len(LEVELS), (name, len(rows))
         forecasts[name] = F
+        bounds[name] = B
 
     for method in ("ets", "auto"):
         opts = json.dumps({"period": "week", "start": str(fh.FIRST), "end": str(fh.TRAIN_END), "method": method})
-        collect("uba " + method, fh.FORECAST_SQL, {"opts": opts, "end": fh.TRAIN_END, "h": fh.H})
+        collect("uba " + method, PER_SERIES_SQL, {"opts": opts, "end": fh.TRAIN_END, "h": fh.H})
     base = {"method": "boost", "period": "week", "start": str(fh.FIRST), "end": str(fh.TRAIN_END)}
     variants = {
         "boost": base,
@@ -116,6 +124,18 @@ def main():
         res[name] = fh.metrics(forecasts[name], train, hold)
         scored, mase, _, wrmsse, _ = res[name]
         print(f"{name:<18} {scored:>8} {mase:>10.4f} {wrmsse:>8.4f} {seconds[name]:>9.3f}")
+    # prediction intervals: how often the held-out weeks fall inside, and how wide they are
+    # (mean width over the series' MASE scale, the mean absolute weekly change in training)
+    scale = np.abs(np.diff(train, axis=1)).mean(axis=1)
+    ok = scale > 0
+    print(f"{'intervals':<18} " + " ".join(f"{'cover ' + str(lv):>9} {'width ' + str(lv):>9}" for lv in LEVELS))
+    for name in bounds:
+        cells = []
+        for lv in LEVELS:
+            lo, hi = bounds[name][lv]
+            inside = (hold >= lo - 1e-9) & (hold <= hi + 1e-9)
+            cells.append(f"{100 * inside.mean():>8.1f}% {((hi - lo)[ok] / scale[ok, None]).mean():>9.2f}")
+        print(f"{name:<18} " + " ".join(cells))
     for name in variants:
         b, e = res["uba " + name], res["uba ets"]
         print(f"uba {name} / uba ets: MASE {b[1] / e[1]:.4f}, WRMSSE {b[3] / e[3]:.4f}, "

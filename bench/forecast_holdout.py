@@ -105,14 +105,19 @@ def metrics(F, train, hold):
     return int(ok.sum()), float(mase), int((ok & (s1 == 0)).sum()), wrmsse, int((ok & (s2 == 0)).sum())
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_arguments(ap):
+    """The database and weekly file arguments the forecast benchmarks share."""
     ap.add_argument("--host", default="/tmp/pgdev")
     ap.add_argument("--port", default="5499")
     ap.add_argument("--dbname", default="bench")
     ap.add_argument("--user", default="postgres")
     ap.add_argument("--weekly", default="/tmp/uba_retail_weekly.csv")
     ap.add_argument("--reuse-weekly", action="store_true", help="do not rerun retail_weekly.py")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_arguments(ap)
     ap.add_argument("--workdir", default="/tmp/uba_forecast_holdout")
     a = ap.parse_args()
     os.makedirs(a.workdir, exist_ok=True)

@@ -739,6 +739,24 @@ SELECT p.stock_code, round(f.forecast::numeric, 1) AS expected_units,
 SELECT * FROM reorder_next_4_weeks ORDER BY expected_units DESC LIMIT 5;
 
 \echo
+\echo '   One model for every product (the M5 winners'' way): gradient-boosted trees on each week''s lags,'
+\echo '   rolling means, calendar and the weeks to Christmas, trained on the full weeks (to 2011-12-04);'
+\echo '   the shop closed over Christmas 2010, and the trees carry that week''s drop into 2011:'
+SELECT uba_model_save('demand_global',
+         uba_forecast_train(stock_code, invoice_date, quantity,
+                            jsonb_build_object('method', 'boost', 'period', 'week', 'end', '2011-11-28',
+                                               'holidays', jsonb_build_array('2010-12-25', '2011-12-25', '2012-12-25')))) > 0 AS saved
+  FROM retail_lines WHERE quantity > 0 AND invoice_no NOT LIKE 'C%' AND invoice_date < '2011-12-05';
+SELECT g.series AS stock_code, g.ts::date AS week, round(g.forecast::numeric) AS global_units,
+       round(f.forecast::numeric) AS per_product_units
+  FROM uba_forecast_global(uba_model('demand_global'), 5) g
+  JOIN product_forecasts p ON p.stock_code = g.series
+  JOIN uba_forecast(p.model, 4) f ON f.ts = g.ts
+ WHERE g.series IN (SELECT stock_code FROM retail_lines WHERE quantity > 0 AND invoice_no NOT LIKE 'C%'
+                     GROUP BY stock_code ORDER BY count(DISTINCT invoice_no) DESC, stock_code LIMIT 2)
+ ORDER BY 1, 2;
+
+\echo
 \echo 'Done.  Explore further:  SELECT * FROM customer_360;   SELECT * FROM customer_segments;   SELECT * FROM churn_scores;   SELECT * FROM uba_models;'
 \echo '       SELECT * FROM uba_kmeans_centroids(uba_model(''segments''));   SELECT * FROM uba_recommend(12347::bigint, 10, NULL, NULL::text);'
 \echo '       SELECT * FROM uba_assoc_rules_list(uba_model(''bought_together''));'

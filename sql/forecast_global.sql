@@ -24,6 +24,32 @@ SELECT series, step, ts::date, round(forecast::numeric, 1) AS forecast
 -- the trees: a boost model of the features, and a lag is what they use most
 SELECT name LIKE 'lag\_%' AS a_lag_first FROM shape_model, uba_feature_importance(uba_forecast_trees(m)) ORDER BY total_gain DESC LIMIT 1;
 
+-- prediction intervals from a backtest: 40 products of one noisy level (a hashed uniform noise
+-- of +-50 %); the next 8 weeks drawn from the same process fall in the 95 % intervals about 95 %
+-- of the time, in the 50 % ones about half of the time, and the intervals nest
+CREATE TEMP TABLE noisy AS
+SELECT p AS product, date '2024-01-01' + 7 * w AS week,
+       p * (10 + 10 * ((abs(hashint4(p * 1000 + w)) % 1001) / 1000.0 - 0.5))::float8 AS units
+  FROM generate_series(1, 40) p, generate_series(0, 67) w;
+CREATE TEMP TABLE noisy_model AS
+SELECT uba_forecast_train(product, week, units, '{"trees": {"max_depth": 2, "n_estimators": 30}}'::jsonb) AS m
+  FROM noisy WHERE week < date '2024-01-01' + 7 * 60;
+SELECT uba_model_info(m) -> 'interval_periods' AS interval_periods, uba_model_info(m) -> 'backtest_series' AS backtest_series
+  FROM noisy_model;
+SELECT f.level, count(*) AS forecasts,
+       round(avg((n.units BETWEEN f.lower AND f.upper)::int), 2) AS coverage,
+       bool_and(f.lower <= f.forecast AND f.forecast <= f.upper) AS around_forecast
+  FROM noisy_model, uba_forecast_global(m, 8, NULL, '{50, 95}') f
+  JOIN noisy n ON n.product = f.series::int AND n.week = f.ts
+ GROUP BY f.level ORDER BY f.level;
+SELECT bool_and(a.lower >= b.lower AND a.upper <= b.upper) AS nested
+  FROM noisy_model, uba_forecast_global(m, 8, NULL, '{50}') a
+  JOIN uba_forecast_global(m, 8, NULL, '{95}') b USING (series, step);
+-- without intervals: one row a step, no level
+SELECT count(*) AS forecasts, count(level) AS levels
+  FROM uba_forecast_global((SELECT uba_forecast_train(product, week, units, '{"intervals": false, "trees": {"n_estimators": 5}}'::jsonb) FROM noisy), 3, NULL, '{80, 95}');
+SELECT * FROM uba_forecast_global((SELECT m FROM noisy_model), 2, NULL, '{120}');
+
 -- the model does not depend on the order of the rows
 SELECT bool_and(a.forecast = b.forecast) AS same_in_any_order
   FROM uba_forecast_global((SELECT uba_forecast_train(product, week, units, '{"method": "boost"}'::jsonb ORDER BY week DESC, product) FROM shape), 4) a

@@ -32,6 +32,8 @@ installed_citus() {
 # 1. Citus, built from the source beside the project (its README says how), unless installed
 build_citus() {
 	shared=${UBA_SHARED:-../shared}
+	# absolute: the build below runs in another directory
+	[ -d "$shared" ] && shared=$(cd "$shared" && pwd)
 	tarball=$shared/citus/citus-$CITUS_VERSION.tar.gz
 	if [ ! -r "$tarball" ]; then
 		echo "uba: Citus $CITUS_VERSION is not installed and $tarball is missing" >&2

@@ -61,10 +61,10 @@ COMMENT ON AGGREGATE uba_forecast_train(anyelement, timestamptz, float8, record,
 
 -- reads the future regressors from a table as the caller (SPI): a temporary table is the
 -- caller's own, hence PARALLEL RESTRICTED; not STRICT, for the optional table
-CREATE FUNCTION uba_forecast_global(model bytea, horizon int, future regclass DEFAULT NULL)
-	RETURNS TABLE(series text, ts timestamptz, step int, forecast float8)
+CREATE FUNCTION uba_forecast_global(model bytea, horizon int, future regclass DEFAULT NULL, levels float8[] DEFAULT '{95}')
+	RETURNS TABLE(series text, ts timestamptz, step int, forecast float8, level float8, lower float8, upper float8)
 	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
-COMMENT ON FUNCTION uba_forecast_global(bytea, int, regclass) IS 'each series'' forecasts for the next horizon periods from a global forecaster, step by step; future: a table of series, ts and the regressors';
+COMMENT ON FUNCTION uba_forecast_global(bytea, int, regclass, float8[]) IS 'each series'' forecasts for the next horizon periods from a global forecaster, step by step, with intervals at each level (percent) from a backtest; future: a table of series, ts and the regressors';
 CREATE FUNCTION uba_forecast_trees(model bytea) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_forecast_trees(bytea) IS 'the trees of a global forecaster, as a boost model of its features (for uba_feature_importance and uba_model_info)';

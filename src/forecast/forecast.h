@@ -142,6 +142,9 @@ extern void fc_intermittent_simulate(const FcModel *model, int h, int npaths, ui
 extern void fc_parse_options(Jsonb *opts, UbaOptions *o);
 extern int	fc_detect_period(const DateADT *dates, int64 n);
 
+/* serve.c: the levels of prediction intervals asked for (percent; fractions when all are below 1) */
+#define FC_MAX_LEVELS 100
+extern int	fc_levels(ArrayType *a, double *levels);
 /* serve.c: sorted samples (simulated futures, demand sizes) */
 extern double fc_sorted_quantile(const double *sorted, int64 n, double p);
 extern double fc_sorted_cdf(const double *sorted, int64 n, double x);

@@ -25,7 +25,9 @@
  * per series its span in periods up to the end (u64 each), the period of
  * its first row in that span (u64 each) and its scale (f64 each, the mean
  * absolute value over its span), its last L values (f64, NaN before its
- * span), then the trees (u64 length, a boost model).
+ * span), then the trees (u64 length, a boost model), then the backtest's
+ * steps (u32, 0 without intervals) and per step its errors over the scale
+ * (u64 count, f64 each, ascending).
  *
  *-------------------------------------------------------------------------
  */
@@ -70,6 +72,8 @@ static const UbaOptionSpec global_options[] = {
 	{"start", UBA_OPT_DATE, NAN, 0, 0, NULL},
 	{"end", UBA_OPT_DATE, NAN, 0, 0, NULL},
 	{"nonnegative", UBA_OPT_BOOL, 0, 0, 1, NULL},
+	{"intervals", UBA_OPT_BOOL, 1, 0, 1, NULL},
+	{"interval_periods", UBA_OPT_INT, 0, 1, MAX_LAG, NULL},
 	UBA_PROGRESS_OPTION,
 };
 
@@ -125,6 +129,10 @@ typedef struct GlobalModel
 	bytea	   *trees_blob;		/* and as stored */
 	Size		trees_bytes;
 	double	   *x;				/* scratch: d */
+	/* the backtest's errors over the scale, sorted, for step k = 1..nsteps (none: no intervals) */
+	int			nsteps;
+	int64	   *nerr;
+	double	  **err;
 } GlobalModel;
 
 /* ---------- options ---------- */
@@ -508,6 +516,58 @@ Features(const GlobalModel *g, DateADT date, int64 age, double scale, const doub
 		x[j++] = reg[k];
 }
 
+/*
+ * h steps of one series over its scale from its last L values over the
+ * scale (hist[0..L-1]) into hist[L..L+h-1], by trees: each step's
+ * prediction is a lag of the next.  The first step is the period next,
+ * age periods after the series' first row; reg: h rows of the regressors
+ * (NULL: all missing).
+ */
+static void
+Recurse(const GlobalModel *g, void *trees, DateADT next, int64 age, double scale, double *hist, int h,
+		const double *reg, const double *missing)
+{
+	for (int k = 0; k < h; k++)
+	{
+		double		p;
+
+		Features(g, fc_period_step(next, g->period, k), age + k, scale, hist + k, g->tail,
+				 reg != NULL ? reg + (Size) k * g->nreg : missing, g->x);
+		p = uba_boost_value(trees, g->x);
+		hist[g->tail + k] = g->nonnegative && p < 0 ? 0 : p;
+	}
+}
+
+/*
+ * The scale of the errors after an origin: the mean absolute value of the
+ * last L periods before it (hist, over the series' scale), or the series'
+ * scale when those are all 0.  Errors grow with the level a series is at
+ * when the forecast starts, not with its long-run mean.
+ */
+static double
+OriginScale(const double *hist, int L, double scale)
+{
+	double		sum = 0;
+	int			c = 0;
+
+	for (int k = 0; k < L; k++)
+		if (!isnan(hist[k]))
+		{
+			sum += fabs(hist[k]);
+			c++;
+		}
+	return c > 0 && sum > 0 ? scale * sum / c : scale;
+}
+
+/* The last V periods of each series by default, by period: four weeks of days, two months of weeks, ... */
+static int
+DefaultIntervalPeriods(int period)
+{
+	static const int v[] = {28, 8, 6, 4, 2};
+
+	return v[period];
+}
+
 /* ---------- training ---------- */
 
 typedef struct RowOrder
@@ -531,6 +591,65 @@ CompareRows(const void *pa, const void *pb)
 	if (a->value != b->value)
 		return a->value < b->value ? -1 : 1;
 	return a->row < b->row ? -1 : a->row > b->row;
+}
+
+/* n missing regressors */
+static double *
+MissingRegressors(const GlobalModel *g)
+{
+	double	   *m = palloc(sizeof(double) * Max(g->nreg, 1));
+
+	for (int k = 0; k < g->nreg; k++)
+		m[k] = get_float8_nan();
+	return m;
+}
+
+/*
+ * The backtest: trees trained on the rows before each series' last V
+ * periods (back) forecast those periods from there, recursively, with
+ * their known regressors; each step's errors over the scale, sorted, go
+ * to g->err.  Series with no period before the cut but their first are
+ * left out.
+ */
+static void
+Backtest(GlobalModel *g, UbaRowSet *back, int V, const double *y, const double *reg, const int64 *offset,
+		 DateADT first, const int64 *start, const double *missing)
+{
+	bytea	   *blob = uba_boost_fit_rows(back);
+	int			d;
+	void	   *trees = uba_boost_open(blob, &d);
+	int			L = g->tail;
+	double	   *hist = palloc(sizeof(double) * (L + V));
+
+	Assert(d == g->d);
+	g->nsteps = V;
+	g->nerr = palloc0(sizeof(int64) * V);
+	g->err = palloc(sizeof(double *) * V);
+	for (int k = 0; k < V; k++)
+		g->err[k] = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(g->nseries, 1));
+	for (int64 s = 0; s < g->nseries; s++)
+	{
+		const double *ys = y + offset[s];
+		int64		cut = g->span[s] - V;
+		double		origin;
+
+		if (cut <= g->born[s] + 1)
+			continue;
+
+		for (int k = 1; k <= L; k++)
+			hist[L - k] = cut - k >= 0 ? ys[cut - k] / g->scale[s] : get_float8_nan();
+		origin = OriginScale(hist, L, g->scale[s]);
+		Recurse(g, trees, fc_period_step(first, g->period, start[s] + cut), cut - g->born[s], g->scale[s],
+				hist, V, g->nreg > 0 ? reg + (Size) (offset[s] + cut) * g->nreg : NULL, missing);
+		for (int k = 0; k < V; k++)
+			g->err[k][g->nerr[k]++] = (ys[cut + k] - hist[L + k] * g->scale[s]) / origin;
+		CHECK_FOR_INTERRUPTS();
+	}
+	for (int k = 0; k < V; k++)
+		qsort(g->err[k], g->nerr[k], sizeof(double), uba_cmp_double);
+	if (g->nerr[0] == 0)
+		g->nsteps = 0;
+	pfree(blob);
 }
 
 /* uba_boost_train's options for the trees: the caller's, and the features' names */
@@ -590,7 +709,10 @@ uba_forecast_global_final(PG_FUNCTION_ARGS)
 	int			dim,
 				L;
 	bool		anyneg = false;
-	UbaRowSet  *train;
+	UbaRowSet  *train,
+			   *back = NULL;
+	int			V;
+	int64		nback = 0;
 	bytea	   *trees;
 	UbaWriter	w;
 	UbaModelMeta meta;
@@ -684,6 +806,7 @@ uba_forecast_global_final(PG_FUNCTION_ARGS)
 	g.holidays = spec.holidays;
 	g.nseries = nseries;
 	g.d = FeatureCount(&g);
+	g.x = palloc(sizeof(double) * g.d);
 	L = Max(g.lags[g.nlags - 1], g.nwindows > 0 ? g.windows[g.nwindows - 1] : 1);
 	g.tail = L;
 
@@ -739,6 +862,20 @@ uba_forecast_global_final(PG_FUNCTION_ARGS)
 	train = uba_rowset_start_dim(fcinfo, g.d, true, true);
 	train->options = TreeOptions(&g, spec.trees);
 	train->started = rs->started;
+	/*
+	 * The intervals come from a backtest: the same trees trained without
+	 * each series' last V periods forecast them, and the errors of each
+	 * step, over the scale, are kept.
+	 */
+	V = uba_option(&spec.o, "intervals") == 0 ? 0 :
+		uba_option_given(&spec.o, "interval_periods") ? (int) uba_option(&spec.o, "interval_periods") :
+		DefaultIntervalPeriods(g.period);
+	if (V > 0)
+	{
+		back = uba_rowset_start_dim(fcinfo, g.d, true, true);
+		back->options = train->options;
+		back->started = rs->started;
+	}
 	x = palloc(sizeof(double) * g.d);
 	hist = palloc(sizeof(double) * L);
 	g.span = palloc(sizeof(int64) * nseries);
@@ -765,6 +902,11 @@ uba_forecast_global_final(PG_FUNCTION_ARGS)
 					 reg + (offset[s] + t) * g.nreg, x);
 			uba_rowset_add_values(train, x, ys[t] / g.scale[s]);
 			nrows++;
+			if (V > 0 && t < len - V)
+			{
+				uba_rowset_add_values(back, x, ys[t] / g.scale[s]);
+				nback++;
+			}
 		}
 		for (int k = 1; k <= L; k++)
 			g.last[s * L + L - k] = len - k >= 0 ? ys[len - k] : get_float8_nan();
@@ -776,11 +918,17 @@ uba_forecast_global_final(PG_FUNCTION_ARGS)
 				 errmsg("no series has a period after its first to learn from"),
 				 errdetail(INT64_FORMAT " series, each with rows in its last period only.", nseries),
 				 errhint("Train over a longer span of time, or a shorter period.")));
-	pfree(y);
-	pfree(reg);
 	uba_progress(&spec.o, "%s: " INT64_FORMAT " series, " INT64_FORMAT " rows of %d features for the trees",
 				 FUNC, nseries, nrows, g.d);
 	trees = uba_boost_fit_rows(train);
+	if (V > 0 && nback > 0)
+		Backtest(&g, back, V, y, reg, offset, first, start, MissingRegressors(&g));
+	else if (V > 0)
+		ereport(NOTICE,
+				(errmsg("the model has no prediction intervals: no series has a period to learn from before its last %d", V),
+				 errhint("Give \"interval_periods\" fewer periods, or train over a longer span of time.")));
+	pfree(y);
+	pfree(reg);
 
 	uba_writer_init(&w);
 	PutModel(&w, &g, &st->series, distinct, trees);
@@ -789,6 +937,8 @@ uba_forecast_global_final(PG_FUNCTION_ARGS)
 	uba_option_set(&spec.o, "period", g.period + 1);
 	uba_option_set(&spec.o, "end", g.end);
 	uba_option_set(&spec.o, "nonnegative", g.nonnegative);
+	uba_option_set(&spec.o, "intervals", g.nsteps > 0);
+	uba_option_set(&spec.o, "interval_periods", g.nsteps);
 	uba_model_meta_init(&meta, g.nreg, n, rs->started, &spec.o);
 	if (g.enc != NULL)
 	{
@@ -812,6 +962,15 @@ uba_forecast_global_final(PG_FUNCTION_ARGS)
 
 /* ---------- the payload ---------- */
 
+/* A count and that many increasing periods (lags or windows); ReadPeriods reads them back */
+static void
+PutPeriods(UbaWriter *w, const int *v, int n)
+{
+	uba_put_u32(w, (uint32) n);
+	for (int i = 0; i < n; i++)
+		uba_put_u32(w, (uint32) v[i]);
+}
+
 static void
 PutModel(UbaWriter *w, const GlobalModel *g, const UbaIdDict *series, const int64 *distinct,
 		 bytea *trees)
@@ -819,12 +978,8 @@ PutModel(UbaWriter *w, const GlobalModel *g, const UbaIdDict *series, const int6
 	uba_put_u32(w, (uint32) g->period);
 	uba_put_u32(w, g->nonnegative ? FLAG_NONNEGATIVE : 0);
 	uba_put_u64(w, (uint64) (int64) g->end);
-	uba_put_u32(w, (uint32) g->nlags);
-	for (int i = 0; i < g->nlags; i++)
-		uba_put_u32(w, (uint32) g->lags[i]);
-	uba_put_u32(w, (uint32) g->nwindows);
-	for (int i = 0; i < g->nwindows; i++)
-		uba_put_u32(w, (uint32) g->windows[i]);
+	PutPeriods(w, g->lags, g->nlags);
+	PutPeriods(w, g->windows, g->nwindows);
 	uba_put_u32(w, (uint32) g->nholidays);
 	for (int i = 0; i < g->nholidays; i++)
 		uba_put_u64(w, (uint64) (int64) g->holidays[i]);
@@ -839,6 +994,29 @@ PutModel(UbaWriter *w, const GlobalModel *g, const UbaIdDict *series, const int6
 	uba_put_f64_array(w, g->last, (Size) g->nseries * g->tail);
 	uba_put_u64(w, VARSIZE_ANY(trees));
 	appendBinaryStringInfo(&w->buf, (const char *) trees, VARSIZE_ANY(trees));
+	uba_put_u32(w, (uint32) g->nsteps);
+	for (int k = 0; k < g->nsteps; k++)
+	{
+		uba_put_u64(w, (uint64) g->nerr[k]);
+		uba_put_f64_array(w, g->err[k], g->nerr[k]);
+	}
+}
+
+/* What PutPeriods wrote, checked */
+static int
+ReadPeriods(UbaReader *r, int *out, const char *what)
+{
+	int			n = (int) uba_get_u32(r);
+
+	if (n < 0 || n > MAX_LAGS)
+		uba_model_corrupted("The global forecaster has %d %s.", n, what);
+	for (int i = 0; i < n; i++)
+	{
+		out[i] = (int) uba_get_u32(r);
+		if (out[i] < 1 || out[i] > MAX_LAG || (i > 0 && out[i] <= out[i - 1]))
+			uba_model_corrupted("The global forecaster's %s are not increasing periods.", what);
+	}
+	return n;
 }
 
 /* Read and validate a global forecaster; its trees are opened and checked like any model */
@@ -862,24 +1040,10 @@ ParseGlobal(const UbaModelMeta *meta, UbaReader *r)
 		uba_model_corrupted("The global forecaster's settings are out of range.");
 	g->nonnegative = (flags & FLAG_NONNEGATIVE) != 0;
 	g->end = (DateADT) end;
-	g->nlags = (int) uba_get_u32(r);
-	if (g->nlags < 1 || g->nlags > MAX_LAGS)
-		uba_model_corrupted("The global forecaster has %d lags.", g->nlags);
-	for (int i = 0; i < g->nlags; i++)
-	{
-		g->lags[i] = (int) uba_get_u32(r);
-		if (g->lags[i] < 1 || g->lags[i] > MAX_LAG || (i > 0 && g->lags[i] <= g->lags[i - 1]))
-			uba_model_corrupted("The global forecaster's lags are not increasing periods.");
-	}
-	g->nwindows = (int) uba_get_u32(r);
-	if (g->nwindows < 0 || g->nwindows > MAX_LAGS)
-		uba_model_corrupted("The global forecaster has %d windows.", g->nwindows);
-	for (int i = 0; i < g->nwindows; i++)
-	{
-		g->windows[i] = (int) uba_get_u32(r);
-		if (g->windows[i] < 1 || g->windows[i] > MAX_LAG || (i > 0 && g->windows[i] <= g->windows[i - 1]))
-			uba_model_corrupted("The global forecaster's windows are not increasing periods.");
-	}
+	g->nlags = ReadPeriods(r, g->lags, "lags");
+	g->nwindows = ReadPeriods(r, g->windows, "windows");
+	if (g->nlags < 1)
+		uba_model_corrupted("The global forecaster has no lags.");
 	g->nholidays = (int) uba_get_u32(r);
 	if (g->nholidays < 0 || g->nholidays > MAX_HOLIDAYS)
 		uba_model_corrupted("The global forecaster has %d holidays.", g->nholidays);
@@ -941,6 +1105,23 @@ ParseGlobal(const UbaModelMeta *meta, UbaReader *r)
 	if (VARATT_IS_EXTENDED(trees) || VARSIZE(trees) != tlen)
 		uba_model_corrupted("The global forecaster's trees are not a whole model.");
 	r->p += tlen;
+	g->nsteps = (int) uba_get_u32(r);
+	if (g->nsteps < 0 || g->nsteps > MAX_LAG)
+		uba_model_corrupted("The global forecaster has %d steps of backtest errors.", g->nsteps);
+	g->nerr = palloc(sizeof(int64) * Max(g->nsteps, 1));
+	g->err = palloc(sizeof(double *) * Max(g->nsteps, 1));
+	for (int k = 0; k < g->nsteps; k++)
+	{
+		g->nerr[k] = (int64) uba_get_u64(r);
+		if (g->nerr[k] < 1 || g->nerr[k] > g->nseries)
+			uba_model_corrupted("Step %d of the backtest has " INT64_FORMAT " errors.", k + 1, g->nerr[k]);
+		uba_reader_check_space(r, (Size) g->nerr[k], sizeof(double));
+		g->err[k] = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * g->nerr[k]);
+		uba_get_f64_array(r, g->err[k], g->nerr[k], true);
+		for (int64 i = 1; i < g->nerr[k]; i++)
+			if (g->err[k][i] < g->err[k][i - 1])
+				uba_model_corrupted("The backtest's errors of step %d are not sorted.", k + 1);
+	}
 	uba_reader_finish(r);
 	g->trees_bytes = tlen;
 	g->trees_blob = trees;
@@ -967,7 +1148,21 @@ uba_forecast_global_describe(const UbaModelMeta *meta, UbaReader *payload, Strin
 			appendStringInfoString(json, ", ");
 		escape_json(json, names[j]);
 	}
-	appendStringInfo(json, "], \"trees_bytes\": %zu", g->trees_bytes);
+	appendStringInfo(json, "], \"trees_bytes\": %zu, \"interval_periods\": %d", g->trees_bytes, g->nsteps);
+	if (g->nsteps > 0)
+	{
+		/* how far the backtest's forecasts were off, over the scale: the mean absolute error by step */
+		appendStringInfoString(json, ", \"backtest_mae\": [");
+		for (int k = 0; k < g->nsteps; k++)
+		{
+			double		sum = 0;
+
+			for (int64 i = 0; i < g->nerr[k]; i++)
+				sum += fabs(g->err[k][i]);
+			appendStringInfo(json, "%s%.6g", k > 0 ? ", " : "", sum / g->nerr[k]);
+		}
+		appendStringInfo(json, "], \"backtest_series\": " INT64_FORMAT, g->nerr[0]);
+	}
 }
 
 /* ---------- forecasting ---------- */
@@ -1076,6 +1271,8 @@ uba_forecast_global(PG_FUNCTION_ARGS)
 			   *hist;
 	int			L;
 	DateADT		next;
+	double		levels[FC_MAX_LEVELS];
+	int			nlev = 0;
 
 	/* as a STRICT function would: nothing for a NULL model or horizon (the table may be NULL) */
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -1096,12 +1293,15 @@ uba_forecast_global(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the model was trained without regressors, so it takes no table of future ones"),
 				 errhint("Leave the table out, or train with the regressors as a row.")));
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("levels of prediction intervals must not be NULL")));
+	nlev = fc_levels(PG_GETARG_ARRAYTYPE_P(3), levels);
 	InitMaterializedSRF(fcinfo, 0);
 	if (has_future)
 		future = FutureRegressors(g, PG_GETARG_OID(2), h);
-	missing = palloc(sizeof(double) * Max(g->nreg, 1));
-	for (int k = 0; k < g->nreg; k++)
-		missing[k] = get_float8_nan();
+	missing = MissingRegressors(g);
 	if (g->nreg > 0)
 	{
 		int64		missed = 0;
@@ -1126,27 +1326,47 @@ uba_forecast_global(PG_FUNCTION_ARGS)
 	{
 		Datum		id = CStringGetTextDatum(uba_ids_cstring(&g->ids, s));
 
+		double		origin;
+
 		for (int k = 0; k < L; k++)
 			hist[k] = g->last[s * L + k] / g->scale[s];
+		origin = OriginScale(hist, L, g->scale[s]);
+		Recurse(g, g->trees, next, g->span[s] - g->born[s], g->scale[s], hist, h,
+				future != NULL ? future + (Size) s * h * g->nreg : NULL, missing);
 		for (int k = 0; k < h; k++)
 		{
-			DateADT		date = fc_period_step(next, g->period, k);
-			double		yhat;
-			Datum		values[4];
-			bool		nulls[4] = {false, false, false, false};
+			double		yhat = hist[L + k] * g->scale[s];
+			Datum		values[7];
+			bool		nulls[7] = {false, false, false, false, true, true, true};
 
-			Features(g, date, g->span[s] - g->born[s] + k, g->scale[s], hist + k, L,
-					 future != NULL ? future + ((Size) s * h + k) * g->nreg : missing, g->x);
-			yhat = uba_boost_value(g->trees, g->x);
-			if (g->nonnegative && yhat < 0)
-				yhat = 0;
-			hist[L + k] = yhat;
-			yhat *= g->scale[s];
 			values[0] = id;
-			values[1] = DirectFunctionCall1(date_timestamptz, DateADTGetDatum(date));
+			values[1] = DirectFunctionCall1(date_timestamptz, DateADTGetDatum(fc_period_step(next, g->period, k)));
 			values[2] = Int32GetDatum(k + 1);
 			values[3] = Float8GetDatum(yhat);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			if (g->nsteps == 0)
+			{
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+				continue;
+			}
+			for (int j = 0; j < nlev; j++)
+			{
+				/* steps past the backtest's take its last step's errors */
+				int			b = Min(k, g->nsteps - 1);
+				double		tail = (1 - levels[j] / 100) / 2;
+				double		lo = yhat + origin * fc_sorted_quantile(g->err[b], g->nerr[b], tail),
+							hi = yhat + origin * fc_sorted_quantile(g->err[b], g->nerr[b], 1 - tail);
+
+				if (g->nonnegative)
+				{
+					lo = Max(lo, 0);
+					hi = Max(hi, 0);
+				}
+				values[4] = Float8GetDatum(levels[j]);
+				values[5] = Float8GetDatum(lo);
+				values[6] = Float8GetDatum(hi);
+				nulls[4] = nulls[5] = nulls[6] = false;
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			}
 		}
 		if ((s & 255) == 255)
 			CHECK_FOR_INTERRUPTS();

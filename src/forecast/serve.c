@@ -25,7 +25,6 @@ PG_FUNCTION_INFO_V1(uba_forecast);
 PG_FUNCTION_INFO_V1(uba_forecast_info);
 PG_FUNCTION_INFO_V1(uba_forecast_anomalies);
 
-#define FC_MAX_LEVELS 100
 
 static Datum
 PeriodStart(const FcModel *model, int64 step)
@@ -36,8 +35,8 @@ PeriodStart(const FcModel *model, int64 step)
 }
 
 /* The levels asked for, in percent (all below 1: fractions, as R's forecast reads them) */
-static int
-Levels(ArrayType *a, double *levels)
+int
+fc_levels(ArrayType *a, double *levels)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -260,7 +259,7 @@ uba_forecast(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the horizon must be from 1 to %d periods", FC_MAX_HORIZON),
 				 errdetail("Got %d.", h)));
-	nlev = Levels(PG_GETARG_ARRAYTYPE_P(2), levels);
+	nlev = fc_levels(PG_GETARG_ARRAYTYPE_P(2), levels);
 	InitMaterializedSRF(fcinfo, 0);
 	mean = palloc(sizeof(double) * h);
 	sd = palloc(sizeof(double) * h);

@@ -32,4 +32,29 @@ SELECT (SELECT count(*) FILTER (WHERE a.is_anomaly)
      = (SELECT count(*) FILTER (WHERE a.is_anomaly)
           FROM (SELECT product, uba_forecast_train(week, units, '{"period": "week", "end": "2025-02-17"}'::jsonb) AS m FROM fc_dist GROUP BY product) m
           JOIN fc_dist s USING (product), uba_forecast_anomalies(m.m, s.week, s.units, 90) a) AS same_anomalies;
+-- the global forecaster over every product: its aggregate has no combine function, so the rows
+-- are gathered to the coordinator, and the model is the single node's.  The workers cast the
+-- dates to timestamptz in their own sessions, whose time zone is the server's, not this
+-- session's (Citus does not pass SET on): in another zone each date would arrive as the day
+-- before (a Sunday, so last week), and the calendar features would differ.  So this part runs in
+-- the workers' zone, as a cluster should (doc/scale-out.md).
+SET TimeZone = 'UTC';
+SELECT l.ts = d.ts AND l.forecast = d.forecast AND l.lower = d.lower AND l.upper = d.upper AS same_global_forecasts
+  FROM (SELECT array_agg(f.ts ORDER BY f.series, f.step) AS ts, array_agg(f.forecast ORDER BY f.series, f.step) AS forecast,
+               array_agg(f.lower ORDER BY f.series, f.step) AS lower, array_agg(f.upper ORDER BY f.series, f.step) AS upper
+          FROM uba_forecast_global((SELECT uba_forecast_train(product, week, units, '{"trees": {"n_estimators": 20}}'::jsonb) FROM fc_local), 3) f) l,
+       (SELECT array_agg(f.ts ORDER BY f.series, f.step) AS ts, array_agg(f.forecast ORDER BY f.series, f.step) AS forecast,
+               array_agg(f.lower ORDER BY f.series, f.step) AS lower, array_agg(f.upper ORDER BY f.series, f.step) AS upper
+          FROM uba_forecast_global((SELECT uba_forecast_train(product, week, units, '{"trees": {"n_estimators": 20}}'::jsonb) FROM fc_dist), 3) f) d;
+-- regressors cross to the coordinator as a row: a named composite type keeps their names
+CREATE TYPE fc_regressors AS (promo boolean);
+SELECT (SELECT array_agg(f.forecast ORDER BY f.series, f.step)
+          FROM uba_forecast_global((SELECT uba_forecast_train(product, week, units, ROW(week_of_year % 4 = 0)::fc_regressors, '{"trees": {"n_estimators": 20}}'::jsonb)
+                                      FROM (SELECT *, extract(week FROM week)::int AS week_of_year FROM fc_local) l), 3) f)
+     = (SELECT array_agg(f.forecast ORDER BY f.series, f.step)
+          FROM uba_forecast_global((SELECT uba_forecast_train(product, week, units, ROW(extract(week FROM week)::int % 4 = 0)::fc_regressors, '{"trees": {"n_estimators": 20}}'::jsonb)
+                                      FROM fc_dist), 3) f)
+       AS same_with_regressors;
+DROP TYPE fc_regressors;
+RESET TimeZone;
 DROP TABLE fc_local, fc_dist;
