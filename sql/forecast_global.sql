@@ -56,6 +56,17 @@ SELECT bool_and(a.forecast = b.forecast) AS same_in_any_order
   JOIN uba_forecast_global((SELECT uba_forecast_train(product, week, units, '{"method": "boost"}'::jsonb ORDER BY md5(product || ' ' || week)) FROM shape), 4) b
  USING (series, step);
 
+-- a date is taken as a date, a time as its local date: the same periods either way
+SELECT pg_typeof(week) AS week_type,
+       (SELECT bool_and(a.forecast = b.forecast AND a.ts = b.ts)
+          FROM uba_forecast_global((SELECT uba_forecast_train(product, week, units, '{"trees": {"n_estimators": 5}}'::jsonb) FROM shape), 2) a
+          JOIN uba_forecast_global((SELECT uba_forecast_train(product, week::timestamptz, units, '{"trees": {"n_estimators": 5}}'::jsonb) FROM shape), 2) b
+         USING (series, step, level)) AS global_alike,
+       (SELECT array_agg(f.forecast ORDER BY f.step) FROM uba_forecast((SELECT uba_forecast_train(week, units) FROM shape WHERE product = 3), 2) f)
+     = (SELECT array_agg(f.forecast ORDER BY f.step) FROM uba_forecast((SELECT uba_forecast_train(week::timestamp, units) FROM shape WHERE product = 3), 2) f)
+       AS per_series_alike
+  FROM shape LIMIT 1;
+
 -- a series that starts later is forecast from its own past; text and integer ids agree
 SELECT count(*) AS forecasts, min(forecast) > 0 AS positive
   FROM uba_forecast_global((SELECT uba_forecast_train(product::text, week, units, '{"method": "boost"}'::jsonb)

@@ -68,3 +68,32 @@ COMMENT ON FUNCTION uba_forecast_global(bytea, int, regclass, float8[]) IS 'each
 CREATE FUNCTION uba_forecast_trees(model bytea) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_forecast_trees(bytea) IS 'the trees of a global forecaster, as a boost model of its features (for uba_feature_importance and uba_model_info)';
+
+-- the same with the periods as dates: a date needs no time zone, so none can move it (on Citus the
+-- workers would cast a date to timestamptz in their server's zone, not the session's)
+CREATE FUNCTION uba_forecast_transfn(internal, date, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_forecast_transfn(internal, date, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_forecast_train(ts date, value float8, options jsonb) (
+	SFUNC = uba_forecast_transfn, STYPE = internal, FINALFUNC = uba_forecast_final,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_forecast_train(ts date, value float8) (
+	SFUNC = uba_forecast_transfn, STYPE = internal, FINALFUNC = uba_forecast_final,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_forecast_train(date, float8, jsonb) IS 'fit a forecast model (exponential smoothing chosen by AICc, or Croston/SBA/TSB for intermittent demand) to a series of periods: the sum of value per day, week, month, quarter or year';
+COMMENT ON AGGREGATE uba_forecast_train(date, float8) IS 'fit a forecast model (exponential smoothing chosen by AICc, or Croston/SBA/TSB for intermittent demand) to a series of periods: the sum of value per day, week, month, quarter or year';
+CREATE FUNCTION uba_forecast_global_transfn(internal, anyelement, date, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_forecast_global_transfn(internal, anyelement, date, float8, record, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_forecast_train(series anyelement, ts date, value float8, options jsonb) (
+	SFUNC = uba_forecast_global_transfn, STYPE = internal, FINALFUNC = uba_forecast_global_final,
+	PARALLEL = SAFE);
+CREATE AGGREGATE uba_forecast_train(series anyelement, ts date, value float8, regressors record, options jsonb) (
+	SFUNC = uba_forecast_global_transfn, STYPE = internal, FINALFUNC = uba_forecast_global_final,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_forecast_train(anyelement, date, float8, jsonb) IS 'fit one gradient-boosted forecaster over every series at once (lags, rolling means, calendar, holidays), as the M5 winners did';
+COMMENT ON AGGREGATE uba_forecast_train(anyelement, date, float8, record, jsonb) IS 'fit one gradient-boosted forecaster over every series at once (lags, rolling means, calendar, holidays and the row''s regressors), as the M5 winners did';

@@ -16,6 +16,7 @@
 #include "common/int.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/lsyscache.h"
 
 /* Largest feature count we accept; keeps size arithmetic far from overflow */
@@ -220,6 +221,31 @@ uba_local_date(Datum ts, bool plain, const char *function)
 				 errmsg("event times given to %s must be finite", function),
 				 errhint("Leave rows with infinite times out, for example WHERE isfinite(ts).")));
 	return DatumGetDateADT(DirectFunctionCall1(plain ? timestamp_date : timestamptz_date, ts));
+}
+
+/*
+ * The local date of argument argno of a function declared for date,
+ * timestamp or timestamptz: a date as it is (no time zone involved, so
+ * that a Citus worker's cast in its own zone cannot move it), the others
+ * as uba_local_date.
+ */
+DateADT
+uba_arg_local_date(FunctionCallInfo fcinfo, int argno, const char *function)
+{
+	Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, argno);
+
+	if (typid == DATEOID)
+	{
+		DateADT		d = PG_GETARG_DATEADT(argno);
+
+		if (DATE_NOT_FINITE(d))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("event times given to %s must be finite", function),
+					 errhint("Leave rows with infinite times out, for example WHERE isfinite(ts).")));
+		return d;
+	}
+	return uba_local_date(PG_GETARG_DATUM(argno), typid == TIMESTAMPOID, function);
 }
 
 static int

@@ -335,6 +335,7 @@ extern const char *const uba_period_choices[];
 extern DateADT uba_period_start(DateADT date, int period);
 extern DateADT uba_period_step(DateADT start, int period, int steps);
 extern DateADT uba_local_date(Datum ts, bool plain, const char *function);
+extern DateADT uba_arg_local_date(FunctionCallInfo fcinfo, int argno, const char *function);
 extern int32 uba_dates_distinct(DateADT *dates, int32 n);
 extern bool uba_gap_exceeds(TimestampTz from, TimestampTz to, int64 gap_us);
 extern int	uba_bool_array_length(ArrayType *a, const char *what, const char *hint);

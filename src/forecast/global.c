@@ -368,7 +368,7 @@ uba_forecast_global_transfn(PG_FUNCTION_ARGS)
 	else
 		uba_check_same_options(st->rs->options, opts);
 	v = palloc(sizeof(double) * st->rs->dim);
-	v[0] = (double) uba_local_date(PG_GETARG_DATUM(2), false, FUNC);
+	v[0] = (double) uba_arg_local_date(fcinfo, 2, FUNC);
 	v[1] = PG_GETARG_FLOAT8(3);
 	if (!isfinite(v[1]))
 		ereport(ERROR,
@@ -1183,6 +1183,7 @@ FutureRegressors(GlobalModel *g, Oid relid, int h)
 	DateADT		next = fc_period_step(g->end, g->period, 1);
 	int			ret;
 	uint64		processed = 0;
+	Oid			ts_type;
 
 	uba_check_memory(mul_size(cells, 2 * sizeof(double)), "future regressors");
 	reg = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(cells, 1));
@@ -1200,13 +1201,21 @@ FutureRegressors(GlobalModel *g, Oid relid, int h)
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("the table of future regressors %s has no column \"%s\"", rel, k == 0 ? "series" : "ts"),
 					 errhint("Give a table or view of series, ts and the regressor columns the model was trained on.")));
-	sql = psprintf("SELECT (f.series)::pg_catalog.text, (f.ts)::pg_catalog.timestamptz, f FROM %s f", rel);
+	sql = psprintf("SELECT (f.series)::pg_catalog.text, f.ts, f FROM %s f", rel);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "uba: SPI_connect failed");
 	ret = SPI_execute(sql, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "uba: reading %s failed", rel);
 	processed = SPI_processed;
+	/* ts as its own type: a date is not cast (on Citus, workers would cast it in their own zone) */
+	ts_type = getBaseType(SPI_gettypeid(SPI_tuptable->tupdesc, 2));
+	if (ts_type != DATEOID && ts_type != TIMESTAMPOID && ts_type != TIMESTAMPTZOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"ts\" of the table of future regressors %s is of type %s", rel,
+						format_type_be(SPI_gettypeid(SPI_tuptable->tupdesc, 2))),
+				 errhint("Give the periods as date, timestamp or timestamptz.")));
 	for (uint64 i = 0; i < processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -1228,7 +1237,11 @@ FutureRegressors(GlobalModel *g, Oid relid, int h)
 		s = uba_ids_find_cstring(&g->ids, TextDatumGetCString(sv), "series");
 		if (s < 0)
 			continue;
-		date = fc_period_start(uba_local_date(tv, false, "uba_forecast_global"), g->period);
+		date = ts_type == DATEOID ? DatumGetDateADT(tv) :
+			uba_local_date(tv, ts_type == TIMESTAMPOID, "uba_forecast_global");
+		if (DATE_NOT_FINITE(date))
+			continue;
+		date = fc_period_start(date, g->period);
 		if (date < next)
 			continue;
 		k = fc_periods_between(next, date, g->period);

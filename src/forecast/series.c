@@ -191,7 +191,7 @@ uba_forecast_transfn(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(rs);
 	}
-	v[0] = (double) uba_local_date(PG_GETARG_DATUM(1), false, "uba_forecast_train");
+	v[0] = (double) uba_arg_local_date(fcinfo, 1, "uba_forecast_train");
 	v[1] = PG_GETARG_FLOAT8(2);
 	if (!isfinite(v[1]))
 		ereport(ERROR,

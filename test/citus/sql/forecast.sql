@@ -33,12 +33,10 @@ SELECT (SELECT count(*) FILTER (WHERE a.is_anomaly)
           FROM (SELECT product, uba_forecast_train(week, units, '{"period": "week", "end": "2025-02-17"}'::jsonb) AS m FROM fc_dist GROUP BY product) m
           JOIN fc_dist s USING (product), uba_forecast_anomalies(m.m, s.week, s.units, 90) a) AS same_anomalies;
 -- the global forecaster over every product: its aggregate has no combine function, so the rows
--- are gathered to the coordinator, and the model is the single node's.  The workers cast the
--- dates to timestamptz in their own sessions, whose time zone is the server's, not this
--- session's (Citus does not pass SET on): in another zone each date would arrive as the day
--- before (a Sunday, so last week), and the calendar features would differ.  So this part runs in
--- the workers' zone, as a cluster should (doc/scale-out.md).
-SET TimeZone = 'UTC';
+-- are gathered to the coordinator, and the model is the single node's.  This session's zone is
+-- not the workers' (Citus does not pass SET on): a date cast to timestamptz there would arrive as
+-- the day before (a Sunday: last week), so uba takes the dates as dates (doc/scale-out.md)
+SELECT current_setting('TimeZone') <> 'UTC' AS zone_differs_from_workers;
 SELECT l.ts = d.ts AND l.forecast = d.forecast AND l.lower = d.lower AND l.upper = d.upper AS same_global_forecasts
   FROM (SELECT array_agg(f.ts ORDER BY f.series, f.step) AS ts, array_agg(f.forecast ORDER BY f.series, f.step) AS forecast,
                array_agg(f.lower ORDER BY f.series, f.step) AS lower, array_agg(f.upper ORDER BY f.series, f.step) AS upper
@@ -56,5 +54,4 @@ SELECT (SELECT array_agg(f.forecast ORDER BY f.series, f.step)
                                       FROM fc_dist), 3) f)
        AS same_with_regressors;
 DROP TYPE fc_regressors;
-RESET TimeZone;
 DROP TABLE fc_local, fc_dist;
