@@ -1578,3 +1578,50 @@ CREATE AGGREGATE uba_forecast_train(series anyelement, ts date, value float8, re
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_forecast_train(anyelement, date, float8, jsonb) IS 'fit one gradient-boosted forecaster over every series at once (lags, rolling means, calendar, holidays), as the M5 winners did';
 COMMENT ON AGGREGATE uba_forecast_train(anyelement, date, float8, record, jsonb) IS 'fit one gradient-boosted forecaster over every series at once (lags, rolling means, calendar, holidays and the row''s regressors), as the M5 winners did';
+
+-- principal component analysis (pca.c): rows collected as k-means collects them
+CREATE FUNCTION uba_pca_transfn(internal, float8[], jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_pca_transfn(internal, float8[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_pca_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_pca(features float8[], options jsonb) (
+	SFUNC = uba_pca_transfn, STYPE = internal, FINALFUNC = uba_pca_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_pca(features float8[]) (
+	SFUNC = uba_pca_transfn, STYPE = internal, FINALFUNC = uba_pca_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_pca(float8[], jsonb) IS 'principal component analysis of feature vectors: the directions of largest variance';
+COMMENT ON AGGREGATE uba_pca(float8[]) IS 'principal component analysis of feature vectors: the directions of largest variance';
+-- typed rows: a table's columns as they are (categories one-hot, NULL imputed); not combined across parallel workers
+CREATE FUNCTION uba_pca_transfn(internal, record, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_pca_transfn(internal, record) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_pca(features record, options jsonb) (
+	SFUNC = uba_pca_transfn, STYPE = internal, FINALFUNC = uba_pca_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_pca(features record) (
+	SFUNC = uba_pca_transfn, STYPE = internal, FINALFUNC = uba_pca_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_pca(record, jsonb) IS 'principal component analysis of a row''s columns as they are (categories one-hot, NULL imputed)';
+COMMENT ON AGGREGATE uba_pca(record) IS 'principal component analysis of a row''s columns as they are (categories one-hot, NULL imputed)';
+
+CREATE FUNCTION uba_pca_transform(model bytea, features float8[], n int DEFAULT 0) RETURNS float8[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_pca_transform(bytea, float8[], int) IS 'a feature vector''s coordinates on the first n principal components (0: all the model kept)';
+CREATE FUNCTION uba_pca_transform(model bytea, features record, n int DEFAULT 0) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'uba_pca_transform_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_pca_transform(bytea, record, int) IS 'a row''s coordinates on the first n principal components (0: all the model kept), its columns found by name';
+CREATE FUNCTION uba_pca_transform(model bytea, features text, n int DEFAULT 0) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'uba_pca_transform_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_pca_transform(bytea, text, int) IS 'a feature array given as text, on the first n principal components';
+CREATE FUNCTION uba_pca_components(model bytea,
+	OUT component int, OUT explained_variance float8, OUT explained_variance_ratio float8,
+	OUT cumulative_ratio float8, OUT loadings float8[])
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_pca_components(bytea) IS 'each principal component: its variance, its share of the total, the running share, its loadings (unit length)';

@@ -103,6 +103,11 @@ SELECT 'forecast', uba_forecast_train(date '2020-01-01' + 3 * x, x % 4, '{"metho
 UNION ALL
 SELECT 'forecast', uba_forecast_train(date '2020-01-01' + 3 * x, x % 4, '{"method": "sba", "period": "day"}') FROM generate_series(1, 15) x
 UNION ALL
+-- principal components: of arrays, standardized and whitened; of typed rows
+SELECT 'pca', uba_pca(ARRAY[x % 7, x % 5, sqrt(x)]::float8[], '{"standardize": true, "whiten": true}') FROM generate_series(1, 60) x
+UNION ALL
+SELECT 'pca', uba_pca(r, '{"n_components": 2}') FROM generate_series(1, 60) x, LATERAL (SELECT x % 7 AS a, (x % 3)::text AS c, x % 2 = 0 AS b) r
+UNION ALL
 -- global forecasters: with holidays; with regressors (their future values read from a table)
 SELECT 'global_forecast', uba_forecast_train(x % 3, date '2020-01-06' + 7 * (x / 3), (x % 7)::float8, '{"holidays": ["2020-03-02", "2021-01-01"], "trees": {"n_estimators": 3, "max_depth": 3}}') FROM generate_series(0, 80) x
 UNION ALL
@@ -145,6 +150,9 @@ INSERT INTO calls VALUES
 	('btyd', 'SELECT uba_expected_purchases($1, 30, 2, 30, 60)::text'),
 	('btyd', 'SELECT uba_expected_purchases($1, 30)::text'),
 	('gammagamma', 'SELECT uba_expected_spend($1, 2, 20)::text'),
+	('pca', 'SELECT uba_pca_transform($1, ARRAY[3, 1, 2]::float8[])::text'),
+	('pca', 'SELECT uba_pca_transform($1, r, 1)::text FROM (SELECT 3 AS a, ''1''::text AS c, true AS b) r'),
+	('pca', 'SELECT sum(explained_variance_ratio)::text FROM uba_pca_components($1)'),
 	('global_forecast', 'SELECT count(*)::text FROM uba_forecast_global($1, 4)'),
 	('global_forecast', 'SELECT uba_model_info(uba_forecast_trees($1))::text'),
 	('global_forecast_x', 'SELECT sum(forecast)::text FROM uba_forecast_global($1, 3, ''fuzz_future'')'),

@@ -99,6 +99,75 @@ uba_gemm_abt(int m, int n, int k, double alpha, const double *A,
 	BlasEnd(&scope);
 }
 
+/*
+ * C = X^T X for X of n rows and d columns (row-major), all of C (d x d)
+ * filled: the cross products a covariance is made of.
+ */
+void
+uba_crossprod(int64 n, int d, const double *X, double *C)
+{
+	BlasScope	scope;
+
+	memset(C, 0, sizeof(double) * d * d);
+	BlasBegin(&scope, (double) n * d * d);
+	/* in blocks of rows, so that interrupts are checked between them */
+	for (int64 i0 = 0; i0 < n; i0 += UBA_BLOCK_ROWS * 16)
+	{
+		int			m = (int) Min(n - i0, (int64) UBA_BLOCK_ROWS * 16);
+
+		/* row-major X^T X is column-major upper X^T X: the upper triangle of row-major C */
+		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, m, 1.0, X + (Size) i0 * d, d, 1.0, C, d);
+		BlasEnd(&scope);
+		CHECK_FOR_INTERRUPTS();
+		BlasBegin(&scope, (double) n * d * d);
+	}
+	BlasEnd(&scope);
+	for (int i = 0; i < d; i++)
+		for (int j = 0; j < i; j++)
+			C[(Size) i * d + j] = C[(Size) j * d + i];
+}
+
+extern void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
+				   double *w, double *work, const int *lwork, int *info);
+
+/*
+ * Eigenvalues (w, descending) and eigenvectors (rows of V, each of unit
+ * length) of symmetric A (n x n, row-major, overwritten); false when
+ * LAPACK does not converge.
+ */
+bool
+uba_symmetric_eigen(int n, double *A, double *w, double *V)
+{
+	BlasScope	scope;
+	int			info = 0,
+				lwork = -1;
+	char		jobz = 'V',
+				uplo = 'L';
+	double		query;
+	double	   *work;
+	double	   *asc = palloc(sizeof(double) * n);
+
+	dsyev_(&jobz, &uplo, &n, A, &n, asc, &query, &lwork, &info);
+	if (info != 0)
+		return false;
+	lwork = (int) query;
+	work = palloc(sizeof(double) * Max(lwork, 1));
+	BlasBegin(&scope, 9.0 * n * n * n);
+	dsyev_(&jobz, &uplo, &n, A, &n, asc, work, &lwork, &info);
+	BlasEnd(&scope);
+	pfree(work);
+	if (info != 0)
+		return false;
+	/* LAPACK's column j (column-major) is row j of row-major A: eigenvector j, ascending */
+	for (int k = 0; k < n; k++)
+	{
+		w[k] = asc[n - 1 - k];
+		memcpy(V + (Size) k * n, A + (Size) (n - 1 - k) * n, sizeof(double) * n);
+	}
+	pfree(asc);
+	return true;
+}
+
 extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a,
 					const int *lda, double *b, const int *ldb, int *info);

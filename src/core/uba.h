@@ -72,7 +72,8 @@ typedef enum UbaModelKind
 	UBA_KIND_BTYD = 8,
 	UBA_KIND_GAMMAGAMMA = 9,
 	UBA_KIND_FORECAST = 10,
-	UBA_KIND_FORECAST_GLOBAL = 11
+	UBA_KIND_FORECAST_GLOBAL = 11,
+	UBA_KIND_PCA = 12
 } UbaModelKind;
 
 #define UBA_MODEL_FORMAT_VERSION 1
@@ -744,6 +745,10 @@ extern void uba_gemm_abt(int m, int n, int k, double alpha, const double *A,
 /* Solve A x = b, A symmetric positive definite (overwritten); false if it is not */
 extern bool uba_cholesky_solve(int n, double *A, double *b);
 extern double uba_norm_inf(const double *v, int n);
+/* C = X^T X (d x d, all of it) for X of n rows of d (row-major) */
+extern void uba_crossprod(int64 n, int d, const double *X, double *C);
+/* Eigenvalues of symmetric A, descending, and their unit eigenvectors as rows of V (A overwritten) */
+extern bool uba_symmetric_eigen(int n, double *A, double *w, double *V);
 /* A^-1 in place (single precision, full), A symmetric positive definite; false if it is not */
 extern bool uba_spd_inverse_f32(int n, float *A);
 /* Diagonal of A^-1, A symmetric positive definite (overwritten); false if it is not */
