@@ -10,6 +10,10 @@ INSERT INTO q VALUES
 -- silhouette_score and davies_bouldin_score of the same points
 SELECT round(uba_silhouette(f, c)::numeric, 12) AS silhouette,
        round(uba_davies_bouldin(f, c)::numeric, 12) AS davies_bouldin FROM q;
+-- calinski_harabasz_score of the same points: 99.23674911660778
+SELECT round(uba_calinski_harabasz(f, c)::numeric, 10) AS calinski_harabasz FROM q;
+SELECT uba_calinski_harabasz(f, c) FROM (VALUES ('{1,1}'::float8[], 1), ('{1,1}', 1), ('{2,2}', 2), ('{2,2}', 2)) v(f, c);
+SELECT expect_error($$SELECT uba_calinski_harabasz(f, 1) FROM q$$);
 -- labels are any integers
 SELECT round(uba_silhouette(f, c * 100 - 7)::numeric, 12) FROM q;
 -- a singleton cluster scores 0 for its point

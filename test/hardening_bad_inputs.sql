@@ -537,6 +537,11 @@ INSERT INTO cases (fn, sql, expect) VALUES
 ('uba_forecast_anomalies', 'SELECT uba_forecast_anomalies((SELECT uba_forecast_train(''2024-01-01''::date + id, y) FROM pts), ''2024-03-01'', 3, -5)', '22023'),
 ('uba_forecast_anomalies', 'SELECT uba_forecast_anomalies(km, ''2024-03-01'', 3) FROM m', '42809'),
 ('uba_forecast_info', 'SELECT uba_forecast_info(km) FROM m', '42809'),
+('uba_calinski_harabasz', 'SELECT uba_calinski_harabasz(f, id % 3) FROM pts', 'ok'),
+('uba_calinski_harabasz', 'SELECT uba_calinski_harabasz(f, 1) FROM pts', '22023'),
+('uba_calinski_harabasz', 'SELECT uba_calinski_harabasz(f, id) FROM pts', '22023'),
+('uba_calinski_harabasz', 'SELECT uba_calinski_harabasz(ARRAY[f[1], ''NaN''], id % 3) FROM pts', '22000'),
+('uba_calinski_harabasz', 'SELECT uba_calinski_harabasz(f, NULL) FROM pts', 'ok'),
 -- principal components
 ('uba_pca', 'SELECT uba_pca(f) FROM pts', 'ok'),
 ('uba_pca', 'SELECT uba_pca(NULL::float8[]) FROM pts', 'ok'),

@@ -207,3 +207,14 @@ CREATE FUNCTION uba_pca_components(model bytea,
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION uba_pca_components(bytea) IS 'each principal component: its variance, its share of the total, the running share, its loadings (unit length)';
+
+-- Calinski-Harabasz index (cluster_quality.c), collected as uba_davies_bouldin collects its rows
+CREATE FUNCTION uba_calinski_harabasz_transfn(internal, float8[], int) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_calinski_harabasz_final(internal) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_calinski_harabasz(features float8[], cluster int) (
+	SFUNC = uba_calinski_harabasz_transfn, STYPE = internal, FINALFUNC = uba_calinski_harabasz_final,
+	FINALFUNC_MODIFY = READ_WRITE, COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_calinski_harabasz(float8[], int) IS 'Calinski-Harabasz index (variance ratio criterion) of a clustering (higher is better)';

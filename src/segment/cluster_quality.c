@@ -20,6 +20,8 @@ PG_FUNCTION_INFO_V1(uba_silhouette_transfn);
 PG_FUNCTION_INFO_V1(uba_silhouette_final);
 PG_FUNCTION_INFO_V1(uba_davies_bouldin_transfn);
 PG_FUNCTION_INFO_V1(uba_davies_bouldin_final);
+PG_FUNCTION_INFO_V1(uba_calinski_harabasz_transfn);
+PG_FUNCTION_INFO_V1(uba_calinski_harabasz_final);
 
 /* Silhouette is O(n^2): exact up to sample_size rows, then a seeded sample */
 static const UbaOptionSpec silhouette_options[] = {
@@ -63,6 +65,13 @@ Datum
 uba_davies_bouldin_transfn(PG_FUNCTION_ARGS)
 {
 	return CollectLabelled(fcinfo, NULL, 0, "uba_davies_bouldin");
+}
+
+/* uba_calinski_harabasz(features, cluster) transition */
+Datum
+uba_calinski_harabasz_transfn(PG_FUNCTION_ARGS)
+{
+	return CollectLabelled(fcinfo, NULL, 0, "uba_calinski_harabasz");
 }
 
 /* Zeroed huge allocation in the current context */
@@ -277,4 +286,69 @@ uba_davies_bouldin_final(PG_FUNCTION_ARGS)
 		score += worst;
 	}
 	PG_RETURN_FLOAT8(score / L);
+}
+
+/*
+ * Calinski-Harabasz index (variance ratio criterion), as scikit-learn's
+ * calinski_harabasz_score: the spread of the centroids around the mean,
+ * weighted by cluster size, over the spread of the rows around their
+ * centroids, each per degree of freedom: B (n - L) / (W (L - 1)); 1 when
+ * W is 0.  Higher is better.
+ */
+Datum
+uba_calinski_harabasz_final(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	int		   *lab;
+	int			L,
+				d;
+	int64	   *cnt;
+	double	   *cent,
+			   *mean;
+	double		between = 0,
+				within = 0;
+
+	if (rs == NULL || rs->n == 0)
+		PG_RETURN_NULL();
+	d = rs->dim;
+	uba_rowset_canonical_order(rs);		/* sums in a fixed order: exact reproducibility */
+	lab = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * rs->n);
+	L = DenseLabels(rs->y, NULL, rs->n, lab, "uba_calinski_harabasz");
+	cnt = MemoryContextAllocHugeZero(sizeof(int64) * L);
+	cent = MemoryContextAllocHugeZero(mul_size((Size) L, (Size) d * sizeof(double)));
+	mean = MemoryContextAllocHugeZero(sizeof(double) * d);
+	for (int64 i = 0; i < rs->n; i++)
+	{
+		cnt[lab[i]]++;
+		for (int j = 0; j < d; j++)
+		{
+			cent[(Size) lab[i] * d + j] += rs->x[(Size) i * d + j];
+			mean[j] += rs->x[(Size) i * d + j];
+		}
+	}
+	for (int j = 0; j < d; j++)
+		mean[j] /= (double) rs->n;
+	for (int l = 0; l < L; l++)
+	{
+		double		s = 0;
+
+		for (int j = 0; j < d; j++)
+		{
+			double		t;
+
+			cent[(Size) l * d + j] /= (double) cnt[l];
+			t = cent[(Size) l * d + j] - mean[j];
+			s += t * t;
+		}
+		between += (double) cnt[l] * s;
+	}
+	for (int64 i = 0; i < rs->n; i++)
+	{
+		within += uba_sqdist(rs->x + (Size) i * d, cent + (Size) lab[i] * d, d);
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	if (within == 0)
+		PG_RETURN_FLOAT8(1.0);
+	PG_RETURN_FLOAT8(between * (double) (rs->n - L) / (within * (double) (L - 1)));
 }

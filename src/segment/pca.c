@@ -305,9 +305,19 @@ ParsePca(const UbaModelMeta *meta, UbaReader *r)
 	for (int j = 0; j < d; j++)
 		if (!(m->scale[j] > 0))
 			uba_model_corrupted("A PCA model with a scale of %g.", m->scale[j]);
-	for (int k = 0; k < m->ncomp; k++)
-		if (m->var[k] < 0 || (k > 0 && m->var[k] > m->var[k - 1]))
-			uba_model_corrupted("A PCA model's variances are not descending and non-negative.");
+	{
+		double		kept = 0;
+
+		for (int k = 0; k < m->ncomp; k++)
+		{
+			if (m->var[k] < 0 || (k > 0 && m->var[k] > m->var[k - 1]))
+				uba_model_corrupted("A PCA model's variances are not descending and non-negative.");
+			kept += m->var[k];
+		}
+		/* the kept components' variances are part of the total (the covariance's trace) */
+		if (!(kept <= m->total_var * (1 + 1e-9)))
+			uba_model_corrupted("A PCA model's components explain more than its total variance.");
+	}
 	m->enc = meta->encoding;
 	m->x = palloc(sizeof(double) * d);
 	m->out = palloc(sizeof(double) * m->ncomp);
