@@ -998,3 +998,40 @@ uba_rowset_deserialize(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_POINTER(rs);
 }
+
+/*
+ * The transition of an aggregate over one feature argument (argno: a
+ * float8[] or a typed row, the first row's form for all): the first row
+ * parses the options against specs (to fail before millions of rows) and
+ * starts the row set, typed rows encoded in mode; every row is added.
+ * A NULL row is left out.  iparam rides in the row set (k for k-means).
+ */
+UbaRowSet *
+uba_rowset_collect(FunctionCallInfo fcinfo, UbaRowSet *rs, int argno, Jsonb *opts,
+				   const UbaOptionSpec *specs, int nspecs, int mode, int32 iparam, const char *funcname)
+{
+	bool		typed = rs != NULL ? rs->enc != NULL : uba_arg_is_row(fcinfo, argno);
+
+	if (PG_ARGISNULL(argno))
+		return rs;
+	if (rs == NULL)
+	{
+		UbaOptions	o;
+
+		uba_parse_row_options(opts, specs, nspecs, funcname, typed, mode, &o);
+		if (typed)
+			rs = uba_rowset_start_row(fcinfo, argno, false, iparam, opts, mode, funcname);
+		else
+		{
+			uba_options_check_names(&o, uba_feature_count(PG_GETARG_ARRAYTYPE_P(argno)));
+			rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(argno), false, iparam, opts);
+		}
+	}
+	else
+		uba_check_same_options(rs->options, opts);
+	if (typed)
+		uba_rowset_add_row(rs, fcinfo, argno, 0);
+	else
+		uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(argno), 0);
+	return rs;
+}

@@ -561,6 +561,10 @@ extern Size uba_encoding_bytes(const UbaEncoding *e);
 extern UbaRowSet *uba_rowset_start_row(FunctionCallInfo fcinfo, int argno, bool has_y,
 									   int32 iparam, Jsonb *options, int mode, const char *funcname);
 extern void uba_rowset_add_row(UbaRowSet *rs, FunctionCallInfo fcinfo, int argno, double y);
+/* An unlabelled feature argument (float8[] or typed row) into a row set: the whole transition step */
+extern UbaRowSet *uba_rowset_collect(FunctionCallInfo fcinfo, UbaRowSet *rs, int argno, Jsonb *opts,
+									 const UbaOptionSpec *specs, int nspecs, int mode, int32 iparam,
+									 const char *funcname);
 extern void uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs);
 extern void uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs);
 extern void uba_encoding_attach(UbaModelMeta *meta, UbaEncoding *e);

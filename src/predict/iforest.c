@@ -47,33 +47,9 @@ uba_isolation_forest_transfn(PG_FUNCTION_ARGS)
 {
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
 	Jsonb	   *opts = (PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL;
-	bool		typed;
 
-	/* the form of the features is the first row's (a row set of typed rows has an encoding) */
-	typed = rs != NULL ? rs->enc != NULL : uba_arg_is_row(fcinfo, 1);
-	if (PG_ARGISNULL(1))
-		PG_RETURN_POINTER(rs);
-	if (rs == NULL)
-	{
-		UbaOptions	o;
-
-		uba_parse_row_options(opts, iforest_options, lengthof(iforest_options), "uba_isolation_forest",
-							  typed, UBA_ENC_CODES, &o);
-		if (typed)
-			rs = uba_rowset_start_row(fcinfo, 1, false, 0, opts, UBA_ENC_CODES, "uba_isolation_forest");
-		else
-		{
-			uba_options_check_names(&o, uba_feature_count(PG_GETARG_ARRAYTYPE_P(1)));
-			rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(1), false, 0, opts);
-		}
-	}
-	else
-		uba_check_same_options(rs->options, opts);
-	if (typed)
-		uba_rowset_add_row(rs, fcinfo, 1, 0);
-	else
-		uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(1), 0);
-	PG_RETURN_POINTER(rs);
+	PG_RETURN_POINTER(uba_rowset_collect(fcinfo, rs, 1, opts, iforest_options, lengthof(iforest_options),
+										 UBA_ENC_CODES, 0, "uba_isolation_forest"));
 }
 
 /* One tree's growth: the rows, their sample, and the nodes written so far */

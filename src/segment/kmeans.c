@@ -107,9 +107,8 @@ Datum
 uba_kmeans_transfn(PG_FUNCTION_ARGS)
 {
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
-	Jsonb	   *opts;
+	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
 	int32		k;
-	bool		typed = rs != NULL ? rs->enc != NULL : uba_arg_is_row(fcinfo, 1);
 
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(rs);
@@ -118,39 +117,15 @@ uba_kmeans_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("k must not be NULL")));
 	k = PG_GETARG_INT32(2);
-	opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
-
-	if (rs == NULL)
-	{
-		UbaOptions	o;
-
-		if (k < 1 || k > KMEANS_MAX_K)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("k must be between 1 and %d", KMEANS_MAX_K),
-					 errdetail("Got %d.", k)));
-		/* reject bad options before reading millions of rows */
-		uba_parse_row_options(opts, kmeans_options, lengthof(kmeans_options), "uba_kmeans",
-							  typed, UBA_ENC_ONEHOT, &o);
-		if (typed)
-			rs = uba_rowset_start_row(fcinfo, 1, false, k, opts, UBA_ENC_ONEHOT, "uba_kmeans");
-		else
-		{
-			uba_options_check_names(&o, uba_feature_count(PG_GETARG_ARRAYTYPE_P(1)));
-			rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(1), false, k, opts);
-		}
-	}
-	else
-	{
+	if (rs == NULL && (k < 1 || k > KMEANS_MAX_K))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k must be between 1 and %d", KMEANS_MAX_K),
+				 errdetail("Got %d.", k)));
+	if (rs != NULL)
 		uba_rowset_check_param(rs, k, "k");
-		uba_check_same_options(rs->options, opts);
-	}
-
-	if (typed)
-		uba_rowset_add_row(rs, fcinfo, 1, 0);
-	else
-		uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(1), 0);
-	PG_RETURN_POINTER(rs);
+	PG_RETURN_POINTER(uba_rowset_collect(fcinfo, rs, 1, opts, kmeans_options, lengthof(kmeans_options),
+										 UBA_ENC_ONEHOT, k, "uba_kmeans"));
 }
 
 /* Centres are stored transposed in groups of this many (padded with zeros) */

@@ -78,37 +78,9 @@ uba_pca_transfn(PG_FUNCTION_ARGS)
 {
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
 	Jsonb	   *opts = (PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL;
-	bool		typed = rs != NULL ? rs->enc != NULL : uba_arg_is_row(fcinfo, 1);
 
-	if (PG_ARGISNULL(1))
-		PG_RETURN_POINTER(rs);
-	if (rs == NULL)
-	{
-		UbaOptions	o;
-
-		uba_parse_row_options(opts, pca_options, lengthof(pca_options), "uba_pca", typed, UBA_ENC_ONEHOT, &o);
-		if (typed)
-			rs = uba_rowset_start_row(fcinfo, 1, false, 0, opts, UBA_ENC_ONEHOT, "uba_pca");
-		else
-		{
-			int			d = uba_feature_count(PG_GETARG_ARRAYTYPE_P(1));
-
-			if (d > PCA_MAX_FEATURES)
-				ereport(ERROR,
-						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						 errmsg("uba_pca takes at most %d features", PCA_MAX_FEATURES),
-						 errdetail("Got %d.", d)));
-			uba_options_check_names(&o, d);
-			rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(1), false, 0, opts);
-		}
-	}
-	else
-		uba_check_same_options(rs->options, opts);
-	if (typed)
-		uba_rowset_add_row(rs, fcinfo, 1, 0);
-	else
-		uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(1), 0);
-	PG_RETURN_POINTER(rs);
+	PG_RETURN_POINTER(uba_rowset_collect(fcinfo, rs, 1, opts, pca_options, lengthof(pca_options),
+										 UBA_ENC_ONEHOT, 0, "uba_pca"));
 }
 
 /* How many components to keep: a count, or (below 1) the least that explain that share of the variance */
