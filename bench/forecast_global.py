@@ -64,11 +64,7 @@ def main():
 
     if not (a.reuse_weekly and os.path.exists(a.weekly)):
         subprocess.run([sys.executable, os.path.join(fh.ROOT, "bench/retail_weekly.py"), a.weekly], check=True)
-    codes_all, Y = fh.load_weekly(a.weekly)
-    keep = (Y[:, :fh.N_TRAIN] > 0).sum(axis=1) >= 2
-    codes = [c for c, k in zip(codes_all, keep) if k]
-    index = {c: i for i, c in enumerate(codes)}
-    train, hold = Y[keep, :fh.N_TRAIN], Y[keep, fh.N_TRAIN:]
+    _, codes, index, train, hold = fh.kept_series(a.weekly)
     n = len(codes)
     print(f"{n} products, {fh.N_TRAIN} training weeks to {fh.TRAIN_END}, {fh.H} held out to {fh.HOLD_END}")
 

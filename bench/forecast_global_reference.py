@@ -220,11 +220,7 @@ def main():
     fh.add_arguments(ap)
     a = ap.parse_args()
 
-    codes_all, Y = fh.load_weekly(a.weekly)
-    keep = (Y[:, :fh.N_TRAIN] > 0).sum(axis=1) >= 2
-    codes = [c for c, k in zip(codes_all, keep) if k]
-    index = {c: i for i, c in enumerate(codes)}
-    train, hold = Y[keep, :fh.N_TRAIN], Y[keep, fh.N_TRAIN:]
+    _, codes, index, train, hold = fh.kept_series(a.weekly)
     n = len(codes)
 
     F_ref, nrows, secs = reference(train)

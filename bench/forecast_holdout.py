@@ -92,6 +92,14 @@ def load_weekly(path):
     return codes, Y
 
 
+def kept_series(path):
+    """The products with at least 2 non-zero training weeks: (codes_all, codes, index, train, hold)."""
+    codes_all, Y = load_weekly(path)
+    keep = (Y[:, :N_TRAIN] > 0).sum(axis=1) >= 2
+    codes = [c for c, k in zip(codes_all, keep) if k]
+    return codes_all, codes, {c: i for i, c in enumerate(codes)}, Y[keep, :N_TRAIN], Y[keep, N_TRAIN:]
+
+
 def metrics(F, train, hold):
     """(products scored, mean MASE, products with zero MASE scale, WRMSSE, zero RMSSE scales)."""
     ok = ~np.isnan(F).any(axis=1)
@@ -124,11 +132,7 @@ def main():
 
     if not (a.reuse_weekly and os.path.exists(a.weekly)):
         subprocess.run([sys.executable, os.path.join(ROOT, "bench/retail_weekly.py"), a.weekly], check=True)
-    codes_all, Y = load_weekly(a.weekly)
-    keep = (Y[:, :N_TRAIN] > 0).sum(axis=1) >= 2
-    codes = [c for c, k in zip(codes_all, keep) if k]
-    index = {c: i for i, c in enumerate(codes)}
-    train, hold = Y[keep, :N_TRAIN], Y[keep, N_TRAIN:]
+    codes_all, codes, index, train, hold = kept_series(a.weekly)
     n = len(codes)
     with open("/proc/loadavg") as f:
         load_before = f.read().split()[0]

@@ -101,7 +101,13 @@ CREATE TABLE future_bad2 AS SELECT series, ts, promo FROM future_promo;
 SELECT count(*) FROM promo_model, uba_forecast_global(m, 2, 'future_bad2');
 CREATE TABLE future_bad3 AS SELECT series, ts, promo::int AS promo, price FROM future_promo;
 SELECT count(*) FROM promo_model, uba_forecast_global(m, 2, 'future_bad3');
-DROP TABLE future_bad, future_bad2, future_bad3;
+CREATE TABLE future_bad4 AS SELECT series, ts::text AS ts, promo, price FROM future_promo;
+SELECT count(*) FROM promo_model, uba_forecast_global(m, 2, 'future_bad4');
+-- periods as dates in the table read the same
+CREATE TEMP TABLE future_dates AS SELECT series, ts::date AS ts, promo, price FROM future_promo;
+SELECT bool_and(a.forecast = b.forecast) AS dates_alike
+  FROM promo_model, uba_forecast_global(m, 10, 'future_promo') a JOIN uba_forecast_global(m, 10, 'future_dates') b USING (series, step);
+DROP TABLE future_bad, future_bad2, future_bad3, future_bad4;
 
 -- holidays: three Decembers, sales triple in the week of Christmas; the next one is forecast so
 CREATE TEMP TABLE xmas AS
@@ -124,6 +130,14 @@ SELECT min(f.forecast) >= 0 AS nonnegative
                               FROM generate_series(1, 10) p, generate_series(0, 40) w), 10) f;
 SELECT uba_model_info(uba_forecast_train(p, date '2024-01-01' + w, w - 20.0, '{"period": "day"}'::jsonb)) -> 'nonnegative' AS nonnegative
   FROM generate_series(1, 3) p, generate_series(0, 40) w;
+-- said otherwise: a series of demand may go below 0
+SELECT uba_model_info(uba_forecast_train(p, date '2024-01-01' + w, w + 1.0, '{"period": "day", "nonnegative": false}'::jsonb)) -> 'nonnegative' AS nonnegative
+  FROM generate_series(1, 3) p, generate_series(0, 40) w;
+-- "start": every series from there (zeros before its first row), "end": to there (zeros after its last)
+SELECT (uba_model_info(m) -> 'options' ->> 'start') AS start, (uba_model_info(m) -> 'options' ->> 'end') AS "end", f.n AS forecasts, f.first_week
+  FROM (SELECT uba_forecast_train(product, week, units, '{"start": "2023-12-04", "end": "2025-03-03", "trees": {"n_estimators": 5}}'::jsonb) AS m
+          FROM shape WHERE product <= 3) t,
+       LATERAL (SELECT count(*) AS n, min(ts)::date AS first_week FROM uba_forecast_global(t.m, 2)) f;
 
 -- options
 SELECT uba_model_info(uba_forecast_train(product, week, units, '{"lags": [1, 4], "windows": [], "trees": {"n_estimators": 5}}'::jsonb)) -> 'features' AS features FROM shape;

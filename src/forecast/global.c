@@ -129,6 +129,7 @@ typedef struct GlobalModel
 	bytea	   *trees_blob;		/* and as stored */
 	Size		trees_bytes;
 	double	   *x;				/* scratch: d */
+	double	   *missing;		/* nreg NaN: the regressors of a period without them */
 	/* the backtest's errors over the scale, sorted, for step k = 1..nsteps (none: no intervals) */
 	int			nsteps;
 	int64	   *nerr;
@@ -387,17 +388,51 @@ uba_forecast_global_transfn(PG_FUNCTION_ARGS)
 
 /* ---------- features ---------- */
 
-static int
-CalendarCount(int period)
+/*
+ * The calendar features, in their order, and the periods that have them
+ * (a bit per FC_ period): one list for the count, the names and the values.
+ */
+#define CAL_MONTH 0
+#define CAL_QUARTER 1
+#define CAL_WEEK 2
+#define CAL_WEEKDAY 3
+#define CAL_DAY 4
+static const struct
 {
-	/* day: month, week, weekday, day; week: month, week; month, quarter: month or quarter; year: none */
-	return period == FC_DAY ? 4 : period == FC_WEEK ? 2 : period == FC_YEAR ? 0 : 1;
+	const char *name;
+	int			periods;
+}			calendar[] = {
+	[CAL_MONTH] = {"month", 1 << FC_DAY | 1 << FC_WEEK | 1 << FC_MONTH},
+	[CAL_QUARTER] = {"quarter", 1 << FC_QUARTER},
+	[CAL_WEEK] = {"week_of_year", 1 << FC_DAY | 1 << FC_WEEK},
+	[CAL_WEEKDAY] = {"weekday", 1 << FC_DAY},
+	[CAL_DAY] = {"day_of_month", 1 << FC_DAY},
+};
+
+/* The scratch a model's features are built in */
+static void
+Scratch(GlobalModel *g)
+{
+	g->x = palloc(sizeof(double) * g->d);
+	g->missing = palloc(sizeof(double) * Max(g->nreg, 1));
+	for (int k = 0; k < g->nreg; k++)
+		g->missing[k] = get_float8_nan();
+}
+
+static bool
+HasCalendar(const GlobalModel *g, int c)
+{
+	return (calendar[c].periods & (1 << g->period)) != 0;
 }
 
 static int
 FeatureCount(const GlobalModel *g)
 {
-	return g->nlags + g->nwindows + CalendarCount(g->period) + (g->nholidays > 0 ? 3 : 0) + 2 + g->nreg;
+	int			n = g->nlags + g->nwindows + (g->nholidays > 0 ? 3 : 0) + 2 + g->nreg;
+
+	for (int c = 0; c < lengthof(calendar); c++)
+		n += HasCalendar(g, c);
+	return n;
 }
 
 static char **
@@ -410,17 +445,9 @@ FeatureNames(const GlobalModel *g)
 		names[j++] = psprintf("lag_%d", g->lags[i]);
 	for (int i = 0; i < g->nwindows; i++)
 		names[j++] = psprintf("mean_%d", g->windows[i]);
-	if (g->period == FC_DAY || g->period == FC_WEEK || g->period == FC_MONTH)
-		names[j++] = pstrdup("month");
-	if (g->period == FC_QUARTER)
-		names[j++] = pstrdup("quarter");
-	if (g->period == FC_DAY || g->period == FC_WEEK)
-		names[j++] = pstrdup("week_of_year");
-	if (g->period == FC_DAY)
-	{
-		names[j++] = pstrdup("weekday");
-		names[j++] = pstrdup("day_of_month");
-	}
+	for (int c = 0; c < lengthof(calendar); c++)
+		if (HasCalendar(g, c))
+			names[j++] = pstrdup(calendar[c].name);
 	if (g->nholidays > 0)
 	{
 		names[j++] = pstrdup("holidays");
@@ -485,16 +512,27 @@ Features(const GlobalModel *g, DateADT date, int64 age, double scale, const doub
 		x[j++] = c > 0 ? s / c : get_float8_nan();
 	}
 	fc_civil(date, &y, &m, &d);
-	if (g->period == FC_DAY || g->period == FC_WEEK || g->period == FC_MONTH)
-		x[j++] = m;
-	if (g->period == FC_QUARTER)
-		x[j++] = (m - 1) / 3 + 1;
-	if (g->period == FC_DAY || g->period == FC_WEEK)
-		x[j++] = (date - date2j(y, 1, 1) + POSTGRES_EPOCH_JDATE) / 7 + 1;
-	if (g->period == FC_DAY)
+	for (int c = 0; c < lengthof(calendar); c++)
 	{
-		x[j++] = ((date % 7) + 7 + 5) % 7 + 1;	/* ISO: Monday 1; 2000-01-01 was a Saturday */
-		x[j++] = d;
+		if (!HasCalendar(g, c))
+			continue;
+		switch (c)
+		{
+			case CAL_MONTH:
+				x[j++] = m;
+				break;
+			case CAL_QUARTER:
+				x[j++] = (m - 1) / 3 + 1;
+				break;
+			case CAL_WEEK:
+				x[j++] = (date - date2j(y, 1, 1) + POSTGRES_EPOCH_JDATE) / 7 + 1;
+				break;
+			case CAL_WEEKDAY:
+				x[j++] = ((date % 7) + 7 + 5) % 7 + 1;	/* ISO: Monday 1; 2000-01-01 was a Saturday */
+				break;
+			default:
+				x[j++] = d;
+		}
 	}
 	if (g->nholidays > 0)
 	{
@@ -516,6 +554,14 @@ Features(const GlobalModel *g, DateADT date, int64 age, double scale, const doub
 		x[j++] = reg[k];
 }
 
+/* hist[0..L-1]: the L values of series ys before its period t, over scale (hist[L - k] is lag k; NaN before ys) */
+static void
+PastValues(const double *ys, int64 t, int L, double scale, double *hist)
+{
+	for (int k = 1; k <= L; k++)
+		hist[L - k] = t - k >= 0 ? ys[t - k] / scale : get_float8_nan();
+}
+
 /*
  * h steps of one series over its scale from its last L values over the
  * scale (hist[0..L-1]) into hist[L..L+h-1], by trees: each step's
@@ -525,14 +571,14 @@ Features(const GlobalModel *g, DateADT date, int64 age, double scale, const doub
  */
 static void
 Recurse(const GlobalModel *g, void *trees, DateADT next, int64 age, double scale, double *hist, int h,
-		const double *reg, const double *missing)
+		const double *reg)
 {
 	for (int k = 0; k < h; k++)
 	{
 		double		p;
 
 		Features(g, fc_period_step(next, g->period, k), age + k, scale, hist + k, g->tail,
-				 reg != NULL ? reg + (Size) k * g->nreg : missing, g->x);
+				 reg != NULL ? reg + (Size) k * g->nreg : g->missing, g->x);
 		p = uba_boost_value(trees, g->x);
 		hist[g->tail + k] = g->nonnegative && p < 0 ? 0 : p;
 	}
@@ -593,17 +639,6 @@ CompareRows(const void *pa, const void *pb)
 	return a->row < b->row ? -1 : a->row > b->row;
 }
 
-/* n missing regressors */
-static double *
-MissingRegressors(const GlobalModel *g)
-{
-	double	   *m = palloc(sizeof(double) * Max(g->nreg, 1));
-
-	for (int k = 0; k < g->nreg; k++)
-		m[k] = get_float8_nan();
-	return m;
-}
-
 /*
  * The backtest: trees trained on the rows before each series' last V
  * periods (back) forecast those periods from there, recursively, with
@@ -613,7 +648,7 @@ MissingRegressors(const GlobalModel *g)
  */
 static void
 Backtest(GlobalModel *g, UbaRowSet *back, int V, const double *y, const double *reg, const int64 *offset,
-		 DateADT first, const int64 *start, const double *missing)
+		 DateADT first, const int64 *start)
 {
 	bytea	   *blob = uba_boost_fit_rows(back);
 	int			d;
@@ -636,11 +671,10 @@ Backtest(GlobalModel *g, UbaRowSet *back, int V, const double *y, const double *
 		if (cut <= g->born[s] + 1)
 			continue;
 
-		for (int k = 1; k <= L; k++)
-			hist[L - k] = cut - k >= 0 ? ys[cut - k] / g->scale[s] : get_float8_nan();
+		PastValues(ys, cut, L, g->scale[s], hist);
 		origin = OriginScale(hist, L, g->scale[s]);
 		Recurse(g, trees, fc_period_step(first, g->period, start[s] + cut), cut - g->born[s], g->scale[s],
-				hist, V, g->nreg > 0 ? reg + (Size) (offset[s] + cut) * g->nreg : NULL, missing);
+				hist, V, g->nreg > 0 ? reg + (Size) (offset[s] + cut) * g->nreg : NULL);
 		for (int k = 0; k < V; k++)
 			g->err[k][g->nerr[k]++] = (ys[cut + k] - hist[L + k] * g->scale[s]) / origin;
 		CHECK_FOR_INTERRUPTS();
@@ -702,7 +736,6 @@ uba_forecast_global_final(PG_FUNCTION_ARGS)
 	double	   *y,
 			   *reg,
 			   *regn,
-			   *x,
 			   *hist;
 	DateADT		first,
 				last;
@@ -806,7 +839,7 @@ uba_forecast_global_final(PG_FUNCTION_ARGS)
 	g.holidays = spec.holidays;
 	g.nseries = nseries;
 	g.d = FeatureCount(&g);
-	g.x = palloc(sizeof(double) * g.d);
+	Scratch(&g);
 	L = Max(g.lags[g.nlags - 1], g.nwindows > 0 ? g.windows[g.nwindows - 1] : 1);
 	g.tail = L;
 
@@ -876,7 +909,6 @@ uba_forecast_global_final(PG_FUNCTION_ARGS)
 		back->options = train->options;
 		back->started = rs->started;
 	}
-	x = palloc(sizeof(double) * g.d);
 	hist = palloc(sizeof(double) * L);
 	g.span = palloc(sizeof(int64) * nseries);
 	g.born = palloc(sizeof(int64) * nseries);
@@ -896,20 +928,18 @@ uba_forecast_global_final(PG_FUNCTION_ARGS)
 		/* every period after the series' first row: the ones before have no past to learn from */
 		for (int64 t = g.born[s] + 1; t < len; t++)
 		{
-			for (int k = 1; k <= L; k++)
-				hist[L - k] = t - k >= 0 ? ys[t - k] / g.scale[s] : get_float8_nan();
+			PastValues(ys, t, L, g.scale[s], hist);
 			Features(&g, fc_period_step(first, g.period, start[s] + t), t - g.born[s], g.scale[s], hist, L,
-					 reg + (offset[s] + t) * g.nreg, x);
-			uba_rowset_add_values(train, x, ys[t] / g.scale[s]);
+					 reg + (offset[s] + t) * g.nreg, g.x);
+			uba_rowset_add_values(train, g.x, ys[t] / g.scale[s]);
 			nrows++;
 			if (V > 0 && t < len - V)
 			{
-				uba_rowset_add_values(back, x, ys[t] / g.scale[s]);
+				uba_rowset_add_values(back, g.x, ys[t] / g.scale[s]);
 				nback++;
 			}
 		}
-		for (int k = 1; k <= L; k++)
-			g.last[s * L + L - k] = len - k >= 0 ? ys[len - k] : get_float8_nan();
+		PastValues(ys, len, L, 1, g.last + s * L);
 		CHECK_FOR_INTERRUPTS();
 	}
 	if (nrows == 0)
@@ -922,7 +952,7 @@ uba_forecast_global_final(PG_FUNCTION_ARGS)
 				 FUNC, nseries, nrows, g.d);
 	trees = uba_boost_fit_rows(train);
 	if (V > 0 && nback > 0)
-		Backtest(&g, back, V, y, reg, offset, first, start, MissingRegressors(&g));
+		Backtest(&g, back, V, y, reg, offset, first, start);
 	else if (V > 0)
 		ereport(NOTICE,
 				(errmsg("the model has no prediction intervals: no series has a period to learn from before its last %d", V),
@@ -1129,7 +1159,7 @@ ParseGlobal(const UbaModelMeta *meta, UbaReader *r)
 	g->d = FeatureCount(g);
 	if (d != g->d)
 		uba_model_corrupted("The global forecaster's trees take %d features, not %d.", d, g->d);
-	g->x = palloc(sizeof(double) * g->d);
+	Scratch(g);
 	return g;
 }
 
@@ -1280,7 +1310,6 @@ uba_forecast_global(PG_FUNCTION_ARGS)
 	int32		h;
 	bool		has_future = PG_NARGS() > 2 && !PG_ARGISNULL(2);
 	double	   *future = NULL,
-			   *missing,
 			   *hist;
 	int			L;
 	DateADT		next;
@@ -1314,7 +1343,6 @@ uba_forecast_global(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (has_future)
 		future = FutureRegressors(g, PG_GETARG_OID(2), h);
-	missing = MissingRegressors(g);
 	if (g->nreg > 0)
 	{
 		int64		missed = 0;
@@ -1345,7 +1373,7 @@ uba_forecast_global(PG_FUNCTION_ARGS)
 			hist[k] = g->last[s * L + k] / g->scale[s];
 		origin = OriginScale(hist, L, g->scale[s]);
 		Recurse(g, g->trees, next, g->span[s] - g->born[s], g->scale[s], hist, h,
-				future != NULL ? future + (Size) s * h * g->nreg : NULL, missing);
+				future != NULL ? future + (Size) s * h * g->nreg : NULL);
 		for (int k = 0; k < h; k++)
 		{
 			double		yhat = hist[L + k] * g->scale[s];

@@ -214,6 +214,35 @@ uba_silhouette_final(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(total / (double) m);
 }
 
+/*
+ * The rows in canonical order (sums in a fixed order: exact
+ * reproducibility), their clusters as 0..L-1 (*lab), each cluster's size
+ * (*cnt) and centroid (*cent, L x d); returns L.
+ */
+static int
+Centroids(UbaRowSet *rs, const char *funcname, int **lab, int64 **cnt, double **cent)
+{
+	int			d = rs->dim;
+	int			L;
+
+	uba_rowset_canonical_order(rs);
+	*lab = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * rs->n);
+	L = DenseLabels(rs->y, NULL, rs->n, *lab, funcname);
+	/* L centroids take no more than the rows did, which uba.max_memory allowed */
+	*cnt = MemoryContextAllocHugeZero(sizeof(int64) * L);
+	*cent = MemoryContextAllocHugeZero(mul_size((Size) L, (Size) d * sizeof(double)));
+	for (int64 i = 0; i < rs->n; i++)
+	{
+		(*cnt)[(*lab)[i]]++;
+		for (int j = 0; j < d; j++)
+			(*cent)[(Size) (*lab)[i] * d + j] += rs->x[(Size) i * d + j];
+	}
+	for (int l = 0; l < L; l++)
+		for (int j = 0; j < d; j++)
+			(*cent)[(Size) l * d + j] /= (double) (*cnt)[l];
+	return L;
+}
+
 /* uba_davies_bouldin final: Davies-Bouldin index (lower is better) */
 Datum
 uba_davies_bouldin_final(PG_FUNCTION_ARGS)
@@ -232,23 +261,8 @@ uba_davies_bouldin_final(PG_FUNCTION_ARGS)
 	if (rs == NULL || rs->n == 0)
 		PG_RETURN_NULL();
 	d = rs->dim;
-	uba_rowset_canonical_order(rs);		/* sums in a fixed order: exact reproducibility */
-	lab = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * rs->n);
-	L = DenseLabels(rs->y, NULL, rs->n, lab, "uba_davies_bouldin");
-	/* L centroids take no more than the rows did, which uba.max_memory allowed */
-	cnt = MemoryContextAllocHugeZero(sizeof(int64) * L);
-	cent = MemoryContextAllocHugeZero(mul_size((Size) L, (Size) d * sizeof(double)));
+	L = Centroids(rs, "uba_davies_bouldin", &lab, &cnt, &cent);
 	intra = MemoryContextAllocHugeZero(sizeof(double) * L);
-
-	for (int64 i = 0; i < rs->n; i++)
-	{
-		cnt[lab[i]]++;
-		for (int j = 0; j < d; j++)
-			cent[(Size) lab[i] * d + j] += rs->x[(Size) i * d + j];
-	}
-	for (int l = 0; l < L; l++)
-		for (int j = 0; j < d; j++)
-			cent[(Size) l * d + j] /= (double) cnt[l];
 	for (int64 i = 0; i < rs->n; i++)
 	{
 		intra[lab[i]] += Dist(rs->x + (Size) i * d, cent + (Size) lab[i] * d, d);
@@ -311,37 +325,16 @@ uba_calinski_harabasz_final(PG_FUNCTION_ARGS)
 	if (rs == NULL || rs->n == 0)
 		PG_RETURN_NULL();
 	d = rs->dim;
-	uba_rowset_canonical_order(rs);		/* sums in a fixed order: exact reproducibility */
-	lab = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * rs->n);
-	L = DenseLabels(rs->y, NULL, rs->n, lab, "uba_calinski_harabasz");
-	cnt = MemoryContextAllocHugeZero(sizeof(int64) * L);
-	cent = MemoryContextAllocHugeZero(mul_size((Size) L, (Size) d * sizeof(double)));
+	L = Centroids(rs, "uba_calinski_harabasz", &lab, &cnt, &cent);
+	/* the mean of all rows: the centroids weighted by their sizes */
 	mean = MemoryContextAllocHugeZero(sizeof(double) * d);
-	for (int64 i = 0; i < rs->n; i++)
-	{
-		cnt[lab[i]]++;
+	for (int l = 0; l < L; l++)
 		for (int j = 0; j < d; j++)
-		{
-			cent[(Size) lab[i] * d + j] += rs->x[(Size) i * d + j];
-			mean[j] += rs->x[(Size) i * d + j];
-		}
-	}
+			mean[j] += cent[(Size) l * d + j] * (double) cnt[l];
 	for (int j = 0; j < d; j++)
 		mean[j] /= (double) rs->n;
 	for (int l = 0; l < L; l++)
-	{
-		double		s = 0;
-
-		for (int j = 0; j < d; j++)
-		{
-			double		t;
-
-			cent[(Size) l * d + j] /= (double) cnt[l];
-			t = cent[(Size) l * d + j] - mean[j];
-			s += t * t;
-		}
-		between += (double) cnt[l] * s;
-	}
+		between += (double) cnt[l] * uba_sqdist(cent + (Size) l * d, mean, d);
 	for (int64 i = 0; i < rs->n; i++)
 	{
 		within += uba_sqdist(rs->x + (Size) i * d, cent + (Size) lab[i] * d, d);
