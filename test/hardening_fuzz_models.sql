@@ -108,6 +108,11 @@ SELECT 'pca', uba_pca(ARRAY[x % 7, x % 5, sqrt(x)]::float8[], '{"standardize": t
 UNION ALL
 SELECT 'pca', uba_pca(r, '{"n_components": 2}') FROM generate_series(1, 60) x, LATERAL (SELECT x % 7 AS a, (x % 3)::text AS c, x % 2 = 0 AS b) r
 UNION ALL
+-- density clusters: with noise, standardized; cosine on typed rows
+SELECT 'dbscan', uba_dbscan(ARRAY[x % 7, x % 5 + (x % 3) * 0.1]::float8[], 1.1, 3, '{"standardize": true}') FROM generate_series(1, 60) x
+UNION ALL
+SELECT 'dbscan', uba_dbscan(r, 0.05, 2, '{"metric": "cosine"}') FROM generate_series(1, 60) x, LATERAL (SELECT 1 + x % 7 AS a, (x % 3)::text AS c, x % 2 = 0 AS b) r
+UNION ALL
 -- global forecasters: with holidays; with regressors (their future values read from a table)
 SELECT 'global_forecast', uba_forecast_train(x % 3, date '2020-01-06' + 7 * (x / 3), (x % 7)::float8, '{"holidays": ["2020-03-02", "2021-01-01"], "trees": {"n_estimators": 3, "max_depth": 3}}') FROM generate_series(0, 80) x
 UNION ALL
@@ -153,6 +158,9 @@ INSERT INTO calls VALUES
 	('pca', 'SELECT uba_pca_transform($1, ARRAY[3, 1, 2]::float8[])::text'),
 	('pca', 'SELECT uba_pca_transform($1, r, 1)::text FROM (SELECT 3 AS a, ''1''::text AS c, true AS b) r'),
 	('pca', 'SELECT sum(explained_variance_ratio)::text FROM uba_pca_components($1)'),
+	('dbscan', 'SELECT uba_dbscan_assign($1, ARRAY[3, 1]::float8[])::text'),
+	('dbscan', 'SELECT uba_dbscan_assign($1, r)::text FROM (SELECT 3 AS a, ''1''::text AS c, true AS b) r'),
+	('dbscan', 'SELECT sum(size)::text FROM uba_dbscan_clusters($1)'),
 	('global_forecast', 'SELECT count(*)::text FROM uba_forecast_global($1, 4)'),
 	('global_forecast', 'SELECT uba_model_info(uba_forecast_trees($1))::text'),
 	('global_forecast_x', 'SELECT sum(forecast)::text FROM uba_forecast_global($1, 3, ''fuzz_future'')'),

@@ -218,3 +218,49 @@ CREATE AGGREGATE uba_calinski_harabasz(features float8[], cluster int) (
 	FINALFUNC_MODIFY = READ_WRITE, COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
 	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_calinski_harabasz(float8[], int) IS 'Calinski-Harabasz index (variance ratio criterion) of a clustering (higher is better)';
+
+-- density-based clustering (dbscan.c): rows collected as k-means collects them; eps and min_samples ride in the row set
+CREATE FUNCTION uba_dbscan_transfn(internal, float8[], float8, int, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_dbscan_transfn(internal, float8[], float8, int) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_dbscan_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_dbscan(features float8[], eps float8, min_samples int, options jsonb) (
+	SFUNC = uba_dbscan_transfn, STYPE = internal, FINALFUNC = uba_dbscan_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_dbscan(features float8[], eps float8, min_samples int) (
+	SFUNC = uba_dbscan_transfn, STYPE = internal, FINALFUNC = uba_dbscan_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_dbscan(float8[], float8, int, jsonb) IS 'density-based clusters (DBSCAN) of feature vectors: core points within eps of min_samples rows, their neighbours, and noise';
+COMMENT ON AGGREGATE uba_dbscan(float8[], float8, int) IS 'density-based clusters (DBSCAN) of feature vectors: core points within eps of min_samples rows, their neighbours, and noise';
+-- typed rows: not combined across parallel workers
+CREATE FUNCTION uba_dbscan_transfn(internal, record, float8, int, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_dbscan_transfn(internal, record, float8, int) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_dbscan(features record, eps float8, min_samples int, options jsonb) (
+	SFUNC = uba_dbscan_transfn, STYPE = internal, FINALFUNC = uba_dbscan_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_dbscan(features record, eps float8, min_samples int) (
+	SFUNC = uba_dbscan_transfn, STYPE = internal, FINALFUNC = uba_dbscan_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_dbscan(record, float8, int, jsonb) IS 'density-based clusters (DBSCAN) of a row''s columns as they are (categories one-hot, NULL imputed)';
+COMMENT ON AGGREGATE uba_dbscan(record, float8, int) IS 'density-based clusters (DBSCAN) of a row''s columns as they are (categories one-hot, NULL imputed)';
+
+CREATE FUNCTION uba_dbscan_assign(model bytea, features float8[]) RETURNS int
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_dbscan_assign(bytea, float8[]) IS 'cluster (1..clusters) of the nearest core point within eps, 0 for noise';
+CREATE FUNCTION uba_dbscan_assign(model bytea, features record) RETURNS int
+	AS 'MODULE_PATHNAME', 'uba_dbscan_assign_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_dbscan_assign(bytea, record) IS 'cluster (1..clusters) of a row by the nearest core point within eps, 0 for noise; its columns found by name';
+CREATE FUNCTION uba_dbscan_assign(model bytea, features text) RETURNS int
+	AS 'MODULE_PATHNAME', 'uba_dbscan_assign_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_dbscan_assign(bytea, text) IS 'cluster of a feature array given as text, 0 for noise';
+CREATE FUNCTION uba_dbscan_clusters(model bytea,
+	OUT cluster int, OUT size bigint, OUT core_points bigint, OUT border_points bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_dbscan_clusters(bytea) IS 'each DBSCAN cluster''s training rows (core and border points); cluster 0 is the noise';

@@ -26,6 +26,7 @@
 #include "catalog/pg_type.h"
 
 #include "miscadmin.h"
+#include "utils/float.h"
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(uba_rowset_combine);
@@ -185,6 +186,7 @@ NewRowSet(MemoryContext cxt, int32 dim, bool has_y, bool hashed, int32 iparam, J
 	rs->has_y = has_y;
 	rs->hashed = hashed;
 	rs->iparam = iparam;
+	rs->dparam = get_float8_nan();
 	rs->started = GetCurrentTimestamp();
 	rs->reset.func = RowSetReset;
 	rs->reset.arg = rs;
@@ -395,6 +397,16 @@ uba_rowset_check_param(UbaRowSet *rs, int32 iparam, const char *what)
 				 errdetail("Got %d and %d.", rs->iparam, iparam)));
 }
 
+/* The per-call real parameter (such as eps) too; NaN is none, equal to itself */
+void
+uba_rowset_check_dparam(UbaRowSet *rs, double dparam, const char *what)
+{
+	if (!(rs->dparam == dparam || (isnan(rs->dparam) && isnan(dparam))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be the same for every row of one aggregate call", what),
+				 errdetail("Got %g and %g.", rs->dparam, dparam)));
+}
 
 /* What CompareRows needs to find rows */
 typedef struct CompareArg
@@ -887,6 +899,7 @@ uba_rowset_combine(PG_FUNCTION_ARGS)
 				 errmsg("feature array has %d elements, expected %d", b->dim, a->dim),
 				 errhint("Every row, and every call scoring a model, must pass the same number of features the model was trained on.")));
 	uba_rowset_check_param(a, b->iparam, "k");
+	uba_rowset_check_dparam(a, b->dparam, "eps");
 	uba_check_same_options(a->options, b->options);
 	AppendRows(a, b);
 	a->started = Min(a->started, b->started);
@@ -902,6 +915,7 @@ typedef struct RowSetWireHeader
 	int32		dim;
 	int32		has_y;
 	int32		iparam;
+	double		dparam;
 	int32		optlen;
 	int32		hashed;
 	int64		n;
@@ -927,6 +941,7 @@ uba_rowset_serialize(PG_FUNCTION_ARGS)
 	h.dim = rs->dim;
 	h.has_y = rs->has_y;
 	h.iparam = rs->iparam;
+	h.dparam = rs->dparam;
 	h.optlen = rs->options ? VARSIZE(rs->options) : 0;
 	h.hashed = rs->hashed;
 	h.n = rs->n;
@@ -981,6 +996,7 @@ uba_rowset_deserialize(PG_FUNCTION_ARGS)
 	rs = NewRowSet(aggcxt, h.dim, h.has_y != 0, h.hashed != 0, h.iparam,
 				   h.optlen > 0 ? (Jsonb *) p : NULL);
 	p += h.optlen;
+	rs->dparam = h.dparam;
 	rs->started = h.started;
 	if (h.n > 0)
 	{

@@ -73,7 +73,8 @@ typedef enum UbaModelKind
 	UBA_KIND_GAMMAGAMMA = 9,
 	UBA_KIND_FORECAST = 10,
 	UBA_KIND_FORECAST_GLOBAL = 11,
-	UBA_KIND_PCA = 12
+	UBA_KIND_PCA = 12,
+	UBA_KIND_DBSCAN = 13
 } UbaModelKind;
 
 #define UBA_MODEL_FORMAT_VERSION 1
@@ -370,6 +371,7 @@ typedef struct UbaRowSet
 	bool		hashed;			/* rows are hashed, for uba_rowset_canonical_order() */
 	bool		ordered;		/* uba_rowset_canonical_order() has run */
 	int32		iparam;
+	double		dparam;			/* a real parameter, such as DBSCAN's eps (NaN when none) */
 	int64		n;
 	int64		cap;			/* rows allocated, for uba.max_memory */
 	double	   *x;				/* n x dim: arrival order, canonical once ordered */
@@ -433,6 +435,7 @@ extern UbaRowSet *uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first,
 								   bool has_y, int32 iparam, Jsonb *options);
 extern void uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y);
 extern void uba_rowset_check_param(UbaRowSet *rs, int32 iparam, const char *what);
+extern void uba_rowset_check_dparam(UbaRowSet *rs, double dparam, const char *what);
 extern void uba_rowset_canonical_order(UbaRowSet *rs);
 extern const UbaSortKey *uba_rowset_canonical_keys(UbaRowSet *rs);
 extern void uba_rowset_moments(const UbaRowSet *rs, double *mean, double *var);
@@ -668,6 +671,29 @@ typedef void (*UbaBlockFn) (void *arg, int64 block, int lane);
 #define UBA_LANES 16
 
 extern int	uba_thread_count(void);
+
+/* ---------- k-d tree (kdtree.c) ---------- */
+
+/* Built on the backend thread; its queries are pure computation (any thread) */
+typedef struct UbaKdTree
+{
+	int			d;
+	int64		n;
+	bool		l1;				/* Manhattan distances, else Euclidean */
+	int32		nnodes;
+	struct UbaKdNode *nodes;
+	double	   *boxes;			/* per node: d lows, d highs */
+	int64	   *idx;			/* tree position -> the point's index */
+	double	   *pts;			/* n x d in tree order */
+} UbaKdTree;
+
+extern Size uba_kdtree_bytes(int64 n, int d);
+extern UbaKdTree *uba_kdtree_build(const double *X, int64 n, int d, bool l1);
+extern int64 uba_kdtree_count(const UbaKdTree *t, const double *q, double r, int64 limit);
+extern void uba_kdtree_within(const UbaKdTree *t, const double *q, double r,
+							  bool (*fn) (void *arg, int64 index), void *arg);
+extern int64 uba_kdtree_nearest(const UbaKdTree *t, const double *q, double r, double *dist);
+extern void uba_kdtree_renumber(UbaKdTree *t, const int64 *map);
 
 /* ---------- training by passes of statistics (passes.c) ---------- */
 
