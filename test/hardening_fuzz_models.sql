@@ -113,6 +113,11 @@ SELECT 'dbscan', uba_dbscan(ARRAY[x % 7, x % 5 + (x % 3) * 0.1]::float8[], 1.1, 
 UNION ALL
 SELECT 'dbscan', uba_dbscan(r, 0.05, 2, '{"metric": "cosine"}') FROM generate_series(1, 60) x, LATERAL (SELECT 1 + x % 7 AS a, (x % 3)::text AS c, x % 2 = 0 AS b) r
 UNION ALL
+-- merge trees: Ward on arrays; average linkage, manhattan, on typed rows
+SELECT 'hclust', uba_hclust(ARRAY[x % 7, x % 5 + (x % 3) * 0.1]::float8[], '{"standardize": true}' ORDER BY x) FROM generate_series(1, 40) x
+UNION ALL
+SELECT 'hclust', uba_hclust(r, '{"linkage": "average", "metric": "manhattan"}') FROM generate_series(1, 40) x, LATERAL (SELECT 1 + x % 7 AS a, (x % 3)::text AS c, x % 2 = 0 AS b) r
+UNION ALL
 -- global forecasters: with holidays; with regressors (their future values read from a table)
 SELECT 'global_forecast', uba_forecast_train(x % 3, date '2020-01-06' + 7 * (x / 3), (x % 7)::float8, '{"holidays": ["2020-03-02", "2021-01-01"], "trees": {"n_estimators": 3, "max_depth": 3}}') FROM generate_series(0, 80) x
 UNION ALL
@@ -161,6 +166,11 @@ INSERT INTO calls VALUES
 	('dbscan', 'SELECT uba_dbscan_assign($1, ARRAY[3, 1]::float8[])::text'),
 	('dbscan', 'SELECT uba_dbscan_assign($1, r)::text FROM (SELECT 3 AS a, ''1''::text AS c, true AS b) r'),
 	('dbscan', 'SELECT sum(size)::text FROM uba_dbscan_clusters($1)'),
+	('hclust', 'SELECT uba_hclust_assign($1, ARRAY[3, 1]::float8[], 3)::text'),
+	('hclust', 'SELECT uba_hclust_assign($1, r, 2)::text FROM (SELECT 3 AS a, ''1''::text AS c, true AS b) r'),
+	('hclust', 'SELECT sum(height)::text FROM uba_hclust_merges($1)'),
+	('hclust', 'SELECT max(cluster)::text FROM uba_hclust_cut($1, 4)'),
+	('hclust', 'SELECT max(cluster)::text FROM uba_hclust_cut($1, height => 1.5)'),
 	('global_forecast', 'SELECT count(*)::text FROM uba_forecast_global($1, 4)'),
 	('global_forecast', 'SELECT uba_model_info(uba_forecast_trees($1))::text'),
 	('global_forecast_x', 'SELECT sum(forecast)::text FROM uba_forecast_global($1, 3, ''fuzz_future'')'),

@@ -264,3 +264,52 @@ CREATE FUNCTION uba_dbscan_clusters(model bytea,
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION uba_dbscan_clusters(bytea) IS 'each DBSCAN cluster''s training rows (core and border points); cluster 0 is the noise';
+
+-- hierarchical clustering (hclust.c): the rows are the leaves in the call's input order
+-- (uba_hclust(features ORDER BY id)), so the aggregate is never split across parallel workers
+CREATE FUNCTION uba_hclust_transfn(internal, float8[], jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_hclust_transfn(internal, float8[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_hclust_transfn(internal, record, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_hclust_transfn(internal, record) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_hclust_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_hclust(features float8[], options jsonb) (
+	SFUNC = uba_hclust_transfn, STYPE = internal, FINALFUNC = uba_hclust_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_hclust(features float8[]) (
+	SFUNC = uba_hclust_transfn, STYPE = internal, FINALFUNC = uba_hclust_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_hclust(features record, options jsonb) (
+	SFUNC = uba_hclust_transfn, STYPE = internal, FINALFUNC = uba_hclust_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_hclust(features record) (
+	SFUNC = uba_hclust_transfn, STYPE = internal, FINALFUNC = uba_hclust_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_hclust(float8[], jsonb) IS 'agglomerative clustering (Ward, complete, average or single linkage) of feature vectors, leaves in input order';
+COMMENT ON AGGREGATE uba_hclust(float8[]) IS 'agglomerative clustering (Ward linkage) of feature vectors, leaves in input order';
+COMMENT ON AGGREGATE uba_hclust(record, jsonb) IS 'agglomerative clustering of a row''s columns as they are (categories one-hot, NULL imputed), leaves in input order';
+COMMENT ON AGGREGATE uba_hclust(record) IS 'agglomerative clustering (Ward linkage) of a row''s columns as they are, leaves in input order';
+
+CREATE FUNCTION uba_hclust_merges(model bytea,
+	OUT step int, OUT left_id int, OUT right_id int, OUT height float8, OUT size bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION uba_hclust_merges(bytea) IS 'the merges as scipy''s linkage matrix: leaves 0..n-1 in input order, merge i makes cluster n + i - 1';
+CREATE FUNCTION uba_hclust_cut(model bytea, k int DEFAULT NULL, height float8 DEFAULT NULL,
+	OUT leaf int, OUT cluster int)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION uba_hclust_cut(bytea, int, float8) IS 'each training row (leaf 0..n-1, input order) and its cluster when the tree is cut into k clusters or at a height';
+CREATE FUNCTION uba_hclust_assign(model bytea, features float8[], k int) RETURNS int
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_hclust_assign(bytea, float8[], int) IS 'cluster (1..k) of the nearest training row when the tree is cut into k clusters';
+CREATE FUNCTION uba_hclust_assign(model bytea, features record, k int) RETURNS int
+	AS 'MODULE_PATHNAME', 'uba_hclust_assign_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_hclust_assign(bytea, record, int) IS 'cluster (1..k) of the training row nearest to a row, its columns found by name';
+CREATE FUNCTION uba_hclust_assign(model bytea, features text, k int) RETURNS int
+	AS 'MODULE_PATHNAME', 'uba_hclust_assign_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_hclust_assign(bytea, text, int) IS 'cluster (1..k) of the training row nearest to a feature array given as text';

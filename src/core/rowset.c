@@ -759,6 +759,14 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 	pfree(g.lane_sums);
 	pfree(shift);
 
+	/* aggregates whose rows keep their input order (ORDER BY in the call) need the way back */
+	if (rs->keep_arrival)
+	{
+		rs->arrival = MemoryContextAllocHuge(rs->cxt, sizeof(int64) * n);
+		for (int64 i = 0; i < n; i++)
+			rs->arrival[i] = rs->keys2[i].idx;
+	}
+
 	/* the rows in arrival order go (unmapped on the background thread) */
 	uba_array_free((void **) &rs->x, &rs->x_bytes);
 	uba_array_free((void **) &rs->y, &rs->y_bytes);

@@ -74,7 +74,8 @@ typedef enum UbaModelKind
 	UBA_KIND_FORECAST = 10,
 	UBA_KIND_FORECAST_GLOBAL = 11,
 	UBA_KIND_PCA = 12,
-	UBA_KIND_DBSCAN = 13
+	UBA_KIND_DBSCAN = 13,
+	UBA_KIND_HCLUST = 14
 } UbaModelKind;
 
 #define UBA_MODEL_FORMAT_VERSION 1
@@ -393,6 +394,8 @@ typedef struct UbaRowSet
 	MemoryContextCallback reset;	/* frees the mapped arrays with the context */
 	struct UbaEncoding *enc;	/* typed rows: their columns (encode.c), or NULL for float8[] */
 	struct UbaIdDict *ylevels;	/* text labels: y is a label's handle (a rank once ordered), or NULL */
+	bool		keep_arrival;	/* set before ordering: fill arrival */
+	int64	   *arrival;		/* n: each ordered row's position in arrival order (from 0), or NULL */
 } UbaRowSet;
 
 /* The memory context an aggregate's state lives in (error outside an aggregate) */
