@@ -118,6 +118,11 @@ SELECT 'hclust', uba_hclust(ARRAY[x % 7, x % 5 + (x % 3) * 0.1]::float8[], '{"st
 UNION ALL
 SELECT 'hclust', uba_hclust(r, '{"linkage": "average", "metric": "manhattan"}') FROM generate_series(1, 40) x, LATERAL (SELECT 1 + x % 7 AS a, (x % 3)::text AS c, x % 2 = 0 AS b) r
 UNION ALL
+-- k sweeps: standardized arrays with a silhouette sample; typed rows
+SELECT 'kmeans_sweep', uba_kmeans_sweep(ARRAY[x % 7, x % 5 + (x % 3) * 0.1]::float8[], 1, 4, '{"standardize": true, "sample_size": 30}') FROM generate_series(1, 60) x
+UNION ALL
+SELECT 'kmeans_sweep', uba_kmeans_sweep(r, 2, 3) FROM generate_series(1, 60) x, LATERAL (SELECT 1 + x % 7 AS a, (x % 3)::text AS c, x % 2 = 0 AS b) r
+UNION ALL
 -- global forecasters: with holidays; with regressors (their future values read from a table)
 SELECT 'global_forecast', uba_forecast_train(x % 3, date '2020-01-06' + 7 * (x / 3), (x % 7)::float8, '{"holidays": ["2020-03-02", "2021-01-01"], "trees": {"n_estimators": 3, "max_depth": 3}}') FROM generate_series(0, 80) x
 UNION ALL
@@ -171,6 +176,9 @@ INSERT INTO calls VALUES
 	('hclust', 'SELECT sum(height)::text FROM uba_hclust_merges($1)'),
 	('hclust', 'SELECT max(cluster)::text FROM uba_hclust_cut($1, 4)'),
 	('hclust', 'SELECT max(cluster)::text FROM uba_hclust_cut($1, height => 1.5)'),
+	('kmeans_sweep', 'SELECT count(*)::text FROM uba_kmeans_sweep_results($1)'),
+	('kmeans_sweep', 'SELECT uba_kmeans_assign(uba_kmeans_sweep_model($1, 2), ARRAY[3, 1]::float8[])::text'),
+	('kmeans_sweep', 'SELECT uba_model_info(uba_kmeans_sweep_model($1))::text'),
 	('global_forecast', 'SELECT count(*)::text FROM uba_forecast_global($1, 4)'),
 	('global_forecast', 'SELECT uba_model_info(uba_forecast_trees($1))::text'),
 	('global_forecast_x', 'SELECT sum(forecast)::text FROM uba_forecast_global($1, 3, ''fuzz_future'')'),

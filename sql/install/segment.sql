@@ -313,3 +313,43 @@ COMMENT ON FUNCTION uba_hclust_assign(bytea, record, int) IS 'cluster (1..k) of 
 CREATE FUNCTION uba_hclust_assign(model bytea, features text, k int) RETURNS int
 	AS 'MODULE_PATHNAME', 'uba_hclust_assign_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_hclust_assign(bytea, text, int) IS 'cluster (1..k) of the training row nearest to a feature array given as text';
+
+-- choosing k (kmeans_sweep.c): rows collected as k-means collects them; k_min and k_max ride in the row set
+CREATE FUNCTION uba_kmeans_sweep_transfn(internal, float8[], int, int, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_kmeans_sweep_transfn(internal, float8[], int, int) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_kmeans_sweep_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_kmeans_sweep(features float8[], k_min int, k_max int, options jsonb) (
+	SFUNC = uba_kmeans_sweep_transfn, STYPE = internal, FINALFUNC = uba_kmeans_sweep_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_kmeans_sweep(features float8[], k_min int, k_max int) (
+	SFUNC = uba_kmeans_sweep_transfn, STYPE = internal, FINALFUNC = uba_kmeans_sweep_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_kmeans_sweep(float8[], int, int, jsonb) IS 'k-means for every k from k_min to k_max on one collection of the rows, each k scored (inertia, silhouette, Davies-Bouldin, Calinski-Harabasz)';
+COMMENT ON AGGREGATE uba_kmeans_sweep(float8[], int, int) IS 'k-means for every k from k_min to k_max on one collection of the rows, each k scored (inertia, silhouette, Davies-Bouldin, Calinski-Harabasz)';
+CREATE FUNCTION uba_kmeans_sweep_transfn(internal, record, int, int, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_kmeans_sweep_transfn(internal, record, int, int) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_kmeans_sweep(features record, k_min int, k_max int, options jsonb) (
+	SFUNC = uba_kmeans_sweep_transfn, STYPE = internal, FINALFUNC = uba_kmeans_sweep_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_kmeans_sweep(features record, k_min int, k_max int) (
+	SFUNC = uba_kmeans_sweep_transfn, STYPE = internal, FINALFUNC = uba_kmeans_sweep_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_kmeans_sweep(record, int, int, jsonb) IS 'k-means of a row''s columns as they are for every k from k_min to k_max, each k scored';
+COMMENT ON AGGREGATE uba_kmeans_sweep(record, int, int) IS 'k-means of a row''s columns as they are for every k from k_min to k_max, each k scored';
+
+CREATE FUNCTION uba_kmeans_sweep_results(sweep bytea,
+	OUT k int, OUT inertia float8, OUT silhouette float8, OUT davies_bouldin float8,
+	OUT calinski_harabasz float8, OUT is_elbow boolean, OUT is_best_silhouette boolean)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION uba_kmeans_sweep_results(bytea) IS 'a row per k of a sweep: its scores, the elbow of the inertia curve (kneedle) and the best silhouette marked';
+CREATE FUNCTION uba_kmeans_sweep_model(sweep bytea, k int DEFAULT NULL) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION uba_kmeans_sweep_model(bytea, int) IS 'the k-means model a sweep fitted for k (by default the k of the best silhouette), as uba_kmeans trains it';

@@ -9,6 +9,7 @@
  *-------------------------------------------------------------------------
  */
 #include "uba.h"
+#include "cluster_quality.h"
 
 #include <math.h>
 
@@ -136,62 +137,47 @@ Dist(const double *a, const double *b, int d)
 	return sqrt(uba_sqdist(a, b, d));
 }
 
-/* uba_silhouette final: mean silhouette coefficient */
-Datum
-uba_silhouette_final(PG_FUNCTION_ARGS)
+/*
+ * m rows drawn from n without replacement (a partial Fisher-Yates shuffle
+ * from the seed), in the order drawn; silhouette's sample.
+ */
+int64 *
+uba_cluster_sample(int64 n, int64 m, uint64 seed)
 {
-	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
-	UbaOptions	o;
-	int64		m;
-	int64	   *idx = NULL;
-	int		   *lab;
-	int			L,
-				d;
-	int64	   *cnt;
-	double	   *sums;
-	double		total = 0;
-	MemoryContext cxt,
-				old;
+	UbaRandom	rng;
+	int64	   *perm = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * n);
 
-	if (rs == NULL || rs->n == 0)
-		PG_RETURN_NULL();
-	uba_parse_options(rs->options, silhouette_options, lengthof(silhouette_options),
-					  "uba_silhouette", &o);
-	d = rs->dim;
-	m = Min(rs->n, (int64) uba_option(&o, "sample_size"));
-
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba silhouette", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(cxt);
-	uba_rowset_canonical_order(rs);
-	if (m < rs->n)
+	uba_random_seed(&rng, seed);
+	for (int64 i = 0; i < n; i++)
+		perm[i] = i;
+	for (int64 i = 0; i < m; i++)
 	{
-		/* seeded sample without replacement: partial Fisher-Yates */
-		UbaRandom	rng;
-		int64	   *perm = MemoryContextAllocHuge(cxt, sizeof(int64) * rs->n);
+		int64		j = i + (int64) uba_random_below(&rng, (uint64) (n - i));
+		int64		t = perm[i];
 
-		uba_random_seed(&rng, (uint64) uba_option(&o, "seed"));
-		for (int64 i = 0; i < rs->n; i++)
-			perm[i] = i;
-		for (int64 i = 0; i < m; i++)
-		{
-			int64		j = i + (int64) uba_random_below(&rng, (uint64) (rs->n - i));
-			int64		t = perm[i];
-
-			perm[i] = perm[j];
-			perm[j] = t;
-		}
-		idx = perm;
+		perm[i] = perm[j];
+		perm[j] = t;
 	}
-	lab = palloc(sizeof(int) * m);
-	L = DenseLabels(rs->y, idx, m, lab, "uba_silhouette");
-	cnt = palloc0(sizeof(int64) * L);
-	sums = palloc(sizeof(double) * L);
+	return perm;
+}
+
+/*
+ * Mean silhouette coefficient of m rows of X (rows idx[0..m), or the
+ * first m when idx is NULL) with clusters lab[0..m) in 0..L-1, each
+ * present: exact, O(m^2 d).  A singleton cluster's row scores 0.
+ */
+double
+uba_cluster_silhouette(const double *X, int d, const int64 *idx, int64 m, const int *lab, int L)
+{
+	int64	   *cnt = palloc0(sizeof(int64) * L);
+	double	   *sums = palloc(sizeof(double) * L);
+	double		total = 0;
+
 	for (int64 i = 0; i < m; i++)
 		cnt[lab[i]]++;
-
 	for (int64 i = 0; i < m; i++)
 	{
-		const double *xi = rs->x + (Size) (idx ? idx[i] : i) * d;
+		const double *xi = X + (Size) (idx ? idx[i] : i) * d;
 		double		a,
 					b = get_float8_infinity();
 		int			li = lab[i];
@@ -199,7 +185,7 @@ uba_silhouette_final(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		memset(sums, 0, sizeof(double) * L);
 		for (int64 j = 0; j < m; j++)
-			sums[lab[j]] += Dist(xi, rs->x + (Size) (idx ? idx[j] : j) * d, d);
+			sums[lab[j]] += Dist(xi, X + (Size) (idx ? idx[j] : j) * d, d);
 		if (cnt[li] <= 1)
 			continue;			/* a singleton cluster scores 0 */
 		a = sums[li] / (double) (cnt[li] - 1);
@@ -209,48 +195,81 @@ uba_silhouette_final(PG_FUNCTION_ARGS)
 		if (Max(a, b) > 0)
 			total += (b - a) / Max(a, b);
 	}
+	pfree(cnt);
+	pfree(sums);
+	return total / (double) m;
+}
+
+/* uba_silhouette final: mean silhouette coefficient */
+Datum
+uba_silhouette_final(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	UbaOptions	o;
+	int64		m;
+	int64	   *idx = NULL;
+	int		   *lab;
+	int			L;
+	double		score;
+	MemoryContext cxt,
+				old;
+
+	if (rs == NULL || rs->n == 0)
+		PG_RETURN_NULL();
+	uba_parse_options(rs->options, silhouette_options, lengthof(silhouette_options),
+					  "uba_silhouette", &o);
+	m = Min(rs->n, (int64) uba_option(&o, "sample_size"));
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba silhouette", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	uba_rowset_canonical_order(rs);
+	if (m < rs->n)
+		idx = uba_cluster_sample(rs->n, m, (uint64) uba_option(&o, "seed"));
+	lab = palloc(sizeof(int) * m);
+	L = DenseLabels(rs->y, idx, m, lab, "uba_silhouette");
+	score = uba_cluster_silhouette(rs->x, rs->dim, idx, m, lab, L);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
-	PG_RETURN_FLOAT8(total / (double) m);
+	PG_RETURN_FLOAT8(score);
 }
 
 /*
- * The rows in canonical order (sums in a fixed order: exact
- * reproducibility), their clusters as 0..L-1 (*lab), each cluster's size
- * (*cnt) and centroid (*cent, L x d); returns L.
+ * Each cluster's size (*cnt) and centroid (*cent, L x d) from the rows
+ * of X and their clusters lab (0..L-1, each present).
  */
-static int
-Centroids(UbaRowSet *rs, const char *funcname, int **lab, int64 **cnt, double **cent)
+static void
+Centroids(const double *X, int64 n, int d, const int *lab, int L, int64 **cnt, double **cent)
 {
-	int			d = rs->dim;
-	int			L;
-
-	uba_rowset_canonical_order(rs);
-	*lab = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * rs->n);
-	L = DenseLabels(rs->y, NULL, rs->n, *lab, funcname);
 	/* L centroids take no more than the rows did, which uba.max_memory allowed */
 	*cnt = MemoryContextAllocHugeZero(sizeof(int64) * L);
 	*cent = MemoryContextAllocHugeZero(mul_size((Size) L, (Size) d * sizeof(double)));
-	for (int64 i = 0; i < rs->n; i++)
+	for (int64 i = 0; i < n; i++)
 	{
-		(*cnt)[(*lab)[i]]++;
+		(*cnt)[lab[i]]++;
 		for (int j = 0; j < d; j++)
-			(*cent)[(Size) (*lab)[i] * d + j] += rs->x[(Size) i * d + j];
+			(*cent)[(Size) lab[i] * d + j] += X[(Size) i * d + j];
 	}
 	for (int l = 0; l < L; l++)
 		for (int j = 0; j < d; j++)
 			(*cent)[(Size) l * d + j] /= (double) (*cnt)[l];
-	return L;
 }
 
-/* uba_davies_bouldin final: Davies-Bouldin index (lower is better) */
-Datum
-uba_davies_bouldin_final(PG_FUNCTION_ARGS)
+/*
+ * The rows of an aggregate in canonical order (sums in a fixed order:
+ * exact reproducibility) and their clusters as 0..L-1 (*lab); returns L.
+ */
+static int
+OrderedLabels(UbaRowSet *rs, const char *funcname, int **lab)
 {
-	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
-	int		   *lab;
-	int			L,
-				d;
+	uba_rowset_canonical_order(rs);
+	*lab = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * rs->n);
+	return DenseLabels(rs->y, NULL, rs->n, *lab, funcname);
+}
+
+/* Davies-Bouldin index of rows with clusters 0..L-1 (lower is better), as scikit-learn's */
+double
+uba_cluster_davies_bouldin(const double *X, int64 n, int d, const int *lab, int L)
+{
 	int64	   *cnt;
 	double	   *cent,
 			   *intra;
@@ -258,14 +277,11 @@ uba_davies_bouldin_final(PG_FUNCTION_ARGS)
 	bool		intra_zero = true,
 				cent_zero = true;
 
-	if (rs == NULL || rs->n == 0)
-		PG_RETURN_NULL();
-	d = rs->dim;
-	L = Centroids(rs, "uba_davies_bouldin", &lab, &cnt, &cent);
+	Centroids(X, n, d, lab, L, &cnt, &cent);
 	intra = MemoryContextAllocHugeZero(sizeof(double) * L);
-	for (int64 i = 0; i < rs->n; i++)
+	for (int64 i = 0; i < n; i++)
 	{
-		intra[lab[i]] += Dist(rs->x + (Size) i * d, cent + (Size) lab[i] * d, d);
+		intra[lab[i]] += Dist(X + (Size) i * d, cent + (Size) lab[i] * d, d);
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
@@ -283,7 +299,7 @@ uba_davies_bouldin_final(PG_FUNCTION_ARGS)
 				break;
 			}
 	if (intra_zero || cent_zero)
-		PG_RETURN_FLOAT8(0.0);
+		return 0.0;
 
 	for (int a = 0; a < L; a++)
 	{
@@ -299,7 +315,21 @@ uba_davies_bouldin_final(PG_FUNCTION_ARGS)
 		}
 		score += worst;
 	}
-	PG_RETURN_FLOAT8(score / L);
+	return score / L;
+}
+
+/* uba_davies_bouldin final: Davies-Bouldin index (lower is better) */
+Datum
+uba_davies_bouldin_final(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	int		   *lab;
+	int			L;
+
+	if (rs == NULL || rs->n == 0)
+		PG_RETURN_NULL();
+	L = OrderedLabels(rs, "uba_davies_bouldin", &lab);
+	PG_RETURN_FLOAT8(uba_cluster_davies_bouldin(rs->x, rs->n, rs->dim, lab, L));
 }
 
 /*
@@ -309,39 +339,46 @@ uba_davies_bouldin_final(PG_FUNCTION_ARGS)
  * centroids, each per degree of freedom: B (n - L) / (W (L - 1)); 1 when
  * W is 0.  Higher is better.
  */
-Datum
-uba_calinski_harabasz_final(PG_FUNCTION_ARGS)
+double
+uba_cluster_calinski_harabasz(const double *X, int64 n, int d, const int *lab, int L)
 {
-	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
-	int		   *lab;
-	int			L,
-				d;
 	int64	   *cnt;
 	double	   *cent,
 			   *mean;
 	double		between = 0,
 				within = 0;
 
-	if (rs == NULL || rs->n == 0)
-		PG_RETURN_NULL();
-	d = rs->dim;
-	L = Centroids(rs, "uba_calinski_harabasz", &lab, &cnt, &cent);
+	Centroids(X, n, d, lab, L, &cnt, &cent);
 	/* the mean of all rows: the centroids weighted by their sizes */
 	mean = MemoryContextAllocHugeZero(sizeof(double) * d);
 	for (int l = 0; l < L; l++)
 		for (int j = 0; j < d; j++)
 			mean[j] += cent[(Size) l * d + j] * (double) cnt[l];
 	for (int j = 0; j < d; j++)
-		mean[j] /= (double) rs->n;
+		mean[j] /= (double) n;
 	for (int l = 0; l < L; l++)
 		between += (double) cnt[l] * uba_sqdist(cent + (Size) l * d, mean, d);
-	for (int64 i = 0; i < rs->n; i++)
+	for (int64 i = 0; i < n; i++)
 	{
-		within += uba_sqdist(rs->x + (Size) i * d, cent + (Size) lab[i] * d, d);
+		within += uba_sqdist(X + (Size) i * d, cent + (Size) lab[i] * d, d);
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
 	if (within == 0)
-		PG_RETURN_FLOAT8(1.0);
-	PG_RETURN_FLOAT8(between * (double) (rs->n - L) / (within * (double) (L - 1)));
+		return 1.0;
+	return between * (double) (n - L) / (within * (double) (L - 1));
+}
+
+/* uba_calinski_harabasz final */
+Datum
+uba_calinski_harabasz_final(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	int		   *lab;
+	int			L;
+
+	if (rs == NULL || rs->n == 0)
+		PG_RETURN_NULL();
+	L = OrderedLabels(rs, "uba_calinski_harabasz", &lab);
+	PG_RETURN_FLOAT8(uba_cluster_calinski_harabasz(rs->x, rs->n, rs->dim, lab, L));
 }

@@ -750,37 +750,131 @@ uba_kmeans_given_centers(const UbaOptions *o, int k, int d, const double *mean,
 		}
 }
 
-/* uba_kmeans final function: train and return the model */
-Datum
-uba_kmeans_final(PG_FUNCTION_ARGS)
+/*
+ * Fit k centres to the n rows of X (the fitting space): n_init runs of
+ * Lloyd's iterations from k-means++ or random starts (or the given
+ * centres), options as uba_kmeans takes them; the best run by inertia.
+ * The workspace is checked against uba.max_memory (with the rows, which
+ * the caller holds) and freed; the results are allocated in the caller's
+ * context.
+ */
+void
+uba_kmeans_fit(const UbaOptions *o, const double *X, int64 n, int d, int k, double tol,
+			   const double *given, UbaKMeansFit *fit)
 {
-	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
-	UbaOptions	o;
 	KMeansWork	w;
 	MemoryContext cxt,
 				old;
-	int			k,
-				d,
-				n_init,
-				max_iter,
-				best_iter = 0;
-	bool		plusplus,
-				standardize;
-	double		tol,
-				best_inertia = get_float8_infinity();
-	double	   *centers,
-			   *given = NULL,
-			   *best_centers,
-			   *mean = NULL,
-			   *var,
-			   *scale = NULL;
-	int64	   *best_counts;
+	bool		plusplus = uba_option(o, "init") == 0;
+	int			n_init = (int) uba_option(o, "n_init");
+	int			max_iter = (int) uba_option(o, "max_iter");
 	int			trials,
 				kmax,
 				distw,
 				block_rows;
 	bool		use_gemm;
 	Size		need;
+	double	   *centers;
+
+	fit->centers = palloc(sizeof(double) * k * d);
+	fit->counts = palloc0(sizeof(int64) * k);
+	fit->labels = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * Max(n, 1));
+	fit->inertia = get_float8_infinity();
+	fit->iterations = 0;
+
+	/* workspace beside the collected rows, checked before allocating */
+	trials = 2 + (int) log((double) k);
+	kmax = Max(k, trials);
+	use_gemm = (int64) k * d >= KMEANS_GEMM_MIN;
+	/* the own kernel's distances for a block fill distw columns: BLAS needs them only for k-means++ */
+	distw = use_gemm ? trials : kmax;
+	block_rows = use_gemm ? (int) Max(64, Min(UBA_BLOCK_ROWS, (1 << 24) / ((int64) k * d)))
+		: (int) Max(64, Min(UBA_BLOCK_ROWS, 65536 / distw));
+	block_rows = (int) Min((int64) block_rows, Max(n, 4));
+	need = mul_size((Size) n, (Size) d * sizeof(double));	/* the rows */
+	need = add_size(need, mul_size((Size) n, 3 * sizeof(double) + sizeof(int32)));
+	need = add_size(need, mul_size(UBA_LANES, add_size(mul_size((Size) k, (Size) d * sizeof(double)),
+													   add_size(mul_size((Size) kmax, sizeof(double) + sizeof(int64)),
+																mul_size((Size) block_rows, (Size) distw * sizeof(double))))));
+	need = add_size(need, mul_size((Size) block_rows, (Size) k * sizeof(double)));
+	need = add_size(need, mul_size((Size) kmax, (Size) d * 6 * sizeof(double)));
+	uba_check_memory(need, "k-means training");
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba kmeans", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	memset(&w, 0, sizeof(w));
+	w.n = n;
+	w.d = d;
+	w.k = k;
+	w.kmax = kmax;
+	w.X = X;
+	w.use_gemm = use_gemm;
+	w.block_rows = block_rows;
+	w.nblocks = (w.n + block_rows - 1) / block_rows;
+	w.nthreads = uba_thread_count();
+	w.mind = MemoryContextAllocHuge(cxt, sizeof(double) * w.n);
+	w.labels = MemoryContextAllocHuge(cxt, sizeof(int32) * w.n);
+	w.lane_sums = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) k * d));
+	w.lane_counts = MemoryContextAllocHuge(cxt, sizeof(int64) * UBA_LANES * LANE_STRIDE(k));
+	w.lane_acc = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE(kmax));
+	w.distw = distw;
+	w.lane_dist = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) block_rows * distw));
+	w.lane_changed = MemoryContextAllocHuge(cxt, sizeof(int64) * UBA_LANES * LANE_STRIDE(1));
+	if (use_gemm)
+		w.gemm_buf = MemoryContextAllocHuge(cxt, sizeof(double) * block_rows * k);
+	w.sums = MemoryContextAllocHuge(cxt, sizeof(double) * k * d);
+	w.counts = MemoryContextAllocHuge(cxt, sizeof(int64) * k);
+	w.ct = MemoryContextAllocHuge(cxt, sizeof(double) * (kmax + KMEANS_LANE_WIDTH) * d);
+	w.cnorm = MemoryContextAllocHuge(cxt, sizeof(double) * kmax);
+	uba_random_seed(&w.rng, (uint64) uba_option(o, "seed"));
+
+	centers = MemoryContextAllocHuge(cxt, sizeof(double) * k * d);
+
+	w.o = o;
+	w.n_init = n_init;
+	for (int run = 0; run < n_init; run++)
+	{
+		int			iters;
+		double		inertia;
+
+		w.run = run + 1;
+		inertia = RunLloyd(&w, plusplus, given, max_iter, tol, centers, &iters);
+		uba_progress(o, "uba_kmeans: run %d of %d: inertia %.6g after %d iterations", run + 1, n_init, inertia, iters);
+
+		if (inertia < fit->inertia)
+		{
+			fit->inertia = inertia;
+			fit->iterations = iters;
+			memcpy(fit->centers, centers, sizeof(double) * k * d);
+			memset(fit->counts, 0, sizeof(int64) * k);
+			for (int64 i = 0; i < w.n; i++)
+				fit->counts[w.labels[i]]++;
+			memcpy(fit->labels, w.labels, sizeof(int32) * n);
+		}
+	}
+
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
+/* uba_kmeans final function: train and return the model */
+Datum
+uba_kmeans_final(PG_FUNCTION_ARGS)
+{
+	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
+	UbaOptions	o;
+	MemoryContext cxt,
+				old;
+	int			k,
+				d;
+	bool		plusplus,
+				standardize;
+	double		tol;
+	double	   *given = NULL,
+			   *mean = NULL,
+			   *var,
+			   *scale = NULL;
+	UbaKMeansFit fit;
 	UbaModelMeta meta;
 	UbaWriter	pw;
 	bytea	   *result;
@@ -809,8 +903,6 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 				 errdetail("Every run would start from the same centres.")));
 	if (!uba_option_given(&o, "n_init"))
 		uba_option_set(&o, "n_init", plusplus || o.matrix != NULL ? 1 : 10);	/* scikit-learn's "auto" */
-	n_init = (int) uba_option(&o, "n_init");
-	max_iter = (int) uba_option(&o, "max_iter");
 	standardize = uba_option(&o, "standardize") != 0;
 
 	/* the model must fit in a bytea: centroids, sizes, scaling and a little metadata */
@@ -819,24 +911,6 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("a k-means model with %d clusters of %d features would exceed the 1 GB a model can hold", k, d),
 				 errhint("Use fewer clusters or fewer features.")));
-
-	/* workspace beside the collected rows, checked before allocating */
-	trials = 2 + (int) log((double) k);
-	kmax = Max(k, trials);
-	use_gemm = (int64) k * d >= KMEANS_GEMM_MIN;
-	/* the own kernel's distances for a block fill distw columns: BLAS needs them only for k-means++ */
-	distw = use_gemm ? trials : kmax;
-	block_rows = use_gemm ? (int) Max(64, Min(UBA_BLOCK_ROWS, (1 << 24) / ((int64) k * d)))
-		: (int) Max(64, Min(UBA_BLOCK_ROWS, 65536 / distw));
-	block_rows = (int) Min((int64) block_rows, Max(rs->n, 4));
-	need = mul_size((Size) rs->n, (Size) d * sizeof(double));	/* the rows */
-	need = add_size(need, mul_size((Size) rs->n, 3 * sizeof(double) + sizeof(int32)));
-	need = add_size(need, mul_size(UBA_LANES, add_size(mul_size((Size) k, (Size) d * sizeof(double)),
-													   add_size(mul_size((Size) kmax, sizeof(double) + sizeof(int64)),
-																mul_size((Size) block_rows, (Size) distw * sizeof(double))))));
-	need = add_size(need, mul_size((Size) block_rows, (Size) k * sizeof(double)));
-	need = add_size(need, mul_size((Size) kmax, (Size) d * 6 * sizeof(double)));
-	uba_check_memory(need, "k-means training");
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba kmeans", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
@@ -879,65 +953,15 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 		tol = uba_option(&o, "tol") * tol / d;
 	}
 
-	memset(&w, 0, sizeof(w));
-	w.n = rs->n;
-	w.d = d;
-	w.k = k;
-	w.kmax = kmax;
-	w.X = rs->x;
-	w.use_gemm = use_gemm;
-	w.block_rows = block_rows;
-	w.nblocks = (w.n + block_rows - 1) / block_rows;
-	w.nthreads = uba_thread_count();
-	w.mind = MemoryContextAllocHuge(cxt, sizeof(double) * w.n);
-	w.labels = MemoryContextAllocHuge(cxt, sizeof(int32) * w.n);
-	w.lane_sums = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) k * d));
-	w.lane_counts = MemoryContextAllocHuge(cxt, sizeof(int64) * UBA_LANES * LANE_STRIDE(k));
-	w.lane_acc = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE(kmax));
-	w.distw = distw;
-	w.lane_dist = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) block_rows * distw));
-	w.lane_changed = MemoryContextAllocHuge(cxt, sizeof(int64) * UBA_LANES * LANE_STRIDE(1));
-	if (use_gemm)
-		w.gemm_buf = MemoryContextAllocHuge(cxt, sizeof(double) * block_rows * k);
-	w.sums = MemoryContextAllocHuge(cxt, sizeof(double) * k * d);
-	w.counts = MemoryContextAllocHuge(cxt, sizeof(int64) * k);
-	w.ct = MemoryContextAllocHuge(cxt, sizeof(double) * (kmax + KMEANS_LANE_WIDTH) * d);
-	w.cnorm = MemoryContextAllocHuge(cxt, sizeof(double) * kmax);
-	uba_random_seed(&w.rng, (uint64) uba_option(&o, "seed"));
-
-	centers = MemoryContextAllocHuge(cxt, sizeof(double) * k * d);
 	if (o.matrix != NULL)
 	{
 		given = palloc(sizeof(double) * k * d);
 		uba_kmeans_given_centers(&o, k, d, mean, scale, given);
 	}
-	best_centers = MemoryContextAllocHuge(cxt, sizeof(double) * k * d);
-	best_counts = MemoryContextAllocZero(cxt, sizeof(int64) * k);
+	uba_kmeans_fit(&o, rs->x, rs->n, d, k, tol, given, &fit);
 
-	w.o = &o;
-	w.n_init = n_init;
-	for (int run = 0; run < n_init; run++)
-	{
-		int			iters;
-		double		inertia;
-
-		w.run = run + 1;
-		inertia = RunLloyd(&w, plusplus, given, max_iter, tol, centers, &iters);
-		uba_progress(&o, "uba_kmeans: run %d of %d: inertia %.6g after %d iterations", run + 1, n_init, inertia, iters);
-
-		if (inertia < best_inertia)
-		{
-			best_inertia = inertia;
-			best_iter = iters;
-			memcpy(best_centers, centers, sizeof(double) * k * d);
-			memset(best_counts, 0, sizeof(int64) * k);
-			for (int64 i = 0; i < w.n; i++)
-				best_counts[w.labels[i]]++;
-		}
-	}
-
-	uba_kmeans_payload(&pw, k, d, standardize, best_iter, best_inertia, mean, scale,
-					   best_centers, best_counts);
+	uba_kmeans_payload(&pw, k, d, standardize, fit.iterations, fit.inertia, mean, scale,
+					   fit.centers, fit.counts);
 	uba_model_meta_init(&meta, rs->dim, rs->n, rs->started, &o);
 	uba_encoding_attach(&meta, rs->enc);
 
@@ -952,6 +976,16 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 /* Parse and fully validate a k-means payload */
 void *
 uba_kmeans_parse(const UbaModelMeta *meta, UbaReader *r)
+{
+	KMeansModel *m = uba_kmeans_parse_part(meta, r);
+
+	uba_reader_finish(r);
+	return m;
+}
+
+/* The same, for a k-means payload inside another (a k sweep's): what follows is not read */
+KMeansModel *
+uba_kmeans_parse_part(const UbaModelMeta *meta, UbaReader *r)
 {
 	KMeansModel *m = palloc0(sizeof(KMeansModel));
 	uint32		flags;
@@ -992,7 +1026,6 @@ uba_kmeans_parse(const UbaModelMeta *meta, UbaReader *r)
 	}
 	if (total != meta->n_rows)
 		uba_model_corrupted("Cluster sizes do not add up to the training rows.");
-	uba_reader_finish(r);
 	m->scratch = palloc(sizeof(double) * m->d);
 	m->enc = meta->encoding;
 	return m;

@@ -30,7 +30,20 @@ typedef struct KMeansModel
 	UbaEncoding *enc;			/* typed rows' encoding, or NULL */
 } KMeansModel;
 
+/* A fit's result: the best run's centres (k x d), sizes, labels (n, from 0) */
+typedef struct UbaKMeansFit
+{
+	double	   *centers;
+	int64	   *counts;
+	int32	   *labels;
+	double		inertia;
+	int			iterations;
+} UbaKMeansFit;
+
+extern void uba_kmeans_fit(const UbaOptions *o, const double *X, int64 n, int d, int k, double tol,
+						   const double *given, UbaKMeansFit *fit);
 extern void *uba_kmeans_parse(const UbaModelMeta *meta, UbaReader *r);
+extern KMeansModel *uba_kmeans_parse_part(const UbaModelMeta *meta, UbaReader *r);
 extern void uba_kmeans_payload(UbaWriter *pw, int k, int d, bool standardize, int iterations,
 							   double inertia, const double *mean, const double *scale,
 							   const double *centers, const int64 *counts);
