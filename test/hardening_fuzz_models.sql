@@ -123,6 +123,11 @@ SELECT 'kmeans_sweep', uba_kmeans_sweep(ARRAY[x % 7, x % 5 + (x % 3) * 0.1]::flo
 UNION ALL
 SELECT 'kmeans_sweep', uba_kmeans_sweep(r, 2, 3) FROM generate_series(1, 60) x, LATERAL (SELECT 1 + x % 7 AS a, (x % 3)::text AS c, x % 2 = 0 AS b) r
 UNION ALL
+-- Gaussian mixtures: full covariances, standardized; diagonal on typed rows
+SELECT 'gmm', uba_gmm_train(ARRAY[x % 7 + (x % 11) * 0.05, x % 5 + (x % 3) * 0.1]::float8[], 2, '{"standardize": true}') FROM generate_series(1, 60) x
+UNION ALL
+SELECT 'gmm', uba_gmm_train(r, 2, '{"covariance_type": "diag"}') FROM generate_series(1, 60) x, LATERAL (SELECT 1 + x % 7 AS a, (x % 3)::text AS c, x % 2 = 0 AS b) r
+UNION ALL
 -- global forecasters: with holidays; with regressors (their future values read from a table)
 SELECT 'global_forecast', uba_forecast_train(x % 3, date '2020-01-06' + 7 * (x / 3), (x % 7)::float8, '{"holidays": ["2020-03-02", "2021-01-01"], "trees": {"n_estimators": 3, "max_depth": 3}}') FROM generate_series(0, 80) x
 UNION ALL
@@ -179,6 +184,10 @@ INSERT INTO calls VALUES
 	('kmeans_sweep', 'SELECT count(*)::text FROM uba_kmeans_sweep_results($1)'),
 	('kmeans_sweep', 'SELECT uba_kmeans_assign(uba_kmeans_sweep_model($1, 2), ARRAY[3, 1]::float8[])::text'),
 	('kmeans_sweep', 'SELECT uba_model_info(uba_kmeans_sweep_model($1))::text'),
+	('gmm', 'SELECT uba_gmm_predict($1, ARRAY[3, 1]::float8[])::text'),
+	('gmm', 'SELECT uba_gmm_proba($1, r)::text FROM (SELECT 3 AS a, ''1''::text AS c, true AS b) r'),
+	('gmm', 'SELECT uba_gmm_score($1, ARRAY[30, -1]::float8[])::text'),
+	('gmm', 'SELECT count(*)::text FROM uba_gmm_components($1)'),
 	('global_forecast', 'SELECT count(*)::text FROM uba_forecast_global($1, 4)'),
 	('global_forecast', 'SELECT uba_model_info(uba_forecast_trees($1))::text'),
 	('global_forecast_x', 'SELECT sum(forecast)::text FROM uba_forecast_global($1, 3, ''fuzz_future'')'),

@@ -353,3 +353,66 @@ COMMENT ON FUNCTION uba_kmeans_sweep_results(bytea) IS 'a row per k of a sweep: 
 CREATE FUNCTION uba_kmeans_sweep_model(sweep bytea, k int DEFAULT NULL) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION uba_kmeans_sweep_model(bytea, int) IS 'the k-means model a sweep fitted for k (by default the k of the best silhouette), as uba_kmeans trains it';
+
+-- Gaussian mixtures (gmm.c, EM in gmm_em.c): rows collected as k-means collects them
+CREATE FUNCTION uba_gmm_transfn(internal, float8[], int, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_gmm_transfn(internal, float8[], int) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_gmm_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_gmm_train(features float8[], k int, options jsonb) (
+	SFUNC = uba_gmm_transfn, STYPE = internal, FINALFUNC = uba_gmm_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_gmm_train(features float8[], k int) (
+	SFUNC = uba_gmm_transfn, STYPE = internal, FINALFUNC = uba_gmm_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_gmm_train(float8[], int, jsonb) IS 'a Gaussian mixture of k components fitted by EM (full, diag, spherical or tied covariances)';
+COMMENT ON AGGREGATE uba_gmm_train(float8[], int) IS 'a Gaussian mixture of k components fitted by EM (full covariances)';
+CREATE FUNCTION uba_gmm_transfn(internal, record, int, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_gmm_transfn(internal, record, int) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_gmm_train(features record, k int, options jsonb) (
+	SFUNC = uba_gmm_transfn, STYPE = internal, FINALFUNC = uba_gmm_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_gmm_train(features record, k int) (
+	SFUNC = uba_gmm_transfn, STYPE = internal, FINALFUNC = uba_gmm_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_gmm_train(record, int, jsonb) IS 'a Gaussian mixture of a row''s columns as they are (categories one-hot, NULL imputed)';
+COMMENT ON AGGREGATE uba_gmm_train(record, int) IS 'a Gaussian mixture of a row''s columns as they are (categories one-hot, NULL imputed)';
+
+CREATE FUNCTION uba_gmm_predict(model bytea, features float8[]) RETURNS int
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_gmm_predict(bytea, float8[]) IS 'the most likely mixture component (1..k) of a feature vector';
+CREATE FUNCTION uba_gmm_predict(model bytea, features record) RETURNS int
+	AS 'MODULE_PATHNAME', 'uba_gmm_predict_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_gmm_predict(bytea, record) IS 'the most likely mixture component (1..k) of a row, its columns found by name';
+CREATE FUNCTION uba_gmm_predict(model bytea, features text) RETURNS int
+	AS 'MODULE_PATHNAME', 'uba_gmm_predict_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_gmm_predict(bytea, text) IS 'the most likely mixture component of a feature array given as text';
+CREATE FUNCTION uba_gmm_proba(model bytea, features float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_gmm_proba(bytea, float8[]) IS 'the memberships of a feature vector in the k components (they add up to 1)';
+CREATE FUNCTION uba_gmm_proba(model bytea, features record) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'uba_gmm_proba_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_gmm_proba(bytea, record) IS 'the memberships of a row in the k components, its columns found by name';
+CREATE FUNCTION uba_gmm_proba(model bytea, features text) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'uba_gmm_proba_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_gmm_proba(bytea, text) IS 'the memberships of a feature array given as text';
+CREATE FUNCTION uba_gmm_score(model bytea, features float8[]) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_gmm_score(bytea, float8[]) IS 'log-likelihood of a feature vector under the mixture (low: unusual)';
+CREATE FUNCTION uba_gmm_score(model bytea, features record) RETURNS float8
+	AS 'MODULE_PATHNAME', 'uba_gmm_score_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_gmm_score(bytea, record) IS 'log-likelihood of a row under the mixture, its columns found by name';
+CREATE FUNCTION uba_gmm_score(model bytea, features text) RETURNS float8
+	AS 'MODULE_PATHNAME', 'uba_gmm_score_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_gmm_score(bytea, text) IS 'log-likelihood of a feature array given as text under the mixture';
+CREATE FUNCTION uba_gmm_components(model bytea,
+	OUT component int, OUT weight float8, OUT mean float8[], OUT covariance float8[])
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION uba_gmm_components(bytea) IS 'each mixture component: its weight, mean and covariance matrix (d x d), in the features'' units';

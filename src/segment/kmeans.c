@@ -857,6 +857,34 @@ uba_kmeans_fit(const UbaOptions *o, const double *X, int64 n, int d, int k, doub
 	MemoryContextDelete(cxt);
 }
 
+/*
+ * k-means as uba_kmeans(rows, k, '{"seed": seed}') fits it: k-means++,
+ * one run, the default tolerance (a Gaussian mixture's start).
+ */
+void
+uba_kmeans_seeded(const double *X, int64 n, int d, int k, uint64 seed, UbaKMeansFit *fit)
+{
+	UbaOptions	o;
+	double		tol = 0;
+
+	uba_parse_options(NULL, kmeans_options, lengthof(kmeans_options), "uba_kmeans", &o);
+	uba_option_set(&o, "seed", (double) (seed % 2147483648u));
+	for (int j = 0; j < d; j++)
+	{
+		double		s = 0,
+					ss = 0;
+
+		for (int64 i = 0; i < n; i++)
+		{
+			s += X[(Size) i * d + j];
+			ss += X[(Size) i * d + j] * X[(Size) i * d + j];
+		}
+		tol += Max(0.0, ss / (double) n - (s / (double) n) * (s / (double) n));
+	}
+	tol = uba_option(&o, "tol") * tol / d;
+	uba_kmeans_fit(&o, X, n, d, k, tol, NULL, fit);
+}
+
 /* uba_kmeans final function: train and return the model */
 Datum
 uba_kmeans_final(PG_FUNCTION_ARGS)

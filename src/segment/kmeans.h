@@ -42,6 +42,7 @@ typedef struct UbaKMeansFit
 
 extern void uba_kmeans_fit(const UbaOptions *o, const double *X, int64 n, int d, int k, double tol,
 						   const double *given, UbaKMeansFit *fit);
+extern void uba_kmeans_seeded(const double *X, int64 n, int d, int k, uint64 seed, UbaKMeansFit *fit);
 extern void *uba_kmeans_parse(const UbaModelMeta *meta, UbaReader *r);
 extern KMeansModel *uba_kmeans_parse_part(const UbaModelMeta *meta, UbaReader *r);
 extern void uba_kmeans_payload(UbaWriter *pw, int k, int d, bool standardize, int iterations,
