@@ -166,6 +166,39 @@ SELECT round(uba_silhouette(z, segment)::numeric, 3) AS silhouette,
   FROM scored;
 
 \echo
+\echo '== 6b. Was 5 segments a good choice?  One sweep fits k = 2..8 on the same features and'
+\echo '       options, and scores each k: the elbow of the inertia curve (kneedle) and the best'
+\echo '       silhouette are marked; they need not agree.'
+\echo
+
+SELECT k, round(inertia::numeric) AS inertia, round(silhouette::numeric, 3) AS silhouette,
+       round(davies_bouldin::numeric, 3) AS davies_bouldin,
+       round(calinski_harabasz::numeric) AS calinski_harabasz,
+       CASE WHEN is_elbow AND is_best_silhouette THEN 'elbow, best silhouette'
+            WHEN is_elbow THEN 'elbow' WHEN is_best_silhouette THEN 'best silhouette' END AS chosen
+  FROM uba_kmeans_sweep_results((SELECT uba_kmeans_sweep(features, 2, 8, '{"standardize": true, "seed": 1}'::jsonb)
+                                   FROM customer_features))
+ ORDER BY k;
+
+\echo
+\echo '== 6c. Unusual customers: DBSCAN calls noise the customers in no dense region (cluster 0),'
+\echo '       beside the k-means distance to their segment centre.  eps 0.5, min_samples 10,'
+\echo '       on the same standardized features.'
+\echo
+
+CREATE TEMP TABLE demo_density AS
+SELECT uba_dbscan(features, 0.5, 10, '{"standardize": true}'::jsonb) AS m FROM customer_features;
+SELECT cluster, size, core_points, border_points FROM demo_density, uba_dbscan_clusters(m) ORDER BY cluster;
+SELECT s.customer_id, s.segment, round(s.distance::numeric, 2) AS kmeans_distance,
+       s.recency_days, s.frequency, round(s.monetary) AS monetary,
+       rank() OVER (ORDER BY s.distance DESC) AS "rank by k-means distance"
+  FROM customer_segments s
+  JOIN customer_features f USING (customer_id), demo_density d
+ WHERE uba_dbscan_assign(d.m, f.features) = 0
+ ORDER BY s.distance DESC
+ LIMIT 8;
+
+\echo
 \echo '== 7. Churn: which customers will not buy again in the next 90 days?'
 \echo '      Label: customers who bought before 2011-09-10 and not in the 90 days after it.'
 \echo '      Features as of a date: days since last purchase, ln(1 + invoices), ln(1 + spend),'

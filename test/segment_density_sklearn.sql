@@ -23,7 +23,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
 
-SELECT plan(37);
+SELECT plan(38);
 
 CREATE TEMP TABLE db_points (dataset text, row int, features float8[]) ON COMMIT DROP;
 \copy db_points FROM 'test/data/dbscan_points.csv' WITH (FORMAT csv, HEADER)
@@ -75,6 +75,13 @@ SELECT is((SELECT uba_dbscan_assign((SELECT uba_dbscan(features, 0.28, 10) FROM 
              FROM db_points WHERE dataset = 'retail' AND row = 17),
           (SELECT label FROM db_labels WHERE case_name = 'retail_euclidean' AND row = 17),
           'DBSCAN: the rows in another order give the same labels');
+
+-- assigning after uba_dbscan_clusters read the same stored (TOASTed) model: the backend's cache
+-- hands both the one parsed model, and assignment builds its tree on it
+SELECT is((SELECT count(*) FROM db_labels l JOIN db_points p ON p.dataset = 'retail' AND p.row = l.row, db_models d
+            WHERE l.case_name = 'retail_euclidean' AND d.case_name = 'retail_euclidean'
+              AND uba_dbscan_assign(d.m, p.features) <> l.label), 0::bigint,
+          'DBSCAN: rows assigned after the clusters were listed get the same labels');
 
 -- hierarchies
 CREATE TEMP TABLE hc_points (dataset text, leaf int, features float8[]) ON COMMIT DROP;

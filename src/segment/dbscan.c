@@ -507,18 +507,6 @@ ParseDbscan(const UbaModelMeta *meta, UbaReader *r)
 	return m;
 }
 
-/* The same, with the core points' tree for assigning rows */
-static void *
-ParseDbscanTree(const UbaModelMeta *meta, UbaReader *r)
-{
-	DbscanModel *m = ParseDbscan(meta, r);
-
-	uba_check_memory_for(uba_kdtree_bytes(m->ncores, m->d), "assigning rows by a DBSCAN model",
-						 "train the model with a larger min_samples or a smaller eps: fewer core points");
-	m->tree = uba_kdtree_build(m->cores, m->ncores, m->d, m->metric == METRIC_MANHATTAN);
-	return m;
-}
-
 void
 uba_dbscan_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
 {
@@ -541,9 +529,24 @@ uba_dbscan_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo jso
 static Datum
 Assign(FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
-	DbscanModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_DBSCAN, ParseDbscanTree);
+	DbscanModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_DBSCAN, ParseDbscan);
 	double		dist;
 	int64		c;
+
+	/*
+	 * The core points' tree, built on the first row and kept with the
+	 * parsed model (which the cache may share with uba_dbscan_clusters)
+	 */
+	if (m->tree == NULL)
+	{
+		MemoryContext old;
+
+		uba_check_memory_for(uba_kdtree_bytes(m->ncores, m->d), "assigning rows by a DBSCAN model",
+							 "train the model with a larger min_samples or a smaller eps: fewer core points");
+		old = MemoryContextSwitchTo(GetMemoryChunkContext(m));
+		m->tree = uba_kdtree_build(m->cores, m->ncores, m->d, m->metric == METRIC_MANHATTAN);
+		MemoryContextSwitchTo(old);
+	}
 
 	uba_read_features_arg(fcinfo, 1, form, m->enc, m->x, m->d);
 	if (m->standardize)
