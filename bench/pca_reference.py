@@ -39,7 +39,7 @@ def main():
     cases = [
         ("wholesale", wholesale, PCA()),
         ("wholesale_white", wholesale, PCA(n_components=2, whiten=True)),
-        ("cancer_std", StandardScaler().fit_transform(cancer), PCA(n_components=5)),
+        ("cancer_std", StandardScaler().fit_transform(cancer), PCA(n_components=5, svd_solver="full")),
     ]
     with open(a.out, "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")

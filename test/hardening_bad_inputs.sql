@@ -558,6 +558,8 @@ INSERT INTO cases (fn, sql, expect) VALUES
 ('uba_pca', 'SELECT uba_pca(f, ''{"n_components": 1.5}'') FROM pts', '22023'),
 ('uba_pca', 'SELECT uba_pca(f, ''{"n_components": -1}'') FROM pts', '22023'),
 ('uba_pca', 'SELECT uba_pca(f, ''{"whiten": 1}'') FROM pts', '22023'),
+('uba_pca', 'SELECT uba_pca(f, ''{"solver": "svd", "n_components": 1}'') FROM pts', 'ok'),
+('uba_pca', 'SELECT uba_pca(f, ''{"solver": "arpack"}'') FROM pts', '22023'),
 ('uba_pca', 'SELECT uba_pca(r, ''{"standardize": true}'') FROM pts, LATERAL (SELECT pts.y, pts.label, pts.id::text AS c) r', 'ok'),
 ('uba_dbscan', 'SELECT uba_dbscan(f, 1.5, 3) FROM pts', 'ok'),
 ('uba_dbscan', 'SELECT uba_dbscan(f, 1.5, 3, ''{"metric": "manhattan", "standardize": true, "verbose": true}'') FROM pts', 'ok'),

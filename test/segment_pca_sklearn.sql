@@ -4,12 +4,12 @@
 --   wholesale:       the six spend columns of test/data/wholesale.csv, PCA()
 --   wholesale_white: the same, PCA(n_components=2, whiten=True)
 --   cancer_std:      the 30 features of test/data/breast_cancer.csv, StandardScaler, PCA(n_components=5)
--- with each component's sign set as uba sets it (largest loading positive).  uba finds the
--- components as eigenvectors of the covariance matrix, scikit-learn by an SVD of the rows: the
--- variances agree to 1e-9 relative and the ratios to 1e-12; the loadings of components with a
--- small variance agree less, as numpy's own eigh of the same covariance does (breast cancer's
--- fifth: 1.2e-7 between numpy's eigh and scikit-learn's SVD; uba 5.7e-8): loadings within 2e-7,
--- projections within 1e-6 of their spread.
+-- with each component's sign set as uba sets it (largest loading positive), scikit-learn's
+-- exact solver (svd_solver="full"; for breast cancer "auto" would pick its randomized solver,
+-- 5.7e-8 off).  uba finds the components as eigenvectors of the covariance matrix, or with
+-- "solver": "svd" by an SVD of the rows as scikit-learn does: either way variances, ratios,
+-- loadings and projections agree to 1e-12 (largest: loadings 1.5e-14, variances 1.2e-15
+-- relative).
 --
 -- Run from the project root: pg_prove test/segment_pca_sklearn.sql
 BEGIN;
@@ -17,7 +17,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
 
-SELECT plan(19);
+SELECT plan(21);
 
 CREATE TEMP TABLE pc_wholesale (
 	channel int, region int, fresh float8, milk float8, grocery float8,
@@ -64,21 +64,21 @@ SELECT is((SELECT count(*) FROM pc_reference r JOIN pc_uba u USING (dataset, kin
           (SELECT count(*) FROM pc_reference), 'every reference value has its uba counterpart');
 SELECT is((SELECT count(*) FROM pc_uba), (SELECT count(*) FROM pc_reference), '...and uba has no other');
 SELECT cmp_ok((SELECT max(abs(u.value / r.value - 1)) FROM pc_reference r JOIN pc_uba u USING (dataset, kind, component, idx)
-                WHERE r.dataset = d AND r.kind = 'variance'), '<', 1e-9::float8,
-              d || ': explained variances within 1e-9 of scikit-learn''s')
+                WHERE r.dataset = d AND r.kind = 'variance'), '<', 1e-12::float8,
+              d || ': explained variances within 1e-12 of scikit-learn''s')
   FROM unnest(ARRAY['wholesale', 'wholesale_white', 'cancer_std']) d;
 SELECT cmp_ok((SELECT max(abs(u.value - r.value)) FROM pc_reference r JOIN pc_uba u USING (dataset, kind, component, idx)
                 WHERE r.dataset = d AND r.kind = 'ratio'), '<', 1e-12::float8,
               d || ': explained variance ratios within 1e-12')
   FROM unnest(ARRAY['wholesale', 'wholesale_white', 'cancer_std']) d;
 SELECT cmp_ok((SELECT max(abs(u.value - r.value)) FROM pc_reference r JOIN pc_uba u USING (dataset, kind, component, idx)
-                WHERE r.dataset = d AND r.kind = 'loading'), '<', 2e-7::float8,
-              d || ': loadings within 2e-7, signs alike')
+                WHERE r.dataset = d AND r.kind = 'loading'), '<', 1e-12::float8,
+              d || ': loadings within 1e-12, signs alike')
   FROM unnest(ARRAY['wholesale', 'wholesale_white', 'cancer_std']) d;
 SELECT cmp_ok((SELECT max(abs(u.value - r.value)) / (SELECT max(abs(value)) FROM pc_reference WHERE dataset = d AND kind = 'transform')
                  FROM pc_reference r JOIN pc_uba u USING (dataset, kind, component, idx)
-                WHERE r.dataset = d AND r.kind = 'transform'), '<', 1e-6::float8,
-              d || ': projections (whitened for wholesale_white) within 1e-6 of their spread')
+                WHERE r.dataset = d AND r.kind = 'transform'), '<', 1e-12::float8,
+              d || ': projections (whitened for wholesale_white) within 1e-12 of their spread')
   FROM unnest(ARRAY['wholesale', 'wholesale_white', 'cancer_std']) d;
 -- a share of the variance picks the fewest components that reach it, as scikit-learn's 0 < n_components < 1
 SELECT is((SELECT (uba_model_info(uba_pca(f, '{"n_components": 0.9}'::jsonb)) ->> 'components')::int FROM pc_rows WHERE dataset = 'wholesale'),
@@ -99,6 +99,17 @@ SELECT is((SELECT array_agg(round(explained_variance::numeric, 6) ORDER BY compo
           (SELECT array_agg(round(explained_variance::numeric, 6) ORDER BY component)::text
              FROM uba_pca_components((SELECT uba_pca(r) FROM pc_wholesale w, LATERAL (SELECT w.fresh, w.milk, w.grocery, w.frozen, w.detergents_paper, w.delicassen) r))),
           'typed rows of the same columns give the same variances');
+-- the SVD solver: the same components from the rows' own decomposition
+CREATE TEMP TABLE pc_svd ON COMMIT DROP AS
+SELECT 'wholesale' AS dataset, uba_pca(f, '{"solver": "svd"}'::jsonb) AS m FROM pc_rows WHERE dataset = 'wholesale'
+UNION ALL
+SELECT 'cancer_std', uba_pca(f, '{"n_components": 5, "standardize": true, "solver": "svd"}'::jsonb) FROM pc_rows WHERE dataset = 'cancer';
+SELECT cmp_ok((SELECT max(abs(c.loadings[j] - r.value)) FROM pc_svd s, uba_pca_components(s.m) c, generate_subscripts(c.loadings, 1) j, pc_reference r
+                WHERE r.dataset = s.dataset AND r.kind = 'loading' AND r.component = c.component AND r.idx = j), '<', 1e-12::float8,
+              '"solver": "svd": loadings within 1e-12 of scikit-learn''s on both sets');
+SELECT cmp_ok((SELECT max(abs(c.explained_variance / r.value - 1)) FROM pc_svd s, uba_pca_components(s.m) c, pc_reference r
+                WHERE r.dataset = s.dataset AND r.kind = 'variance' AND r.component = c.component), '<', 1e-12::float8,
+              '"solver": "svd": explained variances within 1e-12');
 -- no variance at all: every ratio 0, every projection 0
 SELECT is((SELECT sum(explained_variance_ratio) FROM uba_pca_components((SELECT uba_pca(ARRAY[1, 2]::float8[]) FROM generate_series(1, 5)))),
           0::float8, 'identical rows: no variance to explain');

@@ -168,6 +168,46 @@ uba_symmetric_eigen(int n, double *A, double *w, double *V)
 	return true;
 }
 
+extern void dgesvd_(const char *jobu, const char *jobvt, const int *m, const int *n, double *a,
+					const int *lda, double *s, double *u, const int *ldu, double *vt, const int *ldvt,
+					double *work, const int *lwork, int *info);
+
+/*
+ * Singular values (s, descending, min(n, d) of them) and right singular
+ * vectors (rows of V, min(n, d) x d) of X, n rows of d (row-major,
+ * destroyed): X's rows are the columns of the d x n column-major matrix
+ * LAPACK sees, whose left vectors are X's right ones, so nothing is
+ * copied.  False when LAPACK does not converge.
+ */
+bool
+uba_right_singular(int64 n, int d, double *X, double *s, double *V)
+{
+	BlasScope	scope;
+	int			info = 0,
+				lwork = -1,
+				m = d,
+				cols = (int) n,
+				one = 1;
+	char		jobu = 'S',
+				jobvt = 'N';
+	double		query,
+				dummy;
+	double	   *work;
+
+	Assert(n <= PG_INT32_MAX);
+	dgesvd_(&jobu, &jobvt, &m, &cols, X, &m, s, V, &m, &dummy, &one, &query, &lwork, &info);
+	if (info != 0)
+		return false;
+	lwork = (int) query;
+	work = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(lwork, 1));
+	BlasBegin(&scope, 4.0 * (double) n * d * d);
+	dgesvd_(&jobu, &jobvt, &m, &cols, X, &m, s, V, &m, &dummy, &one, work, &lwork, &info);
+	BlasEnd(&scope);
+	pfree(work);
+	/* U's columns (column-major, d each) are V's rows already */
+	return info == 0;
+}
+
 extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a,
 					const int *lda, double *b, const int *ldb, int *info);

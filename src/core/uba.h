@@ -784,6 +784,8 @@ extern double uba_norm_inf(const double *v, int n);
 extern void uba_crossprod(int64 n, int d, const double *X, double *C);
 /* Eigenvalues of symmetric A, descending, and their unit eigenvectors as rows of V (A overwritten) */
 extern bool uba_symmetric_eigen(int n, double *A, double *w, double *V);
+/* Singular values (descending) and right singular vectors (rows of V) of X, n x d row-major (destroyed) */
+extern bool uba_right_singular(int64 n, int d, double *X, double *s, double *V);
 /* A^-1 in place (single precision, full), A symmetric positive definite; false if it is not */
 extern bool uba_spd_inverse_f32(int n, float *A);
 /* Diagonal of A^-1, A symmetric positive definite (overwritten); false if it is not */

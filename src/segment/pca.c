@@ -9,7 +9,9 @@
  * The components are the eigenvectors of the covariance matrix of the
  * centred rows (X^T X / (n - 1), by BLAS; LAPACK's dsyev), as scikit-learn's
  * PCA finds them by an SVD of the centred rows: the same directions up to
- * sign, the same explained variances.  A sign is chosen so that each
+ * sign, the same explained variances.  With "solver": "svd" they come from
+ * that SVD (LAPACK's dgesvd), slower but exact for components of small
+ * variance.  A sign is chosen so that each
  * component's largest loading (in absolute value) is positive, which does
  * not depend on the solver.  With "standardize", columns are z-scored
  * first (PCA of the correlation matrix); with "whiten", projections are
@@ -46,8 +48,11 @@ PG_FUNCTION_INFO_V1(uba_pca_components);
 /* the covariance matrix and its eigenvectors are d x d */
 #define PCA_MAX_FEATURES 10000
 
+static const char *const solver_choices[] = {"covariance", "svd", NULL};
+
 static const UbaOptionSpec pca_options[] = {
 	{"n_components", UBA_OPT_FLOAT, 0, 0, PCA_MAX_FEATURES, NULL},
+	{"solver", UBA_OPT_CHOICE, 0, 0, 0, solver_choices},
 	{"whiten", UBA_OPT_BOOL, 0, 0, 1, NULL},
 	{"standardize", UBA_OPT_BOOL, 0, 0, 1, NULL},
 	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
@@ -154,7 +159,10 @@ uba_pca_final(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("uba_pca needs at least 2 rows"),
 				 errdetail("Got " INT64_FORMAT ".", n)));
-	uba_check_memory(mul_size((Size) d, (Size) d * 3 * sizeof(double)), "principal component analysis");
+	/* the covariance and eigenvectors; LAPACK's SVD workspace can take a row's worth more per column */
+	uba_check_memory(add_size(mul_size((Size) d, (Size) d * 3 * sizeof(double)),
+							  uba_option(&o, "solver") == 1 ? mul_size((Size) n + 5 * (Size) d, sizeof(double)) : 0),
+					 "principal component analysis");
 	standardize = uba_option(&o, "standardize") != 0;
 	mean = palloc(sizeof(double) * d);
 	var = palloc(sizeof(double) * d);
@@ -194,19 +202,49 @@ uba_pca_final(PG_FUNCTION_ARGS)
 		for (int64 i = 0; i < n; i++)
 			for (int j = 0; j < d; j++)
 				rs->x[(Size) i * d + j] /= scale[j];
-	C = palloc(sizeof(double) * d * d);
-	uba_crossprod(n, d, rs->x, C);
-	for (Size i = 0; i < (Size) d * d; i++)
-		C[i] /= (double) (n - 1);
-	for (int j = 0; j < d; j++)
-		total += C[(Size) j * d + j];
-	eig = palloc(sizeof(double) * d);
-	V = palloc(sizeof(double) * d * d);
-	if (!uba_symmetric_eigen(d, C, eig, V))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("the eigen-decomposition of the covariance matrix did not converge"),
-				 errhint("Scale the features to similar ranges (\"standardize\": true).")));
+	eig = palloc0(sizeof(double) * d);
+	V = palloc0(sizeof(double) * d * d);
+	if (uba_option(&o, "solver") == 1)
+	{
+		/*
+		 * An SVD of the centred rows themselves, as scikit-learn's "full"
+		 * solver: the condition number is not squared, so the components of
+		 * small variance keep their accuracy; slower, and the rows are
+		 * overwritten.
+		 */
+		int			m = (int) Min((int64) d, n);
+		double	   *sv = palloc(sizeof(double) * m);
+
+		if (n > PG_INT32_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("the svd solver takes at most %d rows", PG_INT32_MAX),
+					 errhint("Use \"solver\": \"covariance\".")));
+		for (Size i = 0; i < (Size) n * d; i++)
+			total += rs->x[i] * rs->x[i];
+		total /= (double) (n - 1);
+		if (!uba_right_singular(n, d, rs->x, sv, V))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("the singular value decomposition of the rows did not converge"),
+					 errhint("Scale the features to similar ranges (\"standardize\": true).")));
+		for (int k = 0; k < m; k++)
+			eig[k] = sv[k] * sv[k] / (double) (n - 1);
+	}
+	else
+	{
+		C = palloc(sizeof(double) * d * d);
+		uba_crossprod(n, d, rs->x, C);
+		for (Size i = 0; i < (Size) d * d; i++)
+			C[i] /= (double) (n - 1);
+		for (int j = 0; j < d; j++)
+			total += C[(Size) j * d + j];
+		if (!uba_symmetric_eigen(d, C, eig, V))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("the eigen-decomposition of the covariance matrix did not converge"),
+					 errhint("Scale the features to similar ranges (\"standardize\": true).")));
+	}
 	for (int k = 0; k < d; k++)
 	{
 		double	   *v = V + (Size) k * d;
