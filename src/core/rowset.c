@@ -1059,3 +1059,33 @@ uba_rowset_collect(FunctionCallInfo fcinfo, UbaRowSet *rs, int argno, Jsonb *opt
 		uba_rowset_add(rs, PG_GETARG_ARRAYTYPE_P(argno), 0);
 	return rs;
 }
+
+/*
+ * The same for aggregates over (features, k [, options]) (k-means,
+ * Gaussian mixtures): k is checked against 1..kmax on the first row and
+ * must not change; it rides in the row set's integer parameter.  The
+ * options are argument 3.
+ */
+UbaRowSet *
+uba_rowset_collect_k(FunctionCallInfo fcinfo, UbaRowSet *rs, const UbaOptionSpec *specs, int nspecs,
+					 int32 kmax, const char *funcname)
+{
+	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
+	int32		k;
+
+	if (PG_ARGISNULL(1))
+		return rs;
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("k must not be NULL")));
+	k = PG_GETARG_INT32(2);
+	if (rs == NULL && (k < 1 || k > kmax))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k must be between 1 and %d", kmax),
+				 errdetail("Got %d.", k)));
+	if (rs != NULL)
+		uba_rowset_check_param(rs, k, "k");
+	return uba_rowset_collect(fcinfo, rs, 1, opts, specs, nspecs, UBA_ENC_ONEHOT, k, funcname);
+}

@@ -573,6 +573,8 @@ extern void uba_rowset_add_row(UbaRowSet *rs, FunctionCallInfo fcinfo, int argno
 extern UbaRowSet *uba_rowset_collect(FunctionCallInfo fcinfo, UbaRowSet *rs, int argno, Jsonb *opts,
 									 const UbaOptionSpec *specs, int nspecs, int mode, int32 iparam,
 									 const char *funcname);
+extern UbaRowSet *uba_rowset_collect_k(FunctionCallInfo fcinfo, UbaRowSet *rs, const UbaOptionSpec *specs,
+									   int nspecs, int32 kmax, const char *funcname);
 extern void uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs);
 extern void uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs);
 extern void uba_encoding_attach(UbaModelMeta *meta, UbaEncoding *e);

@@ -94,25 +94,8 @@ Datum
 uba_gmm_transfn(PG_FUNCTION_ARGS)
 {
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
-	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
-	int32		k;
 
-	if (PG_ARGISNULL(1))
-		PG_RETURN_POINTER(rs);
-	if (PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("k must not be NULL")));
-	k = PG_GETARG_INT32(2);
-	if (rs == NULL && (k < 1 || k > GMM_MAX_K))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("k must be between 1 and %d", GMM_MAX_K),
-				 errdetail("Got %d.", k)));
-	if (rs != NULL)
-		uba_rowset_check_param(rs, k, "k");
-	PG_RETURN_POINTER(uba_rowset_collect(fcinfo, rs, 1, opts, gmm_options, lengthof(gmm_options),
-										 UBA_ENC_ONEHOT, k, "uba_gmm_train"));
+	PG_RETURN_POINTER(uba_rowset_collect_k(fcinfo, rs, gmm_options, lengthof(gmm_options), GMM_MAX_K, "uba_gmm_train"));
 }
 
 typedef struct TickArg
