@@ -8,14 +8,16 @@
  * where that costs nothing, so fits compare directly: the same formulas
  * for the log densities (x * P - mu * P with P the precision's Cholesky
  * factor), the same order of summation where numpy's is known (pairwise
- * sums along rows, sequential down columns), nk = sum of responsibilities
- * + 10 * eps, reg_covar added to the diagonal, precision factors from
+ * along rows, sequential down columns), nk = sum of responsibilities +
+ * 10 * eps, reg_covar added to the diagonal, precision factors from
  * dpotrf + dtrsm as scipy's cholesky + solve_triangular, and the same
- * stopping rule.  Two departures, both for accuracy: diag, spherical and
- * tied covariances are computed about each component's mean instead of
- * as E[x^2] - mean^2, which cancels badly on uncentred data; and a row
- * whose density underflows for every component gets log p(x) = -inf and
- * uniform responsibilities, not NaN.
+ * stopping rule.  Departures, all within rounding of sklearn on ordinary
+ * data: diag, spherical and tied covariances are computed about each
+ * component's mean instead of as E[x^2] - mean^2, which cancels badly on
+ * uncentred data; the M-step's responsibilities are exp(w - max) / sum
+ * rather than exp(log_resp) (one exp fewer per entry); and a row whose
+ * density underflows for every component gets log p(x) = -inf and uniform
+ * responsibilities, where sklearn makes NaN.
  *
  * Rows go through in blocks, so the workspace is a few megabytes plus
  * the n x k responsibilities, and matrix products go to BLAS.  Nothing
@@ -35,8 +37,12 @@
 extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 
 /* Rows per block at most, and the largest block product (doubles) */
+#ifndef GMM_MAX_ROWS
 #define GMM_MAX_ROWS 4096
-#define GMM_BLOCK_DOUBLES (1 << 18)
+#endif
+#ifndef GMM_BLOCK_DOUBLES
+#define GMM_BLOCK_DOUBLES (1 << 17)
+#endif
 
 /* Rows per BLAS call when a product runs over all n rows (BLAS takes int) */
 #define GMM_GEMM_ROWS ((int64_t) 1 << 30)
@@ -73,8 +79,11 @@ gmm_layout(int d, int k, int cov, GmmLayout *l)
 	size_t		ycols;
 	size_t		off = 0;
 
+	/* fewer rows for wide products, then components in groups */
 	l->rows = GMM_MAX_ROWS;
-	while (l->rows > 64 && l->rows * width > GMM_BLOCK_DOUBLES)
+	while (l->rows > 256 && l->rows * width > GMM_BLOCK_DOUBLES)
+		l->rows /= 2;
+	while (l->rows > 64 && (int64_t) l->rows * d > GMM_BLOCK_DOUBLES)
 		l->rows /= 2;
 	l->group = k;
 	if (cov == GMM_FULL)
@@ -181,7 +190,8 @@ static inline double
 row_logsumexp(double *wlp, int k, double *out, bool exp_out, double *tmp)
 {
 	double		amax = -INFINITY;
-	double		lpn;
+	double		sum,
+				lpn;
 
 	for (int c = 0; c < k; c++)
 		if (wlp[c] > amax)
@@ -197,12 +207,14 @@ row_logsumexp(double *wlp, int k, double *out, bool exp_out, double *tmp)
 		amax = 0;
 	for (int c = 0; c < k; c++)
 		tmp[c] = exp(wlp[c] - amax);
-	lpn = log(pairwise_sum(tmp, k, 1, false)) + amax;
+	sum = pairwise_sum(tmp, k, 1, false);
+	lpn = log(sum) + amax;
 	if (out != NULL)
 	{
+		/* exp(wlp - lpn), as sklearn, to within an ulp or two */
 		if (exp_out)
 			for (int c = 0; c < k; c++)
-				out[c] = exp(wlp[c] - lpn);
+				out[c] = tmp[c] / sum;
 		else
 			for (int c = 0; c < k; c++)
 				out[c] = wlp[c] - lpn;
@@ -288,9 +300,8 @@ e_step(const double *X, int64_t n, int d, const GmmParams *p, double *logprob,
 									   sizeof(double) * d);
 					P = ucat;
 				}
-				if (cov == GMM_FULL || g0 == 0)
-					cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, ycols, d,
-								1.0, Xb, d, P, ycols, 0.0, Y, ycols);
+				cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, ycols, d,
+							1.0, Xb, d, P, ycols, 0.0, Y, ycols);
 				for (int i = 0; i < nb; i++)
 					for (int c = g0; c < g0 + gn; c++)
 					{
@@ -299,15 +310,9 @@ e_step(const double *X, int64_t n, int d, const GmmParams *p, double *logprob,
 						const double *mu = kd + (size_t) c * d;
 
 						for (int j = 0; j < d; j++)
-						{
-							double		t = yr[j] - mu[j];
-
-							tmp[j] = t * t;
-						}
+							tmp[j] = (yr[j] - mu[j]) * (yr[j] - mu[j]);
 						wlp[(size_t) i * k + c] = pairwise_sum(tmp, d, 1, false);
 					}
-				if (cov == GMM_TIED)
-					break;
 			}
 		}
 		else
@@ -317,29 +322,18 @@ e_step(const double *X, int64_t n, int d, const GmmParams *p, double *logprob,
 				{
 					const double *x = Xb + (size_t) i * d;
 					const double *mu = p->means + (size_t) c * d;
+					const double *pc = p->prec_chol + (size_t) (cov == GMM_DIAG ? c * d : 0);
 
+					/* diag: sum ((x - mu) / sigma)^2; spherical: sum (x - mu)^2 / sigma^2 */
 					if (cov == GMM_DIAG)
-					{
-						const double *pc = p->prec_chol + (size_t) c * d;
-
 						for (int j = 0; j < d; j++)
-						{
-							double		t = (x[j] - mu[j]) * pc[j];
-
-							tmp[j] = t * t;
-						}
-						wlp[(size_t) i * k + c] = pairwise_sum(tmp, d, 1, false);
-					}
+							tmp[j] = ((x[j] - mu[j]) * pc[j]) * ((x[j] - mu[j]) * pc[j]);
 					else
-					{
 						for (int j = 0; j < d; j++)
-						{
-							double		t = x[j] - mu[j];
-
-							tmp[j] = t * t;
-						}
-						wlp[(size_t) i * k + c] = kd[c] * pairwise_sum(tmp, d, 1, false);
-					}
+							tmp[j] = (x[j] - mu[j]) * (x[j] - mu[j]);
+					wlp[(size_t) i * k + c] = pairwise_sum(tmp, d, 1, false);
+					if (cov == GMM_SPHERICAL)
+						wlp[(size_t) i * k + c] *= kd[c];
 				}
 		}
 
@@ -459,17 +453,25 @@ m_step(const double *X, int64_t n, int d, const double *resp, double reg_covar,
 			for (int c = 0; c < k; c++)
 			{
 				const double *mu = p->means + (size_t) c * d;
+				int			m = 0;
 
+				/* rows with no responsibility add exact zeros: leave them out */
 				for (int i = 0; i < nb; i++)
 				{
-					double		s = sqrt(Rb[(size_t) i * k + c]);
+					double		r = Rb[(size_t) i * k + c];
+					double		s;
 
+					if (r == 0)
+						continue;
+					s = sqrt(r);
 					for (int j = 0; j < d; j++)
-						Z[(size_t) i * d + j] = s * (Xb[(size_t) i * d + j] - mu[j]);
+						Z[(size_t) m * d + j] = s * (Xb[(size_t) i * d + j] - mu[j]);
+					m++;
 				}
 				/* row-major upper triangle of Z^T Z */
-				cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, nb, 1.0, Z, d, 1.0,
-							p->covariances + (cov == GMM_FULL ? c * dd : 0), d);
+				if (m > 0)
+					cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, m, 1.0, Z, d, 1.0,
+								p->covariances + (cov == GMM_FULL ? c * dd : 0), d);
 			}
 		}
 		nsum = pairwise_sum(nk, k, 1, false);
