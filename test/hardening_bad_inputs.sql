@@ -567,6 +567,8 @@ INSERT INTO cases (fn, sql, expect) VALUES
 ('uba_dbscan', 'SELECT uba_dbscan(f, 0.1, 3, ''{"metric": "cosine"}'') FROM pts', '22023'),
 ('uba_dbscan', 'SELECT uba_dbscan(f, 1, 3, ''{"metric": "chebyshev"}'') FROM pts', '22023'),
 ('uba_dbscan', 'SELECT uba_dbscan(f, 0, 3) FROM pts', '22023'),
+('uba_dbscan', 'SELECT uba_dbscan(f, 1.5, 3, ''{"border": "first"}'' ORDER BY id) FROM pts', 'ok'),
+('uba_dbscan', 'SELECT uba_dbscan(f, 1.5, 3, ''{"border": "last"}'') FROM pts', '22023'),
 ('uba_dbscan', 'SELECT uba_dbscan(f, -1, 3) FROM pts', '22023'),
 ('uba_dbscan', 'SELECT uba_dbscan(f, ''NaN'', 3) FROM pts', '22023'),
 ('uba_dbscan', 'SELECT uba_dbscan(f, ''Infinity'', 3) FROM pts', '22023'),

@@ -111,6 +111,8 @@ UNION ALL
 -- density clusters: with noise, standardized; cosine on typed rows
 SELECT 'dbscan', uba_dbscan(ARRAY[x % 7, x % 5 + (x % 3) * 0.1]::float8[], 1.1, 3, '{"standardize": true}') FROM generate_series(1, 60) x
 UNION ALL
+SELECT 'dbscan', uba_dbscan(ARRAY[x, 0]::float8[], 1, 4, '{"border": "first"}' ORDER BY i) FROM unnest(ARRAY[1.8, 2.1, 2.4, 2.7, 0, -0.3, -0.6, -0.9, 0.85]::float8[]) WITH ORDINALITY u(x, i)
+UNION ALL
 SELECT 'dbscan', uba_dbscan(r, 0.05, 2, '{"metric": "cosine"}') FROM generate_series(1, 60) x, LATERAL (SELECT 1 + x % 7 AS a, (x % 3)::text AS c, x % 2 = 0 AS b) r
 UNION ALL
 -- merge trees: Ward on arrays; average linkage, manhattan, on typed rows

@@ -7,7 +7,8 @@
 -- with duplicates and pairs at exactly eps.  The core points, the noise and the number of
 -- clusters must be scikit-learn's; the clusters must be the reference's nearest-core rule (uba
 -- gives a border point near two clusters to its nearest core, scikit-learn to the cluster that
--- reached it first in row order: the two differ only on such points).
+-- reached it first in row order: the two differ only on such points).  With "border": "first"
+-- and the rows in file order, the clusters are scikit-learn's exactly.
 --
 -- Hierarchies (test/data/hclust_points.csv, hclust_reference.csv, hclust_cuts.csv from
 -- bench/hclust_reference.py): scipy's linkage of 200 Wholesale rows for each linkage and metric
@@ -23,7 +24,7 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
 
-SELECT plan(38);
+SELECT plan(42);
 
 CREATE TEMP TABLE db_points (dataset text, row int, features float8[]) ON COMMIT DROP;
 \copy db_points FROM 'test/data/dbscan_points.csv' WITH (FORMAT csv, HEADER)
@@ -66,6 +67,17 @@ SELECT ok((SELECT count(DISTINCT (l.label, r.nearest_label)) = count(DISTINCT l.
              FROM db_labels l JOIN db_ref r USING (case_name, row) WHERE l.case_name = d.case_name),
           case_name || ': the clusters are the nearest-core rule''s, as many as scikit-learn''s')
   FROM db_models d ORDER BY case_name;
+-- "border": "first", the rows in file order (ORDER BY in the call): scikit-learn's own labels
+SELECT ok((SELECT count(DISTINCT (uba_dbscan_assign(f.m, p.features), r.sklearn_label)) = count(DISTINCT r.sklearn_label)
+              AND count(DISTINCT uba_dbscan_assign(f.m, p.features)) = count(DISTINCT r.sklearn_label)
+             FROM db_ref r JOIN db_points p ON p.dataset = c.dataset AND p.row = r.row
+            WHERE r.case_name = c.case_name),
+          c.case_name || ': with "border": "first" and the rows in scikit-learn''s order, its labels exactly')
+  FROM db_cases c,
+       LATERAL (SELECT uba_dbscan(p.features, c.eps, c.min_samples,
+                                  jsonb_build_object('metric', c.metric, 'border', 'first') ORDER BY p.row) AS m
+                  FROM db_points p WHERE p.dataset = c.dataset) f
+ ORDER BY c.case_name;
 -- the synthetic case's border point at exactly eps from one cluster and nearer another's core
 SELECT is((SELECT count(DISTINCT label) FROM db_labels WHERE case_name = 'synthetic_euclidean' AND label > 0),
           (SELECT count(DISTINCT sklearn_label) FROM db_ref WHERE case_name = 'synthetic_euclidean' AND sklearn_label >= 0),

@@ -51,15 +51,18 @@ PG_FUNCTION_INFO_V1(uba_dbscan_final);
 PG_FUNCTION_INFO_V1(uba_dbscan_clusters);
 
 #define FLAG_STANDARDIZE 1
+#define FLAG_BORDER_FIRST 2
 #define METRIC_EUCLIDEAN 0
 #define METRIC_MANHATTAN 1
 #define METRIC_COSINE 2
 #define DBSCAN_MAX_MIN_SAMPLES 1000000000
 
 static const char *const metric_choices[] = {"euclidean", "manhattan", "cosine", NULL};
+static const char *const border_choices[] = {"nearest", "first", NULL};
 
 static const UbaOptionSpec dbscan_options[] = {
 	{"metric", UBA_OPT_CHOICE, 0, 0, 0, metric_choices},
+	{"border", UBA_OPT_CHOICE, 0, 0, 0, border_choices},
 	{"standardize", UBA_OPT_BOOL, 0, 0, 1, NULL},
 	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
 	UBA_PROGRESS_OPTION,
@@ -81,6 +84,10 @@ typedef struct DbscanModel
 	double	   *scale;
 	double	   *cores;			/* ncores x d, by cluster */
 	int32	   *core_cluster;	/* ncores: cluster number, from 1 */
+	bool		border_first;
+	int64		nexc;			/* border rows whose cluster is not their nearest core's */
+	double	   *exc;			/* nexc x d, sorted by their bytes */
+	int32	   *exc_cluster;	/* nexc */
 	UbaKdTree  *tree;			/* over the cores: for assignment only */
 	UbaEncoding *enc;
 	double	   *x;				/* scratch: d */
@@ -175,6 +182,9 @@ typedef struct DbscanWork
 	bool	   *core;			/* n */
 	int32	   *label;			/* n: cluster number, 0 noise (border pass) */
 	const int32 *core_cluster;	/* by core position */
+	const int64 *first;			/* by cluster number - 1: the first arrival of its core points */
+	bool		border_first;
+	bool	   *exception;		/* n: a border row not in its nearest core's cluster */
 	/* the BFS's queue while clustering */
 	int32	   *cl;
 	int64	   *queue;
@@ -193,7 +203,29 @@ CountBlock(void *arg, int64 block, int lane)
 		w->core[i] = uba_kdtree_count(w->all, w->X + (Size) i * w->d, w->r, w->min_samples) >= w->min_samples;
 }
 
-/* Each non-core row's cluster: its nearest core point's, or 0 (any thread) */
+/* The cluster whose core points came first, of those within reach of a border row */
+typedef struct FirstVisit
+{
+	const DbscanWork *w;
+	int32		best;
+} FirstVisit;
+
+static bool
+VisitFirst(void *arg, int64 j)
+{
+	FirstVisit *v = (FirstVisit *) arg;
+	int32		c = v->w->core_cluster[j];
+
+	if (v->best == 0 || v->w->first[c - 1] < v->w->first[v->best - 1])
+		v->best = c;
+	return true;
+}
+
+/*
+ * Each non-core row's cluster: its nearest core point's, or 0; by the
+ * "first" rule, the cluster reached first in the rows' input order (any
+ * thread)
+ */
 static void
 BorderBlock(void *arg, int64 block, int lane)
 {
@@ -209,6 +241,14 @@ BorderBlock(void *arg, int64 block, int lane)
 			continue;
 		c = uba_kdtree_nearest(w->cores, w->X + (Size) i * w->d, w->r, &dist);
 		w->label[i] = c < 0 ? 0 : w->core_cluster[c];
+		if (c >= 0 && w->border_first)
+		{
+			FirstVisit	v = {w, 0};
+
+			uba_kdtree_within(w->cores, w->X + (Size) i * w->d, w->r, VisitFirst, &v);
+			w->exception[i] = v.best != w->label[i];
+			w->label[i] = v.best;
+		}
 	}
 }
 
@@ -224,6 +264,16 @@ VisitCore(void *arg, int64 j)
 		w->queue[w->tail++] = j;
 	}
 	return true;
+}
+
+/* Row indexes by their rows' bytes: kept rows are found by an exact binary search */
+static int
+CompareRowBytes(const void *a, const void *b, void *arg)
+{
+	const DbscanWork *w = (const DbscanWork *) arg;
+
+	return memcmp(w->X + (Size) *(const int64 *) a * w->d, w->X + (Size) *(const int64 *) b * w->d,
+				  sizeof(double) * w->d);
 }
 
 typedef struct ClusterOrder
@@ -262,9 +312,15 @@ uba_dbscan_final(PG_FUNCTION_ARGS)
 			   *coreX,
 			   *sorted;
 	int64	   *map,
+			   *corerow,
+			   *first,
 			   *core_counts,
 			   *border_counts,
-			   *offset;
+			   *offset,
+				nexc = 0;
+	double	   *exc = NULL;
+	uint32	   *exc_cluster = NULL;
+	bool		border_first;
 	int32	   *core_cluster;
 	ClusterOrder *order;
 	int32	   *number;
@@ -276,13 +332,19 @@ uba_dbscan_final(PG_FUNCTION_ARGS)
 
 	if (rs == NULL || rs->n == 0)
 		PG_RETURN_NULL();
-	/* typed rows are encoded when they are ordered; the order fixes the cluster numbers besides */
+	/*
+	 * typed rows are encoded when they are ordered; the order fixes the
+	 * cluster numbers besides.  The input order is kept for the "first"
+	 * border rule.
+	 */
+	rs->keep_arrival = true;
 	uba_rowset_canonical_order(rs);
 	d = rs->dim;
 	n = rs->n;
 	uba_parse_row_options(rs->options, dbscan_options, lengthof(dbscan_options), "uba_dbscan",
 						  rs->enc != NULL, UBA_ENC_ONEHOT, &o);
 	metric = (int) uba_option(&o, "metric");
+	border_first = uba_option(&o, "border") == 1;
 	standardize = uba_option(&o, "standardize") != 0;
 	/* two trees (the cores' at most as large), the cores' copy, flags, labels and the queue */
 	need = mul_size(uba_kdtree_bytes(n, d), 2);
@@ -329,6 +391,7 @@ uba_dbscan_final(PG_FUNCTION_ARGS)
 				 errmsg("a DBSCAN model of " INT64_FORMAT " core points of %d features would exceed the 1 GB a model can hold", ncores, d),
 				 errhint("Use a smaller eps or a larger min_samples, or train on a sample of the rows (TABLESAMPLE).")));
 	coreX = MemoryContextAllocHuge(cxt, mul_size((Size) Max(ncores, 1), (Size) d * sizeof(double)));
+	corerow = MemoryContextAllocHuge(cxt, sizeof(int64) * Max(ncores, 1));
 	{
 		int64		c = 0;
 
@@ -336,7 +399,7 @@ uba_dbscan_final(PG_FUNCTION_ARGS)
 			if (w.core[i])
 			{
 				memcpy(coreX + (Size) c * d, rs->x + (Size) i * d, sizeof(double) * d);
-				c++;
+				corerow[c++] = i;
 			}
 	}
 
@@ -382,9 +445,11 @@ uba_dbscan_final(PG_FUNCTION_ARGS)
 	core_counts = palloc0(sizeof(int64) * Max(nclusters, 1));
 	border_counts = palloc0(sizeof(int64) * Max(nclusters, 1));
 	offset = palloc0(sizeof(int64) * (nclusters + 1));
+	first = palloc(sizeof(int64) * Max(nclusters, 1));
 	for (int c = 0; c < nclusters; c++)
 	{
 		number[order[c].id] = c;
+		first[c] = PG_INT64_MAX;
 		core_counts[c] = order[c].cores;
 		offset[c + 1] = offset[c] + order[c].cores;
 	}
@@ -398,6 +463,7 @@ uba_dbscan_final(PG_FUNCTION_ARGS)
 
 		map[c] = pos;
 		core_cluster[pos] = k + 1;
+		first[k] = Min(first[k], rs->arrival[corerow[c]]);
 		memcpy(sorted + (Size) pos * d, coreX + (Size) c * d, sizeof(double) * d);
 	}
 	/* the tree answers for the new positions: nearest ties now go to the lower cluster */
@@ -406,6 +472,13 @@ uba_dbscan_final(PG_FUNCTION_ARGS)
 	/* border points and noise */
 	w.label = MemoryContextAllocHuge(cxt, sizeof(int32) * n);
 	w.core_cluster = core_cluster;
+	w.first = first;
+	w.border_first = border_first;
+	if (border_first)
+	{
+		w.exception = MemoryContextAllocHuge(cxt, sizeof(bool) * n);
+		memset(w.exception, 0, sizeof(bool) * n);
+	}
 	uba_run_lanes((n + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS, UBA_LANES, uba_thread_count(), BorderBlock, &w);
 	for (int64 i = 0; i < n; i++)
 	{
@@ -417,10 +490,30 @@ uba_dbscan_final(PG_FUNCTION_ARGS)
 			border_counts[w.label[i] - 1]++;
 	}
 	uba_progress(&o, "uba_dbscan: %d clusters, " INT64_FORMAT " noise rows", nclusters, noise);
+	/* by the "first" rule, the border rows not in their nearest core's cluster: kept, by their bytes */
+	for (int64 i = 0; border_first && i < n; i++)
+		nexc += w.exception[i];
+	if (nexc > 0)
+	{
+		int64	   *idx = MemoryContextAllocHuge(cxt, sizeof(int64) * nexc);
+		int64		e = 0;
+
+		for (int64 i = 0; i < n; i++)
+			if (w.exception[i])
+				idx[e++] = i;
+		qsort_arg(idx, nexc, sizeof(int64), CompareRowBytes, &w);
+		exc = MemoryContextAllocHuge(cxt, mul_size((Size) nexc, (Size) d * sizeof(double)));
+		exc_cluster = MemoryContextAllocHuge(cxt, sizeof(uint32) * nexc);
+		for (e = 0; e < nexc; e++)
+		{
+			memcpy(exc + (Size) e * d, rs->x + (Size) idx[e] * d, sizeof(double) * d);
+			exc_cluster[e] = (uint32) w.label[idx[e]];
+		}
+	}
 
 	MemoryContextSwitchTo(old);
 	uba_writer_init(&pw);
-	uba_put_u32(&pw, standardize ? FLAG_STANDARDIZE : 0);
+	uba_put_u32(&pw, (standardize ? FLAG_STANDARDIZE : 0) | (border_first ? FLAG_BORDER_FIRST : 0));
 	uba_put_u32(&pw, (uint32) metric);
 	uba_put_u32(&pw, (uint32) rs->iparam);
 	uba_put_f64(&pw, rs->dparam);
@@ -435,6 +528,9 @@ uba_dbscan_final(PG_FUNCTION_ARGS)
 		uba_put_f64_array(&pw, scale, d);
 	}
 	uba_put_f64_array(&pw, sorted, (Size) ncores * d);
+	uba_put_u64(&pw, (uint64) nexc);
+	uba_put_f64_array(&pw, exc, (Size) nexc * d);
+	uba_put_u32_array(&pw, exc_cluster, nexc);
 	uba_model_meta_init(&meta, d, n, rs->started, &o);
 	uba_encoding_attach(&meta, rs->enc);
 	result = uba_model_build(UBA_KIND_DBSCAN, &meta, &pw);
@@ -459,7 +555,7 @@ ParseDbscan(const UbaModelMeta *meta, UbaReader *r)
 	m->nclusters = (int) uba_get_u32(r);
 	m->ncores = (int64) uba_get_u64(r);
 	m->noise = (int64) uba_get_u64(r);
-	if ((flags & ~(uint32) FLAG_STANDARDIZE) != 0 || m->metric < 0 || m->metric > METRIC_COSINE ||
+	if ((flags & ~(uint32) (FLAG_STANDARDIZE | FLAG_BORDER_FIRST)) != 0 || m->metric < 0 || m->metric > METRIC_COSINE ||
 		m->min_samples < 1 || m->min_samples > DBSCAN_MAX_MIN_SAMPLES || !(m->eps > 0) ||
 		d < 1 || m->nclusters < 0 || m->ncores < 0 || m->noise < 0 ||
 		m->ncores > meta->n_rows || m->noise > meta->n_rows || m->nclusters > m->ncores)
@@ -493,7 +589,24 @@ ParseDbscan(const UbaModelMeta *meta, UbaReader *r)
 	uba_reader_check_space(r, (Size) m->ncores * d, sizeof(double));
 	m->cores = MemoryContextAllocHuge(CurrentMemoryContext, mul_size((Size) Max(m->ncores, 1), (Size) d * sizeof(double)));
 	uba_get_f64_array(r, m->cores, (Size) m->ncores * d, true);
+	m->border_first = (flags & FLAG_BORDER_FIRST) != 0;
+	m->nexc = (int64) uba_get_u64(r);
+	if (m->nexc < 0 || m->nexc > meta->n_rows - m->ncores - m->noise || (m->nexc > 0 && !m->border_first))
+		uba_model_corrupted("A DBSCAN model with " INT64_FORMAT " kept border rows.", m->nexc);
+	uba_reader_check_space(r, (Size) m->nexc * d, sizeof(double));
+	m->exc = MemoryContextAllocHuge(CurrentMemoryContext, mul_size((Size) Max(m->nexc, 1), (Size) d * sizeof(double)));
+	uba_get_f64_array(r, m->exc, (Size) m->nexc * d, true);
+	uba_reader_check_space(r, (Size) m->nexc, sizeof(uint32));
+	m->exc_cluster = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * Max(m->nexc, 1));
+	uba_get_u32_array(r, (uint32 *) m->exc_cluster, m->nexc);
 	uba_reader_finish(r);
+	for (int64 e = 0; e < m->nexc; e++)
+	{
+		/* in order, for the binary search; each in a cluster */
+		if (m->exc_cluster[e] < 1 || m->exc_cluster[e] > m->nclusters ||
+			(e > 0 && memcmp(m->exc + (Size) (e - 1) * d, m->exc + (Size) e * d, sizeof(double) * d) > 0))
+			uba_model_corrupted("A DBSCAN model's kept border rows are out of order or of no cluster.");
+	}
 	m->core_cluster = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * Max(m->ncores, 1));
 	{
 		int64		p = 0;
@@ -513,10 +626,12 @@ uba_dbscan_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo jso
 	DbscanModel *m = ParseDbscan(meta, payload);
 
 	appendStringInfo(json, ", \"eps\": %.17g, \"min_samples\": " INT64_FORMAT ", \"metric\": \"%s\", "
-					 "\"standardized\": %s, \"clusters\": %d, \"core_points\": " INT64_FORMAT
+					 "\"border\": \"%s\", \"standardized\": %s, \"clusters\": %d, \"core_points\": " INT64_FORMAT
 					 ", \"noise_points\": " INT64_FORMAT,
-					 m->eps, m->min_samples, metric_choices[m->metric], m->standardize ? "true" : "false",
-					 m->nclusters, m->ncores, m->noise);
+					 m->eps, m->min_samples, metric_choices[m->metric], border_choices[m->border_first ? 1 : 0],
+					 m->standardize ? "true" : "false", m->nclusters, m->ncores, m->noise);
+	if (m->border_first)
+		appendStringInfo(json, ", \"kept_border_rows\": " INT64_FORMAT, m->nexc);
 }
 
 /* ---------- scoring ---------- */
@@ -554,6 +669,25 @@ Assign(FunctionCallInfo fcinfo, UbaFeatureForm form)
 			m->x[j] = (m->x[j] - m->mean[j]) / m->scale[j];
 	if (m->metric == METRIC_COSINE && !UnitLength(m->x, m->d))
 		ZeroRowError();
+	/* a training border row that the "first" rule gave another cluster than its nearest core's */
+	if (m->nexc > 0)
+	{
+		int64		lo = 0,
+					hi = m->nexc - 1;
+
+		while (lo <= hi)
+		{
+			int64		mid = lo + (hi - lo) / 2;
+			int			cmp = memcmp(m->x, m->exc + (Size) mid * m->d, sizeof(double) * m->d);
+
+			if (cmp == 0)
+				PG_RETURN_INT32(m->exc_cluster[mid]);
+			if (cmp < 0)
+				hi = mid - 1;
+			else
+				lo = mid + 1;
+		}
+	}
 	c = uba_kdtree_nearest(m->tree, m->x, TreeRadius(m->metric, m->eps), &dist);
 	PG_RETURN_INT32(c < 0 ? 0 : m->core_cluster[c]);
 }
