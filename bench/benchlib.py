@@ -1,6 +1,8 @@
-"""Shared pieces of the bench scripts: a connection with uba installed, timing a query, and the
-comparison of uba's functions with built-in aggregates over the same rows."""
+"""Shared pieces of the bench scripts: a connection with uba installed, a table of feature rows
+loaded once, the functions a script needs, timing a query, and the comparison of uba's functions
+with built-in aggregates over the same rows."""
 
+import io
 import statistics
 import sys
 import time
@@ -15,6 +17,37 @@ def connect(dsn):
     cur = conn.cursor()
     cur.execute("CREATE EXTENSION IF NOT EXISTS uba")
     return cur
+
+
+def load_features(cur, table, X, key):
+    """Load the rows of X into table (id int from 1, features float8[]) with COPY, unless the
+    table's comment already names this data (key).  repr() round-trips float64, so the table holds
+    exactly X's numbers.  cur must be autocommit (VACUUM).  Returns whether it loaded."""
+    cur.execute("SELECT obj_description(to_regclass(%s), 'pg_class')", (table,))
+    row = cur.fetchone()
+    if row and row[0] == key:
+        return False
+    cur.execute(f"DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (id int, features float8[])")
+    chunk = 100000
+    for s in range(0, X.shape[0], chunk):
+        buf = io.StringIO()
+        buf.write("".join(f"{s + i + 1}\t{{{','.join(map(repr, r))}}}\n"
+                          for i, r in enumerate(X[s:s + chunk].tolist())))
+        buf.seek(0)
+        cur.copy_expert(f"COPY {table} (id, features) FROM STDIN", buf)
+    cur.execute(f"COMMENT ON TABLE {table} IS %s", (key,))
+    cur.execute(f"VACUUM (FREEZE, ANALYZE) {table}")
+    return True
+
+
+def require_functions(cur, signatures):
+    """Stop with a clear message unless uba in this database has every function signature"""
+    cur.execute("SELECT s, to_regprocedure(s) IS NOT NULL FROM unnest(%s::text[]) s", (list(signatures),))
+    missing = [sig for sig, found in cur.fetchall() if not found]
+    if missing:
+        cur.execute("SELECT extversion FROM pg_extension WHERE extname = 'uba'")
+        raise SystemExit(f"uba {cur.fetchone()[0]} in this database has no {', '.join(missing)}: install the"
+                         " build that has them (DROP EXTENSION uba; CREATE EXTENSION uba), or run with --skip-uba")
 
 
 def timed(cur, sql, params=None):

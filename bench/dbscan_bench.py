@@ -36,7 +36,6 @@ computed here with cKDTree from sklearn's core points (0 expected).  Then the pe
 sides, uba's model size, and the raw data size.
 """
 import argparse
-import io
 import multiprocessing
 import os
 import resource
@@ -50,6 +49,8 @@ import psycopg2.extensions
 from scipy.spatial import cKDTree
 from sklearn.cluster import DBSCAN
 from sklearn.metrics import adjusted_rand_score
+
+from benchlib import load_features, require_functions
 
 GENERATOR_VERSION = 1  # bump when make_data() changes, so the tables reload
 SEED = 7
@@ -181,47 +182,6 @@ def connect(dsn):
     return conn
 
 
-def check_functions(cur):
-    cur.execute("SELECT to_regprocedure('uba_dbscan(float8[], float8, integer)') IS NOT NULL, "
-                "to_regprocedure('uba_dbscan_assign(bytea, float8[])') IS NOT NULL, "
-                "(SELECT extversion FROM pg_extension WHERE extname = 'uba')")
-    train, assign, version = cur.fetchone()
-    if not (train and assign):
-        raise SystemExit(f"uba {version} in this database has no uba_dbscan(float8[], float8, integer)"
-                         " or uba_dbscan_assign(bytea, float8[]): install the build that has them"
-                         " (ALTER EXTENSION uba UPDATE), or run with --skip-uba")
-
-
-def ensure_table(conn, table, X):
-    """Load X into table (id, features) unless it already holds exactly these rows"""
-    key = f"generator {GENERATOR_VERSION}, {X.shape[0]} x {X.shape[1]}, seed {SEED}"
-    with conn.cursor() as cur:
-        cur.execute("SELECT obj_description(to_regclass(%s), 'pg_class')", (table,))
-        if cur.fetchone()[0] == key:
-            log(f"{table} already holds {key}")
-            return
-    log(f"loading {X.shape[0]} rows into {table} ...")
-    t0 = time.perf_counter()
-    conn.autocommit = False
-    with conn.cursor() as cur:
-        cur.execute(f"DROP TABLE IF EXISTS {table}")
-        cur.execute(f"CREATE TABLE {table} (id int, features float8[])")
-        chunk = 100000
-        for s in range(0, X.shape[0], chunk):
-            buf = io.StringIO()
-            # repr() round-trips float64, so the table holds exactly the array's numbers
-            buf.write("".join(f"{s + i + 1}\t{{{','.join(map(repr, r))}}}\n"
-                              for i, r in enumerate(X[s:s + chunk].tolist())))
-            buf.seek(0)
-            cur.copy_expert(f"COPY {table} (id, features) FROM STDIN", buf)
-        cur.execute(f"COMMENT ON TABLE {table} IS %s", (key,))
-    conn.commit()
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"VACUUM (FREEZE, ANALYZE) {table}")
-    log(f"loaded in {time.perf_counter() - t0:.1f} s")
-
-
 def backend_hwm_kb(pid):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -291,7 +251,7 @@ def main():
     conn = None
     if not a.skip_uba:
         conn = connect(a.dsn)
-        check_functions(conn.cursor())
+        require_functions(conn.cursor(), ['uba_dbscan(float8[], float8, integer)', 'uba_dbscan_assign(bytea, float8[])'])
     results = []
     for dims in (int(d) for d in a.dims.split(",")):
         X = make_data(a.rows, dims)
@@ -310,7 +270,9 @@ def main():
                      sk_clusters=int(sk_labels.max()) + 1, sk_noise=int((sk_labels == -1).sum()))
         if not a.skip_uba:
             table = f"dbscan_bench_{dims}d"
-            ensure_table(conn, table, X)
+            t0 = time.perf_counter()
+            if load_features(conn.cursor(), table, X, f"generator {GENERATOR_VERSION}, {X.shape[0]} x {X.shape[1]}, seed {SEED}"):
+                log(f"loaded {X.shape[0]} rows into {table} in {time.perf_counter() - t0:.1f} s")
             runs = []
             for i in range(a.repeat):
                 runs.append(uba_run(a.dsn, table, eps, a.min_samples))

@@ -26,7 +26,6 @@ uba_model_info) and their difference, and the load average before and after.  --
 times uba alone; --skip-uba times sklearn alone and does not connect to the database.
 """
 import argparse
-import io
 import json
 import os
 import statistics
@@ -41,6 +40,8 @@ from sklearn.mixture import GaussianMixture
 from sklearn.mixture._gaussian_mixture import (_compute_precision_cholesky,
                                                _estimate_gaussian_parameters)
 
+from benchlib import load_features
+
 TABLE = "gmm_bench"
 CENTERS = 8
 SEED = 7
@@ -51,23 +52,6 @@ def make_data(rows, dims):
     X, _ = make_blobs(n_samples=rows, n_features=dims, centers=CENTERS, cluster_std=1.0,
                       random_state=SEED)
     return X
-
-
-def ensure_table(cur, X):
-    key = f"{X.shape[0]}x{X.shape[1]} blobs {CENTERS} seed {SEED}"
-    cur.execute("SELECT obj_description(to_regclass(%s), 'pg_class')", (TABLE,))
-    row = cur.fetchone()
-    if row and row[0] == key:
-        return False
-    cur.execute(f"DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} (features float8[])")
-    buf = io.StringIO()
-    for r in X:
-        buf.write("{" + ",".join(repr(float(v)) for v in r) + "}\n")
-    buf.seek(0)
-    cur.copy_expert(f"COPY {TABLE} FROM STDIN", buf)
-    cur.execute(f"COMMENT ON TABLE {TABLE} IS %s", (key,))
-    cur.execute(f"VACUUM ANALYZE {TABLE}")
-    return True
 
 
 def hard_responsibilities(X, means):
@@ -128,7 +112,7 @@ def main():
         cur = conn.cursor()
         cur.execute("CREATE EXTENSION IF NOT EXISTS uba")
         t0 = time.perf_counter()
-        loaded = ensure_table(cur, X)
+        loaded = load_features(cur, TABLE, X, f"{X.shape[0]}x{X.shape[1]} blobs {CENTERS} seed {SEED}")
         print(f"table {TABLE} {'loaded' if loaded else 'ready'} in {time.perf_counter() - t0:.1f} s")
     if not a.skip_sklearn:
         weights, means, precisions = sklearn_start(X, hard_responsibilities(X, init), a.cov)

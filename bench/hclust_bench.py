@@ -23,7 +23,6 @@ of the sorted heights, which does not depend on the order of equal merges).  Tie
 scipy's Z are counted: with ties the order of the merges depends on the solver.
 """
 import argparse
-import io
 import json
 import multiprocessing
 import os
@@ -36,7 +35,7 @@ import numpy as np
 import psycopg2
 from scipy.cluster.hierarchy import linkage
 
-from benchlib import connect
+from benchlib import connect, load_features, require_functions
 
 GENERATOR_VERSION = 1  # bump when make_data() changes, so the tables reload
 SEED = 7
@@ -81,36 +80,6 @@ def scipy_linkage(X, method):
 
 
 # ---------------------------------------------------------------- uba
-
-def check_functions(cur):
-    cur.execute("SELECT to_regprocedure('uba_hclust(float8[], jsonb)') IS NOT NULL, "
-                "to_regprocedure('uba_hclust_merges(bytea)') IS NOT NULL, "
-                "(SELECT extversion FROM pg_extension WHERE extname = 'uba')")
-    train, merges, version = cur.fetchone()
-    if not (train and merges):
-        raise SystemExit(f"uba {version} in this database has no uba_hclust(float8[], jsonb) or"
-                         " uba_hclust_merges(bytea): install the build that has them"
-                         " (ALTER EXTENSION uba UPDATE), or run with --skip-uba")
-
-
-def ensure_table(cur, table, X):
-    """Load X into table (id, features) unless it already holds exactly these rows"""
-    key = f"generator {GENERATOR_VERSION}, {X.shape[0]} x {X.shape[1]}, seed {SEED}"
-    cur.execute("SELECT obj_description(to_regclass(%s), 'pg_class')", (table,))
-    row = cur.fetchone()
-    if row and row[0] == key:
-        log(f"{table} already holds {key}")
-        return
-    cur.execute(f"DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (id int, features float8[])")
-    buf = io.StringIO()
-    # repr() round-trips float64, so the table holds exactly the array's numbers
-    buf.write("".join(f"{i}\t{{{','.join(map(repr, r))}}}\n" for i, r in enumerate(X.tolist())))
-    buf.seek(0)
-    cur.copy_expert(f"COPY {table} (id, features) FROM STDIN", buf)
-    cur.execute(f"COMMENT ON TABLE {table} IS %s", (key,))
-    cur.execute(f"VACUUM ANALYZE {table}")
-    log(f"loaded {X.shape[0]} rows into {table}")
-
 
 def backend_hwm_kb(pid):
     try:
@@ -176,13 +145,14 @@ def main():
     cur = None
     if not a.skip_uba:
         cur = connect(a.dsn)
-        check_functions(cur)
+        require_functions(cur, ['uba_hclust(float8[], jsonb)', 'uba_hclust_merges(bytea)'])
     results = []
     for rows in (int(r) for r in a.rows.split(",")):
         X = make_data(rows, a.dims)
         table = f"hclust_bench_{rows}"
         if cur is not None:
-            ensure_table(cur, table, X)
+            if load_features(cur, table, X, f"generator {GENERATOR_VERSION}, {X.shape[0]} x {X.shape[1]}, seed {SEED}"):
+                log(f"loaded {X.shape[0]} rows into {table}")
         for method in a.linkage.split(","):
             r = {"rows": rows, "linkage": method}
             Z = U = None

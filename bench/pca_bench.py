@@ -14,13 +14,14 @@ when the table does not hold that shape).  Timed, alternating, best and median o
 Checks the explained variances against scikit-learn's (largest relative difference).
 """
 import argparse
-import io
 import statistics
 import time
 
 import numpy as np
 import psycopg2
 from sklearn.decomposition import PCA
+
+from benchlib import load_features
 
 TABLE = "pca_bench"
 
@@ -30,22 +31,6 @@ def make_data(rows, dims):
     Z = rng.standard_normal((rows, dims)) * np.linspace(3.0, 0.1, dims)
     M = rng.standard_normal((dims, dims))
     return Z @ M + rng.standard_normal(dims)
-
-
-def ensure_table(cur, X):
-    key = f"{X.shape[0]}x{X.shape[1]} seed 7"
-    cur.execute("SELECT obj_description(to_regclass(%s), 'pg_class')", (TABLE,))
-    row = cur.fetchone()
-    if row and row[0] == key:
-        return
-    cur.execute(f"DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} (features float8[])")
-    buf = io.StringIO()
-    for r in X:
-        buf.write("{" + ",".join(repr(float(v)) for v in r) + "}\n")
-    buf.seek(0)
-    cur.copy_expert(f"COPY {TABLE} FROM STDIN", buf)
-    cur.execute(f"COMMENT ON TABLE {TABLE} IS %s", (key,))
-    cur.execute(f"VACUUM ANALYZE {TABLE}")
 
 
 def main():
@@ -62,7 +47,7 @@ def main():
     cur = conn.cursor()
     cur.execute("CREATE EXTENSION IF NOT EXISTS uba")
     t0 = time.perf_counter()
-    ensure_table(cur, X)
+    load_features(cur, TABLE, X, f"{a.rows}x{a.dims} seed 7")
     print(f"{a.rows} x {a.dims}; table ready in {time.perf_counter() - t0:.1f} s")
     # repr() round-trips, so the table holds the array's numbers exactly
     sk, ub, ms = [], [], []
