@@ -440,11 +440,38 @@ uba_model_build(UbaModelKind kind, const UbaModelMeta *meta, UbaWriter *payload)
 	return result;
 }
 
+/*
+ * A number in stored options as uba writes them: a double (at most 64
+ * characters, an exponent within a double's range).  JSON's grammar allows
+ * more, which the jsonb that uba_model_info returns cannot hold (a number
+ * past numeric's range): a damaged model is refused here instead.
+ */
+#if PG_VERSION_NUM >= 160000
+static JsonParseErrorType
+#else
+static void
+#endif
+CheckNumber(void *state, char *token, JsonTokenType type)
+{
+	if (type == JSON_TOKEN_NUMBER)
+	{
+		const char *e = strpbrk(token, "eE");
+
+		if (strlen(token) > 64 || (e != NULL && labs(strtol(e + 1, NULL, 10)) > 400))
+			*(bool *) state = false;
+	}
+#if PG_VERSION_NUM >= 160000
+	return JSON_SUCCESS;
+#endif
+}
+
 /* Check that text is a valid JSON object without raising a syntax error */
 bool
 uba_is_json_object_text(char *text, int len)
 {
 	JsonLexContext *lex;
+	JsonSemAction sem;
+	bool		numbers_ok = true;
 
 	if (len < 2 || text[0] != '{')
 		return false;
@@ -455,7 +482,10 @@ uba_is_json_object_text(char *text, int len)
 #else
 	lex = makeJsonLexContextCstringLen(text, len, PG_UTF8, true);
 #endif
-	return pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
+	memset(&sem, 0, sizeof(sem));
+	sem.semstate = &numbers_ok;
+	sem.scalar = CheckNumber;
+	return pg_parse_json(lex, &sem) == JSON_SUCCESS && numbers_ok;
 }
 
 /* n feature names: each non-empty, bounded, valid text, and all distinct */
