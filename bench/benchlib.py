@@ -2,12 +2,30 @@
 loaded once, the functions a script needs, timing a query, and the comparison of uba's functions
 with built-in aggregates over the same rows."""
 
+import csv
 import io
+import os
 import statistics
 import sys
 import time
 
+import numpy as np
 import psycopg2
+
+DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "test", "data")
+WHOLESALE_SPEND = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
+
+
+def log_features(name, rows=None):
+    """The committed data sets' features on a log scale, in file order (the first rows only when
+    given): "wholesale", ln(1 + each of the six spend columns); "retail", ln(1 + recency),
+    ln(1 + frequency), ln(1 + max(monetary, 0)) of the Online Retail customers."""
+    with open(os.path.join(DATA, "wholesale.csv" if name == "wholesale" else "retail_rfm.csv"), newline="") as f:
+        table = list(csv.DictReader(f))[:rows]
+    if name == "wholesale":
+        return np.log1p(np.array([[float(x[c]) for c in WHOLESALE_SPEND] for x in table]))
+    r = np.array([[float(x["recency"]), float(x["frequency"]), float(x["monetary"])] for x in table])
+    return np.column_stack([np.log1p(r[:, 0]), np.log1p(r[:, 1]), np.log1p(np.maximum(r[:, 2], 0.0))])
 
 
 def connect(dsn):

@@ -51,9 +51,10 @@ import numpy as np
 from sklearn.cluster import DBSCAN
 from sklearn.preprocessing import StandardScaler
 
+from benchlib import log_features
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "test", "data")
-WHOLESALE_SPEND = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
 
 # (case, data set, metric, eps, min_samples)
 CASES = [
@@ -85,21 +86,11 @@ SYNTHETIC = [
 ]
 
 
-def read_csv(name):
-    with open(os.path.join(DATA, name), newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def datasets():
     """{name: feature matrix}, rows in file order, as written to the points file"""
-    retail = read_csv("retail_rfm.csv")
-    r = np.array([[float(x["recency"]), float(x["frequency"]), float(x["monetary"])] for x in retail])
-    r = np.column_stack([np.log1p(r[:, 0]), np.log1p(r[:, 1]), np.log1p(np.maximum(r[:, 2], 0.0))])
-    wholesale = read_csv("wholesale.csv")
-    w = np.log1p(np.array([[float(x[c]) for c in WHOLESALE_SPEND] for x in wholesale]))
     return {
-        "retail": StandardScaler().fit_transform(r),
-        "wholesale": StandardScaler().fit_transform(w),
+        "retail": StandardScaler().fit_transform(log_features("retail")),
+        "wholesale": StandardScaler().fit_transform(log_features("wholesale")),
         "synthetic": np.array(SYNTHETIC, dtype=np.float64),
     }
 

@@ -65,9 +65,10 @@ from sklearn.mixture import GaussianMixture
 from sklearn.mixture._gaussian_mixture import (_compute_precision_cholesky,
                                                _estimate_gaussian_parameters)
 
+from benchlib import log_features
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "test", "data")
-WHOLESALE_SPEND = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
 TOL = 1e-3
 MAX_ITER = 100
 REG_COVAR = 1e-6
@@ -85,19 +86,9 @@ CASES = [
 ]
 
 
-def read_csv(name):
-    with open(os.path.join(DATA, name), newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def datasets():
     """{name: feature matrix}, rows in file order, as written to the points file"""
-    retail = read_csv("retail_rfm.csv")
-    r = np.array([[float(x["recency"]), float(x["frequency"]), float(x["monetary"])] for x in retail])
-    r = np.column_stack([np.log1p(r[:, 0]), np.log1p(r[:, 1]), np.log1p(np.maximum(r[:, 2], 0.0))])
-    wholesale = read_csv("wholesale.csv")
-    w = np.log1p(np.array([[float(x[c]) for c in WHOLESALE_SPEND] for x in wholesale]))
-    return {"wholesale": w, "retail": r}
+    return {"wholesale": log_features("wholesale"), "retail": log_features("retail")}
 
 
 def first_distinct_rows(X, k):

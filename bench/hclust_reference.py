@@ -38,9 +38,10 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import pdist, squareform
 from sklearn.preprocessing import StandardScaler
 
+from benchlib import log_features
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "test", "data")
-WHOLESALE_SPEND = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
 SCIPY_METRIC = {"euclidean": "euclidean", "manhattan": "cityblock", "cosine": "cosine"}
 CASES = [  # (dataset, linkage, metric)
     ("wholesale200", "ward", "euclidean"),
@@ -54,19 +55,10 @@ CASES = [  # (dataset, linkage, metric)
 KS = (2, 3, 5)
 
 
-def read_csv(name):
-    with open(os.path.join(DATA, name), newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def datasets():
     """{name: feature matrix}, rows in leaf order"""
-    w = np.log1p(np.array([[float(x[c]) for c in WHOLESALE_SPEND] for x in read_csv("wholesale.csv")[:200]]))
-    r = np.array([[float(x["recency"]), float(x["frequency"]), float(x["monetary"])]
-                  for x in read_csv("retail_rfm.csv")[:60]])
-    r = np.column_stack([np.log1p(r[:, 0]), np.log1p(r[:, 1]), np.log1p(np.maximum(r[:, 2], 0.0))])
-    return {"wholesale200": StandardScaler().fit_transform(w),
-            "retail60": StandardScaler().fit_transform(r)}
+    return {"wholesale200": StandardScaler().fit_transform(log_features("wholesale", 200)),
+            "retail60": StandardScaler().fit_transform(log_features("retail", 60))}
 
 
 def naive_linkage(X, method, metric):
