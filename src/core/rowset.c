@@ -1089,3 +1089,17 @@ uba_rowset_collect_k(FunctionCallInfo fcinfo, UbaRowSet *rs, const UbaOptionSpec
 		uba_rowset_check_param(rs, k, "k");
 	return uba_rowset_collect(fcinfo, rs, 1, opts, specs, nspecs, UBA_ENC_ONEHOT, k, funcname);
 }
+
+/*
+ * The model of an aggregate over a row set: its metadata (features, rows,
+ * training time, options, and the typed rows' encoding) and the payload.
+ */
+bytea *
+uba_rowset_model(UbaModelKind kind, const UbaRowSet *rs, const UbaOptions *o, UbaWriter *payload)
+{
+	UbaModelMeta meta;
+
+	uba_model_meta_init(&meta, rs->dim, rs->n, rs->started, o);
+	uba_encoding_attach(&meta, rs->enc);
+	return uba_model_build(kind, &meta, payload);
+}

@@ -575,6 +575,8 @@ extern UbaRowSet *uba_rowset_collect(FunctionCallInfo fcinfo, UbaRowSet *rs, int
 									 const char *funcname);
 extern UbaRowSet *uba_rowset_collect_k(FunctionCallInfo fcinfo, UbaRowSet *rs, const UbaOptionSpec *specs,
 									   int nspecs, int32 kmax, const char *funcname);
+extern bytea *uba_rowset_model(UbaModelKind kind, const UbaRowSet *rs, const struct UbaOptions *o,
+							   UbaWriter *payload);
 extern void uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs);
 extern void uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs);
 extern void uba_encoding_attach(UbaModelMeta *meta, UbaEncoding *e);

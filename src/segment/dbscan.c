@@ -326,7 +326,6 @@ uba_dbscan_final(PG_FUNCTION_ARGS)
 	int32	   *number;
 	bool		standardize;
 	UbaWriter	pw;
-	UbaModelMeta meta;
 	bytea	   *result;
 	Size		need;
 
@@ -531,9 +530,7 @@ uba_dbscan_final(PG_FUNCTION_ARGS)
 	uba_put_u64(&pw, (uint64) nexc);
 	uba_put_f64_array(&pw, exc, (Size) nexc * d);
 	uba_put_u32_array(&pw, exc_cluster, nexc);
-	uba_model_meta_init(&meta, d, n, rs->started, &o);
-	uba_encoding_attach(&meta, rs->enc);
-	result = uba_model_build(UBA_KIND_DBSCAN, &meta, &pw);
+	result = uba_rowset_model(UBA_KIND_DBSCAN, rs, &o, &pw);
 	MemoryContextDelete(cxt);
 	PG_RETURN_BYTEA_P(result);
 }

@@ -201,7 +201,6 @@ uba_gmm_final(PG_FUNCTION_ARGS)
 	MemoryContext cxt,
 				old;
 	UbaWriter	pw;
-	UbaModelMeta meta;
 	TickArg		ta;
 	bytea	   *result;
 
@@ -353,9 +352,7 @@ uba_gmm_final(PG_FUNCTION_ARGS)
 		uba_put_f64_array(&pw, scale, d);
 	}
 	uba_put_f64_array(&pw, best, ParamDoubles(k, d, cov));
-	uba_model_meta_init(&meta, d, n, rs->started, &o);
-	uba_encoding_attach(&meta, rs->enc);
-	result = uba_model_build(UBA_KIND_GMM, &meta, &pw);
+	result = uba_rowset_model(UBA_KIND_GMM, rs, &o, &pw);
 	MemoryContextDelete(cxt);
 	PG_RETURN_BYTEA_P(result);
 }

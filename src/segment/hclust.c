@@ -385,7 +385,6 @@ uba_hclust_final(PG_FUNCTION_ARGS)
 	MemoryContext cxt,
 				old;
 	UbaWriter	pw;
-	UbaModelMeta meta;
 	bytea	   *result;
 
 	if (rs == NULL || rs->n == 0)
@@ -525,9 +524,7 @@ uba_hclust_final(PG_FUNCTION_ARGS)
 		uba_put_f64_array(&pw, scale, d);
 	}
 	uba_put_f64_array(&pw, X, (Size) n * d);
-	uba_model_meta_init(&meta, d, n, rs->started, &o);
-	uba_encoding_attach(&meta, rs->enc);
-	result = uba_model_build(UBA_KIND_HCLUST, &meta, &pw);
+	result = uba_rowset_model(UBA_KIND_HCLUST, rs, &o, &pw);
 	MemoryContextDelete(cxt);
 	PG_RETURN_BYTEA_P(result);
 }

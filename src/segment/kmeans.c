@@ -886,7 +886,6 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 			   *var,
 			   *scale = NULL;
 	UbaKMeansFit fit;
-	UbaModelMeta meta;
 	UbaWriter	pw;
 	bytea	   *result;
 
@@ -973,11 +972,8 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 
 	uba_kmeans_payload(&pw, k, d, standardize, fit.iterations, fit.inertia, mean, scale,
 					   fit.centers, fit.counts);
-	uba_model_meta_init(&meta, rs->dim, rs->n, rs->started, &o);
-	uba_encoding_attach(&meta, rs->enc);
-
 	MemoryContextSwitchTo(old);
-	result = uba_model_build(UBA_KIND_KMEANS, &meta, &pw);
+	result = uba_rowset_model(UBA_KIND_KMEANS, rs, &o, &pw);
 	MemoryContextDelete(cxt);
 	PG_RETURN_BYTEA_P(result);
 }

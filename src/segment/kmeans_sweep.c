@@ -187,7 +187,6 @@ uba_kmeans_sweep_final(PG_FUNCTION_ARGS)
 	int		   *lab,
 			   *slab;
 	UbaWriter	pw;
-	UbaModelMeta meta;
 
 	if (rs == NULL || rs->n == 0)
 		PG_RETURN_NULL();
@@ -294,9 +293,7 @@ uba_kmeans_sweep_final(PG_FUNCTION_ARGS)
 		pfree(fit.labels);
 		pfree(dense);
 	}
-	uba_model_meta_init(&meta, d, n, rs->started, &o);
-	uba_encoding_attach(&meta, rs->enc);
-	PG_RETURN_BYTEA_P(uba_model_build(UBA_KIND_KMEANS_SWEEP, &meta, &pw));
+	PG_RETURN_BYTEA_P(uba_rowset_model(UBA_KIND_KMEANS_SWEEP, rs, &o, &pw));
 }
 
 /* ---------- reading ---------- */

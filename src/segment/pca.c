@@ -139,7 +139,6 @@ uba_pca_final(PG_FUNCTION_ARGS)
 				total = 0;
 	bool		standardize;
 	UbaWriter	w;
-	UbaModelMeta meta;
 
 	if (rs == NULL || rs->n == 0)
 		PG_RETURN_NULL();
@@ -278,9 +277,7 @@ uba_pca_final(PG_FUNCTION_ARGS)
 	uba_put_f64_array(&w, eig, ncomp);
 	uba_put_f64_array(&w, V, (Size) ncomp * d);
 	uba_option_set(&o, "n_components", ncomp);
-	uba_model_meta_init(&meta, d, n, rs->started, &o);
-	uba_encoding_attach(&meta, rs->enc);
-	PG_RETURN_BYTEA_P(uba_model_build(UBA_KIND_PCA, &meta, &w));
+	PG_RETURN_BYTEA_P(uba_rowset_model(UBA_KIND_PCA, rs, &o, &w));
 }
 
 /* ---------- reading ---------- */
