@@ -261,6 +261,14 @@ BigGrow(void *old, Size oldbytes, Size newbytes, bool page_in)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory"),
 				 errdetail("Failed to map %zu MB for training rows.", newlen >> 20)));
+#ifdef MADV_HUGEPAGE
+	/*
+	 * Transparent huge pages where the kernel gives them on request: one
+	 * fault maps 2 MB instead of 4 kB, and first touches of the arrays are
+	 * most of what filling and ordering them costs (a no-op otherwise)
+	 */
+	(void) madvise(p, newlen, MADV_HUGEPAGE);
+#endif
 #ifndef MREMAP_MAYMOVE
 	if (old != NULL)
 	{
