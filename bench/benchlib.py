@@ -68,6 +68,16 @@ def require_functions(cur, signatures):
                          " build that has them (DROP EXTENSION uba; CREATE EXTENSION uba), or run with --skip-uba")
 
 
+def backend_hwm_kb(pid):
+    """A backend's peak resident memory (VmHWM, kB), or None when its /proc cannot be read (the
+    server runs elsewhere, or as a user whose /proc this one may not read)"""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return int(next(line for line in f if line.startswith("VmHWM")).split()[1])
+    except (OSError, StopIteration):
+        return None
+
+
 def timed(cur, sql, params=None):
     """Seconds to run a query and fetch its rows, and the rows."""
     t0 = time.perf_counter()

@@ -50,7 +50,7 @@ from scipy.spatial import cKDTree
 from sklearn.cluster import DBSCAN
 from sklearn.metrics import adjusted_rand_score
 
-from benchlib import load_features, require_functions
+from benchlib import backend_hwm_kb, load_features, require_functions
 
 GENERATOR_VERSION = 1  # bump when make_data() changes, so the tables reload
 SEED = 7
@@ -180,14 +180,6 @@ def connect(dsn):
     with conn.cursor() as cur:
         cur.execute("CREATE EXTENSION IF NOT EXISTS uba")
     return conn
-
-
-def backend_hwm_kb(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            return int(next(line for line in f if line.startswith("VmHWM")).split()[1])
-    except (OSError, StopIteration):
-        return None     # the server runs elsewhere, or as a user whose /proc we cannot read
 
 
 def uba_run(dsn, table, eps, min_samples):

@@ -37,10 +37,9 @@ import psycopg2
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
-from sklearn.mixture._gaussian_mixture import (_compute_precision_cholesky,
-                                               _estimate_gaussian_parameters)
 
 from benchlib import load_features
+from gmm_reference import sklearn_start
 
 TABLE = "gmm_bench"
 CENTERS = 8
@@ -66,20 +65,6 @@ def hard_responsibilities(X, means):
     resp = np.zeros((X.shape[0], len(means)))
     resp[np.arange(X.shape[0]), best] = 1.0
     return resp
-
-
-def sklearn_start(X, resp, cov):
-    """weights_init, means_init, precisions_init as sklearn's _initialize makes them from resp"""
-    weights, means, covariances = _estimate_gaussian_parameters(X, resp, REG_COVAR, cov)
-    weights /= X.shape[0]
-    U = _compute_precision_cholesky(covariances, cov)
-    if cov == "full":
-        precisions = np.array([u @ u.T for u in U])
-    elif cov == "tied":
-        precisions = U @ U.T
-    else:
-        precisions = U ** 2
-    return weights, means, precisions
 
 
 def loadavg():

@@ -35,7 +35,7 @@ import numpy as np
 import psycopg2
 from scipy.cluster.hierarchy import linkage
 
-from benchlib import connect, load_features, require_functions
+from benchlib import connect, backend_hwm_kb, load_features, require_functions
 
 GENERATOR_VERSION = 1  # bump when make_data() changes, so the tables reload
 SEED = 7
@@ -80,14 +80,6 @@ def scipy_linkage(X, method):
 
 
 # ---------------------------------------------------------------- uba
-
-def backend_hwm_kb(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            return int(next(line for line in f if line.startswith("VmHWM")).split()[1])
-    except (OSError, StopIteration):
-        return None     # the server runs elsewhere, or as a user whose /proc we cannot read
-
 
 def uba_run(dsn, table, method):
     """(seconds, backend peak kB, model bytes) of one training in a fresh backend"""

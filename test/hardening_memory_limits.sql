@@ -10,6 +10,7 @@ SELECT g, ARRAY[g % 101, g % 7, g % 5, g % 3]::float8[] AS f, g % 3 AS c, g % 2 
   FROM generate_series(1, 100000) g;
 CREATE TEMP TABLE wide AS SELECT g, ARRAY(SELECT ((g * j) % 97)::float8 FROM generate_series(1, 400) j) AS f
   FROM generate_series(1, 500) g;
+CREATE TEMP TABLE rows1k AS SELECT g, ARRAY[g % 101, g % 7]::float8[] AS f FROM generate_series(1, 1000) g;
 CREATE TEMP TABLE events AS SELECT g % 2000 AS u, (g * 7) % 1500 AS i FROM generate_series(1, 30000) g;
 
 CREATE TEMP TABLE cases (id serial, fn text, sql text);
@@ -27,11 +28,19 @@ INSERT INTO cases (fn, sql) VALUES
 ('uba_cf_train item_knn', 'SELECT uba_cf_train(u, i, 1.0, ''{"method": "item_knn"}'') FROM events'),
 ('uba_cf_train ease', 'SELECT uba_cf_train(u, i, 1.0, ''{"method": "ease"}'') FROM events'),
 ('uba_assoc_rules', 'SELECT uba_assoc_rules(u, i) FROM events'),
-('uba_funnel', 'SELECT uba_funnel(ts, ''1 day'', ARRAY[label, c = 1]) FROM rows100k');
+('uba_funnel', 'SELECT uba_funnel(ts, ''1 day'', ARRAY[label, c = 1]) FROM rows100k'),
+('uba_pca', 'SELECT uba_pca(f) FROM rows100k'),
+('uba_kmeans_sweep', 'SELECT uba_kmeans_sweep(f, 2, 3) FROM rows100k'),
+('uba_dbscan', 'SELECT uba_dbscan(f, 1.5, 5) FROM rows100k'),
+('uba_gmm_train', 'SELECT uba_gmm_train(f, 3, ''{"covariance_type": "diag"}'') FROM rows100k'),
+-- 1,000 rows take 16 kB, their pairwise distances 4 MB: the check is hclust's own
+('uba_hclust average', 'SELECT uba_hclust(f, ''{"linkage": "average"}'') FROM rows1k');
 
-SELECT plan(2 * (SELECT count(*)::int FROM cases));
+SELECT plan(2 * (SELECT count(*)::int FROM cases) + 1);
 SET LOCAL uba.max_memory = '1MB';
 SELECT throws_ok(sql, '54000', NULL, format('%s stops with 54000 at uba.max_memory = 1MB', fn)) FROM cases ORDER BY id;
+-- Ward linkage keeps centroids, not distances: the same rows fit in 1 MB
+SELECT lives_ok('SELECT uba_hclust(f) FROM rows1k', 'uba_hclust ward keeps memory linear in the rows: it succeeds at 1MB');
 SET LOCAL uba.max_memory = '1GB';
 SELECT lives_ok(sql, format('%s succeeds on the same rows at 1GB', fn)) FROM cases ORDER BY id;
 

@@ -40,6 +40,7 @@ typedef struct UbaKeptModel
 	Size		keylen;			/* 0: empty */
 	char		key[UBA_KEPT_KEY];
 	UbaModelKind kind;
+	UbaModelParser parse;		/* what parsed it: one blob read two ways is two models */
 	void	   *parsed;
 	MemoryContext cxt;			/* under CacheMemoryContext */
 	int			pins;			/* call sites using it in running queries */
@@ -364,7 +365,8 @@ uba_model_cached_datum(FunctionCallInfo fcinfo, Datum d, UbaModelKind kind,
 		{
 			UbaKeptModel *c = &kept_models[i];
 
-			if (c->keylen == klen && c->kind == kind && memcmp(c->key, kkey, klen) == 0)
+			if (c->keylen == klen && c->kind == kind && c->parse == parse &&
+				memcmp(c->key, kkey, klen) == 0)
 			{
 				k = c;
 				break;
@@ -392,6 +394,7 @@ uba_model_cached_datum(FunctionCallInfo fcinfo, Datum d, UbaModelKind kind,
 				k->cxt = cxt;
 				k->parsed = parsed;
 				k->kind = kind;
+				k->parse = parse;
 				memcpy(k->key, kkey, klen);
 				k->keylen = klen;
 				k->bytes = MemoryContextMemAllocated(cxt, true);

@@ -154,11 +154,20 @@ uba_standardize(double *X, int64 n, int d, const double *mean, double *var, doub
 	}
 	for (int64 i = 0; i < n; i++)
 	{
-		for (int j = 0; j < d; j++)
-			X[(Size) i * d + j] = (X[(Size) i * d + j] - mean[j]) / scale[j];
+		uba_standardize_row(X + (Size) i * d, d, mean, scale);
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
+}
+
+/* One row to z-scores with a model's means and scales; left as it is without scales */
+void
+uba_standardize_row(double *x, int d, const double *mean, const double *scale)
+{
+	if (scale == NULL)
+		return;
+	for (int j = 0; j < d; j++)
+		x[j] = (x[j] - mean[j]) / scale[j];
 }
 
 const char *const uba_period_choices[] = {"day", "week", "month", NULL};

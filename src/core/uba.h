@@ -325,6 +325,7 @@ extern void uba_read_features(ArrayType *a, double *dst, int expected_dim);
 extern ArrayType *uba_make_float8_array(const double *v, int n);
 extern void uba_standardize(double *X, int64 n, int d, const double *mean, double *var,
 							double *scale);
+extern void uba_standardize_row(double *x, int d, const double *mean, const double *scale);
 extern void uba_check_finite(double v, const char *what);
 extern double uba_input_intercept(double b, const double *coef, const double *mean, const double *scale, int d);
 extern void uba_check_feature_scale(const double *mean, const double *var, int d, char **names);

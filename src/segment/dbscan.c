@@ -617,6 +617,18 @@ ParseDbscan(const UbaModelMeta *meta, UbaReader *r)
 	return m;
 }
 
+/* The same, with the core points' tree that assignment searches (counted in the model's cache) */
+static void *
+ParseDbscanTree(const UbaModelMeta *meta, UbaReader *r)
+{
+	DbscanModel *m = ParseDbscan(meta, r);
+
+	uba_check_memory_for(uba_kdtree_bytes(m->ncores, m->d), "assigning rows by a DBSCAN model",
+						 "train the model with a larger min_samples or a smaller eps: fewer core points");
+	m->tree = uba_kdtree_build(m->cores, m->ncores, m->d, m->metric == METRIC_MANHATTAN);
+	return m;
+}
+
 void
 uba_dbscan_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
 {
@@ -641,29 +653,12 @@ uba_dbscan_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo jso
 static Datum
 Assign(FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
-	DbscanModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_DBSCAN, ParseDbscan);
+	DbscanModel *m = uba_model_cached(fcinfo, 0, UBA_KIND_DBSCAN, ParseDbscanTree);
 	double		dist;
 	int64		c;
 
-	/*
-	 * The core points' tree, built on the first row and kept with the
-	 * parsed model (which the cache may share with uba_dbscan_clusters)
-	 */
-	if (m->tree == NULL)
-	{
-		MemoryContext old;
-
-		uba_check_memory_for(uba_kdtree_bytes(m->ncores, m->d), "assigning rows by a DBSCAN model",
-							 "train the model with a larger min_samples or a smaller eps: fewer core points");
-		old = MemoryContextSwitchTo(GetMemoryChunkContext(m));
-		m->tree = uba_kdtree_build(m->cores, m->ncores, m->d, m->metric == METRIC_MANHATTAN);
-		MemoryContextSwitchTo(old);
-	}
-
 	uba_read_features_arg(fcinfo, 1, form, m->enc, m->x, m->d);
-	if (m->standardize)
-		for (int j = 0; j < m->d; j++)
-			m->x[j] = (m->x[j] - m->mean[j]) / m->scale[j];
+	uba_standardize_row(m->x, m->d, m->mean, m->scale);
 	if (m->metric == METRIC_COSINE && !UnitLength(m->x, m->d))
 		ZeroRowError();
 	/* a training border row that the "first" rule gave another cluster than its nearest core's */

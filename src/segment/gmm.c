@@ -269,20 +269,9 @@ uba_gmm_final(PG_FUNCTION_ARGS)
 
 		if (o.matrix != NULL)
 		{
-			int			rows,
-						cols;
-			const double *given = uba_option_matrix(&o, &rows, &cols);
 			double	   *means = palloc(sizeof(double) * k * d);
 
-			if (rows != k || cols != d)
-				ereport(ERROR,
-						(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-						 errmsg("init_means must have k = %d rows of %d features", k, d),
-						 errdetail("Got %d rows of %d.", rows, cols)));
-			for (int c = 0; c < k; c++)
-				for (int j = 0; j < d; j++)
-					means[(Size) c * d + j] = standardize ?
-						(given[(Size) c * d + j] - rs->mean[j]) / scale[j] : given[(Size) c * d + j];
+			uba_kmeans_given_centers(&o, "init_means", k, d, rs->mean, scale, means);
 			NearestMeans(rs->x, n, d, k, means, resp);
 		}
 		else if (init == INIT_KMEANS)
@@ -451,9 +440,7 @@ ScoreRow(GmmModel *m, FunctionCallInfo fcinfo, UbaFeatureForm form)
 	int			d = m->p.d;
 
 	uba_read_features_arg(fcinfo, 1, form, m->enc, m->x, d);
-	if (m->standardize)
-		for (int j = 0; j < d; j++)
-			m->x[j] = (m->x[j] - m->mean[j]) / m->scale[j];
+	uba_standardize_row(m->x, d, m->mean, m->scale);
 	return gmm_score_row(&m->p, m->cst, m->x, m->resp, m->scratch);
 }
 

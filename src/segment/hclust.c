@@ -741,9 +741,7 @@ Assign(FunctionCallInfo fcinfo, UbaFeatureForm form)
 		m->cut_k = k;
 	}
 	uba_read_features_arg(fcinfo, 1, form, m->enc, m->x, m->d);
-	if (m->standardize)
-		for (int j = 0; j < m->d; j++)
-			m->x[j] = (m->x[j] - m->mean[j]) / m->scale[j];
+	uba_standardize_row(m->x, m->d, m->mean, m->scale);
 	if (m->metric == METRIC_COSINE)
 		CheckCosineRow(m->x, m->d);
 	for (int64 i = 0; i < m->n; i++)

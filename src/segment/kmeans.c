@@ -37,14 +37,10 @@ PG_FUNCTION_INFO_V1(uba_kmeans_centroids);
 PG_FUNCTION_INFO_V1(uba_kmeans_inertia);
 
 
-static const char *const init_choices[] = {"k-means++", "random", NULL};
+const char *const uba_kmeans_init_choices[] = {"k-means++", "random", NULL};
 
 static const UbaOptionSpec kmeans_options[] = {
-	{"seed", UBA_OPT_INT, 0, 0, 2147483647, NULL},
-	{"n_init", UBA_OPT_INT, 1, 1, 1000, NULL},
-	{"max_iter", UBA_OPT_INT, 300, 1, 1000000, NULL},
-	{"tol", UBA_OPT_FLOAT, 1e-4, 0, 1e6, NULL},
-	{"init", UBA_OPT_CHOICE, 0, 0, 0, init_choices},
+	UBA_KMEANS_FIT_OPTIONS,
 	{"init_centers", UBA_OPT_MATRIX, 0, 0, 0, NULL},
 	{"standardize", UBA_OPT_BOOL, 0, 0, 1, NULL},
 	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
@@ -708,11 +704,12 @@ uba_kmeans_payload(UbaWriter *pw, int k, int d, bool standardize, int iterations
 }
 
 /*
- * The centres given by option init_centers (k rows of d numbers, in the
- * features' units), in the fitting space.
+ * The centres given by a matrix option (what: its name; k rows of d
+ * numbers, in the features' units), in the fitting space (scale NULL:
+ * not standardized): k-means' init_centers, a mixture's init_means.
  */
 void
-uba_kmeans_given_centers(const UbaOptions *o, int k, int d, const double *mean,
+uba_kmeans_given_centers(const UbaOptions *o, const char *what, int k, int d, const double *mean,
 						 const double *scale, double *centers)
 {
 	int			rows,
@@ -722,15 +719,11 @@ uba_kmeans_given_centers(const UbaOptions *o, int k, int d, const double *mean,
 	if (rows != k || cols != d)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("init_centers must have k = %d rows of %d features", k, d),
+				 errmsg("%s must have k = %d rows of %d features", what, k, d),
 				 errdetail("Got %d rows of %d.", rows, cols)));
+	memcpy(centers, given, sizeof(double) * k * d);
 	for (int c = 0; c < k; c++)
-		for (int j = 0; j < d; j++)
-		{
-			double		v = given[(Size) c * d + j];
-
-			centers[(Size) c * d + j] = scale ? (v - mean[j]) / scale[j] : v;
-		}
+		uba_standardize_row(centers + (Size) c * d, d, mean, scale);
 }
 
 /*
@@ -966,7 +959,7 @@ uba_kmeans_final(PG_FUNCTION_ARGS)
 	if (o.matrix != NULL)
 	{
 		given = palloc(sizeof(double) * k * d);
-		uba_kmeans_given_centers(&o, k, d, mean, scale, given);
+		uba_kmeans_given_centers(&o, "init_centers", k, d, mean, scale, given);
 	}
 	uba_kmeans_fit(&o, rs->x, rs->n, d, k, tol, given, &fit);
 
@@ -1059,9 +1052,7 @@ ToFittingSpace(KMeansModel *m, FunctionCallInfo fcinfo, UbaFeatureForm form)
 	double	   *x = m->scratch;
 
 	uba_read_features_arg(fcinfo, 1, form, m->enc, x, m->d);
-	if (m->standardize)
-		for (int j = 0; j < m->d; j++)
-			x[j] = (x[j] - m->mean[j]) / m->scale[j];
+	uba_standardize_row(x, m->d, m->mean, m->scale);
 	return x;
 }
 

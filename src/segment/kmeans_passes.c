@@ -791,7 +791,7 @@ uba_kmeans_train(PG_FUNCTION_ARGS)
 	centers = palloc(sizeof(double) * k * d);
 	newc = palloc(sizeof(double) * k * d);
 	if (o.matrix != NULL)
-		uba_kmeans_given_centers(&o, k, d, dr.mean, dr.standardize ? dr.scale : NULL, centers);
+		uba_kmeans_given_centers(&o, "init_centers", k, d, dr.mean, dr.standardize ? dr.scale : NULL, centers);
 	else
 	{
 		/* the drawn rows, largest key first, into the fitting space */

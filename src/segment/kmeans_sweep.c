@@ -46,15 +46,9 @@ PG_FUNCTION_INFO_V1(uba_kmeans_sweep_model);
 
 #define SWEEP_MAX_KS 100
 
-static const char *const init_choices[] = {"k-means++", "random", NULL};
-
 /* uba_kmeans's options, and the silhouette's sample */
 static const UbaOptionSpec sweep_options[] = {
-	{"seed", UBA_OPT_INT, 0, 0, 2147483647, NULL},
-	{"n_init", UBA_OPT_INT, 1, 1, 1000, NULL},
-	{"max_iter", UBA_OPT_INT, 300, 1, 1000000, NULL},
-	{"tol", UBA_OPT_FLOAT, 1e-4, 0, 1e6, NULL},
-	{"init", UBA_OPT_CHOICE, 0, 0, 0, init_choices},
+	UBA_KMEANS_FIT_OPTIONS,
 	{"standardize", UBA_OPT_BOOL, 0, 0, 1, NULL},
 	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
 	{"sample_size", UBA_OPT_INT, 10000, 2, 1000000, NULL},
