@@ -274,6 +274,27 @@ uba_sqdist(const double *a, const double *b, int d)
 	return s;
 }
 
+/* The nearest of k centres (rows of d) to x, the first of equally near ones; *sqdist its distance squared */
+static inline int
+uba_nearest_center(const double *x, const double *centers, int k, int d, double *sqdist)
+{
+	int			best = 0;
+	double		bestd = uba_sqdist(x, centers, d);
+
+	for (int c = 1; c < k; c++)
+	{
+		double		v = uba_sqdist(x, centers + (Size) c * d, d);
+
+		if (v < bestd)
+		{
+			bestd = v;
+			best = c;
+		}
+	}
+	*sqdist = bestd;
+	return best;
+}
+
 /*
  * Add v to a compensated sum (Neumaier): *sum, and in *comp the rounding
  * error of every addition; the value is *sum + *comp.  Money with refunds

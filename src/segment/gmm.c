@@ -141,19 +141,9 @@ NearestMeans(const double *X, int64 n, int d, int k, const double *means, double
 {
 	for (int64 i = 0; i < n; i++)
 	{
-		int			best = 0;
-		double		bestd = get_float8_infinity();
+		double		dist;
+		int			best = uba_nearest_center(X + (Size) i * d, means, k, d, &dist);
 
-		for (int c = 0; c < k; c++)
-		{
-			double		v = uba_sqdist(X + (Size) i * d, means + (Size) c * d, d);
-
-			if (v < bestd)
-			{
-				bestd = v;
-				best = c;
-			}
-		}
 		memset(resp + (Size) i * k, 0, sizeof(double) * k);
 		resp[(Size) i * k + best] = 1;
 		if ((i & 0xFFFF) == 0)

@@ -1060,22 +1060,7 @@ ToFittingSpace(KMeansModel *m, FunctionCallInfo fcinfo, UbaFeatureForm form)
 static int
 Nearest(KMeansModel *m, FunctionCallInfo fcinfo, UbaFeatureForm form, double *sqdist)
 {
-	double	   *x = ToFittingSpace(m, fcinfo, form);
-	int			best = 0;
-	double		bestd = get_float8_infinity();
-
-	for (int c = 0; c < m->k; c++)
-	{
-		double		v = uba_sqdist(x, m->centroids + (Size) c * m->d, m->d);
-
-		if (v < bestd)
-		{
-			bestd = v;
-			best = c;
-		}
-	}
-	*sqdist = bestd;
-	return best;
+	return uba_nearest_center(ToFittingSpace(m, fcinfo, form), m->centroids, m->k, m->d, sqdist);
 }
 
 /* uba_kmeans_assign(model, features) returns the cluster number, 1..k */

@@ -306,6 +306,7 @@ uba_kmeans_pass_transfn(PG_FUNCTION_ARGS)
 	x = palloc(sizeof(double) * d * 2);
 	xs = x + d;
 	uba_read_features(a, x, d);
+	memcpy(xs, x, sizeof(double) * d);
 	*v.n += 1;
 	if (model == NULL)
 	{
@@ -317,23 +318,11 @@ uba_kmeans_pass_transfn(PG_FUNCTION_ARGS)
 			v.mean[j] += delta / *v.n;
 			v.m2[j] += delta * (x[j] - v.mean[j]);
 		}
-		memcpy(xs, x, sizeof(double) * d);
 	}
 	else
 	{
-		best = get_float8_infinity();
-		for (int j = 0; j < d; j++)
-			xs[j] = model->standardize ? (x[j] - model->mean[j]) / model->scale[j] : x[j];
-		for (int k = 0; k < model->k; k++)
-		{
-			double		dist = uba_sqdist(xs, model->centroids + (Size) k * d, d);
-
-			if (dist < best)
-			{
-				best = dist;
-				c = k;
-			}
-		}
+		uba_standardize_row(xs, d, model->mean, model->scale);
+		c = uba_nearest_center(xs, model->centroids, model->k, d, &best);
 		*v.phi += best;
 		if (v.counts)
 		{
@@ -610,19 +599,9 @@ ReduceCandidates(const double *cand, const double *weight, int nc, int k, int d,
 		memset(cw, 0, sizeof(double) * k);
 		for (int i = 0; i < nc; i++)
 		{
-			int			best = 0;
-			double		bd = get_float8_infinity();
+			double		bd;
+			int			best = uba_nearest_center(cand + (Size) i * d, centers, k, d, &bd);
 
-			for (int c = 0; c < k; c++)
-			{
-				double		dist = uba_sqdist(cand + (Size) i * d, centers + (Size) c * d, d);
-
-				if (dist < bd)
-				{
-					bd = dist;
-					best = c;
-				}
-			}
 			changed = changed || best != label[i];
 			label[i] = best;
 			cw[best] += weight[i];
