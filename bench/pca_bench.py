@@ -10,7 +10,10 @@ when the table does not hold that shape).  Timed, alternating, best and median o
   * sklearn: PCA(svd_solver='full').fit(X) on the numpy array already in memory (issue 21's
     reference: an SVD of the centred rows);
   * uba: SELECT uba_pca(features) FROM pca_bench (wall clock of the query; rows fetched: one);
-  * of uba's time, its training_ms (first row in to model out), for the record.
+  * of uba's time, its training_ms (first row in to model out), for the record;
+  * uba_pca_moments: SELECT uba_pca_moments(features) FROM pca_bench with the default plan
+    (parallel: each worker folds its rows into moments) and with
+    max_parallel_workers_per_gather = 0, with the backend's peak memory (VmHWM) after each.
 Checks the explained variances against scikit-learn's (largest relative difference).
 """
 import argparse
@@ -21,7 +24,7 @@ import numpy as np
 import psycopg2
 from sklearn.decomposition import PCA
 
-from benchlib import load_features
+from benchlib import backend_hwm_kb, load_features
 
 TABLE = "pca_bench"
 
@@ -50,7 +53,8 @@ def main():
     load_features(cur, TABLE, X, f"{a.rows}x{a.dims} seed 7")
     print(f"{a.rows} x {a.dims}; table ready in {time.perf_counter() - t0:.1f} s")
     # repr() round-trips, so the table holds the array's numbers exactly
-    sk, ub, ms = [], [], []
+    sk, ub, ms, mo, mo1 = [], [], [], [], []
+    hwm = {}
     ref = None
     for _ in range(a.repeat):
         t0 = time.perf_counter()
@@ -62,16 +66,39 @@ def main():
         model, train_ms = cur.fetchone()
         ub.append(time.perf_counter() - t0)
         ms.append(train_ms / 1000)
+        for times, workers in ((mo, None), (mo1, 0)):
+            # a fresh backend each, so that its peak memory is this query's
+            c2 = psycopg2.connect(a.dsn)
+            c2.autocommit = True
+            k = c2.cursor()
+            if workers is not None:
+                k.execute(f"SET max_parallel_workers_per_gather = {workers}")
+            t0 = time.perf_counter()
+            k.execute(f"SELECT uba_pca_moments(features) FROM {TABLE}")
+            mmodel = k.fetchone()[0]
+            times.append(time.perf_counter() - t0)
+            k.execute("SELECT pg_backend_pid()")
+            hwm["parallel" if workers is None else "serial"] = backend_hwm_kb(k.fetchone()[0])
+            c2.close()
     cur.execute("SELECT array_agg(explained_variance ORDER BY component) FROM uba_pca_components(%s)", (model,))
     var = np.array(cur.fetchone()[0])
+    cur.execute("SELECT array_agg(explained_variance ORDER BY component) FROM uba_pca_components(%s)", (mmodel,))
+    mvar = np.array(cur.fetchone()[0])
     conn.close()
     rel = np.max(np.abs(var / ref - 1))
+    mrel = np.max(np.abs(mvar / ref - 1))
     print(f"{'':<28} {'best s':>8} {'median s':>9}")
     print(f"{'sklearn PCA(full).fit':<28} {min(sk):>8.3f} {statistics.median(sk):>9.3f}")
     print(f"{'uba_pca in SQL':<28} {min(ub):>8.3f} {statistics.median(ub):>9.3f}")
     print(f"{'  of which training_ms':<28} {min(ms):>8.3f} {statistics.median(ms):>9.3f}")
-    print(f"uba / sklearn (medians): {statistics.median(ub) / statistics.median(sk):.2f}")
-    print(f"explained variances: largest relative difference {rel:.2e}")
+    print(f"{'uba_pca_moments, parallel':<28} {min(mo):>8.3f} {statistics.median(mo):>9.3f}")
+    print(f"{'uba_pca_moments, serial':<28} {min(mo1):>8.3f} {statistics.median(mo1):>9.3f}")
+    print(f"uba / sklearn (medians): {statistics.median(ub) / statistics.median(sk):.2f}; "
+          f"moments {statistics.median(mo) / statistics.median(sk):.2f} parallel, "
+          f"{statistics.median(mo1) / statistics.median(sk):.2f} serial")
+    print(f"explained variances: largest relative difference {rel:.2e} (uba_pca), {mrel:.2e} (uba_pca_moments)")
+    print("backend peak memory (VmHWM) of the moments runs: " +
+          ", ".join(f"{k} {v / 1024:.0f} MB" if v else f"{k} unknown" for k, v in hwm.items()))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(7);
+SELECT plan(9);
 SET LOCAL client_min_messages = warning;
 \i test/lib/model_bytes.sql
 RESET client_min_messages;
@@ -297,6 +297,58 @@ SELECT cmp_ok((SELECT count(*) FROM outcomes WHERE state = 'XX001' AND message =
 	'damaged models are reported as such');
 SELECT cmp_ok((SELECT count(*) FROM outcomes WHERE state = '00000' AND sql NOT LIKE '%uba_model_kind%'), '>', 1000::bigint,
 	'harmless mutations (in values, not structure) still work');
+-- the moments states (bytea, so that Citus ships them; any role can pass one by hand to the
+-- final and combine functions): mutated states are refused or read, never a crash or XX000
+CREATE TEMP TABLE state_outcomes (fn text, state text, message text);
+DO $$
+DECLARE
+	seeds bytea[] := ARRAY[
+		(SELECT uba_pca_moments_transfn(uba_pca_moments_transfn(uba_pca_moments_transfn(NULL, ARRAY[1.0, 2.0, 4.0], o), ARRAY[3.0, 5.0, 1.0], o), ARRAY[0.5, 7.0, 2.0], o)
+		   FROM (SELECT '{"standardize": true}'::jsonb AS o) x),
+		(SELECT uba_pca_moments_transfn(uba_pca_moments_transfn(NULL, ARRAY[1.0, 2.0]), ARRAY[3.0, 5.0])),
+		(SELECT uba_linreg_transfn(uba_linreg_transfn(NULL, 1.0, ARRAY[1.0, 2.0], '{"l2": 0.5}'::jsonb), 3.0, ARRAY[2.0, 0.5], '{"l2": 0.5}'::jsonb))];
+	m bytea;
+	b bytea;
+	n int;
+	pos int;
+	st text;
+	msg text;
+	r text;
+	f text;
+BEGIN
+	PERFORM setseed(0.5);
+	FOR i IN 0 .. current_setting('uba_fuzz.rounds')::int - 1 LOOP
+		m := seeds[1 + i % 3];
+		n := length(m);
+		pos := floor(random() * n);
+		b := CASE i % 4
+			WHEN 0 THEN set_byte(m, pos, floor(random() * 256)::int)
+			WHEN 1 THEN put_u32(m, 4 * (pos / 4), (ARRAY[0, 1, 2, 255, 4096, 2147483647, 4294967295, n])[1 + floor(random() * 8)::int])
+			WHEN 2 THEN substring(m FROM 1 FOR pos)
+			ELSE m || substring(m FROM 1 FOR pos) END;
+		FOREACH f IN ARRAY CASE WHEN i % 3 = 2 THEN ARRAY['SELECT uba_linreg_final($1)::text', 'SELECT uba_linreg_combine($1, $1)::text']
+		                        ELSE ARRAY['SELECT uba_pca_moments_final($1)::text', 'SELECT uba_pca_moments_combine($1, $1)::text',
+		                                   'SELECT uba_pca_moments_transfn($1, ARRAY[1.0, 2.0])::text'] END LOOP
+			BEGIN
+				EXECUTE f INTO r USING b;
+				INSERT INTO state_outcomes VALUES (f, '00000', NULL);
+			EXCEPTION WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+				INSERT INTO state_outcomes VALUES (f, st, msg);
+			END;
+		END LOOP;
+	END LOOP;
+END
+$$;
+SELECT is((SELECT array_agg(DISTINCT state ORDER BY state) FROM state_outcomes
+            WHERE state NOT IN ('00000', '22023', '22000', '22003', '22P02', '2202E')),
+          NULL, 'mutated moments states: refused as not a state (22023), a row of other dimensions (22000), sums out of range (22003), options that are not JSON (22P02), or read');
+SELECT cmp_ok((SELECT count(*) FROM state_outcomes WHERE state = '22023'), '>', :rounds / 10::bigint,
+              'mutated moments states are refused as such');
+SELECT diag('moments states ' || state || ': ' || count(*)) FROM state_outcomes GROUP BY state ORDER BY state;
+SELECT diag(format('unexpected %s in %s: %s (%s times)', state, fn, message, count(*)))
+  FROM state_outcomes WHERE state NOT IN ('00000', '22023', '22000', '22003', '22P02', '2202E')
+ GROUP BY state, fn, message ORDER BY count(*) DESC LIMIT 10;
 SELECT is((SELECT t = pg_postmaster_start_time() AND pid = pg_backend_pid() FROM started), true,
 	'the server never restarted and this session lived through it');
 -- found at 8,000 rounds: a mutation turned a boost model's stored option 0.29999999999999999 into

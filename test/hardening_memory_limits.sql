@@ -30,17 +30,21 @@ INSERT INTO cases (fn, sql) VALUES
 ('uba_assoc_rules', 'SELECT uba_assoc_rules(u, i) FROM events'),
 ('uba_funnel', 'SELECT uba_funnel(ts, ''1 day'', ARRAY[label, c = 1]) FROM rows100k'),
 ('uba_pca', 'SELECT uba_pca(f) FROM rows100k'),
+-- 400 features: a state of 400 x 400 moments, 1.3 MB
+('uba_pca_moments', 'SELECT uba_pca_moments(f) FROM wide'),
 ('uba_kmeans_sweep', 'SELECT uba_kmeans_sweep(f, 2, 3) FROM rows100k'),
 ('uba_dbscan', 'SELECT uba_dbscan(f, 1.5, 5) FROM rows100k'),
 ('uba_gmm_train', 'SELECT uba_gmm_train(f, 3, ''{"covariance_type": "diag"}'') FROM rows100k'),
 -- 1,000 rows take 16 kB, their pairwise distances 4 MB: the check is hclust's own
 ('uba_hclust average', 'SELECT uba_hclust(f, ''{"linkage": "average"}'') FROM rows1k');
 
-SELECT plan(2 * (SELECT count(*)::int FROM cases) + 1);
+SELECT plan(2 * (SELECT count(*)::int FROM cases) + 2);
 SET LOCAL uba.max_memory = '1MB';
 SELECT throws_ok(sql, '54000', NULL, format('%s stops with 54000 at uba.max_memory = 1MB', fn)) FROM cases ORDER BY id;
 -- Ward linkage keeps centroids, not distances: the same rows fit in 1 MB
 SELECT lives_ok('SELECT uba_hclust(f) FROM rows1k', 'uba_hclust ward keeps memory linear in the rows: it succeeds at 1MB');
+-- the moments do not grow with the rows: 100,000 rows of 4 features need a few kB
+SELECT lives_ok('SELECT uba_pca_moments(f) FROM rows100k', 'uba_pca_moments keeps moments, not rows: 100,000 rows at 1MB');
 SET LOCAL uba.max_memory = '1GB';
 SELECT lives_ok(sql, format('%s succeeds on the same rows at 1GB', fn)) FROM cases ORDER BY id;
 

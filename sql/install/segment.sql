@@ -192,6 +192,25 @@ CREATE AGGREGATE uba_pca(features record) (
 COMMENT ON AGGREGATE uba_pca(record, jsonb) IS 'principal component analysis of a row''s columns as they are (categories one-hot, NULL imputed)';
 COMMENT ON AGGREGATE uba_pca(record) IS 'principal component analysis of a row''s columns as they are (categories one-hot, NULL imputed)';
 
+-- PCA from mergeable moments (pca.c, core moments.c): O(d^2) memory for any row count; the
+-- state is a bytea (not internal), so that Citus splits the aggregate across shards
+CREATE FUNCTION uba_pca_moments_transfn(bytea, float8[], jsonb) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_pca_moments_transfn(bytea, float8[]) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_pca_moments_combine(bytea, bytea) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_pca_moments_final(bytea) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_pca_moments(features float8[], options jsonb) (
+	SFUNC = uba_pca_moments_transfn, STYPE = bytea, FINALFUNC = uba_pca_moments_final,
+	COMBINEFUNC = uba_pca_moments_combine, PARALLEL = SAFE);
+CREATE AGGREGATE uba_pca_moments(features float8[]) (
+	SFUNC = uba_pca_moments_transfn, STYPE = bytea, FINALFUNC = uba_pca_moments_final,
+	COMBINEFUNC = uba_pca_moments_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_pca_moments(float8[], jsonb) IS 'principal component analysis from the rows'' moments: O(features^2) memory for any number of rows, split across parallel workers and Citus shards';
+COMMENT ON AGGREGATE uba_pca_moments(float8[]) IS 'principal component analysis from the rows'' moments: O(features^2) memory for any number of rows, split across parallel workers and Citus shards';
+
 CREATE FUNCTION uba_pca_transform(model bytea, features float8[], n int DEFAULT 0) RETURNS float8[]
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION uba_pca_transform(bytea, float8[], int) IS 'a feature vector''s coordinates on the first n principal components (0: all the model kept)';

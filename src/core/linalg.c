@@ -86,6 +86,17 @@ BlasEnd(BlasScope *scope)
 	}
 }
 
+/* C += X^T X, upper triangle of row-major C (column-major upper X^T X): a block of rows' co-moments */
+void
+uba_syrk_add(int n, int d, const double *X, double *C)
+{
+	BlasScope	scope;
+
+	BlasBegin(&scope, (double) n * d * d);
+	cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, n, 1.0, X, d, 1.0, C, d);
+	BlasEnd(&scope);
+}
+
 /* C = alpha * A * B^T + beta * C, all row-major */
 void
 uba_gemm_abt(int m, int n, int k, double alpha, const double *A,

@@ -728,6 +728,47 @@ extern void uba_kdtree_renumber(UbaKdTree *t, const int64 *map);
 
 /* ---------- training by passes of statistics (passes.c) ---------- */
 
+/* ---------- mergeable moments of m columns (moments.c) ---------- */
+
+/* Head of a moments state (a bytea: Citus ships it as text) */
+typedef struct UbaMomentsHead
+{
+	uint32		magic;			/* whose state: each aggregate has its own */
+	int32		m;
+	int32		pending;		/* rows buffered, not yet folded */
+	int32		optlen;			/* bytes of the options' jsonb, 0 for none */
+	int32		textlen;		/* bytes of their text, with its terminating zero */
+	int32		pad;
+	int64		n;				/* rows folded */
+	TimestampTz started;
+} UbaMomentsHead;
+
+/* A view of a moments state's parts */
+typedef struct UbaMoments
+{
+	bytea	   *blob;
+	UbaMomentsHead *h;
+	int			m;
+	double	   *mean;			/* m */
+	double	   *scratch;		/* 2 m */
+	double	   *cm;				/* m x m, upper triangle: sum (x - mean)(x - mean)^T */
+	double	   *buf;			/* rows waiting to be folded */
+	Jsonb	   *options;		/* NULL for none */
+	const char *options_text;
+} UbaMoments;
+
+extern Size uba_moments_bytes(int m);
+extern void uba_moments_new(FunctionCallInfo fcinfo, uint32 magic, int m, Jsonb *options,
+							const char *what, UbaMoments *s);
+extern bool uba_moments_arg(FunctionCallInfo fcinfo, int argno, uint32 magic, int max_m,
+							const char *what, UbaMoments *s);
+extern double *uba_moments_next_row(UbaMoments *s);
+extern void uba_moments_row_done(UbaMoments *s);
+extern void uba_moments_fold(UbaMoments *s);
+extern void uba_moments_combine(UbaMoments *a, UbaMoments *b);
+extern void uba_moments_finish(UbaMoments *s, char **names);
+extern Jsonb *uba_moments_options(const UbaMoments *s);
+
 /* Header of a pass's bytea state; the algorithm gives dims their meaning */
 typedef struct UbaPassHead
 {
@@ -808,6 +849,8 @@ extern bool uba_cholesky_solve(int n, double *A, double *b);
 extern double uba_norm_inf(const double *v, int n);
 /* C = X^T X (d x d, all of it) for X of n rows of d (row-major) */
 extern void uba_crossprod(int64 n, int d, const double *X, double *C);
+/* C += X^T X on the upper triangle of C (d x d, row-major) for X of n rows of d */
+extern void uba_syrk_add(int n, int d, const double *X, double *C);
 /* Eigenvalues of symmetric A, descending, and their unit eigenvectors as rows of V (A overwritten) */
 extern bool uba_symmetric_eigen(int n, double *A, double *w, double *V);
 /* Singular values (descending) and right singular vectors (rows of V) of X, n x d row-major (destroyed) */

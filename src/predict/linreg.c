@@ -6,13 +6,12 @@
  *
  * Objective: sum_i (y_i - b - w.x_i)^2 + l2 ||w||^2, intercept b not
  * penalized: scikit-learn's Ridge(alpha = l2).  It needs only the means and
- * co-moments of (x, y), so the aggregate state is O(d^2), not the rows:
- * each row updates them with Welford's method, parallel partial states are
- * combined with Chan's formula, and the final function solves one d x d
- * system by Cholesky.  The state is a bytea, not internal, so that Citus
- * splits the aggregate: each worker sends its moments, never its rows.  Standardizing (z-scores, population standard
- * deviation) is done on the co-moments, as StandardScaler + Ridge does on
- * the data.
+ * co-moments of (x, y), so the aggregate state is the core's mergeable
+ * moments (moments.c), O(d^2) and not the rows: partial states from
+ * parallel workers and Citus shards combine, and the final function solves
+ * one d x d system by Cholesky.  Standardizing (z-scores, population
+ * standard deviation) is done on the co-moments, as StandardScaler + Ridge
+ * does on the data.
  *
  * Payload: d (u32), flags (u32: 1 intercept, 2 standardize, 4 statistics),
  * l2 (f64), [mean (d f64), scale (d f64)] when standardized, coefficients
@@ -59,151 +58,45 @@ static const UbaOptionSpec linreg_options[] = {
 };
 
 /*
- * Aggregate state: counts, means and co-moments, in one bytea (STYPE bytea,
- * so that Citus splits the aggregate: it ships states as text).  After the
- * varlena header and 4 bytes of padding (so that the doubles are aligned
- * where the state was allocated): LinRegHead, mean_x (d), cxy (d), delta
- * (d, scratch), cxx (d x d), the options as jsonb (compared with each
- * row's) and as JSON text (what the final function parses: a state can
- * come from outside, and the text is checked as it is parsed).
+ * The aggregate state is the core's mergeable moments (moments.c) of the
+ * features and the target, the target last (m = d + 1): a bytea that
+ * Citus splits.
  */
-#define LINREG_PAD 4
+#define LINREG_MOMENTS_MAGIC 0x55424c52	/* "UBLR" */
+#define LINREG_WHAT "linear regression"
 
-typedef struct LinRegHead
-{
-	int32		d;
-	int32		optlen;			/* bytes of the options' jsonb, 0 for none */
-	int32		textlen;		/* bytes of their text, with its terminating zero */
-	int32		pad;
-	int64		n;
-	TimestampTz started;
-	double		mean_y;
-	double		cyy;
-} LinRegHead;
-
-/* A view of a state's parts */
+/* What the solve reads of the moments of (x, y) */
 typedef struct LinRegState
 {
-	bytea	   *blob;
-	LinRegHead *h;
-	double	   *mean_x;
-	double	   *cxy;			/* sum (x - mean_x)(y - mean_y) */
-	double	   *cxx;			/* sum (x - mean_x)(x - mean_x)^T */
-	double	   *delta;			/* scratch, d */
-	Jsonb	   *options;		/* NULL for none */
-	const char *options_text;
+	UbaMoments	mo;
+	int			d;
+	int64		n;
+	const double *mean_x;
+	double		mean_y;
+	double		cyy;
 } LinRegState;
 
-/* Bytes of a state's arrays: mean_x, cxy, delta, cxx */
-static Size
-StateArrayBytes(int d)
-{
-	return mul_size(add_size(mul_size(3, d), mul_size(d, d)), sizeof(double));
-}
+/* cxx[j][k] (k >= j) and cxy[j] of a state */
+#define CXX(s, j, k) ((s)->mo.cm[(Size) (j) * (s)->mo.m + (k)])
+#define CXY(s, j) CXX(s, j, (s)->d)
 
-/* Bytes of a whole state (its options' parts rounded up to 8) */
-static Size
-StateBytes(int d, int optlen, int textlen)
-{
-	return add_size(add_size(VARHDRSZ + LINREG_PAD + sizeof(LinRegHead), StateArrayBytes(d)),
-					TYPEALIGN(8, optlen) + TYPEALIGN(8, textlen));
-}
-
-static void
-View(bytea *b, LinRegState *s)
-{
-	char	   *p = VARDATA(b) + LINREG_PAD;
-	int			d;
-
-	s->blob = b;
-	s->h = (LinRegHead *) p;
-	d = s->h->d;
-	p += sizeof(LinRegHead);
-	s->mean_x = (double *) p;
-	s->cxy = s->mean_x + d;
-	s->delta = s->cxy + d;
-	s->cxx = s->delta + d;
-	p += StateArrayBytes(d);
-	s->options = s->h->optlen > 0 ? (Jsonb *) p : NULL;
-	p += TYPEALIGN(8, s->h->optlen);
-	s->options_text = s->h->textlen > 0 ? p : NULL;
-}
-
-/* A zeroed state for d features */
-static void
-NewState(FunctionCallInfo fcinfo, int d, Jsonb *options, LinRegState *s)
-{
-	int			optlen = options ? VARSIZE(options) : 0;
-	char	   *text = options ? JsonbToCString(NULL, &options->root, VARSIZE(options)) : NULL;
-	int			textlen = text ? (int) strlen(text) + 1 : 0;
-	Size		bytes;
-	bytea	   *b;
-
-	uba_check_memory(StateArrayBytes(d), "linear regression training");
-	bytes = StateBytes(d, optlen, textlen);
-	if (bytes > MaxAllocSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("linear regression state over 1 GB")));
-	b = MemoryContextAllocZero(uba_state_context(fcinfo), bytes);
-	SET_VARSIZE(b, bytes);
-	((LinRegHead *) (VARDATA(b) + LINREG_PAD))->d = d;
-	((LinRegHead *) (VARDATA(b) + LINREG_PAD))->optlen = optlen;
-	((LinRegHead *) (VARDATA(b) + LINREG_PAD))->textlen = textlen;
-	View(b, s);
-	s->h->started = GetCurrentTimestamp();
-	if (optlen > 0)
-	{
-		memcpy(s->options, options, optlen);
-		memcpy((char *) s->options_text, text, textlen);
-	}
-}
-
-/*
- * The state of argument n, checked: its sizes agree, and its copy is taken
- * when it is not the aggregate's own (outside an aggregate, or not aligned
- * as uba allocates it, as after Citus's text form).
- */
+/* The state of argument n, checked, or false for NULL */
 static bool
 StateArg(FunctionCallInfo fcinfo, int n, LinRegState *s)
 {
-	bytea	   *b;
-	LinRegHead	h;
-
-	uba_check_bytea_state(fcinfo);
-	if (PG_ARGISNULL(n))
-		return false;
-	b = PG_GETARG_BYTEA_P(n);
-	if (VARSIZE(b) < VARHDRSZ + LINREG_PAD + sizeof(LinRegHead))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("not a linear regression training state")));
-	memcpy(&h, VARDATA(b) + LINREG_PAD, sizeof(h));
-	if (h.d < 1 || h.d > LINREG_MAX_FEATURES || h.optlen < 0 || h.optlen > 1024 * 1024 ||
-		h.textlen < 0 || h.textlen > 1024 * 1024 || (h.optlen == 0) != (h.textlen == 0) || h.n < 0 ||
-		VARSIZE(b) != StateBytes(h.d, h.optlen, h.textlen) ||
-		(h.textlen > 0 && ((char *) VARDATA(b))[VARSIZE(b) - VARHDRSZ - TYPEALIGN(8, h.textlen) + h.textlen - 1] != '\0'))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("not a linear regression training state")));
-	if (!AggCheckCallContext(fcinfo, NULL) || ((uintptr_t) (VARDATA(b) + LINREG_PAD)) % 8 != 0)
-	{
-		bytea	   *copy = MemoryContextAlloc(uba_state_context(fcinfo), VARSIZE(b));
-
-		memcpy(copy, b, VARSIZE(b));
-		b = copy;
-	}
-	View(b, s);
-	return true;
+	return uba_moments_arg(fcinfo, n, LINREG_MOMENTS_MAGIC, LINREG_MAX_FEATURES + 1, LINREG_WHAT, &s->mo);
 }
 
-/* The options as parsed from their text (never trust a state's jsonb bytes to be well formed) */
-static Jsonb *
-OptionsOf(const LinRegState *s)
+/* The state's rows folded and checked, and its parts named for the solve */
+static void
+Ready(LinRegState *s, char **names)
 {
-	if (s->options_text == NULL)
-		return NULL;
-	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s->options_text)));
+	s->d = s->mo.m - 1;
+	uba_moments_finish(&s->mo, names);
+	s->n = s->mo.h->n;
+	s->mean_x = s->mo.mean;
+	s->mean_y = s->mo.mean[s->d];
+	s->cyy = CXX(s, s->d, s->d);
 }
 
 /*
@@ -218,14 +111,14 @@ static bool
 LeastSquaresErrors(const LinRegState *s, int d, bool intercept, bool standardize, const double *scale,
 				   const double *A0, const double *rhs0, const double *w, int64 *df, double *se)
 {
-	double		rss = intercept ? s->h->cyy : s->h->cyy + (double) s->h->n * s->h->mean_y * s->h->mean_y;
+	double		rss = intercept ? s->cyy : s->cyy + (double) s->n * s->mean_y * s->mean_y;
 	double		sigma2;
 	double	   *A = palloc(sizeof(double) * d * d);
 	double	   *diag = palloc(sizeof(double) * d);
 
 	for (int j = 0; j < d; j++)
 		rss -= w[j] * rhs0[j];
-	*df = s->h->n - d - (intercept ? 1 : 0);
+	*df = s->n - d - (intercept ? 1 : 0);
 	sigma2 = Max(rss, 0.0) / (double) *df;
 	memcpy(A, A0, sizeof(double) * d * d);
 	if (!uba_spd_inverse_diagonal(d, A, diag))
@@ -245,15 +138,13 @@ LeastSquaresErrors(const LinRegState *s, int d, bool intercept, bool standardize
 			return false;
 		for (int j = 0; j < d; j++)
 			uz += (standardize ? s->mean_x[j] / scale[j] : s->mean_x[j]) * u[j];
-		se[d] = sqrt(sigma2 * (1.0 / (double) s->h->n + uz));
+		se[d] = sqrt(sigma2 * (1.0 / (double) s->n + uz));
 	}
 	for (int j = 0; j <= d; j++)
 		if (!isfinite(se[j]))
 			return false;
 	return true;
 }
-
-static void AddRow(LinRegState *s, double y);
 
 /* uba_linreg_train(target, features [, options]) transition: update the moments */
 Datum
@@ -264,12 +155,13 @@ uba_linreg_transfn(PG_FUNCTION_ARGS)
 	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
 	ArrayType  *features;
 	double		y;
+	double	   *row;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
 		if (s == NULL)
 			PG_RETURN_NULL();
-		PG_RETURN_BYTEA_P(s->blob);
+		PG_RETURN_BYTEA_P(s->mo.blob);
 	}
 	y = PG_GETARG_FLOAT8(1);
 	uba_check_finite(y, "target values");
@@ -287,51 +179,16 @@ uba_linreg_transfn(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("linear regression supports up to %d features", LINREG_MAX_FEATURES),
 					 errdetail("Got %d.", n_features)));
-		NewState(fcinfo, n_features, opts, &st);
+		uba_moments_new(fcinfo, LINREG_MOMENTS_MAGIC, n_features + 1, opts, LINREG_WHAT, &st.mo);
 		s = &st;
 	}
 	else
-		uba_check_same_options(s->options, opts);
-	uba_read_features(features, s->delta, s->h->d);
-	AddRow(s, y);
-	PG_RETURN_BYTEA_P(s->blob);
-}
-
-/*
- * Add a row (its features already in s->delta) to the moments.  Welford:
- * delta = x - old mean; C += delta (x - new mean)^T, upper triangle.
- */
-static void
-AddRow(LinRegState *s, double y)
-{
-	int			d = s->h->d;
-	double		dy;
-
-	s->h->n++;
-	for (int j = 0; j < d; j++)
-	{
-		double		x = s->delta[j];
-
-		s->delta[j] = x - s->mean_x[j];
-		s->mean_x[j] += s->delta[j] / (double) s->h->n;
-	}
-	dy = y - s->h->mean_y;
-	s->h->mean_y += dy / (double) s->h->n;
-	s->h->cyy += dy * (y - s->h->mean_y);
-	{
-		double		f = (double) (s->h->n - 1) / (double) s->h->n;
-
-		/* delta (x - new mean) = delta delta (n - 1) / n */
-		for (int j = 0; j < d; j++)
-		{
-			double		dj = s->delta[j] * f;
-			double	   *row = s->cxx + (Size) j * d;
-
-			s->cxy[j] += dj * dy;
-			for (int k = j; k < d; k++)
-				row[k] += dj * s->delta[k];
-		}
-	}
+		uba_check_same_options(s->mo.options, opts);
+	row = uba_moments_next_row(&s->mo);
+	uba_read_features(features, row, s->mo.m - 1);
+	row[s->mo.m - 1] = y;
+	uba_moments_row_done(&s->mo);
+	PG_RETURN_BYTEA_P(s->mo.blob);
 }
 
 /*
@@ -403,20 +260,23 @@ uba_linreg_final_row(PG_FUNCTION_ARGS)
 						 errdetail("Every level of a category is one-hot encoded, and the levels add up to 1 in every row, as the intercept does."),
 						 errhint("Keep a small penalty, for example \"l2\": 1e-6, or leave the column out.")));
 	}
-	NewState(fcinfo, rs->dim, rs->options, &st);
+	uba_moments_new(fcinfo, LINREG_MOMENTS_MAGIC, rs->dim + 1, rs->options, LINREG_WHAT, &st.mo);
 	s = &st;
-	s->h->started = rs->started;
+	s->mo.h->started = rs->started;
 	for (int64 i = 0; i < rs->n; i++)
 	{
-		memcpy(s->delta, rs->x + (Size) i * rs->dim, sizeof(double) * rs->dim);
-		AddRow(s, rs->y[i]);
+		double	   *row = uba_moments_next_row(&s->mo);
+
+		memcpy(row, rs->x + (Size) i * rs->dim, sizeof(double) * rs->dim);
+		row[rs->dim] = rs->y[i];
+		uba_moments_row_done(&s->mo);
 		if ((i & 65535) == 65535)
 			CHECK_FOR_INTERRUPTS();
 	}
 	return Finish(fcinfo, s, rs->enc);
 }
 
-/* Combine two partial states (Chan's formula) */
+/* Combine two partial states (Chan's formula, in the core) */
 Datum
 uba_linreg_combine(PG_FUNCTION_ARGS)
 {
@@ -424,45 +284,23 @@ uba_linreg_combine(PG_FUNCTION_ARGS)
 				sb;
 	LinRegState *a = StateArg(fcinfo, 0, &sa) ? &sa : NULL;
 	LinRegState *b = StateArg(fcinfo, 1, &sb) ? &sb : NULL;
-	int			d;
-	double		n,
-				f,
-				dy;
 
 	if (b == NULL)
 	{
 		if (a == NULL)
 			PG_RETURN_NULL();
-		PG_RETURN_BYTEA_P(a->blob);
+		PG_RETURN_BYTEA_P(a->mo.blob);
 	}
 	if (a == NULL)
-		PG_RETURN_BYTEA_P(b->blob);
-	d = a->h->d;
-	if (b->h->d != d)
+		PG_RETURN_BYTEA_P(b->mo.blob);
+	if (b->mo.m != a->mo.m)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("feature array has %d elements, expected %d", b->h->d, d),
+				 errmsg("feature array has %d elements, expected %d", b->mo.m - 1, a->mo.m - 1),
 				 errhint("Every row, and every call scoring a model, must pass the same number of features the model was trained on.")));
-	uba_check_same_options(a->options, b->options);
-	if (b->h->n == 0)
-		PG_RETURN_BYTEA_P(a->blob);
-	n = (double) (a->h->n + b->h->n);
-	f = (double) a->h->n * (double) b->h->n / n;
-	for (int j = 0; j < d; j++)
-		a->delta[j] = b->mean_x[j] - a->mean_x[j];
-	dy = b->h->mean_y - a->h->mean_y;
-	for (int j = 0; j < d; j++)
-	{
-		for (int k = j; k < d; k++)
-			a->cxx[(Size) j * d + k] += b->cxx[(Size) j * d + k] + a->delta[j] * a->delta[k] * f;
-		a->cxy[j] += b->cxy[j] + a->delta[j] * dy * f;
-		a->mean_x[j] += a->delta[j] * ((double) b->h->n / n);
-	}
-	a->h->cyy += b->h->cyy + dy * dy * f;
-	a->h->mean_y += dy * ((double) b->h->n / n);
-	a->h->n += b->h->n;
-	a->h->started = Min(a->h->started, b->h->started);
-	PG_RETURN_BYTEA_P(a->blob);
+	uba_check_same_options(a->mo.options, b->mo.options);
+	uba_moments_combine(&a->mo, &b->mo);
+	PG_RETURN_BYTEA_P(a->mo.blob);
 }
 
 /* The serialization of uba 0.2's internal state: its install script creates these functions */
@@ -484,7 +322,7 @@ uba_linreg_final(PG_FUNCTION_ARGS)
 {
 	LinRegState st;
 
-	if (!StateArg(fcinfo, 0, &st) || st.h->n == 0)
+	if (!StateArg(fcinfo, 0, &st) || st.mo.h->n + st.mo.h->pending == 0)
 		PG_RETURN_NULL();
 	return Finish(fcinfo, &st, NULL);
 }
@@ -510,25 +348,23 @@ Finish(FunctionCallInfo fcinfo, LinRegState *s, UbaEncoding *enc)
 	UbaModelMeta meta;
 	UbaWriter	pw;
 
-	uba_parse_row_options(OptionsOf(s), linreg_options, lengthof(linreg_options), "uba_linreg_train",
-						  enc != NULL, UBA_ENC_ONEHOT, &o);
+	uba_parse_row_options(uba_moments_options(&s->mo), linreg_options, lengthof(linreg_options),
+						  "uba_linreg_train", enc != NULL, UBA_ENC_ONEHOT, &o);
+	Ready(s, enc ? enc->feature_names : o.names);
 	intercept = uba_option(&o, "fit_intercept") != 0;
 	standardize = uba_option(&o, "standardize") != 0;
 	l2 = uba_option(&o, "l2");
-	d = s->h->d;
+	d = s->d;
 
 	A = palloc(sizeof(double) * d * d);
 	rhs = palloc(sizeof(double) * d);
 	se = palloc0(sizeof(double) * (d + 1));
-	for (int j = 0; j < d; j++)
-		A[j] = s->cxx[(Size) j * d + j];	/* the co-moments' diagonal, for the check */
-	uba_check_feature_scale(s->mean_x, A, d, enc ? enc->feature_names : o.names);
 	if (standardize)
 	{
 		scale = palloc(sizeof(double) * d);
 		for (int j = 0; j < d; j++)
 		{
-			scale[j] = sqrt(s->cxx[(Size) j * d + j] / (double) s->h->n);
+			scale[j] = sqrt(CXX(s, j, j) / (double) s->n);
 			if (!(scale[j] > 1e-300))
 				scale[j] = 1.0;
 		}
@@ -550,19 +386,19 @@ Finish(FunctionCallInfo fcinfo, LinRegState *s, UbaEncoding *enc)
 		for (int k = j; k < d; k++)
 		{
 			double		sk = standardize ? scale[k] : 1.0;
-			double		v = s->cxx[(Size) j * d + k];
+			double		v = CXX(s, j, k);
 
 			if (!intercept && !standardize)
-				v += (double) s->h->n * s->mean_x[j] * s->mean_x[k];
+				v += (double) s->n * s->mean_x[j] * s->mean_x[k];
 			A[(Size) j * d + k] = v / (sj * sk) + (j == k ? l2 : 0);
 		}
-		rhs[j] = s->cxy[j];
+		rhs[j] = CXY(s, j);
 		if (!intercept && !standardize)
-			rhs[j] += (double) s->h->n * s->mean_x[j] * s->h->mean_y;
+			rhs[j] += (double) s->n * s->mean_x[j] * s->mean_y;
 		rhs[j] /= sj;
 	}
 	/* ordinary least squares keeps what its statistics need: the system before it is solved */
-	stats = l2 == 0 && (intercept || !standardize) && s->h->n > d + (intercept ? 1 : 0);
+	stats = l2 == 0 && (intercept || !standardize) && s->n > d + (intercept ? 1 : 0);
 	if (stats)
 	{
 		A0 = palloc(sizeof(double) * d * d);
@@ -571,7 +407,7 @@ Finish(FunctionCallInfo fcinfo, LinRegState *s, UbaEncoding *enc)
 		memcpy(rhs0, rhs, sizeof(double) * d);
 	}
 	uba_progress(&o, "uba_linreg_train: solving the normal equations of %d features from " INT64_FORMAT " rows",
-				 d, s->h->n);
+				 d, s->n);
 	if (!uba_cholesky_solve(d, A, rhs))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -581,7 +417,7 @@ Finish(FunctionCallInfo fcinfo, LinRegState *s, UbaEncoding *enc)
 	if (intercept)
 	{
 		/* b = mean_y - mean_x . w in the fitting space (0 there when standardized) */
-		b = s->h->mean_y;
+		b = s->mean_y;
 		if (!standardize)
 			for (int j = 0; j < d; j++)
 				b -= s->mean_x[j] * rhs[j];
@@ -608,7 +444,7 @@ Finish(FunctionCallInfo fcinfo, LinRegState *s, UbaEncoding *enc)
 		uba_put_f64_array(&pw, se, d + 1);
 	}
 
-	uba_model_meta_init(&meta, d, s->h->n, s->h->started, &o);
+	uba_model_meta_init(&meta, d, s->n, s->mo.h->started, &o);
 	uba_encoding_attach(&meta, enc);
 	PG_RETURN_BYTEA_P(uba_model_build(UBA_KIND_LINREG, &meta, &pw));
 }

@@ -17,6 +17,11 @@
  * first (PCA of the correlation matrix); with "whiten", projections are
  * divided by the square root of their variance.
  *
+ * uba_pca_moments(features float8[]) finds the same components from the
+ * rows' mergeable moments (the core's moments.c) instead of the rows: O(d^2)
+ * memory for any row count, and partial states that parallel workers and
+ * Citus shards combine.
+ *
  * Payload: flags (u32: 1 whiten, 2 standardize), components kept (u32),
  * total variance (f64), the column means (f64 x d), scales (f64 x d, 1
  * without standardize), the kept components' variances (f64 each,
@@ -42,6 +47,9 @@
 PG_FUNCTION_INFO_V1(uba_pca_transfn);
 PG_FUNCTION_INFO_V1(uba_pca_final);
 PG_FUNCTION_INFO_V1(uba_pca_components);
+PG_FUNCTION_INFO_V1(uba_pca_moments_transfn);
+PG_FUNCTION_INFO_V1(uba_pca_moments_combine);
+PG_FUNCTION_INFO_V1(uba_pca_moments_final);
 
 #define FLAG_WHITEN 1
 #define FLAG_STANDARDIZE 2
@@ -88,6 +96,15 @@ uba_pca_transfn(PG_FUNCTION_ARGS)
 										 UBA_ENC_ONEHOT, 0, "uba_pca"));
 }
 
+/* A column's scale: its population standard deviation (sum of squares ss about the mean of n rows) with standardize, else 1 */
+static double
+PopulationScale(bool standardize, double ss, int64 n)
+{
+	double		scale = standardize ? sqrt(ss / (double) n) : 1;
+
+	return scale > 1e-300 ? scale : 1;	/* a constant column stays 0 */
+}
+
 /* How many components to keep: a count, or (below 1) the least that explain that share of the variance */
 static int
 ComponentsToKeep(const UbaOptions *o, const double *eig, int d, int64 n, double total)
@@ -122,18 +139,86 @@ ComponentsToKeep(const UbaOptions *o, const double *eig, int d, int64 n, double 
 	return (int) want;
 }
 
+/* The covariance route: eigenvalues (descending) and eigenvectors (rows of V) of C (overwritten); its trace */
+static double
+Eigen(int d, double *C, double *eig, double *V)
+{
+	double		total = 0;
+
+	for (int j = 0; j < d; j++)
+		total += C[(Size) j * d + j];
+	if (!uba_symmetric_eigen(d, C, eig, V))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the eigen-decomposition of the covariance matrix did not converge"),
+				 errhint("Scale the features to similar ranges (\"standardize\": true).")));
+	return total;
+}
+
+/*
+ * The payload of the components found (eig, V: d each, all of them),
+ * each signed so that its largest loading is positive, keeping as many
+ * as the options ask; n_components in o becomes the count kept.
+ */
+static void
+WritePayload(UbaOptions *o, int d, int64 n, const double *mean, const double *scale, double *eig,
+			 double *V, double total, UbaWriter *w)
+{
+	int			ncomp;
+	double		kept = 0;
+
+	for (int k = 0; k < d; k++)
+	{
+		double	   *v = V + (Size) k * d;
+		int			big = 0;
+
+		/* rounding can leave the smallest variances a hair below 0 */
+		eig[k] = Max(eig[k], 0.0);
+		for (int j = 1; j < d; j++)
+			if (fabs(v[j]) > fabs(v[big]))
+				big = j;
+		if (v[big] < 0)
+			for (int j = 0; j < d; j++)
+				v[j] = -v[j];
+	}
+	ncomp = ComponentsToKeep(o, eig, d, n, total);
+	for (int k = 0; k < ncomp; k++)
+		kept += eig[k];
+	uba_progress(o, "uba_pca: %d of %d components kept, explaining %.4g of the variance", ncomp, d,
+				 total > 0 ? kept / total : 0.0);
+
+	uba_writer_init(w);
+	uba_put_u32(w, (uba_option(o, "whiten") != 0 ? FLAG_WHITEN : 0) |
+				(uba_option(o, "standardize") != 0 ? FLAG_STANDARDIZE : 0));
+	uba_put_u32(w, (uint32) ncomp);
+	uba_put_f64(w, total);
+	uba_put_f64_array(w, mean, d);
+	uba_put_f64_array(w, scale, d);
+	uba_put_f64_array(w, eig, ncomp);
+	uba_put_f64_array(w, V, (Size) ncomp * d);
+	uba_option_set(o, "n_components", ncomp);
+}
+
+static void
+CheckRowCount(int64 n)
+{
+	if (n < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("uba_pca needs at least 2 rows"),
+				 errdetail("Got " INT64_FORMAT ".", n)));
+}
+
 Datum
 uba_pca_final(PG_FUNCTION_ARGS)
 {
 	UbaRowSet  *rs = PG_ARGISNULL(0) ? NULL : (UbaRowSet *) PG_GETARG_POINTER(0);
 	UbaOptions	o;
-	int			d,
-				ncomp;
+	int			d;
 	int64		n;
 	double	   *mean,
 			   *var,
 			   *scale,
-			   *C,
 			   *eig,
 			   *V,
 				total = 0;
@@ -153,11 +238,7 @@ uba_pca_final(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("uba_pca takes at most %d features", PCA_MAX_FEATURES),
 				 errdetail("The rows encode as %d.", d)));
-	if (n < 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("uba_pca needs at least 2 rows"),
-				 errdetail("Got " INT64_FORMAT ".", n)));
+	CheckRowCount(n);
 	/* the covariance and eigenvectors; LAPACK's SVD workspace can take a row's worth more per column */
 	uba_check_memory(add_size(mul_size((Size) d, (Size) d * 3 * sizeof(double)),
 							  uba_option(&o, "solver") == 1 ? mul_size((Size) n + 5 * (Size) d, sizeof(double)) : 0),
@@ -192,11 +273,7 @@ uba_pca_final(PG_FUNCTION_ARGS)
 			CHECK_FOR_INTERRUPTS();
 	}
 	for (int j = 0; j < d; j++)
-	{
-		scale[j] = standardize ? sqrt(var[j] / (double) n) : 1;
-		if (!(scale[j] > 1e-300))
-			scale[j] = 1;		/* a constant column stays 0 */
-	}
+		scale[j] = PopulationScale(standardize, var[j], n);
 	if (standardize)
 		for (int64 i = 0; i < n; i++)
 			for (int j = 0; j < d; j++)
@@ -232,52 +309,158 @@ uba_pca_final(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		C = palloc(sizeof(double) * d * d);
+		double	   *C = palloc(sizeof(double) * d * d);
+
 		uba_crossprod(n, d, rs->x, C);
 		for (Size i = 0; i < (Size) d * d; i++)
 			C[i] /= (double) (n - 1);
-		for (int j = 0; j < d; j++)
-			total += C[(Size) j * d + j];
-		if (!uba_symmetric_eigen(d, C, eig, V))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("the eigen-decomposition of the covariance matrix did not converge"),
-					 errhint("Scale the features to similar ranges (\"standardize\": true).")));
+		total = Eigen(d, C, eig, V);
 	}
-	for (int k = 0; k < d; k++)
-	{
-		double	   *v = V + (Size) k * d;
-		int			big = 0;
-
-		/* rounding can leave the smallest variances a hair below 0 */
-		eig[k] = Max(eig[k], 0.0);
-		for (int j = 1; j < d; j++)
-			if (fabs(v[j]) > fabs(v[big]))
-				big = j;
-		if (v[big] < 0)
-			for (int j = 0; j < d; j++)
-				v[j] = -v[j];
-	}
-	ncomp = ComponentsToKeep(&o, eig, d, n, total);
-	{
-		double		kept = 0;
-
-		for (int k = 0; k < ncomp; k++)
-			kept += eig[k];
-		uba_progress(&o, "uba_pca: %d of %d components kept, explaining %.4g of the variance", ncomp, d,
-					 total > 0 ? kept / total : 0.0);
-	}
-
-	uba_writer_init(&w);
-	uba_put_u32(&w, (uba_option(&o, "whiten") != 0 ? FLAG_WHITEN : 0) | (standardize ? FLAG_STANDARDIZE : 0));
-	uba_put_u32(&w, (uint32) ncomp);
-	uba_put_f64(&w, total);
-	uba_put_f64_array(&w, mean, d);
-	uba_put_f64_array(&w, scale, d);
-	uba_put_f64_array(&w, eig, ncomp);
-	uba_put_f64_array(&w, V, (Size) ncomp * d);
-	uba_option_set(&o, "n_components", ncomp);
+	WritePayload(&o, d, n, mean, scale, eig, V, total, &w);
 	PG_RETURN_BYTEA_P(uba_rowset_model(UBA_KIND_PCA, rs, &o, &w));
+}
+
+/* ---------- training from moments: uba_pca_moments ---------- */
+
+/*
+ * uba_pca_moments(features float8[] [, options]) keeps the core's
+ * mergeable moments (moments.c) instead of the rows: O(d^2) memory for
+ * any number of rows, partial states combined across parallel workers and
+ * Citus shards.  The covariance it ends with is the one the covariance
+ * route forms from the rows; only the last bits differ (they depend on
+ * how the rows fell into blocks and partial states, that is on the plan).
+ */
+#define PCA_MOMENTS_MAGIC 0x55425043	/* "UBPC" */
+#define PCA_MOMENTS_WHAT "principal component analysis"
+/* the state is d x d doubles, shipped between processes (and as text by Citus) */
+#define PCA_MOMENTS_MAX_FEATURES 4096
+
+/* the model says how it was found: its only solver */
+static const char *const moments_solver_choices[] = {"moments", NULL};
+
+static const UbaOptionSpec pca_moments_options[] = {
+	{"n_components", UBA_OPT_FLOAT, 0, 0, PCA_MOMENTS_MAX_FEATURES, NULL},
+	{"solver", UBA_OPT_CHOICE, 0, 0, 0, moments_solver_choices},
+	{"whiten", UBA_OPT_BOOL, 0, 0, 1, NULL},
+	{"standardize", UBA_OPT_BOOL, 0, 0, 1, NULL},
+	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
+	UBA_PROGRESS_OPTION,
+};
+
+static bool
+MomentsArg(FunctionCallInfo fcinfo, int argno, UbaMoments *s)
+{
+	return uba_moments_arg(fcinfo, argno, PCA_MOMENTS_MAGIC, PCA_MOMENTS_MAX_FEATURES, PCA_MOMENTS_WHAT, s);
+}
+
+/* Transition: the row joins the moments */
+Datum
+uba_pca_moments_transfn(PG_FUNCTION_ARGS)
+{
+	UbaMoments	st;
+	UbaMoments *s = MomentsArg(fcinfo, 0, &st) ? &st : NULL;
+	Jsonb	   *opts = (PG_NARGS() > 2 && !PG_ARGISNULL(2)) ? PG_GETARG_JSONB_P(2) : NULL;
+	ArrayType  *features;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (s == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_BYTEA_P(s->blob);
+	}
+	features = PG_GETARG_ARRAYTYPE_P(1);
+	if (s == NULL)
+	{
+		UbaOptions	o;
+		int			d = uba_feature_count(features);
+
+		uba_parse_options(opts, pca_moments_options, lengthof(pca_moments_options), "uba_pca_moments", &o);
+		uba_options_check_names(&o, d);
+		if (d > PCA_MOMENTS_MAX_FEATURES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("uba_pca_moments takes at most %d features", PCA_MOMENTS_MAX_FEATURES),
+					 errdetail("Got %d.", d),
+					 errhint("uba_pca takes up to %d.", PCA_MAX_FEATURES)));
+		uba_moments_new(fcinfo, PCA_MOMENTS_MAGIC, d, opts, PCA_MOMENTS_WHAT, &st);
+		s = &st;
+	}
+	else
+		uba_check_same_options(s->options, opts);
+	uba_read_features(features, uba_moments_next_row(s), s->m);
+	uba_moments_row_done(s);
+	PG_RETURN_BYTEA_P(s->blob);
+}
+
+/* Combine two partial states */
+Datum
+uba_pca_moments_combine(PG_FUNCTION_ARGS)
+{
+	UbaMoments	sa,
+				sb;
+	UbaMoments *a = MomentsArg(fcinfo, 0, &sa) ? &sa : NULL;
+	UbaMoments *b = MomentsArg(fcinfo, 1, &sb) ? &sb : NULL;
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_BYTEA_P(a->blob);
+	}
+	if (a == NULL)
+		PG_RETURN_BYTEA_P(b->blob);
+	if (b->m != a->m)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature array has %d elements, expected %d", b->m, a->m),
+				 errhint("Every row, and every call scoring a model, must pass the same number of features the model was trained on.")));
+	uba_check_same_options(a->options, b->options);
+	uba_moments_combine(a, b);
+	PG_RETURN_BYTEA_P(a->blob);
+}
+
+/* Final: the covariance from the moments, then as the covariance route */
+Datum
+uba_pca_moments_final(PG_FUNCTION_ARGS)
+{
+	UbaMoments	st;
+	UbaOptions	o;
+	UbaModelMeta meta;
+	UbaWriter	w;
+	int			d;
+	int64		n;
+	bool		standardize;
+	double	   *scale,
+			   *C,
+			   *eig,
+			   *V,
+				total;
+
+	if (!MomentsArg(fcinfo, 0, &st) || st.h->n + st.h->pending == 0)
+		PG_RETURN_NULL();
+	uba_parse_options(uba_moments_options(&st), pca_moments_options, lengthof(pca_moments_options),
+					  "uba_pca_moments", &o);
+	d = st.m;
+	uba_options_check_names(&o, d);
+	uba_moments_finish(&st, o.names);
+	n = st.h->n;
+	CheckRowCount(n);
+	uba_check_memory(mul_size((Size) d, (Size) d * 3 * sizeof(double)), "principal component analysis");
+	standardize = uba_option(&o, "standardize") != 0;
+	scale = palloc(sizeof(double) * d);
+	for (int j = 0; j < d; j++)
+		scale[j] = PopulationScale(standardize, st.cm[(Size) j * d + j], n);
+	C = palloc(sizeof(double) * d * d);
+	for (int j = 0; j < d; j++)
+		for (int k = j; k < d; k++)
+			C[(Size) j * d + k] = C[(Size) k * d + j] =
+				st.cm[(Size) j * d + k] / (scale[j] * scale[k]) / (double) (n - 1);
+	eig = palloc0(sizeof(double) * d);
+	V = palloc0(sizeof(double) * d * d);
+	total = Eigen(d, C, eig, V);
+	WritePayload(&o, d, n, st.mean, scale, eig, V, total, &w);
+	uba_model_meta_init(&meta, d, n, st.h->started, &o);
+	PG_RETURN_BYTEA_P(uba_model_build(UBA_KIND_PCA, &meta, &w));
 }
 
 /* ---------- reading ---------- */

@@ -26,6 +26,14 @@ SELECT l.grp, count(*) AS coefficients,
   JOIN (SELECT grp, uba_linreg_train(y, x, '{"l2": 0}') AS m FROM tr_dist GROUP BY grp) d USING (grp),
        LATERAL uba_linreg_coefficients(l.m) lc JOIN LATERAL uba_linreg_coefficients(d.m) dc USING (feature)
  GROUP BY l.grp ORDER BY l.grp;
+-- PCA from moments splits the same way (a d^2 state per shard); uba_pca gathers the rows
+SELECT where_runs($$SELECT uba_pca_moments(x) FROM tr_dist$$, 'uba_pca_moments') AS pca_moments,
+       where_runs($$SELECT grp, uba_pca_moments(x, '{"standardize": true}') FROM tr_dist GROUP BY grp$$, 'uba_pca_moments') AS pca_moments_by_group;
+SELECT count(*) AS components,
+       count(*) FILTER (WHERE abs(l.explained_variance - d.explained_variance) > 1e-10 * l.explained_variance) AS different_variances,
+       count(*) FILTER (WHERE (SELECT max(abs(a - b)) FROM unnest(l.loadings, d.loadings) u(a, b)) > 1e-9) AS different_loadings
+  FROM uba_pca_components((SELECT uba_pca(x, '{"standardize": true}') FROM tr_local)) l
+  JOIN uba_pca_components((SELECT uba_pca_moments(x, '{"standardize": true}') FROM tr_dist)) d USING (component);
 -- logistic regression and k-means gather the rows and give the single-node models
 SELECT max(abs(l.coefficient - d.coefficient)) < 1e-8 AS logreg_same
   FROM uba_logreg_coefficients((SELECT uba_logreg_train(label, x) FROM tr_local)) l
