@@ -421,6 +421,9 @@ COMMENT ON FUNCTION uba_recall_at_k(anycompatiblearray, anycompatiblearray, int)
 COMMENT ON FUNCTION uba_ndcg_at_k(anycompatiblearray, anycompatiblearray, int) IS 'normalized discounted cumulative gain of the first k recommended (binary relevance)';
 COMMENT ON FUNCTION uba_average_precision_at_k(anycompatiblearray, anycompatiblearray, int) IS 'average precision at the hits among the first k, divided by min(k, number of relevant items)';
 COMMENT ON FUNCTION uba_hit_rate_at_k(anycompatiblearray, anycompatiblearray, int) IS '1 if any of the first k recommended is relevant, else 0';
+CREATE FUNCTION uba_mrr_at_k(recommended anycompatiblearray, relevant anycompatiblearray, k int) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_mrr_at_k(anycompatiblearray, anycompatiblearray, int) IS '1 / the rank of the first relevant item among the first k recommended, 0 when none is (avg() of it: mean reciprocal rank)';
 
 -------------------------------------------------------------------------------
 -- Gradient-boosted trees (trained with XGBoost, scored by uba)
@@ -1853,3 +1856,27 @@ CREATE FUNCTION uba_gmm_components(model bytea,
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION uba_gmm_components(bytea) IS 'each mixture component: its weight, mean and covariance matrix (d x d), in the features'' units';
+
+-- ---------- session-based next-item recommendation (next_items.c) ----------
+
+CREATE FUNCTION uba_session_transfn(internal, anynonarray, anycompatiblenonarray, timestamptz, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_session_transfn(internal, anynonarray, anycompatiblenonarray, timestamptz) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_session_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_session_train(session_id anynonarray, item_id anycompatiblenonarray, ts timestamptz, options jsonb) (
+	SFUNC = uba_session_transfn, STYPE = internal, FINALFUNC = uba_session_final,
+	COMBINEFUNC = uba_events_combine, SERIALFUNC = uba_events_serialize,
+	DESERIALFUNC = uba_events_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_session_train(session_id anynonarray, item_id anycompatiblenonarray, ts timestamptz) (
+	SFUNC = uba_session_transfn, STYPE = internal, FINALFUNC = uba_session_final,
+	COMBINEFUNC = uba_events_combine, SERIALFUNC = uba_events_serialize,
+	DESERIALFUNC = uba_events_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_session_train(anynonarray, anycompatiblenonarray, timestamptz, jsonb) IS 'learn what sessions click next from (session, item, time) clicks: V-SKNN (default), STAN, sequential rules, Markov transitions or popularity';
+COMMENT ON AGGREGATE uba_session_train(anynonarray, anycompatiblenonarray, timestamptz) IS 'learn what sessions click next from (session, item, time) clicks: V-SKNN (default), STAN, sequential rules, Markov transitions or popularity';
+CREATE FUNCTION uba_next_items(model bytea, recent_items anycompatiblearray, n int, options jsonb DEFAULT NULL,
+	OUT item_id anycompatible, OUT score float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION uba_next_items(bytea, anycompatiblearray, int, jsonb) IS 'the n items a live session most likely clicks next, from its recent clicks in click order (ids of their type)';

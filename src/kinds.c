@@ -33,7 +33,8 @@ static const UbaModelDescriber describers[] = {
 	uba_dbscan_describe,		/* UBA_KIND_DBSCAN */
 	uba_hclust_describe,		/* UBA_KIND_HCLUST */
 	uba_kmeans_sweep_describe,	/* UBA_KIND_KMEANS_SWEEP */
-	uba_gmm_describe			/* UBA_KIND_GMM */
+	uba_gmm_describe,			/* UBA_KIND_GMM */
+	uba_session_describe		/* UBA_KIND_SESSION */
 };
 
 /* The describer of a kind, or NULL when this build has none (an unknown kind) */
@@ -47,13 +48,13 @@ uba_kind_describer(UbaModelKind kind)
 
 /* indexed by UbaModelKind: what uba_predict and uba_explain call, NULL where they do not apply */
 static const UbaModelScorer scorers[] = {
-	NULL, NULL, uba_logreg_score, uba_linreg_score, NULL, NULL, uba_boost_score, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+	NULL, NULL, uba_logreg_score, uba_linreg_score, NULL, NULL, uba_boost_score, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 };
 static const UbaModelExplainer explainers[] = {
-	NULL, NULL, uba_logreg_contributions, NULL, NULL, NULL, uba_boost_contributions, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+	NULL, NULL, uba_logreg_contributions, NULL, NULL, NULL, uba_boost_contributions, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 };
 static const UbaModelClassifier classifiers[] = {
-	NULL, NULL, uba_logreg_classes, NULL, NULL, NULL, uba_boost_classes, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+	NULL, NULL, uba_logreg_classes, NULL, NULL, NULL, uba_boost_classes, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 };
 
 /* what to use instead, for the kinds that have no scorer */
@@ -63,7 +64,8 @@ static const char *const instead[] = {
 	"uba_expected_purchases(model, t, frequency, recency, T)", "uba_expected_spend(model, frequency, monetary_value)",
 	"uba_forecast(model, horizon)", "uba_forecast_global(model, horizon)", "uba_pca_transform(model, features)",
 	"uba_dbscan_assign(model, features)", "uba_hclust_assign(model, features, k)",
-	"uba_kmeans_sweep_model(model, k)", "uba_gmm_predict(model, features)"
+	"uba_kmeans_sweep_model(model, k)", "uba_gmm_predict(model, features)",
+	"uba_next_items(model, recent_items, n)"
 };
 
 /*

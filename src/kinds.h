@@ -21,6 +21,7 @@ extern void uba_cf_describe(const UbaModelMeta *meta, UbaReader *payload, String
 extern void uba_assoc_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 extern void uba_boost_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 extern void uba_prefixspan_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
+extern void uba_session_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 extern void uba_btyd_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 extern void uba_gammagamma_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 extern void uba_forecast_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);

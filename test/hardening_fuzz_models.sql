@@ -130,6 +130,12 @@ SELECT 'gmm', uba_gmm_train(ARRAY[x % 7 + (x % 11) * 0.05, x % 5 + (x % 3) * 0.1
 UNION ALL
 SELECT 'gmm', uba_gmm_train(r, 2, '{"covariance_type": "diag"}') FROM generate_series(1, 60) x, LATERAL (SELECT 1 + x % 7 AS a, (x % 3)::text AS c, x % 2 = 0 AS b) r
 UNION ALL
+-- session models: V-SKNN on bigint items; STAN, sequential rules and Markov on text items
+SELECT 'session', uba_session_train(x / 4, (x * 7 + x / 4) % 13, '2024-01-01'::timestamptz + x * interval '1 minute') FROM generate_series(1, 80) x
+UNION ALL
+SELECT 'session', uba_session_train(x / 3, 'i' || ((x * 5) % 11), '2024-01-01'::timestamptz + x * interval '1 minute', jsonb_build_object('method', m))
+  FROM generate_series(1, 60) x, unnest(ARRAY['stan', 'sr', 'markov', 'pop']) m GROUP BY m
+UNION ALL
 -- global forecasters: with holidays; with regressors (their future values read from a table)
 SELECT 'global_forecast', uba_forecast_train(x % 3, date '2020-01-06' + 7 * (x / 3), (x % 7)::float8, '{"holidays": ["2020-03-02", "2021-01-01"], "trees": {"n_estimators": 3, "max_depth": 3}}') FROM generate_series(0, 80) x
 UNION ALL
@@ -186,6 +192,9 @@ INSERT INTO calls VALUES
 	('kmeans_sweep', 'SELECT count(*)::text FROM uba_kmeans_sweep_results($1)'),
 	('kmeans_sweep', 'SELECT uba_kmeans_assign(uba_kmeans_sweep_model($1, 2), ARRAY[3, 1]::float8[])::text'),
 	('kmeans_sweep', 'SELECT uba_model_info(uba_kmeans_sweep_model($1))::text'),
+	('session', 'SELECT count(*)::text FROM uba_next_items($1, ARRAY[1, 3, 5]::bigint[], 5)'),
+	('session', 'SELECT count(*)::text FROM uba_next_items($1, ARRAY[''i1'', ''i3'', ''i5''], 5, ''{"exclude_seen": true, "at": "2024-01-02"}'')'),
+	('session', 'SELECT sum(score)::text FROM uba_next_items($1, ARRAY[''i2'']::text[], 20)'),
 	('gmm', 'SELECT uba_gmm_predict($1, ARRAY[3, 1]::float8[])::text'),
 	('gmm', 'SELECT uba_gmm_proba($1, r)::text FROM (SELECT 3 AS a, ''1''::text AS c, true AS b) r'),
 	('gmm', 'SELECT uba_gmm_score($1, ARRAY[30, -1]::float8[])::text'),

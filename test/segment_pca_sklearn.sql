@@ -90,12 +90,7 @@ SELECT is((SELECT count(*)::int FROM pc_rows r, LATERAL (SELECT uba_pca_transfor
 CREATE TABLE pc_par AS
 SELECT ARRAY[fresh, milk, grocery, frozen, detergents_paper, delicassen] AS f
   FROM pc_wholesale, generate_series(1, 40) g ORDER BY random();
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE line text; plan text := '';
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP plan := plan || line || E'\n'; END LOOP;
-	RETURN plan;
-END $$;
+\i test/lib/plan_of.sql
 CREATE TEMP TABLE pc_serial ON COMMIT DROP AS
 SELECT (SELECT uba_pca(f) FROM pc_par) AS m, (SELECT uba_pca_moments(f) FROM pc_par) AS mm;
 SET LOCAL parallel_setup_cost = 0;

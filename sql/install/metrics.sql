@@ -196,6 +196,9 @@ COMMENT ON FUNCTION uba_recall_at_k(anycompatiblearray, anycompatiblearray, int)
 COMMENT ON FUNCTION uba_ndcg_at_k(anycompatiblearray, anycompatiblearray, int) IS 'normalized discounted cumulative gain of the first k recommended (binary relevance)';
 COMMENT ON FUNCTION uba_average_precision_at_k(anycompatiblearray, anycompatiblearray, int) IS 'average precision at the hits among the first k, divided by min(k, number of relevant items)';
 COMMENT ON FUNCTION uba_hit_rate_at_k(anycompatiblearray, anycompatiblearray, int) IS '1 if any of the first k recommended is relevant, else 0';
+CREATE FUNCTION uba_mrr_at_k(recommended anycompatiblearray, relevant anycompatiblearray, k int) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_mrr_at_k(anycompatiblearray, anycompatiblearray, int) IS '1 / the rank of the first relevant item among the first k recommended, 0 when none is (avg() of it: mean reciprocal rank)';
 
 -- ---------- tests of significance (hypothesis.c) ----------
 

@@ -85,3 +85,27 @@ CREATE FUNCTION uba_cf_explain(model bytea, user_id anynonarray, item_id anycomp
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION uba_cf_explain(bytea, anynonarray, anycompatiblenonarray, int) IS 'which of the user''s own items drove an item''s score, largest contributions first';
+
+-- ---------- session-based next-item recommendation (next_items.c) ----------
+
+CREATE FUNCTION uba_session_transfn(internal, anynonarray, anycompatiblenonarray, timestamptz, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_session_transfn(internal, anynonarray, anycompatiblenonarray, timestamptz) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_session_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_session_train(session_id anynonarray, item_id anycompatiblenonarray, ts timestamptz, options jsonb) (
+	SFUNC = uba_session_transfn, STYPE = internal, FINALFUNC = uba_session_final,
+	COMBINEFUNC = uba_events_combine, SERIALFUNC = uba_events_serialize,
+	DESERIALFUNC = uba_events_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_session_train(session_id anynonarray, item_id anycompatiblenonarray, ts timestamptz) (
+	SFUNC = uba_session_transfn, STYPE = internal, FINALFUNC = uba_session_final,
+	COMBINEFUNC = uba_events_combine, SERIALFUNC = uba_events_serialize,
+	DESERIALFUNC = uba_events_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_session_train(anynonarray, anycompatiblenonarray, timestamptz, jsonb) IS 'learn what sessions click next from (session, item, time) clicks: V-SKNN (default), STAN, sequential rules, Markov transitions or popularity';
+COMMENT ON AGGREGATE uba_session_train(anynonarray, anycompatiblenonarray, timestamptz) IS 'learn what sessions click next from (session, item, time) clicks: V-SKNN (default), STAN, sequential rules, Markov transitions or popularity';
+CREATE FUNCTION uba_next_items(model bytea, recent_items anycompatiblearray, n int, options jsonb DEFAULT NULL,
+	OUT item_id anycompatible, OUT score float8)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION uba_next_items(bytea, anycompatiblearray, int, jsonb) IS 'the n items a live session most likely clicks next, from its recent clicks in click order (ids of their type)';

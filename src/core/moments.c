@@ -101,12 +101,12 @@ uba_moments_new(FunctionCallInfo fcinfo, uint32 magic, int m, Jsonb *options, co
 	Size		bytes;
 	bytea	   *b;
 
-	uba_check_memory(uba_moments_bytes(m), what);
+	uba_check_memory(uba_moments_bytes(m), psprintf("%s training", what));
 	bytes = StateBytes(m, optlen, textlen);
 	if (bytes > MaxAllocSize || optlen > MOMENTS_MAX_OPTIONS || textlen > MOMENTS_MAX_OPTIONS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s state over 1 GB", what)));
+				 errmsg("%s training state over 1 GB", what)));
 	b = MemoryContextAllocZero(uba_state_context(fcinfo), bytes);
 	SET_VARSIZE(b, bytes);
 	{

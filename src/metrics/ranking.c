@@ -2,7 +2,7 @@
  *
  * ranking.c
  *	  Ranking metrics for recommendations: precision, recall, NDCG, average
- *	  precision and hit rate at k, as scalar functions of one user's
+ *	  precision, hit rate and reciprocal rank at k, as scalar functions of one user's
  *	  recommended list and relevant set, to average with avg().
  *
  * Definitions (binary relevance; the top k are the first k elements of
@@ -16,6 +16,8 @@
  *						IDCG = the same for hits at ranks 1 .. min(k, |relevant|)
  *	  AP@k				sum over hit ranks r of precision@r, / min(k, |relevant|)
  *	  hit rate@k		1 if hits@k > 0, else 0
+ *	  MRR@k				1 / the rank of the first hit in the top k, 0 without one
+ *						(averaged over next-item queries: mean reciprocal rank)
  * An empty relevant set gives NULL (the user has nothing to find, so
  * avg() leaves them out).
  *
@@ -33,6 +35,7 @@ PG_FUNCTION_INFO_V1(uba_recall_at_k);
 PG_FUNCTION_INFO_V1(uba_ndcg_at_k);
 PG_FUNCTION_INFO_V1(uba_average_precision_at_k);
 PG_FUNCTION_INFO_V1(uba_hit_rate_at_k);
+PG_FUNCTION_INFO_V1(uba_mrr_at_k);
 
 typedef enum RankingMetric
 {
@@ -40,7 +43,8 @@ typedef enum RankingMetric
 	RANK_RECALL,
 	RANK_NDCG,
 	RANK_AP,
-	RANK_HIT_RATE
+	RANK_HIT_RATE,
+	RANK_MRR
 } RankingMetric;
 
 static Datum
@@ -58,6 +62,7 @@ RankingMetricAt(FunctionCallInfo fcinfo, RankingMetric metric)
 				nset = 0,
 				top,
 				hits = 0,
+				first_hit = 0,
 				ideal;
 	int64	   *relevant;
 	bool	   *found;
@@ -114,7 +119,8 @@ RankingMetricAt(FunctionCallInfo fcinfo, RankingMetric metric)
 		if (found[at - relevant])
 			continue;			/* a repeated item hits once */
 		found[at - relevant] = true;
-		hits++;
+		if (hits++ == 0)
+			first_hit = r + 1;
 		dcg += 1.0 / log2(r + 2.0);
 		ap += (double) hits / (r + 1);
 	}
@@ -135,6 +141,8 @@ RankingMetricAt(FunctionCallInfo fcinfo, RankingMetric metric)
 			PG_RETURN_FLOAT8(ap / ideal);
 		case RANK_HIT_RATE:
 			PG_RETURN_FLOAT8(hits > 0 ? 1.0 : 0.0);
+		case RANK_MRR:
+			PG_RETURN_FLOAT8(hits > 0 ? 1.0 / first_hit : 0.0);
 	}
 	PG_RETURN_NULL();			/* not reached */
 }
@@ -167,4 +175,11 @@ Datum
 uba_hit_rate_at_k(PG_FUNCTION_ARGS)
 {
 	return RankingMetricAt(fcinfo, RANK_HIT_RATE);
+}
+
+/* 1 / the rank of the first relevant item among the first k, 0 when none is (next-item MRR@k) */
+Datum
+uba_mrr_at_k(PG_FUNCTION_ARGS)
+{
+	return RankingMetricAt(fcinfo, RANK_MRR);
 }

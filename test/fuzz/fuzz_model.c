@@ -26,10 +26,12 @@
 #include "uba.h"
 
 #include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 /* ---------- memory: a list of blocks, freed after each input ---------- */
@@ -47,6 +49,9 @@ static Block blocks = {&blocks, &blocks, 0};
 MemoryContext CurrentMemoryContext = NULL;
 MemoryContext TopMemoryContext = NULL;
 MemoryContext ErrorContext = NULL;
+
+/* never set: a reader that checks for interrupts (long validation loops) goes on */
+volatile sig_atomic_t InterruptPending = false;
 
 static void *
 Take(size_t size, bool zero)
