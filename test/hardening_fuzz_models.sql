@@ -136,6 +136,9 @@ UNION ALL
 SELECT 'session', uba_session_train(x / 3, 'i' || ((x * 5) % 11), '2024-01-01'::timestamptz + x * interval '1 minute', jsonb_build_object('method', m))
   FROM generate_series(1, 60) x, unnest(ARRAY['stan', 'sr', 'markov', 'pop']) m GROUP BY m
 UNION ALL
+SELECT 'session', uba_session_train(x / 3, x % 9, '2024-01-01'::timestamptz + x * interval '1 minute', '{"method": "gru4rec", "hidden": 3, "epochs": 2, "n_sample": 2}')
+  FROM generate_series(1, 40) x
+UNION ALL
 -- global forecasters: with holidays; with regressors (their future values read from a table)
 SELECT 'global_forecast', uba_forecast_train(x % 3, date '2020-01-06' + 7 * (x / 3), (x % 7)::float8, '{"holidays": ["2020-03-02", "2021-01-01"], "trees": {"n_estimators": 3, "max_depth": 3}}') FROM generate_series(0, 80) x
 UNION ALL

@@ -11,7 +11,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
 \i test/lib/model_bytes.sql
 
-SELECT plan(29);
+SELECT plan(33);
 
 CREATE TEMP TABLE nx_events (session_id text, item_id text, ts timestamptz, test boolean) ON COMMIT DROP;
 \copy nx_events FROM 'test/data/session_events.csv' WITH (FORMAT csv, HEADER)
@@ -134,6 +134,25 @@ SELECT is((SELECT array_agg(item_id ORDER BY score DESC, item_id)::text
              FROM uba_next_items((SELECT uba_session_train(x / 3, (x * 7) % 10, '2024-01-01'::timestamptz + x * interval '1 minute', '{"method": "markov"}')
                                     FROM generate_series(0, 59) x), ARRAY[7]::int[], 3)),
           '{4}', 'markov on integer ids: 7 is always followed by 4');
+-- GRU4Rec: it learns (the loss falls from epoch 1 to 4), is the same for the same seed, gives
+-- probabilities, and on the fixture's queries finds the next click better than popularity
+CREATE TEMP TABLE nx_gru ON COMMIT DROP AS
+SELECT (SELECT uba_session_train(session_id, item_id, ts, '{"method": "gru4rec", "epochs": 1, "hidden": 32, "n_sample": 128, "seed": 3}') FROM nx_events WHERE NOT test) AS one,
+       (SELECT uba_session_train(session_id, item_id, ts, '{"method": "gru4rec", "epochs": 4, "hidden": 32, "n_sample": 128, "seed": 3}') FROM nx_events WHERE NOT test) AS four,
+       (SELECT uba_session_train(session_id, item_id, ts, '{"method": "gru4rec", "epochs": 4, "hidden": 32, "n_sample": 128, "seed": 3}') FROM nx_events WHERE NOT test) AS again;
+SELECT ok((uba_model_info(four) ->> 'loss')::float8 < (uba_model_info(one) ->> 'loss')::float8,
+          format('gru4rec learns: mean cross-entropy %s after 1 epoch, %s after 4',
+                 round((uba_model_info(one) ->> 'loss')::numeric, 3), round((uba_model_info(four) ->> 'loss')::numeric, 3)))
+  FROM nx_gru;
+SELECT is(substring(four FROM 33 + get_u32(four, 12)::int), substring(again FROM 33 + get_u32(again, 12)::int),
+          'gru4rec: the same clicks, options and seed give the same network') FROM nx_gru;
+SELECT cmp_ok(abs((SELECT sum(score) FROM nx_gru, uba_next_items(four, ARRAY['85123A', '22423'], 1000000)) - 1), '<', 1e-9::float8,
+              'gru4rec scores are probabilities: every item''s add up to 1');
+SELECT cmp_ok((SELECT avg(uba_mrr_at_k(coalesce((SELECT array_agg(item_id ORDER BY score DESC, item_id) FROM uba_next_items(four, q.prefix, 20)), '{}'), ARRAY[q.target], 20))
+                 FROM nx_gru, nx_all_queries q), '>',
+              (SELECT mrr FROM nx_quality WHERE method = 'pop'),
+              'gru4rec (4 epochs) ranks the next click higher than popularity (MRR at 20)');
+
 -- cancel: a statement timeout stops training on 5,000,000 clicks within a second
 CREATE FUNCTION pg_temp.seconds_until_cancel(query text) RETURNS float8
 LANGUAGE plpgsql AS $$

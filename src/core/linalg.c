@@ -97,6 +97,23 @@ uba_syrk_add(int n, int d, const double *X, double *C)
 	BlasEnd(&scope);
 }
 
+/*
+ * C = alpha * op(A) op(B) + beta * C in single precision, all row-major
+ * with leading dimensions (so blocks of wider matrices can take part):
+ * op(A) is m x k, op(B) k x n.  Threaded as the other calls are.
+ */
+void
+uba_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *A, int lda,
+		  const float *B, int ldb, float beta, float *C, int ldc)
+{
+	BlasScope	scope;
+
+	BlasBegin(&scope, 2.0 * m * n * k);
+	cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+				m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+	BlasEnd(&scope);
+}
+
 /* C = alpha * A * B^T + beta * C, all row-major */
 void
 uba_gemm_abt(int m, int n, int k, double alpha, const double *A,

@@ -845,6 +845,9 @@ extern void uba_blas_init(void);
 /* C = alpha * A * B^T + beta * C; A is m x k, B is n x k, C is m x n, row-major */
 extern void uba_gemm_abt(int m, int n, int k, double alpha, const double *A,
 						 const double *B, double beta, double *C);
+/* C = alpha * op(A) op(B) + beta * C, single precision, row-major with leading dimensions */
+extern void uba_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *A, int lda,
+					  const float *B, int ldb, float beta, float *C, int ldc);
 /* Solve A x = b, A symmetric positive definite (overwritten); false if it is not */
 extern bool uba_cholesky_solve(int n, double *A, double *b);
 extern double uba_norm_inf(const double *v, int n);

@@ -37,6 +37,7 @@
  */
 #include "uba.h"
 #include "kinds.h"
+#include "recommend/gru4rec.h"
 
 #include <math.h>
 
@@ -60,10 +61,11 @@ enum
 	SESS_SR,
 	SESS_MARKOV,
 	SESS_POP,
+	SESS_GRU4REC,
 	SESS_NMETHODS
 };
 
-static const char *const session_methods[] = {"vsknn", "stan", "sr", "markov", "pop", NULL};
+static const char *const session_methods[] = {"vsknn", "stan", "sr", "markov", "pop", "gru4rec", NULL};
 
 #define SESS_MAX_K 100000
 #define SESS_MAX_SAMPLE 10000000
@@ -80,6 +82,14 @@ static const UbaOptionSpec session_options[] = {
 	{"lambda_position", UBA_OPT_FLOAT, 1.0, 1e-6, 1e12, NULL},
 	{"lambda_recency", UBA_OPT_FLOAT, 604800, 1e-6, 1e12, NULL},
 	{"lambda_item", UBA_OPT_FLOAT, 1.0, 1e-6, 1e12, NULL},
+	{"hidden", UBA_OPT_INT, 100, 1, GRU4REC_MAX_HIDDEN, NULL},
+	{"epochs", UBA_OPT_INT, 10, 1, 1000, NULL},
+	{"batch_size", UBA_OPT_INT, 32, 1, 4096, NULL},
+	{"n_sample", UBA_OPT_INT, 512, 0, 100000, NULL},
+	{"sample_alpha", UBA_OPT_FLOAT, 0.75, 0, 1, NULL},
+	{"learning_rate", UBA_OPT_FLOAT, 0.05, 1e-9, 10, NULL},
+	{"dropout", UBA_OPT_FLOAT, 0, 0, 0.9, NULL},
+	{"seed", UBA_OPT_INT, 0, 0, PG_INT32_MAX, NULL},
 	UBA_PROGRESS_OPTION,
 };
 
@@ -262,26 +272,37 @@ uba_session_final(PG_FUNCTION_ARGS)
 	uba_put_i64_array(&pw, times, nsessions);
 	uba_put_u32_array(&pw, len, nsessions);
 	{
-		/* the clicks' items, session by session in recency order, written in chunks */
-		uint32	   *chunk = MemoryContextAllocHuge(cxt, sizeof(uint32) * 65536);
-		int			nchunk = 0;
+		/* the clicks' items, session by session in recency order */
+		int64	   *roff = MemoryContextAllocHuge(cxt, sizeof(int64) * (nsessions + 1));
+		uint32	   *rclick = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
 
+		roff[0] = 0;
 		for (int64 r = 0; r < nsessions; r++)
 		{
 			int64		s = order[r].session;
 
 			for (int64 k = off[s]; k < off[s + 1]; k++)
-			{
-				chunk[nchunk++] = clicks[k].item;
-				e++;
-				if (nchunk == 65536)
-				{
-					uba_put_u32_array(&pw, chunk, nchunk);
-					nchunk = 0;
-				}
-			}
+				rclick[e++] = clicks[k].item;
+			roff[r + 1] = e;
 		}
-		uba_put_u32_array(&pw, chunk, nchunk);
+		uba_put_u32_array(&pw, rclick, st->n);
+		if (uba_option(&o, "method") == SESS_GRU4REC)
+		{
+			Gru4RecSettings gs;
+			Gru4Rec		net;
+
+			gs.hidden = (int) uba_option(&o, "hidden");
+			gs.epochs = (int) uba_option(&o, "epochs");
+			gs.batch_size = (int) uba_option(&o, "batch_size");
+			gs.n_sample = (int) uba_option(&o, "n_sample");
+			gs.sample_alpha = uba_option(&o, "sample_alpha");
+			gs.learning_rate = uba_option(&o, "learning_rate");
+			gs.dropout = uba_option(&o, "dropout");
+			gs.seed = (uint64) uba_option(&o, "seed");
+			pfree(clicks);
+			uba_gru4rec_train(&net, nitems, roff, rclick, nsessions, &gs, &o);
+			uba_gru4rec_write(&pw, &net);
+		}
 	}
 	Assert(e == st->n);
 
@@ -337,6 +358,8 @@ typedef struct SessionModel
 	double	   *rule_w;
 	/* pop: items by df, descending (ties by id) */
 	uint32	   *by_pop;
+	/* gru4rec: the network */
+	Gru4Rec		net;
 	/* scratch for one query (a backend answers one at a time) */
 	double	   *weight;			/* nitems: a live item's weight, 0 for others */
 	uint32	   *pos;			/* nitems: a live item's last position, 0 for others */
@@ -568,6 +591,8 @@ ParseSession(const UbaModelMeta *meta, UbaReader *r)
 	pfree(last_seen);
 	if (m->method == SESS_SR || m->method == SESS_MARKOV)
 		BuildRules(m, m->method == SESS_MARKOV ? 1 : m->steps);
+	if (m->method == SESS_GRU4REC)
+		uba_gru4rec_read(r, &m->net, m->nitems);
 	if (m->method == SESS_POP)
 	{
 		m->by_pop = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * m->nitems);
@@ -594,6 +619,8 @@ uba_session_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo js
 					 uba_id_kind_name(m->items.kind));
 	if (m->method == SESS_SR || m->method == SESS_MARKOV)
 		appendStringInfo(json, ", \"rules\": " INT64_FORMAT, m->rule_off[m->nitems]);
+	if (m->method == SESS_GRU4REC)
+		appendStringInfo(json, ", \"hidden\": %d, \"epochs\": %d, \"loss\": %.17g", m->net.h, m->net.epochs, m->net.loss);
 }
 
 /* ---------- ranking ---------- */
@@ -962,6 +989,13 @@ uba_next_items(PG_FUNCTION_ARGS)
 		}
 		if (L > 0 && (m->method == SESS_VSKNN || m->method == SESS_STAN))
 			ntouched = NeighbourScores(m, c, L, live, nlive, m->method == SESS_STAN ? QueryTime(&o) : 0);
+		else if (L > 0 && m->method == SESS_GRU4REC)
+		{
+			/* every item has a probability */
+			uba_gru4rec_scores(&m->net, c, L, m->score);
+			for (int64 j = 0; j < m->nitems; j++)
+				m->touched[ntouched++] = (uint32) j;
+		}
 		else if (L > 0 && (m->method == SESS_SR || m->method == SESS_MARKOV))
 		{
 			uint32		a = c[L - 1];

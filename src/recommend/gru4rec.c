@@ -1,0 +1,549 @@
+/*-------------------------------------------------------------------------
+ *
+ * gru4rec.c
+ *	  GRU4Rec (Hidasi et al. 2016; Hidasi & Karatzoglou 2018): one GRU layer
+ *	  over a session's clicks (one-hot items in), an output embedding per
+ *	  item; trained with session-parallel mini-batches, cross-entropy over
+ *	  the batch's targets and negatives sampled by popularity^alpha, and
+ *	  Adagrad; one step of backpropagation per click (the hidden state is
+ *	  carried on, as the original code does).  doc/sessions.md has the exact
+ *	  definition; bench/gru4rec_reference.py is a NumPy version of it.
+ *
+ * The batch's products are single-precision BLAS calls; the rest are plain
+ * loops.  Training is deterministic for a seed and uba.threads (BLAS splits
+ * its work by thread count).  Interrupts are checked between steps.
+ *
+ * Serialized (after the sessions): hidden units (u32), epochs (u32), the
+ * last epoch's loss (f64), then E (n x 3h), U (h x 3h), b (3h), W (n x h),
+ * c (n), all f32.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "gru4rec.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+
+/* Work arrays of one step: the batch's rows */
+typedef struct Step
+{
+	int			B;				/* slots */
+	int			S;				/* output columns: B targets + negatives */
+	int			h;
+	uint32	   *x;				/* B: input items */
+	uint32	   *cols;			/* S: the targets, then the negatives */
+	bool	   *active;			/* B */
+	float	   *hc;				/* B x h: carried state */
+	float	   *a;				/* B x 3h: pre-activations, then their gradients */
+	float	   *z,
+			   *r,
+			   *g,
+			   *hn,
+			   *rh,
+			   *hd,
+			   *mask;			/* B x h each */
+	float	   *wsel;			/* S x h: the output rows of the columns */
+	float	   *y;				/* B x S: logits, then their gradients */
+	float	   *dwsel;			/* S x h */
+	float	   *dh;				/* B x h */
+	float	   *du;				/* h x 3h */
+	float	   *db;				/* 3h */
+	/* rows of E and W touched in a step, each once: stamp and its sums */
+	uint32	   *stamp;			/* n */
+	uint32		visit;
+	int32	   *slot;			/* n: a touched item's place among the step's unique items */
+	uint32	   *uniq;			/* at most B + S */
+	float	   *urow;			/* (B + S) x 3h */
+	float	   *uc;				/* B + S */
+} Step;
+
+static inline float
+Sigmoid(float v)
+{
+	return 1.0f / (1.0f + expf(-v));
+}
+
+/* Uniform in [-s, s], s = sqrt(6 / (rows + cols)) */
+static void
+InitUniform(float *p, Size count, int64 rows, int64 cols, UbaRandom *rng)
+{
+	double		s = sqrt(6.0 / (double) (rows + cols));
+
+	for (Size i = 0; i < count; i++)
+		p[i] = (float) ((2.0 * uba_random_double(rng) - 1.0) * s);
+}
+
+Size
+uba_gru4rec_training_bytes(int64 n, const Gru4RecSettings *s)
+{
+	Size		h = (Size) s->hidden;
+	Size		S = (Size) s->batch_size + (Size) s->n_sample;
+
+	/* the parameters and their Adagrad sums, twice; the step's arrays; sampling */
+	return add_size(mul_size(mul_size((Size) n, 4 * h + 1), 2 * sizeof(float)),
+					add_size(mul_size((Size) n, sizeof(double) + 2 * sizeof(uint32)),
+							 mul_size(S + (Size) s->batch_size, 8 * h * sizeof(float) + S * sizeof(float))));
+}
+
+/* Adagrad on count values: G += g^2, p -= lr g / (sqrt(G) + eps) */
+static inline void
+Adagrad(float *p, float *G, const float *grad, int count, float lr)
+{
+	for (int i = 0; i < count; i++)
+	{
+		G[i] += grad[i] * grad[i];
+		p[i] -= lr * grad[i] / (sqrtf(G[i]) + 1e-6f);
+	}
+}
+
+/* Start a new step's set of touched rows */
+static void
+NextVisit(Step *st, int64 n)
+{
+	if (++st->visit == 0)
+	{
+		memset(st->stamp, 0, sizeof(uint32) * n);
+		st->visit = 1;
+	}
+}
+
+/* The place of item i among the step's unique rows (width floats each, zeroed when new) */
+static inline int
+UniqueRow(Step *st, uint32 i, int *nuniq, int width)
+{
+	if (st->stamp[i] != st->visit)
+	{
+		st->stamp[i] = st->visit;
+		st->slot[i] = *nuniq;
+		st->uniq[*nuniq] = i;
+		memset(st->urow + (Size) (*nuniq) * width, 0, sizeof(float) * width);
+		st->uc[*nuniq] = 0;
+		(*nuniq)++;
+	}
+	return st->slot[i];
+}
+
+/*
+ * The GRU's step for B rows: pre-activations a from the inputs' rows of E
+ * and the carried states, gates z and r, candidate g, new state hn.
+ */
+static void
+Forward(const Gru4Rec *net, int B, const uint32 *x, const float *hc, float *a, float *z, float *r,
+		float *g, float *rh, float *hn)
+{
+	int			h = net->h;
+	int			h3 = 3 * h;
+
+	for (int i = 0; i < B; i++)
+		for (int k = 0; k < h3; k++)
+			a[(Size) i * h3 + k] = net->E[(Size) x[i] * h3 + k] + net->b[k];
+	/* gates: a[:, 0:2h] += hc U[:, 0:2h] */
+	uba_sgemm(false, false, B, 2 * h, h, 1.0f, hc, h, net->U, h3, 1.0f, a, h3);
+	for (int i = 0; i < B; i++)
+		for (int k = 0; k < h; k++)
+		{
+			z[(Size) i * h + k] = Sigmoid(a[(Size) i * h3 + k]);
+			r[(Size) i * h + k] = Sigmoid(a[(Size) i * h3 + h + k]);
+			rh[(Size) i * h + k] = r[(Size) i * h + k] * hc[(Size) i * h + k];
+		}
+	/* candidate: a[:, 2h:3h] += (r * hc) U[:, 2h:3h] */
+	uba_sgemm(false, false, B, h, h, 1.0f, rh, h, net->U + 2 * h, h3, 1.0f, a + 2 * h, h3);
+	for (int i = 0; i < B; i++)
+		for (int k = 0; k < h; k++)
+		{
+			Size		o = (Size) i * h + k;
+
+			g[o] = tanhf(a[(Size) i * h3 + 2 * h + k]);
+			hn[o] = (1.0f - z[o]) * hc[o] + z[o] * g[o];
+		}
+}
+
+/* One mini-batch step: forward, loss, backward, Adagrad.  Returns the loss summed over active rows */
+static double
+TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, float *Gc,
+		  const Gru4RecSettings *s, UbaRandom *rng, const double *cum, int64 nactive)
+{
+	int			B = st->B,
+				S = st->S,
+				h = st->h,
+				h3 = 3 * h;
+	float		lr = (float) s->learning_rate;
+	float		keep = (float) (1.0 - s->dropout);
+	double		loss = 0;
+	int			nuniq = 0;
+
+	Forward(net, B, st->x, st->hc, st->a, st->z, st->r, st->g, st->rh, st->hn);
+
+	/* dropout on what the output layer sees (inverted: kept units scaled up) */
+	for (Size o = 0; o < (Size) B * h; o++)
+	{
+		st->mask[o] = s->dropout > 0 ? (uba_random_double(rng) < keep ? 1.0f / keep : 0.0f) : 1.0f;
+		st->hd[o] = st->hn[o] * st->mask[o];
+	}
+
+	/* negatives by popularity^alpha, after the batch's own targets */
+	for (int j = B; j < S; j++)
+	{
+		double		u = uba_random_double(rng) * cum[net->n - 1];
+		int64		lo = 0,
+					hi = net->n - 1;
+
+		while (lo < hi)
+		{
+			int64		mid = (lo + hi) / 2;
+
+			if (cum[mid] > u)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		st->cols[j] = (uint32) lo;
+	}
+	for (int j = 0; j < S; j++)
+		memcpy(st->wsel + (Size) j * h, net->W + (Size) st->cols[j] * h, sizeof(float) * h);
+
+	/* logits, softmax, and the cross-entropy's gradient (each row's target is its own column) */
+	uba_sgemm(false, true, B, S, h, 1.0f, st->hd, h, st->wsel, h, 0.0f, st->y, S);
+	for (int i = 0; i < B; i++)
+	{
+		float	   *y = st->y + (Size) i * S;
+		double		mx = -INFINITY,
+					sum = 0;
+
+		if (!st->active[i])
+		{
+			memset(y, 0, sizeof(float) * S);
+			continue;
+		}
+		for (int j = 0; j < S; j++)
+		{
+			y[j] += net->c[st->cols[j]];
+			mx = Max(mx, (double) y[j]);
+		}
+		for (int j = 0; j < S; j++)
+			sum += exp((double) y[j] - mx);
+		loss += -((double) y[i] - mx - log(sum));
+		for (int j = 0; j < S; j++)
+			y[j] = (float) ((exp((double) y[j] - mx) / sum - (j == i ? 1.0 : 0.0)) / (double) nactive);
+	}
+
+	/* output layer: dW[cols] = dY^T hd, dc[cols] = column sums, dh = dY W[cols] */
+	uba_sgemm(true, false, S, h, B, 1.0f, st->y, S, st->hd, h, 0.0f, st->dwsel, h);
+	uba_sgemm(false, false, B, h, S, 1.0f, st->y, S, st->wsel, h, 0.0f, st->dh, h);
+
+	/* the GRU, one step back (hc is a constant): the pre-activations' gradients into a */
+	for (int i = 0; i < B; i++)
+		for (int k = 0; k < h; k++)
+		{
+			Size		o = (Size) i * h + k;
+			float		dhn = st->dh[o] * st->mask[o];
+			float		zz = st->z[o],
+						gg = st->g[o];
+
+			st->a[(Size) i * h3 + 2 * h + k] = dhn * zz * (1.0f - gg * gg);
+			st->a[(Size) i * h3 + k] = dhn * (gg - st->hc[o]) * zz * (1.0f - zz);
+		}
+	/* d(r * hc) = dg U[:, 2h:3h]^T, into dh (free now) */
+	uba_sgemm(false, true, B, h, h, 1.0f, st->a + 2 * h, h3, net->U + 2 * h, h3, 0.0f, st->dh, h);
+	for (int i = 0; i < B; i++)
+		for (int k = 0; k < h; k++)
+		{
+			Size		o = (Size) i * h + k;
+			float		rr = st->r[o];
+
+			st->a[(Size) i * h3 + h + k] = st->dh[o] * st->hc[o] * rr * (1.0f - rr);
+		}
+	for (int i = 0; i < B; i++)
+		if (!st->active[i])
+			memset(st->a + (Size) i * h3, 0, sizeof(float) * h3);
+	/* dU[:, 0:2h] = hc^T [dz, dr], dU[:, 2h:3h] = (r * hc)^T dg; db = the columns' sums */
+	uba_sgemm(true, false, h, 2 * h, B, 1.0f, st->hc, h, st->a, h3, 0.0f, st->du, h3);
+	uba_sgemm(true, false, h, h, B, 1.0f, st->rh, h, st->a + 2 * h, h3, 0.0f, st->du + 2 * h, h3);
+	memset(st->db, 0, sizeof(float) * h3);
+	for (int i = 0; i < B; i++)
+		for (int k = 0; k < h3; k++)
+			st->db[k] += st->a[(Size) i * h3 + k];
+
+	/* Adagrad: U and b whole; the rows of E and W (and entries of c) used, duplicates summed */
+	Adagrad(net->U, GU, st->du, h * h3, lr);
+	Adagrad(net->b, Gb, st->db, h3, lr);
+	NextVisit(st, net->n);
+	for (int i = 0; i < B; i++)
+		if (st->active[i])
+		{
+			int			u = UniqueRow(st, st->x[i], &nuniq, h3);
+
+			for (int k = 0; k < h3; k++)
+				st->urow[(Size) u * h3 + k] += st->a[(Size) i * h3 + k];
+		}
+	for (int u = 0; u < nuniq; u++)
+		Adagrad(net->E + (Size) st->uniq[u] * h3, GE + (Size) st->uniq[u] * h3, st->urow + (Size) u * h3, h3, lr);
+	NextVisit(st, net->n);
+	nuniq = 0;
+	for (int j = 0; j < S; j++)
+	{
+		int			u = UniqueRow(st, st->cols[j], &nuniq, h);
+		float		dc = 0;
+
+		for (int k = 0; k < h; k++)
+			st->urow[(Size) u * h + k] += st->dwsel[(Size) j * h + k];
+		for (int i = 0; i < B; i++)
+			dc += st->y[(Size) i * S + j];
+		st->uc[u] += dc;
+	}
+	for (int u = 0; u < nuniq; u++)
+	{
+		uint32		item = st->uniq[u];
+
+		Adagrad(net->W + (Size) item * h, GW + (Size) item * h, st->urow + (Size) u * h, h, lr);
+		Adagrad(net->c + item, Gc + item, st->uc + u, 1, lr);
+	}
+	return loss;
+}
+
+void
+uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, int64 nsessions,
+				  const Gru4RecSettings *s, const UbaOptions *progress)
+{
+	int			h = s->hidden,
+				h3 = 3 * h,
+				B = s->batch_size,
+				S = s->batch_size + s->n_sample;
+	UbaRandom	rng;
+	float	   *GE,
+			   *GU,
+			   *Gb,
+			   *GW,
+			   *Gc;
+	double	   *cum;
+	Step		st;
+	int64	   *sess,
+			   *pos;
+	float	   *slot_h;			/* B x h: each slot's carried state */
+	int		   *row_of;			/* B: a slot's row in the step, -1 when inactive */
+
+	uba_check_memory_for(uba_gru4rec_training_bytes(n, s), "training GRU4Rec",
+						 "use a smaller \"hidden\", \"batch_size\" or \"n_sample\", or train on a recent period");
+	uba_random_seed(&rng, s->seed);
+	net->n = n;
+	net->h = h;
+	net->E = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * (Size) n * h3);
+	net->U = palloc(sizeof(float) * (Size) h * h3);
+	net->b = palloc0(sizeof(float) * h3);
+	net->W = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * (Size) n * h);
+	net->c = MemoryContextAllocZero(CurrentMemoryContext, sizeof(float) * n);
+	InitUniform(net->E, (Size) n * h3, n, h3, &rng);
+	InitUniform(net->U, (Size) h * h3, h, h3, &rng);
+	InitUniform(net->W, (Size) n * h, n, h, &rng);
+	GE = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * (Size) n * h3);
+	memset(GE, 0, sizeof(float) * (Size) n * h3);
+	GU = palloc0(sizeof(float) * (Size) h * h3);
+	Gb = palloc0(sizeof(float) * h3);
+	GW = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * (Size) n * h);
+	memset(GW, 0, sizeof(float) * (Size) n * h);
+	Gc = MemoryContextAllocZero(CurrentMemoryContext, sizeof(float) * n);
+
+	/* negatives: cumulative popularity^alpha (clicks) */
+	cum = MemoryContextAllocZero(CurrentMemoryContext, sizeof(double) * n);
+	for (int64 e = 0; e < off[nsessions]; e++)
+		cum[click[e]] += 1;
+	for (int64 i = 0; i < n; i++)
+		cum[i] = pow(cum[i], s->sample_alpha) + (i > 0 ? cum[i - 1] : 0);
+
+	memset(&st, 0, sizeof(st));
+	st.B = B;
+	st.S = S;
+	st.h = h;
+	st.x = palloc0(sizeof(uint32) * B);
+	st.cols = palloc0(sizeof(uint32) * S);
+	st.active = palloc0(sizeof(bool) * B);
+	st.hc = palloc0(sizeof(float) * B * h);
+	st.a = palloc0(sizeof(float) * B * h3);
+	st.z = palloc0(sizeof(float) * B * h);
+	st.r = palloc0(sizeof(float) * B * h);
+	st.g = palloc0(sizeof(float) * B * h);
+	st.hn = palloc0(sizeof(float) * B * h);
+	st.rh = palloc0(sizeof(float) * B * h);
+	st.hd = palloc0(sizeof(float) * B * h);
+	st.mask = palloc0(sizeof(float) * B * h);
+	st.wsel = palloc0(sizeof(float) * (Size) S * h);
+	st.y = palloc0(sizeof(float) * (Size) B * S);
+	st.dwsel = palloc0(sizeof(float) * (Size) S * h);
+	st.dh = palloc0(sizeof(float) * B * h);
+	st.du = palloc0(sizeof(float) * (Size) h * h3);
+	st.db = palloc0(sizeof(float) * h3);
+	st.stamp = MemoryContextAllocZero(CurrentMemoryContext, sizeof(uint32) * n);
+	st.slot = MemoryContextAllocZero(CurrentMemoryContext, sizeof(int32) * n);
+	st.uniq = palloc0(sizeof(uint32) * (B + S));
+	st.urow = palloc0(sizeof(float) * (Size) (B + S) * h3);
+	st.uc = palloc0(sizeof(float) * (B + S));
+	sess = palloc(sizeof(int64) * B);
+	pos = palloc(sizeof(int64) * B);
+	slot_h = palloc0(sizeof(float) * B * h);
+	row_of = palloc(sizeof(int) * B);
+
+	for (int epoch = 0; epoch < s->epochs; epoch++)
+	{
+		int64		next = 0,
+					steps = 0,
+					pairs = 0;
+		double		loss = 0;
+
+		/* each slot takes the next session with a target (two clicks or more), state 0 */
+		for (int i = 0; i < B; i++)
+		{
+			while (next < nsessions && off[next + 1] - off[next] < 2)
+				next++;
+			sess[i] = next < nsessions ? next++ : -1;
+			pos[i] = 0;
+			memset(slot_h + (Size) i * h, 0, sizeof(float) * h);
+		}
+		for (;;)
+		{
+			int			nactive = 0;
+
+			/* the active slots are the step's rows, their targets its first columns */
+			for (int i = 0; i < B; i++)
+			{
+				int64		e;
+
+				row_of[i] = -1;
+				if (sess[i] < 0)
+					continue;
+				e = off[sess[i]] + pos[i];
+				st.x[nactive] = click[e];
+				st.cols[nactive] = click[e + 1];
+				st.active[nactive] = true;
+				memcpy(st.hc + (Size) nactive * h, slot_h + (Size) i * h, sizeof(float) * h);
+				row_of[i] = nactive++;
+			}
+			if (nactive == 0)
+				break;
+			st.B = nactive;
+			st.S = nactive + s->n_sample;
+			loss += TrainStep(net, &st, GE, GU, Gb, GW, Gc, s, &rng, cum, nactive);
+			pairs += nactive;
+			/* carry the state on, or start the slot's next session */
+			for (int i = 0; i < B; i++)
+			{
+				if (row_of[i] < 0)
+					continue;
+				pos[i]++;
+				if (off[sess[i]] + pos[i] + 1 < off[sess[i] + 1])
+					memcpy(slot_h + (Size) i * h, st.hn + (Size) row_of[i] * h, sizeof(float) * h);
+				else
+				{
+					while (next < nsessions && off[next + 1] - off[next] < 2)
+						next++;
+					sess[i] = next < nsessions ? next++ : -1;
+					pos[i] = 0;
+					memset(slot_h + (Size) i * h, 0, sizeof(float) * h);
+				}
+			}
+			if ((++steps & 63) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+		net->loss = pairs > 0 ? loss / (double) pairs : 0;
+		net->epochs = epoch + 1;
+		/* a diverged network would write a model no reader accepts: stop with a clear error */
+		for (Size k = 0; k < (Size) h * h3; k++)
+			if (!isfinite(net->U[k]))
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("GRU4Rec training diverged in epoch %d", epoch + 1),
+						 errhint("Lower \"learning_rate\".")));
+		uba_progress(progress, "uba_session_train: gru4rec epoch %d of %d: " INT64_FORMAT " clicks, mean cross-entropy %.6f",
+					 epoch + 1, s->epochs, pairs, net->loss);
+	}
+	for (Size k = 0; k < (Size) n * h3; k++)
+		if (!isfinite(net->E[k]))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("GRU4Rec training diverged"),
+					 errhint("Lower \"learning_rate\".")));
+	for (Size k = 0; k < (Size) n * h; k++)
+		if (!isfinite(net->W[k]))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("GRU4Rec training diverged"),
+					 errhint("Lower \"learning_rate\".")));
+}
+
+void
+uba_gru4rec_write(UbaWriter *w, const Gru4Rec *g)
+{
+	uba_put_u32(w, (uint32) g->h);
+	uba_put_u32(w, (uint32) g->epochs);
+	uba_put_f64(w, g->loss);
+	uba_put_f32_array(w, g->E, (Size) g->n * 3 * g->h);
+	uba_put_f32_array(w, g->U, (Size) g->h * 3 * g->h);
+	uba_put_f32_array(w, g->b, 3 * g->h);
+	uba_put_f32_array(w, g->W, (Size) g->n * g->h);
+	uba_put_f32_array(w, g->c, g->n);
+}
+
+void
+uba_gru4rec_read(UbaReader *r, Gru4Rec *g, int64 n)
+{
+	uint32		h = uba_get_u32(r);
+	Size		h3;
+
+	g->epochs = (int) uba_get_u32(r);
+	g->loss = uba_get_finite_f64(r);
+	if (h < 1 || h > GRU4REC_MAX_HIDDEN || g->epochs < 1)
+		uba_model_corrupted("The network's size is out of range.");
+	g->n = n;
+	g->h = (int) h;
+	h3 = 3 * (Size) h;
+	/* all of it must be there before anything is allocated */
+	uba_reader_check_space(r, add_size(mul_size((Size) n, 4 * (Size) h + 1), mul_size(h, h3) + h3), sizeof(float));
+	g->E = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * (Size) n * h3);
+	uba_get_f32_array(r, g->E, (Size) n * h3, true);
+	g->U = palloc(sizeof(float) * h * h3);
+	uba_get_f32_array(r, g->U, h * h3, true);
+	g->b = palloc(sizeof(float) * h3);
+	uba_get_f32_array(r, g->b, h3, true);
+	g->W = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * (Size) n * h);
+	uba_get_f32_array(r, g->W, (Size) n * h, true);
+	g->c = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * n);
+	uba_get_f32_array(r, g->c, n, true);
+}
+
+void
+uba_gru4rec_scores(const Gru4Rec *g, const uint32 *c, int len, double *scores)
+{
+	int			h = g->h;
+	float	   *hc = palloc0(sizeof(float) * h);
+	float	   *a = palloc(sizeof(float) * 3 * h);
+	float	   *z = palloc(sizeof(float) * h);
+	float	   *r = palloc(sizeof(float) * h);
+	float	   *gg = palloc(sizeof(float) * h);
+	float	   *rh = palloc(sizeof(float) * h);
+	float	   *hn = palloc(sizeof(float) * h);
+	double		mx = -INFINITY,
+				sum = 0;
+
+	for (int t = 0; t < len; t++)
+	{
+		Forward(g, 1, &c[t], hc, a, z, r, gg, rh, hn);
+		memcpy(hc, hn, sizeof(float) * h);
+	}
+	for (int64 j = 0; j < g->n; j++)
+	{
+		const float *w = g->W + (Size) j * h;
+		double		v = g->c[j];
+
+		for (int k = 0; k < h; k++)
+			v += (double) hc[k] * w[k];
+		scores[j] = v;
+		mx = Max(mx, v);
+	}
+	for (int64 j = 0; j < g->n; j++)
+	{
+		scores[j] = exp(scores[j] - mx);
+		sum += scores[j];
+	}
+	for (int64 j = 0; j < g->n; j++)
+		scores[j] /= sum;
+}
