@@ -19,6 +19,10 @@ the Python reference on a synthetic click log (issue 22).
 4. Quality: hit rate and MRR at 20 of every method over the same queries, computed in SQL
    (uba_hit_rate_at_k, uba_mrr_at_k) and by the Python reference on the same log and split;
    the table side by side.
+5. GRU4Rec: one epoch (--gru-epochs) of uba_session_train(..., '{"method": "gru4rec"}') with the
+   defaults (hidden 100, batch 32, 512 negatives), against one epoch of the NumPy reference of
+   the same network (bench/gru4rec_reference.py, float32 and float64, one BLAS thread, as uba
+   runs these products below its threading threshold), measured one after the other.
 """
 import argparse
 import datetime
@@ -56,6 +60,7 @@ def main():
     ap.add_argument("--events", type=int, default=1000000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--queries", type=int, default=2000)
+    ap.add_argument("--gru-epochs", type=int, default=1)
     ap.add_argument("--dsn", default="host=/tmp/pgdev port=5499 dbname=bench user=postgres")
     a = ap.parse_args()
 
@@ -89,6 +94,13 @@ def main():
         times[method] = runs
     cur.execute(f"SELECT count(*) FROM {TABLE} WHERE {train_where}", (split,))
     ntrain = cur.fetchone()[0]
+    t = time.perf_counter()
+    cur.execute(f"SELECT uba_session_train(session_id, item_id, ts, %s::jsonb) FROM {TABLE} WHERE {train_where}",
+                ('{"method": "gru4rec", "epochs": %d}' % a.gru_epochs, split))
+    models["gru4rec"] = cur.fetchone()[0]
+    times["gru4rec"] = [time.perf_counter() - t]
+    cur.execute("SELECT (uba_model_info(%s) ->> 'loss')::float8", (psycopg2.Binary(models["gru4rec"]),))
+    gru_loss = cur.fetchone()[0]
 
     # the test queries: as the reference makes them (first five prefixes of each test session)
     cur.execute(f"""SELECT session_id, array_agg(item_id ORDER BY ts, item_id) FROM {TABLE}
@@ -114,19 +126,18 @@ def main():
     lat.sort()
 
     # quality of every method, in SQL, on the same queries
+    # (each model saved in the catalog, so that the backend parses it once, as a server would)
     quality = {}
-    for method in METHODS:
-        hits = rr = 0.0
-        for prefix, target in queries:
-            cur.execute("""SELECT uba_hit_rate_at_k(coalesce(array_agg(item_id ORDER BY score DESC, item_id), '{}'), ARRAY[%s]::bigint[], 20),
-                                  uba_mrr_at_k(coalesce(array_agg(item_id ORDER BY score DESC, item_id), '{}'), ARRAY[%s]::bigint[], 20)
-                             FROM uba_next_items(%s, %s::bigint[], 20, %s::jsonb)""",
-                        (target, target, psycopg2.Binary(models[method]), prefix,
-                         '{"at": "%s"}' % split.isoformat()))
-            h, r = cur.fetchone()
-            hits += h
-            rr += r
-        quality[method] = (hits / len(queries), rr / len(queries))
+    for method in METHODS + ["gru4rec"]:
+        cur.execute("SELECT uba_model_save(%s, %s)", ("session_bench_" + method, psycopg2.Binary(models[method])))
+        cur.execute("""SELECT avg(uba_hit_rate_at_k(coalesce(r.items, '{}'), ARRAY[q.target], 20)),
+                              avg(uba_mrr_at_k(coalesce(r.items, '{}'), ARRAY[q.target], 20))
+                         FROM unnest(%s::text[], %s::bigint[]) q(prefix, target),
+                              LATERAL (SELECT array_agg(item_id ORDER BY score DESC, item_id) AS items
+                                         FROM uba_next_items(uba_model(%s), q.prefix::bigint[], 20, %s::jsonb)) r""",
+                    (["{" + ",".join(map(str, p)) + "}" for p, _ in queries], [t for _, t in queries],
+                     "session_bench_" + method, '{"at": "%s"}' % split.isoformat()))
+        quality[method] = tuple(cur.fetchone())
     conn.close()
 
     # the reference on the same training sessions and queries (STAN at the split's time)
@@ -146,18 +157,33 @@ def main():
                 rr += 1.0 / (items.index(target) + 1)
         refq[method] = (hits / len(queries), rr / len(queries))
 
+    # the NumPy reference of GRU4Rec, one run per precision, its epochs timed by itself
+    numpy_epoch = {}
+    for dtype in ("float32", "float64"):
+        out = subprocess.run([sys.executable, os.path.join(HERE, "gru4rec_reference.py"), "--evaluate", path,
+                              "--split-days", "2", "--epochs", str(a.gru_epochs), "--dtype", dtype,
+                              "--max-queries", "200"], check=True, capture_output=True, text=True,
+                             env=dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")).stdout
+        line = next(x for x in out.splitlines() if x.startswith("training:"))
+        numpy_epoch[dtype] = float(line.split(",")[1].split()[0])
+
     print(f"\ntraining on {ntrain} clicks (median of {a.repeat} for vsknn):")
     print("| method | seconds | model MB |")
     print("|---|---:|---:|")
-    for method in METHODS:
+    for method in METHODS + ["gru4rec"]:
         print(f"| {method} | {statistics.median(times[method]):.3f} | {len(models[method]) / 1e6:.1f} |")
     print(f"\nuba_next_items round trip from the client, {len(lat)} queries, vsknn from the catalog: "
           f"p50 {lat[len(lat) // 2]:.3f} ms, p95 {lat[int(len(lat) * 0.95)]:.3f} ms, p99 {lat[int(len(lat) * 0.99)]:.3f} ms")
+    print(f"\nGRU4Rec, {a.gru_epochs} epoch(s) on {ntrain} clicks: uba {times['gru4rec'][0] / a.gru_epochs:.2f} s per epoch "
+          f"(the whole aggregate: reading the clicks too; loss {gru_loss:.4f}); NumPy reference "
+          f"{numpy_epoch['float32']:.2f} s (float32), {numpy_epoch['float64']:.2f} s (float64) per epoch: "
+          f"uba {numpy_epoch['float32'] / (times['gru4rec'][0] / a.gru_epochs):.2f}x faster than float32 NumPy")
     print(f"\nquality on {len(queries)} test queries (hit rate and MRR at 20; STAN at the split's time):")
     print("| method | uba hit@20 | reference hit@20 | uba MRR@20 | reference MRR@20 |")
     print("|---|---:|---:|---:|---:|")
     for method in METHODS:
         print(f"| {method} | {quality[method][0]:.4f} | {refq[method][0]:.4f} | {quality[method][1]:.4f} | {refq[method][1]:.4f} |")
+    print(f"| gru4rec ({a.gru_epochs} epoch(s)) | {quality['gru4rec'][0]:.4f} | | {quality['gru4rec'][1]:.4f} | |")
 
 
 if __name__ == "__main__":

@@ -56,12 +56,148 @@ typedef struct Step
 	uint32	   *uniq;			/* at most B + S */
 	float	   *urow;			/* (B + S) x 3h */
 	float	   *uc;				/* B + S */
+	/* the output columns as distinct items */
+	uint32	   *ucols;			/* S */
+	float	   *count;			/* S: how many columns each stands for */
+	int		   *colu;			/* S: a column's distinct item */
+	float	   *csel;			/* S: their output biases */
+	/* negatives: Walker's alias tables of popularity^alpha */
+	float	   *alias_prob;		/* n */
+	uint32	   *alias;			/* n */
 } Step;
+
+/*
+ * e^x in single precision, in plain arithmetic that the compiler turns into
+ * vector instructions (expf is a library call per element, which took most
+ * of a step): x = n ln 2 + f ln 2 with n the nearest integer to x / ln 2
+ * (rounded by the 1.5 * 2^23 trick, exact in round-to-nearest), 2^f for
+ * |f| <= 1/2 by its Taylor series to degree 6 (relative error about 1e-7,
+ * float's own), 2^n built in the exponent bits.
+ */
+static inline float
+Exp(float x)
+{
+	float		t,
+				n,
+				f,
+				p,
+				scale;
+	int32		bits;
+
+	x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+	t = x * 1.4426950409f;
+	n = (t + 12582912.0f) - 12582912.0f;
+	f = (t - n) * 0.6931471806f;
+	p = 1.0f + f * (1.0f + f * (0.5f + f * (1.6666667e-1f + f * (4.1666668e-2f + f * (8.3333338e-3f + f * 1.3888889e-3f)))));
+	bits = ((int32) n + 127) << 23;
+	memcpy(&scale, &bits, sizeof(scale));
+	return p * scale;
+}
 
 static inline float
 Sigmoid(float v)
 {
-	return 1.0f / (1.0f + expf(-v));
+	return 1.0f / (1.0f + Exp(-v));
+}
+
+static inline float
+Tanh(float v)
+{
+	return 2.0f / (1.0f + Exp(-2.0f * v)) - 1.0f;
+}
+
+/* The gates from the pre-activations, and r * hc (rows of h; a has rows of 3h) */
+UBA_TARGET_CLONES
+static void
+Gates(int B, int h, const float *restrict a, const float *restrict hc, float *restrict z, float *restrict r,
+	  float *restrict rh)
+{
+	for (int i = 0; i < B; i++)
+		for (int k = 0; k < h; k++)
+		{
+			Size		o = (Size) i * h + k;
+
+			z[o] = Sigmoid(a[(Size) i * 3 * h + k]);
+			r[o] = Sigmoid(a[(Size) i * 3 * h + h + k]);
+			rh[o] = r[o] * hc[o];
+		}
+}
+
+/* The candidate and the new state */
+UBA_TARGET_CLONES
+static void
+Candidate(int B, int h, const float *restrict a, const float *restrict hc, const float *restrict z,
+		  float *restrict g, float *restrict hn)
+{
+	for (int i = 0; i < B; i++)
+		for (int k = 0; k < h; k++)
+		{
+			Size		o = (Size) i * h + k;
+
+			g[o] = Tanh(a[(Size) i * 3 * h + 2 * h + k]);
+			hn[o] = (1.0f - z[o]) * hc[o] + z[o] * g[o];
+		}
+}
+
+/* The largest of n values: eight running maxima, which run on vectors (max is exact in any order) */
+UBA_TARGET_CLONES
+static float
+MaxOf(const float *restrict y, int n)
+{
+	float		m[8];
+	float		mx;
+	int			j = 0;
+
+	for (int k = 0; k < 8; k++)
+		m[k] = -INFINITY;
+	for (; j + 8 <= n; j += 8)
+		for (int k = 0; k < 8; k++)
+			m[k] = y[j + k] > m[k] ? y[j + k] : m[k];
+	mx = m[0];
+	for (int k = 1; k < 8; k++)
+		mx = m[k] > mx ? m[k] : mx;
+	for (; j < n; j++)
+		mx = y[j] > mx ? y[j] : mx;
+	return mx;
+}
+
+/* Rows x of E plus b: each row of a (3h wide) */
+UBA_TARGET_CLONES
+static void
+InputRows(float *restrict a, const float *restrict E, const float *restrict b, const uint32 *x, int B, int h3)
+{
+	for (int i = 0; i < B; i++)
+	{
+		const float *restrict e = E + (Size) x[i] * h3;
+		float	   *restrict out = a + (Size) i * h3;
+
+		for (int k = 0; k < h3; k++)
+			out[k] = e[k] + b[k];
+	}
+}
+
+/* y += c */
+UBA_TARGET_CLONES
+static void
+AddBias(float *restrict y, const float *restrict c, int n)
+{
+	for (int j = 0; j < n; j++)
+		y[j] += c[j];
+}
+
+/* e^(y - mx) weighted by count, in place; their sum */
+UBA_TARGET_CLONES
+static float
+ExpRow(float *restrict y, const float *restrict count, int n, float mx)
+{
+	float		sum = 0;
+
+	/* two loops: the first runs on vectors, the sum keeps its order */
+	for (int j = 0; j < n; j++)
+		y[j] = count[j] * Exp(y[j] - mx);
+	for (int j = 0; j < n; j++)
+		sum += y[j];
+	return sum;
 }
 
 /* Uniform in [-s, s], s = sqrt(6 / (rows + cols)) */
@@ -87,8 +223,9 @@ uba_gru4rec_training_bytes(int64 n, const Gru4RecSettings *s)
 }
 
 /* Adagrad on count values: G += g^2, p -= lr g / (sqrt(G) + eps) */
-static inline void
-Adagrad(float *p, float *G, const float *grad, int count, float lr)
+UBA_TARGET_CLONES
+static void
+Adagrad(float *restrict p, float *restrict G, const float *restrict grad, int count, float lr)
 {
 	for (int i = 0; i < count; i++)
 	{
@@ -135,34 +272,19 @@ Forward(const Gru4Rec *net, int B, const uint32 *x, const float *hc, float *a, f
 	int			h = net->h;
 	int			h3 = 3 * h;
 
-	for (int i = 0; i < B; i++)
-		for (int k = 0; k < h3; k++)
-			a[(Size) i * h3 + k] = net->E[(Size) x[i] * h3 + k] + net->b[k];
+	InputRows(a, net->E, net->b, x, B, h3);
 	/* gates: a[:, 0:2h] += hc U[:, 0:2h] */
 	uba_sgemm(false, false, B, 2 * h, h, 1.0f, hc, h, net->U, h3, 1.0f, a, h3);
-	for (int i = 0; i < B; i++)
-		for (int k = 0; k < h; k++)
-		{
-			z[(Size) i * h + k] = Sigmoid(a[(Size) i * h3 + k]);
-			r[(Size) i * h + k] = Sigmoid(a[(Size) i * h3 + h + k]);
-			rh[(Size) i * h + k] = r[(Size) i * h + k] * hc[(Size) i * h + k];
-		}
+	Gates(B, h, a, hc, z, r, rh);
 	/* candidate: a[:, 2h:3h] += (r * hc) U[:, 2h:3h] */
 	uba_sgemm(false, false, B, h, h, 1.0f, rh, h, net->U + 2 * h, h3, 1.0f, a + 2 * h, h3);
-	for (int i = 0; i < B; i++)
-		for (int k = 0; k < h; k++)
-		{
-			Size		o = (Size) i * h + k;
-
-			g[o] = tanhf(a[(Size) i * h3 + 2 * h + k]);
-			hn[o] = (1.0f - z[o]) * hc[o] + z[o] * g[o];
-		}
+	Candidate(B, h, a, hc, z, g, hn);
 }
 
 /* One mini-batch step: forward, loss, backward, Adagrad.  Returns the loss summed over active rows */
 static double
 TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, float *Gc,
-		  const Gru4RecSettings *s, UbaRandom *rng, const double *cum, int64 nactive)
+		  const Gru4RecSettings *s, UbaRandom *rng, int64 nactive)
 {
 	int			B = st->B,
 				S = st->S,
@@ -171,7 +293,8 @@ TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, fl
 	float		lr = (float) s->learning_rate;
 	float		keep = (float) (1.0 - s->dropout);
 	double		loss = 0;
-	int			nuniq = 0;
+	int			nuniq = 0,
+				nu = 0;
 
 	Forward(net, B, st->x, st->hc, st->a, st->z, st->r, st->g, st->rh, st->hn);
 
@@ -185,52 +308,60 @@ TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, fl
 	/* negatives by popularity^alpha, after the batch's own targets */
 	for (int j = B; j < S; j++)
 	{
-		double		u = uba_random_double(rng) * cum[net->n - 1];
-		int64		lo = 0,
-					hi = net->n - 1;
+		double		u = uba_random_double(rng) * (double) net->n;
+		int64		i = Min((int64) u, net->n - 1);
 
-		while (lo < hi)
-		{
-			int64		mid = (lo + hi) / 2;
-
-			if (cum[mid] > u)
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
-		st->cols[j] = (uint32) lo;
+		st->cols[j] = (u - (double) i) < st->alias_prob[i] ? (uint32) i : st->alias[i];
 	}
+	/*
+	 * The columns as distinct items with counts: a duplicate column has the
+	 * same logit, so the softmax weighs each distinct one by its count, which
+	 * gives the loss and the summed gradients of the columns as drawn.
+	 */
+	NextVisit(st, net->n);
 	for (int j = 0; j < S; j++)
-		memcpy(st->wsel + (Size) j * h, net->W + (Size) st->cols[j] * h, sizeof(float) * h);
+	{
+		uint32		item = st->cols[j];
 
-	/* logits, softmax, and the cross-entropy's gradient (each row's target is its own column) */
-	uba_sgemm(false, true, B, S, h, 1.0f, st->hd, h, st->wsel, h, 0.0f, st->y, S);
+		if (st->stamp[item] != st->visit)
+		{
+			st->stamp[item] = st->visit;
+			st->slot[item] = nu;
+			st->ucols[nu] = item;
+			st->count[nu++] = 0;
+		}
+		st->count[st->slot[item]] += 1;
+		st->colu[j] = st->slot[item];
+	}
+	for (int u = 0; u < nu; u++)
+	{
+		memcpy(st->wsel + (Size) u * h, net->W + (Size) st->ucols[u] * h, sizeof(float) * h);
+		st->csel[u] = net->c[st->ucols[u]];
+	}
+
+	/* logits, softmax, and the cross-entropy's gradient (row i's target is its own column i) */
+	uba_sgemm(false, true, B, nu, h, 1.0f, st->hd, h, st->wsel, h, 0.0f, st->y, nu);
 	for (int i = 0; i < B; i++)
 	{
-		float	   *y = st->y + (Size) i * S;
-		double		mx = -INFINITY,
-					sum = 0;
+		float	   *y = st->y + (Size) i * nu;
+		int			t = st->colu[i];
+		float		mx,
+					sum,
+					yt;
 
-		if (!st->active[i])
-		{
-			memset(y, 0, sizeof(float) * S);
-			continue;
-		}
-		for (int j = 0; j < S; j++)
-		{
-			y[j] += net->c[st->cols[j]];
-			mx = Max(mx, (double) y[j]);
-		}
-		for (int j = 0; j < S; j++)
-			sum += exp((double) y[j] - mx);
-		loss += -((double) y[i] - mx - log(sum));
-		for (int j = 0; j < S; j++)
-			y[j] = (float) ((exp((double) y[j] - mx) / sum - (j == i ? 1.0 : 0.0)) / (double) nactive);
+		AddBias(y, st->csel, nu);
+		mx = MaxOf(y, nu);
+		yt = y[t];
+		sum = ExpRow(y, st->count, nu, mx);
+		loss += -((double) yt - mx - log((double) sum));
+		for (int u = 0; u < nu; u++)
+			y[u] = y[u] / sum / (float) nactive;
+		y[t] -= 1.0f / (float) nactive;
 	}
 
 	/* output layer: dW[cols] = dY^T hd, dc[cols] = column sums, dh = dY W[cols] */
-	uba_sgemm(true, false, S, h, B, 1.0f, st->y, S, st->hd, h, 0.0f, st->dwsel, h);
-	uba_sgemm(false, false, B, h, S, 1.0f, st->y, S, st->wsel, h, 0.0f, st->dh, h);
+	uba_sgemm(true, false, nu, h, B, 1.0f, st->y, nu, st->hd, h, 0.0f, st->dwsel, h);
+	uba_sgemm(false, false, B, h, nu, 1.0f, st->y, nu, st->wsel, h, 0.0f, st->dh, h);
 
 	/* the GRU, one step back (hc is a constant): the pre-activations' gradients into a */
 	for (int i = 0; i < B; i++)
@@ -279,27 +410,72 @@ TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, fl
 		}
 	for (int u = 0; u < nuniq; u++)
 		Adagrad(net->E + (Size) st->uniq[u] * h3, GE + (Size) st->uniq[u] * h3, st->urow + (Size) u * h3, h3, lr);
-	NextVisit(st, net->n);
-	nuniq = 0;
-	for (int j = 0; j < S; j++)
+	for (int u = 0; u < nu; u++)
 	{
-		int			u = UniqueRow(st, st->cols[j], &nuniq, h);
+		uint32		item = st->ucols[u];
 		float		dc = 0;
 
-		for (int k = 0; k < h; k++)
-			st->urow[(Size) u * h + k] += st->dwsel[(Size) j * h + k];
 		for (int i = 0; i < B; i++)
-			dc += st->y[(Size) i * S + j];
-		st->uc[u] += dc;
-	}
-	for (int u = 0; u < nuniq; u++)
-	{
-		uint32		item = st->uniq[u];
-
-		Adagrad(net->W + (Size) item * h, GW + (Size) item * h, st->urow + (Size) u * h, h, lr);
-		Adagrad(net->c + item, Gc + item, st->uc + u, 1, lr);
+			dc += st->y[(Size) i * nu + u];
+		Adagrad(net->W + (Size) item * h, GW + (Size) item * h, st->dwsel + (Size) u * h, h, lr);
+		Gc[item] += dc * dc;
+		net->c[item] -= lr * dc / (sqrtf(Gc[item]) + 1e-6f);
 	}
 	return loss;
+}
+
+/*
+ * Walker's alias method (Vose's construction) for drawing item i with
+ * probability w[i] / sum(w) in constant time: a draw picks a column
+ * uniformly, then the column's item or its alias.
+ */
+static void
+BuildAlias(const double *w, int64 n, float **prob_out, uint32 **alias_out)
+{
+	double		total = 0;
+	double	   *q = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n);
+	int64	   *small = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * n);
+	int64	   *large = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * n);
+	float	   *prob = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * n);
+	uint32	   *alias = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * n);
+	int64		ns = 0,
+				nl = 0;
+
+	for (int64 i = 0; i < n; i++)
+		total += w[i];
+	for (int64 i = 0; i < n; i++)
+	{
+		q[i] = total > 0 ? w[i] * (double) n / total : 1.0;
+		alias[i] = (uint32) i;
+		if (q[i] < 1.0)
+			small[ns++] = i;
+		else
+			large[nl++] = i;
+	}
+	while (ns > 0 && nl > 0)
+	{
+		int64		l = small[--ns],
+					g = large[nl - 1];
+
+		prob[l] = (float) q[l];
+		alias[l] = (uint32) g;
+		q[g] = (q[g] + q[l]) - 1.0;
+		if (q[g] < 1.0)
+		{
+			nl--;
+			small[ns++] = g;
+		}
+	}
+	/* what is left has probability 1 (up to rounding) */
+	while (nl > 0)
+		prob[large[--nl]] = 1.0f;
+	while (ns > 0)
+		prob[small[--ns]] = 1.0f;
+	pfree(q);
+	pfree(small);
+	pfree(large);
+	*prob_out = prob;
+	*alias_out = alias;
 }
 
 void
@@ -316,7 +492,7 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 			   *Gb,
 			   *GW,
 			   *Gc;
-	double	   *cum;
+	double	   *popw;
 	Step		st;
 	int64	   *sess,
 			   *pos;
@@ -345,13 +521,14 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 	Gc = MemoryContextAllocZero(CurrentMemoryContext, sizeof(float) * n);
 
 	/* negatives: cumulative popularity^alpha (clicks) */
-	cum = MemoryContextAllocZero(CurrentMemoryContext, sizeof(double) * n);
+	popw = MemoryContextAllocZero(CurrentMemoryContext, sizeof(double) * n);
 	for (int64 e = 0; e < off[nsessions]; e++)
-		cum[click[e]] += 1;
+		popw[click[e]] += 1;
 	for (int64 i = 0; i < n; i++)
-		cum[i] = pow(cum[i], s->sample_alpha) + (i > 0 ? cum[i - 1] : 0);
+		popw[i] = pow(popw[i], s->sample_alpha);
 
 	memset(&st, 0, sizeof(st));
+	BuildAlias(popw, n, &st.alias_prob, &st.alias);
 	st.B = B;
 	st.S = S;
 	st.h = h;
@@ -378,6 +555,10 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 	st.uniq = palloc0(sizeof(uint32) * (B + S));
 	st.urow = palloc0(sizeof(float) * (Size) (B + S) * h3);
 	st.uc = palloc0(sizeof(float) * (B + S));
+	st.ucols = palloc0(sizeof(uint32) * S);
+	st.count = palloc0(sizeof(float) * S);
+	st.colu = palloc0(sizeof(int) * S);
+	st.csel = palloc0(sizeof(float) * S);
 	sess = palloc(sizeof(int64) * B);
 	pos = palloc(sizeof(int64) * B);
 	slot_h = palloc0(sizeof(float) * B * h);
@@ -422,7 +603,7 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 				break;
 			st.B = nactive;
 			st.S = nactive + s->n_sample;
-			loss += TrainStep(net, &st, GE, GU, Gb, GW, Gc, s, &rng, cum, nactive);
+			loss += TrainStep(net, &st, GE, GU, Gb, GW, Gc, s, &rng, nactive);
 			pairs += nactive;
 			/* carry the state on, or start the slot's next session */
 			for (int i = 0; i < B; i++)
