@@ -428,13 +428,14 @@ SELECT count(*) AS customers_tested,
 \echo
 \echo '== 8b. A live, anonymous session: what goes into the basket next?  Invoices are the past'
 \echo '       sessions (uba_session_train); a visitor has clicked three products, in this order.'
-\echo '       V-SKNN (sessions like this one, the latest clicks weighing most) and sequential rules'
-\echo '       (what followed the last click) side by side, trained on the invoices before 2011-11-01;'
+\echo '       V-SKNN (sessions like this one, the latest clicks weighing most), sequential rules'
+\echo '       (what followed the last click) and GRU4Rec (a recurrent network, 3 epochs) side by side,'
+\echo '       trained on the invoices before 2011-11-01;'
 \echo '       the three products themselves left out (exclude_seen).'
 \echo
 CREATE TEMP TABLE session_models AS
-SELECT method, uba_session_train(invoice_no, stock_code, invoice_date::timestamptz, jsonb_build_object('method', method)) AS m
-  FROM retail_lines, unnest(ARRAY['vsknn', 'sr']) method
+SELECT method, uba_session_train(invoice_no, stock_code, invoice_date::timestamptz, jsonb_build_object('method', method, 'epochs', 3)) AS m
+  FROM retail_lines, unnest(ARRAY['vsknn', 'sr', 'gru4rec']) method
  WHERE quantity > 0 AND invoice_no NOT LIKE 'C%' AND invoice_date < '2011-11-01'
  GROUP BY method;
 SELECT method, r.rank, r.item_id AS stock_code, p.description, round(r.score::numeric, 3) AS score
@@ -442,7 +443,7 @@ SELECT method, r.rank, r.item_id AS stock_code, p.description, round(r.score::nu
        LATERAL (SELECT item_id, score, row_number() OVER (ORDER BY score DESC, item_id) AS rank
                   FROM uba_next_items(s.m, ARRAY['22697', '22698', '22423'], 5, '{"exclude_seen": true}'::jsonb)) r
   JOIN retail_products p ON p.stock_code = r.item_id
- ORDER BY method DESC, r.rank;
+ ORDER BY method = 'gru4rec', method DESC, r.rank;
 \echo
 \echo '   How often the next product is in the top 20 (hit rate) and how high (MRR), on the first five'
 \echo '   products of every invoice from 2011-11-01 (lines of an invoice share its time: their order'
@@ -459,7 +460,7 @@ SELECT method, count(*) AS queries,
        round(avg(uba_mrr_at_k(coalesce(r.items, '{}'), ARRAY[target], 20))::numeric, 4) AS mrr_at_20
   FROM queries, session_models s,
        LATERAL (SELECT array_agg(item_id ORDER BY score DESC, item_id) AS items FROM uba_next_items(s.m, prefix, 20)) r
- GROUP BY method ORDER BY method DESC;
+ GROUP BY method ORDER BY method = 'gru4rec', method DESC;
 
 \echo
 \echo '== 9. Behaviour: funnel, retention, profiles, lifecycle, sequences, paths, patterns, why revenue moved'
