@@ -106,12 +106,7 @@ uba_prefixspan_transfn(PG_FUNCTION_ARGS)
 /* ---------- mining ---------- */
 
 /* An event of a user's sequence */
-typedef struct SeqEvent
-{
-	int64		t;
-	uint32		item;			/* frequent item index */
-	uint32		pad;
-} SeqEvent;
+typedef UbaTimedItem SeqEvent;
 
 /* A user in a projection: the places where the pattern's last item matches */
 typedef struct ProjUser
@@ -374,17 +369,6 @@ Grow(Miner *mn, int depth, const ProjUser *users, int64 nproj, const int64 *posi
 	pfree(pbase);
 }
 
-static int
-CompareSeqEvents(const void *pa, const void *pb)
-{
-	const SeqEvent *a = (const SeqEvent *) pa;
-	const SeqEvent *b = (const SeqEvent *) pb;
-
-	if (a->t != b->t)
-		return a->t < b->t ? -1 : 1;
-	return (a->item > b->item) - (a->item < b->item);
-}
-
 /* Listed order: more users, then shorter, then by the items */
 static int
 ComparePatterns(const void *pa, const void *pb, void *arg)
@@ -411,13 +395,9 @@ uba_prefixspan_final(PG_FUNCTION_ARGS)
 	UbaOptions	o;
 	MemoryContext cxt,
 				old;
-	uint32	   *uidx,
-			   *iidx,
-			   *fidx;
-	int64	   *user_ids,
-			   *item_ids,
+	uint32	   *fidx;
+	int64	   *item_ids,
 			   *off,
-			   *fill,
 			   *cnt;
 	int64		nusers,
 				nitems,
@@ -437,32 +417,8 @@ uba_prefixspan_final(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba prefixspan", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 
-	/* users and items as dense indexes; the events grouped by user */
-	uba_events_canonical(st);
-	uidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
-	iidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
-	nusers = uba_map_ids(st->a, st->n, &user_ids, uidx);
-	nitems = uba_map_ids(st->b, st->n, &item_ids, iidx);
-	pfree(user_ids);
-	off = MemoryContextAllocHuge(cxt, sizeof(int64) * (nusers + 1));
-	fill = MemoryContextAllocHuge(cxt, sizeof(int64) * (nusers + 1));
-	memset(off, 0, sizeof(int64) * (nusers + 1));
-	for (int64 i = 0; i < st->n; i++)
-		off[uidx[i] + 1]++;
-	for (int64 u = 0; u < nusers; u++)
-		off[u + 1] += off[u];
-	memcpy(fill, off, sizeof(int64) * (nusers + 1));
-	seq = MemoryContextAllocHuge(cxt, sizeof(SeqEvent) * st->n);
-	for (int64 i = 0; i < st->n; i++)
-	{
-		SeqEvent   *e = &seq[fill[uidx[i]]++];
-
-		e->t = st->t[i];
-		e->item = iidx[i];
-		e->pad = 0;
-	}
-	pfree(uidx);
-	pfree(iidx);
+	/* users and items as dense indexes; each user's events by time (then by item) */
+	seq = uba_events_sequences(st, cxt, &nusers, &off, &item_ids, &nitems);
 
 	/* each user's events by time, repeats dropped; items counted once per user */
 	cnt = MemoryContextAllocHuge(cxt, sizeof(int64) * Max(nitems, 1));
@@ -479,7 +435,6 @@ uba_prefixspan_final(PG_FUNCTION_ARGS)
 
 			if ((u & 4095) == 0)
 				CHECK_FOR_INTERRUPTS();
-			qsort(seq + lo, hi - lo, sizeof(SeqEvent), CompareSeqEvents);
 			off[u] = w;
 			for (int64 k = lo; k < hi; k++)
 			{
@@ -496,7 +451,6 @@ uba_prefixspan_final(PG_FUNCTION_ARGS)
 		off[nusers] = w;
 		pfree(seen);
 	}
-	pfree(fill);
 
 	/* only the frequent items stay in the sequences, renumbered in id order */
 	memset(&mn, 0, sizeof(mn));

@@ -19,6 +19,7 @@
  */
 #include "uba.h"
 
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(uba_events_combine);
@@ -340,6 +341,67 @@ uba_events_canonical(UbaEvents *ev)
 {
 	uba_id_dict_canonical(&ev->ida, ev->a, ev->n);
 	uba_id_dict_canonical(&ev->idb, ev->b, ev->n);
+}
+
+static int
+CompareTimedItems(const void *pa, const void *pb)
+{
+	const UbaTimedItem *a = (const UbaTimedItem *) pa;
+	const UbaTimedItem *b = (const UbaTimedItem *) pb;
+
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	return (a->item > b->item) - (a->item < b->item);
+}
+
+UbaTimedItem *
+uba_events_sequences(UbaEvents *ev, MemoryContext cxt, int64 *ngroups, int64 **off_out, int64 **item_ids,
+					 int64 *nitems)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	uint32	   *gidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * Max(ev->n, 1));
+	uint32	   *iidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * Max(ev->n, 1));
+	int64	   *group_ids,
+			   *off,
+			   *fill;
+	int64		ng;
+	UbaTimedItem *seq;
+
+	Assert(ev->t != NULL);
+	uba_events_canonical(ev);
+	ng = uba_map_ids(ev->a, ev->n, &group_ids, gidx);
+	*nitems = uba_map_ids(ev->b, ev->n, item_ids, iidx);
+	pfree(group_ids);
+	off = MemoryContextAllocHuge(cxt, sizeof(int64) * (ng + 1));
+	fill = MemoryContextAllocHuge(cxt, sizeof(int64) * (ng + 1));
+	memset(off, 0, sizeof(int64) * (ng + 1));
+	for (int64 i = 0; i < ev->n; i++)
+		off[gidx[i] + 1]++;
+	for (int64 g = 0; g < ng; g++)
+		off[g + 1] += off[g];
+	memcpy(fill, off, sizeof(int64) * (ng + 1));
+	seq = MemoryContextAllocHuge(cxt, sizeof(UbaTimedItem) * Max(ev->n, 1));
+	for (int64 i = 0; i < ev->n; i++)
+	{
+		UbaTimedItem *e = &seq[fill[gidx[i]]++];
+
+		e->t = ev->t[i];
+		e->item = iidx[i];
+		e->pad = 0;
+	}
+	pfree(gidx);
+	pfree(iidx);
+	pfree(fill);
+	for (int64 g = 0; g < ng; g++)
+	{
+		if ((g & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
+		qsort(seq + off[g], off[g + 1] - off[g], sizeof(UbaTimedItem), CompareTimedItems);
+	}
+	MemoryContextSwitchTo(old);
+	*ngroups = ng;
+	*off_out = off;
+	return seq;
 }
 
 /* A bigint as a key that sorts like it */

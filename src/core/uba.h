@@ -682,6 +682,24 @@ extern void uba_events_canonical(UbaEvents *ev);
 /* Dense indexes of ids: distinct ids increasing in *distinct, each one's index in idx */
 extern int64 uba_map_ids(const int64 *ids, int64 n, int64 **distinct, uint32 *idx);
 
+/* A timed event in its sequence (a user's, a session's): its time and its b id's index */
+typedef struct UbaTimedItem
+{
+	int64		t;
+	uint32		item;
+	uint32		pad;
+} UbaTimedItem;
+
+/*
+ * Timed events as sequences: grouped by their a ids (dense indexes, in id
+ * order), each group's events sorted by time, then b index (so that the
+ * order does not depend on arrival); group g is [off[g], off[g + 1]).
+ * The distinct b ids, increasing, in *item_ids (*nitems of them).
+ * Allocated in cxt.
+ */
+extern UbaTimedItem *uba_events_sequences(UbaEvents *ev, MemoryContext cxt, int64 *ngroups, int64 **off,
+										  int64 **item_ids, int64 *nitems);
+
 /* ---------- large arrays of rows (bigmem.c) ---------- */
 
 /* Allocate (old NULL) or grow an array; the new part is paged in ahead, in the background */

@@ -131,25 +131,6 @@ uba_session_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-/* A click in its session */
-typedef struct Click
-{
-	int64		t;
-	uint32		item;
-	uint32		pad;
-} Click;
-
-static int
-CompareClicks(const void *a, const void *b)
-{
-	const Click *x = a,
-			   *y = b;
-
-	if (x->t != y->t)
-		return x->t < y->t ? -1 : 1;
-	return x->item < y->item ? -1 : x->item > y->item ? 1 : 0;
-}
-
 /* Sessions by recency: time, then session (dense indexes are in id order) */
 typedef struct SessionKey
 {
@@ -176,18 +157,14 @@ uba_session_final(PG_FUNCTION_ARGS)
 	UbaOptions	o;
 	MemoryContext cxt,
 				old;
-	uint32	   *sidx,
-			   *iidx,
-			   *len;
-	int64	   *session_ids,
-			   *item_ids,
+	uint32	   *len;
+	int64	   *item_ids,
 			   *off,
-			   *fill,
 			   *times;
 	int64		nsessions,
 				nitems,
 				e = 0;
-	Click	   *clicks;
+	UbaTimedItem *clicks;
 	SessionKey *order;
 	UbaModelMeta meta;
 	UbaWriter	pw;
@@ -199,41 +176,13 @@ uba_session_final(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "uba session training", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 
-	/* sessions and items as dense indexes, in id order; the clicks grouped by session */
-	uba_events_canonical(st);
-	sidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
-	iidx = MemoryContextAllocHuge(cxt, sizeof(uint32) * st->n);
-	nsessions = uba_map_ids(st->a, st->n, &session_ids, sidx);
-	nitems = uba_map_ids(st->b, st->n, &item_ids, iidx);
-	pfree(session_ids);
-	off = MemoryContextAllocHuge(cxt, sizeof(int64) * (nsessions + 1));
-	fill = MemoryContextAllocHuge(cxt, sizeof(int64) * (nsessions + 1));
-	memset(off, 0, sizeof(int64) * (nsessions + 1));
-	for (int64 i = 0; i < st->n; i++)
-		off[sidx[i] + 1]++;
-	for (int64 s = 0; s < nsessions; s++)
-		off[s + 1] += off[s];
-	memcpy(fill, off, sizeof(int64) * (nsessions + 1));
-	clicks = MemoryContextAllocHuge(cxt, sizeof(Click) * st->n);
-	for (int64 i = 0; i < st->n; i++)
-	{
-		Click	   *c = &clicks[fill[sidx[i]]++];
+	/* sessions and items as dense indexes, in id order; each session's clicks in time order (then by item) */
+	clicks = uba_events_sequences(st, cxt, &nsessions, &off, &item_ids, &nitems);
 
-		c->t = st->t[i];
-		c->item = iidx[i];
-		c->pad = 0;
-	}
-	pfree(sidx);
-	pfree(iidx);
-	pfree(fill);
-
-	/* each session's clicks in time order (then by item: independent of arrival), its time the last */
+	/* the sessions by recency: their time is their last click's */
 	order = MemoryContextAllocHuge(cxt, sizeof(SessionKey) * nsessions);
 	for (int64 s = 0; s < nsessions; s++)
 	{
-		if ((s & 4095) == 0)
-			CHECK_FOR_INTERRUPTS();
-		qsort(clicks + off[s], off[s + 1] - off[s], sizeof(Click), CompareClicks);
 		order[s].t = clicks[off[s + 1] - 1].t;
 		order[s].session = (uint32) s;
 		order[s].pad = 0;
