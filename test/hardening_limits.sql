@@ -48,16 +48,7 @@ SELECT throws_ok($$SET uba.max_memory = '512kB'$$, '22023', NULL, 'uba.max_memor
 
 -- cancel: a statement_timeout fires while k-means runs matrix products (k = 1000 makes
 -- the BLAS calls the bulk of the work); the run must stop within a second of it
-CREATE FUNCTION pg_temp.seconds_until_cancel(query text) RETURNS float8
-LANGUAGE plpgsql AS $$
-DECLARE
-	t0 timestamptz := clock_timestamp();
-BEGIN
-	EXECUTE query;
-	RETURN NULL;	-- finished: not cancelled
-EXCEPTION WHEN query_canceled THEN
-	RETURN extract(epoch FROM clock_timestamp() - t0);
-END $$;
+\i test/lib/seconds_until_cancel.sql
 
 SET LOCAL uba.threads = 1;
 SET LOCAL statement_timeout = '1500ms';

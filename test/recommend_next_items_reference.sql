@@ -154,16 +154,7 @@ SELECT cmp_ok((SELECT avg(uba_mrr_at_k(coalesce((SELECT array_agg(item_id ORDER 
               'gru4rec (4 epochs) ranks the next click higher than popularity (MRR at 20)');
 
 -- cancel: a statement timeout stops training on 5,000,000 clicks within a second
-CREATE FUNCTION pg_temp.seconds_until_cancel(query text) RETURNS float8
-LANGUAGE plpgsql AS $$
-DECLARE
-	t0 timestamptz := clock_timestamp();
-BEGIN
-	EXECUTE query;
-	RETURN NULL;	-- finished: not cancelled
-EXCEPTION WHEN query_canceled THEN
-	RETURN extract(epoch FROM clock_timestamp() - t0);
-END $$;
+\i test/lib/seconds_until_cancel.sql
 SET LOCAL statement_timeout = '1500ms';
 CREATE TEMP TABLE nx_cancel ON COMMIT DROP AS
 SELECT pg_temp.seconds_until_cancel($$SELECT uba_session_train(g / 7, g % 5000, '2024-01-01'::timestamptz + g * interval '1 second', '{"method": "sr"}')

@@ -251,6 +251,38 @@ uba_moments_fold(UbaMoments *s)
 	s->h->pending = 0;
 }
 
+/*
+ * The combine function of an aggregate over a moments state: NULL states
+ * give the other, states of other widths or options are refused, else a
+ * takes b in.  extra: columns beyond the features (a target), so that the
+ * message counts features.
+ */
+Datum
+uba_moments_combine_fn(FunctionCallInfo fcinfo, uint32 magic, int max_m, const char *what, int extra)
+{
+	UbaMoments	sa,
+				sb;
+	UbaMoments *a = uba_moments_arg(fcinfo, 0, magic, max_m, what, &sa) ? &sa : NULL;
+	UbaMoments *b = uba_moments_arg(fcinfo, 1, magic, max_m, what, &sb) ? &sb : NULL;
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_BYTEA_P(a->blob);
+	}
+	if (a == NULL)
+		PG_RETURN_BYTEA_P(b->blob);
+	if (b->m != a->m)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature array has %d elements, expected %d", b->m - extra, a->m - extra),
+				 errhint("Every row, and every call scoring a model, must pass the same number of features the model was trained on.")));
+	uba_check_same_options(a->options, b->options);
+	uba_moments_combine(a, b);
+	PG_RETURN_BYTEA_P(a->blob);
+}
+
 /* a += b (both folded first); b must have a's columns, the caller checks its options */
 void
 uba_moments_combine(UbaMoments *a, UbaMoments *b)

@@ -785,6 +785,7 @@ extern double *uba_moments_next_row(UbaMoments *s);
 extern void uba_moments_row_done(UbaMoments *s);
 extern void uba_moments_fold(UbaMoments *s);
 extern void uba_moments_combine(UbaMoments *a, UbaMoments *b);
+extern Datum uba_moments_combine_fn(FunctionCallInfo fcinfo, uint32 magic, int max_m, const char *what, int extra);
 extern void uba_moments_finish(UbaMoments *s, char **names);
 extern Jsonb *uba_moments_options(const UbaMoments *s);
 

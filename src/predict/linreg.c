@@ -280,27 +280,7 @@ uba_linreg_final_row(PG_FUNCTION_ARGS)
 Datum
 uba_linreg_combine(PG_FUNCTION_ARGS)
 {
-	LinRegState sa,
-				sb;
-	LinRegState *a = StateArg(fcinfo, 0, &sa) ? &sa : NULL;
-	LinRegState *b = StateArg(fcinfo, 1, &sb) ? &sb : NULL;
-
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_BYTEA_P(a->mo.blob);
-	}
-	if (a == NULL)
-		PG_RETURN_BYTEA_P(b->mo.blob);
-	if (b->mo.m != a->mo.m)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("feature array has %d elements, expected %d", b->mo.m - 1, a->mo.m - 1),
-				 errhint("Every row, and every call scoring a model, must pass the same number of features the model was trained on.")));
-	uba_check_same_options(a->mo.options, b->mo.options);
-	uba_moments_combine(&a->mo, &b->mo);
-	PG_RETURN_BYTEA_P(a->mo.blob);
+	return uba_moments_combine_fn(fcinfo, LINREG_MOMENTS_MAGIC, LINREG_MAX_FEATURES + 1, LINREG_WHAT, 1);
 }
 
 /* The serialization of uba 0.2's internal state: its install script creates these functions */

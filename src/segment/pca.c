@@ -396,27 +396,7 @@ uba_pca_moments_transfn(PG_FUNCTION_ARGS)
 Datum
 uba_pca_moments_combine(PG_FUNCTION_ARGS)
 {
-	UbaMoments	sa,
-				sb;
-	UbaMoments *a = MomentsArg(fcinfo, 0, &sa) ? &sa : NULL;
-	UbaMoments *b = MomentsArg(fcinfo, 1, &sb) ? &sb : NULL;
-
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_BYTEA_P(a->blob);
-	}
-	if (a == NULL)
-		PG_RETURN_BYTEA_P(b->blob);
-	if (b->m != a->m)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("feature array has %d elements, expected %d", b->m, a->m),
-				 errhint("Every row, and every call scoring a model, must pass the same number of features the model was trained on.")));
-	uba_check_same_options(a->options, b->options);
-	uba_moments_combine(a, b);
-	PG_RETURN_BYTEA_P(a->blob);
+	return uba_moments_combine_fn(fcinfo, PCA_MOMENTS_MAGIC, PCA_MOMENTS_MAX_FEATURES, PCA_MOMENTS_WHAT, 0);
 }
 
 /* Final: the covariance from the moments, then as the covariance route */
