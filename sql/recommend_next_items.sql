@@ -45,6 +45,13 @@ SELECT expect_error($$SELECT * FROM nx_models, uba_next_items(m, ARRAY[1], 2, '{
 SELECT expect_error($$SELECT * FROM uba_next_items((SELECT uba_kmeans(ARRAY[1.0, 2.0], 1)), ARRAY[1], 2)$$);
 -- a damaged model: a click naming an item past the list (checksum made right)
 SELECT expect_error($$SELECT * FROM nx_models, uba_next_items(reseal(put_u32(m, length(m) - 4, 1000)), ARRAY[1], 2) WHERE method = 'sr'$$);
+-- STAN's live session is now (the transaction's start) unless "at" says otherwise
+SELECT (SELECT array_agg(item_id ORDER BY score DESC, item_id) FROM uba_next_items(m, ARRAY[3, 4], 5)) =
+       (SELECT array_agg(item_id ORDER BY score DESC, item_id) FROM uba_next_items(m, ARRAY[3, 4], 5, jsonb_build_object('at', now()))) AS at_now_by_default
+  FROM nx_models WHERE method = 'stan';
+-- progress: the sessions, clicks and items (GRU4Rec adds each epoch's loss, whose last digits
+-- depend on the CPU's single-precision kernels)
+SELECT uba_model_info(uba_session_train(session_id, item_id, ts, '{"method": "sr", "verbose": true}')) ->> 'rules' AS rules FROM nx_clicks;
 -- the next-item metric
 SELECT uba_mrr_at_k(ARRAY[7, 5, 3], ARRAY[5], 3) AS second, uba_mrr_at_k(ARRAY[7, 5, 3], ARRAY[9], 3) AS none,
        uba_mrr_at_k(ARRAY[7, 5, 3], ARRAY[3], 2) AS beyond_k;

@@ -13,6 +13,9 @@ CREATE TEMP TABLE wide AS SELECT g, ARRAY(SELECT ((g * j) % 97)::float8 FROM gen
 CREATE TEMP TABLE rows1k AS SELECT g, ARRAY[g % 101, g % 7]::float8[] AS f FROM generate_series(1, 1000) g;
 CREATE TEMP TABLE events AS SELECT g % 2000 AS u, (g * 7) % 1500 AS i FROM generate_series(1, 30000) g;
 
+-- a session model of 100,000 clicks, not read yet (the backend keeps a model it has read)
+CREATE TEMP TABLE session_model AS
+SELECT uba_session_train(g / 10, g % 50, ts, '{"method": "sr"}') AS m FROM rows100k;
 CREATE TEMP TABLE cases (id serial, fn text, sql text);
 INSERT INTO cases (fn, sql) VALUES
 ('uba_kmeans', 'SELECT uba_kmeans(f, 3) FROM rows100k'),
@@ -35,6 +38,11 @@ INSERT INTO cases (fn, sql) VALUES
 ('uba_kmeans_sweep', 'SELECT uba_kmeans_sweep(f, 2, 3) FROM rows100k'),
 ('uba_dbscan', 'SELECT uba_dbscan(f, 1.5, 5) FROM rows100k'),
 ('uba_gmm_train', 'SELECT uba_gmm_train(f, 3, ''{"covariance_type": "diag"}'') FROM rows100k'),
+('uba_session_train', 'SELECT uba_session_train(g / 10, g % 50, ts) FROM rows100k'),
+-- 1,000 clicks take 80 kB; the network and its Adagrad sums for 500 items about 5 MB: the check is GRU4Rec's own
+('uba_session_train gru4rec', 'SELECT uba_session_train(g / 10, g % 500, ts, ''{"method": "gru4rec", "epochs": 1}'') FROM rows100k WHERE g <= 1000'),
+-- reading: the clicks and the rules of 100,000 clicks
+('uba_next_items', 'SELECT count(*) FROM session_model, uba_next_items(m, ARRAY[1, 2], 5)'),
 -- 1,000 rows take 16 kB, their pairwise distances 4 MB: the check is hclust's own
 ('uba_hclust average', 'SELECT uba_hclust(f, ''{"linkage": "average"}'') FROM rows1k');
 

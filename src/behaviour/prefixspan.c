@@ -82,25 +82,9 @@ CheckOptions(const UbaOptions *o)
 Datum
 uba_prefixspan_transfn(PG_FUNCTION_ARGS)
 {
-	UbaEvents  *st = PG_ARGISNULL(0) ? NULL : (UbaEvents *) PG_GETARG_POINTER(0);
-	Jsonb	   *opts = (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ? PG_GETARG_JSONB_P(4) : NULL;
-
-	if (st == NULL)
-	{
-		UbaOptions	o;
-
-		uba_parse_options(opts, prefixspan_options, lengthof(prefixspan_options), "uba_prefixspan", &o);
-		CheckOptions(&o);
-		st = uba_events_start_timed(fcinfo, opts, false, PS_EVENT_PEAK_BYTES,
-									"user ids", 1, "items", 3, 2);
-	}
-	else
-		uba_check_same_options(st->options, opts);
-	/* rows with no user, time or item are skipped, as built-in aggregates skip NULLs */
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
-		PG_RETURN_POINTER(st);
-	uba_events_add(st, fcinfo, 0);
-	PG_RETURN_POINTER(st);
+	PG_RETURN_POINTER(uba_events_collect_timed(fcinfo, prefixspan_options, lengthof(prefixspan_options),
+											   "uba_prefixspan", CheckOptions, PS_EVENT_PEAK_BYTES,
+											   "user ids", 1, "items", 3, 2));
 }
 
 /* ---------- mining ---------- */

@@ -343,6 +343,37 @@ uba_events_canonical(UbaEvents *ev)
 	uba_id_dict_canonical(&ev->idb, ev->b, ev->n);
 }
 
+/*
+ * The whole transition of an aggregate over (a, b, time [, options]) rows,
+ * the options in argument 4: the collection starts on the first row (the
+ * options parsed against specs, then given to check when there is one),
+ * every later row must bring the same options, and rows with a NULL id or
+ * time are skipped, as built-in aggregates skip NULLs.
+ */
+UbaEvents *
+uba_events_collect_timed(FunctionCallInfo fcinfo, const UbaOptionSpec *specs, int nspecs, const char *funcname,
+						 void (*check) (const UbaOptions *o), int32 peak_bytes,
+						 const char *aname, int aarg, const char *bname, int barg, int targ)
+{
+	UbaEvents  *st = PG_ARGISNULL(0) ? NULL : (UbaEvents *) PG_GETARG_POINTER(0);
+	Jsonb	   *opts = (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ? PG_GETARG_JSONB_P(4) : NULL;
+
+	if (st == NULL)
+	{
+		UbaOptions	o;
+
+		uba_parse_options(opts, specs, nspecs, funcname, &o);
+		if (check != NULL)
+			check(&o);
+		st = uba_events_start_timed(fcinfo, opts, false, peak_bytes, aname, aarg, bname, barg, targ);
+	}
+	else
+		uba_check_same_options(st->options, opts);
+	if (!PG_ARGISNULL(aarg) && !PG_ARGISNULL(barg) && !PG_ARGISNULL(targ))
+		uba_events_add(st, fcinfo, 0);
+	return st;
+}
+
 static int
 CompareTimedItems(const void *pa, const void *pb)
 {

@@ -83,7 +83,7 @@ View(bytea *b, UbaMoments *s)
 	s->options_text = s->h->textlen > 0 ? p : NULL;
 }
 
-/* The largest m a state may have, and the memory its arrays take */
+/* The memory a state's arrays take for m columns */
 Size
 uba_moments_bytes(int m)
 {

@@ -682,6 +682,12 @@ extern void uba_events_canonical(UbaEvents *ev);
 /* Dense indexes of ids: distinct ids increasing in *distinct, each one's index in idx */
 extern int64 uba_map_ids(const int64 *ids, int64 n, int64 **distinct, uint32 *idx);
 
+/* The whole transition of an aggregate over (a, b, time [, options]) rows (options: argument 4) */
+extern UbaEvents *uba_events_collect_timed(FunctionCallInfo fcinfo, const UbaOptionSpec *specs, int nspecs,
+										   const char *funcname, void (*check) (const UbaOptions *o),
+										   int32 peak_bytes, const char *aname, int aarg, const char *bname,
+										   int barg, int targ);
+
 /* A timed event in its sequence (a user's, a session's): its time and its b id's index */
 typedef struct UbaTimedItem
 {

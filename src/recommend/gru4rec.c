@@ -33,7 +33,6 @@ typedef struct Step
 	int			h;
 	uint32	   *x;				/* B: input items */
 	uint32	   *cols;			/* S: the targets, then the negatives */
-	bool	   *active;			/* B */
 	float	   *hc;				/* B x h: carried state */
 	float	   *a;				/* B x 3h: pre-activations, then their gradients */
 	float	   *z,
@@ -55,7 +54,6 @@ typedef struct Step
 	int32	   *slot;			/* n: a touched item's place among the step's unique items */
 	uint32	   *uniq;			/* at most B + S */
 	float	   *urow;			/* (B + S) x 3h */
-	float	   *uc;				/* B + S */
 	/* the output columns as distinct items */
 	uint32	   *ucols;			/* S */
 	float	   *count;			/* S: how many columns each stands for */
@@ -255,7 +253,6 @@ UniqueRow(Step *st, uint32 i, int *nuniq, int width)
 		st->slot[i] = *nuniq;
 		st->uniq[*nuniq] = i;
 		memset(st->urow + (Size) (*nuniq) * width, 0, sizeof(float) * width);
-		st->uc[*nuniq] = 0;
 		(*nuniq)++;
 	}
 	return st->slot[i];
@@ -281,10 +278,10 @@ Forward(const Gru4Rec *net, int B, const uint32 *x, const float *hc, float *a, f
 	Candidate(B, h, a, hc, z, g, hn);
 }
 
-/* One mini-batch step: forward, loss, backward, Adagrad.  Returns the loss summed over active rows */
+/* One mini-batch step over the active slots (B rows): forward, loss, backward, Adagrad; the loss summed over the rows */
 static double
 TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, float *Gc,
-		  const Gru4RecSettings *s, UbaRandom *rng, int64 nactive)
+		  const Gru4RecSettings *s, UbaRandom *rng)
 {
 	int			B = st->B,
 				S = st->S,
@@ -355,8 +352,8 @@ TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, fl
 		sum = ExpRow(y, st->count, nu, mx);
 		loss += -((double) yt - mx - log((double) sum));
 		for (int u = 0; u < nu; u++)
-			y[u] = y[u] / sum / (float) nactive;
-		y[t] -= 1.0f / (float) nactive;
+			y[u] = y[u] / sum / (float) B;
+		y[t] -= 1.0f / (float) B;
 	}
 
 	/* output layer: dW[cols] = dY^T hd, dc[cols] = column sums, dh = dY W[cols] */
@@ -385,9 +382,6 @@ TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, fl
 
 			st->a[(Size) i * h3 + h + k] = st->dh[o] * st->hc[o] * rr * (1.0f - rr);
 		}
-	for (int i = 0; i < B; i++)
-		if (!st->active[i])
-			memset(st->a + (Size) i * h3, 0, sizeof(float) * h3);
 	/* dU[:, 0:2h] = hc^T [dz, dr], dU[:, 2h:3h] = (r * hc)^T dg; db = the columns' sums */
 	uba_sgemm(true, false, h, 2 * h, B, 1.0f, st->hc, h, st->a, h3, 0.0f, st->du, h3);
 	uba_sgemm(true, false, h, h, B, 1.0f, st->rh, h, st->a + 2 * h, h3, 0.0f, st->du + 2 * h, h3);
@@ -401,13 +395,12 @@ TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, fl
 	Adagrad(net->b, Gb, st->db, h3, lr);
 	NextVisit(st, net->n);
 	for (int i = 0; i < B; i++)
-		if (st->active[i])
-		{
-			int			u = UniqueRow(st, st->x[i], &nuniq, h3);
+	{
+		int			u = UniqueRow(st, st->x[i], &nuniq, h3);
 
-			for (int k = 0; k < h3; k++)
-				st->urow[(Size) u * h3 + k] += st->a[(Size) i * h3 + k];
-		}
+		for (int k = 0; k < h3; k++)
+			st->urow[(Size) u * h3 + k] += st->a[(Size) i * h3 + k];
+	}
 	for (int u = 0; u < nuniq; u++)
 		Adagrad(net->E + (Size) st->uniq[u] * h3, GE + (Size) st->uniq[u] * h3, st->urow + (Size) u * h3, h3, lr);
 	for (int u = 0; u < nu; u++)
@@ -478,6 +471,15 @@ BuildAlias(const double *w, int64 n, float **prob_out, uint32 **alias_out)
 	*alias_out = alias;
 }
 
+static bool
+AllFinite(const float *p, Size n)
+{
+	for (Size k = 0; k < n; k++)
+		if (!isfinite(p[k]))
+			return false;
+	return true;
+}
+
 void
 uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, int64 nsessions,
 				  const Gru4RecSettings *s, const UbaOptions *progress)
@@ -534,7 +536,6 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 	st.h = h;
 	st.x = palloc0(sizeof(uint32) * B);
 	st.cols = palloc0(sizeof(uint32) * S);
-	st.active = palloc0(sizeof(bool) * B);
 	st.hc = palloc0(sizeof(float) * B * h);
 	st.a = palloc0(sizeof(float) * B * h3);
 	st.z = palloc0(sizeof(float) * B * h);
@@ -554,7 +555,6 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 	st.slot = MemoryContextAllocZero(CurrentMemoryContext, sizeof(int32) * n);
 	st.uniq = palloc0(sizeof(uint32) * (B + S));
 	st.urow = palloc0(sizeof(float) * (Size) (B + S) * h3);
-	st.uc = palloc0(sizeof(float) * (B + S));
 	st.ucols = palloc0(sizeof(uint32) * S);
 	st.count = palloc0(sizeof(float) * S);
 	st.colu = palloc0(sizeof(int) * S);
@@ -595,7 +595,6 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 				e = off[sess[i]] + pos[i];
 				st.x[nactive] = click[e];
 				st.cols[nactive] = click[e + 1];
-				st.active[nactive] = true;
 				memcpy(st.hc + (Size) nactive * h, slot_h + (Size) i * h, sizeof(float) * h);
 				row_of[i] = nactive++;
 			}
@@ -603,7 +602,7 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 				break;
 			st.B = nactive;
 			st.S = nactive + s->n_sample;
-			loss += TrainStep(net, &st, GE, GU, Gb, GW, Gc, s, &rng, nactive);
+			loss += TrainStep(net, &st, GE, GU, Gb, GW, Gc, s, &rng);
 			pairs += nactive;
 			/* carry the state on, or start the slot's next session */
 			for (int i = 0; i < B; i++)
@@ -627,28 +626,19 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 		}
 		net->loss = pairs > 0 ? loss / (double) pairs : 0;
 		net->epochs = epoch + 1;
-		/* a diverged network would write a model no reader accepts: stop with a clear error */
-		for (Size k = 0; k < (Size) h * h3; k++)
-			if (!isfinite(net->U[k]))
-				ereport(ERROR,
-						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("GRU4Rec training diverged in epoch %d", epoch + 1),
-						 errhint("Lower \"learning_rate\".")));
 		uba_progress(progress, "uba_session_train: gru4rec epoch %d of %d: " INT64_FORMAT " clicks, mean cross-entropy %.6f",
 					 epoch + 1, s->epochs, pairs, net->loss);
 	}
-	for (Size k = 0; k < (Size) n * h3; k++)
-		if (!isfinite(net->E[k]))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("GRU4Rec training diverged"),
-					 errhint("Lower \"learning_rate\".")));
-	for (Size k = 0; k < (Size) n * h; k++)
-		if (!isfinite(net->W[k]))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("GRU4Rec training diverged"),
-					 errhint("Lower \"learning_rate\".")));
+	/*
+	 * Adagrad moves a weight by at most learning_rate a step, so the network
+	 * stays finite; checked anyway, because a non-finite weight would make a
+	 * model that no reader accepts.
+	 */
+	if (!AllFinite(net->E, (Size) n * h3) || !AllFinite(net->U, (Size) h * h3) || !AllFinite(net->W, (Size) n * h))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("GRU4Rec training diverged"),
+				 errhint("Lower \"learning_rate\".")));
 }
 
 void

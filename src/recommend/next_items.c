@@ -111,24 +111,9 @@ static const UbaOptionSpec next_options[] = {
 Datum
 uba_session_transfn(PG_FUNCTION_ARGS)
 {
-	UbaEvents  *st = PG_ARGISNULL(0) ? NULL : (UbaEvents *) PG_GETARG_POINTER(0);
-	Jsonb	   *opts = (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ? PG_GETARG_JSONB_P(4) : NULL;
-
-	if (st == NULL)
-	{
-		UbaOptions	o;
-
-		uba_parse_options(opts, session_options, lengthof(session_options), "uba_session_train", &o);
-		st = uba_events_start_timed(fcinfo, opts, false, SESS_EVENT_PEAK_BYTES,
-									"session ids", 1, "item ids", 2, 3);
-	}
-	else
-		uba_check_same_options(st->options, opts);
-	/* clicks with no session, item or time are skipped, as built-in aggregates skip NULLs */
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
-		PG_RETURN_POINTER(st);
-	uba_events_add(st, fcinfo, 0);
-	PG_RETURN_POINTER(st);
+	PG_RETURN_POINTER(uba_events_collect_timed(fcinfo, session_options, lengthof(session_options),
+											   "uba_session_train", NULL, SESS_EVENT_PEAK_BYTES,
+											   "session ids", 1, "item ids", 2, 3));
 }
 
 /* Sessions by recency: time, then session (dense indexes are in id order) */
@@ -926,7 +911,7 @@ uba_next_items(PG_FUNCTION_ARGS)
 	}
 	PG_TRY();
 	{
-		for (int t = 0; t < nlive; t++)
+		for (int t = 0; t < nlive && (m->method == SESS_VSKNN || m->method == SESS_STAN); t++)
 		{
 			uint32		i = live[t];
 
