@@ -1880,3 +1880,75 @@ CREATE FUNCTION uba_next_items(model bytea, recent_items anycompatiblearray, n i
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE ROWS 20;
 COMMENT ON FUNCTION uba_next_items(bytea, anycompatiblearray, int, jsonb) IS 'the n items a live session most likely clicks next, from its recent clicks in click order (ids of their type)';
+
+-- ---------- multilayer perceptrons (mlp.c) ----------
+-- one transition function for every label type: boolean binary, float8 regression, text classes
+
+CREATE FUNCTION uba_mlp_transfn(internal, anyelement, float8[], jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_mlp_transfn(internal, anyelement, float8[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_mlp_transfn(internal, anyelement, record, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_mlp_transfn(internal, anyelement, record) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_mlp_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
+
+CREATE AGGREGATE uba_mlp_train(label boolean, features float8[], options jsonb) (
+	SFUNC = uba_mlp_transfn, STYPE = internal, FINALFUNC = uba_mlp_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_mlp_train(label boolean, features float8[]) (
+	SFUNC = uba_mlp_transfn, STYPE = internal, FINALFUNC = uba_mlp_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_mlp_train(target float8, features float8[], options jsonb) (
+	SFUNC = uba_mlp_transfn, STYPE = internal, FINALFUNC = uba_mlp_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_mlp_train(target float8, features float8[]) (
+	SFUNC = uba_mlp_transfn, STYPE = internal, FINALFUNC = uba_mlp_final,
+	FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = uba_rowset_combine, SERIALFUNC = uba_rowset_serialize,
+	DESERIALFUNC = uba_rowset_deserialize, PARALLEL = SAFE);
+-- text labels and typed rows are interned as rows arrive: not split across parallel workers
+CREATE AGGREGATE uba_mlp_train(label text, features float8[], options jsonb) (
+	SFUNC = uba_mlp_transfn, STYPE = internal, FINALFUNC = uba_mlp_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_mlp_train(label text, features float8[]) (
+	SFUNC = uba_mlp_transfn, STYPE = internal, FINALFUNC = uba_mlp_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_mlp_train(label boolean, features record, options jsonb) (
+	SFUNC = uba_mlp_transfn, STYPE = internal, FINALFUNC = uba_mlp_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_mlp_train(label boolean, features record) (
+	SFUNC = uba_mlp_transfn, STYPE = internal, FINALFUNC = uba_mlp_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_mlp_train(target float8, features record, options jsonb) (
+	SFUNC = uba_mlp_transfn, STYPE = internal, FINALFUNC = uba_mlp_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_mlp_train(target float8, features record) (
+	SFUNC = uba_mlp_transfn, STYPE = internal, FINALFUNC = uba_mlp_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_mlp_train(label text, features record, options jsonb) (
+	SFUNC = uba_mlp_transfn, STYPE = internal, FINALFUNC = uba_mlp_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_mlp_train(label text, features record) (
+	SFUNC = uba_mlp_transfn, STYPE = internal, FINALFUNC = uba_mlp_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_mlp_train(boolean, float8[], jsonb) IS 'train a multilayer perceptron classifier (Adam, as scikit-learn''s MLPClassifier) for a boolean label';
+COMMENT ON AGGREGATE uba_mlp_train(boolean, float8[]) IS 'train a multilayer perceptron classifier (Adam, as scikit-learn''s MLPClassifier) for a boolean label';
+COMMENT ON AGGREGATE uba_mlp_train(float8, float8[], jsonb) IS 'train a multilayer perceptron regressor (Adam, as scikit-learn''s MLPRegressor)';
+COMMENT ON AGGREGATE uba_mlp_train(float8, float8[]) IS 'train a multilayer perceptron regressor (Adam, as scikit-learn''s MLPRegressor)';
+COMMENT ON AGGREGATE uba_mlp_train(text, float8[], jsonb) IS 'train a multilayer perceptron classifier of a text label''s classes (softmax)';
+COMMENT ON AGGREGATE uba_mlp_train(text, float8[]) IS 'train a multilayer perceptron classifier of a text label''s classes (softmax)';
+COMMENT ON AGGREGATE uba_mlp_train(boolean, record, jsonb) IS 'train a multilayer perceptron classifier on a row''s columns as they are (categories one-hot, NULL imputed)';
+COMMENT ON AGGREGATE uba_mlp_train(boolean, record) IS 'train a multilayer perceptron classifier on a row''s columns as they are (categories one-hot, NULL imputed)';
+COMMENT ON AGGREGATE uba_mlp_train(float8, record, jsonb) IS 'train a multilayer perceptron regressor on a row''s columns as they are (categories one-hot, NULL imputed)';
+COMMENT ON AGGREGATE uba_mlp_train(float8, record) IS 'train a multilayer perceptron regressor on a row''s columns as they are (categories one-hot, NULL imputed)';
+COMMENT ON AGGREGATE uba_mlp_train(text, record, jsonb) IS 'train a multilayer perceptron classifier of a text label''s classes on a row''s columns as they are';
+COMMENT ON AGGREGATE uba_mlp_train(text, record) IS 'train a multilayer perceptron classifier of a text label''s classes on a row''s columns as they are';

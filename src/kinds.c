@@ -34,7 +34,8 @@ static const UbaModelDescriber describers[] = {
 	uba_hclust_describe,		/* UBA_KIND_HCLUST */
 	uba_kmeans_sweep_describe,	/* UBA_KIND_KMEANS_SWEEP */
 	uba_gmm_describe,			/* UBA_KIND_GMM */
-	uba_session_describe		/* UBA_KIND_SESSION */
+	uba_session_describe,		/* UBA_KIND_SESSION */
+	uba_mlp_describe			/* UBA_KIND_MLP */
 };
 
 /* The describer of a kind, or NULL when this build has none (an unknown kind) */
@@ -48,13 +49,13 @@ uba_kind_describer(UbaModelKind kind)
 
 /* indexed by UbaModelKind: what uba_predict and uba_explain call, NULL where they do not apply */
 static const UbaModelScorer scorers[] = {
-	NULL, NULL, uba_logreg_score, uba_linreg_score, NULL, NULL, uba_boost_score, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+	NULL, NULL, uba_logreg_score, uba_linreg_score, NULL, NULL, uba_boost_score, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, uba_mlp_score
 };
 static const UbaModelExplainer explainers[] = {
-	NULL, NULL, uba_logreg_contributions, NULL, NULL, NULL, uba_boost_contributions, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+	NULL, NULL, uba_logreg_contributions, NULL, NULL, NULL, uba_boost_contributions, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 };
 static const UbaModelClassifier classifiers[] = {
-	NULL, NULL, uba_logreg_classes, NULL, NULL, NULL, uba_boost_classes, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+	NULL, NULL, uba_logreg_classes, NULL, NULL, NULL, uba_boost_classes, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, uba_mlp_classes
 };
 
 /* what to use instead, for the kinds that have no scorer */
@@ -65,7 +66,7 @@ static const char *const instead[] = {
 	"uba_forecast(model, horizon)", "uba_forecast_global(model, horizon)", "uba_pca_transform(model, features)",
 	"uba_dbscan_assign(model, features)", "uba_hclust_assign(model, features, k)",
 	"uba_kmeans_sweep_model(model, k)", "uba_gmm_predict(model, features)",
-	"uba_next_items(model, recent_items, n)"
+	"uba_next_items(model, recent_items, n)", ""
 };
 
 /*
@@ -119,7 +120,7 @@ InfoOf(FunctionCallInfo fcinfo, const char *function, bool explain)
 				 errmsg("%s does not apply to %s models", function, uba_kind_name(kind)),
 				 (int) kind < (int) lengthof(instead) && instead[kind][0] != '\0' ?
 				 errhint("Use %s with them.", instead[kind]) :
-				 errhint("It applies to logreg and boost models%s.", explain ? "" : " and linreg")));
+				 errhint("It applies to %s.", explain ? "logreg and boost models" : "logreg, linreg, boost and mlp models")));
 	return info;
 }
 

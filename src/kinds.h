@@ -31,6 +31,7 @@ extern void uba_dbscan_describe(const UbaModelMeta *meta, UbaReader *payload, St
 extern void uba_hclust_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 extern void uba_kmeans_sweep_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 extern void uba_gmm_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
+extern void uba_mlp_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 
 /* What uba_predict and uba_explain call for a kind (the model is argument 0 of fcinfo) */
 /* x: one row of the model's n_features values (typed rows of trees: NaN is missing) */
@@ -49,6 +50,9 @@ extern int	uba_logreg_classes(FunctionCallInfo fcinfo, const double *x, const do
 extern int	uba_boost_classes(FunctionCallInfo fcinfo, const double *x, const double **p,
 							  const char *const **labels);
 extern double uba_linreg_score(FunctionCallInfo fcinfo, const double *x);
+extern double uba_mlp_score(FunctionCallInfo fcinfo, const double *x);
+extern int	uba_mlp_classes(FunctionCallInfo fcinfo, const double *x, const double **p,
+							const char *const **labels);
 extern double uba_boost_score(FunctionCallInfo fcinfo, const double *x);
 extern double uba_logreg_contributions(FunctionCallInfo fcinfo, const double *x, UbaContribution **c,
 									   char ***names);

@@ -114,6 +114,19 @@ uba_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
 	BlasEnd(&scope);
 }
 
+/* The same in double precision (the multilayer perceptron's layers) */
+void
+uba_dgemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double *A, int lda,
+		  const double *B, int ldb, double beta, double *C, int ldc)
+{
+	BlasScope	scope;
+
+	BlasBegin(&scope, 2.0 * m * n * k);
+	cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+				m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+	BlasEnd(&scope);
+}
+
 /* C = alpha * A * B^T + beta * C, all row-major */
 void
 uba_gemm_abt(int m, int n, int k, double alpha, const double *A,

@@ -275,6 +275,47 @@ SetMatrix(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 	o->matrix_cols = cols;
 }
 
+/* An array of integers, each within the spec's range (layer sizes) */
+static void
+SetSizes(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
+{
+	const UbaOptionSpec *spec = &o->specs[idx];
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	int			n = 0;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" of %s must be an array of integers", spec->name, funcname),
+				 errhint("For example {\"%s\": [64, 32]}.", spec->name)));
+	if (JsonContainerSize(v->val.binary.data) > UBA_OPT_MAX_SIZES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" of %s takes at most %d integers", spec->name, funcname, UBA_OPT_MAX_SIZES),
+				 errdetail("Got %u.", JsonContainerSize(v->val.binary.data))));
+	o->sizes = palloc(sizeof(int) * UBA_OPT_MAX_SIZES);
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		double		d;
+
+		if (tok != WJB_ELEM)
+			continue;
+		d = e.type == jbvNumeric ? JsonbNumber(&e) : NAN;
+		if (!(d == floor(d) && d >= spec->min && d <= spec->max))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" of %s must hold integers between %s and %s",
+							spec->name, funcname, FormatNumber(spec->min), FormatNumber(spec->max)),
+					 errdetail("Element %d is not.", n + 1)));
+		o->sizes[n++] = (int) d;
+	}
+	o->nsizes = n;
+	o->value[idx] = n;
+}
+
 /* Order names for finding duplicates */
 static int
 CompareNames(const void *a, const void *b)
@@ -337,6 +378,10 @@ SetOption(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 
 		case UBA_OPT_MATRIX:
 			SetMatrix(o, idx, v, funcname);
+			break;
+
+		case UBA_OPT_SIZES:
+			SetSizes(o, idx, v, funcname);
 			break;
 
 		case UBA_OPT_TEXT:
@@ -456,10 +501,20 @@ uba_parse_options(Jsonb *opts, const UbaOptionSpec *specs, int nspecs,
 	out->nnames = 0;
 	out->matrix = NULL;
 	out->matrix_rows = out->matrix_cols = 0;
+	out->sizes = NULL;
+	out->nsizes = 0;
 	for (int i = 0; i < nspecs; i++)
 	{
 		out->value[i] = specs[i].def;
 		out->given[i] = false;
+		if (specs[i].type == UBA_OPT_SIZES)
+		{
+			/* the default is one integer; value[] holds the count */
+			out->sizes = palloc(sizeof(int) * UBA_OPT_MAX_SIZES);
+			out->sizes[0] = (int) specs[i].def;
+			out->nsizes = 1;
+			out->value[i] = 1;
+		}
 		out->lists[i] = NULL;
 		out->nlists[i] = 0;
 	}
@@ -544,6 +599,14 @@ uba_option_matrix(const UbaOptions *o, int *rows, int *cols)
 	return o->matrix;
 }
 
+/* The SIZES option's integers (*n of them: the default's one when not given) */
+const int *
+uba_option_sizes(const UbaOptions *o, int *n)
+{
+	*n = o->nsizes;
+	return o->sizes;
+}
+
 /* Set an option's effective value (for defaults that depend on others) */
 void
 uba_option_set(UbaOptions *o, const char *name, double value)
@@ -617,6 +680,12 @@ uba_options_to_json(const UbaOptions *o)
 					}
 					appendStringInfoChar(&s, ']');
 				}
+				break;
+			case UBA_OPT_SIZES:
+				appendStringInfoChar(&s, '[');
+				for (int k = 0; k < o->nsizes; k++)
+					appendStringInfo(&s, "%s%d", k > 0 ? ", " : "", o->sizes[k]);
+				appendStringInfoChar(&s, ']');
 				break;
 			case UBA_OPT_TEXT:
 				if (o->lists[i] == NULL)

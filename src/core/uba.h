@@ -78,7 +78,8 @@ typedef enum UbaModelKind
 	UBA_KIND_HCLUST = 14,
 	UBA_KIND_KMEANS_SWEEP = 15,
 	UBA_KIND_GMM = 16,
-	UBA_KIND_SESSION = 17
+	UBA_KIND_SESSION = 17,
+	UBA_KIND_MLP = 18
 } UbaModelKind;
 
 #define UBA_MODEL_FORMAT_VERSION 1
@@ -184,7 +185,8 @@ typedef enum UbaOptionType
 	UBA_OPT_PROGRESS,			/* true or false; not a training parameter: never stored in a model */
 	UBA_OPT_DATE,				/* a date as a string, kept as its DateADT (default NaN: not given) */
 	UBA_OPT_TEXT,				/* a non-empty string (uba_option_text), NULL when not given */
-	UBA_OPT_MATRIX				/* an array of equally long arrays of finite numbers (uba_option_matrix) */
+	UBA_OPT_MATRIX,				/* an array of equally long arrays of finite numbers (uba_option_matrix) */
+	UBA_OPT_SIZES				/* an array of at most UBA_OPT_MAX_SIZES integers in [min, max]; default [def] */
 } UbaOptionType;
 
 /* The "verbose" option every trainer lists (progress lines, see uba_progress) */
@@ -227,6 +229,8 @@ typedef struct UbaOptions
 	double	   *matrix;			/* the MATRIX option (one per function), row-major, NULL when not given */
 	int			matrix_rows;
 	int			matrix_cols;
+	int		   *sizes;			/* the SIZES option (one per function): its integers */
+	int			nsizes;
 } UbaOptions;
 
 extern void uba_parse_options(Jsonb *opts, const UbaOptionSpec *specs, int nspecs,
@@ -236,6 +240,8 @@ extern bool uba_option_given(const UbaOptions *o, const char *name);
 extern char **uba_option_names(const UbaOptions *o, const char *name, int *n);
 extern const char *uba_option_text(const UbaOptions *o, const char *name);
 extern const double *uba_option_matrix(const UbaOptions *o, int *rows, int *cols);
+#define UBA_OPT_MAX_SIZES 16
+extern const int *uba_option_sizes(const UbaOptions *o, int *n);
 extern void uba_option_set(UbaOptions *o, const char *name, double value);
 extern char *uba_options_to_json(const UbaOptions *o);
 extern void uba_check_same_options(const Jsonb *first, const Jsonb *options);
@@ -531,6 +537,25 @@ extern Oid	uba_ids_type(const UbaIds *ids);
 extern void uba_ids_check_type(const UbaIds *ids, Oid typid, const char *what);
 extern Datum uba_ids_datum(const UbaIds *ids, int64 i, Oid typid, const char *what);
 extern char *uba_ids_cstring(const UbaIds *ids, int64 i);
+
+/* ---------- the classes of a multi-class model (classes.c) ---------- */
+
+#define UBA_MAX_CLASSES 1000
+#define UBA_CLASSES_NUMBERS 0	/* stored in models: never renumbered */
+#define UBA_CLASSES_TEXT 1
+
+typedef struct UbaClasses
+{
+	int			k;				/* 2 to UBA_MAX_CLASSES */
+	int			kind;			/* UBA_CLASSES_NUMBERS or UBA_CLASSES_TEXT */
+	double	   *values;			/* k numbers, increasing (numbers) */
+	UbaIds		texts;			/* k texts in byte order (text) */
+	char	  **labels;			/* k labels as text, for answers */
+} UbaClasses;
+
+extern int	uba_rowset_classes(UbaRowSet *rs, UbaWriter *w);
+extern void uba_get_classes(UbaReader *r, UbaClasses *c);
+extern void uba_classes_json(StringInfo json, const UbaClasses *c);
 
 /* ---------- typed rows: a table's columns as features (encode.c) ---------- */
 
@@ -873,6 +898,8 @@ extern void uba_gemm_abt(int m, int n, int k, double alpha, const double *A,
 /* C = alpha * op(A) op(B) + beta * C, single precision, row-major with leading dimensions */
 extern void uba_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *A, int lda,
 					  const float *B, int ldb, float beta, float *C, int ldc);
+extern void uba_dgemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double *A, int lda,
+					  const double *B, int ldb, double beta, double *C, int ldc);
 /* Solve A x = b, A symmetric positive definite (overwritten); false if it is not */
 extern bool uba_cholesky_solve(int n, double *A, double *b);
 extern double uba_norm_inf(const double *v, int n);

@@ -72,11 +72,6 @@ PG_FUNCTION_INFO_V1(uba_feature_importance);
 #define BOOST_REGRESSION 1
 #define BOOST_MULTICLASS 2
 #define BOOST_ISOLATION 3		/* an isolation forest (iforest.c): leaves are path lengths */
-/* the most classes a multi-class model may have (each round grows a tree per class) */
-#define BOOST_MAX_CLASSES 1000
-/* how the classes of a multi-class model are kept */
-#define CLASSES_NUMBERS 0
-#define CLASSES_TEXT 1
 /* payload flags */
 #define BOOST_FLAG_FOREST 1
 #define BOOST_LEAF UBA_TREE_LEAF
@@ -248,10 +243,7 @@ typedef struct BoostModel
 	UbaContribution *contrib;	/* d: an explanation's rows */
 	/* multi-class models (objective 2): the classes, in order, and each tree's class */
 	int			nclass;			/* 0 for binary and regression models */
-	int			class_kind;		/* CLASSES_NUMBERS or CLASSES_TEXT */
-	double	   *class_values;	/* nclass numbers, increasing (CLASSES_NUMBERS) */
-	UbaIds		class_texts;	/* nclass texts in byte order (CLASSES_TEXT) */
-	char	  **class_labels;	/* nclass labels as text, for answers */
+	UbaClasses	classes;		/* a multi-class model's (nclass of them) */
 	uint32	   *tree_class;		/* ntrees */
 	double	   *expected_k;		/* nclass: each class's SHAP baseline */
 	float	   *margins;		/* nclass: a row's margins */
@@ -1156,70 +1148,6 @@ Configure(BoosterHandle b, const UbaOptions *o, bool forest, int objective, int 
 
 }
 
-/*
- * A multi-class model's classes: the distinct labels in order (text in
- * byte order, numbers ascending); each row's y becomes its class's index.
- * The classes are written to w: count (u32), kind (u32: 0 numbers, 1
- * text), then the numbers (f64 each) or the texts as a text id section.
- */
-static int
-ClassIndexes(UbaRowSet *rs, UbaWriter *w)
-{
-	int64		k = 0;
-
-	uba_writer_init(w);
-	if (rs->ylevels != NULL)
-	{
-		int64	   *all;
-
-		k = rs->ylevels->n;
-		if (k >= 2 && k <= BOOST_MAX_CLASSES)
-		{
-			all = palloc(sizeof(int64) * k);
-			for (int64 c = 0; c < k; c++)
-				all[c] = c;
-			uba_put_u32(w, (uint32) k);
-			uba_put_u32(w, CLASSES_TEXT);
-			uba_put_ids(w, rs->ylevels, all, k);
-		}
-	}
-	else
-	{
-		double	   *v = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * rs->n);
-
-		memcpy(v, rs->y, sizeof(double) * rs->n);
-		qsort(v, rs->n, sizeof(double), uba_cmp_double);
-		for (int64 i = 0; i < rs->n; i++)
-			if (i == 0 || v[i] != v[k - 1])
-				v[k++] = v[i];
-		if (k >= 2 && k <= BOOST_MAX_CLASSES)
-		{
-			for (int64 i = 0; i < rs->n; i++)
-			{
-				double	   *at = bsearch(&rs->y[i], v, k, sizeof(double), uba_cmp_double);
-
-				rs->y[i] = (double) (at - v);
-			}
-			uba_put_u32(w, (uint32) k);
-			uba_put_u32(w, CLASSES_NUMBERS);
-			uba_put_f64_array(w, v, k);
-		}
-		pfree(v);
-	}
-	if (k < 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a multi-class model needs at least two classes"),
-				 errdetail("Every one of the " INT64_FORMAT " rows has the same label.", rs->n)));
-	if (k > BOOST_MAX_CLASSES)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the label has " INT64_FORMAT " classes, more than the %d a multi-class model can have",
-						k, BOOST_MAX_CLASSES),
-				 errhint("Group rare classes into one in the query, or predict a numeric target with regression.")));
-	return (int) k;
-}
-
 /* The trials of tuning (a JSON object), or none: its length (u32, 0 without), then the text */
 /* The rows' float32 copy in canonical order (CopyBlock, on uba.threads threads) */
 typedef struct CopyWork
@@ -1486,7 +1414,7 @@ Fit(UbaRowSet *rs, bool forest)
 	/* the canonical order, read straight into the float copy below: no second copy of the rows */
 	order = uba_rowset_canonical_keys(rs);
 	if (objective == BOOST_MULTICLASS)
-		nclass = ClassIndexes(rs, &classes);
+		nclass = uba_rowset_classes(rs, &classes);
 	h = palloc0(sizeof(XgbHandles));
 	h->free.func = FreeHandles;
 	h->free.arg = h;
@@ -1966,39 +1894,6 @@ uba_isolation_model(const UbaOptions *o, UbaRowSet *rs, UbaWriter *trees, uint32
 	return uba_model_build(UBA_KIND_BOOST, &meta, &pw);
 }
 
-/* A multi-class model's classes: at least two, at most BOOST_MAX_CLASSES, strictly increasing */
-static void
-ReadClasses(UbaReader *r, BoostModel *m)
-{
-	uint32		k = uba_get_u32(r);
-	uint32		kind = uba_get_u32(r);
-
-	if (k < 2 || k > BOOST_MAX_CLASSES || (kind != CLASSES_NUMBERS && kind != CLASSES_TEXT))
-		uba_model_corrupted("A multi-class model with %u classes of kind %u.", k, kind);
-	m->nclass = (int) k;
-	m->class_kind = (int) kind;
-	m->class_labels = palloc(sizeof(char *) * k);
-	if (kind == CLASSES_NUMBERS)
-	{
-		uba_reader_check_space(r, k, sizeof(double));
-		m->class_values = palloc(sizeof(double) * k);
-		uba_get_f64_array(r, m->class_values, k, true);
-		for (uint32 c = 0; c < k; c++)
-		{
-			if (c > 0 && !(m->class_values[c] > m->class_values[c - 1]))
-				uba_model_corrupted("The classes are not strictly increasing.");
-			m->class_labels[c] = float8out_internal(m->class_values[c]);
-		}
-	}
-	else
-	{
-		uba_get_ids(r, UBA_ID_TEXT, k, &m->class_texts, "class");
-		for (uint32 c = 0; c < k; c++)
-			m->class_labels[c] = pnstrdup(m->class_texts.bytes + m->class_texts.off[c],
-										  m->class_texts.off[c + 1] - m->class_texts.off[c]);
-	}
-}
-
 static void *
 ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 {
@@ -2050,7 +1945,10 @@ ParseBoost(const UbaModelMeta *meta, UbaReader *r)
 		r->p += len;
 	}
 	if (m->objective == BOOST_MULTICLASS)
-		ReadClasses(r, m);
+	{
+		uba_get_classes(r, &m->classes);
+		m->nclass = m->classes.k;
+	}
 	if (m->objective == BOOST_ISOLATION)
 	{
 		m->max_samples = (int) uba_get_u32(r);
@@ -2233,19 +2131,7 @@ uba_boost_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json
 					 m->expected, m->agreement, m->shap_agreement);
 	appendStringInfo(json, ", \"rounds\": %u", m->rounds);
 	if (m->nclass > 0)
-	{
-		appendStringInfoString(json, ", \"classes\": [");
-		for (int k = 0; k < m->nclass; k++)
-		{
-			if (k > 0)
-				appendStringInfoString(json, ", ");
-			if (m->class_kind == CLASSES_TEXT)
-				escape_json(json, m->class_labels[k]);
-			else
-				appendStringInfoString(json, m->class_labels[k]);
-		}
-		appendStringInfoChar(json, ']');
-	}
+		uba_classes_json(json, &m->classes);
 	if (m->valid_rows > 0)
 		appendStringInfo(json, ", \"validation\": {\"rows\": " INT64_FORMAT ", \"metric\": \"%s\", \"value\": %.17g}",
 						 m->valid_rows, metric_names[m->objective], m->valid_metric);
@@ -2306,12 +2192,12 @@ uba_boost_score(FunctionCallInfo fcinfo, const double *x)
 
 		Margins(m, m->xf, m->margins);
 		best = Probabilities(m);
-		if (m->class_kind == CLASSES_TEXT)
+		if (m->classes.kind == UBA_CLASSES_TEXT)
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					 errmsg("a multi-class model of text labels predicts text"),
 					 errhint("Use uba_predict_class(model, features) for the class, uba_predict_proba(model, features) for the probabilities.")));
-		return m->class_values[best];
+		return m->classes.values[best];
 	}
 	margin = Margin(m, m->xf);
 	return m->objective == BOOST_BINARY ? uba_sigmoid(margin) : margin;
@@ -2371,7 +2257,7 @@ uba_boost_classes(FunctionCallInfo fcinfo, const double *x, const double **p, co
 		Margins(m, m->xf, m->margins);
 		(void) Probabilities(m);
 		*p = m->proba;
-		*labels = (const char *const *) m->class_labels;
+		*labels = (const char *const *) m->classes.labels;
 		return m->nclass;
 	}
 	m->phi[1] = uba_sigmoid(Margin(m, m->xf));	/* phi is free scratch here */
