@@ -139,6 +139,13 @@ UNION ALL
 SELECT 'session', uba_session_train(x / 3, x % 9, '2024-01-01'::timestamptz + x * interval '1 minute', '{"method": "gru4rec", "hidden": 3, "epochs": 2, "n_sample": 2}')
   FROM generate_series(1, 40) x
 UNION ALL
+-- multilayer perceptrons: binary on arrays, regression with two layers and dropout, three text classes on typed rows
+SELECT 'mlp', uba_mlp_train(x % 3 = 0, ARRAY[x % 7, x % 5]::float8[], '{"hidden_layer_sizes": [4], "max_iter": 3}') FROM generate_series(1, 60) x
+UNION ALL
+SELECT 'mlp', uba_mlp_train((x % 11)::float8, ARRAY[x % 7, x % 5]::float8[], '{"hidden_layer_sizes": [3, 2], "activation": "tanh", "dropout": 0.2, "max_iter": 3}') FROM generate_series(1, 60) x
+UNION ALL
+SELECT 'mlp', uba_mlp_train('c' || (x % 3), r, '{"hidden_layer_sizes": [3], "activation": "logistic", "early_stopping": true, "max_iter": 3}') FROM generate_series(1, 60) x, LATERAL (SELECT 1 + x % 7 AS a, (x % 3)::text AS c, x % 2 = 0 AS b) r
+UNION ALL
 -- global forecasters: with holidays; with regressors (their future values read from a table)
 SELECT 'global_forecast', uba_forecast_train(x % 3, date '2020-01-06' + 7 * (x / 3), (x % 7)::float8, '{"holidays": ["2020-03-02", "2021-01-01"], "trees": {"n_estimators": 3, "max_depth": 3}}') FROM generate_series(0, 80) x
 UNION ALL
@@ -195,6 +202,9 @@ INSERT INTO calls VALUES
 	('kmeans_sweep', 'SELECT count(*)::text FROM uba_kmeans_sweep_results($1)'),
 	('kmeans_sweep', 'SELECT uba_kmeans_assign(uba_kmeans_sweep_model($1, 2), ARRAY[3, 1]::float8[])::text'),
 	('kmeans_sweep', 'SELECT uba_model_info(uba_kmeans_sweep_model($1))::text'),
+	('mlp', 'SELECT uba_predict($1, ARRAY[3, 1]::float8[])::text'),
+	('mlp', 'SELECT uba_predict_proba($1, r)::text FROM (SELECT 3 AS a, ''1''::text AS c, true AS b) r'),
+	('mlp', 'SELECT uba_predict_class($1, ARRAY[3, 1]::float8[])'),
 	('session', 'SELECT count(*)::text FROM uba_next_items($1, ARRAY[1, 3, 5]::bigint[], 5)'),
 	('session', 'SELECT count(*)::text FROM uba_next_items($1, ARRAY[''i1'', ''i3'', ''i5''], 5, ''{"exclude_seen": true, "at": "2024-01-02"}'')'),
 	('session', 'SELECT sum(score)::text FROM uba_next_items($1, ARRAY[''i2'']::text[], 20)'),

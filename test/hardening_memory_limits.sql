@@ -43,6 +43,8 @@ INSERT INTO cases (fn, sql) VALUES
 ('uba_session_train gru4rec', 'SELECT uba_session_train(g / 10, g % 500, ts, ''{"method": "gru4rec", "epochs": 1}'') FROM rows100k WHERE g <= 1000'),
 -- reading: the clicks and the rules of 100,000 clicks
 ('uba_next_items', 'SELECT count(*) FROM session_model, uba_next_items(m, ARRAY[1, 2], 5)'),
+-- 1,000 rows take 32 kB; two layers of 300 units, with Adam's moments, about 4 MB: the check is the perceptron's own
+('uba_mlp_train', 'SELECT uba_mlp_train(label, f, ''{"hidden_layer_sizes": [300, 300], "max_iter": 1}'') FROM rows100k WHERE g <= 1000'),
 -- 1,000 rows take 16 kB, their pairwise distances 4 MB: the check is hclust's own
 ('uba_hclust average', 'SELECT uba_hclust(f, ''{"linkage": "average"}'') FROM rows1k');
 

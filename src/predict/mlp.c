@@ -817,9 +817,8 @@ uba_mlp_final(PG_FUNCTION_ARGS)
 	else
 		ereport(NOTICE,
 				(errmsg("the multilayer perceptron did not converge in %d epochs", epochs),
-				 errdetail("The %s still improved by more than \"tol\" (%g) within the last %d epochs.",
-						   early ? "held-out score" : "training loss", uba_option(&o, "tol"),
-						   (int) uba_option(&o, "n_iter_no_change")),
+				 errdetail("Training reached \"max_iter\" while the %s still improved by more than \"tol\" (%g).",
+						   early ? "held-out score" : "training loss", uba_option(&o, "tol")),
 				 errhint("Raise \"max_iter\", or accept the model as it is.")));
 	for (Size p = 0; p < net.nparams; p++)
 		if (!isfinite(net.params[p]))
