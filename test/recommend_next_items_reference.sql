@@ -11,7 +11,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
 \i test/lib/model_bytes.sql
 
-SELECT plan(33);
+SELECT plan(40);
 
 CREATE TEMP TABLE nx_events (session_id text, item_id text, ts timestamptz, test boolean) ON COMMIT DROP;
 \copy nx_events FROM 'test/data/session_events.csv' WITH (FORMAT csv, HEADER)
@@ -152,6 +152,47 @@ SELECT cmp_ok((SELECT avg(uba_mrr_at_k(coalesce((SELECT array_agg(item_id ORDER 
                  FROM nx_gru, nx_all_queries q), '>',
               (SELECT mrr FROM nx_quality WHERE method = 'pop'),
               'gru4rec (4 epochs) ranks the next click higher than popularity (MRR at 20)');
+-- the output layer runs in two parts on uba.threads threads: the same network on one thread as on
+-- two; and the logQ correction (on by default) changes what is learnt
+SET LOCAL uba.threads = 1;
+CREATE TEMP TABLE nx_gru1 ON COMMIT DROP AS
+SELECT (SELECT uba_session_train(session_id, item_id, ts, '{"method": "gru4rec", "epochs": 4, "hidden": 32, "n_sample": 128, "seed": 3}') FROM nx_events WHERE NOT test) AS four,
+       (SELECT uba_session_train(session_id, item_id, ts, '{"method": "gru4rec", "epochs": 4, "hidden": 32, "n_sample": 128, "seed": 3, "logq": 0}') FROM nx_events WHERE NOT test) AS nologq;
+RESET uba.threads;
+SELECT is(substring(t1.four FROM 33 + get_u32(t1.four, 12)::int), substring(g.four FROM 33 + get_u32(g.four, 12)::int),
+          'gru4rec: the same network on one thread as on two') FROM nx_gru g, nx_gru1 t1;
+SELECT isnt(substring(t1.nologq FROM 33 + get_u32(t1.nologq, 12)::int), substring(g.four FROM 33 + get_u32(g.four, 12)::int),
+          'gru4rec: "logq": 0 trains another network') FROM nx_gru g, nx_gru1 t1;
+
+-- click weights (an event type's, say): all ones change nothing; zero weights leave their clicks
+-- out of the similarity, so a session whose clicks weigh 0 but the last ranks as the last click
+-- alone does (every candidate in the sample: sample_size above the sessions); weights reorder
+CREATE TEMP TABLE nx_w ON COMMIT DROP AS
+SELECT (SELECT uba_session_train(session_id, item_id, ts, '{"sample_size": 100000}') FROM nx_events WHERE NOT test) AS vs,
+       (SELECT uba_session_train(session_id, item_id, ts, '{"method": "stan"}') FROM nx_events WHERE NOT test) AS st;
+CREATE TEMP TABLE nx_wq ON COMMIT DROP AS
+SELECT query, prefix, at FROM nx_all_queries WHERE array_length(prefix, 1) >= 3 ORDER BY query LIMIT 40;
+SELECT is((SELECT count(*) FROM nx_wq, nx_w m,
+                  LATERAL (SELECT array_agg(item_id ORDER BY score DESC, item_id) a FROM uba_next_items(m.vs, prefix, 20)) x,
+                  LATERAL (SELECT array_agg(item_id ORDER BY score DESC, item_id) a FROM uba_next_items(m.vs, prefix, 20,
+                           jsonb_build_object('weights', array_fill(1, ARRAY[array_length(prefix, 1)])))) y
+            WHERE x.a IS DISTINCT FROM y.a), 0::bigint, 'weights of 1: the same top 20 as none (vsknn)');
+SELECT is((SELECT count(*) FROM nx_wq, nx_w m,
+                  LATERAL (SELECT array_agg(item_id ORDER BY score DESC, item_id) a FROM uba_next_items(m.vs, prefix[array_length(prefix, 1):], 20)) x,
+                  LATERAL (SELECT array_agg(item_id ORDER BY score DESC, item_id) a FROM uba_next_items(m.vs, prefix, 20,
+                           jsonb_build_object('weights', array_fill(0, ARRAY[array_length(prefix, 1) - 1]) || 1))) y
+            WHERE prefix[array_length(prefix, 1)] <> ALL (prefix[1:array_length(prefix, 1) - 1]) AND x.a IS DISTINCT FROM y.a),
+          0::bigint, 'weights 0, ..., 0, 1: the last click alone, as a one-click session (vsknn)');
+SELECT cmp_ok((SELECT count(*) FROM nx_wq, nx_w m,
+                  LATERAL (SELECT array_agg(item_id ORDER BY score DESC, item_id) a FROM uba_next_items(m.st, prefix, 20,
+                           jsonb_build_object('at', at))) x,
+                  LATERAL (SELECT array_agg(item_id ORDER BY score DESC, item_id) a FROM uba_next_items(m.st, prefix, 20,
+                           jsonb_build_object('at', at, 'weights', 5 || array_fill(1, ARRAY[array_length(prefix, 1) - 1])))) y
+            WHERE x.a IS DISTINCT FROM y.a), '>', 0::bigint, 'a first click weighing 5 reorders some top 20s (stan)');
+SELECT throws_ok($$SELECT * FROM nx_w, uba_next_items(vs, ARRAY['a', 'b'], 5, '{"weights": [1]}')$$, '22023',
+	'option "weights" of uba_next_items has 1 numbers, and recent_items 2 elements', 'one weight per click');
+SELECT throws_ok($$SELECT * FROM nx_w, uba_next_items(vs, ARRAY['a'], 5, '{"weights": [-1]}')$$, '22023', NULL,
+	'weights are not negative');
 
 -- cancel: a statement timeout stops training on 5,000,000 clicks within a second
 \i test/lib/seconds_until_cancel.sql

@@ -67,7 +67,8 @@ BlasBegin(BlasScope *scope, double flops)
 {
 	sigset_t	all;
 
-	scope->nthreads = flops >= BLAS_THREADED_FLOPS ? uba_thread_count() : 1;
+	/* a helper thread's call, or one beside a team's helpers, stays on its thread: they hold the cores */
+	scope->nthreads = flops >= BLAS_THREADED_FLOPS && uba_blas_may_thread() ? uba_thread_count() : 1;
 	if (scope->nthreads > 1)
 	{
 		sigfillset(&all);

@@ -275,11 +275,13 @@ SetMatrix(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 	o->matrix_cols = cols;
 }
 
-/* An array of integers, each within the spec's range (layer sizes) */
+/* An array of numbers, each within the spec's range: integers (SIZES, layer sizes) or any (NUMBERS) */
 static void
-SetSizes(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
+SetList(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 {
 	const UbaOptionSpec *spec = &o->specs[idx];
+	bool		integers = spec->type == UBA_OPT_SIZES;
+	int			most = integers ? UBA_OPT_MAX_SIZES : UBA_OPT_MAX_NUMBERS;
 	JsonbIterator *it;
 	JsonbValue	e;
 	JsonbIteratorToken tok;
@@ -288,14 +290,17 @@ SetSizes(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("option \"%s\" of %s must be an array of integers", spec->name, funcname),
-				 errhint("For example {\"%s\": [64, 32]}.", spec->name)));
-	if (JsonContainerSize(v->val.binary.data) > UBA_OPT_MAX_SIZES)
+				 errmsg("option \"%s\" of %s must be an array of %s", spec->name, funcname,
+						integers ? "integers" : "numbers"),
+				 integers ? errhint("For example {\"%s\": [64, 32]}.", spec->name) :
+				 errhint("For example {\"%s\": [1, 1, 3]}.", spec->name)));
+	if (JsonContainerSize(v->val.binary.data) > (uint32) most)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("option \"%s\" of %s takes at most %d integers", spec->name, funcname, UBA_OPT_MAX_SIZES),
+				 errmsg("option \"%s\" of %s takes at most %d %s", spec->name, funcname, most,
+						integers ? "integers" : "numbers"),
 				 errdetail("Got %u.", JsonContainerSize(v->val.binary.data))));
-	o->sizes = palloc(sizeof(int) * UBA_OPT_MAX_SIZES);
+	o->list = palloc(sizeof(double) * Max(1, JsonContainerSize(v->val.binary.data)));
 	it = JsonbIteratorInit(v->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
 	{
@@ -304,15 +309,16 @@ SetSizes(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 		if (tok != WJB_ELEM)
 			continue;
 		d = e.type == jbvNumeric ? JsonbNumber(&e) : NAN;
-		if (!(d == floor(d) && d >= spec->min && d <= spec->max))
+		if (!(d >= spec->min && d <= spec->max) || (integers && d != floor(d)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("option \"%s\" of %s must hold integers between %s and %s",
-							spec->name, funcname, FormatNumber(spec->min), FormatNumber(spec->max)),
+					 errmsg("option \"%s\" of %s must hold %s between %s and %s",
+							spec->name, funcname, integers ? "integers" : "numbers",
+							FormatNumber(spec->min), FormatNumber(spec->max)),
 					 errdetail("Element %d is not.", n + 1)));
-		o->sizes[n++] = (int) d;
+		o->list[n++] = d;
 	}
-	o->nsizes = n;
+	o->nlist = n;
 	o->value[idx] = n;
 }
 
@@ -381,7 +387,8 @@ SetOption(UbaOptions *o, int idx, JsonbValue *v, const char *funcname)
 			break;
 
 		case UBA_OPT_SIZES:
-			SetSizes(o, idx, v, funcname);
+		case UBA_OPT_NUMBERS:
+			SetList(o, idx, v, funcname);
 			break;
 
 		case UBA_OPT_TEXT:
@@ -501,8 +508,8 @@ uba_parse_options(Jsonb *opts, const UbaOptionSpec *specs, int nspecs,
 	out->nnames = 0;
 	out->matrix = NULL;
 	out->matrix_rows = out->matrix_cols = 0;
-	out->sizes = NULL;
-	out->nsizes = 0;
+	out->list = NULL;
+	out->nlist = 0;
 	for (int i = 0; i < nspecs; i++)
 	{
 		out->value[i] = specs[i].def;
@@ -510,11 +517,13 @@ uba_parse_options(Jsonb *opts, const UbaOptionSpec *specs, int nspecs,
 		if (specs[i].type == UBA_OPT_SIZES)
 		{
 			/* the default is one integer; value[] holds the count */
-			out->sizes = palloc(sizeof(int) * UBA_OPT_MAX_SIZES);
-			out->sizes[0] = (int) specs[i].def;
-			out->nsizes = 1;
+			out->list = palloc(sizeof(double));
+			out->list[0] = specs[i].def;
+			out->nlist = 1;
 			out->value[i] = 1;
 		}
+		else if (specs[i].type == UBA_OPT_NUMBERS)
+			out->value[i] = 0;
 		out->lists[i] = NULL;
 		out->nlists[i] = 0;
 	}
@@ -599,12 +608,12 @@ uba_option_matrix(const UbaOptions *o, int *rows, int *cols)
 	return o->matrix;
 }
 
-/* The SIZES option's integers (*n of them: the default's one when not given) */
-const int *
-uba_option_sizes(const UbaOptions *o, int *n)
+/* The SIZES or NUMBERS option's values (*n of them; SIZES: the default's one when not given) */
+const double *
+uba_option_list(const UbaOptions *o, int *n)
 {
-	*n = o->nsizes;
-	return o->sizes;
+	*n = o->nlist;
+	return o->list;
 }
 
 /* Set an option's effective value (for defaults that depend on others) */
@@ -682,9 +691,10 @@ uba_options_to_json(const UbaOptions *o)
 				}
 				break;
 			case UBA_OPT_SIZES:
+			case UBA_OPT_NUMBERS:
 				appendStringInfoChar(&s, '[');
-				for (int k = 0; k < o->nsizes; k++)
-					appendStringInfo(&s, "%s%d", k > 0 ? ", " : "", o->sizes[k]);
+				for (int k = 0; k < o->nlist; k++)
+					appendStringInfo(&s, "%s%.17g", k > 0 ? ", " : "", o->list[k]);
 				appendStringInfoChar(&s, ']');
 				break;
 			case UBA_OPT_TEXT:

@@ -110,10 +110,23 @@ WorkLanes(LaneJob *job, bool backend)
 	}
 }
 
+/* Set on helper threads: BLAS calls made there do not start threads of their own */
+static __thread bool on_helper;
+
+/* Teams alive in this backend: their helpers hold the cores, so BLAS must not add threads */
+static int teams_alive;
+
+bool
+uba_blas_may_thread(void)
+{
+	return !on_helper && teams_alive == 0;
+}
+
 /* Helper thread body: never calls into PostgreSQL */
 static void *
 HelperMain(void *p)
 {
+	on_helper = true;
 	WorkLanes((LaneJob *) p, false);
 	return NULL;
 }
@@ -183,4 +196,181 @@ uba_run_lanes(int64 nblocks, int nlanes, int nthreads, UbaBlockFn fn, void *arg)
 		for (int l = 0; l < nlanes && done; l++)
 			done = lane_next[l] >= LaneEnd(&job, l);
 	} while (!done);
+}
+
+/*
+ * A team: helper threads kept for the many short parallel sections of one
+ * training (a network's mini-batch steps), where starting threads for each
+ * section would cost more than the section.  uba_team_run() publishes a
+ * job under the team's mutex; helpers spin on its generation for a while,
+ * then sleep on the condition variable.  Each thread runs the same parts at
+ * every run (every nthreads-th); callers keep results per part and reduce
+ * them in part order, so they do not depend on the thread count.
+ * Between runs the helpers run nothing, so the backend may raise errors
+ * then: the memory context callback stops and joins them.
+ */
+struct UbaTeam
+{
+	int			nthreads;		/* the backend's own thread included */
+	int			started;
+	pthread_t	threads[UBA_MAX_THREADS];
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	UbaBlockFn	fn;
+	void	   *arg;
+	int			nparts;
+	int			quit;
+	/* what the threads poll, each on a cache line of its own */
+	uint64		generation __attribute__((aligned(64)));	/* bumped (under lock) for each job */
+	int			finished __attribute__((aligned(64)));	/* helpers done with the current generation (atomic) */
+	char		pad[60];
+	MemoryContextCallback stop;
+	struct TeamArg
+	{
+		struct UbaTeam *team;
+		int			index;		/* 1 .. started */
+	}			args[UBA_MAX_THREADS];
+};
+
+typedef struct TeamArg TeamArg;
+
+/* spins before a helper sleeps: a few milliseconds, longer than the work between two runs */
+#define TEAM_SPINS 200000
+
+static inline void
+CpuRelax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/*
+ * The parts of thread `me` (0 the backend): every nthreads-th from its own
+ * index, the same ones at every run, so a part's data stays in one core's
+ * caches from run to run.
+ */
+static void
+TeamParts(UbaTeam *t, int me)
+{
+	int			n = t->started + 1;
+
+	for (int p = me; p < t->nparts; p += n)
+		t->fn(t->arg, p, p);
+}
+
+/* Helper thread body: never calls into PostgreSQL */
+static void *
+TeamMain(void *p)
+{
+	TeamArg    *a = (TeamArg *) p;
+	UbaTeam    *t = a->team;
+	int			me = a->index;
+	uint64		seen = 0;
+
+	on_helper = true;
+	for (;;)
+	{
+		uint64		gen = __atomic_load_n(&t->generation, __ATOMIC_ACQUIRE);
+
+		for (int i = 0; i < TEAM_SPINS && gen == seen && !__atomic_load_n(&t->quit, __ATOMIC_ACQUIRE); i++)
+		{
+			CpuRelax();
+			gen = __atomic_load_n(&t->generation, __ATOMIC_ACQUIRE);
+		}
+		if (gen == seen)
+		{
+			pthread_mutex_lock(&t->lock);
+			while (t->generation == seen && !t->quit)
+				pthread_cond_wait(&t->wake, &t->lock);
+			gen = t->generation;
+			pthread_mutex_unlock(&t->lock);
+		}
+		if (__atomic_load_n(&t->quit, __ATOMIC_ACQUIRE))
+			return NULL;
+		seen = gen;
+		TeamParts(t, me);
+		__atomic_fetch_add(&t->finished, 1, __ATOMIC_ACQ_REL);
+	}
+}
+
+static void
+TeamStop(void *arg)
+{
+	UbaTeam    *t = (UbaTeam *) arg;
+
+	if (t->started == 0)
+		return;
+	teams_alive--;
+	pthread_mutex_lock(&t->lock);
+	__atomic_store_n(&t->quit, 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&t->wake);
+	pthread_mutex_unlock(&t->lock);
+	for (int i = 0; i < t->started; i++)
+		pthread_join(t->threads[i], NULL);
+	t->started = 0;
+}
+
+/*
+ * Start a team of up to nthreads threads (the backend's included), in
+ * CurrentMemoryContext; its helpers stop when the context is reset or
+ * deleted (an error included), or at uba_team_stop().
+ */
+UbaTeam *
+uba_team_start(int nthreads)
+{
+	UbaTeam    *t = palloc0(sizeof(UbaTeam));
+	sigset_t	all,
+				old;
+
+	t->nthreads = Max(1, Min(nthreads, UBA_MAX_THREADS));
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->wake, NULL);
+	t->stop.func = TeamStop;
+	t->stop.arg = t;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &t->stop);
+	if (t->nthreads > 1)
+	{
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		for (int i = 1; i < t->nthreads; i++)
+		{
+			t->args[t->started].team = t;
+			t->args[t->started].index = t->started + 1;
+			if (pthread_create(&t->threads[t->started], NULL, TeamMain, &t->args[t->started]) != 0)
+				break;			/* fewer threads: the work still gets done */
+			t->started++;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	if (t->started > 0)
+		teams_alive++;
+	return t;
+}
+
+/* Run fn(arg, part, part) for part = 0 .. nparts-1 on the team; returns with every part done */
+void
+uba_team_run(UbaTeam *t, int nparts, UbaBlockFn fn, void *arg)
+{
+	t->fn = fn;
+	t->arg = arg;
+	t->nparts = nparts;
+	__atomic_store_n(&t->finished, 0, __ATOMIC_RELAXED);
+	if (t->started > 0)
+	{
+		pthread_mutex_lock(&t->lock);
+		__atomic_store_n(&t->generation, t->generation + 1, __ATOMIC_RELEASE);
+		pthread_cond_broadcast(&t->wake);
+		pthread_mutex_unlock(&t->lock);
+	}
+	TeamParts(t, 0);
+	while (__atomic_load_n(&t->finished, __ATOMIC_ACQUIRE) < t->started)
+		CpuRelax();
+}
+
+/* Stop the team's helpers now */
+void
+uba_team_stop(UbaTeam *t)
+{
+	TeamStop(t);
 }

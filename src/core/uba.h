@@ -186,7 +186,8 @@ typedef enum UbaOptionType
 	UBA_OPT_DATE,				/* a date as a string, kept as its DateADT (default NaN: not given) */
 	UBA_OPT_TEXT,				/* a non-empty string (uba_option_text), NULL when not given */
 	UBA_OPT_MATRIX,				/* an array of equally long arrays of finite numbers (uba_option_matrix) */
-	UBA_OPT_SIZES				/* an array of at most UBA_OPT_MAX_SIZES integers in [min, max]; default [def] */
+	UBA_OPT_SIZES,				/* an array of at most UBA_OPT_MAX_SIZES integers in [min, max]; default [def] */
+	UBA_OPT_NUMBERS				/* an array of at most UBA_OPT_MAX_NUMBERS numbers in [min, max]; default none */
 } UbaOptionType;
 
 /* The "verbose" option every trainer lists (progress lines, see uba_progress) */
@@ -229,8 +230,8 @@ typedef struct UbaOptions
 	double	   *matrix;			/* the MATRIX option (one per function), row-major, NULL when not given */
 	int			matrix_rows;
 	int			matrix_cols;
-	int		   *sizes;			/* the SIZES option (one per function): its integers */
-	int			nsizes;
+	double	   *list;			/* the SIZES or NUMBERS option (one per function): its values, NULL when none */
+	int			nlist;
 } UbaOptions;
 
 extern void uba_parse_options(Jsonb *opts, const UbaOptionSpec *specs, int nspecs,
@@ -241,7 +242,8 @@ extern char **uba_option_names(const UbaOptions *o, const char *name, int *n);
 extern const char *uba_option_text(const UbaOptions *o, const char *name);
 extern const double *uba_option_matrix(const UbaOptions *o, int *rows, int *cols);
 #define UBA_OPT_MAX_SIZES 16
-extern const int *uba_option_sizes(const UbaOptions *o, int *n);
+#define UBA_OPT_MAX_NUMBERS 100000
+extern const double *uba_option_list(const UbaOptions *o, int *n);
 extern void uba_option_set(UbaOptions *o, const char *name, double value);
 extern char *uba_options_to_json(const UbaOptions *o);
 extern void uba_check_same_options(const Jsonb *first, const Jsonb *options);
@@ -752,6 +754,14 @@ typedef void (*UbaBlockFn) (void *arg, int64 block, int lane);
 #define UBA_LANES 16
 
 extern int	uba_thread_count(void);
+/* Whether a BLAS call here may use threads: not on a helper, nor while a team holds the cores */
+extern bool uba_blas_may_thread(void);
+
+/* Helper threads kept for many short parallel sections: parts run once each, any thread */
+typedef struct UbaTeam UbaTeam;
+extern UbaTeam *uba_team_start(int nthreads);
+extern void uba_team_run(UbaTeam *t, int nparts, UbaBlockFn fn, void *arg);
+extern void uba_team_stop(UbaTeam *t);
 
 /* ---------- k-d tree (kdtree.c) ---------- */
 

@@ -696,7 +696,7 @@ uba_mlp_final(PG_FUNCTION_ARGS)
 	int			nhidden,
 				epochs,
 				k = 1;
-	const int  *hidden;
+	const double *hidden;
 	uint32		flags = 0;
 	bytea	   *result;
 
@@ -730,11 +730,11 @@ uba_mlp_final(PG_FUNCTION_ARGS)
 					 errdetail("All " INT64_FORMAT " rows have label %s.", rs->n, npos ? "true" : "false")));
 	}
 
-	hidden = uba_option_sizes(&o, &nhidden);
+	hidden = uba_option_list(&o, &nhidden);
 	net.L = nhidden + 1;
 	net.sizes[0] = rs->dim;
 	for (int l = 0; l < nhidden; l++)
-		net.sizes[l + 1] = hidden[l];
+		net.sizes[l + 1] = (int) hidden[l];
 	net.sizes[net.L] = k;
 	if (!Layout(&net))
 		ereport(ERROR,

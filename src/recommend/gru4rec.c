@@ -6,12 +6,16 @@
  *	  item; trained with session-parallel mini-batches, cross-entropy over
  *	  the batch's targets and negatives sampled by popularity^alpha, and
  *	  Adagrad; one step of backpropagation per click (the hidden state is
- *	  carried on, as the original code does).  doc/sessions.md has the exact
+ *	  carried on, as the original code does); the sampled softmax corrected
+ *	  by logQ (Bengio & Senecal 2008), as the official code offers.  doc/sessions.md has the exact
  *	  definition; bench/gru4rec_reference.py is a NumPy version of it.
  *
  * The batch's products are single-precision BLAS calls; the rest are plain
- * loops.  Training is deterministic for a seed and uba.threads (BLAS splits
- * its work by thread count).  Interrupts are checked between steps.
+ * loops.  The output layer and the recurrent layer's updates run in
+ * GRU4REC_PARTS parts by column on a team of threads (core threads.c),
+ * their row sums added in part order, and BLAS never adds threads of its
+ * own while the team runs: training is deterministic for a seed whatever
+ * uba.threads is.  Interrupts are checked between steps.
  *
  * Serialized (after the sessions): hidden units (u32), epochs (u32), the
  * last epoch's loss (f64), then E (n x 3h), U (h x 3h), b (3h), W (n x h),
@@ -62,7 +66,40 @@ typedef struct Step
 	/* negatives: Walker's alias tables of popularity^alpha */
 	float	   *alias_prob;		/* n */
 	uint32	   *alias;			/* n */
+	/* logQ correction: logq times the log of each item's expected columns in a step, or NULL */
+	float	   *logq;			/* n */
+	/* the output layer's columns in GRU4REC_PARTS parts, each part's per-row results */
+	int			nu;				/* distinct columns this step */
+	int			split;			/* where the second part's columns (odd items) start */
+	int		   *perm;			/* S: a column's place once sorted by part */
+	uint32	   *ucols2;			/* S */
+	float	   *count2;			/* S */
+	float	   *part_max;		/* PARTS x B: row maxima */
+	float	   *part_sum;		/* PARTS x B: row sums of e^(logit - the part's maximum) */
+	float	   *part_dh;		/* PARTS x B x h: dY W of the part's columns */
+	float	   *yt;				/* B: each row's target logit */
+	float	   *rowmax;			/* B */
+	float	   *rowsum;			/* B */
+	int			phase;			/* what a part does: OUT_LOGITS, OUT_BACK */
+	int		   *rowu;			/* B: a row's input among the step's distinct ones */
+	int			nuniq;
+	float	   *GE;
+	float	   *GU;
+	float	   *Gb;
+	Gru4Rec    *net;
+	float	   *GW;
+	float	   *Gc;
+	float		lr;
 } Step;
+
+/*
+ * The output layer is split into a fixed number of parts by column, run on
+ * a team of threads; each part's row results are combined in part order,
+ * so the network does not depend on how many threads ran the parts.
+ */
+#define GRU4REC_PARTS 2
+#define OUT_LOGITS 0
+#define OUT_BACK 1
 
 /*
  * e^x in single precision, in plain arithmetic that the compiler turns into
@@ -279,9 +316,141 @@ Forward(const Gru4Rec *net, int B, const uint32 *x, const float *hc, float *a, f
 }
 
 /* One mini-batch step over the active slots (B rows): forward, loss, backward, Adagrad; the loss summed over the rows */
+/*
+ * One part of the output layer (a block of the step's distinct columns):
+ * OUT_LOGITS: the columns' output rows and biases, the logits, each row's
+ * maximum over the part (and the target's logit, in the target's part);
+ * and e^(logit - the part's maximum) weighted by the columns' counts, each
+ * row's sum over the part; OUT_BACK: the cross-entropy's gradient of the
+ * logits, the part's rows of W and entries of c updated (Adagrad; the
+ * columns are distinct items, so parts touch different rows), and the
+ * part's dY W.  Pure computation: it runs on any of the team's threads.
+ */
+static void
+OutputPart(void *arg, int64 part, int lane)
+{
+	Step	   *st = (Step *) arg;
+	Gru4Rec    *net = st->net;
+	int			B = st->B,
+				h = st->h,
+				nu = st->nu;
+	int			u0 = part == 0 ? 0 : st->split,
+				u1 = part == 0 ? st->split : nu,
+				w = u1 - u0;
+	float	   *pm = st->part_max + (Size) part * B;
+	float	   *ps = st->part_sum + (Size) part * B;
+
+	if (st->phase == OUT_LOGITS)
+	{
+		for (int u = u0; u < u1; u++)
+		{
+			memcpy(st->wsel + (Size) u * h, net->W + (Size) st->ucols[u] * h, sizeof(float) * h);
+			st->csel[u] = net->c[st->ucols[u]] - (st->logq ? st->logq[st->ucols[u]] : 0.0f);
+		}
+		if (w > 0)
+			uba_sgemm(false, true, B, w, h, 1.0f, st->hd, h, st->wsel + (Size) u0 * h, h, 0.0f, st->y + u0, nu);
+		for (int i = 0; i < B; i++)
+		{
+			float	   *y = st->y + (Size) i * nu + u0;
+			int			t = st->colu[i];
+
+			AddBias(y, st->csel + u0, w);
+			pm[i] = w > 0 ? MaxOf(y, w) : -INFINITY;
+			if (t >= u0 && t < u1)
+				st->yt[i] = y[t - u0];
+			/* e^(logit - the part's maximum), weighted by the counts; their sum */
+			ps[i] = w > 0 ? ExpRow(y, st->count + u0, w, pm[i]) : 0;
+		}
+	}
+	else
+	{
+		float	   *dh = st->part_dh + (Size) part * B * h;
+
+		for (int i = 0; i < B; i++)
+		{
+			float	   *y = st->y + (Size) i * nu;
+			int			t = st->colu[i];
+			/* the part's e^ were relative to its own maximum */
+			float		scale = Exp(pm[i] - st->rowmax[i]) / st->rowsum[i] / (float) B;
+
+			for (int u = u0; u < u1; u++)
+				y[u] *= scale;
+			if (t >= u0 && t < u1)
+				y[t] -= 1.0f / (float) B;
+		}
+		if (w == 0)
+		{
+			memset(dh, 0, sizeof(float) * B * h);
+			return;
+		}
+		/* dW[cols] = dY^T hd, dh = dY W[cols] (the rows before their update) */
+		uba_sgemm(true, false, w, h, B, 1.0f, st->y + u0, nu, st->hd, h, 0.0f, st->dwsel + (Size) u0 * h, h);
+		uba_sgemm(false, false, B, h, w, 1.0f, st->y + u0, nu, st->wsel + (Size) u0 * h, h, 0.0f, dh, h);
+		for (int u = u0; u < u1; u++)
+		{
+			uint32		item = st->ucols[u];
+			float		dc = 0;
+
+			for (int i = 0; i < B; i++)
+				dc += st->y[(Size) i * nu + u];
+			Adagrad(net->W + (Size) item * h, st->GW + (Size) item * h, st->dwsel + (Size) u * h, h, st->lr);
+			st->Gc[item] += dc * dc;
+			net->c[item] -= st->lr * dc / (sqrtf(st->Gc[item]) + 1e-6f);
+		}
+	}
+}
+
+/*
+ * One part of the recurrent layer's update: a block of the 3h gate
+ * columns.  dU's columns (hc^T [dz, dr] for the first 2h, (r * hc)^T dg
+ * for the candidate's), db's, and the distinct input items' rows of E
+ * (rows of a summed per item), each followed by its Adagrad step: columns
+ * are independent, so parts never touch the same weights.
+ */
+static void
+RecurrentPart(void *arg, int64 part, int lane)
+{
+	Step	   *st = (Step *) arg;
+	Gru4Rec    *net = st->net;
+	int			B = st->B,
+				h = st->h,
+				h3 = 3 * h;
+	int			c0 = (int) ((int64) h3 * part / GRU4REC_PARTS),
+				c1 = (int) ((int64) h3 * (part + 1) / GRU4REC_PARTS),
+				g0 = Max(c0, 2 * h);	/* the candidate's columns of the block start here */
+
+	if (c1 <= c0)
+		return;
+	if (c0 < 2 * h)
+		uba_sgemm(true, false, h, Min(c1, 2 * h) - c0, B, 1.0f, st->hc, h, st->a + c0, h3, 0.0f, st->du + c0, h3);
+	if (c1 > g0)
+		uba_sgemm(true, false, h, c1 - g0, B, 1.0f, st->rh, h, st->a + g0, h3, 0.0f, st->du + g0, h3);
+	for (int k = c0; k < c1; k++)
+		st->db[k] = 0;
+	for (int i = 0; i < B; i++)
+		for (int k = c0; k < c1; k++)
+			st->db[k] += st->a[(Size) i * h3 + k];
+	for (int k = 0; k < h; k++)
+		Adagrad(net->U + (Size) k * h3 + c0, st->GU + (Size) k * h3 + c0, st->du + (Size) k * h3 + c0, c1 - c0, st->lr);
+	Adagrad(net->b + c0, st->Gb + c0, st->db + c0, c1 - c0, st->lr);
+	for (int u = 0; u < st->nuniq; u++)
+		memset(st->urow + (Size) u * h3 + c0, 0, sizeof(float) * (c1 - c0));
+	for (int i = 0; i < B; i++)
+	{
+		float	   *restrict dst = st->urow + (Size) st->rowu[i] * h3;
+		const float *restrict src = st->a + (Size) i * h3;
+
+		for (int k = c0; k < c1; k++)
+			dst[k] += src[k];
+	}
+	for (int u = 0; u < st->nuniq; u++)
+		Adagrad(net->E + (Size) st->uniq[u] * h3 + c0, st->GE + (Size) st->uniq[u] * h3 + c0,
+				st->urow + (Size) u * h3 + c0, c1 - c0, st->lr);
+}
+
 static double
 TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, float *Gc,
-		  const Gru4RecSettings *s, UbaRandom *rng)
+		  const Gru4RecSettings *s, UbaRandom *rng, UbaTeam *team)
 {
 	int			B = st->B,
 				S = st->S,
@@ -330,35 +499,67 @@ TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, fl
 		st->count[st->slot[item]] += 1;
 		st->colu[j] = st->slot[item];
 	}
-	for (int u = 0; u < nu; u++)
+	/*
+	 * The distinct columns in parts by item (even items, then odd ones), so
+	 * that an item's output row is always updated by the same part, and the
+	 * same thread: it stays in that core's cache.
+	 */
 	{
-		memcpy(st->wsel + (Size) u * h, net->W + (Size) st->ucols[u] * h, sizeof(float) * h);
-		st->csel[u] = net->c[st->ucols[u]];
-	}
+		int			even = 0,
+					odd;
 
-	/* logits, softmax, and the cross-entropy's gradient (row i's target is its own column i) */
-	uba_sgemm(false, true, B, nu, h, 1.0f, st->hd, h, st->wsel, h, 0.0f, st->y, nu);
+		for (int u = 0; u < nu; u++)
+			even += (st->ucols[u] & 1) == 0;
+		odd = even;
+		even = 0;
+		for (int u = 0; u < nu; u++)
+		{
+			int			to = (st->ucols[u] & 1) == 0 ? even++ : odd++;
+
+			st->perm[u] = to;
+			st->ucols2[to] = st->ucols[u];
+			st->count2[to] = st->count[u];
+		}
+		memcpy(st->ucols, st->ucols2, sizeof(uint32) * nu);
+		memcpy(st->count, st->count2, sizeof(float) * nu);
+		for (int j = 0; j < S; j++)
+			st->colu[j] = st->perm[st->colu[j]];
+		st->split = even;
+	}
+	/* the output layer on the team: logits and row maxima, then e^, then gradients and updates */
+	st->nu = nu;
+	st->net = net;
+	st->GW = GW;
+	st->Gc = Gc;
+	st->lr = lr;
+	st->phase = OUT_LOGITS;
+	uba_team_run(team, GRU4REC_PARTS, OutputPart, st);
+	/* the softmax's maximum and sum over the parts (each part's sum rescaled to the maximum) */
 	for (int i = 0; i < B; i++)
 	{
-		float	   *y = st->y + (Size) i * nu;
-		int			t = st->colu[i];
-		float		mx,
-					sum,
-					yt;
+		float		mx = st->part_max[i],
+					sum = 0;
 
-		AddBias(y, st->csel, nu);
-		mx = MaxOf(y, nu);
-		yt = y[t];
-		sum = ExpRow(y, st->count, nu, mx);
-		loss += -((double) yt - mx - log((double) sum));
-		for (int u = 0; u < nu; u++)
-			y[u] = y[u] / sum / (float) B;
-		y[t] -= 1.0f / (float) B;
+		for (int p = 1; p < GRU4REC_PARTS; p++)
+			mx = Max(mx, st->part_max[(Size) p * B + i]);
+		for (int p = 0; p < GRU4REC_PARTS; p++)
+			if (st->part_sum[(Size) p * B + i] > 0)
+				sum += st->part_sum[(Size) p * B + i] * Exp(st->part_max[(Size) p * B + i] - mx);
+		st->rowmax[i] = mx;
+		st->rowsum[i] = sum;
+		loss += -((double) st->yt[i] - mx - log((double) sum));
 	}
+	st->phase = OUT_BACK;
+	uba_team_run(team, GRU4REC_PARTS, OutputPart, st);
+	/* dh = the parts' dY W, added in part order */
+	memcpy(st->dh, st->part_dh, sizeof(float) * B * h);
+	for (int p = 1; p < GRU4REC_PARTS; p++)
+	{
+		const float *d = st->part_dh + (Size) p * B * h;
 
-	/* output layer: dW[cols] = dY^T hd, dc[cols] = column sums, dh = dY W[cols] */
-	uba_sgemm(true, false, nu, h, B, 1.0f, st->y, nu, st->hd, h, 0.0f, st->dwsel, h);
-	uba_sgemm(false, false, B, h, nu, 1.0f, st->y, nu, st->wsel, h, 0.0f, st->dh, h);
+		for (Size o = 0; o < (Size) B * h; o++)
+			st->dh[o] += d[o];
+	}
 
 	/* the GRU, one step back (hc is a constant): the pre-activations' gradients into a */
 	for (int i = 0; i < B; i++)
@@ -382,38 +583,22 @@ TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, fl
 
 			st->a[(Size) i * h3 + h + k] = st->dh[o] * st->hc[o] * rr * (1.0f - rr);
 		}
-	/* dU[:, 0:2h] = hc^T [dz, dr], dU[:, 2h:3h] = (r * hc)^T dg; db = the columns' sums */
-	uba_sgemm(true, false, h, 2 * h, B, 1.0f, st->hc, h, st->a, h3, 0.0f, st->du, h3);
-	uba_sgemm(true, false, h, h, B, 1.0f, st->rh, h, st->a + 2 * h, h3, 0.0f, st->du + 2 * h, h3);
-	memset(st->db, 0, sizeof(float) * h3);
-	for (int i = 0; i < B; i++)
-		for (int k = 0; k < h3; k++)
-			st->db[k] += st->a[(Size) i * h3 + k];
-
-	/* Adagrad: U and b whole; the rows of E and W (and entries of c) used, duplicates summed */
-	Adagrad(net->U, GU, st->du, h * h3, lr);
-	Adagrad(net->b, Gb, st->db, h3, lr);
+	/* the inputs as distinct items, each row's place among them */
 	NextVisit(st, net->n);
 	for (int i = 0; i < B; i++)
-	{
-		int			u = UniqueRow(st, st->x[i], &nuniq, h3);
-
-		for (int k = 0; k < h3; k++)
-			st->urow[(Size) u * h3 + k] += st->a[(Size) i * h3 + k];
-	}
-	for (int u = 0; u < nuniq; u++)
-		Adagrad(net->E + (Size) st->uniq[u] * h3, GE + (Size) st->uniq[u] * h3, st->urow + (Size) u * h3, h3, lr);
-	for (int u = 0; u < nu; u++)
-	{
-		uint32		item = st->ucols[u];
-		float		dc = 0;
-
-		for (int i = 0; i < B; i++)
-			dc += st->y[(Size) i * nu + u];
-		Adagrad(net->W + (Size) item * h, GW + (Size) item * h, st->dwsel + (Size) u * h, h, lr);
-		Gc[item] += dc * dc;
-		net->c[item] -= lr * dc / (sqrtf(Gc[item]) + 1e-6f);
-	}
+		st->rowu[i] = UniqueRow(st, st->x[i], &nuniq, 0);
+	st->nuniq = nuniq;
+	st->GE = GE;
+	st->GU = GU;
+	st->Gb = Gb;
+	/*
+	 * The recurrent and input weights' gradients and updates, by blocks of
+	 * columns, on this thread: the next step's forward pass reads all of U,
+	 * and a block updated on another core would move to this one and back
+	 * every step (60 kB of cache lines for 100 hidden units).
+	 */
+	for (int p = 0; p < GRU4REC_PARTS; p++)
+		RecurrentPart(st, p, p);
 	return loss;
 }
 
@@ -499,6 +684,7 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 	int64	   *sess,
 			   *pos;
 	float	   *slot_h;			/* B x h: each slot's carried state */
+	UbaTeam    *team;
 	int		   *row_of;			/* B: a slot's row in the step, -1 when inactive */
 
 	uba_check_memory_for(uba_gru4rec_training_bytes(n, s), "training GRU4Rec",
@@ -530,6 +716,29 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 		popw[i] = pow(popw[i], s->sample_alpha);
 
 	memset(&st, 0, sizeof(st));
+	/*
+	 * With logQ correction each column's logit is lowered by the log of the
+	 * columns it is expected to have in a step: B targets drawn as the
+	 * clicks are, n_sample negatives by popularity^alpha.  The sampled
+	 * softmax then estimates the full one without favouring popular items.
+	 */
+	if (s->logq > 0)
+	{
+		double		clicks = (double) off[nsessions],
+					wsum = 0;
+
+		st.logq = MemoryContextAllocZero(CurrentMemoryContext, sizeof(float) * n);
+		for (int64 e = 0; e < off[nsessions]; e++)
+			st.logq[click[e]] += 1;		/* clicks per item, first */
+		for (int64 i = 0; i < n; i++)
+			wsum += popw[i];
+		for (int64 i = 0; i < n; i++)
+		{
+			double		expected = B * (st.logq[i] / clicks) + s->n_sample * (popw[i] / wsum);
+
+			st.logq[i] = expected > 0 ? (float) (s->logq * log(expected)) : 0.0f;
+		}
+	}
 	BuildAlias(popw, n, &st.alias_prob, &st.alias);
 	st.B = B;
 	st.S = S;
@@ -559,6 +768,18 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 	st.count = palloc0(sizeof(float) * S);
 	st.colu = palloc0(sizeof(int) * S);
 	st.csel = palloc0(sizeof(float) * S);
+	st.part_max = palloc0(sizeof(float) * GRU4REC_PARTS * B);
+	st.part_sum = palloc0(sizeof(float) * GRU4REC_PARTS * B);
+	st.perm = palloc0(sizeof(int) * S);
+	st.ucols2 = palloc0(sizeof(uint32) * S);
+	st.count2 = palloc0(sizeof(float) * S);
+	st.part_dh = palloc0(sizeof(float) * GRU4REC_PARTS * B * h);
+	st.yt = palloc0(sizeof(float) * B);
+	st.rowmax = palloc0(sizeof(float) * B);
+	st.rowsum = palloc0(sizeof(float) * B);
+	st.rowu = palloc0(sizeof(int) * B);
+	/* the output layer's parts run on uba.threads threads kept for the whole training */
+	team = uba_team_start(Min(uba_thread_count(), GRU4REC_PARTS));
 	sess = palloc(sizeof(int64) * B);
 	pos = palloc(sizeof(int64) * B);
 	slot_h = palloc0(sizeof(float) * B * h);
@@ -602,7 +823,7 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 				break;
 			st.B = nactive;
 			st.S = nactive + s->n_sample;
-			loss += TrainStep(net, &st, GE, GU, Gb, GW, Gc, s, &rng);
+			loss += TrainStep(net, &st, GE, GU, Gb, GW, Gc, s, &rng, team);
 			pairs += nactive;
 			/* carry the state on, or start the slot's next session */
 			for (int i = 0; i < B; i++)
@@ -629,6 +850,7 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 		uba_progress(progress, "uba_session_train: gru4rec epoch %d of %d: " INT64_FORMAT " clicks, mean cross-entropy %.6f",
 					 epoch + 1, s->epochs, pairs, net->loss);
 	}
+	uba_team_stop(team);
 	/*
 	 * Adagrad moves a weight by at most learning_rate a step, so the network
 	 * stays finite; checked anyway, because a non-finite weight would make a

@@ -23,6 +23,7 @@ typedef struct Gru4RecSettings
 	double		sample_alpha;
 	double		learning_rate;
 	double		dropout;
+	double		logq;			/* weight of the logQ correction of sampled columns (0: none) */
 	uint64		seed;
 } Gru4RecSettings;
 

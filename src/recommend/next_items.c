@@ -89,6 +89,7 @@ static const UbaOptionSpec session_options[] = {
 	{"sample_alpha", UBA_OPT_FLOAT, 0.75, 0, 1, NULL},
 	{"learning_rate", UBA_OPT_FLOAT, 0.05, 1e-9, 10, NULL},
 	{"dropout", UBA_OPT_FLOAT, 0, 0, 0.9, NULL},
+	{"logq", UBA_OPT_FLOAT, 1, 0, 1, NULL},
 	{"seed", UBA_OPT_INT, 0, 0, PG_INT32_MAX, NULL},
 	UBA_PROGRESS_OPTION,
 };
@@ -96,6 +97,7 @@ static const UbaOptionSpec session_options[] = {
 static const UbaOptionSpec next_options[] = {
 	{"exclude_seen", UBA_OPT_BOOL, 0, 0, 1, NULL},
 	{"at", UBA_OPT_TEXT, 0, 0, 0, NULL},
+	{"weights", UBA_OPT_NUMBERS, 0, 0, 1e6, NULL},
 };
 
 /*
@@ -232,6 +234,7 @@ uba_session_final(PG_FUNCTION_ARGS)
 			gs.sample_alpha = uba_option(&o, "sample_alpha");
 			gs.learning_rate = uba_option(&o, "learning_rate");
 			gs.dropout = uba_option(&o, "dropout");
+			gs.logq = uba_option(&o, "logq");
 			gs.seed = (uint64) uba_option(&o, "seed");
 			pfree(clicks);
 			uba_gru4rec_train(&net, nitems, roff, rclick, nsessions, &gs, &o);
@@ -858,6 +861,9 @@ uba_next_items(PG_FUNCTION_ARGS)
 				n;
 	uint32	   *c,
 			   *live;
+	double	   *cw;
+	const double *ew;
+	int			nweights;
 	int64		ntouched = 0;
 	Oid			idtype;
 	ItemScore  *top;
@@ -888,18 +894,32 @@ uba_next_items(PG_FUNCTION_ARGS)
 	arr = PG_GETARG_ARRAYTYPE_P(1);
 	uba_read_ids(arr, "recent items", &elems, &nulls, &nelems);
 
+	/* each click's weight (its event type's, say), one per element of recent_items */
+	ew = uba_option_list(&o, &nweights);
+	if (uba_option_given(&o, "weights") && nweights != nelems)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"weights\" of uba_next_items has %d numbers, and recent_items %d elements", nweights,
+						nelems),
+				 errhint("Give one weight per click, in the order of recent_items (for example 1 for a view, 3 for a purchase).")));
+
 	/* the live session: known items in click order, its most recent SESS_MAX_QUERY of them */
 	c = palloc(sizeof(uint32) * Max(nelems, 1));
+	cw = palloc(sizeof(double) * Max(nelems, 1));
 	for (int e = 0; e < nelems; e++)
 	{
 		int64		i = nulls[e] ? -1 : uba_ids_find(&m->items, elems[e], ARR_ELEMTYPE(arr), "item");
 
 		if (i >= 0)
+		{
+			cw[L] = uba_option_given(&o, "weights") ? ew[e] : 1.0;
 			c[L++] = (uint32) i;
+		}
 	}
 	if (L > SESS_MAX_QUERY)
 	{
 		memmove(c, c + (L - SESS_MAX_QUERY), sizeof(uint32) * SESS_MAX_QUERY);
+		memmove(cw, cw + (L - SESS_MAX_QUERY), sizeof(double) * SESS_MAX_QUERY);
 		L = SESS_MAX_QUERY;
 	}
 	live = palloc(sizeof(uint32) * Max(L, 1));
@@ -911,14 +931,17 @@ uba_next_items(PG_FUNCTION_ARGS)
 	}
 	PG_TRY();
 	{
+		/* a live item weighs its largest click weight (a purchase after a view counts as a purchase) */
+		for (int p = 0; p < L && (m->method == SESS_VSKNN || m->method == SESS_STAN); p++)
+			m->weight[c[p]] = Max(m->weight[c[p]], cw[p]);
 		for (int t = 0; t < nlive && (m->method == SESS_VSKNN || m->method == SESS_STAN); t++)
 		{
 			uint32		i = live[t];
 
 			if (m->method == SESS_STAN)
-				m->weight[i] = exp(((double) m->pos[i] - L) / m->lambda_position);
+				m->weight[i] *= exp(((double) m->pos[i] - L) / m->lambda_position);
 			else
-				m->weight[i] = (double) m->pos[i] / L *
+				m->weight[i] *= (double) m->pos[i] / L *
 					(1 + m->idf_weighting * log((double) m->nsessions / (double) m->df[i]));
 		}
 		if (L > 0 && (m->method == SESS_VSKNN || m->method == SESS_STAN))
