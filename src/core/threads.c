@@ -220,10 +220,12 @@ struct UbaTeam
 	void	   *arg;
 	int			nparts;
 	int			quit;
-	/* what the threads poll, each on a cache line of its own */
-	uint64		generation __attribute__((aligned(64)));	/* bumped (under lock) for each job */
-	int			finished __attribute__((aligned(64)));	/* helpers done with the current generation (atomic) */
-	char		pad[60];
+	/* what the threads poll, apart from the rest (padding, not alignment: the team is palloc'd) */
+	char		pad1[64];
+	uint64		generation;		/* bumped (under lock) for each job */
+	char		pad2[64];
+	int			finished;		/* helpers done with the current generation (atomic) */
+	char		pad3[64];
 	MemoryContextCallback stop;
 	struct TeamArg
 	{

@@ -11,9 +11,10 @@
  *	  definition; bench/gru4rec_reference.py is a NumPy version of it.
  *
  * The batch's products are single-precision BLAS calls; the rest are plain
- * loops.  The output layer and the recurrent layer's updates run in
- * GRU4REC_PARTS parts by column on a team of threads (core threads.c),
- * their row sums added in part order, and BLAS never adds threads of its
+ * loops.  The output layer runs in GRU4REC_PARTS parts (the columns of
+ * even items, then odd ones) on a team of threads (core threads.c), their
+ * row sums added in part order; the recurrent layer's updates run by
+ * blocks of gate columns on the backend; BLAS never adds threads of its
  * own while the team runs: training is deterministic for a seed whatever
  * uba.threads is.  Interrupts are checked between steps.
  *
@@ -526,7 +527,7 @@ TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, fl
 			st->colu[j] = st->perm[st->colu[j]];
 		st->split = even;
 	}
-	/* the output layer on the team: logits and row maxima, then e^, then gradients and updates */
+	/* the output layer on the team: logits with their row maxima and sums, then gradients and updates */
 	st->nu = nu;
 	st->net = net;
 	st->GW = GW;
