@@ -1952,3 +1952,29 @@ COMMENT ON AGGREGATE uba_mlp_train(float8, record, jsonb) IS 'train a multilayer
 COMMENT ON AGGREGATE uba_mlp_train(float8, record) IS 'train a multilayer perceptron regressor on a row''s columns as they are (categories one-hot, NULL imputed)';
 COMMENT ON AGGREGATE uba_mlp_train(text, record, jsonb) IS 'train a multilayer perceptron classifier of a text label''s classes on a row''s columns as they are';
 COMMENT ON AGGREGATE uba_mlp_train(text, record) IS 'train a multilayer perceptron classifier of a text label''s classes on a row''s columns as they are';
+
+-- ---------- privacy: differentially private figures (noise.c, dp_count.c) ----------
+CREATE FUNCTION uba_dp_noise_sample(mechanism text, scale float8, n int, seed bigint)
+	RETURNS SETOF bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION uba_dp_noise_sample(text, float8, int, bigint) IS 'n draws of the integer noise of a mechanism (laplace: scale b; gaussian: sigma) from a seeded generator, for testing the samplers; releases use secure random bits';
+
+-------------------------------------------------------------------------------
+-- differentially private aggregates
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_dp_count_transfn(internal, anyelement, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_dp_count_transfn(internal, anyelement, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_dp_count_final(internal) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
+-- the units are collected as rows arrive: not split across parallel workers
+CREATE AGGREGATE uba_dp_count(unit_id anyelement, epsilon float8, options jsonb) (
+	SFUNC = uba_dp_count_transfn, STYPE = internal, FINALFUNC = uba_dp_count_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_dp_count(unit_id anyelement, epsilon float8) (
+	SFUNC = uba_dp_count_transfn, STYPE = internal, FINALFUNC = uba_dp_count_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_dp_count(anyelement, float8, jsonb) IS 'epsilon-differentially private count of rows, each privacy unit adding at most max_contributions (default 1): discrete Laplace noise from secure random bits';
+COMMENT ON AGGREGATE uba_dp_count(anyelement, float8) IS 'epsilon-differentially private count of rows, each privacy unit adding at most one: discrete Laplace noise from secure random bits';
