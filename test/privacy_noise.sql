@@ -1,4 +1,4 @@
--- Differential privacy's noise (src/privacy/noise.c) and uba_dp_count.  The samplers are tested
+-- Differential privacy's noise (src/privacy/noise.c), uba_dp_count, uba_dp_sum and uba_dp_avg.  The samplers are tested
 -- seeded (uba_dp_noise_sample): 100,000 draws of each mechanism against its exact distribution by
 -- a chi-square test, which must pass at the right scale and fail at a scale 10% off; releases
 -- use secure random bits, whose draws are checked for their spread.  Contribution bounding: a
@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(20);
+SELECT plan(29);
 
 -- chi-square of draws against a distribution on the integers, |x| >= k pooled at +-k
 CREATE FUNCTION pg_temp.chi2(draws bigint[], pmf text, k int, span int) RETURNS float8 LANGUAGE plpgsql AS $$
@@ -81,6 +81,32 @@ SELECT throws_ok($$SELECT uba_dp_count(customer_id, CASE WHEN r = 1 THEN 1 ELSE 
 	'epsilon must be the same on every row', 'one epsilon per count');
 SELECT throws_ok($$SELECT uba_dp_count(customer_id * 1.5, 1) FROM visits$$, '42804', NULL, 'units are integers, text or uuid');
 SELECT is((SELECT uba_dp_count(customer_id, 1) FROM visits WHERE false), NULL, 'no rows: NULL');
+
+-- uba_dp_sum and uba_dp_avg: every customer spends u % 100 on each visit
+CREATE TEMP TABLE spend AS SELECT customer_id, r, (customer_id % 100)::float8 AS amount FROM visits;
+SELECT cmp_ok(abs(uba_dp_sum(customer_id, amount, 0, 100, 1.0) - 49500), '<', 2000::float8,
+	'a sum of one row per unit (49,500) within 20 noise scales (100 each) at epsilon 1') FROM spend;
+-- on the grid: a power of two at most the noise's scale / 1024 (100 / 1024: 1/16)
+SELECT ok((SELECT s * 16 = round(s * 16) FROM (SELECT uba_dp_sum(customer_id, amount, 0, 100, 1.0) AS s FROM spend) x),
+	'the released sum is a whole number of grid steps (1/16)');
+-- bounded contributions at epsilon 100, values in [0, 1]: the noise's scale is 0.01
+SELECT cmp_ok(abs((SELECT uba_dp_sum(customer_id, 1, 0, 1, 100, '{"max_contributions": 2}'::jsonb) FROM
+                     (SELECT customer_id FROM visits UNION ALL SELECT 0 FROM generate_series(1, 10000)) v) -
+                  (SELECT uba_dp_sum(customer_id, 1, 0, 1, 100, '{"max_contributions": 2}'::jsonb) FROM visits) - 2),
+	'<', 0.4::float8, 'a unit with 10,000 rows moves a sum of values in [0, 1] by max_contributions (2), within 40 noise scales');
+SELECT cmp_ok(abs(uba_dp_sum(customer_id, amount * 10, 0, 100, 100, '{"max_contributions": 5}'::jsonb) -
+                  (SELECT sum(least(amount * 10, 100)) FROM spend)), '<', 100::float8,
+	'values above upper count as upper (every row kept: max_contributions 5)') FROM spend;
+SELECT cmp_ok(abs(uba_dp_avg(customer_id, amount, 0, 100, 100, '{"max_contributions": 5}'::jsonb) - avg(amount)), '<', 0.5::float8,
+	'the mean at epsilon 100, within 0.5') FROM spend;
+SELECT ok((SELECT bool_and(a BETWEEN 0 AND 100) FROM (SELECT g, uba_dp_avg(customer_id, amount, 0, 100, 0.01) AS a
+             FROM spend, generate_series(1, 50) g WHERE customer_id <= 20 GROUP BY g) x),
+	'a noisy mean stays within [lower, upper] (epsilon 0.01 on 20 units)');
+SELECT throws_ok($$SELECT uba_dp_sum(customer_id, amount, 10, 0, 1) FROM spend$$, '22023',
+	'lower and upper must be finite, lower at most upper', 'lower above upper');
+SELECT throws_ok($$SELECT uba_dp_sum(customer_id, 'NaN', 0, 1, 1) FROM spend$$, '22000', 'values must not be NaN', 'NaN values');
+SELECT throws_ok($$SELECT uba_dp_avg(customer_id, amount, r, 100, 1) FROM spend$$, '22023',
+	'lower must be the same on every row', 'one lower bound per aggregate');
 
 SELECT * FROM finish();
 ROLLBACK;

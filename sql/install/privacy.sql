@@ -33,3 +33,28 @@ CREATE AGGREGATE uba_dp_count(unit_id anyelement, epsilon float8) (
 	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_dp_count(anyelement, float8, jsonb) IS 'epsilon-differentially private count of rows, each privacy unit adding at most max_contributions (default 1): discrete Laplace noise from secure random bits';
 COMMENT ON AGGREGATE uba_dp_count(anyelement, float8) IS 'epsilon-differentially private count of rows, each privacy unit adding at most one: discrete Laplace noise from secure random bits';
+
+CREATE FUNCTION uba_dp_sum_transfn(internal, anyelement, float8, float8, float8, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_dp_sum_transfn(internal, anyelement, float8, float8, float8, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_dp_sum_final(internal) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
+CREATE FUNCTION uba_dp_avg_final(internal) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
+CREATE AGGREGATE uba_dp_sum(unit_id anyelement, value float8, lower float8, upper float8, epsilon float8, options jsonb) (
+	SFUNC = uba_dp_sum_transfn, STYPE = internal, FINALFUNC = uba_dp_sum_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_dp_sum(unit_id anyelement, value float8, lower float8, upper float8, epsilon float8) (
+	SFUNC = uba_dp_sum_transfn, STYPE = internal, FINALFUNC = uba_dp_sum_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_dp_avg(unit_id anyelement, value float8, lower float8, upper float8, epsilon float8, options jsonb) (
+	SFUNC = uba_dp_sum_transfn, STYPE = internal, FINALFUNC = uba_dp_avg_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_dp_avg(unit_id anyelement, value float8, lower float8, upper float8, epsilon float8) (
+	SFUNC = uba_dp_sum_transfn, STYPE = internal, FINALFUNC = uba_dp_avg_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_dp_sum(anyelement, float8, float8, float8, float8, jsonb) IS 'epsilon-differentially private sum of values clamped to [lower, upper], each privacy unit adding at most max_contributions rows (a random subset of its rows)';
+COMMENT ON AGGREGATE uba_dp_sum(anyelement, float8, float8, float8, float8) IS 'epsilon-differentially private sum of values clamped to [lower, upper], each privacy unit adding at most one row (a random one)';
+COMMENT ON AGGREGATE uba_dp_avg(anyelement, float8, float8, float8, float8, jsonb) IS 'epsilon-differentially private mean of values clamped to [lower, upper]: a noisy sum over a noisy count, half of epsilon each';
+COMMENT ON AGGREGATE uba_dp_avg(anyelement, float8, float8, float8, float8) IS 'epsilon-differentially private mean of values clamped to [lower, upper]: a noisy sum over a noisy count, half of epsilon each';

@@ -31,11 +31,8 @@
 PG_FUNCTION_INFO_V1(uba_dp_count_transfn);
 PG_FUNCTION_INFO_V1(uba_dp_count_final);
 
-#define DP_MAX_CONTRIBUTIONS 1000000
-#define DP_MAX_EPSILON 100.0
-
 static const UbaOptionSpec dp_count_options[] = {
-	{"max_contributions", UBA_OPT_INT, 1, 1, DP_MAX_CONTRIBUTIONS, NULL},
+	{"max_contributions", UBA_OPT_INT, 1, 1, UBA_DP_MAX_CONTRIBUTIONS, NULL},
 };
 
 typedef struct DpCountState
@@ -50,9 +47,9 @@ typedef struct DpCountState
 	int64		cap;
 } DpCountState;
 
-/* A privacy unit as 64 bits: an integer itself, text or uuid hashed */
-static uint64
-UnitKey(Datum d, Oid typid, int kind)
+/* A privacy unit as 64 bits: an integer itself, text or uuid hashed (every DP aggregate's units) */
+uint64
+uba_dp_unit_key(Datum d, int kind)
 {
 	switch (kind)
 	{
@@ -73,14 +70,14 @@ UnitKey(Datum d, Oid typid, int kind)
 	}
 }
 
-/* epsilon: positive, finite, at most DP_MAX_EPSILON */
-static double
-CheckEpsilon(double epsilon)
+/* epsilon: positive, finite, at most UBA_DP_MAX_EPSILON */
+double
+uba_dp_check_epsilon(double epsilon)
 {
-	if (!(epsilon > 0) || !(epsilon <= DP_MAX_EPSILON))
+	if (!(epsilon > 0) || !(epsilon <= UBA_DP_MAX_EPSILON))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("epsilon must be greater than 0 and at most %g", DP_MAX_EPSILON),
+				 errmsg("epsilon must be greater than 0 and at most %g", UBA_DP_MAX_EPSILON),
 				 errdetail("Got %g.", epsilon),
 				 errhint("Epsilon is the privacy loss of one release: 0.1 to 1 is usual.")));
 	return epsilon;
@@ -105,7 +102,7 @@ uba_dp_count_transfn(PG_FUNCTION_ARGS)
 
 		st = palloc0(sizeof(DpCountState));
 		st->cxt = cxt;
-		st->epsilon = CheckEpsilon(PG_GETARG_FLOAT8(2));
+		st->epsilon = uba_dp_check_epsilon(PG_GETARG_FLOAT8(2));
 		uba_parse_options(opts, dp_count_options, lengthof(dp_count_options), "uba_dp_count", &o);
 		st->max_contributions = (int) uba_option(&o, "max_contributions");
 		st->options = opts ? (Jsonb *) PG_DETOAST_DATUM_COPY(PointerGetDatum(opts)) : NULL;
@@ -134,7 +131,7 @@ uba_dp_count_transfn(PG_FUNCTION_ARGS)
 		st->units = repalloc_huge(st->units, bytes);
 		st->cap *= 2;
 	}
-	st->units[st->n++] = UnitKey(PG_GETARG_DATUM(1), get_fn_expr_argtype(fcinfo->flinfo, 1), st->kind);
+	st->units[st->n++] = uba_dp_unit_key(PG_GETARG_DATUM(1), st->kind);
 	PG_RETURN_POINTER(st);
 }
 

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * privacy.h
- *	  What the privacy files share: exact integer noise (noise.c).
+ *	  What the privacy files share: exact integer noise (noise.c), the
+ *	  checks and unit keys of the aggregates (dp_count.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -35,5 +36,11 @@ extern int64 uba_discrete_laplace(UbaNoiseSource *src, uint64 s, uint64 t);
 extern int64 uba_discrete_gaussian(UbaNoiseSource *src, uint64 sigma2_num);
 /* A scale (or variance) as the rational the samplers take, rounded up; errors beyond the limits */
 extern uint64 uba_noise_rational(double value, double max, const char *what);
+
+/* What every differentially private aggregate checks and keys its units by (dp_count.c) */
+#define UBA_DP_MAX_CONTRIBUTIONS 1000000
+#define UBA_DP_MAX_EPSILON 100.0
+extern double uba_dp_check_epsilon(double epsilon);
+extern uint64 uba_dp_unit_key(Datum d, int kind);
 
 #endif							/* UBA_PRIVACY_H */
