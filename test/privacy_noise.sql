@@ -1,4 +1,5 @@
--- Differential privacy's noise (src/privacy/noise.c), uba_dp_count, uba_dp_sum and uba_dp_avg.  The samplers are tested
+-- Differential privacy's noise (src/privacy/noise.c), uba_dp_count, uba_dp_count_distinct, uba_dp_sum
+-- and uba_dp_avg.  The samplers are tested
 -- seeded (uba_dp_noise_sample): 100,000 draws of each mechanism against its exact distribution by
 -- a chi-square test, which must pass at the right scale and fail at a scale 10% off; releases
 -- use secure random bits, whose draws are checked for their spread.  Contribution bounding: a
@@ -6,7 +7,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(29);
+SELECT plan(32);
 
 -- chi-square of draws against a distribution on the integers, |x| >= k pooled at +-k
 CREATE FUNCTION pg_temp.chi2(draws bigint[], pmf text, k int, span int) RETURNS float8 LANGUAGE plpgsql AS $$
@@ -81,6 +82,16 @@ SELECT throws_ok($$SELECT uba_dp_count(customer_id, CASE WHEN r = 1 THEN 1 ELSE 
 	'epsilon must be the same on every row', 'one epsilon per count');
 SELECT throws_ok($$SELECT uba_dp_count(customer_id * 1.5, 1) FROM visits$$, '42804', NULL, 'units are integers, text or uuid');
 SELECT is((SELECT uba_dp_count(customer_id, 1) FROM visits WHERE false), NULL, 'no rows: NULL');
+
+-- uba_dp_count_distinct: the units, whatever their rows (1,000 customers, 3,000 visits)
+SELECT cmp_ok(abs(uba_dp_count_distinct(customer_id, 1.0) - 1000), '<', 25::bigint,
+	'1,000 distinct customers within 25 at epsilon 1 (scale 1)') FROM visits;
+SELECT is((SELECT uba_dp_count_distinct(customer_id, 100) FROM (SELECT customer_id FROM visits UNION ALL
+             SELECT 0 FROM generate_series(1, 10000)) v) - (SELECT uba_dp_count_distinct(customer_id, 100) FROM visits),
+	1::bigint, 'a unit with 10,000 rows adds one distinct unit');
+SELECT ok((SELECT var_samp(c)::float8 FROM (SELECT g, uba_dp_count_distinct(customer_id, 1.0) AS c
+             FROM visits, generate_series(1, 1000) g WHERE r = 1 GROUP BY g) s) BETWEEN 1.2 AND 2.6,
+	'secure draws: 1,000 distinct counts'' variance between 1.2 and 2.6 (1.84 expected, standard error 0.13)');
 
 -- uba_dp_sum and uba_dp_avg: every customer spends u % 100 on each visit
 CREATE TEMP TABLE spend AS SELECT customer_id, r, (customer_id % 100)::float8 AS amount FROM visits;

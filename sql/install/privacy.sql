@@ -58,3 +58,10 @@ COMMENT ON AGGREGATE uba_dp_sum(anyelement, float8, float8, float8, float8, json
 COMMENT ON AGGREGATE uba_dp_sum(anyelement, float8, float8, float8, float8) IS 'epsilon-differentially private sum of values clamped to [lower, upper], each privacy unit adding at most one row (a random one)';
 COMMENT ON AGGREGATE uba_dp_avg(anyelement, float8, float8, float8, float8, jsonb) IS 'epsilon-differentially private mean of values clamped to [lower, upper]: a noisy sum over a noisy count, half of epsilon each';
 COMMENT ON AGGREGATE uba_dp_avg(anyelement, float8, float8, float8, float8) IS 'epsilon-differentially private mean of values clamped to [lower, upper]: a noisy sum over a noisy count, half of epsilon each';
+
+CREATE FUNCTION uba_dp_count_distinct_final(internal) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
+CREATE AGGREGATE uba_dp_count_distinct(unit_id anyelement, epsilon float8) (
+	SFUNC = uba_dp_count_transfn, STYPE = internal, FINALFUNC = uba_dp_count_distinct_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_dp_count_distinct(anyelement, float8) IS 'epsilon-differentially private number of distinct privacy units: discrete Laplace noise of scale 1 / epsilon from secure random bits';

@@ -30,6 +30,7 @@
 
 PG_FUNCTION_INFO_V1(uba_dp_count_transfn);
 PG_FUNCTION_INFO_V1(uba_dp_count_final);
+PG_FUNCTION_INFO_V1(uba_dp_count_distinct_final);
 
 static const UbaOptionSpec dp_count_options[] = {
 	{"max_contributions", UBA_OPT_INT, 1, 1, UBA_DP_MAX_CONTRIBUTIONS, NULL},
@@ -171,5 +172,28 @@ uba_dp_count_final(PG_FUNCTION_ARGS)
 	noisy = count + uba_discrete_laplace(&src, UBA_NOISE_DENOM,
 										 uba_noise_rational(st->max_contributions / st->epsilon,
 															UBA_NOISE_MAX_SCALE, "scale"));
+	PG_RETURN_INT64(Max(noisy, 0));
+}
+
+/*
+ * uba_dp_count_distinct final: the number of distinct units plus discrete
+ * Laplace noise of scale 1 / epsilon (one unit changes it by one).
+ */
+Datum
+uba_dp_count_distinct_final(PG_FUNCTION_ARGS)
+{
+	DpCountState *st = PG_ARGISNULL(0) ? NULL : (DpCountState *) PG_GETARG_POINTER(0);
+	UbaNoiseSource src;
+	int64		units = 0,
+				noisy;
+
+	if (st == NULL)
+		PG_RETURN_NULL();
+	qsort(st->units, st->n, sizeof(uint64), CompareKeys);
+	for (int64 i = 0; i < st->n; i++)
+		units += i == 0 || st->units[i] != st->units[i - 1];
+	uba_noise_secure(&src);
+	noisy = units + uba_discrete_laplace(&src, UBA_NOISE_DENOM,
+										 uba_noise_rational(1.0 / st->epsilon, UBA_NOISE_MAX_SCALE, "scale"));
 	PG_RETURN_INT64(Max(noisy, 0));
 }
