@@ -23,6 +23,16 @@ BEGIN
 END $$;
 SELECT EXISTS (SELECT 1 FROM uba_models WHERE name = 'cr_segments' AND version = 2) AS retrained_by_the_job;
 SELECT cron.unschedule(:job) AS unscheduled;
+-- pg_cron records the run's end after the job's transaction commits: wait for that too
+DO $$
+BEGIN
+	FOR i IN 1..30 LOOP
+		EXIT WHEN (SELECT status FROM cron.job_run_details
+		            WHERE command = 'SELECT uba_model_retrain(''cr_segments'')' ORDER BY runid LIMIT 1)
+		          NOT IN ('starting', 'running');
+		PERFORM pg_sleep(1);
+	END LOOP;
+END $$;
 SELECT status FROM cron.job_run_details WHERE jobid = :job ORDER BY runid LIMIT 1;
 -- the job's model saw all 4000 rows, and equals the same training run here
 SELECT uba_model_info(uba_model('cr_segments', 2))->'training_rows' AS rows,
