@@ -32,6 +32,12 @@ SELECT uba_model_info(uba_boost_train(f[1] > 0, f, '{"n_estimators": 20, "max_de
   FROM progress_rows;
 SELECT uba_model_info(uba_forest_train(y, f, '{"n_estimators": 5, "max_depth": 2, "verbose": true}'::jsonb))->'trees' AS trees
   FROM progress_rows;
+-- a multilayer perceptron: each epoch's training loss (and held-out score, with early stopping)
+SELECT uba_model_info(uba_mlp_train(label, f, '{"hidden_layer_sizes": [4], "max_iter": 2, "verbose": true}'::jsonb))->'epochs' AS epochs
+  FROM progress_rows;
+SELECT uba_model_info(uba_mlp_train(label, f, '{"hidden_layer_sizes": [4], "max_iter": 2, "early_stopping": true,
+	"verbose": true}'::jsonb))->'epochs' AS epochs
+  FROM progress_rows;
 -- the setting turns it on for every call; the option turns it off for one
 SET uba.progress = on;
 SELECT uba_model_info(uba_linreg_train(y, f))->'kind' AS kind FROM progress_rows;

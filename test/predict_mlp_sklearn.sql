@@ -11,7 +11,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(27);
+SELECT plan(31);
 
 \i test/data/shoppers.sql
 CREATE TEMP TABLE bc (id int, f1 float8, f2 float8, f3 float8, f4 float8, f5 float8, f6 float8, f7 float8, f8 float8, f9 float8, f10 float8, f11 float8, f12 float8, f13 float8, f14 float8, f15 float8, f16 float8, f17 float8, f18 float8, f19 float8, f20 float8, f21 float8, f22 float8, f23 float8, f24 float8, f25 float8, f26 float8, f27 float8, f28 float8, f29 float8, f30 float8, benign boolean);
@@ -129,6 +129,28 @@ SELECT is((SELECT uba_model_info(m)->'classes' FROM runs WHERE dataset = 'wine' 
 SELECT ok((SELECT bool_and(abs(uba_predict(m, x) - (uba_predict_proba(m, x))[2]) < 1e-15) FROM runs, bc_x
             WHERE dataset = 'breast_cancer' AND seed = 0),
 	'a binary model: uba_predict is the probability of true');
+
+-- the standardization options: on rows and a target already z-scored they change nothing (the
+-- model's means are 0 and its scales 1), on raw rows they do; feature names are kept
+CREATE TEMP TABLE dz AS
+WITH e AS (SELECT id, target, j, v FROM diabetes_x, unnest(x) WITH ORDINALITY u(v, j)),
+     st AS (SELECT j, avg(v) AS m, stddev_pop(v) AS s FROM e GROUP BY j),
+     t AS (SELECT avg(target) AS tm, stddev_pop(target) AS ts FROM diabetes)
+SELECT e.id, (e.target - t.tm) / t.ts AS target, array_agg((e.v - st.m) / st.s ORDER BY e.j) AS x
+  FROM e JOIN st USING (j), t GROUP BY e.id, e.target, t.tm, t.ts;
+CREATE TEMP TABLE dz_models AS
+SELECT (SELECT uba_mlp_train(target, x, '{"hidden_layer_sizes": [8], "max_iter": 30}') FROM dz) AS on_,
+       (SELECT uba_mlp_train(target, x, '{"hidden_layer_sizes": [8], "max_iter": 30, "standardize": false,
+            "standardize_target": false}') FROM dz) AS off_,
+       (SELECT uba_mlp_train(target, x, '{"hidden_layer_sizes": [8], "max_iter": 30}') FROM diabetes_x) AS raw_on,
+       (SELECT uba_mlp_train(target, x, '{"hidden_layer_sizes": [8], "max_iter": 30, "standardize": false,
+            "feature_names": ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]}') FROM diabetes_x) AS raw_off;
+SELECT cmp_ok((SELECT max(abs(uba_predict(on_, x) - uba_predict(off_, x))) FROM dz_models, dz), '<', 1e-6::float8,
+	'"standardize" and "standardize_target" off on z-scored rows: the same predictions, to 1e-6');
+SELECT cmp_ok((SELECT max(abs(uba_predict(raw_on, x) - uba_predict(raw_off, x))) FROM dz_models, diabetes_x), '>', 1::float8,
+	'"standardize" off on raw rows (values up to 300): another network');
+SELECT is((SELECT uba_model_info(raw_off)->'feature_names'->>2 FROM dz_models), 'bmi', 'feature names are kept');
+SELECT is((SELECT (uba_model_info(off_)->>'standardized')::boolean FROM dz_models), false, 'the model says it is not standardized');
 
 -- dropout trains a network that still separates the classes
 SELECT cmp_ok((SELECT uba_auc(uba_predict(m.m, x), benign) FROM bc_x,

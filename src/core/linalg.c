@@ -133,12 +133,7 @@ void
 uba_gemm_abt(int m, int n, int k, double alpha, const double *A,
 			 const double *B, double beta, double *C)
 {
-	BlasScope	scope;
-
-	BlasBegin(&scope, 2.0 * m * n * k);
-	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k,
-				alpha, A, k, B, k, beta, C, n);
-	BlasEnd(&scope);
+	uba_dgemm(false, true, m, n, k, alpha, A, k, B, k, beta, C, n);
 }
 
 /*

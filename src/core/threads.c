@@ -211,8 +211,7 @@ uba_run_lanes(int64 nblocks, int nlanes, int nthreads, UbaBlockFn fn, void *arg)
  */
 struct UbaTeam
 {
-	int			nthreads;		/* the backend's own thread included */
-	int			started;
+	int			started;		/* helper threads (the backend's own thread runs parts too) */
 	pthread_t	threads[UBA_MAX_THREADS];
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -325,17 +324,17 @@ uba_team_start(int nthreads)
 	sigset_t	all,
 				old;
 
-	t->nthreads = Max(1, Min(nthreads, UBA_MAX_THREADS));
+	nthreads = Max(1, Min(nthreads, UBA_MAX_THREADS));
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->wake, NULL);
 	t->stop.func = TeamStop;
 	t->stop.arg = t;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &t->stop);
-	if (t->nthreads > 1)
+	if (nthreads > 1)
 	{
 		sigfillset(&all);
 		pthread_sigmask(SIG_BLOCK, &all, &old);
-		for (int i = 1; i < t->nthreads; i++)
+		for (int i = 1; i < nthreads; i++)
 		{
 			t->args[t->started].team = t;
 			t->args[t->started].index = t->started + 1;

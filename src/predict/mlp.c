@@ -287,7 +287,9 @@ BatchBytes(const MlpNet *net, int m, bool dropout)
 
 /*
  * Forward pass of the m rows in b->h[0]: the last layer's raw scores in
- * b->h[L]; with dropout (training) the hidden layers' masks are drawn.
+ * b->h[L].  In training (rng given) with dropout the hidden layers' masks
+ * are drawn and each layer reads its masked input (b->in); otherwise every
+ * layer reads b->h unmasked (scoring, the held-out score).
  */
 static void
 Forward(const MlpNet *net, MlpBatch *b, int m, double dropout, UbaRandom *rng)
@@ -297,9 +299,10 @@ Forward(const MlpNet *net, MlpBatch *b, int m, double dropout, UbaRandom *rng)
 		int			in = net->sizes[l],
 					out = net->sizes[l + 1];
 		const double *bias = net->params + net->boff[l];
+		const double *input = b->h[l];
 		double	   *z = b->h[l + 1];
 
-		if (b->mask[l] != NULL)
+		if (rng != NULL && b->mask[l] != NULL)
 		{
 			double		keep = 1.0 / (1.0 - dropout);
 
@@ -308,35 +311,30 @@ Forward(const MlpNet *net, MlpBatch *b, int m, double dropout, UbaRandom *rng)
 				b->mask[l][i] = uba_random_double(rng) < dropout ? 0 : keep;
 				b->in[l][i] = b->h[l][i] * b->mask[l][i];
 			}
+			input = b->in[l];
 		}
 		for (int i = 0; i < m; i++)
 			memcpy(z + (Size) i * out, bias, sizeof(double) * out);
-		uba_dgemm(false, false, m, out, in, 1.0, b->in[l], in, net->params + net->woff[l], out, 1.0, z, out);
+		uba_dgemm(false, false, m, out, in, 1.0, input, in, net->params + net->woff[l], out, 1.0, z, out);
 		if (l + 1 < net->L)
 			Activate(net->activation, z, (Size) m * out);
 	}
 }
 
-/* Forward pass without dropout (scoring, validation): every layer reads h[] unmasked */
-static void
-ForwardPlain(const MlpNet *net, MlpBatch *b, int m)
+/* The softmax of k scores in place; returns log(sum(exp(z))) of the scores given */
+static double
+Softmax(double *z, int k)
 {
-	double	   *masks[MLP_MAX_LAYERS];
-	double	   *ins[MLP_MAX_LAYERS];
+	double		mx = z[0],
+				sum = 0;
 
-	for (int l = 0; l < net->L; l++)
-	{
-		masks[l] = b->mask[l];
-		ins[l] = b->in[l];
-		b->mask[l] = NULL;
-		b->in[l] = b->h[l];
-	}
-	Forward(net, b, m, 0, NULL);
-	for (int l = 0; l < net->L; l++)
-	{
-		b->mask[l] = masks[l];
-		b->in[l] = ins[l];
-	}
+	for (int j = 1; j < k; j++)
+		mx = Max(mx, z[j]);
+	for (int j = 0; j < k; j++)
+		sum += (z[j] = exp(z[j] - mx));
+	for (int j = 0; j < k; j++)
+		z[j] /= sum;
+	return mx + log(sum);
 }
 
 /*
@@ -370,17 +368,11 @@ OutputLoss(int task, double *z, const double *y, int m, int k)
 		}
 		else
 		{
-			double		mx = zi[0],
-						sum = 0;
 			int			c = (int) y[i];
+			double		zc = zi[c];
 
-			for (int j = 1; j < k; j++)
-				mx = Max(mx, zi[j]);
-			for (int j = 0; j < k; j++)
-				sum += exp(zi[j] - mx);
-			loss += mx + log(sum) - zi[c];
-			for (int j = 0; j < k; j++)
-				zi[j] = exp(zi[j] - mx) / sum - (j == c ? 1.0 : 0.0);
+			loss += Softmax(zi, k) - zc;
+			zi[c] -= 1.0;
 		}
 	}
 	return loss;
@@ -492,7 +484,7 @@ ValidationScore(const MlpTrain *t, MlpBatch *b, double *yb)
 		int			m = (int) Min((int64) b->m, t->nvalid - i0);
 
 		Gather(t, t->valid + i0, m, b->h[0], yb);
-		ForwardPlain(net, b, m);
+		Forward(net, b, m, 0, NULL);
 		for (int i = 0; i < m; i++)
 		{
 			const double *z = b->h[net->L] + (Size) i * k;
@@ -817,8 +809,9 @@ uba_mlp_final(PG_FUNCTION_ARGS)
 	else
 		ereport(NOTICE,
 				(errmsg("the multilayer perceptron did not converge in %d epochs", epochs),
-				 errdetail("Training reached \"max_iter\" while the %s still improved by more than \"tol\" (%g).",
-						   early ? "held-out score" : "training loss", uba_option(&o, "tol")),
+				 errdetail("Training reached \"max_iter\" before the %s had stopped improving by more than \"tol\" (%g) for %d epochs.",
+						   early ? "held-out score" : "training loss", uba_option(&o, "tol"),
+						   (int) uba_option(&o, "n_iter_no_change")),
 				 errhint("Raise \"max_iter\", or accept the model as it is.")));
 	for (Size p = 0; p < net.nparams; p++)
 		if (!isfinite(net.params[p]))
@@ -974,7 +967,7 @@ Scores(MlpModel *m, const double *x)
 
 	memcpy(m->b.h[0], x, sizeof(double) * d);
 	uba_standardize_row(m->b.h[0], d, m->mean, m->scale);
-	ForwardPlain(&m->net, &m->b, 1);
+	Forward(&m->net, &m->b, 1, 0, NULL);
 	return m->b.h[m->net.L];
 }
 
@@ -1016,17 +1009,8 @@ uba_mlp_classes(FunctionCallInfo fcinfo, const double *x, const double **p, cons
 		*labels = binary_labels;
 		return 2;
 	}
-	{
-		double		mx = z[0],
-					sum = 0;
-
-		for (int j = 1; j < k; j++)
-			mx = Max(mx, z[j]);
-		for (int j = 0; j < k; j++)
-			sum += (m->proba[j] = exp(z[j] - mx));
-		for (int j = 0; j < k; j++)
-			m->proba[j] /= sum;
-	}
+	memcpy(m->proba, z, sizeof(double) * k);
+	(void) Softmax(m->proba, k);
 	*p = m->proba;
 	*labels = (const char *const *) m->classes.labels;
 	return k;

@@ -84,6 +84,28 @@ uba_dp_check_epsilon(double epsilon)
 	return epsilon;
 }
 
+/* An argument that must be the same on every row of an aggregate */
+void
+uba_dp_same_on_every_row(double got, double first, const char *what)
+{
+	if (got != first)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be the same on every row", what),
+				 errdetail("Got %g after %g.", got, first)));
+}
+
+/* An aggregate's array of cap elements of elem bytes, doubled within uba.max_memory */
+void *
+uba_dp_grow(void *array, int64 *cap, Size elem, const char *what)
+{
+	Size		bytes = mul_size(elem, (Size) *cap * 2);
+
+	uba_check_memory(bytes, what);
+	*cap *= 2;
+	return repalloc_huge(array, bytes);
+}
+
 /* uba_dp_count(unit_id, epsilon [, options]) transition: keep the row's unit */
 Datum
 uba_dp_count_transfn(PG_FUNCTION_ARGS)
@@ -114,24 +136,14 @@ uba_dp_count_transfn(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		if (PG_GETARG_FLOAT8(2) != st->epsilon)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("epsilon must be the same on every row"),
-					 errdetail("Got %g after %g.", PG_GETARG_FLOAT8(2), st->epsilon)));
+		uba_dp_same_on_every_row(PG_GETARG_FLOAT8(2), st->epsilon, "epsilon");
 		uba_check_same_options(st->options, opts);
 	}
 	/* a row without a unit belongs to no one: it is not counted */
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(st);
 	if (st->n == st->cap)
-	{
-		Size		bytes = mul_size(sizeof(uint64), (Size) st->cap * 2);
-
-		uba_check_memory(bytes, "the differentially private count");
-		st->units = repalloc_huge(st->units, bytes);
-		st->cap *= 2;
-	}
+		st->units = uba_dp_grow(st->units, &st->cap, sizeof(uint64), "the differentially private count");
 	st->units[st->n++] = uba_dp_unit_key(PG_GETARG_DATUM(1), st->kind);
 	PG_RETURN_POINTER(st);
 }
@@ -145,17 +157,29 @@ CompareKeys(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* uba_dp_count final: the bounded count plus discrete Laplace noise of scale max_contributions / epsilon */
-Datum
-uba_dp_count_final(PG_FUNCTION_ARGS)
+/*
+ * A count released at privacy loss epsilon when one unit moves it by at
+ * most sensitivity: plus discrete Laplace noise of scale sensitivity /
+ * epsilon from secure bits; a negative result is released as 0.
+ */
+int64
+uba_dp_noisy_count(int64 count, double sensitivity, double epsilon)
 {
-	DpCountState *st = PG_ARGISNULL(0) ? NULL : (DpCountState *) PG_GETARG_POINTER(0);
 	UbaNoiseSource src;
-	int64		count = 0,
-				noisy;
+	int64		noisy;
 
-	if (st == NULL)
-		PG_RETURN_NULL();
+	uba_noise_secure(&src);
+	noisy = count + uba_discrete_laplace(&src, UBA_NOISE_DENOM,
+										 uba_noise_rational(sensitivity / epsilon, UBA_NOISE_MAX_SCALE, "scale"));
+	return Max(noisy, 0);
+}
+
+/* The rows, each unit counting at most cap of them (cap 1: the distinct units) */
+static int64
+BoundedCount(DpCountState *st, int cap)
+{
+	int64		count = 0;
+
 	qsort(st->units, st->n, sizeof(uint64), CompareKeys);
 	for (int64 i = 0; i < st->n;)
 	{
@@ -163,37 +187,32 @@ uba_dp_count_final(PG_FUNCTION_ARGS)
 
 		while (j < st->n && st->units[j] == st->units[i])
 			j++;
-		count += Min(j - i, (int64) st->max_contributions);
+		count += Min(j - i, (int64) cap);
 		i = j;
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	uba_noise_secure(&src);
-	noisy = count + uba_discrete_laplace(&src, UBA_NOISE_DENOM,
-										 uba_noise_rational(st->max_contributions / st->epsilon,
-															UBA_NOISE_MAX_SCALE, "scale"));
-	PG_RETURN_INT64(Max(noisy, 0));
+	return count;
 }
 
-/*
- * uba_dp_count_distinct final: the number of distinct units plus discrete
- * Laplace noise of scale 1 / epsilon (one unit changes it by one).
- */
+/* uba_dp_count final: the bounded count, one unit moving it by max_contributions at most */
+Datum
+uba_dp_count_final(PG_FUNCTION_ARGS)
+{
+	DpCountState *st = PG_ARGISNULL(0) ? NULL : (DpCountState *) PG_GETARG_POINTER(0);
+
+	if (st == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(uba_dp_noisy_count(BoundedCount(st, st->max_contributions), st->max_contributions, st->epsilon));
+}
+
+/* uba_dp_count_distinct final: the distinct units, one unit moving them by one */
 Datum
 uba_dp_count_distinct_final(PG_FUNCTION_ARGS)
 {
 	DpCountState *st = PG_ARGISNULL(0) ? NULL : (DpCountState *) PG_GETARG_POINTER(0);
-	UbaNoiseSource src;
-	int64		units = 0,
-				noisy;
 
 	if (st == NULL)
 		PG_RETURN_NULL();
-	qsort(st->units, st->n, sizeof(uint64), CompareKeys);
-	for (int64 i = 0; i < st->n; i++)
-		units += i == 0 || st->units[i] != st->units[i - 1];
-	uba_noise_secure(&src);
-	noisy = units + uba_discrete_laplace(&src, UBA_NOISE_DENOM,
-										 uba_noise_rational(1.0 / st->epsilon, UBA_NOISE_MAX_SCALE, "scale"));
-	PG_RETURN_INT64(Max(noisy, 0));
+	PG_RETURN_INT64(uba_dp_noisy_count(BoundedCount(st, 1), 1, st->epsilon));
 }

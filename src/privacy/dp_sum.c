@@ -60,17 +60,6 @@ typedef struct DpSumState
 	int64		cap;
 } DpSumState;
 
-/* The same value on every row, or an error naming the argument */
-static void
-SameOnEveryRow(double got, double first, const char *what)
-{
-	if (got != first)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be the same on every row", what),
-				 errdetail("Got %g after %g.", got, first)));
-}
-
 /* Transition of uba_dp_sum and uba_dp_avg: keep the row's unit, clamped value and a random key */
 Datum
 uba_dp_sum_transfn(PG_FUNCTION_ARGS)
@@ -109,9 +98,9 @@ uba_dp_sum_transfn(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		SameOnEveryRow(PG_GETARG_FLOAT8(5), st->epsilon, "epsilon");
-		SameOnEveryRow(PG_GETARG_FLOAT8(3), st->lower, "lower");
-		SameOnEveryRow(PG_GETARG_FLOAT8(4), st->upper, "upper");
+		uba_dp_same_on_every_row(PG_GETARG_FLOAT8(5), st->epsilon, "epsilon");
+		uba_dp_same_on_every_row(PG_GETARG_FLOAT8(3), st->lower, "lower");
+		uba_dp_same_on_every_row(PG_GETARG_FLOAT8(4), st->upper, "upper");
 		uba_check_same_options(st->options, opts);
 	}
 	/* a row without a unit belongs to no one, a row without a value adds nothing */
@@ -124,13 +113,7 @@ uba_dp_sum_transfn(PG_FUNCTION_ARGS)
 				 errmsg("values must not be NaN"),
 				 errhint("Leave such rows out, or map them to a number first.")));
 	if (st->n == st->cap)
-	{
-		Size		bytes = mul_size(sizeof(DpRow), (Size) st->cap * 2);
-
-		uba_check_memory(bytes, "the differentially private sum");
-		st->rows = repalloc_huge(st->rows, bytes);
-		st->cap *= 2;
-	}
+		st->rows = uba_dp_grow(st->rows, &st->cap, sizeof(DpRow), "the differentially private sum");
 	st->rows[st->n].unit = uba_dp_unit_key(PG_GETARG_DATUM(1), st->kind);
 	st->rows[st->n].key = uba_noise_bits(&st->src);
 	st->rows[st->n].value = Min(Max(v, st->lower), st->upper);
@@ -224,9 +207,7 @@ uba_dp_avg_final(PG_FUNCTION_ARGS)
 	if (st == NULL)
 		PG_RETURN_NULL();
 	sum = NoisySum(st, st->epsilon / 2, &kept);
-	count = kept + uba_discrete_laplace(&st->src, UBA_NOISE_DENOM,
-										uba_noise_rational(st->max_contributions / (st->epsilon / 2),
-														   UBA_NOISE_MAX_SCALE, "scale"));
+	count = uba_dp_noisy_count(kept, st->max_contributions, st->epsilon / 2);
 	if (count < 1)
 		PG_RETURN_FLOAT8((st->lower + st->upper) / 2);
 	PG_RETURN_FLOAT8(Min(Max(sum / (double) count, st->lower), st->upper));

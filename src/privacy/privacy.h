@@ -42,5 +42,8 @@ extern uint64 uba_noise_rational(double value, double max, const char *what);
 #define UBA_DP_MAX_EPSILON 100.0
 extern double uba_dp_check_epsilon(double epsilon);
 extern uint64 uba_dp_unit_key(Datum d, int kind);
+extern void uba_dp_same_on_every_row(double got, double first, const char *what);
+extern void *uba_dp_grow(void *array, int64 *cap, Size elem, const char *what);
+extern int64 uba_dp_noisy_count(int64 count, double sensitivity, double epsilon);
 
 #endif							/* UBA_PRIVACY_H */

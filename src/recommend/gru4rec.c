@@ -12,9 +12,9 @@
  *
  * The batch's products are single-precision BLAS calls; the rest are plain
  * loops.  The output layer runs in GRU4REC_PARTS parts (the columns of
- * even items, then odd ones) on a team of threads (core threads.c), their
- * row sums added in part order; the recurrent layer's updates run by
- * blocks of gate columns on the backend; BLAS never adds threads of its
+ * items by their number modulo the parts) on a team of threads (core
+ * threads.c), their row sums added in part order; the recurrent layer's
+ * update runs on the backend; BLAS never adds threads of its
  * own while the team runs: training is deterministic for a seed whatever
  * uba.threads is.  Interrupts are checked between steps.
  *
@@ -29,6 +29,9 @@
 #include <math.h>
 
 #include "miscadmin.h"
+
+/* The output layer's parts (GRU4REC_PARTS, below) at most */
+#define GRU4REC_PARTS_MAX 8
 
 /* Work arrays of one step: the batch's rows */
 typedef struct Step
@@ -57,8 +60,8 @@ typedef struct Step
 	uint32	   *stamp;			/* n */
 	uint32		visit;
 	int32	   *slot;			/* n: a touched item's place among the step's unique items */
-	uint32	   *uniq;			/* at most B + S */
-	float	   *urow;			/* (B + S) x 3h */
+	uint32	   *uniq;			/* B at most: the step's distinct input items */
+	float	   *urow;			/* B x 3h: the summed gradient rows of the distinct inputs */
 	/* the output columns as distinct items */
 	uint32	   *ucols;			/* S */
 	float	   *count;			/* S: how many columns each stands for */
@@ -71,7 +74,7 @@ typedef struct Step
 	float	   *logq;			/* n */
 	/* the output layer's columns in GRU4REC_PARTS parts, each part's per-row results */
 	int			nu;				/* distinct columns this step */
-	int			split;			/* where the second part's columns (odd items) start */
+	int			part_start[GRU4REC_PARTS_MAX + 1];	/* each part's first column, in column order */
 	int		   *perm;			/* S: a column's place once sorted by part */
 	uint32	   *ucols2;			/* S */
 	float	   *count2;			/* S */
@@ -84,10 +87,11 @@ typedef struct Step
 	int			phase;			/* what a part does: OUT_LOGITS, OUT_BACK */
 	int		   *rowu;			/* B: a row's input among the step's distinct ones */
 	int			nuniq;
+	/* set once: the network, its parameters' Adagrad sums, the step size */
+	Gru4Rec    *net;
 	float	   *GE;
 	float	   *GU;
 	float	   *Gb;
-	Gru4Rec    *net;
 	float	   *GW;
 	float	   *Gc;
 	float		lr;
@@ -99,6 +103,7 @@ typedef struct Step
  * so the network does not depend on how many threads ran the parts.
  */
 #define GRU4REC_PARTS 2
+StaticAssertDecl(GRU4REC_PARTS <= GRU4REC_PARTS_MAX, "too many output parts");
 #define OUT_LOGITS 0
 #define OUT_BACK 1
 
@@ -281,17 +286,18 @@ NextVisit(Step *st, int64 n)
 	}
 }
 
-/* The place of item i among the step's unique rows (width floats each, zeroed when new) */
+/*
+ * The place of item i among the distinct items of the current visit
+ * (list[0 .. *n)), appended when new.
+ */
 static inline int
-UniqueRow(Step *st, uint32 i, int *nuniq, int width)
+Distinct(Step *st, uint32 i, uint32 *list, int *n)
 {
 	if (st->stamp[i] != st->visit)
 	{
 		st->stamp[i] = st->visit;
-		st->slot[i] = *nuniq;
-		st->uniq[*nuniq] = i;
-		memset(st->urow + (Size) (*nuniq) * width, 0, sizeof(float) * width);
-		(*nuniq)++;
+		st->slot[i] = *n;
+		list[(*n)++] = i;
 	}
 	return st->slot[i];
 }
@@ -316,7 +322,6 @@ Forward(const Gru4Rec *net, int B, const uint32 *x, const float *hc, float *a, f
 	Candidate(B, h, a, hc, z, g, hn);
 }
 
-/* One mini-batch step over the active slots (B rows): forward, loss, backward, Adagrad; the loss summed over the rows */
 /*
  * One part of the output layer (a block of the step's distinct columns):
  * OUT_LOGITS: the columns' output rows and biases, the logits, each row's
@@ -335,8 +340,8 @@ OutputPart(void *arg, int64 part, int lane)
 	int			B = st->B,
 				h = st->h,
 				nu = st->nu;
-	int			u0 = part == 0 ? 0 : st->split,
-				u1 = part == 0 ? st->split : nu,
+	int			u0 = st->part_start[part],
+				u1 = st->part_start[part + 1],
 				w = u1 - u0;
 	float	   *pm = st->part_max + (Size) part * B;
 	float	   *ps = st->part_sum + (Size) part * B;
@@ -402,62 +407,51 @@ OutputPart(void *arg, int64 part, int lane)
 }
 
 /*
- * One part of the recurrent layer's update: a block of the 3h gate
- * columns.  dU's columns (hc^T [dz, dr] for the first 2h, (r * hc)^T dg
- * for the candidate's), db's, and the distinct input items' rows of E
- * (rows of a summed per item), each followed by its Adagrad step: columns
- * are independent, so parts never touch the same weights.
+ * The recurrent layer's update: dU (hc^T [dz, dr] for the gates, (r * hc)^T
+ * dg for the candidate), db, and the distinct input items' rows of E (rows
+ * of a summed per item), each followed by its Adagrad step.  It stays on
+ * the backend's thread: the next step's forward pass reads all of U there,
+ * and U updated on another core would move between the cores every step.
  */
 static void
-RecurrentPart(void *arg, int64 part, int lane)
+RecurrentUpdate(Step *st)
 {
-	Step	   *st = (Step *) arg;
 	Gru4Rec    *net = st->net;
 	int			B = st->B,
 				h = st->h,
 				h3 = 3 * h;
-	int			c0 = (int) ((int64) h3 * part / GRU4REC_PARTS),
-				c1 = (int) ((int64) h3 * (part + 1) / GRU4REC_PARTS),
-				g0 = Max(c0, 2 * h);	/* the candidate's columns of the block start here */
 
-	if (c1 <= c0)
-		return;
-	if (c0 < 2 * h)
-		uba_sgemm(true, false, h, Min(c1, 2 * h) - c0, B, 1.0f, st->hc, h, st->a + c0, h3, 0.0f, st->du + c0, h3);
-	if (c1 > g0)
-		uba_sgemm(true, false, h, c1 - g0, B, 1.0f, st->rh, h, st->a + g0, h3, 0.0f, st->du + g0, h3);
-	for (int k = c0; k < c1; k++)
-		st->db[k] = 0;
+	uba_sgemm(true, false, h, 2 * h, B, 1.0f, st->hc, h, st->a, h3, 0.0f, st->du, h3);
+	uba_sgemm(true, false, h, h, B, 1.0f, st->rh, h, st->a + 2 * h, h3, 0.0f, st->du + 2 * h, h3);
+	memset(st->db, 0, sizeof(float) * h3);
 	for (int i = 0; i < B; i++)
-		for (int k = c0; k < c1; k++)
+		for (int k = 0; k < h3; k++)
 			st->db[k] += st->a[(Size) i * h3 + k];
-	for (int k = 0; k < h; k++)
-		Adagrad(net->U + (Size) k * h3 + c0, st->GU + (Size) k * h3 + c0, st->du + (Size) k * h3 + c0, c1 - c0, st->lr);
-	Adagrad(net->b + c0, st->Gb + c0, st->db + c0, c1 - c0, st->lr);
-	for (int u = 0; u < st->nuniq; u++)
-		memset(st->urow + (Size) u * h3 + c0, 0, sizeof(float) * (c1 - c0));
+	Adagrad(net->U, st->GU, st->du, h * h3, st->lr);
+	Adagrad(net->b, st->Gb, st->db, h3, st->lr);
+	memset(st->urow, 0, sizeof(float) * st->nuniq * h3);
 	for (int i = 0; i < B; i++)
 	{
 		float	   *restrict dst = st->urow + (Size) st->rowu[i] * h3;
 		const float *restrict src = st->a + (Size) i * h3;
 
-		for (int k = c0; k < c1; k++)
+		for (int k = 0; k < h3; k++)
 			dst[k] += src[k];
 	}
 	for (int u = 0; u < st->nuniq; u++)
-		Adagrad(net->E + (Size) st->uniq[u] * h3 + c0, st->GE + (Size) st->uniq[u] * h3 + c0,
-				st->urow + (Size) u * h3 + c0, c1 - c0, st->lr);
+		Adagrad(net->E + (Size) st->uniq[u] * h3, st->GE + (Size) st->uniq[u] * h3,
+				st->urow + (Size) u * h3, h3, st->lr);
 }
 
+/* One mini-batch step over the active slots (B rows): forward, loss, backward, Adagrad; the loss summed over the rows */
 static double
-TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, float *Gc,
-		  const Gru4RecSettings *s, UbaRandom *rng, UbaTeam *team)
+TrainStep(Step *st, const Gru4RecSettings *s, UbaRandom *rng, UbaTeam *team)
 {
+	Gru4Rec    *net = st->net;
 	int			B = st->B,
 				S = st->S,
 				h = st->h,
 				h3 = 3 * h;
-	float		lr = (float) s->learning_rate;
 	float		keep = (float) (1.0 - s->dropout);
 	double		loss = 0;
 	int			nuniq = 0,
@@ -488,34 +482,28 @@ TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, fl
 	NextVisit(st, net->n);
 	for (int j = 0; j < S; j++)
 	{
-		uint32		item = st->cols[j];
+		int			before = nu;
+		int			u = Distinct(st, st->cols[j], st->ucols, &nu);
 
-		if (st->stamp[item] != st->visit)
-		{
-			st->stamp[item] = st->visit;
-			st->slot[item] = nu;
-			st->ucols[nu] = item;
-			st->count[nu++] = 0;
-		}
-		st->count[st->slot[item]] += 1;
-		st->colu[j] = st->slot[item];
+		st->count[u] = nu > before ? 1 : st->count[u] + 1;
+		st->colu[j] = u;
 	}
 	/*
-	 * The distinct columns in parts by item (even items, then odd ones), so
-	 * that an item's output row is always updated by the same part, and the
-	 * same thread: it stays in that core's cache.
+	 * The distinct columns in parts by item number (item % parts), so that
+	 * an item's output row is always updated by the same part, and the same
+	 * thread: it stays in that core's cache.  A counting sort, stable.
 	 */
 	{
-		int			even = 0,
-					odd;
+		int			at[GRU4REC_PARTS_MAX + 1] = {0};
 
 		for (int u = 0; u < nu; u++)
-			even += (st->ucols[u] & 1) == 0;
-		odd = even;
-		even = 0;
+			at[st->ucols[u] % GRU4REC_PARTS + 1]++;
+		for (int p = 0; p < GRU4REC_PARTS; p++)
+			at[p + 1] += at[p];
+		memcpy(st->part_start, at, sizeof(int) * (GRU4REC_PARTS + 1));
 		for (int u = 0; u < nu; u++)
 		{
-			int			to = (st->ucols[u] & 1) == 0 ? even++ : odd++;
+			int			to = at[st->ucols[u] % GRU4REC_PARTS]++;
 
 			st->perm[u] = to;
 			st->ucols2[to] = st->ucols[u];
@@ -525,14 +513,9 @@ TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, fl
 		memcpy(st->count, st->count2, sizeof(float) * nu);
 		for (int j = 0; j < S; j++)
 			st->colu[j] = st->perm[st->colu[j]];
-		st->split = even;
 	}
 	/* the output layer on the team: logits with their row maxima and sums, then gradients and updates */
 	st->nu = nu;
-	st->net = net;
-	st->GW = GW;
-	st->Gc = Gc;
-	st->lr = lr;
 	st->phase = OUT_LOGITS;
 	uba_team_run(team, GRU4REC_PARTS, OutputPart, st);
 	/* the softmax's maximum and sum over the parts (each part's sum rescaled to the maximum) */
@@ -587,19 +570,9 @@ TrainStep(Gru4Rec *net, Step *st, float *GE, float *GU, float *Gb, float *GW, fl
 	/* the inputs as distinct items, each row's place among them */
 	NextVisit(st, net->n);
 	for (int i = 0; i < B; i++)
-		st->rowu[i] = UniqueRow(st, st->x[i], &nuniq, 0);
+		st->rowu[i] = Distinct(st, st->x[i], st->uniq, &nuniq);
 	st->nuniq = nuniq;
-	st->GE = GE;
-	st->GU = GU;
-	st->Gb = Gb;
-	/*
-	 * The recurrent and input weights' gradients and updates, by blocks of
-	 * columns, on this thread: the next step's forward pass reads all of U,
-	 * and a block updated on another core would move to this one and back
-	 * every step (60 kB of cache lines for 100 hidden units).
-	 */
-	for (int p = 0; p < GRU4REC_PARTS; p++)
-		RecurrentPart(st, p, p);
+	RecurrentUpdate(st);
 	return loss;
 }
 
@@ -763,8 +736,8 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 	st.db = palloc0(sizeof(float) * h3);
 	st.stamp = MemoryContextAllocZero(CurrentMemoryContext, sizeof(uint32) * n);
 	st.slot = MemoryContextAllocZero(CurrentMemoryContext, sizeof(int32) * n);
-	st.uniq = palloc0(sizeof(uint32) * (B + S));
-	st.urow = palloc0(sizeof(float) * (Size) (B + S) * h3);
+	st.uniq = palloc0(sizeof(uint32) * B);
+	st.urow = palloc0(sizeof(float) * (Size) B * h3);
 	st.ucols = palloc0(sizeof(uint32) * S);
 	st.count = palloc0(sizeof(float) * S);
 	st.colu = palloc0(sizeof(int) * S);
@@ -779,6 +752,13 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 	st.rowmax = palloc0(sizeof(float) * B);
 	st.rowsum = palloc0(sizeof(float) * B);
 	st.rowu = palloc0(sizeof(int) * B);
+	st.net = net;
+	st.GE = GE;
+	st.GU = GU;
+	st.Gb = Gb;
+	st.GW = GW;
+	st.Gc = Gc;
+	st.lr = (float) s->learning_rate;
 	/* the output layer's parts run on uba.threads threads kept for the whole training */
 	team = uba_team_start(Min(uba_thread_count(), GRU4REC_PARTS));
 	sess = palloc(sizeof(int64) * B);
@@ -824,7 +804,7 @@ uba_gru4rec_train(Gru4Rec *net, int64 n, const int64 *off, const uint32 *click, 
 				break;
 			st.B = nactive;
 			st.S = nactive + s->n_sample;
-			loss += TrainStep(net, &st, GE, GU, Gb, GW, Gc, s, &rng, team);
+			loss += TrainStep(&st, s, &rng, team);
 			pairs += nactive;
 			/* carry the state on, or start the slot's next session */
 			for (int i = 0; i < B; i++)

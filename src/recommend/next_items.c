@@ -895,8 +895,8 @@ uba_next_items(PG_FUNCTION_ARGS)
 	uba_read_ids(arr, "recent items", &elems, &nulls, &nelems);
 
 	/* each click's weight (its event type's, say), one per element of recent_items */
-	ew = uba_option_list(&o, &nweights);
-	if (uba_option_given(&o, "weights") && nweights != nelems)
+	ew = uba_option_given(&o, "weights") ? uba_option_list(&o, &nweights) : NULL;
+	if (ew != NULL && nweights != nelems)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"weights\" of uba_next_items has %d numbers, and recent_items %d elements", nweights,
@@ -912,7 +912,7 @@ uba_next_items(PG_FUNCTION_ARGS)
 
 		if (i >= 0)
 		{
-			cw[L] = uba_option_given(&o, "weights") ? ew[e] : 1.0;
+			cw[L] = ew ? ew[e] : 1.0;
 			c[L++] = (uint32) i;
 		}
 	}
