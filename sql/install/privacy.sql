@@ -65,3 +65,97 @@ CREATE AGGREGATE uba_dp_count_distinct(unit_id anyelement, epsilon float8) (
 	SFUNC = uba_dp_count_transfn, STYPE = internal, FINALFUNC = uba_dp_count_distinct_final,
 	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_dp_count_distinct(anyelement, float8) IS 'epsilon-differentially private number of distinct privacy units: discrete Laplace noise of scale 1 / epsilon from secure random bits';
+
+CREATE AGGREGATE uba_dp_count_distinct(unit_id anyelement, epsilon float8, options jsonb) (
+	SFUNC = uba_dp_count_transfn, STYPE = internal, FINALFUNC = uba_dp_count_distinct_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_dp_count_distinct(anyelement, float8, jsonb) IS 'epsilon-differentially private number of distinct privacy units, with the options every DP aggregate takes (max_groups, delta, dataset)';
+
+CREATE FUNCTION uba_dp_quantile_transfn(internal, anyelement, float8, float8, float8, float8, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_dp_quantile_transfn(internal, anyelement, float8, float8, float8, float8, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_dp_quantile_final(internal) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
+CREATE AGGREGATE uba_dp_quantile(unit_id anyelement, value float8, q float8, lower float8, upper float8, epsilon float8, options jsonb) (
+	SFUNC = uba_dp_quantile_transfn, STYPE = internal, FINALFUNC = uba_dp_quantile_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_dp_quantile(unit_id anyelement, value float8, q float8, lower float8, upper float8, epsilon float8) (
+	SFUNC = uba_dp_quantile_transfn, STYPE = internal, FINALFUNC = uba_dp_quantile_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_dp_quantile(anyelement, float8, float8, float8, float8, float8, jsonb) IS 'epsilon-differentially private q-quantile of values clamped to [lower, upper], from a tree of noisy counts; each unit adds at most max_contributions values';
+COMMENT ON AGGREGATE uba_dp_quantile(anyelement, float8, float8, float8, float8, float8) IS 'epsilon-differentially private q-quantile of values clamped to [lower, upper], from a tree of noisy counts; each unit adds at most one value';
+
+-------------------------------------------------------------------------------
+-- the privacy budget (budget.c): who may spend how much on which dataset, and what was spent
+-------------------------------------------------------------------------------
+
+-- Nobody but the tables' owner (and roles it grants to) reads or writes them: analysts see their
+-- own budget through uba_dp_my_budget; charges are written by uba's background worker as the
+-- tables' owner; grants by uba_dp_grant, as whoever may write the table.
+CREATE TABLE uba_dp_budget (
+	dataset text NOT NULL CHECK (dataset <> '' AND length(dataset) <= 200),
+	role pg_catalog.regrole NOT NULL,
+	epsilon float8 NOT NULL DEFAULT 0 CHECK (epsilon >= 0 AND epsilon < 'Infinity'),
+	delta float8 NOT NULL DEFAULT 0 CHECK (delta >= 0 AND delta < 1),
+	epsilon_spent float8 NOT NULL DEFAULT 0 CHECK (epsilon_spent >= 0),
+	delta_spent float8 NOT NULL DEFAULT 0 CHECK (delta_spent >= 0),
+	granted_at timestamptz NOT NULL DEFAULT now(),
+	granted_by name NOT NULL DEFAULT current_user,
+	PRIMARY KEY (dataset, role)
+);
+SELECT pg_catalog.pg_extension_config_dump('uba_dp_budget', '');
+COMMENT ON TABLE uba_dp_budget IS 'privacy budgets: the epsilon and delta each role may spend on each dataset, and what it has spent; grant with uba_dp_grant()';
+
+CREATE TABLE uba_dp_ledger (
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	charged_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	dataset text NOT NULL,
+	role pg_catalog.regrole NOT NULL,
+	epsilon float8 NOT NULL,
+	delta float8 NOT NULL,
+	query text
+);
+SELECT pg_catalog.pg_extension_config_dump('uba_dp_ledger', '');
+COMMENT ON TABLE uba_dp_ledger IS 'every charge to a privacy budget, committed before its release: who, when, how much, and the start of the query';
+
+REVOKE ALL ON uba_dp_budget, uba_dp_ledger FROM PUBLIC;
+
+-- the session user's own budgets (the role a release is charged to)
+CREATE VIEW uba_dp_my_budget WITH (security_barrier) AS
+SELECT dataset, epsilon, delta, epsilon_spent, delta_spent,
+       GREATEST(epsilon OPERATOR(pg_catalog.-) epsilon_spent, 0::float8) AS epsilon_left,
+       GREATEST(delta OPERATOR(pg_catalog.-) delta_spent, 0::float8) AS delta_left
+  FROM uba_dp_budget
+ WHERE role::pg_catalog.oid OPERATOR(pg_catalog.=)
+       (SELECT oid FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) session_user);
+GRANT SELECT ON uba_dp_my_budget TO PUBLIC;
+COMMENT ON VIEW uba_dp_my_budget IS 'the privacy budgets of the session user (the role DP releases are charged to): granted, spent and left';
+
+-- Adds to a role's budget for a dataset; only roles that may write uba_dp_budget can (its owner
+-- and whom it grants INSERT and UPDATE).  Returns the epsilon and delta now left.
+CREATE FUNCTION uba_dp_grant(dataset text, role pg_catalog.regrole, epsilon float8, delta float8 DEFAULT 0,
+                             OUT epsilon_left float8, OUT delta_left float8)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF dataset IS NULL OR role IS NULL OR epsilon IS NULL OR delta IS NULL THEN
+		RAISE EXCEPTION 'uba_dp_grant: dataset, role, epsilon and delta must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT (epsilon >= 0 AND epsilon <= 1000) OR NOT (delta >= 0 AND delta < 1) THEN
+		RAISE EXCEPTION 'uba_dp_grant: epsilon must be between 0 and 1000, delta at least 0 and below 1'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('Got epsilon %s, delta %s.', epsilon, delta);
+	END IF;
+	INSERT INTO @extschema@.uba_dp_budget AS b (dataset, role, epsilon, delta)
+	VALUES (uba_dp_grant.dataset, uba_dp_grant.role, uba_dp_grant.epsilon, uba_dp_grant.delta)
+	ON CONFLICT ON CONSTRAINT uba_dp_budget_pkey DO UPDATE
+	   SET epsilon = b.epsilon + excluded.epsilon, delta = b.delta + excluded.delta,
+	       granted_at = now(), granted_by = current_user
+	RETURNING greatest(b.epsilon - b.epsilon_spent, 0), greatest(b.delta - b.delta_spent, 0)
+	     INTO epsilon_left, delta_left;
+END
+$$;
+REVOKE ALL ON FUNCTION uba_dp_grant(text, pg_catalog.regrole, float8, float8) FROM PUBLIC;
+COMMENT ON FUNCTION uba_dp_grant(text, pg_catalog.regrole, float8, float8) IS 'adds epsilon and delta to a role''s privacy budget for a dataset (for roles that may write uba_dp_budget); returns what is left';

@@ -32,17 +32,9 @@ PG_FUNCTION_INFO_V1(uba_dp_count_transfn);
 PG_FUNCTION_INFO_V1(uba_dp_count_final);
 PG_FUNCTION_INFO_V1(uba_dp_count_distinct_final);
 
-static const UbaOptionSpec dp_count_options[] = {
-	{"max_contributions", UBA_OPT_INT, 1, 1, UBA_DP_MAX_CONTRIBUTIONS, NULL},
-};
-
 typedef struct DpCountState
 {
-	MemoryContext cxt;
-	double		epsilon;
-	Jsonb	   *options;
-	int			max_contributions;
-	int			kind;			/* the unit's id kind (ids.c) */
+	UbaDp		dp;
 	uint64	   *units;
 	int64		n;
 	int64		cap;
@@ -71,30 +63,6 @@ uba_dp_unit_key(Datum d, int kind)
 	}
 }
 
-/* epsilon: positive, finite, at most UBA_DP_MAX_EPSILON */
-double
-uba_dp_check_epsilon(double epsilon)
-{
-	if (!(epsilon > 0) || !(epsilon <= UBA_DP_MAX_EPSILON))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("epsilon must be greater than 0 and at most %g", UBA_DP_MAX_EPSILON),
-				 errdetail("Got %g.", epsilon),
-				 errhint("Epsilon is the privacy loss of one release: 0.1 to 1 is usual.")));
-	return epsilon;
-}
-
-/* An argument that must be the same on every row of an aggregate */
-void
-uba_dp_same_on_every_row(double got, double first, const char *what)
-{
-	if (got != first)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be the same on every row", what),
-				 errdetail("Got %g after %g.", got, first)));
-}
-
 /* An aggregate's array of cap elements of elem bytes, doubled within uba.max_memory */
 void *
 uba_dp_grow(void *array, int64 *cap, Size elem, const char *what)
@@ -111,40 +79,25 @@ Datum
 uba_dp_count_transfn(PG_FUNCTION_ARGS)
 {
 	DpCountState *st = PG_ARGISNULL(0) ? NULL : (DpCountState *) PG_GETARG_POINTER(0);
-	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
 
-	if (PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("epsilon must not be NULL")));
 	if (st == NULL)
 	{
-		MemoryContext cxt = uba_agg_context(fcinfo);
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-		UbaOptions	o;
+		MemoryContext old = MemoryContextSwitchTo(uba_agg_context(fcinfo));
 
 		st = palloc0(sizeof(DpCountState));
-		st->cxt = cxt;
-		st->epsilon = uba_dp_check_epsilon(PG_GETARG_FLOAT8(2));
-		uba_parse_options(opts, dp_count_options, lengthof(dp_count_options), "uba_dp_count", &o);
-		st->max_contributions = (int) uba_option(&o, "max_contributions");
-		st->options = opts ? (Jsonb *) PG_DETOAST_DATUM_COPY(PointerGetDatum(opts)) : NULL;
-		st->kind = uba_id_kind(get_fn_expr_argtype(fcinfo->flinfo, 1), "privacy unit ids");
+		uba_dp_init(&st->dp, fcinfo, 2, 3, "uba_dp_count");
 		st->cap = 1024;
 		st->units = palloc(sizeof(uint64) * st->cap);
 		MemoryContextSwitchTo(old);
 	}
 	else
-	{
-		uba_dp_same_on_every_row(PG_GETARG_FLOAT8(2), st->epsilon, "epsilon");
-		uba_check_same_options(st->options, opts);
-	}
+		uba_dp_check_row(&st->dp, fcinfo, 2, 3);
 	/* a row without a unit belongs to no one: it is not counted */
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(st);
 	if (st->n == st->cap)
 		st->units = uba_dp_grow(st->units, &st->cap, sizeof(uint64), "the differentially private count");
-	st->units[st->n++] = uba_dp_unit_key(PG_GETARG_DATUM(1), st->kind);
+	st->units[st->n++] = uba_dp_unit_key(PG_GETARG_DATUM(1), st->dp.kind);
 	PG_RETURN_POINTER(st);
 }
 
@@ -174,25 +127,47 @@ uba_dp_noisy_count(int64 count, double sensitivity, double epsilon)
 	return Max(noisy, 0);
 }
 
-/* The rows, each unit counting at most cap of them (cap 1: the distinct units) */
-static int64
-BoundedCount(DpCountState *st, int cap)
+/*
+ * Sorted units (sorted here): the number of distinct ones, and in
+ * *bounded the rows counted when each unit counts at most cap of them
+ */
+int64
+uba_dp_distinct_sorted(uint64 *units, int64 n, int cap, int64 *bounded)
 {
-	int64		count = 0;
+	int64		count = 0,
+				distinct = 0;
 
-	qsort(st->units, st->n, sizeof(uint64), CompareKeys);
-	for (int64 i = 0; i < st->n;)
+	qsort(units, n, sizeof(uint64), CompareKeys);
+	for (int64 i = 0; i < n;)
 	{
 		int64		j = i;
 
-		while (j < st->n && st->units[j] == st->units[i])
+		while (j < n && units[j] == units[i])
 			j++;
 		count += Min(j - i, (int64) cap);
+		distinct++;
 		i = j;
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	return count;
+	if (bounded)
+		*bounded = count;
+	return distinct;
+}
+
+/*
+ * A count to which one unit adds at most per_unit (in each of at most
+ * max_groups groups), released with partition selection when grouped
+ */
+static Datum
+ReleaseCount(FunctionCallInfo fcinfo, DpCountState *st, int64 count, int per_unit)
+{
+	double		sensitivity = uba_dp_sensitivity(&st->dp, per_unit);
+	int64		noisy = uba_dp_noisy_count(count, sensitivity, st->dp.epsilon);
+
+	if (!uba_dp_selected(&st->dp, noisy, per_unit, sensitivity / st->dp.epsilon))
+		return uba_dp_end(fcinfo, &st->dp, (Datum) 0, true);
+	return uba_dp_end(fcinfo, &st->dp, Int64GetDatum(noisy), false);
 }
 
 /* uba_dp_count final: the bounded count, one unit moving it by max_contributions at most */
@@ -200,10 +175,14 @@ Datum
 uba_dp_count_final(PG_FUNCTION_ARGS)
 {
 	DpCountState *st = PG_ARGISNULL(0) ? NULL : (DpCountState *) PG_GETARG_POINTER(0);
+	int64		count;
 
 	if (st == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_INT64(uba_dp_noisy_count(BoundedCount(st, st->max_contributions), st->max_contributions, st->epsilon));
+	if (uba_dp_begin(fcinfo, &st->dp))
+		return uba_dp_end(fcinfo, &st->dp, 0, true);
+	(void) uba_dp_distinct_sorted(st->units, st->n, st->dp.max_contributions, &count);
+	return ReleaseCount(fcinfo, st, count, st->dp.max_contributions);
 }
 
 /* uba_dp_count_distinct final: the distinct units, one unit moving them by one */
@@ -214,5 +193,7 @@ uba_dp_count_distinct_final(PG_FUNCTION_ARGS)
 
 	if (st == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_INT64(uba_dp_noisy_count(BoundedCount(st, 1), 1, st->epsilon));
+	if (uba_dp_begin(fcinfo, &st->dp))
+		return uba_dp_end(fcinfo, &st->dp, 0, true);
+	return ReleaseCount(fcinfo, st, uba_dp_distinct_sorted(st->units, st->n, 1, NULL), 1);
 }

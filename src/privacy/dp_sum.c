@@ -35,25 +35,11 @@ PG_FUNCTION_INFO_V1(uba_dp_sum_transfn);
 PG_FUNCTION_INFO_V1(uba_dp_sum_final);
 PG_FUNCTION_INFO_V1(uba_dp_avg_final);
 
-static const UbaOptionSpec dp_sum_options[] = {
-	{"max_contributions", UBA_OPT_INT, 1, 1, UBA_DP_MAX_CONTRIBUTIONS, NULL},
-};
-
-typedef struct DpRow
-{
-	uint64		unit;
-	uint64		key;			/* secure random: which of a unit's rows are kept */
-	double		value;			/* clamped */
-} DpRow;
-
 typedef struct DpSumState
 {
-	double		epsilon;
+	UbaDp		dp;
 	double		lower;
 	double		upper;
-	Jsonb	   *options;
-	int			max_contributions;
-	int			kind;
 	UbaNoiseSource src;
 	DpRow	   *rows;
 	int64		n;
@@ -65,21 +51,19 @@ Datum
 uba_dp_sum_transfn(PG_FUNCTION_ARGS)
 {
 	DpSumState *st = PG_ARGISNULL(0) ? NULL : (DpSumState *) PG_GETARG_POINTER(0);
-	Jsonb	   *opts = (PG_NARGS() > 6 && !PG_ARGISNULL(6)) ? PG_GETARG_JSONB_P(6) : NULL;
 	double		v;
 
-	for (int a = 3; a <= 5; a++)
+	for (int a = 3; a <= 4; a++)
 		if (PG_ARGISNULL(a))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not be NULL", a == 3 ? "lower" : a == 4 ? "upper" : "epsilon")));
+					 errmsg("%s must not be NULL", a == 3 ? "lower" : "upper")));
 	if (st == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(uba_agg_context(fcinfo));
-		UbaOptions	o;
 
 		st = palloc0(sizeof(DpSumState));
-		st->epsilon = uba_dp_check_epsilon(PG_GETARG_FLOAT8(5));
+		uba_dp_init(&st->dp, fcinfo, 5, 6, "uba_dp_sum");
 		st->lower = PG_GETARG_FLOAT8(3);
 		st->upper = PG_GETARG_FLOAT8(4);
 		if (!isfinite(st->lower) || !isfinite(st->upper) || st->lower > st->upper)
@@ -87,10 +71,6 @@ uba_dp_sum_transfn(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("lower and upper must be finite, lower at most upper"),
 					 errdetail("Got lower %g, upper %g.", st->lower, st->upper)));
-		uba_parse_options(opts, dp_sum_options, lengthof(dp_sum_options), "uba_dp_sum", &o);
-		st->max_contributions = (int) uba_option(&o, "max_contributions");
-		st->options = opts ? (Jsonb *) PG_DETOAST_DATUM_COPY(PointerGetDatum(opts)) : NULL;
-		st->kind = uba_id_kind(get_fn_expr_argtype(fcinfo->flinfo, 1), "privacy unit ids");
 		uba_noise_secure(&st->src);
 		st->cap = 1024;
 		st->rows = palloc(sizeof(DpRow) * st->cap);
@@ -98,10 +78,9 @@ uba_dp_sum_transfn(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		uba_dp_same_on_every_row(PG_GETARG_FLOAT8(5), st->epsilon, "epsilon");
+		uba_dp_check_row(&st->dp, fcinfo, 5, 6);
 		uba_dp_same_on_every_row(PG_GETARG_FLOAT8(3), st->lower, "lower");
 		uba_dp_same_on_every_row(PG_GETARG_FLOAT8(4), st->upper, "upper");
-		uba_check_same_options(st->options, opts);
 	}
 	/* a row without a unit belongs to no one, a row without a value adds nothing */
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -114,7 +93,7 @@ uba_dp_sum_transfn(PG_FUNCTION_ARGS)
 				 errhint("Leave such rows out, or map them to a number first.")));
 	if (st->n == st->cap)
 		st->rows = uba_dp_grow(st->rows, &st->cap, sizeof(DpRow), "the differentially private sum");
-	st->rows[st->n].unit = uba_dp_unit_key(PG_GETARG_DATUM(1), st->kind);
+	st->rows[st->n].unit = uba_dp_unit_key(PG_GETARG_DATUM(1), st->dp.kind);
 	st->rows[st->n].key = uba_noise_bits(&st->src);
 	st->rows[st->n].value = Min(Max(v, st->lower), st->upper);
 	st->n++;
@@ -133,55 +112,79 @@ CompareRows(const void *a, const void *b)
 }
 
 /*
- * The noisy sum of the kept rows at privacy loss epsilon, and (kept !=
- * NULL) the number of kept rows.
+ * Keep each unit's cap rows of smallest random key: sorts the rows, moves
+ * the kept ones to the front and returns the number of distinct units
+ * (*kept: the kept rows).  Sums and quantiles bound contributions so.
  */
-static double
-NoisySum(DpSumState *st, double epsilon, int64 *kept)
+int64
+uba_dp_keep_rows(DpRow *rows, int64 n, int cap, int64 *kept)
 {
-	double		bound = Max(fabs(st->lower), fabs(st->upper));
-	double		scale,
-				g;
-	int			e;
-	uint64		steps;
-	__int128	sum = 0;
-	int64		n = 0;
+	int64		units = 0,
+				out = 0;
 
-	qsort(st->rows, st->n, sizeof(DpRow), CompareRows);
-	/* the grid: the largest power of two at most the noise's scale / 1024 */
-	scale = st->max_contributions * bound / epsilon;
-	if (!(bound > 0))
-		g = 1;
-	else
+	qsort(rows, n, sizeof(DpRow), CompareRows);
+	for (int64 i = 0; i < n;)
 	{
-		(void) frexp(scale / UBA_NOISE_DENOM, &e);
-		g = ldexp(1.0, e - 1);
-	}
-	steps = (uint64) ceil(bound / g);
-	for (int64 i = 0; i < st->n;)
-	{
-		int64		j = i,
-					taken = 0;
+		int64		j = i;
 
-		for (; j < st->n && st->rows[j].unit == st->rows[i].unit; j++)
-			if (taken < st->max_contributions)
-			{
-				sum += (__int128) llround(st->rows[j].value / g);
-				taken++;
-			}
-		n += taken;
+		for (; j < n && rows[j].unit == rows[i].unit; j++)
+			if (j - i < cap)
+				rows[out++] = rows[j];
+		units++;
 		i = j;
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	if (kept)
-		*kept = n;
+	*kept = out;
+	return units;
+}
+
+/*
+ * The grid of a sum released at privacy loss epsilon: the largest power of
+ * two at most the noise's scale / 1024 (1 when every value is 0)
+ */
+static double
+Grid(DpSumState *st, double epsilon)
+{
+	double		bound = Max(fabs(st->lower), fabs(st->upper));
+	int			e;
+
+	if (!(bound > 0))
+		return 1;
+	(void) frexp(uba_dp_sensitivity(&st->dp, st->dp.max_contributions) * bound / epsilon / UBA_NOISE_DENOM, &e);
+	return ldexp(1.0, e - 1);
+}
+
+/* A sum of steps of the grid g made noisy at privacy loss epsilon, as a value */
+static double
+NoisySum(DpSumState *st, __int128 sum, double g, double epsilon)
+{
+	double		bound = Max(fabs(st->lower), fabs(st->upper));
+	uint64		steps = (uint64) ceil(bound / g);
+
 	if (!(bound > 0))
 		return 0;				/* every value is 0: nothing to protect */
 	sum += uba_discrete_laplace(&st->src, UBA_NOISE_DENOM,
-								uba_noise_rational((double) st->max_contributions * steps / epsilon,
+								uba_noise_rational(uba_dp_sensitivity(&st->dp, st->dp.max_contributions) * steps / epsilon,
 												   UBA_NOISE_MAX_SCALE, "scale"));
 	return (double) sum * g;
+}
+
+/*
+ * Both finals: the kept rows, the group's selection (grouped: half of
+ * epsilon), and the epsilon left for the value (0: not released)
+ */
+static double
+Prepare(FunctionCallInfo fcinfo, DpSumState *st, double share, double *g, __int128 *sum, int64 *kept)
+{
+	int64		units = uba_dp_keep_rows(st->rows, st->n, st->dp.max_contributions, kept);
+
+	/* the grid depends on the value's epsilon, known once the release is known to be grouped */
+	*g = Grid(st, (st->dp.grouped ? st->dp.epsilon / 2 : st->dp.epsilon) * share);
+	*sum = 0;
+	for (int64 i = 0; i < *kept; i++)
+		*sum += (__int128) llround(st->rows[i].value / *g);
+	return uba_dp_select_units(&st->dp, units);
 }
 
 /* uba_dp_sum final: the noisy sum */
@@ -189,10 +192,19 @@ Datum
 uba_dp_sum_final(PG_FUNCTION_ARGS)
 {
 	DpSumState *st = PG_ARGISNULL(0) ? NULL : (DpSumState *) PG_GETARG_POINTER(0);
+	double		g,
+				epsilon;
+	__int128	sum;
+	int64		kept;
 
 	if (st == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(NoisySum(st, st->epsilon, NULL));
+	if (uba_dp_begin(fcinfo, &st->dp))
+		return uba_dp_end(fcinfo, &st->dp, 0, true);
+	epsilon = Prepare(fcinfo, st, 1, &g, &sum, &kept);
+	if (epsilon == 0)
+		return uba_dp_end(fcinfo, &st->dp, 0, true);
+	return uba_dp_end(fcinfo, &st->dp, Float8GetDatum(NoisySum(st, sum, g, epsilon)), false);
 }
 
 /* uba_dp_avg final: a noisy sum over a noisy count, half of epsilon each, clamped to [lower, upper] */
@@ -200,15 +212,26 @@ Datum
 uba_dp_avg_final(PG_FUNCTION_ARGS)
 {
 	DpSumState *st = PG_ARGISNULL(0) ? NULL : (DpSumState *) PG_GETARG_POINTER(0);
-	double		sum;
+	double		g,
+				epsilon,
+				noisy_sum,
+				mean;
+	__int128	sum;
 	int64		kept,
 				count;
 
 	if (st == NULL)
 		PG_RETURN_NULL();
-	sum = NoisySum(st, st->epsilon / 2, &kept);
-	count = uba_dp_noisy_count(kept, st->max_contributions, st->epsilon / 2);
+	if (uba_dp_begin(fcinfo, &st->dp))
+		return uba_dp_end(fcinfo, &st->dp, 0, true);
+	epsilon = Prepare(fcinfo, st, 0.5, &g, &sum, &kept);
+	if (epsilon == 0)
+		return uba_dp_end(fcinfo, &st->dp, 0, true);
+	noisy_sum = NoisySum(st, sum, g, epsilon / 2);
+	count = uba_dp_noisy_count(kept, uba_dp_sensitivity(&st->dp, st->dp.max_contributions), epsilon / 2);
 	if (count < 1)
-		PG_RETURN_FLOAT8((st->lower + st->upper) / 2);
-	PG_RETURN_FLOAT8(Min(Max(sum / (double) count, st->lower), st->upper));
+		mean = (st->lower + st->upper) / 2;
+	else
+		mean = Min(Max(noisy_sum / (double) count, st->lower), st->upper);
+	return uba_dp_end(fcinfo, &st->dp, Float8GetDatum(mean), false);
 }
