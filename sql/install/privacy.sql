@@ -159,3 +159,38 @@ END
 $$;
 REVOKE ALL ON FUNCTION uba_dp_grant(text, pg_catalog.regrole, float8, float8) FROM PUBLIC;
 COMMENT ON FUNCTION uba_dp_grant(text, pg_catalog.regrole, float8, float8) IS 'adds epsilon and delta to a role''s privacy budget for a dataset (for roles that may write uba_dp_budget); returns what is left';
+
+-------------------------------------------------------------------------------
+-- differentially private funnels and retention (dp_behaviour.c), on uba_funnel's and
+-- uba_retention's per-user results
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_dp_funnel_transfn(internal, anyelement, int, int, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_dp_funnel_transfn(internal, anyelement, int, int, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_dp_funnel_final(internal) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
+CREATE AGGREGATE uba_dp_funnel(unit_id anyelement, depth int, steps int, epsilon float8, options jsonb) (
+	SFUNC = uba_dp_funnel_transfn, STYPE = internal, FINALFUNC = uba_dp_funnel_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_dp_funnel(unit_id anyelement, depth int, steps int, epsilon float8) (
+	SFUNC = uba_dp_funnel_transfn, STYPE = internal, FINALFUNC = uba_dp_funnel_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_dp_funnel(anyelement, int, int, float8, jsonb) IS 'epsilon-differentially private number of units that reached each funnel step, from per-unit depths (uba_funnel): a noisy histogram of depths summed from the deepest step';
+COMMENT ON AGGREGATE uba_dp_funnel(anyelement, int, int, float8) IS 'epsilon-differentially private number of units that reached each funnel step, from per-unit depths (uba_funnel): a noisy histogram of depths summed from the deepest step';
+
+CREATE FUNCTION uba_dp_retention_transfn(internal, anyelement, boolean[], float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_dp_retention_transfn(internal, anyelement, boolean[], float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_dp_retention_final(internal) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
+CREATE AGGREGATE uba_dp_retention(unit_id anyelement, retained boolean[], epsilon float8, options jsonb) (
+	SFUNC = uba_dp_retention_transfn, STYPE = internal, FINALFUNC = uba_dp_retention_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_dp_retention(unit_id anyelement, retained boolean[], epsilon float8) (
+	SFUNC = uba_dp_retention_transfn, STYPE = internal, FINALFUNC = uba_dp_retention_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_dp_retention(anyelement, boolean[], float8, jsonb) IS 'epsilon-differentially private number of units with each element true, from per-unit retention arrays (uba_retention): the cohort, then the returning units of each period';
+COMMENT ON AGGREGATE uba_dp_retention(anyelement, boolean[], float8) IS 'epsilon-differentially private number of units with each element true, from per-unit retention arrays (uba_retention): the cohort, then the returning units of each period';
