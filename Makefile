@@ -26,7 +26,7 @@ PG_CFLAGS = -O3 -ffp-contract=off -fno-math-errno -fno-trapping-math
 SHLIB_LINK = -lopenblas -lxgboost -lm
 
 # pg_regress: inputs sql/NAME.sql, expected output expected/NAME.out
-REGRESS = setup core_model core_progress segment_kmeans segment_passes predict_logreg predict_passes predict_linreg predict_boost predict_typed predict_iforest segment_quality metrics_evaluation core_catalog core_parallel recommend_cf recommend_ids recommend_next_items metrics_ranking behaviour_events behaviour_assoc behaviour_profile behaviour_sequence behaviour_path behaviour_lifecycle behaviour_funnel behaviour_patterns behaviour_contribution value_btyd forecast_ets forecast_global
+REGRESS = setup core_model core_progress segment_kmeans segment_passes predict_logreg predict_passes predict_linreg predict_boost predict_typed predict_iforest segment_quality metrics_evaluation core_catalog core_parallel recommend_cf recommend_ids recommend_next_items metrics_ranking behaviour_events behaviour_assoc behaviour_profile behaviour_sequence behaviour_path behaviour_lifecycle behaviour_funnel behaviour_patterns behaviour_contribution value_btyd forecast_ets forecast_global privacy_budget
 REGRESS_OPTS =
 
 EXTRA_CLEAN = results regression.diffs regression.out

@@ -2091,6 +2091,10 @@ BEGIN
 		RAISE EXCEPTION 'uba_dp_grant: dataset, role, epsilon and delta must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	IF dataset = '' OR length(dataset) > 200 THEN
+		RAISE EXCEPTION 'uba_dp_grant: a dataset''s name must have 1 to 200 characters'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	IF NOT (epsilon >= 0 AND epsilon <= 1000) OR NOT (delta >= 0 AND delta < 1) THEN
 		RAISE EXCEPTION 'uba_dp_grant: epsilon must be between 0 and 1000, delta at least 0 and below 1'
 			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('Got epsilon %s, delta %s.', epsilon, delta);
