@@ -62,7 +62,7 @@ groceries=../shared/data/groceries/groceries.csv
 CRON="-o shared_preload_libraries=pg_cron -o cron.database_name=postgres -o cron.use_background_workers=on -o max_worker_processes=16"
 case "$mode" in
 test)
-	exec pg_virtualenv -v $PGVER $CRON sh -c "make -s PG_CONFIG=$PG_CONFIG installcheck || { cat regression.diffs; exit 1; }; make -s tap && sh test/dump_restore.sh && sh test/doc_lint.sh && sh test/doc_errors.sh && sh test/readme.sh && sh test/boost_export.sh"
+	exec pg_virtualenv -v $PGVER $CRON sh -c "make -s PG_CONFIG=$PG_CONFIG installcheck || { cat regression.diffs; exit 1; }; make -s tap && sh test/dump_restore.sh && sh test/doc_lint.sh && sh test/doc_errors.sh && sh test/readme.sh && sh test/boost_export.sh && sh test/privacy_budget.sh"
 	;;
 sanitized)
 	# UBSan reports go to files that must not exist afterwards (a report also stops the backend)
