@@ -32,6 +32,7 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
@@ -75,6 +76,7 @@ typedef struct ChargeRequest
 	double		epsilon_left;	/* before this charge */
 	double		delta_left;
 	char		message[256];	/* a failure's message */
+	int			sqlerrcode;		/* and its SQLSTATE */
 } ChargeRequest;
 
 PGDLLEXPORT void uba_dp_budget_worker(Datum arg);
@@ -96,6 +98,13 @@ BudgetTableOwner(const char *schema)
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for relation %u", relid);
 	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	/* the worker's transaction cannot see a table this one created and has not committed */
+	if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the privacy budget cannot be charged in the transaction that created the extension"),
+				 errdetail("Charges commit in a transaction of their own, which cannot see the budget table until this one commits. Nothing was released."),
+				 errhint("Commit CREATE EXTENSION uba first.")));
 	ReleaseSysCache(tup);
 	return owner;
 }
@@ -180,7 +189,7 @@ uba_dp_charge(Oid namespace, const char *dataset, double epsilon, double delta)
 			break;
 		default:
 			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
+					(errcode(req->sqlerrcode ? req->sqlerrcode : ERRCODE_INTERNAL_ERROR),
 					 errmsg("the privacy budget could not be charged: %s",
 							req->message[0] ? req->message : "its background worker stopped before it answered"),
 					 errdetail("Nothing was released.")));
@@ -287,6 +296,7 @@ uba_dp_budget_worker(Datum arg)
 		MemoryContextSwitchTo(TopMemoryContext);
 		e = CopyErrorData();
 		strlcpy(req->message, e->message ? e->message : "unknown error", sizeof(req->message));
+		req->sqlerrcode = e->sqlerrcode;
 		req->status = CHARGE_FAILED;
 		PG_RE_THROW();
 	}
