@@ -480,6 +480,25 @@ SELECT country, count(*) AS customers,
  GROUP BY country ORDER BY customers DESC LIMIT 5;
 
 \echo
+\echo '   The same funnel, differentially private (uba_dp_funnel, doc/privacy.md): epsilon 1 for the'
+\echo '   whole table, delta 1e-6; a country is shown only when a noisy count of its customers passes'
+\echo '   the threshold those set, so no single customer can make a country appear.'
+\echo
+
+WITH f AS (
+	SELECT customer_id, min(country) AS country,
+	       uba_funnel(invoice_date, '30 days', ARRAY[quantity > 0, stock_code = '22423',
+	                                                 stock_code IN ('22697', '22699')]) AS depth
+	  FROM retail_lines WHERE customer_id IS NOT NULL GROUP BY customer_id),
+dp AS MATERIALIZED (
+	SELECT country, uba_dp_funnel(customer_id, depth, 3, 1.0, '{"delta": 1e-6}') AS steps
+	  FROM f GROUP BY country)
+SELECT country, steps[1] AS customers, steps[2] AS then_cake_stand, steps[3] AS then_teacup,
+       round(100.0 * steps[3] / greatest(steps[1], 1), 1) AS pct_to_the_end
+  FROM dp WHERE steps IS NOT NULL
+ ORDER BY customers DESC LIMIT 5;
+
+\echo
 \echo '   Retention (uba_retention): customers by month of first purchase, and the share that bought'
 \echo '   again 1, 2, 3 and 6 months later.'
 \echo
