@@ -491,7 +491,7 @@ WITH f AS (
 	                                                 stock_code IN ('22697', '22699')]) AS depth
 	  FROM retail_lines WHERE customer_id IS NOT NULL GROUP BY customer_id),
 dp AS MATERIALIZED (
-	SELECT country, uba_dp_funnel(customer_id, depth, 3, 1.0, '{"delta": 1e-6}') AS steps
+	SELECT country, uba_dp_funnel(customer_id, depth, 3, 1.0, '{"delta": 1e-6}'::jsonb) AS steps
 	  FROM f GROUP BY country)
 SELECT country, steps[1] AS customers, steps[2] AS then_cake_stand, steps[3] AS then_teacup,
        round(100.0 * steps[3] / greatest(steps[1], 1), 1) AS pct_to_the_end

@@ -14,8 +14,8 @@
  * released as 0 (post-processing costs no privacy).
  *
  * What is not protected here: whether the input has any row at all (over
- * no rows the result is NULL, as for SQL's other aggregates but count),
- * and the privacy budget across queries (not yet charged).
+ * no rows the result is NULL, as for SQL's other aggregates but count).
+ * The options, grouped releases and the budget's charge are release.c's.
  *
  *-------------------------------------------------------------------------
  */
