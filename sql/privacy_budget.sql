@@ -56,7 +56,7 @@ RESET SESSION AUTHORIZATION;
 \set VERBOSITY default
 
 -- the ledger: every charge, to the session user, even through the owner's function
-SELECT dataset, role, epsilon, delta, query FROM uba_dp_ledger ORDER BY id;
+SELECT dataset, role, epsilon, delta, query FROM uba_dp_ledger ORDER BY charged_at;
 
 -- a grouped release is charged once for all its groups (epsilon and delta)...
 SELECT * FROM uba_dp_grant('shop', current_user::regrole, 10, 1e-5);

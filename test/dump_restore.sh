@@ -13,7 +13,7 @@ ok() {	# ok CONDITION-RESULT DESCRIPTION
 }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; for d in uba_dump_src uba_dump_dst uba_up_old uba_up_new uba_own_schema; do dropdb --if-exists $d; done' EXIT
-echo "1..8"
+echo "1..9"
 
 # a catalog with two names, several versions (one of them not the newest active), provenance,
 # a reader and a dropped version
@@ -29,7 +29,10 @@ SELECT uba_model_drop('segments', 2);
 SELECT uba_model_activate('segments', 1);
 SELECT uba_model_save('recommender', uba_cf_train(g % 40, (g * 7) % 60, 1.0, '{"factors": 8}'::jsonb), '{"recall_at_20": 0.1}'::jsonb) FROM points;
 SELECT uba_model_grant_read('recommender', 'public');
+SELECT uba_dp_grant('shop', current_user::regrole, 2.0, 1e-5);
 EOF
+# a charge commits in a transaction of its own: it needs the extension committed first
+$PSQL -d uba_dump_src -c "SELECT uba_dp_count(g, 0.5, '{\"dataset\": \"shop\"}'::jsonb) FROM points" >/dev/null
 q="SELECT s.name, s.version, s.active, s.kind, md5(s.model), s.metrics, s.training_rows, s.training_query,
           s.training_started, s.created_at, s.created_by, n.owner, n.readers, n.last_version, n.training_query
      FROM uba_model_store s JOIN uba_model_names n USING (name) ORDER BY 1, 2"
@@ -54,6 +57,12 @@ acl="SELECT c.relname, c.relacl, (SELECT string_agg(a.attname || '=' || a.attacl
 	                                 AND NOT has_table_privilege('public', 'uba_model_store', 'INSERT, UPDATE, DELETE, TRUNCATE')
 	                                 AND NOT has_column_privilege('public', 'uba_model_names', 'training_query', 'SELECT')" | grep -qx t
 ok $? "the catalog's table and column privileges survive the restore (PUBLIC may not write, nor read training queries)"
+
+budget="SELECT dataset, role, epsilon, delta, epsilon_spent, delta_spent FROM uba_dp_budget ORDER BY 1, 2;
+        SELECT dataset, role, epsilon, delta, charged_at, query FROM uba_dp_ledger ORDER BY charged_at"
+[ "$($PSQL -d uba_dump_src -At -c "$budget")" = "$($PSQL -d uba_dump_dst -At -c "$budget")" ] && \
+	$PSQL -d uba_dump_dst -At -c "SELECT epsilon_spent FROM uba_dp_budget" | grep -qx 0.5
+ok $? "the privacy budget and its ledger survive the restore (0.5 of 2 spent)"
 
 # upgrade: 0.1.0 updated through every script has the same schema as a fresh install
 createdb uba_up_old

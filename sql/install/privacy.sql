@@ -107,8 +107,8 @@ CREATE TABLE uba_dp_budget (
 SELECT pg_catalog.pg_extension_config_dump('uba_dp_budget', '');
 COMMENT ON TABLE uba_dp_budget IS 'privacy budgets: the epsilon and delta each role may spend on each dataset, and what it has spent; grant with uba_dp_grant()';
 
+-- (no identity column: pg_dump would restore the rows but not a sequence's position)
 CREATE TABLE uba_dp_ledger (
-	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	charged_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
 	dataset text NOT NULL,
 	role pg_catalog.regrole NOT NULL,
