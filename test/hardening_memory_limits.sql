@@ -46,7 +46,12 @@ INSERT INTO cases (fn, sql) VALUES
 -- 1,000 rows take 32 kB; two layers of 300 units, with Adam's moments, about 4 MB: the check is the perceptron's own
 ('uba_mlp_train', 'SELECT uba_mlp_train(label, f, ''{"hidden_layer_sizes": [300, 300], "max_iter": 1}'') FROM rows100k WHERE g <= 1000'),
 -- 1,000 rows take 16 kB, their pairwise distances 4 MB: the check is hclust's own
-('uba_hclust average', 'SELECT uba_hclust(f, ''{"linkage": "average"}'') FROM rows1k');
+('uba_hclust average', 'SELECT uba_hclust(f, ''{"linkage": "average"}'') FROM rows1k'),
+-- rows kept per value (16 or 24 bytes): the arrays double past 1 MB before the 100,000th row
+('uba_dp_sum', 'SELECT uba_dp_sum(g, g, 0, 10, 1) FROM rows100k'),
+('uba_dp_quantile', 'SELECT uba_dp_quantile(g, g, 0.5, 0, 10, 1) FROM rows100k'),
+('uba_dp_funnel', 'SELECT uba_dp_funnel(g, (g % 3)::int, 2, 1) FROM rows100k'),
+('uba_k_anonymity', 'SELECT uba_k_anonymity(g) FROM rows100k');
 
 SELECT plan(2 * (SELECT count(*)::int FROM cases) + 2);
 SET LOCAL uba.max_memory = '1MB';

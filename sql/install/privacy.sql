@@ -198,3 +198,90 @@ CREATE AGGREGATE uba_dp_retention(unit_id anyelement, retained boolean[], epsilo
 	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_dp_retention(anyelement, boolean[], float8, jsonb) IS 'epsilon-differentially private number of units with each element true, from per-unit retention arrays (uba_retention): the cohort, then the returning units of each period';
 COMMENT ON AGGREGATE uba_dp_retention(anyelement, boolean[], float8) IS 'epsilon-differentially private number of units with each element true, from per-unit retention arrays (uba_retention): the cohort, then the returning units of each period';
+
+-------------------------------------------------------------------------------
+-- pseudonyms: keyed HMAC-SHA-256 of an id's text form (src/privacy/pseudonym.c)
+-------------------------------------------------------------------------------
+
+-- The secret keys.  Nobody but the table's owner reads it (PUBLIC has no right on it, key owners
+-- and users neither): uba's functions read and write it as the owner, after checking the
+-- caller's rights.  Kept by pg_dump, keys included: dumps must be protected as the keys are.
+CREATE TABLE uba_pseudonym_keys (
+	name text PRIMARY KEY CHECK (name <> '' AND length(name) <= 200),
+	key bytea NOT NULL CHECK (octet_length(key) >= 16),
+	owner pg_catalog.regrole NOT NULL,
+	users pg_catalog.regrole[] NOT NULL DEFAULT '{}',
+	created_at timestamptz NOT NULL DEFAULT now()
+);
+SELECT pg_catalog.pg_extension_config_dump('uba_pseudonym_keys', '');
+REVOKE ALL ON uba_pseudonym_keys FROM PUBLIC;
+COMMENT ON TABLE uba_pseudonym_keys IS 'secret keys of uba_pseudonymize; read and written only through uba_pseudonym_key_create, _grant, _revoke and _drop';
+COMMENT ON COLUMN uba_pseudonym_keys.key IS 'the HMAC-SHA-256 key (at least 16 bytes): whoever reads it can compute and reverse pseudonyms by guessing ids';
+COMMENT ON COLUMN uba_pseudonym_keys.owner IS 'role whose members may use, grant, revoke and drop the key (the role that created it)';
+COMMENT ON COLUMN uba_pseudonym_keys.users IS 'roles whose members (with their privileges) may also use the key';
+
+CREATE FUNCTION uba_pseudonym_key_create(name text, key bytea DEFAULT NULL)
+RETURNS void AS 'MODULE_PATHNAME', 'uba_pseudonym_key_create' LANGUAGE C VOLATILE;
+CREATE FUNCTION uba_pseudonym_key_grant(name text, role pg_catalog.regrole)
+RETURNS void AS 'MODULE_PATHNAME', 'uba_pseudonym_key_grant' LANGUAGE C VOLATILE;
+CREATE FUNCTION uba_pseudonym_key_revoke(name text, role pg_catalog.regrole)
+RETURNS void AS 'MODULE_PATHNAME', 'uba_pseudonym_key_revoke' LANGUAGE C VOLATILE;
+CREATE FUNCTION uba_pseudonym_key_drop(name text)
+RETURNS void AS 'MODULE_PATHNAME', 'uba_pseudonym_key_drop' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION uba_pseudonym_key_create(text, bytea) IS 'create a pseudonym key owned by the current user: the given bytes (16 to 1024), or 32 bytes from a secure random generator when NULL';
+COMMENT ON FUNCTION uba_pseudonym_key_grant(text, pg_catalog.regrole) IS 'let the members of a role use a pseudonym key (members of its owner role only)';
+COMMENT ON FUNCTION uba_pseudonym_key_revoke(text, pg_catalog.regrole) IS 'take back a role''s use of a pseudonym key (members of its owner role only)';
+COMMENT ON FUNCTION uba_pseudonym_key_drop(text) IS 'drop a pseudonym key (members of its owner role only): its pseudonyms can no longer be computed';
+
+-- STABLE: an id's text form may follow settings (DateStyle, TimeZone, extra_float_digits), and
+-- the key is read once per query.  PARALLEL RESTRICTED: the key is read with SPI as the key
+-- table's owner, switching the user and search_path, which is for the leader, not the workers.
+-- Not STRICT: a NULL key name is an error, a NULL id gives NULL.
+CREATE FUNCTION uba_pseudonymize(id anyelement, key_name text)
+RETURNS text AS 'MODULE_PATHNAME', 'uba_pseudonymize' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION uba_pseudonymize(anyelement, text) IS 'a stable keyed pseudonym: HMAC-SHA-256 of the id''s text form under a key one may use, as 64 lowercase hex digits; NULL for NULL';
+
+-------------------------------------------------------------------------------
+-- k-anonymity (src/privacy/kanon.c)
+-------------------------------------------------------------------------------
+
+CREATE TYPE uba_k_anonymity_result AS (
+	k bigint,					-- the smallest group's size: the table is k-anonymous for this k
+	groups bigint,				-- distinct quasi-identifier values
+	rows bigint,
+	rows_below_k bigint,		-- rows in groups smaller than the k asked for (NULL when none was)
+	groups_below_k bigint		-- groups smaller than the k asked for (NULL when none was)
+);
+COMMENT ON TYPE uba_k_anonymity_result IS 'what uba_k_anonymity returns: the smallest group''s size, the groups and rows, and the rows and groups below a given k';
+
+-- STABLE: values are grouped by their text forms, which may follow settings
+CREATE FUNCTION uba_k_anonymity_transfn(internal, anyelement, int) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_k_anonymity_transfn(internal, anyelement) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION uba_k_anonymity_final(internal) RETURNS uba_k_anonymity_result
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- the values are collected as rows arrive: not split across parallel workers
+CREATE AGGREGATE uba_k_anonymity(quasi_identifiers anyelement, k int) (
+	SFUNC = uba_k_anonymity_transfn, STYPE = internal, FINALFUNC = uba_k_anonymity_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_k_anonymity(quasi_identifiers anyelement) (
+	SFUNC = uba_k_anonymity_transfn, STYPE = internal, FINALFUNC = uba_k_anonymity_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_k_anonymity(anyelement, int) IS 'k-anonymity of rows with respect to quasi-identifiers (a row value or a scalar): the smallest group''s size, the groups, the rows, and the rows and groups in groups smaller than k';
+COMMENT ON AGGREGATE uba_k_anonymity(anyelement) IS 'k-anonymity of rows with respect to quasi-identifiers (a row value or a scalar): the smallest group''s size, the groups and the rows';
+
+-------------------------------------------------------------------------------
+-- generalization of quasi-identifiers (src/privacy/generalize.c: in C, to raise errors and
+-- stay IMMUTABLE; a SQL function could not raise them, a PL/pgSQL one would not be inlined)
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION uba_generalize_age(age int, band int DEFAULT 10, top int DEFAULT 90)
+RETURNS text AS 'MODULE_PATHNAME', 'uba_generalize_age' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_generalize_zip(zip text, keep int DEFAULT 3)
+RETURNS text AS 'MODULE_PATHNAME', 'uba_generalize_zip' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_generalize_date(d date, unit text DEFAULT 'month')
+RETURNS date AS 'MODULE_PATHNAME', 'uba_generalize_date' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uba_generalize_age(int, int, int) IS 'an age as its band of width band from 0 (''30-39''), or ''top+'' from top on (''90+'')';
+COMMENT ON FUNCTION uba_generalize_zip(text, int) IS 'a postal code with all but its first keep characters masked by ''*'' (''123**'')';
+COMMENT ON FUNCTION uba_generalize_date(date, text) IS 'the first day of a date''s week (Monday), month, quarter or year';
