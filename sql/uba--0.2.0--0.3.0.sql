@@ -2234,3 +2234,92 @@ RETURNS date AS 'MODULE_PATHNAME', 'uba_generalize_date' LANGUAGE C IMMUTABLE ST
 COMMENT ON FUNCTION uba_generalize_age(int, int, int) IS 'an age as its band of width band from 0 (''30-39''), or ''top+'' from top on (''90+'')';
 COMMENT ON FUNCTION uba_generalize_zip(text, int) IS 'a postal code with all but its first keep characters masked by ''*'' (''123**'')';
 COMMENT ON FUNCTION uba_generalize_date(date, text) IS 'the first day of a date''s week (Monday), month, quarter or year';
+
+-- ---------- metrics: A/B test readouts (abtest.c) ----------
+
+-------------------------------------------------------------------------------
+-- A/B test readouts (abtest.c): one row per unit in, one uba_ab_result per variant out
+-------------------------------------------------------------------------------
+
+CREATE TYPE uba_ab_result AS (
+	variant text,
+	is_control boolean,
+	units bigint,
+	mean float8,				-- of the (capped) values
+	std_dev float8,
+	adjusted_mean float8,		-- CUPED-adjusted with a covariate, else the mean
+	lift float8,				-- adjusted_mean - the control's
+	lift_lower float8,
+	lift_upper float8,
+	relative_lift float8,		-- adjusted_mean / the control's - 1
+	relative_lift_lower float8,
+	relative_lift_upper float8,
+	p_value float8,				-- Welch's t-test; NULL with sequential intervals
+	p_value_adjusted float8,	-- for several treatments (Holm by default)
+	chance_to_win float8,		-- Bayesian: P(lift > 0)
+	expected_loss float8,		-- Bayesian: E[max(0, -lift)] in the metric's units
+	srm_p_value float8,			-- the sample ratio check, on every row
+	srm_ok boolean
+);
+COMMENT ON TYPE uba_ab_result IS 'one variant of an A/B test readout: its mean, and against the control the lift with intervals, Welch''s p-value, the Bayesian chance to win and expected loss, and the sample ratio check';
+
+CREATE FUNCTION uba_ab_test_transfn(internal, text, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_ab_test_transfn(internal, text, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_ab_test_cuped_transfn(internal, text, float8, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_ab_test_cuped_transfn(internal, text, float8, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_ab_test_bool_transfn(internal, text, boolean, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_ab_test_bool_transfn(internal, text, boolean) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_ab_test_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_ab_test_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_ab_test_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_ab_test_final(internal) RETURNS uba_ab_result[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE uba_ab_test(variant text, value float8, options jsonb) (
+	SFUNC = uba_ab_test_transfn, STYPE = internal, FINALFUNC = uba_ab_test_final,
+	COMBINEFUNC = uba_ab_test_combine, SERIALFUNC = uba_ab_test_serialize,
+	DESERIALFUNC = uba_ab_test_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_ab_test(variant text, value float8) (
+	SFUNC = uba_ab_test_transfn, STYPE = internal, FINALFUNC = uba_ab_test_final,
+	COMBINEFUNC = uba_ab_test_combine, SERIALFUNC = uba_ab_test_serialize,
+	DESERIALFUNC = uba_ab_test_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_ab_test(variant text, value float8, covariate float8, options jsonb) (
+	SFUNC = uba_ab_test_cuped_transfn, STYPE = internal, FINALFUNC = uba_ab_test_final,
+	COMBINEFUNC = uba_ab_test_combine, SERIALFUNC = uba_ab_test_serialize,
+	DESERIALFUNC = uba_ab_test_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_ab_test(variant text, value float8, covariate float8) (
+	SFUNC = uba_ab_test_cuped_transfn, STYPE = internal, FINALFUNC = uba_ab_test_final,
+	COMBINEFUNC = uba_ab_test_combine, SERIALFUNC = uba_ab_test_serialize,
+	DESERIALFUNC = uba_ab_test_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_ab_test(variant text, converted boolean, options jsonb) (
+	SFUNC = uba_ab_test_bool_transfn, STYPE = internal, FINALFUNC = uba_ab_test_final,
+	COMBINEFUNC = uba_ab_test_combine, SERIALFUNC = uba_ab_test_serialize,
+	DESERIALFUNC = uba_ab_test_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_ab_test(variant text, converted boolean) (
+	SFUNC = uba_ab_test_bool_transfn, STYPE = internal, FINALFUNC = uba_ab_test_final,
+	COMBINEFUNC = uba_ab_test_combine, SERIALFUNC = uba_ab_test_serialize,
+	DESERIALFUNC = uba_ab_test_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_ab_test(text, float8, jsonb) IS 'A/B test readout of a metric per unit: per variant its mean and, against the control, lift with intervals (Welch), p-values (Holm across treatments), chance to win, expected loss and the sample ratio check';
+COMMENT ON AGGREGATE uba_ab_test(text, float8) IS 'A/B test readout of a metric per unit (see the variant with options)';
+COMMENT ON AGGREGATE uba_ab_test(text, float8, float8, jsonb) IS 'A/B test readout with CUPED variance reduction by a pre-period covariate per unit';
+COMMENT ON AGGREGATE uba_ab_test(text, float8, float8) IS 'A/B test readout with CUPED variance reduction by a pre-period covariate per unit';
+COMMENT ON AGGREGATE uba_ab_test(text, boolean, jsonb) IS 'A/B test readout of a conversion per unit: Welch on proportions, Beta-binomial chance to win and expected loss';
+COMMENT ON AGGREGATE uba_ab_test(text, boolean) IS 'A/B test readout of a conversion per unit (see the variant with options)';
+
+CREATE FUNCTION uba_ab_sample_size(baseline float8, relative_mde float8, std_dev float8 DEFAULT NULL,
+                                   alpha float8 DEFAULT 0.05, power float8 DEFAULT 0.8, variants int DEFAULT 2)
+RETURNS bigint AS 'MODULE_PATHNAME', 'uba_ab_sample_size' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION uba_ab_sample_size(float8, float8, float8, float8, float8, int) IS 'units per variant for a two-sided test to detect a relative lift of a mean (with its std_dev) or a proportion (std_dev NULL), as statsmodels'' NormalIndPower; several treatments at alpha / (variants - 1)';
+CREATE FUNCTION uba_ab_mde(units_per_variant float8, baseline float8, std_dev float8 DEFAULT NULL,
+                           alpha float8 DEFAULT 0.05, power float8 DEFAULT 0.8, variants int DEFAULT 2)
+RETURNS float8 AS 'MODULE_PATHNAME', 'uba_ab_mde' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION uba_ab_mde(float8, float8, float8, float8, float8, int) IS 'the smallest relative lift of a mean or proportion that units_per_variant units per variant detect with the power asked';

@@ -2,7 +2,9 @@
  *
  * distrib.c
  *	  Probability distributions for the statistics uba reports: the
- *	  regularized incomplete beta function and, from it, Student's t.
+ *	  regularized incomplete beta function and, from it, Student's t and
+ *	  its quantile; the normal distribution; the chi-square tail from the
+ *	  regularized incomplete gamma function.
  *
  * I_x(a, b) is evaluated from its continued fraction (Abramowitz and
  * Stegun 26.5.8) with the modified Lentz method, on the side of x where
@@ -233,4 +235,115 @@ uba_norm_quantile(double p)
 	e = 0.5 * erfc(-x / M_SQRT2) - p;
 	u = e * sqrt(2 * M_PI) * exp(x * x / 2);
 	return x - u / (1 + x * u / 2);
+}
+
+/* The standard normal distribution function, from erfc (accurate in both tails) */
+double
+uba_norm_cdf(double x)
+{
+	return 0.5 * erfc(-x / M_SQRT2);
+}
+
+/*
+ * Student's t quantile: the t with P(T <= t) = p, df > 0.  Bisection on
+ * the distribution function (from the incomplete beta) to the last bit:
+ * about 100 evaluations, for statistics computed once per comparison.
+ */
+double
+uba_student_t_quantile(double p, double df)
+{
+	double		lo = 0,
+				hi = 1,
+				target;
+
+	if (!(p > 0 && p < 1) || !(df > 0))
+		return p == 0 ? -get_float8_infinity() : p == 1 ? get_float8_infinity() : get_float8_nan();
+	if (p == 0.5)
+		return 0;
+	/* P(|T| >= t) = 2 (1 - p) for the upper half; the lower half by symmetry */
+	target = 2 * (p > 0.5 ? 1 - p : p);
+	while (uba_student_t_two_sided(hi, df) > target)
+	{
+		lo = hi;
+		hi *= 2;
+		if (hi > 1e300)
+			break;
+	}
+	for (int i = 0; i < 2000; i++)
+	{
+		double		mid = lo + (hi - lo) / 2;
+
+		if (mid <= lo || mid >= hi)
+			break;
+		if (uba_student_t_two_sided(mid, df) > target)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return p > 0.5 ? lo + (hi - lo) / 2 : -(lo + (hi - lo) / 2);
+}
+
+/*
+ * The regularized upper incomplete gamma function Q(a, x), a > 0, x >= 0:
+ * its series for x < a + 1, else its continued fraction (modified Lentz).
+ */
+static double
+GammaQ(double a, double x)
+{
+	double		front;
+
+	if (!(x > 0))
+		return 1;
+	front = exp(-x + a * log(x) - lgamma(a));
+	if (x < a + 1)
+	{
+		double		term = 1 / a,
+					sum = term;
+
+		for (int n = 1; n < 100000; n++)
+		{
+			term *= x / (a + n);
+			sum += term;
+			if (fabs(term) < fabs(sum) * 1e-17)
+				break;
+		}
+		return 1 - front * sum;
+	}
+	else
+	{
+		const double tiny = 1e-300;
+		double		b = x + 1 - a,
+					c = 1 / tiny,
+					d = 1 / b,
+					f = d;
+
+		for (int i = 1; i < 100000; i++)
+		{
+			double		an = -i * (i - a),
+						delta;
+
+			b += 2;
+			d = an * d + b;
+			if (fabs(d) < tiny)
+				d = tiny;
+			c = b + an / c;
+			if (fabs(c) < tiny)
+				c = tiny;
+			d = 1 / d;
+			delta = d * c;
+			f *= delta;
+			if (fabs(delta - 1) < 1e-16)
+				break;
+		}
+		return front * f;
+	}
+}
+
+/* P(X >= x) for the chi-square distribution with df degrees of freedom */
+double
+uba_chi2_sf(double x, double df)
+{
+	if (isnan(x) || !(df > 0))
+		return get_float8_nan();
+	return GammaQ(df / 2, x / 2);
 }

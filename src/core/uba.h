@@ -874,6 +874,9 @@ extern double uba_digamma(double x);
 extern double uba_hyp2f1(double a, double b, double c, double z, int max_terms);
 extern double uba_hyp2f1_grad(double a, double b, double c, double z, int max_terms, double *d);
 extern double uba_norm_quantile(double p);
+extern double uba_norm_cdf(double x);
+extern double uba_student_t_quantile(double p, double df);
+extern double uba_chi2_sf(double x, double df);
 
 /* ---------- minimizing a smooth function of a few parameters (optim.c) ---------- */
 
