@@ -24,6 +24,7 @@
 #include "uba.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -48,13 +49,7 @@ typedef struct Catalog
 	char	   *store;			/* qualified uba_model_store */
 } Catalog;
 
-/* A saved user and security context, and a GUC nest level */
-typedef struct Switched
-{
-	Oid			save_user;
-	int			save_sec;
-	int			nest;
-} Switched;
+typedef UbaSwitched Switched;
 
 /* What produced a version (uba_model_train); NULL for uba_model_save */
 typedef struct Recipe
@@ -67,35 +62,51 @@ typedef struct Recipe
 
 /* ---------- the catalog and the role switches ---------- */
 
+/*
+ * A table of the extension in schema nsp: its qualified name, its owner,
+ * and whether the current transaction created it (uncommitted: another
+ * transaction cannot see it).  Errors when a damaged installation lost it.
+ */
+char *
+uba_extension_table(Oid nsp, const char *relname, const char *what, Oid *owner, bool *created_here)
+{
+	char	   *nspname = OidIsValid(nsp) ? get_namespace_name(nsp) : NULL;
+	Oid			relid = nspname != NULL ? get_relname_relid(relname, nsp) : InvalidOid;
+	HeapTuple	tup;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("%s is missing from the extension's schema", what)));
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	*owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	if (created_here)
+		*created_here = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data));
+	ReleaseSysCache(tup);
+	return psprintf("%s.%s", quote_identifier(nspname), quote_identifier(relname));
+}
+
 static void
 CatalogOpen(Catalog *c, FunctionCallInfo fcinfo)
 {
 	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
-	char	   *nspname = get_namespace_name(nsp);
-	Oid			relid = get_relname_relid("uba_model_store", nsp);
-	HeapTuple	tup;
+	Oid			names_owner;
 
-	if (nspname == NULL || !OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("the uba model catalog is missing from the extension's schema")));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	c->table_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
+	c->store = uba_extension_table(nsp, "uba_model_store", "the uba model catalog", &c->table_owner, NULL);
+	c->names = uba_extension_table(nsp, "uba_model_names", "the uba model catalog", &names_owner, NULL);
 	c->caller = GetUserId();
-	c->names = psprintf("%s.uba_model_names", quote_identifier(nspname));
-	c->store = psprintf("%s.uba_model_store", quote_identifier(nspname));
 }
 
 /*
  * Become role, in a security-restricted operation, with search_path set to
- * path in a new nest level.  SwitchBack undoes it; an error undoes it too
+ * path in a new nest level, as PostgreSQL's maintenance commands run code
+ * for a table's owner.  uba_switch_back undoes it; an error undoes it too
  * (transaction and subtransaction abort restore both).
  */
-static void
-SwitchTo(Switched *s, Oid role, const char *path)
+void
+uba_switch_to(UbaSwitched *s, Oid role, const char *path)
 {
 	GetUserIdAndSecContext(&s->save_user, &s->save_sec);
 	SetUserIdAndSecContext(role, s->save_sec | SECURITY_LOCAL_USERID_CHANGE |
@@ -105,8 +116,8 @@ SwitchTo(Switched *s, Oid role, const char *path)
 							 GUC_ACTION_SAVE, true, 0, false);
 }
 
-static void
-SwitchBack(Switched *s)
+void
+uba_switch_back(UbaSwitched *s)
 {
 	AtEOXact_GUC(false, s->nest);
 	SetUserIdAndSecContext(s->save_user, s->save_sec);
@@ -116,7 +127,7 @@ SwitchBack(Switched *s)
 static void
 Elevate(Catalog *c, Switched *s)
 {
-	SwitchTo(s, c->table_owner, "pg_catalog, pg_temp");
+	uba_switch_to(s, c->table_owner, "pg_catalog, pg_temp");
 }
 
 /*
@@ -431,7 +442,7 @@ uba_model_save(PG_FUNCTION_ARGS)
 	SPI_connect();
 	Elevate(&c, &s);
 	v = StoreVersion(&c, name, model, metrics, true, NULL);
-	SwitchBack(&s);
+	uba_switch_back(&s);
 	SPI_finish();
 	PG_RETURN_INT32(v);
 }
@@ -586,13 +597,13 @@ Train(Catalog *c, const char *name, text *query, Jsonb *options)
 	Elevate(c, &s);
 	if (ReadName(c, name, false, &owner, NULL))
 		CheckSaveInto(c->caller, name, owner);
-	SwitchBack(&s);
+	uba_switch_back(&s);
 
 	model = RunTrainingQuery(name, text_to_cstring(query));
 
 	Elevate(c, &s);
 	v = StoreVersion(c, name, model, metrics, activate, &r);
-	SwitchBack(&s);
+	uba_switch_back(&s);
 	return v;
 }
 
@@ -783,7 +794,7 @@ uba_model_retrain(PG_FUNCTION_ARGS)
 	options = isnull ? NULL : (Jsonb *) PG_DETOAST_DATUM_COPY(d);
 	d = Col(0, 4, &isnull);
 	path = isnull ? NULL : TextDatumGetCString(d);
-	SwitchBack(&s);
+	uba_switch_back(&s);
 
 	if (!MayChange(c.caller, owner))
 		DeniedChange(name, owner);
@@ -799,16 +810,16 @@ uba_model_retrain(PG_FUNCTION_ARGS)
 				 errhint("A superuser can give it to another role with uba_model_set_owner().")));
 	Elevate(&c, &s);
 	CheckSearchPath(&c, name, owner, path);
-	SwitchBack(&s);
+	uba_switch_back(&s);
 
 	if (options == NULL)
 		options = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
 
 	/* as the owner, restricted, with the stored search_path (as REFRESH MATERIALIZED VIEW) */
-	SwitchTo(&as_owner, owner, path);
+	uba_switch_to(&as_owner, owner, path);
 	c.caller = owner;
 	v = Train(&c, name, query, options);
-	SwitchBack(&as_owner);
+	uba_switch_back(&as_owner);
 
 	SPI_finish();
 	PG_RETURN_INT32(v);
@@ -831,7 +842,7 @@ uba_model_lock(PG_FUNCTION_ARGS)
 	SPI_connect();
 	Elevate(&c, &s);
 	found = LockForChange(&c, text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	SwitchBack(&s);
+	uba_switch_back(&s);
 	SPI_finish();
 	PG_RETURN_BOOL(found);
 }
@@ -869,7 +880,7 @@ uba_model_activate(PG_FUNCTION_ARGS)
 		 2, types, values, NULL);
 	Exec(psprintf("UPDATE %s s SET active = true WHERE s.name = $1 AND s.version = $2 AND NOT s.active", c.store),
 		 2, types, values, NULL);
-	SwitchBack(&s);
+	uba_switch_back(&s);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -927,7 +938,7 @@ uba_model_drop(PG_FUNCTION_ARGS)
 		ereport(NOTICE,
 				(errmsg("version %d of model \"%s\" is now active",
 						DatumGetInt32(Col(0, 1, &isnull)), name)));
-	SwitchBack(&s);
+	uba_switch_back(&s);
 	SPI_finish();
 	PG_RETURN_INT32((int32) n);
 }
@@ -990,7 +1001,7 @@ uba_model_set_owner(PG_FUNCTION_ARGS)
 	values[1] = ObjectIdGetDatum(role);
 	Exec(psprintf("UPDATE %s n SET owner = $2::regrole WHERE n.name = $1", c.names),
 		 2, types, values, NULL);
-	SwitchBack(&s);
+	uba_switch_back(&s);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -1023,7 +1034,7 @@ ChangeReaders(FunctionCallInfo fcinfo, bool grant)
 	else if (role != InvalidOid || strcmp(reader, "public") == 0)
 		Exec(psprintf("UPDATE %s n SET readers = array_remove(n.readers, $2::regrole) WHERE n.name = $1",
 					  c.names), 2, types, values, NULL);
-	SwitchBack(&s);
+	uba_switch_back(&s);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

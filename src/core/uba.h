@@ -866,6 +866,19 @@ extern bytea *uba_pass_query_run(UbaPassQuery *pq, Datum *params, const bool *nu
 extern void uba_pass_query_close(UbaPassQuery *pq);
 extern void uba_run_lanes(int64 nblocks, int nlanes, int nthreads, UbaBlockFn fn, void *arg);
 
+/* ---------- tables of the extension, changed as their owner (catalog.c) ---------- */
+
+typedef struct UbaSwitched
+{
+	Oid			save_user;
+	int			save_sec;
+	int			nest;
+} UbaSwitched;
+
+extern char *uba_extension_table(Oid nsp, const char *relname, const char *what, Oid *owner, bool *created_here);
+extern void uba_switch_to(UbaSwitched *s, Oid role, const char *path);
+extern void uba_switch_back(UbaSwitched *s);
+
 /* ---------- distributions (distrib.c) ---------- */
 
 extern double uba_incomplete_beta(double a, double b, double x);

@@ -81,31 +81,20 @@ typedef struct ChargeRequest
 
 PGDLLEXPORT void uba_dp_budget_worker(Datum arg);
 
-/* The budget table's owner; errors when the extension's schema has no budget table */
+/* The budget table's owner; errors when it is missing, or uncommitted (the worker could not see it) */
 static Oid
-BudgetTableOwner(const char *schema)
+BudgetTableOwner(Oid nsp)
 {
-	Oid			nsp = get_namespace_oid(schema, false);
-	Oid			relid = get_relname_relid("uba_dp_budget", nsp);
-	HeapTuple	tup;
 	Oid			owner;
+	bool		created_here;
 
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("the privacy budget table is missing from the extension's schema")));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	/* the worker's transaction cannot see a table this one created and has not committed */
-	if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
+	(void) uba_extension_table(nsp, "uba_dp_budget", "the privacy budget table", &owner, &created_here);
+	if (created_here)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the privacy budget cannot be charged in the transaction that created the extension"),
 				 errdetail("Charges commit in a transaction of their own, which cannot see the budget table until this one commits. Nothing was released."),
 				 errhint("Commit CREATE EXTENSION uba first.")));
-	ReleaseSysCache(tup);
 	return owner;
 }
 
@@ -135,7 +124,7 @@ uba_dp_charge(Oid namespace, const char *dataset, double epsilon, double delta)
 	memset(req, 0, sizeof(ChargeRequest));
 	req->database = MyDatabaseId;
 	strlcpy(req->schema, schema, NAMEDATALEN);
-	req->table_owner = BudgetTableOwner(schema);
+	req->table_owner = BudgetTableOwner(namespace);
 	req->role = GetSessionUserId();
 	req->epsilon = epsilon;
 	req->delta = delta;

@@ -35,71 +35,37 @@ typedef struct DpQuantileState
 {
 	UbaDp		dp;
 	double		q;
-	double		lower;
-	double		upper;
-	UbaNoiseSource src;
-	DpRow	   *rows;
-	int64		n;
-	int64		cap;
+	DpValues	vals;
 } DpQuantileState;
 
-/* Transition: keep the row's unit, a secure random key and the clamped value */
+/* Transition: q, then the row as for sums (its unit, a secure random key, its clamped value) */
 Datum
 uba_dp_quantile_transfn(PG_FUNCTION_ARGS)
 {
 	DpQuantileState *st = PG_ARGISNULL(0) ? NULL : (DpQuantileState *) PG_GETARG_POINTER(0);
-	double		v;
+	bool		first = st == NULL;
 
-	for (int a = 3; a <= 5; a++)
-		if (PG_ARGISNULL(a))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not be NULL", a == 3 ? "q" : a == 4 ? "lower" : "upper")));
-	if (st == NULL)
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("q must not be NULL")));
+	if (first)
 	{
-		MemoryContext old = MemoryContextSwitchTo(uba_agg_context(fcinfo));
-
-		st = palloc0(sizeof(DpQuantileState));
-		uba_dp_init(&st->dp, fcinfo, 6, 7, "uba_dp_quantile");
+		st = MemoryContextAllocZero(uba_agg_context(fcinfo), sizeof(DpQuantileState));
 		st->q = PG_GETARG_FLOAT8(3);
-		st->lower = PG_GETARG_FLOAT8(4);
-		st->upper = PG_GETARG_FLOAT8(5);
 		if (!(st->q >= 0 && st->q <= 1))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("q must be between 0 and 1"),
 					 errdetail("Got %g.", st->q)));
-		if (!isfinite(st->lower) || !isfinite(st->upper) || st->lower > st->upper)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("lower and upper must be finite, lower at most upper"),
-					 errdetail("Got lower %g, upper %g.", st->lower, st->upper)));
-		uba_noise_secure(&st->src);
-		st->cap = 1024;
-		st->rows = palloc(sizeof(DpRow) * st->cap);
-		MemoryContextSwitchTo(old);
+		uba_dp_init(&st->dp, fcinfo, 6, 7, "uba_dp_quantile");
 	}
 	else
 	{
 		uba_dp_check_row(&st->dp, fcinfo, 6, 7);
 		uba_dp_same_on_every_row(PG_GETARG_FLOAT8(3), st->q, "q");
-		uba_dp_same_on_every_row(PG_GETARG_FLOAT8(4), st->lower, "lower");
-		uba_dp_same_on_every_row(PG_GETARG_FLOAT8(5), st->upper, "upper");
 	}
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		PG_RETURN_POINTER(st);
-	v = PG_GETARG_FLOAT8(2);
-	if (isnan(v))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("values must not be NaN"),
-				 errhint("Leave such rows out, or map them to a number first.")));
-	if (st->n == st->cap)
-		st->rows = uba_dp_grow(st->rows, &st->cap, sizeof(DpRow), "the differentially private quantile");
-	st->rows[st->n].unit = uba_dp_unit_key(PG_GETARG_DATUM(1), st->dp.kind);
-	st->rows[st->n].key = uba_noise_bits(&st->src);
-	st->rows[st->n].value = Min(Max(v, st->lower), st->upper);
-	st->n++;
+	uba_dp_values_row(fcinfo, &st->vals, &st->dp, first, 4);
 	PG_RETURN_POINTER(st);
 }
 
@@ -108,7 +74,7 @@ static int64
 Leaf(const DpQuantileState *st, double v)
 {
 	int64		leaves = (int64) 1 << (4 * TREE_LEVELS);
-	int64		leaf = (int64) floor((v - st->lower) / (st->upper - st->lower) * (double) leaves);
+	int64		leaf = (int64) floor((v - st->vals.lower) / (st->vals.upper - st->vals.lower) * (double) leaves);
 
 	return Min(Max(leaf, 0), leaves - 1);
 }
@@ -132,17 +98,17 @@ uba_dp_quantile_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	if (uba_dp_begin(fcinfo, &st->dp))
 		return uba_dp_end(fcinfo, &st->dp, 0, true);
-	units = uba_dp_keep_rows(st->rows, st->n, st->dp.max_contributions, &kept);
+	units = uba_dp_keep_rows(st->vals.rows, st->vals.n, st->dp.max_contributions, &kept);
 	epsilon = uba_dp_select_units(&st->dp, units);
 	if (epsilon == 0)
 		return uba_dp_end(fcinfo, &st->dp, 0, true);
-	if (st->lower == st->upper)
-		return uba_dp_end(fcinfo, &st->dp, Float8GetDatum(st->lower), false);
+	if (st->vals.lower == st->vals.upper)
+		return uba_dp_end(fcinfo, &st->dp, Float8GetDatum(st->vals.lower), false);
 	scale = uba_noise_rational(uba_dp_sensitivity(&st->dp, (double) st->dp.max_contributions * TREE_LEVELS) / epsilon,
 							   UBA_NOISE_MAX_SCALE, "scale");
 	leaves = palloc(sizeof(int64) * kept + 1);
 	for (int64 i = 0; i < kept; i++)
-		leaves[i] = Leaf(st, st->rows[i].value);
+		leaves[i] = Leaf(st, st->vals.rows[i].value);
 
 	q = st->q;
 	for (int level = 0; level < TREE_LEVELS; level++)
@@ -159,7 +125,7 @@ uba_dp_quantile_final(PG_FUNCTION_ARGS)
 				counts[(leaves[i] - first) / child]++;
 		for (int b = 0; b < TREE_BRANCHES; b++)
 		{
-			counts[b] += uba_discrete_laplace(&st->src, UBA_NOISE_DENOM, scale);
+			counts[b] += uba_discrete_laplace(&st->vals.src, UBA_NOISE_DENOM, scale);
 			counts[b] = Max(counts[b], 0);
 			total += (double) counts[b];
 		}
@@ -181,8 +147,8 @@ uba_dp_quantile_final(PG_FUNCTION_ARGS)
 		width = child;
 		CHECK_FOR_INTERRUPTS();
 	}
-	result = st->lower + ((double) first + q * (double) width) /
-		(double) ((int64) 1 << (4 * TREE_LEVELS)) * (st->upper - st->lower);
+	result = st->vals.lower + ((double) first + q * (double) width) /
+		(double) ((int64) 1 << (4 * TREE_LEVELS)) * (st->vals.upper - st->vals.lower);
 	pfree(leaves);
-	return uba_dp_end(fcinfo, &st->dp, Float8GetDatum(Min(Max(result, st->lower), st->upper)), false);
+	return uba_dp_end(fcinfo, &st->dp, Float8GetDatum(Min(Max(result, st->vals.lower), st->vals.upper)), false);
 }

@@ -38,65 +38,80 @@ PG_FUNCTION_INFO_V1(uba_dp_avg_final);
 typedef struct DpSumState
 {
 	UbaDp		dp;
-	double		lower;
-	double		upper;
-	UbaNoiseSource src;
-	DpRow	   *rows;
-	int64		n;
-	int64		cap;
+	DpValues	vals;
 } DpSumState;
 
-/* Transition of uba_dp_sum and uba_dp_avg: keep the row's unit, clamped value and a random key */
-Datum
-uba_dp_sum_transfn(PG_FUNCTION_ARGS)
+/*
+ * One row of a sum, mean or quantile: the bounds (arguments lower_arg and
+ * the next, checked on the first row, the same on every later one), then
+ * the row's unit (argument 1), a secure random key and its value (argument
+ * 2) clamped.  A row without a unit belongs to no one, a row without a
+ * value adds nothing.
+ */
+void
+uba_dp_values_row(FunctionCallInfo fcinfo, DpValues *vals, const UbaDp *dp, bool first, int lower_arg)
 {
-	DpSumState *st = PG_ARGISNULL(0) ? NULL : (DpSumState *) PG_GETARG_POINTER(0);
 	double		v;
 
-	for (int a = 3; a <= 4; a++)
+	for (int a = lower_arg; a <= lower_arg + 1; a++)
 		if (PG_ARGISNULL(a))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not be NULL", a == 3 ? "lower" : "upper")));
-	if (st == NULL)
+					 errmsg("%s must not be NULL", a == lower_arg ? "lower" : "upper")));
+	if (first)
 	{
-		MemoryContext old = MemoryContextSwitchTo(uba_agg_context(fcinfo));
-
-		st = palloc0(sizeof(DpSumState));
-		uba_dp_init(&st->dp, fcinfo, 5, 6, "uba_dp_sum");
-		st->lower = PG_GETARG_FLOAT8(3);
-		st->upper = PG_GETARG_FLOAT8(4);
-		if (!isfinite(st->lower) || !isfinite(st->upper) || st->lower > st->upper)
+		vals->lower = PG_GETARG_FLOAT8(lower_arg);
+		vals->upper = PG_GETARG_FLOAT8(lower_arg + 1);
+		if (!isfinite(vals->lower) || !isfinite(vals->upper) || vals->lower > vals->upper)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("lower and upper must be finite, lower at most upper"),
-					 errdetail("Got lower %g, upper %g.", st->lower, st->upper)));
-		uba_noise_secure(&st->src);
-		st->cap = 1024;
-		st->rows = palloc(sizeof(DpRow) * st->cap);
-		MemoryContextSwitchTo(old);
+					 errdetail("Got lower %g, upper %g.", vals->lower, vals->upper)));
+		uba_noise_secure(&vals->src);
+		vals->cap = 1024;
+		vals->rows = MemoryContextAlloc(uba_agg_context(fcinfo), sizeof(DpRow) * vals->cap);
 	}
 	else
 	{
-		uba_dp_check_row(&st->dp, fcinfo, 5, 6);
-		uba_dp_same_on_every_row(PG_GETARG_FLOAT8(3), st->lower, "lower");
-		uba_dp_same_on_every_row(PG_GETARG_FLOAT8(4), st->upper, "upper");
+		uba_dp_same_on_every_row(PG_GETARG_FLOAT8(lower_arg), vals->lower, "lower");
+		uba_dp_same_on_every_row(PG_GETARG_FLOAT8(lower_arg + 1), vals->upper, "upper");
 	}
-	/* a row without a unit belongs to no one, a row without a value adds nothing */
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		PG_RETURN_POINTER(st);
+		return;
 	v = PG_GETARG_FLOAT8(2);
 	if (isnan(v))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("values must not be NaN"),
 				 errhint("Leave such rows out, or map them to a number first.")));
-	if (st->n == st->cap)
-		st->rows = uba_dp_grow(st->rows, &st->cap, sizeof(DpRow), "the differentially private sum");
-	st->rows[st->n].unit = uba_dp_unit_key(PG_GETARG_DATUM(1), st->dp.kind);
-	st->rows[st->n].key = uba_noise_bits(&st->src);
-	st->rows[st->n].value = Min(Max(v, st->lower), st->upper);
-	st->n++;
+	if (vals->n == vals->cap)
+	{
+		MemoryContext old = MemoryContextSwitchTo(uba_agg_context(fcinfo));
+
+		vals->rows = uba_dp_grow(vals->rows, &vals->cap, sizeof(DpRow), "the differentially private values");
+		MemoryContextSwitchTo(old);
+	}
+	vals->rows[vals->n].unit = uba_dp_unit_key(PG_GETARG_DATUM(1), dp->kind);
+	vals->rows[vals->n].key = uba_noise_bits(&vals->src);
+	vals->rows[vals->n].value = Min(Max(v, vals->lower), vals->upper);
+	vals->n++;
+}
+
+/* Transition of uba_dp_sum and uba_dp_avg(unit_id, value, lower, upper, epsilon [, options]) */
+Datum
+uba_dp_sum_transfn(PG_FUNCTION_ARGS)
+{
+	DpSumState *st = PG_ARGISNULL(0) ? NULL : (DpSumState *) PG_GETARG_POINTER(0);
+	bool		first = st == NULL;
+
+	if (first)
+	{
+		st = MemoryContextAllocZero(uba_agg_context(fcinfo), sizeof(DpSumState));
+		uba_dp_init(&st->dp, fcinfo, 5, 6, "uba_dp_sum");
+	}
+	else
+		uba_dp_check_row(&st->dp, fcinfo, 5, 6);
+	uba_dp_values_row(fcinfo, &st->vals, &st->dp, first, 3);
 	PG_RETURN_POINTER(st);
 }
 
@@ -146,7 +161,7 @@ uba_dp_keep_rows(DpRow *rows, int64 n, int cap, int64 *kept)
 static double
 Grid(DpSumState *st, double epsilon)
 {
-	double		bound = Max(fabs(st->lower), fabs(st->upper));
+	double		bound = Max(fabs(st->vals.lower), fabs(st->vals.upper));
 	int			e;
 
 	if (!(bound > 0))
@@ -159,12 +174,12 @@ Grid(DpSumState *st, double epsilon)
 static double
 NoisySum(DpSumState *st, __int128 sum, double g, double epsilon)
 {
-	double		bound = Max(fabs(st->lower), fabs(st->upper));
+	double		bound = Max(fabs(st->vals.lower), fabs(st->vals.upper));
 	uint64		steps = (uint64) ceil(bound / g);
 
 	if (!(bound > 0))
 		return 0;				/* every value is 0: nothing to protect */
-	sum += uba_discrete_laplace(&st->src, UBA_NOISE_DENOM,
+	sum += uba_discrete_laplace(&st->vals.src, UBA_NOISE_DENOM,
 								uba_noise_rational(uba_dp_sensitivity(&st->dp, st->dp.max_contributions) * steps / epsilon,
 												   UBA_NOISE_MAX_SCALE, "scale"));
 	return (double) sum * g;
@@ -177,13 +192,13 @@ NoisySum(DpSumState *st, __int128 sum, double g, double epsilon)
 static double
 Prepare(FunctionCallInfo fcinfo, DpSumState *st, double share, double *g, __int128 *sum, int64 *kept)
 {
-	int64		units = uba_dp_keep_rows(st->rows, st->n, st->dp.max_contributions, kept);
+	int64		units = uba_dp_keep_rows(st->vals.rows, st->vals.n, st->dp.max_contributions, kept);
 
 	/* the grid depends on the value's epsilon, known once the release is known to be grouped */
 	*g = Grid(st, (st->dp.grouped ? st->dp.epsilon / 2 : st->dp.epsilon) * share);
 	*sum = 0;
 	for (int64 i = 0; i < *kept; i++)
-		*sum += (__int128) llround(st->rows[i].value / *g);
+		*sum += (__int128) llround(st->vals.rows[i].value / *g);
 	return uba_dp_select_units(&st->dp, units);
 }
 
@@ -230,8 +245,8 @@ uba_dp_avg_final(PG_FUNCTION_ARGS)
 	noisy_sum = NoisySum(st, sum, g, epsilon / 2);
 	count = uba_dp_noisy_count(kept, uba_dp_sensitivity(&st->dp, st->dp.max_contributions), epsilon / 2);
 	if (count < 1)
-		mean = (st->lower + st->upper) / 2;
+		mean = (st->vals.lower + st->vals.upper) / 2;
 	else
-		mean = Min(Max(noisy_sum / (double) count, st->lower), st->upper);
+		mean = Min(Max(noisy_sum / (double) count, st->vals.lower), st->vals.upper);
 	return uba_dp_end(fcinfo, &st->dp, Float8GetDatum(mean), false);
 }

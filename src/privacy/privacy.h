@@ -81,6 +81,19 @@ typedef struct DpRow
 
 extern int64 uba_dp_keep_rows(DpRow *rows, int64 n, int cap, int64 *kept);
 
+/* The rows of a DP sum, mean or quantile, values clamped to [lower, upper] (dp_sum.c) */
+typedef struct DpValues
+{
+	double		lower;
+	double		upper;
+	UbaNoiseSource src;
+	DpRow	   *rows;
+	int64		n;
+	int64		cap;
+} DpValues;
+
+extern void uba_dp_values_row(FunctionCallInfo fcinfo, DpValues *vals, const UbaDp *dp, bool first, int lower_arg);
+
 /* The privacy budget (budget.c): a release it cannot pay for raises this SQLSTATE */
 #define UBA_ERRCODE_BUDGET_EXHAUSTED MAKE_SQLSTATE('U','B','P','0','1')
 

@@ -69,13 +69,7 @@ typedef struct KeyTable
 	char	   *table;			/* its qualified name */
 } KeyTable;
 
-/* A saved user and security context, and a GUC nest level */
-typedef struct Elevated
-{
-	Oid			save_user;
-	int			save_sec;
-	int			nest;
-} Elevated;
+typedef UbaSwitched Elevated;
 
 /* A key kept by a call site of uba_pseudonymize, for one caller and one command */
 typedef struct CachedKey
@@ -103,46 +97,16 @@ typedef struct PseudonymCache
 static void
 KeysOpen(KeyTable *t, FunctionCallInfo fcinfo)
 {
-	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
-	char	   *nspname = OidIsValid(nsp) ? get_namespace_name(nsp) : NULL;
-	Oid			relid = nspname != NULL ? get_relname_relid("uba_pseudonym_keys", nsp) : InvalidOid;
-	HeapTuple	tup;
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("the uba pseudonym key table is missing from the extension's schema")));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	t->owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
+	t->table = uba_extension_table(get_func_namespace(fcinfo->flinfo->fn_oid), "uba_pseudonym_keys",
+								   "the uba pseudonym key table", &t->owner, NULL);
 	t->caller = GetUserId();
-	t->table = psprintf("%s.uba_pseudonym_keys", quote_identifier(nspname));
 }
 
-/*
- * Become the table's owner, in a security-restricted operation, with
- * search_path pinned to pg_catalog in a new GUC nest level.  SwitchBack
- * undoes it; an error undoes it too (transaction and subtransaction abort
- * restore both).
- */
+/* Statements on the key table run as its owner with nothing but pg_catalog on the path */
 static void
 Elevate(const KeyTable *t, Elevated *e)
 {
-	GetUserIdAndSecContext(&e->save_user, &e->save_sec);
-	SetUserIdAndSecContext(t->owner, e->save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	e->nest = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-}
-
-static void
-SwitchBack(Elevated *e)
-{
-	AtEOXact_GUC(false, e->nest);
-	SetUserIdAndSecContext(e->save_user, e->save_sec);
+	uba_switch_to(e, t->owner, "pg_catalog, pg_temp");
 }
 
 /* Run a fixed statement on the key table (elevated); returns the rows it processed */
@@ -350,7 +314,7 @@ LoadKey(FunctionCallInfo fcinfo, PseudonymCache *pc, text *nametext)
 	/* read-only: the statement sees the calling query's snapshot, as a STABLE function's should */
 	Exec(psprintf("SELECT k.owner, k.users, k.key FROM %s k WHERE k.name OPERATOR(pg_catalog.=) $1",
 				  t.table), 1, types, values, true);
-	SwitchBack(&e);
+	uba_switch_back(&e);
 	if (SPI_processed == 0)
 		KeyMissing(name);
 	owner = DatumGetObjectId(Col(1, &isnull));
@@ -540,7 +504,7 @@ uba_pseudonym_key_create(PG_FUNCTION_ARGS)
 	/* a concurrent creation of the same name waits for ours, then inserts nothing */
 	inserted = Exec(psprintf("INSERT INTO %s AS k (name, key, owner) VALUES ($1, $2, $3) "
 							 "ON CONFLICT (name) DO NOTHING", t.table), 3, types, values, false);
-	SwitchBack(&e);
+	uba_switch_back(&e);
 	SPI_finish();
 	WipeVarlena((Pointer) key);
 	if (inserted == 0)
@@ -587,7 +551,7 @@ ChangeUsers(FunctionCallInfo fcinfo, bool grant)
 	else
 		Exec(psprintf("UPDATE %s k SET users = pg_catalog.array_remove(k.users, $2) "
 					  "WHERE k.name OPERATOR(pg_catalog.=) $1", t.table), 2, types, values, false);
-	SwitchBack(&e);
+	uba_switch_back(&e);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -627,7 +591,7 @@ uba_pseudonym_key_drop(PG_FUNCTION_ARGS)
 	values[0] = CStringGetTextDatum(name);
 	Exec(psprintf("DELETE FROM %s k WHERE k.name OPERATOR(pg_catalog.=) $1", t.table),
 		 1, types, values, false);
-	SwitchBack(&e);
+	uba_switch_back(&e);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

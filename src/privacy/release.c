@@ -73,7 +73,7 @@ uba_dp_same_on_every_row(double got, double first, const char *what)
 /*
  * The first row of a DP aggregate: epsilon (argument epsilon_arg), the
  * options (options_arg, or -1 when the aggregate takes none) and the kind
- * of the units (argument 1).  Runs in the aggregate's memory context.
+ * of the units (argument 1), kept in the aggregate's memory context.
  */
 void
 uba_dp_init(UbaDp *dp, FunctionCallInfo fcinfo, int epsilon_arg, int options_arg, const char *fname)
@@ -81,6 +81,7 @@ uba_dp_init(UbaDp *dp, FunctionCallInfo fcinfo, int epsilon_arg, int options_arg
 	Jsonb	   *opts = NULL;
 	UbaOptions	o;
 	const char *dataset;
+	MemoryContext old;
 
 	if (PG_ARGISNULL(epsilon_arg))
 		ereport(ERROR,
@@ -89,6 +90,7 @@ uba_dp_init(UbaDp *dp, FunctionCallInfo fcinfo, int epsilon_arg, int options_arg
 	if (options_arg >= 0 && PG_NARGS() > options_arg && !PG_ARGISNULL(options_arg))
 		opts = PG_GETARG_JSONB_P(options_arg);
 	memset(dp, 0, sizeof(UbaDp));
+	old = MemoryContextSwitchTo(uba_agg_context(fcinfo));
 	dp->epsilon = uba_dp_check_epsilon(PG_GETARG_FLOAT8(epsilon_arg));
 	uba_parse_options(opts, dp_options, lengthof(dp_options), fname, &o);
 	dp->max_contributions = (int) uba_option(&o, "max_contributions");
@@ -98,6 +100,7 @@ uba_dp_init(UbaDp *dp, FunctionCallInfo fcinfo, int epsilon_arg, int options_arg
 	dp->dataset = dataset ? pstrdup(dataset) : NULL;
 	dp->options = opts ? (Jsonb *) PG_DETOAST_DATUM_COPY(PointerGetDatum(opts)) : NULL;
 	dp->kind = uba_id_kind(get_fn_expr_argtype(fcinfo->flinfo, 1), "privacy unit ids");
+	MemoryContextSwitchTo(old);
 }
 
 /* Every later row: the same epsilon and options */
