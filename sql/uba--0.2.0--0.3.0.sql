@@ -2323,3 +2323,66 @@ CREATE FUNCTION uba_ab_mde(units_per_variant float8, baseline float8, std_dev fl
                            alpha float8 DEFAULT 0.05, power float8 DEFAULT 0.8, variants int DEFAULT 2)
 RETURNS float8 AS 'MODULE_PATHNAME', 'uba_ab_mde' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION uba_ab_mde(float8, float8, float8, float8, float8, int) IS 'the smallest relative lift of a mean or proportion that units_per_variant units per variant detect with the power asked';
+
+-------------------------------------------------------------------------------
+-- off-policy evaluation (ope.c): a new policy's value from a log of another's decisions
+-------------------------------------------------------------------------------
+
+CREATE TYPE uba_ope_result AS (
+	estimate float8,				-- the new policy's expected reward per decision
+	lower float8,
+	upper float8,
+	std_error float8,				-- of the normal approximation
+	decisions bigint,
+	effective_sample_size float8,	-- (sum w)^2 / sum w^2: how many decisions the estimate rests on
+	max_weight float8				-- the largest target_probability / logging_propensity
+);
+COMMENT ON TYPE uba_ope_result IS 'an off-policy estimate of a policy''s value with its confidence interval, the decisions, the effective sample size and the largest importance weight';
+
+CREATE FUNCTION uba_ope_ips_transfn(internal, float8, float8, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_ope_ips_transfn(internal, float8, float8, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_ope_dr_transfn(internal, float8, float8, float8, float8, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_ope_dr_transfn(internal, float8, float8, float8, float8, float8) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_ope_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_ope_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_ope_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uba_ope_ips_final(internal) RETURNS uba_ope_result
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_ope_snips_final(internal) RETURNS uba_ope_result
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_ope_dr_final(internal) RETURNS uba_ope_result
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE uba_ope_ips(reward float8, logging_propensity float8, target_probability float8, options jsonb) (
+	SFUNC = uba_ope_ips_transfn, STYPE = internal, FINALFUNC = uba_ope_ips_final, COMBINEFUNC = uba_ope_combine,
+	SERIALFUNC = uba_ope_serialize, DESERIALFUNC = uba_ope_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_ope_ips(reward float8, logging_propensity float8, target_probability float8) (
+	SFUNC = uba_ope_ips_transfn, STYPE = internal, FINALFUNC = uba_ope_ips_final, COMBINEFUNC = uba_ope_combine,
+	SERIALFUNC = uba_ope_serialize, DESERIALFUNC = uba_ope_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_ope_snips(reward float8, logging_propensity float8, target_probability float8, options jsonb) (
+	SFUNC = uba_ope_ips_transfn, STYPE = internal, FINALFUNC = uba_ope_snips_final, COMBINEFUNC = uba_ope_combine,
+	SERIALFUNC = uba_ope_serialize, DESERIALFUNC = uba_ope_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_ope_snips(reward float8, logging_propensity float8, target_probability float8) (
+	SFUNC = uba_ope_ips_transfn, STYPE = internal, FINALFUNC = uba_ope_snips_final, COMBINEFUNC = uba_ope_combine,
+	SERIALFUNC = uba_ope_serialize, DESERIALFUNC = uba_ope_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_ope_dr(reward float8, logging_propensity float8, target_probability float8,
+                            predicted_reward float8, target_expected_reward float8, options jsonb) (
+	SFUNC = uba_ope_dr_transfn, STYPE = internal, FINALFUNC = uba_ope_dr_final, COMBINEFUNC = uba_ope_combine,
+	SERIALFUNC = uba_ope_serialize, DESERIALFUNC = uba_ope_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_ope_dr(reward float8, logging_propensity float8, target_probability float8,
+                            predicted_reward float8, target_expected_reward float8) (
+	SFUNC = uba_ope_dr_transfn, STYPE = internal, FINALFUNC = uba_ope_dr_final, COMBINEFUNC = uba_ope_combine,
+	SERIALFUNC = uba_ope_serialize, DESERIALFUNC = uba_ope_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_ope_ips(float8, float8, float8, jsonb) IS 'inverse propensity scoring: a new policy''s value from logged decisions (mean of target_probability / logging_propensity * reward), with an interval';
+COMMENT ON AGGREGATE uba_ope_ips(float8, float8, float8) IS 'inverse propensity scoring estimate of a new policy''s value, with a normal interval';
+COMMENT ON AGGREGATE uba_ope_snips(float8, float8, float8, jsonb) IS 'self-normalized inverse propensity scoring: sum w r / sum w, delta-method or bootstrap interval';
+COMMENT ON AGGREGATE uba_ope_snips(float8, float8, float8) IS 'self-normalized inverse propensity scoring estimate of a new policy''s value, with a normal interval';
+COMMENT ON AGGREGATE uba_ope_dr(float8, float8, float8, float8, float8, jsonb) IS 'doubly robust estimate of a new policy''s value: the reward model''s expectation under the policy plus importance-weighted residuals';
+COMMENT ON AGGREGATE uba_ope_dr(float8, float8, float8, float8, float8) IS 'doubly robust estimate of a new policy''s value, with a normal interval';

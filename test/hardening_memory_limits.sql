@@ -51,7 +51,8 @@ INSERT INTO cases (fn, sql) VALUES
 ('uba_dp_sum', 'SELECT uba_dp_sum(g, g, 0, 10, 1) FROM rows100k'),
 ('uba_dp_quantile', 'SELECT uba_dp_quantile(g, g, 0.5, 0, 10, 1) FROM rows100k'),
 ('uba_dp_funnel', 'SELECT uba_dp_funnel(g, (g % 3)::int, 2, 1) FROM rows100k'),
-('uba_k_anonymity', 'SELECT uba_k_anonymity(g) FROM rows100k');
+('uba_k_anonymity', 'SELECT uba_k_anonymity(g) FROM rows100k'),
+('uba_ope_ips bootstrap', 'SELECT uba_ope_ips(1, 0.5, 0.5, ''{"interval": "bootstrap"}''::jsonb) FROM rows100k');
 
 SELECT plan(2 * (SELECT count(*)::int FROM cases) + 2);
 SET LOCAL uba.max_memory = '1MB';
