@@ -15,7 +15,7 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 # The install script of the current version is built from one file per capability (sql/install,
 # in dependency order); the scripts of older versions and the upgrade scripts are history, kept
 # as released.  test/dump_restore.sh checks that an upgraded install equals a fresh one.
-INSTALL_PARTS = $(patsubst %,sql/install/%.sql,core segment metrics predict recommend behaviour value forecast privacy)
+INSTALL_PARTS = $(patsubst %,sql/install/%.sql,core segment metrics predict recommend behaviour value forecast privacy decide)
 FIRST_SCRIPT = sql/uba--0.1.0.sql
 UPGRADE_SCRIPTS = $(sort $(wildcard sql/uba--*--*.sql))
 DATA = $(FIRST_SCRIPT) $(UPGRADE_SCRIPTS)

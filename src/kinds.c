@@ -35,7 +35,8 @@ static const UbaModelDescriber describers[] = {
 	uba_kmeans_sweep_describe,	/* UBA_KIND_KMEANS_SWEEP */
 	uba_gmm_describe,			/* UBA_KIND_GMM */
 	uba_session_describe,		/* UBA_KIND_SESSION */
-	uba_mlp_describe			/* UBA_KIND_MLP */
+	uba_mlp_describe,			/* UBA_KIND_MLP */
+	uba_bandit_describe			/* UBA_KIND_BANDIT */
 };
 
 /* The describer of a kind, or NULL when this build has none (an unknown kind) */

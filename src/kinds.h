@@ -32,6 +32,7 @@ extern void uba_hclust_describe(const UbaModelMeta *meta, UbaReader *payload, St
 extern void uba_kmeans_sweep_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 extern void uba_gmm_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 extern void uba_mlp_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
+extern void uba_bandit_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json);
 
 /* What uba_predict and uba_explain call for a kind (the model is argument 0 of fcinfo) */
 /* x: one row of the model's n_features values (typed rows of trees: NaN is missing) */

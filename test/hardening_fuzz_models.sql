@@ -146,6 +146,13 @@ SELECT 'mlp', uba_mlp_train((x % 11)::float8, ARRAY[x % 7, x % 5]::float8[], '{"
 UNION ALL
 SELECT 'mlp', uba_mlp_train('c' || (x % 3), r, '{"hidden_layer_sizes": [3], "activation": "logistic", "early_stopping": true, "max_iter": 3}') FROM generate_series(1, 60) x, LATERAL (SELECT 1 + x % 7 AS a, (x % 3)::text AS c, x % 2 = 0 AS b) r
 UNION ALL
+-- contextual bandits: LinUCB importance-weighted, epsilon-greedy, Bernoulli Thompson without context
+SELECT 'bandit', uba_bandit_train((x % 3)::bigint, ARRAY[x % 7, x % 5]::float8[], (x % 4)::float8, 0.5, '{"importance_weighted": true}') FROM generate_series(1, 40) x
+UNION ALL
+SELECT 'bandit', uba_bandit_train((x % 4)::bigint * 10, ARRAY[x % 3, x % 2, 1]::float8[], (x % 2)::float8, NULL, '{"method": "epsilon_greedy", "feature_names": ["a", "b", "c"]}') FROM generate_series(1, 40) x
+UNION ALL
+SELECT 'bandit', uba_bandit_train((x % 3)::bigint, NULL, (x % 2)::float8, 0.3, '{"method": "beta_ts"}') FROM generate_series(1, 40) x
+UNION ALL
 -- global forecasters: with holidays; with regressors (their future values read from a table)
 SELECT 'global_forecast', uba_forecast_train(x % 3, date '2020-01-06' + 7 * (x / 3), (x % 7)::float8, '{"holidays": ["2020-03-02", "2021-01-01"], "trees": {"n_estimators": 3, "max_depth": 3}}') FROM generate_series(0, 80) x
 UNION ALL
@@ -202,6 +209,10 @@ INSERT INTO calls VALUES
 	('kmeans_sweep', 'SELECT count(*)::text FROM uba_kmeans_sweep_results($1)'),
 	('kmeans_sweep', 'SELECT uba_kmeans_assign(uba_kmeans_sweep_model($1, 2), ARRAY[3, 1]::float8[])::text'),
 	('kmeans_sweep', 'SELECT uba_model_info(uba_kmeans_sweep_model($1))::text'),
+	('bandit', 'SELECT count(*)::text FROM uba_bandit_choose($1, ARRAY[3, 1]::float8[], ARRAY[0, 1, 2, 7]::bigint[], ''{"n": 2, "seed": 1, "propensity_draws": 10}'')'),
+	('bandit', 'SELECT count(*)::text FROM uba_bandit_choose($1, ARRAY[3, 1, 1]::float8[], ARRAY[10, 20]::bigint[], ''{"seed": 1, "propensity_draws": 10}'')'),
+	('bandit', 'SELECT count(*)::text FROM uba_bandit_choose($1, ARRAY[2, 2]::float8[], ARRAY[0, 1]::bigint[], ''{"seed": 1, "propensity_draws": 10}'')'),
+	('bandit', 'SELECT length(uba_bandit_update($1, 1, ARRAY[3, 1]::float8[], 1, 0.5))::text'),
 	('mlp', 'SELECT uba_predict($1, ARRAY[3, 1]::float8[])::text'),
 	('mlp', 'SELECT uba_predict_proba($1, r)::text FROM (SELECT 3 AS a, ''1''::text AS c, true AS b) r'),
 	('mlp', 'SELECT uba_predict_class($1, ARRAY[3, 1]::float8[])'),

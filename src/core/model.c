@@ -50,7 +50,7 @@ PG_FUNCTION_INFO_V1(uba_model_kind);
 
 static const char *const kind_names[] = {
 	"any", "kmeans", "logreg", "linreg", "cf", "assoc", "boost", "prefixspan", "btyd", "gammagamma", "forecast",
-	"global_forecast", "pca", "dbscan", "hclust", "kmeans_sweep", "gmm", "session", "mlp"
+	"global_forecast", "pca", "dbscan", "hclust", "kmeans_sweep", "gmm", "session", "mlp", "bandit"
 };
 
 #define UBA_KIND_COUNT lengthof(kind_names)
