@@ -563,10 +563,7 @@ uba_bandit_deserialize(PG_FUNCTION_ARGS)
 	UbaOptions	o;
 	int			narms;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	uba_message_of(&buf, b);
 	st->options = uba_options_receive(&buf, cxt);
 	uba_parse_options(st->options, bandit_options, lengthof(bandit_options), "uba_bandit_train", &o);
 	Configure(&st->m, &o);

@@ -407,10 +407,7 @@ uba_ab_test_deserialize(PG_FUNCTION_ARGS)
 	AbState    *st = palloc0(sizeof(AbState));
 	StringInfoData buf;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	uba_message_of(&buf, b);
 	st->kind = pq_getmsgint(&buf, 4);
 	st->cap_lower = pq_getmsgfloat8(&buf);
 	st->cap_upper = pq_getmsgfloat8(&buf);

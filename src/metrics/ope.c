@@ -291,10 +291,7 @@ uba_ope_deserialize(PG_FUNCTION_ARGS)
 	OpeState   *st = palloc0(sizeof(OpeState));
 	StringInfoData buf;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	uba_message_of(&buf, b);
 	st->options = uba_options_receive(&buf, cxt);
 	st->bootstrap = pq_getmsgbyte(&buf) != 0;
 	memcpy(&st->n, pq_getmsgbytes(&buf, sizeof(double) * 11), sizeof(double) * 11);
