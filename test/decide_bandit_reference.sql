@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(24);
+SELECT plan(25);
 
 CREATE TEMP TABLE log (decision_id int, action bigint, x1 float8, x2 float8, x3 float8, x4 float8, x5 float8,
 	reward float8, propensity float8, click int, target_probability float8, predicted_reward float8,
@@ -115,6 +115,22 @@ SELECT ok((SELECT bool_and(pg_temp.near(a.score, b.score))
                                                     FROM (SELECT * FROM bandit_log_big ORDER BY g, decision_id OFFSET 0) o),
                                                  x, ARRAY[10, 20, 30, 40]::bigint[], '{"n": 4}'::jsonb) b USING (action)),
 	'a parallel training (partial states merged) scores as a serial one');
+
+-- the recipe of doc/ope.md: LinUCB trained on one half of the log, evaluated on the other
+CREATE TEMP TABLE recipe AS
+WITH train AS (SELECT * FROM log WHERE decision_id % 2 = 0),
+     test AS (SELECT * FROM log WHERE decision_id % 2 = 1),
+     policy AS (SELECT uba_bandit_train(action, ARRAY[x1, x2, x3, x4, x5], reward, propensity,
+                                        '{"importance_weighted": true}'::jsonb) AS p FROM train),
+     scored AS (
+       SELECT t.*, (c.action = t.action)::int::float8 AS linucb_probability, 1.0 / 4 AS random_probability
+         FROM test t, policy,
+              LATERAL uba_bandit_choose(policy.p, ARRAY[t.x1, t.x2, t.x3, t.x4, t.x5], ARRAY[10, 20, 30, 40]::bigint[]) c)
+SELECT avg(reward) AS logged, (uba_ope_snips(reward, propensity, linucb_probability)).lower AS linucb_lower,
+       (uba_ope_snips(reward, propensity, random_probability)).estimate AS random
+  FROM scored;
+SELECT ok((SELECT linucb_lower > logged AND logged > random FROM recipe),
+	'the recipe: LinUCB''s estimated value (its interval''s lower end) beats the logged policy''s, which beats random''s');
 
 -- bad input
 SELECT throws_ok($$SELECT uba_bandit_train(action, ARRAY[x1, x2], reward, 0) FROM log$$, '22023', 'propensity must be in (0, 1]', 'a propensity of 0');
