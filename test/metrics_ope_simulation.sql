@@ -11,6 +11,11 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
 SELECT plan(11);
+-- logs simulated: 200 in the test suite; `psql -v runs=1000 -f test/metrics_ope_simulation.sql` for a tighter coverage figure
+\if :{?runs}
+\else
+\set runs 200
+\endif
 
 CREATE FUNCTION pg_temp.mu(x1 float8, x2 float8, a int) RETURNS float8 LANGUAGE sql IMMUTABLE AS $$
 	SELECT (ARRAY[0.5, 0.3, 0.1])[a + 1] + (ARRAY[1, 0, 0.5])[a + 1] * x1 + (ARRAY[0, 1, 0.5])[a + 1] * x2
@@ -35,7 +40,7 @@ CREATE TEMP TABLE ctx AS
 SELECT run, i, sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) AS x1,
        sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) AS x2, random() AS u,
        sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) AS noise
-  FROM generate_series(1, 200) run, generate_series(1, 2000) i;
+  FROM generate_series(1, :runs) run, generate_series(1, 2000) i;
 CREATE TEMP TABLE logged AS
 WITH p AS (
 	SELECT *, exp(x1 / 2) AS e0, exp(x2 / 2) AS e1, exp(-(x1 + x2) / 4) AS e2 FROM ctx),
@@ -63,7 +68,7 @@ SELECT run, uba_ope_ips(reward, propensity, target_probability) AS ips,
   FROM scored GROUP BY run;
 
 SELECT ok((SELECT avg(((ips).lower <= value AND value <= (ips).upper)::int) FROM estimates, truth) >= 0.92,
-	'IPS''s 95% intervals cover the true value in 200 logs as a 95% interval should (>= 0.92): ' ||
+	'IPS''s 95% intervals cover the true value in ' || :runs || ' logs as a 95% interval should (>= 0.92): ' ||
 	(SELECT avg(((ips).lower <= value AND value <= (ips).upper)::int) FROM estimates, truth));
 SELECT ok((SELECT avg(((snips).lower <= value AND value <= (snips).upper)::int) FROM estimates, truth) >= 0.92,
 	'SNIPS''s cover it: ' || (SELECT avg(((snips).lower <= value AND value <= (snips).upper)::int) FROM estimates, truth));
@@ -72,7 +77,7 @@ SELECT ok((SELECT avg(((dr).lower <= value AND value <= (dr).upper)::int) FROM e
 SELECT ok((SELECT avg((dr).upper - (dr).lower) < avg((ips).upper - (ips).lower) FROM estimates),
 	'DR''s intervals are narrower than IPS''s');
 SELECT ok((SELECT abs(avg((ips).estimate) - min(value)) < 0.01 AND abs(avg((dr).estimate) - min(value)) < 0.01 FROM estimates, truth),
-	'IPS and DR are unbiased: their mean over 200 logs within 0.01 of the truth');
+	'IPS and DR are unbiased: their mean over the logs within 0.01 of the truth');
 SELECT ok((SELECT avg(logged_value) < min(value) - 0.1 FROM estimates, truth),
 	'the naive mean of the logged rewards is the logging policy''s value, far from the target''s');
 
