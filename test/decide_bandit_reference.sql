@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(25);
+SELECT plan(26);
 
 CREATE TEMP TABLE log (decision_id int, action bigint, x1 float8, x2 float8, x3 float8, x4 float8, x5 float8,
 	reward float8, propensity float8, click int, target_probability float8, predicted_reward float8,
@@ -52,6 +52,13 @@ SELECT is(ARRAY(SELECT r.ctx_id || '/' || r.action FROM ref r
                          LATERAL uba_bandit_choose(linucb_iw, x, ARRAY[10, 20, 30, 40, 50]::bigint[], '{"n": 5}'::jsonb) c) g
                  USING (ctx_id, action) WHERE NOT pg_temp.near(g.score, r.linucb_iw_score) ORDER BY 1), '{}',
 	'importance-weighted LinUCB (w = 1 / propensity) equals NumPy''s to 1e-9');
+SELECT is(ARRAY(SELECT r.ctx_id || '/' || r.action FROM ref r
+                  JOIN (SELECT ctx_id, c.action, c.score FROM contexts,
+                         LATERAL uba_bandit_choose((SELECT uba_bandit_train(action, ARRAY[x1, x2, x3, x4, x5], reward, propensity,
+                                                      '{"alpha": 0}'::jsonb) FROM log),
+                                                   x, ARRAY[10, 20, 30, 40, 50]::bigint[], '{"n": 5}'::jsonb) c) g
+                 USING (ctx_id, action) WHERE NOT pg_temp.near(g.score, r.theta_dot_x) ORDER BY 1), '{}',
+	'alpha 0: LinUCB''s score is the ridge prediction theta . x alone');
 -- epsilon-greedy: the first slot's propensity is the reference's probability of the action chosen
 SELECT is(ARRAY(SELECT ctx_id FROM (SELECT ctx_id, c.action, c.propensity FROM contexts, policies,
                   LATERAL uba_bandit_choose(greedy, x, ARRAY[10, 20, 30, 40]::bigint[], jsonb_build_object('seed', ctx_id)) c) g

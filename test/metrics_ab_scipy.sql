@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(22);
+SELECT plan(27);
 \ir lib/plan_of.sql
 
 CREATE TEMP TABLE ab (experiment text, unit_id int, variant text, value float8, covariate float8, converted boolean);
@@ -115,6 +115,32 @@ SELECT ok((SELECT bool_and(s.lift_upper - s.lift_lower > f.lift_upper - f.lift_l
              FROM unnest((SELECT uba_ab_test(variant, value, '{"sequential": true}'::jsonb) FROM ab WHERE experiment = 'means')) s
              JOIN unnest((SELECT uba_ab_test(variant, value) FROM ab WHERE experiment = 'means')) f USING (variant)
             WHERE NOT s.is_control), 'sequential intervals: wider, no p-value');
+
+-- the other options: corrections, alpha, the SRM threshold, a lower cap
+CREATE TEMP TABLE opt AS
+SELECT (SELECT uba_ab_test(variant, value) FROM ab WHERE experiment = 'means') AS holm,
+       (SELECT uba_ab_test(variant, value, '{"correction": "bonferroni"}'::jsonb) FROM ab WHERE experiment = 'means') AS bonferroni,
+       (SELECT uba_ab_test(variant, value, '{"correction": "none"}'::jsonb) FROM ab WHERE experiment = 'means') AS none,
+       (SELECT uba_ab_test(variant, value, '{"alpha": 0.2}'::jsonb) FROM ab WHERE experiment = 'small') AS alpha20,
+       (SELECT uba_ab_test(variant, value) FROM ab WHERE experiment = 'small') AS alpha05;
+SELECT ok((SELECT bool_and(pg_temp.near((n).p_value_adjusted, (n).p_value)
+                           AND pg_temp.near((b).p_value_adjusted, least(1, 2 * (b).p_value)))
+             FROM opt, unnest(none) n, unnest(bonferroni) b WHERE (n).variant = (b).variant AND NOT (n).is_control),
+	'correction none leaves p-values alone; bonferroni multiplies them by the treatments (2), at most 1');
+SELECT ok((SELECT bool_and((n).lift_upper - (n).lift_lower > (h).lift_upper - (h).lift_lower)
+             FROM opt, unnest(none) n, unnest(holm) h WHERE (n).variant = (h).variant AND NOT (n).is_control) IS FALSE
+          AND (SELECT bool_and((n).lift_upper - (n).lift_lower < (h).lift_upper - (h).lift_lower)
+             FROM opt, unnest(none) n, unnest(holm) h WHERE (n).variant = (h).variant AND NOT (n).is_control),
+	'without a correction the intervals are at alpha, narrower than the Bonferroni ones at alpha / 2');
+SELECT ok((SELECT (a).lift_upper - (a).lift_lower < (f).lift_upper - (f).lift_lower
+             FROM opt, unnest(alpha20) a, unnest(alpha05) f WHERE (a).variant = (f).variant AND NOT (a).is_control),
+	'alpha 0.2 gives narrower intervals than 0.05');
+SELECT is((SELECT bool_and(NOT (r).srm_ok) FROM unnest((SELECT uba_ab_test(variant, value, '{"srm_threshold": 1}'::jsonb)
+             FROM ab WHERE experiment = 'means')) r), true, 'srm_threshold 1: every readout flags a mismatch');
+SELECT ok((SELECT abs((r).mean - (SELECT avg(greatest(value, 20)) FROM ab WHERE experiment = 'means' AND variant = 'control')) < 1e-9
+             FROM unnest((SELECT uba_ab_test(variant, value, '{"cap_lower": 20}'::jsonb) FROM ab WHERE experiment = 'means')) r
+            WHERE (r).is_control),
+	'cap_lower raises values below it to it');
 
 -- planning: statsmodels' NormalIndPower (re-implemented on scipy in bench/ab_reference.py)
 SELECT is(ARRAY(SELECT kind || baseline FROM plan_ref

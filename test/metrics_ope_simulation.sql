@@ -10,7 +10,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(11);
+SELECT plan(12);
 -- logs simulated: 200 in the test suite; `psql -v runs=1000 -f test/metrics_ope_simulation.sql` for a tighter coverage figure
 \if :{?runs}
 \else
@@ -98,6 +98,10 @@ SELECT ok((SELECT abs((uba_ope_dr(reward, propensity, target_probability, predic
                   < 1e-9 * stddev_samp(t) / sqrt(count(*))
              FROM (SELECT *, target_expected + w * (reward - predicted) AS t FROM one) d),
 	'DR: the mean of the reward model''s expectation plus weighted residuals, and its standard error');
+SELECT ok((SELECT ((n).upper - (n).lower) / ((w).upper - (w).lower) BETWEEN 0.8392264 AND 0.8392265
+             FROM (SELECT uba_ope_dr(reward, propensity, target_probability, predicted, target_expected, '{"alpha": 0.1}'::jsonb) AS n,
+                          uba_ope_dr(reward, propensity, target_probability, predicted, target_expected) AS w FROM one) x),
+	'alpha 0.1: the normal interval is z(0.95) / z(0.975) = 0.839 of the 95% one');
 -- the bootstrap: seeded, independent of the rows' order, around the estimate
 SELECT is((SELECT (uba_ope_snips(reward, propensity, target_probability, '{"interval": "bootstrap", "seed": 7}'::jsonb)).lower FROM one),
           (SELECT (uba_ope_snips(reward, propensity, target_probability, '{"interval": "bootstrap", "seed": 7}'::jsonb)).lower

@@ -9,6 +9,8 @@
  */
 #include "uba.h"
 
+#include <math.h>
+
 /* One splitmix64 step, used to expand a seed into the generator state */
 static uint64
 SplitMix64(uint64 *x)
@@ -74,4 +76,14 @@ uba_random_below(UbaRandom *r, uint64 n)
 		v = uba_random_next(r);
 	while (v >= limit);
 	return v % n;
+}
+
+/* A standard normal draw: Box-Muller, one of the pair (two uniforms per draw) */
+double
+uba_random_normal(UbaRandom *r)
+{
+	double		u1 = uba_random_double(r),
+				u2 = uba_random_double(r);
+
+	return sqrt(-2 * log(1 - u1)) * cos(2 * M_PI * u2);
 }

@@ -55,6 +55,7 @@ typedef struct UbaRandom
 extern void uba_random_seed(UbaRandom *r, uint64 seed);
 extern uint64 uba_random_next(UbaRandom *r);
 extern double uba_random_double(UbaRandom *r);	/* [0, 1) */
+extern double uba_random_normal(UbaRandom *r);	/* standard normal: Box-Muller, one of the pair */
 extern uint64 uba_random_below(UbaRandom *r, uint64 n); /* [0, n) */
 
 /* ---------- model blobs (model.c) ---------- */

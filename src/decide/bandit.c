@@ -178,11 +178,7 @@ ArmOf(Bandit *m, int64 action)
 static void
 CheckReward(const Bandit *m, double r)
 {
-	if (!isfinite(r))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("rewards must be finite"),
-				 errdetail("Got %g.", r)));
+	uba_check_finite(r, "rewards");
 	if (m->method == BANDIT_BETA_TS && !(r >= 0 && r <= 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -635,16 +631,6 @@ uba_bandit_update(PG_FUNCTION_ARGS)
 
 /* ---------- choosing ---------- */
 
-/* A standard normal draw (Box-Muller, one of the pair) */
-static double
-Normal(UbaRandom *rng)
-{
-	double		u = uba_random_double(rng),
-				v = uba_random_double(rng);
-
-	return sqrt(-2 * log1p(-u)) * cos(2 * M_PI * v);
-}
-
 /* A Gamma(shape, 1) draw (Marsaglia and Tsang; shape < 1 by the boost U^(1/shape)) */
 static double
 Gamma(UbaRandom *rng, double shape)
@@ -658,7 +644,7 @@ Gamma(UbaRandom *rng, double shape)
 	c = 1 / sqrt(9 * d);
 	for (;;)
 	{
-		double		z = Normal(rng),
+		double		z = uba_random_normal(rng),
 					v = 1 + c * z,
 					u;
 
@@ -698,7 +684,7 @@ SampleScore(const Bandit *m, int k, const double *x, UbaRandom *rng, double *e)
 	double		s = 0;
 
 	for (int i = 0; i < d; i++)
-		e[i] = Normal(rng);
+		e[i] = uba_random_normal(rng);
 	/* back substitution: U y = e, in place */
 	for (int i = d - 1; i >= 0; i--)
 	{
@@ -743,7 +729,7 @@ Draw(const Bandit *m, const Candidate *c, const double *x, UbaRandom *rng, doubl
 
 		for (int i = 0; i < m->d; i++)
 			xx += x[i] * x[i];
-		s = Normal(rng) * m->v * sqrt(xx / m->lambda);
+		s = uba_random_normal(rng) * m->v * sqrt(xx / m->lambda);
 		return s;
 	}
 	return SampleScore(m, c->arm, x, rng, e);
@@ -762,15 +748,6 @@ Best(const Candidate *c, int n, bool by_mean)
 			  c[i].action < c[best].action)))
 			best = i;
 	return best;
-}
-
-static int
-CompareInt64(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a,
-				y = *(const int64 *) b;
-
-	return x < y ? -1 : x > y;
 }
 
 Datum
@@ -837,7 +814,7 @@ uba_bandit_choose(PG_FUNCTION_ARGS)
 					 errmsg("actions must not contain NULL")));
 		ids[i] = DatumGetInt64(elems[i]);
 	}
-	qsort(ids, nact, sizeof(int64), CompareInt64);
+	qsort(ids, nact, sizeof(int64), uba_cmp_int64);
 	for (int i = 1; i < nact; i++)
 		if (ids[i] == ids[i - 1])
 			ereport(ERROR,

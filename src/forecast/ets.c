@@ -1275,16 +1275,6 @@ fc_ets_simulated_class(const EtsForm *f)
 	return f->season == FC_MUL;
 }
 
-/* A standard normal draw (Box-Muller, one of the pair) */
-static double
-Normal(UbaRandom *r)
-{
-	double		u1 = uba_random_double(r),
-				u2 = uba_random_double(r);
-
-	return sqrt(-2 * log(1 - u1)) * cos(2 * M_PI * u2);
-}
-
 /*
  * npaths futures of h steps from the states after the last period, with
  * normal errors of the model's variance (paths: npaths x h, row-major).
@@ -1315,7 +1305,7 @@ fc_ets_simulate(const FcModel *model, int h, int npaths, uint64 seed, double *pa
 			int			j = k % m;
 			double		q = l + (f->trend != FC_NONE ? phi * b : 0);
 			double		mu = f->season == FC_ADD ? q + s[j] : f->season == FC_MUL ? q * s[j] : q;
-			double		e = sigma * Normal(&r);
+			double		e = sigma * uba_random_normal(&r);
 			double		yk = f->error == FC_MUL ? mu * (1 + e) : mu + e;
 			double		d;
 

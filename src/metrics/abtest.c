@@ -138,7 +138,6 @@ Weights(Jsonb *opts, AbState *st, double *w)
 {
 	JsonbValue *v = opts ? getKeyJsonValueFromContainer(&opts->root, "weights", 7, NULL) : NULL;
 	double		total = 0;
-	bool		given[AB_MAX_VARIANTS] = {0};
 
 	if (v == NULL)
 	{
@@ -172,7 +171,6 @@ Weights(Jsonb *opts, AbState *st, double *w)
 					 errmsg("the planned share of variant \"%s\" must be positive", st->names[i]),
 					 errdetail("Got %g.", d)));
 		w[i] = d;
-		given[i] = true;
 		total += d;
 	}
 	/* a planned variant with no unit at all is a mismatch too: its share counts */
@@ -193,7 +191,6 @@ Weights(Jsonb *opts, AbState *st, double *w)
 	}
 	for (int i = 0; i < st->nvariants; i++)
 		w[i] /= total;
-	(void) given;
 }
 
 /* ---------- the state ---------- */
@@ -292,11 +289,7 @@ Clamp(const AbState *st, double v)
 static double
 CheckValue(double v, const char *what)
 {
-	if (isnan(v) || isinf(v))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s must be finite", what),
-				 errdetail("Got %g.", v)));
+	uba_check_finite(v, what);
 	return v;
 }
 

@@ -75,13 +75,11 @@ typedef struct OpeState
 {
 	Jsonb	   *options;
 	bool		bootstrap;
-	/* the 11 doubles from n to max_w are serialized as one block: keep them together */
+	/* the 9 doubles from n to max_w are serialized as one block: keep them together */
 	double		n;
-	/* IPS and DR terms: means and sums of squared deviations (Welford, merged pairwise) */
-	double		mean_ips,
-				m2_ips,
-				mean_dr,
-				m2_dr;
+	/* the estimator's term (IPS: w r; DR: its term): mean and sum of squared deviations */
+	double		mean,
+				m2;
 	/* SNIPS: plain sums */
 	double		sw,
 				swr,
@@ -120,11 +118,7 @@ Arg(FunctionCallInfo fcinfo, int i, const char *what)
 				 errmsg("%s must not be NULL", what),
 				 errhint("Leave out the decisions whose reward is not known yet.")));
 	v = PG_GETARG_FLOAT8(i);
-	if (!isfinite(v))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s must be finite", what),
-				 errdetail("Got %g.", v)));
+	uba_check_finite(v, what);
 	return v;
 }
 
@@ -170,8 +164,7 @@ Transition(FunctionCallInfo fcinfo, bool dr)
 	w = t / p;
 	term = dr ? Arg(fcinfo, 5, "target_expected_reward") + w * (r - Arg(fcinfo, 4, "predicted_reward")) : w * r;
 	st->n += 1;
-	Welford(&st->mean_ips, &st->m2_ips, st->n, w * r);
-	Welford(&st->mean_dr, &st->m2_dr, st->n, term);
+	Welford(&st->mean, &st->m2, st->n, term);
 	st->sw += w;
 	st->swr += w * r;
 	st->sw2 += w * w;
@@ -235,16 +228,11 @@ uba_ope_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(a);
 	if (a->n == 0)
 	{
-		a->mean_ips = b->mean_ips;
-		a->m2_ips = b->m2_ips;
-		a->mean_dr = b->mean_dr;
-		a->m2_dr = b->m2_dr;
+		a->mean = b->mean;
+		a->m2 = b->m2;
 	}
 	else
-	{
-		MergeMoments(&a->mean_ips, &a->m2_ips, a->n, b->mean_ips, b->m2_ips, b->n);
-		MergeMoments(&a->mean_dr, &a->m2_dr, a->n, b->mean_dr, b->m2_dr, b->n);
-	}
+		MergeMoments(&a->mean, &a->m2, a->n, b->mean, b->m2, b->n);
 	a->n += b->n;
 	a->sw += b->sw;
 	a->swr += b->swr;
@@ -275,7 +263,7 @@ uba_ope_serialize(PG_FUNCTION_ARGS)
 	pq_begintypsend(&buf);
 	uba_options_send(&buf, st->options);
 	pq_sendbyte(&buf, st->bootstrap);
-	pq_sendbytes(&buf, (const char *) &st->n, sizeof(double) * 11);
+	pq_sendbytes(&buf, (const char *) &st->n, sizeof(double) * 9);
 	pq_sendint64(&buf, st->nrows);
 	if (st->nrows > 0)
 		pq_sendbytes(&buf, (const char *) st->rows, sizeof(OpeRow) * st->nrows);
@@ -294,7 +282,7 @@ uba_ope_deserialize(PG_FUNCTION_ARGS)
 	uba_message_of(&buf, b);
 	st->options = uba_options_receive(&buf, cxt);
 	st->bootstrap = pq_getmsgbyte(&buf) != 0;
-	memcpy(&st->n, pq_getmsgbytes(&buf, sizeof(double) * 11), sizeof(double) * 11);
+	memcpy(&st->n, pq_getmsgbytes(&buf, sizeof(double) * 9), sizeof(double) * 9);
 	st->nrows = pq_getmsgint64(&buf);
 	if (st->nrows < 0 || st->nrows > (int64) (MaxAllocHugeSize / sizeof(OpeRow)))
 		elog(ERROR, "invalid off-policy evaluation state");
@@ -359,15 +347,6 @@ CompareRows(const void *x, const void *y)
 	return a->dr < b->dr ? -1 : a->dr > b->dr;
 }
 
-static int
-CompareDoubles(const void *x, const void *y)
-{
-	double		a = *(const double *) x,
-				b = *(const double *) y;
-
-	return a < b ? -1 : a > b;
-}
-
 /*
  * A percentile bootstrap: n_bootstrap resamples of the rows with
  * replacement (multinomial counts from the seeded generator), over the
@@ -396,7 +375,7 @@ Bootstrap(OpeState *st, OpeEstimator e, const UbaOptions *o, double alpha, doubl
 			est[k++] = est[b];
 		CHECK_FOR_INTERRUPTS();
 	}
-	qsort(est, k, sizeof(double), CompareDoubles);
+	qsort(est, k, sizeof(double), uba_cmp_double);
 	if (k == 0)
 	{
 		*lo = *hi = get_float8_nan();
@@ -437,20 +416,16 @@ Final(FunctionCallInfo fcinfo, OpeEstimator e)
 	alpha = uba_option(&o, "alpha");
 	switch (e)
 	{
-		case OPE_IPS:
-			estimate = st->mean_ips;
-			if (st->n > 1)
-				se = sqrt(st->m2_ips / (st->n - 1) / st->n);
-			break;
 		case OPE_SNIPS:
 			estimate = st->sw > 0 ? st->swr / st->sw : get_float8_nan();
 			if (st->sw > 0)
 				se = sqrt(Max(st->sw2r2 - 2 * estimate * st->sw2r + estimate * estimate * st->sw2, 0)) / st->sw;
 			break;
 		default:
-			estimate = st->mean_dr;
+			/* IPS and DR: the mean of the estimator's term */
+			estimate = st->mean;
 			if (st->n > 1)
-				se = sqrt(st->m2_dr / (st->n - 1) / st->n);
+				se = sqrt(st->m2 / (st->n - 1) / st->n);
 			break;
 	}
 	if (st->bootstrap)

@@ -106,7 +106,8 @@ uba_dp_quantile_final(PG_FUNCTION_ARGS)
 		return uba_dp_end(fcinfo, &st->dp, Float8GetDatum(st->vals.lower), false);
 	scale = uba_noise_rational(uba_dp_sensitivity(&st->dp, (double) st->dp.max_contributions * TREE_LEVELS) / epsilon,
 							   UBA_NOISE_MAX_SCALE, "scale");
-	leaves = palloc(sizeof(int64) * kept + 1);
+	uba_check_memory(mul_size(sizeof(int64), Max(kept, 1)), "the differentially private quantile");
+	leaves = palloc(sizeof(int64) * Max(kept, 1));
 	for (int64 i = 0; i < kept; i++)
 		leaves[i] = Leaf(st, st->vals.rows[i].value);
 
