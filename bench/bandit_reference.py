@@ -12,6 +12,7 @@ writes, into test/data/,
     bandit_reference.csv    LinUCB / epsilon-greedy figures for 25 test contexts x 5 actions
     ope_reference.csv       IPS, SNIPS and DR estimates of the target policy on the log
     beta_ts_reference.csv   Beta-Bernoulli Thompson-sampling posteriors of the log's clicks
+    bandit_hybrid_reference.csv   hybrid LinUCB figures for the same 25 test contexts x 5 actions
 and prints a summary with two cross-checks that are not written anywhere (the target policy's
 true value by simulation, and the Thompson propensities by numerical integration).
 
@@ -91,6 +92,26 @@ CTX_SEED = 20240702.  For each context, one row per action 10, 20, 30, 40, 50 (i
                          No greedy choice here or in the log hangs on rounding: the best and
                          second-best theta . x differ by at least 0.0108 over the 25 test contexts
                          and 0.0036 over the 600 log rows.
+
+HYBRID LINUCB REFERENCE  (test/data/bandit_hybrid_reference.csv)
+-----------------------------------------------------------------
+Li et al. 2010's hybrid model with the first H = 2 context features shared by every action:
+z = (x1, x2) with coefficients beta common to all actions, x_a = (x3, x4, x5) with coefficients
+theta_a of action a:  E[r | x, a] = z . beta + x_a . theta_a.  Computed here as ONE ridge
+regression over the stacked parameter vector (beta, theta_10, theta_20, theta_30, theta_40,
+theta_50) of 2 + 5 * 3 = 17 values: each log row i with action a has the design vector phi_i
+= (z_i, 0, ..., x_{a,i} in a's block, ..., 0), and
+    G = lambda I_17 + sum_i w_i phi_i phi_i^T,   h = sum_i w_i r_i phi_i,   param = solve(G, h)
+(w_i = 1, or 1 / propensity_i for the importance-weighted columns; rows in log order).  Action
+50, never logged, keeps only lambda I in its block.  This is not the algorithm uba runs (the
+arms' blocks eliminated, Li et al.'s algorithm 2); the summary prints the largest difference
+from a direct transcription of algorithm 2's sequential updates.
+Columns: ctx_id,x1,x2,x3,x4,x5,action,hybrid_mean,hybrid_bonus,hybrid_score,hybrid_iw_score
+for the 25 test contexts above and actions 10, 20, 30, 40, 50, alpha = 1:
+    hybrid_mean     = phi . param          (phi: the test context's design vector for action a)
+    hybrid_bonus    = sqrt(phi^T G^{-1} phi)   (computed as phi . solve(G, phi))
+    hybrid_score    = hybrid_mean + alpha * hybrid_bonus
+    hybrid_iw_score = the same with the importance-weighted G, h
 
 OFF-POLICY EVALUATION  (per-row columns in bandit_log.csv; estimates in ope_reference.csv)
 ------------------------------------------------------------------------------------------
@@ -282,6 +303,82 @@ def bandit_rows(models, models_iw):
     return rows
 
 
+HYBRID_SHARED = 2
+
+
+def hybrid_phi(x, a):
+    """The stacked design vector of context x for action index a (0..K, K = the cold action)."""
+    p = D - HYBRID_SHARED
+    phi = np.zeros(HYBRID_SHARED + (K + 1) * p)
+    phi[:HYBRID_SHARED] = x[:HYBRID_SHARED]
+    start = HYBRID_SHARED + a * p
+    phi[start:start + p] = x[HYBRID_SHARED:]
+    return phi
+
+
+def hybrid_fit(X, action_idx, reward, weights):
+    """One ridge regression over (beta, every action's theta), rows in log order."""
+    m = HYBRID_SHARED + (K + 1) * (D - HYBRID_SHARED)
+    G = LAMBDA * np.eye(m)
+    h = np.zeros(m)
+    for i in range(len(X)):
+        phi = hybrid_phi(X[i], action_idx[i])
+        w = 1.0 if weights is None else weights[i]
+        G += w * np.outer(phi, phi)
+        h += (w * reward[i]) * phi
+    return G, np.linalg.solve(G, h)
+
+
+def hybrid_rows(fitted, fitted_iw):
+    X = np.round(np.random.default_rng(CTX_SEED).standard_normal((N_CTX, D)), 4)
+    rows = []
+    for c in range(N_CTX):
+        x = X[c]
+        for a, action in enumerate(ACTIONS + [COLD_ACTION]):
+            out = []
+            for G, param in (fitted, fitted_iw):
+                phi = hybrid_phi(x, a)
+                mean = float(np.dot(phi, param))
+                bonus = math.sqrt(float(np.dot(phi, np.linalg.solve(G, phi))))
+                out.append((mean, bonus, mean + ALPHA * bonus))
+            rows.append([c + 1] + [float(v) for v in x] + [action, out[0][0], out[0][1], out[0][2], out[1][2]])
+    return rows
+
+
+def hybrid_algorithm2(X, action_idx, reward, rows):
+    """Li et al. 2010, algorithm 2, transcribed (sequential updates); the largest difference from rows."""
+    k, p = HYBRID_SHARED, D - HYBRID_SHARED
+    A0, b0 = LAMBDA * np.eye(k), np.zeros(k)
+    A = [LAMBDA * np.eye(p) for _ in range(K + 1)]
+    B = [np.zeros((p, k)) for _ in range(K + 1)]
+    b = [np.zeros(p) for _ in range(K + 1)]
+    for i in range(len(X)):
+        a, z, xa, r = action_idx[i], X[i][:k], X[i][k:], reward[i]
+        Ainv = np.linalg.inv(A[a])
+        A0 += B[a].T @ Ainv @ B[a]
+        b0 += B[a].T @ Ainv @ b[a]
+        A[a] += np.outer(xa, xa)
+        B[a] += np.outer(xa, z)
+        b[a] += r * xa
+        Ainv = np.linalg.inv(A[a])
+        A0 += np.outer(z, z) - B[a].T @ Ainv @ B[a]
+        b0 += r * z - B[a].T @ Ainv @ b[a]
+    A0inv = np.linalg.inv(A0)
+    beta = A0inv @ b0
+    diff = 0.0
+    for row in rows:
+        x = np.array(row[1:1 + D])
+        a = (ACTIONS + [COLD_ACTION]).index(row[1 + D])
+        z, xa = x[:k], x[k:]
+        Ainv = np.linalg.inv(A[a])
+        theta = Ainv @ (b[a] - B[a] @ beta)
+        s = (z @ A0inv @ z - 2 * z @ A0inv @ B[a].T @ Ainv @ xa + xa @ Ainv @ xa
+             + xa @ Ainv @ B[a] @ A0inv @ B[a].T @ Ainv @ xa)
+        score = z @ beta + xa @ theta + ALPHA * math.sqrt(s)
+        diff = max(diff, abs(score - row[1 + D + 3]))
+    return diff
+
+
 def target_columns(models, X, action_idx):
     tp = np.empty(N_LOG)
     pred = np.empty(N_LOG)
@@ -407,6 +504,14 @@ def main():
                   ["action", "successes", "failures", "posterior_mean", "ts_propensity_mc"], trows)
     paths.append((p, len(trows)))
 
+    hrows = hybrid_rows(hybrid_fit(X, action_idx, reward, None),
+                        hybrid_fit(X, action_idx, reward, 1.0 / propensity))
+    p = write_csv("bandit_hybrid_reference.csv",
+                  ["ctx_id", "x1", "x2", "x3", "x4", "x5", "action", "hybrid_mean", "hybrid_bonus",
+                   "hybrid_score", "hybrid_iw_score"], hrows)
+    check_roundtrip(p, hrows)
+    paths.append((p, len(hrows)))
+
     # ---- summary (stdout only) ----
     total = 0
     for path, rows in paths:
@@ -426,6 +531,8 @@ def main():
     for r in orows:
         print(f"  {r[0]:5s} {r[1]:.4f}  se {r[2]:.4f}  [{r[3]:.4f}, {r[4]:.4f}]"
               f"  ess {r[5]:.1f}  max_w {r[6]:.2f}")
+    print(f"hybrid LinUCB: the stacked ridge against Li et al.'s algorithm 2, largest score difference "
+          f"{hybrid_algorithm2(X, action_idx, reward, hrows):.3g}")
     exact = ts_exact(trows)
     print("Thompson propensities (Monte Carlo vs exact integral):")
     for r, e in zip(trows, exact):

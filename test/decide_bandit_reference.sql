@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(26);
+SELECT plan(37);
 
 CREATE TEMP TABLE log (decision_id int, action bigint, x1 float8, x2 float8, x3 float8, x4 float8, x5 float8,
 	reward float8, propensity float8, click int, target_probability float8, predicted_reward float8,
@@ -20,6 +20,9 @@ CREATE TEMP TABLE ope_ref (estimator text, estimate float8, std_error float8, lo
 \copy ope_ref FROM 'test/data/ope_reference.csv' WITH (FORMAT csv, HEADER)
 CREATE TEMP TABLE ts_ref (action bigint, successes int, failures int, posterior_mean float8, ts_propensity_mc float8);
 \copy ts_ref FROM 'test/data/beta_ts_reference.csv' WITH (FORMAT csv, HEADER)
+CREATE TEMP TABLE hybrid_ref (ctx_id int, x1 float8, x2 float8, x3 float8, x4 float8, x5 float8, action bigint,
+	hybrid_mean float8, hybrid_bonus float8, hybrid_score float8, hybrid_iw_score float8);
+\copy hybrid_ref FROM 'test/data/bandit_hybrid_reference.csv' WITH (FORMAT csv, HEADER)
 
 CREATE FUNCTION pg_temp.near(got float8, want float8) RETURNS boolean LANGUAGE sql AS $$
 	SELECT (got IS NULL AND want IS NULL) OR abs(got - want) <= greatest(1e-9 * abs(want), 1e-12)
@@ -59,6 +62,61 @@ SELECT is(ARRAY(SELECT r.ctx_id || '/' || r.action FROM ref r
                                                    x, ARRAY[10, 20, 30, 40, 50]::bigint[], '{"n": 5}'::jsonb) c) g
                  USING (ctx_id, action) WHERE NOT pg_temp.near(g.score, r.theta_dot_x) ORDER BY 1), '{}',
 	'alpha 0: LinUCB''s score is the ridge prediction theta . x alone');
+-- a context per action (float8[][], a row per offered action in the order offered): action a of
+-- context c is scored at context c, the others at context c % 25 + 1
+CREATE TEMP TABLE mixed AS
+SELECT c1.ctx_id, c2.ctx_id AS other,
+       ARRAY[c1.x, c2.x, c1.x, c2.x, c1.x] AS xs  -- actions 50, 40, 30, 20, 10
+  FROM contexts c1 JOIN contexts c2 ON c2.ctx_id = c1.ctx_id % 25 + 1;
+SELECT is(ARRAY(SELECT m.ctx_id || '/' || g.action
+                  FROM mixed m, policies,
+                       LATERAL uba_bandit_choose(linucb, xs, ARRAY[50, 40, 30, 20, 10]::bigint[], '{"n": 5}'::jsonb) g
+                  JOIN ref r ON r.action = g.action
+                 WHERE r.ctx_id = CASE WHEN g.action IN (50, 30, 10) THEN m.ctx_id ELSE m.other END
+                   AND NOT pg_temp.near(g.score, r.linucb_score) ORDER BY 1), '{}',
+	'a context per action (float8[][]): each action scored at its own row, as NumPy''s');
+
+-- hybrid LinUCB: x1, x2 shared by every action (one beta), x3..x5 per action, against NumPy's one stacked ridge regression
+CREATE TEMP TABLE hybrid AS
+SELECT (SELECT uba_bandit_train(action, ARRAY[x1, x2, x3, x4, x5], reward, propensity, '{"shared_features": 2}'::jsonb) FROM log) AS p,
+       (SELECT uba_bandit_train(action, ARRAY[x1, x2, x3, x4, x5], reward, propensity,
+                                '{"shared_features": 2, "importance_weighted": true}'::jsonb) FROM log) AS p_iw;
+SELECT is(ARRAY(SELECT r.ctx_id || '/' || r.action FROM hybrid_ref r
+                  JOIN (SELECT ctx_id, c.action, c.score FROM contexts, hybrid,
+                         LATERAL uba_bandit_choose(p, x, ARRAY[10, 20, 30, 40, 50]::bigint[], '{"n": 5}'::jsonb) c) g
+                 USING (ctx_id, action) WHERE NOT pg_temp.near(g.score, r.hybrid_score) ORDER BY 1), '{}',
+	'hybrid LinUCB''s scores z . beta + x . theta_a + alpha sqrt(s) equal NumPy''s stacked ridge to 1e-9 (cold action 50 too)');
+SELECT is(ARRAY(SELECT r.ctx_id || '/' || r.action FROM hybrid_ref r
+                  JOIN (SELECT ctx_id, c.action, c.score FROM contexts,
+                         LATERAL uba_bandit_choose((SELECT uba_bandit_train(action, ARRAY[x1, x2, x3, x4, x5], reward, propensity,
+                                                      '{"shared_features": 2, "alpha": 0}'::jsonb) FROM log),
+                                                   x, ARRAY[10, 20, 30, 40, 50]::bigint[], '{"n": 5}'::jsonb) c) g
+                 USING (ctx_id, action) WHERE NOT pg_temp.near(g.score, r.hybrid_mean) ORDER BY 1), '{}',
+	'hybrid, alpha 0: the mean z . beta + x . theta_a alone, as NumPy''s');
+SELECT is(ARRAY(SELECT r.ctx_id || '/' || r.action FROM hybrid_ref r
+                  JOIN (SELECT ctx_id, c.action, c.score FROM contexts, hybrid,
+                         LATERAL uba_bandit_choose(p_iw, x, ARRAY[10, 20, 30, 40, 50]::bigint[], '{"n": 5}'::jsonb) c) g
+                 USING (ctx_id, action) WHERE NOT pg_temp.near(g.score, r.hybrid_iw_score) ORDER BY 1), '{}',
+	'importance-weighted hybrid LinUCB equals NumPy''s to 1e-9');
+SELECT is(ARRAY(SELECT m.ctx_id || '/' || g.action
+                  FROM mixed m, hybrid,
+                       LATERAL uba_bandit_choose(p, xs, ARRAY[50, 40, 30, 20, 10]::bigint[], '{"n": 5}'::jsonb) g
+                  JOIN hybrid_ref r ON r.action = g.action
+                 WHERE r.ctx_id = CASE WHEN g.action IN (50, 30, 10) THEN m.ctx_id ELSE m.other END
+                   AND NOT pg_temp.near(g.score, r.hybrid_score) ORDER BY 1), '{}',
+	'hybrid with a context per action, as NumPy''s');
+SELECT ok((SELECT bool_and(pg_temp.near(a.score, b.score))
+             FROM contexts,
+                  LATERAL uba_bandit_choose((SELECT uba_bandit_update(
+                              (SELECT uba_bandit_train(action, ARRAY[x1, x2, x3, x4, x5], reward, propensity, '{"shared_features": 2}'::jsonb)
+                                 FROM log WHERE decision_id < 600),
+                              l.action, ARRAY[l.x1, l.x2, l.x3, l.x4, l.x5], l.reward) FROM log l WHERE decision_id = 600),
+                            x, ARRAY[10, 20, 30, 40, 50]::bigint[], '{"n": 5}'::jsonb) a
+                  JOIN LATERAL uba_bandit_choose((SELECT p FROM hybrid), x, ARRAY[10, 20, 30, 40, 50]::bigint[], '{"n": 5}'::jsonb) b
+                  USING (action)),
+	'hybrid: train on 599 decisions then update with the 600th scores as training on all 600');
+SELECT is((SELECT (uba_model_info(p))->>'shared_features' FROM hybrid), '2', 'uba_model_info tells the shared features');
+
 -- epsilon-greedy: the first slot's propensity is the reference's probability of the action chosen
 SELECT is(ARRAY(SELECT ctx_id FROM (SELECT ctx_id, c.action, c.propensity FROM contexts, policies,
                   LATERAL uba_bandit_choose(greedy, x, ARRAY[10, 20, 30, 40]::bigint[], jsonb_build_object('seed', ctx_id)) c) g
@@ -122,6 +180,16 @@ SELECT ok((SELECT bool_and(pg_temp.near(a.score, b.score))
                                                     FROM (SELECT * FROM bandit_log_big ORDER BY g, decision_id OFFSET 0) o),
                                                  x, ARRAY[10, 20, 30, 40]::bigint[], '{"n": 4}'::jsonb) b USING (action)),
 	'a parallel training (partial states merged) scores as a serial one');
+SELECT ok((SELECT bool_and(pg_temp.near(a.score, b.score))
+             FROM contexts,
+                  LATERAL uba_bandit_choose((SELECT uba_bandit_train(action, ARRAY[x1, x2, x3, x4, x5], reward, propensity,
+                                                                     '{"shared_features": 2}'::jsonb) FROM bandit_log_big),
+                                            x, ARRAY[10, 20, 30, 40]::bigint[], '{"n": 4}'::jsonb) a
+                  JOIN LATERAL uba_bandit_choose((SELECT uba_bandit_train(action, ARRAY[x1, x2, x3, x4, x5], reward, propensity,
+                                                                          '{"shared_features": 2}'::jsonb)
+                                                    FROM (SELECT * FROM bandit_log_big ORDER BY g, decision_id OFFSET 0) o),
+                                                 x, ARRAY[10, 20, 30, 40]::bigint[], '{"n": 4}'::jsonb) b USING (action)),
+	'hybrid: a parallel training (the shared statistics merged too) scores as a serial one');
 
 -- the recipe of doc/ope.md: LinUCB trained on one half of the log, evaluated on the other
 CREATE TEMP TABLE recipe AS
@@ -152,6 +220,12 @@ SELECT throws_ok($$SELECT * FROM uba_bandit_choose((SELECT linucb FROM policies)
 	'22023', 'action 10 is offered twice', 'an action offered twice');
 SELECT throws_ok($$SELECT * FROM uba_bandit_choose((SELECT linucb FROM policies), ARRAY[1, 2, 3, 4, 5]::float8[], '{}'::bigint[])$$,
 	'22023', NULL, 'no action to choose from');
+SELECT throws_ok($$SELECT uba_bandit_train(action, ARRAY[x1, x2], reward, propensity, '{"shared_features": 3}'::jsonb) FROM log$$,
+	'22023', 'shared_features (3) is more than the context''s 2 features', 'more shared features than the context has');
+SELECT throws_ok($$SELECT uba_bandit_train(action, ARRAY[x1, x2], reward, propensity, '{"shared_features": 1, "method": "lin_ts"}'::jsonb) FROM log$$,
+	'22023', NULL, 'shared features with a method that has no hybrid form');
+SELECT throws_ok($$SELECT * FROM uba_bandit_choose((SELECT linucb FROM policies), ARRAY[[1, 2, 3, 4, 5], [1, 2, 3, 4, 5]]::float8[], ARRAY[10, 20, 30]::bigint[])$$,
+	'2202E', 'a context per action must be 3 x 5 (actions x features)', 'a context per action with a row missing');
 SELECT throws_ok($$SELECT * FROM uba_bandit_choose((SELECT uba_kmeans(ARRAY[1, 2]::float8[], 1)), ARRAY[1, 2, 3, 4, 5]::float8[], ARRAY[10]::bigint[])$$,
 	'42809', NULL, 'a model of another kind');
 

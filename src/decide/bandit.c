@@ -75,6 +75,7 @@ static const UbaOptionSpec bandit_options[] = {
 	{"epsilon", UBA_OPT_FLOAT, 0.1, 0, 1, NULL},
 	{"v", UBA_OPT_FLOAT, 1.0, 0, 1e6, NULL},
 	{"importance_weighted", UBA_OPT_BOOL, 0, 0, 1, NULL},
+	{"shared_features", UBA_OPT_INT, 0, 0, BANDIT_MAX_DIM, NULL},
 	{"feature_names", UBA_OPT_NAMES, 0, 0, 0, NULL},
 };
 
@@ -91,8 +92,9 @@ typedef struct BanditArm
 	double		n;				/* observations */
 	double		successes;		/* sum of rewards (beta_ts: in [0, 1]) */
 	double		failures;		/* sum of 1 - reward */
-	double	   *A;				/* d x d, without lambda I */
-	double	   *b;				/* d */
+	double	   *A;				/* p x p (p = d - shared), without lambda I */
+	double	   *B;				/* p x shared: sum w x z' (hybrid) */
+	double	   *b;				/* p */
 } BanditArm;
 
 /* What training, updating and scoring share: the method's parameters and the arms */
@@ -105,20 +107,48 @@ typedef struct Bandit
 	double		epsilon;
 	double		v;
 	bool		importance_weighted;
+	int			shared;			/* hybrid LinUCB: the leading features all actions share, else 0 */
 	int			narms;
 	int			cap;
-	BanditArm  *arms;			/* by action id, ascending (after Sort) */
+	BanditArm  *arms;			/* by action id, ascending */
+	double	   *Z;				/* hybrid: shared x shared, sum w z z' */
+	double	   *zr;				/* hybrid: shared, sum w r z */
 	/* scoring: per arm theta and the Cholesky factor of lambda I + A (row-major upper) */
 	double	  **theta;
 	double	  **chol;
+	/* hybrid scoring: per arm M = (lambda I + A)^-1 B; beta and the factor of A0 */
+	double	  **M;
+	double	   *beta;
+	double	   *chol0;
 } Bandit;
+
+static double Quadratic(const double *U, int d, const double *x, double *z);
 
 /* ---------- arms ---------- */
 
+/* The bytes of one arm's statistics: A, B and b */
 static Size
-ArmBytes(int d)
+ArmBytes(const Bandit *m)
 {
-	return sizeof(double) * ((Size) d * d + d);
+	Size		p = m->d - m->shared;
+
+	return sizeof(double) * (p * p + p * m->shared + p);
+}
+
+/* The context's dimension is known: room for the shared statistics */
+static void
+SetDim(Bandit *m, int d)
+{
+	m->d = d;
+	if (m->shared > d)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("shared_features (%d) is more than the context's %d features", m->shared, d)));
+	if (m->shared > 0)
+	{
+		m->Z = palloc0(sizeof(double) * m->shared * m->shared);
+		m->zr = palloc0(sizeof(double) * m->shared);
+	}
 }
 
 static int
@@ -156,7 +186,7 @@ ArmOf(Bandit *m, int64 action)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("a bandit has at most %d actions", BANDIT_MAX_ACTIONS)));
-	uba_check_memory(mul_size(ArmBytes(m->d), m->narms + 1), "the bandit's statistics");
+	uba_check_memory(mul_size(ArmBytes(m), m->narms + 1), "the bandit's statistics");
 	if (m->narms == m->cap)
 	{
 		m->cap = m->cap ? m->cap * 2 : 16;
@@ -169,8 +199,11 @@ ArmOf(Bandit *m, int64 action)
 	a->action = action;
 	if (m->d > 0)
 	{
-		a->A = palloc0(sizeof(double) * m->d * m->d);
-		a->b = palloc0(sizeof(double) * m->d);
+		int			p = m->d - m->shared;
+
+		a->A = palloc0(sizeof(double) * Max(p * p, 1));
+		a->B = palloc0(sizeof(double) * Max(p * m->shared, 1));
+		a->b = palloc0(sizeof(double) * Max(p, 1));
 	}
 	return a;
 }
@@ -187,30 +220,51 @@ CheckReward(const Bandit *m, double r)
 				 errhint("Bernoulli Thompson sampling models a click or a conversion.")));
 }
 
-/* Add one observation (x: d values) with weight w */
+/* S += w v v' (s x s, both halves from one product: S stays exactly symmetric) and t += w r v */
+static void
+AddOuter(double *S, double *t, const double *v, int s, double w, double r)
+{
+	for (int i = 0; i < s; i++)
+	{
+		double		wv = w * v[i];
+
+		for (int j = i; j < s; j++)
+		{
+			double		p = wv * v[j];
+
+			S[i * s + j] += p;
+			if (j != i)
+				S[j * s + i] += p;
+		}
+		t[i] += wv * r;
+	}
+}
+
+/*
+ * Add one observation (x: d values, the shared ones first) with weight w:
+ * the action's A, b (and B = sum w x z'), and the shared Z, zr.
+ */
 static void
 Observe(Bandit *m, int64 action, const double *x, double r, double w)
 {
 	BanditArm  *a = ArmOf(m, action);
+	int			k = m->shared,
+				p = m->d - k;
+	const double *xa = x + k;
 
 	CheckReward(m, r);
 	a->n += 1;
 	a->successes += w * r;
 	a->failures += w * (1 - r);
-	for (int i = 0; i < m->d; i++)
+	if (m->d == 0)
+		return;
+	AddOuter(a->A, a->b, xa, p, w, r);
+	if (k > 0)
 	{
-		double		wx = w * x[i];
-
-		/* one product for both halves: A stays exactly symmetric */
-		for (int j = i; j < m->d; j++)
-		{
-			double		p = wx * x[j];
-
-			a->A[i * m->d + j] += p;
-			if (j != i)
-				a->A[j * m->d + i] += p;
-		}
-		a->b[i] += wx * r;
+		for (int i = 0; i < p; i++)
+			for (int j = 0; j < k; j++)
+				a->B[i * k + j] += w * xa[i] * x[j];
+		AddOuter(m->Z, m->zr, x, k, w, r);
 	}
 }
 
@@ -259,14 +313,18 @@ Build(const Bandit *m, int64 rows, TimestampTz started, const UbaOptions *o, con
 	uba_put_u32(&w, (uint32) m->method);
 	uba_put_u32(&w, (uint32) m->d);
 	uba_put_u32(&w, (uint32) m->narms);
-	uba_put_u32(&w, m->importance_weighted ? 1 : 0);
+	/* flags: 1 importance weighted, 2 hybrid (the number of shared features follows) */
+	uba_put_u32(&w, (m->importance_weighted ? 1 : 0) | (m->shared > 0 ? 2 : 0));
 	uba_put_f64(&w, m->alpha);
 	uba_put_f64(&w, m->lambda);
 	uba_put_f64(&w, m->epsilon);
 	uba_put_f64(&w, m->v);
+	if (m->shared > 0)
+		uba_put_u32(&w, (uint32) m->shared);
 	for (int k = 0; k < m->narms; k++)
 	{
 		const BanditArm *a = &m->arms[k];
+		Size		p = m->d - m->shared;
 
 		uba_put_u64(&w, (uint64) a->action);
 		uba_put_f64(&w, a->n);
@@ -274,9 +332,15 @@ Build(const Bandit *m, int64 rows, TimestampTz started, const UbaOptions *o, con
 		uba_put_f64(&w, a->failures);
 		if (m->d > 0)
 		{
-			uba_put_f64_array(&w, a->A, (Size) m->d * m->d);
-			uba_put_f64_array(&w, a->b, m->d);
+			uba_put_f64_array(&w, a->A, p * p);
+			uba_put_f64_array(&w, a->B, p * m->shared);
+			uba_put_f64_array(&w, a->b, p);
 		}
+	}
+	if (m->shared > 0)
+	{
+		uba_put_f64_array(&w, m->Z, (Size) m->shared * m->shared);
+		uba_put_f64_array(&w, m->zr, m->shared);
 	}
 	if (o != NULL)
 		uba_model_meta_init(&meta, m->d, rows, started, o);
@@ -291,6 +355,16 @@ Build(const Bandit *m, int64 rows, TimestampTz started, const UbaOptions *o, con
 		meta.feature_names = names;
 	}
 	return uba_model_build(UBA_KIND_BANDIT, &meta, &w);
+}
+
+static bool
+Symmetric(const double *S, int s)
+{
+	for (int i = 0; i < s; i++)
+		for (int j = 0; j < i; j++)
+			if (S[i * s + j] != S[j * s + i])
+				return false;
+	return true;
 }
 
 /* Read and validate a bandit payload (every number, the order of actions, the statistics' shape) */
@@ -309,17 +383,25 @@ Read(const UbaModelMeta *meta, UbaReader *r)
 	if (m->d < 0 || m->d > BANDIT_MAX_DIM || m->d != meta->n_features ||
 		(m->d == 0 && m->method != BANDIT_BETA_TS))
 		uba_model_corrupted("Bad context dimension %d.", m->d);
-	if (m->narms < 0 || m->narms > BANDIT_MAX_ACTIONS || flags > 1)
+	if (m->narms < 0 || m->narms > BANDIT_MAX_ACTIONS || flags > 3)
 		uba_model_corrupted("Bad bandit header.");
-	m->importance_weighted = flags == 1;
+	m->importance_weighted = (flags & 1) != 0;
 	m->alpha = uba_get_finite_f64(r);
 	m->lambda = uba_get_finite_f64(r);
 	m->epsilon = uba_get_finite_f64(r);
 	m->v = uba_get_finite_f64(r);
 	if (!(m->alpha >= 0) || !(m->lambda > 0) || !(m->epsilon >= 0 && m->epsilon <= 1) || !(m->v >= 0))
 		uba_model_corrupted("Bad bandit parameters.");
-	uba_reader_check_space(r, (Size) m->narms, 4 * sizeof(double) + ArmBytes(m->d));
-	uba_check_memory(mul_size(ArmBytes(m->d), (Size) m->narms * 2 + 1), "the bandit");
+	if (flags & 2)
+	{
+		m->shared = (int) uba_get_u32(r);
+		if (m->shared < 1 || m->shared > m->d ||
+			(m->method != BANDIT_LINUCB && m->method != BANDIT_EPSILON_GREEDY))
+			uba_model_corrupted("Bad number of shared features %d.", m->shared);
+	}
+	uba_reader_check_space(r, (Size) m->narms, 4 * sizeof(double) + ArmBytes(m));
+	uba_check_memory(add_size(mul_size(ArmBytes(m), (Size) m->narms * 3 + 1),
+							  sizeof(double) * 3 * (Size) m->shared * m->shared), "the bandit");
 	m->cap = Max(m->narms, 1);
 	m->arms = palloc0(sizeof(BanditArm) * m->cap);
 	for (int k = 0; k < m->narms; k++)
@@ -337,46 +419,183 @@ Read(const UbaModelMeta *meta, UbaReader *r)
 			uba_model_corrupted("Bad counts of action " INT64_FORMAT ".", a->action);
 		if (m->d > 0)
 		{
-			a->A = palloc(sizeof(double) * m->d * m->d);
-			a->b = palloc(sizeof(double) * m->d);
-			uba_get_f64_array(r, a->A, (Size) m->d * m->d, true);
-			uba_get_f64_array(r, a->b, m->d, true);
-			for (int i = 0; i < m->d; i++)
-				for (int j = 0; j < i; j++)
-					if (a->A[i * m->d + j] != a->A[j * m->d + i])
-						uba_model_corrupted("The statistics of action " INT64_FORMAT " are not symmetric.", a->action);
+			int			p = m->d - m->shared;
+
+			a->A = palloc(sizeof(double) * Max(p * p, 1));
+			a->B = palloc(sizeof(double) * Max(p * m->shared, 1));
+			a->b = palloc(sizeof(double) * Max(p, 1));
+			uba_get_f64_array(r, a->A, (Size) p * p, true);
+			uba_get_f64_array(r, a->B, (Size) p * m->shared, true);
+			uba_get_f64_array(r, a->b, p, true);
+			if (!Symmetric(a->A, p))
+				uba_model_corrupted("The statistics of action " INT64_FORMAT " are not symmetric.", a->action);
 		}
+	}
+	if (m->shared > 0)
+	{
+		m->Z = palloc(sizeof(double) * m->shared * m->shared);
+		m->zr = palloc(sizeof(double) * m->shared);
+		uba_get_f64_array(r, m->Z, (Size) m->shared * m->shared, true);
+		uba_get_f64_array(r, m->zr, m->shared, true);
+		if (!Symmetric(m->Z, m->shared))
+			uba_model_corrupted("The shared statistics are not symmetric.");
 	}
 	uba_reader_finish(r);
 	return m;
 }
 
-/* Factor lambda I + A of every arm (the scoring cache); a damaged A that is not positive definite is refused */
+/* v = (U'U)^-1 v in place, for the factor U (row-major upper) of a positive definite s x s matrix */
+static void
+SolveFactor(const double *U, int s, double *v)
+{
+	for (int i = 0; i < s; i++)
+	{
+		for (int k = 0; k < i; k++)
+			v[i] -= U[k * s + i] * v[k];
+		v[i] /= U[i * s + i];
+	}
+	for (int i = s - 1; i >= 0; i--)
+	{
+		for (int j = i + 1; j < s; j++)
+			v[i] -= U[i * s + j] * v[j];
+		v[i] /= U[i * s + i];
+	}
+}
+
+/*
+ * The scoring cache: every arm's lambda I + A factored, and theta.  Hybrid
+ * LinUCB (Li et al. 2010, algorithm 2) is one ridge regression over the
+ * shared coefficients beta and every arm's theta; eliminating the arms'
+ * blocks leaves A0 = lambda I + Z - sum_a B_a' A_a^-1 B_a and b0 = zr -
+ * sum_a B_a' A_a^-1 b_a for beta = A0^-1 b0, then theta_a = A_a^-1 (b_a -
+ * B_a beta).  Statistics that are not positive definite (a damaged model)
+ * are refused.
+ */
 static void *
 ParseForScoring(const UbaModelMeta *meta, UbaReader *r)
 {
 	Bandit	   *m = Read(meta, r);
-	int			d = m->d;
+	int			k = m->shared,
+				p = m->d - k;
+	double	   *b0 = NULL,
+			   *col = NULL;
 
-	if (d == 0)
+	if (m->d == 0)
 		return m;
 	m->theta = palloc(sizeof(double *) * Max(m->narms, 1));
 	m->chol = palloc(sizeof(double *) * Max(m->narms, 1));
-	for (int k = 0; k < m->narms; k++)
+	if (k > 0)
 	{
-		double	   *A = palloc(sizeof(double) * d * d);
-
-		memcpy(A, m->arms[k].A, sizeof(double) * d * d);
-		for (int i = 0; i < d; i++)
-			A[i * d + i] += m->lambda;
-		m->theta[k] = palloc(sizeof(double) * d);
-		memcpy(m->theta[k], m->arms[k].b, sizeof(double) * d);
-		if (!uba_cholesky_solve(d, A, m->theta[k]))
-			uba_model_corrupted("The statistics of action " INT64_FORMAT " are not positive definite.",
-								m->arms[k].action);
-		m->chol[k] = A;
+		m->M = palloc(sizeof(double *) * Max(m->narms, 1));
+		m->chol0 = palloc(sizeof(double) * k * k);
+		memcpy(m->chol0, m->Z, sizeof(double) * k * k);
+		for (int i = 0; i < k; i++)
+			m->chol0[i * k + i] += m->lambda;
+		b0 = m->beta = palloc(sizeof(double) * k);
+		memcpy(b0, m->zr, sizeof(double) * k);
+		col = palloc(sizeof(double) * Max(p, 1));
 	}
+	for (int a = 0; a < m->narms; a++)
+	{
+		BanditArm  *arm = &m->arms[a];
+		double	   *A = palloc(sizeof(double) * Max(p * p, 1));
+
+		memcpy(A, arm->A, sizeof(double) * p * p);
+		for (int i = 0; i < p; i++)
+			A[i * p + i] += m->lambda;
+		m->theta[a] = palloc(sizeof(double) * Max(p, 1));
+		memcpy(m->theta[a], arm->b, sizeof(double) * p);
+		if (p > 0 && !uba_cholesky_solve(p, A, m->theta[a]))
+			uba_model_corrupted("The statistics of action " INT64_FORMAT " are not positive definite.",
+								arm->action);
+		m->chol[a] = A;
+		if (k == 0)
+			continue;
+		/* M = A^-1 B, a column at a time; A0 -= B' M; b0 -= B' A^-1 b */
+		m->M[a] = palloc(sizeof(double) * Max(p * k, 1));
+		for (int j = 0; j < k; j++)
+		{
+			for (int i = 0; i < p; i++)
+				col[i] = arm->B[i * k + j];
+			SolveFactor(A, p, col);
+			for (int i = 0; i < p; i++)
+				m->M[a][i * k + j] = col[i];
+		}
+		for (int i = 0; i < k; i++)
+		{
+			for (int j = 0; j < k; j++)
+			{
+				double		t = 0;
+
+				for (int l = 0; l < p; l++)
+					t += arm->B[l * k + i] * m->M[a][l * k + j];
+				m->chol0[i * k + j] -= t;
+			}
+			for (int l = 0; l < p; l++)
+				b0[i] -= arm->B[l * k + i] * m->theta[a][l];
+		}
+		if ((a & 63) == 63)
+			CHECK_FOR_INTERRUPTS();
+	}
+	if (k == 0)
+		return m;
+	/* the subtractions leave A0 symmetric up to rounding: make it exactly so for LAPACK's lower half */
+	for (int i = 0; i < k; i++)
+		for (int j = 0; j < i; j++)
+			m->chol0[i * k + j] = m->chol0[j * k + i] = (m->chol0[i * k + j] + m->chol0[j * k + i]) / 2;
+	if (!uba_cholesky_solve(k, m->chol0, m->beta))
+		uba_model_corrupted("The shared statistics are not positive definite.");
+	/* theta_a = A_a^-1 b_a - M_a beta */
+	for (int a = 0; a < m->narms; a++)
+		for (int i = 0; i < p; i++)
+			for (int j = 0; j < k; j++)
+				m->theta[a][i] -= m->M[a][i * k + j] * m->beta[j];
 	return m;
+}
+
+/*
+ * An action's mean reward theta . x and the variance term of its UCB, s =
+ * x' A^-1 x (hybrid: + u' A0^-1 u, u = z - M' x, Li et al.'s four terms
+ * gathered); arm < 0 for an action the model has not seen (A = lambda I,
+ * B = 0).  work: 2 d values.
+ */
+static void
+LinearScore(const Bandit *m, int arm, const double *x, double *mean, double *s, double *work)
+{
+	int			k = m->shared,
+				p = m->d - k;
+	const double *xa = x + k;
+	double		mu = 0,
+				q = 0;
+
+	if (arm >= 0)
+	{
+		for (int i = 0; i < p; i++)
+			mu += m->theta[arm][i] * xa[i];
+		q = p > 0 ? Quadratic(m->chol[arm], p, xa, work) : 0;
+	}
+	else
+	{
+		for (int i = 0; i < p; i++)
+			q += xa[i] * xa[i];
+		q /= m->lambda;
+	}
+	if (k > 0)
+	{
+		double	   *u = work + m->d;
+
+		for (int j = 0; j < k; j++)
+		{
+			mu += m->beta[j] * x[j];
+			u[j] = x[j];
+			if (arm >= 0)
+				for (int i = 0; i < p; i++)
+					u[j] -= m->M[arm][i * k + j] * xa[i];
+		}
+		q += Quadratic(m->chol0, k, u, work);
+	}
+	*mean = mu;
+	*s = q;
 }
 
 void
@@ -387,8 +606,8 @@ uba_bandit_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo jso
 
 	for (int k = 0; k < m->narms; k++)
 		n += m->arms[k].n;
-	appendStringInfo(json, ", \"method\": \"%s\", \"actions\": %d, \"observations\": %.0f, \"importance_weighted\": %s",
-					 bandit_methods[m->method], m->narms, n, m->importance_weighted ? "true" : "false");
+	appendStringInfo(json, ", \"method\": \"%s\", \"actions\": %d, \"observations\": %.0f, \"importance_weighted\": %s, \"shared_features\": %d",
+					 bandit_methods[m->method], m->narms, n, m->importance_weighted ? "true" : "false", m->shared);
 }
 
 /* ---------- training ---------- */
@@ -399,7 +618,6 @@ typedef struct BanditState
 	Jsonb	   *options;
 	int64		rows;
 	TimestampTz started;
-	bool		started_d;		/* the dimension is known */
 } BanditState;
 
 static void
@@ -411,6 +629,12 @@ Configure(Bandit *m, const UbaOptions *o)
 	m->epsilon = uba_option(o, "epsilon");
 	m->v = uba_option(o, "v");
 	m->importance_weighted = uba_option(o, "importance_weighted") != 0;
+	m->shared = (int) uba_option(o, "shared_features");
+	if (m->shared > 0 && m->method != BANDIT_LINUCB && m->method != BANDIT_EPSILON_GREEDY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("shared_features is for linucb (hybrid LinUCB) and epsilon_greedy"),
+				 errdetail("The method is %s.", bandit_methods[m->method])));
 }
 
 /* uba_bandit_train(action bigint, context float8[], reward float8, propensity float8 [, options]) */
@@ -447,19 +671,21 @@ uba_bandit_transfn(PG_FUNCTION_ARGS)
 	if (st->m.d < 0)
 	{
 		if (st->m.method == BANDIT_BETA_TS)
-			st->m.d = 0;
+			SetDim(&st->m, 0);
 		else if (PG_ARGISNULL(2))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("the context must not be NULL")));
 		else
 		{
-			st->m.d = uba_feature_count(PG_GETARG_ARRAYTYPE_P(2));
-			if (st->m.d > BANDIT_MAX_DIM)
+			int			d = uba_feature_count(PG_GETARG_ARRAYTYPE_P(2));
+
+			if (d > BANDIT_MAX_DIM)
 				ereport(ERROR,
 						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 						 errmsg("a bandit's context has at most %d features", BANDIT_MAX_DIM),
-						 errdetail("Got %d.", st->m.d)));
+						 errdetail("Got %d.", d)));
+			SetDim(&st->m, d);
 		}
 	}
 	x = palloc(sizeof(double) * Max(st->m.d, 1));
@@ -476,10 +702,12 @@ uba_bandit_transfn(PG_FUNCTION_ARGS)
 static void
 MergeBandit(Bandit *a, const Bandit *b)
 {
+	int			p;
+
 	if (b->d < 0 || b->narms == 0)
 		return;
 	if (a->d < 0)
-		a->d = b->d;
+		SetDim(a, b->d);
 	if (a->d != b->d)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -493,11 +721,20 @@ MergeBandit(Bandit *a, const Bandit *b)
 		x->n += y->n;
 		x->successes += y->successes;
 		x->failures += y->failures;
-		for (int i = 0; i < a->d * a->d; i++)
+		if (a->d == 0)
+			continue;
+		p = a->d - a->shared;
+		for (int i = 0; i < p * p; i++)
 			x->A[i] += y->A[i];
-		for (int i = 0; i < a->d; i++)
+		for (int i = 0; i < p * a->shared; i++)
+			x->B[i] += y->B[i];
+		for (int i = 0; i < p; i++)
 			x->b[i] += y->b[i];
 	}
+	for (int i = 0; i < a->shared * a->shared; i++)
+		a->Z[i] += b->Z[i];
+	for (int i = 0; i < a->shared; i++)
+		a->zr[i] += b->zr[i];
 }
 
 Datum
@@ -541,9 +778,17 @@ uba_bandit_serialize(PG_FUNCTION_ARGS)
 		pq_sendfloat8(&buf, a->failures);
 		if (st->m.d > 0)
 		{
-			pq_sendbytes(&buf, (const char *) a->A, sizeof(double) * st->m.d * st->m.d);
-			pq_sendbytes(&buf, (const char *) a->b, sizeof(double) * st->m.d);
+			Size		p = st->m.d - st->m.shared;
+
+			pq_sendbytes(&buf, (const char *) a->A, sizeof(double) * p * p);
+			pq_sendbytes(&buf, (const char *) a->B, sizeof(double) * p * st->m.shared);
+			pq_sendbytes(&buf, (const char *) a->b, sizeof(double) * p);
 		}
+	}
+	if (st->m.d > 0 && st->m.shared > 0)
+	{
+		pq_sendbytes(&buf, (const char *) st->m.Z, sizeof(double) * st->m.shared * st->m.shared);
+		pq_sendbytes(&buf, (const char *) st->m.zr, sizeof(double) * st->m.shared);
 	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
@@ -557,7 +802,8 @@ uba_bandit_deserialize(PG_FUNCTION_ARGS)
 	BanditState *st = palloc0(sizeof(BanditState));
 	StringInfoData buf;
 	UbaOptions	o;
-	int			narms;
+	int			narms,
+				d;
 
 	uba_message_of(&buf, b);
 	st->options = uba_options_receive(&buf, cxt);
@@ -565,10 +811,14 @@ uba_bandit_deserialize(PG_FUNCTION_ARGS)
 	Configure(&st->m, &o);
 	st->rows = pq_getmsgint64(&buf);
 	st->started = pq_getmsgint64(&buf);
-	st->m.d = pq_getmsgint(&buf, 4);
+	d = pq_getmsgint(&buf, 4);
 	narms = pq_getmsgint(&buf, 4);
-	if (st->m.d < -1 || st->m.d > BANDIT_MAX_DIM || narms < 0 || narms > BANDIT_MAX_ACTIONS)
+	if (d < -1 || d > BANDIT_MAX_DIM || narms < 0 || narms > BANDIT_MAX_ACTIONS)
 		elog(ERROR, "invalid uba_bandit_train state");
+	if (d >= 0)
+		SetDim(&st->m, d);
+	else
+		st->m.d = -1;
 	for (int k = 0; k < narms; k++)
 	{
 		BanditArm  *a = ArmOf(&st->m, pq_getmsgint64(&buf));
@@ -576,11 +826,20 @@ uba_bandit_deserialize(PG_FUNCTION_ARGS)
 		a->n = pq_getmsgfloat8(&buf);
 		a->successes = pq_getmsgfloat8(&buf);
 		a->failures = pq_getmsgfloat8(&buf);
-		if (st->m.d > 0)
+		if (d > 0)
 		{
-			memcpy(a->A, pq_getmsgbytes(&buf, sizeof(double) * st->m.d * st->m.d), sizeof(double) * st->m.d * st->m.d);
-			memcpy(a->b, pq_getmsgbytes(&buf, sizeof(double) * st->m.d), sizeof(double) * st->m.d);
+			Size		p = d - st->m.shared;
+
+			memcpy(a->A, pq_getmsgbytes(&buf, sizeof(double) * p * p), sizeof(double) * p * p);
+			memcpy(a->B, pq_getmsgbytes(&buf, sizeof(double) * p * st->m.shared), sizeof(double) * p * st->m.shared);
+			memcpy(a->b, pq_getmsgbytes(&buf, sizeof(double) * p), sizeof(double) * p);
 		}
+	}
+	if (d > 0 && st->m.shared > 0)
+	{
+		memcpy(st->m.Z, pq_getmsgbytes(&buf, sizeof(double) * st->m.shared * st->m.shared),
+			   sizeof(double) * st->m.shared * st->m.shared);
+		memcpy(st->m.zr, pq_getmsgbytes(&buf, sizeof(double) * st->m.shared), sizeof(double) * st->m.shared);
 	}
 	pq_getmsgend(&buf);
 	MemoryContextSwitchTo(old);
@@ -702,16 +961,71 @@ SampleScore(const Bandit *m, int k, const double *x, UbaRandom *rng, double *e)
 typedef struct Candidate
 {
 	int64		action;
+	const double *x;			/* its context: d values */
 	int			arm;			/* index in the model, -1 for an action it has not seen */
 	double		mean;			/* theta . x (beta_ts: the posterior mean) */
 	double		score;			/* what the method ranks by */
 	bool		taken;
 } Candidate;
 
+static int
+CandidateOrder(const void *a, const void *b)
+{
+	return uba_cmp_int64(&((const Candidate *) a)->action, &((const Candidate *) b)->action);
+}
+
+/* The contexts of a choice: one for every action, or one row per action (float8[][]) */
+typedef struct BanditContexts
+{
+	double	   *x;
+	bool		per_action;
+} BanditContexts;
+
+static BanditContexts
+Contexts(const Bandit *m, FunctionCallInfo fcinfo, int argno, int nact)
+{
+	BanditContexts r;
+	ArrayType  *a;
+
+	r.x = palloc(sizeof(double) * Max(m->d, 1));
+	r.per_action = false;
+	if (m->d == 0)
+		return r;
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the context must not be NULL")));
+	a = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_NDIM(a) != 2)
+	{
+		uba_read_features(a, r.x, m->d);
+		return r;
+	}
+	if (ARR_DIMS(a)[0] != nact || ARR_DIMS(a)[1] != m->d)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("a context per action must be %d x %d (actions x features)", nact, m->d),
+				 errdetail("Got %d x %d.", ARR_DIMS(a)[0], ARR_DIMS(a)[1])));
+	if (ARR_ELEMTYPE(a) != FLOAT8OID)
+		elog(ERROR, "uba context array has element type %u", ARR_ELEMTYPE(a));
+	if (array_contains_nulls(a))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("feature array must not contain NULL elements")));
+	r.x = palloc(sizeof(double) * nact * m->d);
+	memcpy(r.x, ARR_DATA_PTR(a), sizeof(double) * nact * m->d);
+	for (int i = 0; i < nact * m->d; i++)
+		uba_check_finite(r.x[i], "feature values");
+	r.per_action = true;
+	return r;
+}
+
 /* One draw of the Thompson samplers for a candidate */
 static double
-Draw(const Bandit *m, const Candidate *c, const double *x, UbaRandom *rng, double *e)
+Draw(const Bandit *m, const Candidate *c, UbaRandom *rng, double *e)
 {
+	const double *x = c->x;
+
 	if (m->method == BANDIT_BETA_TS)
 	{
 		double		s = c->arm >= 0 ? m->arms[c->arm].successes : 0,
@@ -761,10 +1075,9 @@ uba_bandit_choose(PG_FUNCTION_ARGS)
 	int			nact,
 				slots,
 				draws;
-	int64	   *ids;
 	Candidate  *c;
-	double	   *x,
-			   *z;
+	BanditContexts x;
+	double	   *z;
 	UbaOptions	o;
 	UbaRandom	rng;
 	int64		seed;
@@ -792,9 +1105,6 @@ uba_bandit_choose(PG_FUNCTION_ARGS)
 	else
 		uba_random_seed(&rng, (uint64) seed);
 
-	x = palloc(sizeof(double) * Max(m->d, 1));
-	z = palloc(sizeof(double) * Max(m->d, 1));
-	Context(m, fcinfo, 1, x);
 	actions_arr = PG_GETARG_ARRAYTYPE_P(2);
 	if (ARR_NDIM(actions_arr) > 1 || ARR_ELEMTYPE(actions_arr) != INT8OID)
 		ereport(ERROR,
@@ -805,30 +1115,31 @@ uba_bandit_choose(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("there must be at least one action to choose from")));
-	ids = palloc(sizeof(int64) * nact);
+	z = palloc(sizeof(double) * 2 * Max(m->d, 1));
+	x = Contexts(m, fcinfo, 1, nact);
+	c = palloc0(sizeof(Candidate) * nact);
 	for (int i = 0; i < nact; i++)
 	{
 		if (nulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("actions must not contain NULL")));
-		ids[i] = DatumGetInt64(elems[i]);
+		c[i].action = DatumGetInt64(elems[i]);
+		c[i].x = x.per_action ? x.x + (Size) i * m->d : x.x;
 	}
-	qsort(ids, nact, sizeof(int64), uba_cmp_int64);
+	qsort(c, nact, sizeof(Candidate), CandidateOrder);
 	for (int i = 1; i < nact; i++)
-		if (ids[i] == ids[i - 1])
+		if (c[i].action == c[i - 1].action)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("action " INT64_FORMAT " is offered twice", ids[i])));
+					 errmsg("action " INT64_FORMAT " is offered twice", c[i].action)));
 	slots = Min(slots, nact);
 
 	/* every candidate's mean and score */
-	c = palloc0(sizeof(Candidate) * nact);
 	for (int i = 0; i < nact; i++)
 	{
-		int			k = FindArm(m, ids[i]);
+		int			k = FindArm(m, c[i].action);
 
-		c[i].action = ids[i];
 		c[i].arm = k >= 0 ? k : -1;
 		if (m->method == BANDIT_BETA_TS)
 		{
@@ -837,21 +1148,12 @@ uba_bandit_choose(PG_FUNCTION_ARGS)
 
 			c[i].mean = (1 + s) / (2 + s + f);
 		}
-		else if (k >= 0)
-		{
-			double		q = Quadratic(m->chol[k], m->d, x, z);
-
-			for (int j = 0; j < m->d; j++)
-				c[i].mean += m->theta[k][j] * x[j];
-			c[i].score = c[i].mean + m->alpha * sqrt(q);
-		}
 		else
 		{
-			double		xx = 0;
+			double		q;
 
-			for (int j = 0; j < m->d; j++)
-				xx += x[j] * x[j];
-			c[i].score = m->alpha * sqrt(xx / m->lambda);
+			LinearScore(m, c[i].arm, c[i].x, &c[i].mean, &q, z);
+			c[i].score = c[i].mean + m->alpha * sqrt(q);
 		}
 	}
 
@@ -895,7 +1197,7 @@ uba_bandit_choose(PG_FUNCTION_ARGS)
 
 					for (int i = 0; i < nact; i++)
 						if (!c[i].taken)
-							c[i].score = Draw(m, &c[i], x, &rng, z);
+							c[i].score = Draw(m, &c[i], &rng, z);
 					pick = Best(c, nact, false);
 					for (int t = 0; t < draws; t++)
 					{
@@ -905,7 +1207,7 @@ uba_bandit_choose(PG_FUNCTION_ARGS)
 						for (int i = 0; i < nact; i++)
 							if (!c[i].taken)
 							{
-								double		s = Draw(m, &c[i], x, &rng, z);
+								double		s = Draw(m, &c[i], &rng, z);
 
 								if (best < 0 || s > bs)
 								{
