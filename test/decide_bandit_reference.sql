@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(37);
+SELECT plan(44);
 
 CREATE TEMP TABLE log (decision_id int, action bigint, x1 float8, x2 float8, x3 float8, x4 float8, x5 float8,
 	reward float8, propensity float8, click int, target_probability float8, predicted_reward float8,
@@ -116,6 +116,49 @@ SELECT ok((SELECT bool_and(pg_temp.near(a.score, b.score))
                   USING (action)),
 	'hybrid: train on 599 decisions then update with the 600th scores as training on all 600');
 SELECT is((SELECT (uba_model_info(p))->>'shared_features' FROM hybrid), '2', 'uba_model_info tells the shared features');
+
+-- typed rows: a row's columns as the context (numbers as they are, categories one-hot)
+SELECT is(ARRAY(SELECT r.ctx_id || '/' || r.action FROM ref r
+                  JOIN (SELECT ctx_id, c.action, c.score
+                          FROM (SELECT uba_bandit_train(action, t, reward, propensity) AS p
+                                  FROM log, LATERAL (SELECT x1, x2, x3, x4, x5) t) pol,
+                               (SELECT DISTINCT ctx_id, x1, x2, x3, x4, x5 FROM ref) cx,
+                               LATERAL uba_bandit_choose(p, (SELECT t FROM (SELECT cx.x5, cx.x4, cx.x3, cx.x2, cx.x1, 'ignored' AS note) t),
+                                                         ARRAY[10, 20, 30, 40, 50]::bigint[], '{"n": 5}'::jsonb) c) g
+                 USING (ctx_id, action) WHERE NOT pg_temp.near(g.score, r.linucb_score) ORDER BY 1), '{}',
+	'typed rows of five numbers: LinUCB''s scores equal NumPy''s to 1e-9, the choice''s row read by column name');
+CREATE TEMP TABLE typed AS
+SELECT (SELECT uba_bandit_train(action, t, reward, propensity) FROM log,
+               LATERAL (SELECT x1, x2, CASE decision_id % 3 WHEN 0 THEN 'web' WHEN 1 THEN 'app' END AS channel) t) AS p,
+       (SELECT uba_bandit_train(action, ARRAY[x1, x2, (decision_id % 3 = 1)::int, (decision_id % 3 = 0)::int, (decision_id % 3 = 2)::int],
+                                reward, propensity) FROM log) AS by_hand;
+SELECT ok((SELECT bool_and(pg_temp.near(a.score, b.score)) AND count(*) = 125
+             FROM contexts, typed,
+                  LATERAL uba_bandit_choose(p, (SELECT t FROM (SELECT x[1] AS x1, x[2] AS x2,
+                                                    (ARRAY['web', 'app', NULL])[ctx_id % 3 + 1] AS channel) t),
+                                            ARRAY[10, 20, 30, 40, 50]::bigint[], '{"n": 5}'::jsonb) a
+                  JOIN LATERAL uba_bandit_choose(by_hand, ARRAY[x[1], x[2], (ctx_id % 3 = 1)::int, (ctx_id % 3 = 0)::int, (ctx_id % 3 = 2)::int],
+                                                 ARRAY[10, 20, 30, 40, 50]::bigint[], '{"n": 5}'::jsonb) b USING (action)),
+	'a text column is one-hot encoded (NULL its own level): the scores of the same indicators built by hand');
+SELECT is((SELECT (uba_model_info(p))->'feature_names' FROM typed), '["x1", "x2", "channel=app", "channel=web", "channel (missing)"]'::jsonb,
+	'the policy keeps the encoding: its features named after the columns');
+SELECT ok((SELECT bool_and(pg_temp.near(a.score, b.score))
+             FROM contexts, typed,
+                  LATERAL uba_bandit_choose((SELECT uba_bandit_update(
+                              (SELECT uba_bandit_train(action, t, reward, propensity) FROM log,
+                                      LATERAL (SELECT x1, x2, CASE decision_id % 3 WHEN 0 THEN 'web' WHEN 1 THEN 'app' END AS channel) t
+                                WHERE decision_id < 600),
+                              l.action, (SELECT t FROM (SELECT l.x1, l.x2, 'web' AS channel) t), l.reward) FROM log l WHERE decision_id = 600),
+                            (SELECT t FROM (SELECT x[1] AS x1, x[2] AS x2, 'app' AS channel) t), ARRAY[10, 20, 30, 40]::bigint[], '{"n": 4}'::jsonb) a
+                  JOIN LATERAL uba_bandit_choose(p, (SELECT t FROM (SELECT x[1] AS x1, x[2] AS x2, 'app' AS channel) t),
+                                                 ARRAY[10, 20, 30, 40]::bigint[], '{"n": 4}'::jsonb) b USING (action)),
+	'typed rows: train on 599 decisions then update with the 600th row: the scores of training on all 600');
+SELECT is((SELECT count(*) FROM typed, uba_bandit_choose(p, '{1, 2, 0, 1, 0}', ARRAY[10, 20]::bigint[])), 1::bigint,
+	'a policy trained on typed rows also takes its encoded features as an array literal');
+SELECT throws_ok($$SELECT * FROM uba_bandit_choose((SELECT linucb FROM policies), (SELECT t FROM (SELECT 1 AS x1) t), ARRAY[10]::bigint[])$$,
+	'42804', 'the model was trained on float8[] features, not on a row', 'a row for a policy trained on arrays');
+SELECT throws_ok($$SELECT uba_bandit_train(action, t, click, propensity, '{"method": "beta_ts"}'::jsonb) FROM log, LATERAL (SELECT x1) t$$,
+	'22023', 'beta_ts takes no context', 'a row for Bernoulli Thompson sampling');
 
 -- epsilon-greedy: the first slot's propensity is the reference's probability of the action chosen
 SELECT is(ARRAY(SELECT ctx_id FROM (SELECT ctx_id, c.action, c.propensity FROM contexts, policies,

@@ -153,6 +153,8 @@ SELECT 'bandit', uba_bandit_train((x % 4)::bigint * 10, ARRAY[x % 3, x % 2, 1]::
 UNION ALL
 SELECT 'bandit', uba_bandit_train((x % 3)::bigint, NULL, (x % 2)::float8, 0.3, '{"method": "beta_ts"}') FROM generate_series(1, 40) x
 UNION ALL
+SELECT 'bandit', uba_bandit_train((x % 3)::bigint, ARRAY[x % 7, x % 5, 1]::float8[], (x % 4)::float8, 0.5, '{"shared_features": 1}') FROM generate_series(1, 40) x
+UNION ALL
 -- global forecasters: with holidays; with regressors (their future values read from a table)
 SELECT 'global_forecast', uba_forecast_train(x % 3, date '2020-01-06' + 7 * (x / 3), (x % 7)::float8, '{"holidays": ["2020-03-02", "2021-01-01"], "trees": {"n_estimators": 3, "max_depth": 3}}') FROM generate_series(0, 80) x
 UNION ALL
@@ -213,6 +215,8 @@ INSERT INTO calls VALUES
 	('bandit', 'SELECT count(*)::text FROM uba_bandit_choose($1, ARRAY[3, 1, 1]::float8[], ARRAY[10, 20]::bigint[], ''{"seed": 1, "propensity_draws": 10}'')'),
 	('bandit', 'SELECT count(*)::text FROM uba_bandit_choose($1, ARRAY[2, 2]::float8[], ARRAY[0, 1]::bigint[], ''{"seed": 1, "propensity_draws": 10}'')'),
 	('bandit', 'SELECT length(uba_bandit_update($1, 1, ARRAY[3, 1]::float8[], 1, 0.5))::text'),
+	('bandit', 'SELECT count(*)::text FROM uba_bandit_choose($1, ARRAY[[3, 1, 1], [1, 2, 0]]::float8[], ARRAY[10, 1]::bigint[], ''{"n": 2}'')'),
+	('bandit', 'SELECT length(uba_bandit_update($1, 2, ARRAY[3, 1, 2]::float8[], 1, 0.5))::text'),
 	('mlp', 'SELECT uba_predict($1, ARRAY[3, 1]::float8[])::text'),
 	('mlp', 'SELECT uba_predict_proba($1, r)::text FROM (SELECT 3 AS a, ''1''::text AS c, true AS b) r'),
 	('mlp', 'SELECT uba_predict_class($1, ARRAY[3, 1]::float8[])'),

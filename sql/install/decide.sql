@@ -34,3 +34,50 @@ CREATE FUNCTION uba_bandit_choose(policy bytea, context float8[], actions bigint
                                   OUT action bigint, OUT propensity float8, OUT score float8)
 RETURNS SETOF record AS 'MODULE_PATHNAME', 'uba_bandit_choose' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 1;
 COMMENT ON FUNCTION uba_bandit_choose(bytea, float8[], bigint[], jsonb) IS 'the policy''s choice among actions for a context (n slots by option, a ranking without replacement), with the propensity to log and the score';
+
+-- typed rows: a row's columns as the context (encode.c: numbers as they are, categories one-hot);
+-- the decisions are kept and added up when every row has been seen, so not in parallel
+CREATE FUNCTION uba_bandit_transfn(internal, bigint, record, float8, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME', 'uba_bandit_transfn_row' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_bandit_transfn(internal, bigint, record, float8, float8) RETURNS internal
+	AS 'MODULE_PATHNAME', 'uba_bandit_transfn_row' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_bandit_row_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'uba_bandit_final_row' LANGUAGE C VOLATILE PARALLEL SAFE;
+CREATE AGGREGATE uba_bandit_train(action bigint, context record, reward float8, propensity float8, options jsonb) (
+	SFUNC = uba_bandit_transfn, STYPE = internal, FINALFUNC = uba_bandit_row_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE AGGREGATE uba_bandit_train(action bigint, context record, reward float8, propensity float8) (
+	SFUNC = uba_bandit_transfn, STYPE = internal, FINALFUNC = uba_bandit_row_final,
+	FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_bandit_train(bigint, record, float8, float8, jsonb) IS 'a contextual bandit policy (kind bandit) on a row''s columns as they are (categories one-hot, NULL imputed)';
+COMMENT ON AGGREGATE uba_bandit_train(bigint, record, float8, float8) IS 'a LinUCB policy (kind bandit) on a row''s columns as they are';
+CREATE FUNCTION uba_bandit_update(policy bytea, action bigint, context record, reward float8, propensity float8 DEFAULT NULL)
+RETURNS bytea AS 'MODULE_PATHNAME', 'uba_bandit_update_row' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION uba_bandit_update(bytea, bigint, record, float8, float8) IS 'the policy (trained on typed rows) with one more observation, its context a row whose columns are found by name';
+CREATE FUNCTION uba_bandit_choose(policy bytea, context record, actions bigint[], options jsonb DEFAULT NULL,
+                                  OUT action bigint, OUT propensity float8, OUT score float8)
+RETURNS SETOF record AS 'MODULE_PATHNAME', 'uba_bandit_choose_row' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 1;
+COMMENT ON FUNCTION uba_bandit_choose(bytea, record, bigint[], jsonb) IS 'the choice of a policy trained on typed rows, for a context row whose columns are found by name';
+
+-- the text form of a context: a literal such as '{1,2}' or NULL would be ambiguous between float8[] and record
+CREATE FUNCTION uba_bandit_transfn(internal, bigint, text, float8, float8, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME', 'uba_bandit_transfn_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_bandit_transfn(internal, bigint, text, float8, float8) RETURNS internal
+	AS 'MODULE_PATHNAME', 'uba_bandit_transfn_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE uba_bandit_train(action bigint, context text, reward float8, propensity float8, options jsonb) (
+	SFUNC = uba_bandit_transfn, STYPE = internal, FINALFUNC = uba_bandit_final,
+	COMBINEFUNC = uba_bandit_combine, SERIALFUNC = uba_bandit_serialize,
+	DESERIALFUNC = uba_bandit_deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE uba_bandit_train(action bigint, context text, reward float8, propensity float8) (
+	SFUNC = uba_bandit_transfn, STYPE = internal, FINALFUNC = uba_bandit_final,
+	COMBINEFUNC = uba_bandit_combine, SERIALFUNC = uba_bandit_serialize,
+	DESERIALFUNC = uba_bandit_deserialize, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_bandit_train(bigint, text, float8, float8, jsonb) IS 'a contextual bandit policy (kind bandit), the context a float8[]''s text form (or NULL for beta_ts)';
+COMMENT ON AGGREGATE uba_bandit_train(bigint, text, float8, float8) IS 'a LinUCB policy (kind bandit), the context a float8[]''s text form';
+CREATE FUNCTION uba_bandit_update(policy bytea, action bigint, context text, reward float8, propensity float8 DEFAULT NULL)
+RETURNS bytea AS 'MODULE_PATHNAME', 'uba_bandit_update_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION uba_bandit_update(bytea, bigint, text, float8, float8) IS 'the policy with one more observation, the context a float8[]''s text form';
+CREATE FUNCTION uba_bandit_choose(policy bytea, context text, actions bigint[], options jsonb DEFAULT NULL,
+                                  OUT action bigint, OUT propensity float8, OUT score float8)
+RETURNS SETOF record AS 'MODULE_PATHNAME', 'uba_bandit_choose_text' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 1;
+COMMENT ON FUNCTION uba_bandit_choose(bytea, text, bigint[], jsonb) IS 'the policy''s choice, the context a float8[]''s text form (or NULL for beta_ts)';

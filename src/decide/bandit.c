@@ -45,15 +45,23 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 
 PG_FUNCTION_INFO_V1(uba_bandit_transfn);
+PG_FUNCTION_INFO_V1(uba_bandit_transfn_text);
 PG_FUNCTION_INFO_V1(uba_bandit_combine);
 PG_FUNCTION_INFO_V1(uba_bandit_serialize);
 PG_FUNCTION_INFO_V1(uba_bandit_deserialize);
 PG_FUNCTION_INFO_V1(uba_bandit_final);
+PG_FUNCTION_INFO_V1(uba_bandit_transfn_row);
+PG_FUNCTION_INFO_V1(uba_bandit_final_row);
 PG_FUNCTION_INFO_V1(uba_bandit_update);
+PG_FUNCTION_INFO_V1(uba_bandit_update_text);
+PG_FUNCTION_INFO_V1(uba_bandit_update_row);
 PG_FUNCTION_INFO_V1(uba_bandit_choose);
+PG_FUNCTION_INFO_V1(uba_bandit_choose_text);
+PG_FUNCTION_INFO_V1(uba_bandit_choose_row);
 
 #define BANDIT_MAX_DIM 1000
 #define BANDIT_MAX_ACTIONS 100000
@@ -113,6 +121,7 @@ typedef struct Bandit
 	BanditArm  *arms;			/* by action id, ascending */
 	double	   *Z;				/* hybrid: shared x shared, sum w z z' */
 	double	   *zr;				/* hybrid: shared, sum w r z */
+	UbaEncoding *enc;			/* trained on typed rows: their encoding, else NULL */
 	/* scoring: per arm theta and the Cholesky factor of lambda I + A (row-major upper) */
 	double	  **theta;
 	double	  **chol;
@@ -287,9 +296,9 @@ Weight(const Bandit *m, bool has_p, double p)
 	return 1 / p;
 }
 
-/* The context of a row: d finite values (beta_ts: any or none) */
+/* The context of a row: d finite values (beta_ts: any or none); a typed row encoded as in training */
 static void
-Context(const Bandit *m, FunctionCallInfo fcinfo, int argno, double *x)
+Context(const Bandit *m, FunctionCallInfo fcinfo, int argno, UbaFeatureForm form, double *x)
 {
 	if (m->d == 0)
 		return;
@@ -297,14 +306,14 @@ Context(const Bandit *m, FunctionCallInfo fcinfo, int argno, double *x)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the context must not be NULL")));
-	uba_read_features(PG_GETARG_ARRAYTYPE_P(argno), x, m->d);
+	uba_read_features_arg(fcinfo, argno, form, m->enc, x, m->d);
 }
 
 /* ---------- the model blob ---------- */
 
 static bytea *
 Build(const Bandit *m, int64 rows, TimestampTz started, const UbaOptions *o, const char *options_json,
-	  char **names)
+	  char **names, UbaEncoding *enc)
 {
 	UbaWriter	w;
 	UbaModelMeta meta;
@@ -343,7 +352,11 @@ Build(const Bandit *m, int64 rows, TimestampTz started, const UbaOptions *o, con
 		uba_put_f64_array(&w, m->zr, m->shared);
 	}
 	if (o != NULL)
+	{
 		uba_model_meta_init(&meta, m->d, rows, started, o);
+		if (enc != NULL)
+			uba_encoding_attach(&meta, enc);
+	}
 	else
 	{
 		memset(&meta, 0, sizeof(meta));
@@ -353,6 +366,7 @@ Build(const Bandit *m, int64 rows, TimestampTz started, const UbaOptions *o, con
 		meta.train_ms = 0;
 		meta.options_json = (char *) options_json;
 		meta.feature_names = names;
+		meta.encoding = enc;
 	}
 	return uba_model_build(UBA_KIND_BANDIT, &meta, &w);
 }
@@ -441,6 +455,7 @@ Read(const UbaModelMeta *meta, UbaReader *r)
 			uba_model_corrupted("The shared statistics are not symmetric.");
 	}
 	uba_reader_finish(r);
+	m->enc = meta->encoding;
 	return m;
 }
 
@@ -637,9 +652,24 @@ Configure(Bandit *m, const UbaOptions *o)
 				 errdetail("The method is %s.", bandit_methods[m->method])));
 }
 
-/* uba_bandit_train(action bigint, context float8[], reward float8, propensity float8 [, options]) */
-Datum
-uba_bandit_transfn(PG_FUNCTION_ARGS)
+/*
+ * A float8[] context argument, or its text form: a literal such as
+ * '{1,2}' or NULL would be ambiguous between float8[] and a typed row, so
+ * the functions that take a row take text too (as the core's scoring
+ * functions do).
+ */
+static ArrayType *
+ContextArray(FunctionCallInfo fcinfo, int argno, UbaFeatureForm form)
+{
+	if (form == UBA_FORM_TEXT)
+		return DatumGetArrayTypeP(OidInputFunctionCall(F_ARRAY_IN, text_to_cstring(PG_GETARG_TEXT_PP(argno)),
+													   FLOAT8OID, -1));
+	return PG_GETARG_ARRAYTYPE_P(argno);
+}
+
+/* uba_bandit_train(action bigint, context float8[] or text, reward float8, propensity float8 [, options]) */
+static Datum
+BanditTransfn(FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
 	BanditState *st = PG_ARGISNULL(0) ? NULL : (BanditState *) PG_GETARG_POINTER(0);
 	Jsonb	   *opts = (PG_NARGS() > 5 && !PG_ARGISNULL(5)) ? PG_GETARG_JSONB_P(5) : NULL;
@@ -678,7 +708,7 @@ uba_bandit_transfn(PG_FUNCTION_ARGS)
 					 errmsg("the context must not be NULL")));
 		else
 		{
-			int			d = uba_feature_count(PG_GETARG_ARRAYTYPE_P(2));
+			int			d = uba_feature_count(ContextArray(fcinfo, 2, form));
 
 			if (d > BANDIT_MAX_DIM)
 				ereport(ERROR,
@@ -689,13 +719,25 @@ uba_bandit_transfn(PG_FUNCTION_ARGS)
 		}
 	}
 	x = palloc(sizeof(double) * Max(st->m.d, 1));
-	Context(&st->m, fcinfo, 2, x);
+	Context(&st->m, fcinfo, 2, form, x);
 	Observe(&st->m, PG_GETARG_INT64(1), x, PG_GETARG_FLOAT8(3),
 			Weight(&st->m, !PG_ARGISNULL(4), PG_ARGISNULL(4) ? 0 : PG_GETARG_FLOAT8(4)));
 	pfree(x);
 	st->rows++;
 	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(st);
+}
+
+Datum
+uba_bandit_transfn(PG_FUNCTION_ARGS)
+{
+	return BanditTransfn(fcinfo, UBA_FORM_ARRAY);
+}
+
+Datum
+uba_bandit_transfn_text(PG_FUNCTION_ARGS)
+{
+	return BanditTransfn(fcinfo, UBA_FORM_TEXT);
 }
 
 /* a += b: the arms' statistics add up */
@@ -855,14 +897,127 @@ uba_bandit_final(PG_FUNCTION_ARGS)
 	if (st == NULL || st->rows == 0)
 		PG_RETURN_NULL();
 	uba_parse_options(st->options, bandit_options, lengthof(bandit_options), "uba_bandit_train", &o);
-	PG_RETURN_BYTEA_P(Build(&st->m, st->rows, st->started, &o, NULL, NULL));
+	PG_RETURN_BYTEA_P(Build(&st->m, st->rows, st->started, &o, NULL, NULL, NULL));
+}
+
+/* ---------- training on typed rows ---------- */
+
+/*
+ * A typed row's columns become features only once every row has been
+ * seen (a category keeps the levels of the whole log: encode.c), so the
+ * decisions are kept, the contexts in a row set and each one's action,
+ * reward and weight in arrival order, and added up in the final function.
+ */
+typedef struct BanditRows
+{
+	Bandit		m;				/* the method's parameters; no arms */
+	UbaRowSet  *rs;
+	int64	   *action;
+	double	   *reward;
+	double	   *weight;
+	int64		cap;
+} BanditRows;
+
+/* uba_bandit_train(action bigint, context record, reward float8, propensity float8 [, options]) */
+Datum
+uba_bandit_transfn_row(PG_FUNCTION_ARGS)
+{
+	BanditRows *st = PG_ARGISNULL(0) ? NULL : (BanditRows *) PG_GETARG_POINTER(0);
+	Jsonb	   *opts = (PG_NARGS() > 5 && !PG_ARGISNULL(5)) ? PG_GETARG_JSONB_P(5) : NULL;
+	MemoryContext old;
+	int64		n;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the action and the reward must not be NULL"),
+				 errhint("Leave out the decisions whose reward is not known yet.")));
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the context must not be NULL")));
+	old = MemoryContextSwitchTo(uba_agg_context(fcinfo));
+	if (st == NULL)
+	{
+		UbaOptions	o;
+
+		st = palloc0(sizeof(BanditRows));
+		uba_parse_row_options(opts, bandit_options, lengthof(bandit_options), "uba_bandit_train", true,
+							  UBA_ENC_ONEHOT, &o);
+		Configure(&st->m, &o);
+		if (st->m.method == BANDIT_BETA_TS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("beta_ts takes no context"),
+					 errhint("Pass NULL as the context.")));
+		st->rs = uba_rowset_start_row(fcinfo, 2, false, 0, opts, UBA_ENC_ONEHOT, "uba_bandit_train");
+		st->rs->keep_arrival = true;
+	}
+	else
+		uba_check_same_options(st->rs->options, opts);
+	n = st->rs->n;
+	if (n == st->cap)
+	{
+		Size		bytes;
+
+		st->cap = st->cap ? st->cap * 2 : 1024;
+		bytes = mul_size((Size) st->cap, sizeof(int64) + 2 * sizeof(double));
+		uba_check_memory(bytes, "the decisions' actions and rewards");
+		st->action = n ? repalloc_huge(st->action, sizeof(int64) * st->cap) :
+			MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * st->cap);
+		st->reward = n ? repalloc_huge(st->reward, sizeof(double) * st->cap) :
+			MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * st->cap);
+		st->weight = n ? repalloc_huge(st->weight, sizeof(double) * st->cap) :
+			MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * st->cap);
+	}
+	st->action[n] = PG_GETARG_INT64(1);
+	st->reward[n] = PG_GETARG_FLOAT8(3);
+	CheckReward(&st->m, st->reward[n]);
+	st->weight[n] = Weight(&st->m, !PG_ARGISNULL(4), PG_ARGISNULL(4) ? 0 : PG_GETARG_FLOAT8(4));
+	uba_rowset_add_row(st->rs, fcinfo, 2, 0);
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(st);
+}
+
+/* Encode the contexts, then add the decisions up in the row set's canonical order */
+Datum
+uba_bandit_final_row(PG_FUNCTION_ARGS)
+{
+	BanditRows *st = PG_ARGISNULL(0) ? NULL : (BanditRows *) PG_GETARG_POINTER(0);
+	UbaRowSet  *rs;
+	Bandit		m;
+	UbaOptions	o;
+
+	if (st == NULL || st->rs->n == 0)
+		PG_RETURN_NULL();
+	rs = st->rs;
+	uba_rowset_canonical_order(rs);
+	if (rs->dim > BANDIT_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a bandit's context has at most %d features", BANDIT_MAX_DIM),
+				 errdetail("The row's columns encode to %d.", rs->dim),
+				 errhint("Keep fewer levels per category with the option \"max_levels\".")));
+	m = st->m;
+	SetDim(&m, rs->dim);
+	for (int64 i = 0; i < rs->n; i++)
+	{
+		int64		j = rs->arrival[i];
+
+		Observe(&m, st->action[j], rs->x + (Size) i * rs->dim, st->reward[j], st->weight[j]);
+		if ((i & 4095) == 4095)
+			CHECK_FOR_INTERRUPTS();
+	}
+	uba_parse_row_options(rs->options, bandit_options, lengthof(bandit_options), "uba_bandit_train", true,
+						  UBA_ENC_ONEHOT, &o);
+	PG_RETURN_BYTEA_P(Build(&m, rs->n, rs->started, &o, NULL, NULL, rs->enc));
 }
 
 /* ---------- updating ---------- */
 
 /* uba_bandit_update(policy, action, context, reward [, propensity]) -> the policy with the observation */
-Datum
-uba_bandit_update(PG_FUNCTION_ARGS)
+static Datum
+BanditUpdate(FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
 	bytea	   *blob;
 	UbaModelMeta meta;
@@ -882,10 +1037,28 @@ uba_bandit_update(PG_FUNCTION_ARGS)
 	uba_model_open(blob, UBA_KIND_BANDIT, &meta, &r);
 	m = Read(&meta, &r);
 	x = palloc(sizeof(double) * Max(m->d, 1));
-	Context(m, fcinfo, 2, x);
+	Context(m, fcinfo, 2, form, x);
 	Observe(m, PG_GETARG_INT64(1), x, PG_GETARG_FLOAT8(3),
 			Weight(m, PG_NARGS() > 4 && !PG_ARGISNULL(4), (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ? PG_GETARG_FLOAT8(4) : 0));
-	PG_RETURN_BYTEA_P(Build(m, meta.n_rows + 1, 0, NULL, meta.options_json, meta.feature_names));
+	PG_RETURN_BYTEA_P(Build(m, meta.n_rows + 1, 0, NULL, meta.options_json, meta.feature_names, meta.encoding));
+}
+
+Datum
+uba_bandit_update(PG_FUNCTION_ARGS)
+{
+	return BanditUpdate(fcinfo, UBA_FORM_ARRAY);
+}
+
+Datum
+uba_bandit_update_text(PG_FUNCTION_ARGS)
+{
+	return BanditUpdate(fcinfo, UBA_FORM_TEXT);
+}
+
+Datum
+uba_bandit_update_row(PG_FUNCTION_ARGS)
+{
+	return BanditUpdate(fcinfo, UBA_FORM_ROW);
 }
 
 /* ---------- choosing ---------- */
@@ -982,7 +1155,7 @@ typedef struct BanditContexts
 } BanditContexts;
 
 static BanditContexts
-Contexts(const Bandit *m, FunctionCallInfo fcinfo, int argno, int nact)
+Contexts(const Bandit *m, FunctionCallInfo fcinfo, int argno, UbaFeatureForm form, int nact)
 {
 	BanditContexts r;
 	ArrayType  *a;
@@ -995,7 +1168,12 @@ Contexts(const Bandit *m, FunctionCallInfo fcinfo, int argno, int nact)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the context must not be NULL")));
-	a = PG_GETARG_ARRAYTYPE_P(argno);
+	if (form == UBA_FORM_ROW)
+	{
+		uba_read_features_arg(fcinfo, argno, form, m->enc, r.x, m->d);
+		return r;
+	}
+	a = ContextArray(fcinfo, argno, form);
 	if (ARR_NDIM(a) != 2)
 	{
 		uba_read_features(a, r.x, m->d);
@@ -1064,8 +1242,8 @@ Best(const Candidate *c, int n, bool by_mean)
 	return best;
 }
 
-Datum
-uba_bandit_choose(PG_FUNCTION_ARGS)
+static Datum
+BanditChoose(FunctionCallInfo fcinfo, UbaFeatureForm form)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Bandit	   *m;
@@ -1116,7 +1294,7 @@ uba_bandit_choose(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("there must be at least one action to choose from")));
 	z = palloc(sizeof(double) * 2 * Max(m->d, 1));
-	x = Contexts(m, fcinfo, 1, nact);
+	x = Contexts(m, fcinfo, 1, form, nact);
 	c = palloc0(sizeof(Candidate) * nact);
 	for (int i = 0; i < nact; i++)
 	{
@@ -1230,4 +1408,22 @@ uba_bandit_choose(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, rnulls);
 	}
 	return (Datum) 0;
+}
+
+Datum
+uba_bandit_choose(PG_FUNCTION_ARGS)
+{
+	return BanditChoose(fcinfo, UBA_FORM_ARRAY);
+}
+
+Datum
+uba_bandit_choose_text(PG_FUNCTION_ARGS)
+{
+	return BanditChoose(fcinfo, UBA_FORM_TEXT);
+}
+
+Datum
+uba_bandit_choose_row(PG_FUNCTION_ARGS)
+{
+	return BanditChoose(fcinfo, UBA_FORM_ROW);
 }
