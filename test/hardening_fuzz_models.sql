@@ -155,6 +155,8 @@ SELECT 'bandit', uba_bandit_train((x % 3)::bigint, NULL, (x % 2)::float8, 0.3, '
 UNION ALL
 SELECT 'bandit', uba_bandit_train((x % 3)::bigint, ARRAY[x % 7, x % 5, 1]::float8[], (x % 4)::float8, 0.5, '{"shared_features": 1}') FROM generate_series(1, 40) x
 UNION ALL
+SELECT 'bandit', uba_fqi_train(ARRAY[x % 7, 1]::float8[], (x % 3)::bigint, (x % 4)::float8, CASE WHEN x % 5 > 0 THEN ARRAY[(x + 1) % 7, 1]::float8[] END, '{"gamma": 0.5}') FROM generate_series(1, 40) x
+UNION ALL
 -- global forecasters: with holidays; with regressors (their future values read from a table)
 SELECT 'global_forecast', uba_forecast_train(x % 3, date '2020-01-06' + 7 * (x / 3), (x % 7)::float8, '{"holidays": ["2020-03-02", "2021-01-01"], "trees": {"n_estimators": 3, "max_depth": 3}}') FROM generate_series(0, 80) x
 UNION ALL

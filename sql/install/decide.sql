@@ -81,3 +81,17 @@ CREATE FUNCTION uba_bandit_choose(policy bytea, context text, actions bigint[], 
                                   OUT action bigint, OUT propensity float8, OUT score float8)
 RETURNS SETOF record AS 'MODULE_PATHNAME', 'uba_bandit_choose_text' LANGUAGE C VOLATILE PARALLEL SAFE ROWS 1;
 COMMENT ON FUNCTION uba_bandit_choose(bytea, text, bigint[], jsonb) IS 'the policy''s choice, the context a float8[]''s text form (or NULL for beta_ts)';
+
+-- fitted Q iteration (src/decide/fqi.c): a policy of kind bandit, method fqi, for sequences of decisions
+CREATE FUNCTION uba_fqi_transfn(internal, float8[], bigint, float8, float8[], jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_fqi_transfn(internal, float8[], bigint, float8, float8[]) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_fqi_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
+CREATE AGGREGATE uba_fqi_train(state float8[], action bigint, reward float8, next_state float8[], options jsonb) (
+	SFUNC = uba_fqi_transfn, STYPE = internal, FINALFUNC = uba_fqi_final, PARALLEL = SAFE);
+CREATE AGGREGATE uba_fqi_train(state float8[], action bigint, reward float8, next_state float8[]) (
+	SFUNC = uba_fqi_transfn, STYPE = internal, FINALFUNC = uba_fqi_final, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_fqi_train(float8[], bigint, float8, float8[], jsonb) IS 'fitted Q iteration over logged transitions (next_state NULL ends an episode): a linear Q per action, a policy of kind bandit (method fqi) for uba_bandit_choose';
+COMMENT ON AGGREGATE uba_fqi_train(float8[], bigint, float8, float8[]) IS 'fitted Q iteration over logged transitions, gamma 0.9';

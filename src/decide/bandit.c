@@ -35,6 +35,7 @@
  */
 #include "uba.h"
 #include "kinds.h"
+#include "decide/bandit.h"
 
 #include <math.h>
 
@@ -63,18 +64,9 @@ PG_FUNCTION_INFO_V1(uba_bandit_choose);
 PG_FUNCTION_INFO_V1(uba_bandit_choose_text);
 PG_FUNCTION_INFO_V1(uba_bandit_choose_row);
 
-#define BANDIT_MAX_DIM 1000
-#define BANDIT_MAX_ACTIONS 100000
-
-typedef enum BanditMethod
-{
-	BANDIT_LINUCB = 0,
-	BANDIT_LIN_TS,
-	BANDIT_EPSILON_GREEDY,
-	BANDIT_BETA_TS
-} BanditMethod;
-
+/* the methods uba_bandit_train takes; a model may also be fqi.c's */
 static const char *const bandit_methods[] = {"linucb", "lin_ts", "epsilon_greedy", "beta_ts", NULL};
+static const char *const method_names[] = {"linucb", "lin_ts", "epsilon_greedy", "beta_ts", "fqi"};
 
 static const UbaOptionSpec bandit_options[] = {
 	{"method", UBA_OPT_CHOICE, 0, 0, 0, bandit_methods},
@@ -93,43 +85,6 @@ static const UbaOptionSpec choose_options[] = {
 	{"propensity_draws", UBA_OPT_INT, 1000, 10, 1000000, NULL},
 };
 
-/* One action's statistics */
-typedef struct BanditArm
-{
-	int64		action;
-	double		n;				/* observations */
-	double		successes;		/* sum of rewards (beta_ts: in [0, 1]) */
-	double		failures;		/* sum of 1 - reward */
-	double	   *A;				/* p x p (p = d - shared), without lambda I */
-	double	   *B;				/* p x shared: sum w x z' (hybrid) */
-	double	   *b;				/* p */
-} BanditArm;
-
-/* What training, updating and scoring share: the method's parameters and the arms */
-typedef struct Bandit
-{
-	int			method;
-	int			d;
-	double		alpha;
-	double		lambda;
-	double		epsilon;
-	double		v;
-	bool		importance_weighted;
-	int			shared;			/* hybrid LinUCB: the leading features all actions share, else 0 */
-	int			narms;
-	int			cap;
-	BanditArm  *arms;			/* by action id, ascending */
-	double	   *Z;				/* hybrid: shared x shared, sum w z z' */
-	double	   *zr;				/* hybrid: shared, sum w r z */
-	UbaEncoding *enc;			/* trained on typed rows: their encoding, else NULL */
-	/* scoring: per arm theta and the Cholesky factor of lambda I + A (row-major upper) */
-	double	  **theta;
-	double	  **chol;
-	/* hybrid scoring: per arm M = (lambda I + A)^-1 B; beta and the factor of A0 */
-	double	  **M;
-	double	   *beta;
-	double	   *chol0;
-} Bandit;
 
 static double Quadratic(const double *U, int d, const double *x, double *z);
 
@@ -145,8 +100,8 @@ ArmBytes(const Bandit *m)
 }
 
 /* The context's dimension is known: room for the shared statistics */
-static void
-SetDim(Bandit *m, int d)
+void
+uba_bandit_set_dim(Bandit *m, int d)
 {
 	m->d = d;
 	if (m->shared > d)
@@ -160,8 +115,8 @@ SetDim(Bandit *m, int d)
 	}
 }
 
-static int
-FindArm(const Bandit *m, int64 action)
+int
+uba_bandit_find_arm(const Bandit *m, int64 action)
 {
 	int			lo = 0,
 				hi = m->narms - 1;
@@ -182,10 +137,10 @@ FindArm(const Bandit *m, int64 action)
 }
 
 /* The arm of an action, added (zeroed) at its place when new */
-static BanditArm *
-ArmOf(Bandit *m, int64 action)
+BanditArm *
+uba_bandit_arm(Bandit *m, int64 action)
 {
-	int			i = FindArm(m, action);
+	int			i = uba_bandit_find_arm(m, action);
 	BanditArm  *a;
 
 	if (i >= 0)
@@ -230,8 +185,8 @@ CheckReward(const Bandit *m, double r)
 }
 
 /* S += w v v' (s x s, both halves from one product: S stays exactly symmetric) and t += w r v */
-static void
-AddOuter(double *S, double *t, const double *v, int s, double w, double r)
+void
+uba_bandit_add_outer(double *S, double *t, const double *v, int s, double w, double r)
 {
 	for (int i = 0; i < s; i++)
 	{
@@ -256,7 +211,7 @@ AddOuter(double *S, double *t, const double *v, int s, double w, double r)
 static void
 Observe(Bandit *m, int64 action, const double *x, double r, double w)
 {
-	BanditArm  *a = ArmOf(m, action);
+	BanditArm  *a = uba_bandit_arm(m, action);
 	int			k = m->shared,
 				p = m->d - k;
 	const double *xa = x + k;
@@ -267,13 +222,13 @@ Observe(Bandit *m, int64 action, const double *x, double r, double w)
 	a->failures += w * (1 - r);
 	if (m->d == 0)
 		return;
-	AddOuter(a->A, a->b, xa, p, w, r);
+	uba_bandit_add_outer(a->A, a->b, xa, p, w, r);
 	if (k > 0)
 	{
 		for (int i = 0; i < p; i++)
 			for (int j = 0; j < k; j++)
 				a->B[i * k + j] += w * xa[i] * x[j];
-		AddOuter(m->Z, m->zr, x, k, w, r);
+		uba_bandit_add_outer(m->Z, m->zr, x, k, w, r);
 	}
 }
 
@@ -311,9 +266,9 @@ Context(const Bandit *m, FunctionCallInfo fcinfo, int argno, UbaFeatureForm form
 
 /* ---------- the model blob ---------- */
 
-static bytea *
-Build(const Bandit *m, int64 rows, TimestampTz started, const UbaOptions *o, const char *options_json,
-	  char **names, UbaEncoding *enc)
+bytea *
+uba_bandit_build(const Bandit *m, int64 rows, TimestampTz started, const UbaOptions *o,
+				 const char *options_json, char **names, UbaEncoding *enc)
 {
 	UbaWriter	w;
 	UbaModelMeta meta;
@@ -322,14 +277,19 @@ Build(const Bandit *m, int64 rows, TimestampTz started, const UbaOptions *o, con
 	uba_put_u32(&w, (uint32) m->method);
 	uba_put_u32(&w, (uint32) m->d);
 	uba_put_u32(&w, (uint32) m->narms);
-	/* flags: 1 importance weighted, 2 hybrid (the number of shared features follows) */
-	uba_put_u32(&w, (m->importance_weighted ? 1 : 0) | (m->shared > 0 ? 2 : 0));
+	/* flags: 1 importance weighted, 2 hybrid (the number of shared features follows), 4 fqi's discount and iterations follow */
+	uba_put_u32(&w, (m->importance_weighted ? 1 : 0) | (m->shared > 0 ? 2 : 0) | (m->method == BANDIT_FQI ? 4 : 0));
 	uba_put_f64(&w, m->alpha);
 	uba_put_f64(&w, m->lambda);
 	uba_put_f64(&w, m->epsilon);
 	uba_put_f64(&w, m->v);
 	if (m->shared > 0)
 		uba_put_u32(&w, (uint32) m->shared);
+	if (m->method == BANDIT_FQI)
+	{
+		uba_put_f64(&w, m->gamma);
+		uba_put_u32(&w, (uint32) m->iterations);
+	}
 	for (int k = 0; k < m->narms; k++)
 	{
 		const BanditArm *a = &m->arms[k];
@@ -392,12 +352,12 @@ Read(const UbaModelMeta *meta, UbaReader *r)
 	m->d = (int) uba_get_u32(r);
 	m->narms = (int) uba_get_u32(r);
 	flags = uba_get_u32(r);
-	if (m->method < BANDIT_LINUCB || m->method > BANDIT_BETA_TS)
+	if (m->method < BANDIT_LINUCB || m->method > BANDIT_FQI)
 		uba_model_corrupted("Unknown bandit method %d.", m->method);
 	if (m->d < 0 || m->d > BANDIT_MAX_DIM || m->d != meta->n_features ||
 		(m->d == 0 && m->method != BANDIT_BETA_TS))
 		uba_model_corrupted("Bad context dimension %d.", m->d);
-	if (m->narms < 0 || m->narms > BANDIT_MAX_ACTIONS || flags > 3)
+	if (m->narms < 0 || m->narms > BANDIT_MAX_ACTIONS || flags > 7 || ((flags & 4) != 0) != (m->method == BANDIT_FQI))
 		uba_model_corrupted("Bad bandit header.");
 	m->importance_weighted = (flags & 1) != 0;
 	m->alpha = uba_get_finite_f64(r);
@@ -412,6 +372,13 @@ Read(const UbaModelMeta *meta, UbaReader *r)
 		if (m->shared < 1 || m->shared > m->d ||
 			(m->method != BANDIT_LINUCB && m->method != BANDIT_EPSILON_GREEDY))
 			uba_model_corrupted("Bad number of shared features %d.", m->shared);
+	}
+	if (flags & 4)
+	{
+		m->gamma = uba_get_finite_f64(r);
+		m->iterations = (int) uba_get_u32(r);
+		if (!(m->gamma >= 0 && m->gamma <= 1) || m->iterations < 0 || m->iterations > 100000)
+			uba_model_corrupted("Bad fitted Q iteration parameters.");
 	}
 	uba_reader_check_space(r, (Size) m->narms, 4 * sizeof(double) + ArmBytes(m));
 	uba_check_memory(add_size(mul_size(ArmBytes(m), (Size) m->narms * 3 + 1),
@@ -460,8 +427,8 @@ Read(const UbaModelMeta *meta, UbaReader *r)
 }
 
 /* v = (U'U)^-1 v in place, for the factor U (row-major upper) of a positive definite s x s matrix */
-static void
-SolveFactor(const double *U, int s, double *v)
+void
+uba_bandit_solve_factor(const double *U, int s, double *v)
 {
 	for (int i = 0; i < s; i++)
 	{
@@ -532,7 +499,7 @@ ParseForScoring(const UbaModelMeta *meta, UbaReader *r)
 		{
 			for (int i = 0; i < p; i++)
 				col[i] = arm->B[i * k + j];
-			SolveFactor(A, p, col);
+			uba_bandit_solve_factor(A, p, col);
 			for (int i = 0; i < p; i++)
 				m->M[a][i * k + j] = col[i];
 		}
@@ -622,7 +589,9 @@ uba_bandit_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo jso
 	for (int k = 0; k < m->narms; k++)
 		n += m->arms[k].n;
 	appendStringInfo(json, ", \"method\": \"%s\", \"actions\": %d, \"observations\": %.0f, \"importance_weighted\": %s, \"shared_features\": %d",
-					 bandit_methods[m->method], m->narms, n, m->importance_weighted ? "true" : "false", m->shared);
+					 method_names[m->method], m->narms, n, m->importance_weighted ? "true" : "false", m->shared);
+	if (m->method == BANDIT_FQI)
+		appendStringInfo(json, ", \"gamma\": %.17g, \"iterations\": %d", m->gamma, m->iterations);
 }
 
 /* ---------- training ---------- */
@@ -701,7 +670,7 @@ BanditTransfn(FunctionCallInfo fcinfo, UbaFeatureForm form)
 	if (st->m.d < 0)
 	{
 		if (st->m.method == BANDIT_BETA_TS)
-			SetDim(&st->m, 0);
+			uba_bandit_set_dim(&st->m, 0);
 		else if (PG_ARGISNULL(2))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -715,7 +684,7 @@ BanditTransfn(FunctionCallInfo fcinfo, UbaFeatureForm form)
 						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 						 errmsg("a bandit's context has at most %d features", BANDIT_MAX_DIM),
 						 errdetail("Got %d.", d)));
-			SetDim(&st->m, d);
+			uba_bandit_set_dim(&st->m, d);
 		}
 	}
 	x = palloc(sizeof(double) * Max(st->m.d, 1));
@@ -749,7 +718,7 @@ MergeBandit(Bandit *a, const Bandit *b)
 	if (b->d < 0 || b->narms == 0)
 		return;
 	if (a->d < 0)
-		SetDim(a, b->d);
+		uba_bandit_set_dim(a, b->d);
 	if (a->d != b->d)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -758,7 +727,7 @@ MergeBandit(Bandit *a, const Bandit *b)
 	for (int k = 0; k < b->narms; k++)
 	{
 		const BanditArm *y = &b->arms[k];
-		BanditArm  *x = ArmOf(a, y->action);
+		BanditArm  *x = uba_bandit_arm(a, y->action);
 
 		x->n += y->n;
 		x->successes += y->successes;
@@ -858,12 +827,12 @@ uba_bandit_deserialize(PG_FUNCTION_ARGS)
 	if (d < -1 || d > BANDIT_MAX_DIM || narms < 0 || narms > BANDIT_MAX_ACTIONS)
 		elog(ERROR, "invalid uba_bandit_train state");
 	if (d >= 0)
-		SetDim(&st->m, d);
+		uba_bandit_set_dim(&st->m, d);
 	else
 		st->m.d = -1;
 	for (int k = 0; k < narms; k++)
 	{
-		BanditArm  *a = ArmOf(&st->m, pq_getmsgint64(&buf));
+		BanditArm  *a = uba_bandit_arm(&st->m, pq_getmsgint64(&buf));
 
 		a->n = pq_getmsgfloat8(&buf);
 		a->successes = pq_getmsgfloat8(&buf);
@@ -897,7 +866,7 @@ uba_bandit_final(PG_FUNCTION_ARGS)
 	if (st == NULL || st->rows == 0)
 		PG_RETURN_NULL();
 	uba_parse_options(st->options, bandit_options, lengthof(bandit_options), "uba_bandit_train", &o);
-	PG_RETURN_BYTEA_P(Build(&st->m, st->rows, st->started, &o, NULL, NULL, NULL));
+	PG_RETURN_BYTEA_P(uba_bandit_build(&st->m, st->rows, st->started, &o, NULL, NULL, NULL));
 }
 
 /* ---------- training on typed rows ---------- */
@@ -999,7 +968,7 @@ uba_bandit_final_row(PG_FUNCTION_ARGS)
 				 errdetail("The row's columns encode to %d.", rs->dim),
 				 errhint("Keep fewer levels per category with the option \"max_levels\".")));
 	m = st->m;
-	SetDim(&m, rs->dim);
+	uba_bandit_set_dim(&m, rs->dim);
 	for (int64 i = 0; i < rs->n; i++)
 	{
 		int64		j = rs->arrival[i];
@@ -1010,7 +979,7 @@ uba_bandit_final_row(PG_FUNCTION_ARGS)
 	}
 	uba_parse_row_options(rs->options, bandit_options, lengthof(bandit_options), "uba_bandit_train", true,
 						  UBA_ENC_ONEHOT, &o);
-	PG_RETURN_BYTEA_P(Build(&m, rs->n, rs->started, &o, NULL, NULL, rs->enc));
+	PG_RETURN_BYTEA_P(uba_bandit_build(&m, rs->n, rs->started, &o, NULL, NULL, rs->enc));
 }
 
 /* ---------- updating ---------- */
@@ -1036,11 +1005,16 @@ BanditUpdate(FunctionCallInfo fcinfo, UbaFeatureForm form)
 	blob = PG_GETARG_BYTEA_PP(0);
 	uba_model_open(blob, UBA_KIND_BANDIT, &meta, &r);
 	m = Read(&meta, &r);
+	if (m->method == BANDIT_FQI)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a fitted Q iteration policy is not updated one observation at a time"),
+				 errhint("Train it again on the log with the new transitions: every Q value depends on every transition.")));
 	x = palloc(sizeof(double) * Max(m->d, 1));
 	Context(m, fcinfo, 2, form, x);
 	Observe(m, PG_GETARG_INT64(1), x, PG_GETARG_FLOAT8(3),
 			Weight(m, PG_NARGS() > 4 && !PG_ARGISNULL(4), (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ? PG_GETARG_FLOAT8(4) : 0));
-	PG_RETURN_BYTEA_P(Build(m, meta.n_rows + 1, 0, NULL, meta.options_json, meta.feature_names, meta.encoding));
+	PG_RETURN_BYTEA_P(uba_bandit_build(m, meta.n_rows + 1, 0, NULL, meta.options_json, meta.feature_names, meta.encoding));
 }
 
 Datum
@@ -1316,7 +1290,7 @@ BanditChoose(FunctionCallInfo fcinfo, UbaFeatureForm form)
 	/* every candidate's mean and score */
 	for (int i = 0; i < nact; i++)
 	{
-		int			k = FindArm(m, c[i].action);
+		int			k = uba_bandit_find_arm(m, c[i].action);
 
 		c[i].arm = k >= 0 ? k : -1;
 		if (m->method == BANDIT_BETA_TS)
@@ -1351,6 +1325,7 @@ BanditChoose(FunctionCallInfo fcinfo, UbaFeatureForm form)
 				propensity = 1;
 				break;
 			case BANDIT_EPSILON_GREEDY:
+			case BANDIT_FQI:
 				{
 					int			greedy = Best(c, nact, true);
 
