@@ -65,7 +65,8 @@ typedef struct FqiState
 static void
 Grow(FqiState *st)
 {
-	Size		row = sizeof(double) * (2 * (Size) st->d + 1) + sizeof(int64) + sizeof(bool);
+	/* a row: state, next state, reward, action, end; and the final's target and action index */
+	Size		row = sizeof(double) * (2 * (Size) st->d + 2) + sizeof(int64) + sizeof(bool) + sizeof(int);
 
 	st->cap = st->cap ? st->cap * 2 : 1024;
 	uba_check_memory(mul_size((Size) st->cap, row), "the logged transitions");
@@ -172,7 +173,11 @@ uba_fqi_final(PG_FUNCTION_ARGS)
 			CHECK_FOR_INTERRUPTS();
 	}
 	K = m.narms;
-	arm = palloc(sizeof(int) * st->n);
+	/* every action's factor and theta beside its statistics */
+	uba_check_memory(add_size(mul_size((Size) K, sizeof(double) * ((Size) d * d * 2 + 3 * (Size) d)),
+							  mul_size((Size) st->cap, sizeof(double) * (2 * (Size) d + 2) + sizeof(int64) + sizeof(bool) + sizeof(int))),
+					 "fitted Q iteration");
+	arm = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * st->n);
 	for (int64 i = 0; i < st->n; i++)
 		arm[i] = uba_bandit_find_arm(&m, st->action[i]);
 	theta = palloc(sizeof(double *) * K);
@@ -191,7 +196,7 @@ uba_fqi_final(PG_FUNCTION_ARGS)
 		chol[k] = U;
 	}
 	prev = palloc(sizeof(double) * K * d);
-	y = palloc(sizeof(double) * st->n);
+	y = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * st->n);
 
 	for (m.iterations = 1; m.iterations <= maxit; m.iterations++)
 	{
