@@ -931,7 +931,7 @@ uba_bandit_transfn_row(PG_FUNCTION_ARGS)
 
 		st->cap = st->cap ? st->cap * 2 : 1024;
 		bytes = mul_size((Size) st->cap, sizeof(int64) + 2 * sizeof(double));
-		uba_check_memory(bytes, "the decisions' actions and rewards");
+		uba_check_memory(bytes, "the decision log");
 		st->action = n ? repalloc_huge(st->action, sizeof(int64) * st->cap) :
 			MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * st->cap);
 		st->reward = n ? repalloc_huge(st->reward, sizeof(double) * st->cap) :

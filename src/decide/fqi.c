@@ -69,7 +69,7 @@ Grow(FqiState *st)
 	Size		row = sizeof(double) * (2 * (Size) st->d + 2) + sizeof(int64) + sizeof(bool) + sizeof(int);
 
 	st->cap = st->cap ? st->cap * 2 : 1024;
-	uba_check_memory(mul_size((Size) st->cap, row), "the logged transitions");
+	uba_check_memory(mul_size((Size) st->cap, row), "the log of transitions");
 	if (st->n == 0)
 	{
 		st->s = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * st->d * st->cap);
