@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(44);
+SELECT plan(45);
 
 CREATE TEMP TABLE log (decision_id int, action bigint, x1 float8, x2 float8, x3 float8, x4 float8, x5 float8,
 	reward float8, propensity float8, click int, target_probability float8, predicted_reward float8,
@@ -75,6 +75,15 @@ SELECT is(ARRAY(SELECT m.ctx_id || '/' || g.action
                  WHERE r.ctx_id = CASE WHEN g.action IN (50, 30, 10) THEN m.ctx_id ELSE m.other END
                    AND NOT pg_temp.near(g.score, r.linucb_score) ORDER BY 1), '{}',
 	'a context per action (float8[][]): each action scored at its own row, as NumPy''s');
+
+SELECT ok((SELECT bool_and(a.action = b.action AND a.propensity = b.propensity AND a.score = b.score) AND count(*) = 75
+             FROM contexts,
+                  LATERAL (SELECT uba_bandit_train(action, ARRAY[x1, x2, x3, x4, x5], reward, propensity, '{"method": "lin_ts"}'::jsonb) AS p FROM log) ts,
+                  LATERAL (SELECT row_number() OVER () AS slot, * FROM uba_bandit_choose(ts.p, ARRAY[x, x, x, x, x], ARRAY[50, 40, 30, 20, 10]::bigint[],
+                                                                        jsonb_build_object('n', 3, 'seed', ctx_id, 'propensity_draws', 50))) a
+                  JOIN LATERAL (SELECT row_number() OVER () AS slot, * FROM uba_bandit_choose(ts.p, x, ARRAY[50, 40, 30, 20, 10]::bigint[],
+                                                                        jsonb_build_object('n', 3, 'seed', ctx_id, 'propensity_draws', 50))) b USING (slot)),
+	'linear Thompson sampling with the same context given per action draws exactly as with one context for all (same seed)');
 
 -- hybrid LinUCB: x1, x2 shared by every action (one beta), x3..x5 per action, against NumPy's one stacked ridge regression
 CREATE TEMP TABLE hybrid AS
