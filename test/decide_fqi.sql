@@ -5,7 +5,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(17);
+SELECT plan(27);
 
 CREATE TEMP TABLE fqi_log (step_id int, episode int, t int, e1 float8, e2 float8, e3 float8, e4 float8, e5 float8,
 	action bigint, propensity float8, reward float8, n1 float8, n2 float8, n3 float8, n4 float8, n5 float8, purchase int);
@@ -65,12 +65,15 @@ SELECT ok((SELECT bool_and(abs(c.score - CASE c.action WHEN 1 THEN 0.9 ^ (3 - s)
 	'a chain: Q(s, right) = 0.9^(3 - s), Q(s, stay) = 0.9^(4 - s), the optimal values');
 
 -- the simulator of bench/fqi_reference.py in SQL: the far-sighted policy against the myopic one
-CREATE FUNCTION pg_temp.simulate(policy bytea, episodes int, seed float8) RETURNS TABLE (value float8, std_error float8)
+-- (each episode's total reward, and its reward discounted by 0.9 a step for fitted Q evaluation)
+CREATE FUNCTION pg_temp.simulate(policy bytea, episodes int, seed float8)
+RETURNS TABLE (value float8, std_error float8, discounted float8, discounted_se float8)
 LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM setseed(seed);
 	CREATE TEMP TABLE ep AS
-	SELECT g AS id, 0.2 + 0.6 * random() AS e, 0::float8 AS c, 0::float8 AS total, true AS alive FROM generate_series(1, episodes) g;
+	SELECT g AS id, 0.2 + 0.6 * random() AS e, 0::float8 AS c, 0::float8 AS total, 0::float8 AS disc, true AS alive
+	  FROM generate_series(1, episodes) g;
 	FOR t IN 1..10 LOOP
 		WITH act AS (
 			SELECT id, e, c, random() AS up, 0.03 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) AS z, random() AS uc,
@@ -85,10 +88,11 @@ BEGIN
 			       greatest(0, least(1, 0.85 * e + 0.12 * (a = 1)::int + 0.15 * purchase - 0.05 * (a = 2)::int + z)) AS e2,
 			       0.6 * c + (a = 2)::int AS c2, uc
 			  FROM bought)
-		UPDATE ep SET total = total + nxt.reward, e = nxt.e2, c = nxt.c2, alive = nxt.uc >= 0.15 * (1 - nxt.e2)
+		UPDATE ep SET total = total + nxt.reward, disc = disc + 0.9 ^ (t - 1) * nxt.reward, e = nxt.e2, c = nxt.c2,
+		       alive = nxt.uc >= 0.15 * (1 - nxt.e2)
 		  FROM nxt WHERE ep.id = nxt.id;
 	END LOOP;
-	RETURN QUERY SELECT avg(total), stddev(total) / sqrt(episodes) FROM ep;
+	RETURN QUERY SELECT avg(total), stddev(total) / sqrt(episodes), avg(disc), stddev(disc) / sqrt(episodes) FROM ep;
 	DROP TABLE ep;
 END
 $$;
@@ -101,7 +105,54 @@ SELECT ok((SELECT f.value - m.value > 15 FROM sim f, sim m WHERE f.config = 'g0.
 	'looking ahead (gamma 0.9) earns far more per episode than the myopic policy (gamma 0): ' ||
 	(SELECT round(f.value::numeric, 2) || ' against ' || round(m.value::numeric, 2) FROM sim f, sim m WHERE f.config = 'g0.9_n40' AND m.config = 'g0_n1'));
 
+-- fitted Q evaluation: each policy's discounted value per episode, from the logging policy's log
+CREATE TEMP TABLE fqe AS
+SELECT config, (SELECT uba_fqe(p, ARRAY[e1, e2, e3, e4, e5], action, reward,
+                               CASE WHEN n1 IS NOT NULL THEN ARRAY[n1, n2, n3, n4, n5] END, t = 1 ORDER BY step_id)
+                  FROM fqi_log) AS value
+  FROM policies WHERE config IN ('g0.9_n40', 'g0_n1');
+CREATE TEMP TABLE converged AS
+SELECT uba_fqi_train(ARRAY[e1, e2, e3, e4, e5], action, reward, CASE WHEN n1 IS NOT NULL THEN ARRAY[n1, n2, n3, n4, n5] END ORDER BY step_id) AS p
+  FROM fqi_log;
+SELECT ok((SELECT abs(f.value - q.value) < 1e-9 * q.value
+             FROM (SELECT uba_fqe(p, ARRAY[e1, e2, e3, e4, e5], action, reward, CASE WHEN n1 IS NOT NULL THEN ARRAY[n1, n2, n3, n4, n5] END,
+                                  t = 1 ORDER BY step_id) AS value FROM converged, fqi_log) f,
+                  (SELECT avg(c.score) AS value FROM converged, fqi_log,
+                          LATERAL uba_bandit_choose(p, ARRAY[e1, e2, e3, e4, e5], ARRAY[0, 1, 2]::bigint[]) c WHERE t = 1) q),
+	'evaluating the converged FQI policy gives back its own Q at the fixed point: the mean over first steps of max Q, to 1e-9');
+SELECT ok((SELECT f.value > m.value FROM fqe f, fqe m WHERE f.config = 'g0.9_n40' AND m.config = 'g0_n1'),
+	'fitted Q evaluation ranks the far-sighted policy above the myopic one, as the simulator does: ' ||
+	(SELECT round(f.value::numeric, 2) || ' against ' || round(m.value::numeric, 2) FROM fqe f, fqe m WHERE f.config = 'g0.9_n40' AND m.config = 'g0_n1'));
+SELECT ok((SELECT abs(f.value - s.discounted) < 0.2 * s.discounted FROM fqe f JOIN sim s USING (config) WHERE config = 'g0.9_n40'),
+	'its estimate of the far-sighted policy''s discounted value is within 20% of the simulated one (a linear Q function is biased): ' ||
+	(SELECT round(f.value::numeric, 2) || ' against ' || round(s.discounted::numeric, 2) || ' +- ' || round(s.discounted_se::numeric, 2)
+	   FROM fqe f JOIN sim s USING (config) WHERE config = 'g0.9_n40'));
+-- the same policy by importance weights over whole episodes: one row per episode (the OPE aggregates' recipe)
+CREATE TEMP TABLE episodes AS
+SELECT l.episode, sum(0.9 ^ (l.t - 1) * l.reward) AS discounted, exp(sum(ln(l.propensity))) AS propensity,
+       bool_and(l.action = c.action)::int::float8 AS target_probability
+  FROM fqi_log l, LATERAL uba_bandit_choose((SELECT p FROM policies WHERE config = 'g0.9_n40'), ARRAY[e1, e2, e3, e4, e5],
+                                            ARRAY[0, 1, 2]::bigint[]) c
+ GROUP BY l.episode;
+SELECT ok((SELECT abs(f.value - s.discounted) < abs((i.r).estimate - s.discounted) / 3
+             FROM fqe f JOIN sim s USING (config),
+                  (SELECT uba_ope_ips(discounted, propensity, target_probability) AS r FROM episodes) i
+            WHERE config = 'g0.9_n40'),
+	'where importance weights over ten-step episodes degenerate, fitted Q evaluation is far closer: IPS says ' ||
+	(SELECT round((uba_ope_ips(discounted, propensity, target_probability)).estimate::numeric, 2) || ' (effective sample size ' ||
+	        round((uba_ope_ips(discounted, propensity, target_probability)).effective_sample_size::numeric, 1) || ' of 400 episodes)' FROM episodes));
+
 -- bad input
+SELECT throws_ok($$SELECT uba_fqe(NULL, ARRAY[e1, e2], action, reward, NULL, t = 1) FROM fqi_log$$, '22004', NULL, 'fqe: a NULL policy');
+SELECT throws_ok($$SELECT uba_fqe((SELECT p FROM chain), ARRAY[e1, e2], action, reward, NULL, t = 1) FROM fqi_log$$, '22000',
+	'the policy takes 5 features, the states have 2', 'fqe: a policy of another size');
+SELECT throws_ok($$SELECT uba_fqe((SELECT uba_bandit_train(action, ARRAY[e1, e2], reward, propensity, '{"method": "lin_ts"}'::jsonb) FROM fqi_log),
+                                  ARRAY[e1, e2], action, reward, NULL, t = 1) FROM fqi_log$$, '42809', NULL, 'fqe: a Thompson sampler');
+SELECT throws_ok($$SELECT uba_fqe((SELECT p FROM chain), pg_temp.oh(1), 0, 1, NULL, false) FROM generate_series(1, 3)$$, '22023',
+	'no step starts an episode', 'fqe: no first steps');
+SELECT throws_ok($$SELECT uba_fqe((SELECT uba_kmeans(ARRAY[1, 2]::float8[], 1)), pg_temp.oh(1), 0, 1, NULL, true) FROM generate_series(1, 3)$$,
+	'42809', NULL, 'fqe: a model of another kind');
+SELECT throws_ok($$SELECT uba_fqe((SELECT p FROM chain), pg_temp.oh(1), 0, 1, NULL, NULL) FROM generate_series(1, 3)$$, '22004', NULL, 'fqe: a NULL start flag');
 SELECT throws_ok($$SELECT uba_fqi_train(NULL, action, reward, NULL) FROM fqi_log$$, '22004', NULL, 'a NULL state');
 SELECT throws_ok($$SELECT uba_fqi_train(ARRAY[e1, e2], action, NULL, NULL) FROM fqi_log$$, '22004', NULL, 'a NULL reward');
 SELECT throws_ok($$SELECT uba_fqi_train(ARRAY[e1, e2], action, reward, ARRAY[n1]) FROM fqi_log$$, '22000', NULL, 'a next state of another size');

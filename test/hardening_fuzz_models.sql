@@ -219,6 +219,7 @@ INSERT INTO calls VALUES
 	('bandit', 'SELECT length(uba_bandit_update($1, 1, ARRAY[3, 1]::float8[], 1, 0.5))::text'),
 	('bandit', 'SELECT count(*)::text FROM uba_bandit_choose($1, ARRAY[[3, 1, 1], [1, 2, 0]]::float8[], ARRAY[10, 1]::bigint[], ''{"n": 2}'')'),
 	('bandit', 'SELECT length(uba_bandit_update($1, 2, ARRAY[3, 1, 2]::float8[], 1, 0.5))::text'),
+	('bandit', 'SELECT uba_fqe($1, ARRAY[3, 1]::float8[], g % 3, 1, CASE WHEN g % 2 = 0 THEN ARRAY[1, 3]::float8[] END, g % 4 = 0)::text FROM generate_series(1, 8) g'),
 	('mlp', 'SELECT uba_predict($1, ARRAY[3, 1]::float8[])::text'),
 	('mlp', 'SELECT uba_predict_proba($1, r)::text FROM (SELECT 3 AS a, ''1''::text AS c, true AS b) r'),
 	('mlp', 'SELECT uba_predict_class($1, ARRAY[3, 1]::float8[])'),

@@ -95,3 +95,17 @@ CREATE AGGREGATE uba_fqi_train(state float8[], action bigint, reward float8, nex
 	SFUNC = uba_fqi_transfn, STYPE = internal, FINALFUNC = uba_fqi_final, PARALLEL = SAFE);
 COMMENT ON AGGREGATE uba_fqi_train(float8[], bigint, float8, float8[], jsonb) IS 'fitted Q iteration over logged transitions (next_state NULL ends an episode): a linear Q per action, a policy of kind bandit (method fqi) for uba_bandit_choose';
 COMMENT ON AGGREGATE uba_fqi_train(float8[], bigint, float8, float8[]) IS 'fitted Q iteration over logged transitions, gamma 0.9';
+
+-- fitted Q evaluation (src/decide/fqi.c): a policy's value per episode from another policy's log
+CREATE FUNCTION uba_fqe_transfn(internal, bytea, float8[], bigint, float8, float8[], boolean, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_fqe_transfn(internal, bytea, float8[], bigint, float8, float8[], boolean) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION uba_fqe_final(internal) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL SAFE;
+CREATE AGGREGATE uba_fqe(policy bytea, state float8[], action bigint, reward float8, next_state float8[], start boolean, options jsonb) (
+	SFUNC = uba_fqe_transfn, STYPE = internal, FINALFUNC = uba_fqe_final, PARALLEL = SAFE);
+CREATE AGGREGATE uba_fqe(policy bytea, state float8[], action bigint, reward float8, next_state float8[], start boolean) (
+	SFUNC = uba_fqe_transfn, STYPE = internal, FINALFUNC = uba_fqe_final, PARALLEL = SAFE);
+COMMENT ON AGGREGATE uba_fqe(bytea, float8[], bigint, float8, float8[], boolean, jsonb) IS 'fitted Q evaluation: the discounted value per episode of a linucb, epsilon_greedy or fqi policy, estimated from logged transitions of another policy (start marks each episode''s first step)';
+COMMENT ON AGGREGATE uba_fqe(bytea, float8[], bigint, float8, float8[], boolean) IS 'fitted Q evaluation of a policy on logged transitions, gamma 0.9';

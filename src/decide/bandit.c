@@ -580,6 +580,48 @@ LinearScore(const Bandit *m, int arm, const double *x, double *mean, double *s, 
 	*s = q;
 }
 
+/* A policy read for scoring once (fqi.c's evaluation), not through a call site's cache */
+Bandit *
+uba_bandit_policy(bytea *blob)
+{
+	UbaModelMeta meta;
+	UbaReader	r;
+
+	uba_model_open(blob, UBA_KIND_BANDIT, &meta, &r);
+	return (Bandit *) ParseForScoring(&meta, &r);
+}
+
+/*
+ * The action a deterministic policy picks for context x among actions[0..K)
+ * (ascending): LinUCB's largest upper bound, or the largest mean for
+ * epsilon-greedy and fqi (whose exploration, epsilon, the caller adds);
+ * ties to the smallest action, as uba_bandit_choose.  work: 2 d values.
+ */
+int
+uba_bandit_greedy(const Bandit *m, const double *x, const int64 *actions, int K, double *work)
+{
+	int			best = -1;
+	double		best_score = 0;
+
+	for (int k = 0; k < K; k++)
+	{
+		double		mean,
+					q,
+					score;
+
+		int			arm = uba_bandit_find_arm(m, actions[k]);
+
+		LinearScore(m, arm >= 0 ? arm : -1, x, &mean, &q, work);
+		score = m->method == BANDIT_LINUCB ? mean + m->alpha * sqrt(q) : mean;
+		if (best < 0 || score > best_score)
+		{
+			best = k;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
 void
 uba_bandit_describe(const UbaModelMeta *meta, UbaReader *payload, StringInfo json)
 {
