@@ -1184,7 +1184,7 @@ typedef struct CheckWork
 	const float *xf;
 	const float *pred;			/* XGBoost's margins: n, or n x nclass */
 	int64		n;
-	float	   *margins;		/* UBA_LANES x nclass scratch */
+	float	   *margins;		/* UBA_LANES x (nclass and a cache line): scratch, no line shared by two lanes */
 	double		worst[UBA_LANES];
 } CheckWork;
 
@@ -1201,7 +1201,7 @@ CheckBlock(void *arg, int64 block, int lane)
 	{
 		if (m->nclass > 0)
 		{
-			float	   *mk = ck->margins + (Size) lane * m->nclass;
+			float	   *mk = ck->margins + (Size) lane * (m->nclass + PG_CACHE_LINE_SIZE / sizeof(float));
 
 			Margins(m, ck->xf + (Size) i * d, mk);
 			for (int k = 0; k < m->nclass; k++)
@@ -1682,7 +1682,7 @@ Fit(UbaRowSet *rs, bool forest)
 			ck.xf = xf;
 			ck.pred = pred;
 			ck.n = ncheck;
-			ck.margins = palloc(sizeof(float) * UBA_LANES * Max(nclass, 1));
+			ck.margins = palloc(sizeof(float) * UBA_LANES * (Max(nclass, 1) + PG_CACHE_LINE_SIZE / sizeof(float)));
 			memset(ck.worst, 0, sizeof(ck.worst));
 			uba_run_lanes((ncheck + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
 						  CheckBlock, &ck);
@@ -2569,11 +2569,19 @@ typedef struct ShapImportance
 	int			nbatch;			/* rows waiting in batch */
 	int			cap;			/* rows batch has room for */
 	float	   *batch;			/* cap x d */
-	double	   *lane_sum;		/* UBA_LANES x d: sums of |SHAP value| */
+	double	   *lane_sum;		/* UBA_LANES x stride: sums of |SHAP value| */
 	/* scratch of the flush running */
-	double	   *lane_phi;		/* UBA_LANES x d: a row's SHAP values */
-	ShapStep   *lane_path;		/* UBA_LANES x path_steps */
+	double	   *lane_phi;		/* UBA_LANES x stride: a row's SHAP values */
+	ShapStep   *lane_path;		/* UBA_LANES x path_stride */
 	Size		path_steps;
+	/*
+	 * Each lane's part is followed by at least a cache line nobody writes:
+	 * threads on neighbouring lanes would otherwise write the same lines
+	 * at every step of the recursion (false sharing), and two threads ran
+	 * hardly faster than one.
+	 */
+	Size		stride;			/* doubles per lane: d and a cache line */
+	Size		path_stride;	/* steps per lane: path_steps and a cache line */
 } ShapImportance;
 
 PG_FUNCTION_INFO_V1(uba_shap_importance_final);
@@ -2586,9 +2594,9 @@ ShapBlock(void *arg, int64 block, int lane)
 	const BoostModel *m = st->model;
 	int			d = st->d;
 	int			nk = Max(m->nclass, 1);
-	double	   *phi = st->lane_phi + (Size) lane * d;
-	double	   *sum = st->lane_sum + (Size) lane * d;
-	ShapStep   *path = st->lane_path + (Size) lane * st->path_steps;
+	double	   *phi = st->lane_phi + (Size) lane * st->stride;
+	double	   *sum = st->lane_sum + (Size) lane * st->stride;
+	ShapStep   *path = st->lane_path + (Size) lane * st->path_stride;
 	int64		i1 = Min(st->nbatch, (block + 1) * SHAP_BLOCK_ROWS);
 
 	for (int64 i = block * SHAP_BLOCK_ROWS; i < i1; i++)
@@ -2607,8 +2615,8 @@ ShapFlush(ShapImportance *st)
 {
 	if (st->nbatch == 0)
 		return;
-	st->lane_phi = palloc(mul_size(sizeof(double) * UBA_LANES, (Size) st->d));
-	st->lane_path = palloc(mul_size(sizeof(ShapStep) * UBA_LANES, st->path_steps));
+	st->lane_phi = palloc(mul_size(sizeof(double) * UBA_LANES, st->stride));
+	st->lane_path = palloc(mul_size(sizeof(ShapStep) * UBA_LANES, st->path_stride));
 	uba_run_lanes((st->nbatch + SHAP_BLOCK_ROWS - 1) / SHAP_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
 				  ShapBlock, st);
 	pfree(st->lane_phi);
@@ -2636,9 +2644,11 @@ ShapImportanceStep(FunctionCallInfo fcinfo, UbaFeatureForm form)
 		st->model = m;
 		st->d = m->d;
 		st->path_steps = ShapBufferSteps(m);
+		st->stride = (Size) m->d + PG_CACHE_LINE_SIZE / sizeof(double);
+		st->path_stride = st->path_steps + (PG_CACHE_LINE_SIZE + sizeof(ShapStep) - 1) / sizeof(ShapStep);
 		st->cap = SHAP_BLOCK_ROWS;
 		st->batch = palloc(mul_size(sizeof(float) * st->cap, (Size) m->d));
-		st->lane_sum = palloc0(mul_size(sizeof(double) * UBA_LANES, (Size) m->d));
+		st->lane_sum = palloc0(mul_size(sizeof(double) * UBA_LANES, st->stride));
 		MemoryContextSwitchTo(old);
 	}
 	else if (m != st->model)
@@ -2682,7 +2692,7 @@ uba_shap_importance_final(PG_FUNCTION_ARGS)
 	sum = palloc0(sizeof(double) * st->d);
 	for (int l = 0; l < UBA_LANES; l++)
 		for (int j = 0; j < st->d; j++)
-			sum[j] += st->lane_sum[(Size) l * st->d + j];
+			sum[j] += st->lane_sum[(Size) l * st->stride + j];
 	initStringInfo(&s);
 	appendStringInfoChar(&s, '{');
 	for (int j = 0; j < st->d; j++)
