@@ -136,6 +136,8 @@ import sys
 import numpy as np
 from scipy import optimize, special, stats
 
+from fixtures import fmt
+
 SEED = 20240611
 MC_SEED = 7
 MC_DRAWS = 2_000_000
@@ -195,21 +197,6 @@ def make_fixture():
         groups.append((variant, conv.astype(float), flag.astype(float), conv))
     out["conv"] = groups
     return out
-
-
-def fmt(x):
-    if x is None:
-        return ""
-    if isinstance(x, str):
-        return x
-    if isinstance(x, (bool, np.bool_)):
-        return "t" if x else "f"
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    x = float(x)
-    if not math.isfinite(x):
-        raise ValueError(f"non-finite value {x!r}")
-    return repr(x)
 
 
 def write_fixture(fixture, path):

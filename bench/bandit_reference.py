@@ -155,6 +155,8 @@ import numpy as np
 import scipy.integrate
 import scipy.stats
 
+from fixtures import check_roundtrip, write_csv
+
 LOG_SEED = 20240701
 CTX_SEED = 20240702
 TS_SEED = 20240703
@@ -181,30 +183,6 @@ BETA = np.array([[0.14, 0.68, -0.36, -1.05, -0.68],
                  [-0.27, -0.17, 0.58, -0.28, -0.15],
                  [0.81, -0.44, -0.02, -0.67, -0.12]])
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "..", "test", "data")
-
-
-def fmt(x):
-    if x is None:
-        return ""
-    if isinstance(x, str):
-        return x
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    x = float(x)
-    if not math.isfinite(x):
-        raise ValueError(f"non-finite value {x!r}")
-    return repr(x)
-
-
-def write_csv(name, header, rows):
-    path = os.path.join(OUT, name)
-    with open(path, "w", newline="\n") as f:
-        f.write(",".join(header) + "\n")
-        for row in rows:
-            f.write(",".join(fmt(v) for v in row) + "\n")
-    return path
 
 
 def softmax(z):
@@ -457,16 +435,6 @@ def true_value(models):
     return float(np.mean(v)), float(np.std(v, ddof=1) / math.sqrt(len(v)))
 
 
-def check_roundtrip(path, columns):
-    """Re-read a CSV and assert every written double reads back bit-identically."""
-    with open(path) as f:
-        lines = f.read().splitlines()
-    for line, row in zip(lines[1:], columns):
-        for cell, v in zip(line.split(","), row):
-            if isinstance(v, float) and float(cell) != v:
-                raise AssertionError(f"{path}: {cell} != {v!r}")
-
-
 def main():
     X, action_idx, propensity, reward, click = make_log()
     models = fit(X, action_idx, reward, None)
@@ -478,39 +446,32 @@ def main():
         log_rows.append([i + 1, ACTIONS[action_idx[i]]] + [float(v) for v in X[i]]
                         + [float(reward[i]), float(propensity[i]), int(click[i]),
                            float(tp[i]), float(pred[i]), float(texp[i])])
-    paths = []
-    p = write_csv("bandit_log.csv",
-                  ["decision_id", "action", "x1", "x2", "x3", "x4", "x5", "reward", "propensity",
-                   "click", "target_probability", "predicted_reward", "target_expected_reward"],
-                  log_rows)
-    check_roundtrip(p, log_rows)
-    paths.append((p, len(log_rows)))
-
     brows = bandit_rows(models, models_iw)
-    p = write_csv("bandit_reference.csv",
-                  ["ctx_id", "x1", "x2", "x3", "x4", "x5", "action", "n", "theta_dot_x", "ucb_bonus",
-                   "linucb_score", "linucb_iw_score", "greedy_probability"], brows)
-    check_roundtrip(p, brows)
-    paths.append((p, len(brows)))
-
     orows = ope_rows(reward, propensity, tp, pred, texp)
-    p = write_csv("ope_reference.csv",
-                  ["estimator", "estimate", "std_error", "lower", "upper", "effective_sample_size",
-                   "max_weight"], [[r[0]] + [float(v) for v in r[1:]] for r in orows])
-    paths.append((p, len(orows)))
-
     trows = ts_rows(action_idx, click)
-    p = write_csv("beta_ts_reference.csv",
-                  ["action", "successes", "failures", "posterior_mean", "ts_propensity_mc"], trows)
-    paths.append((p, len(trows)))
-
     hrows = hybrid_rows(hybrid_fit(X, action_idx, reward, None),
                         hybrid_fit(X, action_idx, reward, 1.0 / propensity))
-    p = write_csv("bandit_hybrid_reference.csv",
-                  ["ctx_id", "x1", "x2", "x3", "x4", "x5", "action", "hybrid_mean", "hybrid_bonus",
-                   "hybrid_score", "hybrid_iw_score"], hrows)
-    check_roundtrip(p, hrows)
-    paths.append((p, len(hrows)))
+    fixtures = [
+        ("bandit_log.csv",
+         ["decision_id", "action", "x1", "x2", "x3", "x4", "x5", "reward", "propensity",
+          "click", "target_probability", "predicted_reward", "target_expected_reward"], log_rows),
+        ("bandit_reference.csv",
+         ["ctx_id", "x1", "x2", "x3", "x4", "x5", "action", "n", "theta_dot_x", "ucb_bonus",
+          "linucb_score", "linucb_iw_score", "greedy_probability"], brows),
+        ("ope_reference.csv",
+         ["estimator", "estimate", "std_error", "lower", "upper", "effective_sample_size",
+          "max_weight"], [[r[0]] + [float(v) for v in r[1:]] for r in orows]),
+        ("beta_ts_reference.csv",
+         ["action", "successes", "failures", "posterior_mean", "ts_propensity_mc"], trows),
+        ("bandit_hybrid_reference.csv",
+         ["ctx_id", "x1", "x2", "x3", "x4", "x5", "action", "hybrid_mean", "hybrid_bonus",
+          "hybrid_score", "hybrid_iw_score"], hrows),
+    ]
+    paths = []
+    for name, header, rows in fixtures:
+        p = write_csv(name, header, rows)
+        check_roundtrip(p, header, rows)
+        paths.append((p, len(rows)))
 
     # ---- summary (stdout only) ----
     total = 0

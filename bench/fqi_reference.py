@@ -158,6 +158,8 @@ import sys
 
 import numpy as np
 
+from fixtures import check_roundtrip, write_csv
+
 LOG_SEED = 20240801
 MC_SEED = 20240802
 STATE_SEED = 20240803
@@ -175,53 +177,6 @@ N_IS = 20_000
 CONFIGS = [("g0.9_n40", 0.9, 40), ("g0.9_n3", 0.9, 3), ("g0_n1", 0.0, 1)]
 CONVERGENCE_AT = [10, 20, 40, 80]
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "..", "test", "data")
-
-
-def fmt(x):
-    if x is None:
-        return ""
-    if isinstance(x, str):
-        return x
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    x = float(x)
-    if not math.isfinite(x):
-        raise ValueError(f"non-finite value {x!r}")
-    return repr(x)
-
-
-def write_csv(name, header, rows):
-    path = os.path.join(OUT, name)
-    with open(path, "w", newline="\n") as f:
-        f.write(",".join(header) + "\n")
-        for row in rows:
-            f.write(",".join(fmt(v) for v in row) + "\n")
-    return path
-
-
-def check_roundtrip(path, header, rows):
-    """Re-read a CSV and assert every cell reads back as exactly the value written."""
-    with open(path) as f:
-        lines = f.read().splitlines()
-    if lines[0] != ",".join(header) or len(lines) != len(rows) + 1:
-        raise AssertionError(f"{path}: header or row count differs")
-    for line, row in zip(lines[1:], rows):
-        cells = line.split(",")
-        if len(cells) != len(row):
-            raise AssertionError(f"{path}: {line!r} has {len(cells)} cells, not {len(row)}")
-        for cell, v in zip(cells, row):
-            if v is None:
-                ok = cell == ""
-            elif isinstance(v, str):
-                ok = cell == v
-            elif isinstance(v, (int, np.integer)):
-                ok = int(cell) == int(v)
-            else:
-                ok = float(cell) == float(v)
-            if not ok:
-                raise AssertionError(f"{path}: {cell!r} != {v!r}")
 
 
 def phi(e, c):

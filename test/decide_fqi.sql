@@ -5,7 +5,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(27);
+SELECT plan(31);
 
 CREATE TEMP TABLE fqi_log (step_id int, episode int, t int, e1 float8, e2 float8, e3 float8, e4 float8, e5 float8,
 	action bigint, propensity float8, reward float8, n1 float8, n2 float8, n3 float8, n4 float8, n5 float8, purchase int);
@@ -141,6 +141,34 @@ SELECT ok((SELECT abs(f.value - s.discounted) < abs((i.r).estimate - s.discounte
 	'where importance weights over ten-step episodes degenerate, fitted Q evaluation is far closer: IPS says ' ||
 	(SELECT round((uba_ope_ips(discounted, propensity, target_probability)).estimate::numeric, 2) || ' (effective sample size ' ||
 	        round((uba_ope_ips(discounted, propensity, target_probability)).effective_sample_size::numeric, 1) || ' of 400 episodes)' FROM episodes));
+
+-- exploration: an fqi policy with "epsilon" chooses epsilon-greedily, and fitted Q evaluation follows that
+CREATE TEMP TABLE explorer AS
+SELECT uba_fqi_train(ARRAY[e1, e2, e3, e4, e5], action, reward, NULL,
+                     '{"gamma": 0, "epsilon": 0.3, "feature_names": ["one", "e", "c", "e2", "ec"]}'::jsonb ORDER BY step_id) AS p
+  FROM fqi_log;
+SELECT ok((SELECT bool_and(abs(c.propensity - CASE WHEN c.action = g.action THEN 0.3 / 3 + 0.7 ELSE 0.3 / 3 END) < 1e-12)
+                  AND bool_or(c.action <> g.action) AND bool_or(c.action = g.action)
+             FROM explorer, fqi_log l,
+                  LATERAL uba_bandit_choose(p, ARRAY[e1, e2, e3, e4, e5], ARRAY[0, 1, 2]::bigint[], jsonb_build_object('seed', step_id)) c,
+                  LATERAL (SELECT action FROM uba_bandit_choose(p, ARRAY[e1, e2, e3, e4, e5], ARRAY[0, 1, 2]::bigint[], '{"n": 3}'::jsonb)
+                            ORDER BY score DESC LIMIT 1) g
+            WHERE step_id <= 300),
+	'an fqi policy with epsilon 0.3 logs epsilon / K + (1 - epsilon) for its greedy action, epsilon / K for the others');
+SELECT ok((SELECT abs(f.value - q.value) < 1e-9 * abs(q.value)
+             FROM (SELECT uba_fqe(p, ARRAY[e1, e2, e3, e4, e5], action, reward, NULL, t = 1 ORDER BY step_id) AS value
+                     FROM explorer, fqi_log) f,
+                  (SELECT avg(0.7 * v.best + 0.3 * v.mean) AS value
+                     FROM explorer, fqi_log,
+                          LATERAL (SELECT max(score) AS best, avg(score) AS mean
+                                     FROM uba_bandit_choose(p, ARRAY[e1, e2, e3, e4, e5], ARRAY[0, 1, 2]::bigint[], '{"n": 3}'::jsonb)) v
+                    WHERE t = 1) q),
+	'fitted Q evaluation of an epsilon-greedy policy on one-step episodes: the mean over first steps of 0.7 max Q + 0.3 mean Q, to 1e-9');
+SELECT is((SELECT uba_model_info(p) -> 'feature_names' FROM explorer), '["one", "e", "c", "e2", "ec"]'::jsonb,
+	'an fqi policy keeps its feature names');
+SELECT throws_ok($$SELECT uba_fqe(CASE WHEN step_id < 100 THEN (SELECT p FROM explorer) ELSE (SELECT p FROM converged) END,
+                                  ARRAY[e1, e2, e3, e4, e5], action, reward, NULL, t = 1) FROM fqi_log$$,
+	'22023', 'uba_fqe needs the same policy on every row', 'fqe: the policy changing between rows');
 
 -- bad input
 SELECT throws_ok($$SELECT uba_fqe(NULL, ARRAY[e1, e2], action, reward, NULL, t = 1) FROM fqi_log$$, '22004', NULL, 'fqe: a NULL policy');

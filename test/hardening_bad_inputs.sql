@@ -424,6 +424,7 @@ INSERT INTO cases (fn, sql, expect) VALUES
 ('uba_fqe', 'SELECT uba_fqe((SELECT uba_bandit_train(id % 3, f, y, 0.5, ''{"method": "epsilon_greedy"}''::jsonb) FROM pts), f, id % 3, y, NULL, true) FROM pts', 'ok'),
 ('uba_fqe', 'SELECT uba_fqe((SELECT uba_bandit_train(id % 3, f, y, 0.5) FROM pts), f, id % 3, y, NULL, true) FROM pts WHERE false', 'ok'),
 ('uba_fqe', 'SELECT uba_fqe(NULL, f, id % 3, y, NULL, true) FROM pts', '22004'),
+('uba_fqe', 'SELECT uba_fqe(CASE WHEN id < 30 THEN (SELECT uba_bandit_train(id % 3, f, y, 0.5) FROM pts) ELSE (SELECT uba_fqi_train(f, id % 3, y, f) FROM pts) END, f, id % 3, y, NULL, true) FROM pts', '22023'),
 ('uba_fqe', 'SELECT uba_fqe((SELECT uba_bandit_train(id % 3, f, y, 0.5) FROM pts), f, id % 3, y, NULL, NULL) FROM pts', '22004'),
 ('uba_fqe', 'SELECT uba_fqe((SELECT uba_bandit_train(id % 3, f, y, 0.5) FROM pts), NULL, id % 3, y, NULL, true) FROM pts', '22004'),
 ('uba_fqe', 'SELECT uba_fqe((SELECT uba_bandit_train(id % 3, f, y, 0.5) FROM pts), f, id % 3, y, NULL, false) FROM pts', '22023'),

@@ -1036,23 +1036,23 @@ MapColumns(UbaEncoding *e, Oid typid, int32 typmod)
  * record.  The form is the SQL function's (each has its own C entry
  * point), not looked up per row.
  */
+ArrayType *
+uba_features_array_arg(FunctionCallInfo fcinfo, int argno, UbaFeatureForm form)
+{
+	Assert(form != UBA_FORM_ROW);
+	if (form == UBA_FORM_TEXT)
+		return DatumGetArrayTypeP(OidInputFunctionCall(F_ARRAY_IN, text_to_cstring(PG_GETARG_TEXT_PP(argno)),
+													   FLOAT8OID, -1));
+	return PG_GETARG_ARRAYTYPE_P(argno);
+}
+
 void
 uba_read_features_arg(FunctionCallInfo fcinfo, int argno, UbaFeatureForm form, UbaEncoding *enc,
 					  double *x, int d)
 {
-	if (form == UBA_FORM_TEXT)
+	if (form != UBA_FORM_ROW)
 	{
-		ArrayType  *a = DatumGetArrayTypeP(OidInputFunctionCall(F_ARRAY_IN,
-																text_to_cstring(PG_GETARG_TEXT_PP(argno)),
-																FLOAT8OID, -1));
-
-		uba_read_features(a, x, d);
-		pfree(a);
-		return;
-	}
-	if (form == UBA_FORM_ARRAY)
-	{
-		uba_read_features(PG_GETARG_ARRAYTYPE_P(argno), x, d);
+		uba_read_features(uba_features_array_arg(fcinfo, argno, form), x, d);
 		return;
 	}
 	if (enc == NULL)

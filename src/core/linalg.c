@@ -457,3 +457,19 @@ uba_cholesky_solve(int n, double *A, double *b)
 	BlasEnd(&scope);
 	return info == 0;
 }
+
+/* Solve A x = b again with the factor uba_cholesky_solve left in A (b overwritten by x) */
+void
+uba_cholesky_resolve(int n, const double *A, double *b)
+{
+	BlasScope	scope;
+	int			info = 0;
+	int			one = 1;
+	char		lower = 'L';
+
+	BlasBegin(&scope, (double) n * n);
+	dpotrs_(&lower, &n, &one, A, &n, b, &n, &info);
+	BlasEnd(&scope);
+	if (info != 0)
+		elog(ERROR, "uba: dpotrs failed (%d)", info);
+}

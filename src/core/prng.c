@@ -87,3 +87,29 @@ uba_random_normal(UbaRandom *r)
 
 	return sqrt(-2 * log(1 - u1)) * cos(2 * M_PI * u2);
 }
+
+/* A Gamma(shape, 1) draw (Marsaglia and Tsang; shape < 1 by the boost U^(1/shape)) */
+double
+uba_random_gamma(UbaRandom *rng, double shape)
+{
+	double		d,
+				c;
+
+	if (shape < 1)
+		return uba_random_gamma(rng, shape + 1) * pow(1 - uba_random_double(rng), 1 / shape);
+	d = shape - 1.0 / 3;
+	c = 1 / sqrt(9 * d);
+	for (;;)
+	{
+		double		z = uba_random_normal(rng),
+					v = 1 + c * z,
+					u;
+
+		if (v <= 0)
+			continue;
+		v = v * v * v;
+		u = 1 - uba_random_double(rng);
+		if (log(u) < 0.5 * z * z + d - d * v + d * log(v))
+			return d * v;
+	}
+}

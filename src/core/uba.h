@@ -56,6 +56,7 @@ extern void uba_random_seed(UbaRandom *r, uint64 seed);
 extern uint64 uba_random_next(UbaRandom *r);
 extern double uba_random_double(UbaRandom *r);	/* [0, 1) */
 extern double uba_random_normal(UbaRandom *r);	/* standard normal: Box-Muller, one of the pair */
+extern double uba_random_gamma(UbaRandom *r, double shape);	/* Gamma(shape, 1) */
 extern uint64 uba_random_below(UbaRandom *r, uint64 n); /* [0, n) */
 
 /* ---------- model blobs (model.c) ---------- */
@@ -642,6 +643,8 @@ typedef enum UbaFeatureForm
 } UbaFeatureForm;
 extern void uba_read_features_arg(FunctionCallInfo fcinfo, int argno, UbaFeatureForm form,
 								  UbaEncoding *enc, double *x, int d);
+/* The float8[] in argument argno, given as an array or as its text form */
+extern ArrayType *uba_features_array_arg(FunctionCallInfo fcinfo, int argno, UbaFeatureForm form);
 
 /*
  * The three C entry points of a function whose features come as a
@@ -930,6 +933,8 @@ extern void uba_dgemm(bool trans_a, bool trans_b, int m, int n, int k, double al
 					  const double *B, int ldb, double beta, double *C, int ldc);
 /* Solve A x = b, A symmetric positive definite (overwritten); false if it is not */
 extern bool uba_cholesky_solve(int n, double *A, double *b);
+/* Solve A x = b again with the factor uba_cholesky_solve left in A */
+extern void uba_cholesky_resolve(int n, const double *A, double *b);
 extern double uba_norm_inf(const double *v, int n);
 /* C = X^T X (d x d, all of it) for X of n rows of d (row-major) */
 extern void uba_crossprod(int64 n, int d, const double *X, double *C);

@@ -46,7 +46,6 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
-#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 
 PG_FUNCTION_INFO_V1(uba_bandit_transfn);
@@ -57,12 +56,6 @@ PG_FUNCTION_INFO_V1(uba_bandit_deserialize);
 PG_FUNCTION_INFO_V1(uba_bandit_final);
 PG_FUNCTION_INFO_V1(uba_bandit_transfn_row);
 PG_FUNCTION_INFO_V1(uba_bandit_final_row);
-PG_FUNCTION_INFO_V1(uba_bandit_update);
-PG_FUNCTION_INFO_V1(uba_bandit_update_text);
-PG_FUNCTION_INFO_V1(uba_bandit_update_row);
-PG_FUNCTION_INFO_V1(uba_bandit_choose);
-PG_FUNCTION_INFO_V1(uba_bandit_choose_text);
-PG_FUNCTION_INFO_V1(uba_bandit_choose_row);
 
 /* the methods uba_bandit_train takes; a model may also be fqi.c's */
 static const char *const bandit_methods[] = {"linucb", "lin_ts", "epsilon_greedy", "beta_ts", NULL};
@@ -426,24 +419,6 @@ Read(const UbaModelMeta *meta, UbaReader *r)
 	return m;
 }
 
-/* v = (U'U)^-1 v in place, for the factor U (row-major upper) of a positive definite s x s matrix */
-void
-uba_bandit_solve_factor(const double *U, int s, double *v)
-{
-	for (int i = 0; i < s; i++)
-	{
-		for (int k = 0; k < i; k++)
-			v[i] -= U[k * s + i] * v[k];
-		v[i] /= U[i * s + i];
-	}
-	for (int i = s - 1; i >= 0; i--)
-	{
-		for (int j = i + 1; j < s; j++)
-			v[i] -= U[i * s + j] * v[j];
-		v[i] /= U[i * s + i];
-	}
-}
-
 /*
  * The scoring cache: every arm's lambda I + A factored, and theta.  Hybrid
  * LinUCB (Li et al. 2010, algorithm 2) is one ridge regression over the
@@ -499,7 +474,7 @@ ParseForScoring(const UbaModelMeta *meta, UbaReader *r)
 		{
 			for (int i = 0; i < p; i++)
 				col[i] = arm->B[i * k + j];
-			uba_bandit_solve_factor(A, p, col);
+			uba_cholesky_resolve(p, A, col);
 			for (int i = 0; i < p; i++)
 				m->M[a][i * k + j] = col[i];
 		}
@@ -663,21 +638,6 @@ Configure(Bandit *m, const UbaOptions *o)
 				 errdetail("The method is %s.", bandit_methods[m->method])));
 }
 
-/*
- * A float8[] context argument, or its text form: a literal such as
- * '{1,2}' or NULL would be ambiguous between float8[] and a typed row, so
- * the functions that take a row take text too (as the core's scoring
- * functions do).
- */
-static ArrayType *
-ContextArray(FunctionCallInfo fcinfo, int argno, UbaFeatureForm form)
-{
-	if (form == UBA_FORM_TEXT)
-		return DatumGetArrayTypeP(OidInputFunctionCall(F_ARRAY_IN, text_to_cstring(PG_GETARG_TEXT_PP(argno)),
-													   FLOAT8OID, -1));
-	return PG_GETARG_ARRAYTYPE_P(argno);
-}
-
 /* uba_bandit_train(action bigint, context float8[] or text, reward float8, propensity float8 [, options]) */
 static Datum
 BanditTransfn(FunctionCallInfo fcinfo, UbaFeatureForm form)
@@ -719,7 +679,7 @@ BanditTransfn(FunctionCallInfo fcinfo, UbaFeatureForm form)
 					 errmsg("the context must not be NULL")));
 		else
 		{
-			int			d = uba_feature_count(ContextArray(fcinfo, 2, form));
+			int			d = uba_feature_count(uba_features_array_arg(fcinfo, 2, form));
 
 			if (d > BANDIT_MAX_DIM)
 				ereport(ERROR,
@@ -1059,51 +1019,9 @@ BanditUpdate(FunctionCallInfo fcinfo, UbaFeatureForm form)
 	PG_RETURN_BYTEA_P(uba_bandit_build(m, meta.n_rows + 1, 0, NULL, meta.options_json, meta.feature_names, meta.encoding));
 }
 
-Datum
-uba_bandit_update(PG_FUNCTION_ARGS)
-{
-	return BanditUpdate(fcinfo, UBA_FORM_ARRAY);
-}
-
-Datum
-uba_bandit_update_text(PG_FUNCTION_ARGS)
-{
-	return BanditUpdate(fcinfo, UBA_FORM_TEXT);
-}
-
-Datum
-uba_bandit_update_row(PG_FUNCTION_ARGS)
-{
-	return BanditUpdate(fcinfo, UBA_FORM_ROW);
-}
+UBA_FEATURE_FORMS(uba_bandit_update, BanditUpdate)
 
 /* ---------- choosing ---------- */
-
-/* A Gamma(shape, 1) draw (Marsaglia and Tsang; shape < 1 by the boost U^(1/shape)) */
-static double
-Gamma(UbaRandom *rng, double shape)
-{
-	double		d,
-				c;
-
-	if (shape < 1)
-		return Gamma(rng, shape + 1) * pow(1 - uba_random_double(rng), 1 / shape);
-	d = shape - 1.0 / 3;
-	c = 1 / sqrt(9 * d);
-	for (;;)
-	{
-		double		z = uba_random_normal(rng),
-					v = 1 + c * z,
-					u;
-
-		if (v <= 0)
-			continue;
-		v = v * v * v;
-		u = 1 - uba_random_double(rng);
-		if (log(u) < 0.5 * z * z + d - d * v + d * log(v))
-			return d * v;
-	}
-}
 
 /* x' A^-1 x from the factor U (A = U'U, row-major upper): |U'^-1 x|^2 */
 static double
@@ -1189,7 +1107,7 @@ Contexts(const Bandit *m, FunctionCallInfo fcinfo, int argno, UbaFeatureForm for
 		uba_read_features_arg(fcinfo, argno, form, m->enc, r.x, m->d);
 		return r;
 	}
-	a = ContextArray(fcinfo, argno, form);
+	a = uba_features_array_arg(fcinfo, argno, form);
 	if (ARR_NDIM(a) != 2)
 	{
 		uba_read_features(a, r.x, m->d);
@@ -1224,8 +1142,8 @@ Draw(const Bandit *m, const Candidate *c, UbaRandom *rng, double *e)
 	{
 		double		s = c->arm >= 0 ? m->arms[c->arm].successes : 0,
 					f = c->arm >= 0 ? m->arms[c->arm].failures : 0,
-					g1 = Gamma(rng, 1 + s),
-					g2 = Gamma(rng, 1 + f);
+					g1 = uba_random_gamma(rng, 1 + s),
+					g2 = uba_random_gamma(rng, 1 + f);
 
 		return g1 / (g1 + g2);
 	}
@@ -1427,20 +1345,4 @@ BanditChoose(FunctionCallInfo fcinfo, UbaFeatureForm form)
 	return (Datum) 0;
 }
 
-Datum
-uba_bandit_choose(PG_FUNCTION_ARGS)
-{
-	return BanditChoose(fcinfo, UBA_FORM_ARRAY);
-}
-
-Datum
-uba_bandit_choose_text(PG_FUNCTION_ARGS)
-{
-	return BanditChoose(fcinfo, UBA_FORM_TEXT);
-}
-
-Datum
-uba_bandit_choose_row(PG_FUNCTION_ARGS)
-{
-	return BanditChoose(fcinfo, UBA_FORM_ROW);
-}
+UBA_FEATURE_FORMS(uba_bandit_choose, BanditChoose)

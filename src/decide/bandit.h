@@ -68,7 +68,6 @@ extern void uba_bandit_set_dim(Bandit *m, int d);
 extern int	uba_bandit_find_arm(const Bandit *m, int64 action);
 extern BanditArm *uba_bandit_arm(Bandit *m, int64 action);
 extern void uba_bandit_add_outer(double *S, double *t, const double *v, int s, double w, double r);
-extern void uba_bandit_solve_factor(const double *U, int s, double *v);
 extern Bandit *uba_bandit_policy(bytea *blob);
 extern int	uba_bandit_greedy(const Bandit *m, const double *x, const int64 *actions, int K, double *work);
 extern bytea *uba_bandit_build(const Bandit *m, int64 rows, TimestampTz started, const UbaOptions *o,

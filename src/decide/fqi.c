@@ -70,7 +70,8 @@ typedef struct FqiState
 	int64	   *action;
 	double	   *reward;
 	bool	   *start;			/* fqe: the rows that start an episode */
-	bytea	   *policy;			/* fqe: the policy evaluated (its first row's) */
+	bytea	   *policy;			/* fqe: the policy evaluated (a copy of the first row's) */
+	Datum		policy_datum;	/* fqe: the first row's argument, as given */
 } FqiState;
 
 static void
@@ -244,8 +245,16 @@ Fit(FqiState *st, double gamma, int maxit, double tol, const Bandit *policy, Ban
 			{
 				const double *x = st->next + (Size) i * d;
 				double		sum = 0;
+				int			k0 = 0,
+							k1 = K;
 
-				for (int k = 0; k < K; k++)
+				/* a deterministic policy's next value needs its pick's Q alone */
+				if (policy != NULL && eps == 0)
+				{
+					k0 = pick[i];
+					k1 = k0 + 1;
+				}
+				for (int k = k0; k < k1; k++)
 				{
 					double		q = 0;
 
@@ -278,7 +287,7 @@ Fit(FqiState *st, double gamma, int maxit, double tol, const Bandit *policy, Ban
 		for (int k = 0; k < K; k++)
 		{
 			memcpy(theta[k], m->arms[k].b, sizeof(double) * d);
-			uba_bandit_solve_factor(chol[k], d, theta[k]);
+			uba_cholesky_resolve(d, chol[k], theta[k]);
 			for (int j = 0; j < d; j++)
 			{
 				if (!isfinite(theta[k][j]))
@@ -348,9 +357,28 @@ uba_fqe_transfn(PG_FUNCTION_ARGS)
 		st = AddStep(fcinfo, NULL, 2, opts, fqe_options, lengthof(fqe_options), "uba_fqe");
 		/* the policy of the first row: a copy, validated in the final function */
 		st->policy = (bytea *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(1));
+		st->policy_datum = PG_GETARG_DATUM(1);
 	}
 	else
+	{
+		/*
+		 * A constant or a scalar subquery passes the same datum on every
+		 * row; any other is compared whole (its header holds the payload's
+		 * CRC, but a blob differing only there is still another policy).
+		 */
+		if (PG_GETARG_DATUM(1) != st->policy_datum)
+		{
+			bytea	   *p = PG_GETARG_BYTEA_PP(1);
+
+			if (VARSIZE_ANY_EXHDR(p) != VARSIZE_ANY_EXHDR(st->policy) ||
+				memcmp(VARDATA_ANY(p), VARDATA_ANY(st->policy), VARSIZE_ANY_EXHDR(p)) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("uba_fqe needs the same policy on every row"),
+						 errhint("Pass the policy as a constant or a scalar subquery: (SELECT uba_model('name')).")));
+		}
 		st = AddStep(fcinfo, st, 2, opts, fqe_options, lengthof(fqe_options), "uba_fqe");
+	}
 	st->start[st->n - 1] = PG_GETARG_BOOL(6);
 	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(st);
