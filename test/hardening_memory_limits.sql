@@ -52,15 +52,21 @@ INSERT INTO cases (fn, sql) VALUES
 ('uba_dp_quantile', 'SELECT uba_dp_quantile(g, g, 0.5, 0, 10, 1) FROM rows100k'),
 ('uba_dp_funnel', 'SELECT uba_dp_funnel(g, (g % 3)::int, 2, 1) FROM rows100k'),
 ('uba_k_anonymity', 'SELECT uba_k_anonymity(g) FROM rows100k'),
-('uba_ope_ips bootstrap', 'SELECT uba_ope_ips(1, 0.5, 0.5, ''{"interval": "bootstrap"}''::jsonb) FROM rows100k');
+('uba_ope_ips bootstrap', 'SELECT uba_ope_ips(1, 0.5, 0.5, ''{"interval": "bootstrap"}''::jsonb) FROM rows100k'),
+-- a bandit on typed rows keeps the decision log (a float8[] context keeps only the statistics)
+('uba_bandit_train typed rows', 'SELECT uba_bandit_train(c, r, score, 0.5) FROM rows100k, LATERAL (SELECT g % 7 AS a, (g % 3)::text AS b) r'),
+-- fitted Q iteration and evaluation keep every transition (100,000 of 4 features: 7.5 MB)
+('uba_fqi_train', 'SELECT uba_fqi_train(f, c, score, f) FROM rows100k'),
+('uba_fqe', 'SELECT uba_fqe((SELECT uba_bandit_train(c, f, score, 0.5) FROM rows100k WHERE g <= 1000), f, c, score, f, g % 10 = 1) FROM rows100k');
 
-SELECT plan(2 * (SELECT count(*)::int FROM cases) + 2);
+SELECT plan(2 * (SELECT count(*)::int FROM cases) + 3);
 SET LOCAL uba.max_memory = '1MB';
 SELECT throws_ok(sql, '54000', NULL, format('%s stops with 54000 at uba.max_memory = 1MB', fn)) FROM cases ORDER BY id;
 -- Ward linkage keeps centroids, not distances: the same rows fit in 1 MB
 SELECT lives_ok('SELECT uba_hclust(f) FROM rows1k', 'uba_hclust ward keeps memory linear in the rows: it succeeds at 1MB');
 -- the moments do not grow with the rows: 100,000 rows of 4 features need a few kB
 SELECT lives_ok('SELECT uba_pca_moments(f) FROM rows100k', 'uba_pca_moments keeps moments, not rows: 100,000 rows at 1MB');
+SELECT lives_ok('SELECT uba_bandit_train(c, f, score, 0.5) FROM rows100k', 'uba_bandit_train on float8[] keeps statistics, not rows: 100,000 decisions at 1MB');
 SET LOCAL uba.max_memory = '1GB';
 SELECT lives_ok(sql, format('%s succeeds on the same rows at 1GB', fn)) FROM cases ORDER BY id;
 
