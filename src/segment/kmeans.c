@@ -68,7 +68,20 @@ typedef struct KMeansWork
 	const double *X;			/* n x d */
 	int32	   *labels;			/* n */
 	double	   *mind;			/* n: squared distance to the assigned centre */
-	double	   *xnorm;			/* n: squared row norms (BLAS path) */
+
+	/*
+	 * Hamerly's bounds (own kernel only): per row an upper bound on the
+	 * distance to its centre and a lower bound on the distance to any
+	 * other; per centre how far it moved and half the distance to the
+	 * nearest other centre.
+	 */
+	bool		bounded;		/* Lloyd iterations use the bounds */
+	bool		bounds_valid;	/* ub and lb hold for the current labels */
+	double	   *ub;				/* n: the upper bound less cum_move[label] */
+	double	   *lb;				/* n: the lower bound plus cum_max */
+	double	   *cum_move;		/* k: how far each centre moved since the bounds were set */
+	double		cum_max;		/* the sum of each update's largest move */
+	double	   *shalf;			/* k */
 	int64		nblocks;
 	int			block_rows;
 	bool		use_gemm;
@@ -80,6 +93,7 @@ typedef struct KMeansWork
 	int64	   *lane_counts;	/* UBA_LANES x k */
 	double	   *lane_acc;		/* UBA_LANES x kmax: inertia or candidate potentials */
 	int64	   *lane_changed;	/* UBA_LANES */
+	int32	   *lane_todo;		/* UBA_LANES x block_rows: rows a bounded step recomputes */
 	double	   *lane_dist;		/* UBA_LANES x block_rows x kmax: a block's distances */
 	double	   *gemm_buf;		/* block_rows x k (BLAS path, backend thread only) */
 
@@ -256,6 +270,18 @@ SetCenters(KMeansWork *w, const double *centers, int m)
 	}
 }
 
+/* Square roots of two arrays, in a loop the compiler vectorizes */
+UBA_TARGET_CLONES
+static void
+SqrtBlock(double *restrict a, double *restrict b, int64 n)
+{
+	for (int64 i = 0; i < n; i++)
+	{
+		a[i] = sqrt(a[i]);
+		b[i] = sqrt(b[i]);
+	}
+}
+
 /* Assign the rows of one block to their nearest centre (runs on any thread) */
 static void
 AssignBlock(void *arg, int64 block, int lane)
@@ -300,14 +326,24 @@ AssignBlock(void *arg, int64 block, int lane)
 		else
 		{
 			const double *dr = dist + (Size) (i - i0) * k;
+			double		second = get_float8_infinity();
 
 			bestd = dr[0];
 			for (int c = 1; c < k; c++)
 				if (dr[c] < bestd)
 				{
+					second = bestd;
 					bestd = dr[c];
 					best = c;
 				}
+				else if (dr[c] < second)
+					second = dr[c];
+			if (w->bounded && w->update)
+			{
+				/* squared for now: the square roots come below, a block at a time */
+				w->ub[i] = bestd;
+				w->lb[i] = second;
+			}
 		}
 		w->mind[i] = bestd;
 		inertia += bestd;
@@ -325,8 +361,228 @@ AssignBlock(void *arg, int64 block, int lane)
 			counts[best]++;
 		}
 	}
+	if (w->bounded && w->update)
+		SqrtBlock(w->ub + i0, w->lb + i0, i1 - i0);
 	w->lane_acc[(Size) lane * LANE_STRIDE(w->kmax)] += inertia;
 	w->lane_changed[(Size) lane * LANE_STRIDE(1)] += changed;
+}
+
+/*
+ * Relative slack on Hamerly's bounds: a row keeps its centre unchanged
+ * only when the bounds show it nearer than every other centre by more
+ * than the rounding of the computed distances could blur (about 1e-15),
+ * so its label is what computing every distance would give.
+ */
+#define BOUND_SLACK 1e-9
+
+/*
+ * Hamerly's Lloyd step for one block ("Making k-means even faster", SIAM
+ * SDM 2010): a row whose upper bound on the distance to its centre is
+ * below half the distance from that centre to any other, or below its
+ * lower bound on the distance to any other centre, cannot change
+ * cluster, and costs neither a distance nor a read of the row.  The other
+ * rows get every distance computed exactly as AssignBlock() does, so the
+ * labels equal Lloyd's.  A row that moves adds itself to the lane's
+ * changes of the cluster sums; the sums are kept, not recomputed.
+ */
+static void
+BoundedBlock(void *arg, int64 block, int lane)
+{
+	KMeansWork *w = (KMeansWork *) arg;
+	int			k = w->k;
+	int			d = w->d;
+	int64		i0 = block * w->block_rows;
+	int64		i1 = Min(w->n, i0 + w->block_rows);
+	double	   *dr = w->lane_dist + (Size) lane * LANE_STRIDE((Size) w->block_rows * w->distw);
+	double	   *sums = w->lane_sums + (Size) lane * LANE_STRIDE((Size) k * d);
+	int64	   *counts = w->lane_counts + (Size) lane * LANE_STRIDE(k);
+	int64		changed = 0;
+	int32	   *todo = w->lane_todo + (Size) lane * LANE_STRIDE(w->block_rows);
+	int			ntodo = 0;
+
+	/*
+	 * First the bounds alone, which reads three small arrays in order; then
+	 * the rows they cannot keep, with their data fetched a few rows ahead
+	 * (one miss at a time would leave the core waiting for each).
+	 */
+	for (int64 i = i0; i < i1; i++)
+	{
+		int			a = w->labels[i];
+		double		cm = w->cum_move[a];
+		double		u = w->ub[i] + cm;
+		double		l = w->lb[i] - w->cum_max;
+		double		bound = Max(w->shalf[a], l);
+		double		slack = BOUND_SLACK * (u + fabs(bound) + cm + w->cum_max);
+
+		/*
+		 * The bounds move with the centres without being written: the
+		 * stored values are offset by the moves so far.  Comparisons with
+		 * NaN are false, so a row with a broken bound is recomputed.
+		 */
+		todo[ntodo] = (int32) (i - i0);
+		ntodo += !(u + slack < bound);
+	}
+
+	for (int t = 0; t < ntodo; t++)
+	{
+		int64		i = i0 + todo[t];
+		int			a = w->labels[i];
+		const double *x = w->X + (Size) i * d;
+		int			best = 0;
+		double		bestd,
+					second = get_float8_infinity();
+
+		if (t + 8 < ntodo)
+		{
+			const char *ahead = (const char *) (w->X + (Size) (i0 + todo[t + 8]) * d);
+
+			/* the first lines of the row: the hardware fetches the rest */
+			for (Size off = 0; off < Min(sizeof(double) * d, 256); off += 64)
+				__builtin_prefetch(ahead + off);
+		}
+		if (k > KMEANS_LANE_WIDTH)
+		{
+			/* tighten the upper bound first: one distance instead of k */
+			double		cm = w->cum_move[a];
+			double		u = sqrt(uba_sqdist(x, w->centers + (Size) a * d, d));
+			double		bound = Max(w->shalf[a], w->lb[i] - w->cum_max);
+
+			if (u + BOUND_SLACK * (u + fabs(bound) + cm + w->cum_max) < bound)
+			{
+				w->ub[i] = u - cm;
+				continue;
+			}
+		}
+		SqDistances(x, w->ct, d, k, dr);
+		bestd = dr[0];
+		for (int c = 1; c < k; c++)
+			if (dr[c] < bestd)
+			{
+				second = bestd;
+				bestd = dr[c];
+				best = c;
+			}
+			else if (dr[c] < second)
+				second = dr[c];
+		w->ub[i] = sqrt(bestd) - w->cum_move[best];
+		w->lb[i] = sqrt(second) + w->cum_max;
+		if (best != a)
+		{
+			double	   *from = sums + (Size) a * d;
+			double	   *to = sums + (Size) best * d;
+
+			for (int j = 0; j < d; j++)
+			{
+				from[j] -= x[j];
+				to[j] += x[j];
+			}
+			counts[a]--;
+			counts[best]++;
+			w->labels[i] = best;
+			changed++;
+		}
+	}
+	w->lane_changed[(Size) lane * LANE_STRIDE(1)] += changed;
+}
+
+/* Squared distance of each row to its assigned centre, and their sum (after a bounded step) */
+static void
+MindBlock(void *arg, int64 block, int lane)
+{
+	KMeansWork *w = (KMeansWork *) arg;
+	int64		i0 = block * w->block_rows;
+	int64		i1 = Min(w->n, i0 + w->block_rows);
+	double		inertia = 0;
+
+	for (int64 i = i0; i < i1; i++)
+	{
+		double		v = uba_sqdist(w->X + (Size) i * w->d,
+								   w->centers + (Size) w->labels[i] * w->d, w->d);
+
+		w->mind[i] = v;
+		inertia += v;
+	}
+	w->lane_acc[(Size) lane * LANE_STRIDE(w->kmax)] += inertia;
+}
+
+/*
+ * A Lloyd step with Hamerly's bounds: labels as AssignRows() gives them,
+ * the cluster sums and counts updated by the rows that moved.  Returns
+ * how many moved.  With exact, mind and inertia are computed too (an
+ * extra pass: for progress lines and for re-seeding an empty cluster).
+ */
+static int64
+BoundedAssign(KMeansWork *w, const double *centers)
+{
+	int			k = w->k;
+	int			d = w->d;
+	int64		changed = 0;
+
+	SetCenters(w, centers, k);
+	memset(w->lane_changed, 0, sizeof(int64) * UBA_LANES * LANE_STRIDE(1));
+	memset(w->lane_sums, 0, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) k * d));
+	memset(w->lane_counts, 0, sizeof(int64) * UBA_LANES * LANE_STRIDE(k));
+	uba_run_lanes(w->nblocks, UBA_LANES, w->nthreads, BoundedBlock, w);
+	for (int l = 0; l < UBA_LANES; l++)
+	{
+		const double *ls = w->lane_sums + (Size) l * LANE_STRIDE((Size) k * d);
+		const int64 *lc = w->lane_counts + (Size) l * LANE_STRIDE(k);
+
+		changed += w->lane_changed[(Size) l * LANE_STRIDE(1)];
+		for (Size i = 0; i < (Size) k * d; i++)
+			w->sums[i] += ls[i];
+		for (int c = 0; c < k; c++)
+			w->counts[c] += lc[c];
+	}
+	return changed;
+}
+
+/* mind and inertia for the current labels and centres (SetCenters done) */
+static void
+ExactInertia(KMeansWork *w)
+{
+	memset(w->lane_acc, 0, sizeof(double) * UBA_LANES * LANE_STRIDE(w->kmax));
+	uba_run_lanes(w->nblocks, UBA_LANES, w->nthreads, MindBlock, w);
+	w->inertia = 0;
+	for (int l = 0; l < UBA_LANES; l++)
+		w->inertia += w->lane_acc[(Size) l * LANE_STRIDE(w->kmax)];
+}
+
+/*
+ * After the centres moved from old to new: add each one's move and the
+ * largest to the moves so far, and take half the distance from each
+ * centre to the nearest other.
+ */
+static void
+UpdateBoundTerms(KMeansWork *w, const double *old, const double *new)
+{
+	int			k = w->k;
+	int			d = w->d;
+	double		maxmove = 0;
+
+	for (int c = 0; c < k; c++)
+	{
+		double		m = sqrt(uba_sqdist(old + (Size) c * d, new + (Size) c * d, d));
+
+		w->cum_move[c] += m;
+		if (!(m <= maxmove))	/* NaN counts as largest */
+			maxmove = m;
+	}
+	w->cum_max += maxmove;
+	for (int c = 0; c < k; c++)
+	{
+		double		nearest = get_float8_infinity();
+
+		for (int o = 0; o < k; o++)
+			if (o != c)
+			{
+				double		v = uba_sqdist(new + (Size) c * d, new + (Size) o * d, d);
+
+				if (v < nearest)
+					nearest = v;
+			}
+		w->shalf[c] = sqrt(nearest) / 2;
+	}
 }
 
 /*
@@ -344,6 +600,12 @@ AssignRows(KMeansWork *w, const double *centers, bool update)
 
 	SetCenters(w, centers, k);
 	w->update = update;
+	if (update && w->bounded)
+	{
+		/* the bounds set by this pass are exact: nothing has moved since */
+		memset(w->cum_move, 0, sizeof(double) * k);
+		w->cum_max = 0;
+	}
 	memset(w->lane_acc, 0, sizeof(double) * UBA_LANES * LANE_STRIDE(w->kmax));
 	memset(w->lane_changed, 0, sizeof(int64) * UBA_LANES * LANE_STRIDE(1));
 	if (update)
@@ -606,6 +868,7 @@ RunLloyd(KMeansWork *w, bool plusplus, const double *given, int max_iter, double
 	int			d = w->d;
 	double	   *newc = palloc(sizeof(double) * k * d);
 	bool		strict = false;
+	bool		full_last = true;
 	int			it;
 
 	if (given)
@@ -616,15 +879,32 @@ RunLloyd(KMeansWork *w, bool plusplus, const double *given, int max_iter, double
 		InitRandom(w, centers);
 	for (int64 i = 0; i < w->n; i++)
 		w->labels[i] = -1;
+	w->bounds_valid = false;
 
 	for (it = 0; it < max_iter; it++)
 	{
-		int64		changed = AssignRows(w, centers, true);
+		bool		full = !(w->bounded && w->bounds_valid);
+		int64		changed;
 		double		shift = 0;
+		bool		empty = false;
 
+		/* the first step computes every distance and sets the bounds; later ones use them */
+		changed = full ? AssignRows(w, centers, true) : BoundedAssign(w, centers);
+		full_last = full;
+		for (int c = 0; c < k; c++)
+			empty |= w->counts[c] == 0;
+		/* a bounded step knows neither distances nor inertia: compute them when needed */
+		if (!full && (empty || uba_progress_on(w->o)))
+			ExactInertia(w);
 		uba_progress(w->o, "uba_kmeans: run %d of %d, iteration %d: inertia %.6g, " INT64_FORMAT " rows changed cluster",
 					 w->run, w->n_init, it + 1, w->inertia, changed);
-		changed += RelocateEmpty(w, w->sums, w->counts);	/* a moved point is a change */
+		if (empty)
+		{
+			changed += RelocateEmpty(w, w->sums, w->counts);	/* a moved point is a change */
+			w->bounds_valid = false;	/* a moved point's bounds no longer hold */
+		}
+		else
+			w->bounds_valid = w->bounded;
 		for (int c = 0; c < k; c++)
 			for (int j = 0; j < d; j++)
 			{
@@ -636,6 +916,8 @@ RunLloyd(KMeansWork *w, bool plusplus, const double *given, int max_iter, double
 				shift += t * t;
 				newc[(Size) c * d + j] = v;
 			}
+		if (w->bounds_valid)
+			UpdateBoundTerms(w, centers, newc);
 		memcpy(centers, newc, sizeof(double) * k * d);
 		if (changed == 0)
 		{
@@ -647,8 +929,8 @@ RunLloyd(KMeansWork *w, bool plusplus, const double *given, int max_iter, double
 			break;
 	}
 	*n_iter = Min(it + 1, max_iter);
-	/* labels and inertia must match the final centres */
-	if (!strict)
+	/* labels and inertia must match the final centres (a bounded step has no inertia) */
+	if (!strict || !full_last)
 		AssignRows(w, centers, false);
 	pfree(newc);
 	return w->inertia;
@@ -768,7 +1050,8 @@ uba_kmeans_fit(const UbaOptions *o, const double *X, int64 n, int d, int k, doub
 		: (int) Max(64, Min(UBA_BLOCK_ROWS, 65536 / distw));
 	block_rows = (int) Min((int64) block_rows, Max(n, 4));
 	need = mul_size((Size) n, (Size) d * sizeof(double));	/* the rows */
-	need = add_size(need, mul_size((Size) n, 3 * sizeof(double) + sizeof(int32)));
+	/* per row: the distance, k-means++'s running sum, the two bounds, the label */
+	need = add_size(need, mul_size((Size) n, 4 * sizeof(double) + sizeof(int32)));
 	need = add_size(need, mul_size(UBA_LANES, add_size(mul_size((Size) k, (Size) d * sizeof(double)),
 													   add_size(mul_size((Size) kmax, sizeof(double) + sizeof(int64)),
 																mul_size((Size) block_rows, (Size) distw * sizeof(double))))));
@@ -790,12 +1073,23 @@ uba_kmeans_fit(const UbaOptions *o, const double *X, int64 n, int d, int k, doub
 	w.nthreads = uba_thread_count();
 	w.mind = MemoryContextAllocHuge(cxt, sizeof(double) * w.n);
 	w.labels = MemoryContextAllocHuge(cxt, sizeof(int32) * w.n);
+	/* BLAS computes every distance at once: bounds would save it nothing */
+	w.bounded = !use_gemm;
+	if (w.bounded)
+	{
+		w.ub = MemoryContextAllocHuge(cxt, sizeof(double) * w.n);
+		w.lb = MemoryContextAllocHuge(cxt, sizeof(double) * w.n);
+		w.cum_move = palloc(sizeof(double) * k);
+		w.shalf = palloc(sizeof(double) * k);
+	}
 	w.lane_sums = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) k * d));
 	w.lane_counts = MemoryContextAllocHuge(cxt, sizeof(int64) * UBA_LANES * LANE_STRIDE(k));
 	w.lane_acc = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE(kmax));
 	w.distw = distw;
 	w.lane_dist = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) block_rows * distw));
 	w.lane_changed = MemoryContextAllocHuge(cxt, sizeof(int64) * UBA_LANES * LANE_STRIDE(1));
+	if (w.bounded)
+		w.lane_todo = MemoryContextAllocHuge(cxt, sizeof(int32) * UBA_LANES * LANE_STRIDE(block_rows));
 	if (use_gemm)
 		w.gemm_buf = MemoryContextAllocHuge(cxt, sizeof(double) * block_rows * k);
 	w.sums = MemoryContextAllocHuge(cxt, sizeof(double) * k * d);
