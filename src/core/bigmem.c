@@ -22,6 +22,14 @@
  * with every signal blocked, works in 2 MB steps, and ends itself after a
  * second without work.
  *
+ * Arrays given back are kept mapped, up to uba.max_memory in all, and
+ * new arrays are cut from them: the next array of a training (the
+ * trainer's work arrays after the rows' arrival copy, or the next
+ * training's rows) is written to pages that are already there.  On some
+ * virtual machines a first touch costs a millisecond or more per MB,
+ * several times a copy.  The kept arrays are unmapped when the thread
+ * ends, a second after the last job.
+ *
  *-------------------------------------------------------------------------
  */
 #include "uba.h"
@@ -38,6 +46,9 @@
 #endif
 
 #define BIG_QUEUE 64
+#define BIG_POOL 32				/* arrays kept mapped for reuse */
+/* Arrays from this size on are mapped memory; smaller ones are palloc'd in the caller's context */
+#define BIG_ARRAY_BYTES (1024 * 1024)
 #define BIG_STEP (2 * 1024 * 1024)
 #define BIG_MIN_PREFAULT (256 * 1024)
 
@@ -68,6 +79,14 @@ static struct
 	int			cancel;			/* drop the current paging job (atomic) */
 	bool		running;
 	int			no_populate;	/* the kernel refused MADV_POPULATE_WRITE (atomic) */
+	/* arrays given back, kept mapped (their pages present) for reuse */
+	struct
+	{
+		char	   *start;
+		Size		len;
+	}			pool[BIG_POOL];
+	int			npool;
+	Size		pooled;			/* bytes in pool */
 }			big = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
 static Size
@@ -125,6 +144,16 @@ BigThreadMain(void *unused)
 			if (pthread_cond_timedwait(&big.work, &big.lock, &until) == ETIMEDOUT &&
 				big.count == 0)
 			{
+				/* idle: the kept arrays go back to the kernel, then the thread */
+				while (big.npool > 0)
+				{
+					char	   *start = big.pool[big.npool - 1].start;
+					Size		len = big.pool[big.npool - 1].len;
+
+					big.npool--;
+					big.pooled -= len;
+					munmap(start, len);
+				}
 				big.running = false;
 				pthread_mutex_unlock(&big.lock);
 				return NULL;
@@ -154,12 +183,10 @@ BigThreadMain(void *unused)
  * Queue a job for the thread, starting it if needed.  Returns false when
  * that is impossible (no thread, or the queue is full).
  */
-static bool
-Submit(BigJobKind kind, char *start, Size len)
+/* Start the thread if it is not running (big.lock held) */
+static void
+StartThread(void)
 {
-	bool		queued = false;
-
-	pthread_mutex_lock(&big.lock);
 	if (!big.running)
 	{
 		pthread_t	thread;
@@ -175,6 +202,15 @@ Submit(BigJobKind kind, char *start, Size len)
 		pthread_attr_destroy(&attr);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
+}
+
+static bool
+Submit(BigJobKind kind, char *start, Size len)
+{
+	bool		queued = false;
+
+	pthread_mutex_lock(&big.lock);
+	StartThread();
 	if (big.running && big.count < BIG_QUEUE)
 	{
 		big.queue[(big.head + big.count) % BIG_QUEUE] = (BigJob) {kind, start, len};
@@ -235,12 +271,107 @@ PageInAhead(char *p, Size from, Size bytes)
 }
 
 /*
+ * Keep [p, p + len) mapped for reuse, joined to a kept neighbour, within
+ * uba.max_memory in all: smaller kept arrays are unmapped to make room.
+ * False when it cannot be kept (then the caller unmaps it).
+ */
+static bool
+PoolPut(char *p, Size len)
+{
+	Size		limit = uba_memory_limit();
+	struct
+	{
+		char	   *start;
+		Size		len;
+	}			evict[BIG_POOL];
+	int			nevict = 0;
+	bool		kept = false;
+
+	pthread_mutex_lock(&big.lock);
+	StartThread();				/* it unmaps what is kept once idle */
+	if (big.running && len <= limit)
+	{
+		/* join neighbours: a piece cut from a kept array comes back to it */
+		for (int i = 0; i < big.npool;)
+		{
+			if (big.pool[i].start + big.pool[i].len == p || p + len == big.pool[i].start)
+			{
+				p = Min(p, big.pool[i].start);
+				len += big.pool[i].len;
+				big.pooled -= big.pool[i].len;
+				big.pool[i] = big.pool[--big.npool];
+				i = 0;
+			}
+			else
+				i++;
+		}
+		while (big.npool > 0 && (big.npool == BIG_POOL || big.pooled + len > limit))
+		{
+			int			small = 0;
+
+			for (int i = 1; i < big.npool; i++)
+				if (big.pool[i].len < big.pool[small].len)
+					small = i;
+			evict[nevict].start = big.pool[small].start;
+			evict[nevict++].len = big.pool[small].len;
+			big.pooled -= big.pool[small].len;
+			big.pool[small] = big.pool[--big.npool];
+		}
+		if (len <= limit)
+		{
+			big.pool[big.npool].start = p;
+			big.pool[big.npool].len = len;
+			big.npool++;
+			big.pooled += len;
+			kept = true;
+		}
+	}
+	pthread_mutex_unlock(&big.lock);
+	for (int i = 0; i < nevict; i++)
+		munmap(evict[i].start, evict[i].len);
+	return kept;
+}
+
+/*
+ * Cut len bytes from the smallest kept array that has them (its start;
+ * the rest stays kept), or NULL.  The memory is not zeroed.
+ */
+static char *
+PoolTake(Size len)
+{
+	char	   *p = NULL;
+	int			best = -1;
+
+	pthread_mutex_lock(&big.lock);
+	for (int i = 0; i < big.npool; i++)
+		if (big.pool[i].len >= len && (best < 0 || big.pool[i].len < big.pool[best].len))
+			best = i;
+	if (best >= 0)
+	{
+		p = big.pool[best].start;
+		big.pooled -= len;
+		if (big.pool[best].len > len)
+		{
+			big.pool[best].start += len;
+			big.pool[best].len -= len;
+		}
+		else
+			big.pool[best] = big.pool[--big.npool];
+	}
+	pthread_mutex_unlock(&big.lock);
+	return p;
+}
+
+/*
  * An array of newbytes, with the first oldbytes of old (an array from
- * here of oldbytes, or NULL); the rest is zero and, with page_in, is paged
- * in ahead on the background thread.  Errors when the memory cannot be had.
+ * here of oldbytes, or NULL); the rest is zero.  It is cut from a kept
+ * array when one has room (old is copied, and kept in its turn); else it
+ * is mapped, and, unless reserve, the new part is paged in ahead on the
+ * background thread.  A reserved array costs no memory until written.
+ * Errors when the memory cannot be had.
  */
 static void *
-BigGrow(void *old, Size oldbytes, Size newbytes, bool page_in)
+BigGrow(void *old, Size oldbytes, Size newbytes, bool reserve)
 {
 	Size		oldlen = RoundToPages(Max(oldbytes, 1));
 	Size		newlen = RoundToPages(Max(newbytes, 1));
@@ -248,14 +379,35 @@ BigGrow(void *old, Size oldbytes, Size newbytes, bool page_in)
 
 	if (old != NULL && newlen == oldlen)
 		return old;
+	if (!reserve && (p = PoolTake(newlen)) != NULL)
+	{
+		/* pages already there: copying and zeroing cost a fraction of first touches */
+		Size		keep = old != NULL ? Min(oldbytes, newbytes) : 0;
+
+		if (keep > 0)
+			memcpy(p, old, keep);
+		memset((char *) p + keep, 0, newlen - keep);
+		if (old != NULL)
+			uba_big_free(old, oldbytes);
+		return p;
+	}
 	if (old != NULL)
 		StopPaging(old, oldlen);	/* the array may move */
+	p = MAP_FAILED;
 #ifdef MREMAP_MAYMOVE
+	/* moves page tables, not data; it fails for a range that spans mappings (joined kept arrays) */
 	if (old != NULL)
 		p = mremap(old, oldlen, newlen, MREMAP_MAYMOVE);
-	else
 #endif
+	if (p == MAP_FAILED)
+	{
 		p = mmap(NULL, newlen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED && old != NULL)
+		{
+			memcpy(p, old, Min(oldbytes, newbytes));
+			uba_big_free(old, oldbytes);
+		}
+	}
 	if (p == MAP_FAILED)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -269,14 +421,7 @@ BigGrow(void *old, Size oldbytes, Size newbytes, bool page_in)
 	 */
 	(void) madvise(p, newlen, MADV_HUGEPAGE);
 #endif
-#ifndef MREMAP_MAYMOVE
-	if (old != NULL)
-	{
-		memcpy(p, old, Min(oldbytes, newbytes));
-		uba_big_free(old, oldbytes);
-	}
-#endif
-	if (page_in)
+	if (!reserve)
 		PageInAhead((char *) p, old ? oldbytes : 0, newbytes);
 	return p;
 }
@@ -284,7 +429,7 @@ BigGrow(void *old, Size oldbytes, Size newbytes, bool page_in)
 void *
 uba_big_grow(void *old, Size oldbytes, Size newbytes)
 {
-	return BigGrow(old, oldbytes, newbytes, true);
+	return BigGrow(old, oldbytes, newbytes, false);
 }
 
 /*
@@ -299,6 +444,9 @@ uba_big_free(void *p, Size bytes)
 
 	if (p == NULL)
 		return;
+	StopPaging(p, len);			/* nothing pages it in once it is reused or gone */
+	if (PoolPut(p, len))
+		return;
 	if (!Submit(BIG_UNMAP, p, len))
 	{
 		/* queue full: take back its paging jobs before the range can be reused */
@@ -307,22 +455,58 @@ uba_big_free(void *p, Size bytes)
 	}
 }
 
+/* ---------- work arrays that live as long as a memory context ---------- */
+
+typedef struct BigInContext
+{
+	MemoryContextCallback cb;
+	void	   *p;
+	Size		bytes;
+} BigInContext;
+
+static void
+FreeInContext(void *arg)
+{
+	BigInContext *b = (BigInContext *) arg;
+
+	uba_big_free(b->p, b->bytes);
+}
+
+/*
+ * A zeroed array of bytes that lives until cxt is reset or deleted (also
+ * on error): mapped, and cut from the kept arrays when they have room, so
+ * a trainer's work arrays reuse the pages its rows were read into.
+ */
+void *
+uba_big_alloc(MemoryContext cxt, Size bytes)
+{
+	BigInContext *b;
+
+	if (bytes < BIG_ARRAY_BYTES)
+		return MemoryContextAllocZero(cxt, Max(bytes, 1));
+	b = MemoryContextAlloc(cxt, sizeof(BigInContext));
+	b->p = BigGrow(NULL, 0, bytes, false);
+	b->bytes = bytes;
+	b->cb.func = FreeInContext;
+	b->cb.arg = b;
+	MemoryContextRegisterResetCallback(cxt, &b->cb);
+	return b->p;
+}
+
 /* ---------- arrays that start small: palloc'd first, mapped from 1 MB on ---------- */
 
-/* Arrays from this size on are mapped memory; smaller ones are palloc'd in the caller's context */
-#define BIG_ARRAY_BYTES (1024 * 1024)
 
 /*
  * Grow the array *pp of *bytes (0 and NULL for none yet) to newbytes; small
  * arrays live in cxt.  *bytes always holds what is allocated, also when
  * growing fails, so uba_array_free() frees exactly that.
  */
-static void ArrayGrow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes, bool page_in);
+static void ArrayGrow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes, bool reserve);
 
 void
 uba_array_grow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes)
 {
-	ArrayGrow(cxt, pp, bytes, newbytes, true);
+	ArrayGrow(cxt, pp, bytes, newbytes, false);
 }
 
 /*
@@ -333,29 +517,47 @@ uba_array_grow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes)
 void
 uba_array_reserve(MemoryContext cxt, void **pp, Size *bytes, Size newbytes)
 {
-	ArrayGrow(cxt, pp, bytes, newbytes, false);
+	ArrayGrow(cxt, pp, bytes, newbytes, true);
 }
 
-/* Hint: a reserved array (uba_array_reserve) will be written now: page it in on the background thread */
+/*
+ * A reserved array (uba_array_reserve), not written yet, will be written
+ * now: it becomes a kept array's pages when one has room (zeroed; *pp
+ * changes), or is paged in ahead on the background thread.
+ */
 void
-uba_array_page_in(void *p, Size bytes)
+uba_array_page_in(void **pp, Size bytes)
 {
-	if (p != NULL && bytes >= BIG_ARRAY_BYTES)
-		PageInAhead((char *) p, 0, bytes);
+	Size		len = RoundToPages(Max(bytes, 1));
+	char	   *q;
+
+	if (*pp == NULL || bytes < BIG_ARRAY_BYTES)
+		return;
+	if ((q = PoolTake(len)) != NULL)
+	{
+		memset(q, 0, len);
+		/* its pages were never written, so not worth keeping */
+		StopPaging(*pp, len);
+		if (!Submit(BIG_UNMAP, *pp, len))
+			munmap(*pp, len);
+		*pp = q;
+	}
+	else
+		PageInAhead((char *) *pp, 0, bytes);
 }
 
 static void
-ArrayGrow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes, bool page_in)
+ArrayGrow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes, bool reserve)
 {
 	void	   *old = *pp;
 
 	if (newbytes < BIG_ARRAY_BYTES)
 		*pp = old ? repalloc(old, newbytes) : MemoryContextAlloc(cxt, newbytes);
 	else if (old == NULL || *bytes >= BIG_ARRAY_BYTES)
-		*pp = BigGrow(old, *bytes, newbytes, page_in);
+		*pp = BigGrow(old, *bytes, newbytes, reserve);
 	else
 	{
-		void	   *p = BigGrow(NULL, 0, newbytes, page_in);
+		void	   *p = BigGrow(NULL, 0, newbytes, reserve);
 
 		memcpy(p, old, *bytes);
 		pfree(old);

@@ -717,8 +717,8 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 		return;
 	/* the ordered copy is written below: page its room in while the keys are sorted */
 	GrowCopyRoom(rs);
-	uba_array_page_in(rs->x2, rs->x2_bytes);
-	uba_array_page_in(rs->y2, rs->y2_bytes);
+	uba_array_page_in((void **) &rs->x2, rs->x2_bytes);
+	uba_array_page_in((void **) &rs->y2, rs->y2_bytes);
 	SortCanonical(rs);
 	CHECK_FOR_INTERRUPTS();
 

@@ -742,12 +742,14 @@ extern UbaTimedItem *uba_events_sequences(UbaEvents *ev, MemoryContext cxt, int6
 
 /* Allocate (old NULL) or grow an array; the new part is paged in ahead, in the background */
 extern void *uba_big_grow(void *old, Size oldbytes, Size newbytes);
-/* Give an array back; it is unmapped in the background */
+/* Give an array back; it is kept for reuse, or unmapped in the background */
 extern void uba_big_free(void *p, Size bytes);
+/* A zeroed work array freed with cxt: mapped from 1 MB on, reusing arrays given back */
+extern void *uba_big_alloc(MemoryContext cxt, Size bytes);
 /* Arrays that start small: palloc'd in cxt below 1 MB, mapped (above) from there on */
 extern void uba_array_grow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes);
 extern void uba_array_reserve(MemoryContext cxt, void **pp, Size *bytes, Size newbytes);
-extern void uba_array_page_in(void *p, Size bytes);
+extern void uba_array_page_in(void **pp, Size bytes);
 extern void uba_array_free(void **pp, Size *bytes);
 
 /* ---------- threads (threads.c) ---------- */
