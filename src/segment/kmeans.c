@@ -94,6 +94,8 @@ typedef struct KMeansWork
 	double	   *lane_acc;		/* UBA_LANES x kmax: inertia or candidate potentials */
 	int64	   *lane_changed;	/* UBA_LANES */
 	int32	   *lane_todo;		/* UBA_LANES x block_rows: rows a bounded step recomputes */
+	double	   *cum;			/* n: k-means++'s running sums of mind */
+	double	   *cand_mind;		/* candidates x n: mind with each k-means++ candidate added */
 	double	   *lane_dist;		/* UBA_LANES x block_rows x kmax: a block's distances */
 	double	   *gemm_buf;		/* block_rows x k (BLAS path, backend thread only) */
 
@@ -769,7 +771,12 @@ PotentialBlock(void *arg, int64 block, int lane)
 		const double *dr = dist + (Size) (i - i0) * w->m;
 
 		for (int t = 0; t < w->m; t++)
-			pot[t] += Min(cl, dr[t]);
+		{
+			double		v = Min(cl, dr[t]);
+
+			pot[t] += v;
+			w->cand_mind[(Size) t * w->n + i] = v;
+		}
 	}
 }
 
@@ -794,7 +801,7 @@ InitPlusPlus(KMeansWork *w, double *centers)
 	int64		n = w->n;
 	int			d = w->d;
 	int			trials = 2 + (int) log((double) w->k);
-	double	   *cum = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n);
+	double	   *cum = w->cum;
 	double	   *cand = palloc(sizeof(double) * trials * d);
 	double	   *pot = palloc(sizeof(double) * trials);
 	double		current;
@@ -829,11 +836,14 @@ InitPlusPlus(KMeansWork *w, double *centers)
 			if (pot[t] < pot[best])
 				best = t;
 
+		/*
+		 * The candidate's pass already has the rows' new closest distances
+		 * and their sum, added in the order a pass of its own would add them
+		 */
 		memcpy(centers + (Size) c * d, cand + (Size) best * d, sizeof(double) * d);
-		SetCenters(w, centers + (Size) c * d, 1);
-		PlusPlusPass(w, ClosestBlock, 1, &current);
+		memcpy(w->mind, w->cand_mind + (Size) best * n, sizeof(double) * n);
+		current = pot[best];
 	}
-	pfree(cum);
 	pfree(cand);
 	pfree(pot);
 }
@@ -1050,8 +1060,10 @@ uba_kmeans_fit(const UbaOptions *o, const double *X, int64 n, int d, int k, doub
 		: (int) Max(64, Min(UBA_BLOCK_ROWS, 65536 / distw));
 	block_rows = (int) Min((int64) block_rows, Max(n, 4));
 	need = mul_size((Size) n, (Size) d * sizeof(double));	/* the rows */
-	/* per row: the distance, k-means++'s running sum, the two bounds, the label */
-	need = add_size(need, mul_size((Size) n, 4 * sizeof(double) + sizeof(int32)));
+	/* per row: the distance, the two bounds, the label; k-means++'s running sum and candidates' distances */
+	need = add_size(need, mul_size((Size) n, 3 * sizeof(double) + sizeof(int32)));
+	if (plusplus && given == NULL)
+		need = add_size(need, mul_size((Size) n, (1 + trials) * sizeof(double)));
 	need = add_size(need, mul_size(UBA_LANES, add_size(mul_size((Size) k, (Size) d * sizeof(double)),
 													   add_size(mul_size((Size) kmax, sizeof(double) + sizeof(int64)),
 																mul_size((Size) block_rows, (Size) distw * sizeof(double))))));
@@ -1071,14 +1083,19 @@ uba_kmeans_fit(const UbaOptions *o, const double *X, int64 n, int d, int k, doub
 	w.block_rows = block_rows;
 	w.nblocks = (w.n + block_rows - 1) / block_rows;
 	w.nthreads = uba_thread_count();
-	w.mind = MemoryContextAllocHuge(cxt, sizeof(double) * w.n);
-	w.labels = MemoryContextAllocHuge(cxt, sizeof(int32) * w.n);
+	w.mind = uba_big_alloc(cxt, sizeof(double) * w.n);
+	w.labels = uba_big_alloc(cxt, sizeof(int32) * w.n);
+	if (plusplus && given == NULL)
+	{
+		w.cum = uba_big_alloc(cxt, sizeof(double) * w.n);
+		w.cand_mind = uba_big_alloc(cxt, mul_size(sizeof(double) * trials, (Size) w.n));
+	}
 	/* BLAS computes every distance at once: bounds would save it nothing */
 	w.bounded = !use_gemm;
 	if (w.bounded)
 	{
-		w.ub = MemoryContextAllocHuge(cxt, sizeof(double) * w.n);
-		w.lb = MemoryContextAllocHuge(cxt, sizeof(double) * w.n);
+		w.ub = uba_big_alloc(cxt, sizeof(double) * w.n);
+		w.lb = uba_big_alloc(cxt, sizeof(double) * w.n);
 		w.cum_move = palloc(sizeof(double) * k);
 		w.shalf = palloc(sizeof(double) * k);
 	}
