@@ -28,7 +28,8 @@
  * training's rows) is written to pages that are already there.  On some
  * virtual machines a first touch costs a millisecond or more per MB,
  * several times a copy.  The kept arrays are unmapped when the thread
- * ends, a second after the last job.
+ * ends, five seconds after the pool was last used (one second after the
+ * last job when nothing is kept).
  *
  *-------------------------------------------------------------------------
  */
@@ -47,6 +48,7 @@
 
 #define BIG_QUEUE 64
 #define BIG_POOL 32				/* arrays kept mapped for reuse */
+#define BIG_KEEP_SECONDS 5		/* how long they are kept unused */
 /* Arrays from this size on are mapped memory; smaller ones are palloc'd in the caller's context */
 #define BIG_ARRAY_BYTES (1024 * 1024)
 #define BIG_STEP (2 * 1024 * 1024)
@@ -87,7 +89,17 @@ static struct
 	}			pool[BIG_POOL];
 	int			npool;
 	Size		pooled;			/* bytes in pool */
+	time_t		pool_used;		/* when the pool last gave or took an array */
 }			big = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static time_t
+MonotonicSeconds(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec;
+}
 
 static Size
 PageSize(void)
@@ -144,6 +156,9 @@ BigThreadMain(void *unused)
 			if (pthread_cond_timedwait(&big.work, &big.lock, &until) == ETIMEDOUT &&
 				big.count == 0)
 			{
+				/* kept arrays wait a few seconds for the next training */
+				if (big.npool > 0 && MonotonicSeconds() - big.pool_used < BIG_KEEP_SECONDS)
+					continue;
 				/* idle: the kept arrays go back to the kernel, then the thread */
 				while (big.npool > 0)
 				{
@@ -317,6 +332,7 @@ PoolPut(char *p, Size len)
 			big.pooled -= big.pool[small].len;
 			big.pool[small] = big.pool[--big.npool];
 		}
+		big.pool_used = MonotonicSeconds();
 		if (len <= limit)
 		{
 			big.pool[big.npool].start = p;
@@ -348,6 +364,7 @@ PoolTake(Size len)
 			best = i;
 	if (best >= 0)
 	{
+		big.pool_used = MonotonicSeconds();
 		p = big.pool[best].start;
 		big.pooled -= len;
 		if (big.pool[best].len > len)
@@ -521,29 +538,34 @@ uba_array_reserve(MemoryContext cxt, void **pp, Size *bytes, Size newbytes)
 }
 
 /*
- * A reserved array (uba_array_reserve), not written yet, will be written
- * now: it becomes a kept array's pages when one has room (zeroed; *pp
- * changes), or is paged in ahead on the background thread.
+ * The first need bytes of a reserved array (uba_array_reserve) of *bytes,
+ * not written yet, will be written now: the array becomes a kept array's
+ * pages of need bytes when one has room (zeroed; *pp and *bytes change),
+ * or is paged in ahead on the background thread.
  */
 void
-uba_array_page_in(void **pp, Size bytes)
+uba_array_page_in(void **pp, Size *bytes, Size need)
 {
-	Size		len = RoundToPages(Max(bytes, 1));
+	Size		len = RoundToPages(Max(need, 1));
 	char	   *q;
 
-	if (*pp == NULL || bytes < BIG_ARRAY_BYTES)
+	Assert(need <= *bytes);
+	if (*pp == NULL || *bytes < BIG_ARRAY_BYTES || need < BIG_ARRAY_BYTES)
 		return;
 	if ((q = PoolTake(len)) != NULL)
 	{
+		Size		oldlen = RoundToPages(*bytes);
+
 		memset(q, 0, len);
 		/* its pages were never written, so not worth keeping */
-		StopPaging(*pp, len);
-		if (!Submit(BIG_UNMAP, *pp, len))
-			munmap(*pp, len);
+		StopPaging(*pp, oldlen);
+		if (!Submit(BIG_UNMAP, *pp, oldlen))
+			munmap(*pp, oldlen);
 		*pp = q;
+		*bytes = need;
 	}
 	else
-		PageInAhead((char *) *pp, 0, bytes);
+		PageInAhead((char *) *pp, 0, need);
 }
 
 static void

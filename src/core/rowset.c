@@ -660,6 +660,7 @@ SortCanonical(UbaRowSet *rs)
 	}
 
 	GrowCopyRoom(rs);			/* a deserialized state that nothing was appended to */
+	uba_array_page_in((void **) &rs->keys2, &rs->keys2_bytes, mul_size((Size) n, sizeof(UbaSortKey)));
 	SortRowKeys(rs->keys, rs->keys2, n);
 	carg.x = rs->x;
 	carg.y = rs->has_y ? rs->y : NULL;
@@ -717,8 +718,9 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 		return;
 	/* the ordered copy is written below: page its room in while the keys are sorted */
 	GrowCopyRoom(rs);
-	uba_array_page_in((void **) &rs->x2, rs->x2_bytes);
-	uba_array_page_in((void **) &rs->y2, rs->y2_bytes);
+	uba_array_page_in((void **) &rs->x2, &rs->x2_bytes, mul_size((Size) n, (Size) d * sizeof(double)));
+	if (rs->has_y)
+		uba_array_page_in((void **) &rs->y2, &rs->y2_bytes, mul_size((Size) n, sizeof(double)));
 	SortCanonical(rs);
 	CHECK_FOR_INTERRUPTS();
 

@@ -749,7 +749,7 @@ extern void *uba_big_alloc(MemoryContext cxt, Size bytes);
 /* Arrays that start small: palloc'd in cxt below 1 MB, mapped (above) from there on */
 extern void uba_array_grow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes);
 extern void uba_array_reserve(MemoryContext cxt, void **pp, Size *bytes, Size newbytes);
-extern void uba_array_page_in(void **pp, Size bytes);
+extern void uba_array_page_in(void **pp, Size *bytes, Size need);
 extern void uba_array_free(void **pp, Size *bytes);
 
 /* ---------- threads (threads.c) ---------- */
