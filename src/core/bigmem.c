@@ -472,6 +472,36 @@ uba_big_free(void *p, Size bytes)
 	}
 }
 
+/*
+ * Give back every kept array now (unmapped on the background thread):
+ * for a trainer whose next allocations are a library's own, which cannot
+ * reuse them.
+ */
+void
+uba_big_trim(void)
+{
+	struct
+	{
+		char	   *start;
+		Size		len;
+	}			all[BIG_POOL];
+	int			n;
+
+	pthread_mutex_lock(&big.lock);
+	n = big.npool;
+	for (int i = 0; i < n; i++)
+	{
+		all[i].start = big.pool[i].start;
+		all[i].len = big.pool[i].len;
+	}
+	big.npool = 0;
+	big.pooled = 0;
+	pthread_mutex_unlock(&big.lock);
+	for (int i = 0; i < n; i++)
+		if (!Submit(BIG_UNMAP, all[i].start, all[i].len))
+			munmap(all[i].start, all[i].len);
+}
+
 /* ---------- work arrays that live as long as a memory context ---------- */
 
 typedef struct BigInContext

@@ -744,6 +744,8 @@ extern UbaTimedItem *uba_events_sequences(UbaEvents *ev, MemoryContext cxt, int6
 extern void *uba_big_grow(void *old, Size oldbytes, Size newbytes);
 /* Give an array back; it is kept for reuse, or unmapped in the background */
 extern void uba_big_free(void *p, Size bytes);
+/* Unmap the arrays kept for reuse (before a library allocates memory of its own) */
+extern void uba_big_trim(void);
 /* A zeroed work array freed with cxt: mapped from 1 MB on, reusing arrays given back */
 extern void *uba_big_alloc(MemoryContext cxt, Size bytes);
 /* Arrays that start small: palloc'd in cxt below 1 MB, mapped (above) from there on */

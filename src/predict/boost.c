@@ -1420,8 +1420,8 @@ Fit(UbaRowSet *rs, bool forest)
 	h->free.arg = h;
 	MemoryContextRegisterResetCallback(cxt, &h->free);
 
-	xf = MemoryContextAllocHuge(cxt, sizeof(float) * n * d);
-	yf = MemoryContextAllocHuge(cxt, sizeof(float) * n);
+	xf = uba_big_alloc(cxt, sizeof(float) * n * d);
+	yf = uba_big_alloc(cxt, sizeof(float) * n);
 
 	/*
 	 * Rows held out for early stopping: drawn with the seed over the
@@ -1433,7 +1433,7 @@ Fit(UbaRowSet *rs, bool forest)
 		UbaRandom	rng;
 		int64		ntr = 0,
 					nva = 0;
-		bool	   *held = MemoryContextAllocHuge(cxt, sizeof(bool) * n);
+		bool	   *held = uba_big_alloc(cxt, sizeof(bool) * n);
 		CopyWork	cw;
 
 		uba_random_seed(&rng, (uint64) uba_option(&o, "seed") + 0x9E3779B97F4A7C15ULL);
@@ -1447,7 +1447,7 @@ Fit(UbaRowSet *rs, bool forest)
 		cw.dest = NULL;
 		if (nva > 0)
 		{
-			int64	   *dest = MemoryContextAllocHuge(cxt, sizeof(int64) * n);
+			int64	   *dest = uba_big_alloc(cxt, sizeof(int64) * n);
 
 			for (int64 i = 0, t = 0, v = ntr; i < n; i++)
 				dest[i] = held[i] ? v++ : t++;
@@ -1471,6 +1471,8 @@ Fit(UbaRowSet *rs, bool forest)
 	uba_array_free((void **) &rs->x, &rs->x_bytes);
 	uba_array_free((void **) &rs->keys, &rs->keys_bytes);
 	uba_array_free((void **) &rs->keys2, &rs->keys2_bytes);
+	/* and for good: XGBoost's memory is its own, so keeping them would only add to the peak */
+	uba_big_trim();
 
 	/* warnings and errors of XGBoost's own go to the server log */
 	if (!xgb_log_registered)
@@ -1518,9 +1520,9 @@ Fit(UbaRowSet *rs, bool forest)
 		cv.enc = rs->enc;
 		cv.folds = folds;
 		cv.nclass = nclass;
-		cv.fold = MemoryContextAllocHuge(cxt, sizeof(int32) * n);
-		cv.fx = MemoryContextAllocHuge(cxt, sizeof(float) * n * d);
-		cv.fy = MemoryContextAllocHuge(cxt, sizeof(float) * n);
+		cv.fold = uba_big_alloc(cxt, sizeof(int32) * n);
+		cv.fx = uba_big_alloc(cxt, sizeof(float) * n * d);
+		cv.fy = uba_big_alloc(cxt, sizeof(float) * n);
 		uba_random_seed(&rng, (uint64) uba_option(&o, "seed") + 0xC2B2AE3D27D4EB4FULL);
 		for (int64 i = 0; i < n; i++)
 			cv.fold[i] = (int32) uba_random_below(&rng, (uint64) folds);
