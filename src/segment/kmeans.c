@@ -284,6 +284,31 @@ SqrtBlock(double *restrict a, double *restrict b, int64 n)
 	}
 }
 
+/*
+ * The nearest of k squared distances (the first of equal ones), its
+ * distance, and the distance of the next nearest (infinity for k = 1)
+ */
+static inline int
+NearestTwo(const double *dr, int k, double *bestd, double *second)
+{
+	int			best = 0;
+	double		b = dr[0],
+				s = get_float8_infinity();
+
+	for (int c = 1; c < k; c++)
+		if (dr[c] < b)
+		{
+			s = b;
+			b = dr[c];
+			best = c;
+		}
+		else if (dr[c] < s)
+			s = dr[c];
+	*bestd = b;
+	*second = s;
+	return best;
+}
+
 /* Assign the rows of one block to their nearest centre (runs on any thread) */
 static void
 AssignBlock(void *arg, int64 block, int lane)
@@ -327,19 +352,9 @@ AssignBlock(void *arg, int64 block, int lane)
 		}
 		else
 		{
-			const double *dr = dist + (Size) (i - i0) * k;
-			double		second = get_float8_infinity();
+			double		second;
 
-			bestd = dr[0];
-			for (int c = 1; c < k; c++)
-				if (dr[c] < bestd)
-				{
-					second = bestd;
-					bestd = dr[c];
-					best = c;
-				}
-				else if (dr[c] < second)
-					second = dr[c];
+			best = NearestTwo(dist + (Size) (i - i0) * k, k, &bestd, &second);
 			if (w->bounded && w->update)
 			{
 				/* squared for now: the square roots come below, a block at a time */
@@ -367,6 +382,30 @@ AssignBlock(void *arg, int64 block, int lane)
 		SqrtBlock(w->ub + i0, w->lb + i0, i1 - i0);
 	w->lane_acc[(Size) lane * LANE_STRIDE(w->kmax)] += inertia;
 	w->lane_changed[(Size) lane * LANE_STRIDE(1)] += changed;
+}
+
+/* Zero the lanes' cluster sums and counts before a pass adds to them */
+static void
+ClearLaneSums(KMeansWork *w)
+{
+	memset(w->lane_sums, 0, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) w->k * w->d));
+	memset(w->lane_counts, 0, sizeof(int64) * UBA_LANES * LANE_STRIDE(w->k));
+}
+
+/* Add the lanes' cluster sums and counts to the run's, in lane order */
+static void
+AddLaneSums(KMeansWork *w)
+{
+	for (int l = 0; l < UBA_LANES; l++)
+	{
+		const double *ls = w->lane_sums + (Size) l * LANE_STRIDE((Size) w->k * w->d);
+		const int64 *lc = w->lane_counts + (Size) l * LANE_STRIDE(w->k);
+
+		for (Size i = 0; i < (Size) w->k * w->d; i++)
+			w->sums[i] += ls[i];
+		for (int c = 0; c < w->k; c++)
+			w->counts[c] += lc[c];
+	}
 }
 
 /*
@@ -430,9 +469,9 @@ BoundedBlock(void *arg, int64 block, int lane)
 		int64		i = i0 + todo[t];
 		int			a = w->labels[i];
 		const double *x = w->X + (Size) i * d;
-		int			best = 0;
+		int			best;
 		double		bestd,
-					second = get_float8_infinity();
+					second;
 
 		if (t + 8 < ntodo)
 		{
@@ -456,16 +495,7 @@ BoundedBlock(void *arg, int64 block, int lane)
 			}
 		}
 		SqDistances(x, w->ct, d, k, dr);
-		bestd = dr[0];
-		for (int c = 1; c < k; c++)
-			if (dr[c] < bestd)
-			{
-				second = bestd;
-				bestd = dr[c];
-				best = c;
-			}
-			else if (dr[c] < second)
-				second = dr[c];
+		best = NearestTwo(dr, k, &bestd, &second);
 		w->ub[i] = sqrt(bestd) - w->cum_move[best];
 		w->lb[i] = sqrt(second) + w->cum_max;
 		if (best != a)
@@ -516,26 +546,15 @@ MindBlock(void *arg, int64 block, int lane)
 static int64
 BoundedAssign(KMeansWork *w, const double *centers)
 {
-	int			k = w->k;
-	int			d = w->d;
 	int64		changed = 0;
 
-	SetCenters(w, centers, k);
+	SetCenters(w, centers, w->k);
 	memset(w->lane_changed, 0, sizeof(int64) * UBA_LANES * LANE_STRIDE(1));
-	memset(w->lane_sums, 0, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) k * d));
-	memset(w->lane_counts, 0, sizeof(int64) * UBA_LANES * LANE_STRIDE(k));
+	ClearLaneSums(w);
 	uba_run_lanes(w->nblocks, UBA_LANES, w->nthreads, BoundedBlock, w);
 	for (int l = 0; l < UBA_LANES; l++)
-	{
-		const double *ls = w->lane_sums + (Size) l * LANE_STRIDE((Size) k * d);
-		const int64 *lc = w->lane_counts + (Size) l * LANE_STRIDE(k);
-
 		changed += w->lane_changed[(Size) l * LANE_STRIDE(1)];
-		for (Size i = 0; i < (Size) k * d; i++)
-			w->sums[i] += ls[i];
-		for (int c = 0; c < k; c++)
-			w->counts[c] += lc[c];
-	}
+	AddLaneSums(w);
 	return changed;
 }
 
@@ -611,10 +630,7 @@ AssignRows(KMeansWork *w, const double *centers, bool update)
 	memset(w->lane_acc, 0, sizeof(double) * UBA_LANES * LANE_STRIDE(w->kmax));
 	memset(w->lane_changed, 0, sizeof(int64) * UBA_LANES * LANE_STRIDE(1));
 	if (update)
-	{
-		memset(w->lane_sums, 0, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) k * d));
-		memset(w->lane_counts, 0, sizeof(int64) * UBA_LANES * LANE_STRIDE(k));
-	}
+		ClearLaneSums(w);
 
 	/* BLAS is not called from our helper threads; it has threads of its own */
 	uba_run_lanes(w->nblocks, UBA_LANES, w->use_gemm ? 1 : w->nthreads, AssignBlock, w);
@@ -629,16 +645,7 @@ AssignRows(KMeansWork *w, const double *centers, bool update)
 	{
 		memset(w->sums, 0, sizeof(double) * k * d);
 		memset(w->counts, 0, sizeof(int64) * k);
-		for (int l = 0; l < UBA_LANES; l++)
-		{
-			const double *ls = w->lane_sums + (Size) l * LANE_STRIDE((Size) k * d);
-			const int64 *lc = w->lane_counts + (Size) l * LANE_STRIDE(k);
-
-			for (Size i = 0; i < (Size) k * d; i++)
-				w->sums[i] += ls[i];
-			for (int c = 0; c < k; c++)
-				w->counts[c] += lc[c];
-		}
+		AddLaneSums(w);
 	}
 	return changed;
 }
