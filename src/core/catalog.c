@@ -131,6 +131,24 @@ Elevate(Catalog *c, Switched *s)
 }
 
 /*
+ * Run one of uba's own fixed statements through SPI (connected by the
+ * caller) with its parameters; nulls as SPI takes them, or NULL for none.
+ * expect is the result code it must give, or 0 for any success; anything
+ * else is an internal error naming what failed.  Returns the rows it
+ * processed.
+ */
+uint64
+uba_spi_exec(const char *what, const char *sql, int nargs, Oid *types, Datum *values,
+			 const char *nulls, bool read_only, int expect)
+{
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
+
+	if (expect != 0 ? rc != expect : rc < 0)
+		elog(ERROR, "%s failed: %s", what, SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+/*
  * Run a catalog statement; returns the rows it processed.  Never read-only:
  * each statement sees what the statements before it in this command did
  * (a train and a retrain in one query, for example).
@@ -138,11 +156,7 @@ Elevate(Catalog *c, Switched *s)
 static uint64
 Exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
 {
-	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
-
-	if (rc < 0)
-		elog(ERROR, "uba catalog statement failed: %s", SPI_result_code_string(rc));
-	return SPI_processed;
+	return uba_spi_exec("uba catalog statement", sql, nargs, types, values, nulls, false, 0);
 }
 
 static Datum

@@ -885,6 +885,9 @@ typedef struct UbaSwitched
 } UbaSwitched;
 
 extern char *uba_extension_table(Oid nsp, const char *relname, const char *what, Oid *owner, bool *created_here);
+/* One of uba's fixed statements through SPI; expect a result code, or 0 for any success */
+extern uint64 uba_spi_exec(const char *what, const char *sql, int nargs, Oid *types, Datum *values,
+						   const char *nulls, bool read_only, int expect);
 extern void uba_switch_to(UbaSwitched *s, Oid role, const char *path);
 extern void uba_switch_back(UbaSwitched *s);
 

@@ -190,10 +190,7 @@ uba_dp_charge(Oid namespace, const char *dataset, double epsilon, double delta)
 static void
 Run(const char *sql, int nargs, Oid *types, Datum *values, int expect)
 {
-	int			rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
-
-	if (rc != expect)
-		elog(ERROR, "privacy budget statement failed: %s", SPI_result_code_string(rc));
+	(void) uba_spi_exec("privacy budget statement", sql, nargs, types, values, NULL, false, expect);
 }
 
 /*

@@ -113,11 +113,7 @@ Elevate(const KeyTable *t, Elevated *e)
 static uint64
 Exec(const char *sql, int nargs, Oid *types, Datum *values, bool read_only)
 {
-	int			rc = SPI_execute_with_args(sql, nargs, types, values, NULL, read_only, 0);
-
-	if (rc < 0)
-		elog(ERROR, "uba pseudonym key statement failed: %s", SPI_result_code_string(rc));
-	return SPI_processed;
+	return uba_spi_exec("uba pseudonym key statement", sql, nargs, types, values, NULL, read_only, 0);
 }
 
 static Datum
