@@ -347,6 +347,10 @@ def main():
                          "on the machine to drop below 0.3 busy cores (default 20; 0: never wait)")
     ap.add_argument("--no-export", action="store_true",
                     help="skip the psycopg2 export + scikit-learn fit runs (what a user would otherwise do)")
+    ap.add_argument("--sessions", type=int, default=0,
+                    help="also time N full fits back to back on each side (uba serial, no pauses, "
+                         "memory kept from the run before) and N first uba fits in a new connection "
+                         "(nothing kept) (default 0: skip)")
     ap.add_argument("--json", help="also write the raw measurements to this file")
     args = ap.parse_args()
     command = "/usr/bin/python3 " + " ".join(shlex.quote(a) for a in sys.argv)
@@ -423,6 +427,19 @@ def main():
             r = meter.run(run_scan, conn, w)
             res["scan_" + name].append(r)
             log(f"rep {rep + 1} scan {name}: {r['s']:.3f} s{busy_note(r)}")
+    # back to back and cold: what a session that trains again within seconds sees (uba keeps its
+    # large arrays mapped for a few seconds), and what the first training of a session pays
+    if args.sessions > 0:
+        res["b2b_sklearn"] = [run_sklearn(X, args.k, args.iters, "k-means++") for _ in range(args.sessions)]
+        log("back to back sklearn: " + ", ".join(f"{r['s']:.3f}" for r in res["b2b_sklearn"]))
+        res["b2b_uba"] = [run_uba(conn, args.k, args.iters, "k-means++", 0) for _ in range(args.sessions)]
+        log("back to back uba serial: " + ", ".join(f"{r['s']:.3f}" for r in res["b2b_uba"]))
+        res["cold_uba"] = []
+        for _ in range(args.sessions):
+            fresh = connect(args.dsn)
+            res["cold_uba"].append(run_uba(fresh, args.k, args.iters, "k-means++", 0))
+            fresh.close()
+        log("first uba fit in a new connection: " + ", ".join(f"{r['s']:.3f}" for r in res["cold_uba"]))
     # the exports after every timed uba run: a million rows sent through this backend left the
     # next uba query about 0.3 s slower when they ran between the repetitions
     for rep in range(0 if args.no_export else args.repeat):
@@ -503,6 +520,17 @@ def main():
           f"{fmt(ub[name].get('per_iter', float('nan')) * 1000, 1)} | {fmt(scan[name])} | "
           f"{sk_it:g} / {ub_it:g} |")
     p("")
+    if args.sessions > 0:
+        b2b_sk, b2b_ub, cold = med(res["b2b_sklearn"]), med(res["b2b_uba"]), med(res["cold_uba"])
+        p(f"The same full fit {args.sessions} times back to back on each side (uba serial, in one session, "
+          "so each run finds the large arrays the run before kept), and uba's first fit in a new "
+          "connection (nothing kept), medians:")
+        p("")
+        p("| | sklearn fit s | uba SQL s | uba / sklearn |")
+        p("|---|---:|---:|---:|")
+        p(f"| back to back | {fmt(b2b_sk)} | {fmt(b2b_ub)} | {fmt(b2b_ub / b2b_sk, 2)} |")
+        p(f"| uba: first fit in a new connection | {fmt(b2b_sk)} | {fmt(cold)} | {fmt(cold / b2b_sk, 2)} |")
+        p("")
     if res.get("export"):
         ex = res["export"]
         p("Against what a user would otherwise do, export the rows with psycopg2 into numpy and fit "
