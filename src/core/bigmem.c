@@ -194,10 +194,6 @@ BigThreadMain(void *unused)
 	}
 }
 
-/*
- * Queue a job for the thread, starting it if needed.  Returns false when
- * that is impossible (no thread, or the queue is full).
- */
 /* Start the thread if it is not running (big.lock held) */
 static void
 StartThread(void)
@@ -219,6 +215,10 @@ StartThread(void)
 	}
 }
 
+/*
+ * Queue a job for the thread, starting it if needed.  Returns false when
+ * that is impossible (no thread, or the queue is full).
+ */
 static bool
 Submit(BigJobKind kind, char *start, Size len)
 {
