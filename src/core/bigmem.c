@@ -67,6 +67,13 @@ typedef struct BigJob
 	Size		len;
 } BigJob;
 
+/* A range of mapped memory */
+typedef struct BigRange
+{
+	char	   *start;
+	Size		len;
+} BigRange;
+
 static struct
 {
 	pthread_mutex_t lock;
@@ -82,11 +89,7 @@ static struct
 	bool		running;
 	int			no_populate;	/* the kernel refused MADV_POPULATE_WRITE (atomic) */
 	/* arrays given back, kept mapped (their pages present) for reuse */
-	struct
-	{
-		char	   *start;
-		Size		len;
-	}			pool[BIG_POOL];
+	BigRange	pool[BIG_POOL];
 	int			npool;
 	Size		pooled;			/* bytes in pool */
 	time_t		pool_used;		/* when the pool last gave or took an array */
@@ -138,6 +141,18 @@ Populate(char *start, Size len)
 #endif
 }
 
+/* Empty the pool into all (big.lock held); returns how many ranges */
+static int
+TakePool(BigRange *all)
+{
+	int			n = big.npool;
+
+	memcpy(all, big.pool, sizeof(BigRange) * n);
+	big.npool = 0;
+	big.pooled = 0;
+	return n;
+}
+
 /* Thread body: run queued jobs; end after a second without any */
 static void *
 BigThreadMain(void *unused)
@@ -160,14 +175,12 @@ BigThreadMain(void *unused)
 				if (big.npool > 0 && MonotonicSeconds() - big.pool_used < BIG_KEEP_SECONDS)
 					continue;
 				/* idle: the kept arrays go back to the kernel, then the thread */
-				while (big.npool > 0)
 				{
-					char	   *start = big.pool[big.npool - 1].start;
-					Size		len = big.pool[big.npool - 1].len;
+					BigRange	all[BIG_POOL];
+					int			n = TakePool(all);
 
-					big.npool--;
-					big.pooled -= len;
-					munmap(start, len);
+					for (int i = 0; i < n; i++)
+						munmap(all[i].start, all[i].len);
 				}
 				big.running = false;
 				pthread_mutex_unlock(&big.lock);
@@ -286,6 +299,20 @@ PageInAhead(char *p, Size from, Size bytes)
 }
 
 /*
+ * Unmap [p, p + len) on the background thread, after its queued paging
+ * jobs (or now, without a thread or room in the queue)
+ */
+static void
+Unmap(char *p, Size len)
+{
+	if (!Submit(BIG_UNMAP, p, len))
+	{
+		StopPaging(p, len);
+		munmap(p, len);
+	}
+}
+
+/*
  * Keep [p, p + len) mapped for reuse, joined to a kept neighbour, within
  * uba.max_memory in all: smaller kept arrays are unmapped to make room.
  * False when it cannot be kept (then the caller unmaps it).
@@ -294,11 +321,7 @@ static bool
 PoolPut(char *p, Size len)
 {
 	Size		limit = uba_memory_limit();
-	struct
-	{
-		char	   *start;
-		Size		len;
-	}			evict[BIG_POOL];
+	BigRange	evict[BIG_POOL];
 	int			nevict = 0;
 	bool		kept = false;
 
@@ -327,8 +350,7 @@ PoolPut(char *p, Size len)
 			for (int i = 1; i < big.npool; i++)
 				if (big.pool[i].len < big.pool[small].len)
 					small = i;
-			evict[nevict].start = big.pool[small].start;
-			evict[nevict++].len = big.pool[small].len;
+			evict[nevict++] = big.pool[small];
 			big.pooled -= big.pool[small].len;
 			big.pool[small] = big.pool[--big.npool];
 		}
@@ -344,7 +366,7 @@ PoolPut(char *p, Size len)
 	}
 	pthread_mutex_unlock(&big.lock);
 	for (int i = 0; i < nevict; i++)
-		munmap(evict[i].start, evict[i].len);
+		Unmap(evict[i].start, evict[i].len);
 	return kept;
 }
 
@@ -462,14 +484,8 @@ uba_big_free(void *p, Size bytes)
 	if (p == NULL)
 		return;
 	StopPaging(p, len);			/* nothing pages it in once it is reused or gone */
-	if (PoolPut(p, len))
-		return;
-	if (!Submit(BIG_UNMAP, p, len))
-	{
-		/* queue full: take back its paging jobs before the range can be reused */
-		StopPaging(p, len);
-		munmap(p, len);
-	}
+	if (!PoolPut(p, len))
+		Unmap(p, len);
 }
 
 /*
@@ -480,26 +496,14 @@ uba_big_free(void *p, Size bytes)
 void
 uba_big_trim(void)
 {
-	struct
-	{
-		char	   *start;
-		Size		len;
-	}			all[BIG_POOL];
+	BigRange	all[BIG_POOL];
 	int			n;
 
 	pthread_mutex_lock(&big.lock);
-	n = big.npool;
-	for (int i = 0; i < n; i++)
-	{
-		all[i].start = big.pool[i].start;
-		all[i].len = big.pool[i].len;
-	}
-	big.npool = 0;
-	big.pooled = 0;
+	n = TakePool(all);
 	pthread_mutex_unlock(&big.lock);
 	for (int i = 0; i < n; i++)
-		if (!Submit(BIG_UNMAP, all[i].start, all[i].len))
-			munmap(all[i].start, all[i].len);
+		Unmap(all[i].start, all[i].len);
 }
 
 /* ---------- work arrays that live as long as a memory context ---------- */
@@ -589,8 +593,7 @@ uba_array_page_in(void **pp, Size *bytes, Size need)
 		memset(q, 0, len);
 		/* its pages were never written, so not worth keeping */
 		StopPaging(*pp, oldlen);
-		if (!Submit(BIG_UNMAP, *pp, oldlen))
-			munmap(*pp, oldlen);
+		Unmap(*pp, oldlen);
 		*pp = q;
 		*bytes = need;
 	}

@@ -762,6 +762,13 @@ typedef void (*UbaBlockFn) (void *arg, int64 block, int lane);
 /* Lanes per parallel job: fixed, so results do not depend on the thread count */
 #define UBA_LANES 16
 
+/*
+ * Elements (of elem bytes) per lane of a per-lane array holding n each: n
+ * and a cache line nobody writes, so threads on neighbouring lanes never
+ * write one line (false sharing), whatever the array's alignment.
+ */
+#define UBA_LANE_STRIDE(n, elem) ((Size) (n) + (PG_CACHE_LINE_SIZE + (Size) (elem) - 1) / (Size) (elem))
+
 extern int	uba_thread_count(void);
 /* Whether a BLAS call here may use threads: not on a helper, nor while a team holds the cores */
 extern bool uba_blas_may_thread(void);

@@ -74,14 +74,18 @@ typedef struct FqiState
 	Datum		policy_datum;	/* fqe: the first row's argument, as given */
 } FqiState;
 
+/* A logged row: state, next state, reward, action, end, start; and the final's target, action and choice */
+static Size
+RowBytes(int d)
+{
+	return sizeof(double) * (2 * (Size) d + 2) + sizeof(int64) + 2 * sizeof(bool) + 2 * sizeof(int);
+}
+
 static void
 Grow(FqiState *st)
 {
-	/* a row: state, next state, reward, action, end, start; and the final's target, action and choice */
-	Size		row = sizeof(double) * (2 * (Size) st->d + 2) + sizeof(int64) + 2 * sizeof(bool) + 2 * sizeof(int);
-
 	st->cap = st->cap ? st->cap * 2 : 1024;
-	uba_check_memory(mul_size((Size) st->cap, row), "the log of transitions");
+	uba_check_memory(mul_size((Size) st->cap, RowBytes(st->d)), "the log of transitions");
 	if (st->n == 0)
 	{
 		st->s = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * st->d * st->cap);
@@ -157,6 +161,56 @@ uba_fqi_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+/* The actions of m's arms, in arm order (the choices a policy is offered) */
+static int64 *
+ArmIds(const Bandit *m)
+{
+	int64	   *ids = palloc(sizeof(int64) * m->narms);
+
+	for (int k = 0; k < m->narms; k++)
+		ids[k] = m->arms[k].action;
+	return ids;
+}
+
+/* How often a policy explores instead of taking its pick */
+static double
+PolicyEpsilon(const Bandit *policy)
+{
+	return policy->method == BANDIT_LINUCB ? 0 : policy->epsilon;
+}
+
+/*
+ * The value at state x of the linear Q functions theta (K of them): with
+ * pick < 0 the best action's, else a policy's that takes pick and with
+ * probability eps any action uniformly, (1 - eps) Q(x, pick) + eps mean Q.
+ * A deterministic policy needs its pick's Q alone.
+ */
+static double
+StateValue(double **theta, int K, int d, const double *x, int pick, double eps)
+{
+	double		v = 0,
+				sum = 0;
+	int			k0 = 0,
+				k1 = K;
+
+	if (pick >= 0 && eps == 0)
+	{
+		k0 = pick;
+		k1 = pick + 1;
+	}
+	for (int k = k0; k < k1; k++)
+	{
+		double		q = 0;
+
+		for (int j = 0; j < d; j++)
+			q += theta[k][j] * x[j];
+		if (pick < 0 ? (k == 0 || q > v) : k == pick)
+			v = q;
+		sum += q;
+	}
+	return pick >= 0 && eps > 0 ? (1 - eps) * v + eps * sum / K : v;
+}
+
 /*
  * The fit: m gets the actions' regressions (A fixed, b the last
  * iteration's), theta their coefficients.  Without a policy the next
@@ -191,7 +245,7 @@ Fit(FqiState *st, double gamma, int maxit, double tol, const Bandit *policy, Ban
 	K = m->narms;
 	/* every action's factor and theta beside its statistics */
 	uba_check_memory(add_size(mul_size((Size) K, sizeof(double) * ((Size) d * d * 2 + 3 * (Size) d)),
-							  mul_size((Size) st->cap, sizeof(double) * (2 * (Size) d + 2) + sizeof(int64) + 2 * sizeof(bool) + 2 * sizeof(int))),
+							  mul_size((Size) st->cap, RowBytes(d))),
 					 "fitted Q iteration");
 	arm = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * st->n);
 	for (int64 i = 0; i < st->n; i++)
@@ -199,12 +253,10 @@ Fit(FqiState *st, double gamma, int maxit, double tol, const Bandit *policy, Ban
 	if (policy != NULL)
 	{
 		/* the policy's choice in every next state never changes: once */
-		int64	   *ids = palloc(sizeof(int64) * K);
+		int64	   *ids = ArmIds(m);
 		double	   *work = palloc(sizeof(double) * 2 * d);
 
-		for (int k = 0; k < K; k++)
-			ids[k] = m->arms[k].action;
-		eps = policy->method == BANDIT_LINUCB ? 0 : policy->epsilon;
+		eps = PolicyEpsilon(policy);
 		pick = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * st->n);
 		for (int64 i = 0; i < st->n; i++)
 		{
@@ -239,34 +291,9 @@ Fit(FqiState *st, double gamma, int maxit, double tol, const Bandit *policy, Ban
 		/* targets from the previous Q */
 		for (int64 i = 0; i < st->n; i++)
 		{
-			double		next = 0;
+			double		next = st->terminal[i] ? 0 :
+				StateValue(theta, K, d, st->next + (Size) i * d, policy ? pick[i] : -1, eps);
 
-			if (!st->terminal[i])
-			{
-				const double *x = st->next + (Size) i * d;
-				double		sum = 0;
-				int			k0 = 0,
-							k1 = K;
-
-				/* a deterministic policy's next value needs its pick's Q alone */
-				if (policy != NULL && eps == 0)
-				{
-					k0 = pick[i];
-					k1 = k0 + 1;
-				}
-				for (int k = k0; k < k1; k++)
-				{
-					double		q = 0;
-
-					for (int j = 0; j < d; j++)
-						q += theta[k][j] * x[j];
-					if (policy == NULL ? (k == 0 || q > next) : k == pick[i])
-						next = q;
-					sum += q;
-				}
-				if (policy != NULL && eps > 0)
-					next = (1 - eps) * next + eps * sum / K;
-			}
 			y[i] = st->reward[i] + gamma * next;
 			if ((i & 16383) == 16383)
 				CHECK_FOR_INTERRUPTS();
@@ -417,32 +444,16 @@ uba_fqe_final(PG_FUNCTION_ARGS)
 	theta = Fit(st, uba_option(&o, "gamma"), (int) uba_option(&o, "iterations"), uba_option(&o, "tol"), policy, &m);
 
 	/* the policy's value at the episodes' first states */
-	eps = policy->method == BANDIT_LINUCB ? 0 : policy->epsilon;
-	ids = palloc(sizeof(int64) * m.narms);
-	for (int k = 0; k < m.narms; k++)
-		ids[k] = m.arms[k].action;
+	eps = PolicyEpsilon(policy);
+	ids = ArmIds(&m);
 	work = palloc(sizeof(double) * 2 * st->d);
 	for (int64 i = 0; i < st->n; i++)
 	{
 		const double *x = st->s + (Size) i * st->d;
-		int			g;
-		double		v = 0,
-					sum = 0;
 
 		if (!st->start[i])
 			continue;
-		g = uba_bandit_greedy(policy, x, ids, m.narms, work);
-		for (int k = 0; k < m.narms; k++)
-		{
-			double		q = 0;
-
-			for (int j = 0; j < st->d; j++)
-				q += theta[k][j] * x[j];
-			if (k == g)
-				v = q;
-			sum += q;
-		}
-		total += (1 - eps) * v + eps * sum / m.narms;
+		total += StateValue(theta, m.narms, st->d, x, uba_bandit_greedy(policy, x, ids, m.narms, work), eps);
 		starts++;
 	}
 	if (starts == 0)

@@ -1184,7 +1184,7 @@ typedef struct CheckWork
 	const float *xf;
 	const float *pred;			/* XGBoost's margins: n, or n x nclass */
 	int64		n;
-	float	   *margins;		/* UBA_LANES x (nclass and a cache line): scratch, no line shared by two lanes */
+	float	   *margins;		/* UBA_LANES x UBA_LANE_STRIDE(nclass): scratch */
 	double		worst[UBA_LANES];
 } CheckWork;
 
@@ -1201,7 +1201,7 @@ CheckBlock(void *arg, int64 block, int lane)
 	{
 		if (m->nclass > 0)
 		{
-			float	   *mk = ck->margins + (Size) lane * (m->nclass + PG_CACHE_LINE_SIZE / sizeof(float));
+			float	   *mk = ck->margins + (Size) lane * UBA_LANE_STRIDE(m->nclass, sizeof(float));
 
 			Margins(m, ck->xf + (Size) i * d, mk);
 			for (int k = 0; k < m->nclass; k++)
@@ -1684,7 +1684,7 @@ Fit(UbaRowSet *rs, bool forest)
 			ck.xf = xf;
 			ck.pred = pred;
 			ck.n = ncheck;
-			ck.margins = palloc(sizeof(float) * UBA_LANES * (Max(nclass, 1) + PG_CACHE_LINE_SIZE / sizeof(float)));
+			ck.margins = palloc(sizeof(float) * UBA_LANES * UBA_LANE_STRIDE(Max(nclass, 1), sizeof(float)));
 			memset(ck.worst, 0, sizeof(ck.worst));
 			uba_run_lanes((ncheck + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
 						  CheckBlock, &ck);
@@ -2577,13 +2577,12 @@ typedef struct ShapImportance
 	ShapStep   *lane_path;		/* UBA_LANES x path_stride */
 	Size		path_steps;
 	/*
-	 * Each lane's part is followed by at least a cache line nobody writes:
-	 * threads on neighbouring lanes would otherwise write the same lines
-	 * at every step of the recursion (false sharing), and two threads ran
-	 * hardly faster than one.
+	 * Lanes apart by a cache line (UBA_LANE_STRIDE): threads on
+	 * neighbouring lanes wrote the same lines at every step of the
+	 * recursion, and two threads ran hardly faster than one.
 	 */
-	Size		stride;			/* doubles per lane: d and a cache line */
-	Size		path_stride;	/* steps per lane: path_steps and a cache line */
+	Size		stride;			/* doubles per lane */
+	Size		path_stride;	/* steps per lane */
 } ShapImportance;
 
 PG_FUNCTION_INFO_V1(uba_shap_importance_final);
@@ -2646,8 +2645,8 @@ ShapImportanceStep(FunctionCallInfo fcinfo, UbaFeatureForm form)
 		st->model = m;
 		st->d = m->d;
 		st->path_steps = ShapBufferSteps(m);
-		st->stride = (Size) m->d + PG_CACHE_LINE_SIZE / sizeof(double);
-		st->path_stride = st->path_steps + (PG_CACHE_LINE_SIZE + sizeof(ShapStep) - 1) / sizeof(ShapStep);
+		st->stride = UBA_LANE_STRIDE(m->d, sizeof(double));
+		st->path_stride = UBA_LANE_STRIDE(st->path_steps, sizeof(ShapStep));
 		st->cap = SHAP_BLOCK_ROWS;
 		st->batch = palloc(mul_size(sizeof(float) * st->cap, (Size) m->d));
 		st->lane_sum = palloc0(mul_size(sizeof(double) * UBA_LANES, st->stride));

@@ -51,8 +51,8 @@ static const UbaOptionSpec kmeans_options[] = {
 /* From this k * d on, distances come from BLAS matrix products */
 #define KMEANS_GEMM_MIN 1024
 
-/* Per-lane regions start on their own cache lines, so threads never share one */
-#define LANE_STRIDE(n) ((((Size) (n)) + 15) & ~(Size) 15)	/* in 8-byte elements */
+/* Per-lane regions of 8-byte values (doubles, int64), apart by a cache line */
+#define LANE_STRIDE(n) UBA_LANE_STRIDE(n, 8)
 
 /* Working state of one training call */
 typedef struct KMeansWork
@@ -384,6 +384,37 @@ AssignBlock(void *arg, int64 block, int lane)
 	w->lane_changed[(Size) lane * LANE_STRIDE(1)] += changed;
 }
 
+/*
+ * Run fn over every block on nthreads threads, and reduce the m sums each
+ * lane accumulates (inertia, candidates' potentials) in lane order into
+ * out, so the result does not depend on the threads.  Rows that changed
+ * cluster are counted per lane too (LaneChanged).
+ */
+static void
+LanePass(KMeansWork *w, UbaBlockFn fn, int nthreads, int m, double *out)
+{
+	memset(w->lane_acc, 0, sizeof(double) * UBA_LANES * LANE_STRIDE(w->kmax));
+	memset(w->lane_changed, 0, sizeof(int64) * UBA_LANES * LANE_STRIDE(1));
+	uba_run_lanes(w->nblocks, UBA_LANES, nthreads, fn, w);
+	for (int t = 0; t < m; t++)
+	{
+		out[t] = 0;
+		for (int l = 0; l < UBA_LANES; l++)
+			out[t] += w->lane_acc[(Size) l * LANE_STRIDE(w->kmax) + t];
+	}
+}
+
+/* Rows that changed cluster in the last LanePass */
+static int64
+LaneChanged(const KMeansWork *w)
+{
+	int64		changed = 0;
+
+	for (int l = 0; l < UBA_LANES; l++)
+		changed += w->lane_changed[(Size) l * LANE_STRIDE(1)];
+	return changed;
+}
+
 /* Zero the lanes' cluster sums and counts before a pass adds to them */
 static void
 ClearLaneSums(KMeansWork *w)
@@ -417,6 +448,22 @@ AddLaneSums(KMeansWork *w)
 #define BOUND_SLACK 1e-9
 
 /*
+ * Whether row i keeps its centre a for certain: its upper bound u (set or
+ * tightened by the caller) is below the lower bound on its distance to any
+ * other centre, by more than the bounds' rounding.  The stored bounds are
+ * offset by the moves since they were set, so they need no writing as the
+ * centres move.  Comparisons with NaN are false: a broken bound is
+ * recomputed.
+ */
+static inline bool
+BoundKeeps(const KMeansWork *w, int64 i, int a, double u)
+{
+	double		bound = Max(w->shalf[a], w->lb[i] - w->cum_max);
+
+	return u + BOUND_SLACK * (u + fabs(bound) + w->cum_move[a] + w->cum_max) < bound;
+}
+
+/*
  * Hamerly's Lloyd step for one block ("Making k-means even faster", SIAM
  * SDM 2010): a row whose upper bound on the distance to its centre is
  * below half the distance from that centre to any other, or below its
@@ -438,7 +485,7 @@ BoundedBlock(void *arg, int64 block, int lane)
 	double	   *sums = w->lane_sums + (Size) lane * LANE_STRIDE((Size) k * d);
 	int64	   *counts = w->lane_counts + (Size) lane * LANE_STRIDE(k);
 	int64		changed = 0;
-	int32	   *todo = w->lane_todo + (Size) lane * LANE_STRIDE(w->block_rows);
+	int32	   *todo = w->lane_todo + (Size) lane * UBA_LANE_STRIDE(w->block_rows, sizeof(int32));
 	int			ntodo = 0;
 
 	/*
@@ -449,19 +496,9 @@ BoundedBlock(void *arg, int64 block, int lane)
 	for (int64 i = i0; i < i1; i++)
 	{
 		int			a = w->labels[i];
-		double		cm = w->cum_move[a];
-		double		u = w->ub[i] + cm;
-		double		l = w->lb[i] - w->cum_max;
-		double		bound = Max(w->shalf[a], l);
-		double		slack = BOUND_SLACK * (u + fabs(bound) + cm + w->cum_max);
 
-		/*
-		 * The bounds move with the centres without being written: the
-		 * stored values are offset by the moves so far.  Comparisons with
-		 * NaN are false, so a row with a broken bound is recomputed.
-		 */
 		todo[ntodo] = (int32) (i - i0);
-		ntodo += !(u + slack < bound);
+		ntodo += !BoundKeeps(w, i, a, w->ub[i] + w->cum_move[a]);
 	}
 
 	for (int t = 0; t < ntodo; t++)
@@ -484,13 +521,11 @@ BoundedBlock(void *arg, int64 block, int lane)
 		if (k > KMEANS_LANE_WIDTH)
 		{
 			/* tighten the upper bound first: one distance instead of k */
-			double		cm = w->cum_move[a];
 			double		u = sqrt(uba_sqdist(x, w->centers + (Size) a * d, d));
-			double		bound = Max(w->shalf[a], w->lb[i] - w->cum_max);
 
-			if (u + BOUND_SLACK * (u + fabs(bound) + cm + w->cum_max) < bound)
+			if (BoundKeeps(w, i, a, u))
 			{
-				w->ub[i] = u - cm;
+				w->ub[i] = u - w->cum_move[a];
 				continue;
 			}
 		}
@@ -540,33 +575,26 @@ MindBlock(void *arg, int64 block, int lane)
 /*
  * A Lloyd step with Hamerly's bounds: labels as AssignRows() gives them,
  * the cluster sums and counts updated by the rows that moved.  Returns
- * how many moved.  With exact, mind and inertia are computed too (an
- * extra pass: for progress lines and for re-seeding an empty cluster).
+ * how many moved.  Distances and inertia are not known after it
+ * (ExactInertia() computes them when needed).
  */
 static int64
 BoundedAssign(KMeansWork *w, const double *centers)
 {
-	int64		changed = 0;
+	double		unused;
 
 	SetCenters(w, centers, w->k);
-	memset(w->lane_changed, 0, sizeof(int64) * UBA_LANES * LANE_STRIDE(1));
 	ClearLaneSums(w);
-	uba_run_lanes(w->nblocks, UBA_LANES, w->nthreads, BoundedBlock, w);
-	for (int l = 0; l < UBA_LANES; l++)
-		changed += w->lane_changed[(Size) l * LANE_STRIDE(1)];
+	LanePass(w, BoundedBlock, w->nthreads, 0, &unused);
 	AddLaneSums(w);
-	return changed;
+	return LaneChanged(w);
 }
 
 /* mind and inertia for the current labels and centres (SetCenters done) */
 static void
 ExactInertia(KMeansWork *w)
 {
-	memset(w->lane_acc, 0, sizeof(double) * UBA_LANES * LANE_STRIDE(w->kmax));
-	uba_run_lanes(w->nblocks, UBA_LANES, w->nthreads, MindBlock, w);
-	w->inertia = 0;
-	for (int l = 0; l < UBA_LANES; l++)
-		w->inertia += w->lane_acc[(Size) l * LANE_STRIDE(w->kmax)];
+	LanePass(w, MindBlock, w->nthreads, 1, &w->inertia);
 }
 
 /*
@@ -617,7 +645,6 @@ AssignRows(KMeansWork *w, const double *centers, bool update)
 {
 	int			k = w->k;
 	int			d = w->d;
-	int64		changed = 0;
 
 	SetCenters(w, centers, k);
 	w->update = update;
@@ -627,27 +654,17 @@ AssignRows(KMeansWork *w, const double *centers, bool update)
 		memset(w->cum_move, 0, sizeof(double) * k);
 		w->cum_max = 0;
 	}
-	memset(w->lane_acc, 0, sizeof(double) * UBA_LANES * LANE_STRIDE(w->kmax));
-	memset(w->lane_changed, 0, sizeof(int64) * UBA_LANES * LANE_STRIDE(1));
 	if (update)
 		ClearLaneSums(w);
-
 	/* BLAS is not called from our helper threads; it has threads of its own */
-	uba_run_lanes(w->nblocks, UBA_LANES, w->use_gemm ? 1 : w->nthreads, AssignBlock, w);
-
-	w->inertia = 0;
-	for (int l = 0; l < UBA_LANES; l++)
-	{
-		w->inertia += w->lane_acc[(Size) l * LANE_STRIDE(w->kmax)];
-		changed += w->lane_changed[(Size) l * LANE_STRIDE(1)];
-	}
+	LanePass(w, AssignBlock, w->use_gemm ? 1 : w->nthreads, 1, &w->inertia);
 	if (update)
 	{
 		memset(w->sums, 0, sizeof(double) * k * d);
 		memset(w->counts, 0, sizeof(int64) * k);
 		AddLaneSums(w);
 	}
-	return changed;
+	return LaneChanged(w);
 }
 
 /*
@@ -718,50 +735,12 @@ SearchCumsum(const double *cum, int64 n, double v)
 	return Min(lo, n - 1);
 }
 
-/* k-means++: update closest distances with the newest centre, sum them */
-static void
-ClosestBlock(void *arg, int64 block, int lane)
-{
-	KMeansWork *w = (KMeansWork *) arg;
-	int64		i0 = block * w->block_rows;
-	int64		i1 = Min(w->n, i0 + w->block_rows);
-	double		pot = 0;
-	int64		i = i0;
-	const double *c = w->centers;
-	int			d = w->d;
-
-	/* four rows at a time: independent chains of additions, each in order */
-	for (; i + 4 <= i1; i += 4)
-	{
-		const double *x = w->X + (Size) i * d;
-		double		s[4] = {0, 0, 0, 0};
-
-		for (int j = 0; j < d; j++)
-			for (int r = 0; r < 4; r++)
-			{
-				double		t = x[(Size) r * d + j] - c[j];
-
-				s[r] += t * t;
-			}
-		for (int r = 0; r < 4; r++)
-		{
-			if (s[r] < w->mind[i + r])
-				w->mind[i + r] = s[r];
-			pot += w->mind[i + r];
-		}
-	}
-	for (; i < i1; i++)
-	{
-		double		v = uba_sqdist(w->X + (Size) i * d, c, d);
-
-		if (v < w->mind[i])
-			w->mind[i] = v;
-		pot += w->mind[i];
-	}
-	w->lane_acc[(Size) lane * LANE_STRIDE(w->kmax)] += pot;
-}
-
-/* k-means++: potential of every candidate, sum over rows of min(closest, distance) */
+/*
+ * k-means++: potential of every candidate, the sum over rows of
+ * min(closest, distance), and each candidate's new closest distances
+ * (cand_mind), in the order a pass of the chosen candidate alone would add
+ * them
+ */
 static void
 PotentialBlock(void *arg, int64 block, int lane)
 {
@@ -787,19 +766,6 @@ PotentialBlock(void *arg, int64 block, int lane)
 	}
 }
 
-/* Run a k-means++ pass over all rows and reduce the per-lane sums (m of them) */
-static void
-PlusPlusPass(KMeansWork *w, UbaBlockFn fn, int m, double *out)
-{
-	memset(w->lane_acc, 0, sizeof(double) * UBA_LANES * LANE_STRIDE(w->kmax));
-	uba_run_lanes(w->nblocks, UBA_LANES, w->nthreads, fn, w);
-	for (int t = 0; t < m; t++)
-	{
-		out[t] = 0;
-		for (int l = 0; l < UBA_LANES; l++)
-			out[t] += w->lane_acc[(Size) l * LANE_STRIDE(w->kmax) + t];
-	}
-}
 
 /* Greedy k-means++: each step keeps the best of 2 + ln k sampled candidates */
 static void
@@ -817,8 +783,10 @@ InitPlusPlus(KMeansWork *w, double *centers)
 	memcpy(centers, w->X + (Size) first * d, sizeof(double) * d);
 	for (int64 i = 0; i < n; i++)
 		w->mind[i] = get_float8_infinity();
+	/* the first centre's distances: the candidates' pass with one candidate */
 	SetCenters(w, centers, 1);
-	PlusPlusPass(w, ClosestBlock, 1, &current);
+	LanePass(w, PotentialBlock, w->nthreads, 1, &current);
+	memcpy(w->mind, w->cand_mind, sizeof(double) * n);
 
 	for (int c = 1; c < w->k; c++)
 	{
@@ -838,7 +806,7 @@ InitPlusPlus(KMeansWork *w, double *centers)
 			memcpy(cand + (Size) t * d, w->X + (Size) id * d, sizeof(double) * d);
 		}
 		SetCenters(w, cand, trials);
-		PlusPlusPass(w, PotentialBlock, trials, pot);
+		LanePass(w, PotentialBlock, w->nthreads, trials, pot);
 		for (int t = 1; t < trials; t++)
 			if (pot[t] < pot[best])
 				best = t;
@@ -1113,7 +1081,7 @@ uba_kmeans_fit(const UbaOptions *o, const double *X, int64 n, int d, int k, doub
 	w.lane_dist = MemoryContextAllocHuge(cxt, sizeof(double) * UBA_LANES * LANE_STRIDE((Size) block_rows * distw));
 	w.lane_changed = MemoryContextAllocHuge(cxt, sizeof(int64) * UBA_LANES * LANE_STRIDE(1));
 	if (w.bounded)
-		w.lane_todo = MemoryContextAllocHuge(cxt, sizeof(int32) * UBA_LANES * LANE_STRIDE(block_rows));
+		w.lane_todo = MemoryContextAllocHuge(cxt, sizeof(int32) * UBA_LANES * UBA_LANE_STRIDE(block_rows, sizeof(int32)));
 	if (use_gemm)
 		w.gemm_buf = MemoryContextAllocHuge(cxt, sizeof(double) * block_rows * k);
 	w.sums = MemoryContextAllocHuge(cxt, sizeof(double) * k * d);
