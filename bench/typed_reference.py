@@ -19,7 +19,7 @@ Side by side in one run:
     largest difference of held-out probabilities, and the AUCs;
   - the cost of typed rows: uba_logreg_train and uba_boost_train from --rows rows of 20
     numeric columns, given as a row and as a float8[] of the same columns (median of
-    --repeat runs, alternated): the ratio row / array.
+    --repeat runs, taking turns): the ratio row / array.
 
     /usr/bin/python3 bench/typed_reference.py [--dsn DSN] [--rows 200000] [--repeat 3]
 """
@@ -169,7 +169,7 @@ def main():
     cur.execute("CREATE TABLE typed_cost AS SELECT g AS id, "
                 + ", ".join(f"sin(g * {j + 1}.37) * {j + 1} AS c{j}" for j in range(20))
                 + f", sin(g * 0.7) + cos(g * 1.3) > 0.3 AS label FROM generate_series(1, {args.rows}) g")
-    cur.execute("ANALYZE typed_cost")
+    cur.execute("VACUUM ANALYZE typed_cost")     # hint bits set, as on a table in use
     cur.execute("SET max_parallel_workers_per_gather = 0")   # typed rows are not split across workers
     arr = "ARRAY[" + ", ".join(cols) + "]"
     row = "LATERAL (SELECT " + ", ".join(f"c.{x}" for x in cols) + ") t"
@@ -184,8 +184,13 @@ def main():
     print("|---|---:|---:|---:|")
     for name, (typed_sql, array_sql) in cases.items():
         cur.execute(typed_sql)      # warm-up
-        t = median_seconds(cur, typed_sql, args.repeat)
-        a = median_seconds(cur, array_sql, args.repeat)
+        cur.execute(array_sql)
+        # taking turns, so that a slower minute of a shared machine falls on both
+        typed, array = [], []
+        for _ in range(args.repeat):
+            typed.append(median_seconds(cur, typed_sql, 1))
+            array.append(median_seconds(cur, array_sql, 1))
+        t, a = statistics.median(typed), statistics.median(array)
         print(f"| {name} | {t:.3f} | {a:.3f} | {t / a:.2f}x |")
     cur.execute("DROP TABLE typed_shoppers, typed_models, typed_cost")
 

@@ -92,6 +92,13 @@ SELECT uba_predict(b, s) = uba_predict(b, n) AS unseen_is_missing_for_trees,
   FROM ty_model,
        (SELECT 10 AS tenure, 50.0 AS charges, 'yearly'::ty_plan AS plan, 'bitcoin' AS payment, true AS paperless, 3 AS calls, date '2024-06-01' AS signup) s,
        (SELECT 10 AS tenure, 50.0 AS charges, 'yearly'::ty_plan AS plan, NULL::text AS payment, true AS paperless, 3 AS calls, date '2024-06-01' AS signup) n;
+-- a NULL number where training had none (tenure, charges) is read as the column's training mean
+SELECT abs(uba_predict(l, n) - uba_predict(l, m)) < 1e-12 AS null_is_training_mean,
+       abs(uba_predict(l, n) - uba_predict(l, z)) > 1e-3 AS not_zero
+  FROM ty_model,
+       (SELECT NULL::int AS tenure, NULL::numeric AS charges, 'yearly'::ty_plan AS plan, 'card' AS payment, true AS paperless, 3 AS calls, date '2024-06-01' AS signup) n,
+       (SELECT avg(tenure)::float8 AS tenure, avg(charges)::float8 AS charges, 'yearly'::ty_plan AS plan, 'card' AS payment, true AS paperless, 3 AS calls, date '2024-06-01' AS signup FROM ty_rows) m,
+       (SELECT 0 AS tenure, 0.0 AS charges, 'yearly'::ty_plan AS plan, 'card' AS payment, true AS paperless, 3 AS calls, date '2024-06-01' AS signup) z;
 
 -- max_levels keeps the most frequent levels; the rest are one "other" level, where unseen ones go too
 CREATE TABLE ty_few AS

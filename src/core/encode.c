@@ -12,8 +12,8 @@
  *
  * While rows arrive, a category is interned (its handle depends on the
  * order rows arrive), so before the rows are put in their canonical order
- * uba_encoding_codes() turns handles into ranks in byte order, and the
- * rows are hashed only then: the model does not depend on row order.  Then
+ * uba_encoding_ranks() gives each handle its rank in byte order, which the
+ * rows take as they are hashed: the model does not depend on row order.  Then
  * uba_encoding_expand() decides the levels each category keeps (the
  * max_levels most frequent seen at least min_level_count times; the rest
  * become one "other" level) and, for models that need numbers only
@@ -375,15 +375,34 @@ uba_encoding_read(UbaEncoding *e, HeapTupleHeader row, double *raw)
 		Datum		v = e->values[c->attno];
 
 		if (e->isnull[c->attno])
+		{
 			raw[k] = NAN;
+			c->nulls++;
+		}
 		else if (c->cls == UBA_COL_CATEGORY)
 		{
 			const char *p;
 			int			len;
+			int64		h;
 
 			CategoryOf(c, v, label, &p, &len);
-			raw[k] = (double) uba_id_intern(&c->dict, p, len);
+			h = uba_id_intern(&c->dict, p, len);
+			/* levels are counted here, so that no pass over the rows is needed for it */
+			if (h >= c->counts_cap)
+			{
+				int64		cap = Max(16, 2 * c->counts_cap);
+
+				c->counts = c->counts == NULL ?
+					MemoryContextAllocHuge(e->cxt, sizeof(int64) * cap) :
+					repalloc_huge(c->counts, sizeof(int64) * cap);
+				memset(c->counts + c->counts_cap, 0, sizeof(int64) * (cap - c->counts_cap));
+				c->counts_cap = cap;
+			}
+			c->counts[h]++;
+			raw[k] = (double) h;
 		}
+		else if (c->typid == FLOAT8OID && isfinite(DatumGetFloat8(v)))
+			raw[k] = DatumGetFloat8(v); /* the common case without a call */
 		else
 			raw[k] = NumberOf(c, v);
 	}
@@ -397,18 +416,20 @@ uba_encoding_bytes(const UbaEncoding *e)
 
 	for (int k = 0; k < e->ncols; k++)
 		if (e->cols[k].cls == UBA_COL_CATEGORY)
-			total += uba_id_dict_bytes(&e->cols[k].dict);
+			total += uba_id_dict_bytes(&e->cols[k].dict) + sizeof(int64) * e->cols[k].counts_cap;
 	return total;
 }
 
 /*
- * Before the canonical order: category handles become ranks in byte
- * order, the same for any order the rows came in (the caller hashes the
- * rows after).
+ * Each category column's map from handle to rank in byte order (NULL for
+ * other columns), to be applied to the rows while they are hashed
+ * (rowset.c): one threaded pass over the rows instead of one here per
+ * column.
  */
-void
-uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs)
+int64 **
+uba_encoding_ranks(UbaEncoding *e, UbaRowSet *rs)
 {
+	int64	  **ranks = palloc0(sizeof(int64 *) * e->ncols);
 
 	/*
 	 * A column equal to the label on every row is the label itself, given
@@ -434,23 +455,23 @@ uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs)
 	for (int k = 0; k < e->ncols; k++)
 	{
 		UbaColumn  *c = &e->cols[k];
-		int64	   *rank;
+		int64	   *counts;
 
 		if (c->cls != UBA_COL_CATEGORY || c->dict.n == 0)
 			continue;
-		rank = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * c->dict.n);
+		ranks[k] = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * c->dict.n);
 		for (int64 h = 0; h < c->dict.n; h++)
-			rank[h] = h;
-		uba_id_dict_canonical(&c->dict, rank, c->dict.n);
-		for (int64 i = 0; i < rs->n; i++)
-		{
-			double	   *v = &rs->x[(Size) i * rs->dim + k];
-
-			if (!isnan(*v))
-				*v = (double) rank[(int64) *v];
-		}
-		pfree(rank);
+			ranks[k][h] = h;
+		uba_id_dict_canonical(&c->dict, ranks[k], c->dict.n);
+		/* the levels' counts follow them to their ranks */
+		counts = MemoryContextAllocHuge(e->cxt, sizeof(int64) * c->dict.n);
+		for (int64 h = 0; h < c->dict.n; h++)
+			counts[ranks[k][h]] = c->counts[h];
+		pfree(c->counts);
+		c->counts = counts;
+		c->counts_cap = c->dict.n;
 	}
+	return ranks;
 }
 
 /* An integer option of the encoding from the stored options (validated when the first row came) */
@@ -514,39 +535,44 @@ uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs)
 	e->max_levels = (int) StoredOption(rs, "max_levels", e->mode == UBA_ENC_ONEHOT ? 100 : 1000);
 	e->min_level_count = StoredOption(rs, "min_level_count", 1);
 
-	/* one pass over the rows, in memory order: NULLs and sums per column, counts per level */
+	/*
+	 * NULLs and levels were counted as the rows came; a number's fill (one-hot
+	 * models) is its mean, the row set's when it has no NULL, else summed
+	 * here over its values in memory (canonical) order.
+	 */
 	{
-		double	   *sum = palloc0(sizeof(double) * e->ncols);
+		double	   *mean = palloc0(sizeof(double) * e->ncols);
 		LevelCount **lc = palloc0(sizeof(LevelCount *) * e->ncols);
 
 		for (int k = 0; k < e->ncols; k++)
 		{
 			UbaColumn  *c = &e->cols[k];
 
-			c->nulls = 0;
 			if (c->cls == UBA_COL_CATEGORY)
 			{
 				any_category = true;
 				lc[k] = palloc0(sizeof(LevelCount) * Max(c->dict.n, 1));
 				for (int64 h = 0; h < c->dict.n; h++)
+				{
 					lc[k][h].level = h;
+					lc[k][h].count = c->counts[h];
+				}
 			}
-		}
-		for (int64 i = 0; i < n; i++)
-		{
-			const double *r = rs->x + (Size) i * raw_dim;
-
-			for (int k = 0; k < e->ncols; k++)
+			else if (e->mode == UBA_ENC_ONEHOT && c->nulls == 0)
+				mean[k] = rs->mean[k];
+			else if (e->mode == UBA_ENC_ONEHOT && c->nulls < n)
 			{
-				if (isnan(r[k]))
-					e->cols[k].nulls++;
-				else if (lc[k] != NULL)
-					lc[k][(int64) r[k]].count++;
-				else
-					sum[k] += r[k];
+				for (int64 i = 0; i < n; i++)
+				{
+					double		v = rs->x[(Size) i * raw_dim + k];
+
+					if (!isnan(v))
+						mean[k] += v;
+					if ((i & 65535) == 65535)
+						CHECK_FOR_INTERRUPTS();
+				}
+				mean[k] /= (double) (n - c->nulls);
 			}
-			if ((i & 65535) == 65535)
-				CHECK_FOR_INTERRUPTS();
 		}
 
 		for (int k = 0; k < e->ncols; k++)
@@ -555,7 +581,7 @@ uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs)
 
 			if (c->cls != UBA_COL_CATEGORY)
 			{
-				c->fill = (n > c->nulls && e->mode == UBA_ENC_ONEHOT) ? sum[k] / (double) (n - c->nulls) : 0;
+				c->fill = mean[k];
 				c->width = 1;
 			}
 			else
@@ -597,7 +623,7 @@ uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs)
 				pfree(lc[k]);
 			}
 		}
-		pfree(sum);
+		pfree(mean);
 		pfree(lc);
 	}
 

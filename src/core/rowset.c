@@ -297,23 +297,20 @@ RowDone(UbaRowSet *rs, double y)
 	rs->n++;
 }
 
-/* Text labels' handles become ranks in byte order; true when there were any */
-static bool
+/* Text labels' handles' ranks in byte order (applied as the rows are hashed), or NULL */
+static int64 *
 LabelRanks(UbaRowSet *rs)
 {
 	UbaIdDict  *d = rs->ylevels;
 	int64	   *rank;
 
 	if (d == NULL || d->n == 0)
-		return false;
+		return NULL;
 	rank = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * d->n);
 	for (int64 h = 0; h < d->n; h++)
 		rank[h] = h;
 	uba_id_dict_canonical(d, rank, d->n);
-	for (int64 i = 0; i < rs->n; i++)
-		rs->y[i] = (double) rank[(int64) rs->y[i]];
-	pfree(rank);
-	return true;
+	return rank;
 }
 
 /* Append one row (checked: length, NULLs, finite values) */
@@ -617,23 +614,38 @@ GatherBlock(void *arg, int64 block, int lane)
 	AddMoments(rs->x2 + (Size) i0 * d, i1 - i0, d, g->shift, s1, s1 + d);
 }
 
+/* What HashBlock needs */
+typedef struct HashArg
+{
+	UbaRowSet  *rs;
+	int64	  **col_rank;		/* per column: handle -> rank of a category, or NULL */
+	const int64 *y_rank;		/* text labels' handle -> rank, or NULL */
+} HashArg;
+
 /*
- * Put the rows in canonical order, independent of the order they arrived
- * in: by row hash, then by content, and compute the columns' means and
- * variances on the way (uba_rowset_moments).  Consumers of x and y call
- * this first.
+ * Hash a block of rows into their keys, first giving typed rows'
+ * categories and text labels their ranks (pure computation: runs on
+ * helper threads; each row is in cache for both).
  */
-/* Hash a block of rows into their keys (pure computation: runs on helper threads) */
 static void
 HashBlock(void *arg, int64 block, int lane)
 {
-	UbaRowSet  *rs = (UbaRowSet *) arg;
+	HashArg    *h = (HashArg *) arg;
+	UbaRowSet  *rs = h->rs;
 	int			d = rs->dim;
+	int			ncols = rs->enc != NULL ? rs->enc->ncols : 0;
 	int64		i1 = Min(rs->n, (block + 1) * UBA_BLOCK_ROWS);
 
 	for (int64 i = block * UBA_BLOCK_ROWS; i < i1; i++)
 	{
-		rs->keys[i].key = RowHash(rs->x + (Size) i * d, d, rs->has_y ? &rs->y[i] : NULL);
+		double	   *x = rs->x + (Size) i * d;
+
+		for (int k = 0; k < ncols; k++)
+			if (h->col_rank[k] != NULL && !isnan(x[k]))
+				x[k] = (double) h->col_rank[k][(int64) x[k]];
+		if (h->y_rank != NULL)
+			rs->y[i] = (double) h->y_rank[(int64) rs->y[i]];
+		rs->keys[i].key = RowHash(x, d, rs->has_y ? &rs->y[i] : NULL);
 		rs->keys[i].idx = i;
 	}
 }
@@ -652,11 +664,22 @@ SortCanonical(UbaRowSet *rs)
 	/* typed rows and text labels: levels by byte order, not arrival, then the rows hashed */
 	if (rs->enc != NULL || rs->ylevels != NULL)
 	{
-		if (rs->enc != NULL)
-			uba_encoding_codes(rs->enc, rs);
-		(void) LabelRanks(rs);
+		HashArg		h;
+
+		h.rs = rs;
+		h.col_rank = rs->enc != NULL ? uba_encoding_ranks(rs->enc, rs) : NULL;
+		h.y_rank = LabelRanks(rs);
 		uba_run_lanes((n + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
-					  HashBlock, rs);
+					  HashBlock, &h);
+		if (h.col_rank != NULL)
+		{
+			for (int k = 0; k < rs->enc->ncols; k++)
+				if (h.col_rank[k] != NULL)
+					pfree(h.col_rank[k]);
+			pfree(h.col_rank);
+		}
+		if (h.y_rank != NULL)
+			pfree((void *) h.y_rank);
 	}
 
 	GrowCopyRoom(rs);			/* a deserialized state that nothing was appended to */
@@ -701,6 +724,12 @@ uba_rowset_canonical_keys(UbaRowSet *rs)
 	return rs->keys2;
 }
 
+/*
+ * Put the rows in canonical order, independent of the order they arrived
+ * in: by row hash, then by content, and compute the columns' means and
+ * variances on the way (uba_rowset_moments).  Consumers of x and y call
+ * this first.
+ */
 void
 uba_rowset_canonical_order(UbaRowSet *rs)
 {

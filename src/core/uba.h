@@ -589,6 +589,8 @@ typedef struct UbaColumn
 	UbaIds		levels;			/* categories kept, in byte order */
 	/* while training */
 	UbaIdDict	dict;
+	int64	   *counts;			/* rows per category handle (per rank once ranked) */
+	int64		counts_cap;
 	int			attno;			/* position in the row type (scoring: the last row type seen) */
 	Oid			typid;			/* base type */
 } UbaColumn;
@@ -630,7 +632,7 @@ extern UbaRowSet *uba_rowset_collect_k(FunctionCallInfo fcinfo, UbaRowSet *rs, c
 									   int nspecs, int32 kmax, const char *funcname);
 extern bytea *uba_rowset_model(UbaModelKind kind, const UbaRowSet *rs, const struct UbaOptions *o,
 							   UbaWriter *payload);
-extern void uba_encoding_codes(UbaEncoding *e, UbaRowSet *rs);
+extern int64 **uba_encoding_ranks(UbaEncoding *e, UbaRowSet *rs);
 extern void uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs);
 extern void uba_encoding_attach(UbaModelMeta *meta, UbaEncoding *e);
 extern void uba_encoding_row(UbaEncoding *e, Datum row, double *x);
