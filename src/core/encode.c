@@ -517,6 +517,32 @@ FeatureName(const char *s)
 	return pstrdup(s);
 }
 
+/* What RecodeBlock needs */
+typedef struct RecodeArg
+{
+	UbaRowSet  *rs;
+	int64	  **newcode;		/* per category column: rank -> code; NULL for numbers */
+} RecodeArg;
+
+/* Trees' categories from ranks to codes, a block of rows at a time, every column in one pass (threads) */
+static void
+RecodeBlock(void *arg, int64 block, int lane)
+{
+	RecodeArg  *ra = (RecodeArg *) arg;
+	UbaRowSet  *rs = ra->rs;
+	int			ncols = rs->enc->ncols;
+	int64		i1 = Min(rs->n, (block + 1) * UBA_BLOCK_ROWS);
+
+	for (int64 i = block * UBA_BLOCK_ROWS; i < i1; i++)
+	{
+		double	   *x = rs->x + (Size) i * rs->dim;
+
+		for (int k = 0; k < ncols; k++)
+			if (ra->newcode[k] != NULL && !isnan(x[k]))
+				x[k] = (double) ra->newcode[k][(int64) x[k]];
+	}
+}
+
 /*
  * After the canonical order: the levels each category keeps (newcode[]
  * maps a rank to its kept level, or -1), the fills, the features; for
@@ -678,24 +704,17 @@ uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs)
 	if (e->mode == UBA_ENC_CODES)
 	{
 		/* categories become their kept level's number, the other level last */
+		RecodeArg	ra;
+
 		for (int k = 0; k < e->ncols; k++)
-		{
-			UbaColumn  *c = &e->cols[k];
-
-			if (c->cls != UBA_COL_CATEGORY)
-				continue;
-			for (int64 i = 0; i < n; i++)
-			{
-				double	   *v = &rs->x[(Size) i * raw_dim + k];
-
-				if (!isnan(*v))
-				{
-					int64		nc = newcode[k][(int64) *v];
-
-					*v = (double) (nc >= 0 ? nc : c->levels.n);
-				}
-			}
-		}
+			if (newcode[k] != NULL)
+				for (int64 h = 0; h < e->cols[k].dict.n; h++)
+					if (newcode[k][h] < 0)
+						newcode[k][h] = e->cols[k].levels.n;
+		ra.rs = rs;
+		ra.newcode = newcode;
+		uba_run_lanes((n + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
+					  RecodeBlock, &ra);
 		return;
 	}
 
