@@ -9,7 +9,9 @@ Options: 50 rounds, max_depth 6, learning rate 0.3, hist, 2 threads.  Each side 
 times (3), taking turns, and the median time is kept.  Reported as ratios
 uba / XGBoost, the targets of issue 17 beside them:
   - training: uba end to end in SQL (reading the table included) against xgboost.train on a
-    DMatrix made from numpy (its construction included)  [target <= 1.25x];
+    DMatrix made from numpy (its construction included), and against the scikit-learn
+    interface's XGBClassifier.fit (which makes a QuantileDMatrix, as uba does; the same model)
+    [target <= 1.25x];
   - scoring every row: SELECT sum(uba_predict(model, row)) against Booster.inplace_predict
     [target <= 2x];
   - TreeSHAP of 10,000 rows: uba_shap_importance (every value computed, averaged) against
@@ -78,7 +80,7 @@ def main():
 
     # training, taking turns: each side --repeat times, the median kept (one run of either
     # varies by 10-20% on a small machine)
-    uba_runs, xgb_runs, hwm_kb = [], [], None
+    uba_runs, xgb_runs, fit_runs, hwm_kb = [], [], [], None
     for rep in range(args.repeat):
         # uba in a fresh backend, so that its peak memory is this training's
         conn = psycopg2.connect(args.dsn)
@@ -105,7 +107,15 @@ def main():
         bst = xgboost.train(params, dtrain, num_boost_round=OPTS["n_estimators"])
         xgb_runs.append(time.perf_counter() - t0)
         del dtrain
+
+        # the scikit-learn interface's fit, which makes a quantile matrix (as uba does)
+        t0 = time.perf_counter()
+        xgboost.XGBClassifier(n_estimators=OPTS["n_estimators"], max_depth=OPTS["max_depth"],
+                              learning_rate=OPTS["learning_rate"], tree_method="hist", n_jobs=2,
+                              max_cat_to_onehot=4, enable_categorical=True, feature_types=types).fit(X, y)
+        fit_runs.append(time.perf_counter() - t0)
     uba_train, xgb_train = statistics.median(uba_runs), statistics.median(xgb_runs)
+    fit_train = statistics.median(fit_runs)
 
     # scoring every row (after a warm-up that reads the model into the backend's cache)
     cur.execute("SET max_parallel_workers_per_gather = 0")
@@ -131,10 +141,12 @@ def main():
     print("| | uba s | XGBoost s | uba / XGBoost | target |")
     print("|---|---:|---:|---:|---:|")
     print(f"| training (uba from the table; XGBoost DMatrix + train) | {uba_train:.2f} | {xgb_train:.2f} | {uba_train / xgb_train:.2f}x | 1.25x |")
+    print(f"| training (uba from the table; XGBClassifier.fit) | {uba_train:.2f} | {fit_train:.2f} | {uba_train / fit_train:.2f}x | 1.25x |")
     print(f"| scoring every row (uba_predict in SQL; inplace_predict) | {uba_score:.2f} | {xgb_score:.2f} | {uba_score / xgb_score:.2f}x | 2x |")
     print(f"| TreeSHAP, 10,000 rows (uba_shap_importance; pred_contribs) | {uba_shap:.2f} | {xgb_shap:.2f} | {uba_shap / xgb_shap:.2f}x | 1.5x |")
     print(f"\ntraining runs, uba: {', '.join(f'{t:.2f}' for t in uba_runs)} s; "
-          f"XGBoost: {', '.join(f'{t:.2f}' for t in xgb_runs)} s")
+          f"XGBoost: {', '.join(f'{t:.2f}' for t in xgb_runs)} s; "
+          f"XGBClassifier.fit: {', '.join(f'{t:.2f}' for t in fit_runs)} s")
     if hwm_kb:
         print(f"training backend's peak memory: {hwm_kb / 1024:.0f} MB, {hwm_kb * 1024 / 1e6 / raw_mb:.2f}x the raw "
               f"float64 data ({raw_mb:.0f} MB) [target 3x]")

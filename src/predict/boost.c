@@ -784,6 +784,7 @@ typedef struct XgbHandles
 	DMatrixHandle dvalid;		/* rows held out for early stopping */
 	DMatrixHandle cvtrain;		/* a cross-validation fold's training and scored rows */
 	DMatrixHandle cvvalid;
+	DMatrixHandle proxy;		/* while a training matrix is made */
 	BoosterHandle cvbooster;
 	BoosterHandle booster;
 	MemoryContextCallback free;
@@ -810,6 +811,9 @@ FreeHandles(void *arg)
 		XGDMatrixFree(h->cvtrain);
 	if (h->cvvalid)
 		XGDMatrixFree(h->cvvalid);
+	if (h->proxy)
+		XGDMatrixFree(h->proxy);
+	h->proxy = NULL;
 	h->booster = NULL;
 	h->dtrain = NULL;
 	h->dcheck = NULL;
@@ -901,6 +905,89 @@ NewMatrix(const float *x, int64 n, int d, const UbaEncoding *enc, DMatrixHandle 
 		Check(XGDMatrixSetStrFeatureInfo(*out, "feature_type", types, (bst_ulong) d), what);
 		pfree(types);
 	}
+}
+
+/*
+ * A training matrix: XGBoost's quantile matrix, made from the float rows
+ * through its one-batch iterator (a proxy matrix that points at them).
+ * It holds the rows' bin numbers only, not the copy of every value a
+ * plain matrix makes, so it takes less memory and time, and training on
+ * it gives the same model (as scikit-learn's interface to XGBoost trains).
+ * The callbacks run on the backend's thread inside XGBoost: they never
+ * raise an error through it, they keep XGBoost's message for after.
+ */
+typedef struct BatchIter
+{
+	DMatrixHandle proxy;
+	const float *x;
+	const float *y;
+	int64		n;
+	int			d;
+	const char **types;			/* feature types, or NULL */
+	bool		given;			/* the batch was handed over */
+	char		error[256];		/* a failed setter's message */
+} BatchIter;
+
+static void
+BatchReset(DataIterHandle handle)
+{
+	((BatchIter *) handle)->given = false;
+}
+
+static int
+BatchNext(DataIterHandle handle)
+{
+	BatchIter  *it = (BatchIter *) handle;
+	char		array[256];
+
+	if (it->given || it->error[0] != '\0')
+		return 0;
+	it->given = true;
+	snprintf(array, sizeof(array),
+			 "{\"data\": [%zu, true], \"shape\": [" INT64_FORMAT ", %d], \"typestr\": \"<f4\", \"version\": 3}",
+			 (size_t) it->x, it->n, it->d);
+	if (XGProxyDMatrixSetDataDense(it->proxy, array) != 0 ||
+		XGDMatrixSetFloatInfo(it->proxy, "label", it->y, (bst_ulong) it->n) != 0 ||
+		(it->types != NULL &&
+		 XGDMatrixSetStrFeatureInfo(it->proxy, "feature_type", it->types, (bst_ulong) it->d) != 0))
+	{
+		strlcpy(it->error, XGBGetLastError(), sizeof(it->error));
+		return 0;
+	}
+	return 1;
+}
+
+static void
+NewTrainingMatrix(XgbHandles *h, const float *x, const float *y, int64 n, int d, const UbaEncoding *enc,
+				  int max_bin, DMatrixHandle *out, const char *what)
+{
+	BatchIter	it;
+	char		config[128];
+
+	memset(&it, 0, sizeof(it));
+	it.x = x;
+	it.y = y;
+	it.n = n;
+	it.d = d;
+	if (enc != NULL)
+	{
+		it.types = palloc(sizeof(char *) * d);
+		for (int k = 0; k < enc->ncols; k++)
+			it.types[enc->cols[k].first] = enc->cols[k].cls == UBA_COL_CATEGORY ? "c" : "q";
+	}
+	Check(XGProxyDMatrixCreate(&h->proxy), what);
+	it.proxy = h->proxy;
+	snprintf(config, sizeof(config), "{\"missing\": NaN, \"nthread\": %d, \"max_bin\": %d}",
+			 uba_thread_count(), max_bin);
+	Check(XGQuantileDMatrixCreateFromCallback(&it, h->proxy, NULL, BatchReset, BatchNext, config, out), what);
+	XGDMatrixFree(h->proxy);
+	h->proxy = NULL;
+	if (it.error[0] != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("XGBoost failed to %s: %s", what, it.error)));
+	if (it.types != NULL)
+		pfree(it.types);
 }
 
 /* ---- reading XGBoost's JSON model ---- */
@@ -1322,8 +1409,8 @@ CrossValidate(CvWork *cv, const UbaOptions *o, double *mean, double *std)
 			memcpy(cv->fx + (Size) at * d, cv->xf + (Size) i * d, sizeof(float) * d);
 			cv->fy[at] = cv->yf[i];
 		}
-		NewMatrix(cv->fx, ntr, d, cv->enc, &h->cvtrain, "take a fold's rows");
-		Check(XGDMatrixSetFloatInfo(h->cvtrain, "label", cv->fy, (bst_ulong) ntr), "take a fold's labels");
+		NewTrainingMatrix(h, cv->fx, cv->fy, ntr, d, cv->enc, (int) uba_option(o, "max_bin"), &h->cvtrain,
+						  "take a fold's rows");
 		NewMatrix(cv->fx + (Size) ntr * d, nva, d, cv->enc, &h->cvvalid, "take a fold's rows");
 		Check(XGDMatrixSetFloatInfo(h->cvvalid, "label", cv->fy + ntr, (bst_ulong) nva), "take a fold's labels");
 		Check(XGBoosterCreate(&h->cvtrain, 1, &h->cvbooster), "create a booster");
@@ -1482,14 +1569,6 @@ Fit(UbaRowSet *rs, bool forest)
 	}
 	FlushXgbLog();
 	Check(XGBSetGlobalConfig("{\"verbosity\": 1}"), "configure");
-	NewMatrix(xf, n, d, rs->enc, &h->dtrain, "take the rows");
-	Check(XGDMatrixSetFloatInfo(h->dtrain, "label", yf, (bst_ulong) n), "take the labels");
-	if (nvalid > 0)
-	{
-		NewMatrix(xf + (Size) n * d, nvalid, d, rs->enc, &h->dvalid, "take the held-out rows");
-		Check(XGDMatrixSetFloatInfo(h->dvalid, "label", yf + n, (bst_ulong) nvalid), "take the held-out labels");
-	}
-	Check(XGBoosterCreate(&h->dtrain, 1, &h->booster), "create a booster");
 
 	/*
 	 * Cross-validation (cv_folds, or tuning): each row in one of the folds
@@ -1577,6 +1656,14 @@ Fit(UbaRowSet *rs, bool forest)
 			rounds = (int) uba_option(&o, "n_estimators");
 		}
 	}
+	/* the training matrix bins values by max_bin, which tuning may have chosen */
+	NewTrainingMatrix(h, xf, yf, n, d, rs->enc, (int) uba_option(&o, "max_bin"), &h->dtrain, "take the rows");
+	if (nvalid > 0)
+	{
+		NewMatrix(xf + (Size) n * d, nvalid, d, rs->enc, &h->dvalid, "take the held-out rows");
+		Check(XGDMatrixSetFloatInfo(h->dvalid, "label", yf + n, (bst_ulong) nvalid), "take the held-out labels");
+	}
+	Check(XGBoosterCreate(&h->dtrain, 1, &h->booster), "create a booster");
 	Configure(h->booster, &o, forest, objective, d, nclass);
 
 	used_rounds = rounds;
