@@ -26,6 +26,8 @@
 #include "catalog/pg_type.h"
 
 #include "miscadmin.h"
+#include "nodes/execnodes.h"
+#include "nodes/plannodes.h"
 #include "utils/float.h"
 #include "utils/memutils.h"
 
@@ -164,6 +166,14 @@ Grow(UbaRowSet *rs, int64 need, bool copy_room)
 
 	CheckRows(rs, need);
 	cap = Min(maxrows, Max(need, Max(UBA_ROWSET_FIRST_ROWS, old + Min(old, step))));
+
+	/*
+	 * Past the first rows, straight to as many as the planner expects when
+	 * they fit in uba.max_memory: arrays cut from kept pages grow by a copy,
+	 * and growing step by step copied the rows about twice over.
+	 */
+	if (old >= UBA_ROWSET_FIRST_ROWS && rs->expect > cap && rs->expect <= maxrows)
+		cap = rs->expect;
 	/* in the order the scan writes them (each is paged in ahead); the ordered copy is needed last */
 	uba_array_grow(rs->cxt, (void **) &rs->x, &rs->x_bytes, mul_size((Size) cap, xrow));
 	if (rs->hashed)
@@ -173,6 +183,28 @@ Grow(UbaRowSet *rs, int64 need, bool copy_room)
 	rs->cap = cap;
 	if (copy_room)
 		GrowCopyRoom(rs);
+}
+
+/*
+ * The rows the planner expects a plain (ungrouped) aggregate to read, or 0:
+ * with GROUP BY each group has a row set of its own, and the estimate is
+ * of them all.
+ */
+static int64
+ExpectedRows(FunctionCallInfo fcinfo)
+{
+	Plan	   *agg,
+			   *outer;
+
+	if (fcinfo == NULL || fcinfo->context == NULL || !IsA(fcinfo->context, AggState))
+		return 0;
+	agg = ((AggState *) fcinfo->context)->ss.ps.plan;
+	if (agg == NULL || !IsA(agg, Agg) || ((Agg *) agg)->aggstrategy != AGG_PLAIN)
+		return 0;
+	outer = outerPlan(agg);
+	if (outer == NULL || !(outer->plan_rows >= 1 && outer->plan_rows < 1e12))
+		return 0;
+	return (int64) outer->plan_rows;
 }
 
 /* An empty row set in cxt */
@@ -203,8 +235,11 @@ UbaRowSet *
 uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first, bool has_y,
 				 int32 iparam, Jsonb *options)
 {
-	return NewRowSet(uba_agg_context(fcinfo), uba_feature_count(first), has_y, true,
-					 iparam, options);
+	UbaRowSet  *rs = NewRowSet(uba_agg_context(fcinfo), uba_feature_count(first), has_y, true,
+							   iparam, options);
+
+	rs->expect = ExpectedRows(fcinfo);
+	return rs;
 }
 
 /*
@@ -215,7 +250,10 @@ uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first, bool has_y,
 UbaRowSet *
 uba_rowset_start_dim(FunctionCallInfo fcinfo, int32 dim, bool has_y, bool hashed)
 {
-	return NewRowSet(uba_agg_context(fcinfo), dim, has_y, hashed, 0, NULL);
+	UbaRowSet  *rs = NewRowSet(uba_agg_context(fcinfo), dim, has_y, hashed, 0, NULL);
+
+	rs->expect = ExpectedRows(fcinfo);
+	return rs;
 }
 
 /* Call fn for every collected row, in collection order (before ordering) */
@@ -337,6 +375,7 @@ uba_rowset_start_row(FunctionCallInfo fcinfo, int argno, bool has_y, int32 ipara
 	UbaRowSet  *rs = NewRowSet(cxt, e->ncols, has_y, true, iparam, options);
 
 	rs->enc = e;
+	rs->expect = ExpectedRows(fcinfo);
 	return rs;
 }
 

@@ -411,6 +411,7 @@ typedef struct UbaRowSet
 	double		dparam;			/* a real parameter, such as DBSCAN's eps (NaN when none) */
 	int64		n;
 	int64		cap;			/* rows allocated, for uba.max_memory */
+	int64		expect;			/* rows the planner expects (0: unknown), see Grow() */
 	double	   *x;				/* n x dim: arrival order, canonical once ordered */
 	double	   *y;				/* n, or NULL */
 	UbaSortKey *keys;			/* n: hash and arrival position of each row, when hashed */
