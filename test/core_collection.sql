@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(11);
+SELECT plan(14);
 
 -- the DETAIL of the error a query raises, or NULL
 CREATE FUNCTION pg_temp.error_detail(query text) RETURNS text LANGUAGE plpgsql AS $$
@@ -83,6 +83,35 @@ SELECT ok(pg_temp.cancelled($$SELECT uba_kmeans(ARRAY[sin(i), cos(i)]::float8[],
 RESET statement_timeout;
 SELECT ok((SELECT uba_model_info(uba_logreg_train(label, f))->>'training_rows' FROM grouped) = '160000',
 	'training works after a cancel during collection');
+
+-- a plain aggregate's rows go into one array of the size the planner expects; an estimate too
+-- low (f[1] > -2: every row, estimated at a third) or too high (f[1] > 0.99: 7,208 rows, also
+-- estimated at 53,333) gives the model of the same rows in a grouped aggregate, whose row set
+-- grows step by step as before
+CREATE FUNCTION pg_temp.scan_rows(query text) RETURNS numeric LANGUAGE plpgsql AS $$
+DECLARE
+	j json;
+BEGIN
+	EXECUTE 'EXPLAIN (FORMAT JSON) ' || query INTO j;
+	RETURN (j->0->'Plan'->'Plans'->0->>'Plan Rows')::numeric;
+END
+$$;
+SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT is(pg_temp.scan_rows($$SELECT uba_logreg_train(label, f) FROM grouped WHERE f[1] > -2$$), 53333::numeric,
+	'the planner expects a third of the rows for an expression it has no statistics on');
+SELECT is(
+	(SELECT array_agg(coefficient ORDER BY feature) FROM uba_logreg_coefficients(
+		(SELECT uba_logreg_train(label, f) FROM grouped WHERE f[1] > -2))),
+	(SELECT array_agg(coefficient ORDER BY feature) FROM uba_logreg_coefficients(
+		(SELECT uba_logreg_train(label, f) FROM grouped WHERE f[1] > -2 GROUP BY label IS NULL))),
+	'three times the rows the planner expects: the model of the rows grown step by step');
+SELECT is(
+	(SELECT array_agg(c.centroid ORDER BY c.cluster) FROM uba_kmeans_centroids(
+		(SELECT uba_kmeans(f, 3) FROM grouped WHERE f[1] > 0.99)) c),
+	(SELECT array_agg(c.centroid ORDER BY c.cluster) FROM uba_kmeans_centroids(
+		(SELECT uba_kmeans(f, 3) FROM grouped WHERE f[1] > 0.99 GROUP BY label IS NULL)) c),
+	'a seventh of the rows the planner expects: the same k-means model');
+RESET max_parallel_workers_per_gather;
 
 -- appending the workers' partial states in a parallel plan gives the serial model
 CREATE TEMP TABLE serial_coef AS
