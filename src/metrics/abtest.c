@@ -590,7 +590,7 @@ uba_ab_test_final(PG_FUNCTION_ARGS)
 					se,
 					df,
 					q,
-					se_rel;
+					se_rel = 0;	/* set and read only when rel_valid */
 
 		if (mt->n < 2 || mc->n < 2)
 			continue;
