@@ -277,6 +277,21 @@ SELECT uba_boost_export(b)::text = (SELECT uba_boost_export(uba_boost_train(chur
   FROM bt_tuned;
 -- the tuned model predicts held-out rows well
 SELECT uba_auc(uba_predict(b, f), churned) > 0.8 AS tuned_auc_ok FROM bt_tuned, bt_rows WHERE id % 5 = 0 GROUP BY b;
+-- max_bin bins the training matrix (XGBoost's quantile matrix, made with the booster's max_bin):
+-- fewer bins give another model, still predicted by uba as XGBoost predicts it; tuned, the final
+-- matrix takes the best trial's max_bin
+SELECT (uba_model_info(m)->>'xgboost_margin_difference')::float8 <= 1e-6 AS margins_agree,
+       uba_boost_export(m)::text <> (SELECT uba_boost_export(uba_boost_train(churned, f, '{"n_estimators": 10}'::jsonb))::text FROM bt_rows) AS other_model
+  FROM (SELECT uba_boost_train(churned, f, '{"n_estimators": 10, "max_bin": 4}'::jsonb) AS m FROM bt_rows) s;
+CREATE TABLE bt_bins AS
+SELECT uba_boost_train(churned, f, '{"n_estimators": 10, "seed": 3, "tune": {"trials": 4, "max_bin": [4, 64]}}'::jsonb) AS m
+  FROM bt_rows;
+SELECT (i.o->>'max_bin')::int = (i.t->'trials'->((i.t->>'best_trial')::int - 1)->>'max_bin')::int AS best_max_bin_kept,
+       (SELECT count(DISTINCT x->>'max_bin') FROM jsonb_array_elements(i.t->'trials') x) > 1 AS bins_tried,
+       -- XGBoost only warns when a quantile matrix's bins are not the booster's, and keeps its own
+       uba_boost_export(m)::text = (SELECT uba_boost_export(uba_boost_train(churned, f,
+           jsonb_build_object('n_estimators', 10, 'seed', 3, 'max_bin', (i.o->>'max_bin')::int)))::text FROM bt_rows) AS same_as_untuned
+  FROM (SELECT m, uba_model_info(m)->'options' AS o, uba_model_info(m)->'tuning' AS t FROM bt_bins) i;
 SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"tune": {"trials": 0, "max_depth": [2, 6]}}') FROM bt_rows$$);
 SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"tune": {"trials": 2, "depth": [2, 6]}}') FROM bt_rows$$);
 SELECT expect_error($$SELECT uba_boost_train(churned, f, '{"tune": {"trials": 2, "max_depth": [6, 2]}}') FROM bt_rows$$);
@@ -328,4 +343,4 @@ CREATE TABLE bt_multi_damaged AS SELECT b AS m, 32 + get_u32(b, 12)::int AS p FR
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 76, 1))) FROM bt_multi_damaged$$);
 SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m, p + 80, 2))) FROM bt_multi_damaged$$);
 
-DROP TABLE bt_rows, bt_model, bt_par, bt_damaged, bt_forest, bt_other, bt_early, bt_named, bt_cv, bt_tuned, bt_multi, bt_multi_damaged;
+DROP TABLE bt_rows, bt_model, bt_par, bt_damaged, bt_forest, bt_other, bt_early, bt_named, bt_cv, bt_tuned, bt_bins, bt_multi, bt_multi_damaged;
