@@ -59,7 +59,12 @@ INSERT INTO cases (fn, sql) VALUES
 ('uba_fqi_train', 'SELECT uba_fqi_train(f, c, score, f) FROM rows100k'),
 ('uba_fqe', 'SELECT uba_fqe((SELECT uba_bandit_train(c, f, score, 0.5) FROM rows100k WHERE g <= 1000), f, c, score, f, g % 10 = 1) FROM rows100k');
 
-SELECT plan(2 * (SELECT count(*)::int FROM cases) + 3);
+-- boosted trees check their own arrays once the rows are in (one feature: the rows take 64 bytes
+-- each while collected, boosting 70: the float copy, a bin number and 64 for gradients and the like)
+CREATE TEMP TABLE boost16k AS SELECT g, ARRAY[(g % 101)::float8] AS f, g % 2 = 0 AS label FROM generate_series(1, 16000) g;
+ANALYZE boost16k;
+
+SELECT plan(2 * (SELECT count(*)::int FROM cases) + 6);
 SET LOCAL uba.max_memory = '1MB';
 SELECT throws_ok(sql, '54000', NULL, format('%s stops with 54000 at uba.max_memory = 1MB', fn)) FROM cases ORDER BY id;
 -- Ward linkage keeps centroids, not distances: the same rows fit in 1 MB
@@ -67,6 +72,14 @@ SELECT lives_ok('SELECT uba_hclust(f) FROM rows1k', 'uba_hclust ward keeps memor
 -- the moments do not grow with the rows: 100,000 rows of 4 features need a few kB
 SELECT lives_ok('SELECT uba_pca_moments(f) FROM rows100k', 'uba_pca_moments keeps moments, not rows: 100,000 rows at 1MB');
 SELECT lives_ok('SELECT uba_bandit_train(c, f, score, 0.5) FROM rows100k', 'uba_bandit_train on float8[] keeps statistics, not rows: 100,000 decisions at 1MB');
+SELECT throws_ok('SELECT uba_boost_train(label, f) FROM boost16k', '54000',
+	'gradient boosting training needs 2 MB of memory, more than uba.max_memory (1 MB)',
+	'uba_boost_train: 16,000 rows are collected within 1MB, their boosting arrays are not');
+SELECT lives_ok($$SELECT uba_boost_train(label, f, '{"n_estimators": 2}'::jsonb) FROM boost16k WHERE g <= 14000$$,
+	'uba_boost_train: 14,000 rows and their boosting arrays fit in 1MB');
+SELECT throws_ok($$SELECT uba_boost_train(label, f, '{"n_estimators": 2, "cv_folds": 2}'::jsonb) FROM boost16k WHERE g <= 14000$$,
+	'54000', 'cross-validation needs 2 MB of memory, more than uba.max_memory (1 MB)',
+	'uba_boost_train: cross-validation checks the folds'' copies too');
 SET LOCAL uba.max_memory = '1GB';
 SELECT lives_ok(sql, format('%s succeeds on the same rows at 1GB', fn)) FROM cases ORDER BY id;
 

@@ -534,13 +534,7 @@ RecodeBlock(void *arg, int64 block, int lane)
 	int64		i1 = Min(rs->n, (block + 1) * UBA_BLOCK_ROWS);
 
 	for (int64 i = block * UBA_BLOCK_ROWS; i < i1; i++)
-	{
-		double	   *x = rs->x + (Size) i * rs->dim;
-
-		for (int k = 0; k < ncols; k++)
-			if (ra->newcode[k] != NULL && !isnan(x[k]))
-				x[k] = (double) ra->newcode[k][(int64) x[k]];
-	}
+		uba_encoding_map_row(rs->x + (Size) i * rs->dim, ncols, ra->newcode);
 }
 
 /*

@@ -207,9 +207,10 @@ ExpectedRows(FunctionCallInfo fcinfo)
 	return (int64) outer->plan_rows;
 }
 
-/* An empty row set in cxt */
+/* An empty row set in cxt, sized later by the rows the planner expects of fcinfo's aggregate (NULL: none) */
 static UbaRowSet *
-NewRowSet(MemoryContext cxt, int32 dim, bool has_y, bool hashed, int32 iparam, Jsonb *options)
+NewRowSet(FunctionCallInfo fcinfo, MemoryContext cxt, int32 dim, bool has_y, bool hashed, int32 iparam,
+		  Jsonb *options)
 {
 	UbaRowSet  *rs = MemoryContextAllocZero(cxt, sizeof(UbaRowSet));
 
@@ -224,6 +225,7 @@ NewRowSet(MemoryContext cxt, int32 dim, bool has_y, bool hashed, int32 iparam, J
 	rs->reset.arg = rs;
 	MemoryContextRegisterResetCallback(cxt, &rs->reset);
 	rs->options = uba_options_copy(cxt, options);
+	rs->expect = ExpectedRows(fcinfo);
 	return rs;
 }
 
@@ -235,11 +237,8 @@ UbaRowSet *
 uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first, bool has_y,
 				 int32 iparam, Jsonb *options)
 {
-	UbaRowSet  *rs = NewRowSet(uba_agg_context(fcinfo), uba_feature_count(first), has_y, true,
-							   iparam, options);
-
-	rs->expect = ExpectedRows(fcinfo);
-	return rs;
+	return NewRowSet(fcinfo, uba_agg_context(fcinfo), uba_feature_count(first), has_y, true,
+					 iparam, options);
 }
 
 /*
@@ -250,10 +249,7 @@ uba_rowset_start(FunctionCallInfo fcinfo, ArrayType *first, bool has_y,
 UbaRowSet *
 uba_rowset_start_dim(FunctionCallInfo fcinfo, int32 dim, bool has_y, bool hashed)
 {
-	UbaRowSet  *rs = NewRowSet(uba_agg_context(fcinfo), dim, has_y, hashed, 0, NULL);
-
-	rs->expect = ExpectedRows(fcinfo);
-	return rs;
+	return NewRowSet(fcinfo, uba_agg_context(fcinfo), dim, has_y, hashed, 0, NULL);
 }
 
 /* Call fn for every collected row, in collection order (before ordering) */
@@ -372,10 +368,9 @@ uba_rowset_start_row(FunctionCallInfo fcinfo, int argno, bool has_y, int32 ipara
 {
 	MemoryContext cxt = uba_agg_context(fcinfo);
 	UbaEncoding *e = uba_encoding_start(cxt, PG_GETARG_HEAPTUPLEHEADER(argno), mode, funcname);
-	UbaRowSet  *rs = NewRowSet(cxt, e->ncols, has_y, true, iparam, options);
+	UbaRowSet  *rs = NewRowSet(fcinfo, cxt, e->ncols, has_y, true, iparam, options);
 
 	rs->enc = e;
-	rs->expect = ExpectedRows(fcinfo);
 	return rs;
 }
 
@@ -679,9 +674,8 @@ HashBlock(void *arg, int64 block, int lane)
 	{
 		double	   *x = rs->x + (Size) i * d;
 
-		for (int k = 0; k < ncols; k++)
-			if (h->col_rank[k] != NULL && !isnan(x[k]))
-				x[k] = (double) h->col_rank[k][(int64) x[k]];
+		if (h->col_rank != NULL)
+			uba_encoding_map_row(x, ncols, h->col_rank);
 		if (h->y_rank != NULL)
 			rs->y[i] = (double) h->y_rank[(int64) rs->y[i]];
 		rs->keys[i].key = RowHash(x, d, rs->has_y ? &rs->y[i] : NULL);
@@ -1071,7 +1065,8 @@ uba_rowset_deserialize(PG_FUNCTION_ARGS)
 		(h.has_y ? (Size) h.n * sizeof(double) : 0))
 		elog(ERROR, "uba row set serialization is inconsistent");
 
-	rs = NewRowSet(aggcxt, h.dim, h.has_y != 0, h.hashed != 0, h.iparam,
+	/* a worker's rows: the leader's plan has no estimate of them */
+	rs = NewRowSet(NULL, aggcxt, h.dim, h.has_y != 0, h.hashed != 0, h.iparam,
 				   h.optlen > 0 ? (Jsonb *) p : NULL);
 	p += h.optlen;
 	rs->dparam = h.dparam;

@@ -634,6 +634,16 @@ extern UbaRowSet *uba_rowset_collect_k(FunctionCallInfo fcinfo, UbaRowSet *rs, c
 extern bytea *uba_rowset_model(UbaModelKind kind, const UbaRowSet *rs, const struct UbaOptions *o,
 							   UbaWriter *payload);
 extern int64 **uba_encoding_ranks(UbaEncoding *e, UbaRowSet *rs);
+
+/* A typed row's categories through per-column maps (NULL: not mapped); NULL (NaN) stays */
+static inline void
+uba_encoding_map_row(double *x, int ncols, int64 *const *map)
+{
+	for (int k = 0; k < ncols; k++)
+		if (map[k] != NULL && !isnan(x[k]))
+			x[k] = (double) map[k][(int64) x[k]];
+}
+
 extern void uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs);
 extern void uba_encoding_attach(UbaModelMeta *meta, UbaEncoding *e);
 extern void uba_encoding_row(UbaEncoding *e, Datum row, double *x);

@@ -890,18 +890,30 @@ SetNumParam(BoosterHandle b, const char *name, double v)
 	SetParam(b, name, buf);
 }
 
+/* XGBoost's feature types of typed rows ("c" categorical, "q" a number), or NULL for arrays */
+static const char **
+FeatureTypes(const UbaEncoding *enc, int d)
+{
+	const char **types;
+
+	if (enc == NULL)
+		return NULL;
+	types = palloc(sizeof(char *) * d);
+	for (int k = 0; k < enc->ncols; k++)
+		types[enc->cols[k].first] = enc->cols[k].cls == UBA_COL_CATEGORY ? "c" : "q";
+	return types;
+}
+
 /* A matrix of rows for XGBoost, its categorical features marked (typed rows) */
 static void
 NewMatrix(const float *x, int64 n, int d, const UbaEncoding *enc, DMatrixHandle *out, const char *what)
 {
+	const char **types = FeatureTypes(enc, d);
+
 	/* on uba.threads threads: XGBoost's single-threaded reader is slow for millions of rows */
 	Check(XGDMatrixCreateFromMat_omp(x, (bst_ulong) n, (bst_ulong) d, NAN, out, uba_thread_count()), what);
-	if (enc != NULL)
+	if (types != NULL)
 	{
-		const char **types = palloc(sizeof(char *) * d);
-
-		for (int k = 0; k < enc->ncols; k++)
-			types[enc->cols[k].first] = enc->cols[k].cls == UBA_COL_CATEGORY ? "c" : "q";
 		Check(XGDMatrixSetStrFeatureInfo(*out, "feature_type", types, (bst_ulong) d), what);
 		pfree(types);
 	}
@@ -969,12 +981,7 @@ NewTrainingMatrix(XgbHandles *h, const float *x, const float *y, int64 n, int d,
 	it.y = y;
 	it.n = n;
 	it.d = d;
-	if (enc != NULL)
-	{
-		it.types = palloc(sizeof(char *) * d);
-		for (int k = 0; k < enc->ncols; k++)
-			it.types[enc->cols[k].first] = enc->cols[k].cls == UBA_COL_CATEGORY ? "c" : "q";
-	}
+	it.types = FeatureTypes(enc, d);
 	Check(XGProxyDMatrixCreate(&h->proxy), what);
 	it.proxy = h->proxy;
 	snprintf(config, sizeof(config), "{\"missing\": NaN, \"nthread\": %d, \"max_bin\": %d}",
@@ -1479,8 +1486,11 @@ Fit(UbaRowSet *rs, bool forest)
 	n = rs->n;
 	d = rs->dim;
 
-	/* the float32 copy XGBoost reads, its quantized copy, gradients and predictions */
-	uba_check_memory(add_size(mul_size((Size) n, (Size) d * (2 * sizeof(float) + 1)),
+	/*
+	 * The float32 copy, XGBoost's quantile matrix made from it (a bin number
+	 * of at most two bytes per value), gradients and predictions
+	 */
+	uba_check_memory(add_size(mul_size((Size) n, (Size) d * (sizeof(float) + sizeof(uint16))),
 							  mul_size((Size) n, 64)),
 					 "gradient boosting training");
 	if (objective == BOOST_BINARY)
