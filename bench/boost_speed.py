@@ -50,6 +50,10 @@ def main():
     ap.add_argument("--dsn", default="dbname=postgres")
     ap.add_argument("--rows", type=int, default=1000000)
     ap.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is kept")
+    ap.add_argument("--order", choices=("id", "shuffled"), default="id",
+                    help="the table's physical row order, which Python XGBoost gets too: id (the generator's "
+                         "order, in which each column is periodic, so a tree node's rows are regularly "
+                         "spaced) or shuffled (by a hash of id, as rows unrelated to their arrival are)")
     args = ap.parse_args()
 
     cur = connect(args.dsn)
@@ -59,7 +63,8 @@ def main():
                 + ", ".join(f"sin(g * {j + 1}.31) * {j + 1} + (g % {j + 7}) AS x{j}" for j in range(17)) + ", "
                 + ", ".join(f"'{c}' || (g * {k + 3} % {n}) AS {c}" for k, (c, n) in enumerate(CATS.items()))
                 + f", (sin(g * 1.31) + (g % 7) / 7.0 > 0.6) <> ((g * 3 % 12) IN (1, 5, 7)) AS label"
-                f" FROM generate_series(1, {args.rows}) g")
+                f" FROM generate_series(1, {args.rows}) g"
+                + (" ORDER BY hashint4(g), g" if args.order == "shuffled" else ""))
     cur.execute("VACUUM ANALYZE speed_rows")
     cols = num + list(CATS)
     row = "LATERAL (SELECT " + ", ".join(f"s.{c}" for c in cols) + ") t"
@@ -67,7 +72,8 @@ def main():
         OPTS["n_estimators"], OPTS["max_depth"], OPTS["learning_rate"])
 
     # the same rows for XGBoost: categories as their level numbers in byte order (uba's)
-    cur.execute("SELECT " + ", ".join(num) + ", " + ", ".join(CATS) + ", label FROM speed_rows ORDER BY id")
+    cur.execute("SELECT " + ", ".join(num) + ", " + ", ".join(CATS) + ", label FROM speed_rows ORDER BY "
+                + ("hashint4(id), id" if args.order == "shuffled" else "id"))
     data = cur.fetchall()
     levels = {c: sorted({r[17 + k] for r in data}) for k, c in enumerate(CATS)}
     index = {c: {v: i for i, v in enumerate(levels[c])} for c in CATS}
@@ -136,7 +142,7 @@ def main():
     xgb_shap = median_time(lambda: bst.predict(dshap, pred_contribs=True), args.repeat)
 
     raw_mb = args.rows * 20 * 8 / 1e6
-    print(f"{args.rows} rows x 20 columns (17 numeric, 3 text), options {OPTS}, 2 threads, "
+    print(f"{args.rows} rows x 20 columns (17 numeric, 3 text), options {OPTS}, 2 threads, rows in {args.order} order, "
           f"median of {args.repeat} runs each\n")
     print("| | uba s | XGBoost s | uba / XGBoost | target |")
     print("|---|---:|---:|---:|---:|")

@@ -403,14 +403,15 @@ PoolTake(Size len)
 
 /*
  * An array of newbytes, with the first oldbytes of old (an array from
- * here of oldbytes, or NULL); the rest is zero.  It is cut from a kept
- * array when one has room (old is copied, and kept in its turn); else it
- * is mapped, and, unless reserve, the new part is paged in ahead on the
- * background thread.  A reserved array costs no memory until written.
- * Errors when the memory cannot be had.
+ * here of oldbytes, or NULL); the rest is zero unless !zero (a caller
+ * that writes all of it).  It is cut from a kept array when one has room
+ * (old is copied, and kept in its turn); else it is mapped.  Unless
+ * reserve, the new part is paged in ahead on the background thread.  A
+ * reserved array costs no memory until written.  Errors when the memory
+ * cannot be had.
  */
 static void *
-BigGrow(void *old, Size oldbytes, Size newbytes, bool reserve)
+BigGrow(void *old, Size oldbytes, Size newbytes, bool reserve, bool zero)
 {
 	Size		oldlen = RoundToPages(Max(oldbytes, 1));
 	Size		newlen = RoundToPages(Max(newbytes, 1));
@@ -423,9 +424,16 @@ BigGrow(void *old, Size oldbytes, Size newbytes, bool reserve)
 		/* pages already there: copying and zeroing cost a fraction of first touches */
 		Size		keep = old != NULL ? Min(oldbytes, newbytes) : 0;
 
+		/*
+		 * A kept array that was only reserved (an ordered copy's room
+		 * never written) has no pages yet: the background thread maps
+		 * them while this thread copies or zeroes, or the caller writes.
+		 */
+		PageInAhead((char *) p, keep, newbytes);
 		if (keep > 0)
 			memcpy(p, old, keep);
-		memset((char *) p + keep, 0, newlen - keep);
+		if (zero)
+			memset((char *) p + keep, 0, newlen - keep);
 		if (old != NULL)
 			uba_big_free(old, oldbytes);
 		return p;
@@ -468,7 +476,7 @@ BigGrow(void *old, Size oldbytes, Size newbytes, bool reserve)
 void *
 uba_big_grow(void *old, Size oldbytes, Size newbytes)
 {
-	return BigGrow(old, oldbytes, newbytes, false);
+	return BigGrow(old, oldbytes, newbytes, false, true);
 }
 
 /*
@@ -524,24 +532,38 @@ FreeInContext(void *arg)
 }
 
 /*
- * A zeroed array of bytes that lives until cxt is reset or deleted (also
- * on error): mapped, and cut from the kept arrays when they have room, so
- * a trainer's work arrays reuse the pages its rows were read into.
+ * An array of bytes that lives until cxt is reset or deleted (also on
+ * error): mapped, and cut from the kept arrays when they have room, so a
+ * trainer's work arrays reuse the pages its rows were read into.  Zeroed
+ * unless !zero.
  */
-void *
-uba_big_alloc(MemoryContext cxt, Size bytes)
+static void *
+BigAlloc(MemoryContext cxt, Size bytes, bool zero)
 {
 	BigInContext *b;
 
 	if (bytes < BIG_ARRAY_BYTES)
-		return MemoryContextAllocZero(cxt, Max(bytes, 1));
+		return zero ? MemoryContextAllocZero(cxt, Max(bytes, 1)) : MemoryContextAlloc(cxt, Max(bytes, 1));
 	b = MemoryContextAlloc(cxt, sizeof(BigInContext));
-	b->p = BigGrow(NULL, 0, bytes, false);
+	b->p = BigGrow(NULL, 0, bytes, false, zero);
 	b->bytes = bytes;
 	b->cb.func = FreeInContext;
 	b->cb.arg = b;
 	MemoryContextRegisterResetCallback(cxt, &b->cb);
 	return b->p;
+}
+
+void *
+uba_big_alloc(MemoryContext cxt, Size bytes)
+{
+	return BigAlloc(cxt, bytes, true);
+}
+
+/* The same, not zeroed: for an array its caller writes in full before reading it */
+void *
+uba_big_alloc_raw(MemoryContext cxt, Size bytes)
+{
+	return BigAlloc(cxt, bytes, false);
 }
 
 /* ---------- arrays that start small: palloc'd first, mapped from 1 MB on ---------- */
@@ -609,10 +631,10 @@ ArrayGrow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes, bool reserve
 	if (newbytes < BIG_ARRAY_BYTES)
 		*pp = old ? repalloc(old, newbytes) : MemoryContextAlloc(cxt, newbytes);
 	else if (old == NULL || *bytes >= BIG_ARRAY_BYTES)
-		*pp = BigGrow(old, *bytes, newbytes, reserve);
+		*pp = BigGrow(old, *bytes, newbytes, reserve, true);
 	else
 	{
-		void	   *p = BigGrow(NULL, 0, newbytes, reserve);
+		void	   *p = BigGrow(NULL, 0, newbytes, reserve, true);
 
 		memcpy(p, old, *bytes);
 		pfree(old);

@@ -761,6 +761,8 @@ extern void uba_big_free(void *p, Size bytes);
 extern void uba_big_trim(void);
 /* A zeroed work array freed with cxt: mapped from 1 MB on, reusing arrays given back */
 extern void *uba_big_alloc(MemoryContext cxt, Size bytes);
+/* The same, not zeroed, for an array its caller writes in full first */
+extern void *uba_big_alloc_raw(MemoryContext cxt, Size bytes);
 /* Arrays that start small: palloc'd in cxt below 1 MB, mapped (above) from there on */
 extern void uba_array_grow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes);
 extern void uba_array_reserve(MemoryContext cxt, void **pp, Size *bytes, Size newbytes);

@@ -1517,8 +1517,9 @@ Fit(UbaRowSet *rs, bool forest)
 	h->free.arg = h;
 	MemoryContextRegisterResetCallback(cxt, &h->free);
 
-	xf = uba_big_alloc(cxt, sizeof(float) * n * d);
-	yf = uba_big_alloc(cxt, sizeof(float) * n);
+	/* written in full by the copy below */
+	xf = uba_big_alloc_raw(cxt, sizeof(float) * n * d);
+	yf = uba_big_alloc_raw(cxt, sizeof(float) * n);
 
 	/*
 	 * Rows held out for early stopping: drawn with the seed over the
@@ -1530,7 +1531,7 @@ Fit(UbaRowSet *rs, bool forest)
 		UbaRandom	rng;
 		int64		ntr = 0,
 					nva = 0;
-		bool	   *held = uba_big_alloc(cxt, sizeof(bool) * n);
+		bool	   *held = uba_big_alloc_raw(cxt, sizeof(bool) * n);
 		CopyWork	cw;
 
 		uba_random_seed(&rng, (uint64) uba_option(&o, "seed") + 0x9E3779B97F4A7C15ULL);
@@ -1544,7 +1545,7 @@ Fit(UbaRowSet *rs, bool forest)
 		cw.dest = NULL;
 		if (nva > 0)
 		{
-			int64	   *dest = uba_big_alloc(cxt, sizeof(int64) * n);
+			int64	   *dest = uba_big_alloc_raw(cxt, sizeof(int64) * n);
 
 			for (int64 i = 0, t = 0, v = ntr; i < n; i++)
 				dest[i] = held[i] ? v++ : t++;
