@@ -779,7 +779,6 @@ uba_forest_transfn(PG_FUNCTION_ARGS)
 typedef struct XgbHandles
 {
 	DMatrixHandle dtrain;
-	DMatrixHandle dcheck;		/* the first rows, for the margin check */
 	DMatrixHandle dshap;		/* the first rows, for the SHAP check */
 	DMatrixHandle dvalid;		/* rows held out for early stopping */
 	DMatrixHandle cvtrain;		/* a cross-validation fold's training and scored rows */
@@ -799,8 +798,6 @@ FreeHandles(void *arg)
 		XGBoosterFree(h->booster);
 	if (h->dtrain)
 		XGDMatrixFree(h->dtrain);
-	if (h->dcheck)
-		XGDMatrixFree(h->dcheck);
 	if (h->dshap)
 		XGDMatrixFree(h->dshap);
 	if (h->dvalid)
@@ -816,7 +813,6 @@ FreeHandles(void *arg)
 	h->proxy = NULL;
 	h->booster = NULL;
 	h->dtrain = NULL;
-	h->dcheck = NULL;
 	h->dshap = NULL;
 	h->dvalid = NULL;
 	h->cvbooster = NULL;
@@ -1735,8 +1731,9 @@ Fit(UbaRowSet *rs, bool forest)
 	 * must agree (float32 leaf sums against our double sums).
 	 */
 	{
-		char	   *cfg = psprintf("{\"type\": 1, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": %d, \"strict_shape\": false}",
+		char	   *cfg = psprintf("{\"type\": 1, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": %d, \"strict_shape\": false, \"cache_id\": 0, \"missing\": NaN}",
 							   forest ? 0 : used_rounds);
+		char		array[256];
 		const bst_ulong *shape;
 		bst_ulong	dim;
 		const float *pred;
@@ -1751,8 +1748,11 @@ Fit(UbaRowSet *rs, bool forest)
 
 		/* the first training rows (all of them up to BOOST_MARGIN_CHECK_ROWS) */
 		ncheck = Min(n, BOOST_MARGIN_CHECK_ROWS);
-		NewMatrix(xf, ncheck, d, rs->enc, &h->dcheck, "take the rows");
-		Check(XGBoosterPredictFromDMatrix(h->booster, h->dcheck, cfg, &shape, &dim, &pred), "predict");
+		/* in place, from the float rows: a matrix of them would copy them first */
+		snprintf(array, sizeof(array),
+				 "{\"data\": [%zu, true], \"shape\": [" INT64_FORMAT ", %d], \"typestr\": \"<f4\", \"version\": 3}",
+				 (size_t) xf, ncheck, d);
+		Check(XGBoosterPredictFromDense(h->booster, array, cfg, NULL, &shape, &dim, &pred), "predict");
 		/* parse what we wrote, with a placeholder agreement */
 		hd.objective = objective;
 		hd.flags = forest ? BOOST_FLAG_FOREST : 0;
