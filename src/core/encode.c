@@ -443,7 +443,7 @@ uba_encoding_ranks(UbaEncoding *e, UbaRowSet *rs)
 			if (e->cols[k].cls == UBA_COL_CATEGORY)
 				continue;
 			for (i = 0; i < rs->n; i++)
-				if (!(rs->x[(Size) i * rs->dim + k] == rs->y[i]))
+				if (!(uba_rowset_value(rs, i, k) == (rs->single ? (double) (float) rs->y[i] : rs->y[i])))
 					break;
 			if (i == rs->n)
 				ereport(WARNING,
@@ -459,6 +459,13 @@ uba_encoding_ranks(UbaEncoding *e, UbaRowSet *rs)
 
 		if (c->cls != UBA_COL_CATEGORY || c->dict.n == 0)
 			continue;
+		/* rows kept in float4 hold a level's number exactly below 2^24 */
+		if (rs->single && c->dict.n > UBA_FLOAT4_MAX_LEVELS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("column \"%s\" has more than %d distinct values", c->name, UBA_FLOAT4_MAX_LEVELS),
+					 errdetail("Trees read a category as its level's number in float32."),
+					 errhint("Leave out a column that identifies rows, or group its values first.")));
 		ranks[k] = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * c->dict.n);
 		for (int64 h = 0; h < c->dict.n; h++)
 			ranks[k][h] = h;
@@ -534,7 +541,12 @@ RecodeBlock(void *arg, int64 block, int lane)
 	int64		i1 = Min(rs->n, (block + 1) * UBA_BLOCK_ROWS);
 
 	for (int64 i = block * UBA_BLOCK_ROWS; i < i1; i++)
-		uba_encoding_map_row(rs->x + (Size) i * rs->dim, ncols, ra->newcode);
+	{
+		if (rs->single)
+			uba_encoding_map_row_float4(rs->xs + (Size) i * rs->dim, ncols, ra->newcode);
+		else
+			uba_encoding_map_row(rs->x + (Size) i * rs->dim, ncols, ra->newcode);
+	}
 }
 
 /*
@@ -552,6 +564,7 @@ uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs)
 	bool		any_category = false;
 	MemoryContext old;
 
+	Assert(!rs->single || e->mode == UBA_ENC_CODES);
 	e->max_levels = (int) StoredOption(rs, "max_levels", e->mode == UBA_ENC_ONEHOT ? 100 : 1000);
 	e->min_level_count = StoredOption(rs, "min_level_count", 1);
 

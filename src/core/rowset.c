@@ -75,11 +75,26 @@ uba_error_library_newer(void)
 			 errhint("Run ALTER EXTENSION uba UPDATE.")));
 }
 
+/* Bytes a value of the rows takes */
+static inline Size
+XElemSize(const UbaRowSet *rs)
+{
+	return rs->single ? sizeof(float) : sizeof(double);
+}
+
+/* Collected row i's bytes, whatever the row set keeps its rows in */
+static inline const char *
+RowAt(const UbaRowSet *rs, int64 i)
+{
+	return rs->single ? (const char *) (rs->xs + (Size) i * rs->dim) :
+		(const char *) (rs->x + (Size) i * rs->dim);
+}
+
 /* Bytes one row takes while collected */
 static Size
 RowBytes(const UbaRowSet *rs)
 {
-	return (Size) rs->dim * sizeof(double) + (rs->has_y ? sizeof(double) : 0) +
+	return (Size) rs->dim * XElemSize(rs) + (rs->has_y ? sizeof(double) : 0) +
 		(rs->hashed ? sizeof(UbaSortKey) : 0);
 }
 
@@ -121,6 +136,8 @@ FreeRows(UbaRowSet *rs)
 	uba_array_free((void **) &rs->x2, &rs->x2_bytes);
 	uba_array_free((void **) &rs->y2, &rs->y2_bytes);
 	uba_array_free((void **) &rs->keys2, &rs->keys2_bytes);
+	uba_array_free((void **) &rs->xs, &rs->xs_bytes);
+	uba_array_free((void **) &rs->xs2, &rs->xs2_bytes);
 	rs->n = rs->cap = 0;
 }
 
@@ -143,8 +160,18 @@ GrowCopyRoom(UbaRowSet *rs)
 
 	if (!rs->hashed || rs->keys2_bytes >= mul_size((Size) rs->cap, sizeof(UbaSortKey)))
 		return;
-	/* reserved, not paged in: a trainer that copies the rows itself never writes the copy */
 	uba_array_reserve(rs->cxt, (void **) &rs->keys2, &rs->keys2_bytes, mul_size((Size) rs->cap, sizeof(UbaSortKey)));
+	if (rs->single)
+	{
+		/*
+		 * The float copy is written for sure (uba_rowset_canonical_keys):
+		 * paged in on the background thread while the scan reads rows.
+		 */
+		uba_array_grow(rs->cxt, (void **) &rs->xs2, &rs->xs2_bytes,
+					   mul_size((Size) rs->cap, (Size) rs->dim * sizeof(float)));
+		return;
+	}
+	/* reserved, not paged in: a trainer that copies the rows itself never writes the copy */
 	uba_array_reserve(rs->cxt, (void **) &rs->x2, &rs->x2_bytes, mul_size((Size) rs->cap, xrow));
 	if (rs->has_y)
 		uba_array_reserve(rs->cxt, (void **) &rs->y2, &rs->y2_bytes, mul_size((Size) rs->cap, sizeof(double)));
@@ -162,7 +189,7 @@ Grow(UbaRowSet *rs, int64 need, bool copy_room)
 	int64		maxrows = (int64) (uba_memory_limit() / RowPeakBytes(rs));
 	int64		old = rs->cap;
 	int64		cap;
-	Size		xrow = (Size) rs->dim * sizeof(double);
+	Size		xrow = (Size) rs->dim * XElemSize(rs);
 
 	CheckRows(rs, need);
 	cap = Min(maxrows, Max(need, Max(UBA_ROWSET_FIRST_ROWS, old + Min(old, step))));
@@ -175,7 +202,10 @@ Grow(UbaRowSet *rs, int64 need, bool copy_room)
 	if (old >= UBA_ROWSET_FIRST_ROWS && rs->expect > cap && rs->expect <= maxrows)
 		cap = rs->expect;
 	/* in the order the scan writes them (each is paged in ahead); the ordered copy is needed last */
-	uba_array_grow(rs->cxt, (void **) &rs->x, &rs->x_bytes, mul_size((Size) cap, xrow));
+	if (rs->single)
+		uba_array_grow(rs->cxt, (void **) &rs->xs, &rs->xs_bytes, mul_size((Size) cap, xrow));
+	else
+		uba_array_grow(rs->cxt, (void **) &rs->x, &rs->x_bytes, mul_size((Size) cap, xrow));
 	if (rs->hashed)
 		uba_array_grow(rs->cxt, (void **) &rs->keys, &rs->keys_bytes, mul_size((Size) cap, sizeof(UbaSortKey)));
 	if (rs->has_y)
@@ -257,7 +287,7 @@ void
 uba_rowset_foreach(UbaRowSet *rs, void (*fn) (void *arg, int64 i, const double *x, double y),
 				   void *arg)
 {
-	Assert(!rs->ordered);
+	Assert(!rs->ordered && !rs->single);
 	for (int64 i = 0; i < rs->n; i++)
 	{
 		fn(arg, i, rs->x + (Size) i * rs->dim, rs->has_y ? rs->y[i] : 0);
@@ -281,26 +311,48 @@ MixWord(uint64 h, uint64 w)
 	return ((h << 27) | (h >> 37)) * 5 + UINT64CONST(0x52DCE729);
 }
 
-static uint64
-RowHash(const double *x, int d, const double *y)
+static inline uint64
+DoubleBits(double v)
 {
+	uint64		w;
+
+	memcpy(&w, &v, sizeof(w));
+	return w;
+}
+
+static uint64
+RowHash(const UbaRowSet *rs, int64 i, const double *y)
+{
+	int			d = rs->dim;
 	uint64		h[4] = {UINT64CONST(0x27D4EB2F165667C5) ^ (uint64) d, UINT64CONST(0x165667B19E3779F9),
 	UINT64CONST(0x85EBCA77C2B2AE63), UINT64CONST(0xFF51AFD7ED558CCD)};
 	uint64		w;
 	int			j = 0;
 
-	for (; j + 4 <= d; j += 4)
+	/*
+	 * Value j goes to chain j & 3 (four independent chains, unrolled so
+	 * that they stay in registers); float4 rows hash as the doubles they
+	 * read as.
+	 */
+	if (rs->single)
 	{
-		for (int t = 0; t < 4; t++)
-		{
-			memcpy(&w, &x[j + t], sizeof(w));
-			h[t] = MixWord(h[t], w);
-		}
+		const float *x = rs->xs + (Size) i * d;
+
+		for (; j + 4 <= d; j += 4)
+			for (int t = 0; t < 4; t++)
+				h[t] = MixWord(h[t], DoubleBits(x[j + t]));
+		for (; j < d; j++)
+			h[j & 3] = MixWord(h[j & 3], DoubleBits(x[j]));
 	}
-	for (; j < d; j++)
+	else
 	{
-		memcpy(&w, &x[j], sizeof(w));
-		h[j & 3] = MixWord(h[j & 3], w);
+		const double *x = rs->x + (Size) i * d;
+
+		for (; j + 4 <= d; j += 4)
+			for (int t = 0; t < 4; t++)
+				h[t] = MixWord(h[t], DoubleBits(x[j + t]));
+		for (; j < d; j++)
+			h[j & 3] = MixWord(h[j & 3], DoubleBits(x[j]));
 	}
 	if (y != NULL)
 	{
@@ -325,7 +377,7 @@ RowDone(UbaRowSet *rs, double y)
 	/* typed rows and text labels are hashed once their levels are ranked (SortCanonical) */
 	if (rs->hashed && rs->enc == NULL && rs->ylevels == NULL)
 	{
-		rs->keys[i].key = RowHash(rs->x + (Size) i * rs->dim, rs->dim, rs->has_y ? &y : NULL);
+		rs->keys[i].key = RowHash(rs, i, rs->has_y ? &y : NULL);
 		rs->keys[i].idx = i;
 	}
 	rs->n++;
@@ -347,14 +399,51 @@ LabelRanks(UbaRowSet *rs)
 	return rank;
 }
 
+/*
+ * Where the next row is read to: its place in the rows, or (float4 rows)
+ * the scratch row that StoreRow() narrows into its place
+ */
+static inline double *
+NextRow(UbaRowSet *rs)
+{
+	if (rs->n == rs->cap)
+		Grow(rs, rs->n + 1, true);
+	return rs->single ? rs->scratch : rs->x + (Size) rs->n * rs->dim;
+}
+
+static inline void
+StoreRow(UbaRowSet *rs)
+{
+	if (rs->single)
+	{
+		float	   *to = rs->xs + (Size) rs->n * rs->dim;
+
+		for (int j = 0; j < rs->dim; j++)
+			to[j] = (float) rs->scratch[j];
+	}
+}
+
 /* Append one row (checked: length, NULLs, finite values) */
 void
 uba_rowset_add(UbaRowSet *rs, ArrayType *features, double y)
 {
-	if (rs->n == rs->cap)
-		Grow(rs, rs->n + 1, true);
-	uba_read_features(features, rs->x + (Size) rs->n * rs->dim, rs->dim);
+	uba_read_features(features, NextRow(rs), rs->dim);
+	StoreRow(rs);
 	RowDone(rs, y);
+}
+
+/*
+ * Keep the rows in float4 from here on (a new row set: before its first
+ * row).  For trainers whose library reads float32: the values it gets are
+ * the same, in half the memory.
+ */
+void
+uba_rowset_use_float4(UbaRowSet *rs)
+{
+	Assert(rs->n == 0 && rs->cap == 0 && rs->x == NULL);
+	rs->single = true;
+	if (rs->scratch == NULL)
+		rs->scratch = MemoryContextAllocZero(rs->cxt, sizeof(double) * rs->dim);
 }
 
 /*
@@ -378,6 +467,8 @@ uba_rowset_start_row(FunctionCallInfo fcinfo, int argno, bool has_y, int32 ipara
 void
 uba_rowset_add_row(UbaRowSet *rs, FunctionCallInfo fcinfo, int argno, double y)
 {
+	double	   *to;
+
 	if (rs->enc == NULL)
 		elog(ERROR, "uba: typed row given to a row set of arrays");
 	if (rs->n == rs->cap)
@@ -387,7 +478,9 @@ uba_rowset_add_row(UbaRowSet *rs, FunctionCallInfo fcinfo, int argno, double y)
 		if (add_size(uba_encoding_bytes(rs->enc), mul_size((Size) rs->cap, RowPeakBytes(rs))) > uba_memory_limit())
 			CheckRows(rs, PG_INT64_MAX / 2);
 	}
-	uba_encoding_read(rs->enc, PG_GETARG_HEAPTUPLEHEADER(argno), rs->x + (Size) rs->n * rs->dim);
+	to = NextRow(rs);
+	uba_encoding_read(rs->enc, PG_GETARG_HEAPTUPLEHEADER(argno), to);
+	StoreRow(rs);
 	RowDone(rs, y);
 }
 
@@ -411,9 +504,8 @@ uba_rowset_text_label(UbaRowSet *rs, Datum label)
 void
 uba_rowset_add_values(UbaRowSet *rs, const double *x, double y)
 {
-	if (rs->n == rs->cap)
-		Grow(rs, rs->n + 1, true);
-	memcpy(rs->x + (Size) rs->n * rs->dim, x, sizeof(double) * rs->dim);
+	memcpy(NextRow(rs), x, sizeof(double) * rs->dim);
+	StoreRow(rs);
 	RowDone(rs, y);
 }
 
@@ -442,9 +534,8 @@ uba_rowset_check_dparam(UbaRowSet *rs, double dparam, const char *what)
 /* What CompareRows needs to find rows */
 typedef struct CompareArg
 {
-	const double *x;
+	const UbaRowSet *rs;
 	const double *y;
-	int			dim;
 } CompareArg;
 
 /* Order rows with equal hashes by content (equal rows, or a hash collision) */
@@ -456,7 +547,7 @@ CompareRows(const void *a, const void *b, void *arg)
 	int64		rb = ((const UbaSortKey *) b)->idx;
 	int			c;
 
-	c = memcmp(ca->x + (Size) ra * ca->dim, ca->x + (Size) rb * ca->dim, ca->dim * sizeof(double));
+	c = memcmp(RowAt(ca->rs, ra), RowAt(ca->rs, rb), ca->rs->dim * XElemSize(ca->rs));
 	if (c == 0 && ca->y)
 		c = memcmp(&ca->y[ra], &ca->y[rb], sizeof(double));
 	return c;
@@ -672,13 +763,16 @@ HashBlock(void *arg, int64 block, int lane)
 
 	for (int64 i = block * UBA_BLOCK_ROWS; i < i1; i++)
 	{
-		double	   *x = rs->x + (Size) i * d;
-
 		if (h->col_rank != NULL)
-			uba_encoding_map_row(x, ncols, h->col_rank);
+		{
+			if (rs->single)
+				uba_encoding_map_row_float4(rs->xs + (Size) i * d, ncols, h->col_rank);
+			else
+				uba_encoding_map_row(rs->x + (Size) i * d, ncols, h->col_rank);
+		}
 		if (h->y_rank != NULL)
 			rs->y[i] = (double) h->y_rank[(int64) rs->y[i]];
-		rs->keys[i].key = RowHash(x, d, rs->has_y ? &rs->y[i] : NULL);
+		rs->keys[i].key = RowHash(rs, i, rs->has_y ? &rs->y[i] : NULL);
 		rs->keys[i].idx = i;
 	}
 }
@@ -718,9 +812,8 @@ SortCanonical(UbaRowSet *rs)
 	GrowCopyRoom(rs);			/* a deserialized state that nothing was appended to */
 	uba_array_page_in((void **) &rs->keys2, &rs->keys2_bytes, mul_size((Size) n, sizeof(UbaSortKey)));
 	SortRowKeys(rs->keys, rs->keys2, n);
-	carg.x = rs->x;
+	carg.rs = rs;
 	carg.y = rs->has_y ? rs->y : NULL;
-	carg.dim = rs->dim;
 	for (int64 i = 0; i < n;)
 	{
 		int64		j = i + 1;
@@ -737,8 +830,9 @@ SortCanonical(UbaRowSet *rs)
  * The canonical order without moving the rows, for a trainer that copies
  * them anyway (boosted trees make a float32 copy): the sorted keys, whose
  * idx is each row's arrival position.  The rows are not gathered into a
- * second copy, which saves their size in memory and a pass.  Typed rows
- * must be of codes (their levels are decided here, as for the order).
+ * second copy, which saves their size in memory and a pass; float4 rows
+ * keep the room for the trainer's copy (xs2).  Typed rows must be of
+ * codes (their levels are decided here, as for the order).
  */
 const UbaSortKey *
 uba_rowset_canonical_keys(UbaRowSet *rs)
@@ -749,7 +843,7 @@ uba_rowset_canonical_keys(UbaRowSet *rs)
 		return NULL;
 	SortCanonical(rs);
 	CHECK_FOR_INTERRUPTS();
-	/* the room kept for an ordered copy is not needed */
+	/* the room kept for an ordered double copy is not needed */
 	uba_array_free((void **) &rs->x2, &rs->x2_bytes);
 	uba_array_free((void **) &rs->y2, &rs->y2_bytes);
 	if (rs->enc != NULL)
@@ -772,6 +866,8 @@ uba_rowset_canonical_order(UbaRowSet *rs)
 	GatherArg	g;
 	double	   *shift;
 
+	if (rs->single)
+		elog(ERROR, "uba: float4 rows have no ordered double copy");
 	if (rs->ordered)
 		return;
 	Assert(rs->hashed);
@@ -937,7 +1033,8 @@ AppendRows(UbaRowSet *rs, UbaRowSet *src)
 		return;
 	if (rs->cap < n0 + src->n)
 		Grow(rs, n0 + src->n, true);
-	memcpy(rs->x + (Size) n0 * d, src->x, (Size) src->n * d * sizeof(double));
+	Assert(rs->single == src->single);
+	memcpy((char *) RowAt(rs, n0), RowAt(src, 0), (Size) src->n * d * XElemSize(rs));
 	if (rs->has_y)
 		memcpy(rs->y + n0, src->y, (Size) src->n * sizeof(double));
 	for (int64 i = 0; rs->hashed && i < src->n; i++)
@@ -964,7 +1061,7 @@ uba_rowset_combine(PG_FUNCTION_ARGS)
 		elog(ERROR, "uba: typed rows and text labels are not combined across parallel workers");
 	Assert(b->cxt == aggcxt);
 
-	Assert(a->hashed == b->hashed);
+	Assert(a->hashed == b->hashed && a->single == b->single);
 	if (a->dim != b->dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -990,6 +1087,7 @@ typedef struct RowSetWireHeader
 	double		dparam;
 	int32		optlen;
 	int32		hashed;
+	int32		single;			/* rows of float4 */
 	int64		n;
 	TimestampTz started;
 } RowSetWireHeader;
@@ -1000,7 +1098,7 @@ uba_rowset_serialize(PG_FUNCTION_ARGS)
 {
 	UbaRowSet  *rs = (UbaRowSet *) PG_GETARG_POINTER(0);
 	RowSetWireHeader h;
-	Size		xbytes = mul_size((Size) rs->n, (Size) rs->dim * sizeof(double));
+	Size		xbytes = mul_size((Size) rs->n, (Size) rs->dim * XElemSize(rs));
 	Size		hbytes = rs->hashed ? mul_size((Size) rs->n, sizeof(uint64)) : 0;
 	Size		ybytes = rs->has_y ? mul_size((Size) rs->n, sizeof(double)) : 0;
 	Size		total;
@@ -1016,6 +1114,7 @@ uba_rowset_serialize(PG_FUNCTION_ARGS)
 	h.dparam = rs->dparam;
 	h.optlen = rs->options ? VARSIZE(rs->options) : 0;
 	h.hashed = rs->hashed;
+	h.single = rs->single;
 	h.n = rs->n;
 	h.started = rs->started;
 	total = add_size(add_size(add_size(sizeof(h) + h.optlen, xbytes), hbytes), ybytes);
@@ -1034,7 +1133,7 @@ uba_rowset_serialize(PG_FUNCTION_ARGS)
 		memcpy(p, rs->options, h.optlen);
 	p += h.optlen;
 	if (xbytes > 0)
-		memcpy(p, rs->x, xbytes);
+		memcpy(p, RowAt(rs, 0), xbytes);
 	p += xbytes;
 	for (int64 i = 0; rs->hashed && i < rs->n; i++, p += sizeof(uint64))
 		memcpy(p, &rs->keys[i].key, sizeof(uint64));
@@ -1059,7 +1158,7 @@ uba_rowset_deserialize(PG_FUNCTION_ARGS)
 		elog(ERROR, "uba row set serialization is truncated");
 	memcpy(&h, p, sizeof(h));
 	p += sizeof(h);
-	xbytes = mul_size((Size) h.n, (Size) h.dim * sizeof(double));
+	xbytes = mul_size((Size) h.n, (Size) h.dim * (h.single ? sizeof(float) : sizeof(double)));
 	if (h.dim <= 0 || h.n < 0 || h.optlen < 0 ||
 		len != sizeof(h) + h.optlen + xbytes + (h.hashed ? (Size) h.n * sizeof(uint64) : 0) +
 		(h.has_y ? (Size) h.n * sizeof(double) : 0))
@@ -1069,12 +1168,14 @@ uba_rowset_deserialize(PG_FUNCTION_ARGS)
 	rs = NewRowSet(NULL, aggcxt, h.dim, h.has_y != 0, h.hashed != 0, h.iparam,
 				   h.optlen > 0 ? (Jsonb *) p : NULL);
 	p += h.optlen;
+	if (h.single)
+		uba_rowset_use_float4(rs);
 	rs->dparam = h.dparam;
 	rs->started = h.started;
 	if (h.n > 0)
 	{
 		Grow(rs, h.n, false);
-		memcpy(rs->x, p, xbytes);
+		memcpy((char *) RowAt(rs, 0), p, xbytes);
 		p += xbytes;
 		for (int64 i = 0; rs->hashed && i < h.n; i++, p += sizeof(uint64))
 		{

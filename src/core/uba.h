@@ -412,7 +412,7 @@ typedef struct UbaRowSet
 	int64		n;
 	int64		cap;			/* rows allocated, for uba.max_memory */
 	int64		expect;			/* rows the planner expects (0: unknown), see Grow() */
-	double	   *x;				/* n x dim: arrival order, canonical once ordered */
+	double	   *x;				/* n x dim: arrival order, canonical once ordered (NULL when single) */
 	double	   *y;				/* n, or NULL */
 	UbaSortKey *keys;			/* n: hash and arrival position of each row, when hashed */
 	double	   *x2;				/* when hashed: room for the ordered copy of x, */
@@ -431,6 +431,18 @@ typedef struct UbaRowSet
 	MemoryContextCallback reset;	/* frees the mapped arrays with the context */
 	struct UbaEncoding *enc;	/* typed rows: their columns (encode.c), or NULL for float8[] */
 	struct UbaIdDict *ylevels;	/* text labels: y is a label's handle (a rank once ordered), or NULL */
+	/*
+	 * single: the rows are kept in float4 (xs), for a trainer whose library
+	 * reads float32 anyway (XGBoost): half the memory, and the room for
+	 * its ordered float copy (xs2) is paged in while the rows are read.
+	 * Such a row set has canonical keys, never an ordered double copy.
+	 */
+	bool		single;
+	float	   *xs;				/* n x dim when single, arrival order */
+	float	   *xs2;			/* when single and hashed: room for the ordered copy */
+	Size		xs_bytes;
+	Size		xs2_bytes;
+	double	   *scratch;		/* dim: a row read as doubles before it is stored (single) */
 	bool		keep_arrival;	/* set before ordering: fill arrival */
 	int64	   *arrival;		/* n: each ordered row's position in arrival order (from 0), or NULL */
 } UbaRowSet;
@@ -468,6 +480,14 @@ extern int	uba_cmp_double(const void *a, const void *b);
 extern UbaRowSet *uba_rowset_start_dim(FunctionCallInfo fcinfo, int32 dim, bool has_y,
 									   bool hashed);
 extern void uba_rowset_add_values(UbaRowSet *rs, const double *x, double y);
+/* Keep this (new, empty) row set's rows in float4, see UbaRowSet.single */
+extern void uba_rowset_use_float4(UbaRowSet *rs);
+/* Value j of collected row i, whatever the row set keeps its rows in */
+static inline double
+uba_rowset_value(const UbaRowSet *rs, int64 i, int j)
+{
+	return rs->single ? (double) rs->xs[(Size) i * rs->dim + j] : rs->x[(Size) i * rs->dim + j];
+}
 extern void uba_rowset_foreach(UbaRowSet *rs,
 							   void (*fn) (void *arg, int64 i, const double *x, double y),
 							   void *arg);
@@ -642,6 +662,17 @@ uba_encoding_map_row(double *x, int ncols, int64 *const *map)
 	for (int k = 0; k < ncols; k++)
 		if (map[k] != NULL && !isnan(x[k]))
 			x[k] = (double) map[k][(int64) x[k]];
+}
+
+/* Category levels a row kept in float4 holds exactly (2^24) */
+#define UBA_FLOAT4_MAX_LEVELS 16777216
+/* The same for a row kept in float4 (levels, and so ranks and codes, below 2^24: exact) */
+static inline void
+uba_encoding_map_row_float4(float *x, int ncols, int64 *const *map)
+{
+	for (int k = 0; k < ncols; k++)
+		if (map[k] != NULL && !isnan(x[k]))
+			x[k] = (float) map[k][(int64) x[k]];
 }
 
 extern void uba_encoding_expand(UbaEncoding *e, UbaRowSet *rs);

@@ -749,6 +749,8 @@ Transition(FunctionCallInfo fcinfo, bool forest)
 									  UBA_ENC_CODES, forest ? "uba_forest_train" : "uba_boost_train");
 		else
 			rs = uba_rowset_start(fcinfo, PG_GETARG_ARRAYTYPE_P(2), true, objective, opts);
+		/* XGBoost reads float32: the rows are kept so from the start */
+		uba_rowset_use_float4(rs);
 	}
 	else
 		uba_check_same_options(rs->options, opts);
@@ -1259,11 +1261,14 @@ CopyBlock(void *arg, int64 block, int lane)
 	for (int64 i = block * UBA_BLOCK_ROWS; i < i1; i++)
 	{
 		int64		at = cw->dest != NULL ? cw->dest[i] : i;
-		const double *src = cw->rs->x + (Size) cw->order[i].idx * d;
+		int64		r = cw->order[i].idx;
 
-		for (int j = 0; j < d; j++)
-			cw->xf[(Size) at * d + j] = (float) src[j];
-		cw->yf[at] = (float) cw->rs->y[cw->order[i].idx];
+		if (cw->rs->single)
+			memcpy(cw->xf + (Size) at * d, cw->rs->xs + (Size) r * d, sizeof(float) * d);
+		else
+			for (int j = 0; j < d; j++)
+				cw->xf[(Size) at * d + j] = (float) cw->rs->x[(Size) r * d + j];
+		cw->yf[at] = (float) cw->rs->y[r];
 	}
 }
 
@@ -1513,8 +1518,11 @@ Fit(UbaRowSet *rs, bool forest)
 	h->free.arg = h;
 	MemoryContextRegisterResetCallback(cxt, &h->free);
 
-	/* written in full by the copy below */
-	xf = uba_big_alloc_raw(cxt, sizeof(float) * n * d);
+	/*
+	 * Written in full by the copy below: float4 rows come with its room,
+	 * paged in while they were read
+	 */
+	xf = rs->single ? rs->xs2 : uba_big_alloc_raw(cxt, sizeof(float) * n * d);
 	yf = uba_big_alloc_raw(cxt, sizeof(float) * n);
 
 	/*
@@ -1561,8 +1569,9 @@ Fit(UbaRowSet *rs, bool forest)
 		nvalid = nva;
 		n = ntr;
 	}
-	/* the float copy is all that training reads from here: the rows' doubles and keys go */
+	/* the float copy is all that training reads from here: the rows and keys go */
 	uba_array_free((void **) &rs->x, &rs->x_bytes);
+	uba_array_free((void **) &rs->xs, &rs->xs_bytes);
 	uba_array_free((void **) &rs->keys, &rs->keys_bytes);
 	uba_array_free((void **) &rs->keys2, &rs->keys2_bytes);
 	/* and for good: XGBoost's memory is its own, so keeping them would only add to the peak */
