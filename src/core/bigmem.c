@@ -574,12 +574,19 @@ uba_big_alloc_raw(MemoryContext cxt, Size bytes)
  * arrays live in cxt.  *bytes always holds what is allocated, also when
  * growing fails, so uba_array_free() frees exactly that.
  */
-static void ArrayGrow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes, bool reserve);
+static void ArrayGrow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes, bool reserve, bool zero);
 
 void
 uba_array_grow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes)
 {
-	ArrayGrow(cxt, pp, bytes, newbytes, false);
+	ArrayGrow(cxt, pp, bytes, newbytes, false, true);
+}
+
+/* The same, the new part not zeroed where it is cut from kept memory: for arrays written before they are read */
+void
+uba_array_grow_raw(MemoryContext cxt, void **pp, Size *bytes, Size newbytes)
+{
+	ArrayGrow(cxt, pp, bytes, newbytes, false, false);
 }
 
 /*
@@ -590,7 +597,7 @@ uba_array_grow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes)
 void
 uba_array_reserve(MemoryContext cxt, void **pp, Size *bytes, Size newbytes)
 {
-	ArrayGrow(cxt, pp, bytes, newbytes, true);
+	ArrayGrow(cxt, pp, bytes, newbytes, true, true);
 }
 
 /*
@@ -624,17 +631,17 @@ uba_array_page_in(void **pp, Size *bytes, Size need)
 }
 
 static void
-ArrayGrow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes, bool reserve)
+ArrayGrow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes, bool reserve, bool zero)
 {
 	void	   *old = *pp;
 
 	if (newbytes < BIG_ARRAY_BYTES)
 		*pp = old ? repalloc(old, newbytes) : MemoryContextAlloc(cxt, newbytes);
 	else if (old == NULL || *bytes >= BIG_ARRAY_BYTES)
-		*pp = BigGrow(old, *bytes, newbytes, reserve, true);
+		*pp = BigGrow(old, *bytes, newbytes, reserve, zero);
 	else
 	{
-		void	   *p = BigGrow(NULL, 0, newbytes, reserve, true);
+		void	   *p = BigGrow(NULL, 0, newbytes, reserve, zero);
 
 		memcpy(p, old, *bytes);
 		pfree(old);

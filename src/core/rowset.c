@@ -167,7 +167,7 @@ GrowCopyRoom(UbaRowSet *rs)
 		 * The float copy is written for sure (uba_rowset_canonical_keys):
 		 * paged in on the background thread while the scan reads rows.
 		 */
-		uba_array_grow(rs->cxt, (void **) &rs->xs2, &rs->xs2_bytes,
+		uba_array_grow_raw(rs->cxt, (void **) &rs->xs2, &rs->xs2_bytes,
 					   mul_size((Size) rs->cap, (Size) rs->dim * sizeof(float)));
 		return;
 	}
@@ -201,15 +201,19 @@ Grow(UbaRowSet *rs, int64 need, bool copy_room)
 	 */
 	if (old >= UBA_ROWSET_FIRST_ROWS && rs->expect > cap && rs->expect <= maxrows)
 		cap = rs->expect;
-	/* in the order the scan writes them (each is paged in ahead); the ordered copy is needed last */
+	/*
+	 * In the order the scan writes them (each is paged in ahead), not
+	 * zeroed: every row is written before it is read.  The ordered copy is
+	 * needed last.
+	 */
 	if (rs->single)
-		uba_array_grow(rs->cxt, (void **) &rs->xs, &rs->xs_bytes, mul_size((Size) cap, xrow));
+		uba_array_grow_raw(rs->cxt, (void **) &rs->xs, &rs->xs_bytes, mul_size((Size) cap, xrow));
 	else
-		uba_array_grow(rs->cxt, (void **) &rs->x, &rs->x_bytes, mul_size((Size) cap, xrow));
+		uba_array_grow_raw(rs->cxt, (void **) &rs->x, &rs->x_bytes, mul_size((Size) cap, xrow));
 	if (rs->hashed)
-		uba_array_grow(rs->cxt, (void **) &rs->keys, &rs->keys_bytes, mul_size((Size) cap, sizeof(UbaSortKey)));
+		uba_array_grow_raw(rs->cxt, (void **) &rs->keys, &rs->keys_bytes, mul_size((Size) cap, sizeof(UbaSortKey)));
 	if (rs->has_y)
-		uba_array_grow(rs->cxt, (void **) &rs->y, &rs->y_bytes, mul_size((Size) cap, sizeof(double)));
+		uba_array_grow_raw(rs->cxt, (void **) &rs->y, &rs->y_bytes, mul_size((Size) cap, sizeof(double)));
 	rs->cap = cap;
 	if (copy_room)
 		GrowCopyRoom(rs);

@@ -796,6 +796,8 @@ extern void *uba_big_alloc(MemoryContext cxt, Size bytes);
 extern void *uba_big_alloc_raw(MemoryContext cxt, Size bytes);
 /* Arrays that start small: palloc'd in cxt below 1 MB, mapped (above) from there on */
 extern void uba_array_grow(MemoryContext cxt, void **pp, Size *bytes, Size newbytes);
+/* The same, the new part not zeroed (for arrays written before they are read) */
+extern void uba_array_grow_raw(MemoryContext cxt, void **pp, Size *bytes, Size newbytes);
 extern void uba_array_reserve(MemoryContext cxt, void **pp, Size *bytes, Size newbytes);
 extern void uba_array_page_in(void **pp, Size *bytes, Size need);
 extern void uba_array_free(void **pp, Size *bytes);
