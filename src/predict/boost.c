@@ -788,7 +788,7 @@ uba_forest_transfn(PG_FUNCTION_ARGS)
 typedef struct XgbHandles
 {
 	DMatrixHandle dtrain;
-	DMatrixHandle dshap;		/* the first rows, for the SHAP check */
+	DMatrixHandle dshap;		/* rows spread over the copy, for the SHAP check */
 	DMatrixHandle dvalid;		/* rows held out for early stopping */
 	DMatrixHandle cvtrain;		/* a cross-validation fold's training and scored rows */
 	DMatrixHandle cvvalid;
@@ -941,6 +941,19 @@ NewMatrix(const float *x, int64 n, int d, const UbaEncoding *enc, DMatrixHandle 
  * The callbacks run on the backend's thread inside XGBoost: they never
  * raise an error through it, they keep XGBoost's message for after.
  */
+/*
+ * XGBoost's array interface to n rows of d floats at x, row i at
+ * x + i x stride x d (strided rows are read in place)
+ */
+static void
+FloatArray(char *buf, Size len, const float *x, int64 n, int d, int64 stride)
+{
+	snprintf(buf, len,
+			 "{\"data\": [%zu, true], \"shape\": [" INT64_FORMAT ", %d], \"strides\": [" INT64_FORMAT ", %d], "
+			 "\"typestr\": \"<f4\", \"version\": 3}",
+			 (size_t) x, n, d, stride * d * (int64) sizeof(float), (int) sizeof(float));
+}
+
 typedef struct BatchIter
 {
 	DMatrixHandle proxy;
@@ -968,9 +981,7 @@ BatchNext(DataIterHandle handle)
 	if (it->given || it->error[0] != '\0')
 		return 0;
 	it->given = true;
-	snprintf(array, sizeof(array),
-			 "{\"data\": [%zu, true], \"shape\": [" INT64_FORMAT ", %d], \"typestr\": \"<f4\", \"version\": 3}",
-			 (size_t) it->x, it->n, it->d);
+	FloatArray(array, sizeof(array), it->x, it->n, it->d, 1);
 	if (XGProxyDMatrixSetDataDense(it->proxy, array) != 0 ||
 		XGDMatrixSetFloatInfo(it->proxy, "label", it->y, (bst_ulong) it->n) != 0 ||
 		(it->types != NULL &&
@@ -1262,6 +1273,7 @@ typedef struct CopyWork
 	const UbaRowSet *rs;
 	const UbaSortKey *order;	/* the canonical order: arrival positions */
 	const int64 *dest;			/* each row's place in the copy, or NULL: its rank */
+	int64		n;				/* the first n rows of the order */
 	float	   *xf;
 	float	   *yf;
 } CopyWork;
@@ -1271,7 +1283,7 @@ CopyBlock(void *arg, int64 block, int lane)
 {
 	CopyWork   *cw = (CopyWork *) arg;
 	int			d = cw->rs->dim;
-	int64		i1 = Min(cw->rs->n, (block + 1) * UBA_BLOCK_ROWS);
+	int64		i1 = Min(cw->n, (block + 1) * UBA_BLOCK_ROWS);
 
 	for (int64 i = block * UBA_BLOCK_ROWS; i < i1; i++)
 	{
@@ -1285,6 +1297,21 @@ CopyBlock(void *arg, int64 block, int lane)
 				cw->xf[(Size) at * d + j] = (float) cw->rs->x[(Size) r * d + j];
 		cw->yf[at] = (float) cw->rs->y[r];
 	}
+}
+
+/* The first n rows of order (and their labels) as float32 into xf and yf, at dest (NULL: in order), on threads */
+static void
+CopyRows(const UbaRowSet *rs, const UbaSortKey *order, int64 n, const int64 *dest, float *xf, float *yf)
+{
+	CopyWork	cw;
+
+	cw.rs = rs;
+	cw.order = order;
+	cw.n = n;
+	cw.dest = dest;
+	cw.xf = xf;
+	cw.yf = yf;
+	uba_run_lanes((n + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS, UBA_LANES, uba_thread_count(), CopyBlock, &cw);
 }
 
 /* Our evaluator against XGBoost's margins (CheckBlock, on uba.threads threads) */
@@ -1511,12 +1538,7 @@ LocalityOrder(XgbHandles *h, UbaRowSet *rs, const UbaSortKey *order, const UbaOp
 	/* one round on the first rows (a random sample: the canonical order is by hash) */
 	px = palloc(sizeof(float) * m * d);
 	py = palloc(sizeof(float) * m);
-	for (int64 i = 0; i < m; i++)
-	{
-		for (int j = 0; j < d; j++)
-			px[i * d + j] = (float) uba_rowset_value(rs, order[i].idx, j);
-		py[i] = (float) rs->y[order[i].idx];
-	}
+	CopyRows(rs, order, m, NULL, px, py);
 	NewTrainingMatrix(h, px, py, m, d, rs->enc, (int) uba_option(o, "max_bin"), &h->dprobe, "take a sample of the rows");
 	Check(XGBoosterCreate(&h->dprobe, 1, &h->probe), "create a booster");
 	Configure(h->probe, o, forest, objective, d, nclass);
@@ -1662,8 +1684,8 @@ Fit(UbaRowSet *rs, bool forest)
 		UbaRandom	rng;
 		int64		ntr = 0,
 					nva = 0;
+		int64	   *dest = NULL;
 		bool	   *held = uba_big_alloc_raw(cxt, sizeof(bool) * n);
-		CopyWork	cw;
 
 		uba_random_seed(&rng, (uint64) uba_option(&o, "seed") + 0x9E3779B97F4A7C15ULL);
 		for (int64 i = 0; i < n; i++)
@@ -1673,21 +1695,13 @@ Fit(UbaRowSet *rs, bool forest)
 			nva += held[i];
 		ntr = n - nva;
 		/* where each row goes: held-out rows after the others */
-		cw.dest = NULL;
 		if (nva > 0)
 		{
-			int64	   *dest = uba_big_alloc_raw(cxt, sizeof(int64) * n);
-
+			dest = uba_big_alloc_raw(cxt, sizeof(int64) * n);
 			for (int64 i = 0, t = 0, v = ntr; i < n; i++)
 				dest[i] = held[hashpos != NULL ? hashpos[i] : i] ? v++ : t++;
-			cw.dest = dest;
 		}
-		cw.rs = rs;
-		cw.order = order;
-		cw.xf = xf;
-		cw.yf = yf;
-		uba_run_lanes((n + UBA_BLOCK_ROWS - 1) / UBA_BLOCK_ROWS, UBA_LANES, uba_thread_count(),
-					  CopyBlock, &cw);
+		CopyRows(rs, order, n, dest, xf, yf);
 		if (vfrac > 0 && (ntr < 2 || nva < 1))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1891,10 +1905,7 @@ Fit(UbaRowSet *rs, bool forest)
 		 */
 		ncheck = Min(n, BOOST_MARGIN_CHECK_ROWS);
 		stride = n / ncheck;
-		snprintf(array, sizeof(array),
-				 "{\"data\": [%zu, true], \"shape\": [" INT64_FORMAT ", %d], \"strides\": [" INT64_FORMAT ", %d], "
-				 "\"typestr\": \"<f4\", \"version\": 3}",
-				 (size_t) xf, ncheck, d, stride * d * (int64) sizeof(float), (int) sizeof(float));
+		FloatArray(array, sizeof(array), xf, ncheck, d, stride);
 		Check(XGBoosterPredictFromDense(h->booster, array, cfg, NULL, &shape, &dim, &pred), "predict");
 		/* parse what we wrote, with a placeholder agreement */
 		hd.objective = objective;
