@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS uba;
-SELECT plan(14);
+SELECT plan(17);
 
 -- the DETAIL of the error a query raises, or NULL
 CREATE FUNCTION pg_temp.error_detail(query text) RETURNS text LANGUAGE plpgsql AS $$
@@ -112,6 +112,39 @@ SELECT is(
 		(SELECT uba_kmeans(f, 3) FROM grouped WHERE f[1] > 0.99 GROUP BY label IS NULL)) c),
 	'a seventh of the rows the planner expects: the same k-means model');
 RESET max_parallel_workers_per_gather;
+
+-- the canonical order's sort counts, scatters and finishes its buckets on uba.threads threads
+-- (from 131,072 rows, two parts of the keys): 200,000 rows of 1,500 distinct feature values
+-- (labels differ between equal features, so whole buckets tie on the hash and are ordered by
+-- content), in two table orders and on one or more threads, give one model
+CREATE TABLE dup_a AS
+SELECT ARRAY[(i % 500) / 7.0, ((i * 7) % 300) / 11.0]::float8[] AS f, i % 7 = 0 AS label
+  FROM generate_series(1, 200000) i;
+CREATE TABLE dup_b AS SELECT * FROM dup_a ORDER BY md5(f::text || label::text) DESC;
+SET LOCAL max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE dup_models AS
+SELECT 'a' AS t, (SELECT uba_logreg_train(label, f) FROM dup_a) AS lr, (SELECT uba_kmeans(f, 3) FROM dup_a) AS km
+UNION ALL
+SELECT 'b', (SELECT uba_logreg_train(label, f) FROM dup_b), (SELECT uba_kmeans(f, 3) FROM dup_b);
+SET LOCAL uba.threads = 1;
+INSERT INTO dup_models
+SELECT 'b1', (SELECT uba_logreg_train(label, f) FROM dup_b), (SELECT uba_kmeans(f, 3) FROM dup_b);
+RESET uba.threads;
+RESET max_parallel_workers_per_gather;
+CREATE FUNCTION pg_temp.lr_coef(m bytea) RETURNS float8[] LANGUAGE sql AS $$
+	SELECT array_agg(coefficient ORDER BY feature) FROM uba_logreg_coefficients(m)
+$$;
+CREATE FUNCTION pg_temp.km_centroids(m bytea) RETURNS float8[] LANGUAGE sql AS $$
+	SELECT array_agg(x ORDER BY c.cluster, o) FROM uba_kmeans_centroids(m) c, unnest(c.centroid) WITH ORDINALITY u(x, o)
+$$;
+SELECT is((SELECT pg_temp.lr_coef(lr) FROM dup_models WHERE t = 'b'), (SELECT pg_temp.lr_coef(lr) FROM dup_models WHERE t = 'a'),
+	'200,000 rows with ties in another order: the same logistic regression');
+SELECT is((SELECT pg_temp.km_centroids(km) FROM dup_models WHERE t = 'b'), (SELECT pg_temp.km_centroids(km) FROM dup_models WHERE t = 'a'),
+	'200,000 rows with ties in another order: the same k-means centroids');
+SELECT ok((SELECT pg_temp.lr_coef(lr) = (SELECT pg_temp.lr_coef(lr) FROM dup_models WHERE t = 'b')
+             AND pg_temp.km_centroids(km) = (SELECT pg_temp.km_centroids(km) FROM dup_models WHERE t = 'b')
+             FROM dup_models WHERE t = 'b1'),
+	'the same models sorted on one thread');
 
 -- appending the workers' partial states in a parallel plan gives the serial model
 CREATE TEMP TABLE serial_coef AS

@@ -602,9 +602,10 @@ uba_array_reserve(MemoryContext cxt, void **pp, Size *bytes, Size newbytes)
 
 /*
  * The first need bytes of a reserved array (uba_array_reserve) of *bytes,
- * not written yet, will be written now: the array becomes a kept array's
- * pages of need bytes when one has room (zeroed; *pp and *bytes change),
- * or is paged in ahead on the background thread.
+ * not written yet, will be written in full now: the array becomes a kept
+ * array's pages of need bytes when one has room (*pp and *bytes change;
+ * not zeroed, as the caller overwrites them), or is paged in ahead on the
+ * background thread.
  */
 void
 uba_array_page_in(void **pp, Size *bytes, Size need)
@@ -619,7 +620,8 @@ uba_array_page_in(void **pp, Size *bytes, Size need)
 	{
 		Size		oldlen = RoundToPages(*bytes);
 
-		memset(q, 0, len);
+		/* a kept array that was only reserved has no pages yet */
+		PageInAhead(q, 0, need);
 		/* its pages were never written, so not worth keeping */
 		StopPaging(*pp, oldlen);
 		Unmap(*pp, oldlen);

@@ -635,42 +635,59 @@ CompareKeys(const void *a, const void *b)
 	return ka < kb ? -1 : ka > kb;
 }
 
-/*
- * Sort row keys by hash into b (a is left in any order).  Row hashes are
- * uniform, so one counting pass on their top bits spreads the keys over
- * buckets of at most 16 on average, and each bucket is finished in cache:
- * by insertion sort, or when many keys share one (equal rows, or rows
- * made to collide) by qsort, so no input makes it quadratic.
- */
-static void
-SortRowKeys(UbaSortKey *a, UbaSortKey *b, int64 n)
+/* What the parts of SortRowKeys share */
+typedef struct BucketSort
 {
-	int			bits = 8;
-	int			shift;
-	int64	   *pos;
+	const UbaSortKey *a;
+	UbaSortKey *b;
+	int64		n;
+	int			shift;			/* a key's bucket is key >> shift */
+	int64		nbuckets;
+	int			nparts;			/* contiguous parts of a, counted and scattered apart */
+	int64	   *pos;			/* nparts x nbuckets: counts, then where a part writes next */
+	int64	   *end;			/* nbuckets: where each bucket ends in b */
+	int64		nblocks;		/* bucket ranges, for the sorts */
+} BucketSort;
 
-	while (bits < 20 && (INT64CONST(16) << bits) < n)
-		bits++;
-	shift = 64 - bits;
-	pos = palloc0(sizeof(int64) * ((Size) 1 << bits));
-	for (int64 i = 0; i < n; i++)
-		pos[a[i].key >> shift]++;
-	for (int64 v = 0, at = 0; v < ((int64) 1 << bits); v++)
+static inline int64
+PartStart(const BucketSort *s, int part)
+{
+	return s->n * part / s->nparts;
+}
+
+static void
+CountPart(void *arg, int64 part, int lane)
+{
+	BucketSort *s = (BucketSort *) arg;
+	int64	   *pos = s->pos + part * s->nbuckets;
+
+	for (int64 i = PartStart(s, (int) part); i < PartStart(s, (int) part + 1); i++)
+		pos[s->a[i].key >> s->shift]++;
+}
+
+static void
+ScatterPart(void *arg, int64 part, int lane)
+{
+	BucketSort *s = (BucketSort *) arg;
+	int64	   *pos = s->pos + part * s->nbuckets;
+
+	for (int64 i = PartStart(s, (int) part); i < PartStart(s, (int) part + 1); i++)
+		s->b[pos[s->a[i].key >> s->shift]++] = s->a[i];
+}
+
+/* Finish the buckets of one range in cache */
+static void
+SortBuckets(void *arg, int64 block, int lane)
+{
+	BucketSort *s = (BucketSort *) arg;
+	int64		v0 = s->nbuckets * block / s->nblocks;
+	int64		v1 = s->nbuckets * (block + 1) / s->nblocks;
+
+	for (int64 v = v0; v < v1; v++)
 	{
-		int64		c = pos[v];
-
-		pos[v] = at;
-		at += c;
-	}
-	for (int64 i = 0; i < n; i++)
-		b[pos[a[i].key >> shift]++] = a[i];
-	CHECK_FOR_INTERRUPTS();
-
-	/* bucket v now ends at pos[v] and starts where bucket v - 1 ends */
-	for (int64 v = 0, first = 0; v < ((int64) 1 << bits); first = pos[v], v++)
-	{
-		int64		m = pos[v] - first;
-		UbaSortKey *r = b + first;
+		int64		first = v > 0 ? s->end[v - 1] : 0;
+		int64		m = s->end[v] - first;
+		UbaSortKey *r = s->b + first;
 
 		if (m > 32)
 			qsort(r, m, sizeof(UbaSortKey), CompareKeys);
@@ -684,10 +701,55 @@ SortRowKeys(UbaSortKey *a, UbaSortKey *b, int64 n)
 					r[j] = r[j - 1];
 				r[j] = t;
 			}
-		if ((v & 4095) == 4095)
-			CHECK_FOR_INTERRUPTS();
 	}
-	pfree(pos);
+}
+
+/*
+ * Sort row keys by hash into b (a is left in any order).  Row hashes are
+ * uniform, so one counting pass on their top bits spreads the keys over
+ * buckets of at most 16 on average, and each bucket is finished in cache:
+ * by insertion sort, or when many keys share one (equal rows, or rows
+ * made to collide) by qsort, so no input makes it quadratic.  Counting,
+ * scattering and finishing run on uba.threads threads: each part of a
+ * scatters after the parts before it in every bucket, so b is the same
+ * as one thread's, in any order of equal keys too.
+ */
+static void
+SortRowKeys(UbaSortKey *a, UbaSortKey *b, int64 n)
+{
+	int			bits = 8;
+	BucketSort	s;
+
+	while (bits < 20 && (INT64CONST(16) << bits) < n)
+		bits++;
+	s.a = a;
+	s.b = b;
+	s.n = n;
+	s.shift = 64 - bits;
+	s.nbuckets = (int64) 1 << bits;
+	/* a part per thread, each of at least 64k keys */
+	s.nparts = (int) Max(1, Min(uba_thread_count(), n >> 16));
+	s.pos = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * s.nparts * s.nbuckets);
+	memset(s.pos, 0, sizeof(int64) * s.nparts * s.nbuckets);
+	s.end = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * s.nbuckets);
+	s.nblocks = Min(s.nbuckets, 64);
+
+	uba_run_lanes(s.nparts, s.nparts, s.nparts, CountPart, &s);
+	for (int64 v = 0, at = 0; v < s.nbuckets; v++)
+	{
+		for (int part = 0; part < s.nparts; part++)
+		{
+			int64		c = s.pos[part * s.nbuckets + v];
+
+			s.pos[part * s.nbuckets + v] = at;
+			at += c;
+		}
+		s.end[v] = at;
+	}
+	uba_run_lanes(s.nparts, s.nparts, s.nparts, ScatterPart, &s);
+	uba_run_lanes(s.nblocks, Min(s.nblocks, UBA_LANES), uba_thread_count(), SortBuckets, &s);
+	pfree(s.pos);
+	pfree(s.end);
 }
 
 /* What GatherBlock needs */

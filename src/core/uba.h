@@ -1017,12 +1017,13 @@ extern int	uba_dependent_columns(int n, const double *A, const int *order, doubl
 #define UBA_BLOCK_ROWS 4096
 
 /*
- * Compile a kernel for AVX2 as well as the baseline and pick at load time
- * (GCC on x86-64 Linux).  FP contraction is off in the build, so both
- * versions round identically and results do not depend on the CPU.
+ * Compile a kernel for AVX-512 and AVX2 as well as the baseline and pick
+ * at load time (GCC on x86-64 Linux).  FP contraction is off in the build
+ * and floating-point sums are not reassociated, so every version rounds
+ * identically and results do not depend on the CPU.
  */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define UBA_TARGET_CLONES __attribute__((target_clones("avx2", "default")))
+#define UBA_TARGET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define UBA_TARGET_CLONES
 #endif
