@@ -93,3 +93,11 @@ SELECT expect_error($$SELECT uba_model_info(reseal(put_u32(m || '\x00'::bytea, 1
 -- scoring rejects the same forgeries
 SELECT expect_error($$SELECT uba_kmeans_assign(reseal(put_u32(m, pay, 0)), '{1,1}') FROM forged$$);
 SELECT expect_error($$SELECT uba_kmeans_centroids(reseal(put_u32(m, pay + 4, 7))) FROM forged$$);
+
+-- every trained model is read back before it is returned; a cancel that comes while it is read
+-- (uba.debug_cancel_read_back raises one there) stays a cancel (57014), not an unreadable model
+-- (22003), so callers that wait for a statement timeout see one
+SET uba.debug_cancel_read_back = on;
+SELECT uba_kmeans(ARRAY[g, g % 7]::float8[], 2) FROM generate_series(1, 100) g;
+RESET uba.debug_cancel_read_back;
+SELECT uba_model_kind(uba_kmeans(ARRAY[g, g % 7]::float8[], 2)) FROM generate_series(1, 100) g;

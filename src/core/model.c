@@ -33,6 +33,7 @@
 #include "access/detoast.h"
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "port/pg_crc32c.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -348,7 +349,9 @@ uba_model_crc(const char *data, Size len)
  * What training writes must read back: a model the readers would reject
  * (a value that overflowed to infinity, say) is an error of the training
  * call, with the reader's reason, not of every later read.  Validated in a
- * context of its own, freed at once.
+ * context of its own, freed at once.  Only the readers' rejections (data
+ * corrupted, class 22) are told as such: a cancel, a memory limit or
+ * anything else that happens while the model is read goes on as it is.
  */
 static void
 CheckReadsBack(bytea *blob)
@@ -361,7 +364,13 @@ CheckReadsBack(bytea *blob)
 		UbaModelMeta meta;
 
 		MemoryContextSwitchTo(cxt);
+		if (uba_debug_cancel_read_back)
+		{
+			QueryCancelPending = true;
+			InterruptPending = true;
+		}
 		uba_model_validate(blob, &meta);
+		CHECK_FOR_INTERRUPTS();
 		MemoryContextSwitchTo(caller);
 	}
 	PG_CATCH();
@@ -370,6 +379,12 @@ CheckReadsBack(bytea *blob)
 
 		MemoryContextSwitchTo(caller);
 		e = CopyErrorData();
+		if (e->sqlerrcode != ERRCODE_DATA_CORRUPTED &&
+			ERRCODE_TO_CATEGORY(e->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+		{
+			FreeErrorData(e);
+			PG_RE_THROW();
+		}
 		FlushErrorState();
 		e->sqlerrcode = ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
 		e->message = psprintf("training produced a model that could not be read back: %s",

@@ -24,6 +24,7 @@ static char *uba_recommender = NULL;
 int			uba_keep_versions = 0;
 int			uba_debug_solve_block = 0;
 bool		uba_debug_spurious_interrupts = false;
+bool		uba_debug_cancel_read_back = false;
 
 void		_PG_init(void);
 
@@ -125,6 +126,15 @@ _PG_init(void)
 							 "Raises InterruptPending with no interrupt behind it before every block of multi-threaded work (tests).",
 							 "Parallel queries' leaders get such interrupts (a worker's message) at any time.",
 							 &uba_debug_spurious_interrupts,
+							 false,
+							 PGC_SUSET,
+							 GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("uba.debug_cancel_read_back",
+							 "Cancels the statement while a trained model is read back (tests).",
+							 "A cancel must stay a cancel there, not become an unreadable model.",
+							 &uba_debug_cancel_read_back,
 							 false,
 							 PGC_SUSET,
 							 GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL,

@@ -36,6 +36,7 @@ extern int	uba_threads;
 extern int	uba_model_cache_mb;
 extern int	uba_debug_solve_block;
 extern bool uba_debug_spurious_interrupts;
+extern bool uba_debug_cancel_read_back;
 extern int	uba_keep_versions;
 
 extern Size uba_memory_limit(void);
