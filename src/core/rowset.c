@@ -635,6 +635,8 @@ CompareKeys(const void *a, const void *b)
 	return ka < kb ? -1 : ka > kb;
 }
 
+#define SORT_MAX_PARTS 8
+
 /* What the parts of SortRowKeys share */
 typedef struct BucketSort
 {
@@ -727,8 +729,12 @@ SortRowKeys(UbaSortKey *a, UbaSortKey *b, int64 n)
 	s.n = n;
 	s.shift = 64 - bits;
 	s.nbuckets = (int64) 1 << bits;
-	/* a part per thread, each of at least 64k keys */
-	s.nparts = (int) Max(1, Min(uba_thread_count(), n >> 16));
+	/*
+	 * A part per thread, each of at least 64k keys, at most 8: the scatter
+	 * is bound by memory, and each part counts in an array of its own (8 MB
+	 * at 2^20 buckets)
+	 */
+	s.nparts = (int) Max(1, Min(Min(uba_thread_count(), SORT_MAX_PARTS), n >> 16));
 	s.pos = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * s.nparts * s.nbuckets);
 	memset(s.pos, 0, sizeof(int64) * s.nparts * s.nbuckets);
 	s.end = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * s.nbuckets);

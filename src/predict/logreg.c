@@ -335,12 +335,16 @@ RankUpdateUpper(double *restrict H, const double *restrict V, int nrow, int ps)
 
 /*
  * While a block's rows are in cache for their gradient and Hessian terms,
- * the memory bus is idle: ask for the next block's rows, as many as this
- * block has done (the scores then read them from cache, not memory).
+ * the memory bus is idle: ask for the next block's rows (next, of
+ * next_bytes) up to upto bytes, as many as this block has done, so the
+ * scores read them from cache, not memory.  *fetched: how far it asked.
  */
-#define PREFETCH_NEXT(done) \
-	for (Size upto = Min(next_bytes, (Size) (done) * d * sizeof(double)); fetched < upto; fetched += 64) \
-		__builtin_prefetch(next + fetched)
+static inline void
+FetchAhead(const char *next, Size next_bytes, Size *fetched, Size upto)
+{
+	for (upto = Min(upto, next_bytes); *fetched < upto; *fetched += 64)
+		__builtin_prefetch(next + *fetched);
+}
 
 /*
  * One block of rows (runs on any thread): adds the block's weighted loss,
@@ -383,8 +387,7 @@ LossBlock(void *arg, int64 block, int lane)
 			double		q = root[i - i0];
 			double	   *v = V + (Size) nv * ps;
 
-			PREFETCH_NEXT(i - i0 + 1);
-
+			FetchAhead(next, next_bytes, &fetched, (Size) (i - i0 + 1) * d * sizeof(double));
 			for (int j = 0; j < d; j++)
 			{
 				g[j] += r * x[j];
@@ -411,7 +414,7 @@ LossBlock(void *arg, int64 block, int lane)
 			const double *x = w->X + (Size) i * d;
 			double		r = resid[i - i0];
 
-			PREFETCH_NEXT(i - i0 + 1);
+			FetchAhead(next, next_bytes, &fetched, (Size) (i - i0 + 1) * d * sizeof(double));
 			for (int j = 0; j < d; j++)
 				g[j] += r * x[j];
 			if (w->p > d)
