@@ -163,6 +163,30 @@ SELECT max(abs(uba_predict(l, r) - uba_predict(h, o.f[2:13]))) < 1e-9 AS ridge_o
 SELECT uba_linreg_train(tenure::float8, t, '{"l2": 0}'::jsonb) FROM ty_rows, LATERAL (SELECT charges, plan) t;
 SELECT uba_linreg_train(tenure::float8, t, '{"l2": 0}'::jsonb) IS NOT NULL AS numbers_only_fine FROM ty_rows, LATERAL (SELECT charges, calls) t;
 
+-- rows of float8 columns only are read straight from the row (no NULL, Infinity or NaN in it); a
+-- domain over float8 takes the general path: the same numbers, the same models
+CREATE DOMAIN ty_float AS float8;
+SELECT (SELECT array_agg(coefficient ORDER BY feature) FROM uba_logreg_coefficients(a))
+     = (SELECT array_agg(coefficient ORDER BY feature) FROM uba_logreg_coefficients(b)) AS logreg_alike,
+       (SELECT array_agg(centroid ORDER BY cluster) FROM uba_kmeans_centroids(ka))
+     = (SELECT array_agg(centroid ORDER BY cluster) FROM uba_kmeans_centroids(kb)) AS kmeans_alike,
+       uba_model_info(a)->'training_rows' AS rows
+  FROM (SELECT uba_logreg_train(churned, t) AS a, uba_kmeans(t, 3, '{"seed": 2}'::jsonb) AS ka
+          FROM ty_rows, LATERAL (SELECT tenure::float8 AS tenure, charges::float8 AS charges, calls::float8 AS calls) t) x,
+       (SELECT uba_logreg_train(churned, t) AS b, uba_kmeans(t, 3, '{"seed": 2}'::jsonb) AS kb
+          FROM ty_rows, LATERAL (SELECT tenure::float8 AS tenure, charges::ty_float AS charges, calls::float8 AS calls) t) y;
+
+-- whole table rows stored before a column was added hold fewer columns than their type: read
+-- the general way, with the added column's default (the same model as the rows copied anew)
+CREATE TABLE ty_old AS SELECT sin(g)::float8 AS a, cos(g * 0.3)::float8 AS b FROM generate_series(1, 2000) g;
+ALTER TABLE ty_old ADD COLUMN c float8 DEFAULT 5;
+UPDATE ty_old SET c = 7 WHERE a > 0.9;
+CREATE TABLE ty_new AS SELECT * FROM ty_old;
+SELECT (SELECT array_agg(centroid ORDER BY cluster) FROM uba_kmeans_centroids(x.m))
+     = (SELECT array_agg(centroid ORDER BY cluster) FROM uba_kmeans_centroids(y.m)) AS added_column_read
+  FROM (SELECT uba_kmeans(t, 3, '{"seed": 1}'::jsonb) AS m FROM ty_old t) x,
+       (SELECT uba_kmeans(t, 3, '{"seed": 1}'::jsonb) AS m FROM ty_new t) y;
+
 -- the label given as a feature too (a whole table row with its label) is pointed out
 SELECT uba_logreg_train(r.churned, t) IS NOT NULL AS trained
   FROM ty_rows r, LATERAL (SELECT r.tenure, r.churned) t;

@@ -274,6 +274,7 @@ UseRowType(UbaEncoding *e, Oid typid, int32 typmod)
 	e->isnull = palloc(sizeof(bool) * Max(e->tupdesc->natts, 1));
 	e->row_typid = typid;
 	e->row_typmod = typmod;
+	e->all_float8 = false;		/* columns are mapped to this type after */
 	MemoryContextSwitchTo(old);
 }
 
@@ -344,6 +345,9 @@ uba_encoding_start(MemoryContext cxt, HeapTupleHeader row, int mode, const char 
 						 errhint("Give the columns distinct names in the query.")));
 	}
 	e->ncols = n;
+	e->all_float8 = n == e->tupdesc->natts;
+	for (int k = 0; k < n; k++)
+		e->all_float8 = e->all_float8 && TupleDescAttr(e->tupdesc, k)->atttypid == FLOAT8OID;
 	MemoryContextSwitchTo(old);
 	if (n == 0)
 		ereport(ERROR,
@@ -368,6 +372,29 @@ uba_encoding_read(UbaEncoding *e, HeapTupleHeader row, double *raw)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("the rows of one training call must all have the same columns")));
+
+	/*
+	 * Rows of float8 columns only and no NULL (a row of numbers): the
+	 * values lie one after another from the data's start, each aligned to
+	 * 8 bytes, so they are copied as they are.  Infinity or NaN takes the
+	 * general path below, for its error.
+	 */
+	if (e->all_float8 && !(row->t_infomask & HEAP_HASNULL) && HeapTupleHeaderGetNatts(row) == e->ncols)
+	{
+		const char *data = (const char *) row + row->t_hoff;
+		uint64		special = 0;
+
+		memcpy(raw, data, sizeof(double) * e->ncols);
+		for (int k = 0; k < e->ncols; k++)
+		{
+			uint64		bits;
+
+			memcpy(&bits, &raw[k], sizeof(bits));
+			special |= (uint64) ((bits & UINT64CONST(0x7FF0000000000000)) == UINT64CONST(0x7FF0000000000000));
+		}
+		if (likely(!special))
+			return;
+	}
 	Deform(e, row);
 	for (int k = 0; k < e->ncols; k++)
 	{

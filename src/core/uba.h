@@ -633,6 +633,7 @@ typedef struct UbaEncoding
 	TupleDesc	tupdesc;
 	Datum	   *values;
 	bool	   *isnull;
+	bool		all_float8;		/* training rows whose every column is float8: read without deforming */
 } UbaEncoding;
 
 extern bool uba_arg_is_row(FunctionCallInfo fcinfo, int argno);
