@@ -381,18 +381,8 @@ uba_encoding_read(UbaEncoding *e, HeapTupleHeader row, double *raw)
 	 */
 	if (e->all_float8 && !(row->t_infomask & HEAP_HASNULL) && HeapTupleHeaderGetNatts(row) == e->ncols)
 	{
-		const char *data = (const char *) row + row->t_hoff;
-		uint64		special = 0;
-
-		memcpy(raw, data, sizeof(double) * e->ncols);
-		for (int k = 0; k < e->ncols; k++)
-		{
-			uint64		bits;
-
-			memcpy(&bits, &raw[k], sizeof(bits));
-			special |= (uint64) ((bits & UINT64CONST(0x7FF0000000000000)) == UINT64CONST(0x7FF0000000000000));
-		}
-		if (likely(!special))
+		memcpy(raw, (const char *) row + row->t_hoff, sizeof(double) * e->ncols);
+		if (likely(uba_all_finite(raw, e->ncols)))
 			return;
 	}
 	Deform(e, row);

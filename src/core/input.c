@@ -106,25 +106,10 @@ uba_read_features(ArrayType *a, double *dst, int expected_dim)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("feature array has %d elements, expected %d", n, expected_dim),
 				 errhint("Every row, and every call scoring a model, must pass the same number of features the model was trained on.")));
-	/*
-	 * Copy, and look for an all-ones exponent (Infinity or NaN) in a loop
-	 * without branches that runs on vectors; name the culprit only on error.
-	 */
-	{
-		uint64		special = 0;
-
-		memcpy(dst, src, sizeof(double) * n);
+	memcpy(dst, src, sizeof(double) * n);
+	if (unlikely(!uba_all_finite(src, n)))
 		for (int i = 0; i < n; i++)
-		{
-			uint64		bits;
-
-			memcpy(&bits, &src[i], sizeof(bits));
-			special |= (uint64) ((bits & UINT64CONST(0x7FF0000000000000)) == UINT64CONST(0x7FF0000000000000));
-		}
-		if (unlikely(special))
-			for (int i = 0; i < n; i++)
-				uba_check_finite(src[i], "feature values");
-	}
+			uba_check_finite(src[i], "feature values");
 }
 
 /* Build a float8[] from n doubles */

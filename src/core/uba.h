@@ -361,6 +361,26 @@ extern void uba_standardize(double *X, int64 n, int d, const double *mean, doubl
 							double *scale);
 extern void uba_standardize_row(double *x, int d, const double *mean, const double *scale);
 extern void uba_check_finite(double v, const char *what);
+
+/*
+ * Whether n values are all finite: a look for an all-ones exponent
+ * (Infinity or NaN) in a loop without branches that runs on vectors; the
+ * caller names the culprit, on the slow path, only when one is there.
+ */
+static inline bool
+uba_all_finite(const double *x, int n)
+{
+	uint64		special = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		uint64		bits;
+
+		memcpy(&bits, &x[i], sizeof(bits));
+		special |= (uint64) ((bits & UINT64CONST(0x7FF0000000000000)) == UINT64CONST(0x7FF0000000000000));
+	}
+	return special == 0;
+}
 extern double uba_input_intercept(double b, const double *coef, const double *mean, const double *scale, int d);
 extern void uba_check_feature_scale(const double *mean, const double *var, int d, char **names);
 extern int64 uba_interval_usecs(const Interval *iv, const char *what);
