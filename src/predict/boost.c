@@ -1730,7 +1730,8 @@ Fit(UbaRowSet *rs, bool forest)
 
 	/*
 	 * Cross-validation (cv_folds, or tuning): each row in one of the folds
-	 * (drawn with the seed over the canonical order).  With "tune", each
+	 * (drawn with the seed over the float copy's order, a function of the
+	 * rows alone).  With "tune", each
 	 * trial's options are scored so and the best mean wins; the model
 	 * itself is trained on all rows below, with the options kept.
 	 */

@@ -290,17 +290,16 @@ RowTerms(const double *restrict z, const double *restrict y, int n, double w_pos
 /* Rows scaled into a lane's buffer before their Hessian terms are added */
 #define HESS_ROWS 128
 
-typedef double HessVec __attribute__((vector_size(64), aligned(8)));
+typedef double HessVec __attribute__((vector_size(32), aligned(8)));
 
 /*
  * Add V^T V to the upper triangle of H for rows V (nrow x ps, row-major,
  * ps a multiple of 8, padding columns zero; H is ps x ps).  H is done in
- * tiles of 4 x 8 held in four vector registers over all the rows, the
- * way a matrix-multiply kernel works, so each row costs one vector load
- * and four broadcasts per tile (on AVX2 the compiler splits each 8-wide
- * operation in two).  Every element is summed over the rows in row order
- * with separate multiplies and adds, so the result does not depend on
- * the vector width the CPU offers.
+ * tiles of 4 x 8 held in eight vector registers over all the rows, the
+ * way a matrix-multiply kernel works, so each row costs two vector loads
+ * and four broadcasts per tile.  Every element is summed over the rows in
+ * row order with separate multiplies and adds, so the result does not
+ * depend on the vector width the CPU offers.
  */
 UBA_TARGET_CLONES
 static void
@@ -311,46 +310,45 @@ RankUpdateUpper(double *restrict H, const double *restrict V, int nrow, int ps)
 		for (int k0 = j0 & ~7; k0 < ps; k0 += 8)
 		{
 			HessVec		a0 = {0},
+						b0 = {0},
 						a1 = {0},
+						b1 = {0},
 						a2 = {0},
-						a3 = {0};
+						b2 = {0},
+						a3 = {0},
+						b3 = {0};
 
 			for (int t = 0; t < nrow; t++)
 			{
 				const double *v = V + (Size) t * ps;
-				HessVec		row = *(const HessVec *) (v + k0);
+				HessVec		lo = *(const HessVec *) (v + k0);
+				HessVec		hi = *(const HessVec *) (v + k0 + 4);
 
-				a0 += v[j0] * row;
-				a1 += v[j0 + 1] * row;
-				a2 += v[j0 + 2] * row;
-				a3 += v[j0 + 3] * row;
+				a0 += v[j0] * lo;
+				b0 += v[j0] * hi;
+				a1 += v[j0 + 1] * lo;
+				b1 += v[j0 + 1] * hi;
+				a2 += v[j0 + 2] * lo;
+				b2 += v[j0 + 2] * hi;
+				a3 += v[j0 + 3] * lo;
+				b3 += v[j0 + 3] * hi;
 			}
 			*(HessVec *) (H + (Size) j0 * ps + k0) += a0;
+			*(HessVec *) (H + (Size) j0 * ps + k0 + 4) += b0;
 			*(HessVec *) (H + (Size) (j0 + 1) * ps + k0) += a1;
+			*(HessVec *) (H + (Size) (j0 + 1) * ps + k0 + 4) += b1;
 			*(HessVec *) (H + (Size) (j0 + 2) * ps + k0) += a2;
+			*(HessVec *) (H + (Size) (j0 + 2) * ps + k0 + 4) += b2;
 			*(HessVec *) (H + (Size) (j0 + 3) * ps + k0) += a3;
+			*(HessVec *) (H + (Size) (j0 + 3) * ps + k0 + 4) += b3;
 		}
 	}
-}
-
-/*
- * While a block's rows are in cache for their gradient and Hessian terms,
- * the memory bus is idle: ask for the next block's rows (next, of
- * next_bytes) up to upto bytes, as many as this block has done, so the
- * scores read them from cache, not memory.  *fetched: how far it asked.
- */
-static inline void
-FetchAhead(const char *next, Size next_bytes, Size *fetched, Size upto)
-{
-	for (upto = Min(upto, next_bytes); *fetched < upto; *fetched += 64)
-		__builtin_prefetch(next + *fetched);
 }
 
 /*
  * One block of rows (runs on any thread): adds the block's weighted loss,
  * and when asked its gradient and Hessian terms, to its lane's sums.
  */
-UBA_TARGET_CLONES
 static void
 LossBlock(void *arg, int64 block, int lane)
 {
@@ -368,14 +366,9 @@ LossBlock(void *arg, int64 block, int lane)
 	double	   *V = w->lane_v + (Size) lane * HESS_ROWS * ps;
 	int			nv = 0;
 	double		sum = 0;
-	const char *next;
-	Size		next_bytes,
-				fetched = 0;
 
 	Scores(w, w->beta, i0, i1, z);
 	RowTerms(z, w->y + i0, (int) (i1 - i0), w->w_pos, w->w_neg, loss, resid, root);
-	next = (const char *) (w->X + (Size) i1 * d);
-	next_bytes = (Size) (Min(w->n, i1 + UBA_BLOCK_ROWS) - i1) * d * sizeof(double);
 	for (int i = 0; i < i1 - i0; i++)
 		sum += loss[i];
 	if (w->want_hessian)
@@ -387,7 +380,6 @@ LossBlock(void *arg, int64 block, int lane)
 			double		q = root[i - i0];
 			double	   *v = V + (Size) nv * ps;
 
-			FetchAhead(next, next_bytes, &fetched, (Size) (i - i0 + 1) * d * sizeof(double));
 			for (int j = 0; j < d; j++)
 			{
 				g[j] += r * x[j];
@@ -414,7 +406,6 @@ LossBlock(void *arg, int64 block, int lane)
 			const double *x = w->X + (Size) i * d;
 			double		r = resid[i - i0];
 
-			FetchAhead(next, next_bytes, &fetched, (Size) (i - i0 + 1) * d * sizeof(double));
 			for (int j = 0; j < d; j++)
 				g[j] += r * x[j];
 			if (w->p > d)
